@@ -1,0 +1,15 @@
+/* The `lunet.core` module: every binding area's functions in one table.
+ * lua/lunet/init.lua builds the public API on top of it. */
+#include "lbind.h"
+
+int luaopen_lunet_core(lua_State *L) {
+  lua_newtable(L);
+  lunet_open_tensor(L);
+  lunet_open_vec(L);
+  lunet_open_rng(L);
+  lunet_open_sys(L);
+  lunet_open_nn(L);
+  lunet_open_data(L);
+  lunet_open_ps(L);
+  return 1;
+}

@@ -1,0 +1,123 @@
+/* Lua binding of the flat vector kit (lunet.vec): the primitives distributed
+ * optimizers are written in. Operands are contiguous tensors of any shape with
+ * equal element counts; nothing allocates except argmax_rows' result. */
+#include <stdlib.h>
+
+#include "common.h"
+#include "lbind.h"
+#include "vec.h"
+
+/* A contiguous tensor argument, with its element count. */
+static float *flat(lua_State *L, int idx, size_t *n, const char *where, const char *name) {
+  lunet_tensor_t *t = lunet_check_tensor(L, idx);
+  if (!lunet_tensor_is_contiguous(t)) luaL_error(L, "vec.%s: %s is not contiguous", where, name);
+  *n = (size_t)lunet_tensor_numel(t);
+  return lunet_tensor_data(t);
+}
+
+static void same_size(lua_State *L, size_t ny, size_t nx, const char *where, const char *a, const char *b) {
+  if (ny != nx)
+    luaL_error(L, "vec.%s: %s has %d elements, %s has %d", where, a, (int)ny, b, (int)nx);
+}
+
+static int v_copy(lua_State *L) {
+  size_t ny, nx;
+  float *y = flat(L, 1, &ny, "copy", "y");
+  const float *x = flat(L, 2, &nx, "copy", "x");
+  same_size(L, ny, nx, "copy", "y", "x");
+  lunet_vec_copy(y, x, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int v_axpy(lua_State *L) {
+  size_t ny, nx;
+  float *y = flat(L, 1, &ny, "axpy", "y");
+  float a = (float)luaL_checknumber(L, 2);
+  const float *x = flat(L, 3, &nx, "axpy", "x");
+  same_size(L, ny, nx, "axpy", "y", "x");
+  lunet_vec_axpy(y, a, x, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int v_scale(lua_State *L) {
+  size_t n;
+  float *y = flat(L, 1, &n, "scale", "y");
+  lunet_vec_scale(y, (float)luaL_checknumber(L, 2), n);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int v_fill(lua_State *L) {
+  size_t n;
+  float *y = flat(L, 1, &n, "fill", "y");
+  lunet_vec_fill(y, (float)luaL_checknumber(L, 2), n);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int v_dot(lua_State *L) {
+  size_t nx, ny;
+  const float *x = flat(L, 1, &nx, "dot", "x");
+  const float *y = flat(L, 2, &ny, "dot", "y");
+  same_size(L, nx, ny, "dot", "x", "y");
+  lua_pushnumber(L, lunet_vec_dot(x, y, nx));
+  return 1;
+}
+
+static int v_lerp(lua_State *L) {
+  size_t ny, nx;
+  float *y = flat(L, 1, &ny, "lerp", "y");
+  const float *x = flat(L, 2, &nx, "lerp", "x");
+  same_size(L, ny, nx, "lerp", "y", "x");
+  lunet_vec_lerp(y, x, (float)luaL_checknumber(L, 3), ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int v_sum(lua_State *L) {
+  size_t n;
+  const float *x = flat(L, 1, &n, "sum", "x");
+  lua_pushnumber(L, lunet_vec_sum(x, n));
+  return 1;
+}
+
+static int v_all_finite(lua_State *L) {
+  size_t n;
+  const float *x = flat(L, 1, &n, "all_finite", "x");
+  lua_pushboolean(L, lunet_vec_all_finite(x, n));
+  return 1;
+}
+
+/* argmax_rows(x (rows, cols)) -> tensor (rows) of 1-based column indices */
+static int v_argmax_rows(lua_State *L) {
+  lunet_tensor_t *t = lunet_check_tensor(L, 1);
+  size_t n;
+  const float *x = flat(L, 1, &n, "argmax_rows", "x");
+  char s[LUNET_SHAPE_STR_MAX];
+  if (t->ndim != 2 || t->shape[1] == 0)
+    return luaL_error(L, "vec.argmax_rows: x must be a 2-D tensor with columns, got %s",
+                      lunet_shape_str(s, sizeof s, t->ndim, t->shape));
+  size_t rows = (size_t)t->shape[0], cols = (size_t)t->shape[1];
+  int64_t shape[1] = {(int64_t)rows};
+  lunet_tensor_t *out = lunet_tensor_new_uninit(1, shape);
+  lunet_push_tensor(L, out);
+  int64_t *idx = lunet_malloc(rows * sizeof *idx);
+  if (!idx) return lunet_core_error(L, "vec.argmax_rows");
+  lunet_vec_argmax_rows(idx, x, rows, cols);
+  float *o = lunet_tensor_data(out);
+  for (size_t r = 0; r < rows; r++) o[r] = (float)(idx[r] + 1);
+  free(idx);
+  return 1;
+}
+
+static const luaL_Reg vec_functions[] = {
+    {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
+    {"lerp", v_lerp}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows}, {"all_finite", v_all_finite},
+    {NULL, NULL}};
+
+void lunet_open_vec(lua_State *L) {
+  luaL_newlib(L, vec_functions);
+  lua_setfield(L, -2, "vec");
+}

@@ -1,0 +1,44 @@
+/* OpenBLAS behind a narrow interface (see blas.h). Sizes beyond INT_MAX are
+ * split into chunks because CBLAS takes int lengths. */
+#include "blas.h"
+
+#include <cblas.h>
+#include <limits.h>
+
+void lunet_blas_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta,
+                      float *c, int ldc) {
+  if (m == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta,
+              c, ldc);
+}
+
+#define CHUNK ((size_t)1 << 30)
+
+void lunet_blas_saxpy(float *y, float a, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i += CHUNK) {
+    size_t len = n - i < CHUNK ? n - i : CHUNK;
+    cblas_saxpy((int)len, a, x + i, 1, y + i, 1);
+  }
+}
+
+void lunet_blas_sscal(float *y, float a, size_t n) {
+  for (size_t i = 0; i < n; i += CHUNK) {
+    size_t len = n - i < CHUNK ? n - i : CHUNK;
+    cblas_sscal((int)len, a, y + i, 1);
+  }
+}
+
+float lunet_blas_sdot(const float *x, const float *y, size_t n) {
+  float s = 0.0f;
+  for (size_t i = 0; i < n; i += CHUNK) {
+    size_t len = n - i < CHUNK ? n - i : CHUNK;
+    s += cblas_sdot((int)len, x + i, 1, y + i, 1);
+  }
+  return s;
+}
+
+void lunet_blas_set_num_threads(int n) { openblas_set_num_threads(n); }
+int lunet_blas_get_num_threads(void) { return openblas_get_num_threads(); }
+const char *lunet_blas_config(void) { return openblas_get_config(); }

@@ -1,0 +1,28 @@
+/* The one door to BLAS: every matrix product and BLAS-1 call of the core goes
+ * through here, so blas.c is the only file that includes <cblas.h>. All
+ * matrices are row-major. */
+#ifndef LUNET_BLAS_H
+#define LUNET_BLAS_H
+
+#include <stddef.h>
+
+/* c (m, n) = alpha * op(a) (m, k) * op(b) (k, n) + beta * c.
+ * trans_a/trans_b non-zero: a is stored (k, m) / b is stored (n, k).
+ * lda/ldb/ldc are row strides in floats. */
+void lunet_blas_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta,
+                      float *c, int ldc);
+
+/* y (n) += a * x (n) */
+void lunet_blas_saxpy(float *y, float a, const float *x, size_t n);
+/* y (n) *= a */
+void lunet_blas_sscal(float *y, float a, size_t n);
+/* x . y, accumulated by BLAS in float */
+float lunet_blas_sdot(const float *x, const float *y, size_t n);
+
+void lunet_blas_set_num_threads(int n);
+int lunet_blas_get_num_threads(void);
+/* OpenBLAS build description (corename, threading), for -v and benchmarks. */
+const char *lunet_blas_config(void);
+
+#endif

@@ -1,0 +1,350 @@
+/* The lunet executable: a Lua 5.4 interpreter with the runtime preloaded.
+ *   lunet script.lua [args]   run a script (arg as in lua)
+ *   lunet -e 'code'           run code;  -v version;  -h help;  -i REPL after
+ *   lunet <command> [args]    a subcommand implemented in lua/lunet/cmd/<command>.lua
+ *   lunet                     interactive REPL (readline, history, =expr)
+ * It finds its Lua package next to the installed binary or in the source tree. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind/lbind.h"
+#include "common.h"
+
+static lua_State *global_L;
+
+static const char usage_text[] =
+    "usage: lunet [options] [script [args...]]\n"
+    "       lunet worker --connect tcp://HOST:PORT [--rank N]\n"
+    "Options:\n"
+    "  -e code     run code\n"
+    "  -i          enter the interactive REPL after running the script/code\n"
+    "  -v          print the version and the BLAS build\n"
+    "  -h          print this help\n"
+    "  --          stop handling options\n"
+    "With no script, lunet starts an interactive REPL ('=expr' or a bare\n"
+    "expression prints its value; history in ~/.lunet_history).\n";
+
+/* ---- Ctrl-C: stop the running Lua code at the next hook, as lua.c does ---- */
+
+static void stop_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig) {
+  signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
+  lua_sethook(global_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static int message_handler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Calls the function below narg arguments with a traceback handler and Ctrl-C hook. */
+static int docall(lua_State *L, int narg, int nres) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, message_handler);
+  lua_insert(L, base);
+  signal(SIGINT, on_sigint);
+  int status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  lua_remove(L, base);
+  return status;
+}
+
+static int report(lua_State *L, int status) {
+  if (status != LUA_OK) {
+    fprintf(stderr, "lunet: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+/* ---- finding the Lua package ---- */
+
+static int is_package_dir(const char *dir) {
+  char path[4200];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/lunet/init.lua", dir);
+  return stat(path, &st) == 0;
+}
+
+static void find_lua_dir(char *out, size_t size) {
+  const char *env = getenv("LUNET_LUA_DIR");
+  if (env && is_package_dir(env)) { snprintf(out, size, "%s", env); return; }
+  char exe[2048];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = '\0';
+      snprintf(out, size, "%s/../share/lunet/lua", exe);
+      if (is_package_dir(out)) return;
+    }
+  }
+  snprintf(out, size, "%s", LUNET_LUA_BUILD_DIR);
+  if (is_package_dir(out)) return;
+  snprintf(out, size, "%s", LUNET_LUA_INSTALL_DIR);
+}
+
+static void setup_paths(lua_State *L) {
+  char dir[4096];
+  find_lua_dir(dir, sizeof dir);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 1);
+  /* the C runtime is linked in: require "lunet.core" finds it in package.preload */
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, luaopen_lunet_core);
+  lua_setfield(L, -2, "lunet.core");
+  lua_pop(L, 2);
+}
+
+static int load_lunet_global(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "lunet");
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) lua_setglobal(L, "lunet");
+  return report(L, status);
+}
+
+/* ---- arg table, as lua.c builds it ---- */
+
+static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+  lua_createtable(L, argc, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int run_script(lua_State *L, char **argv, int argc, int script) {
+  const char *fname = argv[script];
+  if (strcmp(fname, "-") == 0) fname = NULL;
+  int status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    int n = argc - script - 1;
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (int i = script + 1; i < argc; i++) lua_pushstring(L, argv[i]);
+    status = docall(L, n, 0);
+  }
+  return report(L, status);
+}
+
+static int run_string(lua_State *L, const char *code) {
+  int status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
+  if (status == LUA_OK) status = docall(L, 0, 0);
+  return report(L, status);
+}
+
+/* `lunet worker ...` -> require("lunet.cmd.worker").main({...}) */
+static int run_command(lua_State *L, char **argv, int argc) {
+  lua_getglobal(L, "require");
+  lua_pushfstring(L, "lunet.cmd.%s", argv[1]);
+  int status = docall(L, 1, 1);
+  if (status != LUA_OK) {
+    lua_pop(L, 1);
+    fprintf(stderr, "lunet: cannot open script or command '%s'\n%s", argv[1], usage_text);
+    return 1;
+  }
+  lua_getfield(L, -1, "main");
+  lua_remove(L, -2);
+  lua_createtable(L, argc - 2, 0);
+  for (int i = 2; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  status = docall(L, 1, 1);
+  if (report(L, status) != LUA_OK) return 1;
+  int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  return code;
+}
+
+/* ---- the REPL ---- */
+
+static int interactive;
+
+static char *read_line(const char *prompt) {
+  if (interactive) return readline(prompt);
+  static char buf[65536];
+  if (!fgets(buf, sizeof buf, stdin)) return NULL;
+  size_t n = strlen(buf);
+  if (n && buf[n - 1] == '\n') buf[n - 1] = '\0';
+  return strdup(buf);
+}
+
+/* An incomplete chunk: its syntax error ends at <eof>. */
+static int incomplete(lua_State *L, int status) {
+  if (status != LUA_ERRSYNTAX) return 0;
+  size_t len;
+  const char *msg = lua_tolstring(L, -1, &len);
+  return len >= 5 && strcmp(msg + len - 5, "<eof>") == 0;
+}
+
+/* Compiles the line as `return <line>` (an expression) or as a statement,
+ * reading continuation lines while the chunk is incomplete. */
+static int load_input(lua_State *L, char *line) {
+  const char *src = line[0] == '=' ? line + 1 : line;
+  const char *ret = lua_pushfstring(L, "return %s", src);
+  int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+  lua_remove(L, -2);
+  if (status == LUA_OK) return status;
+  lua_pop(L, 1);
+  lua_pushstring(L, line);
+  for (;;) {
+    size_t len;
+    const char *chunk = lua_tolstring(L, -1, &len);
+    status = luaL_loadbuffer(L, chunk, len, "=stdin");
+    if (!incomplete(L, status)) break;
+    lua_pop(L, 1);
+    char *more = read_line(">> ");
+    if (!more) break;
+    lua_pushfstring(L, "%s\n%s", lua_tostring(L, -1), more);
+    lua_remove(L, -2);
+    free(more);
+  }
+  lua_remove(L, -2); /* the source text */
+  return status;
+}
+
+static void print_results(lua_State *L, int base) {
+  int n = lua_gettop(L) - base;
+  if (n <= 0) return;
+  luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+  lua_getglobal(L, "print");
+  lua_insert(L, base + 1);
+  if (lua_pcall(L, n, 0, 0) != LUA_OK)
+    fprintf(stderr, "lunet: error calling 'print' (%s)\n", lua_tostring(L, -1));
+}
+
+static void history_path(char *out, size_t size) {
+  const char *home = getenv("HOME");
+  snprintf(out, size, "%s/.lunet_history", home ? home : ".");
+}
+
+static void repl(lua_State *L) {
+  char hist[4096];
+  interactive = isatty(STDIN_FILENO);
+  if (interactive) {
+    history_path(hist, sizeof hist);
+    read_history(hist);
+    printf("lunet %s (Lua 5.4, %s)  -- '=expr' prints a value, Ctrl-D exits\n", LUNET_VERSION,
+           "OpenBLAS");
+  }
+  char *line;
+  int base = lua_gettop(L);
+  while ((line = read_line(interactive ? "> " : "")) != NULL) {
+    if (line[0] == '\0') { free(line); continue; }
+    if (interactive) add_history(line);
+    int status = load_input(L, line);
+    free(line);
+    if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK) print_results(L, base);
+    else report(L, status);
+    lua_settop(L, base);
+    fflush(stdout);
+  }
+  if (interactive) {
+    write_history(hist);
+    history_truncate_file(hist, 1000);
+    printf("\n");
+  }
+}
+
+/* ---- main ---- */
+
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = (char **)lua_touserdata(L, 2);
+  luaL_checkversion(L);
+  luaL_openlibs(L);
+  setup_paths(L);
+
+  int script = 0, run_repl = 0, i;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || strcmp(a, "-") == 0) { script = i; break; }
+    if (strcmp(a, "--") == 0) { if (i + 1 < argc) script = i + 1; break; }
+    if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
+      printf("lunet %s (%s, %s)\n", LUNET_VERSION, LUA_RELEASE, "OpenBLAS");
+      lua_pushinteger(L, 0);
+      return 1;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(usage_text, stdout);
+      lua_pushinteger(L, 0);
+      return 1;
+    }
+    if (strcmp(a, "-i") == 0) { run_repl = 1; continue; }
+    if (strcmp(a, "-e") == 0) { i++; if (i >= argc) goto bad_option; continue; }
+  bad_option:
+    fprintf(stderr, "lunet: unrecognized option or missing argument: '%s'\n%s", a, usage_text);
+    lua_pushinteger(L, 1);
+    return 1;
+  }
+  create_arg_table(L, argv, argc, script);
+  if (load_lunet_global(L) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
+
+  /* a first argument that is not a file but a command name: lunet worker ... */
+  if (script == 1) {
+    struct stat st;
+    const char *a = argv[1];
+    if (stat(a, &st) != 0 && strchr(a, '/') == NULL && strchr(a, '.') == NULL) {
+      lua_pushinteger(L, run_command(L, argv, argc));
+      return 1;
+    }
+  }
+  for (i = 1; i < (script ? script : argc); i++)
+    if (strcmp(argv[i], "-e") == 0 && run_string(L, argv[++i]) != LUA_OK) {
+      lua_pushinteger(L, 1);
+      return 1;
+    }
+  if (script && run_script(L, argv, argc, script) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
+  int ran_code = script != 0;
+  for (i = 1; i < argc && !ran_code; i++) if (strcmp(argv[i], "-e") == 0) ran_code = 1;
+  if (run_repl || !ran_code) repl(L);
+  lua_pushinteger(L, 0);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  lunet_thread_init_compute();
+  lua_State *L = luaL_newstate();
+  if (!L) {
+    fprintf(stderr, "lunet: cannot create the Lua state: not enough memory\n");
+    return 1;
+  }
+  global_L = L;
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  int status = lua_pcall(L, 2, 1, 0);
+  int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
+  if (status != LUA_OK) report(L, status);
+  lua_close(L);
+  return code;
+}

@@ -1,0 +1,54 @@
+/* Flat vector primitives (see vec.h). BLAS-1 where BLAS has the operation,
+ * plain loops the compiler vectorises for the rest. */
+#include "vec.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "blas.h"
+
+void lunet_vec_copy(float *y, const float *x, size_t n) {
+  if (y != x && n) memmove(y, x, n * sizeof *y);
+}
+
+void lunet_vec_axpy(float *y, float a, const float *x, size_t n) { lunet_blas_saxpy(y, a, x, n); }
+
+void lunet_vec_scale(float *y, float a, size_t n) { lunet_blas_sscal(y, a, n); }
+
+void lunet_vec_fill(float *y, float v, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = v;
+}
+
+float lunet_vec_dot(const float *x, const float *y, size_t n) { return lunet_blas_sdot(x, y, n); }
+
+void lunet_vec_lerp(float *y, const float *x, float t, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += t * (x[i] - y[i]);
+}
+
+double lunet_vec_sum(const float *x, size_t n) {
+  /* four partial sums keep the loop vectorisable in double */
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3];
+  }
+  for (; i < n; i++) s0 += x[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+void lunet_vec_argmax_rows(int64_t *out, const float *x, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    size_t best = 0;
+    for (size_t c = 1; c < cols; c++)
+      if (row[c] > row[best]) best = c;
+    out[r] = (int64_t)best;
+  }
+}
+
+int lunet_vec_all_finite(const float *x, size_t n) {
+  /* x - x is 0 for finite x and NaN for inf/NaN: one branch-free pass */
+  float acc = 0.0f;
+  for (size_t i = 0; i < n; i++) acc += x[i] - x[i];
+  return acc == 0.0f;
+}

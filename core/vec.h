@@ -1,0 +1,30 @@
+/* The flat vector kit: the primitives distributed optimizers are written in.
+ * Every function works on contiguous float arrays of n elements and never
+ * allocates; products go through BLAS. */
+#ifndef LUNET_VEC_H
+#define LUNET_VEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* y (n) = x (n) */
+void lunet_vec_copy(float *y, const float *x, size_t n);
+/* y (n) += a * x (n) */
+void lunet_vec_axpy(float *y, float a, const float *x, size_t n);
+/* y (n) *= a */
+void lunet_vec_scale(float *y, float a, size_t n);
+/* y (n) = v */
+void lunet_vec_fill(float *y, float v, size_t n);
+/* x (n) . y (n) */
+float lunet_vec_dot(const float *x, const float *y, size_t n);
+/* y (n) += t * (x (n) - y): moves y a fraction t of the way towards x */
+void lunet_vec_lerp(float *y, const float *x, float t, size_t n);
+/* sum of x (n), accumulated in double */
+double lunet_vec_sum(const float *x, size_t n);
+/* out (rows) = index of the largest element of each row of x (rows, cols),
+ * 0-based, first index on ties */
+void lunet_vec_argmax_rows(int64_t *out, const float *x, size_t rows, size_t cols);
+/* 1 if every element of x (n) is finite, else 0 */
+int lunet_vec_all_finite(const float *x, size_t n);
+
+#endif

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lunet needs (only those missing), then configures
+# and builds. Usage: scripts/bootstrap.sh [build-dir] [extra cmake args...]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}; shift || true
+
+packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libopenblas-dev
+          libzmq3-dev libcsv-dev lua-busted libreadline-dev zlib1g-dev
+          openmpi-bin clang)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "lunet: missing Debian packages: ${missing[*]}" >&2
+    echo "lunet: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "lunet: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build" -j "$(nproc)"
