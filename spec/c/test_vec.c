@@ -1,0 +1,133 @@
+/* C unit tests of core/vec.h, the flat vector kit distributed optimizers are
+ * written in: each primitive against a plain loop, odd lengths (tails of the
+ * vectorised loops) and n = 0. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vec.h"
+
+static int failures;
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                            \
+    }                                                                        \
+  } while (0)
+#define CHECK_NEAR(a, b, tol) CHECK(fabs((double)(a) - (double)(b)) <= (tol))
+
+#define N 1003 /* not a multiple of any SIMD width */
+
+static void ramp(float *x, size_t n, float a, float b) { /* x (n) = a * i + b */
+  for (size_t i = 0; i < n; i++) x[i] = a * (float)i + b;
+}
+
+int main(void) {
+  static float x[N], y[N], z[N]; /* (N) each */
+
+  /* copy, including overlapping (memmove) and n = 0 */
+  ramp(x, N, 1.0f, 0.0f);
+  lunet_vec_copy(y, x, N);
+  CHECK(memcmp(x, y, sizeof x) == 0);
+  lunet_vec_copy(y + 1, y, 10);
+  CHECK(y[1] == 0.0f && y[10] == 9.0f && y[11] == 11.0f);
+  y[0] = 42.0f;
+  lunet_vec_copy(y, x, 0);
+  CHECK(y[0] == 42.0f);
+
+  /* axpy: y += a x */
+  ramp(x, N, 1.0f, 0.0f);
+  ramp(y, N, 0.0f, 1.0f);
+  lunet_vec_axpy(y, 0.5f, x, N);
+  int ok = 1;
+  for (size_t i = 0; i < N; i++) ok &= y[i] == 1.0f + 0.5f * (float)i;
+  CHECK(ok);
+  lunet_vec_axpy(y, -1.0f, y, N); /* y - y = 0 */
+  ok = 1;
+  for (size_t i = 0; i < N; i++) ok &= y[i] == 0.0f;
+  CHECK(ok);
+  lunet_vec_axpy(y, 3.0f, x, 0); /* n = 0 is a no-op */
+  CHECK(y[5] == 0.0f);
+
+  /* scale */
+  ramp(y, N, 2.0f, -3.0f);
+  lunet_vec_scale(y, -0.25f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) ok &= y[i] == -0.25f * (2.0f * (float)i - 3.0f);
+  CHECK(ok);
+  lunet_vec_scale(y, 0.0f, N);
+  CHECK(y[N - 1] == 0.0f);
+
+  /* fill */
+  lunet_vec_fill(y, 1.5f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) ok &= y[i] == 1.5f;
+  CHECK(ok);
+  y[3] = 9.0f;
+  lunet_vec_fill(y, 0.0f, 3);
+  CHECK(y[2] == 0.0f && y[3] == 9.0f);
+
+  /* dot against a double loop */
+  ramp(x, N, 0.001f, -0.5f);
+  ramp(y, N, -0.002f, 1.0f);
+  double ref = 0;
+  for (size_t i = 0; i < N; i++) ref += (double)x[i] * y[i];
+  CHECK_NEAR(lunet_vec_dot(x, y, N), ref, 1e-3 * (1 + fabs(ref)));
+  CHECK(lunet_vec_dot(x, y, 0) == 0.0f);
+  float a3[3] = {1, 2, 3}, b3[3] = {4, -5, 6};
+  CHECK(lunet_vec_dot(a3, b3, 3) == 12.0f);
+
+  /* lerp: y += t (x - y); t = 1 lands on x, t = 0 stays */
+  ramp(x, N, 1.0f, 0.0f);
+  lunet_vec_fill(y, 10.0f, N);
+  memcpy(z, y, sizeof y);
+  lunet_vec_lerp(y, x, 0.25f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) ok &= fabsf(y[i] - (10.0f + 0.25f * ((float)i - 10.0f))) <= 1e-3f;
+  CHECK(ok);
+  lunet_vec_lerp(z, x, 0.0f, N);
+  CHECK(z[7] == 10.0f);
+  lunet_vec_lerp(z, x, 1.0f, N);
+  CHECK(z[7] == 7.0f && z[N - 1] == (float)(N - 1));
+
+  /* sum in double: large n of a value not exact in float */
+  lunet_vec_fill(y, 0.1f, N);
+  CHECK_NEAR(lunet_vec_sum(y, N), N * (double)0.1f, 1e-9);
+  ramp(x, N, 1.0f, 0.0f);
+  CHECK(lunet_vec_sum(x, N) == (double)(N - 1) * N / 2);
+  CHECK(lunet_vec_sum(x, 0) == 0.0);
+  CHECK(lunet_vec_sum(x + 1, 3) == 6.0);
+  /* 1e8 + many 1s: a float accumulator would lose them */
+  static float big[4096];
+  lunet_vec_fill(big, 1.0f, 4096);
+  big[0] = 1e8f;
+  CHECK(lunet_vec_sum(big, 4096) == 1e8 + 4095);
+
+  /* argmax per row: first index on ties, negative rows, one column */
+  float m[4 * 3] = {1, 3, 2, /**/ -5, -1, -1, /**/ 7, 7, 7, /**/ 0, 0, 9}; /* (4, 3) */
+  int64_t idx[4] = {-1, -1, -1, -1};
+  lunet_vec_argmax_rows(idx, m, 4, 3);
+  CHECK(idx[0] == 1 && idx[1] == 1 && idx[2] == 0 && idx[3] == 2);
+  int64_t one[4];
+  lunet_vec_argmax_rows(one, m, 4, 1); /* rows of one element: (4, 1) over the first 4 floats */
+  CHECK(one[0] == 0 && one[3] == 0);
+
+  /* all_finite */
+  ramp(x, N, 1.0f, 0.0f);
+  CHECK(lunet_vec_all_finite(x, N) == 1);
+  x[N - 1] = INFINITY;
+  CHECK(lunet_vec_all_finite(x, N) == 0);
+  x[N - 1] = NAN;
+  CHECK(lunet_vec_all_finite(x, N) == 0);
+  x[N - 1] = -INFINITY;
+  CHECK(lunet_vec_all_finite(x, N) == 0);
+  CHECK(lunet_vec_all_finite(x, N - 1) == 1);
+  CHECK(lunet_vec_all_finite(x, 0) == 1);
+  x[0] = 3e38f; /* large but finite; x - x is still 0 */
+  CHECK(lunet_vec_all_finite(x, 10) == 1);
+
+  if (failures) fprintf(stderr, "test_vec: %d check(s) failed\n", failures);
+  else printf("test_vec: all checks passed\n");
+  return failures != 0;
+}
