@@ -1,4 +1,211 @@
-/* Lua binding of the ps area (filled in with the area itself). */
-#include "lbind.h"
+/* Lua binding of the transport: core.Server (ROUTER, in the driver) and
+ * core.Client (DEALER, in a worker). Messages are tables
+ * {type=, worker=, seq=, meta=, frames={tensors}, peer=}; payload tensors are
+ * sent zero-copy (a tensor may not be changed until t:storage_refs() is 1). */
+#include <string.h>
 
-void lunet_open_ps(lua_State *L) { (void)L; }
+#include "client.h"
+#include "common.h"
+#include "lbind.h"
+#include "server.h"
+
+#define SERVER_MT "lunet.Server"
+#define CLIENT_MT "lunet.Client"
+
+typedef struct { lunet_server_t *s; } server_box;
+typedef struct { lunet_client_t *c; uint32_t worker; } client_box;
+
+static lunet_server_t *check_server(lua_State *L) {
+  server_box *b = luaL_checkudata(L, 1, SERVER_MT);
+  if (!b->s) luaL_error(L, "Server: the socket was closed");
+  return b->s;
+}
+
+static client_box *check_client(lua_State *L) {
+  client_box *b = luaL_checkudata(L, 1, CLIENT_MT);
+  if (!b->c) luaL_error(L, "Client: the socket was closed");
+  return b;
+}
+
+static int check_type(lua_State *L, int idx, const char *where) {
+  const char *name = luaL_checkstring(L, idx);
+  int type = lunet_msg_type_from_name(name);
+  if (type < 0) luaL_error(L, "%s: unknown message type '%s'", where, name);
+  return type;
+}
+
+/* Tensors from argument first to the top, as payload frames. */
+static int collect_frames(lua_State *L, int first, lunet_tensor_t **frames, const char *where) {
+  int n = lua_gettop(L) - first + 1;
+  if (n < 0) n = 0;
+  if (n > LUNET_WIRE_MAX_FRAMES) luaL_error(L, "%s: at most %d payload tensors", where, LUNET_WIRE_MAX_FRAMES);
+  for (int i = 0; i < n; i++) frames[i] = lunet_check_tensor(L, first + i);
+  return n;
+}
+
+static void push_message(lua_State *L, lunet_wire_msg_t *m) {
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, lunet_msg_type_name(m->h.type));
+  lua_setfield(L, -2, "type");
+  lua_pushinteger(L, m->h.worker);
+  lua_setfield(L, -2, "worker");
+  lua_pushinteger(L, (lua_Integer)m->h.seq);
+  lua_setfield(L, -2, "seq");
+  lua_pushlstring(L, m->meta ? m->meta : "", m->meta_len);
+  lua_setfield(L, -2, "meta");
+  if (m->peer_len) {
+    lua_pushlstring(L, (const char *)m->peer, m->peer_len);
+    lua_setfield(L, -2, "peer");
+  }
+  lua_createtable(L, m->nframes, 0);
+  for (int i = 0; i < m->nframes; i++) {
+    lunet_push_tensor(L, m->frames[i]); /* the table takes the message's reference */
+    m->frames[i] = NULL;
+    lua_rawseti(L, -2, i + 1);
+  }
+  m->nframes = 0;
+  lua_setfield(L, -2, "frames");
+}
+
+/* ---- server ---- */
+
+static int l_server(lua_State *L) {
+  static const char *const opts[] = {"max_message", "send_timeout", NULL};
+  const char *endpoint = luaL_checkstring(L, 1);
+  lunet_check_options(L, 2, "Server", opts);
+  lunet_server_opts_t o = {0, 0};
+  o.max_message = (uint64_t)lunet_opt_integer(L, 2, "max_message", 0, "Server");
+  o.send_timeout_ms = (int)(lunet_opt_number(L, 2, "send_timeout", 0, "Server") * 1000);
+  server_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->s = NULL;
+  luaL_setmetatable(L, SERVER_MT);
+  b->s = lunet_server_new(endpoint, &o);
+  if (!b->s) return lunet_core_error(L, "Server");
+  return 1;
+}
+
+static int server_endpoint(lua_State *L) {
+  lua_pushstring(L, lunet_server_endpoint(check_server(L)));
+  return 1;
+}
+
+/* srv:recv(timeout_ms) -> message table, or nil on timeout */
+static int server_recv(lua_State *L) {
+  lunet_server_t *s = check_server(L);
+  int timeout = (int)luaL_optinteger(L, 2, -1);
+  lunet_wire_msg_t m;
+  int rc = lunet_server_recv(s, timeout, &m);
+  if (rc < 0) return lunet_core_error(L, "Server:recv");
+  if (rc == 0) return 0;
+  push_message(L, &m);
+  lunet_wire_msg_free(&m);
+  return 1;
+}
+
+/* srv:send(peer, type, seq, meta, tensors...) */
+static int server_send(lua_State *L) {
+  lunet_server_t *s = check_server(L);
+  size_t peer_len, meta_len;
+  const char *peer = luaL_checklstring(L, 2, &peer_len);
+  lunet_wire_header_t h = {0};
+  h.type = (uint16_t)check_type(L, 3, "Server:send");
+  h.seq = (uint64_t)luaL_optinteger(L, 4, 0);
+  const char *meta = luaL_optlstring(L, 5, "", &meta_len);
+  lunet_tensor_t *frames[LUNET_WIRE_MAX_FRAMES];
+  int n = collect_frames(L, 6, frames, "Server:send");
+  if (lunet_server_send(s, (const uint8_t *)peer, peer_len, &h, meta, meta_len, frames, n) < 0)
+    return lunet_core_error(L, "Server:send");
+  return 0;
+}
+
+static int server_stats(lua_State *L) {
+  lunet_server_t *s = check_server(L);
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, (lua_Integer)lunet_server_dropped(s));
+  lua_setfield(L, -2, "dropped");
+  lua_pushstring(L, lunet_server_last_drop(s));
+  lua_setfield(L, -2, "last_drop");
+  return 1;
+}
+
+static int server_close(lua_State *L) {
+  server_box *b = luaL_checkudata(L, 1, SERVER_MT);
+  lunet_server_free(b->s);
+  b->s = NULL;
+  return 0;
+}
+
+/* ---- client ---- */
+
+static int l_client(lua_State *L) {
+  static const char *const opts[] = {"worker", "max_message", NULL};
+  const char *endpoint = luaL_checkstring(L, 1);
+  lunet_check_options(L, 2, "Client", opts);
+  client_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->c = NULL;
+  b->worker = (uint32_t)lunet_opt_integer(L, 2, "worker", 0, "Client");
+  luaL_setmetatable(L, CLIENT_MT);
+  b->c = lunet_client_new(endpoint, (uint64_t)lunet_opt_integer(L, 2, "max_message", 0, "Client"));
+  if (!b->c) return lunet_core_error(L, "Client");
+  return 1;
+}
+
+/* cli:send(type, seq, meta, tensors...) */
+static int client_send(lua_State *L) {
+  client_box *b = check_client(L);
+  size_t meta_len;
+  lunet_wire_header_t h = {0};
+  h.type = (uint16_t)check_type(L, 2, "Client:send");
+  h.worker = b->worker;
+  h.seq = (uint64_t)luaL_optinteger(L, 3, 0);
+  const char *meta = luaL_optlstring(L, 4, "", &meta_len);
+  lunet_tensor_t *frames[LUNET_WIRE_MAX_FRAMES];
+  int n = collect_frames(L, 5, frames, "Client:send");
+  if (lunet_client_send(b->c, &h, meta, meta_len, frames, n) < 0) return lunet_core_error(L, "Client:send");
+  return 0;
+}
+
+static int client_recv(lua_State *L) {
+  client_box *b = check_client(L);
+  int timeout = (int)luaL_optinteger(L, 2, -1);
+  lunet_wire_msg_t m;
+  int rc = lunet_client_recv(b->c, timeout, &m);
+  if (rc < 0) return lunet_core_error(L, "Client:recv");
+  if (rc == 0) return 0;
+  push_message(L, &m);
+  lunet_wire_msg_free(&m);
+  return 1;
+}
+
+static int client_close(lua_State *L) {
+  client_box *b = luaL_checkudata(L, 1, CLIENT_MT);
+  lunet_client_free(b->c);
+  b->c = NULL;
+  return 0;
+}
+
+static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, mt);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+void lunet_open_ps(lua_State *L) {
+  static const luaL_Reg server_methods[] = {{"endpoint", server_endpoint}, {"recv", server_recv},
+                                            {"send", server_send}, {"stats", server_stats},
+                                            {"close", server_close}, {NULL, NULL}};
+  static const luaL_Reg client_methods[] = {{"send", client_send}, {"recv", client_recv},
+                                            {"close", client_close}, {NULL, NULL}};
+  new_class(L, SERVER_MT, server_methods, server_close);
+  new_class(L, CLIENT_MT, client_methods, client_close);
+  lua_pushcfunction(L, l_server);
+  lua_setfield(L, -2, "Server");
+  lua_pushcfunction(L, l_client);
+  lua_setfield(L, -2, "Client");
+}

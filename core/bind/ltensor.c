@@ -244,6 +244,12 @@ static int m_is_contiguous(lua_State *L) {
   return 1;
 }
 
+/* References to the storage: > 1 while a view or an in-flight zero-copy send holds it. */
+static int m_storage_refs(lua_State *L) {
+  lua_pushinteger(L, atomic_load(&lunet_check_tensor(L, 1)->storage->refs));
+  return 1;
+}
+
 static int m_data_ptr(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)(intptr_t)lunet_tensor_data(lunet_check_tensor(L, 1)));
   return 1;
@@ -590,7 +596,7 @@ static int m_free(lua_State *L) {
 
 static const luaL_Reg methods[] = {
     {"shape", m_shape}, {"size", m_size}, {"numel", m_numel}, {"dim", m_dim},
-    {"is_contiguous", m_is_contiguous}, {"data_ptr", m_data_ptr}, {"get", m_get}, {"set", m_set},
+    {"is_contiguous", m_is_contiguous}, {"data_ptr", m_data_ptr}, {"storage_refs", m_storage_refs}, {"get", m_get}, {"set", m_set},
     {"view", m_view}, {"reshape", m_view}, {"narrow", m_narrow}, {"transpose", m_transpose}, {"t", m_t},
     {"contiguous", m_contiguous}, {"copy", m_copy}, {"clone", m_clone}, {"fill", m_fill},
     {"add", m_add}, {"sub", m_sub}, {"mul", m_mul}, {"div", m_div}, {"add_", m_add_}, {"sub_", m_sub_},

@@ -1,0 +1,20 @@
+/* A worker's socket: a ZeroMQ DEALER connected to the parameter server. */
+#ifndef LUNET_CLIENT_H
+#define LUNET_CLIENT_H
+
+#include <stdint.h>
+
+#include "wire.h"
+
+typedef struct lunet_client lunet_client_t;
+
+/* Connects to endpoint (connection happens in the background; messages queue
+ * until it is up). max_message: payload bytes refused above (0: 4 GiB). */
+lunet_client_t *lunet_client_new(const char *endpoint, uint64_t max_message);
+void lunet_client_free(lunet_client_t *c);
+int lunet_client_send(lunet_client_t *c, const lunet_wire_header_t *h, const char *meta, size_t meta_len,
+                      lunet_tensor_t *const *frames, int nframes);
+/* 1 message, 0 timeout, -1 error; malformed messages are dropped. */
+int lunet_client_recv(lunet_client_t *c, int timeout_ms, lunet_wire_msg_t *out);
+
+#endif

@@ -1,0 +1,241 @@
+/* Header codec and multipart send/receive over ZeroMQ (see wire.h). Received
+ * payload frames become tensors that own their zmq_msg_t: no copy. */
+#include "wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "common.h"
+
+static const char *const type_names[] = {NULL,     "hello",  "job",    "data",  "commit",
+                                         "pull",   "commit_pull", "params", "report", "done",
+                                         "error",  "ack",    "control"};
+
+const char *lunet_msg_type_name(int type) {
+  return type >= 1 && type <= LUNET_MSG_LAST ? type_names[type] : "unknown";
+}
+
+int lunet_msg_type_from_name(const char *name) {
+  for (int i = 1; i <= LUNET_MSG_LAST; i++)
+    if (strcmp(type_names[i], name) == 0) return i;
+  return -1;
+}
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32(const uint8_t *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+static uint64_t get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+void lunet_wire_encode_header(uint8_t *out, const lunet_wire_header_t *h) {
+  put32(out, LUNET_WIRE_MAGIC);
+  put16(out + 4, LUNET_WIRE_VERSION);
+  put16(out + 6, h->type);
+  put32(out + 8, h->worker);
+  put32(out + 12, h->nframes);
+  put64(out + 16, h->seq);
+  put64(out + 24, h->payload_bytes);
+}
+
+int lunet_wire_decode_header(lunet_wire_header_t *h, const uint8_t *buf, size_t len, uint64_t max_payload) {
+  if (len != LUNET_WIRE_HEADER_SIZE) return lunet_fail("header has %zu bytes, expected 32", len);
+  h->magic = get32(buf);
+  h->version = get16(buf + 4);
+  h->type = get16(buf + 6);
+  h->worker = get32(buf + 8);
+  h->nframes = get32(buf + 12);
+  h->seq = get64(buf + 16);
+  h->payload_bytes = get64(buf + 24);
+  if (h->magic != LUNET_WIRE_MAGIC) return lunet_fail("bad magic 0x%08x", h->magic);
+  if (h->version != LUNET_WIRE_VERSION)
+    return lunet_fail("wire version %u, this lunet speaks %d", h->version, LUNET_WIRE_VERSION);
+  if (h->type < 1 || h->type > LUNET_MSG_LAST) return lunet_fail("unknown message type %u", h->type);
+  if (h->nframes > LUNET_WIRE_MAX_FRAMES) return lunet_fail("%u payload frames, at most %d", h->nframes,
+                                                           LUNET_WIRE_MAX_FRAMES);
+  if (h->payload_bytes > max_payload)
+    return lunet_fail("payload of %llu bytes exceeds the limit of %llu", (unsigned long long)h->payload_bytes,
+                      (unsigned long long)max_payload);
+  if (h->payload_bytes % 4) return lunet_fail("payload of %llu bytes is not float32",
+                                              (unsigned long long)h->payload_bytes);
+  return 0;
+}
+
+void lunet_wire_msg_free(lunet_wire_msg_t *m) {
+  if (!m) return;
+  free(m->meta);
+  m->meta = NULL;
+  for (int i = 0; i < m->nframes; i++) lunet_tensor_free(m->frames[i]);
+  m->nframes = 0;
+}
+
+/* ---- send ---- */
+
+static void release_tensor(void *data, void *hint) {
+  (void)data;
+  lunet_tensor_free(hint); /* atomic: ZeroMQ calls this from its I/O thread */
+}
+
+static int send_bytes(void *zsock, const void *data, size_t len, int more) {
+  if (zmq_send(zsock, data, len, more ? ZMQ_SNDMORE : 0) < 0)
+    return lunet_fail("send failed: %s", zmq_strerror(zmq_errno()));
+  return 0;
+}
+
+int lunet_wire_send(void *zsock, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *hin,
+                    const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes) {
+  if (nframes < 0 || nframes > LUNET_WIRE_MAX_FRAMES)
+    return lunet_fail("%d payload frames, at most %d", nframes, LUNET_WIRE_MAX_FRAMES);
+  if (meta_len > LUNET_WIRE_MAX_META) return lunet_fail("meta of %zu bytes exceeds 1 MiB", meta_len);
+  lunet_wire_header_t h = *hin;
+  h.nframes = (uint32_t)nframes;
+  h.payload_bytes = 0;
+  for (int i = 0; i < nframes; i++) {
+    if (!lunet_tensor_is_contiguous(frames[i])) return lunet_fail("payload frame %d is not contiguous", i + 1);
+    h.payload_bytes += (uint64_t)lunet_tensor_numel(frames[i]) * sizeof(float);
+  }
+  uint8_t header[LUNET_WIRE_HEADER_SIZE];
+  lunet_wire_encode_header(header, &h);
+  /* the peer frame fails fast (ROUTER_MANDATORY) before anything else is queued */
+  if (peer && send_bytes(zsock, peer, peer_len, 1) < 0) return -1;
+  if (send_bytes(zsock, header, sizeof header, 1) < 0) return -1;
+  if (send_bytes(zsock, meta ? meta : "", meta_len, nframes > 0) < 0) return -1;
+  for (int i = 0; i < nframes; i++) {
+    zmq_msg_t msg;
+    lunet_tensor_t *t = lunet_tensor_retain(frames[i]);
+    size_t bytes = (size_t)lunet_tensor_numel(t) * sizeof(float);
+    if (zmq_msg_init_data(&msg, bytes ? lunet_tensor_data(t) : NULL, bytes, release_tensor, t) < 0) {
+      lunet_tensor_free(t);
+      return lunet_fail("cannot build a payload frame: %s", zmq_strerror(zmq_errno()));
+    }
+    if (zmq_msg_send(&msg, zsock, i + 1 < nframes ? ZMQ_SNDMORE : 0) < 0) {
+      zmq_msg_close(&msg); /* runs release_tensor */
+      return lunet_fail("send failed: %s", zmq_strerror(zmq_errno()));
+    }
+  }
+  return 0;
+}
+
+/* ---- receive ---- */
+
+typedef struct {
+  zmq_msg_t msg;
+} held_msg;
+
+static void release_msg(void *data, void *hint) {
+  (void)data;
+  held_msg *m = hint;
+  zmq_msg_close(&m->msg);
+  free(m);
+}
+
+/* Drains the rest of a multipart message after a malformed part. */
+static void drain(void *zsock, int more) {
+  while (more) {
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, zsock, ZMQ_DONTWAIT) < 0) { zmq_msg_close(&m); return; }
+    more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+  }
+}
+
+/* Turns a received part into a 1-D tensor; zero-copy when aligned. */
+static lunet_tensor_t *frame_tensor(zmq_msg_t *part) {
+  size_t bytes = zmq_msg_size(part);
+  int64_t n = (int64_t)(bytes / sizeof(float));
+  void *data = zmq_msg_data(part);
+  if (((uintptr_t)data & 3u) != 0 || bytes < 64) {
+    lunet_tensor_t *t = lunet_tensor_new_uninit(1, &n);
+    if (t && bytes) memcpy(lunet_tensor_data(t), data, bytes);
+    zmq_msg_close(part);
+    return t;
+  }
+  held_msg *h = lunet_malloc(sizeof *h);
+  if (!h) { zmq_msg_close(part); return NULL; }
+  zmq_msg_init(&h->msg);
+  zmq_msg_move(&h->msg, part);
+  lunet_tensor_t *t = lunet_tensor_wrap(zmq_msg_data(&h->msg), 1, &n, release_msg, h);
+  if (!t) release_msg(NULL, h);
+  return t;
+}
+
+#define DROP(reason) do { *why = (reason); drain(zsock, more); lunet_wire_msg_free(out); return 2; } while (0)
+
+int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_payload, lunet_wire_msg_t *out,
+                    const char **why) {
+  memset(out, 0, sizeof *out);
+  zmq_pollitem_t item = {zsock, 0, ZMQ_POLLIN, 0};
+  int rc = zmq_poll(&item, 1, timeout_ms);
+  if (rc < 0) {
+    if (zmq_errno() == EINTR) return 0;
+    return lunet_fail("poll failed: %s", zmq_strerror(zmq_errno()));
+  }
+  if (rc == 0) return 0;
+  zmq_msg_t part;
+  int more = 1, index = 0;
+  uint64_t payload = 0;
+  while (more) {
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, zsock, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&part);
+      if (index == 0) return 0; /* poll woke up for nothing */
+      *why = "truncated multipart message";
+      lunet_wire_msg_free(out);
+      return 2;
+    }
+    more = zmq_msg_more(&part);
+    size_t size = zmq_msg_size(&part);
+    const uint8_t *data = zmq_msg_data(&part);
+    int slot = index - (with_peer ? 1 : 0); /* -1 peer, 0 header, 1 meta, 2.. payload */
+    index++;
+    if (slot == -1) {
+      if (size > LUNET_WIRE_MAX_PEER) { zmq_msg_close(&part); DROP("peer id too long"); }
+      memcpy(out->peer, data, size);
+      out->peer_len = size;
+      zmq_msg_close(&part);
+    } else if (slot == 0) {
+      int bad = lunet_wire_decode_header(&out->h, data, size, max_payload);
+      zmq_msg_close(&part);
+      if (bad) DROP("bad header");
+    } else if (slot == 1) {
+      if (size > LUNET_WIRE_MAX_META) { zmq_msg_close(&part); DROP("meta too large"); }
+      out->meta = malloc(size + 1);
+      if (!out->meta) { zmq_msg_close(&part); DROP("out of memory"); }
+      memcpy(out->meta, data, size);
+      out->meta[size] = '\0';
+      out->meta_len = size;
+      zmq_msg_close(&part);
+    } else {
+      if (out->nframes >= (int)out->h.nframes) { zmq_msg_close(&part); DROP("more frames than the header says"); }
+      if (size % 4) { zmq_msg_close(&part); DROP("payload frame is not float32"); }
+      payload += size;
+      if (payload > out->h.payload_bytes) { zmq_msg_close(&part); DROP("payload larger than the header says"); }
+      lunet_tensor_t *t = frame_tensor(&part);
+      if (!t) DROP("out of memory");
+      out->frames[out->nframes++] = t;
+    }
+  }
+  if (index < (with_peer ? 3 : 2)) DROP("missing header or meta frame");
+  if (out->nframes != (int)out->h.nframes || payload != out->h.payload_bytes)
+    DROP("fewer payload bytes than the header says");
+  return 1;
+}
+
+void *lunet_zmq_context(void) {
+  static void *ctx;
+  if (!ctx) {
+    ctx = zmq_ctx_new();
+    if (ctx) zmq_ctx_set(ctx, ZMQ_BLOCKY, 0); /* closing never waits for unsent messages */
+  }
+  return ctx;
+}

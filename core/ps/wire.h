@@ -1,0 +1,92 @@
+/* lunet's wire format between the parameter server (driver) and workers.
+ * A message is a ZeroMQ multipart message:
+ *   [peer id (ROUTER side only)] [header, 32 bytes] [meta: UTF-8 JSON, may be
+ *   empty] [payload frames: raw float32, little-endian, 0..LUNET_WIRE_MAX_FRAMES]
+ * The header is fixed little-endian:
+ *   u32 magic "LNET" | u16 version | u16 type | u32 worker | u32 nframes |
+ *   u64 seq (sequence number or clock) | u64 payload_bytes (sum of payload frames)
+ * Anything that does not match exactly is dropped and counted, never trusted. */
+#ifndef LUNET_WIRE_H
+#define LUNET_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensor.h"
+
+#define LUNET_WIRE_MAGIC 0x54454E4Cu /* "LNET" read as little-endian u32 */
+#define LUNET_WIRE_VERSION 1
+#define LUNET_WIRE_HEADER_SIZE 32
+#define LUNET_WIRE_MAX_FRAMES 8
+#define LUNET_WIRE_MAX_META (1u << 20) /* configuration text is small */
+#define LUNET_WIRE_MAX_PEER 255
+
+typedef enum {
+  LUNET_MSG_HELLO = 1,   /* worker -> server: I am rank N */
+  LUNET_MSG_JOB,         /* server -> worker: the job (meta) + initial weights */
+  LUNET_MSG_DATA,        /* server -> worker: a data partition */
+  LUNET_MSG_COMMIT,      /* worker -> server: a delta */
+  LUNET_MSG_PULL,        /* worker -> server: send me the center variable */
+  LUNET_MSG_COMMIT_PULL, /* worker -> server: both in one round trip */
+  LUNET_MSG_PARAMS,      /* server -> worker: the center variable */
+  LUNET_MSG_REPORT,      /* worker -> server: progress (batches, loss) */
+  LUNET_MSG_DONE,        /* worker -> server: finished; server -> worker: stop */
+  LUNET_MSG_ERROR,       /* either way: a message for the user */
+  LUNET_MSG_ACK,         /* server -> worker: commit applied */
+  LUNET_MSG_CONTROL,     /* either way: trainer-defined (meta says what) */
+  LUNET_MSG_LAST = LUNET_MSG_CONTROL
+} lunet_msg_type_t;
+
+typedef struct {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t type;
+  uint32_t worker;
+  uint32_t nframes;
+  uint64_t seq;
+  uint64_t payload_bytes;
+} lunet_wire_header_t;
+
+/* Writes h as 32 little-endian bytes. */
+void lunet_wire_encode_header(uint8_t *out /* (32) */, const lunet_wire_header_t *h);
+/* Parses and validates 32 bytes (magic, version, type range, frame count,
+ * payload size bound); -1 with a message on anything else. */
+int lunet_wire_decode_header(lunet_wire_header_t *h, const uint8_t *buf, size_t len,
+                             uint64_t max_payload);
+
+const char *lunet_msg_type_name(int type);
+/* The type for a name ("commit"), or -1. */
+int lunet_msg_type_from_name(const char *name);
+
+/* A received message. Payload frames are tensors (1-D) over the received
+ * memory, zero-copy where alignment allows. */
+typedef struct {
+  lunet_wire_header_t h;
+  uint8_t peer[LUNET_WIRE_MAX_PEER];
+  size_t peer_len;
+  char *meta; /* NUL-terminated, owned */
+  size_t meta_len;
+  int nframes;
+  lunet_tensor_t *frames[LUNET_WIRE_MAX_FRAMES]; /* owned references */
+} lunet_wire_msg_t;
+
+void lunet_wire_msg_free(lunet_wire_msg_t *m);
+
+/* Sends one message on a ZeroMQ socket. peer (ROUTER sockets) may be NULL.
+ * Payload tensors must be contiguous; they are sent zero-copy: the socket
+ * keeps a reference until ZeroMQ has written them (from its own thread).
+ * Returns 0, or -1 with a message (unknown peer, timeout, closed socket). */
+int lunet_wire_send(void *zsock, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *h,
+                    const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes);
+
+/* Receives one message, waiting up to timeout_ms (-1: forever).
+ * Returns 1 with *out filled (free it with lunet_wire_msg_free), 0 on timeout,
+ * 2 when a malformed message was dropped (*dropped_reason says why), -1 on a
+ * socket error. with_peer: the socket is a ROUTER (first frame is the peer). */
+int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_payload,
+                    lunet_wire_msg_t *out, const char **dropped_reason);
+
+
+/* The process's ZeroMQ context, created on first use (1 I/O thread). */
+void *lunet_zmq_context(void);
+#endif
