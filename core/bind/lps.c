@@ -196,6 +196,14 @@ static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua
   lua_pop(L, 1);
 }
 
+/* bench_zmq_bare(n_floats, reps) -> round trips per second */
+static int l_bench_zmq_bare(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1), reps = luaL_optinteger(L, 2, 200);
+  if (n < 1 || reps < 1) return luaL_error(L, "bench_zmq_bare: n and reps must be positive");
+  lua_pushnumber(L, lunet_ps_bench_bare((size_t)n, (int)reps));
+  return 1;
+}
+
 void lunet_open_ps(lua_State *L) {
   static const luaL_Reg server_methods[] = {{"endpoint", server_endpoint}, {"recv", server_recv},
                                             {"send", server_send}, {"stats", server_stats},
@@ -208,4 +216,6 @@ void lunet_open_ps(lua_State *L) {
   lua_setfield(L, -2, "Server");
   lua_pushcfunction(L, l_client);
   lua_setfield(L, -2, "Client");
+  lua_pushcfunction(L, l_bench_zmq_bare);
+  lua_setfield(L, -2, "bench_zmq_bare");
 }

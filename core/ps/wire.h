@@ -89,4 +89,8 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
 
 /* The process's ZeroMQ context, created on first use (1 I/O thread). */
 void *lunet_zmq_context(void);
+
+/* Round trips per second of a bare zero-copy ZeroMQ exchange of n floats each
+ * way (the benchmark floor for lunet's commit + pull); -1 if it could not run. */
+double lunet_ps_bench_bare(size_t n, int reps);
 #endif

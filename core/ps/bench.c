@@ -1,0 +1,50 @@
+/* The floor the transport benchmark compares against: a bare zero-copy
+ * DEALER -> ROUTER -> DEALER round trip of n floats each way, no lunet
+ * header, no validation, both sockets in this thread (as the lunet loop is). */
+#include <stdlib.h>
+#include <zmq.h>
+
+#include "common.h"
+#include "wire.h"
+
+static void no_free(void *data, void *hint) { (void)data; (void)hint; }
+
+double lunet_ps_bench_bare(size_t n, int reps) {
+  void *ctx = lunet_zmq_context();
+  void *router = zmq_socket(ctx, ZMQ_ROUTER), *dealer = zmq_socket(ctx, ZMQ_DEALER);
+  int zero = 0;
+  zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero);
+  zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero);
+  char ep[256];
+  size_t len = sizeof ep;
+  float *out = lunet_calloc(n, sizeof *out), *back = lunet_calloc(n, sizeof *back);
+  double rate = -1;
+  if (!out || !back || zmq_bind(router, "tcp://127.0.0.1:*") < 0) goto done;
+  zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, ep, &len);
+  if (zmq_connect(dealer, ep) < 0) goto done;
+  double t0 = 0;
+  for (int r = -3; r < reps; r++) { /* 3 warm-up round trips */
+    if (r == 0) t0 = lunet_now();
+    zmq_msg_t m, id, reply;
+    zmq_msg_init_data(&m, out, n * sizeof(float), no_free, NULL);
+    zmq_msg_send(&m, dealer, 0);
+    zmq_msg_init(&id);
+    zmq_msg_init(&m);
+    zmq_msg_recv(&id, router, 0);
+    zmq_msg_recv(&m, router, 0);
+    zmq_msg_close(&m);
+    zmq_msg_send(&id, router, ZMQ_SNDMORE);
+    zmq_msg_init_data(&reply, back, n * sizeof(float), no_free, NULL);
+    zmq_msg_send(&reply, router, 0);
+    zmq_msg_init(&m);
+    zmq_msg_recv(&m, dealer, 0);
+    zmq_msg_close(&m);
+  }
+  rate = reps / (lunet_now() - t0);
+done:
+  zmq_close(dealer);
+  zmq_close(router);
+  free(out);
+  free(back);
+  return rate;
+}
