@@ -1,0 +1,131 @@
+/* Activation functions (Keras names) and the Activation layer. Backward works
+ * from the layer's output y alone, so Dense and Conv2D can fuse an activation
+ * in place over their output without keeping the pre-activation. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "layer.h"
+
+static const char *const act_names[] = {"linear", "relu", "sigmoid", "tanh", "softmax",
+                                        "elu", "leaky_relu", "softplus"};
+#define NACT (int)(sizeof act_names / sizeof *act_names)
+#define LEAKY_ALPHA 0.3f /* Keras LeakyReLU default */
+
+int lunet_act_parse(lunet_act_t *out, const char *name, const char *where) {
+  if (!name || !*name) { *out = LUNET_ACT_LINEAR; return 0; }
+  for (int i = 0; i < NACT; i++)
+    if (strcmp(name, act_names[i]) == 0) { *out = (lunet_act_t)i; return 0; }
+  return lunet_fail("%s: unknown activation '%s' (expected linear, relu, sigmoid, tanh, softmax, "
+                    "elu, leaky_relu or softplus)", where, name);
+}
+
+const char *lunet_act_name(lunet_act_t act) { return act_names[act]; }
+
+/* softmax over each row, shifted by the row max for stability */
+static void softmax_rows(float *y, const float *x, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * n;
+    float *yr = y + r * n;
+    float m = xr[0];
+    for (int64_t j = 1; j < n; j++) m = xr[j] > m ? xr[j] : m;
+    float s = 0.0f;
+    for (int64_t j = 0; j < n; j++) { yr[j] = expf(xr[j] - m); s += yr[j]; }
+    float inv = 1.0f / s;
+    for (int64_t j = 0; j < n; j++) yr[j] *= inv;
+  }
+}
+
+void lunet_act_forward(lunet_act_t act, float *y, const float *x, int64_t rows, int64_t n) {
+  int64_t total = rows * n;
+  switch (act) {
+  case LUNET_ACT_LINEAR:
+    if (y != x) memcpy(y, x, (size_t)total * sizeof *y);
+    break;
+  case LUNET_ACT_RELU:
+    for (int64_t i = 0; i < total; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    break;
+  case LUNET_ACT_SIGMOID:
+    for (int64_t i = 0; i < total; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+    break;
+  case LUNET_ACT_TANH:
+    for (int64_t i = 0; i < total; i++) y[i] = tanhf(x[i]);
+    break;
+  case LUNET_ACT_SOFTMAX:
+    softmax_rows(y, x, rows, n);
+    break;
+  case LUNET_ACT_ELU:
+    for (int64_t i = 0; i < total; i++) y[i] = x[i] > 0.0f ? x[i] : expm1f(x[i]);
+    break;
+  case LUNET_ACT_LEAKY_RELU:
+    for (int64_t i = 0; i < total; i++) y[i] = x[i] > 0.0f ? x[i] : LEAKY_ALPHA * x[i];
+    break;
+  case LUNET_ACT_SOFTPLUS: /* log(1 + e^x) without overflow */
+    for (int64_t i = 0; i < total; i++)
+      y[i] = x[i] > 0.0f ? x[i] + log1pf(expf(-x[i])) : log1pf(expf(x[i]));
+    break;
+  }
+}
+
+void lunet_act_backward(lunet_act_t act, float *dy, const float *y, int64_t rows, int64_t n) {
+  int64_t total = rows * n;
+  switch (act) {
+  case LUNET_ACT_LINEAR:
+    break;
+  case LUNET_ACT_RELU:
+    for (int64_t i = 0; i < total; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    break;
+  case LUNET_ACT_SIGMOID:
+    for (int64_t i = 0; i < total; i++) dy[i] *= y[i] * (1.0f - y[i]);
+    break;
+  case LUNET_ACT_TANH:
+    for (int64_t i = 0; i < total; i++) dy[i] *= 1.0f - y[i] * y[i];
+    break;
+  case LUNET_ACT_SOFTMAX: /* dx = y * (dy - <dy, y>) per row */
+    for (int64_t r = 0; r < rows; r++) {
+      float *d = dy + r * n;
+      const float *yr = y + r * n;
+      float dot = 0.0f;
+      for (int64_t j = 0; j < n; j++) dot += d[j] * yr[j];
+      for (int64_t j = 0; j < n; j++) d[j] = yr[j] * (d[j] - dot);
+    }
+    break;
+  case LUNET_ACT_ELU: /* x <= 0: y = e^x - 1, so dy/dx = y + 1 */
+    for (int64_t i = 0; i < total; i++) dy[i] *= y[i] > 0.0f ? 1.0f : y[i] + 1.0f;
+    break;
+  case LUNET_ACT_LEAKY_RELU:
+    for (int64_t i = 0; i < total; i++) dy[i] *= y[i] > 0.0f ? 1.0f : LEAKY_ALPHA;
+    break;
+  case LUNET_ACT_SOFTPLUS: /* sigmoid(x) = 1 - e^-y */
+    for (int64_t i = 0; i < total; i++) dy[i] *= -expm1f(-y[i]);
+    break;
+  }
+}
+
+/* ---- the Activation layer ---- */
+
+static void act_forward(lunet_layer_t *l, float *out, const float *in, int batch, int training) {
+  int64_t n = l->in_shape[l->in_ndim - 1];
+  lunet_act_forward(l->act, out, in, batch * l->in_size / n, n);
+}
+
+static void act_backward(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out,
+                         int batch) {
+  if (!din) return;
+  int64_t n = l->in_shape[l->in_ndim - 1];
+  if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, batch * l->in_size / n, n);
+  memcpy(din, dout, (size_t)(batch * l->in_size) * sizeof *din);
+}
+
+static const lunet_layer_ops_t activation_ops = {"Activation", NULL, NULL, act_forward, act_backward,
+                                                 NULL};
+
+lunet_layer_t *lunet_activation_new(int in_ndim, const int64_t *in_shape, lunet_act_t act) {
+  lunet_layer_t *l = lunet_nn_alloc(sizeof *l);
+  if (!l) return NULL;
+  lunet_layer_setup(l, &activation_ops, in_ndim, in_shape);
+  l->act = act;
+  snprintf(l->name, sizeof l->name, "Activation(%s)", act_names[act]);
+  return l;
+}

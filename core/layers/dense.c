@@ -1,0 +1,80 @@
+/* Dense: out = act(in @ W + b) over the last axis, like Keras (kernel stored
+ * (K, U) as Keras' get_weights, then the bias). Every product is one sgemm over
+ * the whole batch; the activation is applied in place on the output. */
+#include <stdio.h>
+#include <string.h>
+
+#include "blas.h"
+#include "common.h"
+#include "layer.h"
+
+typedef struct {
+  lunet_layer_t base;
+  int64_t k, units; /* K inputs per row, U outputs */
+  int use_bias;
+  lunet_init_t kernel_init, bias_init;
+} dense_t;
+
+static void dense_init(lunet_layer_t *l, lunet_rng_t *rng) {
+  dense_t *d = (dense_t *)l;
+  lunet_init_fill(d->kernel_init, rng, l->params, d->k * d->units, d->k, d->units);
+  if (d->use_bias) lunet_init_fill(d->bias_init, rng, l->params + d->k * d->units, d->units, d->k, d->units);
+}
+
+/* out (R, U) = in (R, K) @ W (K, U) + b (U), R = batch * rows per sample */
+static void dense_forward(lunet_layer_t *l, float *out, const float *in, int batch, int training) {
+  dense_t *d = (dense_t *)l;
+  int64_t rows = batch * l->in_size / d->k, u = d->units;
+  const float *w = l->params, *b = l->params + d->k * u;
+  if (d->use_bias)
+    for (int64_t r = 0; r < rows; r++) memcpy(out + r * u, b, (size_t)u * sizeof *out);
+  lunet_blas_sgemm(0, 0, (int)rows, (int)u, (int)d->k, 1.0f, in, (int)d->k, w, (int)u,
+                   d->use_bias ? 1.0f : 0.0f, out, (int)u);
+  lunet_act_forward(l->act, out, out, rows, u);
+}
+
+static void dense_backward(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out,
+                           int batch) {
+  dense_t *d = (dense_t *)l;
+  int64_t rows = batch * l->in_size / d->k, u = d->units, k = d->k;
+  if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, rows, u);
+  /* dW (K, U) = in^T (K, R) @ dout (R, U) */
+  lunet_blas_sgemm(1, 0, (int)k, (int)u, (int)rows, 1.0f, in, (int)k, dout, (int)u, 0.0f, l->grads,
+                   (int)u);
+  if (d->use_bias) { /* db (U) = column sums of dout */
+    float *db = l->grads + k * u;
+    memcpy(db, dout, (size_t)u * sizeof *db);
+    for (int64_t r = 1; r < rows; r++) {
+      const float *dr = dout + r * u;
+      for (int64_t j = 0; j < u; j++) db[j] += dr[j];
+    }
+  }
+  /* din (R, K) = dout (R, U) @ W^T (U, K) */
+  if (din)
+    lunet_blas_sgemm(0, 1, (int)rows, (int)k, (int)u, 1.0f, dout, (int)u, l->params, (int)u, 0.0f,
+                     din, (int)k);
+}
+
+static const lunet_layer_ops_t dense_ops = {"Dense", dense_init, NULL, dense_forward, dense_backward,
+                                            NULL};
+
+lunet_layer_t *lunet_dense_new(int in_ndim, const int64_t *in_shape, int64_t units, lunet_act_t act,
+                               int use_bias, lunet_init_t kernel_init, lunet_init_t bias_init) {
+  if (units < 1) { lunet_fail("Dense(%lld): units must be positive", (long long)units); return NULL; }
+  if (in_ndim < 1) { lunet_fail("Dense(%lld): input must have at least 1 dimension", (long long)units); return NULL; }
+  dense_t *d = lunet_nn_alloc(sizeof *d);
+  if (!d) return NULL;
+  lunet_layer_t *l = &d->base;
+  lunet_layer_setup(l, &dense_ops, in_ndim, in_shape);
+  snprintf(l->name, sizeof l->name, "Dense(%lld)", (long long)units);
+  d->k = in_shape[in_ndim - 1];
+  d->units = units;
+  d->use_bias = use_bias;
+  d->kernel_init = kernel_init;
+  d->bias_init = bias_init;
+  l->out_shape[in_ndim - 1] = units;
+  l->out_size = lunet_shape_numel(in_ndim, l->out_shape);
+  l->nparams = l->ntrainable = d->k * units + (use_bias ? units : 0);
+  l->act = act;
+  return l;
+}
