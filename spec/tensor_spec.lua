@@ -129,6 +129,11 @@ describe("lunet.zeros / ones / full", function()
     local e = lunet.zeros(0, 3)
     assert.are.equal(0, e:numel())
     assert.are.same({ 0, 3 }, e:shape())
+    -- a fresh empty tensor is contiguous (Torch/NumPy), so it can be viewed
+    assert.is_true(lunet.zeros(3, 0):is_contiguous())
+    assert.is_true(lunet.zeros(0, 3):is_contiguous())
+    assert.are.same({ 0 }, lunet.zeros(3, 0):view(-1):shape())
+    assert.are.same({ 0, 2 }, lunet.zeros(2, 0, 2):view(0, 2):shape())
   end)
 
   it("rejects negative sizes, naming the function and the size", function()

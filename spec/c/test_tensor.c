@@ -77,6 +77,11 @@ static void test_life_cycle(void) {
   int64_t e[2] = {0, 5};
   lunet_tensor_t *em = lunet_tensor_new(2, e);
   CHECK(em && lunet_tensor_numel(em) == 0);
+  CHECK(lunet_tensor_is_contiguous(em)); /* fresh empty tensors are contiguous */
+  int64_t e2[2] = {5, 0};
+  lunet_tensor_t *em2 = lunet_tensor_new(2, e2);
+  CHECK(em2 && lunet_tensor_is_contiguous(em2));
+  lunet_tensor_free(em2);
   lunet_tensor_free(em);
 
   /* bad shapes */
