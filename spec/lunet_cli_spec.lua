@@ -1,0 +1,315 @@
+-- Specs of the lunet executable (core/main.c) driven as a user drives it:
+-- -v, -h, -e, scripts with arguments, missing scripts, script errors, the REPL
+-- from a pipe, and the process-level functions of lunet.core (threads, clock,
+-- executable path, the bare-sgemm timer).
+local lunet = require "lunet"
+local core = require "lunet.core"
+
+local EXE = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
+
+local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function write_file(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+local function read_file(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Runs `lunet <args...>` (args already split) with optional stdin text and an
+-- optional shell prefix (env settings, cd); returns code, stdout, stderr.
+local function run(args, stdin, prefix)
+  local out, err, inp = os.tmpname(), os.tmpname(), os.tmpname()
+  write_file(inp, stdin or "")
+  local parts = {}
+  for i, a in ipairs(args) do parts[i] = sh_quote(a) end
+  local cmd = ("%s %s %s <%s >%s 2>%s"):format(prefix or "", sh_quote(EXE), table.concat(parts, " "),
+    sh_quote(inp), sh_quote(out), sh_quote(err))
+  local ok, how, code = os.execute(cmd)
+  local o, e = read_file(out), read_file(err)
+  os.remove(out); os.remove(err); os.remove(inp)
+  if how == "signal" then code = 128 + code end
+  return (ok and 0 or code), o, e
+end
+
+local function script(text)
+  local path = os.tmpname() .. ".lua"
+  write_file(path, text)
+  return path
+end
+
+local function lines(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+describe("lunet executable", function()
+  it("-v and --version print the version and exit 0", function()
+    local code, out = run { "-v" }
+    assert.are.equal(0, code)
+    assert.truthy(out:find("lunet " .. lunet.version, 1, true), out)
+    assert.truthy(out:find("Lua 5.4", 1, true), out)
+    local code2, out2 = run { "--version" }
+    assert.are.equal(0, code2)
+    assert.are.equal(out, out2)
+  end)
+
+  it("-h prints the usage and exits 0", function()
+    local code, out = run { "-h" }
+    assert.are.equal(0, code)
+    assert.truthy(out:lower():find("usage", 1, true), out)
+    assert.truthy(out:find("-e", 1, true))
+    assert.truthy(out:find("script", 1, true))
+  end)
+
+  it("-e runs code with lunet preloaded", function()
+    local code, out = run { "-e", "print(1+1)" }
+    assert.are.equal(0, code)
+    assert.are.equal("2\n", out)
+    local _, out2 = run { "-e", "print(lunet.zeros(2, 3):numel())" }
+    assert.are.equal("6\n", out2)
+    local _, out3 = run { "-e", "print(require('lunet') == lunet)" }
+    assert.are.equal("true\n", out3)
+    local _, out4 = run { "-e", "x = 20", "-e", "print(x + 1)" }
+    assert.are.equal("21\n", out4)
+  end)
+
+  it("-e '' does nothing and exits 0 without opening the REPL", function()
+    local code, out, err = run({ "-e", "" }, "print('from stdin')\n")
+    assert.are.equal(0, code)
+    assert.are.equal("", out)
+    assert.are.equal("", err)
+  end)
+
+  it("-e with an error or a syntax error exits non-zero with the message on stderr", function()
+    local code, out, err = run { "-e", "error('boom')" }
+    assert.are_not.equal(0, code)
+    assert.are.equal("", out)
+    assert.truthy(err:find("boom", 1, true), err)
+    local code2, _, err2 = run { "-e", "x = = 1" }
+    assert.are_not.equal(0, code2)
+    assert.truthy(err2:find("command line", 1, true) or err2:find("syntax", 1, true) or err2:find("near", 1, true), err2)
+  end)
+
+  it("rejects unknown options and a missing -e argument", function()
+    local code, _, err = run { "-x" }
+    assert.are_not.equal(0, code)
+    assert.truthy(err:find("-x", 1, true), err)
+    assert.truthy(err:lower():find("usage", 1, true), err)
+    local code2, _, err2 = run { "-e" }
+    assert.are_not.equal(0, code2)
+    assert.truthy(err2:find("-e", 1, true), err2)
+  end)
+
+  it("runs a script with arg[0], arg[1], arg[2] and ... like lua", function()
+    local path = script [[
+      print(arg[0]); print(arg[1]); print(arg[2]); print(#arg); print(select('#', ...)); print(...)
+      print(arg[-1] ~= nil)
+    ]]
+    local code, out, err = run { path, "a", "b c" }
+    os.remove(path)
+    assert.are.equal(0, code, err)
+    assert.are.same({ path, "a", "b c", "2", "2", "a\tb c", "true" }, lines(out))
+  end)
+
+  it("runs a script with no arguments", function()
+    local path = script "print(#arg, arg[1])"
+    local code, out = run { path }
+    os.remove(path)
+    assert.are.equal(0, code)
+    assert.are.equal("0\tnil\n", out)
+  end)
+
+  it("runs -e before the script, and a script from stdin with -", function()
+    local path = script "print(y)"
+    local _, out = run { "-e", "y = 7", path }
+    os.remove(path)
+    assert.are.equal("7\n", out)
+    local code, out2 = run({ "-" }, "print('stdin script', lunet ~= nil)\n")
+    assert.are.equal(0, code)
+    assert.are.equal("stdin script\ttrue\n", out2)
+  end)
+
+  it("os.exit codes pass through", function()
+    assert.are.equal(3, (run { "-e", "os.exit(3)" }))
+    local path = script "os.exit(false)"
+    assert.are_not.equal(0, (run { path }))
+    os.remove(path)
+  end)
+
+  it("a missing script exits non-zero naming the file", function()
+    local code, out, err = run { "/nonexistent/dir/missing_script.lua", "x" }
+    assert.are_not.equal(0, code)
+    assert.are.equal("", out)
+    assert.truthy(err:find("missing_script.lua", 1, true), err)
+    local code2, _, err2 = run { "no_such_script.lua" }
+    assert.are_not.equal(0, code2)
+    assert.truthy(err2:find("no_such_script.lua", 1, true), err2)
+    local code3, _, err3 = run { "nosuchcommand" }
+    assert.are_not.equal(0, code3)
+    assert.truthy(err3:find("nosuchcommand", 1, true), err3)
+  end)
+
+  it("an error in a script prints a traceback on stderr and exits non-zero", function()
+    local path = script [[
+      local function inner() error("kaboom in inner") end
+      local function outer() inner() end
+      print("before")
+      outer()
+      print("after")
+    ]]
+    local code, out, err = run { path }
+    assert.are_not.equal(0, code)
+    assert.are.equal("before\n", out)
+    assert.truthy(err:find("kaboom in inner", 1, true), err)
+    assert.truthy(err:find("stack traceback", 1, true), err)
+    assert.truthy(err:find("inner", 1, true))
+    assert.truthy(err:find(path:match("[^/]+$"), 1, true), err)
+    os.remove(path)
+  end)
+
+  it("a tensor error in a script names both shapes in the message", function()
+    local code, _, err = run { "-e", "local x = lunet.zeros(2, 3) + lunet.zeros(4, 5)" }
+    assert.are_not.equal(0, code)
+    assert.truthy(err:find("(2, 3)", 1, true) and err:find("(4, 5)", 1, true), err)
+  end)
+
+  it("a non-string error object is reported, not a crash", function()
+    local code, _, err = run { "-e", "error({})" }
+    assert.are_not.equal(0, code)
+    assert.truthy(err:find("table", 1, true), err)
+    local code2, _, err2 = run { "-e", "error(setmetatable({}, {__tostring = function() return 'custom err' end}))" }
+    assert.are_not.equal(0, code2)
+    assert.truthy(err2:find("custom err", 1, true), err2)
+  end)
+
+  it("finds its Lua package without LUA_PATH from any directory", function()
+    local code, out, err = run({ "-e", "print(require('lunet').version)" }, nil,
+      "cd / && env -u LUA_PATH -u LUA_PATH_5_4 -u LUA_CPATH -u LUA_CPATH_5_4 -u LUNET_LUA_DIR")
+    assert.are.equal(0, code, err)
+    assert.are.equal(lunet.version .. "\n", out)
+  end)
+
+  it("set_num_threads(1) then get_num_threads() == 1", function()
+    local code, out = run { "-e", "lunet.set_num_threads(1) print(lunet.get_num_threads())" }
+    assert.are.equal(0, code)
+    assert.are.equal("1\n", out)
+    local _, out2 = run { "-e", "lunet.set_num_threads(2) print(lunet.get_num_threads())" }
+    assert.are.equal("2\n", out2)
+  end)
+end)
+
+describe("lunet REPL from a pipe", function()
+  it("prints =expr, bare expressions, and remembers globals", function()
+    local code, out, err = run({}, "=1+2\n2*3\nx = 5\n=x\n")
+    assert.are.equal(0, code, err)
+    assert.are.same({ "3", "6", "5" }, lines(out))
+  end)
+
+  it("prints several values and nothing for statements", function()
+    local _, out = run({}, "1, 'a', nil\nlocal y = 1\nprint('p')\n")
+    assert.are.same({ "1\ta\tnil", "p" }, lines(out))
+  end)
+
+  it("a statement error prints the error and continues", function()
+    local code, out, err = run({}, "error('first failure')\n=10\nlocal t = nil; t.x = 1\n=11\nx = = 2\n=12\n")
+    assert.are.equal(0, code)
+    assert.are.same({ "10", "11", "12" }, lines(out))
+    assert.truthy(err:find("first failure", 1, true), err)
+    assert.truthy(err:find("nil", 1, true), err)
+  end)
+
+  it("continues incomplete statements on the next lines", function()
+    local _, out = run({}, "for i = 1, 3 do\nprint(i * 10)\nend\nfunction f(a)\nreturn a + 1\nend\n=f(41)\n")
+    assert.are.same({ "10", "20", "30", "42" }, lines(out))
+  end)
+
+  it("prints tensors readably", function()
+    local _, out = run({}, "=lunet.tensor{{1,2},{3,4}}\n")
+    assert.truthy(out:find("[[1, 2],", 1, true), out)
+    assert.truthy(out:find("(2, 2)", 1, true), out)
+  end)
+
+  it("a tensor error in the REPL names both shapes and the REPL goes on", function()
+    local _, out, err = run({}, "=lunet.zeros(2,3):matmul(lunet.zeros(4,5))\n=99\n")
+    assert.truthy(err:find("(2, 3)", 1, true) and err:find("(4, 5)", 1, true), err)
+    assert.are.equal("99\n", out)
+  end)
+
+  it("ends cleanly at end of input, also on an unfinished chunk", function()
+    local code = run({}, "")
+    assert.are.equal(0, code)
+    local code2 = run({}, "for i = 1, 2 do\n")
+    assert.are.equal(0, code2)
+  end)
+
+  it("-i enters the REPL after -e", function()
+    local code, out = run({ "-e", "z = 4", "-i" }, "=z * 2\n")
+    assert.are.equal(0, code)
+    assert.are.equal("8\n", out)
+  end)
+end)
+
+describe("lunet runtime functions", function()
+  it("version and blas_config are strings", function()
+    assert.are.equal("string", type(lunet.version))
+    assert.truthy(lunet.version:match("^%d+%.%d+%.%d+"))
+    assert.are.equal("string", type(lunet.blas_config()))
+    assert.is_true(#lunet.blas_config() > 0)
+  end)
+
+  it("now() is a monotonic clock in seconds", function()
+    local t0 = lunet.now()
+    local x = 0
+    for i = 1, 1e5 do x = x + i end
+    local t1 = lunet.now()
+    assert.is_true(t1 >= t0)
+    assert.is_true(t1 - t0 < 5)
+  end)
+
+  it("set_num_threads rejects bad counts and get_num_threads follows it", function()
+    local before = lunet.get_num_threads()
+    assert.is_true(before >= 1)
+    lunet.set_num_threads(1)
+    assert.are.equal(1, lunet.get_num_threads())
+    lunet.set_num_threads(before)
+    local ok, err = pcall(function() lunet.set_num_threads(0) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("set_num_threads", 1, true) and tostring(err):find("0", 1, true), err)
+    ok, err = pcall(function() lunet.set_num_threads("x") end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("set_num_threads", 1, true), err)
+    ok, err = pcall(function() lunet.set_num_threads(1.5) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("integer", 1, true), err)
+  end)
+
+  it("isatty and executable", function()
+    assert.are.equal("boolean", type(core.isatty(0)))
+    assert.is_false(core.isatty(12345))
+    local exe = core.executable()
+    assert.are.equal("string", type(exe))
+    assert.truthy(exe:find("lunet", 1, true), exe)
+  end)
+
+  it("bench_sgemm returns a positive median time and rejects bad sizes", function()
+    local t = core.bench_sgemm(32, 32, 32, 3)
+    assert.are.equal("number", type(t))
+    assert.is_true(t > 0 and t < 1)
+    local ok, err = pcall(function() return core.bench_sgemm(0, 4, 4, 1) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("bench_sgemm", 1, true), err)
+    ok, err = pcall(function() return core.bench_sgemm(4, 4, 4, 0) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("bench_sgemm", 1, true), err)
+    ok = pcall(function() return core.bench_sgemm(2 ^ 20, 2 ^ 20, 2 ^ 20, 1) end)
+    assert.is_false(ok)
+  end)
+end)
