@@ -1,0 +1,89 @@
+/* CSV writer for DataFrame:write_csv: header row, numbers in their shortest
+ * round-tripping form, strings quoted only when they must be. Written to
+ * PATH.tmp, flushed and fsync'ed, then renamed, so a reader never sees half a
+ * file. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "csvio.h"
+
+static void put_string(FILE *f, const char *s, size_t len, char delim) {
+  int quote = len && (s[0] == ' ' || s[len - 1] == ' ');
+  for (size_t i = 0; i < len && !quote; i++)
+    quote = s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  if (!quote) { fwrite(s, 1, len, f); return; }
+  fputc('"', f);
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '"') fputc('"', f);
+    fputc(s[i], f);
+  }
+  fputc('"', f);
+}
+
+static void put_number(FILE *f, double v, int is_float) {
+  char buf[40];
+  if (isnan(v)) { fputs("NaN", f); return; }
+  if (isinf(v)) { fputs(v > 0 ? "Inf" : "-Inf", f); return; }
+  /* the shortest of %.{6..17}g that reads back as the same value */
+  for (int p = is_float ? 6 : 15; p <= 17; p++) {
+    snprintf(buf, sizeof buf, "%.*g", p, v);
+    double back = strtod(buf, NULL);
+    if (is_float ? (float)back == (float)v : back == v) break;
+  }
+  fputs(buf, f);
+}
+
+int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet_column_t *const *cols,
+                    char delim) {
+  for (int j = 0; j < ncols; j++)
+    if (cols[j]->type == LUNET_COL_VECTOR)
+      return lunet_fail("column '%s' is a vector column; CSV holds scalar columns only (drop or select it away)",
+                        names[j]);
+  size_t plen = strlen(path);
+  char *tmp = lunet_malloc(plen + 8);
+  if (!tmp) return -1;
+  snprintf(tmp, plen + 8, "%s.tmp", path);
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    int rc = lunet_fail("%s: %s", tmp, strerror(errno));
+    free(tmp);
+    return rc;
+  }
+  for (int j = 0; j < ncols; j++) {
+    if (j) fputc(delim, f);
+    put_string(f, names[j], strlen(names[j]), delim);
+  }
+  fputc('\n', f);
+  int64_t rows = ncols ? cols[0]->rows : 0;
+  for (int64_t i = 0; i < rows; i++) {
+    for (int j = 0; j < ncols; j++) {
+      const lunet_column_t *c = cols[j];
+      if (j) fputc(delim, f);
+      if (c->type == LUNET_COL_STRING) {
+        size_t len;
+        const char *s = lunet_strdict_get(c->dict, lunet_column_codes(c)[i], &len);
+        put_string(f, s, len, delim);
+      } else if (c->type == LUNET_COL_INTEGER && !isnan(lunet_column_f64(c)[i])) {
+        fprintf(f, "%.0f", lunet_column_f64(c)[i]);
+      } else {
+        put_number(f, lunet_column_number(c, i), c->type == LUNET_COL_FLOAT);
+      }
+    }
+    fputc('\n', f);
+  }
+  int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+  bad |= fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    int rc = lunet_fail("%s: %s", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return rc;
+  }
+  free(tmp);
+  return 0;
+}
