@@ -226,7 +226,11 @@ static int c_format(lua_State *L) {
     int64_t w = lunet_column_width(c), n = 0;
     const float *p = lunet_tensor_data(c->tensor) + i * w; /* (w) */
     n += snprintf(buf, sizeof buf, "[");
-    for (int64_t j = 0; j < w && j < 4; j++) n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%.4g", j ? "," : "", p[j]);
+    for (int64_t j = 0; j < w && j < 4; j++) {
+      char num[40];
+      format_double(num, sizeof num, p[j], 1);
+      n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s", j ? "," : "", num);
+    }
     snprintf(buf + n, sizeof buf - (size_t)n, "%s]", w > 4 ? ",..." : "");
   }
   lua_pushstring(L, buf);
@@ -621,7 +625,8 @@ static int d_index_to_string(lua_State *L) {
     if (!(v >= 0 && v < n) || v != floor(v)) {
       free(codes);
       lunet_strdict_free(d);
-      return luaL_error(L, "%s: row %d holds %g, expected an index in [0, %d)", where, (int)i + 1, v, n);
+      lunet_fail("%s: row %lld holds %g, expected an index in [0, %d)", where, (long long)i + 1, v, n);
+      return luaL_error(L, "%s", lunet_errmsg());
     }
     codes[i] = (int32_t)v;
   }
