@@ -119,6 +119,14 @@ describe("lunet executable", function()
     assert.are.same({ path, "a", "b c", "2", "2", "a\tb c", "true" }, lines(out))
   end)
 
+  it("skips a #! first line", function()
+    local path = script "#!/usr/bin/env lunet\nprint('shebang ok')\n"
+    local code, out = run { path }
+    os.remove(path)
+    assert.are.equal(0, code)
+    assert.are.equal("shebang ok\n", out)
+  end)
+
   it("runs a script with no arguments", function()
     local path = script "print(#arg, arg[1])"
     local code, out = run { path }
@@ -311,5 +319,16 @@ describe("lunet runtime functions", function()
     assert.truthy(tostring(err):find("bench_sgemm", 1, true), err)
     ok = pcall(function() return core.bench_sgemm(2 ^ 20, 2 ^ 20, 2 ^ 20, 1) end)
     assert.is_false(ok)
+  end)
+
+  it("bench_sgemm rejects sizes whose products overflow (child process)", function()
+    local code, out, err = run { "-e", [[
+      local core = require "lunet.core"
+      local ok, e = pcall(core.bench_sgemm, 2^32, 2^32, 2^32, 1)
+      assert(not ok and tostring(e):find("bench_sgemm"), "accepted 2^32-sized sgemm: " .. tostring(e))
+      print("child ok")
+    ]] }
+    assert.are.equal(0, code, err)
+    assert.are.equal("child ok\n", out)
   end)
 end)

@@ -203,6 +203,14 @@ describe("lunet.rand / randn", function()
     near(std, 0.5, 0.02)
   end)
 
+  it("takes sizes followed by options too", function()
+    local a = lunet.rand(2, 3, { seed = 8 })
+    assert.are.same({ 2, 3 }, a:shape())
+    assert.are.same(lunet.rand({ 2, 3 }, { seed = 8 }):totable(), a:totable())
+    assert.are.same({ 4 }, lunet.randn(4, { seed = 1, mean = 1, std = 0 }):shape())
+    assert.are.same({ 1, 1, 1, 1 }, lunet.randn(4, { seed = 1, mean = 1, std = 0 }):totable())
+  end)
+
   it("rejects unknown options and bad option values", function()
     assert_error({ "rand", "unknown option", "sed" }, lunet.rand, { 2 }, { sed = 1 })
     assert_error({ "randn", "unknown option", "low" }, lunet.randn, { 2 }, { low = 1 })
@@ -339,6 +347,14 @@ describe("Tensor:view / :reshape", function()
     assert.are.same({ 2, 1, 3 }, t:view { 2, -1, 3 }:shape())
     assert.are.same({ 6, 1 }, t:reshape(6, 1):shape())
     assert.are.same({ 1, 2, 3, 1 }, t:view(1, 2, 3, 1):shape())
+  end)
+
+  it("views a row-narrowed (still contiguous) tensor at its offset", function()
+    local t = lunet.tensor { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9 } }
+    local v = t:narrow(1, 2, 2):view(6)
+    assert_values(v, { 4, 5, 6, 7, 8, 9 })
+    v:set(1, 40)
+    assert.are.equal(40, t:get(2, 1))
   end)
 
   it("rejects an incompatible numel, naming both shapes", function()
@@ -538,6 +554,29 @@ describe("Tensor arithmetic", function()
     else
       assert(tostring(err):find("add_", 1, true), err)
     end
+  end)
+
+  it("in place with a transposed view of self is right or refused", function()
+    local x = lunet.tensor { { 1, 2 }, { 3, 4 } }
+    local ok, err = pcall(x.add_, x, x:t())
+    if ok then
+      assert_values(x, { { 2, 5 }, { 5, 8 } })
+    else
+      assert(tostring(err):find("add_", 1, true), err)
+    end
+  end)
+
+  it("copy between overlapping strided views is right or refused", function()
+    local x = lunet.tensor { { 1, 2 }, { 3, 4 } }
+    local ok, err = pcall(function() return x:t():copy(x) end)
+    if ok then
+      assert_values(x, { { 1, 3 }, { 2, 4 } }) -- x.T = x_old, i.e. x = x_old.T
+    else
+      assert(tostring(err):find("copy", 1, true), err)
+    end
+    local y = lunet.tensor { { 1, 2 }, { 3, 4 }, { 5, 6 } }
+    y:narrow(1, 2, 2):copy(y:narrow(1, 1, 2)) -- contiguous overlap: a row shift
+    assert_values(y, { { 1, 2 }, { 1, 2 }, { 3, 4 } })
   end)
 
   it("rejects shapes that do not broadcast, naming both shapes", function()
