@@ -18,6 +18,14 @@ data.DataFrame = DataFrame
 
 local function is_tensor(x) return core.is_tensor(x) end
 
+-- Calls a C function; its error is re-raised at the user's call site (level
+-- 3) without the "data.lua:NN:" position of this file.
+local function call(fn, ...)
+  local res = table.pack(pcall(fn, ...))
+  if not res[1] then error((tostring(res[2]):gsub("^[^\n]-%.lua:%d+: ", "")), 3) end
+  return table.unpack(res, 2, res.n)
+end
+
 local function new_frame(names, cols, rows, partitions)
   return setmetatable({ _names = names, _cols = cols, _rows = rows, _partitions = partitions or 1 },
     DataFrame)
@@ -486,7 +494,7 @@ function data.read_csv(path, opts)
       o.schema_types[#o.schema_types + 1] = t
     end
   end
-  local names, list = core.data_read_csv(path, o)
+  local names, list = call(core.data_read_csv, path, o)
   local cols = {}
   for i, n in ipairs(names) do cols[n] = list[i] end
   return new_frame(names, cols, #names > 0 and list[1]:rows() or 0)
@@ -499,7 +507,7 @@ function data.write_csv(df, path, opts)
   if type(path) ~= "string" then error("write_csv: path must be a string", 2) end
   local list = {}
   for i, n in ipairs(df._names) do list[i] = df._cols[n] end
-  core.data_write_csv(path, df._names, list, opts.delimiter and one_char(opts.delimiter, "delimiter") or ",")
+  call(core.data_write_csv, path, df._names, list, opts.delimiter and one_char(opts.delimiter, "delimiter") or ",")
 end
 
 function DataFrame:write_csv(path, opts) return data.write_csv(self, path, opts) end
@@ -512,7 +520,7 @@ data.csv_bare_parse = core.data_csv_bare_parse
 -- An IDX file (plain or .gz) as a float32 tensor with its values unscaled.
 function data.read_idx(path)
   if type(path) ~= "string" then error("read_idx: path must be a string", 2) end
-  return core.data_read_idx(path)
+  return call(core.data_read_idx, path)
 end
 
 local function find_file(dir, base)
