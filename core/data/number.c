@@ -23,23 +23,25 @@ static int parse_special(const char *p, size_t len, int neg, double *out) {
   return 0;
 }
 
+#define IS_DIGIT(c) ((unsigned)((c) - '0') < 10u)
+
 int lunet_parse_number(const char *s, size_t len, double *out, int *is_int) {
   const char *p = s, *end = s + len;
   int neg = 0;
   *is_int = 0;
   if (p < end && (*p == '+' || *p == '-')) { neg = *p == '-'; p++; }
-  if (p < end && !isdigit((unsigned char)*p) && *p != '.')
+  if (p < end && !IS_DIGIT(*p) && *p != '.')
     return parse_special(p, (size_t)(end - p), neg, out);
   uint64_t m = 0;
   int sig = 0, digits = 0, exp10 = 0, dot = 0, expo = 0;
-  for (; p < end && isdigit((unsigned char)*p); p++, digits++) {
+  for (; p < end && IS_DIGIT(*p); p++, digits++) {
     if (m == 0 && *p == '0') continue;
     if (++sig <= 19) m = m * 10 + (uint64_t)(*p - '0');
     else exp10++;
   }
   if (p < end && *p == '.') {
     dot = 1;
-    for (p++; p < end && isdigit((unsigned char)*p); p++, digits++) {
+    for (p++; p < end && IS_DIGIT(*p); p++, digits++) {
       if (m == 0 && *p == '0') { exp10--; continue; }
       if (++sig <= 19) { m = m * 10 + (uint64_t)(*p - '0'); exp10--; }
     }
@@ -50,7 +52,7 @@ int lunet_parse_number(const char *s, size_t len, double *out, int *is_int) {
     p++;
     int eneg = 0, e = 0, ed = 0;
     if (p < end && (*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
-    for (; p < end && isdigit((unsigned char)*p); p++, ed++)
+    for (; p < end && IS_DIGIT(*p); p++, ed++)
       if (e < 100000) e = e * 10 + (*p - '0');
     if (ed == 0) return 0;
     exp10 += eneg ? -e : e;
