@@ -111,4 +111,17 @@ describe("DataFrame rows", function()
     assert.are.equal("r2", rows[2].name)
     assert.are.same({ 2, -2 }, rows[2].v:totable())
   end)
+
+  it("frees the column buffers of discarded frames in time (no pile-up)", function()
+    local function rss()
+      local f = assert(io.open("/proc/self/status"))
+      local kb = tonumber(f:read("a"):match("VmRSS:%s+(%d+)"))
+      f:close()
+      return kb / 1024
+    end
+    local df = data.frame { { "x", lunet.rand { 250000, 8 } } } -- 8 MB
+    local before = rss()
+    for e = 1, 40 do df = df:shuffle { seed = e } end -- 320 MB allocated in all
+    assert.is_true(rss() - before < 200, string.format("grew by %.0f MB", rss() - before))
+  end)
 end)

@@ -20,7 +20,7 @@
 #define COLUMN_MT "lunet.Column"
 #define ROWINDEX_MT "lunet.RowIndex"
 
-typedef struct { lunet_column_t *c; } column_box;
+typedef struct { lunet_column_t *c; size_t counted; } column_box;
 typedef struct { int64_t *idx; int64_t n; } rowindex_box;
 
 static lunet_column_t *check_column(lua_State *L, int i) {
@@ -32,13 +32,39 @@ static void push_column(lua_State *L, lunet_column_t *c, const char *where) {
   if (!c) lunet_core_error(L, where);
   column_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->c = c;
+  b->counted = 0;
   luaL_setmetatable(L, COLUMN_MT);
+}
+
+/* Lua's collector sees only the small userdata boxes, not the C buffers
+ * behind them, so frames made in a loop (a shuffle per epoch) would pile up.
+ * Columns count the bytes they allocated; when the counted live bytes pass
+ * twice what survived the last collection (plus 64 MB), a full collection
+ * runs: Lua's own pause rule, applied to the column buffers. One Lua state
+ * per process uses this binding (driver or worker), so plain globals do. */
+static size_t live_bytes, live_after_collect;
+
+static void note_alloc(lua_State *L, int idx, size_t bytes) {
+  column_box *b = luaL_checkudata(L, idx, COLUMN_MT);
+  b->counted = bytes;
+  live_bytes += bytes;
+  if (live_bytes > 2 * live_after_collect + ((size_t)64 << 20)) {
+    lua_gc(L, LUA_GCCOLLECT);
+    live_after_collect = live_bytes;
+  }
+}
+
+static size_t column_bytes(const lunet_column_t *c) {
+  size_t per = c->tensor ? 4 * (size_t)lunet_column_width(c) : c->type == LUNET_COL_STRING ? 4 : 8;
+  return per * (size_t)c->rows;
 }
 
 static int column_gc(lua_State *L) {
   column_box *b = luaL_checkudata(L, 1, COLUMN_MT);
   lunet_column_free(b->c);
   b->c = NULL;
+  live_bytes -= b->counted <= live_bytes ? b->counted : live_bytes;
+  b->counted = 0;
   return 0;
 }
 
@@ -76,6 +102,7 @@ static int d_column(lua_State *L) {
     lunet_column_t *c = lunet_column_new_tensor(ct);
     lunet_tensor_free(ct);
     push_column(L, c, where);
+    note_alloc(L, -1, column_bytes(check_column(L, -1)));
     return 1;
   }
   if (!lua_istable(L, 1))
@@ -99,6 +126,7 @@ static int d_column(lua_State *L) {
       lua_pop(L, 1);
     }
     push_column(L, lunet_column_new_str(codes, n, d), where);
+    note_alloc(L, -1, column_bytes(check_column(L, -1)));
     return 1;
   }
   double *v = lunet_malloc((size_t)n * sizeof *v);
@@ -114,6 +142,7 @@ static int d_column(lua_State *L) {
     lua_pop(L, 1);
   }
   push_column(L, lunet_column_new_f64(all_int && n > 0 ? LUNET_COL_INTEGER : LUNET_COL_DOUBLE, v, n), where);
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
   return 1;
 }
 
@@ -243,6 +272,7 @@ static int c_gather(lua_State *L) {
   for (int64_t i = 0; i < r->n; i++)
     if (r->idx[i] >= c->rows) return luaL_error(L, "gather: row %d out of range 1..%d", (int)r->idx[i] + 1, (int)c->rows);
   push_column(L, lunet_column_gather(c, r->idx, r->n), "gather");
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
   return 1;
 }
 
@@ -255,6 +285,7 @@ static int c_slice(lua_State *L) {
 
 static int c_concat(lua_State *L) {
   push_column(L, lunet_column_concat(check_column(L, 1), check_column(L, 2)), luaL_optstring(L, 3, "union"));
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
   return 1;
 }
 
@@ -320,6 +351,7 @@ static int c_string_index(lua_State *L) {
   lunet_column_t *col = t ? lunet_column_new_tensor(t) : NULL;
   lunet_tensor_free(t);
   push_column(L, col, where);
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
   if (!skip) return 1;
   rowindex_box *r = push_rowindex(L);
   r->idx = kept;
@@ -348,6 +380,7 @@ static int c_equals(lua_State *L) {
   lunet_column_t *col = lunet_column_new_tensor(t);
   lunet_tensor_free(t);
   push_column(L, col, "BinaryLabelTransformer");
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
   return 1;
 }
 
@@ -404,6 +437,7 @@ static int d_read_csv(lua_State *L) {
     lua_pushstring(L, t->names[i]);
     lua_rawseti(L, -3, i + 1);
     push_column(L, lunet_column_retain(t->cols[i]), "read_csv");
+    note_alloc(L, -1, column_bytes(t->cols[i]));
     lua_rawseti(L, -2, i + 1);
   }
   lunet_table_free(t);
@@ -631,6 +665,7 @@ static int d_index_to_string(lua_State *L) {
     codes[i] = (int32_t)v;
   }
   push_column(L, lunet_column_new_str(codes, c->rows, d), where);
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
   return 1;
 }
 

@@ -45,12 +45,15 @@ typedef struct {
   char **names;         /* (ncols) column names */
   int skip;             /* skip the header record after a restart */
   int field;            /* position in the current record */
-  int64_t record;       /* records completed, header included */
+  int64_t line;         /* physical line (1-based) where the current record starts */
+  int64_t extra;        /* newlines inside quoted fields of the current record */
+  int nf;               /* fields seen in the current record */
+  int after_cr;         /* the last record ended with CR: a following LF ends nothing */
   int64_t rows, cap;
 } reader;
 
 static void fail_field(reader *r, const colstate *c, const char *text, const char *type) {
-  lunet_fail("%s:%lld: column '%s': cannot parse '%.60s' as %s", r->path, (long long)r->record + 1,
+  lunet_fail("%s:%lld: column '%s': cannot parse '%.60s' as %s", r->path, (long long)r->line,
              r->names[c - r->cs], text, type);
   r->state = FAILED;
 }
@@ -61,10 +64,19 @@ static int is_na(const reader *r, const char *s, size_t len) {
   return 0;
 }
 
+/* Newlines inside a (quoted) field, so error lines stay physical lines. Only
+ * string fields are scanned: a number never holds one. */
+static int64_t count_newlines(const char *s, size_t len) {
+  int64_t n = 0;
+  for (const char *p = s; (p = memchr(p, '\n', len - (size_t)(p - s))) != NULL; p++) n++;
+  return n;
+}
+
 static void store_field(reader *r, colstate *c, const char *s, size_t len) {
   if (c->type == LUNET_COL_STRING) {
     int32_t code = lunet_strdict_intern(c->dict, s, len);
     if (code < 0) { r->state = FAILED; return; }
+    if (len && memchr(s, '\n', len)) r->extra += count_newlines(s, len);
     c->codes[r->rows] = code;
     return;
   }
@@ -105,7 +117,12 @@ static int grow(reader *r) {
 
 static void on_field(void *s, size_t len, void *data) {
   reader *r = data;
-  if (r->state != RUN || r->skip) return;
+  if (r->state != RUN) return;
+  r->nf++;
+  if (r->skip) { /* the header again, after a restart */
+    if (s && len) r->extra += count_newlines(s, len);
+    return;
+  }
   if (r->ncols < 0) { /* first record: keep the texts (names or first row) */
     if (r->nfirst == r->capfirst) {
       int cap = r->capfirst ? r->capfirst * 2 : 64;
@@ -120,6 +137,7 @@ static void on_field(void *s, size_t len, void *data) {
     if (!copy) { r->state = FAILED; return; }
     memcpy(copy, s ? s : "", len);
     copy[len] = '\0';
+    r->extra += count_newlines(copy, len);
     r->first_len[r->nfirst] = len;
     r->first[r->nfirst++] = copy;
     return;
@@ -204,30 +222,37 @@ static int reset_columns(reader *r) {
   return grow(r);
 }
 
+/* Called at each record end and (CSV_REPALL_NL) at each newline outside a
+ * record: blank lines and the LF of CRLF arrive as records without fields. */
 static void on_record(int term, void *data) {
   reader *r = data;
-  (void)term;
   if (r->state != RUN) return;
-  if (r->skip) { r->skip = 0; r->record = 1; return; }
+  int nf = r->nf, lf_of_crlf = term == '\n' && r->after_cr && nf == 0;
+  r->after_cr = term == '\r';
+  r->nf = 0;
+  if (lf_of_crlf) return;
+  if (nf == 0) { r->line++; return; } /* a blank line */
+  int64_t start = r->line;
+  r->line += 1 + r->extra;
+  r->extra = 0;
+  if (r->skip) { r->skip = 0; return; }
   if (r->ncols < 0) {
     if (setup(r) < 0 || reset_columns(r) < 0) { r->state = FAILED; return; }
-    r->record = 0;
-    if (r->o->header) { r->record = 1; return; }
+    if (r->o->header) return;
     /* no header: the first record is data */
     for (int j = 0; j < r->ncols && r->state == RUN; j++) {
       r->field++;
       if (r->cs[j].out >= 0) store_field(r, &r->cs[j], r->first[j], r->first_len[j]);
     }
+    r->extra = 0; /* counted when the texts were kept */
     if (r->state != RUN) return;
   }
   if (r->field != r->ncols) {
-    lunet_fail("%s:%lld: expected %d fields, found %d", r->path, (long long)r->record + 1, r->ncols,
-               r->field);
+    lunet_fail("%s:%lld: expected %d fields, found %d", r->path, (long long)start, r->ncols, r->field);
     r->state = FAILED;
     return;
   }
   r->field = 0;
-  r->record++;
   if (++r->rows == r->o->limit) { r->state = DONE; return; }
   if (r->rows == r->cap && grow(r) < 0) r->state = FAILED;
 }
@@ -270,7 +295,7 @@ static int read_chunk(gzFile gz, const char *path, char *buf, int *n) {
 /* One pass over the file; r->state is RUN/DONE when it went through. */
 static int parse_pass(reader *r, gzFile gz, char *buf) {
   struct csv_parser p;
-  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL) != 0)
     return lunet_fail("out of memory");
   csv_set_delim(&p, (unsigned char)r->o->delimiter);
   csv_set_quote(&p, (unsigned char)r->o->quote);
@@ -280,13 +305,13 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
     if (read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
     if (n == 0) {
       if (csv_fini(&p, on_field, on_record, r) != 0 && r->state == RUN)
-        rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->record + 1);
+        rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->line);
       break;
     }
     if (csv_parse(&p, buf, (size_t)n, on_field, on_record, r) != (size_t)n && r->state == RUN) {
       int e = csv_error(&p);
       rc = e == CSV_EPARSE ? lunet_fail("%s:%lld: malformed quoted field (text after a closing quote)",
-                                        r->path, (long long)r->record + 1)
+                                        r->path, (long long)r->line)
                            : lunet_fail("%s: %s", r->path, csv_strerror(e));
       break;
     }
@@ -331,7 +356,7 @@ lunet_table_t *lunet_csv_read(const char *path, const lunet_csv_options_t *opts)
   if (!gz) return NULL;
   char *buf = lunet_malloc(CHUNK);
   if (!buf) { gzclose(gz); return NULL; }
-  reader r = {.path = path, .o = opts, .ncols = -1};
+  reader r = {.path = path, .o = opts, .ncols = -1, .line = 1};
   lunet_table_t *t = NULL;
   int rc;
   for (;;) {
@@ -340,7 +365,10 @@ lunet_table_t *lunet_csv_read(const char *path, const lunet_csv_options_t *opts)
     /* a column turned out to hold strings: read again with it as strings */
     r.state = RUN;
     r.skip = opts->header;
-    r.record = 0;
+    r.line = 1;
+    r.extra = 0;
+    r.nf = 0;
+    r.after_cr = 0;
     if (gzrewind(gz) != 0 || reset_columns(&r) < 0) { rc = lunet_fail("%s: cannot rewind", path); break; }
   }
   if (rc == 0) {
@@ -373,7 +401,7 @@ int64_t lunet_csv_bare_parse(const char *path) {
   if (!gz) return -1;
   char *buf = lunet_malloc(CHUNK);
   struct csv_parser p;
-  if (!buf || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+  if (!buf || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
     free(buf);
     gzclose(gz);
     return -1;

@@ -145,6 +145,12 @@ static void test_errors(void) {
   expect_error("a,b\n1,2\n2,x7\n", &o, ".csv:3: column 'b': cannot parse 'x7' as double");
   names[0] = "nope";
   expect_error("a,b\n1,2\n", &o, "unknown column 'nope' (available: a, b)");
+  lunet_csv_options_t b = defaults();
+  /* physical lines: blank lines, CRLF, newlines inside quotes */
+  expect_error("a,b\n1,2\n\n3,4\n5\n", &b, ".csv:5: expected 2 fields, found 1");
+  expect_error("a,b\r\n1,2\r\n3\r\n", &b, ".csv:3: expected 2 fields, found 1");
+  expect_error("a,b\n1,\"x\ny\"\n2,z\n3\n", &b, ".csv:5: expected 2 fields, found 1");
+  expect_error("a,b\n1,2\n2,x\n\n3,4,5\n", &b, ".csv:5: expected 2 fields, found 3"); /* after a restart */
   lunet_csv_options_t d = defaults();
   CHECK(lunet_csv_read("/nonexistent/x.csv", &d) == NULL && strstr(lunet_errmsg(), "No such file"));
 }
