@@ -108,10 +108,19 @@ describe("StringIndexer", function()
     assert.has_error(function() feature.StringIndexer { input_col = "l", output_col = "i", order = "random" } end)
     assert.has_error(function() feature.StringIndexer { input_col = "l", output_col = "i", handle_invalid = "drop" } end,
       "StringIndexer: handle_invalid must be error, skip or keep, got 'drop'")
-    assert.has_error(function() feature.StringIndexer { input_col = "a", output_col = "i" }:fit(small()) end,
-      "StringIndexer: column 'a' is integer, expected string")
+    assert.has_error(function() feature.StringIndexer { input_col = "v", output_col = "i" }:fit(small()) end,
+      "StringIndexer: column 'v' is a vector column, expected strings or numbers")
     assert.has_error(function() feature.StringIndexer { input_col = "q", output_col = "i" }:fit(small()) end,
       "StringIndexer: unknown column 'q' (available: a, b, v, lab)")
+  end)
+
+  it("indexes numeric columns by their text, as Spark casts them", function()
+    local nums = data.frame { { "n", { 3, 1, 3, 2 } }, { "d", { 0.5, 1.0, 1.0, 1.0 } } }
+    local m = feature.StringIndexer { input_col = "n", output_col = "i" }:fit(nums)
+    assert.are.same({ "3", "1", "2" }, m.labels)
+    assert.are.same({ 0, 1, 0, 2 }, m:transform(nums):column("i"):totable())
+    local md = feature.StringIndexer { input_col = "d", output_col = "i" }:fit(nums)
+    assert.are.same({ "1.0", "0.5" }, md.labels)
   end)
 
   it("maps indices back with IndexToString", function()

@@ -266,6 +266,31 @@ static int c_format(lua_State *L) {
   return 1;
 }
 
+/* c:as_strings(): a numeric column as a string column of its show() texts
+ * ("3" for integers, "1.0" for doubles: Spark's cast), for StringIndexer. */
+static int c_as_strings(lua_State *L) {
+  lunet_column_t *c = check_column(L, 1);
+  if (c->type == LUNET_COL_STRING) { lua_settop(L, 1); return 1; }
+  if (c->type == LUNET_COL_VECTOR) return luaL_error(L, "as_strings: a vector column has no string form");
+  lunet_strdict_t *d = lunet_strdict_new();
+  int32_t *codes = d ? lunet_malloc((size_t)c->rows * sizeof *codes) : NULL;
+  if (!codes) { lunet_strdict_free(d); return lunet_core_error(L, "as_strings"); }
+  for (int64_t i = 0; i < c->rows; i++) {
+    char buf[48];
+    double v = lunet_column_number(c, i);
+    if (c->type == LUNET_COL_INTEGER && !isnan(v)) snprintf(buf, sizeof buf, "%.0f", v);
+    else format_double(buf, sizeof buf, v, c->type == LUNET_COL_FLOAT);
+    if ((codes[i] = lunet_strdict_intern(d, buf, strlen(buf))) < 0) {
+      free(codes);
+      lunet_strdict_free(d);
+      return lunet_core_error(L, "as_strings");
+    }
+  }
+  push_column(L, lunet_column_new_str(codes, c->rows, d), "as_strings");
+  note_alloc(L, -1, column_bytes(check_column(L, -1)));
+  return 1;
+}
+
 static int c_gather(lua_State *L) {
   lunet_column_t *c = check_column(L, 1);
   rowindex_box *r = luaL_checkudata(L, 2, ROWINDEX_MT);
@@ -686,7 +711,7 @@ void lunet_open_data(lua_State *L) {
       {"type", c_type}, {"rows", c_rows}, {"row_shape", c_row_shape}, {"tensor", c_tensor},
       {"strings", c_strings}, {"get", c_get}, {"format", c_format}, {"gather", c_gather},
       {"slice", c_slice}, {"concat", c_concat}, {"nbytes", c_nbytes}, {"string_counts", c_string_counts},
-      {"string_index", c_string_index}, {"equals", c_equals}, {NULL, NULL}};
+      {"string_index", c_string_index}, {"as_strings", c_as_strings}, {"equals", c_equals}, {NULL, NULL}};
   luaL_newmetatable(L, COLUMN_MT);
   luaL_newlib(L, column_methods);
   lua_setfield(L, -2, "__index");

@@ -204,9 +204,11 @@ end
 -- model.labels[1] gets index 0.
 function StringIndexer:fit(df)
   local col = df:_column(self.input_col, "StringIndexer")
-  if col:type() ~= "string" then
-    error(string.format("StringIndexer: column '%s' is %s, expected string", self.input_col, col:type()), 2)
+  if col:type() == "vector" then
+    error(string.format("StringIndexer: column '%s' is a vector column, expected strings or numbers",
+      self.input_col), 2)
   end
+  col = col:as_strings() -- numbers index by their text, as Spark casts them
   local labels, counts = col:string_counts()
   local count = {}
   for i, l in ipairs(labels) do count[l] = counts[i] end
@@ -228,6 +230,7 @@ end
 -- raises, 'skip' drops the row, 'keep' gives index #labels.
 function StringIndexerModel:transform(df)
   local col = df:_column(self.input_col, "StringIndexerModel")
+  if col:type() ~= "vector" then col = col:as_strings() end
   local map = {}
   for i, l in ipairs(self.labels) do map[l] = i - 1 end
   local keep = self.handle_invalid == "keep" and #self.labels or -1
