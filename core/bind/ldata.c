@@ -701,6 +701,12 @@ static int d_read_idx(lua_State *L) {
   return 1;
 }
 
+/* Bytes of column buffers allocated through this binding and not yet freed. */
+static int d_live_bytes(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)live_bytes);
+  return 1;
+}
+
 static int d_is_column(lua_State *L) {
   lua_pushboolean(L, luaL_testudata(L, 1, COLUMN_MT) != NULL);
   return 1;
@@ -730,6 +736,6 @@ void lunet_open_data(lua_State *L) {
       {"data_mask", d_mask}, {"data_range", d_range}, {"data_assemble", d_assemble}, {"data_stats", d_stats},
       {"data_one_hot", d_one_hot}, {"data_argmax_rows", d_argmax_rows},
       {"data_index_to_string", d_index_to_string}, {"data_read_idx", d_read_idx},
-      {"data_is_column", d_is_column}, {NULL, NULL}};
+      {"data_is_column", d_is_column}, {"data_live_bytes", d_live_bytes}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }
