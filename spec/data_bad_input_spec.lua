@@ -60,6 +60,16 @@ describe("read_csv bad input", function()
       err_of(function() data.read_csv(FX .. "unterminated_quote.csv", INFER) end), 1, true)
   end)
 
+  it("text after a closing quote", function()
+    assert.matches("read_csv: spec/fixtures/malformed_quote.csv:2: malformed quoted field (text after a closing quote)",
+      err_of(function() data.read_csv(FX .. "malformed_quote.csv", INFER) end), 1, true)
+  end)
+
+  it("a column named twice in the columns option", function()
+    assert.matches("read_csv: option 'columns' names 'x' twice",
+      err_of(function() data.read_csv(FX .. "bad_number.csv", { header = true, columns = { "x", "x" } }) end), 1, true)
+  end)
+
   it("invalid UTF-8 in a string column is kept as bytes", function()
     local df = data.read_csv(FX .. "invalid_utf8.csv", INFER)
     local names = df:column("name")

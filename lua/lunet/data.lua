@@ -475,7 +475,14 @@ function data.read_csv(path, opts)
   if opts.delimiter ~= nil then o.delimiter = one_char(opts.delimiter, "delimiter") end
   if opts.quote ~= nil then o.quote = one_char(opts.quote, "quote") end
   if opts.na_values ~= nil then o.na_values = string_array(opts.na_values, "na_values") end
-  if opts.columns ~= nil then o.columns = string_array(opts.columns, "columns") end
+  if opts.columns ~= nil then
+    o.columns = string_array(opts.columns, "columns")
+    local seen = {}
+    for _, c in ipairs(o.columns) do
+      if seen[c] then error(string.format("read_csv: option 'columns' names '%s' twice", c), 2) end
+      seen[c] = true
+    end
+  end
   if opts.limit ~= nil then
     if math.type(opts.limit) ~= "integer" or opts.limit < 1 then
       error("read_csv: option 'limit' must be a positive integer", 2)
