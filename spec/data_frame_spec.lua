@@ -6,6 +6,18 @@ local data = lunet.data
 
 local HIGGS = "examples/data/atlas_higgs_v2_first22889.csv.gz"
 
+-- Runs fn with io.write going to a scratch file (show/print_schema print).
+local function quietly(fn)
+  local saved, path = io.output(), os.tmpname()
+  io.output(path)
+  local ok, res = pcall(fn)
+  io.output():close()
+  io.output(saved)
+  os.remove(path)
+  assert(ok, res)
+  return res
+end
+
 local function tmpfile(text)
   local path = os.tmpname()
   local f = assert(io.open(path, "wb"))
@@ -44,12 +56,12 @@ describe("data.read_csv", function()
   end)
 
   it("prints a Spark-like schema tree", function()
-    local out = raw:select { "EventId", "Label" }:print_schema()
+    local out = quietly(function() return raw:select { "EventId", "Label" }:print_schema() end)
     assert.are.equal("root\n |-- EventId: integer (nullable = true)\n |-- Label: string (nullable = true)\n", out)
   end)
 
   it("shows an aligned table", function()
-    local out = raw:select { "EventId", "DER_mass_MMC", "Label" }:show(2)
+    local out = quietly(function() return raw:select { "EventId", "DER_mass_MMC", "Label" }:show(2) end)
     assert.are.equal(table.concat({
       "+-------+------------+-----+",
       "|EventId|DER_mass_MMC|Label|",
@@ -106,6 +118,16 @@ describe("data.read_csv", function()
     assert.are.same(df:column("Label"), back:column("Label"))
     assert.is_nil(io.open(path .. ".tmp", "rb"))
     os.remove(path)
+  end)
+end)
+
+describe("data.write_csv errors", function()
+  it("refuses vector columns and unwritable paths", function()
+    local df = data.frame { { "v", lunet.tensor { { 1, 2 } } } }
+    assert.has_error(function() data.write_csv(df, os.tmpname()) end,
+      "write_csv: column 'v' is a vector column; CSV holds scalar columns only (drop or select it away)")
+    assert.has_error(function() data.write_csv(data.frame { a = { 1 } }, "/nonexistent/dir/x.csv") end,
+      "write_csv: /nonexistent/dir/x.csv.tmp: No such file or directory")
   end)
 end)
 
