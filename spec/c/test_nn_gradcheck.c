@@ -82,7 +82,7 @@ static void check_dense_acts_losses(void) {
     lunet_net_add(net, lunet_dense_new(1, s, 4, act, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_RANDOM_NORMAL));
     lunet_net_finish(net, 1);
     lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
-    float x[3 * 5], y[3 * 4];
+    float x[3 * 5], y[3 * 5];
     fill(x, 15, 2); fill(y, 12, 3);
     char what[64];
     snprintf(what, sizeof what, "Dense(4, %s) + mse", acts[a]);
