@@ -179,6 +179,18 @@ describe("Sequential", function()
     os.remove(path)
   end)
 
+  it("fit prints one plain line per epoch when stderr is not a terminal", function()
+    local exe = require("lunet.core").executable()
+    local code = [[local lunet = require 'lunet'; local nn = lunet.nn
+      local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 }, activation = 'softmax' }), seed = 1 }
+      m:compile { optimizer = 'sgd', loss = 'categorical_crossentropy', metrics = { 'accuracy' } }
+      m:fit(lunet.ones(10, 3), lunet.ones(10, 2):scale(0.5), { epochs = 2, batch_size = 4, validation_split = 0.2 })]]
+    local p = io.popen(exe .. " -e \"" .. code:gsub("\n", " ") .. "\" 2>&1")
+    local out = p:read "a"
+    p:close()
+    assert.truthy(out:match "^Epoch 1/2 %- [%d.]+s %- loss: [%d.]+ %- accuracy: [%d.]+ %- val_loss: [%d.]+ %- val_accuracy: [%d.]+\nEpoch 2/2 ", out)
+  end)
+
   it("BatchNormalization uses batch statistics in training and running ones at inference", function()
     local m = nn.Sequential { nn.BatchNormalization { input_shape = { 2 }, momentum = 0.5 }, seed = 1 }
     m:compile { optimizer = "sgd", loss = "mse" }
@@ -202,7 +214,7 @@ describe("Sequential", function()
     assert.has_error(function() nn.Sequential { nn.Dense(3) }:summary() end,
       "Sequential: the model has no input shape (give input_shape = {...} to the first layer)")
     assert.has_error(function() nn.Sequential { nn.Dense(3, { input_shape = { 4 } }), nn.Conv2D(2, 3) }:count_params() end,
-      "Sequential layer 2: Conv2D(2, 3x3): input must be images (height, width, channels), got per-sample shape (3) (input shape (3))")
+      "Sequential layer 2: Conv2D(2, 3x3): input must be images (height, width, channels), got per-sample shape (3)")
     local m = nn.Sequential { nn.Dense(600, { input_shape = { 30 } }), nn.Dense(2, { activation = "softmax" }) }
     assert.has_error(function() m:compile { optimizer = "adagrad", loss = "crossentropy" } end,
       "compile: unknown loss 'crossentropy' (expected categorical_crossentropy, sparse_categorical_crossentropy, "
@@ -227,7 +239,7 @@ describe("Sequential", function()
       "train_on_batch: sparse_categorical_crossentropy: sample 2 has label 3, expected a class index in 0..2")
     assert.has_error(function() nn.Reshape { 5, 0 } end, "Reshape: sizes must be positive integers (one may be -1), got 0")
     assert.has_error(function() nn.Sequential { nn.Reshape({ 7 }, { input_shape = { 2, 3 } }) }:count_params() end,
-      "Sequential layer 1: Reshape(7): input of shape (2, 3) has 6 elements per sample, which do not fit (input shape (2, 3))")
+      "Sequential layer 1: Reshape(7): input of shape (2, 3) has 6 elements per sample, which do not fit")
     assert.has_error(function() nn.load "/nonexistent/model.lunet" end,
       "nn.load: cannot open '/nonexistent/model.lunet': No such file or directory")
   end)

@@ -143,9 +143,7 @@ static int l_net_new(lua_State *L) {
     lunet_net_output_shape(net, &lnd, shape);
     lunet_layer_t *layer = build_layer(L, lua_gettop(L), lnd, shape);
     if (!layer || lunet_net_add(net, layer) < 0) {
-      char s[LUNET_SHAPE_STR_MAX];
-      return luaL_error(L, "Sequential layer %d: %s (input shape %s)", (int)i, lunet_errmsg(),
-                        lunet_shape_str(s, sizeof s, lnd, shape));
+      return luaL_error(L, "Sequential layer %d: %s", (int)i, lunet_errmsg());
     }
     lua_pop(L, 1);
   }
