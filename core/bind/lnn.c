@@ -354,6 +354,45 @@ static int m_predict(lua_State *L) {
   return 1;
 }
 
+/* rng_states() -> {"hex64 x 4", ...}: one string per Dropout layer */
+static int m_rng_states(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  lua_newtable(L);
+  int k = 0;
+  for (int i = 0; i < net->nlayers; i++) {
+    uint64_t s[4];
+    if (!lunet_dropout_state(net->layers[i], s, 0)) continue;
+    char buf[72];
+    snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx", (unsigned long long)s[0],
+             (unsigned long long)s[1], (unsigned long long)s[2], (unsigned long long)s[3]);
+    lua_pushstring(L, buf);
+    lua_rawseti(L, -2, ++k);
+  }
+  return 1;
+}
+
+static int m_set_rng_states(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int k = 0;
+  for (int i = 0; i < net->nlayers; i++) {
+    uint64_t s[4];
+    if (!lunet_dropout_state(net->layers[i], s, 0)) continue;
+    lua_geti(L, 2, ++k);
+    const char *hex = lua_tostring(L, -1);
+    if (!hex || strlen(hex) != 64) return luaL_error(L, "load: bad Dropout generator state %d", k);
+    for (int j = 0; j < 4; j++) {
+      char part[17];
+      memcpy(part, hex + 16 * j, 16);
+      part[16] = '\0';
+      s[j] = strtoull(part, NULL, 16);
+    }
+    lunet_dropout_state(net->layers[i], s, 1);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 static int m_reseed_dropout(lua_State *L) {
   lunet_net_reseed_dropout(check_net(L, 1), (uint64_t)luaL_checkinteger(L, 2));
   return 0;
@@ -550,7 +589,7 @@ static const luaL_Reg net_methods[] = {
     {"output_shape", m_output_shape}, {"set_loss", m_set_loss}, {"set_optimizer", m_set_optimizer},
     {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state},
     {"train_step", m_train_step}, {"test", m_test}, {"loss_grad", m_loss_grad}, {"predict", m_predict},
-    {"reseed_dropout", m_reseed_dropout}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
+    {"reseed_dropout", m_reseed_dropout}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
 
 static const luaL_Reg nn_functions[] = {
     {"net_new", l_net_new}, {"nn_alloc_count", l_alloc_count}, {"nn_default_seed", l_default_seed}, {"nn_save", l_nn_save},

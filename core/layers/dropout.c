@@ -62,6 +62,16 @@ void lunet_dropout_reseed(lunet_layer_t *l, uint64_t seed) {
   if (l->ops == &dropout_ops) lunet_rng_seed(&((dropout_t *)l)->rng, seed);
 }
 
+int lunet_dropout_state(lunet_layer_t *l, uint64_t *s, int set) {
+  if (l->ops != &dropout_ops) return 0;
+  lunet_rng_t *r = &((dropout_t *)l)->rng;
+  for (int i = 0; i < 4; i++) {
+    if (set) r->s[i] = s[i];
+    else s[i] = r->s[i];
+  }
+  return 1;
+}
+
 lunet_layer_t *lunet_dropout_new(int in_ndim, const int64_t *in_shape, float rate, uint64_t seed) {
   if (!(rate >= 0.0f && rate < 1.0f)) {
     lunet_fail("Dropout(%g): rate must be in [0, 1)", (double)rate);

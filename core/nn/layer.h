@@ -97,6 +97,9 @@ lunet_layer_t *lunet_batchnorm_new(int in_ndim, const int64_t *in_shape, float m
 /* Dropout layers draw their masks from their own generator; reseeding makes a
  * step repeatable (gradient checks, reproducible runs). */
 void lunet_dropout_reseed(lunet_layer_t *l, uint64_t seed);
+/* Reads (set 0) or writes (set 1) the generator state s[4] of a Dropout layer,
+ * so checkpoints resume the same mask stream; 0 for other kinds, else 1. */
+int lunet_dropout_state(lunet_layer_t *l, uint64_t *s, int set);
 
 /* Frees l and what it owns; NULL is a no-op. */
 void lunet_layer_free(lunet_layer_t *l);

@@ -527,12 +527,13 @@ function Sequential:clone()
   return m
 end
 
--- save(path): architecture, weights and optimizer state in one file, written
+-- save(path): architecture, weights, optimizer state and Dropout generator
+-- states in one file (a checkpoint resumes exactly), written
 -- atomically (temp file in the same directory, fsync, rename).
 function Sequential:save(path)
   if type(path) ~= "string" then error("save: path must be a string", 2) end
   local net = self:build()
-  local header = { format = "lunet.nn.Sequential", version = 1, config = self:config() }
+  local header = { format = "lunet.nn.Sequential", version = 1, config = self:config(), rng = net:rng_states() }
   local tensors = { net:params() }
   if self.compiled then
     local state, iterations, m_schedule = net:optimizer_state()
@@ -553,6 +554,7 @@ function nn.load(path)
   end
   local m = nn.from_config(header.config)
   m:set_weights(tensors[1])
+  if type(header.rng) == "table" then m.net:set_rng_states(header.rng) end
   if header.optimizer and tensors[2] then
     m.net:set_optimizer_state(tensors[2], header.optimizer.iterations, header.optimizer.m_schedule)
   end
