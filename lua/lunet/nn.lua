@@ -458,13 +458,15 @@ function Sequential:fit(x, y, opts)
   for epoch = 1, epochs do
     if shuffle then core.vec.shuffle_rows(x, y, seed + epoch) end
     local t0, loss, acc = core.now(), 0, 0
+    local drawn = t0
     for bi = 1, nbatches do
       local s = (bi - 1) * bs + 1
       local b = math.min(bs, n - s + 1)
       local l, a = net:train_step(x:narrow(1, s, b), y:narrow(1, s, b))
       loss, acc = loss + l * b, acc + a * b
-      if tty and (bi % 10 == 0 or bi == nbatches) then
-        local done, dt = s + b - 1, core.now() - t0
+      if tty and (bi == nbatches or core.now() - drawn >= 0.1) then -- redraw at most 10 times a second
+        drawn = core.now()
+        local done, dt = s + b - 1, drawn - t0
         local width = 30
         local filled = math.floor(width * bi / nbatches)
         io.stderr:write(string.format("\rEpoch %d/%d %4d/%d [%s%s] loss: %.4f - %.0f samples/s - ETA %s ", epoch,
