@@ -189,6 +189,34 @@ describe("Sequential", function()
     assert.truthy(out:match "^Epoch 1/2 %- [%d.]+s %- loss: [%d.]+ %- accuracy: [%d.]+ %- val_loss: [%d.]+ %- val_accuracy: [%d.]+\nEpoch 2/2 ", out)
   end)
 
+  it("initialises like Keras", function()
+    local function weights(init, bias)
+      local m = nn.Sequential { nn.Dense(200, { input_shape = { 100 }, kernel_initializer = init,
+                                                bias_initializer = bias }), seed = 2 }
+      local w = m:get_weights()
+      return w:narrow(1, 1, 100 * 200), w:narrow(1, 100 * 200 + 1, 200)
+    end
+    local k, b = weights()
+    local lim = math.sqrt(6 / 300) -- glorot_uniform, zero biases
+    assert.is_true(k:max() <= lim and k:min() >= -lim and k:max() > 0.95 * lim)
+    assert.are.equal(0, b:abs():max())
+    k, b = weights("he_uniform", "ones")
+    lim = math.sqrt(6 / 100)
+    assert.is_true(k:max() <= lim and k:max() > 0.95 * lim)
+    assert.are.equal(1, b:min())
+    assert.are.equal(1, b:max())
+    k = weights "he_normal" -- truncated at 2 std
+    local std = math.sqrt((k * k):mean())
+    assert.is_true(k:abs():max() <= 2 * math.sqrt(2 / 100) + 1e-6)
+    assert.is_true(std > 0.8 * math.sqrt(2 / 100) and std < math.sqrt(2 / 100), "he_normal std " .. std)
+    k = weights "random_normal"
+    std = math.sqrt((k * k):mean())
+    assert.is_true(math.abs(std - 0.05) < 0.002, "random_normal std " .. std)
+    assert.are.equal(0, weights("zeros"):abs():max())
+    assert.has_error(function() nn.Dense(3, { kernel_initializer = "glorot" }) end,
+      "Dense(3): unknown kernel_initializer 'glorot'")
+  end)
+
   it("BatchNormalization uses batch statistics in training and running ones at inference", function()
     local m = nn.Sequential { nn.BatchNormalization { input_shape = { 2 }, momentum = 0.5 }, seed = 1 }
     m:compile { optimizer = "sgd", loss = "mse" }
