@@ -175,6 +175,8 @@ describe("Sequential", function()
     f = io.open(path, "wb"); f:write(bytes:sub(1, 100) .. "X" .. bytes:sub(102)); f:close()
     assert.has_error(function() nn.load(path) end, "nn.load: '" .. path .. "' is corrupt (checksum mismatch)")
     os.remove(path)
+    assert.has_error(function() m:save "/nonexistent/dir/model.lunet" end,
+      "save: cannot create a file next to '/nonexistent/dir/model.lunet': No such file or directory")
   end)
 
   it("fit prints one plain line per epoch when stderr is not a terminal", function()

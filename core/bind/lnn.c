@@ -2,8 +2,6 @@
  * model files (atomic save, checked load), the allocation counter and the
  * GEMM-floor timer of the benchmarks. lua/lunet/nn.lua builds the Keras-like
  * API on these; layer configs arrive as the plain tables of model:config(). */
-#define _GNU_SOURCE
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +10,7 @@
 #include "blas.h"
 #include "common.h"
 #include "lbind.h"
+#include "modelfile.h"
 #include "net.h"
 #include "rng.h"
 
@@ -417,130 +416,46 @@ static int l_alloc_count(lua_State *L) {
   return 1;
 }
 
-/* ---- model files ----
- * "LUNETNN1", u32 version, u32 count, u64 header length, header (JSON text),
- * count x (u64 numel, float32 data), u64 FNV-1a of everything before, "LUNETEND" */
+/* ---- model files (core/nn/modelfile.c) ---- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *c = p;
-  for (size_t i = 0; i < n; i++) { h ^= c[i]; h *= 0x100000001b3ULL; }
-  return h;
-}
-
-static int put(FILE *f, uint64_t *h, const void *p, size_t n) {
-  *h = fnv(*h, p, n);
-  return fwrite(p, 1, n, f) == n ? 0 : -1;
-}
-
-/* nn_save(path, header, {tensors}) writes atomically: temp file in the same
- * directory, fsync, rename */
+/* nn_save(path, header, {tensors}): atomic (temp file, fsync, rename) */
 static int l_nn_save(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   size_t hlen;
   const char *header = luaL_checklstring(L, 2, &hlen);
   luaL_checktype(L, 3, LUA_TTABLE);
-  uint32_t count = (uint32_t)luaL_len(L, 3);
-  for (uint32_t i = 1; i <= count; i++) {
-    lua_geti(L, 3, i);
-    if (!lunet_tensor_is_contiguous(lunet_check_tensor(L, -1))) return luaL_error(L, "save: tensor %d is not contiguous", (int)i);
+  int count = (int)luaL_len(L, 3);
+  if (count > 16) return luaL_error(L, "save: at most 16 arrays per file");
+  const float *data[16];
+  uint64_t n[16];
+  for (int i = 0; i < count; i++) {
+    lua_geti(L, 3, i + 1);
+    lunet_tensor_t *t = lunet_check_tensor(L, -1); /* kept alive by the table */
+    if (!lunet_tensor_is_contiguous(t)) return luaL_error(L, "save: tensor %d is not contiguous", i + 1);
+    data[i] = lunet_tensor_data(t);
+    n[i] = (uint64_t)lunet_tensor_numel(t);
     lua_pop(L, 1);
   }
-  char *tmp = lunet_malloc(strlen(path) + 16);
-  if (!tmp) return luaL_error(L, "save: %s", lunet_errmsg());
-  sprintf(tmp, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(tmp);
-    return luaL_error(L, "save: cannot create a file next to '%s': %s", path, strerror(e));
-  }
-  FILE *f = fdopen(fd, "wb");
-  uint64_t h = 0xcbf29ce484222325ULL, hl = hlen;
-  uint32_t version = 1;
-  int bad = !f || put(f, &h, "LUNETNN1", 8) || put(f, &h, &version, 4) || put(f, &h, &count, 4) ||
-            put(f, &h, &hl, 8) || put(f, &h, header, hlen);
-  for (uint32_t i = 1; !bad && i <= count; i++) {
-    lua_geti(L, 3, i);
-    lunet_tensor_t *t = lunet_check_tensor(L, -1);
-    uint64_t n = (uint64_t)lunet_tensor_numel(t);
-    bad = put(f, &h, &n, 8) || put(f, &h, lunet_tensor_data(t), n * sizeof(float));
-    lua_pop(L, 1);
-  }
-  uint64_t sum = h;
-  bad = bad || fwrite(&sum, 8, 1, f) != 1 || fwrite("LUNETEND", 1, 8, f) != 8 || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0;
-  int e = errno;
-  if (f) fclose(f); else close(fd);
-  if (bad || rename(tmp, path) != 0) {
-    if (!bad) e = errno;
-    unlink(tmp);
-    free(tmp);
-    return luaL_error(L, "save: cannot write '%s': %s", path, strerror(e));
-  }
-  free(tmp);
+  if (lunet_modelfile_write(path, header, hlen, count, data, n) < 0)
+    return luaL_error(L, "save: %s", lunet_errmsg());
   return 0;
 }
 
-/* nn_read(path) -> header, {tensors} or an error naming what is wrong */
+/* nn_read(path) -> header, {tensors}, or an error naming what is wrong */
 static int l_nn_read(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  FILE *f = fopen(path, "rb");
-  if (!f) return luaL_error(L, "load: cannot open '%s': %s", path, strerror(errno));
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = size > 0 ? lunet_malloc((size_t)size) : NULL;
-  size_t got = buf ? fread(buf, 1, (size_t)size, f) : 0;
-  fclose(f);
-  if (size <= 0 || !buf || got != (size_t)size) {
-    free(buf);
-    return luaL_error(L, "load: '%s' is empty or unreadable", path);
-  }
-  const char *err = NULL;
-  if (size < 24 || memcmp(buf, "LUNETNN1", 8) != 0) err = "is not a lunet model file";
-  uint32_t version = 0, count = 0;
-  uint64_t hl = 0;
-  size_t pos = 24;
-  if (!err) {
-    memcpy(&version, buf + 8, 4); memcpy(&count, buf + 12, 4); memcpy(&hl, buf + 16, 8);
-    if (version != 1) err = "has an unsupported format version";
-    else if (hl > (uint64_t)size - pos) err = "is truncated";
-  }
-  size_t hstart = pos;
-  if (!err) pos += hl;
-  for (uint32_t i = 0; !err && i < count; i++) {
-    uint64_t n;
-    if ((size_t)size - pos < 8) { err = "is truncated"; break; }
-    memcpy(&n, buf + pos, 8);
-    if (n > ((uint64_t)size - pos - 8) / sizeof(float)) { err = "is truncated"; break; }
-    pos += 8 + n * sizeof(float);
-  }
-  if (!err && (size_t)size - pos < 16) err = "is truncated";
-  if (!err) {
-    uint64_t sum;
-    memcpy(&sum, buf + pos, 8);
-    if (sum != fnv(0xcbf29ce484222325ULL, buf, pos) || memcmp(buf + pos + 8, "LUNETEND", 8) != 0)
-      err = "is corrupt (checksum mismatch)";
-  }
-  if (err) {
-    free(buf);
-    return luaL_error(L, "load: '%s' %s", path, err);
-  }
-  lua_pushlstring(L, buf + hstart, hl);
-  lua_createtable(L, (int)count, 0);
-  pos = hstart + hl;
-  for (uint32_t i = 0; i < count; i++) {
-    uint64_t n;
-    memcpy(&n, buf + pos, 8);
-    int64_t shape[1] = {(int64_t)n};
+  lunet_modelfile_t *f = lunet_modelfile_read(luaL_checkstring(L, 1));
+  if (!f) return luaL_error(L, "load: %s", lunet_errmsg());
+  lua_pushlstring(L, f->header, f->header_len);
+  lua_createtable(L, f->count, 0);
+  for (int i = 0; i < f->count; i++) {
+    int64_t shape[1] = {(int64_t)f->n[i]};
     lunet_tensor_t *t = lunet_tensor_new_uninit(1, shape);
-    if (!t) { free(buf); return luaL_error(L, "load: %s", lunet_errmsg()); }
-    memcpy(lunet_tensor_data(t), buf + pos + 8, n * sizeof(float));
-    pos += 8 + n * sizeof(float);
+    if (!t) { lunet_modelfile_free(f); return luaL_error(L, "load: %s", lunet_errmsg()); }
+    memcpy(lunet_tensor_data(t), f->data[i], f->n[i] * sizeof(float));
     lunet_push_tensor(L, t);
     lua_rawseti(L, -2, i + 1);
   }
-  free(buf);
+  lunet_modelfile_free(f);
   return 2;
 }
 

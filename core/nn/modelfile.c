@@ -1,0 +1,117 @@
+/* Model files (see modelfile.h): the atomic writer and the checking reader. */
+#define _GNU_SOURCE
+#include "modelfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define FNV_START 0xcbf29ce484222325ULL
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) { h ^= c[i]; h *= 0x100000001b3ULL; }
+  return h;
+}
+
+static int put(FILE *f, uint64_t *h, const void *p, size_t n) {
+  *h = fnv(*h, p, n);
+  return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+int lunet_modelfile_write(const char *path, const char *header, size_t header_len, int count,
+                          const float *const *data, const uint64_t *n) {
+  char *tmp = lunet_malloc(strlen(path) + 16);
+  if (!tmp) return -1;
+  sprintf(tmp, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    int e = errno;
+    free(tmp);
+    return lunet_fail("cannot create a file next to '%s': %s", path, strerror(e));
+  }
+  FILE *f = fdopen(fd, "wb");
+  uint64_t h = FNV_START, hl = header_len;
+  uint32_t version = 1, c = (uint32_t)count;
+  int bad = !f || put(f, &h, "LUNETNN1", 8) || put(f, &h, &version, 4) || put(f, &h, &c, 4) ||
+            put(f, &h, &hl, 8) || put(f, &h, header, header_len);
+  for (int i = 0; !bad && i < count; i++)
+    bad = put(f, &h, &n[i], 8) || put(f, &h, data[i], n[i] * sizeof(float));
+  bad = bad || fwrite(&h, 8, 1, f) != 1 || fwrite("LUNETEND", 1, 8, f) != 8 || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0;
+  int e = errno;
+  if (f) { if (fclose(f) != 0 && !bad) { bad = 1; e = errno; } }
+  else close(fd);
+  if (!bad && rename(tmp, path) != 0) { bad = 1; e = errno; }
+  if (bad) {
+    unlink(tmp);
+    free(tmp);
+    return lunet_fail("cannot write '%s': %s", path, strerror(e));
+  }
+  free(tmp);
+  return 0;
+}
+
+void lunet_modelfile_free(lunet_modelfile_t *f) {
+  if (!f) return;
+  free(f->buf);
+  free(f->data);
+  free(f->n);
+  free(f);
+}
+
+static lunet_modelfile_t *fail_free(lunet_modelfile_t *m, char *buf, const char *path, const char *why) {
+  lunet_fail("'%s' %s", path, why);
+  free(buf);
+  lunet_modelfile_free(m);
+  return NULL;
+}
+
+lunet_modelfile_t *lunet_modelfile_read(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { lunet_fail("cannot open '%s': %s", path, strerror(errno)); return NULL; }
+  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  if (size <= 0) { fclose(f); return fail_free(NULL, NULL, path, "is empty or unreadable"); }
+  fseek(f, 0, SEEK_SET);
+  char *buf = lunet_malloc((size_t)size);
+  size_t got = buf ? fread(buf, 1, (size_t)size, f) : 0;
+  fclose(f);
+  if (!buf) return NULL;
+  if (got != (size_t)size) return fail_free(NULL, buf, path, "is unreadable");
+  size_t sz = (size_t)size, pos = 24;
+  if (sz < 24 || memcmp(buf, "LUNETNN1", 8) != 0) return fail_free(NULL, buf, path, "is not a lunet model file");
+  uint32_t version, count;
+  uint64_t hl;
+  memcpy(&version, buf + 8, 4); memcpy(&count, buf + 12, 4); memcpy(&hl, buf + 16, 8);
+  if (version != 1) return fail_free(NULL, buf, path, "has an unsupported format version");
+  if (hl > sz - pos || count > sz / 8) return fail_free(NULL, buf, path, "is truncated");
+  lunet_modelfile_t *m = lunet_calloc(1, sizeof *m);
+  if (!m) { free(buf); return NULL; }
+  m->data = lunet_calloc(count, sizeof *m->data);
+  m->n = lunet_calloc(count, sizeof *m->n);
+  if (!m->data || !m->n) { free(buf); lunet_modelfile_free(m); return NULL; }
+  m->header = buf + pos;
+  m->header_len = hl;
+  m->count = (int)count;
+  pos += hl;
+  for (uint32_t i = 0; i < count; i++) {
+    uint64_t n;
+    if (sz - pos < 8) return fail_free(m, buf, path, "is truncated");
+    memcpy(&n, buf + pos, 8);
+    if (n > (sz - pos - 8) / sizeof(float)) return fail_free(m, buf, path, "is truncated");
+    m->n[i] = n;
+    m->data[i] = buf + pos + 8;
+    pos += 8 + n * sizeof(float);
+  }
+  if (sz - pos < 16) return fail_free(m, buf, path, "is truncated");
+  uint64_t sum;
+  memcpy(&sum, buf + pos, 8);
+  if (sum != fnv(FNV_START, buf, pos) || memcmp(buf + pos + 8, "LUNETEND", 8) != 0)
+    return fail_free(m, buf, path, "is corrupt (checksum mismatch)");
+  m->buf = buf;
+  return m;
+}
