@@ -158,6 +158,16 @@ describe("Sequential", function()
     c:train_on_batch(x, y)
     assert.is_true((c:get_weights() - m:get_weights()):abs():max() > 0)
 
+    local st = m:get_optimizer_state()
+    assert.are.equal(4, st.iterations) -- 128 samples in batches of 32
+    assert.are.equal(3 * m:count_params(), st.state:numel()) -- m, v, max v (amsgrad)
+    local c2 = m:clone()
+    c2:set_optimizer_state(st)
+    assert.are.equal(4, c2:get_optimizer_state().iterations)
+    local s2 = nn.Sequential { nn.Dense(2, { input_shape = { 30 } }) }
+    s2:compile { optimizer = "sgd", loss = "mse" }
+    assert.has_error(function() s2:set_optimizer_state(st) end, "set_optimizer_state: state of 'adam', the model uses 'sgd'")
+
     local path = os.tmpname()
     m:save(path)
     local l = nn.load(path)

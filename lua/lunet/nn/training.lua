@@ -46,6 +46,28 @@ local function need_compiled(self, where)
   return self.net or self:build()
 end
 
+-- The optimizer's state as plain data + one tensor (a copy), for checkpoints:
+-- {optimizer = config, iterations = n, m_schedule = x, state = tensor}.
+function Sequential:get_optimizer_state()
+  local net = need_compiled(self, "get_optimizer_state")
+  local state, iterations, m_schedule = net:optimizer_state()
+  return { optimizer = self.compiled.optimizer:config(), iterations = iterations, m_schedule = m_schedule,
+           state = state }
+end
+
+function Sequential:set_optimizer_state(s)
+  local net = need_compiled(self, "set_optimizer_state")
+  if type(s) ~= "table" or not core.is_tensor(s.state) or math.type(s.iterations) ~= "integer" then
+    error("set_optimizer_state: expected the table of get_optimizer_state()", 2)
+  end
+  if s.optimizer and s.optimizer.name ~= self.compiled.optimizer.name then
+    error(string.format("set_optimizer_state: state of '%s', the model uses '%s'", tostring(s.optimizer.name),
+      self.compiled.optimizer.name), 2)
+  end
+  net:set_optimizer_state(s.state, s.iterations, s.m_schedule or 1)
+  return self
+end
+
 -- One step on a batch: forward, loss, backward, optimizer step. Returns the
 -- loss (and the accuracy). Allocates nothing once the batch size was seen.
 function Sequential:train_on_batch(x, y)
