@@ -184,6 +184,14 @@ describe("Sequential", function()
     assert.has_error(function() nn.load(path) end, "nn.load: '" .. path .. "' is not a lunet model file")
     f = io.open(path, "wb"); f:write(bytes:sub(1, 100) .. "X" .. bytes:sub(102)); f:close()
     assert.has_error(function() nn.load(path) end, "nn.load: '" .. path .. "' is corrupt (checksum mismatch)")
+    for _, len in ipairs { 0, 7, 8, 23, 24, 30, 200, #bytes - 17, #bytes - 1 } do
+      f = io.open(path, "wb"); f:write(bytes:sub(1, len)); f:close()
+      local ok, err = pcall(nn.load, path)
+      assert.is_false(ok)
+      assert.truthy(err:find("nn.load: '" .. path .. "' ", 1, true), err)
+    end
+    require("lunet.core").nn_save(path, '{"format":"something else"}', {})
+    assert.has_error(function() nn.load(path) end, "nn.load: '" .. path .. "' does not hold a lunet Sequential model")
     os.remove(path)
     assert.has_error(function() m:save "/nonexistent/dir/model.lunet" end,
       "save: cannot create a file next to '/nonexistent/dir/model.lunet': No such file or directory")
