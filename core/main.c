@@ -310,7 +310,7 @@ static int pmain(lua_State *L) {
   if (load_lunet_global(L) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
 
   /* a first argument that is not a file but a command name: lunet worker ... */
-  if (script == 1) {
+  if (script == 1 && strcmp(argv[1], "-") != 0) {
     struct stat st;
     const char *a = argv[1];
     if (stat(a, &st) != 0 && strchr(a, '/') == NULL && strchr(a, '.') == NULL) {

@@ -139,6 +139,7 @@ int64_t lunet_tensor_numel(const lunet_tensor_t *t) {
 }
 
 int lunet_tensor_is_contiguous(const lunet_tensor_t *t) {
+  if (lunet_tensor_numel(t) == 0) return 1;
   int64_t s = 1;
   for (int i = t->ndim - 1; i >= 0; i--) {
     if (t->shape[i] != 1 && t->stride[i] != s) return 0;
@@ -226,7 +227,7 @@ lunet_tensor_t *lunet_tensor_narrow(lunet_tensor_t *t, int dim, int64_t start, i
   lunet_shape_str(a, sizeof a, t->ndim, t->shape);
   if (dim < 0 || dim >= t->ndim)
     return lunet_fail("narrow: dimension %d out of range for tensor %s", dim + 1, a), NULL;
-  if (start < 0 || length < 0 || start + length > t->shape[dim])
+  if (start < 0 || length < 0 || start > t->shape[dim] || length > t->shape[dim] - start)
     return lunet_fail("narrow: elements %lld..%lld out of range for dimension %d of size %lld (tensor %s)",
                       (long long)start + 1, (long long)(start + length), dim + 1,
                       (long long)t->shape[dim], a), NULL;
@@ -285,6 +286,16 @@ int lunet_tensor_copy(lunet_tensor_t *dst, const lunet_tensor_t *src) {
                       lunet_shape_str(b, sizeof b, src->ndim, src->shape), (long long)lunet_tensor_numel(src),
                       lunet_shape_str(a, sizeof a, dst->ndim, dst->shape), (long long)n);
   int dc = lunet_tensor_is_contiguous(dst), sc = lunet_tensor_is_contiguous(src);
+  if (src->storage == dst->storage && n > 0 &&
+      !(src->offset == dst->offset && lunet_tensor_same_shape(dst, src) &&
+        memcmp(src->stride, dst->stride, sizeof src->stride) == 0)) {
+    /* overlapping views: read from a private copy so no element is read after it was written */
+    lunet_tensor_t *tmp = lunet_tensor_clone(src);
+    if (!tmp) return -1;
+    int rc = lunet_tensor_copy(dst, tmp);
+    lunet_tensor_free(tmp);
+    return rc;
+  }
   if (dc && sc) {
     lunet_vec_copy(lunet_tensor_data(dst), lunet_tensor_data(src), (size_t)n);
     return 0;
@@ -356,6 +367,9 @@ static inline float apply(lunet_binop_t op, float x, float y) {
   }
 }
 
+static int binop_apply(lunet_tensor_t *out, const lunet_tensor_t *a, lunet_binop_t op, const lunet_tensor_t *b,
+                       int ndim, const int64_t *shape);
+
 int lunet_tensor_binop(lunet_tensor_t *out, const lunet_tensor_t *a, lunet_binop_t op,
                        const lunet_tensor_t *b) {
   int ndim;
@@ -367,6 +381,26 @@ int lunet_tensor_binop(lunet_tensor_t *out, const lunet_tensor_t *a, lunet_binop
                       lunet_shape_str(x, sizeof x, ndim, shape),
                       lunet_shape_str(y, sizeof y, out->ndim, out->shape));
   }
+  /* an operand that aliases the output through a different view is read from a copy */
+  lunet_tensor_t *ca = NULL, *cb = NULL;
+  if (a->storage == out->storage && (a->offset != out->offset || !lunet_tensor_same_shape(a, out) ||
+                                     memcmp(a->stride, out->stride, sizeof a->stride) != 0)) {
+    if (!(ca = lunet_tensor_clone(a))) return -1;
+    a = ca;
+  }
+  if (b->storage == out->storage && (b->offset != out->offset || !lunet_tensor_same_shape(b, out) ||
+                                     memcmp(b->stride, out->stride, sizeof b->stride) != 0)) {
+    if (!(cb = lunet_tensor_clone(b))) { lunet_tensor_free(ca); return -1; }
+    b = cb;
+  }
+  int rc = binop_apply(out, a, op, b, ndim, shape);
+  lunet_tensor_free(ca);
+  lunet_tensor_free(cb);
+  return rc;
+}
+
+static int binop_apply(lunet_tensor_t *out, const lunet_tensor_t *a, lunet_binop_t op, const lunet_tensor_t *b,
+                       int ndim, const int64_t *shape) {
   float *o = lunet_tensor_data(out);
   const float *x = lunet_tensor_data(a), *y = lunet_tensor_data(b);
   if (lunet_tensor_same_shape(a, b) && lunet_tensor_is_contiguous(a) && lunet_tensor_is_contiguous(b) &&

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "rng.h"
 
 void lunet_vec_copy(float *y, const float *x, size_t n) {
   if (y != x && n) memmove(y, x, n * sizeof *y);
@@ -51,4 +52,20 @@ int lunet_vec_all_finite(const float *x, size_t n) {
   float acc = 0.0f;
   for (size_t i = 0; i < n; i++) acc += x[i] - x[i];
   return acc == 0.0f;
+}
+
+static void swap_rows(float *m, size_t cols, size_t i, size_t j, float *tmp) {
+  memcpy(tmp, m + i * cols, cols * sizeof *m);
+  memcpy(m + i * cols, m + j * cols, cols * sizeof *m);
+  memcpy(m + j * cols, tmp, cols * sizeof *m);
+}
+
+void lunet_vec_shuffle_rows(float *a, size_t a_cols, float *b, size_t b_cols, size_t rows,
+                            struct lunet_rng *rng, float *tmp) {
+  for (size_t i = rows; i > 1; i--) {
+    size_t j = (size_t)lunet_rng_below(rng, i);
+    if (j == i - 1) continue;
+    if (a) swap_rows(a, a_cols, i - 1, j, tmp);
+    if (b) swap_rows(b, b_cols, i - 1, j, tmp);
+  }
 }

@@ -24,6 +24,12 @@ double lunet_vec_sum(const float *x, size_t n);
 /* out (rows) = index of the largest element of each row of x (rows, cols),
  * 0-based, first index on ties */
 void lunet_vec_argmax_rows(int64_t *out, const float *x, size_t rows, size_t cols);
+/* Shuffles the rows of a (rows, a_cols) and b (rows, b_cols) in place with
+ * one permutation drawn from rng (Fisher-Yates); tmp holds max(a_cols, b_cols)
+ * floats. Either matrix may be NULL. */
+struct lunet_rng;
+void lunet_vec_shuffle_rows(float *a, size_t a_cols, float *b, size_t b_cols, size_t rows,
+                            struct lunet_rng *rng, float *tmp);
 /* 1 if every element of x (n) is finite, else 0 */
 int lunet_vec_all_finite(const float *x, size_t n);
 

@@ -94,6 +94,11 @@ static int l_getppid(lua_State *L) {
   return 1;
 }
 
+static int l_getuid(lua_State *L) {
+  lua_pushinteger(L, getuid());
+  return 1;
+}
+
 static int l_hostname(lua_State *L) {
   char name[256];
   if (gethostname(name, sizeof name) < 0) return lunet_core_error(L, "hostname");
@@ -111,7 +116,7 @@ static int l_sleep(lua_State *L) {
 void lunet_open_proc(lua_State *L) {
   static const luaL_Reg fns[] = {{"spawn", l_spawn}, {"kill", l_kill}, {"wait", l_wait},
                                  {"die_with_parent", l_die_with_parent}, {"getpid", l_getpid},
-                                 {"getppid", l_getppid}, {"hostname", l_hostname}, {"sleep", l_sleep},
+                                 {"getppid", l_getppid}, {"getuid", l_getuid}, {"hostname", l_hostname}, {"sleep", l_sleep},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

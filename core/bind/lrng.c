@@ -53,8 +53,10 @@ static int g_normal(lua_State *L) {
 static int g_integer(lua_State *L) {
   lunet_rng_t *r = check_gen(L, 1);
   lua_Integer lo = luaL_checkinteger(L, 2), hi = luaL_checkinteger(L, 3);
-  if (hi < lo) return luaL_error(L, "Generator:integer: empty interval [%d, %d]", (int)lo, (int)hi);
-  lua_pushinteger(L, lo + (lua_Integer)lunet_rng_below(r, (uint64_t)(hi - lo) + 1));
+  if (hi < lo) return luaL_error(L, "Generator:integer: empty interval [%I, %I]", lo, hi);
+  uint64_t span = (uint64_t)hi - (uint64_t)lo; /* unsigned: the full range does not overflow */
+  uint64_t draw = span == UINT64_MAX ? lunet_rng_next(r) : lunet_rng_below(r, span + 1);
+  lua_pushinteger(L, (lua_Integer)((uint64_t)lo + draw));
   return 1;
 }
 

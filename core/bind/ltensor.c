@@ -41,7 +41,7 @@ static int check_dim(lua_State *L, int arg, const lunet_tensor_t *t, const char 
   lua_Integer d0 = d < 0 ? t->ndim + d : d - 1;
   if (d0 < 0 || d0 >= t->ndim) {
     char s[LUNET_SHAPE_STR_MAX];
-    luaL_error(L, "%s: dimension %d out of range for tensor %s", where, (int)d, shape_of(s, t));
+    luaL_error(L, "%s: dimension %I out of range for tensor %s", where, (lua_Integer)d, shape_of(s, t));
   }
   return (int)d0;
 }
@@ -113,8 +113,8 @@ static void nested_fill(lua_State *L, int idx, int depth, int ndim, const int64_
 }
 
 static int l_tensor(lua_State *L) {
-  lunet_tensor_t *src = lunet_test_tensor(L, 1);
-  if (src) { lunet_push_tensor(L, lunet_tensor_clone(src)); return 1; }
+  if (luaL_testudata(L, 1, LUNET_TENSOR_MT)) {
+    lunet_tensor_t *src = lunet_check_tensor(L, 1); lunet_push_tensor(L, lunet_tensor_clone(src)); return 1; }
   if (lua_type(L, 1) == LUA_TNUMBER) {
     lunet_tensor_t *t = lunet_tensor_new(0, NULL);
     if (t) lunet_tensor_data(t)[0] = (float)lua_tonumber(L, 1);
@@ -189,8 +189,8 @@ static int random_new(lua_State *L, int normal) {
   }
   float a = (float)lunet_opt_number(L, next, normal ? "mean" : "low", 0.0, where);
   float b = (float)lunet_opt_number(L, next, normal ? "std" : "high", 1.0, where);
-  if (!normal && !(a < b)) luaL_error(L, "rand: low (%g) must be below high (%g)", (double)a, (double)b);
-  if (normal && !(b >= 0)) luaL_error(L, "randn: std must be non-negative, got %g", (double)b);
+  if (!normal && !(a < b)) luaL_error(L, "rand: low (%f) must be below high (%f)", (double)a, (double)b);
+  if (normal && !(b >= 0)) luaL_error(L, "randn: std must be non-negative, got %f", (double)b);
   push_new(L, where, shape, n);
   lunet_tensor_t *t = lunet_check_tensor(L, -1);
   size_t numel = (size_t)lunet_tensor_numel(t);
@@ -269,8 +269,8 @@ static void read_index(lua_State *L, lunet_tensor_t *t, int first, int count, in
                  lua_type(L, first + i) == LUA_TNUMBER ? lua_tostring(L, first + i)
                                                        : luaL_typename(L, first + i));
     if (v < 1 || v > t->shape[i])
-      luaL_error(L, "%s: index %d out of range for dimension %d of size %d", where, (int)v, i + 1,
-                 (int)t->shape[i]);
+      luaL_error(L, "%s: index %I out of range for dimension %d of size %I", where, (lua_Integer)v, i + 1,
+                 (lua_Integer)t->shape[i]);
     idx[i] = v - 1;
   }
 }
@@ -310,6 +310,9 @@ static int m_narrow(lua_State *L) {
   lunet_tensor_t *t = lunet_check_tensor(L, 1);
   int dim = check_dim(L, 2, t, "Tensor:narrow");
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
+  if (start < 1 || start > t->shape[dim] + 1 || len < 0 || len > t->shape[dim])
+    return luaL_error(L, "Tensor:narrow: elements %I..+%I out of range for dimension %d of size %I", start, len,
+                      dim + 1, (lua_Integer)t->shape[dim]);
   lunet_tensor_t *v = lunet_tensor_narrow(t, dim, start - 1, len);
   if (!v) return lunet_core_error(L, "Tensor:narrow");
   lunet_push_tensor(L, v);

@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "lbind.h"
+#include "rng.h"
 #include "vec.h"
 
 /* A contiguous tensor argument, with its element count. */
@@ -112,7 +113,29 @@ static int v_argmax_rows(lua_State *L) {
   return 1;
 }
 
+/* shuffle_rows(a, b?, seed): the rows of a and b (same row count) in place,
+ * with the same permutation; a seed makes it reproducible. */
+static int v_shuffle_rows(lua_State *L) {
+  lunet_tensor_t *a = lunet_check_tensor(L, 1);
+  lunet_tensor_t *b = lua_isnoneornil(L, 2) ? NULL : lunet_check_tensor(L, 2);
+  lua_Integer seed = luaL_checkinteger(L, 3);
+  char x[LUNET_SHAPE_STR_MAX], y[LUNET_SHAPE_STR_MAX];
+  if (a->ndim < 1 || !lunet_tensor_is_contiguous(a) || (b && (b->ndim < 1 || !lunet_tensor_is_contiguous(b))))
+    return luaL_error(L, "vec.shuffle_rows: needs contiguous tensors with a row dimension");
+  if (b && a->shape[0] != b->shape[0])
+    return luaL_error(L, "vec.shuffle_rows: %s and %s have different row counts",
+                      lunet_shape_str(x, sizeof x, a->ndim, a->shape), lunet_shape_str(y, sizeof y, b->ndim, b->shape));
+  size_t rows = (size_t)a->shape[0];
+  size_t ac = rows ? (size_t)lunet_tensor_numel(a) / rows : 0, bc = b && rows ? (size_t)lunet_tensor_numel(b) / rows : 0;
+  float *tmp = lua_newuserdatauv(L, (ac > bc ? ac : bc) * sizeof(float) + 1, 0);
+  lunet_rng_t rng;
+  lunet_rng_seed(&rng, (uint64_t)seed);
+  lunet_vec_shuffle_rows(lunet_tensor_data(a), ac, b ? lunet_tensor_data(b) : NULL, bc, rows, &rng, tmp);
+  return 0;
+}
+
 static const luaL_Reg vec_functions[] = {
+    {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
     {"lerp", v_lerp}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows}, {"all_finite", v_all_finite},
     {NULL, NULL}};
