@@ -5,15 +5,7 @@ local lunet = require "lunet"
 
 local EXE = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
 
-local function assert_error(needles, fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error, got success")
-  err = tostring(err)
-  if type(needles) == "string" then needles = { needles } end
-  for _, n in ipairs(needles) do
-    assert(err:find(n, 1, true), ("error message %q does not contain %q"):format(err, n))
-  end
-end
+local assert_error = dofile("spec/helpers.lua").assert_error
 
 local function draws(g, n, method, ...)
   local out = {}

@@ -5,15 +5,7 @@
 local lunet = require "lunet"
 local vec = lunet.vec
 
-local function assert_error(needles, fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error, got success")
-  err = tostring(err)
-  if type(needles) == "string" then needles = { needles } end
-  for _, n in ipairs(needles) do
-    assert(err:find(n, 1, true), ("error message %q does not contain %q"):format(err, n))
-  end
-end
+local assert_error = dofile("spec/helpers.lua").assert_error
 
 local function near(a, b, tol)
   tol = tol or 1e-6

@@ -9,15 +9,7 @@
 #include "rng.h"
 #include "tensor.h"
 
-static int failures;
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                            \
-    }                                                                        \
-  } while (0)
-#define CHECK_NEAR(a, b, tol) CHECK(fabs((double)(a) - (double)(b)) <= (tol))
+#include "check.h"
 #define CHECK_MSG(needle) CHECK(strstr(lunet_errmsg(), (needle)) != NULL)
 
 static lunet_tensor_t *new2(int64_t r, int64_t c) {
