@@ -148,7 +148,7 @@ describe("Sequential", function()
                 loss = "categorical_crossentropy", metrics = { "accuracy" } }
     local x, y = mlp_data(128, 6)
     m:fit(x, y, { epochs = 1, batch_size = 32, verbose = 0, seed = 1 })
-    local json = require "lunet.nn.json"
+    local json = { encode = require("lunet.core").json_encode, decode = require("lunet.core").json_decode }
     local cfg = json.decode(json.encode(m:config()))
     assert.are.same(m:config(), cfg)
     local fresh = nn.from_config(cfg)

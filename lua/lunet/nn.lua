@@ -4,7 +4,7 @@
 -- gradient buffers and runs forward, fused loss, backward and the optimizer
 -- step without allocating. The parts: nn/layers.lua (constructors),
 -- nn/sequential.lua (model, config, save/load), nn/training.lua (compile, fit,
--- evaluate, predict), nn/optimizers.lua, nn/json.lua.
+-- evaluate, predict), nn/optimizers.lua (configs travel through the core JSON codec).
 local core = require "lunet.core"
 local optimizers = require "lunet.nn.optimizers"
 

@@ -2,7 +2,7 @@
 -- only its configuration (plain data, checked here: unknown options, names
 -- and sizes are errors at construction); the model hands the list to the C
 -- runner, which builds the kernels (core/layers/*.c).
-local json = require "lunet.nn.json"
+local json_encode = require("lunet.core").json_encode
 
 local nn = {}
 local ACTIVATIONS = { linear = true, relu = true, sigmoid = true, tanh = true, softmax = true, elu = true,
@@ -205,7 +205,7 @@ local function copy_plain(v)
 end
 
 function Layer:config() return copy_plain(self.cfg) end
-function Layer:__tostring() return "nn." .. self.cfg.kind .. json.encode(self.cfg) end
+function Layer:__tostring() return "nn." .. self.cfg.kind .. json_encode(self.cfg) end
 
 nn.check_options = check_options
 nn.shape_of = shape_of

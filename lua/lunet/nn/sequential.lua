@@ -2,7 +2,6 @@
 -- flat parameter buffer and one gradient buffer), summary, weights, config,
 -- clone, save and load. Training methods are in lunet/nn/training.lua.
 local core = require "lunet.core"
-local json = require "lunet.nn.json"
 local layers = require "lunet.nn.layers"
 
 local Layer, check_options, shape_of, copy_plain = layers.Layer, layers.check_options, layers.shape_of,
@@ -178,7 +177,7 @@ function Sequential:save(path)
     header.optimizer = { iterations = iterations, m_schedule = m_schedule }
     tensors[2] = state
   end
-  core.nn_save(path, json.encode(header), tensors)
+  core.nn_save(path, core.json_encode(header), tensors)
   return self
 end
 
@@ -186,7 +185,7 @@ function nn.load(path)
   if type(path) ~= "string" then error("nn.load: path must be a string", 2) end
   local ok, text, tensors = pcall(core.nn_read, path)
   if not ok then error("nn." .. text, 2) end
-  local ok2, header = pcall(json.decode, text)
+  local ok2, header = pcall(core.json_decode, text)
   if not ok2 or type(header) ~= "table" or header.format ~= "lunet.nn.Sequential" then
     error("nn.load: '" .. path .. "' does not hold a lunet Sequential model", 2)
   end
