@@ -34,8 +34,20 @@ pid_t lunet_proc_spawn(char *const argv[], char *const env_add[]) {
   }
   for (size_t j = 0; j < n_add; j++) env[k++] = env_add[j];
   env[k] = NULL;
+  /* The child starts with every signal at its default action and none
+   * blocked: an ignored SIGTERM/SIGHUP inherited from our own parent (a
+   * shell's `&`, nohup) would otherwise make kill(pid, "TERM") a no-op. */
+  posix_spawnattr_t attr;
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  int rc = posix_spawnattr_init(&attr);
+  if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+  if (rc == 0) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, env);
+  if (rc == 0) rc = posix_spawnp(&pid, argv[0], NULL, &attr, argv, env);
+  posix_spawnattr_destroy(&attr);
   free(env);
   if (rc != 0) return lunet_fail("cannot start %s: %s", argv[0], strerror(rc));
   return pid;
@@ -48,6 +60,8 @@ int lunet_proc_kill(pid_t pid, int sig) {
 }
 
 int lunet_proc_wait(pid_t pid, double timeout, int *code) {
+  /* waitpid(0 or -1) would reap some other child */
+  if (pid <= 0) return lunet_fail("invalid pid %d", (int)pid);
   double deadline = lunet_now() + timeout;
   for (;;) {
     int status;
@@ -66,6 +80,8 @@ int lunet_proc_wait(pid_t pid, double timeout, int *code) {
 int lunet_proc_die_with_parent(int sig) {
   pid_t parent = getppid();
   if (prctl(PR_SET_PDEATHSIG, sig) < 0) return lunet_fail("prctl: %s", strerror(errno));
-  if (parent == 1) return lunet_fail("the parent process is already gone");
+  /* a parent that died before prctl took effect never sends sig: we were
+   * re-parented (to init or a subreaper) in between, or already before */
+  if (parent == 1 || getppid() != parent) return lunet_fail("the parent process is already gone");
   return 0;
 }

@@ -120,12 +120,24 @@ static void add_string(lua_State *L, strbuf *b, const char *s, size_t n) {
   sb_char(L, b, '"');
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+/* An object key: Lua strings may hold NULs, so keys carry their length. */
+typedef struct {
+  const char *s;
+  size_t n;
+} json_key;
+
+/* Byte order (what strcmp gives for NUL-free keys), a prefix first. */
+static int cmp_key(const void *pa, const void *pb) {
+  const json_key *a = pa, *b = pb;
+  int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
+  return c ? c : (a->n > b->n) - (a->n < b->n);
+}
 
 static void encode(lua_State *L, strbuf *b, int idx, int depth, const char *path);
 
 static void encode_table(lua_State *L, strbuf *b, int idx, int depth, const char *path) {
-  if (depth > LUNET_JSON_MAX_DEPTH) luaL_error(L, "json_encode: nesting too deep at %s (a cycle?)", path);
+  /* the decoder's limit: the text this writes must read back */
+  if (depth >= LUNET_JSON_MAX_DEPTH) luaL_error(L, "json_encode: nesting too deep at %s (a cycle?)", path);
   lua_Integer count = 0, max_index = 0;
   int only_strings = 1, only_ints = 1;
   lua_pushnil(L);
@@ -153,18 +165,26 @@ static void encode_table(lua_State *L, strbuf *b, int idx, int depth, const char
     return;
   }
   if (!only_strings) luaL_error(L, "json_encode: %s mixes string and integer keys", path);
-  const char **keys = lua_newuserdatauv(L, (size_t)(count ? count : 1) * sizeof *keys, 0);
-  int k = 0;
+  /* the key strings stay alive: the table holds them and is not changed */
+  json_key *keys = lua_newuserdatauv(L, (size_t)(count ? count : 1) * sizeof *keys, 0);
+  lua_Integer k = 0;
   lua_pushnil(L);
-  while (lua_next(L, idx)) { lua_pop(L, 1); keys[k++] = lua_tostring(L, -1); }
-  qsort(keys, (size_t)count, sizeof *keys, cmp_str);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    keys[k].s = lua_tolstring(L, -1, &keys[k].n);
+    if (!lunet_utf8_valid(keys[k].s, keys[k].n))
+      luaL_error(L, "json_encode: %s has a key that is not valid UTF-8", path);
+    k++;
+  }
+  qsort(keys, (size_t)count, sizeof *keys, cmp_key);
   sb_char(L, b, '{');
-  for (int i = 0; i < count; i++) {
+  for (lua_Integer i = 0; i < count; i++) {
     if (i) sb_char(L, b, ',');
-    add_string(L, b, keys[i], strlen(keys[i]));
+    add_string(L, b, keys[i].s, keys[i].n);
     sb_char(L, b, ':');
-    lua_getfield(L, idx, keys[i]);
-    snprintf(sub, sizeof sub, "%s.%s", path, keys[i]);
+    lua_pushlstring(L, keys[i].s, keys[i].n);
+    lua_rawget(L, idx);
+    snprintf(sub, sizeof sub, "%s.%s", path, keys[i].s);
     encode(L, b, lua_gettop(L), depth + 1, sub);
     lua_pop(L, 1);
   }
@@ -185,7 +205,11 @@ static void encode(lua_State *L, strbuf *b, int idx, int depth, const char *path
     else {
       double v = lua_tonumber(L, idx);
       if (!isfinite(v)) luaL_error(L, "json_encode: %s is %f, which JSON cannot represent", path, v);
-      snprintf(num, sizeof num, "%.17g", v);
+      /* the shortest of 15..17 digits that reads back as v (0.1, not 0.10000000000000001) */
+      for (int digits = 15; digits <= 17; digits++) {
+        snprintf(num, sizeof num, "%.*g", digits, v);
+        if (strtod(num, NULL) == v) break;
+      }
       if (!strpbrk(num, ".eE")) strcat(num, ".0"); /* stays a float after decoding */
     }
     sb_str(L, b, num);

@@ -1,7 +1,11 @@
 /* core.spawn / kill / wait / die_with_parent / getpid: process control for
  * the local launcher and for workers watching their driver. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -19,6 +23,14 @@ static int signal_number(lua_State *L, int idx) {
   return luaL_error(L, "kill: unknown signal '%s'", name);
 }
 
+/* A pid argument: a positive int. Anything else is a bug in the caller, and
+ * truncating it could name another process (2^32 + 1 -> 1, init). */
+static pid_t check_pid(lua_State *L, int idx, const char *where) {
+  lua_Integer pid = luaL_checkinteger(L, idx);
+  if (pid <= 0 || pid > INT_MAX) luaL_error(L, "%s: invalid pid %I", where, (LUAI_UACINT)pid);
+  return (pid_t)pid;
+}
+
 /* spawn({argv...}, {NAME=value...}?) -> pid */
 static int l_spawn(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -31,7 +43,9 @@ static int l_spawn(lua_State *L) {
   for (int i = 1; i <= argc; i++) {
     if (lua_geti(L, 1, i) != LUA_TSTRING)
       return luaL_error(L, "spawn: argv[%d] is a %s, expected a string", i, luaL_typename(L, -1));
-    argv[i - 1] = lua_tostring(L, -1);
+    size_t len;
+    argv[i - 1] = lua_tolstring(L, -1, &len);
+    if (strlen(argv[i - 1]) != len) return luaL_error(L, "spawn: argv[%d] contains a NUL byte", i);
     lua_rawseti(L, 3, ++anchors);
   }
   argv[argc] = NULL;
@@ -48,7 +62,14 @@ static int l_spawn(lua_State *L) {
     while (lua_next(L, 2)) {
       if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
         return luaL_error(L, "spawn: environment entries must be NAME = string");
-      env[k++] = lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
+      size_t name_len, value_len;
+      const char *name = lua_tolstring(L, -2, &name_len);
+      const char *value = lua_tolstring(L, -1, &value_len);
+      /* "A=B" = "c" would set A to "B=c" */
+      if (name_len == 0 || strchr(name, '=') || strlen(name) != name_len)
+        return luaL_error(L, "spawn: bad environment variable name '%s'", name);
+      if (strlen(value) != value_len) return luaL_error(L, "spawn: environment variable %s contains a NUL byte", name);
+      env[k++] = lua_pushfstring(L, "%s=%s", name, value);
       lua_rawseti(L, 3, ++anchors);
       lua_pop(L, 1);
     }
@@ -61,15 +82,16 @@ static int l_spawn(lua_State *L) {
 }
 
 static int l_kill(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pid = check_pid(L, 1, "kill");
   lua_pushboolean(L, lunet_proc_kill(pid, signal_number(L, 2)) == 0);
   return 1;
 }
 
 /* wait(pid, timeout_s?) -> true, code  |  false (still running) */
 static int l_wait(lua_State *L) {
-  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  pid_t pid = check_pid(L, 1, "wait");
   double timeout = luaL_optnumber(L, 2, -1);
+  if (isnan(timeout)) return luaL_error(L, "wait: timeout is NaN");
   int code = 0;
   int rc = lunet_proc_wait(pid, timeout, &code);
   if (rc < 0) return lunet_core_error(L, "wait");
@@ -107,9 +129,14 @@ static int l_hostname(lua_State *L) {
   return 1;
 }
 
+/* sleep(seconds): the whole time, even when a signal interrupts it (usleep
+ * takes at most 4295 s and returns early on a signal). */
 static int l_sleep(lua_State *L) {
   double s = luaL_checknumber(L, 1);
-  if (s > 0) usleep((useconds_t)(s * 1e6));
+  if (!(s > 0)) return 0;
+  if (s > 1e9) s = 1e9;
+  struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
   return 0;
 }
 

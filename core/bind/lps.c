@@ -2,6 +2,7 @@
  * core.Client (DEALER, in a worker). Messages are tables
  * {type=, worker=, seq=, meta=, frames={tensors}, peer=}; payload tensors are
  * sent zero-copy (a tensor may not be changed until t:storage_refs() is 1). */
+#include <limits.h>
 #include <string.h>
 
 #include "client.h"
@@ -25,6 +26,21 @@ static client_box *check_client(lua_State *L) {
   client_box *b = luaL_checkudata(L, 1, CLIENT_MT);
   if (!b->c) luaL_error(L, "Client: the socket was closed");
   return b;
+}
+
+/* recv's timeout in ms: absent or negative waits forever. */
+static int check_timeout(lua_State *L, int idx) {
+  lua_Integer ms = luaL_optinteger(L, idx, -1);
+  if (ms < 0) return -1;
+  return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* An integer option in [0, max]. */
+static lua_Integer opt_range(lua_State *L, const char *key, lua_Integer max, const char *where) {
+  lua_Integer v = lunet_opt_integer(L, 2, key, 0, where);
+  if (v < 0 || v > max)
+    luaL_error(L, "%s: option '%s' is %I, expected 0 to %I", where, key, (LUAI_UACINT)v, (LUAI_UACINT)max);
+  return v;
 }
 
 static int check_type(lua_State *L, int idx, const char *where) {
@@ -72,10 +88,15 @@ static void push_message(lua_State *L, lunet_wire_msg_t *m) {
 static int l_server(lua_State *L) {
   static const char *const opts[] = {"max_message", "send_timeout", NULL};
   const char *endpoint = luaL_checkstring(L, 1);
+  lua_settop(L, 2);
   lunet_check_options(L, 2, "Server", opts);
   lunet_server_opts_t o = {0, 0};
-  o.max_message = (uint64_t)lunet_opt_integer(L, 2, "max_message", 0, "Server");
-  o.send_timeout_ms = (int)(lunet_opt_number(L, 2, "send_timeout", 0, "Server") * 1000);
+  o.max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Server");
+  lua_Number timeout = lunet_opt_number(L, 2, "send_timeout", 0, "Server");
+  if (!(timeout >= 0 && timeout <= INT_MAX / 1000)) /* also NaN */
+    return luaL_error(L, "Server: option 'send_timeout' is %f s, expected 0 to %d", timeout, INT_MAX / 1000);
+  o.send_timeout_ms = (int)(timeout * 1000);
+  if (timeout > 0 && o.send_timeout_ms == 0) o.send_timeout_ms = 1; /* 0 means the default */
   server_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->s = NULL;
   luaL_setmetatable(L, SERVER_MT);
@@ -92,7 +113,7 @@ static int server_endpoint(lua_State *L) {
 /* srv:recv(timeout_ms) -> message table, or nil on timeout */
 static int server_recv(lua_State *L) {
   lunet_server_t *s = check_server(L);
-  int timeout = (int)luaL_optinteger(L, 2, -1);
+  int timeout = check_timeout(L, 2);
   lunet_wire_msg_t m;
   int rc = lunet_server_recv(s, timeout, &m);
   if (rc < 0) return lunet_core_error(L, "Server:recv");
@@ -140,12 +161,15 @@ static int server_close(lua_State *L) {
 static int l_client(lua_State *L) {
   static const char *const opts[] = {"worker", "max_message", NULL};
   const char *endpoint = luaL_checkstring(L, 1);
+  lua_settop(L, 2); /* the options stay at 2, absent or not */
   lunet_check_options(L, 2, "Client", opts);
+  uint32_t worker = (uint32_t)opt_range(L, "worker", UINT32_MAX, "Client");
+  uint64_t max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Client");
   client_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->c = NULL;
-  b->worker = (uint32_t)lunet_opt_integer(L, 2, "worker", 0, "Client");
+  b->worker = worker;
   luaL_setmetatable(L, CLIENT_MT);
-  b->c = lunet_client_new(endpoint, (uint64_t)lunet_opt_integer(L, 2, "max_message", 0, "Client"));
+  b->c = lunet_client_new(endpoint, max_message);
   if (!b->c) return lunet_core_error(L, "Client");
   return 1;
 }
@@ -167,7 +191,7 @@ static int client_send(lua_State *L) {
 
 static int client_recv(lua_State *L) {
   client_box *b = check_client(L);
-  int timeout = (int)luaL_optinteger(L, 2, -1);
+  int timeout = check_timeout(L, 2);
   lunet_wire_msg_t m;
   int rc = lunet_client_recv(b->c, timeout, &m);
   if (rc < 0) return lunet_core_error(L, "Client:recv");
@@ -175,6 +199,20 @@ static int client_recv(lua_State *L) {
   push_message(L, &m);
   lunet_wire_msg_free(&m);
   return 1;
+}
+
+/* cli:send_raw(frame, ...): strings sent as one multipart message exactly as
+ * given, no header, no checks. A testing and fuzzing aid for the server's
+ * decoder; trainers use send. */
+static int client_send_raw(lua_State *L) {
+  client_box *b = check_client(L);
+  int n = lua_gettop(L) - 1;
+  if (n < 1) return luaL_error(L, "Client:send_raw: at least one frame");
+  const char **frames = lua_newuserdatauv(L, (size_t)n * sizeof *frames, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)n * sizeof *lens, 0);
+  for (int i = 0; i < n; i++) frames[i] = luaL_checklstring(L, i + 2, &lens[i]);
+  if (lunet_client_send_raw(b->c, frames, lens, n) < 0) return lunet_core_error(L, "Client:send_raw");
+  return 0;
 }
 
 static int client_close(lua_State *L) {
@@ -209,7 +247,8 @@ void lunet_open_ps(lua_State *L) {
                                             {"send", server_send}, {"stats", server_stats},
                                             {"close", server_close}, {NULL, NULL}};
   static const luaL_Reg client_methods[] = {{"send", client_send}, {"recv", client_recv},
-                                            {"close", client_close}, {NULL, NULL}};
+                                            {"send_raw", client_send_raw}, {"close", client_close},
+                                            {NULL, NULL}};
   new_class(L, SERVER_MT, server_methods, server_close);
   new_class(L, CLIENT_MT, client_methods, client_close);
   lua_pushcfunction(L, l_server);

@@ -48,9 +48,21 @@ int lunet_client_send(lunet_client_t *c, const lunet_wire_header_t *h, const cha
 }
 
 int lunet_client_recv(lunet_client_t *c, int timeout_ms, lunet_wire_msg_t *out) {
+  double deadline = lunet_now() + timeout_ms / 1000.0;
   for (;;) {
     const char *why;
-    int rc = lunet_wire_recv(c->sock, 0, timeout_ms, c->max_message, out, &why);
+    int wait = timeout_ms < 0 ? -1 : (int)((deadline - lunet_now()) * 1000.0);
+    if (timeout_ms >= 0 && wait < 0) wait = 0;
+    int rc = lunet_wire_recv(c->sock, 0, wait, c->max_message, out, &why);
     if (rc != 2) return rc;
+    if (timeout_ms >= 0 && lunet_now() >= deadline) return 0; /* drops do not extend the wait */
   }
+}
+
+int lunet_client_send_raw(lunet_client_t *c, const char *const *frames, const size_t *lens, int n) {
+  if (n < 1) return lunet_fail("send_raw: at least one frame");
+  for (int i = 0; i < n; i++)
+    if (zmq_send(c->sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
+      return lunet_fail("send failed: %s", zmq_strerror(zmq_errno()));
+  return 0;
 }

@@ -14,7 +14,12 @@ lunet_client_t *lunet_client_new(const char *endpoint, uint64_t max_message);
 void lunet_client_free(lunet_client_t *c);
 int lunet_client_send(lunet_client_t *c, const lunet_wire_header_t *h, const char *meta, size_t meta_len,
                       lunet_tensor_t *const *frames, int nframes);
-/* 1 message, 0 timeout, -1 error; malformed messages are dropped. */
+/* 1 message, 0 timeout, -1 error; malformed messages are dropped while
+ * waiting, within the same timeout. */
 int lunet_client_recv(lunet_client_t *c, int timeout_ms, lunet_wire_msg_t *out);
+/* Sends n frames (frames[i] of lens[i] bytes, copied) as one multipart
+ * message, with no header and no checks: a testing and fuzzing aid for the
+ * server's decoder. 0, or -1 with a message. */
+int lunet_client_send_raw(lunet_client_t *c, const char *const *frames, const size_t *lens, int n);
 
 #endif

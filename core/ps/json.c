@@ -148,19 +148,21 @@ static int parse_number(parser *p) {
     if (p->pos >= p->len || p->s[p->pos] < '0' || p->s[p->pos] > '9') return FAIL(p, "bad exponent");
     while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
   }
-  char buf[64];
+  /* strtod needs a NUL-terminated copy; long ones (many digits) go to the heap */
+  char small[64], *buf = small;
   size_t n = p->pos - start;
-  if (n >= sizeof buf) return FAIL(p, "number too long");
+  if (n >= sizeof small && !(buf = lunet_malloc(n + 1))) return -1;
   memcpy(buf, p->s + start, n);
   buf[n] = '\0';
   double v = strtod(buf, NULL);
-  if (!isfinite(v)) return FAIL(p, "number out of range");
   long long i = 0;
-  if (is_int) {
+  if (is_int && isfinite(v)) {
     errno = 0;
     i = strtoll(buf, NULL, 10);
     if (errno == ERANGE) is_int = 0; /* beyond 64 bits: keep it a float */
   }
+  if (buf != small) free(buf);
+  if (!isfinite(v)) return FAIL(p, "number out of range");
   return p->h->number(p->ud, v, is_int, i);
 }
 

@@ -13,7 +13,7 @@ struct lunet_server {
   char endpoint[256];
   uint64_t max_message;
   uint64_t dropped;
-  const char *last_drop;
+  char last_drop[256]; /* why the last malformed message was dropped */
 };
 
 /* "tcp://host:0" -> "tcp://host:*" (ZeroMQ's spelling of "any free port") */
@@ -29,7 +29,6 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   lunet_server_t *s = lunet_calloc(1, sizeof *s);
   if (!s) return NULL;
   s->max_message = opts && opts->max_message ? opts->max_message : (1ull << 30);
-  s->last_drop = "";
   s->sock = zmq_socket(ctx, ZMQ_ROUTER);
   if (!s->sock) {
     free(s);
@@ -38,7 +37,9 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   int zero = 0, one = 1, hwm = 10000;
   int send_timeout = opts && opts->send_timeout_ms ? opts->send_timeout_ms : 10000;
   /* ZeroMQ refuses a frame above this size before allocating it (+ header/meta slack) */
-  int64_t maxmsg = (int64_t)s->max_message + LUNET_WIRE_MAX_META;
+  int64_t maxmsg = s->max_message < (uint64_t)INT64_MAX - LUNET_WIRE_MAX_META
+                       ? (int64_t)(s->max_message + LUNET_WIRE_MAX_META)
+                       : -1; /* no limit rather than a wrapped negative one */
   zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof zero);
   zmq_setsockopt(s->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
   zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -84,7 +85,7 @@ int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out) 
     int rc = lunet_wire_recv(s->sock, 1, wait, s->max_message, out, &why);
     if (rc != 2) return rc;
     s->dropped++;
-    s->last_drop = why;
+    snprintf(s->last_drop, sizeof s->last_drop, "%s", why ? why : "malformed message");
     if (timeout_ms >= 0 && lunet_now() >= deadline) return 0;
   }
 }

@@ -23,7 +23,11 @@ const char *lunet_server_endpoint(const lunet_server_t *s);
 int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *h,
                       const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes);
 /* 1 message, 0 timeout, -1 error; malformed messages are dropped and counted
- * while waiting, within the same timeout. */
+ * while waiting, within the same timeout. A message whose header announces
+ * more than max_message payload bytes is one of them; a single frame above
+ * max_message + 1 MiB never gets here: ZeroMQ refuses it before allocating it
+ * and disconnects that peer (uncounted; a Client reconnects by itself, under a
+ * new peer id). */
 int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out);
 uint64_t lunet_server_dropped(const lunet_server_t *s);
 /* Why the last message was dropped ("" if none). */

@@ -2,6 +2,7 @@
  * payload frames become tensors that own their zmq_msg_t: no copy. */
 #include "wire.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -103,26 +104,45 @@ int lunet_wire_send(void *zsock, const uint8_t *peer, size_t peer_len, const lun
     if (!lunet_tensor_is_contiguous(frames[i])) return lunet_fail("payload frame %d is not contiguous", i + 1);
     h.payload_bytes += (uint64_t)lunet_tensor_numel(frames[i]) * sizeof(float);
   }
+  /* Each payload frame holds a view of its tensor's storage (not the tensor
+   * itself): t:storage_refs() stays above 1 until ZeroMQ has written the
+   * frame, which is how a caller knows it may change the tensor again.
+   * All views first, so nothing is half-sent when one cannot be made. */
+  lunet_tensor_t *views[LUNET_WIRE_MAX_FRAMES] = {0};
+  for (int i = 0; i < nframes; i++) {
+    int64_t n = lunet_tensor_numel(frames[i]);
+    if (!(views[i] = lunet_tensor_view(frames[i], 1, &n))) {
+      for (int j = 0; j < i; j++) lunet_tensor_free(views[j]);
+      return -1;
+    }
+  }
   uint8_t header[LUNET_WIRE_HEADER_SIZE];
   lunet_wire_encode_header(header, &h);
+  int i = 0;
   /* the peer frame fails fast (ROUTER_MANDATORY) before anything else is queued */
-  if (peer && send_bytes(zsock, peer, peer_len, 1) < 0) return -1;
-  if (send_bytes(zsock, header, sizeof header, 1) < 0) return -1;
-  if (send_bytes(zsock, meta ? meta : "", meta_len, nframes > 0) < 0) return -1;
-  for (int i = 0; i < nframes; i++) {
+  if (peer && send_bytes(zsock, peer, peer_len, 1) < 0) goto fail;
+  if (send_bytes(zsock, header, sizeof header, 1) < 0) goto fail;
+  if (send_bytes(zsock, meta ? meta : "", meta_len, nframes > 0) < 0) goto fail;
+  for (; i < nframes; i++) {
     zmq_msg_t msg;
-    lunet_tensor_t *t = lunet_tensor_retain(frames[i]);
+    lunet_tensor_t *t = views[i];
     size_t bytes = (size_t)lunet_tensor_numel(t) * sizeof(float);
     if (zmq_msg_init_data(&msg, bytes ? lunet_tensor_data(t) : NULL, bytes, release_tensor, t) < 0) {
-      lunet_tensor_free(t);
-      return lunet_fail("cannot build a payload frame: %s", zmq_strerror(zmq_errno()));
+      lunet_fail("cannot build a payload frame: %s", zmq_strerror(zmq_errno()));
+      goto fail;
     }
+    views[i] = NULL; /* the message owns it now */
     if (zmq_msg_send(&msg, zsock, i + 1 < nframes ? ZMQ_SNDMORE : 0) < 0) {
+      lunet_fail("send failed: %s", zmq_strerror(zmq_errno()));
       zmq_msg_close(&msg); /* runs release_tensor */
-      return lunet_fail("send failed: %s", zmq_strerror(zmq_errno()));
+      i++;
+      goto fail;
     }
   }
   return 0;
+fail:
+  for (; i < nframes; i++) lunet_tensor_free(views[i]);
+  return -1;
 }
 
 /* ---- receive ---- */
@@ -169,7 +189,16 @@ static lunet_tensor_t *frame_tensor(zmq_msg_t *part) {
   return t;
 }
 
-#define DROP(reason) do { *why = (reason); drain(zsock, more); lunet_wire_msg_free(out); return 2; } while (0)
+/* Drops the message being read: the reason goes to the thread's error buffer
+ * (lunet_fail) and *why points at it; the rest of the message is discarded. */
+#define DROP(...)                                                                                        \
+  do {                                                                                                   \
+    lunet_fail(__VA_ARGS__);                                                                             \
+    *why = lunet_errmsg();                                                                               \
+    drain(zsock, more);                                                                                  \
+    lunet_wire_msg_free(out);                                                                            \
+    return 2;                                                                                            \
+  } while (0)
 
 int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_payload, lunet_wire_msg_t *out,
                     const char **why) {
@@ -189,9 +218,8 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
     if (zmq_msg_recv(&part, zsock, ZMQ_DONTWAIT) < 0) {
       zmq_msg_close(&part);
       if (index == 0) return 0; /* poll woke up for nothing */
-      *why = "truncated multipart message";
-      lunet_wire_msg_free(out);
-      return 2;
+      more = 0;
+      DROP("truncated multipart message");
     }
     more = zmq_msg_more(&part);
     size_t size = zmq_msg_size(&part);
@@ -199,35 +227,49 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
     int slot = index - (with_peer ? 1 : 0); /* -1 peer, 0 header, 1 meta, 2.. payload */
     index++;
     if (slot == -1) {
-      if (size > LUNET_WIRE_MAX_PEER) { zmq_msg_close(&part); DROP("peer id too long"); }
+      if (size > LUNET_WIRE_MAX_PEER) { zmq_msg_close(&part); DROP("peer id of %zu bytes is too long", size); }
       memcpy(out->peer, data, size);
       out->peer_len = size;
       zmq_msg_close(&part);
     } else if (slot == 0) {
       int bad = lunet_wire_decode_header(&out->h, data, size, max_payload);
       zmq_msg_close(&part);
-      if (bad) DROP("bad header");
+      if (bad) {
+        char detail[LUNET_ERRMSG_MAX];
+        snprintf(detail, sizeof detail, "%s", lunet_errmsg());
+        DROP("bad header: %s", detail);
+      }
     } else if (slot == 1) {
-      if (size > LUNET_WIRE_MAX_META) { zmq_msg_close(&part); DROP("meta too large"); }
+      if (size > LUNET_WIRE_MAX_META) { zmq_msg_close(&part); DROP("meta of %zu bytes exceeds 1 MiB", size); }
       out->meta = malloc(size + 1);
-      if (!out->meta) { zmq_msg_close(&part); DROP("out of memory"); }
+      if (!out->meta) { zmq_msg_close(&part); DROP("out of memory for the meta frame"); }
       memcpy(out->meta, data, size);
       out->meta[size] = '\0';
       out->meta_len = size;
       zmq_msg_close(&part);
     } else {
-      if (out->nframes >= (int)out->h.nframes) { zmq_msg_close(&part); DROP("more frames than the header says"); }
-      if (size % 4) { zmq_msg_close(&part); DROP("payload frame is not float32"); }
+      int frame = out->nframes + 1;
+      if (out->nframes >= (int)out->h.nframes) {
+        zmq_msg_close(&part);
+        DROP("more payload frames than the %u the header says", out->h.nframes);
+      }
+      if (size % 4) { zmq_msg_close(&part); DROP("payload frame %d has %zu bytes, not a float32 multiple", frame, size); }
       payload += size;
-      if (payload > out->h.payload_bytes) { zmq_msg_close(&part); DROP("payload larger than the header says"); }
+      if (payload > out->h.payload_bytes) {
+        zmq_msg_close(&part);
+        DROP("payload frames exceed the %llu bytes the header says", (unsigned long long)out->h.payload_bytes);
+      }
       lunet_tensor_t *t = frame_tensor(&part);
-      if (!t) DROP("out of memory");
+      if (!t) DROP("out of memory for payload frame %d", frame);
       out->frames[out->nframes++] = t;
     }
   }
   if (index < (with_peer ? 3 : 2)) DROP("missing header or meta frame");
-  if (out->nframes != (int)out->h.nframes || payload != out->h.payload_bytes)
-    DROP("fewer payload bytes than the header says");
+  if (out->nframes != (int)out->h.nframes)
+    DROP("the header says %u payload frames, got %d", out->h.nframes, out->nframes);
+  if (payload != out->h.payload_bytes)
+    DROP("the header says %llu payload bytes, got %llu", (unsigned long long)out->h.payload_bytes,
+         (unsigned long long)payload);
   return 1;
 }
 

@@ -74,15 +74,17 @@ void lunet_wire_msg_free(lunet_wire_msg_t *m);
 
 /* Sends one message on a ZeroMQ socket. peer (ROUTER sockets) may be NULL.
  * Payload tensors must be contiguous; they are sent zero-copy: the socket
- * keeps a reference until ZeroMQ has written them (from its own thread).
+ * keeps a reference to each one's storage (storage->refs > 1) until ZeroMQ has
+ * written it, and drops it from its own thread.
  * Returns 0, or -1 with a message (unknown peer, timeout, closed socket). */
 int lunet_wire_send(void *zsock, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *h,
                     const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes);
 
 /* Receives one message, waiting up to timeout_ms (-1: forever).
  * Returns 1 with *out filled (free it with lunet_wire_msg_free), 0 on timeout,
- * 2 when a malformed message was dropped (*dropped_reason says why), -1 on a
- * socket error. with_peer: the socket is a ROUTER (first frame is the peer). */
+ * 2 when a malformed message was dropped (*dropped_reason says why: it points
+ * at the thread's error buffer, so copy it before the next lunet_fail), -1 on
+ * a socket error. with_peer: the socket is a ROUTER (first frame is the peer). */
 int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_payload,
                     lunet_wire_msg_t *out, const char **dropped_reason);
 
