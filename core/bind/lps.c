@@ -105,6 +105,15 @@ static int l_server(lua_State *L) {
   return 1;
 }
 
+/* srv:bind(endpoint) -> the endpoint bound (one more address to listen on) */
+static int server_bind(lua_State *L) {
+  lunet_server_t *s = check_server(L);
+  char bound[256];
+  if (lunet_server_bind(s, luaL_checkstring(L, 2), bound, sizeof bound) < 0) return lunet_core_error(L, "Server:bind");
+  lua_pushstring(L, bound);
+  return 1;
+}
+
 static int server_endpoint(lua_State *L) {
   lua_pushstring(L, lunet_server_endpoint(check_server(L)));
   return 1;
@@ -243,7 +252,7 @@ static int l_bench_zmq_bare(lua_State *L) {
 }
 
 void lunet_open_ps(lua_State *L) {
-  static const luaL_Reg server_methods[] = {{"endpoint", server_endpoint}, {"recv", server_recv},
+  static const luaL_Reg server_methods[] = {{"endpoint", server_endpoint}, {"bind", server_bind}, {"recv", server_recv},
                                             {"send", server_send}, {"stats", server_stats},
                                             {"close", server_close}, {NULL, NULL}};
   static const luaL_Reg client_methods[] = {{"send", client_send}, {"recv", client_recv},

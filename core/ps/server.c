@@ -23,6 +23,19 @@ static void zmq_endpoint(char *out, size_t size, const char *endpoint) {
   else snprintf(out, size, "%s", endpoint);
 }
 
+/* zmq_bind with lunet's spelling of "any port" and a message naming the port. */
+static int bind_endpoint(void *sock, const char *endpoint) {
+  char ep[256];
+  zmq_endpoint(ep, sizeof ep, endpoint);
+  if (zmq_bind(sock, ep) == 0) return 0;
+  int err = zmq_errno();
+  if (err == EADDRINUSE) {
+    const char *colon = strrchr(endpoint, ':');
+    return lunet_fail("cannot bind %s: port %s is already in use", endpoint, colon ? colon + 1 : "?");
+  }
+  return lunet_fail("cannot bind %s: %s", endpoint, zmq_strerror(err));
+}
+
 lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t *opts) {
   void *ctx = lunet_zmq_context();
   if (!ctx) return lunet_fail("cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno())), NULL;
@@ -45,18 +58,16 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt(s->sock, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  /* a parameter vector is megabytes: kernel buffers that hold one whole
+   * (capped by net.core.[rw]mem_max) save the I/O threads many wakeups */
+  int kernel_buffer = 4 << 20;
+  zmq_setsockopt(s->sock, ZMQ_SNDBUF, &kernel_buffer, sizeof kernel_buffer);
+  zmq_setsockopt(s->sock, ZMQ_RCVBUF, &kernel_buffer, sizeof kernel_buffer);
   zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-  char ep[256];
-  zmq_endpoint(ep, sizeof ep, endpoint);
-  if (zmq_bind(s->sock, ep) < 0) {
-    int err = zmq_errno();
+  if (bind_endpoint(s->sock, endpoint) < 0) {
     zmq_close(s->sock);
     free(s);
-    if (err == EADDRINUSE) {
-      const char *colon = strrchr(endpoint, ':');
-      return lunet_fail("cannot bind %s: port %s is already in use", endpoint, colon ? colon + 1 : "?"), NULL;
-    }
-    return lunet_fail("cannot bind %s: %s", endpoint, zmq_strerror(err)), NULL;
+    return NULL;
   }
   size_t len = sizeof s->endpoint;
   zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, s->endpoint, &len);
@@ -70,6 +81,13 @@ void lunet_server_free(lunet_server_t *s) {
 }
 
 const char *lunet_server_endpoint(const lunet_server_t *s) { return s->endpoint; }
+
+int lunet_server_bind(lunet_server_t *s, const char *endpoint, char *bound, size_t bound_size) {
+  if (bind_endpoint(s->sock, endpoint) < 0) return -1;
+  size_t len = bound_size;
+  zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, bound, &len);
+  return 0;
+}
 
 int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *h,
                       const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes) {

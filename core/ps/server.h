@@ -20,6 +20,9 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
 void lunet_server_free(lunet_server_t *s);
 /* The endpoint actually bound, with the real port ("tcp://127.0.0.1:43121"). */
 const char *lunet_server_endpoint(const lunet_server_t *s);
+/* Binds one more endpoint (e.g. an ipc:// socket for local workers next to
+ * the TCP one); writes the endpoint actually bound into bound. 0 or -1. */
+int lunet_server_bind(lunet_server_t *s, const char *endpoint, char *bound, size_t bound_size);
 int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *h,
                       const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes);
 /* 1 message, 0 timeout, -1 error; malformed messages are dropped and counted

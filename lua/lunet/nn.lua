@@ -20,6 +20,7 @@ nn.Sequential = Sequential.nn.Sequential
 nn.from_config = Sequential.nn.from_config
 nn.load = Sequential.nn.load
 nn.Sequential_class = Sequential
+function nn.is_model(v) return getmetatable(v) == Sequential end
 
 -- The allocation counter of the C nn area (specs: a training step allocates nothing).
 nn.alloc_count = core.nn_alloc_count

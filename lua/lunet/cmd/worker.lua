@@ -1,0 +1,29 @@
+-- `lunet worker --connect tcp://HOST:PORT [--rank N] [--timeout SECONDS]`:
+-- one training worker, started by a launcher (local, mpirun, srun) or by hand.
+local M = {}
+
+local USAGE = "usage: lunet worker --connect tcp://HOST:PORT [--rank N] [--timeout SECONDS]"
+
+function M.main(args)
+  local opts = { timeout = 60 }
+  local i = 1
+  while args[i] do
+    local a, v = args[i], args[i + 1]
+    if a == "--connect" and v then opts.connect = v
+    elseif a == "--rank" and v and v:match("^%d+$") then opts.rank = math.tointeger(tonumber(v))
+    elseif a == "--timeout" and v and tonumber(v) and tonumber(v) > 0 then opts.timeout = tonumber(v)
+    elseif a == "-h" or a == "--help" then print(USAGE); return 0
+    else
+      io.stderr:write("lunet worker: bad argument '", a, "'\n", USAGE, "\n")
+      return 2
+    end
+    i = i + 2
+  end
+  if not opts.connect or not (opts.connect:match("^tcp://.+:%d+$") or opts.connect:match("^ipc://")) then
+    io.stderr:write("lunet worker: --connect tcp://HOST:PORT is required\n", USAGE, "\n")
+    return 2
+  end
+  return require("lunet.runtime.worker").run(opts)
+end
+
+return M

@@ -1,0 +1,394 @@
+-- The driver is the parameter server: it binds the ROUTER socket, launches
+-- the workers, ships jobs and partitions, applies commits with the trainer's
+-- server rule, serves pulls, collects reports and watches for lost workers.
+-- Protocol (worker -> driver): hello, control{want="data"}, commit,
+-- commit_pull, pull, report, done, error; (driver -> worker): job, data,
+-- params, ack, error (= stop). Nothing received is executed: meta is JSON.
+local core = require "lunet.core"
+local job = require "lunet.runtime.job"
+local launchers = require "lunet.runtime.launchers"
+local progress = require "lunet.runtime.progress"
+
+local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
+
+local driver = {}
+local runs = 0 -- for unique local socket names
+
+local Run = {}
+Run.__index = Run
+
+local function decode(meta)
+  if meta == "" then return {} end
+  local ok, v = pcall(json_decode, meta)
+  if ok and type(v) == "table" then return v end
+  return nil
+end
+
+-- The address workers connect to: the bound endpoint, with the advertised
+-- host (or this host's name) when bound to every interface.
+local function advertised(endpoint, o)
+  local host, port = endpoint:match("^tcp://(.+):(%d+)$")
+  if o.advertise then return "tcp://" .. o.advertise .. ":" .. port end
+  if host == "0.0.0.0" or host == "*" or host == "[::]" then return "tcp://" .. core.hostname() .. ":" .. port end
+  return endpoint
+end
+
+function Run:event(kind, worker, message)
+  local e = { time = core.now() - self.t0, kind = kind, worker = worker, message = message }
+  self.events[#self.events + 1] = e
+  self.progress:message(self.name .. ": " .. message)
+end
+
+function Run:fail(fmt, ...) error(self.name .. ": " .. string.format(fmt, ...), 0) end
+
+-- ---------------------------------------------------------------- sending
+
+function Run:send(w, type, seq, meta, ...)
+  local ok, err = pcall(self.server.send, self.server, w.peer, type, seq, meta, ...)
+  if not ok and w.state ~= "lost" then self:lose(w, "unreachable (" .. tostring(err) .. ")") end
+end
+
+-- The center is sent zero-copy, so ZeroMQ may still be reading it when the
+-- next commit arrives; then the rule works on a fresh copy instead (from a
+-- small pool of buffers whose sends have finished) and the old one is left
+-- alone until ZeroMQ lets go of it. Usually the send is long done: no copy.
+function Run:writable_center()
+  local c = self.center
+  if c:storage_refs() == 1 then return c end
+  local free
+  for i, t in ipairs(self.spare) do
+    if t:storage_refs() == 1 then free = table.remove(self.spare, i); break end
+  end
+  free = free or core.zeros(c:numel())
+  vec.copy(free, c)
+  self.spare[#self.spare + 1] = c
+  self.center, self.state.center = free, free
+  return free
+end
+
+function Run:send_params(w) self:send(w, "params", self.clock, "", self.center) end
+
+-- ---------------------------------------------------------------- partitions
+
+function Run:give_data(w)
+  local p = table.remove(self.queue, 1)
+  if p then
+    p.state, p.worker = "assigned", w.rank
+    w.parts[p.id] = p
+    w.waiting = false
+    self:send(w, "data", 0, json_encode { partition = p.id, rows = p.rows, x_width = self.job.x_width,
+                                         y_width = self.job.y_width }, p.x, p.y)
+    return
+  end
+  for _, q in ipairs(self.job.parts) do
+    if q.state == "assigned" and self.options.reassign then
+      w.waiting = true -- a partition may still come back from a lost worker
+      return
+    end
+  end
+  w.waiting = false
+  self:send(w, "data", 0, json_encode { finished = true })
+end
+
+function Run:serve_waiting()
+  for _, w in pairs(self.workers) do
+    if w.waiting and w.state == "running" then self:give_data(w) end
+  end
+end
+
+-- ---------------------------------------------------------------- workers
+
+function Run:lose(w, reason)
+  if w.state == "lost" or w.state == "done" then return end
+  w.state, w.waiting = "lost", false
+  self.lost = self.lost + 1
+  local pid = w.pid and (" (pid " .. w.pid .. ")") or ""
+  local parts = {}
+  for id, p in pairs(w.parts) do
+    if p.state == "assigned" then parts[#parts + 1] = p end
+    w.parts[id] = nil
+  end
+  table.sort(parts, function(a, b) return a.id < b.id end)
+  local what = {}
+  for _, p in ipairs(parts) do what[#what + 1] = string.format("partition %d (%d rows)", p.id, p.rows) end
+  local lost_parts = #what > 0 and table.concat(what, ", ") or "no partition"
+  if self.spec.requires_every_worker then
+    self:fail("worker %d%s was lost: %s; %s not trained", w.rank, pid, reason, lost_parts)
+  end
+  if self.options.reassign then
+    for i = #parts, 1, -1 do
+      parts[i].state, parts[i].worker = "queued", nil
+      table.insert(self.queue, 1, parts[i])
+    end
+    self:event("lost", w.rank, string.format("worker %d%s lost: %s; %s %s", w.rank, pid, reason, lost_parts,
+      #parts > 0 and "reassigned" or "in flight"))
+  else
+    for _, p in ipairs(parts) do p.state = "lost" end
+    self:event("lost", w.rank, string.format("worker %d%s lost: %s; %s not trained", w.rank, pid, reason, lost_parts))
+  end
+  local alive = 0
+  for _, x in pairs(self.workers) do if x.state ~= "lost" then alive = alive + 1 end end
+  if alive == 0 and self.registered + self.never_connected >= self.options.num_workers then
+    self:fail("every worker was lost (the last: worker %d, %s)", w.rank, reason)
+  end
+  self:serve_waiting()
+end
+
+function Run:hello(msg)
+  local meta = decode(msg.meta) or {}
+  local n = self.options.num_workers
+  local rank = math.type(meta.rank) == "integer" and meta.rank >= 0 and meta.rank < n and not self.workers[meta.rank]
+    and meta.rank or nil
+  if not rank then
+    for r = 0, n - 1 do if not self.workers[r] then rank = r; break end end
+  end
+  if not rank then
+    pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode { message = "the run already has its "
+      .. n .. " workers" })
+    return
+  end
+  local w = { rank = rank, peer = msg.peer, pid = math.type(meta.pid) == "integer" and meta.pid or nil,
+              host = type(meta.host) == "string" and meta.host or "?", state = "running", parts = {},
+              last_seen = core.now(), samples = 0, batches = 0 }
+  self.workers[rank], self.by_peer[msg.peer] = w, w
+  self.registered = self.registered + 1
+  local spec = {
+    trainer = self.trainer.module, name = self.name, rank = rank, num_workers = n,
+    options = job.shippable_options(self.options), model = self.job.model_config,
+    package_path = package.path, package_cpath = package.cpath, n_params = self.job.n_params,
+  }
+  self:send(w, "job", self.clock, json_encode(spec), self.center)
+end
+
+function Run:report(w, msg, meta)
+  local it, loss, t, ep = meta.it, meta.loss, meta.t, meta.ep
+  if type(it) == "table" and type(loss) == "table" and type(t) == "table" and type(meta.now) == "number" then
+    -- worker clock -> driver clock (same offset for the whole report)
+    local offset = core.now() - meta.now - self.t0
+    local h = self.history
+    for i = 1, math.min(#it, #loss, #t) do
+      h[#h + 1] = { worker = w.rank, iteration = it[i], epoch = type(ep) == "table" and ep[i] or nil, loss = loss[i],
+                    time = t[i] + offset }
+      if not self.first_batch then self.first_batch = t[i] + offset end
+    end
+    self.progress_losses = loss
+  end
+  if math.type(meta.samples) == "integer" then
+    self.samples_done = self.samples_done + meta.samples - w.samples
+    w.samples = meta.samples
+  end
+  self:send(w, "ack", msg.seq, "")
+end
+
+function Run:commit(w, msg)
+  local delta = msg.frames[1]
+  if not delta or delta:numel() ~= self.center:numel() then
+    self:event("refused", w.rank, string.format("worker %d committed %d values, the model has %d; refused", w.rank,
+      delta and delta:numel() or 0, self.center:numel()))
+  elseif not vec.all_finite(delta) then
+    self:fail("worker %d committed a delta with NaN or inf values (update %d refused; the center is intact)", w.rank,
+      self.clock + 1)
+  else
+    local staleness = math.max(0, self.clock - msg.seq)
+    self.staleness[staleness] = (self.staleness[staleness] or 0) + 1
+    self:writable_center()
+    self.spec.server_commit(self.state, delta, { worker = w.rank, clock = msg.seq, staleness = staleness })
+    self.clock = self.clock + 1
+    self.state.clock = self.clock
+  end
+  for _, f in ipairs(msg.frames) do f:close() end
+end
+
+function Run:handle(msg)
+  local w = self.by_peer[msg.peer or ""]
+  if msg.type == "hello" then
+    if w then return end
+    return self:hello(msg)
+  end
+  if not w then self.foreign = self.foreign + 1; return end
+  if w.state == "lost" then
+    -- a worker declared lost does not get to change the center afterwards
+    pcall(self.server.send, self.server, w.peer, "error", 0, json_encode { message = "this worker was declared lost" })
+    return
+  end
+  w.last_seen = core.now()
+  local t = msg.type
+  if t == "commit" or t == "commit_pull" then
+    self:commit(w, msg)
+    if t == "commit_pull" then self:send_params(w) end
+    return
+  elseif t == "pull" then
+    return self:send_params(w)
+  end
+  local meta = decode(msg.meta)
+  if not meta then self.foreign = self.foreign + 1; return end
+  if t == "report" then
+    self:report(w, msg, meta)
+  elseif t == "control" and meta.want == "data" then
+    if math.type(meta.finished) == "integer" and w.parts[meta.finished] then
+      w.parts[meta.finished].state = "done"
+      w.parts[meta.finished] = nil
+      self:serve_waiting()
+    end
+    self:give_data(w)
+  elseif t == "done" then
+    w.state = "done"
+    w.comm_time = type(meta.communication_time) == "number" and meta.communication_time or 0
+    self.t_last_done = core.now()
+    self:send(w, "ack", msg.seq, "")
+  elseif t == "error" then
+    self:fail("worker %d failed: %s", w.rank, tostring(meta.message))
+  else
+    self.foreign = self.foreign + 1
+  end
+end
+
+-- ---------------------------------------------------------------- housekeeping
+
+function Run:watch()
+  local now = core.now()
+  for _, e in ipairs(self.launcher:poll()) do
+    if e.rank then
+      local w = self.workers[e.rank]
+      if w then
+        if w.state ~= "done" then self:lose(w, e.reason) end
+      else
+        self.never_connected = self.never_connected + 1
+        self:event("lost", e.rank, string.format("worker %d (pid %d) %s before it connected", e.rank, e.pid, e.reason))
+        if self.spec.requires_every_worker or self.registered == 0 and self.never_connected >= self.options.num_workers then
+          self:fail("worker %d (pid %d) %s before it connected", e.rank, e.pid, e.reason)
+        end
+      end
+    else
+      -- mpirun / srun: the one launcher process ended; every unfinished worker is gone
+      for r = 0, self.options.num_workers - 1 do
+        local w = self.workers[r]
+        if w and w.state ~= "done" then self:lose(w, self.options.launcher .. " " .. e.reason) end
+      end
+      if self.registered < self.options.num_workers then
+        self:fail("%s %s with %d of %d workers connected", self.options.launcher, e.reason, self.registered,
+          self.options.num_workers)
+      end
+    end
+  end
+  for _, w in pairs(self.workers) do
+    if w.state == "running" and now - w.last_seen > self.options.worker_timeout then
+      self:lose(w, string.format("silent for %.0f s (worker_timeout)", now - w.last_seen))
+    end
+  end
+  local missing = self.options.num_workers - self.registered - self.never_connected
+  if missing > 0 and now - self.t0 > self.options.connect_timeout then
+    if self.registered == 0 or self.spec.requires_every_worker then
+      self:fail("%d of %d workers connected within %g s (connect_timeout); launcher '%s', endpoint %s",
+        self.registered, self.options.num_workers, self.options.connect_timeout, self.options.launcher, self.endpoint)
+    end
+    self.never_connected = self.never_connected + missing
+    self:event("lost", nil, string.format("%d worker(s) never connected within %g s", missing,
+      self.options.connect_timeout))
+    self:serve_waiting()
+  end
+  self.progress:update(self.samples_done, self.progress_losses)
+  self.progress_losses = nil
+end
+
+function Run:finished()
+  if self.registered + self.never_connected < self.options.num_workers then return false end
+  for _, w in pairs(self.workers) do
+    if w.state == "running" then return false end
+  end
+  return true
+end
+
+function Run:serve()
+  local o = self.options
+  self.server = core.Server(o.bind, { max_message = o.max_message })
+  self.endpoint = advertised(self.server:endpoint(), o)
+  local workers_endpoint = self.endpoint
+  if o.launcher == "local" then
+    -- local workers use a Unix socket (Linux abstract namespace: no file to
+    -- clean up); it moves the same bytes with less kernel work than TCP
+    runs = runs + 1
+    workers_endpoint = self.server:bind(string.format("ipc://@lunet-%d-%d", core.getpid(), runs))
+  end
+  self.launcher:start(workers_endpoint)
+  local last_watch = core.now()
+  while not self:finished() do
+    local msg = self.server:recv(50)
+    if msg then self:handle(msg) end
+    local now = core.now()
+    if now - last_watch >= 0.05 then
+      last_watch = now
+      self:watch()
+    end
+  end
+end
+
+-- Tells connected workers to stop, stops the launched processes, closes the socket.
+function Run:shutdown(message)
+  if self.server then
+    for _, w in pairs(self.workers) do
+      if w.state == "running" then
+        pcall(self.server.send, self.server, w.peer, "error", 0, json_encode { message = message })
+      end
+    end
+  end
+  if message then self.launcher:kill_all()
+  elseif not self.launcher:wait_all(5) then self.launcher:kill_all() end
+  if self.server then self.server:close() end
+end
+
+local function stats(run)
+  local comm, samples = 0, 0
+  for _, w in pairs(run.workers) do
+    comm = comm + (w.comm_time or 0)
+    samples = samples + w.samples
+  end
+  return {
+    history = run.history, training_time = (run.t_last_done or core.now()) - run.t0, num_updates = run.clock,
+    communication_time = comm, staleness = run.staleness, events = run.events, samples = samples,
+    lost_workers = run.lost, first_batch_time = run.first_batch, foreign_messages = run.foreign,
+    dropped_messages = run.dropped,
+  }
+end
+
+-- run(trainer, df) -> trained model, statistics
+function driver.run(trainer, df)
+  local o = trainer.options
+  local t0 = core.now()
+  local prepared = job.prepare(trainer, df)
+  local total = prepared.rows * o.num_epoch
+  local center = prepared.center
+  local run = setmetatable({
+    trainer = trainer, name = trainer.name, spec = trainer.spec, options = o, job = prepared, center = center,
+    clock = 0, workers = {}, by_peer = {}, registered = 0, never_connected = 0, lost = 0, foreign = 0,
+    queue = {}, history = {}, events = {}, staleness = {}, spare = {}, samples_done = 0,
+    launcher = launchers.new(o), t0 = t0,
+    progress = progress.new { name = trainer.name, total = total, rows = prepared.rows, num_epoch = o.num_epoch,
+                              enabled = o.verbose },
+  }, Run)
+  for _, p in ipairs(prepared.parts) do run.queue[#run.queue + 1] = p end
+  -- what a trainer's server rule sees
+  run.state = { center = center, clock = 0, num_workers = o.num_workers, options = o, vec = vec }
+  if trainer.spec.server_init then trainer.spec.server_init(run.state) end
+  -- the server's vector rules are BLAS-1: more threads only spin (sched_yield)
+  -- on the cores the workers need
+  local threads = core.get_num_threads()
+  core.set_num_threads(1)
+  local ok, err = pcall(run.serve, run)
+  core.set_num_threads(threads)
+  if run.server then
+    local s = run.server:stats()
+    run.dropped = s.dropped
+  end
+  run:shutdown(not ok and (type(err) == "string" and err or "the driver stopped") or nil)
+  if not ok then error(err, 0) end
+  local st = stats(run)
+  run.progress:finish(run.samples_done, string.format("%s: %d samples in %.2f s (%.0f samples/s), %d updates%s", trainer.name,
+    st.samples, st.training_time, st.training_time > 0 and st.samples / st.training_time or 0, st.num_updates,
+    st.lost_workers > 0 and (", " .. st.lost_workers .. " worker(s) lost") or ""))
+  local model = prepared.result
+  model:set_weights(run.center)
+  return model, st
+end
+
+return driver

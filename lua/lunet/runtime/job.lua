@@ -1,0 +1,130 @@
+-- Everything the driver checks and prepares before a process starts: the
+-- training frame's features and labels as float32 copies (shuffled once with
+-- the trainer's seed, so contiguous partitions are random samples), the
+-- partitions, the center variable and the job description a worker receives.
+local core = require "lunet.core"
+local data = require "lunet.data"
+local nn = require "lunet.nn"
+
+local job = {}
+
+local function fail(name, fmt, ...) error(name .. ": " .. string.format(fmt, ...), 0) end
+
+local function numel(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
+local function has_column(df, col)
+  for _, c in ipairs(df:columns()) do if c == col then return true end end
+  return false
+end
+
+local function shape_str(s)
+  local parts = {}
+  for i, d in ipairs(s) do parts[i] = tostring(d) end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+-- The features as a (rows, width) float32 copy; the column must be a vector.
+local function features(name, df, col, input_shape)
+  if not has_column(df, col) then
+    fail(name, "the frame has no column '%s' (features_col); it has %s", col, table.concat(df:columns(), ", "))
+  end
+  local dtype = df:dtype(col)
+  if dtype ~= "vector" then
+    fail(name, "features column '%s' is a %s column, expected a vector column (feature.VectorAssembler builds one)",
+      col, dtype)
+  end
+  local x = df:column(col)
+  local width = x:numel() // math.max(1, #x)
+  if #x > 0 and width ~= numel(input_shape) then
+    fail(name, "features column '%s' has %d values per row, the model's input %s takes %d", col, width,
+      shape_str(input_shape), numel(input_shape))
+  end
+  return x:contiguous():view { #x, numel(input_shape) }:clone()
+end
+
+-- The labels as a (rows, width) float32 copy matching the model's output.
+local function labels(name, df, col, loss, out_width)
+  if not has_column(df, col) then
+    fail(name, "the frame has no column '%s' (label_col); it has %s", col, table.concat(df:columns(), ", "))
+  end
+  local dtype = df:dtype(col)
+  if dtype == "string" then
+    fail(name, "label column '%s' holds strings; index them first (feature.StringIndexer)", col)
+  end
+  local y = df:column(col)
+  local rows = #y
+  local width = dtype == "vector" and (rows > 0 and y:numel() // rows or 0) or 1
+  if loss == "sparse_categorical_crossentropy" then
+    if width ~= 1 then
+      fail(name, "label column '%s' has %d values per row; sparse_categorical_crossentropy takes one class index",
+        col, width)
+    end
+  elseif rows > 0 and width ~= out_width then
+    local hint = width == 1 and " (one-hot the labels with feature.OneHotTransformer)" or ""
+    fail(name, "label column '%s' has %d values per row, the model outputs %d%s", col, width, out_width, hint)
+  end
+  return y:contiguous():view { rows, width }:clone()
+end
+
+-- Balanced contiguous partitions: sizes differ by at most one row; empty
+-- partitions (more partitions than rows) are left out.
+function job.partitions(rows, count)
+  local parts, first = {}, 1
+  for p = 0, count - 1 do
+    local n = rows // count + (p < rows % count and 1 or 0)
+    if n > 0 then parts[#parts + 1] = { id = #parts, first = first, rows = n, state = "queued" } end
+    first = first + n
+  end
+  return parts
+end
+
+-- The partition of a trainer run, or an error naming the problem, before
+-- anything starts. Returns {x=, y=, rows=, parts=, center=, model_config=,
+-- result=(the model to return, compiled), n_params=}.
+function job.prepare(trainer, df)
+  local name, o = trainer.name, trainer.options
+  if not data.is_frame(df) then fail(name, "train: expected a DataFrame, got %s", type(df)) end
+  local model = o.model
+  local ok, err = pcall(model.build, model)
+  if not ok then fail(name, "the model cannot be built: %s", tostring(err)) end
+  -- the workers' model: the architecture, compiled with the trainer's settings
+  local cfg = model:config()
+  cfg.compile = { loss = o.loss, optimizer = o.optimizer_config, metrics = o.metrics or { "accuracy" } }
+  local probe
+  ok, probe = pcall(nn.from_config, cfg)
+  if not ok then fail(name, "%s", tostring(probe):gsub("^compile: ", "")) end
+  local out_shape = probe:build():output_shape()
+  local rows = df:count()
+  if rows == 0 then fail(name, "the training frame has no rows") end
+  local x = features(name, df, o.features_col, model.input_shape)
+  local y = labels(name, df, o.label_col, o.loss, numel(out_shape))
+  core.vec.shuffle_rows(x, y, o.seed)
+  local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
+  local parts = job.partitions(rows, count)
+  for _, p in ipairs(parts) do
+    p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
+  end
+  -- the returned model keeps the user's compile settings, or takes the trainer's
+  local result = model.compiled and model:clone() or probe
+  return { x = x, y = y, rows = rows, parts = parts, center = model:get_weights { copy = true },
+           model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
+           n_params = model:count_params() }
+end
+
+-- Options a worker receives: plain data only (the model travels as config).
+function job.shippable_options(o)
+  local out = {}
+  for k, v in pairs(o) do
+    local t = type(v)
+    if k ~= "model" and (t == "number" or t == "string" or t == "boolean" or (t == "table" and k ~= "worker_optimizer")) then
+      out[k] = v
+    end
+  end
+  return out
+end
+
+return job

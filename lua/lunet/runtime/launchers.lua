@@ -1,0 +1,136 @@
+-- How the driver starts its workers: "local" spawns `lunet worker` processes
+-- directly (no shell), "mpirun" and "srun" hand them to the cluster launcher
+-- (the worker reads its rank from OMPI_COMM_WORLD_RANK / PMI_RANK /
+-- SLURM_PROCID), "external" prints the command and waits for someone to run it.
+-- Every launcher has start(endpoint), poll() -> exited processes,
+-- kill_all() and wait_all(timeout).
+local core = require "lunet.core"
+
+local launchers = {}
+
+local Launcher = {}
+Launcher.__index = Launcher
+
+local function worker_argv(endpoint, rank)
+  local argv = { core.executable(), "worker", "--connect", endpoint }
+  if rank then argv[#argv + 1] = "--rank"; argv[#argv + 1] = tostring(rank) end
+  return argv
+end
+
+-- The command lines this launcher runs (a list of argv tables).
+function Launcher:commands(endpoint)
+  local o, n = self.options, self.options.num_workers
+  if o.launcher == "local" then
+    local cmds = {}
+    for r = 0, n - 1 do cmds[#cmds + 1] = worker_argv(endpoint, r) end
+    return cmds
+  elseif o.launcher == "mpirun" then
+    local argv = { o.launcher_program or "mpirun", "-np", tostring(n), "--oversubscribe",
+                   "-x", "OPENBLAS_NUM_THREADS", "-x", "LUNET_EXECUTABLE" }
+    if core.getuid() == 0 then argv[#argv + 1] = "--allow-run-as-root" end
+    if o.hostfile then argv[#argv + 1] = "--hostfile"; argv[#argv + 1] = o.hostfile end
+    for _, a in ipairs(worker_argv(endpoint)) do argv[#argv + 1] = a end
+    return { argv }
+  elseif o.launcher == "srun" then
+    local argv = { o.launcher_program or "srun", "--ntasks", tostring(n), "--cpus-per-task", tostring(o.num_threads),
+                   "--kill-on-bad-exit=0" }
+    for _, a in ipairs(worker_argv(endpoint)) do argv[#argv + 1] = a end
+    return { argv }
+  end
+  return { worker_argv(endpoint) } -- external: run this num_workers times
+end
+
+local function quote(a)
+  if a:match("^[%w%-_./:=,+@]+$") then return a end
+  return "'" .. a:gsub("'", "'\\''") .. "'"
+end
+
+local function command_line(argv)
+  local out = {}
+  for i, a in ipairs(argv) do out[i] = quote(a) end
+  return table.concat(out, " ")
+end
+launchers.command_line = command_line
+
+-- Starts the workers; returns nothing, raises if a program cannot start.
+function Launcher:start(endpoint)
+  local o = self.options
+  local env = { OPENBLAS_NUM_THREADS = tostring(o.num_threads), LUNET_EXECUTABLE = core.executable() }
+  if o.launcher == "local" then env.LUNET_LOCAL_WORKER = "1" end
+  for _, argv in ipairs(self:commands(endpoint)) do
+    if o.launcher == "external" then
+      io.stderr:write(string.format("lunet: waiting for %d workers; start each with:\n  %s\n", o.num_workers,
+        command_line(argv)))
+    else
+      local ok, pid = pcall(core.spawn, argv, env)
+      if not ok then error(string.format("launcher '%s': %s", o.launcher, pid), 0) end
+      self.procs[#self.procs + 1] = { pid = pid, argv = argv, rank = #self.procs }
+    end
+  end
+end
+
+local function describe_exit(code)
+  if code < 0 then
+    local names = { [-9] = "SIGKILL", [-15] = "SIGTERM", [-2] = "SIGINT", [-11] = "SIGSEGV", [-6] = "SIGABRT" }
+    return "killed by " .. (names[code] or ("signal " .. -code))
+  end
+  return "exited with code " .. code
+end
+launchers.describe_exit = describe_exit
+
+-- Processes that ended since the last poll: {{pid=, rank=, code=, reason=}, ...}.
+-- For local workers rank is the worker's rank; for mpirun/srun it is nil
+-- (one process carries every worker).
+function Launcher:poll()
+  local ended = {}
+  for _, p in ipairs(self.procs) do
+    if not p.code then
+      local done, code = core.wait(p.pid, 0)
+      if done then
+        p.code = code
+        ended[#ended + 1] = { pid = p.pid, rank = self.options.launcher == "local" and p.rank or nil, code = code,
+                              reason = describe_exit(code) }
+      end
+    end
+  end
+  return ended
+end
+
+function Launcher:pid_of(rank)
+  if self.options.launcher ~= "local" then return nil end
+  local p = self.procs[rank + 1]
+  return p and p.pid
+end
+
+-- Waits up to timeout seconds for every process to exit by itself.
+function Launcher:wait_all(timeout)
+  local deadline = core.now() + timeout
+  for _, p in ipairs(self.procs) do
+    if not p.code then
+      local done, code = core.wait(p.pid, math.max(0, deadline - core.now()))
+      if done then p.code = code end
+    end
+  end
+  for _, p in ipairs(self.procs) do if not p.code then return false end end
+  return true
+end
+
+-- TERM, a moment's grace, then KILL; reaps everything (no zombies, no orphans).
+function Launcher:kill_all()
+  for _, p in ipairs(self.procs) do if not p.code then core.kill(p.pid, "TERM") end end
+  if not self:wait_all(1.0) then
+    for _, p in ipairs(self.procs) do
+      if not p.code then
+        core.kill(p.pid, "KILL")
+        local done, code = core.wait(p.pid, 5)
+        if done then p.code = code end
+      end
+    end
+  end
+end
+
+function launchers.new(options)
+  return setmetatable({ options = options, procs = {} }, Launcher)
+end
+
+return launchers

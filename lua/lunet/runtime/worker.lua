@@ -1,0 +1,313 @@
+-- One training worker process: connects to the driver, receives its job,
+-- builds the model from its config, and runs the trainer's worker function
+-- with a context (ctx) that fetches partitions, trains batches, commits and
+-- pulls, and streams progress reports. It exits by itself when the driver
+-- says stop or goes silent for driver_timeout seconds.
+local core = require "lunet.core"
+
+local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
+
+local worker = {}
+
+local Context = {}
+Context.__index = Context
+
+local MAX_RECORDS = 1000 -- a report never grows past this many batches
+
+local function stop(fmt, ...) error({ stop = string.format(fmt, ...) }, 0) end
+
+-- Handles what may arrive while waiting for something else; returns the
+-- message if it is the wanted type (and seq, when given).
+function Context:receive(msg, want, seq)
+  self.last_heard = core.now()
+  if msg.type == "error" or msg.type == "done" then
+    local meta = json_decode(msg.meta ~= "" and msg.meta or "{}")
+    stop("the driver stopped the run: %s", tostring(meta.message or "done"))
+  end
+  if msg.type == want and (seq == nil or msg.seq == seq) then return msg end
+  if msg.type == "params" and self.in_flight and not self.arrived then
+    self.arrived = msg -- an overlapped pull's answer, kept for poll_params
+    return nil
+  end
+  for _, f in ipairs(msg.frames) do f:close() end
+  return nil
+end
+
+-- Waits for a message of type want, sending heartbeats so the driver knows
+-- this worker is alive while it waits; gives up after driver_timeout.
+function Context:await(want, seq)
+  local interval = self.options.report_interval
+  while true do
+    local msg = self.client:recv(math.max(1, math.floor(interval * 1000)))
+    if msg then
+      msg = self:receive(msg, want, seq)
+      if msg then return msg end
+    else
+      if core.now() - self.last_heard > self.options.driver_timeout then
+        stop("no word from the driver for %.0f s (driver_timeout); exiting", core.now() - self.last_heard)
+      end
+      self:report(true)
+    end
+  end
+end
+
+-- Sends the batch records gathered since the last report (a heartbeat when
+-- there are none) and takes in whatever the driver sent meanwhile.
+function Context:report(heartbeat)
+  local r = self.records
+  if not heartbeat or r.n > 0 or self.samples ~= self.reported_samples then
+    self.report_seq = self.report_seq + 1
+    self.client:send("report", self.report_seq, json_encode {
+      it = r.it, loss = r.loss, t = r.t, ep = r.ep, samples = self.samples, now = core.now() })
+    self.records = { it = {}, loss = {}, t = {}, ep = {}, n = 0 }
+    self.reported_samples = self.samples
+  elseif heartbeat then
+    self.report_seq = self.report_seq + 1
+    self.client:send("report", self.report_seq, json_encode { samples = self.samples, now = core.now() })
+  end
+  self.last_report = core.now()
+  while true do
+    local msg = self.client:recv(0)
+    if not msg then break end
+    self:receive(msg)
+  end
+  if core.now() - self.last_heard > self.options.driver_timeout then
+    stop("no word from the driver for %.0f s (driver_timeout); exiting", core.now() - self.last_heard)
+  end
+end
+
+-- ---------------------------------------------------------------- data
+
+-- The next partition from the driver: x (rows, width), y (rows, k), or nil
+-- when there is no more.
+function Context:next_partition()
+  self.client:send("control", 0, json_encode { want = "data", finished = self.partition })
+  self.partition = nil
+  local msg = self:await("data")
+  local meta = json_decode(msg.meta)
+  if meta.finished then return nil end
+  local rows = meta.rows
+  local x = msg.frames[1]:view { rows, table.unpack(self.model.input_shape) }
+  local y = msg.frames[2]:view { rows, meta.y_width }
+  self.partition = meta.partition
+  return x, y, meta.partition
+end
+
+-- for x, y in ctx:batches() do ... end: every batch of every partition this
+-- worker receives, num_epoch epochs over each, reshuffled every epoch with a
+-- seed of (trainer seed, partition, epoch). Batch views are made once per
+-- partition, so the loop allocates nothing.
+function Context:batches()
+  local bs, epochs = self.options.batch_size, self.options.num_epoch
+  return coroutine.wrap(function()
+    while true do
+      local x, y, p = self:next_partition()
+      if not x then return end
+      local rows = #x
+      local xs, ys = {}, {}
+      for s = 1, rows, bs do
+        local b = math.min(bs, rows - s + 1)
+        xs[#xs + 1], ys[#ys + 1] = x:narrow(1, s, b), y:narrow(1, s, b)
+      end
+      for epoch = 1, epochs do
+        self.epoch = epoch
+        vec.shuffle_rows(x, y, self.options.seed * 1000003 + p * 7919 + epoch)
+        for i = 1, #xs do coroutine.yield(xs[i], ys[i]) end
+      end
+      for i = 1, #xs do xs[i]:close(); ys[i]:close() end
+      x:close(); y:close()
+    end
+  end)
+end
+
+-- ---------------------------------------------------------------- training
+
+-- One optimizer step on the worker's model; records the loss for the reports.
+function Context:train(x, y)
+  local loss = self.model:train_on_batch(x, y)
+  self.iteration = self.iteration + 1
+  self.samples = self.samples + #x
+  if loss ~= loss or loss == math.huge or loss == -math.huge then
+    error(string.format("loss is %s at batch %d (epoch %d, partition %d)", tostring(loss), self.iteration,
+      self.epoch or 0, self.partition or -1), 0)
+  end
+  local r = self.records
+  local n = r.n + 1
+  r.n, r.it[n], r.loss[n], r.t[n], r.ep[n] = n, self.iteration, loss, core.now(), self.epoch
+  if r.t[n] - self.last_report >= self.options.report_interval or n >= MAX_RECORDS then self:report() end
+  return loss
+end
+
+-- A new zero vector the size of the parameters (allocate before the loop).
+function Context:buffer() return core.zeros(self.n_params) end
+
+-- Zero-copy sends keep a reference to the tensor until ZeroMQ wrote it;
+-- wait for that before the caller may change it again.
+local function wait_sent(t, refs)
+  while t:storage_refs() > refs do core.sleep(0.00005) end
+end
+
+local function check_size(self, t, what)
+  if t:numel() ~= self.n_params then
+    error(string.format("%s: got %d values, the model has %d parameters", what, t:numel(), self.n_params), 3)
+  end
+end
+
+-- Sends delta to the server's rule; returns when delta may be reused.
+function Context:commit(delta)
+  check_size(self, delta, "commit")
+  local t0, refs = core.now(), delta:storage_refs()
+  self.client:send("commit", self.clock, "", delta)
+  wait_sent(delta, refs)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+local function take_params(self, msg, into)
+  local p = msg.frames[1]
+  if not p or p:numel() ~= self.n_params then
+    error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
+  end
+  vec.copy(into, p)
+  p:close()
+  self.clock = msg.seq
+end
+
+-- Copies the center variable into `into`.
+function Context:pull(into)
+  check_size(self, into, "pull")
+  local t0 = core.now()
+  self.client:send("pull", self.clock, "")
+  take_params(self, self:await("params"), into)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+-- Both in one round trip: the server applies delta, then sends the center.
+function Context:commit_and_pull(delta, into)
+  check_size(self, delta, "commit_and_pull")
+  check_size(self, into, "commit_and_pull")
+  local t0, refs = core.now(), delta:storage_refs()
+  self.client:send("commit_pull", self.clock, "", delta)
+  take_params(self, self:await("params"), into)
+  wait_sent(delta, refs)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+-- The overlapped form of commit_and_pull: send now, keep training, and take
+-- the center when it has arrived. start_commit_and_pull(delta) sends;
+-- poll_params(wait) returns the received center (a tensor to close after
+-- use) or nil while it is still on its way (wait = true blocks for it).
+function Context:start_commit_and_pull(delta)
+  check_size(self, delta, "start_commit_and_pull")
+  if self.in_flight then error("start_commit_and_pull: the previous pull has not arrived yet", 2) end
+  local t0 = core.now()
+  self.in_flight = { delta = delta, refs = delta:storage_refs(), t0 = t0 }
+  self.client:send("commit_pull", self.clock, "", delta)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+function Context:poll_params(wait)
+  local f = self.in_flight
+  if not f then error("poll_params: no pull in flight", 2) end
+  local msg, t_wait = self.arrived, core.now()
+  self.arrived = nil
+  if msg then -- already here
+  elseif wait then
+    msg = self:await("params")
+  else
+    while true do
+      local m = self.client:recv(0)
+      if not m then return nil end
+      msg = self:receive(m, "params")
+      if msg then break end
+    end
+  end
+  local p = msg.frames[1]
+  if not p or p:numel() ~= self.n_params then
+    error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
+  end
+  self.clock = msg.seq
+  wait_sent(f.delta, f.refs)
+  self.in_flight = nil
+  if wait then self.comm_time = self.comm_time + core.now() - t_wait end
+  return p
+end
+
+-- ---------------------------------------------------------------- main
+
+local function rank_from_env()
+  for _, name in ipairs { "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID" } do
+    local v = os.getenv(name)
+    if v and v:match("^%d+$") then return math.tointeger(tonumber(v)) end
+  end
+  return nil
+end
+
+local function setup(client, spec, params)
+  package.path = spec.package_path .. ";" .. package.path
+  package.cpath = spec.package_cpath .. ";" .. package.cpath
+  core.set_num_threads(spec.options.num_threads)
+  local nn = require "lunet.nn"
+  local cfg = spec.model
+  -- each worker its own dropout masks; the weights come from the center
+  cfg.seed = (cfg.seed or 0) + 7919 * (spec.rank + 1)
+  local model = nn.from_config(cfg)
+  model:set_weights(params)
+  local class = require(spec.trainer)
+  if type(class) ~= "table" or not class.is_trainer then
+    error("module '" .. spec.trainer .. "' is not a trainer", 0)
+  end
+  local ctx = setmetatable({
+    client = client, vec = vec, rank = spec.rank, num_workers = spec.num_workers, options = spec.options, model = model,
+    weights = model:get_weights(), n_params = spec.n_params, clock = 0, iteration = 0, samples = 0,
+    reported_samples = 0, comm_time = 0, report_seq = 0, last_report = core.now(), last_heard = core.now(),
+    records = { it = {}, loss = {}, t = {}, ep = {}, n = 0 },
+  }, Context)
+  return ctx, class
+end
+
+-- run{connect=, rank=, timeout=} -> exit code
+function worker.run(args)
+  if os.getenv("LUNET_LOCAL_WORKER") then core.die_with_parent("TERM") end
+  local rank = args.rank or rank_from_env()
+  local client = core.Client(args.connect, { worker = rank or 0 })
+  client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname() })
+  local msg = client:recv(math.floor(args.timeout * 1000))
+  if not msg then
+    client:close()
+    io.stderr:write(string.format("lunet worker: no answer from %s within %g s\n", args.connect, args.timeout))
+    return 2
+  end
+  if msg.type ~= "job" then
+    local meta = msg.meta ~= "" and json_decode(msg.meta) or {}
+    client:close()
+    io.stderr:write("lunet worker: the driver refused this worker: " .. tostring(meta.message or msg.type) .. "\n")
+    return 2
+  end
+  local spec = json_decode(msg.meta)
+  local ok, ctx, class = pcall(setup, client, spec, msg.frames[1])
+  msg.frames[1]:close()
+  if ok then
+    ctx.clock = msg.seq
+    ok, ctx = pcall(function() class.spec.worker(ctx); ctx:report(); return ctx end)
+  end
+  if ok then
+    client:send("done", 1, json_encode { communication_time = ctx.comm_time, samples = ctx.samples,
+                                         batches = ctx.iteration })
+    ok = pcall(ctx.await, ctx, "ack", 1)
+    client:close()
+    return ok and 0 or 3
+  end
+  local err = ctx
+  if type(err) == "table" and err.stop then
+    -- the driver is gone or told us to stop: nothing to report to it
+    client:close()
+    io.stderr:write("lunet worker " .. tostring(spec.rank) .. ": " .. err.stop .. "\n")
+    return 3
+  end
+  client:send("error", 0, json_encode { message = tostring(err) })
+  client:recv(2000) -- the driver answers with stop; LINGER 0 would drop an unsent message
+  client:close()
+  return 1
+end
+
+return worker

@@ -1,0 +1,120 @@
+-- Benchmarks of the distributed runtime (issue 5), one machine-readable line
+-- per result, medians over alternating repetitions in one run:
+--   ps_commit_pull     commit + pull of the notebook MLP's 380,402 floats over
+--                      loopback TCP (lunet framing + server rule) against a
+--                      bare zero-copy ZeroMQ DEALER/ROUTER exchange of the same bytes
+--   ps_runtime_rt      the same exchange through the whole runtime: a worker
+--                      process, the driver's rule, the reply (PingPong trainer)
+--   downpour_speedup   DOWNPOUR, 2 local workers, window 5, batch 64, against
+--                      SingleTrainer: total training samples/s
+--   first_batch        seconds from train() to the first batch trained,
+--                      175,000 rows, 2 workers
+-- usage: build/lunet scripts/bench_ps.lua [--reps N] [--epochs N]
+local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
+package.path = here .. "/lib/?.lua;" .. package.path
+local lunet = require "lunet"
+local core = require "lunet.core"
+local nn, data = lunet.nn, lunet.data
+
+local reps, epochs = 5, 4
+local i = 1
+while arg[i] do
+  if arg[i] == "--reps" then reps = math.tointeger(tonumber(arg[i + 1])); i = i + 2
+  elseif arg[i] == "--epochs" then epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
+  else error("bench_ps: unknown argument '" .. arg[i] .. "' (use --reps N, --epochs N)") end
+end
+
+local function median(t)
+  local s = {}
+  for k, v in ipairs(t) do s[k] = v end
+  table.sort(s)
+  local n = #s
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+-- the dist-keras notebook's model: 30 -> 600 -> 600 -> 2, 380,402 parameters
+local function notebook_mlp()
+  local m = nn.Sequential { seed = 7 }
+  m:add(nn.Dense(600, { input_shape = { 30 } })); m:add(nn.Activation "relu"); m:add(nn.Dropout(0.2))
+  m:add(nn.Dense(600)); m:add(nn.Activation "relu")
+  m:add(nn.Dense(2)); m:add(nn.Activation "softmax")
+  return m
+end
+
+-- n rows of 30 gaussian features, label = sign of a fixed random projection
+local function problem(n)
+  local x = core.randn({ n, 30 }, { seed = 11 })
+  local w = core.randn({ 30, 1 }, { seed = 12 })
+  local s = x:matmul(w)
+  local y = core.zeros({ n, 2 })
+  for r = 1, n do y:set(r, s:get(r, 1) > 0 and 2 or 1, 1) end
+  return data.frame { features = x, label = y }
+end
+
+-- ---- 1. commit + pull over loopback TCP, in one process as the bare floor is
+local n_params = notebook_mlp():count_params()
+local function framed_rate(rounds)
+  local server = core.Server("tcp://127.0.0.1:0")
+  local client = core.Client(server:endpoint())
+  local delta, center = core.randn({ n_params }, { seed = 1 }), core.zeros(n_params)
+  local t0
+  for r = -3, rounds do
+    if r == 1 then t0 = core.now() end
+    client:send("commit_pull", r, "", delta)
+    local m = server:recv(-1)
+    core.vec.axpy(center, 1, m.frames[1]) -- the DOWNPOUR rule
+    m.frames[1]:close()
+    server:send(m.peer, "params", r, "", center)
+    local p = client:recv(-1)
+    p.frames[1]:close()
+  end
+  local rate = rounds / (core.now() - t0)
+  client:close(); server:close()
+  return rate
+end
+local framed, bare = {}, {}
+for _ = 1, reps do
+  bare[#bare + 1] = core.bench_zmq_bare(n_params, 300)
+  framed[#framed + 1] = framed_rate(300)
+end
+print(string.format("bench=ps_commit_pull floats=%d rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
+  median(framed), median(bare), median(framed) / median(bare)))
+
+-- ---- 2. the same exchange through the runtime (worker process -> driver rule -> worker)
+local tiny = problem(8)
+local rt = {}
+for _ = 1, reps do
+  local t = lunet.trainers.get("pingpong_trainer") { model = notebook_mlp(), num_workers = 1, rounds = 300,
+                                                     verbose = false }
+  t:train(tiny)
+  rt[#rt + 1] = t:num_updates() / t:communication_time()
+end
+print(string.format("bench=ps_runtime_rt floats=%d workers=1 rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
+  median(rt), median(bare), median(rt) / median(bare)))
+
+-- ---- 3. DOWNPOUR with 2 workers against SingleTrainer, alternating runs
+local df = problem(20000)
+local single, downpour = {}, {}
+local function rate(name, workers)
+  local t = lunet.trainers[name] { model = notebook_mlp(), num_workers = workers, batch_size = 64, num_epoch = epochs,
+                                   communication_window = name == "DOWNPOUR" and 5 or nil, verbose = false }
+  t:train(df)
+  return t:samples_per_second()
+end
+for _ = 1, math.max(3, reps) do
+  single[#single + 1] = rate("SingleTrainer", 1)
+  downpour[#downpour + 1] = rate("DOWNPOUR", 2)
+end
+print(string.format("bench=downpour_speedup workers=2 window=5 batch=64 samples_per_s=%.0f single_samples_per_s=%.0f "
+  .. "ratio=%.3f", median(downpour), median(single), median(downpour) / median(single)))
+
+-- ---- 4. time from train() to the first batch, 175,000 rows, 2 workers
+local big = problem(175000)
+local first = {}
+for _ = 1, 3 do
+  local t = lunet.trainers.DOWNPOUR { model = notebook_mlp(), num_workers = 2, batch_size = 64, num_epoch = 1,
+                                      verbose = false }
+  t:train(big)
+  first[#first + 1] = t.stats.first_batch_time
+end
+print(string.format("bench=first_batch rows=175000 workers=2 seconds=%.3f", median(first)))
