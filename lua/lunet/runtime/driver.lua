@@ -70,8 +70,22 @@ function Run:send_params(w) self:send(w, "params", self.clock, "", self.center) 
 
 -- ---------------------------------------------------------------- partitions
 
+-- Partition p < num_workers is first kept for worker p (each worker gets its
+-- own share, as in dist-keras, even if another starts sooner); the rest, and
+-- the share of a worker that is lost or never connects, go to whoever asks.
+function Run:claimable(p, w)
+  if p.owner == nil or p.owner == w.rank then return true end
+  local owner = self.workers[p.owner]
+  return self.released or self.gone[p.owner] or (owner ~= nil and owner.state ~= "running")
+end
+
 function Run:give_data(w)
-  local p = table.remove(self.queue, 1)
+  local pick
+  for i, p in ipairs(self.queue) do
+    if p.owner == w.rank then pick = i; break end
+    if not pick and self:claimable(p, w) then pick = i end
+  end
+  local p = pick and table.remove(self.queue, pick)
   if p then
     p.state, p.worker = "assigned", w.rank
     w.parts[p.id] = p
@@ -80,14 +94,14 @@ function Run:give_data(w)
                                          y_width = self.job.y_width }, p.x, p.y)
     return
   end
+  -- a kept share is still to be taken, or a partition may come back from a
+  -- lost worker: wait for it
+  local pending = #self.queue > 0
   for _, q in ipairs(self.job.parts) do
-    if q.state == "assigned" and self.options.reassign then
-      w.waiting = true -- a partition may still come back from a lost worker
-      return
-    end
+    if q.state == "assigned" and self.options.reassign then pending = true end
   end
-  w.waiting = false
-  self:send(w, "data", 0, json_encode { finished = true })
+  w.waiting = pending
+  if not pending then self:send(w, "data", 0, json_encode { finished = true }) end
 end
 
 function Run:serve_waiting()
@@ -254,10 +268,12 @@ function Run:watch()
         if w.state ~= "done" then self:lose(w, e.reason) end
       else
         self.never_connected = self.never_connected + 1
+        self.gone[e.rank] = true
         self:event("lost", e.rank, string.format("worker %d (pid %d) %s before it connected", e.rank, e.pid, e.reason))
         if self.spec.requires_every_worker or self.registered == 0 and self.never_connected >= self.options.num_workers then
           self:fail("worker %d (pid %d) %s before it connected", e.rank, e.pid, e.reason)
         end
+        self:serve_waiting()
       end
     else
       -- mpirun / srun: the one launcher process ended; every unfinished worker is gone
@@ -283,6 +299,7 @@ function Run:watch()
         self.registered, self.options.num_workers, self.options.connect_timeout, self.options.launcher, self.endpoint)
     end
     self.never_connected = self.never_connected + missing
+    self.released = true -- the missing workers' shares go to the others
     self:event("lost", nil, string.format("%d worker(s) never connected within %g s", missing,
       self.options.connect_timeout))
     self:serve_waiting()
@@ -361,7 +378,7 @@ function driver.run(trainer, df)
   local run = setmetatable({
     trainer = trainer, name = trainer.name, spec = trainer.spec, options = o, job = prepared, center = center,
     clock = 0, workers = {}, by_peer = {}, registered = 0, never_connected = 0, lost = 0, foreign = 0,
-    queue = {}, history = {}, events = {}, staleness = {}, spare = {}, samples_done = 0,
+    queue = {}, history = {}, events = {}, staleness = {}, spare = {}, gone = {}, samples_done = 0,
     launcher = launchers.new(o), t0 = t0,
     progress = progress.new { name = trainer.name, total = total, rows = prepared.rows, num_epoch = o.num_epoch,
                               enabled = o.verbose },

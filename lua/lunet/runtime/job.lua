@@ -76,7 +76,7 @@ function job.partitions(rows, count)
   local parts, first = {}, 1
   for p = 0, count - 1 do
     local n = rows // count + (p < rows % count and 1 or 0)
-    if n > 0 then parts[#parts + 1] = { id = #parts, first = first, rows = n, state = "queued" } end
+    if n > 0 then parts[#parts + 1] = { id = #parts, first = first, rows = n, state = "queued", owner = p } end
     first = first + n
   end
   return parts
@@ -105,6 +105,9 @@ function job.prepare(trainer, df)
   core.vec.shuffle_rows(x, y, o.seed)
   local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
   local parts = job.partitions(rows, count)
+  for _, p in ipairs(parts) do
+    if p.owner >= o.num_workers then p.owner = nil end -- extra partitions go to whoever asks
+  end
   for _, p in ipairs(parts) do
     p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
   end

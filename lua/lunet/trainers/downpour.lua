@@ -7,7 +7,9 @@
 -- (the default) the worker keeps training while the center travels, as the
 -- paper's asynchronous fetch does, and continues from the center plus the
 -- steps it took meanwhile: W = C + (W_now - W_sent). Every local step still
--- reaches the center exactly once. overlap = false is dist-keras's exchange.
+-- reaches the center exactly once, and a commit still goes out every window
+-- (if the previous center is not back by then, the worker waits for it).
+-- overlap = false is dist-keras's blocking exchange.
 -- Default window 5 as in dist-keras; the last partial window is committed too.
 local base = require "lunet.trainers.base"
 
@@ -31,10 +33,12 @@ local function worker(ctx)
     ctx:train(x, y)
     since = since + 1
     if in_flight then
-      local center = ctx:poll_params(false)
+      -- the center is taken as soon as it is here, and waited for only when
+      -- the next commit is due: one exchange in flight, one commit per window
+      local center = ctx:poll_params(since >= window)
       if center then take(center) end
     end
-    if since >= window and not in_flight then
+    if since >= window then
       vec.copy(delta, w)
       vec.axpy(delta, -1, pulled) -- delta = W - W_pulled
       if overlap then

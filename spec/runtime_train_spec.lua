@@ -1,0 +1,177 @@
+-- Training through the distributed runtime with local worker processes:
+-- SingleTrainer and DOWNPOUR learn, the server rule is what reaches the
+-- center, odd partitionings work, and the statistics describe the run.
+local lunet = require "lunet"
+local core = require "lunet.core"
+local h = dofile("spec/helpers.lua")
+local trainers, vec = lunet.trainers, core.vec
+
+package.path = "spec/fixtures/?.lua;" .. package.path
+
+local df = h.problem(2000, 8, 5)
+local x, y = df:column("features"), df:column("label")
+
+local function accuracy(model)
+  local _, acc = model:evaluate(x, y, { batch_size = 500 })
+  return acc
+end
+
+local function max_abs_diff(a, b)
+  local d = a:clone()
+  vec.axpy(d, -1, b)
+  return math.max(d:max(), -d:min())
+end
+
+describe("distributed training", function()
+  it("SingleTrainer trains the whole frame for every epoch", function()
+    local model = h.small_model(8)
+    local t = trainers.SingleTrainer { model = model, batch_size = 50, num_epoch = 3, verbose = false }
+    local trained = t:train(df)
+    assert.is_true(accuracy(trained) > 0.93, "accuracy " .. accuracy(trained))
+    -- 2000 rows / 50 per batch * 3 epochs, all on worker 0
+    local hist = t:history()
+    assert.are.equal(120, #hist)
+    assert.are.equal(0, hist[1].worker)
+    assert.are.equal(120, hist[#hist].iteration)
+    assert.are.equal(3, hist[#hist].epoch)
+    assert.are.equal(6000, t.stats.samples)
+    assert.are.equal(1, t:num_updates())
+    assert.is_true(hist[#hist].loss < hist[1].loss)
+  end)
+
+  for _, n in ipairs { 1, 2, 4 } do
+    it("DOWNPOUR learns with " .. n .. " worker(s)", function()
+      local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = n, batch_size = 32, num_epoch = 3,
+                                    communication_window = 4, verbose = false }
+      local trained = t:train(df)
+      assert.is_true(accuracy(trained) > 0.93, "accuracy " .. accuracy(trained))
+      assert.are.equal(6000, t.stats.samples)
+      local workers = {}
+      for _, r in ipairs(t:history()) do workers[r.worker] = true end
+      for r = 0, n - 1 do assert.is_true(workers[r], "worker " .. r .. " trained nothing") end
+      -- each worker: ceil(batches / window) commits of its share
+      assert.is_true(t:num_updates() >= math.floor(6000 / 32 / 4))
+      assert.are.same({}, t:events())
+    end)
+  end
+
+  it("leaves the input model untouched and returns a new one", function()
+    local model = h.small_model(8)
+    local before = model:get_weights { copy = true }
+    local trained = trainers.DOWNPOUR { model = model, num_workers = 2, verbose = false }:train(df)
+    assert.are_not.equal(model, trained)
+    assert.are.equal(0, max_abs_diff(before, model:get_weights()))
+    assert.is_true(max_abs_diff(before, trained:get_weights()) > 1e-3)
+    assert.is_true(trained.compiled ~= nil) -- ready for evaluate()
+  end)
+
+  it("is reproducible: the same seed gives the same SingleTrainer result", function()
+    local a = trainers.SingleTrainer { model = h.small_model(8), seed = 9, verbose = false }:train(df)
+    local b = trainers.SingleTrainer { model = h.small_model(8), seed = 9, verbose = false }:train(df)
+    assert.are.equal(0, max_abs_diff(a:get_weights(), b:get_weights()))
+  end)
+
+  it("DOWNPOUR with one worker follows SingleTrainer's trajectory, overlapped or not", function()
+    -- one worker: every commit is W - W_pulled and the center becomes W again
+    -- (up to rounding), so the result is SingleTrainer's
+    local single = trainers.SingleTrainer { model = h.small_model(8), seed = 4, verbose = false }:train(df)
+    for _, overlap in ipairs { false, true } do
+      local t = trainers.DOWNPOUR { model = h.small_model(8), seed = 4, num_workers = 1, overlap = overlap,
+                                    communication_window = 3, verbose = false }
+      local d = t:train(df)
+      assert.is_true(max_abs_diff(single:get_weights(), d:get_weights()) < 1e-4,
+        "overlap=" .. tostring(overlap) .. " differs by " .. max_abs_diff(single:get_weights(), d:get_weights()))
+    end
+  end)
+end)
+
+describe("the server rule reaches the center", function()
+  for _, n in ipairs { 1, 2 } do
+    it("DOWNPOUR: center = initial + every committed delta (" .. n .. " worker(s))", function()
+      local model = h.small_model(8)
+      local t = trainers.get("fixed_delta_trainer") { model = model, num_workers = n, rounds = 3, verbose = false }
+      local trained = t:train(df)
+      -- worker r commits 3 deltas filled with r + 1
+      local expected = model:get_weights { copy = true }
+      for r = 0, n - 1 do vec.axpy(expected, 3 * (r + 1), core.ones(expected:numel())) end
+      assert.is_true(max_abs_diff(expected, trained:get_weights()) < 1e-5)
+      assert.are.equal(3 * n, t:num_updates())
+    end)
+  end
+
+  it("SingleTrainer: center = the worker's weights", function()
+    local model = h.small_model(8)
+    local t = trainers.get("fixed_delta_trainer") { model = model, num_workers = 1, rounds = 2, rule = "SingleTrainer",
+                                                     verbose = false }
+    local trained = t:train(df)
+    assert.are.equal(0, max_abs_diff(core.ones(model:count_params()), trained:get_weights()))
+  end)
+
+  it("counts staleness: the updates between a worker's pull and its commit", function()
+    local t = trainers.get("fixed_delta_trainer") { model = h.small_model(8), num_workers = 2, rounds = 20,
+                                                     verbose = false }
+    t:train(df)
+    local total = 0
+    for s, c in pairs(t:staleness()) do
+      assert.is_true(math.type(s) == "integer" and s >= 0)
+      total = total + c
+    end
+    assert.are.equal(40, total)
+  end)
+end)
+
+describe("odd partitionings", function()
+  it("more workers than rows: empty partitions are skipped", function()
+    local tiny = h.problem(3, 8)
+    local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = 5, num_epoch = 2, verbose = false }
+    local trained = t:train(tiny)
+    assert.are.equal(6, t.stats.samples)
+    assert.is_not_nil(trained)
+    assert.are.same({}, t:events())
+  end)
+
+  it("parallelism_factor: more partitions than workers, handed out as workers finish", function()
+    local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = 2, parallelism_factor = 3, num_epoch = 2,
+                                  verbose = false }
+    local trained = t:train(df)
+    assert.are.equal(4000, t.stats.samples)
+    assert.is_true(accuracy(trained) > 0.9)
+  end)
+
+  it("a sparse label column with sparse_categorical_crossentropy", function()
+    local t = trainers.DOWNPOUR { model = h.small_model(8), label_col = "label_index", num_epoch = 2,
+                                  loss = "sparse_categorical_crossentropy", verbose = false }
+    local trained = t:train(df)
+    local _, acc = trained:evaluate(x, df:column("label_index"), { batch_size = 500 })
+    assert.is_true(acc > 0.9, "accuracy " .. acc)
+  end)
+end)
+
+describe("statistics", function()
+  local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = 2, verbose = false }
+  t:train(df)
+
+  it("times and counts the run", function()
+    assert.is_true(t:training_time() > 0)
+    assert.is_true(t:communication_time() >= 0)
+    assert.is_true(t:samples_per_second() > 0)
+    assert.is_true(t.stats.first_batch_time > 0 and t.stats.first_batch_time < t:training_time())
+    local last = 0
+    for _, r in ipairs(t:history()) do
+      assert.is_true(r.time >= 0 and r.time <= t:training_time() + 0.05)
+      last = math.max(last, r.iteration)
+    end
+    assert.is_true(last > 0)
+  end)
+
+  it("prints a summary and a history digest", function()
+    local printed
+    local text = t:summary { print_fn = function(s) printed = s end }
+    assert.are.equal(text, printed)
+    assert.truthy(text:find("trainer%s+DOWNPOUR"))
+    assert.truthy(text:find("updates%s+%d+"))
+    local digest = tostring(t:history())
+    assert.truthy(digest:find("worker 0: %d+ batches"))
+    assert.truthy(digest:find("worker 1: %d+ batches"))
+  end)
+end)
