@@ -2,9 +2,9 @@
 -- shipped in examples/data (22,889 real events). Run it with scripts/run.sh,
 -- or: build/lunet examples/higgs_notebook.lua [--data DIR] [--epochs N]
 --
--- This version trains the notebook's model in this process with model:fit
--- (the notebook's SingleTrainer baseline). The distributed trainers (DOWNPOUR,
--- EASGD, ...) join this script as the runtime lands.
+-- The notebook's model is trained by SingleTrainer (one worker process, the
+-- baseline) and DOWNPOUR (two worker processes exchanging parameters with the
+-- parameter server in this process); each is scored by F1 on the 30% split.
 local lunet = require "lunet"
 local nn, data, feature = lunet.nn, lunet.data, lunet.feature
 
@@ -50,33 +50,62 @@ model:add(nn.Dense(2))
 model:add(nn.Activation "softmax")
 model:summary()
 
--- ---- train (the SingleTrainer baseline: adagrad, batch 64, like the notebook) ----
-model:compile { optimizer = "adagrad", loss = "categorical_crossentropy", metrics = { "accuracy" } }
-local t0 = lunet.now()
-model:fit(train:column("features_normalized"), train:column("label"),
-          { epochs = epochs, batch_size = 64, seed = 42, verbose = true })
-local seconds = lunet.now() - t0
-
 -- ---- evaluate: support-weighted F1 over the two labels, as Spark's evaluator ----
-local pred = model:predict(test:column("features_normalized"), { batch_size = 1024 })
-local predicted = lunet.vec.argmax_rows(pred)          -- 1-based class
-local truth = test:column("label_index")                -- 0-based class
-local n, k = test:count(), 2
-local tp, fp, fn, support = {}, {}, {}, {}
-for c = 0, k - 1 do tp[c], fp[c], fn[c], support[c] = 0, 0, 0, 0 end
-local correct = 0
-for r = 1, n do
-  local p, t = math.tointeger(predicted:get(r)) - 1, math.tointeger(truth:get(r))
-  support[t] = support[t] + 1
-  if p == t then tp[t] = tp[t] + 1; correct = correct + 1
-  else fp[p] = fp[p] + 1; fn[t] = fn[t] + 1 end
+local function scores(trained)
+  local pred = trained:predict(test:column("features_normalized"), { batch_size = 1024 })
+  local predicted = lunet.vec.argmax_rows(pred)          -- 1-based class
+  local truth = test:column("label_index")                -- 0-based class
+  local n, k = test:count(), 2
+  local tp, fp, fn, support = {}, {}, {}, {}
+  for c = 0, k - 1 do tp[c], fp[c], fn[c], support[c] = 0, 0, 0, 0 end
+  local correct = 0
+  for r = 1, n do
+    local p, t = math.tointeger(predicted:get(r)) - 1, math.tointeger(truth:get(r))
+    support[t] = support[t] + 1
+    if p == t then tp[t] = tp[t] + 1; correct = correct + 1
+    else fp[p] = fp[p] + 1; fn[t] = fn[t] + 1 end
+  end
+  local f1 = 0
+  for c = 0, k - 1 do
+    local precision = tp[c] + fp[c] > 0 and tp[c] / (tp[c] + fp[c]) or 0
+    local recall = tp[c] + fn[c] > 0 and tp[c] / (tp[c] + fn[c]) or 0
+    local f = precision + recall > 0 and 2 * precision * recall / (precision + recall) or 0
+    f1 = f1 + f * support[c] / n
+  end
+  return f1, correct / n
 end
-local f1 = 0
-for c = 0, k - 1 do
-  local precision = tp[c] + fp[c] > 0 and tp[c] / (tp[c] + fp[c]) or 0
-  local recall = tp[c] + fn[c] > 0 and tp[c] / (tp[c] + fn[c]) or 0
-  local f = precision + recall > 0 and 2 * precision * recall / (precision + recall) or 0
-  f1 = f1 + f * support[c] / n
+
+-- ---- train: the notebook's trainers on worker processes (local launcher) ----
+-- Same model, optimizer (adagrad), batch size (64), epochs and seed for all;
+-- each returns a new trained model and leaves `model` as it is.
+local common = { model = model, worker_optimizer = "adagrad", loss = "categorical_crossentropy",
+                 features_col = "features_normalized", label_col = "label", batch_size = 64,
+                 num_epoch = epochs, seed = 42 }
+local function options(extra)
+  local o = {}
+  for k, v in pairs(common) do o[k] = v end
+  for k, v in pairs(extra) do o[k] = v end
+  return o
 end
-print(("SingleTrainer (in process): F1 %.4f, accuracy %.4f, %.1f s training, %d epochs"):format(
-  f1, correct / n, seconds, epochs))
+local runs = {
+  { "SingleTrainer", {} },
+  { "DOWNPOUR", { num_workers = 2, communication_window = 5, learning_rate = 0.05 } },
+}
+local results = {}
+for _, run in ipairs(runs) do
+  local name = run[1]
+  local trainer = lunet.trainers[name](options(run[2]))
+  local trained = trainer:train(train)
+  local f1, acc = scores(trained)
+  results[#results + 1] = { name = name, f1 = f1, accuracy = acc, seconds = trainer:training_time(),
+                            rate = trainer:samples_per_second() }
+end
+
+print()
+print(("%-14s %8s %9s %9s %12s"):format("trainer", "F1", "accuracy", "seconds", "samples/s"))
+for _, r in ipairs(results) do
+  print(("%-14s %8.4f %9.4f %9.2f %12.0f"):format(r.name, r.f1, r.accuracy, r.seconds, r.rate))
+end
+local single, downpour = results[1], results[2]
+print(("Improvement using DOWNPOUR: %.2fx the samples/s of SingleTrainer (%d epochs, 2 workers)"):format(
+  downpour.rate / single.rate, epochs))
