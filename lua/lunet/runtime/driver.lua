@@ -151,6 +151,13 @@ end
 function Run:hello(msg)
   local meta = decode(msg.meta) or {}
   local n = self.options.num_workers
+  if meta.version ~= core.version then
+    -- a worker built from other sources may not read this job the same way
+    pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode { message = string.format(
+      "this worker is lunet %s, the driver is lunet %s", tostring(meta.version), core.version) })
+    self.foreign = self.foreign + 1
+    return
+  end
   local rank = math.type(meta.rank) == "integer" and meta.rank >= 0 and meta.rank < n and not self.workers[meta.rank]
     and meta.rank or nil
   if not rank then
@@ -185,7 +192,8 @@ function Run:report(w, msg, meta)
                     time = t[i] + offset }
       if not self.first_batch then self.first_batch = t[i] + offset end
     end
-    self.progress_losses = loss
+    self.progress:update(self.samples_done + (math.type(meta.samples) == "integer" and meta.samples - w.samples or 0),
+      loss)
   end
   if math.type(meta.samples) == "integer" then
     self.samples_done = self.samples_done + meta.samples - w.samples
@@ -304,8 +312,7 @@ function Run:watch()
       self.options.connect_timeout))
     self:serve_waiting()
   end
-  self.progress:update(self.samples_done, self.progress_losses)
-  self.progress_losses = nil
+  self.progress:update(self.samples_done)
 end
 
 function Run:finished()

@@ -36,8 +36,10 @@ function Progress:line()
   local w = self.window
   w[#w + 1] = { now, self.done or 0 }
   while #w > 2 and now - w[1][1] > 3 do table.remove(w, 1) end
+  -- samples/s over the last seconds; over the whole run until a second has passed
   local rate = 0
-  if #w >= 2 and w[#w][1] > w[1][1] then rate = (w[#w][2] - w[1][2]) / (w[#w][1] - w[1][1]) end
+  if #w >= 2 and w[#w][1] - w[1][1] >= 1 then rate = (w[#w][2] - w[1][2]) / (w[#w][1] - w[1][1])
+  elseif now > self.t0 then rate = (self.done or 0) / (now - self.t0) end
   local done = self.done or 0
   local epoch = self.rows > 0 and math.min(self.num_epoch, done // self.rows + 1) or 1
   local loss = 0

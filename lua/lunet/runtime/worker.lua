@@ -270,7 +270,8 @@ function worker.run(args)
   if os.getenv("LUNET_LOCAL_WORKER") then core.die_with_parent("TERM") end
   local rank = args.rank or rank_from_env()
   local client = core.Client(args.connect, { worker = rank or 0 })
-  client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname() })
+  client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname(),
+                                       version = core.version })
   local msg = client:recv(math.floor(args.timeout * 1000))
   if not msg then
     client:close()
