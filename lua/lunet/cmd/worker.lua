@@ -10,8 +10,9 @@ function M.main(args)
   while args[i] do
     local a, v = args[i], args[i + 1]
     if a == "--connect" and v then opts.connect = v
-    elseif a == "--rank" and v and v:match("^%d+$") then opts.rank = math.tointeger(tonumber(v))
-    elseif a == "--timeout" and v and tonumber(v) and tonumber(v) > 0 then opts.timeout = tonumber(v)
+    elseif a == "--rank" and v and v:match("^%d+$") and #v <= 9 then opts.rank = math.tointeger(tonumber(v))
+    elseif a == "--timeout" and v and tonumber(v) and tonumber(v) > 0 and tonumber(v) < 1e9 then
+      opts.timeout = tonumber(v)
     elseif a == "-h" or a == "--help" then print(USAGE); return 0
     else
       io.stderr:write("lunet worker: bad argument '", a, "'\n", USAGE, "\n")

@@ -17,9 +17,17 @@ local runs = 0 -- for unique local socket names
 local Run = {}
 Run.__index = Run
 
+-- Ctrl-C raises "interrupted!" in whatever the driver runs next (lunet's
+-- SIGINT hook, as lua.c's), which may be inside one of the pcalls below: it
+-- is passed on, never taken for a failed send or a malformed message.
+local function pass_interrupt(ok, err, ...)
+  if not ok and type(err) == "string" and err:sub(-12) == "interrupted!" then error(err, 0) end
+  return ok, err, ...
+end
+
 local function decode(meta)
   if meta == "" then return {} end
-  local ok, v = pcall(json_decode, meta)
+  local ok, v = pass_interrupt(pcall(json_decode, meta))
   if ok and type(v) == "table" then return v end
   return nil
 end
@@ -44,7 +52,7 @@ function Run:fail(fmt, ...) error(self.name .. ": " .. string.format(fmt, ...), 
 -- ---------------------------------------------------------------- sending
 
 function Run:send(w, type, seq, meta, ...)
-  local ok, err = pcall(self.server.send, self.server, w.peer, type, seq, meta, ...)
+  local ok, err = pass_interrupt(pcall(self.server.send, self.server, w.peer, type, seq, meta, ...))
   if not ok and w.state ~= "lost" then self:lose(w, "unreachable (" .. tostring(err) .. ")") end
 end
 
@@ -116,6 +124,11 @@ function Run:lose(w, reason)
   if w.state == "lost" or w.state == "done" then return end
   w.state, w.waiting = "lost", false
   self.lost = self.lost + 1
+  -- a lost local worker is ended for good: a stalled one would otherwise hold
+  -- the end of the run, and must not come back; one that is exiting says
+  -- better why it went than a failed send does
+  local ended = self.launcher:stop(w.rank, 0.1)
+  if ended and reason:match("^unreachable") then reason = ended end
   local pid = w.pid and (" (pid " .. w.pid .. ")") or ""
   local parts = {}
   for id, p in pairs(w.parts) do
@@ -153,8 +166,8 @@ function Run:hello(msg)
   local n = self.options.num_workers
   if meta.version ~= core.version then
     -- a worker built from other sources may not read this job the same way
-    pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode { message = string.format(
-      "this worker is lunet %s, the driver is lunet %s", tostring(meta.version), core.version) })
+    pass_interrupt(pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode { message = string.format(
+      "this worker is lunet %s, the driver is lunet %s", tostring(meta.version), core.version) }))
     self.foreign = self.foreign + 1
     return
   end
@@ -164,8 +177,8 @@ function Run:hello(msg)
     for r = 0, n - 1 do if not self.workers[r] then rank = r; break end end
   end
   if not rank then
-    pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode { message = "the run already has its "
-      .. n .. " workers" })
+    pass_interrupt(pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode {
+      message = "the run already has its " .. n .. " workers" }))
     return
   end
   local w = { rank = rank, peer = msg.peer, pid = math.type(meta.pid) == "integer" and meta.pid or nil,
@@ -181,19 +194,32 @@ function Run:hello(msg)
   self:send(w, "job", self.clock, json_encode(spec), self.center)
 end
 
+-- The first n entries of every list are numbers.
+local function numbers(n, ...)
+  for k = 1, select("#", ...) do
+    local list = select(k, ...)
+    for i = 1, n do if type(list[i]) ~= "number" then return false end end
+  end
+  return true
+end
+
 function Run:report(w, msg, meta)
   local it, loss, t, ep = meta.it, meta.loss, meta.t, meta.ep
-  if type(it) == "table" and type(loss) == "table" and type(t) == "table" and type(meta.now) == "number" then
+  local n = type(it) == "table" and type(loss) == "table" and type(t) == "table" and type(meta.now) == "number"
+    and math.min(#it, #loss, #t)
+  if n and not numbers(n, it, loss, t) then
+    self.foreign = self.foreign + 1 -- malformed records: counted and left out (still a heartbeat)
+  elseif n then
     -- worker clock -> driver clock (same offset for the whole report)
     local offset = core.now() - meta.now - self.t0
     local h = self.history
-    for i = 1, math.min(#it, #loss, #t) do
-      h[#h + 1] = { worker = w.rank, iteration = it[i], epoch = type(ep) == "table" and ep[i] or nil, loss = loss[i],
-                    time = t[i] + offset }
+    for i = 1, n do
+      h[#h + 1] = { worker = w.rank, iteration = it[i], epoch = type(ep) == "table" and math.type(ep[i]) == "integer"
+                    and ep[i] or nil, loss = loss[i], time = t[i] + offset }
       if not self.first_batch then self.first_batch = t[i] + offset end
     end
     self.progress:update(self.samples_done + (math.type(meta.samples) == "integer" and meta.samples - w.samples or 0),
-      loss)
+      table.move(loss, 1, n, 1, {}))
   end
   if math.type(meta.samples) == "integer" then
     self.samples_done = self.samples_done + meta.samples - w.samples
@@ -230,7 +256,8 @@ function Run:handle(msg)
   if not w then self.foreign = self.foreign + 1; return end
   if w.state == "lost" then
     -- a worker declared lost does not get to change the center afterwards
-    pcall(self.server.send, self.server, w.peer, "error", 0, json_encode { message = "this worker was declared lost" })
+    pass_interrupt(pcall(self.server.send, self.server, w.peer, "error", 0,
+      json_encode { message = "this worker was declared lost" }))
     return
   end
   w.last_seen = core.now()
@@ -258,6 +285,10 @@ function Run:handle(msg)
     w.comm_time = type(meta.communication_time) == "number" and meta.communication_time or 0
     self.t_last_done = core.now()
     self:send(w, "ack", msg.seq, "")
+    -- a partition it stopped early is over, and a share it never took goes
+    -- to the others: workers waiting for either are served now
+    for id, p in pairs(w.parts) do p.state, w.parts[id] = "done", nil end
+    self:serve_waiting()
   elseif t == "error" then
     self:fail("worker %d failed: %s", w.rank, tostring(meta.message))
   else
@@ -284,7 +315,10 @@ function Run:watch()
         self:serve_waiting()
       end
     else
-      -- mpirun / srun: the one launcher process ended; every unfinished worker is gone
+      -- mpirun / srun: the one launcher process ended; every unfinished worker
+      -- is gone (none is handed a partition meanwhile: that send would fail
+      -- and name itself as the cause)
+      for _, w in pairs(self.workers) do w.waiting = false end
       for r = 0, self.options.num_workers - 1 do
         local w = self.workers[r]
         if w and w.state ~= "done" then self:lose(w, self.options.launcher .. " " .. e.reason) end
@@ -297,7 +331,7 @@ function Run:watch()
   end
   for _, w in pairs(self.workers) do
     if w.state == "running" and now - w.last_seen > self.options.worker_timeout then
-      self:lose(w, string.format("silent for %.0f s (worker_timeout)", now - w.last_seen))
+      self:lose(w, string.format("silent for %.1f s (worker_timeout)", now - w.last_seen))
     end
   end
   local missing = self.options.num_workers - self.registered - self.never_connected
@@ -325,7 +359,17 @@ end
 
 function Run:serve()
   local o = self.options
-  self.server = core.Server(o.bind, { max_message = o.max_message })
+  -- ZeroMQ closes sockets in the background: the port of a run that just
+  -- ended (the same bind, train() after train()) is free a moment later
+  local ok, server
+  local deadline = core.now() + 1
+  repeat
+    ok, server = pass_interrupt(pcall(core.Server, o.bind, { max_message = o.max_message }))
+    local retry = not ok and tostring(server):find("already in use", 1, true) and core.now() < deadline
+    if retry then core.sleep(0.005) end
+  until not retry
+  if not ok then self:fail("%s", tostring(server):gsub("^Server: ", "")) end -- a port in use, ...
+  self.server = server
   self.endpoint = advertised(self.server:endpoint(), o)
   local workers_endpoint = self.endpoint
   if o.launcher == "local" then
@@ -334,7 +378,8 @@ function Run:serve()
     runs = runs + 1
     workers_endpoint = self.server:bind(string.format("ipc://@lunet-%d-%d", core.getpid(), runs))
   end
-  self.launcher:start(workers_endpoint)
+  local started, err = pass_interrupt(pcall(self.launcher.start, self.launcher, workers_endpoint))
+  if not started then self:fail("%s", tostring(err)) end -- launcher 'mpirun': spawn: cannot start ...
   local last_watch = core.now()
   while not self:finished() do
     local msg = self.server:recv(50)

@@ -102,6 +102,25 @@ function Launcher:pid_of(rank)
   return p and p.pid
 end
 
+-- Ends local worker `rank` for good (a lost one: stalled, or exiting): gives
+-- it `grace` seconds to end by itself, then KILLs it (a stopped process
+-- takes no other signal) and reaps it. Returns how it ended by itself (as
+-- describe_exit says), or nil. No-op for mpirun/srun/external workers.
+function Launcher:stop(rank, grace)
+  if self.options.launcher ~= "local" then return nil end
+  local p = self.procs[rank + 1]
+  if not p or p.code then return nil end
+  local done, code = core.wait(p.pid, grace)
+  if done then
+    p.code = code
+    return launchers.describe_exit(code)
+  end
+  core.kill(p.pid, "KILL")
+  done, code = core.wait(p.pid, 5)
+  if done then p.code = code end
+  return nil
+end
+
 -- Waits up to timeout seconds for every process to exit by itself.
 function Launcher:wait_all(timeout)
   local deadline = core.now() + timeout

@@ -44,7 +44,7 @@ function Context:await(want, seq)
       if msg then return msg end
     else
       if core.now() - self.last_heard > self.options.driver_timeout then
-        stop("no word from the driver for %.0f s (driver_timeout); exiting", core.now() - self.last_heard)
+        stop("no word from the driver for %.1f s (driver_timeout); exiting", core.now() - self.last_heard)
       end
       self:report(true)
     end
@@ -72,7 +72,7 @@ function Context:report(heartbeat)
     self:receive(msg)
   end
   if core.now() - self.last_heard > self.options.driver_timeout then
-    stop("no word from the driver for %.0f s (driver_timeout); exiting", core.now() - self.last_heard)
+    stop("no word from the driver for %.1f s (driver_timeout); exiting", core.now() - self.last_heard)
   end
 end
 

@@ -77,7 +77,8 @@ local function check_common(name, o)
   for _, key in ipairs { "features_col", "label_col", "bind", "loss" } do
     if type(o[key]) ~= "string" then fail(name, "%s must be a string, got %s", key, type(o[key])) end
   end
-  if not o.bind:match("^tcp://[^:]+:%d+$") then
+  -- (ZeroMQ would take port 99999 as 34463)
+  if not o.bind:match("^tcp://[^:]+:%d+$") or tonumber(o.bind:match("%d+$")) > 65535 then
     fail(name, "bind must look like tcp://HOST:PORT (port 0 = any free port), got '%s'", o.bind)
   end
   if o.learning_rate ~= nil and (type(o.learning_rate) ~= "number" or not (o.learning_rate > 0)) then

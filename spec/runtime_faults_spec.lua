@@ -1,0 +1,447 @@
+-- Fault-injection specs of the distributed runtime (lua/lunet/runtime/):
+-- workers that crash, stall, exit, fail, turn NaN, stop early or never take
+-- their share; Ctrl-C and SIGKILL of the driver; a port in use; bad input
+-- (nothing starts); rogue peers sending junk to a live run. After every one
+-- the run ends (with a result or a clear error) and no process is left.
+-- The misbehaving workers come from spec/fixtures/runtime_suicide_trainer.lua,
+-- a trainer module the workers load by name through the driver's
+-- package.path; the driver that is interrupted or killed is a separate
+-- process running spec/fixtures/runtime_driver.lua.
+local lunet = require "lunet"
+local core = require "lunet.core"
+
+package.path = "spec/fixtures/?.lua;" .. package.path
+
+local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
+local SELF = core.getpid()
+
+-- ---------------------------------------------------------------- helpers
+
+local function read_file(path)
+  local f = io.open(path)
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The children of pid's main thread (every launcher spawns from it),
+-- zombies included: a child not reaped yet is still listed.
+local function children(pid)
+  local out = {}
+  for c in (read_file(("/proc/%d/task/%d/children"):format(pid, pid)) or ""):gmatch("%d+") do
+    out[#out + 1] = tonumber(c)
+  end
+  return out
+end
+
+-- Gone, or a zombie nobody reaps yet (re-parented to an init that does not reap).
+local function ended(pid)
+  local stat = read_file("/proc/" .. pid .. "/stat")
+  return stat == nil or stat:match("^%d+ %(.*%) (%a)") == "Z"
+end
+
+local function eventually(f, seconds)
+  local deadline = core.now() + seconds
+  while not f() do
+    if core.now() > deadline then return false end
+    core.sleep(0.01)
+  end
+  return true
+end
+
+-- n rows of 8 gaussian features and the one-hot class of a fixed projection
+local function problem(n)
+  local x = core.randn({ n, 8 }, { seed = 11 })
+  local s = x:matmul(core.randn({ 8, 1 }, { seed = 12 }))
+  local y = core.zeros({ n, 2 })
+  for r = 1, n do y:set(r, s:get(r, 1) > 0 and 2 or 1, 1) end
+  return lunet.data.frame { features = x, label = y }
+end
+
+local function small_model()
+  local nn = lunet.nn
+  local m = nn.Sequential { seed = 7 }
+  m:add(nn.Dense(16, { input_shape = { 8 } }))
+  m:add(nn.Activation "relu")
+  m:add(nn.Dense(2))
+  m:add(nn.Activation "softmax")
+  return m
+end
+
+-- the largest weight of a model, in absolute value
+local function vec_max_abs(model) return model:get_weights():abs():max() end
+
+local function accuracy(model, df)
+  local _, acc = model:evaluate(df:column("features"), df:column("label"))
+  return acc
+end
+
+local Suicide = lunet.trainers.get("runtime_suicide_trainer")
+
+local function suicide(opts)
+  local o = { model = small_model(), num_workers = 3, batch_size = 32, num_epoch = 2, learning_rate = 0.05,
+              verbose = false }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return Suicide(o)
+end
+
+-- trainer:train(df) under a watchdog: if the run is not over after
+-- `seconds`, the watchdog SIGKILLs every other child of this process (the
+-- workers), so that a hung driver fails the spec ("every worker was lost")
+-- instead of hanging it. Returns pcall's results.
+local WATCHDOG = [[
+  local core, parent, seconds = require "lunet.core", %d, %g
+  core.sleep(seconds)
+  local f = io.open(("/proc/%%d/task/%%d/children"):format(parent, parent))
+  for pid in f:read("a"):gmatch("%%d+") do
+    if tonumber(pid) ~= core.getpid() then core.kill(tonumber(pid), "KILL") end
+  end
+]]
+local function try_train(trainer, df, seconds)
+  seconds = seconds or 60
+  local t0 = core.now()
+  local dog = core.spawn { LUNET, "-e", WATCHDOG:format(SELF, seconds) }
+  local ok, result = pcall(trainer.train, trainer, df)
+  core.kill(dog, "KILL")
+  core.wait(dog, 5)
+  if core.now() - t0 >= seconds then
+    result = ("%s [the watchdog ended a run hung for %g s]"):format(tostring(result), seconds)
+    ok = false
+  end
+  return ok, result
+end
+
+local function train(trainer, df)
+  local ok, result = try_train(trainer, df)
+  if not ok then error(result, 0) end
+  return result
+end
+
+local function train_error(trainer, df)
+  local ok, err = try_train(trainer, df)
+  assert.is_false(ok, "expected train to fail")
+  return tostring(err)
+end
+
+local function has(s, ...)
+  for i = 1, select("#", ...) do
+    local needle = select(i, ...)
+    assert(s:find(needle, 1, true), ("%q does not contain %q"):format(s, needle))
+  end
+end
+
+local function lost_events(trainer)
+  local out = {}
+  for _, e in ipairs(trainer:events()) do if e.kind == "lost" then out[#out + 1] = e end end
+  return out
+end
+
+-- A port nobody listens on (bound, read, released).
+local function free_endpoint()
+  local s = core.Server("tcp://127.0.0.1:0")
+  local ep = s:endpoint()
+  s:close()
+  return ep
+end
+
+local function no_children()
+  assert(eventually(function() return #children(SELF) == 0 end, 5),
+    "processes left behind: " .. table.concat(children(SELF), " "))
+end
+
+-- ---------------------------------------------------------------- specs
+
+describe("runtime faults", function()
+  local df = problem(3000) -- 3 partitions of 1000 rows, 32 batches each
+  local started = {}       -- processes a test spawned itself: none outlives it
+  local function track(pid) started[#started + 1] = pid; return pid end
+  local function spawn(argv, env) return track(core.spawn(argv, env)) end
+  local temp = {}
+  local function tmpname()
+    local p = os.tmpname()
+    os.remove(p)
+    temp[#temp + 1] = p
+    return p
+  end
+  after_each(function()
+    for _, pid in ipairs(started) do
+      for _, c in ipairs(children(pid)) do pcall(core.kill, c, "KILL") end
+      if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
+    end
+    started = {}
+    for _, p in ipairs(temp) do os.remove(p) end
+    temp = {}
+  end)
+
+  describe("a worker lost mid-run", function()
+    it("DOWNPOUR finishes with the others; the lost worker's partition is reassigned and trained", function()
+      local t = suicide { victim = 1, action = "KILL", after = 3 }
+      local model = train(t, df)
+      local lost = lost_events(t)
+      assert.are.equal(1, #lost)
+      assert.are.equal(1, lost[1].worker)
+      has(lost[1].message, "worker 1 (pid ", "killed by SIGKILL", "partition 1 (1000 rows) reassigned")
+      assert.are.equal(1, t.stats.lost_workers)
+      -- every row trained num_epoch times, plus what the lost worker did first
+      assert(t.stats.samples >= 3000 * 2, "samples " .. t.stats.samples)
+      local by_worker = {}
+      for _, r in ipairs(t:history()) do by_worker[r.worker] = (by_worker[r.worker] or 0) + 1 end
+      assert(by_worker[0] and by_worker[2], "workers 0 and 2 trained")
+      assert(accuracy(model, df) > 0.9)
+      no_children()
+    end)
+
+    it("with reassign = false its partition is reported as not trained", function()
+      local t = suicide { victim = 1, action = "KILL", after = 3, reassign = false }
+      local model = train(t, df)
+      local lost = lost_events(t)
+      assert.are.equal(1, #lost)
+      has(lost[1].message, "worker 1", "killed by SIGKILL", "partition 1 (1000 rows) not trained")
+      -- the two other partitions, and the lost worker's first batches
+      assert(t.stats.samples >= 2000 * 2 and t.stats.samples < 3000 * 2, "samples " .. t.stats.samples)
+      assert(accuracy(model, df) > 0.9)
+      no_children()
+    end)
+
+    it("a worker that exits with a status is reported with it", function()
+      local t = suicide { victim = 2, action = "exit", after = 2 }
+      train(t, df)
+      local lost = lost_events(t)
+      assert.are.equal(1, #lost)
+      has(lost[1].message, "worker 2", "exited with code 5", "reassigned")
+      assert(t.stats.samples >= 3000 * 2)
+      no_children()
+    end)
+
+    it("SingleTrainer raises an error naming the lost worker", function()
+      local t = lunet.trainers.SingleTrainer { model = small_model(), num_epoch = 2, verbose = false }
+      -- the SingleTrainer's server side with a worker that SIGKILLs itself
+      -- after 3 batches (the fixture acts so under another trainer's options)
+      t.module = "runtime_suicide_trainer"
+      local err = train_error(t, df)
+      has(err, "SingleTrainer: worker 0 (pid ", "was lost: killed by SIGKILL", "partition 0 (3000 rows) not trained")
+      assert.is_nil(t.stats)
+      no_children()
+    end)
+
+    it("a worker that stalls past worker_timeout is declared lost and the run completes at once", function()
+      local t0 = core.now()
+      local t = suicide { victim = 1, action = "STOP", after = 3, worker_timeout = 1.5 }
+      local model = train(t, df)
+      local elapsed = core.now() - t0
+      local lost = lost_events(t)
+      assert.are.equal(1, #lost)
+      has(lost[1].message, "worker 1", "(worker_timeout)", "partition 1 (1000 rows) reassigned")
+      assert(lost[1].time >= 1.4, "declared lost after " .. lost[1].time .. " s")
+      assert(t.stats.samples >= 3000 * 2)
+      assert(accuracy(model, df) > 0.9)
+      -- the stopped process is ended when it is declared lost, not left to
+      -- hold the end of the run (5 s of waiting, then TERM it cannot take)
+      assert(elapsed < 5.5, ("train took %.1f s"):format(elapsed))
+      assert.are.same({}, children(SELF))
+    end)
+
+    it("a worker's Lua error stops the run: 'worker N failed: <message>', nothing left running", function()
+      local err = train_error(suicide { victim = 1, action = "error", after = 2 }, df)
+      has(err, "Suicide: worker 1 failed: ", "runtime_suicide_trainer.lua", "worker 1 gives up on purpose")
+      no_children()
+    end)
+
+    it("a worker whose weights turn NaN stops the run with an error naming it", function()
+      local err = train_error(suicide { victim = 2, action = "nan", after = 2 }, df)
+      has(err, "worker 2")
+      assert(err:find("NaN") or err:find("nan"), err)
+      no_children()
+    end)
+
+    it("a worker that ends without taking its share: the others train it", function()
+      local t = suicide { victim = 1, action = "idle" }
+      local model = train(t, df)
+      assert.are.equal(3000 * 2, t.stats.samples)
+      assert.are.equal(0, t.stats.lost_workers)
+      assert(accuracy(model, df) > 0.9)
+      no_children()
+    end)
+
+    it("a worker that stops its batches early ends its partition; the run completes", function()
+      local t = suicide { victim = 0, action = "break", after = 5 }
+      train(t, df)
+      -- 5 batches of worker 0's partition, the two others in full
+      assert.are.equal(5 * 32 + 2000 * 2, t.stats.samples)
+      no_children()
+    end)
+  end)
+
+  describe("no orphan processes", function()
+    -- Starts spec/fixtures/runtime_driver.lua (stderr to a file) and waits
+    -- until both its workers have committed; returns its pid, its worker
+    -- pids and the stderr file.
+    local function start_driver(launcher, bind, driver_timeout)
+      local marker, log = tmpname(), tmpname()
+      local pid = spawn({ "/bin/sh", "-c", 'exec "$@" 2>"$RUNTIME_LOG"', "sh", LUNET,
+                          "spec/fixtures/runtime_driver.lua", marker, launcher or "local", bind or "tcp://127.0.0.1:0",
+                          tostring(driver_timeout or 10) }, { RUNTIME_LOG = log })
+      assert(eventually(function() return read_file(marker) ~= nil end, 20), "the driver never trained")
+      return pid, children(pid), log
+    end
+
+    it("Ctrl-C: the driver stops with an error and takes every worker with it", function()
+      -- Several times, at random moments of a busy run: the interrupt must
+      -- not be swallowed by the driver's own pcalls (a send, a decode)
+      for round = 1, 4 do
+        local pid, workers, log = start_driver()
+        assert.are.equal(2, #workers)
+        core.sleep(math.random() * 0.2)
+        core.kill(pid, "INT")
+        local done, code = core.wait(pid, 5)
+        assert(done, ("round %d: the driver ignored SIGINT (%s)"):format(round, read_file(log) or ""))
+        assert.are.equal(1, code) -- an error, not killed by the signal
+        has(read_file(log), "interrupted!")
+        for _, w in ipairs(workers) do
+          assert(eventually(function() return ended(w) end, 3), "worker " .. w .. " outlived its driver")
+        end
+      end
+    end)
+
+    it("a SIGKILLed driver's local workers exit by themselves (die_with_parent)", function()
+      local pid, workers = start_driver("local", nil, 3)
+      assert.are.equal(2, #workers)
+      core.kill(pid, "KILL")
+      assert.are.same({ true, -9 }, { core.wait(pid, 5) })
+      for _, w in ipairs(workers) do
+        assert(eventually(function() return ended(w) end, 3), "worker " .. w .. " outlived its driver")
+      end
+    end)
+
+    it("a SIGKILLed driver's external workers exit within driver_timeout", function()
+      local ep = free_endpoint()
+      local workers = {}
+      for i = 1, 2 do workers[i] = spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" } end
+      local pid = start_driver("external", ep, 1.5)
+      local t0 = core.now()
+      core.kill(pid, "KILL")
+      core.wait(pid, 5)
+      for _, w in ipairs(workers) do
+        local done, code = core.wait(w, 1.5 + 5)
+        assert(done, "worker " .. w .. " still runs without its driver")
+        assert.are.equal(3, code) -- "no word from the driver"
+      end
+      assert(core.now() - t0 >= 1.0, "the workers left before driver_timeout")
+    end)
+  end)
+
+  describe("before any process starts", function()
+    -- The fake srun writes a file when it is started: nothing may be.
+    local function guarded(opts)
+      local o = { model = small_model(), num_workers = 2, verbose = false, launcher = "srun",
+                  launcher_program = "spec/fixtures/runtime_fake_srun.sh" }
+      for k, v in pairs(opts) do o[k] = v end
+      return lunet.trainers.DOWNPOUR(o)
+    end
+    local srun_log = (os.getenv("TMPDIR") or "/tmp") .. "/lunet_fake_srun." .. SELF
+    before_each(function() os.remove(srun_log) end)
+    after_each(function() os.remove(srun_log) end)
+    local function nothing_started()
+      assert.is_nil(read_file(srun_log), "a launcher was started")
+      assert.are.same({}, children(SELF))
+    end
+
+    it("the guard itself: the fake srun leaves its file when it is started", function()
+      train(guarded({}), problem(200))
+      has(read_file(srun_log), "--ntasks 2")
+    end)
+
+    it("a port in use is an error naming the port", function()
+      local holder = core.Server("tcp://127.0.0.1:0")
+      local ep = holder:endpoint()
+      local port = ep:match("(%d+)$")
+      local err = train_error(guarded { bind = ep }, problem(200))
+      holder:close()
+      has(err, "DOWNPOUR: cannot bind " .. ep, "port " .. port .. " is already in use")
+      nothing_started()
+    end)
+
+    it("the port of a run that just ended can be bound again at once (train after train)", function()
+      local ep, df_200 = free_endpoint(), problem(200)
+      for round = 1, 20 do
+        local t = lunet.trainers.DOWNPOUR { model = small_model(), num_workers = 1, verbose = false, bind = ep }
+        -- (no watchdog here: starting one takes long enough to hide the race)
+        local ok, err = pcall(t.train, t, df_200)
+        assert(ok, ("round %d: %s"):format(round, tostring(err)))
+      end
+    end)
+
+    it("a port out of range is an option error", function()
+      local ok, err = pcall(guarded, { bind = "tcp://127.0.0.1:99999" })
+      assert.is_false(ok)
+      has(tostring(err), "bind must look like tcp://HOST:PORT")
+    end)
+
+    it("bad frames are errors", function()
+      local cases = {
+        { "a table", function() return { features = 1 } end, "expected a DataFrame" },
+        { "no label column", function() return problem(100):select { "features" } end, "no column 'label'" },
+        { "no rows", function() return problem(100):limit(0) end, "no rows" },
+        { "wrong width", function()
+            return lunet.data.frame { features = core.randn({ 10, 5 }), label = core.zeros({ 10, 2 }) }
+          end, "5 values per row" },
+      }
+      for _, c in ipairs(cases) do
+        local ok, df_or_err = pcall(c[2])
+        assert(ok, c[1] .. ": " .. tostring(df_or_err))
+        local err = train_error(guarded {}, df_or_err)
+        has(err, "DOWNPOUR: ", c[3])
+        nothing_started()
+      end
+    end)
+
+    it("a launcher program that cannot start is an error naming it", function()
+      local err = train_error(guarded { launcher_program = "/nonexistent/srun" }, problem(200))
+      has(err, "DOWNPOUR: launcher 'srun'", "/nonexistent/srun")
+      nothing_started()
+    end)
+  end)
+
+  describe("rogue peers", function()
+    local function rogue(ep, model, mode)
+      return spawn { LUNET, "spec/fixtures/runtime_rogue.lua", ep, tostring(model:count_params()), mode }
+    end
+
+    it("junk and unregistered messages during a live run are dropped or counted, never applied", function()
+      local ep, model = free_endpoint(), small_model()
+      rogue(ep, model, "foreign")
+      local workers = {}
+      for i = 1, 2 do workers[i] = spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" } end
+      -- the workers wait 1 s before training: the rogue's messages (sent at
+      -- once, delivered when the driver binds) arrive during the run
+      local t = suicide { model = model, num_workers = 2, victim = -1, delay = 1, launcher = "external", bind = ep }
+      local trained = train(t, df)
+      assert.are.equal(5, t.stats.dropped_messages)  -- the malformed ones
+      assert.are.equal(4, t.stats.foreign_messages)  -- commit, pull, report, hello of another version
+      assert.are.equal(3000 * 2, t.stats.samples)     -- the report's 10^9 samples were not taken
+      assert.are.equal(0, t.stats.lost_workers)
+      assert(vec_max_abs(trained) < 1000, "the rogue's commit of 1e6 reached the center")
+      assert(accuracy(trained, df) > 0.9)
+      for _, w in ipairs(workers) do assert.are.same({ true, 0 }, { core.wait(w, 5) }) end
+    end)
+
+    it("a registered peer's malformed messages are refused and counted; the run completes", function()
+      local ep, model = free_endpoint(), small_model()
+      rogue(ep, model, "registered")
+      local worker = spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" }
+      local t = suicide { model = model, num_workers = 2, victim = -1, launcher = "external", bind = ep }
+      local trained = train(t, df)
+      -- 4 reports of the wrong types, 2 meaningless controls
+      assert.are.equal(6, t.stats.foreign_messages)
+      local refused = {}
+      for _, e in ipairs(t:events()) do if e.kind == "refused" then refused[#refused + 1] = e.message end end
+      assert.are.equal(1, #refused)
+      has(refused[1], "committed " .. (model:count_params() + 1) .. " values, the model has " .. model:count_params())
+      -- the real worker trained the rogue's share too
+      assert.are.equal(3000 * 2, t.stats.samples)
+      assert(accuracy(trained, df) > 0.9)
+      assert.are.same({ true, 0 }, { core.wait(worker, 5) })
+    end)
+  end)
+end)

@@ -1,0 +1,245 @@
+-- Specs of the launchers (lua/lunet/runtime/launchers.lua) and of
+-- `lunet worker` (lua/lunet/cmd/worker.lua): a real training through
+-- Open MPI's mpirun, through srun (a stand-in script,
+-- spec/fixtures/runtime_fake_srun.sh, that starts the tasks as Slurm would),
+-- with workers started by hand ("external"), and the worker command's own
+-- exits: a driver that never answers, bad arguments.
+local lunet = require "lunet"
+local core = require "lunet.core"
+
+package.path = "spec/fixtures/?.lua;" .. package.path
+
+local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
+local SELF = core.getpid()
+local FAKE_SRUN = "spec/fixtures/runtime_fake_srun.sh"
+-- Debian's openmpi-bin (DESIGN.md's dependencies); without it the mpirun specs are pending
+local HAVE_MPIRUN = os.execute("command -v mpirun >/dev/null 2>&1")
+local SRUN_LOG = (os.getenv("TMPDIR") or "/tmp") .. "/lunet_fake_srun." .. SELF
+
+local function read_file(path)
+  local f = io.open(path)
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function children(pid)
+  local out = {}
+  for c in (read_file(("/proc/%d/task/%d/children"):format(pid, pid)) or ""):gmatch("%d+") do
+    out[#out + 1] = tonumber(c)
+  end
+  return out
+end
+
+local function eventually(f, seconds)
+  local deadline = core.now() + seconds
+  while not f() do
+    if core.now() > deadline then return false end
+    core.sleep(0.01)
+  end
+  return true
+end
+
+local function no_children()
+  assert(eventually(function() return #children(SELF) == 0 end, 5),
+    "processes left behind: " .. table.concat(children(SELF), " "))
+end
+
+local function has(s, ...)
+  for i = 1, select("#", ...) do
+    local needle = select(i, ...)
+    assert(s:find(needle, 1, true), ("%q does not contain %q"):format(s, needle))
+  end
+end
+
+local function problem(n)
+  local x = core.randn({ n, 8 }, { seed = 21 })
+  local s = x:matmul(core.randn({ 8, 1 }, { seed = 22 }))
+  local y = core.zeros({ n, 2 })
+  for r = 1, n do y:set(r, s:get(r, 1) > 0 and 2 or 1, 1) end
+  return lunet.data.frame { features = x, label = y }
+end
+
+local function small_model()
+  local nn = lunet.nn
+  local m = nn.Sequential { seed = 5 }
+  m:add(nn.Dense(16, { input_shape = { 8 } }))
+  m:add(nn.Activation "relu")
+  m:add(nn.Dense(2))
+  m:add(nn.Activation "softmax")
+  return m
+end
+
+local function downpour(opts)
+  local o = { model = small_model(), num_workers = 2, batch_size = 32, num_epoch = 2, learning_rate = 0.05,
+              verbose = false }
+  for k, v in pairs(opts) do o[k] = v end
+  return lunet.trainers.DOWNPOUR(o)
+end
+
+-- The run learned: every row trained num_epoch times by both workers, and
+-- the model separates the classes.
+local function assert_learned(t, model, df)
+  assert.are.equal(df:count() * 2, t.stats.samples)
+  assert.are.equal(0, t.stats.lost_workers)
+  local by_worker = {}
+  for _, r in ipairs(t:history()) do by_worker[r.worker] = true end
+  assert.are.same({ [0] = true, [1] = true }, by_worker)
+  local _, acc = model:evaluate(df:column("features"), df:column("label"))
+  assert(acc > 0.9, "accuracy " .. acc)
+end
+
+-- Runs argv with stderr to a file; returns the exit code, the seconds it took and stderr.
+local function run(argv, seconds)
+  local log = os.tmpname()
+  local t0 = core.now()
+  local pid = core.spawn({ "/bin/sh", "-c", 'exec "$@" 2>"$RUNTIME_LOG"', "sh", table.unpack(argv) },
+    { RUNTIME_LOG = log })
+  local done, code = core.wait(pid, seconds or 10)
+  if not done then core.kill(pid, "KILL"); core.wait(pid, 5) end
+  local err = read_file(log)
+  os.remove(log)
+  assert(done, table.concat(argv, " ") .. " did not end")
+  return code, core.now() - t0, err
+end
+
+describe("launchers", function()
+  local df = problem(2000)
+  local started = {}
+  local function spawn(argv) local pid = core.spawn(argv); started[#started + 1] = pid; return pid end
+  after_each(function()
+    for _, pid in ipairs(started) do
+      if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
+    end
+    started = {}
+    os.remove(SRUN_LOG)
+  end)
+
+  describe("mpirun", function()
+    it("runs a real training through Open MPI with 2 workers", function()
+      if not HAVE_MPIRUN then return pending("mpirun is not installed (openmpi-bin)") end
+      local t = downpour { launcher = "mpirun" }
+      local model = t:train(df)
+      assert_learned(t, model, df)
+      no_children()
+    end)
+
+    it("a worker killed under mpirun: the run ends (an error naming mpirun, or done by the other), nothing left", function()
+      if not HAVE_MPIRUN then return pending("mpirun is not installed (openmpi-bin)") end
+      -- Open MPI aborts the whole job about a second after one process dies:
+      -- the driver then reports every worker lost with mpirun's exit. If the
+      -- other worker was quicker and trained the lost share first, the run
+      -- is complete and the lost worker is reported.
+      local Suicide = lunet.trainers.get("runtime_suicide_trainer")
+      local t = Suicide { model = small_model(), num_workers = 2, verbose = false, launcher = "mpirun", victim = 1,
+                          action = "KILL" }
+      local ok, err = pcall(t.train, t, df)
+      if ok then
+        local lost = {}
+        for _, e in ipairs(t:events()) do if e.kind == "lost" then lost[#lost + 1] = e end end
+        assert.are.equal(1, #lost)
+        assert.are.equal(1, lost[1].worker)
+        assert(t.stats.samples >= df:count() * 2)
+      else
+        has(tostring(err), "Suicide: every worker was lost (the last: worker ", ", mpirun exited with code ")
+      end
+      no_children()
+    end)
+  end)
+
+  describe("srun", function()
+    it("runs a real training with the tasks srun starts (SLURM_PROCID)", function()
+      local t = downpour { launcher = "srun", launcher_program = FAKE_SRUN, num_threads = 2 }
+      local model = t:train(df)
+      assert_learned(t, model, df)
+      local args = read_file(SRUN_LOG)
+      assert(args, "the fake srun was not run")
+      assert(args:match("^%-%-ntasks 2 %-%-cpus%-per%-task 2 %-%-kill%-on%-bad%-exit=0 (%S+) worker %-%-connect tcp://"
+        .. "127%.0%.0%.1:%d+\n$"), args)
+      no_children()
+    end)
+
+    it("an srun that starts no worker is an error, at once", function()
+      local t0 = core.now()
+      local t = downpour { launcher = "srun", launcher_program = "false", connect_timeout = 20 }
+      local ok, err = pcall(t.train, t, df)
+      assert.is_false(ok)
+      has(tostring(err), "DOWNPOUR: srun exited with code 1 with 0 of 2 workers connected")
+      assert(core.now() - t0 < 15, "it waited for connect_timeout")
+      no_children()
+    end)
+  end)
+
+  describe("external", function()
+    -- a port nobody listens on: bound, read, released
+    local function free_endpoint()
+      local s = core.Server("tcp://127.0.0.1:0")
+      local ep = s:endpoint()
+      s:close()
+      return ep
+    end
+
+    it("trains with workers started by hand before the driver binds", function()
+      local ep = free_endpoint()
+      local workers = {}
+      -- they retry connecting until the driver binds the port
+      for i = 1, 2 do workers[i] = spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" } end
+      core.sleep(0.2)
+      local t = downpour { launcher = "external", bind = ep }
+      local model = t:train(df)
+      assert_learned(t, model, df)
+      for _, w in ipairs(workers) do assert.are.same({ true, 0 }, { core.wait(w, 5) }) end
+    end)
+
+    it("a worker that never comes is dropped after connect_timeout; the run completes with the others", function()
+      local ep = free_endpoint()
+      local w = spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" }
+      local t = downpour { launcher = "external", bind = ep, connect_timeout = 1.5 }
+      local model = t:train(df)
+      assert.are.equal(df:count() * 2, t.stats.samples) -- the missing worker's share too
+      local lost = {}
+      for _, e in ipairs(t:events()) do if e.kind == "lost" then lost[#lost + 1] = e.message end end
+      assert.are.same({ "1 worker(s) never connected within 1.5 s" }, lost)
+      local _, acc = model:evaluate(df:column("features"), df:column("label"))
+      assert(acc > 0.9)
+      assert.are.same({ true, 0 }, { core.wait(w, 5) })
+    end)
+
+    it("no worker at all is an error after connect_timeout naming the endpoint", function()
+      local ep = free_endpoint()
+      local ok, err = pcall(function() return downpour { launcher = "external", bind = ep, connect_timeout = 1 }:train(df) end)
+      assert.is_false(ok)
+      has(tostring(err), "DOWNPOUR: 0 of 2 workers connected within 1 s (connect_timeout); launcher 'external', endpoint "
+        .. ep)
+    end)
+  end)
+
+  describe("lunet worker", function()
+    it("exits by itself (code 2) when nothing answers at --connect", function()
+      local code, seconds, err = run { LUNET, "worker", "--connect", "tcp://127.0.0.1:1", "--timeout", "1" }
+      assert.are.equal(2, code)
+      assert(seconds < 8, ("took %.1f s"):format(seconds))
+      has(err, "no answer from tcp://127.0.0.1:1 within 1 s")
+    end)
+
+    it("exits 2 with the usage on bad arguments", function()
+      local cases = {
+        { {}, "--connect tcp://HOST:PORT is required" },
+        { { "--bogus" }, "bad argument '--bogus'" },
+        { { "--connect" }, "bad argument '--connect'" },
+        { { "--connect", "nonsense" }, "--connect tcp://HOST:PORT is required" },
+        { { "--connect", "tcp://127.0.0.1:1", "--rank", "-1" }, "bad argument '--rank'" },
+        { { "--connect", "tcp://127.0.0.1:1", "--rank", "99999999999999999999" }, "bad argument '--rank'" },
+        { { "--connect", "tcp://127.0.0.1:1", "--timeout", "0" }, "bad argument '--timeout'" },
+        { { "--connect", "tcp://127.0.0.1:1", "--timeout", "1e309" }, "bad argument '--timeout'" },
+        { { "--connect", "tcp://127.0.0.1:1", "--timeout", "soon" }, "bad argument '--timeout'" },
+      }
+      for _, c in ipairs(cases) do
+        local code, _, err = run { LUNET, "worker", table.unpack(c[1]) }
+        assert.are.equal(2, code, table.concat(c[1], " "))
+        has(err, c[2], "usage: lunet worker --connect tcp://HOST:PORT")
+      end
+    end)
+  end)
+end)
