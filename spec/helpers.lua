@@ -42,22 +42,14 @@ function helpers.small_model(d, hidden, seed)
   return m
 end
 
--- The process ids whose parent is pid (from /proc).
+-- The process ids whose parent is pid (Linux lists them per thread in /proc).
 function helpers.children(pid)
   local out = {}
-  local p = io.popen("ls /proc")
-  for name in p:lines() do
-    if name:match("^%d+$") then
-      local f = io.open("/proc/" .. name .. "/stat")
-      if f then
-        local stat = f:read("a") or ""
-        f:close()
-        local ppid = stat:match("^%d+ %b() %S+ (%d+)")
-        if tonumber(ppid) == pid then out[#out + 1] = tonumber(name) end
-      end
-    end
+  local f = io.open(string.format("/proc/%d/task/%d/children", pid, pid))
+  if f then
+    for id in (f:read("a") or ""):gmatch("%d+") do out[#out + 1] = tonumber(id) end
+    f:close()
   end
-  p:close()
   return out
 end
 

@@ -140,7 +140,7 @@ describe("launchers", function()
         for _, e in ipairs(t:events()) do if e.kind == "lost" then lost[#lost + 1] = e end end
         assert.are.equal(1, #lost)
         assert.are.equal(1, lost[1].worker)
-        assert(t.stats.samples >= df:count() * 2)
+        assert(t.stats.samples >= df:count()) -- num_epoch 1: the lost share retrained by the other
       else
         has(tostring(err), "Suicide: every worker was lost (the last: worker ", ", mpirun exited with code ")
       end
