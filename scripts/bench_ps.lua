@@ -52,6 +52,8 @@ local function problem(n)
 end
 
 -- ---- 1. commit + pull over loopback TCP, in one process as the bare floor is
+-- (one BLAS thread for the rule, as the driver runs it)
+core.set_num_threads(1)
 local n_params = notebook_mlp():count_params()
 local function framed_rate(rounds)
   local server = core.Server("tcp://127.0.0.1:0")

@@ -27,11 +27,7 @@ lunet_client_t *lunet_client_new(const char *endpoint, uint64_t max_message) {
   zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
-  /* a parameter vector is megabytes: kernel buffers that hold one whole
-   * (capped by net.core.[rw]mem_max) save the I/O threads many wakeups */
-  int kernel_buffer = 4 << 20;
-  zmq_setsockopt(c->sock, ZMQ_SNDBUF, &kernel_buffer, sizeof kernel_buffer);
-  zmq_setsockopt(c->sock, ZMQ_RCVBUF, &kernel_buffer, sizeof kernel_buffer);
+  lunet_wire_tune_socket(c->sock, endpoint);
   if (zmq_connect(c->sock, endpoint) < 0) {
     int err = zmq_errno();
     zmq_close(c->sock);

@@ -25,6 +25,7 @@ static void zmq_endpoint(char *out, size_t size, const char *endpoint) {
 
 /* zmq_bind with lunet's spelling of "any port" and a message naming the port. */
 static int bind_endpoint(void *sock, const char *endpoint) {
+  lunet_wire_tune_socket(sock, endpoint);
   char ep[256];
   zmq_endpoint(ep, sizeof ep, endpoint);
   if (zmq_bind(sock, ep) == 0) return 0;
@@ -58,11 +59,6 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt(s->sock, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
-  /* a parameter vector is megabytes: kernel buffers that hold one whole
-   * (capped by net.core.[rw]mem_max) save the I/O threads many wakeups */
-  int kernel_buffer = 4 << 20;
-  zmq_setsockopt(s->sock, ZMQ_SNDBUF, &kernel_buffer, sizeof kernel_buffer);
-  zmq_setsockopt(s->sock, ZMQ_RCVBUF, &kernel_buffer, sizeof kernel_buffer);
   zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
   if (bind_endpoint(s->sock, endpoint) < 0) {
     zmq_close(s->sock);

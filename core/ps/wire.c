@@ -281,3 +281,9 @@ void *lunet_zmq_context(void) {
   }
   return ctx;
 }
+
+void lunet_wire_tune_socket(void *zsock, const char *endpoint) {
+  int size = strncmp(endpoint, "ipc://", 6) == 0 ? 4 << 20 : -1;
+  zmq_setsockopt(zsock, ZMQ_SNDBUF, &size, sizeof size); /* -1: the OS default */
+  zmq_setsockopt(zsock, ZMQ_RCVBUF, &size, sizeof size);
+}

@@ -72,6 +72,12 @@ typedef struct {
 
 void lunet_wire_msg_free(lunet_wire_msg_t *m);
 
+/* Before binding or connecting endpoint: for ipc:// (local workers) asks the
+ * kernel for buffers that hold a whole parameter vector (capped by
+ * net.core.[rw]mem_max), saving the I/O threads many wakeups. TCP keeps the
+ * kernel's autotuning, which a fixed size would switch off. */
+void lunet_wire_tune_socket(void *zsock, const char *endpoint);
+
 /* Sends one message on a ZeroMQ socket. peer (ROUTER sockets) may be NULL.
  * Payload tensors must be contiguous; they are sent zero-copy: the socket
  * keeps a reference to each one's storage (storage->refs > 1) until ZeroMQ has
