@@ -175,3 +175,58 @@ describe("statistics", function()
     assert.truthy(digest:find("worker 1: %d+ batches"))
   end)
 end)
+
+describe("the asynchronous family", function()
+  for _, name in ipairs { "AEASGD", "EAMSGD", "ADAG", "DynSGD" } do
+    it(name .. " learns with 2 workers", function()
+      local opts = { model = h.small_model(8), num_workers = 2, batch_size = 32, num_epoch = 3, verbose = false }
+      -- the elastic pull and ADAG's 1/window slow the center down: faster workers
+      if name == "AEASGD" then opts.worker_optimizer = lunet.nn.optimizers.Adagrad { learning_rate = 0.05 } end
+      if name == "AEASGD" or name == "EAMSGD" then opts.communication_window = 8 end
+      if name == "EAMSGD" then opts.learning_rate = 0.05 end
+      if name == "ADAG" then opts.learning_rate = 0.1 end
+      local t = trainers[name](opts)
+      local trained = t:train(df)
+      assert.is_true(accuracy(trained) > 0.9, name .. " accuracy " .. accuracy(trained))
+      assert.are.equal(6000, t.stats.samples)
+      assert.is_true(t:num_updates() > 0)
+    end)
+  end
+
+  it("accepts the notebook's older names", function()
+    assert.are.equal(trainers.AEASGD, trainers.AsynchronousEASGD)
+    assert.are.equal(trainers.EAMSGD, trainers.get("AsynchronousEAMSGD"))
+  end)
+
+  for _, rule in ipairs { "AEASGD", "ADAG" } do
+    it(rule .. ": center = initial + every committed delta", function()
+      local model = h.small_model(8)
+      local t = trainers.get("fixed_delta_trainer") { model = model, num_workers = 2, rounds = 3, rule = rule,
+                                                       verbose = false }
+      local trained = t:train(df)
+      local expected = model:get_weights { copy = true }
+      vec.axpy(expected, 3 * (1 + 2), core.ones(expected:numel()))
+      assert.is_true(max_abs_diff(expected, trained:get_weights()) < 1e-5)
+    end)
+  end
+
+  it("DynSGD: each delta scaled by 1 / (staleness + 1)", function()
+    local model = h.small_model(8)
+    -- one worker is never stale: the deltas count fully
+    local t = trainers.get("fixed_delta_trainer") { model = model, num_workers = 1, rounds = 4, rule = "DynSGD",
+                                                     verbose = false }
+    local expected = model:get_weights { copy = true }
+    vec.axpy(expected, 4, core.ones(expected:numel()))
+    assert.is_true(max_abs_diff(expected, t:train(df):get_weights()) < 1e-5)
+    -- two workers: every entry moved by the same amount, at most the unscaled sum
+    -- and at least that sum over the largest staleness + 1
+    t = trainers.get("fixed_delta_trainer") { model = model, num_workers = 2, rounds = 10, rule = "DynSGD",
+                                               verbose = false }
+    local moved = t:train(df):get_weights():clone()
+    vec.axpy(moved, -1, model:get_weights())
+    local worst = 0
+    for s in pairs(t:staleness()) do worst = math.max(worst, s) end
+    assert.is_true(moved:max() - moved:min() < 1e-4)
+    assert.is_true(moved:max() <= 30 + 1e-4 and moved:min() >= 30 / (worst + 1) - 1e-4)
+  end)
+end)

@@ -16,7 +16,7 @@ end
 describe("trainers registry", function()
   it("lists and loads the built-in trainers", function()
     local names = trainers.names()
-    assert.are.same({ "DOWNPOUR", "SingleTrainer" }, { names[1], names[#names] })
+    assert.are.same({ "ADAG", "AEASGD", "DOWNPOUR", "DynSGD", "EAMSGD", "SingleTrainer" }, names)
     assert.is_true(trainers.DOWNPOUR.is_trainer)
     assert.are.equal("DOWNPOUR", trainers.get("DOWNPOUR").name)
     assert.are.equal(trainers.SingleTrainer, trainers.get("SingleTrainer"))
@@ -101,6 +101,27 @@ describe("trainer options", function()
     h.assert_error("SingleTrainer: num_workers must be 1", function()
       trainers.SingleTrainer { model = model, num_workers = 2 }
     end)
+  end)
+
+  it("checks the elastic-averaging options; learning_rate sets alpha, not the worker's rate", function()
+    local t = trainers.AEASGD { model = model }
+    assert.are.same({ 5.0, 0.1, 32 }, { t.options.rho, t.options.learning_rate, t.options.communication_window })
+    assert.are.equal(0.01, t.options.optimizer_config.learning_rate) -- adagrad's own
+    h.assert_error("AEASGD: rho * learning_rate must be below 1", function()
+      trainers.AEASGD { model = model, rho = 20, learning_rate = 0.1 }
+    end)
+    h.assert_error("AEASGD: rho must be a positive number", function() trainers.AEASGD { model = model, rho = 0 } end)
+    local e = trainers.EAMSGD { model = model, momentum = 0.8 }
+    assert.are.same({ "sgd", 0.8, true }, { e.options.optimizer_config.name, e.options.optimizer_config.momentum,
+                                            e.options.optimizer_config.nesterov })
+    h.assert_error("EAMSGD: momentum must be in [0, 1)", function() trainers.EAMSGD { model = model, momentum = 1 } end)
+    h.assert_error("EAMSGD: worker_optimizer is fixed", function()
+      trainers.EAMSGD { model = model, worker_optimizer = "adam" }
+    end)
+    h.assert_error("ADAG: communication_window must be a positive integer", function()
+      trainers.ADAG { model = model, communication_window = 0 }
+    end)
+    assert.are.equal(12, trainers.ADAG { model = model }.options.communication_window)
   end)
 
   it("has no statistics before train()", function()

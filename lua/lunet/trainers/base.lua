@@ -59,7 +59,7 @@ local function check_positive(name, key, v)
 end
 
 -- The common checks; a trainer adds its own with spec.check(options).
-local function check_common(name, o)
+local function check_common(name, o, spec)
   local nn = require "lunet.nn"
   if not nn.is_model(o.model) then
     fail(name, "model must be an nn model (nn.Sequential), got %s", tostring(o.model))
@@ -89,7 +89,8 @@ local function check_common(name, o)
   local ok, opt = pcall(optimizers.get, o.worker_optimizer, name .. ": worker_optimizer")
   if not ok then error(opt, 0) end
   opt = opt:config()
-  if o.learning_rate then opt.learning_rate = o.learning_rate end
+  -- (the elastic-averaging trainers keep learning_rate for their own rule)
+  if o.learning_rate and not spec.learning_rate_is_own then opt.learning_rate = o.learning_rate end
   o.optimizer_config = opt
 end
 
@@ -113,7 +114,7 @@ local function new(class, opts)
       if v ~= OPTIONAL then o[k] = v end
     end
   end
-  check_common(name, o)
+  check_common(name, o, spec)
   if spec.check then spec.check(o, function(...) fail(name, ...) end) end
   return setmetatable({ options = o, stats = nil }, class)
 end

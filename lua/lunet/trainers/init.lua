@@ -8,8 +8,12 @@ local trainers = {}
 local builtin = {
   SingleTrainer = "lunet.trainers.single",
   DOWNPOUR = "lunet.trainers.downpour",
+  AEASGD = "lunet.trainers.aeasgd",
+  EAMSGD = "lunet.trainers.eamsgd",
+  ADAG = "lunet.trainers.adag",
+  DynSGD = "lunet.trainers.dynsgd",
 }
-local aliases = {}
+local aliases = { AsynchronousEASGD = "AEASGD", AsynchronousEAMSGD = "EAMSGD" }
 
 trainers.base = require "lunet.trainers.base"
 

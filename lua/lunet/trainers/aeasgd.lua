@@ -1,0 +1,55 @@
+-- AEASGD, asynchronous elastic averaging SGD (Zhang, Choromanska & LeCun,
+-- "Deep learning with Elastic Averaging SGD", NIPS 2015, Algorithm 1 and
+-- section 3.1; dist-keras's AEASGD). Every communication_window batches a
+-- worker pulls the center c, computes the elastic difference
+-- E = alpha (x - c), moves x -= E and commits E; the server moves c += E.
+-- alpha = rho * learning_rate. Defaults as dist-keras: rho 5.0,
+-- learning_rate 0.1, communication_window 32. As in dist-keras, learning_rate
+-- only sets alpha; the worker optimizer keeps its own rate.
+local base = require "lunet.trainers.base"
+
+local aeasgd = {}
+
+-- The worker side, shared with EAMSGD (which differs in its worker optimizer).
+function aeasgd.worker(ctx)
+  local vec, x, o = ctx.vec, ctx.weights, ctx.options
+  local center, elastic = ctx:buffer(), ctx:buffer()
+  local alpha, window, since = o.rho * o.learning_rate, o.communication_window, 0
+  local function exchange()
+    ctx:pull(center)
+    vec.copy(elastic, x)
+    vec.axpy(elastic, -1, center)
+    vec.scale(elastic, alpha) -- E = alpha (x - c)
+    vec.axpy(x, -1, elastic)
+    ctx:commit(elastic)
+  end
+  for xb, yb in ctx:batches() do
+    ctx:train(xb, yb)
+    since = since + 1
+    if since == window then exchange(); since = 0 end
+  end
+  if since > 0 then exchange() end
+end
+
+function aeasgd.check(o, fail)
+  if math.type(o.communication_window) ~= "integer" or o.communication_window < 1 then
+    fail("communication_window must be a positive integer, got %s", tostring(o.communication_window))
+  end
+  if type(o.rho) ~= "number" or not (o.rho > 0) then fail("rho must be a positive number, got %s", tostring(o.rho)) end
+  if o.rho * o.learning_rate >= 1 then
+    fail("rho * learning_rate must be below 1 (the elastic step alpha), got %g", o.rho * o.learning_rate)
+  end
+end
+
+aeasgd.class = base.define {
+  name = "AEASGD",
+  module = "lunet.trainers.aeasgd",
+  options = { rho = 5.0, learning_rate = 0.1, communication_window = 32 },
+  learning_rate_is_own = true,
+  check = aeasgd.check,
+  worker = aeasgd.worker,
+  server_commit = function(S, elastic) S.vec.axpy(S.center, 1, elastic) end,
+}
+aeasgd.class.shared = aeasgd
+
+return aeasgd.class

@@ -1,0 +1,27 @@
+-- EAMSGD, elastic averaging with momentum (Zhang, Choromanska & LeCun, NIPS
+-- 2015, Algorithm 2; dist-keras's EAMSGD): AEASGD whose workers step with
+-- Nesterov momentum. Here the worker optimizer is SGD{momentum, nesterov=true}
+-- at learning_rate (the paper's update), so worker_optimizer is not an option.
+-- Defaults as dist-keras: rho 5.0, learning_rate 0.1, momentum 0.9,
+-- communication_window 32.
+local base = require "lunet.trainers.base"
+local aeasgd = require("lunet.trainers.aeasgd").shared
+
+return base.define {
+  name = "EAMSGD",
+  module = "lunet.trainers.eamsgd",
+  options = { rho = 5.0, learning_rate = 0.1, momentum = 0.9, communication_window = 32 },
+  learning_rate_is_own = true,
+  check = function(o, fail)
+    aeasgd.check(o, fail)
+    if o.worker_optimizer ~= base.common_options.worker_optimizer then
+      fail("worker_optimizer is fixed: the workers step with SGD and Nesterov momentum (set momentum, learning_rate)")
+    end
+    if type(o.momentum) ~= "number" or o.momentum < 0 or o.momentum >= 1 then
+      fail("momentum must be in [0, 1), got %s", tostring(o.momentum))
+    end
+    o.optimizer_config = { name = "sgd", learning_rate = o.learning_rate, momentum = o.momentum, nesterov = true }
+  end,
+  worker = aeasgd.worker,
+  server_commit = function(S, elastic) S.vec.axpy(S.center, 1, elastic) end,
+}
