@@ -230,3 +230,58 @@ describe("the asynchronous family", function()
     assert.is_true(moved:max() <= 30 + 1e-4 and moved:min() >= 30 / (worst + 1) - 1e-4)
   end)
 end)
+
+describe("the synchronous trainers", function()
+  for _, name in ipairs { "EASGD", "AveragingTrainer" } do
+    it(name .. " learns with 2 workers", function()
+      local opts = { model = h.small_model(8), num_workers = 2, batch_size = 32, num_epoch = 4, verbose = false }
+      if name == "EASGD" then
+        opts.communication_window = 8
+        opts.worker_optimizer = lunet.nn.optimizers.Adagrad { learning_rate = 0.05 }
+      end
+      local t = trainers[name](opts)
+      local trained = t:train(df)
+      assert.is_true(accuracy(trained) > 0.9, name .. " accuracy " .. accuracy(trained))
+      assert.are.equal(8000, t.stats.samples)
+    end)
+  end
+
+  it("AveragingTrainer: the center is the mean of the workers' weights, each round", function()
+    local model = h.small_model(8)
+    local t = trainers.get("fixed_round_trainer") { model = model, num_workers = 2, rounds = 3, verbose = false }
+    local trained = t:train(df)
+    assert.is_true(max_abs_diff(core.full({ model:count_params() }, 1.5), trained:get_weights()) < 1e-6)
+    assert.are.equal(3, t:num_updates()) -- one update per round: the barrier held
+  end)
+
+  it("EASGD: c += alpha * sum_i (x_i - c), with alpha = rho * learning_rate", function()
+    local model = h.small_model(8)
+    local t = trainers.get("fixed_round_trainer") { model = model, num_workers = 2, rounds = 2, rule = "EASGD",
+                                                     rho = 5.0, learning_rate = 0.02, verbose = false }
+    local trained = t:train(df)
+    -- by hand, alpha = 0.1: c1 = c0 + 0.1 ((1 - c0) + (2 - c0)), c2 = c1 + 0.1 ((1 - c1) + (2 - c1))
+    local c = model:get_weights { copy = true }
+    for _ = 1, 2 do
+      local step = core.full({ c:numel() }, 3)
+      vec.axpy(step, -2, c)
+      vec.axpy(c, 0.1, step)
+    end
+    assert.is_true(max_abs_diff(c, trained:get_weights()) < 1e-5)
+    assert.are.equal(2, t:num_updates())
+  end)
+
+  it("EASGD's barrier goes on without a worker that dies", function()
+    local t = trainers.EASGD { model = h.small_model(8), num_workers = 3, batch_size = 32, num_epoch = 2,
+                               communication_window = 4, verbose = false,
+                               worker_optimizer = lunet.nn.optimizers.Adagrad { learning_rate = 0.05 } }
+    -- the workers run EASGD's worker wrapped by a fixture that SIGKILLs rank 1
+    t.module = "runtime_suicide_trainer"
+    t.options.inner, t.options.victim, t.options.after, t.options.action = "lunet.trainers.easgd", 1, 5, "KILL"
+    local trained = t:train(df)
+    local lost = {}
+    for _, e in ipairs(t:events()) do if e.kind == "lost" then lost[#lost + 1] = e.worker end end
+    assert.are.same({ 1 }, lost)
+    assert.is_true(t.stats.samples >= 4000) -- the lost share was trained by the others
+    assert.is_true(accuracy(trained) > 0.85)
+  end)
+end)

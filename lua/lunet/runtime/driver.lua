@@ -228,15 +228,23 @@ function Run:report(w, msg, meta)
   self:send(w, "ack", msg.seq, "")
 end
 
-function Run:commit(w, msg)
+-- The delta of a commit, or nil (refused and recorded) if it cannot be applied.
+function Run:checked_delta(w, msg)
   local delta = msg.frames[1]
   if not delta or delta:numel() ~= self.center:numel() then
     self:event("refused", w.rank, string.format("worker %d committed %d values, the model has %d; refused", w.rank,
       delta and delta:numel() or 0, self.center:numel()))
+    return nil
   elseif not vec.all_finite(delta) then
     self:fail("worker %d committed a delta with NaN or inf values (update %d refused; the center is intact)", w.rank,
       self.clock + 1)
-  else
+  end
+  return delta
+end
+
+function Run:commit(w, msg)
+  local delta = self:checked_delta(w, msg)
+  if delta then
     local staleness = math.max(0, self.clock - msg.seq)
     self.staleness[staleness] = (self.staleness[staleness] or 0) + 1
     self:writable_center()
@@ -245,6 +253,57 @@ function Run:commit(w, msg)
     self.state.clock = self.clock
   end
   for _, f in ipairs(msg.frames) do f:close() end
+end
+
+-- ---------------------------------------------------------------- synchronous rounds
+
+-- A synchronous trainer (spec.server_round) gathers one commit_pull from every
+-- active worker, then applies them together and answers each. A worker that
+-- is lost leaves the round (after worker_timeout for a silent one); a worker
+-- that is done or waiting for data is not part of it.
+function Run:join_round(w, msg)
+  local delta = self:checked_delta(w, msg)
+  if not delta then
+    for _, f in ipairs(msg.frames) do f:close() end
+    return self:send_params(w)
+  end
+  self.round[w.rank] = { worker = w.rank, delta = delta, msg = msg }
+  self:check_round()
+end
+
+-- A copy of t no send is still reading (the reply of a round).
+function Run:frozen_copy(t)
+  local free
+  for _, r in ipairs(self.replies) do
+    if r:storage_refs() == 1 then free = r; break end
+  end
+  if not free then free = core.zeros(t:numel()); self.replies[#self.replies + 1] = free end
+  vec.copy(free, t)
+  return free
+end
+
+function Run:check_round()
+  if not self.spec.server_round or not next(self.round) then return end
+  -- a worker still starting is part of the round too
+  if self.registered + self.never_connected < self.options.num_workers then return end
+  for rank, w in pairs(self.workers) do
+    if w.state == "running" and not w.waiting and not self.round[rank] then return end
+  end
+  local commits = {}
+  for _, c in pairs(self.round) do commits[#commits + 1] = c end
+  table.sort(commits, function(a, b) return a.worker < b.worker end)
+  self:writable_center()
+  local reply = self.spec.server_round(self.state, commits) or self.state.center
+  reply = self:frozen_copy(reply)
+  self.clock = self.clock + 1
+  self.state.clock = self.clock
+  self.staleness[0] = (self.staleness[0] or 0) + #commits
+  for _, c in ipairs(commits) do
+    for _, f in ipairs(c.msg.frames) do f:close() end
+    local w = self.workers[c.worker]
+    if w.state ~= "lost" then self:send(w, "params", self.clock, "", reply) end
+  end
+  self.round = {}
 end
 
 function Run:handle(msg)
@@ -262,7 +321,9 @@ function Run:handle(msg)
   end
   w.last_seen = core.now()
   local t = msg.type
-  if t == "commit" or t == "commit_pull" then
+  if t == "commit_pull" and self.spec.server_round then
+    return self:join_round(w, msg)
+  elseif t == "commit" or t == "commit_pull" then
     self:commit(w, msg)
     if t == "commit_pull" then self:send_params(w) end
     return
@@ -389,6 +450,7 @@ function Run:serve()
       last_watch = now
       self:watch()
     end
+    self:check_round() -- a worker lost, done or waiting may complete a round
   end
 end
 
@@ -430,7 +492,8 @@ function driver.run(trainer, df)
   local run = setmetatable({
     trainer = trainer, name = trainer.name, spec = trainer.spec, options = o, job = prepared, center = center,
     clock = 0, workers = {}, by_peer = {}, registered = 0, never_connected = 0, lost = 0, foreign = 0,
-    queue = {}, history = {}, events = {}, staleness = {}, spare = {}, gone = {}, samples_done = 0,
+    queue = {}, history = {}, events = {}, staleness = {}, spare = {}, gone = {}, round = {}, replies = {},
+    samples_done = 0,
     launcher = launchers.new(o), t0 = t0,
     progress = progress.new { name = trainer.name, total = total, rows = prepared.rows, num_epoch = o.num_epoch,
                               enabled = o.verbose },

@@ -93,10 +93,10 @@ function Context:next_partition()
   return x, y, meta.partition
 end
 
--- for x, y in ctx:batches() do ... end: every batch of every partition this
--- worker receives, num_epoch epochs over each, reshuffled every epoch with a
--- seed of (trainer seed, partition, epoch). Batch views are made once per
--- partition, so the loop allocates nothing.
+-- for x, y, last in ctx:batches() do ... end (last: the epoch's last batch):
+-- every batch of every partition this worker receives, num_epoch epochs over
+-- each, reshuffled every epoch with a seed of (trainer seed, partition,
+-- epoch). Batch views are made once per partition: the loop allocates nothing.
 function Context:batches()
   local bs, epochs = self.options.batch_size, self.options.num_epoch
   return coroutine.wrap(function()
@@ -112,7 +112,7 @@ function Context:batches()
       for epoch = 1, epochs do
         self.epoch = epoch
         vec.shuffle_rows(x, y, self.options.seed * 1000003 + p * 7919 + epoch)
-        for i = 1, #xs do coroutine.yield(xs[i], ys[i]) end
+        for i = 1, #xs do coroutine.yield(xs[i], ys[i], i == #xs) end
       end
       for i = 1, #xs do xs[i]:close(); ys[i]:close() end
       x:close(); y:close()
@@ -292,9 +292,10 @@ function worker.run(args)
     ok, ctx = pcall(function() class.spec.worker(ctx); ctx:report(); return ctx end)
   end
   if ok then
-    client:send("done", 1, json_encode { communication_time = ctx.comm_time, samples = ctx.samples,
+    -- seq 0: reports count from 1, so this ack cannot be a report's
+    client:send("done", 0, json_encode { communication_time = ctx.comm_time, samples = ctx.samples,
                                          batches = ctx.iteration })
-    ok = pcall(ctx.await, ctx, "ack", 1)
+    ok = pcall(ctx.await, ctx, "ack", 0)
     client:close()
     return ok and 0 or 3
   end

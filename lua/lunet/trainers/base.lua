@@ -123,6 +123,8 @@ end
 function base.define(spec)
   assert(type(spec.name) == "string" and type(spec.module) == "string", "define: name and module")
   assert(type(spec.worker) == "function", "define: a worker function")
+  assert(type(spec.server_commit) == "function" or type(spec.server_round) == "function",
+    "define: a server rule (server_commit, or server_round for a synchronous trainer)")
   local class = { is_trainer = true, name = spec.name, module = spec.module, spec = spec }
   class.__index = class
   class.__tostring = function(self) return "trainers." .. spec.name .. "(" .. self.options.num_workers .. " workers)" end

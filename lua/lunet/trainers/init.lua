@@ -12,6 +12,8 @@ local builtin = {
   EAMSGD = "lunet.trainers.eamsgd",
   ADAG = "lunet.trainers.adag",
   DynSGD = "lunet.trainers.dynsgd",
+  EASGD = "lunet.trainers.easgd",
+  AveragingTrainer = "lunet.trainers.averaging",
 }
 local aliases = { AsynchronousEASGD = "AEASGD", AsynchronousEAMSGD = "EAMSGD" }
 
