@@ -52,27 +52,10 @@ model:summary()
 
 -- ---- evaluate: support-weighted F1 over the two labels, as Spark's evaluator ----
 local function scores(trained)
-  local pred = trained:predict(test:column("features_normalized"), { batch_size = 1024 })
-  local predicted = lunet.vec.argmax_rows(pred)          -- 1-based class
-  local truth = test:column("label_index")                -- 0-based class
-  local n, k = test:count(), 2
-  local tp, fp, fn, support = {}, {}, {}, {}
-  for c = 0, k - 1 do tp[c], fp[c], fn[c], support[c] = 0, 0, 0, 0 end
-  local correct = 0
-  for r = 1, n do
-    local p, t = math.tointeger(predicted:get(r)) - 1, math.tointeger(truth:get(r))
-    support[t] = support[t] + 1
-    if p == t then tp[t] = tp[t] + 1; correct = correct + 1
-    else fp[p] = fp[p] + 1; fn[t] = fn[t] + 1 end
-  end
-  local f1 = 0
-  for c = 0, k - 1 do
-    local precision = tp[c] + fp[c] > 0 and tp[c] / (tp[c] + fp[c]) or 0
-    local recall = tp[c] + fn[c] > 0 and tp[c] / (tp[c] + fn[c]) or 0
-    local f = precision + recall > 0 and 2 * precision * recall / (precision + recall) or 0
-    f1 = f1 + f * support[c] / n
-  end
-  return f1, correct / n
+  local predicted = lunet.vec.argmax_rows(trained:predict(test:column("features_normalized"), { batch_size = 1024 }))
+  predicted:sub_(1) -- argmax_rows counts classes from 1, the label index from 0
+  local m = lunet.evaluation.metrics(predicted, test:column("label_index"))
+  return m.f1, m.accuracy
 end
 
 -- ---- train: the notebook's trainers on worker processes (local launcher) ----

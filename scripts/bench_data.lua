@@ -8,8 +8,10 @@
 -- notebook's preprocessing chain (VectorAssembler + StandardScaler +
 -- StringIndexer + one-hot + shuffle + split) in seconds.
 -- Usage: lunet scripts/bench_data.lua [--rows N] [--runs K] [--keep]
+package.path = (arg[0]:match("^(.*)/[^/]*$") or "scripts") .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
-local data, feature = lunet.data, lunet.feature
+local higgs = require "higgs"
+local data = lunet.data
 
 local SAMPLE = "examples/data/atlas_higgs_v2_first22889.csv.gz"
 local rows_wanted, runs, keep = 250000, 3, false
@@ -111,21 +113,15 @@ print(string.format("RESULT csv_read_infer_mb_per_s %.1f MB/s rows=%d mb=%.1f se
 print(string.format("RESULT csv_bare_libcsv_mb_per_s %.1f MB/s seconds=%.4f runs=%d", mb / t_bare, t_bare, runs))
 print(string.format("RESULT csv_read_vs_bare_libcsv_ratio %.2f x target=3", t_read / t_bare))
 
--- ---- the notebook's preprocessing chain ----
-local cols = df:columns_except { "EventId", "Weight", "Label", "KaggleSet", "KaggleWeight" }
-local n_train, n_test
+-- ---- the notebook's preprocessing chain (scripts/lib/higgs.lua) ----
+local n_train, n_test, n_features
 local t_chain = timed(function()
-  local d = feature.VectorAssembler { input_cols = cols, output_col = "features" }:transform(df)
-  d = feature.StandardScaler { input_col = "features", output_col = "features_normalized", with_mean = true,
-    with_std = true }:fit(d):transform(d)
-  d = feature.StringIndexer { input_col = "Label", output_col = "label_index" }:fit(d):transform(d)
-  d = feature.OneHotTransformer { output_dim = 2, input_col = "label_index", output_col = "label" }:transform(d)
-  d = d:select { "features_normalized", "label_index", "label" }:shuffle { seed = 42 }
-  local train, test = d:random_split({ 0.7, 0.3 }, { seed = 42 })
+  local train, test
+  train, test, n_features = higgs.split(df)
   n_train, n_test = train:count(), test:count()
 end)
 print(string.format("RESULT preprocess_chain_seconds %.4f s rows=%d features=%d train=%d test=%d runs=%d target=1",
-  t_chain, rows_wanted, #cols, n_train, n_test, runs))
+  t_chain, rows_wanted, n_features, n_train, n_test, runs))
 
 if not keep then
   os.remove(path)

@@ -1,0 +1,81 @@
+-- lunet.evaluation: Spark ML's MulticlassClassificationEvaluator definitions
+-- over class indices. f1 is the support-weighted mean of the per-label F1
+-- (Spark's "f1"), weighted_precision / weighted_recall likewise, accuracy the
+-- fraction of exact matches. Labels are 0-based class indices.
+local core = require "lunet.core"
+local data = require "lunet.data"
+
+local evaluation = {}
+
+local METRICS = { f1 = true, accuracy = true, weighted_precision = true, weighted_recall = true }
+
+local function indices(v, what, where)
+  if core.is_tensor(v) then
+    if v:dim() == 2 and v:size(2) == 1 then v = v:view { v:size(1) } end
+    if v:dim() ~= 1 then error(string.format("%s: %s must be one class index per row", where, what), 3) end
+    v = v:totable()
+  end
+  if type(v) ~= "table" then error(string.format("%s: %s must be a tensor or a list of class indices", where, what), 3) end
+  for i, c in ipairs(v) do
+    if c ~= math.floor(c) or c < 0 then
+      error(string.format("%s: %s row %d is %s, not a class index (0, 1, ...)", where, what, i, tostring(c)), 3)
+    end
+  end
+  return v
+end
+
+-- metrics(predicted, truth) -> {f1=, accuracy=, weighted_precision=, weighted_recall=}
+-- predicted and truth: tensors or lists of 0-based class indices, same length.
+function evaluation.metrics(predicted, truth)
+  local where = "evaluation.metrics"
+  predicted, truth = indices(predicted, "predictions", where), indices(truth, "labels", where)
+  local n = #truth
+  if #predicted ~= n then
+    error(string.format("%s: %d predictions for %d labels", where, #predicted, n), 2)
+  end
+  if n == 0 then error(where .. ": no rows to evaluate", 2) end
+  local tp, fp, support, labels = {}, {}, {}, {}
+  local correct = 0
+  for i = 1, n do
+    local p, t = predicted[i], truth[i]
+    if not support[t] then support[t] = 0; labels[#labels + 1] = t end
+    support[t] = support[t] + 1
+    if p == t then tp[t] = (tp[t] or 0) + 1; correct = correct + 1
+    else fp[p] = (fp[p] or 0) + 1 end
+  end
+  local f1, precision, recall = 0, 0, 0
+  for _, c in ipairs(labels) do
+    local t = tp[c] or 0
+    local pc = t + (fp[c] or 0) > 0 and t / (t + (fp[c] or 0)) or 0
+    local rc = t / support[c]
+    local w = support[c] / n
+    precision, recall = precision + w * pc, recall + w * rc
+    f1 = f1 + w * (pc + rc > 0 and 2 * pc * rc / (pc + rc) or 0)
+  end
+  return { f1 = f1, accuracy = correct / n, weighted_precision = precision, weighted_recall = recall }
+end
+
+local MulticlassEvaluator = {}
+MulticlassEvaluator.__index = MulticlassEvaluator
+
+-- MulticlassEvaluator{metric = 'f1', prediction_col = 'prediction_index', label_col = 'label_index'}
+function evaluation.MulticlassEvaluator(opts)
+  opts = data.check_options(opts or {}, "MulticlassEvaluator", { "metric", "prediction_col", "label_col" })
+  local self = setmetatable({ metric = opts.metric or "f1", prediction_col = opts.prediction_col or "prediction",
+                              label_col = opts.label_col or "label" }, MulticlassEvaluator)
+  if not METRICS[self.metric] then
+    error(string.format("MulticlassEvaluator: unknown metric '%s' (expected f1, accuracy, weighted_precision or "
+      .. "weighted_recall)", tostring(self.metric)), 2)
+  end
+  return self
+end
+
+-- evaluate(df) -> the metric over the frame's prediction and label columns
+function MulticlassEvaluator:evaluate(df)
+  if not data.is_frame(df) then error("MulticlassEvaluator:evaluate: expected a DataFrame", 2) end
+  data.check_column(df, self.prediction_col, "MulticlassEvaluator")
+  data.check_column(df, self.label_col, "MulticlassEvaluator")
+  return evaluation.metrics(df:column(self.prediction_col), df:column(self.label_col))[self.metric]
+end
+
+return evaluation
