@@ -27,6 +27,17 @@ void lunet_vec_lerp(float *y, const float *x, float t, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += t * (x[i] - y[i]);
 }
 
+void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float gamma, size_t n) {
+  /* d^2 / gamma rather than d^2 * (1 / gamma): a tiny gamma whose inverse
+   * overflows would give inf * 0 = NaN for an entry that did not move; a
+   * distance whose square overflows scales its entry to 0, as the formula
+   * says in the limit */
+  for (size_t i = 0; i < n; i++) {
+    float d = y[i] - stale[i];
+    y[i] += x[i] / (d * d / gamma + 1.0f);
+  }
+}
+
 double lunet_vec_sum(const float *x, size_t n) {
   /* four partial sums keep the loop vectorisable in double */
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -19,6 +19,12 @@ void lunet_vec_fill(float *y, float v, size_t n);
 float lunet_vec_dot(const float *x, const float *y, size_t n);
 /* y (n) += t * (x (n) - y): moves y a fraction t of the way towards x */
 void lunet_vec_lerp(float *y, const float *x, float t, size_t n);
+/* y (n) += x (n) / ((y - stale (n))^2 / gamma + 1), element by element:
+ * the per-parameter staleness scaling of ADAG (Hermans 2017): an entry of
+ * the center y that moved far from the copy `stale` the committing worker
+ * started from takes little of x. Each scale uses y before its own update;
+ * gamma > 0. stale may alias y (then plain y += x). */
+void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float gamma, size_t n);
 /* sum of x (n), accumulated in double */
 double lunet_vec_sum(const float *x, size_t n);
 /* out (rows) = index of the largest element of each row of x (rows, cols),

@@ -28,7 +28,8 @@ end
 
 describe("lunet.vec", function()
   it("exists with every primitive", function()
-    for _, name in ipairs { "copy", "axpy", "scale", "fill", "dot", "lerp", "sum", "argmax_rows", "all_finite" } do
+    for _, name in ipairs { "copy", "axpy", "scale", "fill", "dot", "lerp", "adaptive_axpy", "sum", "argmax_rows",
+                            "all_finite" } do
       assert.are.equal("function", type(vec[name]), name)
     end
   end)
@@ -150,6 +151,46 @@ describe("lunet.vec", function()
     end)
   end)
 
+  describe("adaptive_axpy(y, x, stale, gamma)", function()
+    it("adds x scaled per entry by 1 / ((y - stale)^2 / gamma + 1)", function()
+      -- by hand, gamma = 0.01: an entry where y = stale takes all of x, one
+      -- 0.1 away half (0.01 / 0.01 + 1 = 2), one 1 away 1/101, one 0.3 away 1/10
+      local y = lunet.tensor { 1, 1, 1, 0.5, -2 }
+      local x = lunet.tensor { 2, 2, 2, -1, 5 }
+      local stale = lunet.tensor { 1, 0, 0.9, 0.5, -1.7 }
+      assert.are.equal(y, vec.adaptive_axpy(y, x, stale, 0.01))
+      assert_flat(y, { 3, 1 + 2 / 101, 2, -0.5, -1.5 }, 1e-5)
+      -- each scale uses y before its own update: a second call sees the moved y
+      vec.adaptive_axpy(y, lunet.tensor { 1, 0, 0, 0, 0 }, lunet.tensor { 1, 1, 1, 0.5, -1.7 }, 0.01)
+      near(y:get(1), 3 + 1 / (4 / 0.01 + 1), 1e-6) -- (3 - 1)^2 = 4
+      -- stale = y: plain y += x; shapes may differ when the counts match
+      local m = lunet.ones(2, 2)
+      vec.adaptive_axpy(m, lunet.tensor { 1, 2, 3, 4 }, m, 1e-4)
+      assert.are.same({ { 2, 3 }, { 4, 5 } }, m:totable())
+      vec.adaptive_axpy(lunet.zeros(0), lunet.zeros(0), lunet.zeros(0), 1)
+    end)
+
+    it("rejects bad arguments", function()
+      local z3 = lunet.zeros(3)
+      assert_error({ "vec.adaptive_axpy", "y has 3", "x has 4" }, function()
+        vec.adaptive_axpy(z3, lunet.zeros(4), z3, 1)
+      end)
+      assert_error({ "vec.adaptive_axpy", "y has 3", "stale has 2" }, function()
+        vec.adaptive_axpy(z3, z3, lunet.zeros(2), 1)
+      end)
+      for _, g in ipairs { 0, -1, 1 / 0, 0 / 0, 1e-50, 1e39 } do
+        assert_error({ "vec.adaptive_axpy", "gamma must be a positive float32 number" }, function()
+          vec.adaptive_axpy(z3, z3, z3, g)
+        end)
+      end
+      assert_error({ "adaptive_axpy", "number", "no value" }, function() vec.adaptive_axpy(z3, z3, z3) end)
+      assert_error({ "adaptive_axpy", "lunet.Tensor expected" }, function() vec.adaptive_axpy(z3, z3, 1, 1) end)
+      assert_error({ "vec.adaptive_axpy", "stale", "contiguous" }, function()
+        vec.adaptive_axpy(lunet.zeros(6), lunet.zeros(6), lunet.zeros(2, 3):t(), 1)
+      end)
+    end)
+  end)
+
   describe("sum(x)", function()
     it("sums in double precision", function()
       assert.are.equal(10, vec.sum(lunet.tensor { 1, 2, 3, 4 }))
@@ -210,7 +251,8 @@ describe("lunet.vec", function()
     local calls = {
       function() vec.copy(c, z) end, function() vec.copy(z, c) end, function() vec.axpy(c, 1, z) end,
       function() vec.scale(c, 2) end, function() vec.fill(c, 1) end, function() vec.dot(z, c) end,
-      function() vec.lerp(z, c, 0.5) end, function() vec.sum(c) end, function() vec.all_finite(c) end,
+      function() vec.lerp(z, c, 0.5) end, function() vec.adaptive_axpy(z, z, c, 1) end, function() vec.sum(c) end,
+      function() vec.all_finite(c) end,
       function() vec.argmax_rows(c) end,
     }
     for _, f in ipairs(calls) do assert_error("closed", f) end

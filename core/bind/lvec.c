@@ -1,6 +1,7 @@
 /* Lua binding of the flat vector kit (lunet.vec): the primitives distributed
  * optimizers are written in. Operands are contiguous tensors of any shape with
  * equal element counts; nothing allocates except argmax_rows' result. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "common.h"
@@ -77,6 +78,25 @@ static int v_lerp(lua_State *L) {
   return 1;
 }
 
+/* adaptive_axpy(y, x, stale, gamma): y += x / ((y - stale)^2 / gamma + 1),
+ * per element (ADAG's staleness scaling); returns y */
+static int v_adaptive_axpy(lua_State *L) {
+  size_t ny, nx, ns;
+  float *y = flat(L, 1, &ny, "adaptive_axpy", "y");
+  const float *x = flat(L, 2, &nx, "adaptive_axpy", "x");
+  const float *stale = flat(L, 3, &ns, "adaptive_axpy", "stale");
+  lua_Number g = luaL_checknumber(L, 4);
+  same_size(L, ny, nx, "adaptive_axpy", "y", "x");
+  same_size(L, ny, ns, "adaptive_axpy", "y", "stale");
+  /* checked as the float the loop divides by: 1e-50 would be 0 */
+  float gamma = (float)g;
+  if (!(gamma > 0.0f) || isinf(gamma))
+    return luaL_error(L, "vec.adaptive_axpy: gamma must be a positive float32 number, got %f", g);
+  lunet_vec_adaptive_axpy(y, x, stale, gamma, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int v_sum(lua_State *L) {
   size_t n;
   const float *x = flat(L, 1, &n, "sum", "x");
@@ -137,7 +157,8 @@ static int v_shuffle_rows(lua_State *L) {
 static const luaL_Reg vec_functions[] = {
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
-    {"lerp", v_lerp}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows}, {"all_finite", v_all_finite},
+    {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows},
+    {"all_finite", v_all_finite},
     {NULL, NULL}};
 
 void lunet_open_vec(lua_State *L) {

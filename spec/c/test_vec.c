@@ -83,6 +83,42 @@ int main(void) {
   lunet_vec_lerp(z, x, 1.0f, N);
   CHECK(z[7] == 7.0f && z[N - 1] == (float)(N - 1));
 
+  /* adaptive_axpy: y += x / ((y - stale)^2 / gamma + 1), by hand with
+   * gamma = 0.01: an entry that did not move takes all of x, one 0.1 away
+   * half of it, one 1 away 1/101 of it */
+  float ya[4] = {1, 1, 1, 0.5f}, xa[4] = {2, 2, 2, -1}, sa[4] = {1, 0, 0.9f, 0.5f}; /* (4) each */
+  lunet_vec_adaptive_axpy(ya, xa, sa, 0.01f, 4);
+  CHECK(ya[0] == 3.0f && ya[3] == -0.5f);
+  CHECK_NEAR(ya[1], 1.0 + 2.0 / 101.0, 1e-6);
+  CHECK_NEAR(ya[2], 2.0, 1e-6);
+  /* against a double loop over odd lengths; each scale uses y before its update */
+  ramp(y, N, 0.01f, -3.0f);
+  ramp(z, N, 0.02f, -3.5f);
+  ramp(x, N, -0.003f, 1.0f);
+  static float before[N]; /* (N) */
+  memcpy(before, y, sizeof y);
+  lunet_vec_adaptive_axpy(y, x, z, 1e-2f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) {
+    double d = (double)before[i] - z[i];
+    double want = before[i] + x[i] / (d * d / 1e-2 + 1.0);
+    ok &= fabs(y[i] - want) <= 1e-5 * (1 + fabs(want));
+  }
+  CHECK(ok);
+  /* stale = y: plain y += x; n = 0 is a no-op */
+  memcpy(before, y, sizeof y);
+  lunet_vec_adaptive_axpy(y, x, y, 1e-4f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) ok &= y[i] == before[i] + x[i];
+  CHECK(ok);
+  lunet_vec_adaptive_axpy(y, x, z, 1e-4f, 0);
+  CHECK(y[5] == before[5] + x[5]);
+  /* a distance whose square overflows nullifies its entry; a gamma as small
+   * as float goes does not turn an unmoved entry into NaN */
+  float yb[2] = {1e20f, 1}, xb[2] = {5, 5}, sb[2] = {-1e20f, 1}; /* (2) each */
+  lunet_vec_adaptive_axpy(yb, xb, sb, 1e-45f, 2);
+  CHECK(yb[0] == 1e20f && yb[1] == 6.0f);
+
   /* sum in double: large n of a value not exact in float */
   lunet_vec_fill(y, 0.1f, N);
   CHECK_NEAR(lunet_vec_sum(y, N), N * (double)0.1f, 1e-9);

@@ -74,7 +74,17 @@ function Run:writable_center()
   return free
 end
 
-function Run:send_params(w) self:send(w, "params", self.clock, "", self.center) end
+-- A rule that needs what each worker last received (AdaptiveADAG) gets it
+-- from spec.server_sent(S, center, {worker=, clock=}), called after every send of
+-- parameters to a worker: its job, each pull, each round's reply.
+function Run:sent(w, center)
+  if self.spec.server_sent then self.spec.server_sent(self.state, center, { worker = w.rank, clock = self.clock }) end
+end
+
+function Run:send_params(w)
+  self:send(w, "params", self.clock, "", self.center)
+  self:sent(w, self.center)
+end
 
 -- ---------------------------------------------------------------- partitions
 
@@ -192,6 +202,7 @@ function Run:hello(msg)
     package_path = package.path, package_cpath = package.cpath, n_params = self.job.n_params,
   }
   self:send(w, "job", self.clock, json_encode(spec), self.center)
+  self:sent(w, self.center)
 end
 
 -- The first n entries of every list are numbers.
@@ -301,7 +312,10 @@ function Run:check_round()
   for _, c in ipairs(commits) do
     for _, f in ipairs(c.msg.frames) do f:close() end
     local w = self.workers[c.worker]
-    if w.state ~= "lost" then self:send(w, "params", self.clock, "", reply) end
+    if w.state ~= "lost" then
+      self:send(w, "params", self.clock, "", reply)
+      self:sent(w, reply)
+    end
   end
   self.round = {}
 end

@@ -12,6 +12,7 @@ local builtin = {
   EAMSGD = "lunet.trainers.eamsgd",
   ADAG = "lunet.trainers.adag",
   DynSGD = "lunet.trainers.dynsgd",
+  AdaptiveADAG = "lunet.trainers.adaptive_adag",
   EASGD = "lunet.trainers.easgd",
   AveragingTrainer = "lunet.trainers.averaging",
 }
