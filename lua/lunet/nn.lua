@@ -4,7 +4,8 @@
 -- gradient buffers and runs forward, fused loss, backward and the optimizer
 -- step without allocating. The parts: nn/layers.lua (constructors),
 -- nn/sequential.lua (model, config, save/load), nn/training.lua (compile, fit,
--- evaluate, predict), nn/optimizers.lua (configs travel through the core JSON codec).
+-- evaluate, predict), nn/ensemble.lua (the mean of several models' outputs),
+-- nn/optimizers.lua (configs travel through the core JSON codec).
 local core = require "lunet.core"
 local optimizers = require "lunet.nn.optimizers"
 
@@ -21,6 +22,10 @@ nn.from_config = Sequential.nn.from_config
 nn.load = Sequential.nn.load
 nn.Sequential_class = Sequential
 function nn.is_model(v) return getmetatable(v) == Sequential end
+-- nn.Ensemble{models}: the mean of the members' outputs (nn/ensemble.lua)
+local Ensemble = require "lunet.nn.ensemble"
+nn.Ensemble = Ensemble.new
+function nn.is_ensemble(v) return getmetatable(v) == Ensemble end
 
 -- The allocation counter of the C nn area (specs: a training step allocates nothing).
 nn.alloc_count = core.nn_alloc_count

@@ -142,8 +142,9 @@ function Sequential:config()
 end
 
 function nn.from_config(cfg)
+  if type(cfg) == "table" and cfg.class_name == "Ensemble" then return require("lunet.nn.ensemble").from_config(cfg) end
   if type(cfg) ~= "table" or cfg.class_name ~= "Sequential" or type(cfg.layers) ~= "table" then
-    error("nn.from_config: expected the config of a Sequential model", 2)
+    error("nn.from_config: expected the config of a Sequential or Ensemble model", 2)
   end
   local m = nn.Sequential(nil, { name = cfg.name, seed = cfg.seed, input_shape = cfg.input_shape })
   for _, lc in ipairs(cfg.layers) do
@@ -169,33 +170,52 @@ end
 -- atomically (temp file in the same directory, fsync, rename).
 function Sequential:save(path)
   if type(path) ~= "string" then error("save: path must be a string", 2) end
-  local net = self:build()
-  local header = { format = "lunet.nn.Sequential", version = 1, config = self:config(), rng = net:rng_states() }
-  local tensors = { net:params() }
-  if self.compiled then
-    local state, iterations, m_schedule = net:optimizer_state()
-    header.optimizer = { iterations = iterations, m_schedule = m_schedule }
-    tensors[2] = state
-  end
-  core.nn_save(path, core.json_encode(header), tensors)
+  local header, params, state = self:saved_parts()
+  header.format, header.version = "lunet.nn.Sequential", 1
+  core.nn_save(path, core.json_encode(header), { params, state })
   return self
 end
 
+-- What a model file holds of this model (nn.Ensemble saves its members with
+-- it): the header fields {config=, rng=, optimizer=}, the parameters and the
+-- optimizer state (nil when not compiled).
+function Sequential:saved_parts()
+  local net = self:build()
+  local header, state = { config = self:config(), rng = net:rng_states() }, nil
+  if self.compiled then
+    local iterations, m_schedule
+    state, iterations, m_schedule = net:optimizer_state()
+    header.optimizer = { iterations = iterations, m_schedule = m_schedule }
+  end
+  return header, net:params(), state
+end
+
+-- The model of saved_parts (header fields, parameters, optimizer state or nil).
+function nn.from_saved_parts(header, params, state)
+  local m = nn.from_config(header.config)
+  m:set_weights(params)
+  if type(header.rng) == "table" then m.net:set_rng_states(header.rng) end
+  if header.optimizer and state then
+    m.net:set_optimizer_state(state, header.optimizer.iterations, header.optimizer.m_schedule)
+  end
+  return m
+end
+
+-- nn.load(path) -> the Sequential or nn.Ensemble saved there.
 function nn.load(path)
   if type(path) ~= "string" then error("nn.load: path must be a string", 2) end
   local ok, text, tensors = pcall(core.nn_read, path)
   if not ok then error("nn." .. text, 2) end
   local ok2, header = pcall(core.json_decode, text)
+  if ok2 and type(header) == "table" and header.format == "lunet.nn.Ensemble" then
+    local ok3, m = pcall(require("lunet.nn.ensemble").from_saved, header, tensors)
+    if not ok3 then error("nn.load: '" .. path .. "' holds a damaged Ensemble: " .. tostring(m), 2) end
+    return m
+  end
   if not ok2 or type(header) ~= "table" or header.format ~= "lunet.nn.Sequential" then
     error("nn.load: '" .. path .. "' does not hold a lunet Sequential model", 2)
   end
-  local m = nn.from_config(header.config)
-  m:set_weights(tensors[1])
-  if type(header.rng) == "table" then m.net:set_rng_states(header.rng) end
-  if header.optimizer and tensors[2] then
-    m.net:set_optimizer_state(tensors[2], header.optimizer.iterations, header.optimizer.m_schedule)
-  end
-  return m
+  return nn.from_saved_parts(header, tensors[1], tensors[2])
 end
 
 function Sequential:__tostring()

@@ -259,7 +259,11 @@ function Run:commit(w, msg)
     local staleness = math.max(0, self.clock - msg.seq)
     self.staleness[staleness] = (self.staleness[staleness] or 0) + 1
     self:writable_center()
-    self.spec.server_commit(self.state, delta, { worker = w.rank, clock = msg.seq, staleness = staleness })
+    -- a commit may name its partition (ctx:commit(delta, {partition=})); only one this worker holds counts
+    local p = msg.meta ~= "" and (decode(msg.meta) or {}).partition or nil
+    p = math.type(p) == "integer" and w.parts[p] and p or nil
+    self.spec.server_commit(self.state, delta, { worker = w.rank, clock = msg.seq, staleness = staleness,
+                                                 partition = p })
     self.clock = self.clock + 1
     self.state.clock = self.clock
   end
@@ -496,7 +500,7 @@ local function stats(run)
   }
 end
 
--- run(trainer, df) -> trained model, statistics
+-- run(trainer, df) -> trained model (or spec.result(S, job)), statistics
 function driver.run(trainer, df)
   local o = trainer.options
   local t0 = core.now()
@@ -532,6 +536,8 @@ function driver.run(trainer, df)
   run.progress:finish(run.samples_done, string.format("%s: %d samples in %.2f s (%.0f samples/s), %d updates%s", trainer.name,
     st.samples, st.training_time, st.training_time > 0 and st.samples / st.training_time or 0, st.num_updates,
     st.lost_workers > 0 and (", " .. st.lost_workers .. " worker(s) lost") or ""))
+  -- a trainer may build its own result (EnsembleTrainer: one model per partition)
+  if trainer.spec.result then return trainer.spec.result(run.state, prepared), st end
   local model = prepared.result
   model:set_weights(run.center)
   return model, st

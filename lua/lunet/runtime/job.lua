@@ -104,6 +104,15 @@ function job.prepare(trainer, df)
   local y = labels(name, df, o.label_col, o.loss, numel(out_shape))
   core.vec.shuffle_rows(x, y, o.seed)
   local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
+  local own, what -- a trainer may fix the count (EnsembleTrainer: one partition per model)
+  if trainer.spec.partitions then own, what = trainer.spec.partitions(o) end
+  if own then
+    if rows < own then
+      fail(name, "the training frame has %d rows, too few for %s = %d (one partition of at least one row each)",
+        rows, what or "partitions", own)
+    end
+    count = own
+  end
   local parts = job.partitions(rows, count)
   for _, p in ipairs(parts) do
     if p.owner >= o.num_workers then p.owner = nil end -- extra partitions go to whoever asks

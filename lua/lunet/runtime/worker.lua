@@ -153,11 +153,13 @@ local function check_size(self, t, what)
   end
 end
 
--- Sends delta to the server's rule; returns when delta may be reused.
-function Context:commit(delta)
+-- Sends delta to the server's rule; returns when delta may be reused. With
+-- info = {partition = ctx.partition} the rule learns which partition the
+-- commit belongs to (info.partition; EnsembleTrainer: which model).
+function Context:commit(delta, info)
   check_size(self, delta, "commit")
   local t0, refs = core.now(), delta:storage_refs()
-  self.client:send("commit", self.clock, "", delta)
+  self.client:send("commit", self.clock, info and json_encode(info) or "", delta)
   wait_sent(delta, refs)
   self.comm_time = self.comm_time + core.now() - t0
 end

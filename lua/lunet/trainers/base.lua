@@ -116,7 +116,11 @@ local function new(class, opts)
   end
   check_common(name, o, spec)
   if spec.check then spec.check(o, function(...) fail(name, ...) end) end
-  return setmetatable({ options = o, stats = nil }, class)
+  local self = setmetatable({ options = o, stats = nil }, class)
+  -- a trainer whose server side depends on its options (DataParallel's mode)
+  -- runs with the spec that spec.select(options) returns
+  if spec.select then self.spec = spec.select(o) end
+  return self
 end
 
 -- base.define(spec) -> the trainer class (see the header).
@@ -131,8 +135,9 @@ function base.define(spec)
   return setmetatable(class, { __index = Trainer, __call = new })
 end
 
--- train(df) -> a new trained model (the center variable); the given model
--- is left untouched.
+-- train(df) -> a new trained model (the center variable), or what the
+-- trainer's spec.result(S, job) builds (EnsembleTrainer: its models); the
+-- given model is left untouched.
 function Trainer:train(df)
   local driver = require "lunet.runtime.driver"
   local model, stats = driver.run(self, df)

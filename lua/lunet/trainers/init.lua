@@ -15,6 +15,8 @@ local builtin = {
   AdaptiveADAG = "lunet.trainers.adaptive_adag",
   EASGD = "lunet.trainers.easgd",
   AveragingTrainer = "lunet.trainers.averaging",
+  DataParallel = "lunet.trainers.data_parallel",
+  EnsembleTrainer = "lunet.trainers.ensemble",
 }
 local aliases = { AsynchronousEASGD = "AEASGD", AsynchronousEAMSGD = "EAMSGD" }
 

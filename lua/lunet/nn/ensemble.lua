@@ -1,0 +1,242 @@
+-- nn.Ensemble: a model whose output is the mean of its members' outputs
+-- (Sequential models of one input and one output shape). It is what
+-- EnsembleTrainer{merge_models = true} returns, and a model like any other:
+-- predict, evaluate, summary, count_params, config / nn.from_config, clone,
+-- save / nn.load (one file: the members' configs, weights, optimizer and
+-- Dropout states, written atomically like Sequential:save).
+local core = require "lunet.core"
+local layers = require "lunet.nn.layers"
+local Sequential = require "lunet.nn.training" -- the class with its training methods
+
+local check_options, copy_plain = layers.check_options, layers.copy_plain
+local vec = core.vec
+
+local Ensemble = {}
+Ensemble.__index = Ensemble
+
+local function is_sequential(v) return getmetatable(v) == Sequential end
+
+local function shape_str(s)
+  local parts = { "None" }
+  for _, d in ipairs(s) do parts[#parts + 1] = tostring(d) end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+local function same_shape(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
+
+-- nn.Ensemble{model, model, ...} or nn.Ensemble({...}, {name=}): the members
+-- are kept (not copied); each must be a Sequential, all with one input and
+-- one output shape.
+function Ensemble.new(models, opts)
+  if type(models) ~= "table" then error("Ensemble: expected a list of models, got " .. type(models), 2) end
+  opts = check_options(opts, { "name" }, "Ensemble")
+  local name = opts.name
+  for k, v in pairs(models) do
+    if k == "name" then name = v
+    elseif math.type(k) ~= "integer" then error(string.format("Ensemble: unknown option '%s'", tostring(k)), 2) end
+  end
+  if #models == 0 then error("Ensemble: expected at least one model", 2) end
+  local self = setmetatable({ name = name and tostring(name) or "ensemble", models = {} }, Ensemble)
+  for i, m in ipairs(models) do
+    if not is_sequential(m) then
+      error(string.format("Ensemble: member %d is not an nn.Sequential model (%s)", i, tostring(m)), 2)
+    end
+    local ok, err = pcall(m.build, m)
+    if not ok then error(string.format("Ensemble: member %d cannot be built: %s", i, tostring(err)), 2) end
+    if i > 1 then
+      local first = self.models[1]
+      if not same_shape(m.input_shape, first.input_shape) then
+        error(string.format("Ensemble: member %d takes input %s, member 1 takes %s", i, shape_str(m.input_shape),
+          shape_str(first.input_shape)), 2)
+      end
+      local a, b = m.net:output_shape(), first.net:output_shape()
+      if not same_shape(a, b) then
+        error(string.format("Ensemble: member %d outputs %s, member 1 outputs %s", i, shape_str(a), shape_str(b)), 2)
+      end
+    end
+    self.models[i] = m
+  end
+  self.input_shape = copy_plain(self.models[1].input_shape)
+  return self
+end
+
+function Ensemble:output_shape() return self.models[1]:build():output_shape() end
+
+function Ensemble:count_params()
+  local total = 0
+  for _, m in ipairs(self.models) do total = total + m:count_params() end
+  return total
+end
+
+-- predict(x, {batch_size = 32}) -> a new tensor: the mean of the members' outputs
+function Ensemble:predict(x, opts)
+  opts = check_options(opts, { "batch_size", "verbose" }, "Ensemble:predict")
+  if not core.is_tensor(x) then error("Ensemble:predict: x must be a tensor, got " .. type(x), 2) end
+  local out = self.models[1]:predict(x, opts)
+  for i = 2, #self.models do
+    local p = self.models[i]:predict(x, opts)
+    vec.axpy(out, 1, p)
+    p:close()
+  end
+  vec.scale(out, 1 / #self.models)
+  return out
+end
+
+-- The loss of the mean output is taken by a head without parameters (a linear
+-- Activation compiled with the members' loss): the same C loss and accuracy
+-- as Sequential:evaluate, on the ensemble's output.
+function Ensemble:loss_head()
+  local loss = nil
+  for i, m in ipairs(self.models) do
+    if not m.compiled then
+      error(string.format("Ensemble:evaluate: member %d is not compiled (call compile{optimizer=, loss=})", i), 3)
+    end
+    loss = loss or m.compiled.loss
+    if m.compiled.loss ~= loss then
+      error(string.format("Ensemble:evaluate: member %d is compiled with loss '%s', member 1 with '%s'", i,
+        m.compiled.loss, loss), 3)
+    end
+  end
+  if not self.head or self.head.compiled.loss ~= loss then
+    self.head = Sequential.nn.Sequential { layers.Activation("linear", { input_shape = self:output_shape() }) }
+    self.head:compile { loss = loss, optimizer = "sgd", metrics = { "accuracy" } }
+  end
+  return self.head
+end
+
+-- evaluate(x, y, {batch_size = 32}) -> loss, accuracy of the mean output
+function Ensemble:evaluate(x, y, opts)
+  opts = check_options(opts, { "batch_size", "verbose" }, "Ensemble:evaluate")
+  local head = self:loss_head()
+  if not core.is_tensor(x) or not core.is_tensor(y) then error("Ensemble:evaluate: x and y must be tensors", 2) end
+  if #x ~= #y then error(string.format("Ensemble:evaluate: x has %d samples and y has %d", #x, #y), 2) end
+  local p = self:predict(x, { batch_size = opts.batch_size })
+  local loss, acc = head:evaluate(p, y:contiguous(), { batch_size = opts.batch_size })
+  p:close()
+  return loss, acc
+end
+
+-- Prints (and returns) a Keras-like table: one row per member.
+function Ensemble:summary(opts)
+  opts = check_options(opts, { "print_fn" }, "Ensemble:summary")
+  local rule, double = string.rep("_", 65), string.rep("=", 65)
+  local lines = { string.format('Model: "%s" (the mean of %d members\' outputs)', self.name, #self.models), rule,
+                  string.format("%-29s%-26s%s", "Member (type)", "Output Shape", "Param #"), double }
+  for i, m in ipairs(self.models) do
+    lines[#lines + 1] = string.format("%-29s%-26s%d", m.name .. " (Sequential)", shape_str(m.net:output_shape()),
+      m:count_params())
+    lines[#lines + 1] = i < #self.models and rule or double
+  end
+  lines[#lines + 1] = string.format("Total params: %d", self:count_params())
+  lines[#lines + 1] = rule
+  local text = table.concat(lines, "\n")
+  local print_fn = opts.print_fn or print
+  print_fn(text)
+  return text
+end
+
+-- ---------------------------------------------------------------- config, clone, save, load
+
+-- Plain data: the members' configs. nn.from_config(cfg) rebuilds the
+-- ensemble (with the members' initial weights, as for a Sequential).
+function Ensemble:config()
+  local models = {}
+  for i, m in ipairs(self.models) do models[i] = m:config() end
+  return { class_name = "Ensemble", name = self.name, models = models }
+end
+
+function Ensemble.from_config(cfg)
+  if type(cfg) ~= "table" or cfg.class_name ~= "Ensemble" or type(cfg.models) ~= "table" or #cfg.models == 0 then
+    error("nn.from_config: expected the config of an Ensemble (class_name = 'Ensemble', models = {...})", 2)
+  end
+  local models = {}
+  for i, c in ipairs(cfg.models) do models[i] = Sequential.nn.from_config(c) end
+  return Ensemble.new(models, { name = cfg.name })
+end
+
+-- A new ensemble of member clones (weights copied, optimizer state fresh).
+function Ensemble:clone()
+  local models = {}
+  for i, m in ipairs(self.models) do models[i] = m:clone() end
+  return Ensemble.new(models, { name = self.name })
+end
+
+-- One flat tensor of the given vectors (a model file holds at most 16).
+local function concat(list, total)
+  local flat, at = core.zeros(total), 1
+  for _, t in ipairs(list) do
+    local n = t:numel()
+    if n > 0 then vec.copy(flat:narrow(1, at, n), t) end
+    at = at + n
+  end
+  return flat
+end
+
+-- save(path): one file with every member's config, weights, optimizer and
+-- Dropout states; nn.load(path) gives the ensemble back.
+function Ensemble:save(path)
+  if type(path) ~= "string" then error("save: path must be a string", 2) end
+  local members, params, states, np, ns = {}, {}, {}, 0, 0
+  for i, m in ipairs(self.models) do
+    local h, p, s = m:saved_parts()
+    h.config = nil -- kept once, in config.models
+    h.params = p:numel()
+    params[#params + 1], np = p, np + p:numel()
+    if s then
+      h.state = s:numel()
+      states[#states + 1], ns = s, ns + s:numel()
+    end
+    members[i] = h
+  end
+  local header = { format = "lunet.nn.Ensemble", version = 1, config = self:config(), members = members }
+  local tensors = { concat(params, np) }
+  if #states > 0 then tensors[2] = concat(states, ns) end
+  core.nn_save(path, core.json_encode(header), tensors)
+  return self
+end
+
+-- The ensemble of a decoded model-file header and its tensors (nn.load);
+-- errors say what does not fit.
+function Ensemble.from_saved(header, tensors)
+  local cfg, members = header.config, header.members
+  if type(cfg) ~= "table" or type(cfg.models) ~= "table" or type(members) ~= "table" or #members ~= #cfg.models then
+    error("its header does not list one entry per member", 0)
+  end
+  local params, states = tensors[1], tensors[2]
+  local at_p, at_s = 1, 1
+  local models = {}
+  for i, h in ipairs(members) do
+    if type(h) ~= "table" or math.type(h.params) ~= "integer" then error("member " .. i .. " has no parameter count", 0) end
+    if not params or at_p + h.params - 1 > params:numel() then
+      error(string.format("member %d: %d parameters past the end of the weights", i, h.params), 0)
+    end
+    local part = { config = cfg.models[i], rng = h.rng, optimizer = h.optimizer }
+    local p = params:narrow(1, at_p, h.params)
+    local s
+    if math.type(h.state) == "integer" and h.state > 0 then
+      if not states or at_s + h.state - 1 > states:numel() then
+        error(string.format("member %d: optimizer state past the end of the file", i), 0)
+      end
+      s = states:narrow(1, at_s, h.state)
+      at_s = at_s + h.state
+    elseif h.state == 0 then
+      s = core.zeros(0) -- an optimizer without state (plain SGD) still has its iteration count
+    end
+    at_p = at_p + h.params
+    models[i] = Sequential.nn.from_saved_parts(part, p, s)
+  end
+  if params and at_p - 1 ~= params:numel() then
+    error(string.format("%d weights for members of %d parameters", params:numel(), at_p - 1), 0)
+  end
+  return Ensemble.new(models, { name = cfg.name })
+end
+
+function Ensemble:__tostring()
+  return string.format("nn.Ensemble(%s, %d members)", self.name, #self.models)
+end
+
+return Ensemble
