@@ -12,7 +12,7 @@ local base = require "lunet.trainers.base"
 
 local data_dir, epochs, workers = here .. "/../examples/data", 5, 2
 local names = { "SingleTrainer", "DOWNPOUR", "ADAG", "AdaptiveADAG", "DynSGD", "AEASGD", "EAMSGD", "EASGD",
-                "AveragingTrainer" }
+                "AveragingTrainer", "DataParallel" }
 local i = 1
 while arg[i] do
   local a, v = arg[i], arg[i + 1]
