@@ -42,6 +42,7 @@ for _, name in ipairs(names) do
   local opts = { model = higgs.model(n_features, 42), features_col = "features_normalized", label_col = "label",
                  batch_size = 64, num_epoch = epochs, seed = 42, verbose = false,
                  num_workers = name == "SingleTrainer" and 1 or workers }
+  if class.name == "EnsembleTrainer" then opts.merge_models = true end -- one model to score
   local trainer = class(opts)
   local trained = trainer:train(train)
   local predicted = lunet.vec.argmax_rows(trained:predict(x_test, { batch_size = 1024 }))
