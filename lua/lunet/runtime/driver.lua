@@ -352,6 +352,15 @@ function Run:handle(msg)
   if not meta then self.foreign = self.foreign + 1; return end
   if t == "report" then
     self:report(w, msg, meta)
+  elseif t == "control" and math.type(meta.result) == "integer" then
+    -- a partition's result (predictions): only for a partition this worker holds
+    if self.spec.server_result and w.parts[meta.result] and msg.frames[1] then
+      self.spec.server_result(self.state, msg.frames[1], { worker = w.rank, partition = meta.result,
+                                                            rows = w.parts[meta.result].rows })
+    else
+      self.foreign = self.foreign + 1
+    end
+    for _, f in ipairs(msg.frames) do f:close() end
   elseif t == "control" and meta.want == "data" then
     if math.type(meta.finished) == "integer" and w.parts[meta.finished] then
       w.parts[meta.finished].state = "done"

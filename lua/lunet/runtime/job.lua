@@ -101,8 +101,11 @@ function job.prepare(trainer, df)
   local rows = df:count()
   if rows == 0 then fail(name, "the training frame has no rows") end
   local x = features(name, df, o.features_col, model.input_shape)
-  local y = labels(name, df, o.label_col, o.loss, numel(out_shape))
-  core.vec.shuffle_rows(x, y, o.seed)
+  -- a prediction job ships features only (a one-column stand-in for labels)
+  -- and keeps the frame's row order
+  local y = trainer.spec.features_only and core.zeros({ rows, 1 })
+    or labels(name, df, o.label_col, o.loss, numel(out_shape))
+  if not trainer.spec.keep_order then core.vec.shuffle_rows(x, y, o.seed) end
   local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
   local own, what -- a trainer may fix the count (EnsembleTrainer: one partition per model)
   if trainer.spec.partitions then own, what = trainer.spec.partitions(o) end

@@ -164,6 +164,16 @@ function Context:commit(delta, info)
   self.comm_time = self.comm_time + core.now() - t0
 end
 
+-- Sends the result of the current partition (e.g. its predictions) to the
+-- trainer's server_result; returns when t may be reused.
+function Context:send_result(t)
+  if not self.partition then error("send_result: no partition in hand", 2) end
+  local t0, refs = core.now(), t:storage_refs()
+  self.client:send("control", 0, json_encode { result = self.partition }, t:contiguous())
+  wait_sent(t, refs)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
 local function take_params(self, msg, into)
   local p = msg.frames[1]
   if not p or p:numel() ~= self.n_params then
