@@ -1,11 +1,23 @@
--- lunet.evaluation: Spark ML's MulticlassClassificationEvaluator definitions
--- over class indices. f1 is the support-weighted mean of the per-label F1
--- (Spark's "f1"), weighted_precision / weighted_recall likewise, accuracy the
--- fraction of exact matches. Labels are 0-based class indices.
+-- lunet.evaluation: Spark ML's MulticlassClassificationEvaluator and
+-- BinaryClassificationEvaluator definitions, dist-keras's AccuracyEvaluator,
+-- and scikit-learn style confusion matrices and classification reports.
+-- Multiclass: f1 is the support-weighted mean of the per-label F1 (Spark's
+-- "f1"), weighted_precision / weighted_recall likewise, accuracy the fraction
+-- of exact matches. Classes are 0-based class indices (or strings).
+-- The binary metrics live in evaluation/binary.lua, the printed tables in
+-- evaluation/tables.lua; require "lunet.evaluation" gives them all.
 local core = require "lunet.core"
 local data = require "lunet.data"
+local common = require "lunet.evaluation.common"
+local binary = require "lunet.evaluation.binary"
+local tables = require "lunet.evaluation.tables"
 
-local evaluation = {}
+local evaluation = {
+  binary_metrics = binary.metrics,
+  BinaryEvaluator = binary.BinaryEvaluator,
+  confusion_matrix = tables.confusion_matrix,
+  classification_report = tables.classification_report,
+}
 
 local METRICS = { f1 = true, accuracy = true, weighted_precision = true, weighted_recall = true }
 
@@ -15,9 +27,11 @@ local function indices(v, what, where)
     if v:dim() ~= 1 then error(string.format("%s: %s must be one class index per row", where, what), 3) end
     v = v:totable()
   end
-  if type(v) ~= "table" then error(string.format("%s: %s must be a tensor or a list of class indices", where, what), 3) end
+  if type(v) ~= "table" then
+    error(string.format("%s: %s must be a tensor or a list of class indices", where, what), 3)
+  end
   for i, c in ipairs(v) do
-    if c ~= math.floor(c) or c < 0 then
+    if type(c) ~= "string" and (type(c) ~= "number" or c ~= math.floor(c) or c < 0) then
       error(string.format("%s: %s row %d is %s, not a class index (0, 1, ...)", where, what, i, tostring(c)), 3)
     end
   end
@@ -25,7 +39,8 @@ local function indices(v, what, where)
 end
 
 -- metrics(predicted, truth) -> {f1=, accuracy=, weighted_precision=, weighted_recall=}
--- predicted and truth: tensors or lists of 0-based class indices, same length.
+-- predicted and truth: tensors or lists of 0-based class indices (or lists of
+-- strings), same length.
 function evaluation.metrics(predicted, truth)
   local where = "evaluation.metrics"
   predicted, truth = indices(predicted, "predictions", where), indices(truth, "labels", where)
@@ -72,10 +87,32 @@ end
 
 -- evaluate(df) -> the metric over the frame's prediction and label columns
 function MulticlassEvaluator:evaluate(df)
-  if not data.is_frame(df) then error("MulticlassEvaluator:evaluate: expected a DataFrame", 2) end
-  data.check_column(df, self.prediction_col, "MulticlassEvaluator")
-  data.check_column(df, self.label_col, "MulticlassEvaluator")
-  return evaluation.metrics(df:column(self.prediction_col), df:column(self.label_col))[self.metric]
+  local where = "MulticlassEvaluator"
+  common.check_frame(df, where, self.prediction_col, self.label_col)
+  return evaluation.metrics(common.pair(df, self.prediction_col, self.label_col, where))[self.metric]
+end
+
+local AccuracyEvaluator = {}
+AccuracyEvaluator.__index = AccuracyEvaluator
+AccuracyEvaluator.__name = "AccuracyEvaluator"
+
+-- dist-keras's AccuracyEvaluator{prediction_col = 'prediction_index',
+-- label_col = 'label'}: the fraction of rows whose prediction equals the label.
+function evaluation.AccuracyEvaluator(opts)
+  opts = data.check_options(opts, "AccuracyEvaluator", { "prediction_col", "label_col" })
+  return setmetatable({ prediction_col = opts.prediction_col or "prediction_index",
+                        label_col = opts.label_col or "label" }, AccuracyEvaluator)
+end
+
+function AccuracyEvaluator:evaluate(df)
+  local where = "AccuracyEvaluator"
+  common.check_frame(df, where, self.prediction_col, self.label_col)
+  local predicted, truth = common.pair(df, self.prediction_col, self.label_col, where)
+  local correct = 0
+  for i, t in ipairs(truth) do
+    if predicted[i] == t then correct = correct + 1 end
+  end
+  return correct / #truth
 end
 
 return evaluation

@@ -1,0 +1,125 @@
+-- lunet.evaluation.common: what the evaluators share: errors that blame the
+-- user's call, reading class and score columns out of a frame with row-level
+-- checks, and the aligned text tables the report objects print.
+local core = require "lunet.core"
+local data = require "lunet.data"
+
+local common = {}
+
+-- Raises msg (formatted with ...) at the first caller outside the
+-- lunet.evaluation files, so that the position names the user's line.
+function common.fail(msg, ...)
+  if select("#", ...) > 0 then msg = string.format(msg, ...) end
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then level = 1; break end
+    if not info.source:find("lunet/evaluation", 1, true) then break end
+    level = level + 1
+  end
+  error(msg, level)
+end
+
+-- A list of one value per row from a Lua list or a (rows) or (rows, 1) tensor.
+function common.list(v, where, what)
+  if core.is_tensor(v) then
+    if v:dim() == 2 and v:size(2) == 1 then v = v:view { v:size(1) } end
+    if v:dim() ~= 1 then common.fail("%s: %s must hold one value per row", where, what) end
+    return v:totable()
+  end
+  if type(v) ~= "table" then common.fail("%s: %s must be a tensor or a list, got %s", where, what, type(v)) end
+  return v
+end
+
+-- Checks that df is a DataFrame with every named column and at least one row.
+function common.check_frame(df, where, ...)
+  if not data.is_frame(df) then common.fail("%s: expected a DataFrame, got %s", where, type(df)) end
+  for _, name in ipairs { ... } do
+    local ok, err = pcall(data.check_column, df, name, where)
+    if not ok then common.fail((tostring(err):gsub("^[^\n]-:%d+: ", ""))) end
+  end
+  if df:count() == 0 then common.fail("%s: the frame has no rows to evaluate", where) end
+end
+
+-- A scalar column's values (a (rows, 1) vector column counts as scalar), or
+-- nil and the row width of a wider vector column.
+local function scalar_values(col)
+  local n = col:rows()
+  if col:type() == "vector" then
+    local shape = col:row_shape()
+    local width = 1
+    for _, d in ipairs(shape) do width = width * d end
+    if width ~= 1 then return nil, width end
+    return col:tensor():view({ n }):totable()
+  end
+  if col:type() == "string" then return col:strings() end
+  local out = {}
+  for i = 1, n do out[i] = col:get(i) end -- exact for integer and double columns
+  return out
+end
+common.scalar_values = scalar_values
+
+-- classes(df, name, what, where) -> labels, kind: one class per row, either
+-- 0-based class indices (kind "index", Lua integers) or strings (kind
+-- "string"). what names the column's role ("prediction", "label").
+function common.classes(df, name, what, where)
+  local col = df:_column(name, where)
+  local values, width = scalar_values(col)
+  if not values then
+    common.fail("%s: %s column '%s' holds %d values per row; expected one class per row "
+      .. "(LabelIndexTransformer turns probability vectors into class indices)", where, what, name, width)
+  end
+  if col:type() == "string" then return values, "string" end
+  for i, v in ipairs(values) do
+    local k = math.tointeger(v)
+    if not k or k < 0 then
+      common.fail("%s: %s column '%s' row %d is %s, not a class index (0, 1, ...)", where, what, name, i,
+        tostring(v))
+    end
+    values[i] = k
+  end
+  return values, "index"
+end
+
+-- pair(df, prediction_col, label_col, where) -> predicted, truth: both
+-- columns read with classes(), of the same kind.
+function common.pair(df, prediction_col, label_col, where)
+  local predicted, pk = common.classes(df, prediction_col, "prediction", where)
+  local truth, tk = common.classes(df, label_col, "label", where)
+  if pk ~= tk then
+    local what = { index = "class indices", string = "strings" }
+    common.fail("%s: prediction column '%s' holds %s but label column '%s' holds %s", where, prediction_col,
+      what[pk], label_col, what[tk])
+  end
+  return predicted, truth
+end
+
+-- Sorted distinct values of the given lists (numbers or strings, not mixed).
+function common.sorted_union(...)
+  local seen, out = {}, {}
+  for _, list in ipairs { ... } do
+    for _, v in ipairs(list) do
+      if not seen[v] then seen[v] = true; out[#out + 1] = v end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- text_table(rows) -> string: rows of cells (strings), each column
+-- right-aligned to its widest cell, columns two spaces apart.
+function common.text_table(rows)
+  local widths = {}
+  for _, row in ipairs(rows) do
+    for j, cell in ipairs(row) do widths[j] = math.max(widths[j] or 0, #cell) end
+  end
+  local lines = {}
+  for i, row in ipairs(rows) do
+    local parts = {}
+    for j, cell in ipairs(row) do parts[j] = string.rep(" ", widths[j] - #cell) .. cell end
+    lines[i] = table.concat(parts, "  ")
+  end
+  return table.concat(lines, "\n")
+end
+
+return common
