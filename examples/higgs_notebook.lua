@@ -1,21 +1,23 @@
 -- The dist-keras "workflow" notebook, step by step, on the ATLAS Higgs sample
 -- shipped in examples/data (22,889 real events). Run it with scripts/run.sh,
--- or: build/lunet examples/higgs_notebook.lua [--data DIR] [--epochs N]
+-- or: build/lunet examples/higgs_notebook.lua [--data DIR] [--epochs N] [--out DIR (charts; default results)]
 --
 -- The notebook's model is trained by SingleTrainer (one worker process, the
--- baseline) and DOWNPOUR (two worker processes exchanging parameters with the
--- parameter server in this process); each is scored by F1 on the 30% split.
+-- baseline) and by the notebook's distributed trainers (two worker processes
+-- exchanging parameters with the parameter server in this process); each is
+-- scored by F1 on the 30% split, and the F1 and time charts are drawn.
 local lunet = require "lunet"
 local nn, data, feature = lunet.nn, lunet.data, lunet.feature
 
 -- ---- command line ----
 local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "examples"
-local data_dir, epochs = here .. "/data", 5
+local data_dir, epochs, out_dir = here .. "/data", 5, "results"
 local i = 1
 while arg and arg[i] do
   if arg[i] == "--data" then data_dir = arg[i + 1]; i = i + 2
   elseif arg[i] == "--epochs" then epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  else error("higgs_notebook: unknown argument '" .. arg[i] .. "' (use --data DIR, --epochs N)") end
+  elseif arg[i] == "--out" then out_dir = arg[i + 1]; i = i + 2
+  else error("higgs_notebook: unknown argument '" .. arg[i] .. "' (use --data DIR, --epochs N, --out DIR)") end
 end
 local path = data_dir .. "/atlas_higgs_v2_first22889.csv.gz"
 local f = io.open(path, "rb")
@@ -70,9 +72,15 @@ local function options(extra)
   for k, v in pairs(extra) do o[k] = v end
   return o
 end
+-- the notebook's trainers (dist-keras names; AEASGD / EAMSGD are its
+-- AsynchronousEASGD / AsynchronousEAMSGD), 2 workers each but the baseline
 local runs = {
   { "SingleTrainer", {} },
-  { "DOWNPOUR", { num_workers = 2, communication_window = 5, learning_rate = 0.05 } },
+  { "EASGD", { num_workers = 2, communication_window = 32 } },
+  { "AEASGD", { num_workers = 2, communication_window = 32 } },
+  { "EAMSGD", { num_workers = 2, communication_window = 32 } },
+  { "DOWNPOUR", { num_workers = 2, communication_window = 5 } },
+  { "ADAG", { num_workers = 2, communication_window = 12 } },
 }
 local results = {}
 for _, run in ipairs(runs) do
@@ -81,14 +89,44 @@ for _, run in ipairs(runs) do
   local trained = trainer:train(train)
   local f1, acc = scores(trained)
   results[#results + 1] = { name = name, f1 = f1, accuracy = acc, seconds = trainer:training_time(),
-                            rate = trainer:samples_per_second() }
+                            rate = trainer:samples_per_second(), trainer = trainer }
 end
 
+-- ---- the notebook's summary: a table, the two bar charts, the speedup line ----
 print()
 print(("%-14s %8s %9s %9s %12s"):format("trainer", "F1", "accuracy", "seconds", "samples/s"))
-for _, r in ipairs(results) do
+local names, f1s, seconds = {}, {}, {}
+for k, r in ipairs(results) do
   print(("%-14s %8.4f %9.4f %9.2f %12.0f"):format(r.name, r.f1, r.accuracy, r.seconds, r.rate))
+  names[k], f1s[k], seconds[k] = r.name, r.f1, r.seconds
 end
-local single, downpour = results[1], results[2]
-print(("Improvement using DOWNPOUR: %.2fx the samples/s of SingleTrainer (%d epochs, 2 workers)"):format(
-  downpour.rate / single.rate, epochs))
+local by_name = {}
+for _, r in ipairs(results) do by_name[r.name] = r end
+print(("Improvement using AEASGD: %.2fx faster than SingleTrainer (%.2f s against %.2f s, %d epochs)"):format(
+  by_name.SingleTrainer.seconds / by_name.AEASGD.seconds, by_name.AEASGD.seconds, by_name.SingleTrainer.seconds,
+  epochs))
+
+os.execute("mkdir -p '" .. out_dir:gsub("'", "'\\''") .. "'")
+local plot = lunet.plot
+local f1_chart = plot.bar { title = "F1 on the 30% test split", xlabel = "trainer", ylabel = "F1", labels = names,
+                            values = f1s, format = "%.4f", path = out_dir .. "/higgs_f1.svg" }
+local time_chart = plot.bar { title = "Training time", xlabel = "trainer", ylabel = "seconds", labels = names,
+                              values = seconds, format = "%.2f", path = out_dir .. "/higgs_seconds.svg" }
+local loss_chart = plot.history(by_name.DOWNPOUR.trainer, { by = "time", smooth = 20,
+  title = "DOWNPOUR loss per worker", path = out_dir .. "/higgs_downpour_loss.svg" })
+local rows = {}
+for _, r in ipairs(results) do
+  rows[#rows + 1] = { r.name, ("%.4f"):format(r.f1), ("%.4f"):format(r.accuracy), ("%.2f"):format(r.seconds),
+                      ("%.0f"):format(r.rate) }
+end
+plot.report {
+  title = "lunet: the dist-keras Higgs notebook", path = out_dir .. "/higgs_report.html",
+  sections = { {
+    heading = "Trainers",
+    text = ("%s, %d epochs, batch 64, adagrad, seed 42."):format(path, epochs),
+    table = { header = { "trainer", "F1", "accuracy", "seconds", "samples/s" }, rows = rows },
+    charts = { f1_chart, time_chart, loss_chart },
+  } },
+}
+print(("Charts: %s/higgs_f1.svg, %s/higgs_seconds.svg, %s/higgs_downpour_loss.svg; report: %s/higgs_report.html")
+  :format(out_dir, out_dir, out_dir, out_dir))
