@@ -76,11 +76,11 @@ end
 -- AsynchronousEASGD / AsynchronousEAMSGD), 2 workers each but the baseline
 local runs = {
   { "SingleTrainer", {} },
-  { "EASGD", { num_workers = 2, communication_window = 32 } },
+  { "EASGD", { num_workers = 2, communication_window = 8 } }, -- the barrier every 8 batches keeps replicas close
   { "AEASGD", { num_workers = 2, communication_window = 32 } },
   { "EAMSGD", { num_workers = 2, communication_window = 32 } },
   { "DOWNPOUR", { num_workers = 2, communication_window = 5 } },
-  { "ADAG", { num_workers = 2, communication_window = 12 } },
+  { "ADAG", { num_workers = 2, communication_window = 3 } }, -- ADAG divides each update by the window
 }
 local results = {}
 for _, run in ipairs(runs) do
