@@ -53,4 +53,59 @@ function helpers.children(pid)
   return out
 end
 
+-- The whole file, or nil if it cannot be opened.
+function helpers.read_file(path)
+  local f = io.open(path)
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Polls f() until it is true, up to seconds; true if it became true.
+function helpers.eventually(f, seconds, step)
+  local core = require "lunet.core"
+  local deadline = core.now() + seconds
+  while not f() do
+    if core.now() > deadline then return false end
+    core.sleep(step or 0.005)
+  end
+  return true
+end
+
+-- Gone, or a zombie nobody reaps yet (its parent is init or a subreaper).
+function helpers.ended(pid)
+  local stat = helpers.read_file("/proc/" .. pid .. "/stat")
+  return stat == nil or stat:match("^%d+ %b() (%a)") == "Z"
+end
+
+-- Asserts pid has no child process left within 5 s.
+function helpers.no_children(pid)
+  assert(helpers.eventually(function() return #helpers.children(pid) == 0 end, 5),
+    "processes left behind: " .. table.concat(helpers.children(pid), " "))
+end
+
+-- Asserts s contains every needle (plain text).
+function helpers.assert_contains(s, ...)
+  for i = 1, select("#", ...) do
+    local needle = select(i, ...)
+    assert(s:find(needle, 1, true), ("%q does not contain %q"):format(s, needle))
+  end
+end
+
+-- The largest absolute difference between two tensors of the same size.
+function helpers.max_abs_diff(a, b)
+  local d = a:clone()
+  require("lunet.core").vec.axpy(d, -1, b)
+  return math.max(d:max(), -d:min())
+end
+
+-- A loopback endpoint nobody listens on (bound, read, released).
+function helpers.free_endpoint()
+  local s = require("lunet.core").Server("tcp://127.0.0.1:0")
+  local ep = s:endpoint()
+  s:close()
+  return ep
+end
+
 return helpers

@@ -3,13 +3,8 @@
 local lunet = require "lunet"
 local core = require "lunet.core"
 local h = dofile("spec/helpers.lua")
+local max_abs_diff = h.max_abs_diff
 local nn, vec = lunet.nn, core.vec
-
-local function max_abs_diff(a, b)
-  local d = a:clone()
-  vec.axpy(d, -1, b)
-  return math.max(d:max(), -d:min())
-end
 
 local function member(seed, opts)
   local m = h.small_model(4, 8, seed)

@@ -1,18 +1,12 @@
 -- lunet.predictors.ModelPredictor: batched prediction into a new column, in
 -- process and on worker processes, in the frame's row order.
 local lunet = require "lunet"
-local core = require "lunet.core"
 local h = dofile("spec/helpers.lua")
+local max_abs_diff = h.max_abs_diff
 local ModelPredictor = lunet.predictors.ModelPredictor
 
 local df = h.problem(1000, 8, 2)
 local model = h.small_model(8)
-
-local function max_abs_diff(a, b)
-  local d = a:clone()
-  core.vec.axpy(d, -1, b)
-  return math.max(d:max(), -d:min())
-end
 
 describe("ModelPredictor", function()
   local expected = model:predict(df:column("features"), { batch_size = 1000 })

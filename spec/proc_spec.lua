@@ -5,9 +5,11 @@
 -- executables by name, bad pids that must never reach kill/waitpid).
 local core = require "lunet.core"
 
-local assert_error = dofile("spec/helpers.lua").assert_error
+local h = dofile("spec/helpers.lua")
+local assert_error = h.assert_error
 
 local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
+local read_file, eventually, ended = h.read_file, h.eventually, h.ended
 
 -- Spawns argv and waits for it (at most 5 s); returns the exit code.
 local function run(argv, env)
@@ -18,29 +20,6 @@ local function run(argv, env)
 end
 
 local function sleeper(seconds) return core.spawn { "sleep", tostring(seconds or 30) } end
-
-local function read_file(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function eventually(f, seconds)
-  local deadline = core.now() + seconds
-  while not f() do
-    if core.now() > deadline then return false end
-    core.sleep(0.005)
-  end
-  return true
-end
-
--- Gone, or a zombie nobody reaps yet (its parent is init or a subreaper).
-local function ended(pid)
-  local stat = read_file("/proc/" .. pid .. "/stat")
-  return stat == nil or stat:match("^%d+ %b() (%a)") == "Z"
-end
 
 describe("core.spawn / kill / wait", function()
   local started = {}

@@ -8,7 +8,8 @@
 local lunet = require "lunet"
 local core = require "lunet.core"
 
-local assert_error = dofile("spec/helpers.lua").assert_error
+local h = dofile("spec/helpers.lua")
+local assert_error, eventually = h.assert_error, h.eventually
 
 local TYPES = { "hello", "job", "data", "commit", "pull", "commit_pull", "params", "report", "done", "error",
   "ack", "control" }
@@ -48,16 +49,6 @@ local function refs(t)
   collectgarbage()
   collectgarbage()
   return t:storage_refs()
-end
-
--- Waits until f() is true (polling), up to seconds.
-local function eventually(f, seconds)
-  local deadline = core.now() + seconds
-  while not f() do
-    if core.now() > deadline then return false end
-    core.sleep(0.002)
-  end
-  return true
 end
 
 -- A connected pair: the server has seen the client (one hello), so its peer id is known.

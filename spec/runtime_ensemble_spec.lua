@@ -10,6 +10,7 @@ local h = dofile("spec/helpers.lua")
 local trainers, nn, vec = lunet.trainers, lunet.nn, core.vec
 
 package.path = "spec/fixtures/?.lua;" .. package.path
+local max_abs_diff = h.max_abs_diff
 
 local df = h.problem(2000, 8, 5)
 local x, y = df:column("features"), df:column("label")
@@ -17,12 +18,6 @@ local x, y = df:column("features"), df:column("label")
 local function accuracy(model)
   local _, acc = model:evaluate(x, y, { batch_size = 500 })
   return acc
-end
-
-local function max_abs_diff(a, b)
-  local d = a:clone()
-  vec.axpy(d, -1, b)
-  return math.max(d:max(), -d:min())
 end
 
 -- The deterministic toy: 200 rows, plain SGD, and batches as large as a

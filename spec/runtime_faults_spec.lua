@@ -14,60 +14,15 @@ package.path = "spec/fixtures/?.lua;" .. package.path
 
 local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
 local SELF = core.getpid()
+local h = dofile("spec/helpers.lua")
+local read_file, children, ended, eventually, has = h.read_file, h.children, h.ended, h.eventually,
+  h.assert_contains
+local function problem(n) return h.problem(n, 8, 11) end
+local function small_model() return h.small_model(8, 16, 7) end
+local function no_children() h.no_children(SELF) end
+local free_endpoint = h.free_endpoint
 
 -- ---------------------------------------------------------------- helpers
-
-local function read_file(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- The children of pid's main thread (every launcher spawns from it),
--- zombies included: a child not reaped yet is still listed.
-local function children(pid)
-  local out = {}
-  for c in (read_file(("/proc/%d/task/%d/children"):format(pid, pid)) or ""):gmatch("%d+") do
-    out[#out + 1] = tonumber(c)
-  end
-  return out
-end
-
--- Gone, or a zombie nobody reaps yet (re-parented to an init that does not reap).
-local function ended(pid)
-  local stat = read_file("/proc/" .. pid .. "/stat")
-  return stat == nil or stat:match("^%d+ %(.*%) (%a)") == "Z"
-end
-
-local function eventually(f, seconds)
-  local deadline = core.now() + seconds
-  while not f() do
-    if core.now() > deadline then return false end
-    core.sleep(0.01)
-  end
-  return true
-end
-
--- n rows of 8 gaussian features and the one-hot class of a fixed projection
-local function problem(n)
-  local x = core.randn({ n, 8 }, { seed = 11 })
-  local s = x:matmul(core.randn({ 8, 1 }, { seed = 12 }))
-  local y = core.zeros({ n, 2 })
-  for r = 1, n do y:set(r, s:get(r, 1) > 0 and 2 or 1, 1) end
-  return lunet.data.frame { features = x, label = y }
-end
-
-local function small_model()
-  local nn = lunet.nn
-  local m = nn.Sequential { seed = 7 }
-  m:add(nn.Dense(16, { input_shape = { 8 } }))
-  m:add(nn.Activation "relu")
-  m:add(nn.Dense(2))
-  m:add(nn.Activation "softmax")
-  return m
-end
 
 -- the largest weight of a model, in absolute value
 local function vec_max_abs(model) return model:get_weights():abs():max() end
@@ -124,30 +79,10 @@ local function train_error(trainer, df)
   return tostring(err)
 end
 
-local function has(s, ...)
-  for i = 1, select("#", ...) do
-    local needle = select(i, ...)
-    assert(s:find(needle, 1, true), ("%q does not contain %q"):format(s, needle))
-  end
-end
-
 local function lost_events(trainer)
   local out = {}
   for _, e in ipairs(trainer:events()) do if e.kind == "lost" then out[#out + 1] = e end end
   return out
-end
-
--- A port nobody listens on (bound, read, released).
-local function free_endpoint()
-  local s = core.Server("tcp://127.0.0.1:0")
-  local ep = s:endpoint()
-  s:close()
-  return ep
-end
-
-local function no_children()
-  assert(eventually(function() return #children(SELF) == 0 end, 5),
-    "processes left behind: " .. table.concat(children(SELF), " "))
 end
 
 -- ---------------------------------------------------------------- specs

@@ -11,65 +11,15 @@ package.path = "spec/fixtures/?.lua;" .. package.path
 
 local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
 local SELF = core.getpid()
+local h = dofile("spec/helpers.lua")
+local read_file, children, eventually, has = h.read_file, h.children, h.eventually, h.assert_contains
+local function problem(n) return h.problem(n, 8, 21) end
+local function small_model() return h.small_model(8, 16, 5) end
+local function no_children() h.no_children(SELF) end
 local FAKE_SRUN = "spec/fixtures/runtime_fake_srun.sh"
 -- Debian's openmpi-bin (DESIGN.md's dependencies); without it the mpirun specs are pending
 local HAVE_MPIRUN = os.execute("command -v mpirun >/dev/null 2>&1")
 local SRUN_LOG = (os.getenv("TMPDIR") or "/tmp") .. "/lunet_fake_srun." .. SELF
-
-local function read_file(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function children(pid)
-  local out = {}
-  for c in (read_file(("/proc/%d/task/%d/children"):format(pid, pid)) or ""):gmatch("%d+") do
-    out[#out + 1] = tonumber(c)
-  end
-  return out
-end
-
-local function eventually(f, seconds)
-  local deadline = core.now() + seconds
-  while not f() do
-    if core.now() > deadline then return false end
-    core.sleep(0.01)
-  end
-  return true
-end
-
-local function no_children()
-  assert(eventually(function() return #children(SELF) == 0 end, 5),
-    "processes left behind: " .. table.concat(children(SELF), " "))
-end
-
-local function has(s, ...)
-  for i = 1, select("#", ...) do
-    local needle = select(i, ...)
-    assert(s:find(needle, 1, true), ("%q does not contain %q"):format(s, needle))
-  end
-end
-
-local function problem(n)
-  local x = core.randn({ n, 8 }, { seed = 21 })
-  local s = x:matmul(core.randn({ 8, 1 }, { seed = 22 }))
-  local y = core.zeros({ n, 2 })
-  for r = 1, n do y:set(r, s:get(r, 1) > 0 and 2 or 1, 1) end
-  return lunet.data.frame { features = x, label = y }
-end
-
-local function small_model()
-  local nn = lunet.nn
-  local m = nn.Sequential { seed = 5 }
-  m:add(nn.Dense(16, { input_shape = { 8 } }))
-  m:add(nn.Activation "relu")
-  m:add(nn.Dense(2))
-  m:add(nn.Activation "softmax")
-  return m
-end
 
 local function downpour(opts)
   local o = { model = small_model(), num_workers = 2, batch_size = 32, num_epoch = 2, learning_rate = 0.05,
@@ -172,13 +122,7 @@ describe("launchers", function()
   end)
 
   describe("external", function()
-    -- a port nobody listens on: bound, read, released
-    local function free_endpoint()
-      local s = core.Server("tcp://127.0.0.1:0")
-      local ep = s:endpoint()
-      s:close()
-      return ep
-    end
+    local free_endpoint = h.free_endpoint
 
     it("trains with workers started by hand before the driver binds", function()
       local ep = free_endpoint()

@@ -7,6 +7,7 @@ local h = dofile("spec/helpers.lua")
 local trainers, vec = lunet.trainers, core.vec
 
 package.path = "spec/fixtures/?.lua;" .. package.path
+local max_abs_diff = h.max_abs_diff
 
 local df = h.problem(2000, 8, 5)
 local x, y = df:column("features"), df:column("label")
@@ -14,12 +15,6 @@ local x, y = df:column("features"), df:column("label")
 local function accuracy(model)
   local _, acc = model:evaluate(x, y, { batch_size = 500 })
   return acc
-end
-
-local function max_abs_diff(a, b)
-  local d = a:clone()
-  vec.axpy(d, -1, b)
-  return math.max(d:max(), -d:min())
 end
 
 describe("distributed training", function()

@@ -56,22 +56,30 @@ function Run:send(w, type, seq, meta, ...)
   if not ok and w.state ~= "lost" then self:lose(w, "unreachable (" .. tostring(err) .. ")") end
 end
 
--- The center is sent zero-copy, so ZeroMQ may still be reading it when the
--- next commit arrives; then the rule works on a fresh copy instead (from a
--- small pool of buffers whose sends have finished) and the old one is left
--- alone until ZeroMQ lets go of it. Usually the send is long done: no copy.
-function Run:writable_center()
-  local c = self.center
-  if c:storage_refs() == 1 then return c end
+-- Parameters are sent zero-copy, so ZeroMQ may still be reading a buffer
+-- after the send returns. The center and the replies of rounds come from one
+-- pool: a buffer no send is reading (and not the center) is filled with a
+-- copy of t; a new one is made only when all are busy.
+function Run:idle_copy(t)
   local free
-  for i, t in ipairs(self.spare) do
-    if t:storage_refs() == 1 then free = table.remove(self.spare, i); break end
+  for _, b in ipairs(self.spare) do
+    if b ~= self.center and b:storage_refs() == 1 then free = b; break end
   end
-  free = free or core.zeros(c:numel())
-  vec.copy(free, c)
-  self.spare[#self.spare + 1] = c
-  self.center, self.state.center = free, free
+  if not free then
+    free = core.zeros(t:numel())
+    self.spare[#self.spare + 1] = free
+  end
+  vec.copy(free, t)
   return free
+end
+
+-- The center a rule may change now: itself, or (while a send still reads
+-- it, which is rare) a fresh copy. Usually the send is long done: no copy.
+function Run:writable_center()
+  if self.center:storage_refs() == 1 then return self.center end
+  local fresh = self:idle_copy(self.center)
+  self.center, self.state.center = fresh, fresh
+  return fresh
 end
 
 -- A rule that needs what each worker last received (AdaptiveADAG) gets it
@@ -215,6 +223,10 @@ local function numbers(n, ...)
 end
 
 function Run:report(w, msg, meta)
+  if math.type(meta.samples) == "integer" then
+    self.samples_done = self.samples_done + meta.samples - w.samples
+    w.samples = meta.samples
+  end
   local it, loss, t, ep = meta.it, meta.loss, meta.t, meta.ep
   local n = type(it) == "table" and type(loss) == "table" and type(t) == "table" and type(meta.now) == "number"
     and math.min(#it, #loss, #t)
@@ -229,12 +241,7 @@ function Run:report(w, msg, meta)
                     and ep[i] or nil, loss = loss[i], time = t[i] + offset }
       if not self.first_batch then self.first_batch = t[i] + offset end
     end
-    self.progress:update(self.samples_done + (math.type(meta.samples) == "integer" and meta.samples - w.samples or 0),
-      table.move(loss, 1, n, 1, {}))
-  end
-  if math.type(meta.samples) == "integer" then
-    self.samples_done = self.samples_done + meta.samples - w.samples
-    w.samples = meta.samples
+    self.progress:update(self.samples_done, table.move(loss, 1, n, 1, {}))
   end
   self:send(w, "ack", msg.seq, "")
 end
@@ -286,17 +293,6 @@ function Run:join_round(w, msg)
   self:check_round()
 end
 
--- A copy of t no send is still reading (the reply of a round).
-function Run:frozen_copy(t)
-  local free
-  for _, r in ipairs(self.replies) do
-    if r:storage_refs() == 1 then free = r; break end
-  end
-  if not free then free = core.zeros(t:numel()); self.replies[#self.replies + 1] = free end
-  vec.copy(free, t)
-  return free
-end
-
 function Run:check_round()
   if not self.spec.server_round or not next(self.round) then return end
   -- a worker still starting is part of the round too
@@ -309,7 +305,7 @@ function Run:check_round()
   table.sort(commits, function(a, b) return a.worker < b.worker end)
   self:writable_center()
   local reply = self.spec.server_round(self.state, commits) or self.state.center
-  reply = self:frozen_copy(reply)
+  reply = self:idle_copy(reply) -- the rule may change its reply buffer next round
   self.clock = self.clock + 1
   self.state.clock = self.clock
   self.staleness[0] = (self.staleness[0] or 0) + #commits
@@ -519,7 +515,7 @@ function driver.run(trainer, df)
   local run = setmetatable({
     trainer = trainer, name = trainer.name, spec = trainer.spec, options = o, job = prepared, center = center,
     clock = 0, workers = {}, by_peer = {}, registered = 0, never_connected = 0, lost = 0, foreign = 0,
-    queue = {}, history = {}, events = {}, staleness = {}, spare = {}, gone = {}, round = {}, replies = {},
+    queue = {}, history = {}, events = {}, staleness = {}, spare = { center }, gone = {}, round = {},
     samples_done = 0,
     launcher = launchers.new(o), t0 = t0,
     progress = progress.new { name = trainer.name, total = total, rows = prepared.rows, num_epoch = o.num_epoch,

@@ -1,5 +1,5 @@
 -- Everything the driver checks and prepares before a process starts: the
--- training frame's features and labels as float32 copies (shuffled once with
+-- training frame's features and labels as float32 (copies shuffled once with
 -- the trainer's seed, so contiguous partitions are random samples), the
 -- partitions, the center variable and the job description a worker receives.
 local core = require "lunet.core"
@@ -27,7 +27,7 @@ local function shape_str(s)
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 
--- The features as a (rows, width) float32 copy; the column must be a vector.
+-- The features as (rows, width) float32; the column must be a vector.
 local function features(name, df, col, input_shape)
   if not has_column(df, col) then
     fail(name, "the frame has no column '%s' (features_col); it has %s", col, table.concat(df:columns(), ", "))
@@ -43,10 +43,10 @@ local function features(name, df, col, input_shape)
     fail(name, "features column '%s' has %d values per row, the model's input %s takes %d", col, width,
       shape_str(input_shape), numel(input_shape))
   end
-  return x:contiguous():view { #x, numel(input_shape) }:clone()
+  return x:contiguous():view { #x, numel(input_shape) }
 end
 
--- The labels as a (rows, width) float32 copy matching the model's output.
+-- The labels as (rows, width) float32, matching the model's output.
 local function labels(name, df, col, loss, out_width)
   if not has_column(df, col) then
     fail(name, "the frame has no column '%s' (label_col); it has %s", col, table.concat(df:columns(), ", "))
@@ -67,7 +67,7 @@ local function labels(name, df, col, loss, out_width)
     local hint = width == 1 and " (one-hot the labels with feature.OneHotTransformer)" or ""
     fail(name, "label column '%s' has %d values per row, the model outputs %d%s", col, width, out_width, hint)
   end
-  return y:contiguous():view { rows, width }:clone()
+  return y:contiguous():view { rows, width }
 end
 
 -- Balanced contiguous partitions: sizes differ by at most one row; empty
@@ -105,7 +105,11 @@ function job.prepare(trainer, df)
   -- and keeps the frame's row order
   local y = trainer.spec.features_only and core.zeros({ rows, 1 })
     or labels(name, df, o.label_col, o.loss, numel(out_shape))
-  if not trainer.spec.keep_order then core.vec.shuffle_rows(x, y, o.seed) end
+  if not trainer.spec.keep_order then
+    -- copies: the frame's columns may share these buffers
+    x, y = x:clone(), y:clone()
+    core.vec.shuffle_rows(x, y, o.seed)
+  end
   local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
   local own, what -- a trainer may fix the count (EnsembleTrainer: one partition per model)
   if trainer.spec.partitions then own, what = trainer.spec.partitions(o) end
@@ -119,8 +123,6 @@ function job.prepare(trainer, df)
   local parts = job.partitions(rows, count)
   for _, p in ipairs(parts) do
     if p.owner >= o.num_workers then p.owner = nil end -- extra partitions go to whoever asks
-  end
-  for _, p in ipairs(parts) do
     p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
   end
   -- the returned model keeps the user's compile settings, or takes the trainer's
@@ -135,9 +137,9 @@ function job.shippable_options(o)
   local out = {}
   for k, v in pairs(o) do
     local t = type(v)
-    if k ~= "model" and (t == "number" or t == "string" or t == "boolean" or (t == "table" and k ~= "worker_optimizer")) then
-      out[k] = v
-    end
+    -- (worker_optimizer travels resolved, as optimizer_config)
+    local plain = t == "number" or t == "string" or t == "boolean" or (t == "table" and k ~= "worker_optimizer")
+    if k ~= "model" and plain then out[k] = v end
   end
   return out
 end

@@ -174,14 +174,20 @@ function Context:send_result(t)
   self.comm_time = self.comm_time + core.now() - t0
 end
 
-local function take_params(self, msg, into)
+-- The center in a params message (its clock becomes this worker's clock).
+local function received_params(self, msg)
   local p = msg.frames[1]
   if not p or p:numel() ~= self.n_params then
     error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
   end
+  self.clock = msg.seq
+  return p
+end
+
+local function take_params(self, msg, into)
+  local p = received_params(self, msg)
   vec.copy(into, p)
   p:close()
-  self.clock = msg.seq
 end
 
 -- Copies the center variable into `into`.
@@ -233,11 +239,7 @@ function Context:poll_params(wait)
       if msg then break end
     end
   end
-  local p = msg.frames[1]
-  if not p or p:numel() ~= self.n_params then
-    error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
-  end
-  self.clock = msg.seq
+  local p = received_params(self, msg)
   wait_sent(f.delta, f.refs)
   self.in_flight = nil
   if wait then self.comm_time = self.comm_time + core.now() - t_wait end

@@ -23,6 +23,7 @@
 --   ADAG here does (dist-keras's worker loop drops it).
 -- communication_window 5 as dist-keras's Experimental.
 local base = require "lunet.trainers.base"
+local exchange = require "lunet.trainers.exchange"
 local core = require "lunet.core"
 
 return base.define {
@@ -30,15 +31,13 @@ return base.define {
   module = "lunet.trainers.adaptive_adag",
   options = { communication_window = 5, gamma = 1e-4 },
   check = function(o, fail)
-    if math.type(o.communication_window) ~= "integer" or o.communication_window < 1 then
-      fail("communication_window must be a positive integer, got %s", tostring(o.communication_window))
-    end
+    exchange.check_window(o, fail)
     -- (the scale divides by gamma in float32: 1e-50 would be 0 there)
     if type(o.gamma) ~= "number" or not (o.gamma >= 1e-30) or o.gamma > 1e30 then
       fail("gamma must be a positive number (1e-30 to 1e30), got %s", tostring(o.gamma))
     end
   end,
-  worker = require("lunet.trainers.adag").spec.worker,
+  worker = require("lunet.trainers.adag").spec.worker, -- ADAG's worker: the window's mean update
   -- one copy of the center per worker, allocated once
   server_init = function(S)
     S.stale = {}

@@ -7,6 +7,7 @@
 -- learning_rate 0.1, communication_window 32. As in dist-keras, learning_rate
 -- only sets alpha; the worker optimizer keeps its own rate.
 local base = require "lunet.trainers.base"
+local exchange = require "lunet.trainers.exchange"
 
 local aeasgd = {}
 
@@ -15,7 +16,7 @@ function aeasgd.worker(ctx)
   local vec, x, o = ctx.vec, ctx.weights, ctx.options
   local center, elastic = ctx:buffer(), ctx:buffer()
   local alpha, window, since = o.rho * o.learning_rate, o.communication_window, 0
-  local function exchange()
+  local function elastic_step()
     ctx:pull(center)
     vec.copy(elastic, x)
     vec.axpy(elastic, -1, center)
@@ -26,15 +27,13 @@ function aeasgd.worker(ctx)
   for xb, yb in ctx:batches() do
     ctx:train(xb, yb)
     since = since + 1
-    if since == window then exchange(); since = 0 end
+    if since == window then elastic_step(); since = 0 end
   end
-  if since > 0 then exchange() end
+  if since > 0 then elastic_step() end
 end
 
 function aeasgd.check(o, fail)
-  if math.type(o.communication_window) ~= "integer" or o.communication_window < 1 then
-    fail("communication_window must be a positive integer, got %s", tostring(o.communication_window))
-  end
+  exchange.check_window(o, fail)
   if type(o.rho) ~= "number" or not (o.rho > 0) then fail("rho must be a positive number, got %s", tostring(o.rho)) end
   if o.rho * o.learning_rate >= 1 then
     fail("rho * learning_rate must be below 1 (the elastic step alpha), got %g", o.rho * o.learning_rate)
@@ -48,7 +47,7 @@ aeasgd.class = base.define {
   learning_rate_is_own = true,
   check = aeasgd.check,
   worker = aeasgd.worker,
-  server_commit = function(S, elastic) S.vec.axpy(S.center, 1, elastic) end,
+  server_commit = exchange.add_delta, -- c += E
 }
 aeasgd.class.shared = aeasgd
 

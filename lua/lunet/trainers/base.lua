@@ -3,8 +3,6 @@
 -- server_commit=fn(S, delta, info)} and gets a class: Class{options} checks
 -- the options (unknown ones are errors), train(df) runs the runtime, and the
 -- statistics (history, updates, times, staleness) describe the last run.
-local core = require "lunet.core"
-
 local base = {}
 
 -- Option sentinels: a REQUIRED option must be given; an OPTIONAL one may be nil.
@@ -219,5 +217,4 @@ function Trainer:summary(opts)
   return text
 end
 
-base.now = core.now
 return base

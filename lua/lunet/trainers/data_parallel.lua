@@ -29,59 +29,30 @@
 -- * Elephas's parameter_server_mode (http | socket) and port: the driver is
 --   the parameter server here (DESIGN.md, runtime model).
 local base = require "lunet.trainers.base"
+local exchange = require "lunet.trainers.exchange"
 
 local MODES = { synchronous = true, asynchronous = true, hogwild = true }
 local FREQUENCIES = { epoch = true, batch = true }
 
 local function worker(ctx)
-  local vec, w, o = ctx.vec, ctx.weights, ctx.options
-  local start, delta = ctx:buffer(), ctx:buffer() -- start: the center this exchange began from (W_sent)
-  local per_batch, hogwild = o.frequency == "batch", o.mode == "hogwild"
-  local partition, in_flight = nil, false
-
-  -- hogwild: the center arrived; W += C - W_sent, and C is the new start
-  local function take(center)
-    vec.axpy(w, 1, center)
-    vec.axpy(w, -1, start)
-    vec.copy(start, center)
-    center:close()
-    in_flight = false
-  end
-
+  local o = ctx.options
+  local ex = exchange.new(ctx, o.mode == "hogwild") -- hogwild: the worker does not wait for the center
+  local per_batch, partition = o.frequency == "batch", nil
   for x, y, last in ctx:batches() do
     if ctx.partition ~= partition then
       -- every partition starts from the server's current weights (Elephas
       -- pulls before each epoch; after the first, the exchange brings them)
       partition = ctx.partition
-      if in_flight then take(ctx:poll_params(true)) end
-      ctx:pull(w)
-      vec.copy(start, w)
+      ex:restart()
     end
     ctx:train(x, y)
     local due = per_batch or last
-    if in_flight then
-      -- taken as soon as it is here, waited for only when the next delta is due
-      local center = ctx:poll_params(due)
-      if center then take(center) end
-    end
-    if due then
-      vec.copy(delta, w)
-      vec.axpy(delta, -1, start) -- delta = W - W_start
-      if hogwild then
-        vec.copy(start, w)
-        ctx:start_commit_and_pull(delta)
-        in_flight = true
-      else
-        -- (synchronous: a round of the driver; asynchronous: applied at once)
-        ctx:commit_and_pull(delta, w)
-        vec.copy(start, w)
-      end
-    end
+    ex:poll(due) -- taken as soon as it is here, waited for when the next delta is due
+    -- delta = W - W_start (synchronous: a round of the driver; otherwise applied at once)
+    if due then ex:send() end
   end
-  if in_flight then take(ctx:poll_params(true)) end
+  ex:poll(true)
 end
-
-local function apply_delta(S, delta) S.vec.axpy(S.center, 1, delta) end
 
 -- center += the mean of the round's deltas
 local function average_deltas(S, commits)
@@ -101,7 +72,7 @@ local spec = {
     end
   end,
   worker = worker,
-  server_commit = apply_delta,
+  server_commit = exchange.add_delta,
 }
 
 -- synchronous mode: the same trainer with a round rule (the driver gathers

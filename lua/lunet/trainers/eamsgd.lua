@@ -5,6 +5,7 @@
 -- Defaults as dist-keras: rho 5.0, learning_rate 0.1, momentum 0.9,
 -- communication_window 32.
 local base = require "lunet.trainers.base"
+local exchange = require "lunet.trainers.exchange"
 local aeasgd = require("lunet.trainers.aeasgd").shared
 
 return base.define {
@@ -23,5 +24,5 @@ return base.define {
     o.optimizer_config = { name = "sgd", learning_rate = o.learning_rate, momentum = o.momentum, nesterov = true }
   end,
   worker = aeasgd.worker,
-  server_commit = function(S, elastic) S.vec.axpy(S.center, 1, elastic) end,
+  server_commit = exchange.add_delta, -- c += E
 }
