@@ -9,7 +9,7 @@ local lunet = require "lunet"
 local nn, data, feature = lunet.nn, lunet.data, lunet.feature
 
 -- ---- command line ----
-local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "examples"
+local here = arg and arg[0] and (arg[0]:match("^(.*)/[^/]*$") or ".") or "examples" -- the script's directory
 local dir, epochs, workers, full = here .. "/data/mnist", nil, 2, false
 local i = 1
 while arg and arg[i] do

@@ -48,3 +48,60 @@ describe("ModelPredictor", function()
     h.assert_error("expected a DataFrame", function() ModelPredictor { model = model }:predict({}) end)
   end)
 end)
+
+describe("model:evaluate on worker processes", function()
+  local nn, core = lunet.nn, require "lunet.core"
+  local x, y = df:column("features"), df:column("label")
+
+  local function compiled(m, loss)
+    return m:compile { optimizer = "sgd", loss = loss or "categorical_crossentropy", metrics = { "accuracy" } }
+  end
+
+  for _, n in ipairs { 2, 3 } do
+    it("gives the in-process loss and accuracy on " .. n .. " workers", function()
+      local m = compiled(h.small_model(8))
+      m:fit(x, y, { epochs = 1, batch_size = 50, verbose = 0, seed = 1 }) -- an accuracy that is neither 0 nor 1
+      local loss, acc = m:evaluate(x, y, { batch_size = 64 })
+      assert.is_true(acc > 0 and acc < 1)
+      local dloss, dacc = m:evaluate(x, y, { batch_size = 64, num_workers = n })
+      assert.is_true(math.abs(loss - dloss) < 1e-5, ("loss %.7f vs %.7f"):format(loss, dloss))
+      assert.are.equal(acc, dacc)
+    end)
+  end
+
+  it("scores a CNN on images with sparse labels, dropout off", function()
+    local m = nn.Sequential { seed = 4 }
+    m:add(nn.Conv2D(4, { 3, 3 }, { input_shape = { 6, 6, 1 } }))
+    m:add(nn.Activation "relu")
+    m:add(nn.Dropout(0.5))
+    m:add(nn.Flatten())
+    m:add(nn.Dense(3))
+    m:add(nn.Activation "softmax")
+    compiled(m, "sparse_categorical_crossentropy")
+    local images, classes = core.randn({ 90, 6, 6, 1 }, { seed = 5 }), core.zeros({ 90 })
+    for i = 1, 90 do classes:set(i, i % 3) end
+    local loss, acc = m:evaluate(images, classes)
+    local dloss, dacc = m:evaluate(images, classes, { num_workers = 2 })
+    assert.is_true(math.abs(loss - dloss) < 1e-5)
+    assert.are.equal(acc, dacc)
+  end)
+
+  it("names what is wrong before any worker starts", function()
+    local m = compiled(h.small_model(8))
+    h.assert_error("evaluate: x has 1000 samples and y has 10", function()
+      m:evaluate(x, y:narrow(1, 1, 10), { num_workers = 2 })
+    end)
+    h.assert_error("evaluate: y has 3 values per sample, the model outputs 2", function()
+      m:evaluate(x, core.zeros({ 1000, 3 }), { num_workers = 2 })
+    end)
+    h.assert_error("evaluate: x has 5 values per sample, the model's input takes 8", function()
+      m:evaluate(core.zeros({ 1000, 5 }), y)
+    end)
+    h.assert_error("evaluate: x has no samples", function() m:evaluate(x:narrow(1, 1, 0), y:narrow(1, 1, 0)) end)
+    h.assert_error("evaluate: num_workers must be a positive integer, got 0", function()
+      m:evaluate(x, y, { num_workers = 0 })
+    end)
+    h.assert_error("evaluate: unknown option 'workers'", function() m:evaluate(x, y, { workers = 2 }) end)
+    h.assert_error("evaluate: the model is not compiled", function() h.small_model(8):evaluate(x, y) end)
+  end)
+end)

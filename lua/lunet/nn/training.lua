@@ -46,6 +46,34 @@ local function need_compiled(self, where)
   return self.net or self:build()
 end
 
+local function numel(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
+-- x and y as a whole set of samples for where (fit, evaluate): tensors with
+-- as many samples each, as many values per sample as the model takes and
+-- gives (one class index for sparse_categorical_crossentropy).
+local function check_samples(self, x, y, where)
+  if not core.is_tensor(x) or not core.is_tensor(y) then
+    error(string.format("%s: x and y must be tensors, got %s and %s", where,
+      core.is_tensor(x) and "a tensor" or type(x), core.is_tensor(y) and "a tensor" or type(y)), 3)
+  end
+  if #x ~= #y then error(string.format("%s: x has %d samples and y has %d", where, #x, #y), 3) end
+  if #x == 0 then error(where .. ": x has no samples", 3) end
+  local net = self.net
+  local takes, gives = numel(self.input_shape), numel(net:output_shape())
+  if self.compiled.loss == "sparse_categorical_crossentropy" then gives = 1 end
+  if x:numel() // #x ~= takes then
+    error(string.format("%s: x has %d values per sample, the model's input takes %d", where, x:numel() // #x, takes), 3)
+  end
+  if y:numel() // #y ~= gives then
+    error(string.format("%s: y has %d values per sample, the model outputs %d%s", where, y:numel() // #y, gives,
+      gives == 1 and " (a class index)" or ""), 3)
+  end
+end
+
 -- The optimizer's state as plain data + one tensor (a copy), for checkpoints:
 -- {optimizer = config, iterations = n, m_schedule = x, state = tensor}.
 function Sequential:get_optimizer_state()
@@ -98,10 +126,31 @@ function Sequential:predict(x, opts)
   return self:build():predict(x, opts.batch_size or 32)
 end
 
--- evaluate(x, y, {batch_size = 32}) -> loss, accuracy (sample-weighted means)
+-- On worker processes: the rows split over num_workers, each scored where it
+-- is sent (lunet.predictors.evaluate_job); the same means come back.
+local function evaluate_distributed(self, x, y, opts)
+  local frame = require("lunet.data").frame { { "features", x }, { "label", y } }
+  local job = require "lunet.predictors.evaluate_job"
+  local c = self.compiled
+  local means = job { model = self, loss = c.loss, batch_size = opts.batch_size or 32, num_workers = opts.num_workers,
+                      launcher = opts.launcher or "local", verbose = opts.verbose == true }:train(frame)
+  return means[1], means[2]
+end
+
+-- evaluate(x, y, {batch_size = 32, num_workers = 1, launcher = 'local'})
+-- -> loss, accuracy (sample-weighted means); num_workers > 1 scores the rows
+-- on worker processes.
 function Sequential:evaluate(x, y, opts)
-  opts = check_options(opts, { "batch_size", "verbose" }, "evaluate")
+  opts = check_options(opts, { "batch_size", "verbose", "num_workers", "launcher" }, "evaluate")
   local net = need_compiled(self, "evaluate")
+  check_samples(self, x, y, "evaluate")
+  if opts.batch_size ~= nil then positive_int(opts.batch_size, "batch_size", "evaluate") end
+  if opts.num_workers ~= nil then positive_int(opts.num_workers, "num_workers", "evaluate") end
+  if (opts.num_workers or 1) > 1 then
+    local ok, loss, acc = pcall(evaluate_distributed, self, x, y, opts)
+    if not ok then error(loss, 0) end -- the runtime's message names the part that failed
+    return loss, acc
+  end
   local n, bs = #x, opts.batch_size or 32
   local loss, acc = 0, 0
   for s = 1, n, bs do
@@ -123,8 +172,7 @@ function Sequential:fit(x, y, opts)
   opts = check_options(opts, { "epochs", "batch_size", "validation_split", "validation_data", "shuffle", "verbose",
                                "seed", "initial_epoch" }, "fit")
   local net = need_compiled(self, "fit")
-  if not core.is_tensor(x) or not core.is_tensor(y) then error("fit: x and y must be tensors", 2) end
-  if #x ~= #y then error(string.format("fit: x has %d samples and y has %d", #x, #y), 2) end
+  check_samples(self, x, y, "fit")
   local epochs = opts.epochs or 1
   local bs = opts.batch_size or 32
   positive_int(epochs, "epochs", "fit")
