@@ -1,0 +1,72 @@
+-- README.md's code runs as written: the first script, the trainer in one
+-- file (trained with in place of DOWNPOUR), and the evaluate/predict/plot
+-- lines that continue the first script.
+local h = dofile("spec/helpers.lua")
+local lunet_exe = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
+
+-- the ```lua block after the first line that contains marker
+local function block(readme, marker)
+  local at = assert(readme:find(marker, 1, true), "README.md has no '" .. marker .. "'")
+  local first = assert(readme:find("```lua\n", at, true), "no lua block after '" .. marker .. "'")
+  local last = assert(readme:find("\n```", first + 7, true))
+  return readme:sub(first + 7, last)
+end
+
+local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+describe("README.md", function()
+  local readme = h.read_file("README.md")
+  local root = assert(io.popen("pwd")):read("l")
+  local dir
+
+  -- runs script in a scratch folder that sees the repository's examples/
+  local function run(name, script)
+    local f = assert(io.open(dir .. "/" .. name, "w"))
+    f:write(script)
+    f:close()
+    local p = assert(io.popen(("cd %s && %s %s 2>&1"):format(shell_quote(dir), shell_quote(lunet_exe), name)))
+    local out = p:read("a")
+    local ok = p:close()
+    assert(ok, name .. " failed:\n" .. out)
+    return out
+  end
+
+  local function f1_of(out)
+    local f1 = tonumber(out:match("F1 ([%d.]+) after"))
+    assert(f1, "no F1 line in:\n" .. out)
+    return f1
+  end
+
+  before_each(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. shell_quote(dir) .. " && ln -s " .. shell_quote(root .. "/examples") .. " "
+      .. shell_quote(dir .. "/examples")))
+  end)
+  after_each(function() os.execute("rm -rf " .. shell_quote(dir)) end)
+
+  it("the first script trains, scores above chance and draws loss.svg", function()
+    local out = run("first.lua", block(readme, "<!-- file: first.lua"))
+    assert.is_true(f1_of(out) > 0.7, out)
+    assert.truthy(h.read_file(dir .. "/loss.svg"):find("<svg", 1, true))
+  end)
+
+  it("the trainer in one file trains the first script as DOWNPOUR does", function()
+    run("my_downpour.lua", block(readme, "<!-- file: my_downpour.lua"))
+    local first = block(readme, "<!-- file: first.lua")
+    local mine, n = first:gsub("lunet%.trainers%.DOWNPOUR {", 'lunet.trainers.get("my_downpour") {')
+    assert.are.equal(1, n)
+    local out = run("mine.lua", mine)
+    h.assert_contains(out, "MyDOWNPOUR:")
+    assert.is_true(f1_of(out) > 0.7, out)
+  end)
+
+  it("the evaluate, predict and plot lines continue the first script", function()
+    local script = block(readme, "<!-- file: first.lua") .. block(readme, "<!-- continues first.lua")
+    local out = run("more.lua", script)
+    h.assert_contains(out, "weighted avg")
+    for _, file in ipairs { "f1.svg", "loss.svg", "staleness.svg", "report.html" } do
+      assert.truthy(h.read_file(dir .. "/" .. file):find("<svg", 1, true), file)
+    end
+  end)
+end)
