@@ -277,7 +277,7 @@ describe("Sequential", function()
     local x = lunet.zeros(4, 30)
     x:set(2, 3, 0 / 0)
     assert.has_error(function() m:train_on_batch(x, lunet.ones(4, 2)) end,
-      "train_on_batch: Sequential: loss is NaN at step 1; the weights were not updated "
+      "train_on_batch: loss is NaN at step 1; the weights were not updated "
       .. "(lower the learning rate or check the inputs for NaN)")
     local s = nn.Sequential { nn.Dense(3, { input_shape = { 2 }, activation = "softmax" }) }
     s:compile { optimizer = "sgd", loss = "sparse_categorical_crossentropy" }

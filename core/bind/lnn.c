@@ -2,6 +2,7 @@
  * model files (atomic save, checked load), the allocation counter and the
  * GEMM-floor timer of the benchmarks. lua/lunet/nn.lua builds the Keras-like
  * API on these; layer configs arrive as the plain tables of model:config(). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,15 +283,21 @@ static lunet_tensor_t *check_batch_y(lua_State *L, lunet_net_t *net, int idx, in
   return y;
 }
 
-/* train_step(x, y) -> loss, accuracy: forward, loss, backward, update */
+/* train_step(x, y[, skip_nonfinite]) -> loss, accuracy: forward, loss,
+ * backward, update. A NaN/inf loss updates nothing: an error, or with
+ * skip_nonfinite that loss is returned (the batch is skipped). */
 static int m_train_step(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_tensor_t *x = check_batch_x(L, net, 2, "train_on_batch");
   lunet_tensor_t *y = check_batch_y(L, net, 3, x->shape[0], "train_on_batch");
   double loss;
   int b = (int)x->shape[0];
-  if (lunet_net_train_step(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b) < 0)
-    return luaL_error(L, "train_on_batch: %s", lunet_errmsg());
+  int rc = lunet_net_train_step(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b);
+  if (rc < 0) return luaL_error(L, "train_on_batch: %s", lunet_errmsg());
+  if (rc > 0 && !lua_toboolean(L, 4))
+    return luaL_error(L, "train_on_batch: loss is %s at step %I; the weights were not updated "
+                      "(lower the learning rate or check the inputs for NaN)",
+                      isnan(loss) ? "NaN" : "infinite", (lua_Integer)net->opt->iterations + 1);
   lua_pushnumber(L, loss);
   lua_pushnumber(L, lunet_net_accuracy(net, lunet_tensor_data(y), b));
   return 2;

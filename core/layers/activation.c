@@ -43,8 +43,8 @@ void lunet_act_forward(lunet_act_t act, float *y, const float *x, int64_t rows, 
   case LUNET_ACT_LINEAR:
     if (y != x) memcpy(y, x, (size_t)total * sizeof *y);
     break;
-  case LUNET_ACT_RELU:
-    for (int64_t i = 0; i < total; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  case LUNET_ACT_RELU: /* NaN passes (x < 0 is false): a NaN input must reach the loss, not vanish */
+    for (int64_t i = 0; i < total; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
     break;
   case LUNET_ACT_SIGMOID:
     for (int64_t i = 0; i < total; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
@@ -59,7 +59,7 @@ void lunet_act_forward(lunet_act_t act, float *y, const float *x, int64_t rows, 
     for (int64_t i = 0; i < total; i++) y[i] = x[i] > 0.0f ? x[i] : expm1f(x[i]);
     break;
   case LUNET_ACT_LEAKY_RELU:
-    for (int64_t i = 0; i < total; i++) y[i] = x[i] > 0.0f ? x[i] : LEAKY_ALPHA * x[i];
+    for (int64_t i = 0; i < total; i++) y[i] = x[i] < 0.0f ? LEAKY_ALPHA * x[i] : x[i];
     break;
   case LUNET_ACT_SOFTPLUS: /* log(1 + e^x) without overflow */
     for (int64_t i = 0; i < total; i++)

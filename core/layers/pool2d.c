@@ -57,8 +57,11 @@ static void pool_forward(lunet_layer_t *l, float *out, const float *in, int batc
           for (int64_t y = y0; y < y1; y++)
             for (int64_t x = x0; x < x1; x++) {
               int64_t base = (y * p->w + x) * c;
-              for (int64_t k = 0; k < c; k++)
-                if (img[base + k] > oc[k]) { oc[k] = img[base + k]; ac[k] = (int32_t)(base + k); }
+              for (int64_t k = 0; k < c; k++) {
+                float v = img[base + k];
+                /* a NaN wins and stays: it must reach the loss, not vanish */
+                if (v > oc[k] || (v != v && oc[k] == oc[k])) { oc[k] = v; ac[k] = (int32_t)(base + k); }
+              }
             }
         } else {
           float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));

@@ -236,10 +236,7 @@ int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const fl
 int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
   if (!net->opt) return lunet_fail("Sequential: no optimizer (call compile first)");
   if (lunet_net_loss_grad(net, loss, x, y, batch) < 0) return -1;
-  if (!isfinite(*loss))
-    return lunet_fail("Sequential: loss is %s at step %lld; the weights were not updated "
-                      "(lower the learning rate or check the inputs for NaN)",
-                      isnan(*loss) ? "NaN" : "infinite", (long long)net->opt->iterations + 1);
+  if (!isfinite(*loss)) return 1; /* no update from a NaN: the caller decides (error or skip) */
   lunet_optimizer_step(net->opt, lunet_tensor_data(net->params), lunet_tensor_data(net->grads));
   return 0;
 }

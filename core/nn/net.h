@@ -66,7 +66,9 @@ int lunet_net_forward(lunet_net_t *net, const float **out, const float *x, int b
 /* Forward (training mode), loss against y and backward: grads filled, the
  * loss in *loss. No optimizer step. */
 int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch);
-/* loss_grad, NaN/inf check, optimizer step. Allocates nothing once planned. */
+/* loss_grad, NaN/inf check, optimizer step. Allocates nothing once planned.
+ * Returns 1 (no error set) when the loss is NaN or infinite: the step is
+ * skipped, weights and optimizer state are untouched. */
 int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch);
 /* Loss in inference mode (no backward, no update). */
 int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch);
