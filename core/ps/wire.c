@@ -1,5 +1,7 @@
 /* Header codec and multipart send/receive over ZeroMQ (see wire.h). Received
- * payload frames become tensors that own their zmq_msg_t: no copy. */
+ * parts are checked by a decoder that works on plain memory (so it can be
+ * fuzzed without sockets); payload frames become tensors that own their
+ * zmq_msg_t: no copy. */
 #include "wire.h"
 
 #include <stdio.h>
@@ -145,6 +147,78 @@ fail:
   return -1;
 }
 
+/* ---- decode: shared by the socket path below and spec/fuzz/fuzz_wire.c ---- */
+
+int lunet_wire_reader_part(lunet_wire_reader_t *r, lunet_wire_msg_t *out, const uint8_t *data, size_t size) {
+  int slot = r->index - (r->with_peer ? 1 : 0); /* -1 peer, 0 header, 1 meta, 2.. payload */
+  r->index++;
+  if (slot == -1) {
+    if (size > LUNET_WIRE_MAX_PEER) return lunet_fail("peer id of %zu bytes is too long", size);
+    if (size) memcpy(out->peer, data, size); /* an empty part may have no data pointer */
+    out->peer_len = size;
+    return 0;
+  }
+  if (slot == 0) {
+    if (lunet_wire_decode_header(&out->h, data, size, r->max_payload) == 0) return 0;
+    char detail[LUNET_ERRMSG_MAX]; /* lunet_fail must not format its own buffer */
+    snprintf(detail, sizeof detail, "%s", lunet_errmsg());
+    return lunet_fail("bad header: %s", detail);
+  }
+  if (slot == 1) {
+    if (size > LUNET_WIRE_MAX_META) return lunet_fail("meta of %zu bytes exceeds 1 MiB", size);
+    if (!(out->meta = malloc(size + 1))) return lunet_fail("out of memory for the meta frame");
+    if (size) memcpy(out->meta, data, size);
+    out->meta[size] = '\0';
+    out->meta_len = size;
+    return 0;
+  }
+  int frame = out->nframes + 1;
+  if (out->nframes >= (int)out->h.nframes)
+    return lunet_fail("more payload frames than the %u the header says", out->h.nframes);
+  if (size % 4) return lunet_fail("payload frame %d has %zu bytes, not a float32 multiple", frame, size);
+  r->payload += size;
+  if (r->payload > out->h.payload_bytes)
+    return lunet_fail("payload frames exceed the %llu bytes the header says", (unsigned long long)out->h.payload_bytes);
+  return 1;
+}
+
+int lunet_wire_reader_end(const lunet_wire_reader_t *r, const lunet_wire_msg_t *out) {
+  if (r->index < (r->with_peer ? 3 : 2)) return lunet_fail("missing header or meta frame");
+  if (out->nframes != (int)out->h.nframes)
+    return lunet_fail("the header says %u payload frames, got %d", out->h.nframes, out->nframes);
+  if (r->payload != out->h.payload_bytes)
+    return lunet_fail("the header says %llu payload bytes, got %llu", (unsigned long long)out->h.payload_bytes,
+                      (unsigned long long)r->payload);
+  return 0;
+}
+
+/* A 1-D tensor holding a copy of a payload part (size is a float32 multiple). */
+static lunet_tensor_t *copy_frame(const void *data, size_t size) {
+  int64_t n = (int64_t)(size / sizeof(float));
+  lunet_tensor_t *t = lunet_tensor_new_uninit(1, &n);
+  if (t && size) memcpy(lunet_tensor_data(t), data, size);
+  return t;
+}
+
+int lunet_wire_decode(lunet_wire_msg_t *out, const uint8_t *const *parts, const size_t *sizes, int nparts,
+                      int with_peer, uint64_t max_payload) {
+  memset(out, 0, sizeof *out);
+  lunet_wire_reader_t r = {.with_peer = with_peer, .max_payload = max_payload};
+  for (int i = 0; i < nparts; i++) {
+    int rc = lunet_wire_reader_part(&r, out, parts[i], sizes[i]);
+    if (rc < 0) goto fail;
+    if (rc == 1) {
+      lunet_tensor_t *t = copy_frame(parts[i], sizes[i]);
+      if (!t) goto fail;
+      out->frames[out->nframes++] = t;
+    }
+  }
+  if (lunet_wire_reader_end(&r, out) == 0) return 0;
+fail:
+  lunet_wire_msg_free(out);
+  return -1;
+}
+
 /* ---- receive ---- */
 
 typedef struct {
@@ -169,17 +243,16 @@ static void drain(void *zsock, int more) {
   }
 }
 
-/* Turns a received part into a 1-D tensor; zero-copy when aligned. */
+/* Turns a received part into a 1-D tensor (consumes part); zero-copy when aligned. */
 static lunet_tensor_t *frame_tensor(zmq_msg_t *part) {
   size_t bytes = zmq_msg_size(part);
-  int64_t n = (int64_t)(bytes / sizeof(float));
   void *data = zmq_msg_data(part);
   if (((uintptr_t)data & 3u) != 0 || bytes < 64) {
-    lunet_tensor_t *t = lunet_tensor_new_uninit(1, &n);
-    if (t && bytes) memcpy(lunet_tensor_data(t), data, bytes);
+    lunet_tensor_t *t = copy_frame(data, bytes);
     zmq_msg_close(part);
     return t;
   }
+  int64_t n = (int64_t)(bytes / sizeof(float));
   held_msg *h = lunet_malloc(sizeof *h);
   if (!h) { zmq_msg_close(part); return NULL; }
   zmq_msg_init(&h->msg);
@@ -189,16 +262,14 @@ static lunet_tensor_t *frame_tensor(zmq_msg_t *part) {
   return t;
 }
 
-/* Drops the message being read: the reason goes to the thread's error buffer
- * (lunet_fail) and *why points at it; the rest of the message is discarded. */
-#define DROP(...)                                                                                        \
-  do {                                                                                                   \
-    lunet_fail(__VA_ARGS__);                                                                             \
-    *why = lunet_errmsg();                                                                               \
-    drain(zsock, more);                                                                                  \
-    lunet_wire_msg_free(out);                                                                            \
-    return 2;                                                                                            \
-  } while (0)
+/* Drops the message being read: the reason is already in the thread's error
+ * buffer and *why points at it; the rest of the message is discarded. */
+static int drop(void *zsock, int more, lunet_wire_msg_t *out, const char **why) {
+  *why = lunet_errmsg();
+  drain(zsock, more);
+  lunet_wire_msg_free(out);
+  return 2;
+}
 
 int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_payload, lunet_wire_msg_t *out,
                     const char **why) {
@@ -210,66 +281,33 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
     return lunet_fail("poll failed: %s", zmq_strerror(zmq_errno()));
   }
   if (rc == 0) return 0;
-  zmq_msg_t part;
-  int more = 1, index = 0;
-  uint64_t payload = 0;
+  lunet_wire_reader_t r = {.with_peer = with_peer, .max_payload = max_payload};
+  int more = 1;
   while (more) {
+    zmq_msg_t part;
     zmq_msg_init(&part);
     if (zmq_msg_recv(&part, zsock, ZMQ_DONTWAIT) < 0) {
       zmq_msg_close(&part);
-      if (index == 0) return 0; /* poll woke up for nothing */
-      more = 0;
-      DROP("truncated multipart message");
+      if (r.index == 0) return 0; /* poll woke up for nothing */
+      lunet_fail("truncated multipart message");
+      return drop(zsock, 0, out, why);
     }
     more = zmq_msg_more(&part);
-    size_t size = zmq_msg_size(&part);
-    const uint8_t *data = zmq_msg_data(&part);
-    int slot = index - (with_peer ? 1 : 0); /* -1 peer, 0 header, 1 meta, 2.. payload */
-    index++;
-    if (slot == -1) {
-      if (size > LUNET_WIRE_MAX_PEER) { zmq_msg_close(&part); DROP("peer id of %zu bytes is too long", size); }
-      memcpy(out->peer, data, size);
-      out->peer_len = size;
+    int kind = lunet_wire_reader_part(&r, out, zmq_msg_data(&part), zmq_msg_size(&part));
+    if (kind != 1) {
       zmq_msg_close(&part);
-    } else if (slot == 0) {
-      int bad = lunet_wire_decode_header(&out->h, data, size, max_payload);
-      zmq_msg_close(&part);
-      if (bad) {
-        char detail[LUNET_ERRMSG_MAX];
-        snprintf(detail, sizeof detail, "%s", lunet_errmsg());
-        DROP("bad header: %s", detail);
-      }
-    } else if (slot == 1) {
-      if (size > LUNET_WIRE_MAX_META) { zmq_msg_close(&part); DROP("meta of %zu bytes exceeds 1 MiB", size); }
-      out->meta = malloc(size + 1);
-      if (!out->meta) { zmq_msg_close(&part); DROP("out of memory for the meta frame"); }
-      memcpy(out->meta, data, size);
-      out->meta[size] = '\0';
-      out->meta_len = size;
-      zmq_msg_close(&part);
-    } else {
-      int frame = out->nframes + 1;
-      if (out->nframes >= (int)out->h.nframes) {
-        zmq_msg_close(&part);
-        DROP("more payload frames than the %u the header says", out->h.nframes);
-      }
-      if (size % 4) { zmq_msg_close(&part); DROP("payload frame %d has %zu bytes, not a float32 multiple", frame, size); }
-      payload += size;
-      if (payload > out->h.payload_bytes) {
-        zmq_msg_close(&part);
-        DROP("payload frames exceed the %llu bytes the header says", (unsigned long long)out->h.payload_bytes);
-      }
-      lunet_tensor_t *t = frame_tensor(&part);
-      if (!t) DROP("out of memory for payload frame %d", frame);
-      out->frames[out->nframes++] = t;
+      if (kind < 0) return drop(zsock, more, out, why);
+      continue;
     }
+    int frame = out->nframes + 1;
+    lunet_tensor_t *t = frame_tensor(&part);
+    if (!t) {
+      lunet_fail("out of memory for payload frame %d", frame);
+      return drop(zsock, more, out, why);
+    }
+    out->frames[out->nframes++] = t;
   }
-  if (index < (with_peer ? 3 : 2)) DROP("missing header or meta frame");
-  if (out->nframes != (int)out->h.nframes)
-    DROP("the header says %u payload frames, got %d", out->h.nframes, out->nframes);
-  if (payload != out->h.payload_bytes)
-    DROP("the header says %llu payload bytes, got %llu", (unsigned long long)out->h.payload_bytes,
-         (unsigned long long)payload);
+  if (lunet_wire_reader_end(&r, out) < 0) return drop(zsock, 0, out, why);
   return 1;
 }
 

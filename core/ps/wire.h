@@ -72,6 +72,33 @@ typedef struct {
 
 void lunet_wire_msg_free(lunet_wire_msg_t *m);
 
+/* Decoding of a received multipart message, one part at a time from memory:
+ * the socket receive path (lunet_wire_recv) and the fuzz target
+ * (spec/fuzz/fuzz_wire.c) run exactly these checks. Start with
+ * {.with_peer, .max_payload} and a zeroed message. */
+typedef struct {
+  int with_peer;        /* the first part is a ROUTER peer id */
+  uint64_t max_payload; /* bound on the header's payload_bytes */
+  int index;            /* parts seen so far */
+  uint64_t payload;     /* payload bytes seen so far */
+} lunet_wire_reader_t;
+
+/* Checks the next part (size bytes at data) and stores it in out when it is
+ * the peer, header or meta (copied). Returns 0 for a part stored, 1 for a
+ * payload part that passed the checks (the caller makes it a tensor and
+ * appends it to out->frames), -1 with a message when the part is malformed. */
+int lunet_wire_reader_part(lunet_wire_reader_t *r, lunet_wire_msg_t *out, const uint8_t *data, size_t size);
+/* After the last part: 0, or -1 with a message when the header or meta frame
+ * is missing or the payload frames disagree with the header. */
+int lunet_wire_reader_end(const lunet_wire_reader_t *r, const lunet_wire_msg_t *out);
+
+/* Decodes a whole message held in memory (nparts parts, part i is sizes[i]
+ * bytes at parts[i]); payload frames are copied into new tensors. Returns 0
+ * with *out filled (free it with lunet_wire_msg_free), or -1 with the reason
+ * set and *out left empty. */
+int lunet_wire_decode(lunet_wire_msg_t *out, const uint8_t *const *parts, const size_t *sizes, int nparts,
+                      int with_peer, uint64_t max_payload);
+
 /* Before binding or connecting endpoint: for ipc:// (local workers) asks the
  * kernel for buffers that hold a whole parameter vector (capped by
  * net.core.[rw]mem_max), saving the I/O threads many wakeups. TCP keeps the
