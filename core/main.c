@@ -25,7 +25,8 @@ static lua_State *global_L;
 
 static const char usage_text[] =
     "usage: lunet [options] [script [args...]]\n"
-    "       lunet worker --connect tcp://HOST:PORT [--rank N]\n"
+    "       lunet worker --connect tcp://HOST:PORT [--rank N] [--key PATH --server-key KEY]\n"
+    "       lunet keygen PATH [--force]   (a CURVE key pair: PATH, PATH.pub)\n"
     "Options:\n"
     "  -e code     run code\n"
     "  -i          enter the interactive REPL after running the script/code\n"

@@ -3,6 +3,9 @@
 --   ps_commit_pull     commit + pull of the notebook MLP's 380,402 floats over
 --                      loopback TCP (lunet framing + server rule) against a
 --                      bare zero-copy ZeroMQ DEALER/ROUTER exchange of the same bytes
+--   ps_commit_pull_curve  the same exchange with ZeroMQ CURVE (encrypted, the
+--                      client's key checked by the ZAP handler) against plain
+--                      TCP, measured alternately in this run
 --   ps_runtime_rt      the same exchange through the whole runtime: a worker
 --                      process, the driver's rule, the reply (PingPong trainer)
 --   downpour_speedup   DOWNPOUR, 2 local workers, window 5, batch 64, against
@@ -55,9 +58,17 @@ end
 -- (one BLAS thread for the rule, as the driver runs it)
 core.set_num_threads(1)
 local n_params = notebook_mlp():count_params()
-local function framed_rate(rounds)
-  local server = core.Server("tcp://127.0.0.1:0")
-  local client = core.Client(server:endpoint())
+-- keys: {server_public=, server_secret=, client_public=, client_secret=} for CURVE, or nil
+local function framed_rate(rounds, keys)
+  local server, client
+  if keys then
+    server = core.Server("tcp://127.0.0.1:0", { curve = { secret = keys.server_secret,
+                                                          authorized = { keys.client_public } } })
+    client = core.Client(server:endpoint(), { curve = { server = keys.server_public, secret = keys.client_secret } })
+  else
+    server = core.Server("tcp://127.0.0.1:0")
+    client = core.Client(server:endpoint())
+  end
   local delta, center = core.randn({ n_params }, { seed = 1 }), core.zeros(n_params)
   local t0
   for r = -3, rounds do
@@ -81,6 +92,20 @@ for _ = 1, reps do
 end
 print(string.format("bench=ps_commit_pull floats=%d rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
   median(framed), median(bare), median(framed) / median(bare)))
+
+-- ---- 1b. the same with ZeroMQ CURVE against plain TCP, alternating
+if core.curve_available() then
+  local keys = {}
+  keys.server_public, keys.server_secret = core.curve_keypair()
+  keys.client_public, keys.client_secret = core.curve_keypair()
+  local plain, curve = {}, {}
+  for _ = 1, reps do
+    plain[#plain + 1] = framed_rate(300)
+    curve[#curve + 1] = framed_rate(300, keys)
+  end
+  print(string.format("bench=ps_commit_pull_curve floats=%d rt_per_s=%.0f plain_rt_per_s=%.0f ratio=%.3f", n_params,
+    median(curve), median(plain), median(curve) / median(plain)))
+end
 
 -- ---- 2. the same exchange through the runtime (worker process -> driver rule -> worker)
 local tiny = problem(8)

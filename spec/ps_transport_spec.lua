@@ -454,7 +454,7 @@ describe("core.Server / core.Client", function()
 
     it("start with no drops", function()
       local srv = track(pair())
-      assert.are.same({ dropped = 0, last_drop = "" }, srv:stats())
+      assert.are.same({ dropped = 0, last_drop = "", curve = false, denied = 0, last_denied = "" }, srv:stats())
     end)
 
     it("bad magic", function()

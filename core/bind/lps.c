@@ -1,12 +1,15 @@
 /* Lua binding of the transport: core.Server (ROUTER, in the driver) and
  * core.Client (DEALER, in a worker). Messages are tables
  * {type=, worker=, seq=, meta=, frames={tensors}, peer=}; payload tensors are
- * sent zero-copy (a tensor may not be changed until t:storage_refs() is 1). */
+ * sent zero-copy (a tensor may not be changed until t:storage_refs() is 1).
+ * With ZeroMQ CURVE: Server(ep, {curve = {secret = Z85, authorized = {Z85,
+ * ...}}}) and Client(ep, {curve = {server = Z85, secret = Z85}}). */
 #include <limits.h>
 #include <string.h>
 
 #include "client.h"
 #include "common.h"
+#include "keys.h"
 #include "lbind.h"
 #include "server.h"
 
@@ -85,12 +88,48 @@ static void push_message(lua_State *L, lunet_wire_msg_t *m) {
 
 /* ---- server ---- */
 
+/* The Z85 string at field key of the table at idx; raises naming where. */
+static const char *curve_key_field(lua_State *L, int idx, const char *key, const char *where) {
+  lua_getfield(L, idx, key);
+  if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: curve.%s must be a Z85 key string, got %s", where, key,
+                                                 luaL_typename(L, -1));
+  const char *z85 = lua_tostring(L, -1);
+  lua_pop(L, 1); /* (still referenced by the table) */
+  return z85;
+}
+
+/* Reads opts.curve = {secret=, authorized={...}} into o; the decoded keys go
+ * to a userdata left on the stack (alive until the call returns). */
+static void server_curve(lua_State *L, lunet_server_opts_t *o) {
+  static const char *const allowed[] = {"secret", "authorized", NULL};
+  if (lua_getfield(L, 2, "curve") == LUA_TNIL) { lua_pop(L, 1); return; }
+  int t = lua_gettop(L);
+  luaL_checktype(L, t, LUA_TTABLE);
+  lunet_check_options(L, t, "Server: curve", allowed);
+  o->curve_secret_key = curve_key_field(L, t, "secret", "Server");
+  if (lua_getfield(L, t, "authorized") != LUA_TTABLE)
+    luaL_error(L, "Server: curve.authorized must be a list of Z85 public keys");
+  size_t n = lua_rawlen(L, -1);
+  uint8_t *keys = lua_newuserdatauv(L, n ? n * 32 : 1, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, -2, (lua_Integer)i + 1);
+    size_t len;
+    const char *z85 = lua_tolstring(L, -1, &len);
+    if (!z85 || lunet_curve_decode(keys + 32 * i, z85, len) < 0)
+      luaL_error(L, "Server: curve.authorized[%d]: %s", (int)i + 1, z85 ? lunet_errmsg() : "not a string");
+    lua_pop(L, 1);
+  }
+  o->authorized_keys = keys;
+  o->n_authorized = n;
+}
+
 static int l_server(lua_State *L) {
-  static const char *const opts[] = {"max_message", "send_timeout", NULL};
+  static const char *const opts[] = {"max_message", "send_timeout", "curve", NULL};
   const char *endpoint = luaL_checkstring(L, 1);
   lua_settop(L, 2);
   lunet_check_options(L, 2, "Server", opts);
-  lunet_server_opts_t o = {0, 0};
+  lunet_server_opts_t o = {0};
+  if (lua_istable(L, 2)) server_curve(L, &o);
   o.max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Server");
   lua_Number timeout = lunet_opt_number(L, 2, "send_timeout", 0, "Server");
   if (!(timeout >= 0 && timeout <= INT_MAX / 1000)) /* also NaN */
@@ -102,7 +141,7 @@ static int l_server(lua_State *L) {
   luaL_setmetatable(L, SERVER_MT);
   b->s = lunet_server_new(endpoint, &o);
   if (!b->s) return lunet_core_error(L, "Server");
-  return 1;
+  return 1; /* (the box, on top of the keys' userdata) */
 }
 
 /* srv:bind(endpoint) -> the endpoint bound (one more address to listen on) */
@@ -148,13 +187,21 @@ static int server_send(lua_State *L) {
   return 0;
 }
 
+/* srv:stats() -> {dropped=, last_drop=, curve=, denied=, last_denied=} */
 static int server_stats(lua_State *L) {
   lunet_server_t *s = check_server(L);
-  lua_createtable(L, 0, 2);
+  char why[256];
+  lua_createtable(L, 0, 5);
   lua_pushinteger(L, (lua_Integer)lunet_server_dropped(s));
   lua_setfield(L, -2, "dropped");
   lua_pushstring(L, lunet_server_last_drop(s));
   lua_setfield(L, -2, "last_drop");
+  lua_pushboolean(L, lunet_server_is_curve(s));
+  lua_setfield(L, -2, "curve");
+  lua_pushinteger(L, (lua_Integer)lunet_server_denied(s, why, sizeof why));
+  lua_setfield(L, -2, "denied");
+  lua_pushstring(L, why);
+  lua_setfield(L, -2, "last_denied");
   return 1;
 }
 
@@ -168,19 +215,39 @@ static int server_close(lua_State *L) {
 /* ---- client ---- */
 
 static int l_client(lua_State *L) {
-  static const char *const opts[] = {"worker", "max_message", NULL};
+  static const char *const opts[] = {"worker", "max_message", "curve", NULL};
+  static const char *const curve_opts[] = {"server", "secret", NULL};
   const char *endpoint = luaL_checkstring(L, 1);
   lua_settop(L, 2); /* the options stay at 2, absent or not */
   lunet_check_options(L, 2, "Client", opts);
+  lunet_client_opts_t o = {0};
   uint32_t worker = (uint32_t)opt_range(L, "worker", UINT32_MAX, "Client");
-  uint64_t max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Client");
+  o.max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Client");
+  if (lua_istable(L, 2) && lua_getfield(L, 2, "curve") != LUA_TNIL) { /* stays at 3 */
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lunet_check_options(L, 3, "Client: curve", curve_opts);
+    o.curve_server_key = curve_key_field(L, 3, "server", "Client");
+    o.curve_secret_key = curve_key_field(L, 3, "secret", "Client");
+  }
   client_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->c = NULL;
   b->worker = worker;
   luaL_setmetatable(L, CLIENT_MT);
-  b->c = lunet_client_new(endpoint, max_message);
+  b->c = lunet_client_new_opts(endpoint, &o);
   if (!b->c) return lunet_core_error(L, "Client");
   return 1;
+}
+
+/* cli:handshake() -> "ok" | "pending" | "failed", why, final (see client.h) */
+static int client_handshake(lua_State *L) {
+  client_box *b = check_client(L);
+  const char *why;
+  int final;
+  int state = lunet_client_handshake(b->c, &why, &final);
+  lua_pushstring(L, state > 0 ? "ok" : state == 0 ? "pending" : "failed");
+  lua_pushstring(L, why);
+  lua_pushboolean(L, final);
+  return 3;
 }
 
 /* cli:send(type, seq, meta, tensors...) */
@@ -256,7 +323,8 @@ void lunet_open_ps(lua_State *L) {
                                             {"send", server_send}, {"stats", server_stats},
                                             {"close", server_close}, {NULL, NULL}};
   static const luaL_Reg client_methods[] = {{"send", client_send}, {"recv", client_recv},
-                                            {"send_raw", client_send_raw}, {"close", client_close},
+                                            {"send_raw", client_send_raw}, {"handshake", client_handshake},
+                                            {"close", client_close},
                                             {NULL, NULL}};
   new_class(L, SERVER_MT, server_methods, server_close);
   new_class(L, CLIENT_MT, client_methods, client_close);

@@ -1,15 +1,20 @@
 /* ROUTER socket of the parameter server (see server.h). */
+#define _GNU_SOURCE
 #include "server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "common.h"
+#include "keys.h"
+#include "zap.h"
 
 struct lunet_server {
   void *sock;
+  char zap_domain[LUNET_ZAP_DOMAIN_MAX]; /* "" without CURVE */
   char endpoint[256];
   uint64_t max_message;
   uint64_t dropped;
@@ -37,6 +42,29 @@ static int bind_endpoint(void *sock, const char *endpoint) {
   return lunet_fail("cannot bind %s: %s", endpoint, zmq_strerror(err));
 }
 
+/* Makes sock a CURVE server whose peers the ZAP handler checks under a
+ * domain of its own. Before any bind (see zap.h). */
+static int curve_setup(lunet_server_t *s, const lunet_server_opts_t *opts) {
+  static unsigned servers;
+  uint8_t secret[32];
+  const char *z85 = opts->curve_secret_key;
+  if (!lunet_curve_available()) return lunet_fail("CURVE is not available: this libzmq was built without libsodium");
+  if (lunet_curve_decode(secret, z85, strlen(z85)) < 0) return -1;
+  snprintf(s->zap_domain, sizeof s->zap_domain, "lunet-%ld-%u", (long)getpid(), ++servers);
+  if (lunet_zap_add(s->zap_domain, opts->authorized_keys, opts->n_authorized, 1) < 0) {
+    s->zap_domain[0] = '\0';
+    explicit_bzero(secret, sizeof secret);
+    return -1;
+  }
+  int one = 1;
+  int rc = zmq_setsockopt(s->sock, ZMQ_ZAP_DOMAIN, s->zap_domain, strlen(s->zap_domain));
+  if (rc == 0) rc = zmq_setsockopt(s->sock, ZMQ_CURVE_SERVER, &one, sizeof one);
+  if (rc == 0) rc = zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, secret, sizeof secret);
+  explicit_bzero(secret, sizeof secret);
+  if (rc < 0) return lunet_fail("cannot set up CURVE: %s", zmq_strerror(zmq_errno()));
+  return 0;
+}
+
 lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t *opts) {
   void *ctx = lunet_zmq_context();
   if (!ctx) return lunet_fail("cannot create a ZeroMQ context: %s", zmq_strerror(zmq_errno())), NULL;
@@ -48,7 +76,10 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
     free(s);
     return lunet_fail("cannot create a socket: %s", zmq_strerror(zmq_errno())), NULL;
   }
-  int zero = 0, one = 1, hwm = 10000;
+  /* a peer's queue of received messages is short (a worker has a report and
+   * one exchange in flight): with max_message it bounds what a peer can make
+   * this process hold; past it ZeroMQ stops reading that peer */
+  int zero = 0, one = 1, hwm = 10000, rcvhwm = 64;
   int send_timeout = opts && opts->send_timeout_ms ? opts->send_timeout_ms : 10000;
   /* ZeroMQ refuses a frame above this size before allocating it (+ header/meta slack) */
   int64_t maxmsg = s->max_message < (uint64_t)INT64_MAX - LUNET_WIRE_MAX_META
@@ -57,12 +88,11 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof zero);
   zmq_setsockopt(s->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
   zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-  zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+  zmq_setsockopt(s->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
   zmq_setsockopt(s->sock, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
   zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-  if (bind_endpoint(s->sock, endpoint) < 0) {
-    zmq_close(s->sock);
-    free(s);
+  if ((opts && opts->curve_secret_key && curve_setup(s, opts) < 0) || bind_endpoint(s->sock, endpoint) < 0) {
+    lunet_server_free(s);
     return NULL;
   }
   size_t len = sizeof s->endpoint;
@@ -73,13 +103,21 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
 void lunet_server_free(lunet_server_t *s) {
   if (!s) return;
   zmq_close(s->sock);
+  /* only now: while the socket listened, the handler had to answer for it */
+  if (s->zap_domain[0]) lunet_zap_remove(s->zap_domain);
   free(s);
 }
 
 const char *lunet_server_endpoint(const lunet_server_t *s) { return s->endpoint; }
 
 int lunet_server_bind(lunet_server_t *s, const char *endpoint, char *bound, size_t bound_size) {
-  if (bind_endpoint(s->sock, endpoint) < 0) return -1;
+  /* a listener keeps the options it was bound with: CURVE off for this one
+   * only (the ZAP domain stays: the handler admits this user's processes) */
+  int local = s->zap_domain[0] && strncmp(endpoint, "ipc://", 6) == 0, off = 0, on = 1;
+  if (local) zmq_setsockopt(s->sock, ZMQ_CURVE_SERVER, &off, sizeof off);
+  int rc = bind_endpoint(s->sock, endpoint);
+  if (local) zmq_setsockopt(s->sock, ZMQ_CURVE_SERVER, &on, sizeof on);
+  if (rc < 0) return -1;
   size_t len = bound_size;
   zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, bound, &len);
   return 0;
@@ -105,4 +143,14 @@ int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out) 
 }
 
 uint64_t lunet_server_dropped(const lunet_server_t *s) { return s->dropped; }
+
+uint64_t lunet_server_denied(const lunet_server_t *s, char *why, size_t why_size) {
+  if (!s->zap_domain[0]) {
+    if (why_size) why[0] = '\0';
+    return 0;
+  }
+  return lunet_zap_denied(s->zap_domain, why, why_size);
+}
+
+int lunet_server_is_curve(const lunet_server_t *s) { return s->zap_domain[0] != '\0'; }
 const char *lunet_server_last_drop(const lunet_server_t *s) { return s->last_drop; }

@@ -12,6 +12,13 @@ typedef struct lunet_server lunet_server_t;
 typedef struct {
   uint64_t max_message; /* payload bytes above which a message is refused (0: 1 GiB) */
   int send_timeout_ms;  /* a send that cannot complete in this time fails (0: 10 s) */
+  /* ZeroMQ CURVE: the server's secret key (Z85), NULL for none. With it
+   * every TCP connection is encrypted and admitted only if the client's
+   * public key is one of the n_authorized keys (Z85 text, decoded: 32 bytes
+   * each, borrowed for the call), checked by the ZAP handler (zap.h). */
+  const char *curve_secret_key;
+  const uint8_t *authorized_keys; /* (n_authorized, 32) */
+  size_t n_authorized;
 } lunet_server_opts_t;
 
 /* Binds endpoint ("tcp://127.0.0.1:0": port 0 picks a free port). NULL with a
@@ -21,7 +28,12 @@ void lunet_server_free(lunet_server_t *s);
 /* The endpoint actually bound, with the real port ("tcp://127.0.0.1:43121"). */
 const char *lunet_server_endpoint(const lunet_server_t *s);
 /* Binds one more endpoint (e.g. an ipc:// socket for local workers next to
- * the TCP one); writes the endpoint actually bound into bound. 0 or -1. */
+ * the TCP one); writes the endpoint actually bound into bound. 0 or -1.
+ * On a CURVE server an ipc:// endpoint is not encrypted: it admits only
+ * processes of this user (the kernel's peer credentials, checked by the ZAP
+ * handler). An abstract Unix socket never leaves the machine, and anyone who
+ * can act as this user could read the key files anyway; encrypting it would
+ * cost the local workers time for nothing. */
 int lunet_server_bind(lunet_server_t *s, const char *endpoint, char *bound, size_t bound_size);
 int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, const lunet_wire_header_t *h,
                       const char *meta, size_t meta_len, lunet_tensor_t *const *frames, int nframes);
@@ -33,6 +45,11 @@ int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, c
  * new peer id). */
 int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out);
 uint64_t lunet_server_dropped(const lunet_server_t *s);
+/* Peers the ZAP handler refused (CURVE servers; 0 otherwise), and why the
+ * last one was ("" if none), written into why (why_size bytes). */
+uint64_t lunet_server_denied(const lunet_server_t *s, char *why, size_t why_size);
+/* 1 if the server uses CURVE. */
+int lunet_server_is_curve(const lunet_server_t *s);
 /* Why the last message was dropped ("" if none). */
 const char *lunet_server_last_drop(const lunet_server_t *s);
 

@@ -8,6 +8,7 @@ local core = require "lunet.core"
 local job = require "lunet.runtime.job"
 local launchers = require "lunet.runtime.launchers"
 local progress = require "lunet.runtime.progress"
+local security = require "lunet.runtime.security"
 
 local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
 
@@ -448,7 +449,8 @@ function Run:serve()
   local ok, server
   local deadline = core.now() + 1
   repeat
-    ok, server = pass_interrupt(pcall(core.Server, o.bind, { max_message = o.max_message }))
+    ok, server = pass_interrupt(pcall(core.Server, o.bind,
+      security.server_options(self.trainer.transport, { max_message = o.max_message })))
     local retry = not ok and tostring(server):find("already in use", 1, true) and core.now() < deadline
     if retry then core.sleep(0.005) end
   until not retry
@@ -501,6 +503,7 @@ local function stats(run)
     history = run.history, training_time = (run.t_last_done or core.now()) - run.t0, num_updates = run.clock,
     communication_time = comm, staleness = run.staleness, events = run.events, samples = samples,
     lost_workers = run.lost, first_batch_time = run.first_batch, foreign_messages = run.foreign,
+    rejected_peers = run.denied, -- connections the ZAP handler refused (CURVE)
     dropped_messages = run.dropped,
   }
 end
@@ -517,7 +520,7 @@ function driver.run(trainer, df)
     clock = 0, workers = {}, by_peer = {}, registered = 0, never_connected = 0, lost = 0, foreign = 0,
     queue = {}, history = {}, events = {}, staleness = {}, spare = { center }, gone = {}, round = {},
     samples_done = 0,
-    launcher = launchers.new(o), t0 = t0,
+    launcher = launchers.new(o, trainer.transport), t0 = t0,
     progress = progress.new { name = trainer.name, total = total, rows = prepared.rows, num_epoch = o.num_epoch,
                               enabled = o.verbose },
   }, Run)
@@ -534,6 +537,7 @@ function driver.run(trainer, df)
   if run.server then
     local s = run.server:stats()
     run.dropped = s.dropped
+    run.denied = s.denied -- peers the ZAP handler refused (CURVE)
   end
   run:shutdown(not ok and (type(err) == "string" and err or "the driver stopped") or nil)
   if not ok then error(err, 0) end

@@ -5,21 +5,26 @@
 -- Every launcher has start(endpoint), poll() -> exited processes,
 -- kill_all() and wait_all(timeout).
 local core = require "lunet.core"
+local security = require "lunet.runtime.security"
 
 local launchers = {}
 
 local Launcher = {}
 Launcher.__index = Launcher
 
-local function worker_argv(endpoint, rank)
+-- keys: the CURVE arguments (security.worker_args), or nil.
+local function worker_argv(endpoint, rank, keys)
   local argv = { core.executable(), "worker", "--connect", endpoint }
   if rank then argv[#argv + 1] = "--rank"; argv[#argv + 1] = tostring(rank) end
+  for _, a in ipairs(keys or {}) do argv[#argv + 1] = a end
   return argv
 end
 
 -- The command lines this launcher runs (a list of argv tables).
 function Launcher:commands(endpoint)
   local o, n = self.options, self.options.num_workers
+  -- (local workers connect over the local socket, which needs no keys)
+  local keys = o.launcher ~= "local" and security.worker_args(self.transport) or nil
   if o.launcher == "local" then
     local cmds = {}
     for r = 0, n - 1 do cmds[#cmds + 1] = worker_argv(endpoint, r) end
@@ -29,15 +34,15 @@ function Launcher:commands(endpoint)
                    "-x", "OPENBLAS_NUM_THREADS", "-x", "LUNET_EXECUTABLE" }
     if core.getuid() == 0 then argv[#argv + 1] = "--allow-run-as-root" end
     if o.hostfile then argv[#argv + 1] = "--hostfile"; argv[#argv + 1] = o.hostfile end
-    for _, a in ipairs(worker_argv(endpoint)) do argv[#argv + 1] = a end
+    for _, a in ipairs(worker_argv(endpoint, nil, keys)) do argv[#argv + 1] = a end
     return { argv }
   elseif o.launcher == "srun" then
     local argv = { o.launcher_program or "srun", "--ntasks", tostring(n), "--cpus-per-task", tostring(o.num_threads),
                    "--kill-on-bad-exit=0" }
-    for _, a in ipairs(worker_argv(endpoint)) do argv[#argv + 1] = a end
+    for _, a in ipairs(worker_argv(endpoint, nil, keys)) do argv[#argv + 1] = a end
     return { argv }
   end
-  return { worker_argv(endpoint) } -- external: run this num_workers times
+  return { worker_argv(endpoint, nil, keys) } -- external: run this num_workers times
 end
 
 local function quote(a)
@@ -148,8 +153,9 @@ function Launcher:kill_all()
   end
 end
 
-function launchers.new(options)
-  return setmetatable({ options = options, procs = {} }, Launcher)
+-- transport: the run's security.check result (nil: no keys).
+function launchers.new(options, transport)
+  return setmetatable({ options = options, transport = transport, procs = {} }, Launcher)
 end
 
 return launchers

@@ -283,13 +283,16 @@ end
 function worker.run(args)
   if os.getenv("LUNET_LOCAL_WORKER") then core.die_with_parent("TERM") end
   local rank = args.rank or rank_from_env()
-  local client = core.Client(args.connect, { worker = rank or 0 })
+  -- args.curve: {server=, secret=} keys (lunet.runtime.security.client_curve)
+  local client = core.Client(args.connect, { worker = rank or 0, curve = args.curve })
   client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname(),
                                        version = core.version })
-  local msg = client:recv(math.floor(args.timeout * 1000))
+  local msg, why, final = require("lunet.runtime.security").first_answer(client, args.timeout)
   if not msg then
     client:close()
-    io.stderr:write(string.format("lunet worker: no answer from %s within %g s\n", args.connect, args.timeout))
+    io.stderr:write(final and string.format("lunet worker: cannot join %s: %s\n", args.connect, why)
+      or string.format("lunet worker: no answer from %s within %g s%s\n", args.connect, args.timeout,
+        why and (" (" .. why .. ")") or ""))
     return 2
   end
   if msg.type ~= "job" then

@@ -38,6 +38,12 @@ base.common_options = {
   report_interval = 0.25,   -- seconds between a worker's progress reports
   verbose = true,           -- the progress line on stderr
   max_message = OPTIONAL,   -- bytes; larger messages are refused
+  -- Security (runtime/security.lua): bind is loopback unless these say otherwise.
+  server_key = OPTIONAL,    -- the driver's key pair (`lunet keygen PATH`): ZeroMQ CURVE, encrypted and authenticated
+  authorized_keys = OPTIONAL, -- the workers' public keys admitted with server_key, one Z85 key per line
+  worker_key = OPTIONAL,    -- the key pair the mpirun/srun/external workers present (required for mpirun/srun with
+                            -- server_key); local workers use a socket only this user's processes may join
+  insecure = false,         -- true: bind a non-loopback address without CURVE (anyone who reaches it may join)
 }
 
 local LAUNCHERS = { ["local"] = true, mpirun = true, srun = true, external = true }
@@ -114,7 +120,9 @@ local function new(class, opts)
   end
   check_common(name, o, spec)
   if spec.check then spec.check(o, function(...) fail(name, ...) end) end
-  local self = setmetatable({ options = o, stats = nil }, class)
+  -- (the keys stay with the trainer: its options travel to every worker)
+  local transport = require("lunet.runtime.security").check(name, o)
+  local self = setmetatable({ options = o, stats = nil, transport = transport }, class)
   -- a trainer whose server side depends on its options (DataParallel's mode)
   -- runs with the spec that spec.select(options) returns
   if spec.select then self.spec = spec.select(o) end

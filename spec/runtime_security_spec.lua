@@ -1,0 +1,479 @@
+-- Specs of the authenticated, encrypted transport (DESIGN.md, Security):
+-- `lunet keygen` (lua/lunet/cmd/keygen.lua), the trainer options server_key,
+-- authorized_keys, worker_key and insecure (lua/lunet/runtime/security.lua,
+-- keys.lua), ZeroMQ CURVE runs through the launchers, and peers the ZAP
+-- handler (core/ps/zap.c) must keep out of a live run: a key pair the driver
+-- did not authorize, a plain ZeroMQ client, a worker given the wrong server key.
+local lunet = require "lunet"
+local core = require "lunet.core"
+
+local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
+local SELF = core.getpid()
+local h = dofile("spec/helpers.lua")
+local read_file, children, has, max_abs_diff = h.read_file, h.children, h.assert_contains, h.max_abs_diff
+local function problem(n) return h.problem(n, 8, 31) end
+local function small_model() return h.small_model(8, 16, 9) end
+local function no_children() h.no_children(SELF) end
+local FAKE_SRUN = "spec/fixtures/runtime_fake_srun.sh"
+local SRUN_LOG = (os.getenv("TMPDIR") or "/tmp") .. "/lunet_fake_srun." .. SELF
+local HAVE_MPIRUN = os.execute("command -v mpirun >/dev/null 2>&1")
+
+-- Runs argv (through sh, stderr and stdout to files); returns the exit code,
+-- stdout and stderr.
+local function run(argv, seconds, umask)
+  local out, err = os.tmpname(), os.tmpname()
+  local pid = core.spawn({ "/bin/sh", "-c", 'umask "$UMASK"; exec "$@" >"$OUT" 2>"$ERR"', "sh", table.unpack(argv) },
+    { OUT = out, ERR = err, UMASK = umask or "022" })
+  local done, code = core.wait(pid, seconds or 10)
+  if not done then core.kill(pid, "KILL"); core.wait(pid, 5) end
+  local o, e = read_file(out), read_file(err)
+  os.remove(out); os.remove(err)
+  assert(done, table.concat(argv, " ") .. " did not end")
+  return code, o, e
+end
+
+local function mode_of(path) return (core.file_mode(path)) end
+
+local function first_line(path) return (read_file(path) or ""):match("^([^\n]*)") end
+
+local function write(path, text, mode)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  if mode then os.execute(string.format("chmod %o '%s'", mode, path)) end
+end
+
+-- A key pair made by `lunet keygen` under dir; returns its path and public key.
+local function keygen(dir, name)
+  local path = dir .. "/" .. name
+  local code, _, err = run { LUNET, "keygen", path }
+  assert(code == 0, "keygen: " .. tostring(err))
+  return path, first_line(path .. ".pub")
+end
+
+local function accuracy(model, df)
+  local _, acc = model:evaluate(df:column("features"), df:column("label"))
+  return acc
+end
+
+describe("authenticated transport", function()
+  local dir -- a fresh directory per test, for key files
+  local started = {}
+  local function spawn(argv)
+    local pid = core.spawn(argv)
+    started[#started + 1] = pid
+    return pid
+  end
+  before_each(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 '" .. dir .. "'"))
+  end)
+  after_each(function()
+    for _, pid in ipairs(started) do
+      if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
+    end
+    started = {}
+    os.execute("rm -rf '" .. dir .. "'")
+    os.remove(SRUN_LOG)
+  end)
+
+  -- the driver's key pair, one worker key pair, and an authorized_keys file
+  -- listing the worker (with a comment line, as a user would write it)
+  local function keys()
+    local server, server_public = keygen(dir, "server")
+    local worker, worker_public = keygen(dir, "worker")
+    local authorized = dir .. "/authorized_keys"
+    write(authorized, "# the workers of this run\n" .. worker_public .. " worker@spec\n\n")
+    return { server = server, server_public = server_public, worker = worker, worker_public = worker_public,
+             authorized = authorized }
+  end
+
+  local function single(opts)
+    local o = { model = small_model(), num_epoch = 2, batch_size = 32, learning_rate = 0.05, verbose = false }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return lunet.trainers.SingleTrainer(o)
+  end
+
+  describe("lunet keygen", function()
+    it("writes the secret key 0600 (whatever the umask) and its public key, one Z85 key per file", function()
+      for _, umask in ipairs { "022", "000" } do
+        local path = dir .. "/key" .. umask
+        local code, out = run({ LUNET, "keygen", path }, 10, umask)
+        assert.are.equal(0, code)
+        assert.are.equal(tonumber("600", 8), mode_of(path))
+        local pub_mode = mode_of(path .. ".pub")
+        assert(pub_mode & tonumber("444", 8) ~= 0 and pub_mode & tonumber("022", 8) == 0 or umask == "000",
+          ("%s.pub mode %o"):format(path, pub_mode))
+        local secret, public = read_file(path), read_file(path .. ".pub")
+        assert.truthy(secret:match("^%S+\n$"), secret)
+        assert.truthy(public:match("^%S+\n$"), public)
+        secret, public = secret:sub(1, -2), public:sub(1, -2)
+        assert.are.equal(40, #secret)
+        assert.is_true(core.curve_check(public))
+        assert.are.equal(public, core.curve_public(secret)) -- a pair
+        has(out, public) -- printed, to paste into authorized_keys
+      end
+      -- two runs, two different pairs
+      assert.are_not.equal(read_file(dir .. "/key022"), read_file(dir .. "/key000"))
+    end)
+
+    it("refuses to overwrite PATH or PATH.pub; --force replaces both, the secret key 0600 again", function()
+      local path = dir .. "/k"
+      assert.are.equal(0, (run { LUNET, "keygen", path }))
+      local secret, public = read_file(path), read_file(path .. ".pub")
+      local code, _, err = run { LUNET, "keygen", path }
+      assert.are.equal(1, code)
+      has(err, path .. " already exists; not overwritten (--force replaces it)")
+      assert.are.equal(secret, read_file(path))
+      assert.are.equal(public, read_file(path .. ".pub"))
+      -- a lone .pub is kept too
+      os.remove(path)
+      code, _, err = run { LUNET, "keygen", path }
+      assert.are.equal(1, code)
+      has(err, path .. ".pub already exists")
+      assert.is_nil(read_file(path))
+      -- --force over a secret key someone made world-readable
+      write(path, "old\n", tonumber("644", 8))
+      code = run { LUNET, "keygen", path, "--force" }
+      assert.are.equal(0, code)
+      assert.are.equal(tonumber("600", 8), mode_of(path))
+      assert.are_not.equal(public, read_file(path .. ".pub"))
+      assert.are.equal(first_line(path .. ".pub"), core.curve_public(first_line(path)))
+    end)
+
+    it("bad arguments exit 2 with the usage; an unwritable PATH exits 1 naming it", function()
+      for _, args in ipairs { {}, { "--bogus" }, { "a", "b" } } do
+        local code, _, err = run { LUNET, "keygen", table.unpack(args) }
+        assert.are.equal(2, code, table.concat(args, " "))
+        has(err, "usage: lunet keygen PATH [--force]")
+      end
+      local code, _, err = run { LUNET, "keygen", dir .. "/no/such/dir/k" }
+      assert.are.equal(1, code)
+      has(err, "cannot create " .. dir .. "/no/such/dir/k")
+    end)
+  end)
+
+  describe("options, checked before anything starts", function()
+    it("a non-loopback bind without keys is refused, saying why and what to give", function()
+      for _, bind in ipairs { "tcp://0.0.0.0:0", "tcp://*:5555", "tcp://10.1.2.3:0", "tcp://myhost:7000" } do
+        local ok, err = pcall(lunet.trainers.DOWNPOUR, { model = small_model(), bind = bind, verbose = false })
+        assert.is_false(ok)
+        assert.are.equal("DOWNPOUR: bind '" .. bind .. "' is not loopback: give server_key and authorized_keys "
+          .. "(ZeroMQ CURVE, see `lunet keygen`), or insecure = true", err)
+      end
+      -- loopback needs nothing
+      for _, bind in ipairs { "tcp://127.0.0.1:0", "tcp://127.1.2.3:0", "tcp://localhost:0" } do
+        assert(pcall(lunet.trainers.DOWNPOUR, { model = small_model(), bind = bind, verbose = false }), bind)
+      end
+    end)
+
+    it("insecure = true binds every interface without keys; a plain worker joins", function()
+      local ep = h.free_endpoint()
+      local port = ep:match("(%d+)$")
+      local w = spawn { LUNET, "worker", "--connect", "tcp://127.0.0.1:" .. port, "--timeout", "20" }
+      local t = single { bind = "tcp://0.0.0.0:" .. port, insecure = true, launcher = "external" }
+      local df = problem(1000)
+      local model = t:train(df)
+      assert.are.equal(2000, t.stats.samples)
+      assert(accuracy(model, df) > 0.9)
+      assert.are.same({ true, 0 }, { core.wait(w, 5) })
+    end)
+
+    it("bad key files and option combinations are errors naming the option, file and line", function()
+      local k = keys()
+      local base = { server_key = k.server, authorized_keys = k.authorized }
+      local function err_of(extra, launcher)
+        local o = { model = small_model(), verbose = false, bind = "tcp://0.0.0.0:0", launcher = launcher }
+        for key, v in pairs(base) do o[key] = v end
+        for key, v in pairs(extra) do o[key] = v end
+        local ok, e = pcall(lunet.trainers.DOWNPOUR, o)
+        assert.is_false(ok, "expected an error")
+        return tostring(e)
+      end
+      local bad_line = dir .. "/bad_line"
+      write(bad_line, "# a comment\n" .. first_line(k.worker) .. "x\n", tonumber("600", 8))
+      has(err_of { server_key = bad_line }, "DOWNPOUR: server_key '" .. bad_line .. "':2: '", "' is not a CURVE key",
+        "a CURVE key is 40 Z85 characters, got 41")
+      local open = dir .. "/open"
+      write(open, first_line(k.worker) .. "\n", tonumber("644", 8))
+      has(err_of { server_key = open }, "DOWNPOUR: server_key '" .. open .. "': permissions 0644 are too open",
+        "chmod 600 " .. open)
+      local two = dir .. "/two"
+      write(two, first_line(k.worker) .. "\n" .. first_line(k.server) .. "\n", tonumber("600", 8))
+      has(err_of { server_key = two }, "DOWNPOUR: server_key '" .. two .. "':2: a second key")
+      has(err_of { server_key = dir .. "/missing" }, "DOWNPOUR: server_key '" .. dir .. "/missing': cannot read")
+      -- a .pub that is not the secret key's public key
+      write(k.server .. ".pub", k.worker_public .. "\n")
+      has(err_of {}, "DOWNPOUR: server_key '" .. k.server .. "': " .. k.server .. ".pub holds " .. k.worker_public)
+      write(k.server .. ".pub", k.server_public .. "\n")
+      local bad_auth = dir .. "/bad_auth"
+      write(bad_auth, k.worker_public .. "\n# ok\nnot-a-key here\n")
+      has(err_of { authorized_keys = bad_auth }, "DOWNPOUR: authorized_keys '" .. bad_auth .. "':3: 'not-a-key' is not a "
+        .. "CURVE key")
+      local empty = dir .. "/empty"
+      write(empty, "# nobody yet\n")
+      has(err_of { authorized_keys = empty }, "DOWNPOUR: authorized_keys '" .. empty .. "': no key in the file")
+      has(err_of { authorized_keys = false }, "authorized_keys must be the path of a key file")
+      local function alone(o)
+        o.model, o.verbose = small_model(), false
+        local ok, e = pcall(lunet.trainers.DOWNPOUR, o)
+        assert.is_false(ok)
+        return tostring(e)
+      end
+      has(alone { worker_key = k.worker }, "DOWNPOUR: worker_key is for CURVE: give server_key and authorized_keys too")
+      has(alone { server_key = k.server }, "DOWNPOUR: server_key needs authorized_keys too")
+      has(alone { authorized_keys = k.authorized }, "DOWNPOUR: authorized_keys needs server_key too")
+      has(err_of { insecure = true }, "DOWNPOUR: insecure = true contradicts server_key and authorized_keys")
+      has(err_of { insecure = "yes" }, "DOWNPOUR: insecure must be true or false, got yes")
+      -- a worker key the driver would refuse
+      local other = keygen(dir, "other")
+      has(err_of { worker_key = other }, "DOWNPOUR: worker_key '" .. other .. "': its public key ",
+        "is not in authorized_keys '" .. k.authorized .. "'")
+      -- mpirun and srun start workers elsewhere: they need a key to give them
+      has(err_of({}, "srun"), "DOWNPOUR: launcher 'srun' with server_key needs worker_key")
+      has(err_of({}, "mpirun"), "DOWNPOUR: launcher 'mpirun' with server_key needs worker_key")
+      assert.are.same({}, children(SELF)) -- (nothing was started)
+    end)
+
+    it("lunet worker: --key and --server-key are checked before it connects", function()
+      local k = keys()
+      local ep = "tcp://127.0.0.1:1"
+      local cases = {
+        { { "--key", k.worker }, "--key and --server-key go together" },
+        { { "--key", dir .. "/none", "--server-key", k.server_public }, "--key '" .. dir .. "/none': cannot read" },
+        { { "--key", k.worker, "--server-key", dir .. "/none.pub" }, "--server-key '" .. dir .. "/none.pub': cannot read" },
+        { { "--key", k.worker, "--server-key", "short" }, "--server-key 'short': cannot read" },
+        { { "--key" }, "bad argument '--key'" },
+      }
+      for _, c in ipairs(cases) do
+        local code, _, err = run { LUNET, "worker", "--connect", ep, "--timeout", "1", table.unpack(c[1]) }
+        assert.are.equal(2, code, table.concat(c[1], " "))
+        has(err, c[2])
+      end
+    end)
+  end)
+
+  describe("core.Server and core.Client with curve", function()
+    it("bad keys are errors naming the option and the mismatch", function()
+      local public, secret = core.curve_keypair()
+      local cases = {
+        { function() return core.Server("tcp://127.0.0.1:0", { curve = { secret = "short", authorized = {} } }) end,
+          "Server: a CURVE key is 40 Z85 characters, got 5" },
+        { function() return core.Server("tcp://127.0.0.1:0", { curve = { secret = secret, authorized = { public, {} } } })
+          end, "Server: curve.authorized[2]: not a string" },
+        { function() return core.Server("tcp://127.0.0.1:0", { curve = { secret = secret } }) end,
+          "Server: curve.authorized must be a list of Z85 public keys" },
+        { function() return core.Server("tcp://127.0.0.1:0", { curve = { secret = secret, authorized = {}, x = 1 } }) end,
+          "Server: curve: unknown option 'x'" },
+        { function() return core.Client("tcp://127.0.0.1:1", { curve = { server = public .. " ", secret = secret } }) end,
+          "Client: the server key: a CURVE key is 40 Z85 characters, got 41" },
+        { function() return core.Client("tcp://127.0.0.1:1", { curve = { server = public } }) end,
+          "Client: curve.secret must be a Z85 key string, got nil" },
+        { function() return core.Client("tcp://127.0.0.1:1", { curve = { server = public, secret = ("~"):rep(40) } }) end,
+          "Client: the secret key: character 1 of the key is not Z85" },
+      }
+      for i, c in ipairs(cases) do
+        local ok, err = pcall(c[1])
+        assert.is_false(ok, "case " .. i)
+        has(tostring(err), c[2])
+      end
+    end)
+
+    it("servers open at once keep their own key sets; the shared ZAP handler restarts at once after the last closes", function()
+      local s_public, s_secret = core.curve_keypair()
+      local a_public, a_secret = core.curve_keypair()
+      local b_public, b_secret = core.curve_keypair()
+      -- (a refused client waits until its refusal is counted: its own handshake says so)
+      local function try(server, secret)
+        local c = core.Client(server:endpoint(), { curve = { server = s_public, secret = secret } })
+        c:send("hello", 0, "x")
+        local msg
+        assert(h.eventually(function()
+          msg = msg or server:recv(10)
+          return msg ~= nil or c:handshake() == "failed"
+        end, 5))
+        c:close()
+        return msg ~= nil
+      end
+      local function threads() return tonumber(read_file("/proc/self/status"):match("Threads:%s*(%d+)")) end
+      core.Server("tcp://127.0.0.1:0"):close() -- (ZeroMQ's own threads exist from now on)
+      local before = threads()
+      for round = 1, 3 do -- (each round closes both: the handler thread stops and starts again)
+        local a = core.Server("tcp://127.0.0.1:0", { curve = { secret = s_secret, authorized = { a_public } } })
+        local b = core.Server("tcp://127.0.0.1:0", { curve = { secret = s_secret, authorized = { b_public } } })
+        assert.are.equal(before + 1, threads()) -- one handler for both
+        assert.are.same({ true, false, true, false }, { try(a, a_secret), try(a, b_secret), try(b, b_secret),
+                                                        try(b, a_secret) }, "round " .. round)
+        assert.are.same({ 1, 1 }, { a:stats().denied, b:stats().denied })
+        has(a:stats().last_denied, "CURVE key " .. b_public, "is not in authorized_keys")
+        a:close()
+        assert.is_true(try(b, b_secret)) -- b's key set outlives a
+        b:close()
+        assert.are.equal(before, threads()) -- the handler was stopped and joined
+      end
+    end)
+  end)
+
+  describe("CURVE runs", function()
+    it("SingleTrainer over CURVE (srun, worker_key) trains to exactly the plain TCP result", function()
+      local k = keys()
+      local df = problem(2000)
+      local plain = single { launcher = "srun", launcher_program = FAKE_SRUN }
+      local plain_model = plain:train(df)
+      local secure = single { launcher = "srun", launcher_program = FAKE_SRUN, server_key = k.server,
+                              authorized_keys = k.authorized, worker_key = k.worker }
+      local secure_model = secure:train(df)
+      -- the worker got its keys on the command line: the key pair's path and the driver's public key
+      local args = read_file(SRUN_LOG)
+      has(args, "worker --connect tcp://127.0.0.1:", " --key " .. k.worker .. " --server-key " .. k.server_public)
+      assert.are.equal(0, max_abs_diff(plain_model:get_weights(), secure_model:get_weights()))
+      assert.are.equal(plain.stats.samples, secure.stats.samples)
+      assert.are.equal(plain:num_updates(), secure:num_updates())
+      assert.are.equal(0, secure.stats.rejected_peers)
+      assert(accuracy(secure_model, df) > 0.9)
+      no_children()
+    end)
+
+    it("DOWNPOUR binds every interface with keys; its local workers join over the local socket", function()
+      local k = keys()
+      local df = problem(2000)
+      local t = lunet.trainers.DOWNPOUR { model = small_model(), num_workers = 2, num_epoch = 2, learning_rate = 0.05,
+                                          verbose = false, bind = "tcp://0.0.0.0:0", server_key = k.server,
+                                          authorized_keys = k.authorized }
+      local model = t:train(df)
+      assert.are.equal(4000, t.stats.samples)
+      assert.are.equal(0, t.stats.lost_workers)
+      assert.are.equal(0, t.stats.rejected_peers)
+      assert(accuracy(model, df) > 0.9)
+      no_children()
+    end)
+
+    it("DOWNPOUR through mpirun with worker_key", function()
+      if not HAVE_MPIRUN then return pending("mpirun is not installed (openmpi-bin)") end
+      local k = keys()
+      local df = problem(2000)
+      local t = lunet.trainers.DOWNPOUR { model = small_model(), num_workers = 2, num_epoch = 2, learning_rate = 0.05,
+                                          verbose = false, launcher = "mpirun", server_key = k.server,
+                                          authorized_keys = k.authorized, worker_key = k.worker }
+      local model = t:train(df)
+      assert.are.equal(4000, t.stats.samples)
+      local by_worker = {}
+      for _, r in ipairs(t:history()) do by_worker[r.worker] = true end
+      assert.are.same({ [0] = true, [1] = true }, by_worker)
+      assert(accuracy(model, df) > 0.9)
+      no_children()
+    end)
+  end)
+
+  describe("peers kept out of a live CURVE run", function()
+    -- SingleTrainer with one authorized worker started by hand; a run is
+    -- deterministic, so a rogue that got anything in would change its result.
+    -- hold(), if given, runs in the driver once the worker has its job: the
+    -- run is live (its socket bound, the worker training) until it returns.
+    local function secure_run(k, df, ep, before, hold)
+      if before then before(ep) end
+      local w = spawn { LUNET, "worker", "--connect", ep, "--key", k.worker, "--server-key", k.server_public,
+                        "--timeout", "20" }
+      local t = single { launcher = "external", bind = ep, server_key = k.server, authorized_keys = k.authorized,
+                         worker_key = k.worker }
+      if hold then
+        -- (the driver calls server_sent after it sent the job; the ZAP
+        -- handler and ZeroMQ's I/O thread keep working meanwhile)
+        local held = false
+        t.spec = setmetatable({ server_sent = function()
+          if not held then held = true; hold() end
+        end }, { __index = lunet.trainers.SingleTrainer.spec })
+      end
+      local model = t:train(df)
+      assert.are.same({ true, 0 }, { core.wait(w, 5) })
+      return t, model
+    end
+
+    it("an unauthorized key pair and a plain client are refused; training is unaffected", function()
+      local k = keys()
+      local df = problem(3000)
+      local n_params = small_model():count_params()
+      local _, clean = secure_run(k, df, h.free_endpoint())
+      local rogue_key = keygen(dir, "rogue")
+      local reports = { curve = dir .. "/rogue_curve.out", plain = dir .. "/rogue_plain.out" }
+      local t, model = secure_run(k, df, h.free_endpoint(), function(ep)
+        -- both connect (and retry) before the driver binds and all through the run
+        spawn { LUNET, "spec/fixtures/security_rogue.lua", ep, tostring(n_params), reports.curve, k.server_public,
+                rogue_key }
+        spawn { LUNET, "spec/fixtures/security_rogue.lua", ep, tostring(n_params), reports.plain }
+        assert(h.eventually(function() return read_file(reports.curve .. ".ready") and read_file(reports.plain .. ".ready")
+          end, 10), "the rogues did not start")
+      end, function()
+        -- the run stays live until both rogues were refused for good
+        assert(h.eventually(function() return read_file(reports.curve) and read_file(reports.plain) end, 10),
+          "the rogues never got an answer from the live run")
+      end)
+      -- nothing of theirs reached the driver: no hello took rank 0, no commit, report or junk
+      assert.are.equal(0, t.stats.foreign_messages)
+      assert.are.equal(0, t.stats.dropped_messages)
+      assert.are.equal(3000 * 2, t.stats.samples)
+      assert.are.equal(0, max_abs_diff(clean:get_weights(), model:get_weights()))
+      -- the ZAP handler refused the unauthorized key during the run (the
+      -- plain client fails earlier, at ZeroMQ's mechanism check)
+      assert(t.stats.rejected_peers >= 1, "rejected_peers " .. tostring(t.stats.rejected_peers))
+      -- and each rogue was told so by its own handshake
+      assert.are.equal("failed\nthe server refused this client's key (ZAP status 400)\n", read_file(reports.curve))
+      has(read_file(reports.plain), "failed\nthe server and this client disagree on CURVE")
+    end)
+
+    it("a worker whose key is not authorized, or that has no keys, exits at once saying why", function()
+      local k = keys()
+      local other = keygen(dir, "other")
+      local server = core.Server("tcp://127.0.0.1:0",
+        { curve = { secret = first_line(k.server), authorized = { k.worker_public } } })
+      local ep = server:endpoint()
+      local code, _, err = run({ LUNET, "worker", "--connect", ep, "--key", other, "--server-key", k.server_public,
+                                 "--timeout", "20" }, 10)
+      assert.are.equal(2, code)
+      has(err, "lunet worker: cannot join " .. ep .. ": the server refused this client's key (ZAP status 400)")
+      code, _, err = run({ LUNET, "worker", "--connect", ep, "--timeout", "20" }, 10)
+      assert.are.equal(2, code)
+      has(err, "lunet worker: cannot join " .. ep .. ": the server and this client disagree on CURVE")
+      -- a worker given another server key never talks to this server (an impostor, to it)
+      code, _, err = run({ LUNET, "worker", "--connect", ep, "--key", k.worker, "--server-key",
+                           first_line(other .. ".pub"), "--timeout", "1" }, 10)
+      assert.are.equal(2, code)
+      has(err, "no answer from " .. ep .. " within 1 s")
+      assert.is_nil(server:recv(200)) -- none of the three got a message through
+      assert(server:stats().denied >= 1)
+      server:close()
+    end)
+
+    it("the local socket of a CURVE server (local workers) admits this user's processes only", function()
+      if core.getuid() ~= 0 or not os.execute("test -x /usr/bin/setpriv") then
+        return pending("needs root and setpriv, to run a client as another user")
+      end
+      local k = keys()
+      local server = core.Server("tcp://127.0.0.1:0",
+        { curve = { secret = first_line(k.server), authorized = { k.worker_public } } })
+      local ipc = server:bind(("ipc://@lunet-security-spec-%d"):format(SELF))
+      local client = [[
+        local core = require "lunet.core"
+        local c = core.Client(%q)
+        c:send("hello", 0, "another user")
+        local t0, state, why = core.now()
+        repeat core.sleep(0.02); state, why = c:handshake() until state ~= "pending" or core.now() - t0 > 5
+        print(state, why)]]
+      local code, out = run({ "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", LUNET, "-e",
+                              client:format(ipc) }, 10)
+      assert.are.equal(0, code)
+      assert.are.equal("failed\tthe server refused this client (ZAP status 400)\n", out)
+      assert.is_nil(server:recv(200))
+      local st = server:stats()
+      assert.are.equal(1, st.denied)
+      has(st.last_denied, "a process of user 65534 (pid ", "on the local socket")
+      -- this user's own process gets in, without keys
+      code, out = run({ LUNET, "-e", client:format(ipc) }, 10)
+      assert.are.equal("ok\t\n", out)
+      local msg = server:recv(2000)
+      assert.are.equal("another user", msg and msg.meta)
+      server:close()
+    end)
+  end)
+end)
