@@ -49,6 +49,16 @@ double lunet_vec_sum(const float *x, size_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
+uint64_t lunet_vec_hash(uint64_t h, const float *x, size_t n) {
+  if (h == 0) h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t w;
+    memcpy(&w, x + i, 4);
+    h = (h ^ w) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
 void lunet_vec_argmax_rows(int64_t *out, const float *x, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; r++) {
     const float *row = x + r * cols;

@@ -36,6 +36,10 @@ void lunet_vec_argmax_rows(int64_t *out, const float *x, size_t rows, size_t col
 struct lunet_rng;
 void lunet_vec_shuffle_rows(float *a, size_t a_cols, float *b, size_t b_cols, size_t rows,
                             struct lunet_rng *rng, float *tmp);
+/* A 64-bit fingerprint of the bits of x (n), continuing from h (start with
+ * 0): equal arrays give equal values; any change, including a reordering,
+ * almost surely changes it. Not cryptographic (FNV-1a over 32-bit words). */
+uint64_t lunet_vec_hash(uint64_t h, const float *x, size_t n);
 /* 1 if every element of x (n) is finite, else 0 */
 int lunet_vec_all_finite(const float *x, size_t n);
 

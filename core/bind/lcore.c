@@ -14,5 +14,6 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_keys(L);
   lunet_open_json(L);
   lunet_open_proc(L);
+  lunet_open_file(L);
   return 1;
 }

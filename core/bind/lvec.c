@@ -2,6 +2,7 @@
  * optimizers are written in. Operands are contiguous tensors of any shape with
  * equal element counts; nothing allocates except argmax_rows' result. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common.h"
@@ -104,6 +105,16 @@ static int v_sum(lua_State *L) {
   return 1;
 }
 
+/* hash(x) -> 16 hex digits: a fingerprint of x's values (lunet_vec_hash) */
+static int v_hash(lua_State *L) {
+  size_t n;
+  const float *x = flat(L, 1, &n, "hash", "x");
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", (unsigned long long)lunet_vec_hash(0, x, n));
+  lua_pushstring(L, buf);
+  return 1;
+}
+
 static int v_all_finite(lua_State *L) {
   size_t n;
   const float *x = flat(L, 1, &n, "all_finite", "x");
@@ -158,7 +169,7 @@ static const luaL_Reg vec_functions[] = {
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
     {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows},
-    {"all_finite", v_all_finite},
+    {"all_finite", v_all_finite}, {"hash", v_hash},
     {NULL, NULL}};
 
 void lunet_open_vec(lua_State *L) {

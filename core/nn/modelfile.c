@@ -3,9 +3,11 @@
 #include "modelfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -21,6 +23,26 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 static int put(FILE *f, uint64_t *h, const void *p, size_t n) {
   *h = fnv(*h, p, n);
   return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+/* fsync of the directory holding path: a rename is only durable once the
+ * directory entry is on disk (otherwise a power loss may bring back the old
+ * name, or none). 0, or -1 with errno. */
+static int sync_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = lunet_malloc(slash ? (size_t)(slash - path) + 2 : 2);
+  if (!dir) return -1;
+  if (!slash) strcpy(dir, ".");
+  else if (slash == path) strcpy(dir, "/");
+  else { memcpy(dir, path, (size_t)(slash - path)); dir[slash - path] = '\0'; }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free(dir);
+  if (fd < 0) return -1;
+  int bad = fsync(fd) != 0 && errno != EINVAL; /* EINVAL: a file system without directory sync */
+  int e = errno;
+  close(fd);
+  errno = e;
+  return bad ? -1 : 0;
 }
 
 int lunet_modelfile_write(const char *path, const char *header, size_t header_len, int count,
@@ -47,6 +69,11 @@ int lunet_modelfile_write(const char *path, const char *header, size_t header_le
   if (f) { if (fclose(f) != 0 && !bad) { bad = 1; e = errno; } }
   else close(fd);
   if (!bad && rename(tmp, path) != 0) { bad = 1; e = errno; }
+  if (!bad && sync_dir(path) != 0) { /* renamed, but maybe not durable yet */
+    e = errno;
+    free(tmp);
+    return lunet_fail("cannot sync the directory of '%s': %s", path, strerror(e));
+  }
   if (bad) {
     unlink(tmp);
     free(tmp);
@@ -74,6 +101,11 @@ static lunet_modelfile_t *fail_free(lunet_modelfile_t *m, char *buf, const char 
 lunet_modelfile_t *lunet_modelfile_read(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) { lunet_fail("cannot open '%s': %s", path, strerror(errno)); return NULL; }
+  struct stat st; /* a directory opens too, and "ends" at LONG_MAX */
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(f);
+    return fail_free(NULL, NULL, path, "is not a regular file");
+  }
   long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
   if (size <= 0) { fclose(f); return fail_free(NULL, NULL, path, "is empty or unreadable"); }
   fseek(f, 0, SEEK_SET);

@@ -1,6 +1,7 @@
 /* Model files: one text header (JSON written by lua/lunet/nn) and a list of
  * float32 arrays, with a checksum, written atomically (temp file in the same
- * directory, fsync, rename) so a crash never leaves a half-written model.
+ * directory, fsync, rename, fsync of the directory) so a crash never leaves a
+ * half-written model and a finished write survives a power loss.
  * Layout: "LUNETNN1", u32 version, u32 count, u64 header length, header,
  * count x (u64 numel, float32 data), u64 FNV-1a of all before, "LUNETEND". */
 #ifndef LUNET_MODELFILE_H

@@ -8,6 +8,7 @@ local core = require "lunet.core"
 local job = require "lunet.runtime.job"
 local launchers = require "lunet.runtime.launchers"
 local progress = require "lunet.runtime.progress"
+local checkpoint = require "lunet.runtime.checkpoint"
 local security = require "lunet.runtime.security"
 
 local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
@@ -117,8 +118,10 @@ function Run:give_data(w)
     p.state, p.worker = "assigned", w.rank
     w.parts[p.id] = p
     w.waiting = false
+    -- (start: where a resumed run continues this partition, once)
     self:send(w, "data", 0, json_encode { partition = p.id, rows = p.rows, x_width = self.job.x_width,
-                                         y_width = self.job.y_width }, p.x, p.y)
+                                         y_width = self.job.y_width, start = p.start }, p.x, p.y)
+    p.start = nil
     return
   end
   -- a kept share is still to be taken, or a partition may come back from a
@@ -210,7 +213,10 @@ function Run:hello(msg)
     options = job.shippable_options(self.options), model = self.job.model_config,
     package_path = package.path, package_cpath = package.cpath, n_params = self.job.n_params,
   }
-  self:send(w, "job", self.clock, json_encode(spec), self.center)
+  -- a resumed run: the worker's state at the checkpoint goes with its job
+  local frames = {}
+  if self.checkpoints then spec.resume, frames = self.checkpoints:job_resume(w) end
+  self:send(w, "job", self.clock, json_encode(spec), self.center, table.unpack(frames))
   self:sent(w, self.center)
 end
 
@@ -358,6 +364,8 @@ function Run:handle(msg)
       self.foreign = self.foreign + 1
     end
     for _, f in ipairs(msg.frames) do f:close() end
+  elseif t == "control" and meta.checkpoint ~= nil and self.checkpoints then
+    self.checkpoints:answer(w, msg, meta) -- a worker's state for the checkpoint being taken
   elseif t == "control" and meta.want == "data" then
     if math.type(meta.finished) == "integer" and w.parts[meta.finished] then
       w.parts[meta.finished].state = "done"
@@ -476,6 +484,7 @@ function Run:serve()
       self:watch()
     end
     self:check_round() -- a worker lost, done or waiting may complete a round
+    if self.checkpoints then self.checkpoints:tick() end -- due, or every answer in: write
   end
 end
 
@@ -525,8 +534,11 @@ function driver.run(trainer, df)
                               enabled = o.verbose },
   }, Run)
   for _, p in ipairs(prepared.parts) do run.queue[#run.queue + 1] = p end
+  -- checkpoint_every, resume_from: checked now, before anything starts; a
+  -- resumed run continues the checkpoint's center, clock, history, positions
+  run.checkpoints = checkpoint.start(run)
   -- what a trainer's server rule sees
-  run.state = { center = center, clock = 0, num_workers = o.num_workers, options = o, vec = vec }
+  run.state = { center = center, clock = run.clock, num_workers = o.num_workers, options = o, vec = vec }
   if trainer.spec.server_init then trainer.spec.server_init(run.state) end
   -- the server's vector rules are BLAS-1: more threads only spin (sched_yield)
   -- on the cores the workers need
@@ -542,6 +554,7 @@ function driver.run(trainer, df)
   run:shutdown(not ok and (type(err) == "string" and err or "the driver stopped") or nil)
   if not ok then error(err, 0) end
   local st = stats(run)
+  if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   run.progress:finish(run.samples_done, string.format("%s: %d samples in %.2f s (%.0f samples/s), %d updates%s", trainer.name,
     st.samples, st.training_time, st.training_time > 0 and st.samples / st.training_time or 0, st.num_updates,
     st.lost_workers > 0 and (", " .. st.lost_workers .. " worker(s) lost") or ""))

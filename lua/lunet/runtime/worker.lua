@@ -4,6 +4,7 @@
 -- pulls, and streams progress reports. It exits by itself when the driver
 -- says stop or goes silent for driver_timeout seconds.
 local core = require "lunet.core"
+local checkpoint_worker = require "lunet.runtime.checkpoint_worker"
 
 local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
 
@@ -25,6 +26,7 @@ function Context:receive(msg, want, seq)
     stop("the driver stopped the run: %s", tostring(meta.message or "done"))
   end
   if msg.type == want and (seq == nil or msg.seq == seq) then return msg end
+  if msg.type == "control" then return checkpoint_worker.request(self, msg) end -- answered at the next batch
   if msg.type == "params" and self.in_flight and not self.arrived then
     self.arrived = msg -- an overlapped pull's answer, kept for poll_params
     return nil
@@ -78,9 +80,12 @@ end
 
 -- ---------------------------------------------------------------- data
 
--- The next partition from the driver: x (rows, width), y (rows, k), or nil
--- when there is no more.
+-- The next partition from the driver: x (rows, width), y (rows, k), its id
+-- and (a resumed run) the {epoch=, batch=} to start at; nil when there is no more.
 function Context:next_partition()
+  -- the driver counts a finished partition's batches before it counts it done
+  -- (a checkpoint taken while this worker waits records both)
+  if self.partition then self:report() end
   self.client:send("control", 0, json_encode { want = "data", finished = self.partition })
   self.partition = nil
   local msg = self:await("data")
@@ -90,7 +95,7 @@ function Context:next_partition()
   local x = msg.frames[1]:view { rows, table.unpack(self.model.input_shape) }
   local y = msg.frames[2]:view { rows, meta.y_width }
   self.partition = meta.partition
-  return x, y, meta.partition
+  return x, y, meta.partition, meta.start
 end
 
 -- for x, y, last in ctx:batches() do ... end (last: the epoch's last batch):
@@ -101,7 +106,7 @@ function Context:batches()
   local bs, epochs = self.options.batch_size, self.options.num_epoch
   return coroutine.wrap(function()
     while true do
-      local x, y, p = self:next_partition()
+      local x, y, p, start = self:next_partition()
       if not x then return end
       local rows = #x
       local xs, ys = {}, {}
@@ -109,10 +114,15 @@ function Context:batches()
         local b = math.min(bs, rows - s + 1)
         xs[#xs + 1], ys[#ys + 1] = x:narrow(1, s, b), y:narrow(1, s, b)
       end
+      -- a resumed partition replays the shuffles of the epochs before its position
+      local first_epoch, first_batch = start and start.epoch or 1, start and start.batch or 1
       for epoch = 1, epochs do
         self.epoch = epoch
         vec.shuffle_rows(x, y, self.options.seed * 1000003 + p * 7919 + epoch)
-        for i = 1, #xs do coroutine.yield(xs[i], ys[i], i == #xs) end
+        for i = epoch == first_epoch and first_batch or 1, epoch < first_epoch and 0 or #xs do
+          if self.checkpoint_wanted then checkpoint_worker.answer(self, p, epoch, i) end
+          coroutine.yield(xs[i], ys[i], i == #xs)
+        end
       end
       for i = 1, #xs do xs[i]:close(); ys[i]:close() end
       x:close(); y:close()
@@ -256,7 +266,8 @@ local function rank_from_env()
   return nil
 end
 
-local function setup(client, spec, params)
+local function setup(client, spec, frames)
+  local params = frames[1]
   package.path = spec.package_path .. ";" .. package.path
   package.cpath = spec.package_cpath .. ";" .. package.cpath
   core.set_num_threads(spec.options.num_threads)
@@ -276,6 +287,8 @@ local function setup(client, spec, params)
     reported_samples = 0, comm_time = 0, report_seq = 0, last_report = core.now(), last_heard = core.now(),
     records = { it = {}, loss = {}, t = {}, ep = {}, n = 0 },
   }, Context)
+  -- a resumed run: this worker's state at the checkpoint
+  if spec.resume then checkpoint_worker.restore(ctx, spec.resume, frames) end
   return ctx, class
 end
 
@@ -302,8 +315,8 @@ function worker.run(args)
     return 2
   end
   local spec = json_decode(msg.meta)
-  local ok, ctx, class = pcall(setup, client, spec, msg.frames[1])
-  msg.frames[1]:close()
+  local ok, ctx, class = pcall(setup, client, spec, msg.frames)
+  for _, f in ipairs(msg.frames) do f:close() end
   if ok then
     ctx.clock = msg.seq
     ok, ctx = pcall(function() class.spec.worker(ctx); ctx:report(); return ctx end)

@@ -44,6 +44,9 @@ base.common_options = {
   worker_key = OPTIONAL,    -- the key pair the mpirun/srun/external workers present (required for mpirun/srun with
                             -- server_key); local workers use a socket only this user's processes may join
   insecure = false,         -- true: bind a non-loopback address without CURVE (anyone who reaches it may join)
+  checkpoint_every = OPTIONAL, -- seconds, or {updates = N}: write a checkpoint that often (lunet/runtime/checkpoint.lua)
+  checkpoint_dir = OPTIONAL,   -- where (default "checkpoints"); the file is checkpoint_dir/checkpoint.lunet
+  resume_from = OPTIONAL,      -- a checkpoint (or its directory) this run continues
 }
 
 local LAUNCHERS = { ["local"] = true, mpirun = true, srun = true, external = true }
@@ -96,6 +99,7 @@ local function check_common(name, o, spec)
   -- (the elastic-averaging trainers keep learning_rate for their own rule)
   if o.learning_rate and not spec.learning_rate_is_own then opt.learning_rate = o.learning_rate end
   o.optimizer_config = opt
+  require("lunet.runtime.checkpoint").check_options(o, spec, function(...) fail(name, ...) end)
 end
 
 local Trainer = {}
@@ -129,7 +133,11 @@ local function new(class, opts)
   return self
 end
 
--- base.define(spec) -> the trainer class (see the header).
+-- base.define(spec) -> the trainer class (see the header). For checkpoints
+-- (lunet/runtime/checkpoint.lua) a spec may say resume_weights = "worker"
+-- (a resumed worker continues from its own weights, not the center),
+-- one_update = true (the center changes once, at the end: no {updates = N})
+-- or no_checkpoints = "why not".
 function base.define(spec)
   assert(type(spec.name) == "string" and type(spec.module) == "string", "define: name and module")
   assert(type(spec.worker) == "function", "define: a worker function")

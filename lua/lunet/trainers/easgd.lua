@@ -15,6 +15,7 @@ return base.define {
   module = "lunet.trainers.easgd",
   options = { rho = 5.0, learning_rate = 0.01, communication_window = 32 },
   learning_rate_is_own = true,
+  resume_weights = "worker", -- x_i, not the center, is each worker's variable
   check = aeasgd.check,
   worker = function(ctx)
     local vec, x, o = ctx.vec, ctx.weights, ctx.options

@@ -1,0 +1,78 @@
+/* File-system functions the checkpoints need (lua/lunet/runtime/checkpoint*.lua):
+ * an atomic, durable write of a header and any number of float32 arrays (the
+ * model-file layout of core/nn/modelfile.c), mkdir -p, and a directory
+ * listing (to find a crashed writer's temp files). Lua's io/os have none. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "lbind.h"
+#include "modelfile.h"
+
+/* file_save(path, header, {tensor, ...}): temp file, fsync, rename, fsync of
+ * the directory; the previous file at path survives any failure or crash. */
+static int f_save(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t hlen;
+  const char *header = luaL_checklstring(L, 2, &hlen);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  int count = (int)luaL_len(L, 3);
+  /* a userdata owns the arrays, so an error below frees them with the stack */
+  const float **data = lua_newuserdatauv(L, (size_t)(count + 1) * sizeof *data, 0);
+  uint64_t *n = lua_newuserdatauv(L, (size_t)(count + 1) * sizeof *n, 0);
+  for (int i = 0; i < count; i++) {
+    lua_geti(L, 3, i + 1);
+    lunet_tensor_t *t = lunet_check_tensor(L, -1); /* kept alive by the table */
+    if (!lunet_tensor_is_contiguous(t)) return luaL_error(L, "file_save: tensor %d is not contiguous", i + 1);
+    data[i] = lunet_tensor_data(t);
+    n[i] = (uint64_t)lunet_tensor_numel(t);
+    lua_pop(L, 1);
+  }
+  if (lunet_modelfile_write(path, header, hlen, count, data, n) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  return 0;
+}
+
+/* mkdirs(path): creates path and its missing parents (mkdir -p); an error
+ * names the part that cannot be made. */
+static int f_mkdirs(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char *p = lua_newuserdatauv(L, len + 1, 0);
+  memcpy(p, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (p[i] != '/' && p[i] != '\0') continue;
+    char c = p[i];
+    p[i] = '\0';
+    struct stat st;
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) return luaL_error(L, "cannot create '%s': %s", p, strerror(errno));
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) return luaL_error(L, "'%s' exists and is not a directory", p);
+    p[i] = c;
+  }
+  return 0;
+}
+
+/* listdir(path) -> {name, ...} (no "." or ".."), unsorted */
+static int f_listdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  if (!d) return luaL_error(L, "cannot list '%s': %s", path, strerror(errno));
+  lua_newtable(L);
+  int k = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    lua_pushstring(L, e->d_name);
+    lua_rawseti(L, -2, ++k);
+  }
+  closedir(d);
+  return 1;
+}
+
+void lunet_open_file(lua_State *L) {
+  static const luaL_Reg fns[] = {{"file_save", f_save}, {"mkdirs", f_mkdirs}, {"listdir", f_listdir}, {NULL, NULL}};
+  luaL_setfuncs(L, fns, 0);
+}
