@@ -50,11 +50,14 @@ static void storage_free(lunet_storage_t *s) {
 static int check_shape(int ndim, const int64_t *shape, size_t *numel) {
   if (ndim < 0 || ndim > LUNET_MAX_DIMS)
     return lunet_fail("tensors have at most %d dimensions, got %d", LUNET_MAX_DIMS, ndim);
-  size_t n = 1;
+  /* span counts empty dimensions as 1: it bounds the strides too, so an
+   * empty {0, 2^40, 2^40} cannot overflow them */
+  size_t n = 1, span = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0) return lunet_fail("size %lld of dimension %d is negative", (long long)shape[i], i + 1);
-    if (shape[i] > 0 && n > SIZE_MAX / 4 / (size_t)shape[i])
-      return lunet_fail("tensor shape is too large");
+    size_t d = shape[i] > 0 ? (size_t)shape[i] : 1;
+    if (span > SIZE_MAX / 4 / d) return lunet_fail("tensor shape is too large");
+    span *= d;
     n *= (size_t)shape[i];
   }
   *numel = n;

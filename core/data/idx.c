@@ -13,7 +13,9 @@
 
 #include "common.h"
 
-static int read_exact(gzFile gz, const char *path, void *buf, size_t n, const char *what) {
+/* Reads up to n bytes: returns how many (fewer only at the end of the data),
+ * or -1 with a message on a read error or a corrupt gzip stream. */
+static int64_t read_upto(gzFile gz, const char *path, void *buf, size_t n) {
   size_t got = 0;
   while (got < n) {
     unsigned chunk = n - got > (1u << 30) ? (1u << 30) : (unsigned)(n - got);
@@ -23,10 +25,46 @@ static int read_exact(gzFile gz, const char *path, void *buf, size_t n, const ch
     if (r < 0 || (err != Z_OK && err != Z_BUF_ERROR))
       return lunet_fail("read_idx: %s: %s", path, err == Z_ERRNO ? strerror(errno) : msg);
     got += (size_t)r;
-    if (r == 0 || (err == Z_BUF_ERROR && got < n))
-      return lunet_fail("read_idx: %s: truncated %s: expected %zu bytes, got %zu", path, what, n, got);
+    if (r == 0 || err == Z_BUF_ERROR) break; /* Z_BUF_ERROR: a gzip stream cut short */
   }
+  return (int64_t)got;
+}
+
+static int read_exact(gzFile gz, const char *path, void *buf, size_t n, const char *what) {
+  int64_t got = read_upto(gz, path, buf, n);
+  if (got < 0) return -1;
+  if ((size_t)got < n)
+    return lunet_fail("read_idx: %s: truncated %s: expected %zu bytes, got %lld", path, what, n, (long long)got);
   return 0;
+}
+
+/* The n-byte payload, in a buffer grown as the bytes arrive: a header of a
+ * few bytes can claim terabytes, and only a file that holds them should make
+ * the reader allocate that much. NULL with a message when the data ends
+ * early. Free with free(). */
+static unsigned char *read_payload(gzFile gz, const char *path, size_t n) {
+  const size_t step = (size_t)1 << 20;
+  size_t cap = n < step ? n : step, got = 0;
+  unsigned char *buf = lunet_malloc(cap);
+  while (buf) {
+    int64_t r = read_upto(gz, path, buf + got, cap - got);
+    if (r < 0) break;
+    got += (size_t)r;
+    if (got == n) return buf;
+    if (got < cap) {
+      lunet_fail("read_idx: %s: truncated payload: expected %zu bytes, got %zu", path, n, got);
+      break;
+    }
+    cap = n - cap < cap ? n : 2 * cap; /* doubling, at most n */
+    unsigned char *more = realloc(buf, cap);
+    if (!more) {
+      lunet_fail("read_idx: %s: out of memory for a %zu-byte payload", path, n);
+      break;
+    }
+    buf = more;
+  }
+  free(buf);
+  return NULL;
 }
 
 static uint32_t be32(const unsigned char *p) {
@@ -89,8 +127,7 @@ lunet_tensor_t *lunet_idx_read(const char *path) {
     }
     n *= (size_t)shape[i];
   }
-  raw = lunet_malloc(n * (size_t)elem_size(type));
-  if (!raw || read_exact(gz, path, raw, n * (size_t)elem_size(type), "payload") < 0) goto done;
+  if (!(raw = read_payload(gz, path, n * (size_t)elem_size(type)))) goto done;
   t = lunet_tensor_new_uninit(ndim, shape);
   if (t) convert(lunet_tensor_data(t), raw, n, type);
 done:
