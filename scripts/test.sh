@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, then builds and runs every
 # C test and busted spec twice, in a Release build and in an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
+# AddressSanitizer + UndefinedBehaviorSanitizer build; runs a distributed
+# training with the driver and its workers under valgrind; and fuzzes every
+# decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s each.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -9,9 +11,13 @@ jobs=$(nproc)
 "$here/scripts/bootstrap.sh" "$here/build"
 echo "== Release build: ctest" >&2
 (cd "$here/build" && ctest --output-on-failure -j "$jobs")
+echo "== valgrind: DOWNPOUR with 2 workers, every process checked" >&2
+"$here/scripts/valgrind.sh"
 
 "$here/scripts/bootstrap.sh" "$here/build-asan" -DLUNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== ASan + UBSan build: ctest" >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs")
+echo "== libFuzzer (ASan + UBSan): wire, json, csv, idx decoders, 60 s each" >&2
+"$here/scripts/fuzz.sh" 60

@@ -18,7 +18,16 @@
 #include "common.h"
 #include "csvio.h"
 
-#define CHUNK (256 * 1024)
+/* Bytes per read and rows of the first column buffers. The fuzz build
+ * (LUNET_FUZZ) makes both small, so that its small inputs reach what large
+ * files do: records, quoted fields and CRLFs straddling reads, buffers growing. */
+#ifndef LUNET_CSV_CHUNK
+#define LUNET_CSV_CHUNK (256 * 1024)
+#endif
+#ifndef LUNET_CSV_FIRST_ROWS
+#define LUNET_CSV_FIRST_ROWS 4096
+#endif
+#define CHUNK LUNET_CSV_CHUNK
 
 enum { RUN = 0, FAILED = 1, RESTART = 2, DONE = 3 };
 
@@ -97,7 +106,7 @@ static void store_field(reader *r, colstate *c, const char *s, size_t len) {
 }
 
 static int grow(reader *r) {
-  int64_t cap = r->cap ? r->cap * 2 : 4096;
+  int64_t cap = r->cap ? r->cap * 2 : LUNET_CSV_FIRST_ROWS;
   for (int j = 0; j < r->ncols; j++) {
     colstate *c = &r->cs[j];
     if (c->out < 0) continue;
