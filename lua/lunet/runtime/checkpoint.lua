@@ -18,6 +18,8 @@
 -- timing, so a resumed run ends close to, not equal to, an uninterrupted one.
 local core = require "lunet.core"
 local file = require "lunet.runtime.checkpoint_file"
+local history = require "lunet.runtime.checkpoint_history"
+local resume = require "lunet.runtime.checkpoint_resume"
 
 local json_encode, vec = core.json_encode, core.vec
 
@@ -63,55 +65,6 @@ function checkpoint.check_options(o, spec, fail)
   end
 end
 
--- The options a checkpoint must agree on: those that change the result (the
--- trainer's own and the common training ones), not where or how verbosely
--- it runs.
-local RESULT_OPTIONS = { "loss", "optimizer_config", "batch_size", "num_epoch", "num_workers", "seed",
-                         "parallelism_factor", "learning_rate" }
-
-local function result_options(o, spec)
-  local out = {}
-  for _, k in ipairs(RESULT_OPTIONS) do out[k] = o[k] end
-  for k in pairs(spec.options or {}) do
-    local v = o[k]
-    if type(v) ~= "table" or (pcall(json_encode, v)) then out[k] = v end
-  end
-  return out
-end
-
--- ---------------------------------------------------------------- comparing
-
-local function show(v)
-  if type(v) == "string" then return "'" .. v .. "'" end
-  if type(v) == "table" then
-    local ok, s = pcall(json_encode, v)
-    return ok and s or tostring(v)
-  end
-  return tostring(v)
-end
-
--- The first place where a and b differ (plain data): path, a's value, b's;
--- nil when equal. Keys in skip are not compared.
-local function first_difference(a, b, path, skip)
-  if type(a) ~= "table" or type(b) ~= "table" then
-    if a == b then return nil end
-    return path, a, b
-  end
-  local keys = {}
-  for k in pairs(a) do keys[#keys + 1] = k end
-  for k in pairs(b) do if a[k] == nil then keys[#keys + 1] = k end end
-  table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
-  for _, k in ipairs(keys) do
-    if not (skip and skip[k]) then
-      local sub = math.type(k) == "integer" and string.format("%s[%d]", path, k)
-        or (path == "" and k or path .. "." .. k)
-      local p, x, y = first_difference(a[k], b[k], sub, skip)
-      if p then return p, x, y end
-    end
-  end
-  return nil
-end
-
 -- ---------------------------------------------------------------- the object
 
 local Checkpoints = {}
@@ -131,10 +84,10 @@ function checkpoint.start(run)
   local self = setmetatable({
     run = run, data = data_fingerprint(run.job), own_weights = run.spec.resume_weights == "worker",
     next_id = 0, written = 0, write_time = 0, -- checkpoints requested, written, seconds spent writing
-    resume = {}, before = 0, restored_history = 0, restored_events = 0, -- what resume_from brought
-    formatted = {}, formatted_n = 0, settled = "", settled_n = 0, last_iteration = {}, -- the history as JSON
+    resume = {}, before = 0, restored_events = 0, -- what resume_from brought (checkpoint_resume.lua)
+    history = history.new(run.history),
   }, Checkpoints)
-  if o.resume_from then self:restore(file.resolve(o.resume_from)) end
+  if o.resume_from then resume.restore(self, file.resolve(o.resume_from)) end
   if o.checkpoint_every ~= nil then
     local dir = o.checkpoint_dir
     local ok, err = pcall(core.mkdirs, dir)
@@ -170,139 +123,9 @@ function Checkpoints:allow_answers()
   if run.job.max_message then run.job.max_message = math.max(run.job.max_message, bytes) end
 end
 
--- ---------------------------------------------------------------- resuming
-
-function Checkpoints:resume_error(path, fmt, ...)
-  self.run:fail("resume_from '%s': %s", path, string.format(fmt, ...))
-end
-
--- The checkpoint must come from this lunet, trainer, model, options and data.
-function Checkpoints:check_match(path, meta)
-  local run = self.run
-  if meta.lunet_version ~= core.version then
-    self:resume_error(path, "it was written by lunet %s, this is lunet %s", tostring(meta.lunet_version), core.version)
-  end
-  if meta.trainer ~= run.name then
-    self:resume_error(path, "it was written by trainer %s, this trainer is %s", tostring(meta.trainer), run.name)
-  end
-  local cfg = run.job.model_config
-  local p, a, b = first_difference(type(meta.model) == "table" and meta.model.layers, cfg.layers, "layers",
-    { name = true })
-  if not p then p, a, b = first_difference(type(meta.model) == "table" and meta.model.input_shape, cfg.input_shape,
-    "input_shape") end
-  if p then self:resume_error(path, "the model differs: %s is %s in the checkpoint, %s here", p, show(a), show(b)) end
-  if meta.n_params ~= run.job.n_params then
-    self:resume_error(path, "the model differs: %s parameters in the checkpoint, %d here", tostring(meta.n_params),
-      run.job.n_params)
-  end
-  local here, there = run.options.optimizer_config, type(meta.options) == "table" and meta.options.optimizer_config
-  if type(there) ~= "table" or there.name ~= here.name then
-    self:resume_error(path, "the worker optimizer is %s in the checkpoint, %s here",
-      tostring(type(there) == "table" and there.name), here.name)
-  end
-  p, a, b = first_difference(meta.options, result_options(run.options, run.trainer.spec), "")
-  if p then self:resume_error(path, "option %s is %s in the checkpoint, %s here", p, show(a), show(b)) end
-  local d, ours = type(meta.data) == "table" and meta.data or {}, self.data
-  if d.rows ~= ours.rows or d.x_width ~= ours.x_width or d.y_width ~= ours.y_width then
-    self:resume_error(path, "the training data differs: the checkpoint has %s rows of %s features and %s label "
-      .. "values, this frame %d rows of %d and %d", tostring(d.rows), tostring(d.x_width), tostring(d.y_width),
-      ours.rows, ours.x_width, ours.y_width)
-  end
-  if d.hash ~= ours.hash then
-    self:resume_error(path, "the training data differs: same shape (%d rows), other values or order "
-      .. "(fingerprint %s, here %s)", ours.rows, tostring(d.hash), ours.hash)
-  end
-end
-
-local function int(v, what)
-  if math.type(v) ~= "integer" then error(what .. " is not an integer", 0) end
-  return v
-end
-
--- Puts the checkpoint's state into the run (called before any worker starts).
-function Checkpoints:apply(meta, arrays)
-  local run = self.run
-  vec.copy(run.center, arrays.center)
-  run.clock = int(meta.clock, "clock")
-  self.next_id = int(meta.checkpoint, "checkpoint")
-  self.before = tonumber(meta.elapsed) or error("elapsed is missing", 0)
-  run.samples_done = int(meta.samples, "samples")
-  run.lost = int(meta.lost_workers, "lost_workers")
-  for i, r in ipairs(meta.history) do
-    run.history[i] = { worker = int(r[1], "history worker"), iteration = int(math.tointeger(r[2]), "history iteration"),
-                       loss = r[3] + 0.0, time = r[4] + 0.0, epoch = r[5] >= 0 and int(r[5], "history epoch") or nil }
-  end
-  self.restored_history = #run.history
-  for _, pair in ipairs(meta.staleness) do run.staleness[int(pair[1], "staleness")] = int(pair[2], "staleness") end
-  for i, e in ipairs(meta.events) do run.events[i] = e end
-  self.restored_events = #run.events
-  -- partitions: done and lost ones are not handed out again; one in progress
-  -- goes back to its worker with the position to continue from
-  local by_id = {}
-  for _, p in ipairs(run.job.parts) do by_id[p.id] = p end
-  local keep = {}
-  for _, rec in ipairs(meta.partitions) do
-    local p = by_id[int(rec.id, "partition id")] or error("partition " .. rec.id .. " does not exist", 0)
-    if rec.state == "done" or rec.state == "lost" then
-      p.state = rec.state
-    else
-      keep[p] = true
-      if rec.state == "progress" then
-        p.owner, p.start = int(rec.worker, "partition worker"), { epoch = int(rec.epoch, "epoch"),
-                                                                   batch = int(rec.batch, "batch") }
-      end
-    end
-  end
-  for i = #run.queue, 1, -1 do
-    if not keep[run.queue[i]] then table.remove(run.queue, i) end
-  end
-  for _, w in ipairs(meta.workers) do
-    local r = { samples = int(w.samples, "worker samples"), iteration = int(w.iteration, "worker iteration") }
-    if w.state then
-      r.rng, r.optimizer = w.state.rng, w.state.optimizer
-      r.opt = arrays[string.format("worker %d optimizer", w.rank)]
-        or error("worker " .. tostring(w.rank) .. "'s optimizer state is missing", 0)
-      r.weights = arrays[string.format("worker %d weights", w.rank)]
-    end
-    self.resume[int(w.rank, "worker rank")] = r
-  end
-end
-
-function Checkpoints:restore(path)
-  local ok, meta, arrays = pcall(file.read, path)
-  if not ok then self.run:fail("resume_from: %s", tostring(meta)) end
-  self:check_match(path, meta)
-  if not arrays.center or arrays.center:numel() ~= self.run.job.n_params then
-    self:resume_error(path, "it holds no center of %d values", self.run.job.n_params)
-  end
-  -- the workers' Dropout streams continue from the checkpoint's seed
-  if type(meta.model) == "table" and math.type(meta.model.seed) == "integer" then
-    self.run.job.model_config.seed = meta.model.seed
-  end
-  local applied, err = pcall(self.apply, self, meta, arrays)
-  if not applied then self:resume_error(path, "it is damaged (%s)", tostring(err)) end
-  self.resumed_from = path
-  self.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %d samples)", path, self.run.clock,
-    self.run.samples_done))
-end
-
--- What a starting worker continues from: plain data for its job and the
--- tensors to send with it (optimizer state, its own weights); nil, {} for a
--- fresh start. Used once per rank: a worker that replaces a lost one starts
--- fresh.
-function Checkpoints:job_resume(w)
-  local r = self.resume[w.rank]
-  if not r then return nil, {} end
-  self.resume[w.rank] = nil
-  w.samples = r.samples
-  local out, frames = { samples = r.samples, iteration = r.iteration }, {}
-  if r.opt then
-    out.rng, out.optimizer = r.rng, r.optimizer
-    frames[1] = r.opt
-    if r.weights then frames[2], out.own_weights = r.weights, true end
-  end
-  return out, frames
-end
+-- What a starting worker continues from (its job's resume field and the
+-- tensors sent with it); nil, {} for a fresh start.
+function Checkpoints:job_resume(w) return resume.job_resume(self, w) end
 
 -- ---------------------------------------------------------------- writing
 
@@ -312,7 +135,7 @@ local function close_all(frames) for _, f in ipairs(frames) do f:close() end end
 -- in the answers; writes once every asked worker answered or stopped.
 function Checkpoints:tick()
   if not self.path then return end
-  self:format_ahead(1000)
+  self.history:format_ahead(1000)
   if self.pending then return self:check_pending() end
   local run, now = self.run, core.now()
   if self.seconds and now - self.last_time < self.seconds then return end
@@ -377,76 +200,21 @@ function Checkpoints:check_pending()
   self.last_time = core.now() -- the interval counts from the end of a checkpoint
 end
 
--- Times of this session count from its start; a resumed run's from the
--- original start.
-function Checkpoints:shifted(t) return t + self.before end
-
--- One history record as JSON, [worker, iteration, loss, time, epoch or -1],
--- in the original run's time.
-function Checkpoints:record_json(i, r)
-  local t = i > self.restored_history and self:shifted(r.time) or r.time
-  return string.format("[%d,%.17g,%.17g,%.17g,%d]", r.worker, r.iteration, r.loss, t,
-    math.tointeger(r.epoch) or -1)
-end
-
--- Formats up to n new history records ahead of the next checkpoint (called
--- every turn of the driver's loop): the cost of formatting doubles is spread
--- over the run instead of stalling the server at the checkpoint.
-function Checkpoints:format_ahead(n)
-  local history, formatted = self.run.history, self.formatted
-  local last = math.min(#history, self.formatted_n + n)
-  local last_iteration = self.last_iteration
-  for i = self.formatted_n + 1, last do
-    local r = history[i]
-    formatted[i] = self:record_json(i, r)
-    if r.iteration > (last_iteration[r.worker] or 0) then last_iteration[r.worker] = r.iteration end
-  end
-  self.formatted_n = math.max(self.formatted_n, last)
-end
-
--- The history as a JSON list; an answered worker's records stop at the batch
--- it answered at, so history and positions agree. A record kept once is
--- kept by every later checkpoint (a worker's answers only move forward), so
--- the records up to the first one left out are joined once and kept as
--- text: a checkpoint only joins the records since the last.
-function Checkpoints:history_json(answers)
-  local history, formatted, out = self.run.history, self.formatted, {}
-  local settle_n, settle_count = #history, nil -- (history index, records in out) settled by this checkpoint
-  for i = self.settled_n + 1, #history do
-    local r = history[i]
-    local a = answers[r.worker]
-    if not a or r.iteration <= a.meta.iteration then
-      out[#out + 1] = formatted[i] or self:record_json(i, r)
-    elseif not settle_count then
-      settle_n, settle_count = i - 1, #out
-    end
-  end
-  local head, tail = self.settled, table.concat(out, ",")
-  local text = "[" .. head .. (head ~= "" and tail ~= "" and "," or "") .. tail .. "]"
-  settle_count = settle_count or #out
-  if settle_count > 0 then
-    self.settled = head .. (head ~= "" and "," or "") .. table.concat(out, ",", 1, settle_count)
-  end
-  for i = self.settled_n + 1, settle_n do formatted[i] = nil end
-  self.settled_n = settle_n
-  self.formatted_n = math.max(self.formatted_n, settle_n)
-  return text
-end
-
 function Checkpoints:write(answers)
   local run = self.run
   local t0 = core.now()
-  self:format_ahead(#run.history) -- (normally done already)
   local arrays = { { name = "center", tensor = run.center } }
   local workers, samples = {}, 0
   for rank, w in pairs(run.workers) do
     local a = answers[rank]
-    local rec = { rank = rank, samples = w.samples, iteration = self.last_iteration[rank] or 0 }
+    local rec = { rank = rank, samples = w.samples, iteration = self.history:last(rank) }
     if a then
       rec.samples, rec.iteration = a.meta.samples, a.meta.iteration
       rec.state = { position = a.meta.position, rng = a.meta.rng, optimizer = a.meta.optimizer }
       arrays[#arrays + 1] = { name = string.format("worker %d optimizer", rank), tensor = a.opt }
-      if a.weights then arrays[#arrays + 1] = { name = string.format("worker %d weights", rank), tensor = a.weights } end
+      if a.weights then
+        arrays[#arrays + 1] = { name = string.format("worker %d weights", rank), tensor = a.weights }
+      end
     end
     samples = samples + rec.samples
     workers[#workers + 1] = rec
@@ -470,17 +238,19 @@ function Checkpoints:write(answers)
   table.sort(staleness, function(x, y) return x[1] < y[1] end)
   local events = {}
   for i, e in ipairs(run.events) do
-    events[i] = { time = i > self.restored_events and self:shifted(e.time) or e.time, kind = e.kind,
+    events[i] = { time = i > self.restored_events and e.time + self.before or e.time, kind = e.kind,
                   worker = e.worker, message = e.message }
   end
   local meta = {
     trainer = run.name, module = run.trainer.module, model = run.job.model_config, n_params = run.job.n_params,
-    options = result_options(run.options, run.trainer.spec), data = self.data,
+    options = resume.result_options(run.options, run.trainer.spec), data = self.data,
     checkpoint = self.next_id, clock = run.clock, samples = samples,
-    elapsed = self:shifted(core.now() - run.t0), lost_workers = run.lost,
+    elapsed = core.now() - run.t0 + self.before, lost_workers = run.lost,
     staleness = staleness, events = events, partitions = partitions, workers = workers,
   }
-  local ok, err = pcall(file.write, self.path, meta, arrays, { history = self:history_json(answers) })
+  local keep_upto = {}
+  for rank, a in pairs(answers) do keep_upto[rank] = a.meta.iteration end
+  local ok, err = pcall(file.write, self.path, meta, arrays, { history = self.history:json(keep_upto) })
   for _, a in pairs(answers) do
     a.opt:close()
     if a.weights then a.weights:close() end
@@ -499,10 +269,11 @@ end
 -- the statistics say what was written ({written=, seconds=, path=, resumed_from=}).
 function Checkpoints:finish(st)
   if self.before > 0 then
-    for i = self.restored_history + 1, #st.history do st.history[i].time = self:shifted(st.history[i].time) end
-    for i = self.restored_events + 1, #st.events do st.events[i].time = self:shifted(st.events[i].time) end
-    st.training_time = self:shifted(st.training_time)
-    if st.first_batch_time and self.restored_history > 0 then st.first_batch_time = st.history[1].time end
+    local before = self.before
+    for i = self.history.restored + 1, #st.history do st.history[i].time = st.history[i].time + before end
+    for i = self.restored_events + 1, #st.events do st.events[i].time = st.events[i].time + before end
+    st.training_time = st.training_time + before
+    if st.first_batch_time and self.history.restored > 0 then st.first_batch_time = st.history[1].time end
   end
   st.checkpoints = { written = self.written, seconds = self.write_time, last_seconds = self.last_seconds,
                      path = self.last_path, resumed_from = self.resumed_from }
