@@ -234,6 +234,7 @@ function Run:report(w, msg, meta)
     self.samples_done = self.samples_done + meta.samples - w.samples
     w.samples = meta.samples
   end
+  self:skipped_batches(w, meta.skipped)
   local it, loss, t, ep = meta.it, meta.loss, meta.t, meta.ep
   local n = type(it) == "table" and type(loss) == "table" and type(t) == "table" and type(meta.now) == "number"
     and math.min(#it, #loss, #t)
@@ -243,6 +244,7 @@ function Run:report(w, msg, meta)
     -- worker clock -> driver clock (same offset for the whole report)
     local offset = core.now() - meta.now - self.t0
     local h = self.history
+    if n > 0 then w.last_batch = it[n] end
     for i = 1, n do
       h[#h + 1] = { worker = w.rank, iteration = it[i], epoch = type(ep) == "table" and math.type(ep[i]) == "integer"
                     and ep[i] or nil, loss = loss[i], time = t[i] + offset }
@@ -253,6 +255,20 @@ function Run:report(w, msg, meta)
   self:send(w, "ack", msg.seq, "")
 end
 
+local MAX_SKIP_EVENTS = 100 -- then only counted: a run that skips every batch must not grow without end
+
+-- on_nan = 'skip': batches a worker left out for a NaN/inf loss (its report's list)
+function Run:skipped_batches(w, list)
+  if list == nil then return end
+  if type(list) ~= "table" then self.foreign = self.foreign + 1; return end
+  for _, what in ipairs(list) do
+    self.skipped = self.skipped + 1
+    if self.skipped <= MAX_SKIP_EVENTS then
+      self:event("skipped", w.rank, string.format("worker %d skipped a batch: %s", w.rank, tostring(what)))
+    end
+  end
+end
+
 -- The delta of a commit, or nil (refused and recorded) if it cannot be applied.
 function Run:checked_delta(w, msg)
   local delta = msg.frames[1]
@@ -261,8 +277,12 @@ function Run:checked_delta(w, msg)
       delta and delta:numel() or 0, self.center:numel()))
     return nil
   elseif not vec.all_finite(delta) then
-    self:fail("worker %d committed a delta with NaN or inf values (update %d refused; the center is intact)", w.rank,
-      self.clock + 1)
+    local what = string.format("worker %d committed a delta with NaN or inf values (after its batch %d; update %d",
+      w.rank, w.last_batch or 0, self.clock + 1)
+    if self.options.on_nan ~= "skip" then self:fail("%s refused; the center is intact)", what) end
+    self.refused_nan = self.refused_nan + 1
+    if self.refused_nan <= MAX_SKIP_EVENTS then self:event("skipped", w.rank, what .. " skipped)") end
+    return nil
   end
   return delta
 end
@@ -335,7 +355,15 @@ function Run:handle(msg)
   end
   if not w then self.foreign = self.foreign + 1; return end
   if w.state == "lost" then
-    -- a worker declared lost does not get to change the center afterwards
+    -- a worker declared lost (a stall past worker_timeout that woke up) does
+    -- not get to change the center afterwards: its messages are rejected
+    self.late = self.late + 1
+    if not w.late then
+      w.late = true
+      self:event("late", w.rank, string.format("worker %d, declared lost, sent a late %s; rejected", w.rank,
+        tostring(msg.type)))
+    end
+    for _, f in ipairs(msg.frames or {}) do f:close() end
     pass_interrupt(pcall(self.server.send, self.server, w.peer, "error", 0,
       json_encode { message = "this worker was declared lost" }))
     return
@@ -458,7 +486,7 @@ function Run:serve()
   local deadline = core.now() + 1
   repeat
     ok, server = pass_interrupt(pcall(core.Server, o.bind,
-      security.server_options(self.trainer.transport, { max_message = o.max_message })))
+      security.server_options(self.trainer.transport, { max_message = o.max_message or self.job.max_message })))
     local retry = not ok and tostring(server):find("already in use", 1, true) and core.now() < deadline
     if retry then core.sleep(0.005) end
   until not retry
@@ -513,7 +541,8 @@ local function stats(run)
     communication_time = comm, staleness = run.staleness, events = run.events, samples = samples,
     lost_workers = run.lost, first_batch_time = run.first_batch, foreign_messages = run.foreign,
     rejected_peers = run.denied, -- connections the ZAP handler refused (CURVE)
-    dropped_messages = run.dropped,
+    dropped_messages = run.dropped, late_messages = run.late, skipped_batches = run.skipped,
+    skipped_updates = run.refused_nan,
   }
 end
 
@@ -527,6 +556,7 @@ function driver.run(trainer, df)
   local run = setmetatable({
     trainer = trainer, name = trainer.name, spec = trainer.spec, options = o, job = prepared, center = center,
     clock = 0, workers = {}, by_peer = {}, registered = 0, never_connected = 0, lost = 0, foreign = 0,
+    late = 0, skipped = 0, refused_nan = 0,
     queue = {}, history = {}, events = {}, staleness = {}, spare = { center }, gone = {}, round = {},
     samples_done = 0,
     launcher = launchers.new(o, trainer.transport), t0 = t0,

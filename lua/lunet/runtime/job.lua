@@ -127,7 +127,14 @@ function job.prepare(trainer, df)
   end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
+  -- the largest message a worker sends: a commit, or a partition's result
+  -- (predictions); the server refuses anything larger before allocating it
+  local largest = model:count_params()
+  if trainer.spec.server_result then
+    for _, p in ipairs(parts) do largest = math.max(largest, p.rows * numel(out_shape)) end
+  end
   return { x = x, y = y, rows = rows, parts = parts, center = model:get_weights { copy = true },
+           max_message = 4 * largest,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }
 end

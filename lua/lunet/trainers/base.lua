@@ -37,7 +37,8 @@ base.common_options = {
   reassign = true,          -- a lost worker's partitions go to the live ones
   report_interval = 0.25,   -- seconds between a worker's progress reports
   verbose = true,           -- the progress line on stderr
-  max_message = OPTIONAL,   -- bytes; larger messages are refused
+  max_message = OPTIONAL,   -- bytes; larger messages are refused (default: the job's largest)
+  on_nan = "error",         -- a NaN/inf loss or delta: "error" stops the run, "skip" leaves it out
   -- Security (runtime/security.lua): bind is loopback unless these say otherwise.
   server_key = OPTIONAL,    -- the driver's key pair (`lunet keygen PATH`): ZeroMQ CURVE, encrypted and authenticated
   authorized_keys = OPTIONAL, -- the workers' public keys admitted with server_key, one Z85 key per line
@@ -78,6 +79,12 @@ local function check_common(name, o, spec)
     check_positive(name, key, o[key])
   end
   if math.type(o.seed) ~= "integer" then fail(name, "seed must be an integer, got %s", tostring(o.seed)) end
+  if o.on_nan ~= "error" and o.on_nan ~= "skip" then
+    fail(name, "on_nan must be 'error' or 'skip', got %s", tostring(o.on_nan))
+  end
+  if o.max_message ~= nil and (math.type(o.max_message) ~= "integer" or o.max_message < 1) then
+    fail(name, "max_message must be a positive integer (bytes), got %s", tostring(o.max_message))
+  end
   if not LAUNCHERS[o.launcher] then
     fail(name, "unknown launcher '%s' (expected local, mpirun, srun or external)", tostring(o.launcher))
   end
