@@ -108,4 +108,39 @@ function helpers.free_endpoint()
   return ep
 end
 
+-- What a spec starts and writes, ended and removed after it: spawn(argv,
+-- env) -> pid, path([suffix]) -> a fresh temporary name (file or directory);
+-- stop() kills what was spawned (and its children), clean() also removes
+-- the paths (for after_each / teardown).
+function helpers.scratch()
+  local core = require "lunet.core"
+  local started, paths = {}, {}
+  local s = {}
+  function s.spawn(argv, env)
+    local pid = core.spawn(argv, env)
+    started[#started + 1] = pid
+    return pid
+  end
+  function s.path(suffix)
+    local p = os.tmpname()
+    os.remove(p)
+    p = p .. (suffix or "")
+    paths[#paths + 1] = p
+    return p
+  end
+  function s.stop()
+    for _, pid in ipairs(started) do
+      for _, c in ipairs(helpers.children(pid)) do pcall(core.kill, c, "KILL") end
+      if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
+    end
+    started = {}
+  end
+  function s.clean()
+    s.stop()
+    for _, p in ipairs(paths) do os.execute("rm -rf '" .. p:gsub("'", "'\\''") .. "'") end
+    paths = {}
+  end
+  return s
+end
+
 return helpers

@@ -44,31 +44,13 @@ end
 describe("checkpoints", function()
   local df = setup.frame()
   local small = h.problem(2048, 8, 5)
-  local temp, started = {}, {}
-  local function tmpdir()
-    local p = os.tmpname()
-    os.remove(p)
-    temp[#temp + 1] = p
-    return p
-  end
-  local function spawn(argv, env)
-    local pid = core.spawn(argv, env)
-    started[#started + 1] = pid
-    return pid
-  end
+  local scratch = h.scratch()
+  local spawn, tmpdir = scratch.spawn, scratch.path
   -- the SingleTrainer checkpoint the "seconds" spec writes; the mismatch specs resume from it
   local saved
 
-  after_each(function()
-    for _, pid in ipairs(started) do
-      for _, c in ipairs(h.children(pid)) do pcall(core.kill, c, "KILL") end
-      if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
-    end
-    started = {}
-  end)
-  teardown(function()
-    for _, p in ipairs(temp) do os.execute("rm -rf '" .. p .. "'") end
-  end)
+  after_each(scratch.stop)
+  teardown(scratch.clean) -- (the checkpoints outlive each spec: later ones resume from them)
 
   describe("checkpoint_every", function()
     it("{updates = N}: the state at every N-th update, positions, counters and history agreeing", function()
@@ -135,8 +117,7 @@ describe("checkpoints", function()
       assert.are.equal(1, #w.state.rng) -- one Dropout layer
       assert.truthy(w.state.rng[1]:match("^%x+$") and #w.state.rng[1] == 64)
       assert.are.equal(w.iteration, #meta.history)
-      saved = tmpdir() .. ".lunet"
-      temp[#temp + 1] = saved
+      saved = tmpdir(".lunet")
       write_file(saved, read_file(dir .. "/checkpoint.lunet"))
     end)
   end)

@@ -89,25 +89,9 @@ end
 
 describe("runtime faults", function()
   local df = problem(3000) -- 3 partitions of 1000 rows, 32 batches each
-  local started = {}       -- processes a test spawned itself: none outlives it
-  local function track(pid) started[#started + 1] = pid; return pid end
-  local function spawn(argv, env) return track(core.spawn(argv, env)) end
-  local temp = {}
-  local function tmpname()
-    local p = os.tmpname()
-    os.remove(p)
-    temp[#temp + 1] = p
-    return p
-  end
-  after_each(function()
-    for _, pid in ipairs(started) do
-      for _, c in ipairs(children(pid)) do pcall(core.kill, c, "KILL") end
-      if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
-    end
-    started = {}
-    for _, p in ipairs(temp) do os.remove(p) end
-    temp = {}
-  end)
+  local scratch = h.scratch() -- processes a test spawned itself: none outlives it
+  local spawn, tmpname = scratch.spawn, scratch.path
+  after_each(scratch.clean)
 
   describe("a worker lost mid-run", function()
     it("DOWNPOUR finishes with the others; the lost worker's partition is reassigned and trained", function()
