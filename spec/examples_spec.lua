@@ -41,8 +41,10 @@ describe("examples", function()
   it("mnist_cnn: the SystemML CNN learns the sample's digits", function()
     local ok, out = example("mnist_cnn.lua", "--epochs 1")
     assert(ok, out)
+    -- one epoch of 8,000 digits: 0.78 to 0.96 seen, by how the workers' commits
+    -- interleave (an ASan build is slower); chance is 0.1
     local acc = tonumber(out:match("test accuracy ([%d.]+)"))
-    assert(acc and acc > 0.8, out)
+    assert(acc and acc > 0.5, out)
   end)
 
   it("a wrong --data names the file each example expected", function()
