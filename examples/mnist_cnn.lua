@@ -6,32 +6,14 @@
 --   default: the 10,000 test digits shipped in examples/data/mnist (8,000 to
 --   train, 2,000 to test); --data ../shared/data uses the full 60,000 / 10,000.
 local lunet = require "lunet"
-local nn, data, feature = lunet.nn, lunet.data, lunet.feature
+local nn = lunet.nn
 
--- ---- command line ----
+-- ---- command line and data (examples/lib/mnist.lua) ----
 local here = arg and arg[0] and (arg[0]:match("^(.*)/[^/]*$") or ".") or "examples" -- the script's directory
-local dir, epochs, workers, full = here .. "/data/mnist", nil, 2, false
-local i = 1
-while arg and arg[i] do
-  local a, v = arg[i], arg[i + 1]
-  if a == "--data" and v then dir, full = v, true
-  elseif a == "--epochs" and v then epochs = math.tointeger(tonumber(v))
-  elseif a == "--workers" and v then workers = math.tointeger(tonumber(v))
-  else error("mnist_cnn: unknown argument '" .. a .. "' (use --data DIR, --epochs N, --workers N)") end
-  i = i + 2
-end
-
--- ---- data: 784 pixels in [0, 1] per digit (the model views them as 28x28x1) ----
-local train, test
-if full then
-  train, test = data.load_mnist(dir) -- names the file it expected if one is missing
-else
-  local _, all = data.load_mnist(dir, { train = false })
-  train, test = all:slice(1, 8000), all:slice(8001, 2000)
-end
-local onehot = feature.OneHotTransformer { output_dim = 10, input_col = "label", output_col = "label_onehot" }
-train, test = onehot:transform(train), onehot:transform(test)
-print(("MNIST from %s: %d training digits, %d test digits"):format(dir, train:count(), test:count()))
+local mnist = dofile(here .. "/lib/mnist.lua")
+local o = mnist.args("mnist_cnn", here)
+local full, epochs, workers = o.full, o.epochs, o.workers
+local train, test = mnist.load(o)
 
 -- ---- the SystemML article's network ----
 local model = nn.Sequential { seed = 1 }
@@ -54,9 +36,6 @@ local trainer = lunet.trainers.DOWNPOUR {
 local trained = trainer:train(train)
 
 -- ---- score on the test digits ----
-local scored = lunet.predictors.ModelPredictor { model = trained, output_col = "prediction" }:predict(test)
-scored = feature.LabelIndexTransformer { output_dim = 10, input_col = "prediction",
-                                         output_col = "predicted" }:transform(scored)
-local m = lunet.evaluation.metrics(scored:column("predicted"), scored:column("label"))
+local m = mnist.score(trained, test)
 print(("DOWNPOUR (%d workers): test accuracy %.4f, F1 %.4f, %.1f s training, %.0f samples/s"):format(
   workers, m.accuracy, m.f1, trainer:training_time(), trainer:samples_per_second()))

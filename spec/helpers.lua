@@ -143,4 +143,10 @@ function helpers.scratch()
   return s
 end
 
+-- The accuracy of a compiled model on a frame's "features" and "label".
+function helpers.accuracy(model, df)
+  local _, acc = model:evaluate(df:column("features"), df:column("label"), { batch_size = 500 })
+  return acc
+end
+
 return helpers

@@ -14,11 +14,7 @@ local max_abs_diff = h.max_abs_diff
 
 local df = h.problem(2000, 8, 5)
 local x, y = df:column("features"), df:column("label")
-
-local function accuracy(model)
-  local _, acc = model:evaluate(x, y, { batch_size = 500 })
-  return acc
-end
+local function accuracy(model) return h.accuracy(model, df) end
 
 -- The deterministic toy: 200 rows, plain SGD, and batches as large as a
 -- partition, so that a worker's epoch is one gradient step from where it

@@ -27,10 +27,7 @@ local free_endpoint = h.free_endpoint
 -- the largest weight of a model, in absolute value
 local function vec_max_abs(model) return model:get_weights():abs():max() end
 
-local function accuracy(model, df)
-  local _, acc = model:evaluate(df:column("features"), df:column("label"))
-  return acc
-end
+local accuracy = h.accuracy
 
 local Suicide = lunet.trainers.get("runtime_suicide_trainer")
 

@@ -10,12 +10,7 @@ package.path = "spec/fixtures/?.lua;" .. package.path
 local max_abs_diff = h.max_abs_diff
 
 local df = h.problem(2000, 8, 5)
-local x, y = df:column("features"), df:column("label")
-
-local function accuracy(model)
-  local _, acc = model:evaluate(x, y, { batch_size = 500 })
-  return acc
-end
+local function accuracy(model) return h.accuracy(model, df) end
 
 describe("distributed training", function()
   it("SingleTrainer trains the whole frame for every epoch", function()
@@ -137,7 +132,7 @@ describe("odd partitionings", function()
     local t = trainers.DOWNPOUR { model = h.small_model(8), label_col = "label_index", num_epoch = 2,
                                   loss = "sparse_categorical_crossentropy", verbose = false }
     local trained = t:train(df)
-    local _, acc = trained:evaluate(x, df:column("label_index"), { batch_size = 500 })
+    local _, acc = trained:evaluate(df:column("features"), df:column("label_index"), { batch_size = 500 })
     assert.is_true(acc > 0.9, "accuracy " .. acc)
   end)
 end)

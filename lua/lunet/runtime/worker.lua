@@ -63,7 +63,7 @@ function Context:report(heartbeat)
       it = r.it, loss = r.loss, t = r.t, ep = r.ep, samples = self.samples, now = core.now(),
       skipped = #self.skipped > 0 and self.skipped or nil })
     self.records = { it = {}, loss = {}, t = {}, ep = {}, n = 0 }
-    self.skipped = {}
+    if #self.skipped > 0 then self.skipped = {} end
     self.reported_samples = self.samples
   elseif heartbeat then
     self.report_seq = self.report_seq + 1
