@@ -1,0 +1,70 @@
+-- lunet.check: the one checker of user-given values (types, integer-ness,
+-- finiteness, ranges, option names) and the messages it writes.
+local check = require "lunet.check"
+local h = dofile("spec/helpers.lua")
+
+describe("lunet.check", function()
+  it("integers: integral floats convert; fractions, NaN, inf, strings and out-of-range values are named", function()
+    assert.are.equal(3, check.integer(3.0, "f", "n"))
+    assert.are.equal("integer", math.type(check.integer(3.0, "f", "n")))
+    h.assert_error({ "f: n must be an integer, got 2.5" }, function() check.integer(2.5, "f", "n") end)
+    h.assert_error({ "got nan" }, function() check.integer(0 / 0, "f", "n") end)
+    h.assert_error({ "got inf" }, function() check.integer(math.huge, "f", "n") end)
+    h.assert_error({ "got '3'" }, function() check.integer("3", "f", "n") end)
+    h.assert_error({ "from 1 to 10, got 0" }, function() check.integer(0, "f", "n", { min = 1, max = 10 }) end)
+    assert.are.equal(7, check.integer(nil, "f", "n", { default = 7 }))
+    assert.is_nil(check.integer(nil, "f", "n", { optional = true }))
+    h.assert_error({ "got nil" }, function() check.integer(nil, "f", "n") end)
+  end)
+
+  it("sizes are bounded by C's int and written in full", function()
+    assert.are.equal(4, check.size(4, "Dense", "units"))
+    h.assert_error({ "Dense: units must be an integer from 1 to 2147483647, got 4294967298" },
+      function() check.size((1 << 32) + 2, "Dense", "units") end)
+    h.assert_error({ "got 4294967298" }, function() check.size(2.0 ^ 32 + 2, "Dense", "units") end)
+    h.assert_error({ "got -4294967296" }, function() check.size(-2 ^ 32, "zeros", "size") end)
+    assert.are.equal(0, check.size(0, "f", "n", { min = 0 }))
+  end)
+
+  it("numbers: finite unless infinities are allowed, never NaN; bounds open and closed", function()
+    assert.are.equal(0.5, check.number(0.5, "SGD", "learning_rate", { above = 0 }))
+    h.assert_error({ "SGD: learning_rate must be a finite number, got nan" },
+      function() check.number(0 / 0, "SGD", "learning_rate") end)
+    h.assert_error({ "got inf" }, function() check.number(math.huge, "f", "x") end)
+    assert.are.equal(math.huge, check.number(math.huge, "f", "x", { infinite = true }))
+    h.assert_error({ "got nan" }, function() check.number(0 / 0, "f", "x", { infinite = true }) end)
+    h.assert_error({ "beta_1 must be a number from 0 to 1, got 5" },
+      function() check.number(5, "Adam", "beta_1", { min = 0, max = 1 }) end)
+    h.assert_error({ "rate must be less than 1, got 1" }, function() check.fraction(1, "Dropout", "rate") end)
+    h.assert_error({ "greater than 0, got 0" }, function() check.positive(0, "f", "timeout") end)
+  end)
+
+  it("booleans, strings and choices", function()
+    assert.is_false(check.boolean(false, "f", "verbose", true))
+    assert.is_true(check.boolean(nil, "f", "verbose", true))
+    h.assert_error({ "f: verbose must be true or false, got 1" }, function() check.boolean(1, "f", "verbose") end)
+    h.assert_error({ "must not contain NUL" }, function() check.string("a\0b", "f", "name") end)
+    h.assert_error({ "must not be empty" }, function() check.string("", "f", "name", { nonempty = true }) end)
+    h.assert_error({ "f: on_nan must be 'error' or 'skip', got 'x'" },
+      function() check.choice("x", "f", "on_nan", { "error", "skip" }) end)
+  end)
+
+  it("options: unknown names with a suggestion or the allowed list; extra arguments refused", function()
+    assert.are.same({}, check.options(nil, "f", { "a" }))
+    h.assert_error({ "fit: unknown option 'epoch' (did you mean 'epochs'?)" },
+      function() check.options({ epoch = 1 }, "fit", { "epochs", "batch_size" }) end)
+    h.assert_error({ "unknown option 'zzz' (allowed: a, b)" }, function() check.options({ zzz = 1 }, "f", { "b", "a" }) end)
+    h.assert_error({ "unknown option 'epochs' (did you mean 'num_epoch'?)" },
+      function() check.options({ epochs = 1 }, "DOWNPOUR", { "num_epoch" }, { epochs = "num_epoch" }) end)
+    h.assert_error({ "expected a table of options, got 'x'" }, function() check.options("x", "f", { "a" }) end)
+    h.assert_error({ "zeros: expected at most 2 arguments, got 3" }, function() check.arity("zeros", 2, 1, nil, 3) end)
+  end)
+
+  it("lists name the first bad entry; described values show bytes that are not printable", function()
+    h.assert_error({ "values[2] must be a finite number, got inf" },
+      function() check.numbers({ 1, math.huge }, "plot.bar", "values") end)
+    h.assert_error({ "found key 5" }, function() check.list({ 1, [5] = 2 }, "f", "xs") end)
+    assert.are.equal("'a\\x00b'", check.describe("a\0b"))
+    assert.are.equal("4294967298", check.describe(2.0 ^ 32 + 2))
+  end)
+end)
