@@ -1,0 +1,182 @@
+-- The driver-worker protocol: every message, in one table, with one
+-- encode/decode pair. The C wire (core/ps/wire.h) frames a message as a fixed
+-- header (type, worker, seq, payload size), a meta part (JSON, data only,
+-- never code) and float32 payload frames; this file says what each type's
+-- meta and frames mean. Everything received is checked against its schema
+-- before a handler sees it: a message that does not fit is dropped and
+-- counted by the receiver, never trusted.
+--
+--   type                from  seq     meta                                   frames
+--   hello               W     0       version, rank?, pid?, host?            -
+--   job                 D     clock   trainer, name, rank, num_workers,      center [, optimizer state
+--                                     options, model, n_params,                [, weights]] (resume)
+--                                     package_path, package_cpath, resume?
+--   data_request        W     0       finished? (the partition it finished)  -
+--   data                D     0       partition, rows, x_width, y_width,     x, y
+--                                     start? {epoch, batch} (resumed)
+--   end_of_data         D     0       -                                      -
+--   report              W     n       samples, now, it?, loss?, t?, ep?,     -
+--                                     skipped? (batch records since the last)
+--   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
+--                                     (D: the answer to a report/heartbeat)
+--   commit              W     clock   partition?                             delta
+--   commit_pull         W     clock   -                                      delta
+--   pull                W     clock   -                                      -
+--   params              D     clock   -                                      center
+--   result              W     0       partition                              output (predictions)
+--   checkpoint_request  D     0       id, weights                            -
+--   checkpoint_state    W     0       id, position {partition, epoch,        optimizer state [, weights]
+--                                     batch}, iteration, samples, rng,
+--                                     optimizer {iterations, m_schedule}
+--   done                W     0       communication_time, samples, batches   -
+--   stop                D     0       reason, message?                       -
+--   error               W     0       message                                -
+--
+-- clock: the center's update count when sent (params, job) or when the
+-- worker last received it (commit, pull): the driver's staleness measure.
+-- A worker answers nothing; the driver answers hello (job or stop), each
+-- report and heartbeat (heartbeat), data_request (data or end_of_data), pull
+-- and commit_pull (params; synchronous trainers once the round is complete)
+-- and done (stop, reason "done"). stop ends a worker: "done", "error" (the
+-- run failed), "lost" (declared lost: its late messages are rejected),
+-- "refused" (not admitted: another version, or the run is full).
+local core = require "lunet.core"
+
+local json_encode, json_decode = core.json_encode, core.json_decode
+
+local protocol = {}
+
+-- Field kinds: "integer", "number", "string", "boolean", "table" (any JSON
+-- object), "numbers" / "integers" / "strings" (lists of those), or a nested
+-- schema table; a trailing "?" makes a field optional.
+local S = {
+  hello = { from = "worker", meta = { version = "string", rank = "integer?", pid = "integer?", host = "string?" },
+            frames = { 0, 0 } },
+  job = { from = "driver", meta = { trainer = "string", name = "string", rank = "integer", num_workers = "integer",
+                                    options = "table", model = "table", n_params = "integer",
+                                    package_path = "string", package_cpath = "string", resume = "table?" },
+          frames = { 1, 3 } },
+  data_request = { from = "worker", meta = { finished = "integer?" }, frames = { 0, 0 } },
+  data = { from = "driver", meta = { partition = "integer", rows = "integer", x_width = "integer",
+                                     y_width = "integer", start = { epoch = "integer", batch = "integer", ["?"] = true } },
+           frames = { 2, 2 } },
+  end_of_data = { from = "driver", meta = {}, frames = { 0, 0 } },
+  report = { from = "worker", meta = { samples = "integer", now = "number", it = "integers?", loss = "numbers?",
+                                       t = "numbers?", ep = "integers?", skipped = "strings?" },
+             frames = { 0, 0 } },
+  heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
+  commit = { from = "worker", meta = { partition = "integer?" }, frames = { 1, 1 } },
+  commit_pull = { from = "worker", meta = {}, frames = { 1, 1 } },
+  pull = { from = "worker", meta = {}, frames = { 0, 0 } },
+  params = { from = "driver", meta = {}, frames = { 1, 1 } },
+  result = { from = "worker", meta = { partition = "integer" }, frames = { 1, 1 } },
+  checkpoint_request = { from = "driver", meta = { id = "integer", weights = "boolean" }, frames = { 0, 0 } },
+  checkpoint_state = { from = "worker",
+                       meta = { id = "integer", iteration = "integer", samples = "integer", rng = "strings",
+                                position = { partition = "integer", epoch = "integer", batch = "integer" },
+                                optimizer = { iterations = "integer", m_schedule = "number" } },
+                       frames = { 1, 2 } },
+  done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer" },
+           frames = { 0, 0 } },
+  stop = { from = "driver", meta = { reason = "string", message = "string?" }, frames = { 0, 0 } },
+  error = { from = "worker", meta = { message = "string" }, frames = { 0, 0 } },
+}
+protocol.messages = S
+
+local LIST_OF = { numbers = "number", integers = "integer", strings = "string" }
+
+-- nil when v fits kind, else what is wrong.
+local function mismatch(v, kind, path)
+  if type(kind) == "table" then
+    if type(v) ~= "table" then return path .. " is not an object" end
+    for k, sub in pairs(kind) do
+      if k ~= "?" then
+        local why = mismatch(v[k], sub, path .. "." .. k)
+        if why then return why end
+      end
+    end
+    return nil
+  end
+  local optional = kind:sub(-1) == "?"
+  if optional then kind = kind:sub(1, -2) end
+  if v == nil then return not optional and (path .. " is missing") or nil end
+  local elem = LIST_OF[kind]
+  if elem then
+    if type(v) ~= "table" then return path .. " is not a list" end
+    for i = 1, #v do
+      local x = v[i]
+      if (elem == "integer" and math.type(x) ~= "integer") or (elem ~= "integer" and type(x) ~= elem) then
+        return string.format("%s[%d] is not a %s", path, i, elem)
+      end
+    end
+    return nil
+  end
+  if kind == "integer" then return math.type(v) ~= "integer" and (path .. " is not an integer") or nil end
+  if kind == "number" then
+    return (type(v) ~= "number" or v ~= v) and (path .. " is not a number") or nil
+  end
+  return type(v) ~= kind and string.format("%s is not a %s", path, kind) or nil
+end
+
+local function optional_table(kind) return type(kind) == "table" and kind["?"] end
+
+-- encode(type, fields) -> the meta text of a message of that type. A field
+-- that does not fit the schema is a programming error in the sender.
+function protocol.encode(type_name, fields)
+  local s = S[type_name]
+  if not s then error("protocol: unknown message type '" .. tostring(type_name) .. "'", 2) end
+  if fields == nil or next(fields) == nil then
+    if next(s.meta) ~= nil then
+      for k, kind in pairs(s.meta) do
+        if type(kind) == "string" and kind:sub(-1) ~= "?" then
+          error(string.format("protocol: %s without its field %s", type_name, k), 2)
+        end
+      end
+    end
+    return ""
+  end
+  for k, kind in pairs(s.meta) do
+    local v = fields[k]
+    if not (v == nil and optional_table(kind)) then
+      local why = mismatch(v, kind, k)
+      if why then error(string.format("protocol: %s: %s", type_name, why), 2) end
+    end
+  end
+  for k in pairs(fields) do
+    if s.meta[k] == nil then error(string.format("protocol: %s has no field %s", type_name, tostring(k)), 2) end
+  end
+  return json_encode(fields)
+end
+
+-- decode(msg, from) -> the fields of a received message (a table), or nil
+-- and why it does not fit: an unknown type, one the other side does not
+-- send (from = "worker" | "driver": who sent it), a frame count out of range,
+-- meta that is not a JSON object or misses or mistypes a field.
+function protocol.decode(msg, from)
+  local s = S[msg.type]
+  if not s then return nil, "unknown message type " .. tostring(msg.type) end
+  if s.from ~= "both" and s.from ~= from then
+    return nil, string.format("a %s message is not sent by a %s", msg.type, from)
+  end
+  local n = msg.frames and #msg.frames or 0
+  if n < s.frames[1] or n > s.frames[2] then
+    return nil, string.format("%s with %d payload frames (expected %d to %d)", msg.type, n, s.frames[1], s.frames[2])
+  end
+  local fields = {}
+  if msg.meta ~= nil and msg.meta ~= "" then
+    local ok, v = pcall(json_decode, msg.meta)
+    -- Ctrl-C lands in whatever runs next, maybe this pcall: passed on
+    if not ok and type(v) == "string" and v:sub(-12) == "interrupted!" then error(v, 0) end
+    if not ok or type(v) ~= "table" then return nil, msg.type .. ": meta is not a JSON object" end
+    fields = v
+  end
+  for k, kind in pairs(s.meta) do
+    if not (fields[k] == nil and optional_table(kind)) then
+      local why = mismatch(fields[k], kind, k)
+      if why then return nil, msg.type .. ": " .. why end
+    end
+  end
+  return fields
+end
+
+return protocol
