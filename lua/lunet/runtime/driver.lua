@@ -206,6 +206,7 @@ function Run:hello(msg)
   local w = { rank = rank, peer = msg.peer, pid = math.type(meta.pid) == "integer" and meta.pid or nil,
               host = type(meta.host) == "string" and meta.host or "?", state = "running", parts = {},
               last_seen = core.now(), samples = 0, batches = 0 }
+  w.process = self.launcher:track(w.pid, w.host) -- an mpirun/srun worker on this host: watched in /proc
   self.workers[rank], self.by_peer[msg.peer] = w, w
   self.registered = self.registered + 1
   local spec = {
@@ -451,7 +452,11 @@ function Run:watch()
     end
   end
   for _, w in pairs(self.workers) do
-    if w.state == "running" and now - w.last_seen > self.options.worker_timeout then
+    if w.state == "running" and w.process and self.launcher:ended(w.process) then
+      -- what it sent before it ended counts first (its error, say)
+      self:drain()
+      if w.state == "running" then self:lose(w, "its process ended") end
+    elseif w.state == "running" and now - w.last_seen > self.options.worker_timeout then
       self:lose(w, string.format("silent for %.1f s (worker_timeout)", now - w.last_seen))
     end
   end
@@ -468,6 +473,15 @@ function Run:watch()
     self:serve_waiting()
   end
   self.progress:update(self.samples_done)
+end
+
+-- Handles every message already received.
+function Run:drain()
+  local msg = self.server:recv(0)
+  while msg do
+    self:handle(msg)
+    msg = self.server:recv(0)
+  end
 end
 
 function Run:finished()
