@@ -150,6 +150,9 @@ function Run:lose(w, reason)
   -- the end of the run, and must not come back; one that is exiting says
   -- better why it went than a failed send does
   local ended = self.launcher:stop(w.rank, 0.1)
+  if not ended and w.process and reason:match("^unreachable") and self.launcher:ended(w.process, 0.1) then
+    ended = "its process ended" -- an mpirun/srun worker on this host
+  end
   if ended and reason:match("^unreachable") then reason = ended end
   local pid = w.pid and (" (pid " .. w.pid .. ")") or ""
   local parts = {}

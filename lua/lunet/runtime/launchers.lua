@@ -170,11 +170,16 @@ function Launcher:track(pid, host)
   return { pid = pid, start = start }
 end
 
--- True once a tracked worker process has ended: gone, a zombie, or its pid
--- now another process's.
-function Launcher:ended(tracked)
-  local state, start = proc_stat(tracked.pid)
-  return state == nil or state == "Z" or state == "X" or start ~= tracked.start
+-- True once a tracked worker process has ended (gone, a zombie, or its pid
+-- now another process's), waiting up to grace seconds (default 0) for it.
+function Launcher:ended(tracked, grace)
+  local deadline = core.now() + (grace or 0)
+  while true do
+    local state, start = proc_stat(tracked.pid)
+    if state == nil or state == "Z" or state == "X" or start ~= tracked.start then return true end
+    if core.now() >= deadline then return false end
+    core.sleep(0.005)
+  end
 end
 
 -- Waits up to timeout seconds for every process to exit by itself.
