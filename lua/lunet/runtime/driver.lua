@@ -150,6 +150,9 @@ function Run:lose(w, reason)
   -- the end of the run, and must not come back; one that is exiting says
   -- better why it went than a failed send does
   local ended = self.launcher:stop(w.rank, 0.1)
+  if not ended and w.process and reason:match("^unreachable") and self.launcher:ended(w.process, 0.1) then
+    ended = "its process ended" -- an mpirun/srun worker on this host
+  end
   if ended and reason:match("^unreachable") then reason = ended end
   local pid = w.pid and (" (pid " .. w.pid .. ")") or ""
   local parts = {}
@@ -206,6 +209,7 @@ function Run:hello(msg)
   local w = { rank = rank, peer = msg.peer, pid = math.type(meta.pid) == "integer" and meta.pid or nil,
               host = type(meta.host) == "string" and meta.host or "?", state = "running", parts = {},
               last_seen = core.now(), samples = 0, batches = 0 }
+  w.process = self.launcher:track(w.pid, w.host) -- an mpirun/srun worker on this host: watched in /proc
   self.workers[rank], self.by_peer[msg.peer] = w, w
   self.registered = self.registered + 1
   local spec = {
@@ -451,7 +455,11 @@ function Run:watch()
     end
   end
   for _, w in pairs(self.workers) do
-    if w.state == "running" and now - w.last_seen > self.options.worker_timeout then
+    if w.state == "running" and w.process and self.launcher:ended(w.process) then
+      -- what it sent before it ended counts first (its error, say)
+      self:drain()
+      if w.state == "running" then self:lose(w, "its process ended") end
+    elseif w.state == "running" and now - w.last_seen > self.options.worker_timeout then
       self:lose(w, string.format("silent for %.1f s (worker_timeout)", now - w.last_seen))
     end
   end
@@ -468,6 +476,15 @@ function Run:watch()
     self:serve_waiting()
   end
   self.progress:update(self.samples_done)
+end
+
+-- Handles every message already received.
+function Run:drain()
+  local msg = self.server:recv(0)
+  while msg do
+    self:handle(msg)
+    msg = self.server:recv(0)
+  end
 end
 
 function Run:finished()

@@ -3,7 +3,15 @@
 -- (the worker reads its rank from OMPI_COMM_WORLD_RANK / PMI_RANK /
 -- SLURM_PROCID), "external" prints the command and waits for someone to run it.
 -- Every launcher has start(endpoint), poll() -> exited processes,
--- kill_all() and wait_all(timeout).
+-- kill_all() and wait_all(timeout); track(pid, host) / ended(tracked) watch
+-- one mpirun or srun worker on this host.
+-- A worker that dies never ends the others: the driver decides what a lost
+-- worker means (DOWNPOUR goes on without it). So mpirun runs with
+-- --enable-recovery (Open MPI 4.1 otherwise aborts the job when one process
+-- is killed or exits non-zero; with recovery on and no restarts the job runs
+-- on) and srun with --kill-on-bad-exit=0 and --wait=0 (a site's
+-- KillOnBadExit or WaitTime would otherwise end the step when the first task
+-- dies or finishes).
 local core = require "lunet.core"
 local security = require "lunet.runtime.security"
 
@@ -30,7 +38,7 @@ function Launcher:commands(endpoint)
     for r = 0, n - 1 do cmds[#cmds + 1] = worker_argv(endpoint, r) end
     return cmds
   elseif o.launcher == "mpirun" then
-    local argv = { o.launcher_program or "mpirun", "-np", tostring(n), "--oversubscribe",
+    local argv = { o.launcher_program or "mpirun", "-np", tostring(n), "--oversubscribe", "--enable-recovery",
                    "-x", "OPENBLAS_NUM_THREADS", "-x", "LUNET_EXECUTABLE" }
     if core.getuid() == 0 then argv[#argv + 1] = "--allow-run-as-root" end
     if o.hostfile then argv[#argv + 1] = "--hostfile"; argv[#argv + 1] = o.hostfile end
@@ -38,7 +46,7 @@ function Launcher:commands(endpoint)
     return { argv }
   elseif o.launcher == "srun" then
     local argv = { o.launcher_program or "srun", "--ntasks", tostring(n), "--cpus-per-task", tostring(o.num_threads),
-                   "--kill-on-bad-exit=0" }
+                   "--kill-on-bad-exit=0", "--wait=0" }
     for _, a in ipairs(worker_argv(endpoint, nil, keys)) do argv[#argv + 1] = a end
     return { argv }
   end
@@ -60,6 +68,7 @@ launchers.command_line = command_line
 -- Starts the workers; returns nothing, raises if a program cannot start.
 function Launcher:start(endpoint)
   local o = self.options
+  self.endpoint = endpoint
   local env = { OPENBLAS_NUM_THREADS = tostring(o.num_threads), LUNET_EXECUTABLE = core.executable() }
   if o.launcher == "local" then env.LUNET_LOCAL_WORKER = "1" end
   for _, argv in ipairs(self:commands(endpoint)) do
@@ -124,6 +133,53 @@ function Launcher:stop(rank, grace)
   done, code = core.wait(p.pid, 5)
   if done then p.code = code end
   return nil
+end
+
+-- /proc/PID/stat: the process state letter and start time (in clock ticks
+-- since boot), or nil if there is no such process.
+local function proc_stat(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  -- after "pid (comm)" (comm may hold spaces and parentheses): state is field 3, starttime field 22
+  local state, rest = (s or ""):match("^%d+ %(.*%) (%a) (.*)$")
+  if not state then return nil end
+  local fields = {}
+  for v in rest:gmatch("%S+") do fields[#fields + 1] = v end
+  return state, fields[19]
+end
+
+-- Under mpirun or srun a worker's death ends no process of ours (the one
+-- launcher process carries every worker): a worker on this host is watched
+-- through /proc instead. pid and host are what its hello said; the pid is
+-- watched only if /proc shows there a `lunet worker` connecting to this
+-- run's endpoint (not a process of another pid namespace), and with its
+-- start time (not a reused pid). Returns what ended() takes, or nil.
+function Launcher:track(pid, host)
+  local o = self.options
+  if o.launcher ~= "mpirun" and o.launcher ~= "srun" then return nil end
+  if math.type(pid) ~= "integer" or pid <= 0 or host ~= core.hostname() or not self.endpoint then return nil end
+  local f = io.open("/proc/" .. pid .. "/cmdline")
+  if not f then return nil end
+  local cmdline = f:read("a") or ""
+  f:close()
+  if not cmdline:find("\0worker\0--connect\0" .. self.endpoint .. "\0", 1, true) then return nil end
+  local state, start = proc_stat(pid)
+  if not state or state == "Z" or state == "X" then return nil end
+  return { pid = pid, start = start }
+end
+
+-- True once a tracked worker process has ended (gone, a zombie, or its pid
+-- now another process's), waiting up to grace seconds (default 0) for it.
+function Launcher:ended(tracked, grace)
+  local deadline = core.now() + (grace or 0)
+  while true do
+    local state, start = proc_stat(tracked.pid)
+    if state == nil or state == "Z" or state == "X" or start ~= tracked.start then return true end
+    if core.now() >= deadline then return false end
+    core.sleep(0.005)
+  end
 end
 
 -- Waits up to timeout seconds for every process to exit by itself.
