@@ -207,3 +207,47 @@ describe("endpoints (item 17)", function()
     assert.are.equal(200, t.stats.samples)
   end)
 end)
+
+describe("the core functions these checks use", function()
+  it("file_kind names what is at a path without opening it", function()
+    local fifo = scratch.path(".fifo")
+    assert(os.execute("mkfifo '" .. fifo .. "'"))
+    assert.are.equal("fifo", core.file_kind(fifo))
+    assert.are.equal("directory", core.file_kind("/"))
+    assert.are.equal("character device", core.file_kind("/dev/null"))
+    assert.are.equal("file", core.file_kind("spec/helpers.lua"))
+    local none, why = core.file_kind("/nonexistent/x")
+    assert.is_nil(none)
+    has(why, "No such file or directory")
+  end)
+
+  it("num_cpus counts the CPUs this process may use", function()
+    local n = core.num_cpus()
+    assert.are.equal("integer", math.type(n))
+    assert.is_true(n >= 1)
+  end)
+
+  it("a Server with report_drops returns a refused message's peer and reason; without, it only counts it", function()
+    for _, report in ipairs { true, false } do
+      local srv = core.Server("tcp://127.0.0.1:0", { max_message = 16, report_drops = report })
+      local cli = core.Client(srv:endpoint())
+      cli:send("commit", 1, "", core.zeros(5)) -- 20 bytes: refused
+      cli:send("hello", 2, "")
+      local first = srv:recv(5000)
+      if report then
+        assert.are.equal("dropped", first.type)
+        has(first.reason, "payload of 20 bytes exceeds the limit of 16")
+        local hello = srv:recv(5000)
+        assert.are.same({ "hello", first.peer }, { hello.type, hello.peer }) -- the same sender
+      else
+        assert.are.equal("hello", first.type)
+      end
+      assert.are.equal(1, srv:stats().dropped)
+      cli:close()
+      srv:close()
+    end
+    h.assert_error("Server: option 'report_drops' must be a boolean", function()
+      core.Server("tcp://127.0.0.1:0", { report_drops = 1 })
+    end)
+  end)
+end)
