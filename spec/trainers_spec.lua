@@ -283,7 +283,7 @@ describe("hostile options", function()
       merge_models = "no" })
     refused("DOWNPOUR: advertise must be a string, got 42", { advertise = 42, launcher = "external" })
     refused("advertise must be a host name or IPv4 address", { advertise = "tcp://h:1", launcher = "external" })
-    refused("DOWNPOUR: advertise applies to launcher mpirun and srun and external only, not 'local'",
+    refused("DOWNPOUR: advertise applies to the mpirun, srun and external launchers only, not 'local'",
       { advertise = "myhost" })
   end)
 
@@ -297,9 +297,10 @@ describe("hostile options", function()
     refused("DOWNPOUR: hostfile '/nonexistent/hosts' cannot be read: No such file or directory",
       { launcher = "mpirun", hostfile = "/nonexistent/hosts" })
     refused("DOWNPOUR: hostfile '/tmp' is a directory, not a file", { launcher = "mpirun", hostfile = "/tmp" })
-    refused("DOWNPOUR: hostfile applies to launcher mpirun only, not 'srun'", { launcher = "srun",
+    refused("DOWNPOUR: hostfile applies to the mpirun launcher only, not 'srun'", { launcher = "srun",
       hostfile = "/etc/hostname" })
-    refused("launcher_program applies to launcher mpirun and srun only, not 'local'", { launcher_program = "mpirun" })
+    refused("launcher_program applies to the mpirun and srun launchers only, not 'local'",
+      { launcher_program = "mpirun" })
   end)
 
   it("suggests the option meant", function()

@@ -119,8 +119,10 @@ end
 local function only_for(name, o, key, launchers, why)
   if o[key] == nil then return end
   for _, l in ipairs(launchers) do if o.launcher == l then return end end
-  check.fail(name, "%s applies to launcher %s only, not '%s'%s", key, table.concat(launchers, " and "), o.launcher,
-    why or "")
+  local names = #launchers == 1 and launchers[1]
+    or table.concat(launchers, ", ", 1, #launchers - 1) .. " and " .. launchers[#launchers]
+  check.fail(name, "%s applies to the %s launcher%s only, not '%s'%s", key, names, #launchers > 1 and "s" or "",
+    o.launcher, why or "")
 end
 
 local function check_launcher(name, o)
