@@ -291,6 +291,7 @@ describe("hostile options", function()
     refused({ "DOWNPOUR: bind 'tcp://myhost:0': 'myhost' is neither an IPv4 address nor a network interface",
               "tcp://127.0.0.1:0 is loopback" }, { bind = "tcp://myhost:0", insecure = true })
     refused("'300.1.1.1' is not an IPv4 address", { bind = "tcp://300.1.1.1:0", insecure = true })
+    refused("'..' is neither an IPv4 address nor a network interface", { bind = "tcp://..:0", insecure = true })
     refused("port from 0 to 65535", { bind = "tcp://127.0.0.1:99999" })
     local t = trainers.DOWNPOUR { model = model, bind = "tcp://localhost:0" }
     assert.are.equal("tcp://127.0.0.1:0", t.bind_endpoint) -- (ZeroMQ binds addresses, not names)

@@ -89,7 +89,7 @@ local function bind_host(host)
     end
     return host
   end
-  if #host <= 15 and host:match("^[%w_%.%-]+$") and core.file_kind("/sys/class/net/" .. host) then
+  if #host <= 15 and host:match("^[%w_][%w_%.%-]*$") and core.file_kind("/sys/class/net/" .. host) then
     return host -- a network interface of this machine (eth0)
   end
   return nil, "is neither an IPv4 address nor a network interface of this machine (the driver binds an address; "
