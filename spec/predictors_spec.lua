@@ -26,17 +26,35 @@ describe("ModelPredictor", function()
     end)
   end
 
-  it("copes with more workers than rows", function()
-    local tiny = df:slice(1, 2)
-    local out = ModelPredictor { model = model, num_workers = 4 }:predict(tiny)
-    assert.is_true(max_abs_diff(expected:narrow(1, 1, 2), out:column("prediction")) < 1e-5)
+  it("refuses more workers than rows, and more than the local launcher's limit, before any process", function()
+    local tiny = df:slice(1, 3)
+    h.assert_error("ModelPredictor: the frame has 3 rows, too few for num_workers = 4", function()
+      ModelPredictor { model = model, num_workers = 4 }:predict(tiny)
+    end)
+    h.assert_error({ "ModelPredictor: num_workers = 1000 is above", "the local launcher's limit" }, function()
+      ModelPredictor { model = model, num_workers = 1000 }
+    end)
+    local out = ModelPredictor { model = model, num_workers = 3 }:predict(tiny)
+    assert.is_true(max_abs_diff(expected:narrow(1, 1, 3), out:column("prediction")) < 1e-5)
   end)
 
   it("names what is wrong", function()
     h.assert_error("ModelPredictor: unknown option 'model_'", function() ModelPredictor { model_ = model } end)
     h.assert_error("model must be an nn model", function() ModelPredictor {} end)
-    h.assert_error("batch_size must be a positive integer, got 0", function()
+    h.assert_error("ModelPredictor: batch_size must be an integer from 1 to 2147483647, got 0", function()
       ModelPredictor { model = model, batch_size = 0 }
+    end)
+    h.assert_error("ModelPredictor: verbose must be true or false, got 'yes'", function()
+      ModelPredictor { model = model, num_workers = 2, verbose = "yes" }
+    end)
+    h.assert_error("ModelPredictor: launcher must be 'local', 'mpirun', 'srun' or 'external', got 'ssh'", function()
+      ModelPredictor { model = model, num_workers = 2, launcher = "ssh" }
+    end)
+    h.assert_error("ModelPredictor: launcher applies to worker processes: give num_workers > 1", function()
+      ModelPredictor { model = model, launcher = "mpirun" }
+    end)
+    h.assert_error("ModelPredictor: unknown option 'outputCol' (did you mean 'output_col'?)", function()
+      ModelPredictor { model = model, outputCol = "p" }
     end)
     h.assert_error("unknown column 'feats'", function()
       ModelPredictor { model = model, features_col = "feats" }:predict(df)

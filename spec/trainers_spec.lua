@@ -69,21 +69,21 @@ describe("trainer options", function()
 
   it("rejects bad values before anything starts", function()
     local cases = {
-      { { num_workers = 0 }, "num_workers must be a positive integer, got 0" },
-      { { num_workers = 1.5 }, "num_workers must be a positive integer" },
-      { { batch_size = -1 }, "batch_size must be a positive integer" },
-      { { num_epoch = "2" }, "num_epoch must be a positive integer" },
-      { { parallelism_factor = 0 }, "parallelism_factor must be a positive integer" },
-      { { worker_timeout = 0 }, "worker_timeout must be a positive number of seconds" },
-      { { connect_timeout = 1 / 0 }, "connect_timeout must be a positive number of seconds" },
-      { { seed = 0.5 }, "seed must be an integer" },
-      { { launcher = "ssh" }, "unknown launcher 'ssh' (expected local, mpirun, srun or external)" },
+      { { num_workers = 0 }, "num_workers must be an integer from 1 to 2147483647, got 0" },
+      { { num_workers = 1.5 }, "num_workers must be an integer from 1 to 2147483647, got 1.5" },
+      { { batch_size = -1 }, "batch_size must be an integer from 1 to 2147483647, got -1" },
+      { { num_epoch = "2" }, "num_epoch must be an integer from 1 to 2147483647, got '2'" },
+      { { parallelism_factor = 0 }, "parallelism_factor must be an integer from 1 to 2147483647, got 0" },
+      { { worker_timeout = 0 }, "worker_timeout must be greater than 0, got 0" },
+      { { connect_timeout = 1 / 0 }, "connect_timeout must be a finite number, got inf" },
+      { { seed = 0.5 }, "seed must be an integer, got 0.5" },
+      { { launcher = "ssh" }, "launcher must be 'local', 'mpirun', 'srun' or 'external', got 'ssh'" },
       { { bind = "127.0.0.1:5555" }, "bind must look like tcp://HOST:PORT" },
-      { { features_col = 3 }, "features_col must be a string" },
+      { { features_col = 3 }, "features_col must be a string, got 3" },
       { { worker_optimizer = "adamw" }, "worker_optimizer: unknown optimizer 'adamw'" },
-      { { learning_rate = -0.1 }, "learning_rate must be a positive number" },
-      { { communication_window = 0 }, "communication_window must be a positive integer" },
-      { { overlap = "yes" }, "overlap must be a boolean" },
+      { { learning_rate = -0.1 }, "learning_rate must be greater than 0, got -0.1" },
+      { { communication_window = 0 }, "communication_window must be an integer from 1 to 2147483647, got 0" },
+      { { overlap = "yes" }, "overlap must be true or false, got 'yes'" },
     }
     for _, c in ipairs(cases) do
       local opts = { model = model }
@@ -111,15 +111,17 @@ describe("trainer options", function()
     h.assert_error("AEASGD: rho * learning_rate must be below 1", function()
       trainers.AEASGD { model = model, rho = 20, learning_rate = 0.1 }
     end)
-    h.assert_error("AEASGD: rho must be a positive number", function() trainers.AEASGD { model = model, rho = 0 } end)
+    h.assert_error("AEASGD: rho must be greater than 0, got 0", function() trainers.AEASGD { model = model, rho = 0 } end)
     local e = trainers.EAMSGD { model = model, momentum = 0.8 }
     assert.are.same({ "sgd", 0.8, true }, { e.options.optimizer_config.name, e.options.optimizer_config.momentum,
                                             e.options.optimizer_config.nesterov })
-    h.assert_error("EAMSGD: momentum must be in [0, 1)", function() trainers.EAMSGD { model = model, momentum = 1 } end)
+    h.assert_error("EAMSGD: momentum must be less than 1, got 1", function()
+      trainers.EAMSGD { model = model, momentum = 1 }
+    end)
     h.assert_error("EAMSGD: worker_optimizer is fixed", function()
       trainers.EAMSGD { model = model, worker_optimizer = "adam" }
     end)
-    h.assert_error("ADAG: communication_window must be a positive integer", function()
+    h.assert_error("ADAG: communication_window must be an integer from 1", function()
       trainers.ADAG { model = model, communication_window = 0 }
     end)
     assert.are.equal(12, trainers.ADAG { model = model }.options.communication_window)
@@ -194,5 +196,118 @@ describe("train() input checks", function()
     local m = nn.Sequential()
     m:add(nn.Dense(2))
     h.assert_error("DOWNPOUR: the model cannot be built", function() trainers.DOWNPOUR { model = m }:train(df) end)
+  end)
+end)
+
+-- Issue 14: options a hostile user gives are refused when the trainer is made
+-- (or, for what depends on the frame, when train() prepares), naming the
+-- trainer, the option and the value; no process starts.
+describe("hostile options", function()
+  local model = h.small_model(4, 8) -- 58 parameters
+  local df = h.problem(64, 4)
+  local function refused(needles, opts, frame)
+    no_new_children(function()
+      local o = { model = model, verbose = false }
+      for k, v in pairs(opts) do o[k] = v end
+      h.assert_error(needles, function()
+        local t = trainers.get(o.trainer or "DOWNPOUR")
+        o.trainer = nil
+        t = t(o)
+        if frame then t:train(frame) end
+      end)
+    end)
+  end
+
+  it("max_message below a commit is an error before anything starts, not a hang (item 2)", function()
+    refused({ "DOWNPOUR: max_message = 100 bytes cannot carry a commit (58 parameters as float32): 232 bytes",
+              "give at least 232" }, { max_message = 100, num_epoch = 5, worker_timeout = 4, driver_timeout = 3 }, df)
+    refused("DOWNPOUR: max_message must be an integer from 1", { max_message = 0 })
+    refused("max_message must be an integer from 1 to 9223372036854775807, got 1e+100", { max_message = 1e100 })
+    -- a prediction job's largest message is a partition's predictions
+    refused("ModelPredictor: max_message = 232 bytes cannot carry a partition's result (32 rows of 2 values",
+      { trainer = "lunet.predictors.job", max_message = 232 }, df)
+  end)
+
+  it("bounds num_workers by the rows and partitions, and the local launcher by the machine (item 7)", function()
+    refused("DOWNPOUR: the training frame has 64 rows, too few for num_workers = 100", { num_workers = 100,
+      launcher = "external" }, df)
+    refused("the training frame has 64 rows, too few for num_workers * parallelism_factor = 66",
+      { num_workers = 2, parallelism_factor = 33 }, df)
+    refused("EnsembleTrainer: num_workers = 3 is more than the 2 partitions (num_models)",
+      { trainer = "EnsembleTrainer", num_workers = 3 }, df)
+    local limit = require("lunet.trainers.options").local_worker_limit()
+    refused({ "DOWNPOUR: num_workers = 1000 is above " .. limit .. ", the local launcher's limit on this machine",
+              "launcher 'mpirun' or 'srun'" }, { num_workers = 1000 })
+    local compiled = h.small_model(4):compile { optimizer = "sgd", loss = "categorical_crossentropy" }
+    no_new_children(function()
+      h.assert_error("evaluate: the frame of x and y has 64 rows, too few for num_workers = 65", function()
+        compiled:evaluate(df:column("features"), df:column("label"), { num_workers = 65, launcher = "external" })
+      end)
+      h.assert_error("evaluate: num_workers = 1000 is above " .. limit, function()
+        compiled:evaluate(df:column("features"), df:column("label"), { num_workers = 1000 })
+      end)
+      h.assert_error("evaluate: verbose must be true or false, got 'yes'", function()
+        compiled:evaluate(df:column("features"), df:column("label"), { num_workers = 2, verbose = "yes" })
+      end)
+    end)
+  end)
+
+  it("refuses NaN, inf and out-of-range numbers in the option check, not in a worker (item 9)", function()
+    refused("DOWNPOUR: learning_rate must be a finite number, got nan", { learning_rate = 0 / 0 })
+    refused("DOWNPOUR: learning_rate must be a finite number, got inf", { learning_rate = math.huge })
+    refused("AEASGD: learning_rate must be a finite number, got nan", { trainer = "AEASGD", learning_rate = 0 / 0 })
+    refused("AEASGD: rho must be a finite number, got inf", { trainer = "AEASGD", rho = math.huge })
+    refused("EAMSGD: momentum must be a finite number, got nan", { trainer = "EAMSGD", momentum = 0 / 0 })
+    refused("EAMSGD: momentum must be a number >= 0, got -3", { trainer = "EAMSGD", momentum = -3 })
+    refused("AdaptiveADAG: gamma must be a finite number, got nan", { trainer = "AdaptiveADAG", gamma = 0 / 0 })
+    refused("DOWNPOUR: report_interval must be a finite number, got nan", { report_interval = 0 / 0 })
+    refused("DOWNPOUR: report_interval (5 s) must be less than worker_timeout (4 s)", { report_interval = 5,
+      worker_timeout = 4 })
+    refused("DOWNPOUR: driver_timeout must be greater than 0, got -1", { driver_timeout = -1 })
+    refused("DOWNPOUR: batch_size must be an integer from 1 to 2147483647, got 4294967296", { batch_size = 1 << 32 })
+    refused("DOWNPOUR: num_threads must be an integer from 1 to", { num_threads = 100000 })
+    refused("DOWNPOUR: seed must be an integer, got inf", { seed = math.huge })
+    refused("EnsembleTrainer: num_models must be an integer from 1", { trainer = "EnsembleTrainer", num_models = 0.5 })
+    -- a custom trainer's own option that cannot travel to the workers
+    refused("FixedDelta: rounds cannot be sent to the workers", { trainer = "fixed_delta_trainer", rounds = 0 / 0 })
+    -- integral floats are taken as the integers they are
+    assert.are.equal("integer", math.type(trainers.DOWNPOUR { model = model, batch_size = 64.0 }.options.batch_size))
+  end)
+
+  it("wants booleans to be booleans and advertise to be a host (item 13)", function()
+    for _, key in ipairs { "verbose", "reassign", "overlap" } do
+      refused("DOWNPOUR: " .. key .. " must be true or false, got 1", { [key] = 1 })
+    end
+    refused("DOWNPOUR: insecure must be true or false, got 1", { insecure = 1 }) -- (runtime/security.lua)
+    refused("EnsembleTrainer: merge_models must be true or false, got 'no'", { trainer = "EnsembleTrainer",
+      merge_models = "no" })
+    refused("DOWNPOUR: advertise must be a string, got 42", { advertise = 42, launcher = "external" })
+    refused("advertise must be a host name or IPv4 address", { advertise = "tcp://h:1", launcher = "external" })
+    refused("DOWNPOUR: advertise applies to the mpirun, srun and external launchers only, not 'local'",
+      { advertise = "myhost" })
+  end)
+
+  it("names a bind it cannot bind, a missing hostfile and options for another launcher (item 17)", function()
+    refused({ "DOWNPOUR: bind 'tcp://myhost:0': 'myhost' is neither an IPv4 address nor a network interface",
+              "tcp://127.0.0.1:0 is loopback" }, { bind = "tcp://myhost:0", insecure = true })
+    refused("'300.1.1.1' is not an IPv4 address", { bind = "tcp://300.1.1.1:0", insecure = true })
+    refused("'..' is neither an IPv4 address nor a network interface", { bind = "tcp://..:0", insecure = true })
+    refused("port from 0 to 65535", { bind = "tcp://127.0.0.1:99999" })
+    local t = trainers.DOWNPOUR { model = model, bind = "tcp://localhost:0" }
+    assert.are.equal("tcp://127.0.0.1:0", t.bind_endpoint) -- (ZeroMQ binds addresses, not names)
+    refused("DOWNPOUR: hostfile '/nonexistent/hosts' cannot be read: No such file or directory",
+      { launcher = "mpirun", hostfile = "/nonexistent/hosts" })
+    refused("DOWNPOUR: hostfile '/tmp' is a directory, not a file", { launcher = "mpirun", hostfile = "/tmp" })
+    refused("DOWNPOUR: hostfile applies to the mpirun launcher only, not 'srun'", { launcher = "srun",
+      hostfile = "/etc/hostname" })
+    refused("launcher_program applies to the mpirun and srun launchers only, not 'local'",
+      { launcher_program = "mpirun" })
+  end)
+
+  it("suggests the option meant", function()
+    refused("DOWNPOUR: unknown option 'epochs' (did you mean 'num_epoch'?)", { epochs = 3 })
+    refused("DOWNPOUR: unknown option 'num_worker' (did you mean 'num_workers'?)", { num_worker = 3 })
+    refused("DOWNPOUR: unknown option 'lr' (did you mean 'learning_rate'?)", { lr = 0.1 })
+    h.assert_error("DOWNPOUR: expected a table of options, got 'model'", function() trainers.DOWNPOUR("model") end)
   end)
 end)

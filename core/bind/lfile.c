@@ -1,7 +1,8 @@
 /* File-system functions the checkpoints need (lua/lunet/runtime/checkpoint*.lua):
  * an atomic, durable write of a header and any number of float32 arrays (the
- * model-file layout of core/nn/modelfile.c), mkdir -p, and a directory
- * listing (to find a crashed writer's temp files). Lua's io/os have none. */
+ * model-file layout of core/nn/modelfile.c), mkdir -p, a directory listing
+ * (to find a crashed writer's temp files) and a file's kind (a FIFO must be
+ * refused before it is opened: opening one blocks). Lua's io/os have none. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -72,7 +73,25 @@ static int f_listdir(lua_State *L) {
   return 1;
 }
 
+/* file_kind(path) -> "file", "directory", "fifo", "socket", "character device",
+ * "block device" or "other" (stat: links are followed), or nil, why */
+static int f_kind(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  const char *kind = S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "fifo"
+                     : S_ISSOCK(st.st_mode) ? "socket" : S_ISCHR(st.st_mode) ? "character device"
+                     : S_ISBLK(st.st_mode) ? "block device" : "other";
+  lua_pushstring(L, kind);
+  return 1;
+}
+
 void lunet_open_file(lua_State *L) {
-  static const luaL_Reg fns[] = {{"file_save", f_save}, {"mkdirs", f_mkdirs}, {"listdir", f_listdir}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"file_save", f_save}, {"mkdirs", f_mkdirs}, {"listdir", f_listdir},
+                                 {"file_kind", f_kind}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

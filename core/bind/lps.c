@@ -124,12 +124,13 @@ static void server_curve(lua_State *L, lunet_server_opts_t *o) {
 }
 
 static int l_server(lua_State *L) {
-  static const char *const opts[] = {"max_message", "send_timeout", "curve", NULL};
+  static const char *const opts[] = {"max_message", "send_timeout", "curve", "report_drops", NULL};
   const char *endpoint = luaL_checkstring(L, 1);
   lua_settop(L, 2);
   lunet_check_options(L, 2, "Server", opts);
   lunet_server_opts_t o = {0};
   if (lua_istable(L, 2)) server_curve(L, &o);
+  o.report_drops = lunet_opt_boolean(L, 2, "report_drops", 0, "Server");
   o.max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Server");
   lua_Number timeout = lunet_opt_number(L, 2, "send_timeout", 0, "Server");
   if (!(timeout >= 0 && timeout <= INT_MAX / 1000)) /* also NaN */
@@ -158,7 +159,9 @@ static int server_endpoint(lua_State *L) {
   return 1;
 }
 
-/* srv:recv(timeout_ms) -> message table, or nil on timeout */
+/* srv:recv(timeout_ms) -> message table, or nil on timeout; with
+ * report_drops also {type = "dropped", peer=, reason=} for a message refused
+ * from a known peer */
 static int server_recv(lua_State *L) {
   lunet_server_t *s = check_server(L);
   int timeout = check_timeout(L, 2);
@@ -166,6 +169,16 @@ static int server_recv(lua_State *L) {
   int rc = lunet_server_recv(s, timeout, &m);
   if (rc < 0) return lunet_core_error(L, "Server:recv");
   if (rc == 0) return 0;
+  if (rc == 2) {
+    lua_createtable(L, 0, 3);
+    lua_pushliteral(L, "dropped");
+    lua_setfield(L, -2, "type");
+    lua_pushlstring(L, (const char *)m.peer, m.peer_len);
+    lua_setfield(L, -2, "peer");
+    lua_pushstring(L, lunet_server_last_drop(s));
+    lua_setfield(L, -2, "reason");
+    return 1;
+  }
   push_message(L, &m);
   lunet_wire_msg_free(&m);
   return 1;

@@ -1,6 +1,8 @@
-/* Process-level functions: BLAS threads, clocks, the executable's path, tty
- * checks, and the bare-sgemm timer the benchmarks compare against. */
+/* Process-level functions: BLAS threads, the usable CPUs, clocks, the
+ * executable's path, tty checks, and the bare-sgemm timer the benchmarks
+ * compare against. */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +20,15 @@ static int s_set_num_threads(lua_State *L) {
 
 static int s_get_num_threads(lua_State *L) {
   lua_pushinteger(L, lunet_blas_get_num_threads());
+  return 1;
+}
+
+/* num_cpus() -> the CPUs this process may run on (its affinity mask; a
+ * container or taskset may give it fewer than the machine has) */
+static int s_num_cpus(lua_State *L) {
+  cpu_set_t set;
+  long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+  lua_pushinteger(L, n > 0 ? n : 1);
   return 1;
 }
 
@@ -90,7 +101,7 @@ static int s_bench_sgemm(lua_State *L) {
 static const luaL_Reg sys_functions[] = {
     {"set_num_threads", s_set_num_threads}, {"get_num_threads", s_get_num_threads},
     {"blas_config", s_blas_config}, {"now", s_now}, {"isatty", s_isatty}, {"executable", s_executable},
-    {"bench_sgemm", s_bench_sgemm}, {NULL, NULL}};
+    {"bench_sgemm", s_bench_sgemm}, {"num_cpus", s_num_cpus}, {NULL, NULL}};
 
 void lunet_open_sys(lua_State *L) {
   lunet_thread_init_compute();

@@ -18,6 +18,7 @@ struct lunet_server {
   char endpoint[256];
   uint64_t max_message;
   uint64_t dropped;
+  int report_drops;
   char last_drop[256]; /* why the last malformed message was dropped */
 };
 
@@ -71,6 +72,7 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   lunet_server_t *s = lunet_calloc(1, sizeof *s);
   if (!s) return NULL;
   s->max_message = opts && opts->max_message ? opts->max_message : (1ull << 30);
+  s->report_drops = opts && opts->report_drops;
   s->sock = zmq_socket(ctx, ZMQ_ROUTER);
   if (!s->sock) {
     free(s);
@@ -138,6 +140,7 @@ int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out) 
     if (rc != 2) return rc;
     s->dropped++;
     snprintf(s->last_drop, sizeof s->last_drop, "%s", why ? why : "malformed message");
+    if (s->report_drops && out->peer_len) return 2;
     if (timeout_ms >= 0 && lunet_now() >= deadline) return 0;
   }
 }

@@ -12,6 +12,7 @@ typedef struct lunet_server lunet_server_t;
 typedef struct {
   uint64_t max_message; /* payload bytes above which a message is refused (0: 1 GiB) */
   int send_timeout_ms;  /* a send that cannot complete in this time fails (0: 10 s) */
+  int report_drops;     /* 1: recv returns 2 for a dropped message whose sender is known (see recv) */
   /* ZeroMQ CURVE: the server's secret key (Z85), NULL for none. With it
    * every TCP connection is encrypted and admitted only if the client's
    * public key is one of the n_authorized keys (Z85 text, decoded: 32 bytes
@@ -42,7 +43,10 @@ int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, c
  * more than max_message payload bytes is one of them; a single frame above
  * max_message + 1 MiB never gets here: ZeroMQ refuses it before allocating it
  * and disconnects that peer (uncounted; a Client reconnects by itself, under a
- * new peer id). */
+ * new peer id). With opts.report_drops, a dropped message whose peer id was
+ * read returns 2 instead, with only out->peer and out->peer_len set (nothing
+ * to free) and the reason in lunet_server_last_drop: its sender waits for an
+ * answer that will never come, and the caller must know who that is. */
 int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out);
 uint64_t lunet_server_dropped(const lunet_server_t *s);
 /* Peers the ZAP handler refused (CURVE servers; 0 otherwise), and why the

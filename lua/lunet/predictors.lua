@@ -2,6 +2,7 @@
 -- every row of a frame as a new vector column, in batches, keeping the row
 -- order: in this process by default, on worker processes (the distributed
 -- runtime, any launcher) when num_workers > 1.
+local check = require "lunet.check"
 local core = require "lunet.core"
 local data = require "lunet.data"
 local nn = require "lunet.nn"
@@ -12,25 +13,39 @@ local ModelPredictor = {}
 ModelPredictor.__index = ModelPredictor
 
 local OPTIONS = { "model", "features_col", "output_col", "batch_size", "num_workers", "launcher", "verbose" }
+local WHERE = "ModelPredictor"
 
 -- ModelPredictor{model=, features_col='features', output_col='prediction',
--- batch_size=1024, num_workers=1, launcher='local', verbose=false}
+-- batch_size=1024, num_workers=1, launcher='local', verbose=false}; launcher
+-- and verbose are the worker processes' (num_workers > 1). Every option is
+-- checked here, before a frame or a process is seen.
 function predictors.ModelPredictor(opts)
-  opts = data.check_options(opts, "ModelPredictor", OPTIONS)
-  local self = setmetatable({ model = opts.model, features_col = opts.features_col or "features",
-                              output_col = opts.output_col or "prediction", batch_size = opts.batch_size or 1024,
-                              num_workers = opts.num_workers or 1, launcher = opts.launcher or "local",
-                              verbose = opts.verbose or false }, ModelPredictor)
+  opts = check.options(opts, WHERE, OPTIONS, { featuresCol = "features_col", outputCol = "output_col",
+                                               workers = "num_workers" })
+  local self = setmetatable({
+    model = opts.model,
+    features_col = check.string(opts.features_col, WHERE, "features_col", { default = "features", nonempty = true }),
+    output_col = check.string(opts.output_col, WHERE, "output_col", { default = "prediction", nonempty = true }),
+    batch_size = check.size(opts.batch_size, WHERE, "batch_size", { default = 1024 }),
+    num_workers = check.size(opts.num_workers, WHERE, "num_workers", { default = 1 }),
+    launcher = check.choice(opts.launcher, WHERE, "launcher", require("lunet.trainers.options").LAUNCHERS, "local"),
+    verbose = check.boolean(opts.verbose, WHERE, "verbose", false),
+  }, ModelPredictor)
   if not (nn.is_model(self.model) or (nn.is_ensemble and nn.is_ensemble(self.model))) then
-    error("ModelPredictor: model must be an nn model, got " .. tostring(self.model), 2)
+    check.fail(WHERE, "model must be an nn model, got %s", check.describe(self.model))
   end
-  for _, k in ipairs { "batch_size", "num_workers" } do
-    if math.type(self[k]) ~= "integer" or self[k] < 1 then
-      error(string.format("ModelPredictor: %s must be a positive integer, got %s", k, tostring(self[k])), 2)
+  if self.num_workers == 1 then
+    -- (the worker processes' options: accepted in one process, they would do nothing)
+    if self.launcher ~= "local" or self.verbose then
+      check.fail(WHERE, "%s applies to worker processes: give num_workers > 1", self.verbose and "verbose"
+        or "launcher")
     end
-  end
-  if self.num_workers > 1 and not nn.is_model(self.model) then
-    error("ModelPredictor: num_workers > 1 needs a Sequential model", 2)
+  else
+    if not nn.is_model(self.model) then check.fail(WHERE, "num_workers > 1 needs a Sequential model") end
+    -- the job's own checks (launcher, the local launcher's limit on num_workers) now, not at predict()
+    local job = require "lunet.predictors.job"
+    self.job = job { model = self.model, features_col = self.features_col, num_workers = self.num_workers,
+                     batch_size = self.batch_size, launcher = self.launcher, verbose = self.verbose }
   end
   return self
 end
@@ -55,9 +70,7 @@ function ModelPredictor:predict(df)
     end
     out = self.model:predict(x, { batch_size = self.batch_size })
   else
-    local job = require "lunet.predictors.job"
-    out = job { model = self.model, features_col = self.features_col, num_workers = self.num_workers,
-                batch_size = self.batch_size, launcher = self.launcher, verbose = self.verbose }:train(df)
+    out = self.job:train(df)
   end
   return df:with_column(self.output_col, out)
 end

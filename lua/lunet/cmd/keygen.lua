@@ -3,7 +3,9 @@
 -- the secret key, readable by its owner only (0600 from the moment it
 -- exists), PATH.pub the public key that goes into the driver's
 -- authorized_keys or to the workers (--server-key). Z85 text, one key per
--- file. An existing PATH or PATH.pub is kept unless --force.
+-- file. An existing PATH or PATH.pub is kept unless --force. The two files
+-- change together or not at all: a secret key without its .pub (or a .pub
+-- of another key) would lock workers out with no hint why.
 local core = require "lunet.core"
 
 local M = {}
@@ -14,6 +16,61 @@ local function exists(path)
   local f = io.open(path)
   if f then f:close() end
   return f ~= nil
+end
+
+local function read_all(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- (a public key may be read by anyone: the umask's mode)
+local function write_file(path, text)
+  local f, why = io.open(path, "wb")
+  if not f then return nil, why end
+  local ok, err = f:write(text)
+  if ok then ok, err = f:close() else f:close() end
+  if not ok then os.remove(path) end
+  return ok, err
+end
+
+-- Writes the pair; nil, why if it could not (then PATH and PATH.pub are as
+-- they were). Without force there is no old pair: the secret key is created
+-- exclusively (never over a file that appeared meanwhile), then its .pub
+-- renamed into place. With force both are written aside first, then renamed
+-- over the old pair; if the second rename fails, the first is undone.
+local function install(path, secret, public, force)
+  local pub, pid = path .. ".pub", core.getpid()
+  local tmp_pub, tmp_secret = pub .. ".tmp-" .. pid, path .. ".tmp-" .. pid
+  local ok, why = pcall(core.write_private, force and tmp_secret or path, secret .. "\n", false)
+  if not ok then return nil, why end
+  local written = force and tmp_secret or path
+  ok, why = write_file(tmp_pub, public .. "\n")
+  if not ok then os.remove(written); return nil, "cannot write " .. tmp_pub .. ": " .. tostring(why) end
+  if not force then
+    ok, why = os.rename(tmp_pub, pub)
+    if not ok then os.remove(tmp_pub); os.remove(path); return nil, "cannot write " .. pub .. ": " .. tostring(why) end
+    return true
+  end
+  local old_pub = read_all(pub)
+  ok, why = os.rename(tmp_pub, pub)
+  if not ok then
+    os.remove(tmp_pub); os.remove(tmp_secret)
+    return nil, "cannot replace " .. pub .. ": " .. tostring(why)
+  end
+  ok, why = os.rename(tmp_secret, path)
+  if not ok then
+    os.remove(tmp_secret)
+    local undone
+    if old_pub == nil then undone = os.remove(pub)
+    else undone = write_file(tmp_pub, old_pub) and os.rename(tmp_pub, pub) end
+    if not undone then os.remove(tmp_pub) end
+    return nil, "cannot replace " .. path .. ": " .. tostring(why) .. (undone and " (" .. pub .. " is as it was)"
+      or " (and " .. pub .. " could not be put back: it holds the public key of a secret key that was not written)")
+  end
+  return true
 end
 
 function M.main(args)
@@ -43,24 +100,7 @@ function M.main(args)
     end
   end
   local public, secret = core.curve_keypair()
-  -- the secret first: a .pub without its secret key is of no use to anyone
-  local ok, err = pcall(core.write_private, path, secret .. "\n", force)
-  if ok then
-    -- (a public key may be read by anyone; written whole, then renamed)
-    local tmp = pub .. ".tmp-" .. core.getpid()
-    local f, why = io.open(tmp, "w")
-    if f then
-      f:write(public, "\n")
-      ok, why = f:close()
-      if ok then ok, why = os.rename(tmp, pub) end
-    else
-      ok = false
-    end
-    if not ok then
-      os.remove(tmp)
-      err = "cannot write " .. pub .. ": " .. tostring(why)
-    end
-  end
+  local ok, err = install(path, secret, public, force)
   if not ok then
     io.stderr:write("lunet keygen: ", tostring(err):gsub("^write_private: ", ""), "\n")
     return 1

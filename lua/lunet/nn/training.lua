@@ -133,7 +133,7 @@ local function evaluate_distributed(self, x, y, opts)
   local job = require "lunet.predictors.evaluate_job"
   local c = self.compiled
   local means = job { model = self, loss = c.loss, batch_size = opts.batch_size or 32, num_workers = opts.num_workers,
-                      launcher = opts.launcher or "local", verbose = opts.verbose == true }:train(frame)
+                      launcher = opts.launcher or "local", verbose = opts.verbose or false }:train(frame)
   return means[1], means[2]
 end
 

@@ -10,6 +10,7 @@ return base.define {
   module = "lunet.predictors.evaluate_job",
   options = {},
   keep_order = true,
+  frame_name = "frame of x and y", -- (not a training frame, in messages)
   worker = function(ctx)
     local sums = core.zeros({ 3 })
     while true do

@@ -10,6 +10,7 @@ return base.define {
   module = "lunet.predictors.job",
   options = { batch_size = 1024 },
   features_only = true,
+  frame_name = "frame", -- (not a training frame, in messages)
   keep_order = true,
   worker = function(ctx)
     while true do

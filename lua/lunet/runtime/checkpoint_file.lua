@@ -46,6 +46,9 @@ end
 -- truncated, corrupt, foreign, damaged).
 function file.read(path)
   path = file.resolve(path)
+  -- (opening a FIFO would block until someone writes to it)
+  local kind = core.file_kind(path)
+  if kind and kind ~= "file" then error(string.format("'%s' is a %s, not a checkpoint file", path, kind), 0) end
   local ok, text, tensors = pcall(core.nn_read, path)
   if not ok then
     local why = tostring(text):gsub("^load: ", ""):gsub("is not a lunet model file", "is not a lunet checkpoint")

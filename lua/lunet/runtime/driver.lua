@@ -353,11 +353,28 @@ end
 
 function Run:handle(msg)
   local w = self.by_peer[msg.peer or ""]
+  if msg.type == "dropped" then
+    -- the server refused a message (larger than max_message, malformed): a
+    -- worker that sent it waits for an answer that will never come
+    if w and w.state == "running" then
+      local limit = msg.reason:find("exceeds the limit", 1, true) and " (max_message)" or ""
+      self:lose(w, string.format("its message was refused: %s%s", msg.reason, limit))
+    end
+    return
+  end
   if msg.type == "hello" then
     if w then return end
     return self:hello(msg)
   end
-  if not w then self.foreign = self.foreign + 1; return end
+  if not w then
+    -- told so, a worker whose connection ZeroMQ cut (a frame far above
+    -- max_message) and that came back as a new peer stops instead of waiting
+    self.foreign = self.foreign + 1
+    pass_interrupt(pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode {
+      message = "this connection never said hello (a connection ZeroMQ cut, e.g. for a message far above "
+        .. "max_message, comes back as a new one)" }))
+    return
+  end
   if w.state == "lost" then
     -- a worker declared lost (a stall past worker_timeout that woke up) does
     -- not get to change the center afterwards: its messages are rejected
@@ -502,8 +519,9 @@ function Run:serve()
   local ok, server
   local deadline = core.now() + 1
   repeat
-    ok, server = pass_interrupt(pcall(core.Server, o.bind,
-      security.server_options(self.trainer.transport, { max_message = o.max_message or self.job.max_message })))
+    ok, server = pass_interrupt(pcall(core.Server, self.trainer.bind_endpoint or o.bind,
+      security.server_options(self.trainer.transport, { max_message = o.max_message or self.job.max_message,
+                                                        report_drops = true })))
     local retry = not ok and tostring(server):find("already in use", 1, true) and core.now() < deadline
     if retry then core.sleep(0.005) end
   until not retry

@@ -5,6 +5,7 @@
 local core = require "lunet.core"
 local data = require "lunet.data"
 local nn = require "lunet.nn"
+local options = require "lunet.trainers.options"
 
 local job = {}
 
@@ -82,6 +83,39 @@ function job.partitions(rows, count)
   return parts
 end
 
+-- What a worker's Client takes in one message (core/ps/client.c's default).
+job.WORKER_MAX_MESSAGE = 4 << 30
+
+-- The payload bytes of the largest message the driver takes (a commit, or a
+-- partition's result: predictions; runtime/checkpoint.lua adds a checkpoint
+-- answer), checked against max_message: the server refuses a larger message
+-- before allocating it, and the worker that sent it would wait for an answer
+-- forever. What the driver sends (the parameters, a partition's data) must
+-- fit what a worker takes.
+local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, out_width)
+  local most_rows = 0
+  for _, p in ipairs(parts) do most_rows = math.max(most_rows, p.rows) end
+  local largest, what = 4 * n_params, string.format("a commit (%d parameters as float32)", n_params)
+  if spec.server_result and 4 * most_rows * out_width > largest then
+    largest, what = 4 * most_rows * out_width, string.format("a partition's result (%d rows of %d values as float32)",
+      most_rows, out_width)
+  end
+  if o.max_message and o.max_message < largest then
+    fail(name, "max_message = %d bytes cannot carry %s: %d bytes; give at least %d, or leave max_message out "
+      .. "(its default is the job's largest message)", o.max_message, what, largest, largest)
+  end
+  local data = 4 * most_rows * (x_width + y_width)
+  if data > job.WORKER_MAX_MESSAGE then
+    fail(name, "a partition of %d rows takes %d bytes, more than the %d a worker takes in one message: raise "
+      .. "num_workers or parallelism_factor", most_rows, data, job.WORKER_MAX_MESSAGE)
+  end
+  if 4 * n_params > job.WORKER_MAX_MESSAGE then
+    fail(name, "the model's %d parameters take %d bytes, more than the %d a worker takes in one message", n_params,
+      4 * n_params, job.WORKER_MAX_MESSAGE)
+  end
+  return largest
+end
+
 -- The partition of a trainer run, or an error naming the problem, before
 -- anything starts. Returns {x=, y=, rows=, parts=, center=, model_config=,
 -- result=(the model to return, compiled), n_params=}.
@@ -111,15 +145,14 @@ function job.prepare(trainer, df)
     core.vec.shuffle_rows(x, y, o.seed)
   end
   local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
-  local own, what -- a trainer may fix the count (EnsembleTrainer: one partition per model)
-  if trainer.spec.partitions then own, what = trainer.spec.partitions(o) end
-  if own then
-    if rows < own then
-      fail(name, "the training frame has %d rows, too few for %s = %d (one partition of at least one row each)",
-        rows, what or "partitions", own)
-    end
-    count = own
+  local what = o.parallelism_factor > 1 and (trainer.spec.single_partition and "parallelism_factor"
+    or "num_workers * parallelism_factor") or (trainer.spec.single_partition and "one partition" or "num_workers")
+  -- a trainer may fix the count (EnsembleTrainer: one partition per model)
+  if trainer.spec.partitions then
+    local own, own_what = trainer.spec.partitions(o)
+    if own then count, what = own, own_what or "partitions" end
   end
+  options.check_run(name, o, rows, count, what, trainer.spec.frame_name or "training frame")
   local parts = job.partitions(rows, count)
   for _, p in ipairs(parts) do
     if p.owner >= o.num_workers then p.owner = nil end -- extra partitions go to whoever asks
@@ -127,14 +160,10 @@ function job.prepare(trainer, df)
   end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
-  -- the largest message a worker sends: a commit, or a partition's result
-  -- (predictions); the server refuses anything larger before allocating it
-  local largest = model:count_params()
-  if trainer.spec.server_result then
-    for _, p in ipairs(parts) do largest = math.max(largest, p.rows * numel(out_shape)) end
-  end
+  local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
+    numel(out_shape))
   return { x = x, y = y, rows = rows, parts = parts, center = model:get_weights { copy = true },
-           max_message = 4 * largest,
+           max_message = largest,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }
 end

@@ -316,7 +316,11 @@ function worker.run(args)
   if os.getenv("LUNET_LOCAL_WORKER") then core.die_with_parent("TERM") end
   local rank = args.rank or rank_from_env()
   -- args.curve: {server=, secret=} keys (lunet.runtime.security.client_curve)
-  local client = core.Client(args.connect, { worker = rank or 0, curve = args.curve })
+  local made, client = pcall(core.Client, args.connect, { worker = rank or 0, curve = args.curve })
+  if not made then
+    io.stderr:write("lunet worker: ", tostring(client):gsub("^Client: ", ""), "\n")
+    return 2
+  end
   client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname(),
                                        version = core.version })
   local msg, why, final = require("lunet.runtime.security").first_answer(client, args.timeout)

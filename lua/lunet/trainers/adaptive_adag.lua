@@ -25,17 +25,16 @@
 local base = require "lunet.trainers.base"
 local exchange = require "lunet.trainers.exchange"
 local core = require "lunet.core"
+local check = require "lunet.check"
 
 return base.define {
   name = "AdaptiveADAG",
   module = "lunet.trainers.adaptive_adag",
   options = { communication_window = 5, gamma = 1e-4 },
-  check = function(o, fail)
-    exchange.check_window(o, fail)
+  check = function(o, fail, name)
+    exchange.check_window(o, fail, name)
     -- (the scale divides by gamma in float32: 1e-50 would be 0 there)
-    if type(o.gamma) ~= "number" or not (o.gamma >= 1e-30) or o.gamma > 1e30 then
-      fail("gamma must be a positive number (1e-30 to 1e30), got %s", tostring(o.gamma))
-    end
+    check.number(o.gamma, name, "gamma", { min = 1e-30, max = 1e30 })
   end,
   worker = require("lunet.trainers.adag").spec.worker, -- ADAG's worker: the window's mean update
   -- one copy of the center per worker, allocated once

@@ -8,6 +8,7 @@
 -- only sets alpha; the worker optimizer keeps its own rate.
 local base = require "lunet.trainers.base"
 local exchange = require "lunet.trainers.exchange"
+local check = require "lunet.check"
 
 local aeasgd = {}
 
@@ -32,9 +33,9 @@ function aeasgd.worker(ctx)
   if since > 0 then elastic_step() end
 end
 
-function aeasgd.check(o, fail)
-  exchange.check_window(o, fail)
-  if type(o.rho) ~= "number" or not (o.rho > 0) then fail("rho must be a positive number, got %s", tostring(o.rho)) end
+function aeasgd.check(o, fail, name)
+  exchange.check_window(o, fail, name)
+  check.positive(o.rho, name, "rho")
   if o.rho * o.learning_rate >= 1 then
     fail("rho * learning_rate must be below 1 (the elastic step alpha), got %g", o.rho * o.learning_rate)
   end

@@ -1,139 +1,46 @@
 -- The shape every distributed trainer shares. A trainer file calls
 -- base.define{name=, module=, options={own defaults}, worker=fn(ctx),
--- server_commit=fn(S, delta, info)} and gets a class: Class{options} checks
--- the options (unknown ones are errors), train(df) runs the runtime, and the
--- statistics (history, updates, times, staleness) describe the last run.
+-- server_commit=fn(S, delta, info), check=fn(o, fail, name)} and gets a
+-- class: Class{options} checks the options (lunet/trainers/options.lua, then
+-- the trainer's check; unknown ones are errors), train(df) runs the runtime,
+-- and the statistics (history, updates, times, staleness) describe the last
+-- run.
 local base = {}
+local check = require "lunet.check"
+local options = require "lunet.trainers.options"
 
--- Option sentinels: a REQUIRED option must be given; an OPTIONAL one may be nil.
-base.REQUIRED = setmetatable({}, { __tostring = function() return "<required>" end })
-base.OPTIONAL = setmetatable({}, { __tostring = function() return "<optional>" end })
+-- Option sentinels and the common options (lunet/trainers/options.lua).
+base.REQUIRED, base.OPTIONAL = options.REQUIRED, options.OPTIONAL
+base.common_options = options.common
 local REQUIRED, OPTIONAL = base.REQUIRED, base.OPTIONAL
-
--- Options of every trainer (DESIGN.md), with dist-keras's defaults where it
--- has one. learning_rate, when given, overrides the worker optimizer's rate.
-base.common_options = {
-  model = REQUIRED,
-  worker_optimizer = "adagrad",
-  learning_rate = OPTIONAL,
-  loss = "categorical_crossentropy",
-  metrics = OPTIONAL,
-  features_col = "features",
-  label_col = "label",
-  batch_size = 32,
-  num_epoch = 1,
-  num_workers = 2,
-  seed = 0,
-  parallelism_factor = 1,   -- partitions per worker, handed out as workers finish
-  launcher = "local",       -- local | mpirun | srun | external
-  launcher_program = OPTIONAL, -- the mpirun / srun executable (default: by name on PATH)
-  hostfile = OPTIONAL,      -- mpirun --hostfile
-  bind = "tcp://127.0.0.1:0",
-  advertise = OPTIONAL,     -- the host workers connect to (default: this host's name off loopback)
-  num_threads = 1,          -- OpenBLAS threads per worker
-  connect_timeout = 30,     -- seconds for every worker to register
-  worker_timeout = 60,      -- seconds of silence before a worker counts as lost
-  driver_timeout = 10,      -- seconds of driver silence before a worker exits by itself
-  reassign = true,          -- a lost worker's partitions go to the live ones
-  report_interval = 0.25,   -- seconds between a worker's progress reports
-  verbose = true,           -- the progress line on stderr
-  max_message = OPTIONAL,   -- bytes; larger messages are refused (default: the job's largest)
-  on_nan = "error",         -- a NaN/inf loss or delta: "error" stops the run, "skip" leaves it out
-  -- Security (runtime/security.lua): bind is loopback unless these say otherwise.
-  server_key = OPTIONAL,    -- the driver's key pair (`lunet keygen PATH`): ZeroMQ CURVE, encrypted and authenticated
-  authorized_keys = OPTIONAL, -- the workers' public keys admitted with server_key, one Z85 key per line
-  worker_key = OPTIONAL,    -- the key pair the mpirun/srun/external workers present (required for mpirun/srun with
-                            -- server_key); local workers use a socket only this user's processes may join
-  insecure = false,         -- true: bind a non-loopback address without CURVE (anyone who reaches it may join)
-  checkpoint_every = OPTIONAL, -- seconds, or {updates = N}: write a checkpoint that often (lunet/runtime/checkpoint.lua)
-  checkpoint_dir = OPTIONAL,   -- where (default "checkpoints"); the file is checkpoint_dir/checkpoint.lunet
-  resume_from = OPTIONAL,      -- a checkpoint (or its directory) this run continues
-}
-
-local LAUNCHERS = { ["local"] = true, mpirun = true, srun = true, external = true }
-
-local function fail(name, fmt, ...) error(name .. ": " .. string.format(fmt, ...), 0) end
-
-local function check_positive_int(name, key, v)
-  if math.type(v) ~= "integer" or v < 1 then
-    fail(name, "%s must be a positive integer, got %s", key, tostring(v))
-  end
-end
-
-local function check_positive(name, key, v)
-  if type(v) ~= "number" or not (v > 0) or v == math.huge then
-    fail(name, "%s must be a positive number of seconds, got %s", key, tostring(v))
-  end
-end
-
--- The common checks; a trainer adds its own with spec.check(options).
-local function check_common(name, o, spec)
-  local nn = require "lunet.nn"
-  if not nn.is_model(o.model) then
-    fail(name, "model must be an nn model (nn.Sequential), got %s", tostring(o.model))
-  end
-  for _, key in ipairs { "batch_size", "num_epoch", "num_workers", "parallelism_factor", "num_threads" } do
-    check_positive_int(name, key, o[key])
-  end
-  for _, key in ipairs { "connect_timeout", "worker_timeout", "driver_timeout", "report_interval" } do
-    check_positive(name, key, o[key])
-  end
-  if math.type(o.seed) ~= "integer" then fail(name, "seed must be an integer, got %s", tostring(o.seed)) end
-  if o.on_nan ~= "error" and o.on_nan ~= "skip" then
-    fail(name, "on_nan must be 'error' or 'skip', got %s", tostring(o.on_nan))
-  end
-  if o.max_message ~= nil and (math.type(o.max_message) ~= "integer" or o.max_message < 1) then
-    fail(name, "max_message must be a positive integer (bytes), got %s", tostring(o.max_message))
-  end
-  if not LAUNCHERS[o.launcher] then
-    fail(name, "unknown launcher '%s' (expected local, mpirun, srun or external)", tostring(o.launcher))
-  end
-  for _, key in ipairs { "features_col", "label_col", "bind", "loss" } do
-    if type(o[key]) ~= "string" then fail(name, "%s must be a string, got %s", key, type(o[key])) end
-  end
-  -- (ZeroMQ would take port 99999 as 34463)
-  if not o.bind:match("^tcp://[^:]+:%d+$") or tonumber(o.bind:match("%d+$")) > 65535 then
-    fail(name, "bind must look like tcp://HOST:PORT (port 0 = any free port), got '%s'", o.bind)
-  end
-  if o.learning_rate ~= nil and (type(o.learning_rate) ~= "number" or not (o.learning_rate > 0)) then
-    fail(name, "learning_rate must be a positive number, got %s", tostring(o.learning_rate))
-  end
-  -- the worker optimizer is resolved now so that a typo fails here, not in a worker
-  local optimizers = require "lunet.nn.optimizers"
-  local ok, opt = pcall(optimizers.get, o.worker_optimizer, name .. ": worker_optimizer")
-  if not ok then error(opt, 0) end
-  opt = opt:config()
-  -- (the elastic-averaging trainers keep learning_rate for their own rule)
-  if o.learning_rate and not spec.learning_rate_is_own then opt.learning_rate = o.learning_rate end
-  o.optimizer_config = opt
-  require("lunet.runtime.checkpoint").check_options(o, spec, function(...) fail(name, ...) end)
-end
 
 local Trainer = {}
 base.Trainer = Trainer
 
 local function new(class, opts)
   local spec, name = class.spec, class.name
-  if type(opts) ~= "table" then fail(name, "expected a table of options, got %s", type(opts)) end
   local defaults = {}
   for k, v in pairs(base.common_options) do defaults[k] = v end
   for k, v in pairs(spec.options or {}) do defaults[k] = v end
+  if type(opts) ~= "table" then check.fail(name, "expected a table of options, got %s", check.describe(opts)) end
+  check.options(opts, name, defaults, options.hints)
   local o = {}
-  for k, v in pairs(opts) do
-    if type(k) ~= "string" or defaults[k] == nil then fail(name, "unknown option '%s'", tostring(k)) end
-    o[k] = v
-  end
+  for k, v in pairs(opts) do o[k] = v end
   for k, v in pairs(defaults) do
     if o[k] == nil then
-      if v == REQUIRED then fail(name, "option '%s' is required", k) end
+      if v == REQUIRED then check.fail(name, "option '%s' is required", k) end
       if v ~= OPTIONAL then o[k] = v end
     end
   end
-  check_common(name, o, spec)
-  if spec.check then spec.check(o, function(...) fail(name, ...) end) end
+  options.check_common(name, o, spec)
+  if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name) end
+  require("lunet.runtime.checkpoint").check_options(o, spec, function(...) check.fail(name, ...) end)
   -- (the keys stay with the trainer: its options travel to every worker)
   local transport = require("lunet.runtime.security").check(name, o)
-  local self = setmetatable({ options = o, stats = nil, transport = transport }, class)
+  -- (after the security check, which says first why a non-loopback bind needs keys)
+  local endpoint = options.bind_endpoint(name, o.bind)
+  options.check_shippable(name, require("lunet.runtime.job").shippable_options(o))
+  local self = setmetatable({ options = o, stats = nil, transport = transport, bind_endpoint = endpoint }, class)
   -- a trainer whose server side depends on its options (DataParallel's mode)
   -- runs with the spec that spec.select(options) returns
   if spec.select then self.spec = spec.select(o) end

@@ -31,8 +31,9 @@
 local base = require "lunet.trainers.base"
 local exchange = require "lunet.trainers.exchange"
 
-local MODES = { synchronous = true, asynchronous = true, hogwild = true }
-local FREQUENCIES = { epoch = true, batch = true }
+local check = require "lunet.check"
+local MODES = { "synchronous", "asynchronous", "hogwild" }
+local FREQUENCIES = { "epoch", "batch" }
 
 local function worker(ctx)
   local o = ctx.options
@@ -63,13 +64,9 @@ local spec = {
   name = "DataParallel",
   module = "lunet.trainers.data_parallel",
   options = { mode = "asynchronous", frequency = "epoch" },
-  check = function(o, fail)
-    if not MODES[o.mode] then
-      fail("unknown mode '%s' (expected synchronous, asynchronous or hogwild)", tostring(o.mode))
-    end
-    if not FREQUENCIES[o.frequency] then
-      fail("unknown frequency '%s' (expected epoch or batch)", tostring(o.frequency))
-    end
+  check = function(o, _, name)
+    check.choice(o.mode, name, "mode", MODES)
+    check.choice(o.frequency, name, "frequency", FREQUENCIES)
   end,
   worker = worker,
   server_commit = exchange.add_delta,

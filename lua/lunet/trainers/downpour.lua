@@ -13,14 +13,15 @@
 -- Default window 5 as in dist-keras; the last partial window is committed too.
 local base = require "lunet.trainers.base"
 local exchange = require "lunet.trainers.exchange"
+local check = require "lunet.check"
 
 return base.define {
   name = "DOWNPOUR",
   module = "lunet.trainers.downpour",
   options = { communication_window = 5, overlap = true },
-  check = function(o, fail)
-    exchange.check_window(o, fail)
-    if type(o.overlap) ~= "boolean" then fail("overlap must be a boolean, got %s", tostring(o.overlap)) end
+  check = function(o, fail, name)
+    exchange.check_window(o, fail, name)
+    check.boolean(o.overlap, name, "overlap")
   end,
   worker = function(ctx) exchange.window_worker(ctx, ctx.options.overlap) end,
   server_commit = exchange.add_delta,

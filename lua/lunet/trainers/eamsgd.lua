@@ -6,6 +6,7 @@
 -- communication_window 32.
 local base = require "lunet.trainers.base"
 local exchange = require "lunet.trainers.exchange"
+local check = require "lunet.check"
 local aeasgd = require("lunet.trainers.aeasgd").shared
 
 return base.define {
@@ -14,14 +15,12 @@ return base.define {
   options = { rho = 5.0, learning_rate = 0.1, momentum = 0.9, communication_window = 32 },
   learning_rate_is_own = true,
   resume_weights = "worker", -- x_i, not the center, is each worker's variable
-  check = function(o, fail)
-    aeasgd.check(o, fail)
+  check = function(o, fail, name)
+    aeasgd.check(o, fail, name)
     if o.worker_optimizer ~= base.common_options.worker_optimizer then
       fail("worker_optimizer is fixed: the workers step with SGD and Nesterov momentum (set momentum, learning_rate)")
     end
-    if type(o.momentum) ~= "number" or o.momentum < 0 or o.momentum >= 1 then
-      fail("momentum must be in [0, 1), got %s", tostring(o.momentum))
-    end
+    check.fraction(o.momentum, name, "momentum")
     o.optimizer_config = { name = "sgd", learning_rate = o.learning_rate, momentum = o.momentum, nesterov = true }
   end,
   worker = aeasgd.worker,

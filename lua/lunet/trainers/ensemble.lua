@@ -19,7 +19,8 @@
 -- retrained by another (reassign = true) or the run fails naming it.
 local base = require "lunet.trainers.base"
 
-local INITS = { model = true, seed = true }
+local check = require "lunet.check"
+local INITS = { "model", "seed" }
 
 local function member_seed(seed, k) return seed * 1000003 + 104729 * (k + 1) + 17 end
 
@@ -48,12 +49,10 @@ local EnsembleTrainer = base.define {
   name = "EnsembleTrainer",
   module = "lunet.trainers.ensemble",
   options = { num_models = 2, merge_models = false, init = "model" },
-  check = function(o, fail)
-    if math.type(o.num_models) ~= "integer" or o.num_models < 1 then
-      fail("num_models must be a positive integer, got %s", tostring(o.num_models))
-    end
-    if type(o.merge_models) ~= "boolean" then fail("merge_models must be a boolean, got %s", tostring(o.merge_models)) end
-    if not INITS[o.init] then fail("unknown init '%s' (expected model or seed)", tostring(o.init)) end
+  check = function(o, fail, name)
+    o.num_models = check.size(o.num_models, name, "num_models")
+    check.boolean(o.merge_models, name, "merge_models")
+    check.choice(o.init, name, "init", INITS)
     if o.parallelism_factor ~= 1 then
       fail("parallelism_factor does not apply (one partition per model: num_models = %d)", o.num_models)
     end

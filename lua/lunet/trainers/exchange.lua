@@ -6,6 +6,8 @@
 --              W_pulled = C, so every local step reaches the center once
 -- One exchange is in flight at a time. Also the pieces the trainers share:
 -- the window check and the server rule center += delta.
+local check = require "lunet.check"
+
 local exchange = {}
 
 local Exchange = {}
@@ -84,10 +86,9 @@ function exchange.window_worker(ctx, overlap, mean)
   ex:finish(since > 0, mean and 1 / math.max(since, 1) or 1)
 end
 
-function exchange.check_window(o, fail)
-  if math.type(o.communication_window) ~= "integer" or o.communication_window < 1 then
-    fail("communication_window must be a positive integer, got %s", tostring(o.communication_window))
-  end
+-- (a trainer's check: spec.check(o, fail, name))
+function exchange.check_window(o, _, name)
+  o.communication_window = check.size(o.communication_window, name, "communication_window")
 end
 
 -- The server rule of the delta trainers: center += delta.

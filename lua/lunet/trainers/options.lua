@@ -1,0 +1,224 @@
+-- The options every distributed trainer takes (DESIGN.md), their defaults
+-- and their checks, made on lunet.check when the trainer is constructed:
+-- before anything is allocated, spawned or sent to a worker. A trainer adds
+-- its own with spec.check(o, fail, name). What depends on the training frame
+-- (the rows a run has for its workers, the size of its messages) is checked
+-- when train(df) prepares the job (check_run, runtime/job.lua), still before
+-- any process starts.
+local check = require "lunet.check"
+local core = require "lunet.core"
+
+local options = {}
+
+-- Option sentinels: a REQUIRED option must be given; an OPTIONAL one may be nil.
+options.REQUIRED = setmetatable({}, { __tostring = function() return "<required>" end })
+options.OPTIONAL = setmetatable({}, { __tostring = function() return "<optional>" end })
+local REQUIRED, OPTIONAL = options.REQUIRED, options.OPTIONAL
+
+-- Options of every trainer, with dist-keras's defaults where it has one.
+-- learning_rate, when given, overrides the worker optimizer's rate.
+options.common = {
+  model = REQUIRED,
+  worker_optimizer = "adagrad",
+  learning_rate = OPTIONAL,
+  loss = "categorical_crossentropy",
+  metrics = OPTIONAL,
+  features_col = "features",
+  label_col = "label",
+  batch_size = 32,
+  num_epoch = 1,
+  num_workers = 2,
+  seed = 0,
+  parallelism_factor = 1,   -- partitions per worker, handed out as workers finish
+  launcher = "local",       -- local | mpirun | srun | external
+  launcher_program = OPTIONAL, -- the mpirun / srun executable (default: by name on PATH)
+  hostfile = OPTIONAL,      -- mpirun --hostfile
+  bind = "tcp://127.0.0.1:0",
+  advertise = OPTIONAL,     -- the host workers connect to (default: this host's name off loopback)
+  num_threads = 1,          -- OpenBLAS threads per worker
+  connect_timeout = 30,     -- seconds for every worker to register
+  worker_timeout = 60,      -- seconds of silence before a worker counts as lost
+  driver_timeout = 10,      -- seconds of driver silence before a worker exits by itself
+  reassign = true,          -- a lost worker's partitions go to the live ones
+  report_interval = 0.25,   -- seconds between a worker's progress reports
+  verbose = true,           -- the progress line on stderr
+  max_message = OPTIONAL,   -- bytes; larger messages to the driver are refused (default: the job's largest)
+  on_nan = "error",         -- a NaN/inf loss or delta: "error" stops the run, "skip" leaves it out
+  -- Security (runtime/security.lua): bind is loopback unless these say otherwise.
+  server_key = OPTIONAL,    -- the driver's key pair (`lunet keygen PATH`): ZeroMQ CURVE, encrypted and authenticated
+  authorized_keys = OPTIONAL, -- the workers' public keys admitted with server_key, one Z85 key per line
+  worker_key = OPTIONAL,    -- the key pair the mpirun/srun/external workers present (required for mpirun/srun with
+                            -- server_key); local workers use a socket only this user's processes may join
+  insecure = false,         -- true: bind a non-loopback address without CURVE (anyone who reaches it may join)
+  checkpoint_every = OPTIONAL, -- seconds, or {updates = N}: write a checkpoint that often (lunet/runtime/checkpoint.lua)
+  checkpoint_dir = OPTIONAL,   -- where (default "checkpoints"); the file is checkpoint_dir/checkpoint.lunet
+  resume_from = OPTIONAL,      -- a checkpoint (or its directory) this run continues
+}
+
+-- Names users bring from Keras, Spark or dist-keras: "did you mean" them.
+options.hints = { epochs = "num_epoch", num_epochs = "num_epoch", nb_epoch = "num_epoch", lr = "learning_rate",
+                  optimizer = "worker_optimizer", workers = "num_workers", num_worker = "num_workers",
+                  label = "label_col", features = "features_col", labelCol = "label_col",
+                  featuresCol = "features_col", timeout = "worker_timeout" }
+
+local LAUNCHERS = { "local", "mpirun", "srun", "external" }
+options.LAUNCHERS = LAUNCHERS
+
+-- The local launcher starts every worker as a process on this machine: more
+-- than a few per CPU only slows each other down and can exhaust its memory.
+options.LOCAL_WORKERS_PER_CPU = 4
+function options.local_worker_limit()
+  return math.max(8, options.LOCAL_WORKERS_PER_CPU * core.num_cpus())
+end
+
+-- OpenBLAS's own thread limit (it would clamp a larger num_threads in silence).
+local function blas_max_threads()
+  return math.tointeger(tonumber(core.blas_config():match("MAX_THREADS=(%d+)") or "")) or 64
+end
+
+-- ZeroMQ binds an IPv4 address, '*' or a network interface; it does not look
+-- host names up ('localhost' fails with "No such device"). Returns the host
+-- to bind, or nil and why.
+local function bind_host(host)
+  if host == "localhost" then return "127.0.0.1" end -- the one name every host gives its loopback
+  if host == "*" then return host end
+  local a, b, c, d = host:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if a then
+    for _, x in ipairs { a, b, c, d } do
+      if #x > 3 or tonumber(x) > 255 then return nil, "is not an IPv4 address (each part is 0 to 255)" end
+    end
+    return host
+  end
+  if #host <= 15 and host:match("^[%w_][%w_%.%-]*$") and core.file_kind("/sys/class/net/" .. host) then
+    return host -- a network interface of this machine (eth0)
+  end
+  return nil, "is neither an IPv4 address nor a network interface of this machine (the driver binds an address; "
+    .. "it does not look up host names: tcp://127.0.0.1:0 is loopback, tcp://0.0.0.0:PORT every interface)"
+end
+
+-- bind's host and port, or an error (ZeroMQ would take port 99999 as 34463).
+local function bind_parts(name, bind)
+  check.string(bind, name, "bind")
+  local host, port = bind:match("^tcp://([^:/]+):(%d+)$")
+  if not host or #port > 5 or tonumber(port) > 65535 then
+    check.fail(name, "bind must look like tcp://HOST:PORT with a port from 0 to 65535 (0 = any free port), got %s",
+      check.describe(bind))
+  end
+  return host, port
+end
+
+-- bind -> the endpoint the driver's socket binds (localhost as 127.0.0.1).
+function options.bind_endpoint(name, bind)
+  local host, port = bind_parts(name, bind)
+  local ok, why = bind_host(host)
+  if not ok then check.fail(name, "bind %s: '%s' %s", check.describe(bind), host, why) end
+  return "tcp://" .. ok .. ":" .. port
+end
+
+-- An option given for a launcher that does not use it is an error, not ignored.
+local function only_for(name, o, key, launchers, why)
+  if o[key] == nil then return end
+  for _, l in ipairs(launchers) do if o.launcher == l then return end end
+  local names = #launchers == 1 and launchers[1]
+    or table.concat(launchers, ", ", 1, #launchers - 1) .. " and " .. launchers[#launchers]
+  check.fail(name, "%s applies to the %s launcher%s only, not '%s'%s", key, names, #launchers > 1 and "s" or "",
+    o.launcher, why or "")
+end
+
+local function check_launcher(name, o)
+  check.choice(o.launcher, name, "launcher", LAUNCHERS)
+  check.string(o.launcher_program, name, "launcher_program", { optional = true, nonempty = true })
+  only_for(name, o, "launcher_program", { "mpirun", "srun" })
+  check.string(o.hostfile, name, "hostfile", { optional = true, nonempty = true })
+  only_for(name, o, "hostfile", { "mpirun" })
+  if o.hostfile then
+    -- mpirun would report a missing hostfile only after it started
+    local kind, why = core.file_kind(o.hostfile)
+    if kind ~= "file" then
+      check.fail(name, "hostfile '%s' %s", o.hostfile, kind and ("is a " .. kind .. ", not a file") or
+        ("cannot be read: " .. tostring(why)))
+    end
+    local f, err = io.open(o.hostfile)
+    if not f then check.fail(name, "hostfile '%s' cannot be read: %s", o.hostfile, tostring(err)) end
+    f:close()
+  end
+  check.string(o.advertise, name, "advertise", { optional = true, nonempty = true })
+  if o.advertise and not o.advertise:match("^[%w_%.%-]+$") then
+    check.fail(name, "advertise must be a host name or IPv4 address (workers connect to tcp://ADVERTISE:PORT), got %s",
+      check.describe(o.advertise))
+  end
+  only_for(name, o, "advertise", { "mpirun", "srun", "external" }, " (local workers connect over a local socket)")
+  check.size(o.num_workers, name, "num_workers")
+  if o.launcher == "local" and o.num_workers > options.local_worker_limit() then
+    check.fail(name, "num_workers = %d is above %d, the local launcher's limit on this machine (%d per CPU, %d CPUs): "
+      .. "each worker is a process here; launcher 'mpirun' or 'srun' spreads more over hosts", o.num_workers,
+      options.local_worker_limit(), options.LOCAL_WORKERS_PER_CPU, core.num_cpus())
+  end
+end
+
+-- The common checks, in place (integral floats become integers); fills in
+-- o.optimizer_config. spec: the trainer's (learning_rate_is_own).
+function options.check_common(name, o, spec)
+  local nn = require "lunet.nn"
+  if not nn.is_model(o.model) then
+    check.fail(name, "model must be an nn model (nn.Sequential), got %s", check.describe(o.model))
+  end
+  for _, key in ipairs { "batch_size", "num_epoch", "parallelism_factor" } do o[key] = check.size(o[key], name, key) end
+  o.num_threads = check.size(o.num_threads, name, "num_threads", { max = blas_max_threads() })
+  o.seed = check.seed(o.seed, name)
+  check_launcher(name, o)
+  for _, key in ipairs { "connect_timeout", "worker_timeout", "driver_timeout", "report_interval" } do
+    check.positive(o[key], name, key)
+  end
+  -- a waiting worker's heartbeats (and the driver's answers to them) come every report_interval
+  for _, key in ipairs { "worker_timeout", "driver_timeout" } do
+    if o.report_interval >= o[key] then
+      check.fail(name, "report_interval (%s s) must be less than %s (%s s): a waiting worker is heard only every "
+        .. "report_interval", check.describe(o.report_interval), key, check.describe(o[key]))
+    end
+  end
+  -- (insecure: runtime/security.lua's check, with the other security options)
+  for _, key in ipairs { "reassign", "verbose" } do check.boolean(o[key], name, key) end
+  check.choice(o.on_nan, name, "on_nan", { "error", "skip" })
+  o.max_message = check.integer(o.max_message, name, "max_message", { min = 1, max = math.maxinteger, optional = true })
+  for _, key in ipairs { "features_col", "label_col", "loss" } do check.string(o[key], name, key, { nonempty = true }) end
+  if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
+  bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
+  if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
+  -- the worker optimizer is resolved now so that a typo fails here, not in a worker
+  local optimizers = require "lunet.nn.optimizers"
+  local ok, opt = pcall(optimizers.get, o.worker_optimizer, name .. ": worker_optimizer")
+  if not ok then error(opt, 0) end
+  opt = opt:config()
+  -- (the elastic-averaging trainers keep learning_rate for their own rule)
+  if o.learning_rate and not spec.learning_rate_is_own then opt.learning_rate = o.learning_rate end
+  o.optimizer_config = opt
+end
+
+-- What the workers receive must travel as JSON: a value that cannot (a NaN
+-- in a custom trainer's option) is an error now, not in the driver later.
+function options.check_shippable(name, shipped)
+  for k, v in pairs(shipped) do
+    local ok, err = pcall(core.json_encode, { [k] = v })
+    if not ok then
+      check.fail(name, "%s cannot be sent to the workers: %s", k, tostring(err):gsub("^json_encode: ", ""))
+    end
+  end
+end
+
+-- At train(df): at most one worker per partition and one partition per row
+-- (more would leave workers with nothing to train), before any process.
+-- count: the partitions; what: how the trainer names their number; frame:
+-- what the frame is to the user ("training frame").
+function options.check_run(name, o, rows, count, what, frame)
+  if count > rows then
+    check.fail(name, "the %s has %d rows, too few for %s = %d (a partition holds at least one row)", frame, rows,
+      what, count)
+  end
+  if o.num_workers > count then
+    check.fail(name, "num_workers = %d is more than the %d partitions (%s): a worker would have nothing to train",
+      o.num_workers, count, what)
+  end
+end
+
+return options
