@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "csvio.h"
+#include "file.h"
 
 /* Bytes per read and rows of the first column buffers. The fuzz build
  * (LUNET_FUZZ) makes both small, so that its small inputs reach what large
@@ -171,6 +172,58 @@ static int unknown_column(reader *r, const char *what, const char *name) {
   return lunet_fail("%s: %s names unknown column '%s' (available: %s)", r->path, what, name, avail);
 }
 
+typedef struct { const char *s; int j; } named;
+
+static int by_name(const void *a, const void *b) {
+  const named *x = a, *y = b;
+  int c = strcmp(x->s, y->s);
+  return c ? c : (x->j > y->j) - (x->j < y->j);
+}
+
+/* names (n) sorted with their positions into by (n), so equal names are
+ * neighbours in column order. */
+static void sort_names(named *by, char *const *names, int n) {
+  for (int j = 0; j < n; j++) by[j] = (named){names[j], j};
+  qsort(by, (size_t)n, sizeof *by, by_name);
+}
+
+/* Column names as Spark makes them (CSVUtils.makeSafeHeader, case-sensitive):
+ * without a header "_c<i>"; with one, an empty field is "_c<i>" and every
+ * field of a name that appears more than once gets its 0-based position
+ * appended ("a,a" -> a0, a1). Spark keeps a clash this makes ("a2,a,a" ->
+ * a2, a1, a2) as two columns of one name, whose values then cannot be told
+ * apart; a frame cannot hold that, so it is an error naming both columns. */
+static int make_names(reader *r) {
+  int n = r->ncols, header = r->o->header;
+  named *by = lunet_malloc((size_t)(n ? n : 1) * sizeof *by);
+  if (!by) return -1;
+  char **raw = r->first; /* the header texts, or unused */
+  if (header) sort_names(by, raw, n);
+  for (int k = 0; k < n; k++) {
+    int j = header ? by[k].j : k;
+    const char *base = header ? raw[j] : "";
+    int dup = header && base[0] && ((k > 0 && strcmp(by[k - 1].s, base) == 0) ||
+                                    (k + 1 < n && strcmp(by[k + 1].s, base) == 0));
+    char *name = lunet_malloc(strlen(base) + 24);
+    if (!name) { free(by); return -1; }
+    if (!base[0]) sprintf(name, "_c%d", j);
+    else if (dup) sprintf(name, "%s%d", base, j);
+    else strcpy(name, base);
+    r->names[j] = name;
+  }
+  sort_names(by, r->names, n);
+  for (int k = 1; k < n; k++) {
+    if (strcmp(by[k - 1].s, by[k].s) != 0) continue;
+    int a = by[k - 1].j, b = by[k].j;
+    free(by);
+    return lunet_fail("%s: columns %d and %d would both be named '%s' (header fields '%s' and '%s'; "
+                      "Spark numbers repeated and empty names by position); rename them in the header",
+                      r->path, a + 1, b + 1, r->names[a], raw[a], raw[b]);
+  }
+  free(by);
+  return 0;
+}
+
 /* After the first record: names, selection, types, buffers. */
 static int setup(reader *r) {
   const lunet_csv_options_t *o = r->o;
@@ -179,21 +232,7 @@ static int setup(reader *r) {
   if (!r->cs) return -1;
   r->names = lunet_calloc((size_t)r->ncols, sizeof *r->names);
   if (!r->names) return -1;
-  for (int j = 0; j < r->ncols; j++) {
-    char name[24];
-    snprintf(name, sizeof name, "_c%d", j); /* Spark's names without a header */
-    const char *base = o->header && r->first[j][0] ? r->first[j] : name;
-    int dup = 0;
-    for (int k = 0; k < j; k++) dup |= strcmp(r->names[k], base) == 0;
-    if (dup) { /* Spark makes duplicate names unique with their position */
-      char *n = lunet_malloc(strlen(base) + 24);
-      if (!n) return -1;
-      sprintf(n, "%s%d", base, j);
-      r->names[j] = n;
-    } else if (!(r->names[j] = strdup(base))) {
-      return lunet_fail("out of memory");
-    }
-  }
+  if (make_names(r) < 0) return -1;
   for (int j = 0; j < r->ncols; j++) r->cs[j].out = o->columns ? -1 : j;
   for (int k = 0; k < o->n_columns; k++) {
     int j = find_name(r, o->columns[k]);
@@ -281,8 +320,9 @@ static void reader_free(reader *r) {
 }
 
 static gzFile open_input(const char *path) {
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) { lunet_fail("%s: %s", path, strerror(errno)); return NULL; }
+  const char *why;
+  int fd = lunet_file_open_read(path, &why);
+  if (fd < 0) { lunet_fail("%s: %s", path, why); return NULL; }
   gzFile gz = gzdopen(fd, "rb");
   if (!gz) { close(fd); lunet_fail("%s: cannot open (out of memory)", path); return NULL; }
   gzbuffer(gz, CHUNK);
@@ -309,6 +349,7 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
   csv_set_delim(&p, (unsigned char)r->o->delimiter);
   csv_set_quote(&p, (unsigned char)r->o->quote);
   int rc = 0;
+  int first = 1;
   while (r->state == RUN) {
     int n;
     if (read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
@@ -317,7 +358,12 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
         rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->line);
       break;
     }
-    if (csv_parse(&p, buf, (size_t)n, on_field, on_record, r) != (size_t)n && r->state == RUN) {
+    /* a UTF-8 byte-order mark (Excel writes one) is not part of the first
+     * field; a regular file's first read holds all of it */
+    size_t skip = first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    first = 0;
+    if (csv_parse(&p, buf + skip, (size_t)n - skip, on_field, on_record, r) != (size_t)n - skip &&
+        r->state == RUN) {
       int e = csv_error(&p);
       rc = e == CSV_EPARSE ? lunet_fail("%s:%lld: malformed quoted field (text after a closing quote)",
                                         r->path, (long long)r->line)
