@@ -141,6 +141,22 @@ describe("lunet.data argument checks", function()
       h.assert_error("show: call it on a DataFrame (df:show(...)), got nil", function() df.show() end)
     end)
 
+    it("errors found in C begin with the function's name, not a line inside lunet", function()
+      local df = frame()
+      for _, f in ipairs {
+        function() data.read_csv("/nonexistent/x.csv") end,
+        function() df:filter { true } end,
+        function() df:to_tensor { "s" } end,
+        function() data.frame { a = { 1, "x" } } end,
+        function() df:union(df:with_column("a", { "p", "q", "r" }):select { "a", "s" }) end,
+        function() lunet.feature.OneHotTransformer { output_dim = 2, input_col = "a", output_col = "o" }:transform(df) end,
+      } do
+        local ok, err = pcall(f)
+        assert.is_false(ok)
+        assert.is_nil(tostring(err):find("%.lua:%d+:"), err)
+      end
+    end)
+
     it("load_mnist and read_idx check their arguments", function()
       h.assert_error("load_mnist: option 'train' must be true or false, got 'no'", function()
         data.load_mnist("examples/data/mnist", { train = "no" })

@@ -67,7 +67,7 @@ function csv.read_csv(path, opts, ...)
       o.schema_types[#o.schema_types + 1] = t
     end
   end
-  local names, list = core.data_read_csv(path, o)
+  local names, list = frame.c(core.data_read_csv, path, o)
   local cols = {}
   for i, n in ipairs(names) do cols[n] = list[i] end
   return frame.new(names, cols, #names > 0 and list[1]:rows() or 0)
@@ -86,7 +86,7 @@ function csv.write_csv(df, path, opts, ...)
   if delimiter == '"' then fail(where, "option 'delimiter' cannot be the quote character '\"'") end
   local list = {}
   for i, n in ipairs(df._names) do list[i] = df._cols[n] end
-  core.data_write_csv(path, df._names, list, delimiter)
+  frame.c(core.data_write_csv, path, df._names, list, delimiter)
 end
 
 function frame.DataFrame:write_csv(path, opts, ...)
@@ -97,7 +97,7 @@ end
 -- Parses path with libcsv and no-op callbacks: the benchmark's floor.
 function csv.csv_bare_parse(path, ...)
   check.arity("csv_bare_parse", 1, path, ...)
-  return core.data_csv_bare_parse(check.string(path, "csv_bare_parse", "path", { nonempty = true }))
+  return frame.c(core.data_csv_bare_parse, check.string(path, "csv_bare_parse", "path", { nonempty = true }))
 end
 
 return csv

@@ -29,6 +29,17 @@ function frame.self(self, where)
 end
 local self_check = frame.self
 
+-- Calls fn, a function of the C binding, and returns its results. Lua gives
+-- its error the position of the line inside lunet that called it, which
+-- tells the user nothing: the error comes back as the bare message, which
+-- names the function itself (as lunet.check's errors do).
+function frame.c(fn, ...)
+  local res = table.pack(pcall(fn, ...))
+  if not res[1] then error((tostring(res[2]):gsub("^[^\n]-%.lua:%d+: ", "", 1)), 0) end
+  return table.unpack(res, 2, res.n)
+end
+local c = frame.c
+
 -- ---- checks shared with lunet.feature ----
 
 local function available(df)
@@ -74,7 +85,7 @@ local function to_column(value, where)
   if not (core.is_tensor(value) or type(value) == "table") then
     fail(where, "a column must be a tensor, a list of numbers or a list of strings, got %s", describe(value))
   end
-  return core.data_column(value, where)
+  return c(core.data_column, value, where)
 end
 frame.to_column = to_column
 
@@ -316,7 +327,7 @@ function DataFrame:column(name, ...)
   check.arity("column", 1, name, ...)
   local col = check_column(self, name, "column")
   if col:type() == "string" then return col:strings() end
-  return col:tensor("column('" .. name .. "')")
+  return c(col.tensor, col, "column('" .. name .. "')")
 end
 
 -- The internal Column object (for lunet.feature and trainers).
@@ -332,7 +343,7 @@ function DataFrame:to_tensor(list, ...)
   if #list == 0 then fail("to_tensor", "no columns to put side by side") end
   local cols = {}
   for i, n in ipairs(list) do cols[i] = self._cols[n] end
-  return core.data_assemble(cols, "to_tensor")
+  return c(core.data_assemble, cols, "to_tensor")
 end
 
 return frame

@@ -9,7 +9,7 @@ local mnist = {}
 -- An IDX file (plain or .gz) as a float32 tensor with its values unscaled.
 function mnist.read_idx(path, ...)
   check.arity("read_idx", 1, path, ...)
-  return core.data_read_idx(check.string(path, "read_idx", "path", { nonempty = true }))
+  return frame.c(core.data_read_idx, check.string(path, "read_idx", "path", { nonempty = true }))
 end
 
 -- dir/base.gz or dir/base, found by listing dir (opening a FIFO to see

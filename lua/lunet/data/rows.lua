@@ -6,7 +6,7 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
 
-local DataFrame, new_frame, self_check = frame.DataFrame, frame.new, frame.self
+local DataFrame, new_frame, self_check, c = frame.DataFrame, frame.new, frame.self, frame.c
 local fail, describe = check.fail, check.describe
 
 local function gather(df, index)
@@ -58,7 +58,7 @@ function DataFrame:shuffle(opts, ...)
   check.arity("shuffle", 1, opts, ...)
   opts = check.options(opts, "shuffle", { "seed" })
   local seed = check.seed(opts.seed, "shuffle", "option 'seed'", nil)
-  return gather(self, core.data_permutation(self._rows, seed))
+  return gather(self, c(core.data_permutation, self._rows, seed))
 end
 
 -- Spark's randomSplit: frames whose sizes follow the weights (each row drawn
@@ -77,7 +77,7 @@ function DataFrame:random_split(weights, opts, ...)
   if total == 0 then fail(where, "weights sum to 0") end
   if not check.finite(total) then fail(where, "weights sum to %s, not a finite number", describe(total)) end
   local seed = check.seed(opts.seed, where, "option 'seed'", nil)
-  local parts = { core.data_split(self._rows, weights, seed) }
+  local parts = { c(core.data_split, self._rows, weights, seed) }
   for i, index in ipairs(parts) do parts[i] = gather(self, index) end
   return table.unpack(parts)
 end
@@ -108,7 +108,7 @@ function DataFrame:filter(pred, ...)
   elseif not (core.is_tensor(pred) or (type(pred) == "table" and getmetatable(pred) == nil)) then
     fail("filter", "expected a function, a mask tensor or a list of booleans, got %s", describe(pred))
   end
-  return gather(self, core.data_mask(mask, self._rows, "filter"))
+  return gather(self, c(core.data_mask, mask, self._rows, "filter"))
 end
 
 DataFrame.where = DataFrame.filter
@@ -161,7 +161,7 @@ function DataFrame:union(other, ...)
   if a ~= b then fail("union", "columns differ: (%s) vs (%s)", a, b) end
   local cols = {}
   for _, n in ipairs(self._names) do
-    cols[n] = self._cols[n]:concat(other._cols[n], "union: column '" .. n .. "'")
+    cols[n] = c(self._cols[n].concat, self._cols[n], other._cols[n], "union: column '" .. n .. "'")
   end
   return new_frame(self:columns(), cols, self._rows + other._rows, self._partitions)
 end

@@ -100,7 +100,8 @@ function class.nonempty(df, where, column)
 end
 
 function class.input_tensor(self, df, where)
-  return df:_column(self.input_col, where):tensor(where)
+  local col = df:_column(self.input_col, where)
+  return frame.c(col.tensor, col, where)
 end
 
 function class.with_output(self, df, value)

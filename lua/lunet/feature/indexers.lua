@@ -4,6 +4,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
+local c = require("lunet.data.frame").c
 
 local indexers = {}
 local fail = check.fail
@@ -68,7 +69,7 @@ function StringIndexerModel:transform(df, ...)
   local map = {}
   for i, l in ipairs(self.labels) do map[l] = i - 1 end
   local keep = self.handle_invalid == "keep" and #self.labels or -1
-  local out, kept = col:string_index(map, keep, self.handle_invalid == "skip", "StringIndexerModel")
+  local out, kept = c(col.string_index, col, map, keep, self.handle_invalid == "skip", "StringIndexerModel")
   if kept and #kept < df:count() then df = df:_gather(kept) end
   return df:with_column(self.output_col, out)
 end
@@ -83,7 +84,7 @@ function IndexToString:init() check_distinct(self.labels, "IndexToString") end
 function IndexToString:transform(df, ...)
   class.frame_arg(self, IndexToString, "transform", df, ...)
   local col = df:_column(self.input_col, "IndexToString")
-  return class.with_output(self, df, core.data_index_to_string(col, self.labels, "IndexToString"))
+  return class.with_output(self, df, c(core.data_index_to_string, col, self.labels, "IndexToString"))
 end
 
 return indexers

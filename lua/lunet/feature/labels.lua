@@ -4,6 +4,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
+local c = require("lunet.data.frame").c
 
 local labels = {}
 local fail, describe = check.fail, check.describe
@@ -21,7 +22,7 @@ function OneHotTransformer:transform(df, ...)
   if x:dim() ~= 1 then
     fail("OneHotTransformer", "column '%s' must hold scalar indices", self.input_col)
   end
-  return with_output(self, df, core.data_one_hot(x, self.output_dim, "OneHotTransformer: column '"
+  return with_output(self, df, c(core.data_one_hot, x, self.output_dim, "OneHotTransformer: column '"
     .. self.input_col .. "'"))
 end
 
@@ -38,7 +39,7 @@ function LabelIndexTransformer:transform(df, ...)
     fail("LabelIndexTransformer", "column '%s' has shape (%s), expected (rows, %d)", self.input_col,
       table.concat(x:shape(), ", "), self.output_dim)
   end
-  return with_output(self, df, core.data_argmax_rows(x, "LabelIndexTransformer"))
+  return with_output(self, df, c(core.data_argmax_rows, x, "LabelIndexTransformer"))
 end
 
 local ReshapeTransformer = class.new("ReshapeTransformer",
@@ -92,7 +93,7 @@ function BinaryLabelTransformer:transform(df, ...)
     fail(where, "label %s is a %s but column '%s' holds %ss (give the label as a %s)", describe(self.label),
       type(self.label), self.input_col, want, want)
   end
-  return with_output(self, df, col:equals(self.label, where))
+  return with_output(self, df, c(col.equals, col, self.label, where))
 end
 
 return labels

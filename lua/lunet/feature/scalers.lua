@@ -4,6 +4,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
+local c = require("lunet.data.frame").c
 
 local scalers = {}
 local fail = check.fail
@@ -21,7 +22,7 @@ function VectorAssembler:transform(df, ...)
   class.frame_arg(self, VectorAssembler, "transform", df, ...)
   local cols = {}
   for i, n in ipairs(self.input_cols) do cols[i] = df:_column(n, "VectorAssembler") end
-  return with_output(self, df, core.data_assemble(cols, "VectorAssembler"))
+  return with_output(self, df, c(core.data_assemble, cols, "VectorAssembler"))
 end
 
 -- The width of a fitted model's input: x (rows) or (rows, d) must have d = n.
