@@ -1,9 +1,10 @@
-/* Streaming CSV reader on libcsv + zlib (see csv.h). Fields go straight from
+/* Streaming CSV reader on libcsv + zlib (see csvio.h). Fields go straight from
  * libcsv's callback into typed column buffers. Schema inference is one pass:
  * a column starts as integer, widens to double in place (integers are exact
  * doubles), and only when a numeric column meets a non-number does the reader
  * rewind and start again with that column read as strings — rare, and usually
- * decided on the first row, so the common case parses the file once. */
+ * decided on the first row, so the common case parses the file once. Its
+ * parts: csv_input.c (the bytes), csv_names.c (the column names). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,18 +18,8 @@
 
 #include "common.h"
 #include "csvio.h"
-#include "file.h"
+#include "csvparts.h"
 
-/* Bytes per read and rows of the first column buffers. The fuzz build
- * (LUNET_FUZZ) makes both small, so that its small inputs reach what large
- * files do: records, quoted fields and CRLFs straddling reads, buffers growing. */
-#ifndef LUNET_CSV_CHUNK
-#define LUNET_CSV_CHUNK (256 * 1024)
-#endif
-#ifndef LUNET_CSV_FIRST_ROWS
-#define LUNET_CSV_FIRST_ROWS 4096
-#endif
-#define CHUNK LUNET_CSV_CHUNK
 
 enum { RUN = 0, FAILED = 1, RESTART = 2, DONE = 3 };
 
@@ -172,58 +163,6 @@ static int unknown_column(reader *r, const char *what, const char *name) {
   return lunet_fail("%s: %s names unknown column '%s' (available: %s)", r->path, what, name, avail);
 }
 
-typedef struct { const char *s; int j; } named;
-
-static int by_name(const void *a, const void *b) {
-  const named *x = a, *y = b;
-  int c = strcmp(x->s, y->s);
-  return c ? c : (x->j > y->j) - (x->j < y->j);
-}
-
-/* names (n) sorted with their positions into by (n), so equal names are
- * neighbours in column order. */
-static void sort_names(named *by, char *const *names, int n) {
-  for (int j = 0; j < n; j++) by[j] = (named){names[j], j};
-  qsort(by, (size_t)n, sizeof *by, by_name);
-}
-
-/* Column names as Spark makes them (CSVUtils.makeSafeHeader, case-sensitive):
- * without a header "_c<i>"; with one, an empty field is "_c<i>" and every
- * field of a name that appears more than once gets its 0-based position
- * appended ("a,a" -> a0, a1). Spark keeps a clash this makes ("a2,a,a" ->
- * a2, a1, a2) as two columns of one name, whose values then cannot be told
- * apart; a frame cannot hold that, so it is an error naming both columns. */
-static int make_names(reader *r) {
-  int n = r->ncols, header = r->o->header;
-  named *by = lunet_malloc((size_t)(n ? n : 1) * sizeof *by);
-  if (!by) return -1;
-  char **raw = r->first; /* the header texts, or unused */
-  if (header) sort_names(by, raw, n);
-  for (int k = 0; k < n; k++) {
-    int j = header ? by[k].j : k;
-    const char *base = header ? raw[j] : "";
-    int dup = header && base[0] && ((k > 0 && strcmp(by[k - 1].s, base) == 0) ||
-                                    (k + 1 < n && strcmp(by[k + 1].s, base) == 0));
-    char *name = lunet_malloc(strlen(base) + 24);
-    if (!name) { free(by); return -1; }
-    if (!base[0]) sprintf(name, "_c%d", j);
-    else if (dup) sprintf(name, "%s%d", base, j);
-    else strcpy(name, base);
-    r->names[j] = name;
-  }
-  sort_names(by, r->names, n);
-  for (int k = 1; k < n; k++) {
-    if (strcmp(by[k - 1].s, by[k].s) != 0) continue;
-    int a = by[k - 1].j, b = by[k].j;
-    free(by);
-    return lunet_fail("%s: columns %d and %d would both be named '%s' (header fields '%s' and '%s'; "
-                      "Spark numbers repeated and empty names by position); rename them in the header",
-                      r->path, a + 1, b + 1, r->names[a], raw[a], raw[b]);
-  }
-  free(by);
-  return 0;
-}
-
 /* After the first record: names, selection, types, buffers. */
 static int setup(reader *r) {
   const lunet_csv_options_t *o = r->o;
@@ -232,7 +171,7 @@ static int setup(reader *r) {
   if (!r->cs) return -1;
   r->names = lunet_calloc((size_t)r->ncols, sizeof *r->names);
   if (!r->names) return -1;
-  if (make_names(r) < 0) return -1;
+  if (lunet_csv_names(r->path, r->first, r->ncols, r->o->header, r->names) < 0) return -1;
   for (int j = 0; j < r->ncols; j++) r->cs[j].out = o->columns ? -1 : j;
   for (int k = 0; k < o->n_columns; k++) {
     int j = find_name(r, o->columns[k]);
@@ -319,28 +258,6 @@ static void reader_free(reader *r) {
   free(r->cs);
 }
 
-static gzFile open_input(const char *path) {
-  const char *why;
-  int fd = lunet_file_open_read(path, &why);
-  if (fd < 0) { lunet_fail("%s: %s", path, why); return NULL; }
-  gzFile gz = gzdopen(fd, "rb");
-  if (!gz) { close(fd); lunet_fail("%s: cannot open (out of memory)", path); return NULL; }
-  gzbuffer(gz, CHUNK);
-  return gz;
-}
-
-/* Reads the next chunk; -1 with a message on a read error or a truncated or
- * corrupt .gz (zlib reports a cut-off stream as Z_BUF_ERROR with the data). */
-static int read_chunk(gzFile gz, const char *path, char *buf, int *n) {
-  *n = gzread(gz, buf, CHUNK);
-  int err;
-  const char *msg = gzerror(gz, &err);
-  if (err == Z_BUF_ERROR) return lunet_fail("%s: truncated gzip file (unexpected end of compressed data)", path);
-  if (*n < 0 || (err != Z_OK && err != Z_BUF_ERROR))
-    return lunet_fail("%s: %s", path, err == Z_ERRNO ? strerror(errno) : msg);
-  return 0;
-}
-
 /* One pass over the file; r->state is RUN/DONE when it went through. */
 static int parse_pass(reader *r, gzFile gz, char *buf) {
   struct csv_parser p;
@@ -352,7 +269,7 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
   int first = 1;
   while (r->state == RUN) {
     int n;
-    if (read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
+    if (lunet_csv_read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
     if (n == 0) {
       if (csv_fini(&p, on_field, on_record, r) != 0 && r->state == RUN)
         rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->line);
@@ -407,9 +324,9 @@ static lunet_table_t *build_table(reader *r) {
 }
 
 lunet_table_t *lunet_csv_read(const char *path, const lunet_csv_options_t *opts) {
-  gzFile gz = open_input(path);
+  gzFile gz = lunet_csv_open(path);
   if (!gz) return NULL;
-  char *buf = lunet_malloc(CHUNK);
+  char *buf = lunet_malloc(LUNET_CSV_CHUNK);
   if (!buf) { gzclose(gz); return NULL; }
   reader r = {.path = path, .o = opts, .ncols = -1, .line = 1};
   lunet_table_t *t = NULL;
@@ -446,27 +363,4 @@ void lunet_table_free(lunet_table_t *t) {
   free(t->names);
   free(t->cols);
   free(t);
-}
-
-static void noop_field(void *s, size_t len, void *data) { (*(int64_t *)data)++; }
-static void noop_record(int c, void *data) {}
-
-int64_t lunet_csv_bare_parse(const char *path) {
-  gzFile gz = open_input(path);
-  if (!gz) return -1;
-  char *buf = lunet_malloc(CHUNK);
-  struct csv_parser p;
-  if (!buf || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
-    free(buf);
-    gzclose(gz);
-    return -1;
-  }
-  int64_t fields = 0;
-  int n;
-  while (read_chunk(gz, path, buf, &n) == 0 && n > 0) csv_parse(&p, buf, (size_t)n, noop_field, noop_record, &fields);
-  csv_fini(&p, noop_field, noop_record, &fields);
-  csv_free(&p);
-  free(buf);
-  gzclose(gz);
-  return fields;
 }
