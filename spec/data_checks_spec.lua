@@ -85,6 +85,12 @@ describe("lunet.data argument checks", function()
       h.assert_error("frame: column 'a': a column must be a tensor, a list of numbers or a list of strings, got true",
         function() data.frame { a = true } end)
       h.assert_error("frame: expected at most 1 argument, got 2", function() data.frame({ a = { 1 } }, 2) end)
+      local t = lunet.zeros(2)
+      t:close()
+      h.assert_error("frame: column 'a': the column is a closed tensor", function() data.frame { a = t } end)
+      h.assert_error("filter: the mask is a closed tensor", function() frame():filter(t) end)
+      h.assert_error("frame: column 'a': a column must be a tensor, a list of numbers or a list of strings, got a table",
+        function() data.frame { a = setmetatable({}, { __len = function() return "x" end }) } end)
     end)
 
     it("names and lists of names are checked, none twice", function()

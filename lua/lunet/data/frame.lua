@@ -80,9 +80,17 @@ end
 
 -- ---- building frames ----
 
+-- A closed tensor still has its metatable; is_tensor says no.
+function frame.check_open(v, where, what)
+  if type(v) == "userdata" and not core.is_tensor(v) and describe(v) == "a lunet.Tensor" then
+    fail(where, "%s is a closed tensor", what)
+  end
+end
+
 local function to_column(value, where)
   if core.data_is_column(value) then return value end
-  if not (core.is_tensor(value) or type(value) == "table") then
+  frame.check_open(value, where, "the column")
+  if not (core.is_tensor(value) or (type(value) == "table" and getmetatable(value) == nil)) then
     fail(where, "a column must be a tensor, a list of numbers or a list of strings, got %s", describe(value))
   end
   return c(core.data_column, value, where)

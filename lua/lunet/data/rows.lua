@@ -89,6 +89,10 @@ DataFrame.randomSplit = DataFrame.random_split
 function DataFrame:filter(pred, ...)
   self_check(self, "filter")
   check.arity("filter", 1, pred, ...)
+  frame.check_open(pred, "filter", "the mask")
+  if type(pred) ~= "function" and not (core.is_tensor(pred) or (type(pred) == "table" and getmetatable(pred) == nil)) then
+    fail("filter", "expected a function, a mask tensor or a list of booleans, got %s", describe(pred))
+  end
   local mask = pred
   if type(pred) == "function" then
     local i, cols = 0, self._cols
@@ -105,8 +109,6 @@ function DataFrame:filter(pred, ...)
       i = r
       mask[r] = not not pred(row)
     end
-  elseif not (core.is_tensor(pred) or (type(pred) == "table" and getmetatable(pred) == nil)) then
-    fail("filter", "expected a function, a mask tensor or a list of booleans, got %s", describe(pred))
   end
   return gather(self, c(core.data_mask, mask, self._rows, "filter"))
 end
