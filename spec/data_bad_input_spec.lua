@@ -151,7 +151,7 @@ describe("transformer bad input", function()
   it("unknown options in any transformer", function()
     assert.matches("StandardScaler: unknown option 'withMean'",
       err_of(function() feature.StandardScaler { input_col = "x", output_col = "o", withMean = true } end), 1, true)
-    assert.matches("OneHotTransformer: option 'output_dim' must be an integer, got number",
+    assert.matches("OneHotTransformer: option 'output_dim' must be an integer from 1 to 2147483647, got 2.5",
       err_of(function() feature.OneHotTransformer { output_dim = 2.5, input_col = "x", output_col = "o" } end), 1, true)
   end)
 end)

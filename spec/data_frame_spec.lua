@@ -3,6 +3,7 @@
 -- to_tensor, and the error messages naming the available columns.
 local lunet = require "lunet"
 local data = lunet.data
+local h = dofile("spec/helpers.lua")
 
 local HIGGS = "examples/data/atlas_higgs_v2_first22889.csv.gz"
 
@@ -101,8 +102,10 @@ describe("data.read_csv", function()
   end)
 
   it("rejects unknown options and bad option types", function()
-    assert.has_error(function() data.read_csv(HIGGS, { headers = true }) end,
-      "read_csv: unknown option 'headers' (allowed: header, infer_schema, schema, delimiter, quote, na_values, columns, limit)")
+    h.assert_error({ "read_csv: unknown option 'headers'", "did you mean 'header'" },
+      function() data.read_csv(HIGGS, { headers = true }) end)
+    h.assert_error("read_csv: unknown option 'separator' (allowed: columns, delimiter, header, infer_schema, limit, "
+      .. "na_values, quote, schema)", function() data.read_csv(HIGGS, { separator = ";" }) end)
     assert.has_error(function() data.read_csv(HIGGS, { delimiter = ",," }) end,
       "read_csv: option 'delimiter' must be a one-character string, got ',,'")
   end)
@@ -127,7 +130,7 @@ describe("data.write_csv errors", function()
     assert.has_error(function() data.write_csv(df, os.tmpname()) end,
       "write_csv: column 'v' is a vector column; CSV holds scalar columns only (drop or select it away)")
     assert.has_error(function() data.write_csv(data.frame { a = { 1 } }, "/nonexistent/dir/x.csv") end,
-      "write_csv: /nonexistent/dir/x.csv.tmp: No such file or directory")
+      "write_csv: cannot create a file next to '/nonexistent/dir/x.csv': No such file or directory")
   end)
 end)
 

@@ -459,7 +459,7 @@ describe("plot files", function()
   end)
 
   it("names an unwritable path", function()
-    h.assert_error({ "plot.bar", "cannot write '/nonexistent-dir/x.svg'" }, function()
+    h.assert_error({ "plot.bar", "cannot create a file next to '/nonexistent-dir/x.svg'", "No such file" }, function()
       plot.bar { values = { 1 }, path = "/nonexistent-dir/x.svg" }
     end)
     local dir = tmpdir()

@@ -1,16 +1,20 @@
-/* File-system functions the checkpoints need (lua/lunet/runtime/checkpoint*.lua):
- * an atomic, durable write of a header and any number of float32 arrays (the
- * model-file layout of core/nn/modelfile.c), mkdir -p, a directory listing
- * (to find a crashed writer's temp files) and a file's kind (a FIFO must be
- * refused before it is opened: opening one blocks). Lua's io/os have none. */
+/* File-system functions Lua's io/os lack: an atomic, durable write of a
+ * header and any number of float32 arrays (the model-file layout of
+ * core/nn/modelfile.c, for checkpoints), an atomic write of a text and a read
+ * of a regular file (lunet.feature's model files, charts: core/file.h),
+ * mkdir -p, a directory listing (to find a crashed writer's temp files) and a
+ * file's kind (a FIFO must be refused before it is opened: opening one blocks). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "common.h"
+#include "file.h"
 #include "lbind.h"
 #include "modelfile.h"
 
@@ -35,6 +39,42 @@ static int f_save(lua_State *L) {
   }
   if (lunet_modelfile_write(path, header, hlen, count, data, n) < 0) return luaL_error(L, "%s", lunet_errmsg());
   return 0;
+}
+
+/* file_write(path, text): text replaces path atomically (core/file.h); an
+ * error names the path and the reason, and leaves the old file as it was. */
+static int f_write(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *text = luaL_checklstring(L, 2, &len);
+  if (lunet_atomic_write(path, text, len) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  return 0;
+}
+
+/* file_read(path) -> the whole content of a regular file (a FIFO or a device
+ * is refused, not waited on). */
+static int f_read(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const char *why;
+  int fd = lunet_file_open_read(path, &why);
+  if (fd < 0) return luaL_error(L, "cannot read '%s': %s", path, why);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (;;) {
+    char *p = luaL_prepbuffer(&b);
+    ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return luaL_error(L, "cannot read '%s': %s", path, strerror(e));
+    }
+    if (n == 0) break;
+    luaL_addsize(&b, (size_t)n);
+  }
+  close(fd);
+  luaL_pushresult(&b);
+  return 1;
 }
 
 /* mkdirs(path): creates path and its missing parents (mkdir -p); an error
@@ -91,7 +131,8 @@ static int f_kind(lua_State *L) {
 }
 
 void lunet_open_file(lua_State *L) {
-  static const luaL_Reg fns[] = {{"file_save", f_save}, {"mkdirs", f_mkdirs}, {"listdir", f_listdir},
-                                 {"file_kind", f_kind}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"file_save", f_save}, {"file_write", f_write}, {"file_read", f_read},
+                                 {"mkdirs", f_mkdirs}, {"listdir", f_listdir}, {"file_kind", f_kind},
+                                 {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

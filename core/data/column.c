@@ -125,7 +125,7 @@ lunet_column_t *lunet_column_gather(const lunet_column_t *c, const int64_t *idx,
 }
 
 lunet_column_t *lunet_column_slice(const lunet_column_t *c, int64_t first, int64_t count) {
-  if (first < 0 || count < 0 || first + count > c->rows) {
+  if (first < 0 || count < 0 || first > c->rows || count > c->rows - first) {
     lunet_fail("slice %lld+%lld out of range for %lld rows", (long long)first, (long long)count,
                (long long)c->rows);
     return NULL;

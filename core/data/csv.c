@@ -1,9 +1,10 @@
-/* Streaming CSV reader on libcsv + zlib (see csv.h). Fields go straight from
+/* Streaming CSV reader on libcsv + zlib (see csvio.h). Fields go straight from
  * libcsv's callback into typed column buffers. Schema inference is one pass:
  * a column starts as integer, widens to double in place (integers are exact
  * doubles), and only when a numeric column meets a non-number does the reader
  * rewind and start again with that column read as strings — rare, and usually
- * decided on the first row, so the common case parses the file once. */
+ * decided on the first row, so the common case parses the file once. Its
+ * parts: csv_input.c (the bytes), csv_names.c (the column names). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,17 +18,8 @@
 
 #include "common.h"
 #include "csvio.h"
+#include "csvparts.h"
 
-/* Bytes per read and rows of the first column buffers. The fuzz build
- * (LUNET_FUZZ) makes both small, so that its small inputs reach what large
- * files do: records, quoted fields and CRLFs straddling reads, buffers growing. */
-#ifndef LUNET_CSV_CHUNK
-#define LUNET_CSV_CHUNK (256 * 1024)
-#endif
-#ifndef LUNET_CSV_FIRST_ROWS
-#define LUNET_CSV_FIRST_ROWS 4096
-#endif
-#define CHUNK LUNET_CSV_CHUNK
 
 enum { RUN = 0, FAILED = 1, RESTART = 2, DONE = 3 };
 
@@ -179,21 +171,7 @@ static int setup(reader *r) {
   if (!r->cs) return -1;
   r->names = lunet_calloc((size_t)r->ncols, sizeof *r->names);
   if (!r->names) return -1;
-  for (int j = 0; j < r->ncols; j++) {
-    char name[24];
-    snprintf(name, sizeof name, "_c%d", j); /* Spark's names without a header */
-    const char *base = o->header && r->first[j][0] ? r->first[j] : name;
-    int dup = 0;
-    for (int k = 0; k < j; k++) dup |= strcmp(r->names[k], base) == 0;
-    if (dup) { /* Spark makes duplicate names unique with their position */
-      char *n = lunet_malloc(strlen(base) + 24);
-      if (!n) return -1;
-      sprintf(n, "%s%d", base, j);
-      r->names[j] = n;
-    } else if (!(r->names[j] = strdup(base))) {
-      return lunet_fail("out of memory");
-    }
-  }
+  if (lunet_csv_names(r->path, r->first, r->ncols, r->o->header, r->names) < 0) return -1;
   for (int j = 0; j < r->ncols; j++) r->cs[j].out = o->columns ? -1 : j;
   for (int k = 0; k < o->n_columns; k++) {
     int j = find_name(r, o->columns[k]);
@@ -280,27 +258,6 @@ static void reader_free(reader *r) {
   free(r->cs);
 }
 
-static gzFile open_input(const char *path) {
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) { lunet_fail("%s: %s", path, strerror(errno)); return NULL; }
-  gzFile gz = gzdopen(fd, "rb");
-  if (!gz) { close(fd); lunet_fail("%s: cannot open (out of memory)", path); return NULL; }
-  gzbuffer(gz, CHUNK);
-  return gz;
-}
-
-/* Reads the next chunk; -1 with a message on a read error or a truncated or
- * corrupt .gz (zlib reports a cut-off stream as Z_BUF_ERROR with the data). */
-static int read_chunk(gzFile gz, const char *path, char *buf, int *n) {
-  *n = gzread(gz, buf, CHUNK);
-  int err;
-  const char *msg = gzerror(gz, &err);
-  if (err == Z_BUF_ERROR) return lunet_fail("%s: truncated gzip file (unexpected end of compressed data)", path);
-  if (*n < 0 || (err != Z_OK && err != Z_BUF_ERROR))
-    return lunet_fail("%s: %s", path, err == Z_ERRNO ? strerror(errno) : msg);
-  return 0;
-}
-
 /* One pass over the file; r->state is RUN/DONE when it went through. */
 static int parse_pass(reader *r, gzFile gz, char *buf) {
   struct csv_parser p;
@@ -309,15 +266,21 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
   csv_set_delim(&p, (unsigned char)r->o->delimiter);
   csv_set_quote(&p, (unsigned char)r->o->quote);
   int rc = 0;
+  int first = 1;
   while (r->state == RUN) {
     int n;
-    if (read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
+    if (lunet_csv_read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
     if (n == 0) {
       if (csv_fini(&p, on_field, on_record, r) != 0 && r->state == RUN)
         rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->line);
       break;
     }
-    if (csv_parse(&p, buf, (size_t)n, on_field, on_record, r) != (size_t)n && r->state == RUN) {
+    /* a UTF-8 byte-order mark (Excel writes one) is not part of the first
+     * field; a regular file's first read holds all of it */
+    size_t skip = first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    first = 0;
+    if (csv_parse(&p, buf + skip, (size_t)n - skip, on_field, on_record, r) != (size_t)n - skip &&
+        r->state == RUN) {
       int e = csv_error(&p);
       rc = e == CSV_EPARSE ? lunet_fail("%s:%lld: malformed quoted field (text after a closing quote)",
                                         r->path, (long long)r->line)
@@ -361,9 +324,9 @@ static lunet_table_t *build_table(reader *r) {
 }
 
 lunet_table_t *lunet_csv_read(const char *path, const lunet_csv_options_t *opts) {
-  gzFile gz = open_input(path);
+  gzFile gz = lunet_csv_open(path);
   if (!gz) return NULL;
-  char *buf = lunet_malloc(CHUNK);
+  char *buf = lunet_malloc(LUNET_CSV_CHUNK);
   if (!buf) { gzclose(gz); return NULL; }
   reader r = {.path = path, .o = opts, .ncols = -1, .line = 1};
   lunet_table_t *t = NULL;
@@ -400,27 +363,4 @@ void lunet_table_free(lunet_table_t *t) {
   free(t->names);
   free(t->cols);
   free(t);
-}
-
-static void noop_field(void *s, size_t len, void *data) { (*(int64_t *)data)++; }
-static void noop_record(int c, void *data) {}
-
-int64_t lunet_csv_bare_parse(const char *path) {
-  gzFile gz = open_input(path);
-  if (!gz) return -1;
-  char *buf = lunet_malloc(CHUNK);
-  struct csv_parser p;
-  if (!buf || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
-    free(buf);
-    gzclose(gz);
-    return -1;
-  }
-  int64_t fields = 0;
-  int n;
-  while (read_chunk(gz, path, buf, &n) == 0 && n > 0) csv_parse(&p, buf, (size_t)n, noop_field, noop_record, &fields);
-  csv_fini(&p, noop_field, noop_record, &fields);
-  csv_free(&p);
-  free(buf);
-  gzclose(gz);
-  return fields;
 }

@@ -1,7 +1,8 @@
 /* CSV writer for DataFrame:write_csv: header row, numbers in their shortest
- * round-tripping form, strings quoted only when they must be. Written to
- * PATH.tmp, flushed and fsync'ed, then renamed, so a reader never sees half a
- * file. */
+ * round-tripping form, strings quoted only when they must be. Written through
+ * core/file.h (a fresh temporary file beside the target, checked writes,
+ * fsync, rename), so a reader never sees half a file and no other file of the
+ * user's is touched. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "common.h"
 #include "csvio.h"
 
@@ -40,20 +42,18 @@ static void put_number(FILE *f, double v, int is_float) {
 
 int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet_column_t *const *cols,
                     char delim) {
-  for (int j = 0; j < ncols; j++)
+  for (int j = 0; j < ncols; j++) {
+    if (!names[j]) return lunet_fail("column %d has no name", j + 1);
+    if (cols[j]->rows != cols[0]->rows)
+      return lunet_fail("column '%s' has %lld rows, column '%s' has %lld", names[j], (long long)cols[j]->rows,
+                        names[0], (long long)cols[0]->rows);
     if (cols[j]->type == LUNET_COL_VECTOR)
       return lunet_fail("column '%s' is a vector column; CSV holds scalar columns only (drop or select it away)",
                         names[j]);
-  size_t plen = strlen(path);
-  char *tmp = lunet_malloc(plen + 8);
-  if (!tmp) return -1;
-  snprintf(tmp, plen + 8, "%s.tmp", path);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    int rc = lunet_fail("%s: %s", tmp, strerror(errno));
-    free(tmp);
-    return rc;
   }
+  lunet_atomic_t a;
+  if (lunet_atomic_open(&a, path) < 0) return -1;
+  FILE *f = a.f;
   for (int j = 0; j < ncols; j++) {
     if (j) fputc(delim, f);
     put_string(f, names[j], strlen(names[j]), delim);
@@ -76,14 +76,5 @@ int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet
     }
     fputc('\n', f);
   }
-  int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    int rc = lunet_fail("%s: %s", path, strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return rc;
-  }
-  free(tmp);
-  return 0;
+  return lunet_atomic_commit(&a);
 }

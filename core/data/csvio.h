@@ -40,14 +40,17 @@ void lunet_table_free(lunet_table_t *t);
  * the number of fields or -1. */
 int64_t lunet_csv_bare_parse(const char *path);
 
-/* Writes the columns as CSV with a header row to path, atomically (path.tmp
- * then rename). Vector columns are not writable (assemble them away first). */
+/* Writes the columns as CSV with a header row to path, atomically (a fresh
+ * temporary file beside it, then rename: core/file.h). Every name must be
+ * non-NULL and every column have the same rows; vector columns are not
+ * writable (assemble them away first). */
 int lunet_csv_write(const char *path, int ncols, const char *const *names,
                     lunet_column_t *const *cols, char delimiter);
 
 /* Parses a complete number (no surrounding text). Returns 1 and sets *out when
- * s[0..len) is a decimal number (or NaN/Inf spelled out), *is_int when it is an
- * integer that a double holds exactly; 0 otherwise. s[len] must be '\0'. */
+ * s[0..len) is a decimal number (or NaN/Inf spelled out), *is_int when it is
+ * written as an integer (no dot, no exponent) of magnitude at most 2^53, which
+ * a double holds exactly; 0 otherwise. s[len] must be '\0'. */
 int lunet_parse_number(const char *s, size_t len, double *out, int *is_int);
 
 #endif

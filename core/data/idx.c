@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "common.h"
+#include "file.h"
 
 /* Reads up to n bytes: returns how many (fewer only at the end of the data),
  * or -1 with a message on a read error or a corrupt gzip stream. */
@@ -102,8 +103,9 @@ static void convert(float *y, const unsigned char *raw, size_t n, int type) {
 }
 
 lunet_tensor_t *lunet_idx_read(const char *path) {
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) { lunet_fail("read_idx: %s: %s", path, strerror(errno)); return NULL; }
+  const char *why;
+  int fd = lunet_file_open_read(path, &why);
+  if (fd < 0) { lunet_fail("read_idx: %s: %s", path, why); return NULL; }
   gzFile gz = gzdopen(fd, "rb");
   if (!gz) { close(fd); lunet_fail("read_idx: %s: out of memory", path); return NULL; }
   lunet_tensor_t *t = NULL;

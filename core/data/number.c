@@ -5,6 +5,7 @@
  * been validated here (strtod alone would accept hex, leading spaces, ...). */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -58,8 +59,9 @@ int lunet_parse_number(const char *s, size_t len, double *out, int *is_int) {
     exp10 += eneg ? -e : e;
   }
   if (p != end) return 0;
-  /* integral and exact in a double: no dot, no exponent, below 2^53 */
-  *is_int = !dot && !expo && sig <= 15;
+  /* integral and exact in a double: no dot, no exponent, |m| <= 2^53 (m holds
+   * up to 19 digits exactly; 16-digit ids such as 1000000000000000 qualify) */
+  *is_int = !dot && !expo && sig <= 19 && m <= (UINT64_C(1) << 53);
   if (m == 0) { *out = neg ? -0.0 : 0.0; return 1; }
   if (sig <= 15 && exp10 >= -22 && exp10 <= 22) {
     double v = (double)m;

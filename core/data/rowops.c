@@ -159,10 +159,12 @@ int lunet_random_split(lunet_rng_t *r, int64_t n, const double *weights, int k, 
   double total = 0, cum[64];
   if (k < 1 || k > 64) return lunet_fail("between 1 and 64 weights, got %d", k);
   for (int j = 0; j < k; j++) {
-    if (!(weights[j] >= 0)) return lunet_fail("weight %d is %g, weights must be >= 0", j + 1, weights[j]);
+    if (!(weights[j] >= 0) || !isfinite(weights[j]))
+      return lunet_fail("weight %d is %g, weights must be finite and >= 0", j + 1, weights[j]);
     total += weights[j];
   }
   if (!(total > 0)) return lunet_fail("weights sum to 0");
+  if (!isfinite(total)) return lunet_fail("weights sum to %g, not a finite number", total);
   for (int j = 0; j < k; j++) cum[j] = (j ? cum[j - 1] : 0) + weights[j] / total;
   cum[k - 1] = 1.0;
   for (int j = 0; j < k; j++) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "common.h"
 
 #define FNV_START 0xcbf29ce484222325ULL
@@ -25,62 +26,19 @@ static int put(FILE *f, uint64_t *h, const void *p, size_t n) {
   return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
-/* fsync of the directory holding path: a rename is only durable once the
- * directory entry is on disk (otherwise a power loss may bring back the old
- * name, or none). 0, or -1 with errno. */
-static int sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = lunet_malloc(slash ? (size_t)(slash - path) + 2 : 2);
-  if (!dir) return -1;
-  if (!slash) strcpy(dir, ".");
-  else if (slash == path) strcpy(dir, "/");
-  else { memcpy(dir, path, (size_t)(slash - path)); dir[slash - path] = '\0'; }
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  free(dir);
-  if (fd < 0) return -1;
-  int bad = fsync(fd) != 0 && errno != EINVAL; /* EINVAL: a file system without directory sync */
-  int e = errno;
-  close(fd);
-  errno = e;
-  return bad ? -1 : 0;
-}
-
 int lunet_modelfile_write(const char *path, const char *header, size_t header_len, int count,
                           const float *const *data, const uint64_t *n) {
-  char *tmp = lunet_malloc(strlen(path) + 16);
-  if (!tmp) return -1;
-  sprintf(tmp, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(tmp);
-    return lunet_fail("cannot create a file next to '%s': %s", path, strerror(e));
-  }
-  FILE *f = fdopen(fd, "wb");
+  lunet_atomic_t a;
+  if (lunet_atomic_open(&a, path) < 0) return -1;
+  FILE *f = a.f;
   uint64_t h = FNV_START, hl = header_len;
   uint32_t version = 1, c = (uint32_t)count;
-  int bad = !f || put(f, &h, "LUNETNN1", 8) || put(f, &h, &version, 4) || put(f, &h, &c, 4) ||
-            put(f, &h, &hl, 8) || put(f, &h, header, header_len);
+  int bad = put(f, &h, "LUNETNN1", 8) || put(f, &h, &version, 4) || put(f, &h, &c, 4) || put(f, &h, &hl, 8) ||
+            put(f, &h, header, header_len);
   for (int i = 0; !bad && i < count; i++)
     bad = put(f, &h, &n[i], 8) || put(f, &h, data[i], n[i] * sizeof(float));
-  bad = bad || fwrite(&h, 8, 1, f) != 1 || fwrite("LUNETEND", 1, 8, f) != 8 || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0;
-  int e = errno;
-  if (f) { if (fclose(f) != 0 && !bad) { bad = 1; e = errno; } }
-  else close(fd);
-  if (!bad && rename(tmp, path) != 0) { bad = 1; e = errno; }
-  if (!bad && sync_dir(path) != 0) { /* renamed, but maybe not durable yet */
-    e = errno;
-    free(tmp);
-    return lunet_fail("cannot sync the directory of '%s': %s", path, strerror(e));
-  }
-  if (bad) {
-    unlink(tmp);
-    free(tmp);
-    return lunet_fail("cannot write '%s': %s", path, strerror(e));
-  }
-  free(tmp);
-  return 0;
+  if (!bad) { fwrite(&h, 8, 1, f); fwrite("LUNETEND", 1, 8, f); }
+  return lunet_atomic_commit(&a); /* a short write above is seen here */
 }
 
 void lunet_modelfile_free(lunet_modelfile_t *f) {

@@ -7,7 +7,7 @@
 -- The binary metrics live in evaluation/binary.lua, the printed tables in
 -- evaluation/tables.lua; require "lunet.evaluation" gives them all.
 local core = require "lunet.core"
-local data = require "lunet.data"
+local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
 local binary = require "lunet.evaluation.binary"
 local tables = require "lunet.evaluation.tables"
@@ -31,7 +31,7 @@ local function indices(v, what, where)
     error(string.format("%s: %s must be a tensor or a list of class indices", where, what), 3)
   end
   for i, c in ipairs(v) do
-    if type(c) ~= "string" and (type(c) ~= "number" or c ~= math.floor(c) or c < 0) then
+    if type(c) ~= "string" and (type(c) ~= "number" or not check.finite(c) or c ~= math.floor(c) or c < 0) then
       error(string.format("%s: %s row %d is %s, not a class index (0, 1, ...)", where, what, i, tostring(c)), 3)
     end
   end
@@ -41,8 +41,9 @@ end
 -- metrics(predicted, truth) -> {f1=, accuracy=, weighted_precision=, weighted_recall=}
 -- predicted and truth: tensors or lists of 0-based class indices (or lists of
 -- strings), same length.
-function evaluation.metrics(predicted, truth)
+function evaluation.metrics(predicted, truth, ...)
   local where = "evaluation.metrics"
+  check.arity(where, 2, predicted, truth, ...)
   predicted, truth = indices(predicted, "predictions", where), indices(truth, "labels", where)
   local n = #truth
   if #predicted ~= n then
@@ -72,12 +73,16 @@ end
 
 local MulticlassEvaluator = {}
 MulticlassEvaluator.__index = MulticlassEvaluator
+MulticlassEvaluator.__name = "MulticlassEvaluator"
 
 -- MulticlassEvaluator{metric = 'f1', prediction_col = 'prediction_index', label_col = 'label_index'}
-function evaluation.MulticlassEvaluator(opts)
-  opts = data.check_options(opts or {}, "MulticlassEvaluator", { "metric", "prediction_col", "label_col" })
-  local self = setmetatable({ metric = opts.metric or "f1", prediction_col = opts.prediction_col or "prediction",
-                              label_col = opts.label_col or "label" }, MulticlassEvaluator)
+function evaluation.MulticlassEvaluator(opts, ...)
+  local where = "MulticlassEvaluator"
+  check.arity(where, 1, opts, ...)
+  opts = check.options(opts, where, { "metric", "prediction_col", "label_col" })
+  local self = setmetatable({ metric = opts.metric or "f1",
+    prediction_col = common.column_option(opts, "prediction_col", "prediction", where),
+    label_col = common.column_option(opts, "label_col", "label", where) }, MulticlassEvaluator)
   if not METRICS[self.metric] then
     error(string.format("MulticlassEvaluator: unknown metric '%s' (expected f1, accuracy, weighted_precision or "
       .. "weighted_recall)", tostring(self.metric)), 2)
@@ -86,8 +91,9 @@ function evaluation.MulticlassEvaluator(opts)
 end
 
 -- evaluate(df) -> the metric over the frame's prediction and label columns
-function MulticlassEvaluator:evaluate(df)
+function MulticlassEvaluator:evaluate(df, ...)
   local where = "MulticlassEvaluator"
+  common.check_self(self, MulticlassEvaluator, where, df, ...)
   common.check_frame(df, where, self.prediction_col, self.label_col)
   return evaluation.metrics(common.pair(df, self.prediction_col, self.label_col, where))[self.metric]
 end
@@ -98,14 +104,17 @@ AccuracyEvaluator.__name = "AccuracyEvaluator"
 
 -- dist-keras's AccuracyEvaluator{prediction_col = 'prediction_index',
 -- label_col = 'label'}: the fraction of rows whose prediction equals the label.
-function evaluation.AccuracyEvaluator(opts)
-  opts = data.check_options(opts, "AccuracyEvaluator", { "prediction_col", "label_col" })
-  return setmetatable({ prediction_col = opts.prediction_col or "prediction_index",
-                        label_col = opts.label_col or "label" }, AccuracyEvaluator)
+function evaluation.AccuracyEvaluator(opts, ...)
+  local where = "AccuracyEvaluator"
+  check.arity(where, 1, opts, ...)
+  opts = check.options(opts, where, { "prediction_col", "label_col" })
+  return setmetatable({ prediction_col = common.column_option(opts, "prediction_col", "prediction_index", where),
+                        label_col = common.column_option(opts, "label_col", "label", where) }, AccuracyEvaluator)
 end
 
-function AccuracyEvaluator:evaluate(df)
+function AccuracyEvaluator:evaluate(df, ...)
   local where = "AccuracyEvaluator"
+  common.check_self(self, AccuracyEvaluator, where, df, ...)
   common.check_frame(df, where, self.prediction_col, self.label_col)
   local predicted, truth = common.pair(df, self.prediction_col, self.label_col, where)
   local correct = 0

@@ -51,6 +51,11 @@ static void test_numbers(void) {
   CHECK(!lunet_parse_number("0x10", 4, &v, &is_int));
   CHECK(!lunet_parse_number("1e", 2, &v, &is_int));
   CHECK(!lunet_parse_number(".", 1, &v, &is_int));
+  /* integers up to 2^53 (16 digits and more) are integers; beyond, doubles */
+  CHECK(lunet_parse_number("1000000000000000", 16, &v, &is_int) && v == 1e15 && is_int);
+  CHECK(lunet_parse_number("-9007199254740992", 17, &v, &is_int) && v == -9007199254740992.0 && is_int);
+  CHECK(lunet_parse_number("9007199254740993", 16, &v, &is_int) && !is_int);
+  CHECK(lunet_parse_number("12345678901234567890", 20, &v, &is_int) && !is_int);
 }
 
 static void test_infer(void) {

@@ -3,7 +3,7 @@
 -- BinaryClassificationMetrics with numBins = 0: every distinct score is a
 -- threshold (Spark 3's ML evaluator passes numBins = 1000 by default, which
 -- merges neighbouring thresholds from 2000 distinct scores on).
-local data = require "lunet.data"
+local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
 
 local binary = {}
@@ -101,11 +101,13 @@ local METRICS = { area_under_roc = true, area_under_pr = true }
 -- BinaryEvaluator{metric = 'area_under_roc' | 'area_under_pr',
 -- raw_prediction_col = 'prediction', label_col = 'label'}. The default
 -- column is where ModelPredictor writes its output.
-function binary.BinaryEvaluator(opts)
-  opts = data.check_options(opts, "BinaryEvaluator", { "metric", "raw_prediction_col", "label_col" })
+function binary.BinaryEvaluator(opts, ...)
+  local where = "BinaryEvaluator"
+  check.arity(where, 1, opts, ...)
+  opts = check.options(opts, where, { "metric", "raw_prediction_col", "label_col" })
   local self = setmetatable({ metric = opts.metric or "area_under_roc",
-                              raw_prediction_col = opts.raw_prediction_col or "prediction",
-                              label_col = opts.label_col or "label" }, BinaryEvaluator)
+                              raw_prediction_col = common.column_option(opts, "raw_prediction_col", "prediction", where),
+                              label_col = common.column_option(opts, "label_col", "label", where) }, BinaryEvaluator)
   if not METRICS[self.metric] then
     fail("BinaryEvaluator: unknown metric '%s' (expected area_under_roc or area_under_pr)", tostring(self.metric))
   end
@@ -113,8 +115,9 @@ function binary.BinaryEvaluator(opts)
 end
 
 -- evaluate(df) -> the metric over the frame's raw prediction and label columns
-function BinaryEvaluator:evaluate(df)
+function BinaryEvaluator:evaluate(df, ...)
   local where = "BinaryEvaluator"
+  common.check_self(self, BinaryEvaluator, where, df, ...)
   common.check_frame(df, where, self.raw_prediction_col, self.label_col)
   local scores = scores_of(df, self.raw_prediction_col, where)
   local labels, width = common.scalar_values(df:_column(self.label_col, where))

@@ -2,6 +2,7 @@
 -- user's call, reading class and score columns out of a frame with row-level
 -- checks, and the aligned text tables the report objects print.
 local core = require "lunet.core"
+local check = require "lunet.check"
 local data = require "lunet.data"
 
 local common = {}
@@ -18,6 +19,19 @@ function common.fail(msg, ...)
     level = level + 1
   end
   error(msg, level)
+end
+
+-- opts[key] as a column name (a non-empty string), or default when absent.
+function common.column_option(opts, key, default, where)
+  return check.string(opts[key], where, "option '" .. key .. "'", { nonempty = true, default = default })
+end
+
+-- An evaluator's evaluate(df): called on the evaluator with one argument.
+function common.check_self(self, class, where, df, ...)
+  if getmetatable(self) ~= class then
+    common.fail("%s: call evaluate on a %s (evaluator:evaluate(df)), got %s", where, where, check.describe(self))
+  end
+  check.arity(where .. ":evaluate", 1, df, ...)
 end
 
 -- A list of one value per row from a Lua list or a (rows) or (rows, 1) tensor.

@@ -1,7 +1,7 @@
 -- lunet.evaluation.tables: the confusion matrix and scikit-learn's
 -- classification_report over a frame's prediction and label columns (class
 -- indices or strings). Both are data with a __tostring that prints them.
-local data = require "lunet.data"
+local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
 
 local tables = {}
@@ -37,7 +37,8 @@ local function count(df, prediction_col, label_col, where)
   return setmetatable({ labels = labels, counts = counts, total = #truth, _position = position }, ConfusionMatrix)
 end
 
-function tables.confusion_matrix(df, prediction_col, label_col)
+function tables.confusion_matrix(df, prediction_col, label_col, ...)
+  check.arity("confusion_matrix", 3, df, prediction_col, label_col, ...)
   return count(df, prediction_col, label_col, "confusion_matrix")
 end
 
@@ -51,7 +52,8 @@ local function position_of(self, label, what)
   return i
 end
 
-function ConfusionMatrix:get(true_label, predicted)
+function ConfusionMatrix:get(true_label, predicted, ...)
+  check.arity("ConfusionMatrix:get", 2, true_label, predicted, ...)
   return self.counts[position_of(self, true_label, "true label")][position_of(self, predicted, "predicted label")]
 end
 
@@ -99,12 +101,11 @@ ClassificationReport.__name = "ClassificationReport"
 --                           weighted_precision, weighted_recall and f1)
 -- A class never predicted has precision 0, a class never true recall 0 (as
 -- scikit-learn with zero_division=0); F1 is 0 when precision + recall is 0.
-function tables.classification_report(df, prediction_col, label_col, opts)
-  opts = data.check_options(opts, "classification_report", { "digits" })
-  local digits = opts.digits or 2
-  if math.type(digits) ~= "integer" or digits < 0 or digits > 15 then
-    fail("classification_report: option 'digits' must be an integer from 0 to 15, got %s", tostring(digits))
-  end
+function tables.classification_report(df, prediction_col, label_col, opts, ...)
+  local where = "classification_report"
+  check.arity(where, 4, df, prediction_col, label_col, opts, ...)
+  opts = check.options(opts, where, { "digits" })
+  local digits = check.integer(opts.digits, where, "option 'digits'", { min = 0, max = 15, default = 2 })
   local cm = count(df, prediction_col, label_col, "classification_report")
   local k, n = #cm.labels, cm.total
   local classes, correct = {}, 0

@@ -2,6 +2,7 @@
 -- heading, paragraphs, preformatted text (a trainer's summary()), a table and charts inlined as SVG (given as the SVG
 -- text the chart functions return, or as paths of SVG files). The markup is
 -- also well-formed XML (void elements closed), so it checks like the charts.
+local core = require "lunet.core"
 local svg = require "lunet.plot.svg"
 local check = require "lunet.plot.check"
 
@@ -66,10 +67,9 @@ local function chart(c, where, what)
   if type(c) ~= "string" then check.fail(where, "%s must be SVG text or a path, got %s", what, check.describe(c)) end
   local text = c
   if not c:find("^%s*<") then
-    local f, err = io.open(c, "rb")
-    if not f then check.fail(where, "%s: cannot read '%s': %s", what, c, err) end
-    text = f:read("a")
-    f:close()
+    local ok, res = pcall(core.file_read, c) -- a regular file: a FIFO would block io.open
+    if not ok then check.fail(where, "%s: %s", what, tostring(res)) end
+    text = res
   end
   local start = text:find("<svg", 1, true)
   if not start then check.fail(where, "%s is not SVG (no <svg> element)", what) end

@@ -1,7 +1,8 @@
 -- lunet.plot.svg: the pieces every chart shares: XML escaping, number and
 -- coordinate formatting, a text-width estimate (no font metrics in pure Lua),
 -- "nice" 1-2-5 ticks, the colour-blind-safe palette, an SVG document builder
--- and the atomic file write (temp file in the same directory, then rename).
+-- and the atomic file write (core/file.h, through core.file_write).
+local core = require "lunet.core"
 local check = require "lunet.plot.check"
 
 local svg = {}
@@ -155,27 +156,15 @@ end
 
 -- ---- files ----
 
--- Writes text to path atomically: a temp file beside it, then os.rename, so a
--- browser or a concurrent reader never sees half a chart.
+-- Writes text to path atomically (core/file.h: a fresh temporary file beside
+-- it, every write checked, then rename), so a browser or a concurrent reader
+-- never sees half a chart and a failed write leaves the old one whole.
 function svg.write(path, text, where)
-  if type(path) ~= "string" or path == "" then
+  if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
     check.fail(where, "path must be a file name, got %s", check.describe(path))
   end
-  -- unique without touching math.random's sequence: a fresh table's address
-  local tmp = string.format("%s.tmp-%d-%s", path, os.time(), tostring({}):match("0x(%x+)") or "0")
-  local f, err = io.open(tmp, "wb")
-  if not f then check.fail(where, "cannot write '%s': %s", path, err) end
-  local ok, werr = f:write(text)
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    check.fail(where, "cannot write '%s': %s", path, werr or cerr)
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    check.fail(where, "cannot write '%s': %s", path, rerr)
-  end
+  local ok, err = pcall(core.file_write, path, text)
+  if not ok then check.fail(where, "%s", tostring(err)) end
 end
 
 return svg

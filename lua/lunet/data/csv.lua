@@ -1,0 +1,103 @@
+-- lunet.data.csv: read_csv and write_csv. The options are checked and
+-- normalised here; the C reader (core/data/csv.c, through core/bind/lcsv.c)
+-- streams the file into typed columns, and the writer replaces the target
+-- atomically (core/file.h: a fresh temporary file beside it, then rename).
+local core = require "lunet.core"
+local check = require "lunet.check"
+local frame = require "lunet.data.frame"
+
+local csv = {}
+local fail, describe = check.fail, check.describe
+
+-- A delimiter or quote: one character, not a line break (which ends records).
+local function one_char(v, where, key)
+  if type(v) ~= "string" or #v ~= 1 or v == "\0" then
+    fail(where, "option '%s' must be a one-character string, got %s", key, describe(v))
+  end
+  if v == "\n" or v == "\r" then fail(where, "option '%s' cannot be a line break", key) end
+  return v
+end
+
+local SCHEMA_TYPES = { "integer", "double", "string" }
+
+-- data.read_csv(path, {header=false, infer_schema=false, schema={name=type},
+-- delimiter=',', quote='"', na_values={...}, columns={...}, limit=n}).
+-- Without infer_schema and schema every column is a string (as Spark).
+-- schema types: "integer", "double", "string". na_values are read as NaN in
+-- numeric columns (and kept as text in string columns); an empty field is
+-- not a number unless "" is listed. Inferred integers are those written
+-- without a dot or exponent up to 2^53 in magnitude (a double holds them
+-- exactly); a UTF-8 byte-order mark at the start is skipped. Column names
+-- follow Spark: "_c<i>" without a header or for an empty header field, and
+-- every field of a name repeated in the header gets its 0-based position
+-- appended ("a,a" -> a0, a1); a clash this makes is an error.
+function csv.read_csv(path, opts, ...)
+  local where = "read_csv"
+  check.arity(where, 2, path, opts, ...)
+  opts = check.options(opts, where, { "header", "infer_schema", "schema", "delimiter", "quote", "na_values",
+    "columns", "limit" }, { inferSchema = "infer_schema", sep = "delimiter", nullValue = "na_values" })
+  check.string(path, where, "path", { nonempty = true })
+  local o = {
+    header = check.boolean(opts.header, where, "option 'header'", false),
+    infer = check.boolean(opts.infer_schema, where, "option 'infer_schema'", false),
+    delimiter = opts.delimiter == nil and "," or one_char(opts.delimiter, where, "delimiter"),
+    quote = opts.quote == nil and '"' or one_char(opts.quote, where, "quote"),
+    limit = -1,
+  }
+  if o.delimiter == o.quote then fail(where, "options 'delimiter' and 'quote' are both '%s'", o.delimiter) end
+  if opts.na_values ~= nil then o.na_values = check.strings(opts.na_values, where, "option 'na_values'") end
+  if opts.columns ~= nil then
+    o.columns = check.strings(opts.columns, where, "option 'columns'", { nonempty = true })
+    local seen = {}
+    for _, c in ipairs(o.columns) do
+      if seen[c] then fail(where, "option 'columns' names '%s' twice", c) end
+      seen[c] = true
+    end
+  end
+  if opts.limit ~= nil then o.limit = check.integer(opts.limit, where, "option 'limit'", { min = 1 }) end
+  if opts.schema ~= nil then
+    if type(opts.schema) ~= "table" or getmetatable(opts.schema) ~= nil then
+      fail(where, "option 'schema' must be a table {name = type}, got %s", describe(opts.schema))
+    end
+    o.schema_names, o.schema_types = {}, {}
+    for name, t in pairs(opts.schema) do
+      check.string(name, where, "a name in option 'schema'")
+      check.choice(t, where, string.format("the schema type of '%s'", name), SCHEMA_TYPES)
+      o.schema_names[#o.schema_names + 1] = name
+      o.schema_types[#o.schema_types + 1] = t
+    end
+  end
+  local names, list = frame.c(core.data_read_csv, path, o)
+  local cols = {}
+  for i, n in ipairs(names) do cols[n] = list[i] end
+  return frame.new(names, cols, #names > 0 and list[1]:rows() or 0)
+end
+
+-- Writes df as CSV with a header, atomically: a fresh temporary file beside
+-- path (never path .. ".tmp", which may be the user's), renamed over path
+-- once every byte is written and synced.
+function csv.write_csv(df, path, opts, ...)
+  local where = "write_csv"
+  check.arity(where, 3, df, path, opts, ...)
+  if not frame.is_frame(df) then fail(where, "expected a DataFrame, got %s", describe(df)) end
+  check.string(path, where, "path", { nonempty = true })
+  opts = check.options(opts, where, { "delimiter" })
+  local delimiter = opts.delimiter == nil and "," or one_char(opts.delimiter, where, "delimiter")
+  if delimiter == '"' then fail(where, "option 'delimiter' cannot be the quote character '\"'") end
+  local list = {}
+  for i, n in ipairs(df._names) do list[i] = df._cols[n] end
+  frame.c(core.data_write_csv, path, df._names, list, delimiter)
+end
+
+function frame.DataFrame:write_csv(path, opts, ...)
+  frame.self(self, "write_csv")
+  return csv.write_csv(self, path, opts, ...)
+end
+
+-- Parses path with libcsv and no-op callbacks: the benchmark's floor.
+function csv.csv_bare_parse(path, ...)
+  check.arity("csv_bare_parse", 1, path, ...)
+  return frame.c(core.data_csv_bare_parse, check.string(path, "csv_bare_parse", "path", { nonempty = true }))
+end
+
+return csv

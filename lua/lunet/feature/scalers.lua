@@ -1,0 +1,132 @@
+-- lunet.feature.scalers: VectorAssembler, StandardScaler and MinMaxScaler
+-- (Spark ML's), with their fitted models. Statistics come from one C pass
+-- (core/data/rowops.c); scaling is whole-tensor arithmetic.
+local core = require "lunet.core"
+local check = require "lunet.check"
+local class = require "lunet.feature.class"
+local c = require("lunet.data.frame").c
+
+local scalers = {}
+local fail = check.fail
+local input_tensor, with_output = class.input_tensor, class.with_output
+
+-- ---- VectorAssembler ----
+
+local VectorAssembler = class.new("VectorAssembler", { input_cols = "columns", output_col = "column" }, nil,
+  { "input_cols", "output_col" })
+scalers.VectorAssembler = VectorAssembler
+
+-- output_col = the input columns side by side, a (rows, total width) float32
+-- vector column (float64 inputs are rounded to float32 here).
+function VectorAssembler:transform(df, ...)
+  class.frame_arg(self, VectorAssembler, "transform", df, ...)
+  local cols = {}
+  for i, n in ipairs(self.input_cols) do cols[i] = df:_column(n, "VectorAssembler") end
+  return with_output(self, df, c(core.data_assemble, cols, "VectorAssembler"))
+end
+
+-- The width of a fitted model's input: x (rows) or (rows, d) must have d = n.
+local function check_width(x, n, where, column)
+  local d = x:dim() == 1 and 1 or x:size(2)
+  if x:dim() > 2 or d ~= n then
+    fail(where, "column '%s' has %d features, the model was fit on %d", column, d, n)
+  end
+  return d
+end
+
+-- ---- StandardScaler ----
+
+local StandardScaler = class.new("StandardScaler",
+  { input_col = "column", output_col = "column", with_mean = "boolean", with_std = "boolean" },
+  { with_mean = false, with_std = true }, { "input_col", "output_col" })
+scalers.StandardScaler = StandardScaler
+
+local StandardScalerModel = class.new("StandardScalerModel",
+  { input_col = "column", output_col = "column", with_mean = "boolean", with_std = "boolean", mean = "statistics",
+    std = "statistics" }, nil, { "input_col", "output_col", "with_mean", "with_std", "mean", "std" })
+scalers.StandardScalerModel = StandardScalerModel
+
+function StandardScalerModel:init()
+  if #self.mean ~= #self.std then
+    fail("StandardScalerModel", "mean has %d entries, std %d", #self.mean, #self.std)
+  end
+end
+
+-- Column means and unbiased standard deviations (as Spark).
+function StandardScaler:fit(df, ...)
+  class.frame_arg(self, StandardScaler, "fit", df, ...)
+  local x = input_tensor(self, df, "StandardScaler")
+  class.nonempty(df, "StandardScaler", self.input_col)
+  local mean, std = core.data_stats(x)
+  return StandardScalerModel { input_col = self.input_col, output_col = self.output_col,
+    with_mean = self.with_mean, with_std = self.with_std, mean = mean, std = std }
+end
+
+-- (x - mean) / std per column; a zero std gives 0 (Spark's rule).
+function StandardScalerModel:transform(df, ...)
+  class.frame_arg(self, StandardScalerModel, "transform", df, ...)
+  local x = input_tensor(self, df, "StandardScalerModel")
+  local d = check_width(x, #self.mean, "StandardScalerModel", self.input_col)
+  local inv = {}
+  for j = 1, d do inv[j] = (self.with_std and self.std[j] > 0) and 1 / self.std[j] or (self.with_std and 0 or 1) end
+  local y = x
+  if self.with_mean then y = y:sub(core.tensor(self.mean)) end
+  y = y:mul(core.tensor(inv))
+  return with_output(self, df, y)
+end
+
+-- ---- MinMaxScaler ----
+
+local MinMaxScaler = class.new("MinMaxScaler",
+  { input_col = "column", output_col = "column", min = "number", max = "number" }, { min = 0, max = 1 },
+  { "input_col", "output_col" })
+scalers.MinMaxScaler = MinMaxScaler
+
+local MinMaxScalerModel = class.new("MinMaxScalerModel",
+  { input_col = "column", output_col = "column", min = "number", max = "number", original_min = "statistics",
+    original_max = "statistics" }, nil, { "input_col", "output_col", "min", "max", "original_min", "original_max" })
+scalers.MinMaxScalerModel = MinMaxScalerModel
+
+local function check_range(self, where)
+  if not (self.min < self.max) then fail(where, "min (%g) must be below max (%g)", self.min, self.max) end
+end
+
+function MinMaxScaler:init() check_range(self, "MinMaxScaler") end
+
+function MinMaxScalerModel:init()
+  check_range(self, "MinMaxScalerModel")
+  if #self.original_min ~= #self.original_max then
+    fail("MinMaxScalerModel", "original_min has %d entries, original_max %d", #self.original_min,
+      #self.original_max)
+  end
+end
+
+function MinMaxScaler:fit(df, ...)
+  class.frame_arg(self, MinMaxScaler, "fit", df, ...)
+  local x = input_tensor(self, df, "MinMaxScaler")
+  class.nonempty(df, "MinMaxScaler", self.input_col)
+  local _, _, lo, hi = core.data_stats(x)
+  return MinMaxScalerModel { input_col = self.input_col, output_col = self.output_col, min = self.min,
+    max = self.max, original_min = lo, original_max = hi }
+end
+
+-- (x - E_min) / (E_max - E_min) * (max - min) + min; a constant column maps
+-- to (min + max) / 2 (Spark's rule).
+function MinMaxScalerModel:transform(df, ...)
+  class.frame_arg(self, MinMaxScalerModel, "transform", df, ...)
+  local x = input_tensor(self, df, "MinMaxScalerModel")
+  local d = check_width(x, #self.original_min, "MinMaxScalerModel", self.input_col)
+  local scale, shift = {}, {}
+  for j = 1, d do
+    local range = self.original_max[j] - self.original_min[j]
+    if range > 0 then
+      scale[j] = (self.max - self.min) / range
+      shift[j] = self.min - self.original_min[j] * scale[j]
+    else
+      scale[j], shift[j] = 0, (self.min + self.max) / 2
+    end
+  end
+  return with_output(self, df, x:mul(core.tensor(scale)):add(core.tensor(shift)))
+end
+
+return scalers
