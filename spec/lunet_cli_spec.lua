@@ -335,6 +335,15 @@ describe("lunet runtime functions", function()
     assert.is_false(ok)
   end)
 
+  it("no signal number or benchmark count is truncated to an int (issue 14 item 8)", function()
+    local ok, err = pcall(core.kill, core.getpid(), (1 << 32) + 9) -- would be 9, SIGKILL, to this process
+    assert.is_false(ok)
+    assert.are.equal("kill: signal number 4294967305 out of range", err)
+    ok, err = pcall(core.nn_bench_gemms, { { 0, 0, 1 << 32, 1, 1 } }, 1)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("bench_gemms: call 1", 1, true), err)
+  end)
+
   it("bench_sgemm rejects sizes whose products overflow (child process)", function()
     local code, out, err = run { "-e", [[
       local core = require "lunet.core"

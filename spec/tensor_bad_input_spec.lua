@@ -28,6 +28,11 @@ describe("tensor constructors (items 13, 17)", function()
     h.assert_error("Tensor:view: size 1 must be non-negative, got -4294967296",
       function() lunet.zeros(4):view(-(1 << 32)) end)
     h.assert_error("Tensor:view: argument 3 is not a size, got string", function() lunet.zeros(4):view(4, "1") end)
+    -- a method's argument error names it even where Lua cannot tell the name (pcall, tail call)
+    local t = lunet.zeros(2)
+    local ok, err = pcall(t.narrow, t, "a")
+    assert.is_false(ok)
+    assert.are.equal("bad argument #2 to 'lunet.Tensor.narrow' (number expected, got string)", err)
   end)
 
   it("rand and randn refuse non-finite and out-of-range options", function()

@@ -1,8 +1,7 @@
-/* Lua binding of lunet.Tensor: the userdata, constructors, inspection,
- * element access, views and copies (arithmetic, reductions and printing are
- * in ltensor_ops.c). A userdata box owns exactly one reference to a C
- * tensor; __close and __gc drop it. Dimensions and indices are 1-based here,
- * 0-based in C. lua/lunet/tensor.lua checks the public constructors'
+/* Lua binding of lunet.Tensor: the userdata, constructors, inspection, element
+ * access, views and copies (arithmetic, reductions, printing: ltensor_ops.c). A
+ * box owns one reference to a C tensor; __close and __gc drop it. Indices are
+ * 1-based here, 0-based in C. lua/lunet/tensor.lua checks the constructors'
  * arguments; C checks what memory safety needs. */
 #include <math.h>
 #include <stdio.h>
@@ -15,22 +14,20 @@
 #define shape_of lunet_tensor_shape_of
 #define check_dim lunet_tensor_check_dim
 
-typedef lunet_tensor_box tensor_box;
-
 lunet_tensor_t *lunet_test_tensor(lua_State *L, int idx) {
-  tensor_box *b = luaL_testudata(L, idx, LUNET_TENSOR_MT);
+  lunet_tensor_box *b = luaL_testudata(L, idx, LUNET_TENSOR_MT);
   return b ? b->t : NULL;
 }
 
 lunet_tensor_t *lunet_check_tensor(lua_State *L, int idx) {
-  tensor_box *b = luaL_checkudata(L, idx, LUNET_TENSOR_MT);
+  lunet_tensor_box *b = luaL_checkudata(L, idx, LUNET_TENSOR_MT);
   if (!b->t) luaL_argerror(L, idx, "tensor was closed");
   return b->t;
 }
 
 void lunet_push_tensor(lua_State *L, lunet_tensor_t *t) {
   if (!t) luaL_error(L, "%s", lunet_errmsg());
-  tensor_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  lunet_tensor_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
   luaL_setmetatable(L, LUNET_TENSOR_MT);
 }
@@ -362,7 +359,7 @@ static int m_fill(lua_State *L) {
 }
 
 static int m_free(lua_State *L) {
-  tensor_box *b = luaL_checkudata(L, 1, LUNET_TENSOR_MT);
+  lunet_tensor_box *b = luaL_checkudata(L, 1, LUNET_TENSOR_MT);
   lunet_tensor_free(b->t);
   b->t = NULL;
   return 0;
@@ -390,7 +387,13 @@ void lunet_open_tensor(lua_State *L) {
   luaL_setfuncs(L, lunet_tensor_op_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_getfield(L, -1, "__index");
-  lua_setfield(L, -3, "Tensor"); /* core.Tensor = the method table, for extensions */
-  lua_pop(L, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -4, "Tensor"); /* core.Tensor = the method table, for extensions */
+  /* and package.loaded["lunet.Tensor"], so an argument error in a pcall or tail
+   * call names 'lunet.Tensor.narrow', not '?' */
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "lunet.Tensor");
+  lua_pop(L, 2);
   luaL_setfuncs(L, functions, 0);
 }
