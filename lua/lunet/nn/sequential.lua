@@ -54,7 +54,17 @@ function Sequential:add(layer, ...)
   if not is_layer(layer) then
     fail("Sequential:add", "expected an nn layer (nn.Dense(...), ...), got %s", describe(layer))
   end
-  if #self.layers == 0 and layer.input_shape then self.input_shape = layer.input_shape end
+  if layer.input_shape then -- the first layer's says what the model takes; a later one's would be ignored
+    local shape, where = layer.input_shape, "Sequential:add"
+    if #self.layers > 0 then
+      fail(where, "input_shape belongs to the first layer, layer %d (%s) has one", #self.layers + 1, layer.cfg.kind)
+    end
+    if self.input_shape and table.concat(self.input_shape, ",") ~= table.concat(shape, ",") then
+      fail(where, "the first layer's input_shape {%s} disagrees with the model's {%s}", table.concat(shape, ", "),
+        table.concat(self.input_shape, ", "))
+    end
+    self.input_shape = shape
+  end
   local cfg = copy_plain(layer.cfg)
   if not cfg.name then
     local base = snake(cfg.kind)
