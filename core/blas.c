@@ -1,17 +1,25 @@
 /* OpenBLAS behind a narrow interface (see blas.h). Sizes beyond INT_MAX are
- * split into chunks because CBLAS takes int lengths. */
+ * split into chunks because CBLAS takes int lengths. Matrix products run
+ * with denormals flushed (lunet_ftz_enter, the caller's mode restored after):
+ * that is where they cost; the BLAS-1 calls stay exact. */
 #include "blas.h"
 
 #include <cblas.h>
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
 
 void lunet_blas_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                       const float *a, int lda, const float *b, int ldb, float beta,
                       float *c, int ldc) {
   if (m == 0 || n == 0) return;
+  lunet_fpmode_t mode = lunet_ftz_enter();
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta,
               c, ldc);
+  lunet_ftz_leave(mode);
 }
 
 #define CHUNK ((size_t)1 << 30)
@@ -40,5 +48,13 @@ float lunet_blas_sdot(const float *x, const float *y, size_t n) {
 }
 
 void lunet_blas_set_num_threads(int n) { openblas_set_num_threads(n); }
+
+int lunet_blas_max_threads(void) {
+  /* OpenBLAS clamps to the MAX_THREADS it was built with, and says it only
+   * in its configuration string ("... MAX_THREADS=64") */
+  const char *cfg = openblas_get_config(), *at = cfg ? strstr(cfg, "MAX_THREADS=") : NULL;
+  long max = at ? strtol(at + 12, NULL, 10) : 0;
+  return max >= 1 && max <= INT_MAX ? (int)max : openblas_get_num_procs();
+}
 int lunet_blas_get_num_threads(void) { return openblas_get_num_threads(); }
 const char *lunet_blas_config(void) { return openblas_get_config(); }

@@ -8,7 +8,8 @@
 
 /* c (m, n) = alpha * op(a) (m, k) * op(b) (k, n) + beta * c.
  * trans_a/trans_b non-zero: a is stored (k, m) / b is stored (n, k).
- * lda/ldb/ldc are row strides in floats. */
+ * lda/ldb/ldc are row strides in floats. Runs with denormals flushed to zero
+ * (see lunet_ftz_enter); the caller's floating-point mode is restored. */
 void lunet_blas_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                       const float *a, int lda, const float *b, int ldb, float beta,
                       float *c, int ldc);
@@ -22,6 +23,9 @@ float lunet_blas_sdot(const float *x, const float *y, size_t n);
 
 void lunet_blas_set_num_threads(int n);
 int lunet_blas_get_num_threads(void);
+/* The most threads lunet_blas_set_num_threads honours (OpenBLAS's build
+ * limit; the number of processors when the build does not say). */
+int lunet_blas_max_threads(void);
 /* OpenBLAS build description (corename, threading), for -v and benchmarks. */
 const char *lunet_blas_config(void);
 

@@ -1,4 +1,4 @@
-/* Thread-local error buffer, checked allocation, FTZ/DAZ and a monotonic clock. */
+/* Thread-local error buffer, checked allocation and a monotonic clock. */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#endif
 
 static _Thread_local char errmsg[LUNET_ERRMSG_MAX];
 
@@ -37,12 +34,6 @@ void *lunet_calloc(size_t count, size_t size) {
   void *p = calloc(count ? count : 1, size ? size : 1);
   if (!p) lunet_fail("out of memory allocating %zu x %zu bytes", count, size);
   return p;
-}
-
-void lunet_thread_init_compute(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_setcsr(_mm_getcsr() | 0x8040); /* FTZ | DAZ */
-#endif
 }
 
 double lunet_now(void) {

@@ -27,9 +27,31 @@ void lunet_assert_fail(const char *cond, const char *file, int line);
 void *lunet_malloc(size_t n);
 void *lunet_calloc(size_t count, size_t size);
 
-/* Sets flush-to-zero and denormals-are-zero in the calling thread: denormals
- * cost ~20x on this hardware. Call once in every thread that computes. */
-void lunet_thread_init_compute(void);
+/* Flush-to-zero and denormals-are-zero (FTZ/DAZ) around the compute kernels:
+ * denormals cost ~20x on this hardware, but the mode is per thread and would
+ * also flush Lua's own arithmetic and number parsing (5e-324 > 0 false), so
+ * the kernels' entry points (the matrix products of blas.c, the nn runner's
+ * steps in net.c) set it on entry and restore the caller's mode on return:
+ *   lunet_fpmode_t m = lunet_ftz_enter(); ...kernel...; lunet_ftz_leave(m);
+ * Costs two MXCSR accesses (a few ns) per call; scopes nest. (OpenBLAS's
+ * own worker threads, started before main, never had the mode set.) */
+typedef unsigned lunet_fpmode_t;
+static inline lunet_fpmode_t lunet_ftz_enter(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned m = __builtin_ia32_stmxcsr();
+  if ((m & 0x8040u) != 0x8040u) __builtin_ia32_ldmxcsr(m | 0x8040u);
+  return m;
+#else
+  return 0;
+#endif
+}
+static inline void lunet_ftz_leave(lunet_fpmode_t m) {
+#if defined(__x86_64__) || defined(__i386__)
+  if ((m & 0x8040u) != 0x8040u) __builtin_ia32_ldmxcsr(m);
+#else
+  (void)m;
+#endif
+}
 
 /* Monotonic seconds, for timings and progress. */
 double lunet_now(void);

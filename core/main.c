@@ -189,13 +189,27 @@ static int run_command(lua_State *L, char **argv, int argc) {
 
 static int interactive;
 
-static char *read_line(const char *prompt) {
-  if (interactive) return readline(prompt);
-  static char buf[65536];
-  if (!fgets(buf, sizeof buf, stdin)) return NULL;
-  size_t n = strlen(buf);
-  if (n && buf[n - 1] == '\n') buf[n - 1] = '\0';
-  return strdup(buf);
+/* Pushes the next line (without its newline) as a Lua string; 0 at the end
+ * of input. From a pipe the line is read whole, however long, NUL bytes
+ * included (getline): a fixed buffer would split a long line and run its
+ * first part alone. */
+static int push_line(lua_State *L, const char *prompt) {
+  if (interactive) {
+    char *line = readline(prompt);
+    if (!line) return 0;
+    if (line[0]) add_history(line);
+    lua_pushstring(L, line);
+    free(line);
+    return 1;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n = getline(&line, &cap, stdin);
+  if (n < 0) { free(line); return 0; }
+  if (n && line[n - 1] == '\n') n--;
+  lua_pushlstring(L, line, (size_t)n);
+  free(line);
+  return 1;
 }
 
 /* An incomplete chunk: its syntax error ends at <eof>. */
@@ -206,27 +220,31 @@ static int incomplete(lua_State *L, int status) {
   return len >= 5 && strcmp(msg + len - 5, "<eof>") == 0;
 }
 
-/* Compiles the line as `return <line>` (an expression) or as a statement,
- * reading continuation lines while the chunk is incomplete. */
-static int load_input(lua_State *L, char *line) {
-  const char *src = line[0] == '=' ? line + 1 : line;
-  const char *ret = lua_pushfstring(L, "return %s", src);
-  int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+/* Compiles the line on top of the stack (replacing it) as `return <line>`
+ * (an expression) or as a statement, reading continuation lines while the
+ * chunk is incomplete. */
+static int load_input(lua_State *L) {
+  size_t len;
+  const char *line = lua_tolstring(L, -1, &len);
+  size_t skip = len && line[0] == '=';
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "return ");
+  luaL_addlstring(&b, line + skip, len - skip);
+  luaL_pushresult(&b);
+  const char *ret = lua_tolstring(L, -1, &len);
+  int status = luaL_loadbuffer(L, ret, len, "=stdin");
   lua_remove(L, -2);
-  if (status == LUA_OK) return status;
+  if (status == LUA_OK) { lua_remove(L, -2); return status; }
   lua_pop(L, 1);
-  lua_pushstring(L, line);
   for (;;) {
-    size_t len;
     const char *chunk = lua_tolstring(L, -1, &len);
     status = luaL_loadbuffer(L, chunk, len, "=stdin");
     if (!incomplete(L, status)) break;
     lua_pop(L, 1);
-    char *more = read_line(">> ");
-    if (!more) break;
-    lua_pushfstring(L, "%s\n%s", lua_tostring(L, -1), more);
-    lua_remove(L, -2);
-    free(more);
+    lua_pushliteral(L, "\n");
+    if (!push_line(L, ">> ")) { lua_pop(L, 1); status = luaL_loadbuffer(L, chunk, len, "=stdin"); break; }
+    lua_concat(L, 3);
   }
   lua_remove(L, -2); /* the source text */
   return status;
@@ -256,13 +274,10 @@ static void repl(lua_State *L) {
     printf("lunet %s (Lua 5.4, %s)  -- '=expr' prints a value, Ctrl-D exits\n", LUNET_VERSION,
            "OpenBLAS");
   }
-  char *line;
   int base = lua_gettop(L);
-  while ((line = read_line(interactive ? "> " : "")) != NULL) {
-    if (line[0] == '\0') { free(line); continue; }
-    if (interactive) add_history(line);
-    int status = load_input(L, line);
-    free(line);
+  while (push_line(L, interactive ? "> " : "")) {
+    if (lua_rawlen(L, -1) == 0) { lua_pop(L, 1); continue; }
+    int status = load_input(L);
     if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
     if (status == LUA_OK) print_results(L, base);
     else report(L, status);
@@ -333,7 +348,8 @@ static int pmain(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
-  lunet_thread_init_compute();
+  /* no process-wide FTZ/DAZ: Lua's arithmetic stays exact; the kernels set
+   * it around themselves (lunet_ftz_enter in common.h) */
   lua_State *L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "lunet: cannot create the Lua state: not enough memory\n");

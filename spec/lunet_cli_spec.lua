@@ -205,6 +205,12 @@ describe("lunet executable", function()
     assert.are.equal(lunet.version .. "\n", out)
   end)
 
+  it("keeps Lua's arithmetic exact: no flush-to-zero outside the kernels (issue 14 item 14)", function()
+    local code, out, err = run { "-e", "print(5e-324 > 0, tonumber('4.9e-324') > 0, 2^-1074 > 0)" }
+    assert.are.equal(0, code, err)
+    assert.are.equal("true\ttrue\ttrue\n", out)
+  end)
+
   it("set_num_threads(1) then get_num_threads() == 1", function()
     local code, out = run { "-e", "lunet.set_num_threads(1) print(lunet.get_num_threads())" }
     assert.are.equal(0, code)
@@ -232,6 +238,14 @@ describe("lunet REPL from a pipe", function()
     assert.are.same({ "10", "11", "12" }, lines(out))
     assert.truthy(err:find("first failure", 1, true), err)
     assert.truthy(err:find("nil", 1, true), err)
+  end)
+
+  it("runs a line longer than 64 KiB whole, not its first part (issue 14 item 16)", function()
+    local long = string.rep("a", 100000)
+    local code, out, err = run({}, "s = '" .. long .. "'\n=#s\n='" .. long .. "' == s\n")
+    assert.are.equal(0, code, err)
+    assert.are.equal("", err)
+    assert.are.same({ "100000", "true" }, lines(out))
   end)
 
   it("continues incomplete statements on the next lines", function()
@@ -319,6 +333,15 @@ describe("lunet runtime functions", function()
     assert.truthy(tostring(err):find("bench_sgemm", 1, true), err)
     ok = pcall(function() return core.bench_sgemm(2 ^ 20, 2 ^ 20, 2 ^ 20, 1) end)
     assert.is_false(ok)
+  end)
+
+  it("no signal number or benchmark count is truncated to an int (issue 14 item 8)", function()
+    local ok, err = pcall(core.kill, core.getpid(), (1 << 32) + 9) -- would be 9, SIGKILL, to this process
+    assert.is_false(ok)
+    assert.are.equal("kill: signal number 4294967305 out of range", err)
+    ok, err = pcall(core.nn_bench_gemms, { { 0, 0, 1 << 32, 1, 1 } }, 1)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("bench_gemms: call 1", 1, true), err)
   end)
 
   it("bench_sgemm rejects sizes whose products overflow (child process)", function()

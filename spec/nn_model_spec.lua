@@ -234,7 +234,8 @@ describe("Sequential", function()
     assert.is_true(math.abs(std - 0.05) < 0.002, "random_normal std " .. std)
     assert.are.equal(0, weights("zeros"):abs():max())
     assert.has_error(function() nn.Dense(3, { kernel_initializer = "glorot" }) end,
-      "Dense(3): unknown kernel_initializer 'glorot'")
+      "Dense: kernel_initializer must be 'glorot_uniform', 'glorot_normal', 'he_normal', 'he_uniform', "
+      .. "'lecun_uniform', 'lecun_normal', 'zeros', 'ones', 'random_normal' or 'random_uniform', got 'glorot'")
   end)
 
   it("BatchNormalization uses batch statistics in training and running ones at inference", function()
@@ -250,13 +251,16 @@ describe("Sequential", function()
   end)
 
   it("reports user errors naming the layer and the mismatch", function()
-    assert.has_error(function() nn.Dense(10, { activaton = "relu" }) end, "Dense: unknown option 'activaton'")
+    assert.has_error(function() nn.Dense(10, { activaton = "relu" }) end,
+      "Dense: unknown option 'activaton' (did you mean 'activation'?)")
     assert.has_error(function() nn.Dense(10, { activation = "rleu" }) end,
-      "Dense(10): unknown activation 'rleu' (expected linear, relu, sigmoid, tanh, softmax, elu, leaky_relu or softplus)")
+      "Dense: activation must be 'linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'leaky_relu' or 'softplus', "
+      .. "got 'rleu'")
     assert.has_error(function() nn.Activation "swish" end,
-      "Activation: unknown activation 'swish' (expected linear, relu, sigmoid, tanh, softmax, elu, leaky_relu or softplus)")
-    assert.has_error(function() nn.Dense(0) end, "Dense: units must be a positive integer, got 0")
-    assert.has_error(function() nn.Dropout(1.5) end, "Dropout: rate must be a number in [0, 1), got 1.5")
+      "Activation: activation must be 'linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'leaky_relu' or "
+      .. "'softplus', got 'swish'")
+    assert.has_error(function() nn.Dense(0) end, "Dense: units must be an integer from 1 to 2147483647, got 0")
+    assert.has_error(function() nn.Dropout(1.5) end, "Dropout: rate must be less than 1, got 1.5")
     assert.has_error(function() nn.Sequential { nn.Dense(3) }:summary() end,
       "Sequential: the model has no input shape (give input_shape = {...} to the first layer)")
     assert.has_error(function() nn.Sequential { nn.Dense(3, { input_shape = { 4 } }), nn.Conv2D(2, 3) }:count_params() end,
@@ -283,7 +287,8 @@ describe("Sequential", function()
     s:compile { optimizer = "sgd", loss = "sparse_categorical_crossentropy" }
     assert.has_error(function() s:train_on_batch(lunet.zeros(2, 2), lunet.tensor { 0, 3 }) end,
       "train_on_batch: sparse_categorical_crossentropy: sample 2 has label 3, expected a class index in 0..2")
-    assert.has_error(function() nn.Reshape { 5, 0 } end, "Reshape: sizes must be positive integers (one may be -1), got 0")
+    assert.has_error(function() nn.Reshape { 5, 0 } end,
+      "Reshape: target_shape[2] (one may be -1) must be an integer from 1 to 2147483647, got 0")
     assert.has_error(function() nn.Sequential { nn.Reshape({ 7 }, { input_shape = { 2, 3 } }) }:count_params() end,
       "Sequential layer 1: Reshape(7): input of shape (2, 3) has 6 elements per sample, which do not fit")
     assert.has_error(function() nn.load "/nonexistent/model.lunet" end,

@@ -94,7 +94,7 @@ static int64_t check_size(lua_State *L, int allow_infer, const char *where, int 
     luaL_error(L, "%s: size %d must be an integer, got %s", where, pos, luaL_typename(L, -1));
   }
   if (v < 0 && !(allow_infer && v == -1))
-    luaL_error(L, "%s: size %d must be non-negative, got %d", where, pos, (int)v);
+    luaL_error(L, "%s: size %d must be non-negative, got %I", where, pos, v);
   return (int64_t)v;
 }
 
@@ -103,8 +103,8 @@ int lunet_read_shape(lua_State *L, int idx, int64_t *shape, int allow_infer, con
   if (!lua_istable(L, idx))
     luaL_error(L, "%s: shape must be a table of sizes, got %s", where, luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
-  if (n > LUNET_MAX_DIMS)
-    luaL_error(L, "%s: tensors have at most %d dimensions, shape has %d", where, LUNET_MAX_DIMS, (int)n);
+  if (n < 0 || n > LUNET_MAX_DIMS)
+    luaL_error(L, "%s: tensors have at most %d dimensions, shape has %I", where, LUNET_MAX_DIMS, n);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, idx, i);
     shape[i - 1] = check_size(L, allow_infer, where, (int)i);

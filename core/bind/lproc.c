@@ -13,7 +13,11 @@
 #include "proc.h"
 
 static int signal_number(lua_State *L, int idx) {
-  if (lua_type(L, idx) == LUA_TNUMBER) return (int)luaL_checkinteger(L, idx);
+  if (lua_type(L, idx) == LUA_TNUMBER) { /* 2^32 + 9 must not become 9 (SIGKILL) */
+    lua_Integer n = luaL_checkinteger(L, idx);
+    if (n < 0 || n > INT_MAX) return luaL_error(L, "kill: signal number %I out of range", n);
+    return (int)n;
+  }
   static const char *const names[] = {"TERM", "KILL", "INT", "STOP", "CONT", "HUP", NULL};
   static const int numbers[] = {SIGTERM, SIGKILL, SIGINT, SIGSTOP, SIGCONT, SIGHUP};
   const char *name = luaL_optstring(L, idx, "TERM");

@@ -326,7 +326,7 @@ static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua
 /* bench_zmq_bare(n_floats, reps) -> round trips per second */
 static int l_bench_zmq_bare(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1), reps = luaL_optinteger(L, 2, 200);
-  if (n < 1 || reps < 1) return luaL_error(L, "bench_zmq_bare: n and reps must be positive");
+  if (n < 1 || reps < 1 || reps > INT_MAX) return luaL_error(L, "bench_zmq_bare: n and reps must be positive");
   lua_pushnumber(L, lunet_ps_bench_bare((size_t)n, (int)reps));
   return 1;
 }

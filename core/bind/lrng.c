@@ -1,5 +1,7 @@
 /* Lua binding of the seeded generator: lunet.Generator(seed) objects and the
  * process default generator (lunet.manual_seed). */
+#include <limits.h>
+
 #include "common.h"
 #include "lbind.h"
 #include "rng.h"
@@ -64,7 +66,8 @@ static int g_integer(lua_State *L) {
 static int g_permutation(lua_State *L) {
   lunet_rng_t *r = check_gen(L, 1);
   lua_Integer n = luaL_checkinteger(L, 2);
-  if (n < 0) return luaL_error(L, "Generator:permutation: n must be non-negative, got %d", (int)n);
+  if (n < 0 || n > INT_MAX) /* a Lua table holds at most an int's worth of array entries */
+    return luaL_error(L, "Generator:permutation: n must be an integer from 0 to %d, got %I", INT_MAX, n);
   lua_createtable(L, (int)n, 0);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_pushinteger(L, i);

@@ -1,7 +1,8 @@
 /* Process-level functions: BLAS threads, the usable CPUs, clocks, the
- * executable's path, tty checks, and the bare-sgemm timer the benchmarks
+ * executable's path, tty checks, and the bare-sgemm timers the benchmarks
  * compare against. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,18 @@
 #include "common.h"
 #include "lbind.h"
 
+/* set_num_threads(n): lunet.set_num_threads (lua/lunet/init.lua) checked n
+ * against blas_max_threads(); OpenBLAS would clamp a larger n silently. */
 static int s_set_num_threads(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
-  if (n < 1) return luaL_error(L, "set_num_threads: n must be at least 1, got %d", (int)n);
+  lua_Integer n = luaL_checkinteger(L, 1), max = lunet_blas_max_threads();
+  if (n < 1 || n > max) return luaL_error(L, "set_num_threads: n must be from 1 to %I, got %I", max, n);
   lunet_blas_set_num_threads((int)n);
   return 0;
+}
+
+static int s_blas_max_threads(lua_State *L) {
+  lua_pushinteger(L, lunet_blas_max_threads());
+  return 1;
 }
 
 static int s_get_num_threads(lua_State *L) {
@@ -43,7 +51,8 @@ static int s_now(lua_State *L) {
 }
 
 static int s_isatty(lua_State *L) {
-  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  lua_pushboolean(L, fd >= 0 && fd <= INT_MAX && isatty((int)fd));
   return 1;
 }
 
@@ -98,13 +107,67 @@ static int s_bench_sgemm(lua_State *L) {
   return 1;
 }
 
+/* bench_gemms({{ta, tb, m, n, k}, ...}, reps) -> median seconds of running
+ * exactly these sgemm calls back to back on preallocated buffers (the floor
+ * of one training step, scripts/bench_nn.lua) */
+static int s_bench_gemms(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer reps = luaL_optinteger(L, 2, 20), count = luaL_len(L, 1);
+  const lua_Integer lim = 1 << 28; /* each size, and each matrix in floats (1 GB) */
+  if (reps < 1 || reps > 100000 || count < 1 || count > 1000)
+    return luaL_error(L, "bench_gemms: need 1 to 1000 calls and reps in 1..100000");
+  int(*calls)[5] = lua_newuserdatauv(L, (size_t)count * sizeof *calls, 0); /* freed by Lua on error */
+  size_t big = 1;
+  for (lua_Integer i = 0; i < count; i++) {
+    lua_geti(L, 1, i + 1);
+    for (int j = 0; j < 5; j++) {
+      lua_geti(L, -1, j + 1);
+      int ok;
+      lua_Integer v = lua_tointegerx(L, -1, &ok);
+      if (!ok || v < (j < 2 ? 0 : 1) || v > (j < 2 ? 1 : lim))
+        return luaL_error(L, "bench_gemms: call %I: {ta, tb, m, n, k} with ta, tb 0 or 1 and sizes in 1..%I",
+                          i + 1, lim);
+      calls[i][j] = (int)v;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    size_t m = (size_t)calls[i][2], n = (size_t)calls[i][3], k = (size_t)calls[i][4];
+    if (m * k > (size_t)lim || k * n > (size_t)lim || m * n > (size_t)lim)
+      return luaL_error(L, "bench_gemms: call %I: a matrix of more than %I floats", i + 1, lim);
+    if (m * k > big) big = m * k;
+    if (k * n > big) big = k * n;
+    if (m * n > big) big = m * n;
+  }
+  float *a = lunet_malloc(big * sizeof(float)), *b = lunet_malloc(big * sizeof(float)),
+        *c = lunet_malloc(big * sizeof(float));
+  double *times = lunet_malloc((size_t)reps * sizeof(double));
+  if (!a || !b || !c || !times) {
+    free(a); free(b); free(c); free(times);
+    return lunet_core_error(L, "bench_gemms");
+  }
+  for (size_t i = 0; i < big; i++) { a[i] = (float)(i % 7) * 0.1f; b[i] = (float)(i % 5) * 0.1f; c[i] = 0.0f; }
+  for (lua_Integer r = -2; r < reps; r++) {
+    double t0 = lunet_now();
+    for (lua_Integer i = 0; i < count; i++) {
+      int ta = calls[i][0], tb = calls[i][1], m = calls[i][2], n = calls[i][3], k = calls[i][4];
+      lunet_blas_sgemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+    }
+    if (r >= 0) times[r] = lunet_now() - t0;
+  }
+  qsort(times, (size_t)reps, sizeof *times, cmp_double);
+  lua_pushnumber(L, times[reps / 2]);
+  free(a); free(b); free(c); free(times);
+  return 1;
+}
+
 static const luaL_Reg sys_functions[] = {
     {"set_num_threads", s_set_num_threads}, {"get_num_threads", s_get_num_threads},
+    {"blas_max_threads", s_blas_max_threads},
     {"blas_config", s_blas_config}, {"now", s_now}, {"isatty", s_isatty}, {"executable", s_executable},
-    {"bench_sgemm", s_bench_sgemm}, {"num_cpus", s_num_cpus}, {NULL, NULL}};
+    {"bench_sgemm", s_bench_sgemm}, {"nn_bench_gemms", s_bench_gemms}, {"num_cpus", s_num_cpus},
+    {NULL, NULL}};
 
 void lunet_open_sys(lua_State *L) {
-  lunet_thread_init_compute();
   luaL_setfuncs(L, sys_functions, 0);
   lua_pushstring(L, LUNET_VERSION);
   lua_setfield(L, -2, "version");

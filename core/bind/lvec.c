@@ -20,7 +20,7 @@ static float *flat(lua_State *L, int idx, size_t *n, const char *where, const ch
 
 static void same_size(lua_State *L, size_t ny, size_t nx, const char *where, const char *a, const char *b) {
   if (ny != nx)
-    luaL_error(L, "vec.%s: %s has %d elements, %s has %d", where, a, (int)ny, b, (int)nx);
+    luaL_error(L, "vec.%s: %s has %I elements, %s has %I", where, a, (lua_Integer)ny, b, (lua_Integer)nx);
 }
 
 static int v_copy(lua_State *L) {

@@ -151,6 +151,13 @@ lunet_layer_t *lunet_conv2d_new(int in_ndim, const int64_t *in_shape, int64_t fi
     lunet_fail("%s: filters, kernel size and strides must be positive", name);
     return NULL;
   }
+  int64_t taps;
+  if (filters > LUNET_MAX_SIZE || __builtin_mul_overflow((int64_t)kh * kw, in_ndim == 3 ? in_shape[2] : 1, &taps) ||
+      taps > LUNET_MAX_SIZE) { /* the sizes of the one GEMM */
+    lunet_fail("%s: filters and kernel height x width x channels must each be at most %lld", name,
+               (long long)LUNET_MAX_SIZE);
+    return NULL;
+  }
   if (in_ndim != 3) {
     lunet_fail("%s: input must be images (height, width, channels), got per-sample shape %s", name,
                lunet_shape_str(have, sizeof have, in_ndim, in_shape));

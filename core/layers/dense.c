@@ -60,7 +60,10 @@ static const lunet_layer_ops_t dense_ops = {"Dense", dense_init, NULL, dense_for
 
 lunet_layer_t *lunet_dense_new(int in_ndim, const int64_t *in_shape, int64_t units, lunet_act_t act,
                                int use_bias, lunet_init_t kernel_init, lunet_init_t bias_init) {
-  if (units < 1) { lunet_fail("Dense(%lld): units must be positive", (long long)units); return NULL; }
+  if (units < 1 || units > LUNET_MAX_SIZE) {
+    lunet_fail("Dense(%lld): units must be from 1 to %lld", (long long)units, (long long)LUNET_MAX_SIZE);
+    return NULL;
+  }
   if (in_ndim < 1) { lunet_fail("Dense(%lld): input must have at least 1 dimension", (long long)units); return NULL; }
   dense_t *d = lunet_nn_alloc(sizeof *d);
   if (!d) return NULL;

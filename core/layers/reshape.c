@@ -39,7 +39,9 @@ lunet_layer_t *lunet_reshape_new(int in_ndim, const int64_t *in_shape, int out_n
       lunet_fail("Reshape%s: sizes must be positive (one may be -1)",
                  lunet_shape_str(want, sizeof want, out_ndim, out_shape));
       return NULL;
-    } else known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+      known = INT64_MAX; /* cannot fit: in_n is at most LUNET_MAX_SIZE */
+    }
   }
   if (infer >= 0 && known > 0 && in_n % known == 0) shape[infer] = in_n / known;
   if ((infer >= 0 && (known == 0 || in_n % known != 0)) || lunet_shape_numel(out_ndim, shape) != in_n) {

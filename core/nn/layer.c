@@ -23,7 +23,8 @@ uint64_t lunet_nn_alloc_count(void) { return atomic_load(&alloc_count); }
 
 int64_t lunet_shape_numel(int ndim, const int64_t *shape) {
   int64_t n = 1;
-  for (int i = 0; i < ndim; i++) n *= shape[i];
+  for (int i = 0; i < ndim; i++)
+    if (__builtin_mul_overflow(n, shape[i], &n)) return INT64_MAX; /* refused by the net's size checks */
   return n;
 }
 

@@ -107,7 +107,13 @@ void lunet_layer_free(lunet_layer_t *l);
 /* Fills l's common fields (name from fmt) */
 void lunet_layer_setup(lunet_layer_t *l, const lunet_layer_ops_t *ops, int in_ndim,
                        const int64_t *in_shape);
+/* Product of the sizes; INT64_MAX when it overflows (the net refuses any
+ * per-sample size above LUNET_MAX_SIZE, so that saturates into an error). */
 int64_t lunet_shape_numel(int ndim, const int64_t *shape);
+
+/* The largest per-sample size, batch buffer (in floats) and GEMM dimension
+ * the runner accepts: BLAS takes int dimensions. */
+#define LUNET_MAX_SIZE ((int64_t)2147483647)
 
 /* Allocation counter of the nn area: every buffer the runner or a layer
  * allocates goes through lunet_nn_alloc, so specs can prove a training step

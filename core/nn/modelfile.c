@@ -56,23 +56,45 @@ static lunet_modelfile_t *fail_free(lunet_modelfile_t *m, char *buf, const char 
   return NULL;
 }
 
-lunet_modelfile_t *lunet_modelfile_read(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) { lunet_fail("cannot open '%s': %s", path, strerror(errno)); return NULL; }
-  struct stat st; /* a directory opens too, and "ends" at LONG_MAX */
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return fail_free(NULL, NULL, path, "is not a regular file");
+/* The whole regular file at path in a new buffer (*size bytes), or NULL with
+ * a message. O_NONBLOCK: opening a FIFO (or a device) would otherwise wait
+ * for a writer; it is refused by the type check that follows, and on a
+ * regular file the flag changes nothing. */
+static char *read_regular(const char *path, size_t *size) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) { lunet_fail("cannot open '%s': %s", path, strerror(errno)); return NULL; }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    lunet_fail("'%s' is not a regular file", path);
+    return NULL;
   }
-  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-  if (size <= 0) { fclose(f); return fail_free(NULL, NULL, path, "is empty or unreadable"); }
-  fseek(f, 0, SEEK_SET);
-  char *buf = lunet_malloc((size_t)size);
-  size_t got = buf ? fread(buf, 1, (size_t)size, f) : 0;
-  fclose(f);
+  if (st.st_size <= 0) { close(fd); lunet_fail("'%s' is empty", path); return NULL; }
+  size_t n = (size_t)st.st_size, got = 0;
+  char *buf = lunet_malloc(n);
+  if (!buf) { close(fd); return NULL; }
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) { /* an error, or the file shrank while we read it */
+      int e = r < 0 ? errno : EIO;
+      close(fd);
+      free(buf);
+      lunet_fail("cannot read '%s': %s", path, strerror(e));
+      return NULL;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  *size = n;
+  return buf;
+}
+
+lunet_modelfile_t *lunet_modelfile_read(const char *path) {
+  size_t sz = 0;
+  char *buf = read_regular(path, &sz);
   if (!buf) return NULL;
-  if (got != (size_t)size) return fail_free(NULL, buf, path, "is unreadable");
-  size_t sz = (size_t)size, pos = 24;
+  size_t pos = 24;
   if (sz < 24 || memcmp(buf, "LUNETNN1", 8) != 0) return fail_free(NULL, buf, path, "is not a lunet model file");
   uint32_t version, count;
   uint64_t hl;

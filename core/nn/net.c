@@ -21,6 +21,11 @@ lunet_net_t *lunet_net_new(int in_ndim, const int64_t *in_shape) {
                  lunet_shape_str(s, sizeof s, in_ndim, in_shape));
       return NULL;
     }
+  if (lunet_shape_numel(in_ndim, in_shape) > LUNET_MAX_SIZE) {
+    lunet_fail("Sequential: input_shape %s has more than %lld values per sample",
+               lunet_shape_str(s, sizeof s, in_ndim, in_shape), (long long)LUNET_MAX_SIZE);
+    return NULL;
+  }
   lunet_net_t *net = lunet_nn_alloc(sizeof *net);
   if (!net) return NULL;
   net->in_ndim = in_ndim;
@@ -60,6 +65,14 @@ void lunet_net_output_shape(const lunet_net_t *net, int *ndim, int64_t *shape) {
 
 int lunet_net_add(lunet_net_t *net, lunet_layer_t *layer) {
   if (net->finished) { lunet_layer_free(layer); return lunet_fail("Sequential: layers added after build"); }
+  /* sizes the kernels index with int (BLAS) and the buffers multiply by the batch */
+  if (layer->out_size > LUNET_MAX_SIZE || layer->nparams > INT64_MAX / 2 - net->nparams) {
+    int rc = lunet_fail("%s: %s", layer->name, layer->out_size > LUNET_MAX_SIZE
+                        ? "the output has more than 2147483647 values per sample" : "too many parameters");
+    lunet_layer_free(layer);
+    return rc;
+  }
+  net->nparams += layer->nparams; /* the running total, for the check above; finish recounts */
   if (net->nlayers == net->cap) {
     int cap = net->cap ? 2 * net->cap : 8;
     lunet_layer_t **ls = realloc(net->layers, (size_t)cap * sizeof *ls);
@@ -134,6 +147,11 @@ int lunet_net_plan(lunet_net_t *net, int batch) {
   if (!net->finished) return lunet_fail("Sequential: the model is not built");
   if (batch <= net->max_batch && net->planned_input_grad == net->need_input_grad) return 0;
   if (batch < net->max_batch) batch = net->max_batch;
+  for (int i = 0; i <= net->nlayers; i++) /* every buffer's rows and BLAS dimension fit an int */
+    if (batch < 1 || size_at(net, i) > LUNET_MAX_SIZE / batch)
+      return lunet_fail("Sequential: a batch of %d samples is too large for this model (%lld values per "
+                        "sample at layer %d; at most %lld values per batch)", batch, (long long)size_at(net, i),
+                        i, (long long)LUNET_MAX_SIZE);
   free_buffers(net);
   int n = net->nlayers;
   net->abuf = lunet_nn_alloc((size_t)(n + 1) * sizeof *net->abuf);
@@ -198,7 +216,7 @@ int lunet_net_check_target(const lunet_net_t *net, int ndim, const int64_t *shap
   return 0;
 }
 
-int lunet_net_forward(lunet_net_t *net, const float **out, const float *x, int batch, int training) {
+static int forward(lunet_net_t *net, const float **out, const float *x, int batch, int training) {
   if (lunet_net_plan(net, batch) < 0) return -1;
   net->cur_a[0] = x;
   for (int i = 0; i < net->nlayers; i++) {
@@ -213,10 +231,10 @@ int lunet_net_forward(lunet_net_t *net, const float **out, const float *x, int b
 
 static int64_t out_size(const lunet_net_t *net) { return size_at(net, net->nlayers); }
 
-int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+static int loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
   if (!net->has_loss) return lunet_fail("Sequential: no loss (call compile first)");
   const float *out;
-  if (lunet_net_forward(net, &out, x, batch, 1) < 0) return -1;
+  if (forward(net, &out, x, batch, 1) < 0) return -1;
   int n = net->nlayers;
   float *g = net->dbuf[n];
   int fused = n > 0 && net->layers[n - 1]->act_fused_loss;
@@ -233,21 +251,52 @@ int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const fl
   return 0;
 }
 
-int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+static int train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
   if (!net->opt) return lunet_fail("Sequential: no optimizer (call compile first)");
-  if (lunet_net_loss_grad(net, loss, x, y, batch) < 0) return -1;
+  if (loss_grad(net, loss, x, y, batch) < 0) return -1;
   if (!isfinite(*loss)) return 1; /* no update from a NaN: the caller decides (error or skip) */
   lunet_optimizer_step(net->opt, lunet_tensor_data(net->params), lunet_tensor_data(net->grads));
   return 0;
 }
 
-int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+static int test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
   if (!net->has_loss) return lunet_fail("Sequential: no loss (call compile first)");
   const float *out;
-  if (lunet_net_forward(net, &out, x, batch, 0) < 0) return -1;
+  if (forward(net, &out, x, batch, 0) < 0) return -1;
   int n = net->nlayers;
   float *g = net->dbuf[n];
   return lunet_loss_eval(net->loss, loss, g, out, y, batch, out_size(net), 0);
+}
+
+/* The public steps run their kernels with denormals flushed (see
+ * lunet_ftz_enter): a backward pass through small gradients would otherwise
+ * slow down ~20x; the caller's (Lua's) mode is restored on return. */
+int lunet_net_forward(lunet_net_t *net, const float **out, const float *x, int batch, int training) {
+  lunet_fpmode_t mode = lunet_ftz_enter();
+  int rc = forward(net, out, x, batch, training);
+  lunet_ftz_leave(mode);
+  return rc;
+}
+
+int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+  lunet_fpmode_t mode = lunet_ftz_enter();
+  int rc = loss_grad(net, loss, x, y, batch);
+  lunet_ftz_leave(mode);
+  return rc;
+}
+
+int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+  lunet_fpmode_t mode = lunet_ftz_enter();
+  int rc = train_step(net, loss, x, y, batch);
+  lunet_ftz_leave(mode);
+  return rc;
+}
+
+int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+  lunet_fpmode_t mode = lunet_ftz_enter();
+  int rc = test(net, loss, x, y, batch);
+  lunet_ftz_leave(mode);
+  return rc;
 }
 
 double lunet_net_accuracy(const lunet_net_t *net, const float *y, int batch) {

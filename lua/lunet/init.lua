@@ -1,25 +1,26 @@
--- require "lunet": the public table. Tensor functions come straight from the
--- C core; submodules (nn, data, feature, trainers, ...) load on first use so
+-- require "lunet": the public table. Tensor functions are the C core's,
+-- behind the argument checks of lunet/tensor.lua; submodules (nn, data, feature, trainers, ...) load on first use so
 -- that `lunet -e ''` starts fast.
 local core = require "lunet.core"
+local tensor = require "lunet.tensor" -- the checked public forms of these functions
 
 local lunet = {
   version = core.version,
   Tensor = core.Tensor,
-  tensor = core.tensor,
-  zeros = core.zeros,
-  ones = core.ones,
-  full = core.full,
-  rand = core.rand,
-  randn = core.randn,
-  is_tensor = core.is_tensor,
-  vec = core.vec,
-  Generator = core.Generator,
-  manual_seed = core.manual_seed,
-  set_num_threads = core.set_num_threads,
-  get_num_threads = core.get_num_threads,
-  blas_config = core.blas_config,
-  now = core.now,
+  tensor = tensor.tensor,
+  zeros = tensor.zeros,
+  ones = tensor.ones,
+  full = tensor.full,
+  rand = tensor.rand,
+  randn = tensor.randn,
+  is_tensor = tensor.is_tensor,
+  vec = tensor.vec,
+  Generator = tensor.Generator,
+  manual_seed = tensor.manual_seed,
+  set_num_threads = tensor.set_num_threads,
+  get_num_threads = tensor.get_num_threads,
+  blas_config = tensor.blas_config,
+  now = tensor.now,
 }
 
 local submodules = {

@@ -13,7 +13,7 @@ local nn = { optimizers = optimizers }
 local layers = require "lunet.nn.layers"
 local Sequential = require "lunet.nn.training" -- the class with its training methods
 
-local helpers = { check_options = true, shape_of = true, positive_int = true, copy_plain = true }
+local helpers = { shape_of = true, copy_plain = true }
 for k, v in pairs(layers) do
   if not helpers[k] then nn[k] = v end
 end

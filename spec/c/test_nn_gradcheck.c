@@ -189,7 +189,6 @@ static void check_no_alloc(void) {
 }
 
 int main(void) {
-  lunet_thread_init_compute();
   check_dense_acts_losses();
   check_mlp_dropout_bn();
   check_cnn(1, 0, "Conv2D valid, BN, MaxPooling2D, Conv2D, Flatten");

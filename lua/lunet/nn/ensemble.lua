@@ -5,10 +5,11 @@
 -- save / nn.load (one file: the members' configs, weights, optimizer and
 -- Dropout states, written atomically like Sequential:save).
 local core = require "lunet.core"
+local check = require "lunet.check"
 local layers = require "lunet.nn.layers"
 local Sequential = require "lunet.nn.training" -- the class with its training methods
 
-local check_options, copy_plain = layers.check_options, layers.copy_plain
+local copy_plain, describe, fail = layers.copy_plain, check.describe, check.fail
 local vec = core.vec
 
 local Ensemble = {}
@@ -31,16 +32,22 @@ end
 -- nn.Ensemble{model, model, ...} or nn.Ensemble({...}, {name=}): the members
 -- are kept (not copied); each must be a Sequential, all with one input and
 -- one output shape.
-function Ensemble.new(models, opts)
-  if type(models) ~= "table" then error("Ensemble: expected a list of models, got " .. type(models), 2) end
-  opts = check_options(opts, { "name" }, "Ensemble")
-  local name = opts.name
-  for k, v in pairs(models) do
-    if k == "name" then name = v
-    elseif math.type(k) ~= "integer" then error(string.format("Ensemble: unknown option '%s'", tostring(k)), 2) end
+function Ensemble.new(models, opts, ...)
+  check.arity("Ensemble", 2, models, opts, ...)
+  if type(models) ~= "table" or getmetatable(models) ~= nil then
+    fail("Ensemble", "expected a list of models, got %s", describe(models))
   end
-  if #models == 0 then error("Ensemble: expected at least one model", 2) end
-  local self = setmetatable({ name = name and tostring(name) or "ensemble", models = {} }, Ensemble)
+  opts = check.options(opts, "Ensemble", { "name" })
+  local name, n = opts.name, #models
+  for k, v in pairs(models) do
+    if k == "name" then
+      if opts.name ~= nil then fail("Ensemble", "option 'name' given twice (in the list and in the options)") end
+      name = v
+    elseif math.type(k) ~= "integer" or k < 1 or k > n then check.options({ [k] = true }, "Ensemble", { "name" }) end
+  end
+  if n == 0 then fail("Ensemble", "expected at least one model") end
+  name = check.string(name, "Ensemble", "name", { nonempty = true, default = "ensemble" })
+  local self = setmetatable({ name = name, models = {} }, Ensemble)
   for i, m in ipairs(models) do
     if not is_sequential(m) then
       error(string.format("Ensemble: member %d is not an nn.Sequential model (%s)", i, tostring(m)), 2)
@@ -73,9 +80,10 @@ function Ensemble:count_params()
 end
 
 -- predict(x, {batch_size = 32}) -> a new tensor: the mean of the members' outputs
-function Ensemble:predict(x, opts)
-  opts = check_options(opts, { "batch_size", "verbose" }, "Ensemble:predict")
-  if not core.is_tensor(x) then error("Ensemble:predict: x must be a tensor, got " .. type(x), 2) end
+function Ensemble:predict(x, opts, ...)
+  check.arity("Ensemble:predict", 2, x, opts, ...)
+  opts = check.options(opts, "Ensemble:predict", { "batch_size", "verbose" })
+  if not core.is_tensor(x) then fail("Ensemble:predict", "x must be a tensor, got %s", describe(x)) end
   local out = self.models[1]:predict(x, opts)
   for i = 2, #self.models do
     local p = self.models[i]:predict(x, opts)
@@ -109,11 +117,15 @@ function Ensemble:loss_head()
 end
 
 -- evaluate(x, y, {batch_size = 32}) -> loss, accuracy of the mean output
-function Ensemble:evaluate(x, y, opts)
-  opts = check_options(opts, { "batch_size", "verbose" }, "Ensemble:evaluate")
+function Ensemble:evaluate(x, y, opts, ...)
+  check.arity("Ensemble:evaluate", 3, x, y, opts, ...)
+  opts = check.options(opts, "Ensemble:evaluate", { "batch_size", "verbose" })
   local head = self:loss_head()
-  if not core.is_tensor(x) or not core.is_tensor(y) then error("Ensemble:evaluate: x and y must be tensors", 2) end
-  if #x ~= #y then error(string.format("Ensemble:evaluate: x has %d samples and y has %d", #x, #y), 2) end
+  if not core.is_tensor(x) or not core.is_tensor(y) then
+    fail("Ensemble:evaluate", "x and y must be tensors, got %s and %s", describe(x), describe(y))
+  end
+  if x:dim() == 0 or y:dim() == 0 then fail("Ensemble:evaluate", "x and y must have a sample dimension") end
+  if #x ~= #y then fail("Ensemble:evaluate", "x has %d samples and y has %d", #x, #y) end
   local p = self:predict(x, { batch_size = opts.batch_size })
   local loss, acc = head:evaluate(p, y:contiguous(), { batch_size = opts.batch_size })
   p:close()
@@ -121,8 +133,12 @@ function Ensemble:evaluate(x, y, opts)
 end
 
 -- Prints (and returns) a Keras-like table: one row per member.
-function Ensemble:summary(opts)
-  opts = check_options(opts, { "print_fn" }, "Ensemble:summary")
+function Ensemble:summary(opts, ...)
+  check.arity("Ensemble:summary", 1, opts, ...)
+  opts = check.options(opts, "Ensemble:summary", { "print_fn" })
+  if opts.print_fn ~= nil and type(opts.print_fn) ~= "function" then
+    fail("Ensemble:summary", "print_fn must be a function, got %s", describe(opts.print_fn))
+  end
   local rule, double = string.rep("_", 65), string.rep("=", 65)
   local lines = { string.format('Model: "%s" (the mean of %d members\' outputs)', self.name, #self.models), rule,
                   string.format("%-29s%-26s%s", "Member (type)", "Output Shape", "Param #"), double }
@@ -178,8 +194,9 @@ end
 
 -- save(path): one file with every member's config, weights, optimizer and
 -- Dropout states; nn.load(path) gives the ensemble back.
-function Ensemble:save(path)
-  if type(path) ~= "string" then error("save: path must be a string", 2) end
+function Ensemble:save(path, ...)
+  check.arity("Ensemble:save", 1, path, ...)
+  check.string(path, "Ensemble:save", "path", { nonempty = true })
   local members, params, states, np, ns = {}, {}, {}, 0, 0
   for i, m in ipairs(self.models) do
     local h, p, s = m:saved_parts()
@@ -210,7 +227,9 @@ function Ensemble.from_saved(header, tensors)
   local at_p, at_s = 1, 1
   local models = {}
   for i, h in ipairs(members) do
-    if type(h) ~= "table" or math.type(h.params) ~= "integer" then error("member " .. i .. " has no parameter count", 0) end
+    if type(h) ~= "table" or math.type(h.params) ~= "integer" or h.params < 0 then
+      error("member " .. i .. " has no parameter count", 0)
+    end
     if not params or at_p + h.params - 1 > params:numel() then
       error(string.format("member %d: %d parameters past the end of the weights", i, h.params), 0)
     end
@@ -227,7 +246,7 @@ function Ensemble.from_saved(header, tensors)
       s = core.zeros(0) -- an optimizer without state (plain SGD) still has its iteration count
     end
     at_p = at_p + h.params
-    models[i] = Sequential.nn.from_saved_parts(part, p, s)
+    models[i] = Sequential.nn.from_saved_parts(part, p, s, "member " .. i)
   end
   if params and at_p - 1 ~= params:numel() then
     error(string.format("%d weights for members of %d parameters", params:numel(), at_p - 1), 0)

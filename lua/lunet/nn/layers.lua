@@ -1,179 +1,186 @@
 -- The layer constructors of lunet.nn with their Keras signatures. A layer is
--- only its configuration (plain data, checked here: unknown options, names
--- and sizes are errors at construction); the model hands the list to the C
--- runner, which builds the kernels (core/layers/*.c).
-local json_encode = require("lunet.core").json_encode
+-- only its configuration (plain data, checked here with lunet.check: unknown
+-- options, names, sizes and ranges are errors at construction, before
+-- anything is built); the model hands the list to the C runner, which
+-- builds the kernels (core/layers/*.c).
+local core = require "lunet.core"
+local check = require "lunet.check"
+
+local json_encode = core.json_encode
+local describe, fail = check.describe, check.fail
 
 local nn = {}
-local ACTIVATIONS = { linear = true, relu = true, sigmoid = true, tanh = true, softmax = true, elu = true,
-                      leaky_relu = true, softplus = true }
-local ACTIVATION_LIST = "linear, relu, sigmoid, tanh, softmax, elu, leaky_relu or softplus"
-local INITIALIZERS = { glorot_uniform = true, glorot_normal = true, he_normal = true, he_uniform = true,
-                       lecun_uniform = true, lecun_normal = true, zeros = true, ones = true,
-                       random_normal = true, random_uniform = true }
+local ACTIVATIONS = { "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus" }
+local INITIALIZERS = { "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_uniform", "lecun_normal",
+                       "zeros", "ones", "random_normal", "random_uniform" }
+local MAX_SAMPLE_DIMS = 3 -- per-sample shapes: (features), (steps, features) or (height, width, channels)
 
 local Layer = {}
 Layer.__index = Layer
 nn.Layer = Layer
 
-local function check_options(opts, allowed, where)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then error(where .. ": options must be a table, got " .. type(opts), 3) end
-  local set = {}
-  for _, k in ipairs(allowed) do set[k] = true end
-  for k in pairs(opts) do
-    if type(k) ~= "string" or not set[k] then
-      error(string.format("%s: unknown option '%s'", where, tostring(k)), 3)
-    end
+-- A per-sample shape: 1 to 3 sizes, each 1..MAX_INT, at most MAX_INT values
+-- in all (the C runner's buffers are indexed with int). Returns a copy.
+local function shape_of(v, where, what)
+  what = what or "input_shape"
+  check.list(v, where, what, { nonempty = true, max_length = MAX_SAMPLE_DIMS })
+  local s, n = {}, 1
+  for i = 1, #v do
+    s[i] = check.size(v[i], where, string.format("%s[%d]", what, i))
+    n = n * s[i]
   end
-  return opts
-end
-
-local function positive_int(v, what, where)
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) or v < 1 then
-    error(string.format("%s: %s must be a positive integer, got %s", where, what, tostring(v)), 3)
+  if n > check.MAX_INT then
+    fail(where, "%s has %s values per sample, at most %d allowed", what, describe(n), check.MAX_INT)
   end
-  return math.tointeger(v)
-end
-
-local function pair(v, what, where, default)
-  if v == nil then v = default end
-  if type(v) == "number" then v = { v, v } end
-  if type(v) ~= "table" or #v ~= 2 then
-    error(string.format("%s: %s must be a number or a pair {h, w}, got %s", where, what, tostring(v)), 3)
-  end
-  return { positive_int(v[1], what, where), positive_int(v[2], what, where) }
-end
-
-local function shape_of(v, where)
-  if type(v) ~= "table" or #v < 1 or #v > 3 then
-    error(where .. ": input_shape must be a table of 1 to 3 sizes (without the batch), got " .. tostring(v), 3)
-  end
-  local s = {}
-  for i, d in ipairs(v) do s[i] = positive_int(d, "input_shape size", where) end
   return s
 end
 
-local function activation(name, where)
-  name = name or "linear"
-  if not ACTIVATIONS[name] then
-    error(string.format("%s: unknown activation '%s' (expected %s)", where, tostring(name), ACTIVATION_LIST), 3)
+-- A size n (-> {n, n}) or a pair {h, w} of sizes.
+local function pair(v, where, what, default)
+  if v == nil then v = default end
+  if type(v) == "number" then
+    local n = check.size(v, where, what)
+    return { n, n }
   end
-  return name
+  if type(v) ~= "table" or getmetatable(v) ~= nil or #v ~= 2 then
+    fail(where, "%s must be a size or a pair {h, w} of sizes, got %s", what, describe(v))
+  end
+  check.list(v, where, what)
+  return { check.size(v[1], where, what .. "[1]"), check.size(v[2], where, what .. "[2]") }
 end
 
-local function initializer(name, default, where, what)
-  name = name or default
-  if not INITIALIZERS[name] then
-    error(string.format("%s: unknown %s '%s'", where, what, tostring(name)), 3)
-  end
-  return name
-end
+-- The options every layer takes: input_shape (or its 1-D form input_dim,
+-- which must agree with it when both are given) and name.
+local COMMON = { "input_shape", "input_dim", "name" }
 
-local function padding(p, where)
-  p = p or "valid"
-  if p ~= "valid" and p ~= "same" then
-    error(string.format("%s: padding must be 'valid' or 'same', got '%s'", where, tostring(p)), 3)
-  end
-  return p
+local function options(opts, where, own)
+  local allowed = {}
+  for _, k in ipairs(own) do allowed[#allowed + 1] = k end
+  for _, k in ipairs(COMMON) do allowed[#allowed + 1] = k end
+  return check.options(opts, where, allowed)
 end
 
 local function new_layer(cfg, opts, where)
   local self = setmetatable({ cfg = cfg }, Layer)
   if opts.input_shape ~= nil then self.input_shape = shape_of(opts.input_shape, where) end
-  if opts.input_dim ~= nil then self.input_shape = { positive_int(opts.input_dim, "input_dim", where) } end
-  if opts.name ~= nil then cfg.name = tostring(opts.name) end
+  if opts.input_dim ~= nil then
+    local dim = check.size(opts.input_dim, where, "input_dim")
+    if self.input_shape and not (#self.input_shape == 1 and self.input_shape[1] == dim) then
+      fail(where, "input_dim = %d and input_shape = {%s} disagree (give one of them)", dim,
+        table.concat(self.input_shape, ", "))
+    end
+    self.input_shape = { dim }
+  end
+  if opts.name ~= nil then cfg.name = check.string(opts.name, where, "name", { nonempty = true }) end
   return self
 end
 
+local function activation(v, where)
+  return check.choice(v, where, "activation", ACTIVATIONS, "linear")
+end
+
+local function initializer(v, where, what, default)
+  return check.choice(v, where, what, INITIALIZERS, default)
+end
+
 -- nn.Dense(units, {activation=, input_shape=, input_dim=, use_bias=, kernel_initializer=, bias_initializer=, name=})
-function nn.Dense(units, opts)
-  local where = "Dense(" .. tostring(units) .. ")"
-  opts = check_options(opts, { "activation", "input_shape", "input_dim", "use_bias", "kernel_initializer",
-                               "bias_initializer", "name" }, "Dense")
-  return new_layer({ kind = "Dense", units = positive_int(units, "units", "Dense"),
-                     activation = activation(opts.activation, where), use_bias = opts.use_bias ~= false,
-                     kernel_initializer = initializer(opts.kernel_initializer, "glorot_uniform", where, "kernel_initializer"),
-                     bias_initializer = initializer(opts.bias_initializer, "zeros", where, "bias_initializer") },
-                   opts, where)
+function nn.Dense(units, opts, ...)
+  check.arity("Dense", 0, ...)
+  opts = options(opts, "Dense", { "activation", "use_bias", "kernel_initializer", "bias_initializer" })
+  return new_layer({ kind = "Dense", units = check.size(units, "Dense", "units"),
+                     activation = activation(opts.activation, "Dense"),
+                     use_bias = check.boolean(opts.use_bias, "Dense", "use_bias", true),
+                     kernel_initializer = initializer(opts.kernel_initializer, "Dense", "kernel_initializer",
+                       "glorot_uniform"),
+                     bias_initializer = initializer(opts.bias_initializer, "Dense", "bias_initializer", "zeros") },
+                   opts, "Dense")
 end
 
 -- nn.Activation(name, {input_shape=, name=})
-function nn.Activation(name, opts)
-  opts = check_options(opts, { "input_shape", "name" }, "Activation")
+function nn.Activation(name, opts, ...)
+  check.arity("Activation", 0, ...)
+  opts = options(opts, "Activation", {})
+  if name == nil then fail("Activation", "activation must be given (one of %s)", table.concat(ACTIVATIONS, ", ")) end
   return new_layer({ kind = "Activation", activation = activation(name, "Activation") }, opts, "Activation")
 end
 
 -- nn.Dropout(rate, {seed=, input_shape=, name=}): inverted, off at inference
-function nn.Dropout(rate, opts)
-  opts = check_options(opts, { "seed", "input_shape", "name" }, "Dropout")
-  if type(rate) ~= "number" or rate < 0 or rate >= 1 then
-    error("Dropout: rate must be a number in [0, 1), got " .. tostring(rate), 2)
-  end
-  if opts.seed ~= nil and math.type(opts.seed) ~= "integer" then
-    error("Dropout: seed must be an integer, got " .. tostring(opts.seed), 2)
-  end
-  return new_layer({ kind = "Dropout", rate = rate, seed = opts.seed }, opts, "Dropout")
+function nn.Dropout(rate, opts, ...)
+  check.arity("Dropout", 0, ...)
+  opts = options(opts, "Dropout", { "seed" })
+  return new_layer({ kind = "Dropout", rate = check.fraction(rate, "Dropout", "rate"),
+                     seed = check.integer(opts.seed, "Dropout", "seed", { optional = true }) }, opts, "Dropout")
 end
 
 -- nn.Conv2D(filters, kernel_size, {strides=, padding=, activation=, input_shape=, use_bias=, ...})
-function nn.Conv2D(filters, kernel_size, opts)
-  local where = "Conv2D(" .. tostring(filters) .. ")"
-  opts = check_options(opts, { "strides", "padding", "activation", "input_shape", "use_bias",
-                               "kernel_initializer", "bias_initializer", "name" }, "Conv2D")
-  return new_layer({ kind = "Conv2D", filters = positive_int(filters, "filters", "Conv2D"),
-                     kernel_size = pair(kernel_size, "kernel_size", where),
-                     strides = pair(opts.strides, "strides", where, 1), padding = padding(opts.padding, where),
-                     activation = activation(opts.activation, where), use_bias = opts.use_bias ~= false,
-                     kernel_initializer = initializer(opts.kernel_initializer, "glorot_uniform", where, "kernel_initializer"),
-                     bias_initializer = initializer(opts.bias_initializer, "zeros", where, "bias_initializer") },
-                   opts, where)
+function nn.Conv2D(filters, kernel_size, opts, ...)
+  check.arity("Conv2D", 0, ...)
+  opts = options(opts, "Conv2D", { "strides", "padding", "activation", "use_bias", "kernel_initializer",
+                                   "bias_initializer" })
+  return new_layer({ kind = "Conv2D", filters = check.size(filters, "Conv2D", "filters"),
+                     kernel_size = pair(kernel_size, "Conv2D", "kernel_size"),
+                     strides = pair(opts.strides, "Conv2D", "strides", 1),
+                     padding = check.choice(opts.padding, "Conv2D", "padding", { "valid", "same" }, "valid"),
+                     activation = activation(opts.activation, "Conv2D"),
+                     use_bias = check.boolean(opts.use_bias, "Conv2D", "use_bias", true),
+                     kernel_initializer = initializer(opts.kernel_initializer, "Conv2D", "kernel_initializer",
+                       "glorot_uniform"),
+                     bias_initializer = initializer(opts.bias_initializer, "Conv2D", "bias_initializer", "zeros") },
+                   opts, "Conv2D")
 end
 
 local function pooling(kind)
-  return function(pool_size, opts)
-    opts = check_options(opts, { "strides", "padding", "input_shape", "name" }, kind)
-    local size = pair(pool_size, "pool_size", kind, 2)
-    return new_layer({ kind = kind, pool_size = size, strides = pair(opts.strides, "strides", kind, size),
-                       padding = padding(opts.padding, kind) }, opts, kind)
+  return function(pool_size, opts, ...)
+    check.arity(kind, 0, ...)
+    opts = options(opts, kind, { "strides", "padding" })
+    local size = pair(pool_size, kind, "pool_size", 2)
+    return new_layer({ kind = kind, pool_size = size, strides = pair(opts.strides, kind, "strides", size),
+                       padding = check.choice(opts.padding, kind, "padding", { "valid", "same" }, "valid") },
+                     opts, kind)
   end
 end
 nn.MaxPooling2D = pooling "MaxPooling2D"
 nn.AveragePooling2D = pooling "AveragePooling2D"
 
-function nn.Flatten(opts)
-  opts = check_options(opts, { "input_shape", "name" }, "Flatten")
-  return new_layer({ kind = "Flatten" }, opts, "Flatten")
+function nn.Flatten(opts, ...)
+  check.arity("Flatten", 0, ...)
+  return new_layer({ kind = "Flatten" }, options(opts, "Flatten", {}), "Flatten")
 end
 
 -- nn.Reshape(target_shape, {input_shape=, name=}); one size may be -1
-function nn.Reshape(target_shape, opts)
-  opts = check_options(opts, { "input_shape", "name" }, "Reshape")
-  if type(target_shape) ~= "table" or #target_shape < 1 or #target_shape > 3 then
-    error("Reshape: target_shape must be a table of 1 to 3 sizes, got " .. tostring(target_shape), 2)
-  end
-  local t = {}
+function nn.Reshape(target_shape, opts, ...)
+  check.arity("Reshape", 0, ...)
+  opts = options(opts, "Reshape", {})
+  check.list(target_shape, "Reshape", "target_shape", { nonempty = true, max_length = MAX_SAMPLE_DIMS })
+  local t, inferred = {}, false
   for i, d in ipairs(target_shape) do
-    if math.type(d) ~= "integer" or (d < 1 and d ~= -1) then
-      error("Reshape: sizes must be positive integers (one may be -1), got " .. tostring(d), 2)
+    if d == -1 and not inferred then
+      t[i], inferred = -1, true
+    else
+      t[i] = check.size(d, "Reshape", string.format("target_shape[%d] (one may be -1)", i))
     end
-    t[i] = d
   end
   return new_layer({ kind = "Reshape", target_shape = t }, opts, "Reshape")
 end
 
 -- nn.BatchNormalization{momentum = 0.99, epsilon = 1e-3, center = true, scale = true}
-function nn.BatchNormalization(opts)
-  opts = check_options(opts, { "momentum", "epsilon", "center", "scale", "axis", "input_shape", "name" },
-                       "BatchNormalization")
+function nn.BatchNormalization(opts, ...)
+  local where = "BatchNormalization"
+  check.arity(where, 1, opts, ...)
+  opts = options(opts, where, { "momentum", "epsilon", "center", "scale", "axis" })
   if opts.axis ~= nil and opts.axis ~= -1 then
-    error("BatchNormalization: only axis = -1 (the last, channels-last) is supported", 2)
+    fail(where, "only axis = -1 (the last, channels-last) is supported, got %s", describe(opts.axis))
   end
-  return new_layer({ kind = "BatchNormalization", momentum = opts.momentum or 0.99, epsilon = opts.epsilon or 1e-3,
-                     center = opts.center ~= false, scale = opts.scale ~= false }, opts, "BatchNormalization")
+  return new_layer({ kind = "BatchNormalization",
+                     momentum = check.number(opts.momentum, where, "momentum", { min = 0, max = 1, default = 0.99 }),
+                     epsilon = check.number(opts.epsilon, where, "epsilon",
+                       { above = 0, max = 3.4028234663852886e38, default = 1e-3 }),
+                     center = check.boolean(opts.center, where, "center", true),
+                     scale = check.boolean(opts.scale, where, "scale", true) }, opts, where)
 end
 
--- A layer from its config (plain data), through the constructor of its kind.
+-- A layer from its config (plain data, e.g. read from a model file), through
+-- the constructor of its kind: a config checks like the constructor call.
 local CONSTRUCTORS = {
   Dense = function(c) return nn.Dense(c.units, { activation = c.activation, use_bias = c.use_bias,
     kernel_initializer = c.kernel_initializer, bias_initializer = c.bias_initializer, name = c.name }) end,
@@ -192,7 +199,7 @@ local CONSTRUCTORS = {
 
 function Layer.from_config(cfg)
   if type(cfg) ~= "table" or not CONSTRUCTORS[cfg.kind] then
-    error("nn.from_config: unknown layer kind '" .. tostring(type(cfg) == "table" and cfg.kind or cfg) .. "'", 2)
+    fail("nn.from_config", "unknown layer kind %s", describe(type(cfg) == "table" and cfg.kind or cfg))
   end
   return CONSTRUCTORS[cfg.kind](cfg)
 end
@@ -207,9 +214,7 @@ end
 function Layer:config() return copy_plain(self.cfg) end
 function Layer:__tostring() return "nn." .. self.cfg.kind .. json_encode(self.cfg) end
 
-nn.check_options = check_options
 nn.shape_of = shape_of
-nn.positive_int = positive_int
 nn.copy_plain = copy_plain
 
 return nn

@@ -2,10 +2,10 @@
 -- test_on_batch, predict, evaluate and fit (with its progress bar). The step
 -- itself runs in C (core/nn/net.c): forward, fused loss, backward, optimizer.
 local core = require "lunet.core"
+local check = require "lunet.check"
 local optimizers = require "lunet.nn.optimizers"
-local layers = require "lunet.nn.layers"
 
-local check_options, positive_int = layers.check_options, layers.positive_int
+local describe, fail = check.describe, check.fail
 
 local LOSSES = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
                  binary_crossentropy = true, mean_squared_error = true, mean_absolute_error = true,
@@ -20,21 +20,23 @@ function Sequential:_apply_compile()
 end
 
 -- compile{optimizer = 'adagrad' | nn.optimizers.X{...}, loss = 'categorical_crossentropy', metrics = {'accuracy'}}
-function Sequential:compile(opts)
-  opts = check_options(opts, { "optimizer", "loss", "metrics" }, "compile")
+function Sequential:compile(opts, ...)
+  check.arity("compile", 1, opts, ...)
+  opts = check.options(opts, "compile", { "optimizer", "loss", "metrics" })
   local loss = opts.loss
   if type(loss) ~= "string" or not LOSSES[loss] then
-    error(string.format("compile: unknown loss '%s' (expected categorical_crossentropy, sparse_categorical_crossentropy, "
-      .. "binary_crossentropy, mean_squared_error/mse or mean_absolute_error/mae)", tostring(loss)), 2)
+    fail("compile", "unknown loss %s (expected categorical_crossentropy, sparse_categorical_crossentropy, "
+      .. "binary_crossentropy, mean_squared_error/mse or mean_absolute_error/mae)", describe(loss))
   end
   if type(LOSSES[loss]) == "string" then loss = LOSSES[loss] end
   local metrics = {}
-  for _, m in ipairs(opts.metrics or {}) do
-    if m ~= "accuracy" and m ~= "acc" then error("compile: unknown metric '" .. tostring(m) .. "' (expected accuracy)", 2) end
+  for i, m in ipairs(check.list(opts.metrics or {}, "compile", "metrics")) do
+    if m ~= "accuracy" and m ~= "acc" then
+      fail("compile", "unknown metric %s at metrics[%d] (expected accuracy)", describe(m), i)
+    end
     metrics[#metrics + 1] = "accuracy"
   end
-  local ok, opt = pcall(optimizers.get, opts.optimizer or "rmsprop", "compile")
-  if not ok then error(opt, 2) end
+  local opt = optimizers.get(opts.optimizer or "rmsprop", "compile")
   self.compiled = { loss = loss, optimizer = opt, metrics = metrics }
   self:build()
   self:_apply_compile()
@@ -42,7 +44,7 @@ function Sequential:compile(opts)
 end
 
 local function need_compiled(self, where)
-  if not self.compiled then error(where .. ": the model is not compiled (call model:compile{optimizer=, loss=})", 3) end
+  if not self.compiled then fail(where, "the model is not compiled (call model:compile{optimizer=, loss=})") end
   return self.net or self:build()
 end
 
@@ -57,73 +59,105 @@ end
 -- gives (one class index for sparse_categorical_crossentropy).
 local function check_samples(self, x, y, where)
   if not core.is_tensor(x) or not core.is_tensor(y) then
-    error(string.format("%s: x and y must be tensors, got %s and %s", where,
-      core.is_tensor(x) and "a tensor" or type(x), core.is_tensor(y) and "a tensor" or type(y)), 3)
+    fail(where, "x and y must be tensors, got %s and %s", describe(x), describe(y))
   end
-  if #x ~= #y then error(string.format("%s: x has %d samples and y has %d", where, #x, #y), 3) end
-  if #x == 0 then error(where .. ": x has no samples", 3) end
+  if x:dim() == 0 or y:dim() == 0 then fail(where, "x and y must have a sample dimension, got 0-d tensors") end
+  if #x ~= #y then fail(where, "x has %d samples and y has %d", #x, #y) end
+  if #x == 0 then fail(where, "x has no samples") end
   local net = self.net
   local takes, gives = numel(self.input_shape), numel(net:output_shape())
   if self.compiled.loss == "sparse_categorical_crossentropy" then gives = 1 end
   if x:numel() // #x ~= takes then
-    error(string.format("%s: x has %d values per sample, the model's input takes %d", where, x:numel() // #x, takes), 3)
+    fail(where, "x has %d values per sample, the model's input takes %d", x:numel() // #x, takes)
   end
   if y:numel() // #y ~= gives then
-    error(string.format("%s: y has %d values per sample, the model outputs %d%s", where, y:numel() // #y, gives,
-      gives == 1 and " (a class index)" or ""), 3)
+    fail(where, "y has %d values per sample, the model outputs %d%s", y:numel() // #y, gives,
+      gives == 1 and " (a class index)" or "")
   end
 end
 
 -- The optimizer's state as plain data + one tensor (a copy), for checkpoints:
 -- {optimizer = config, iterations = n, m_schedule = x, state = tensor}.
-function Sequential:get_optimizer_state()
+function Sequential:get_optimizer_state(...)
+  check.arity("get_optimizer_state", 0, ...)
   local net = need_compiled(self, "get_optimizer_state")
   local state, iterations, m_schedule = net:optimizer_state()
   return { optimizer = self.compiled.optimizer:config(), iterations = iterations, m_schedule = m_schedule,
            state = state }
 end
 
-function Sequential:set_optimizer_state(s)
+function Sequential:set_optimizer_state(s, ...)
+  check.arity("set_optimizer_state", 1, s, ...)
   local net = need_compiled(self, "set_optimizer_state")
-  if type(s) ~= "table" or not core.is_tensor(s.state) or math.type(s.iterations) ~= "integer" then
-    error("set_optimizer_state: expected the table of get_optimizer_state()", 2)
+  local where = "set_optimizer_state"
+  if type(s) ~= "table" then fail(where, "expected the table of get_optimizer_state(), got %s", describe(s)) end
+  check.options(s, where, { "optimizer", "iterations", "m_schedule", "state" })
+  if not core.is_tensor(s.state) then fail(where, "state must be a tensor, got %s", describe(s.state)) end
+  local iterations = check.integer(s.iterations, where, "iterations", { min = 0 })
+  local m_schedule = check.number(s.m_schedule, where, "m_schedule", { above = 0, max = 1, default = 1 })
+  if s.optimizer ~= nil then
+    local name = type(s.optimizer) == "table" and s.optimizer.name
+    if name ~= self.compiled.optimizer.name then
+      fail(where, "state of %s, the model uses '%s'", describe(name or s.optimizer), self.compiled.optimizer.name)
+    end
   end
-  if s.optimizer and s.optimizer.name ~= self.compiled.optimizer.name then
-    error(string.format("set_optimizer_state: state of '%s', the model uses '%s'", tostring(s.optimizer.name),
-      self.compiled.optimizer.name), 2)
-  end
-  net:set_optimizer_state(s.state, s.iterations, s.m_schedule or 1)
+  net:set_optimizer_state(s.state, iterations, m_schedule)
   return self
 end
 
 -- One step on a batch: forward, loss, backward, optimizer step. Returns the
 -- loss (and the accuracy). Allocates nothing once the batch size was seen.
-function Sequential:train_on_batch(x, y)
+local function batch_args(where, x, y, ...)
+  check.arity(where, 2, x, y, ...)
+  if not core.is_tensor(x) or not core.is_tensor(y) then
+    fail(where, "x and y must be tensors, got %s and %s", describe(x), describe(y))
+  end
+end
+
+function Sequential:train_on_batch(x, y, ...)
   local net = self.net
-  if not net or not self.compiled then net = need_compiled(self, "train_on_batch") end
+  if not net or not self.compiled or select("#", ...) > 0 or not core.is_tensor(x) or not core.is_tensor(y) then
+    batch_args("train_on_batch", x, y, ...)
+    net = need_compiled(self, "train_on_batch")
+  end
   return net:train_step(x, y)
 end
 
 -- Loss (and accuracy) in inference mode, no update.
-function Sequential:test_on_batch(x, y)
+function Sequential:test_on_batch(x, y, ...)
+  batch_args("test_on_batch", x, y, ...)
   return need_compiled(self, "test_on_batch"):test(x, y)
 end
 
 -- Loss and gradients without an update (gradient checks); the parameter
 -- gradients are get_gradients(), the input gradient is returned with
 -- {input_gradients = true}. Dropout masks are reseeded with {seed=}.
-function Sequential:loss_and_gradients(x, y, opts)
-  opts = check_options(opts, { "input_gradients", "seed" }, "loss_and_gradients")
+function Sequential:loss_and_gradients(x, y, opts, ...)
+  batch_args("loss_and_gradients", x, y)
+  check.arity("loss_and_gradients", 3, x, y, opts, ...)
+  opts = check.options(opts, "loss_and_gradients", { "input_gradients", "seed" })
+  local want = check.boolean(opts.input_gradients, "loss_and_gradients", "input_gradients", false)
+  local seed = check.integer(opts.seed, "loss_and_gradients", "seed", { optional = true })
   local net = need_compiled(self, "loss_and_gradients")
-  if opts.seed then net:reseed_dropout(opts.seed) end
-  return net:loss_grad(x, y, opts.input_gradients and true or false)
+  if seed then net:reseed_dropout(seed) end
+  return net:loss_grad(x, y, want)
 end
 
--- predict(x, {batch_size = 32}) -> a new tensor of outputs
-function Sequential:predict(x, opts)
-  opts = check_options(opts, { "batch_size", "verbose" }, "predict")
-  if not core.is_tensor(x) then error("predict: x must be a tensor, got " .. type(x), 2) end
-  return self:build():predict(x, opts.batch_size or 32)
+-- Keras' verbose: 0 (silent), 1 (progress bar), 2 (one line per epoch);
+-- true and false stand for 1 and 0.
+local function verbosity(v, where)
+  if v == true then return 1 elseif v == false then return 0 end
+  return check.integer(v, where, "verbose (0, 1, 2 or a boolean)", { min = 0, max = 2, default = 1 })
+end
+
+-- predict(x, {batch_size = 32}) -> a new tensor of outputs (predict prints
+-- nothing at any verbosity)
+function Sequential:predict(x, opts, ...)
+  check.arity("predict", 2, x, opts, ...)
+  opts = check.options(opts, "predict", { "batch_size", "verbose" })
+  if not core.is_tensor(x) then fail("predict", "x must be a tensor, got %s", describe(x)) end
+  verbosity(opts.verbose, "predict")
+  return self:build():predict(x, check.size(opts.batch_size, "predict", "batch_size", { default = 32 }))
 end
 
 -- On worker processes: the rows split over num_workers, each scored where it
@@ -140,12 +174,15 @@ end
 -- evaluate(x, y, {batch_size = 32, num_workers = 1, launcher = 'local'})
 -- -> loss, accuracy (sample-weighted means); num_workers > 1 scores the rows
 -- on worker processes.
-function Sequential:evaluate(x, y, opts)
-  opts = check_options(opts, { "batch_size", "verbose", "num_workers", "launcher" }, "evaluate")
+function Sequential:evaluate(x, y, opts, ...)
+  check.arity("evaluate", 3, x, y, opts, ...)
+  opts = check.options(opts, "evaluate", { "batch_size", "verbose", "num_workers", "launcher" })
   local net = need_compiled(self, "evaluate")
   check_samples(self, x, y, "evaluate")
-  if opts.batch_size ~= nil then positive_int(opts.batch_size, "batch_size", "evaluate") end
-  if opts.num_workers ~= nil then positive_int(opts.num_workers, "num_workers", "evaluate") end
+  check.size(opts.batch_size, "evaluate", "batch_size", { optional = true })
+  check.size(opts.num_workers, "evaluate", "num_workers", { optional = true })
+  check.string(opts.launcher, "evaluate", "launcher", { optional = true })
+  verbosity(opts.verbose, "evaluate")
   if (opts.num_workers or 1) > 1 then
     local ok, loss, acc = pcall(evaluate_distributed, self, x, y, opts)
     if not ok then error(loss, 0) end -- the runtime's message names the part that failed
@@ -166,40 +203,51 @@ local function format_time(s)
   return string.format("%d:%02d", math.floor(s) // 60, math.floor(s) % 60)
 end
 
--- fit(x, y, {epochs=1, batch_size=32, validation_split=, validation_data={xv, yv}, shuffle=true, verbose=1, seed=})
--- -> history {loss = {...}, accuracy = {...}, val_loss = {...}, val_accuracy = {...}, seconds = {...}}
-function Sequential:fit(x, y, opts)
-  opts = check_options(opts, { "epochs", "batch_size", "validation_split", "validation_data", "shuffle", "verbose",
-                               "seed", "initial_epoch" }, "fit")
+-- fit(x, y, {epochs=1, batch_size=32, validation_split=, validation_data={xv, yv}, shuffle=true, verbose=1,
+-- seed=, initial_epoch=0}) -> history {loss = {...}, accuracy = {...}, val_loss = {...}, val_accuracy = {...},
+-- seconds = {...}, epoch = {...}}. As in Keras, epochs is the index of the last epoch: training runs epochs
+-- initial_epoch + 1 .. epochs (each shuffled as it would be in an uninterrupted run).
+function Sequential:fit(x, y, opts, ...)
+  check.arity("fit", 3, x, y, opts, ...)
+  opts = check.options(opts, "fit", { "epochs", "batch_size", "validation_split", "validation_data", "shuffle",
+                                      "verbose", "seed", "initial_epoch" })
   local net = need_compiled(self, "fit")
   check_samples(self, x, y, "fit")
-  local epochs = opts.epochs or 1
-  local bs = opts.batch_size or 32
-  positive_int(epochs, "epochs", "fit")
-  positive_int(bs, "batch_size", "fit")
-  local verbose = opts.verbose == nil and 1 or opts.verbose
-  if verbose == true then verbose = 1 elseif verbose == false then verbose = 0 end
-  local seed = opts.seed or core.nn_default_seed()
+  local epochs = check.size(opts.epochs, "fit", "epochs", { default = 1 })
+  local bs = check.size(opts.batch_size, "fit", "batch_size", { default = 32 })
+  local first = check.integer(opts.initial_epoch, "fit", "initial_epoch", { min = 0, max = epochs - 1, default = 0 })
+  local verbose = verbosity(opts.verbose, "fit")
+  local shuffle = check.boolean(opts.shuffle, "fit", "shuffle", true)
+  local seed = check.integer(opts.seed, "fit", "seed", { optional = true }) or core.nn_default_seed()
   local n, xv, yv = #x, nil, nil
-  if opts.validation_data then
-    xv, yv = opts.validation_data[1], opts.validation_data[2]
-    if not core.is_tensor(xv) or not core.is_tensor(yv) then error("fit: validation_data must be {x, y} tensors", 2) end
-  elseif opts.validation_split then
-    local f = opts.validation_split
-    if type(f) ~= "number" or f <= 0 or f >= 1 then error("fit: validation_split must be in (0, 1)", 2) end
+  if opts.validation_data ~= nil and opts.validation_split ~= nil then
+    fail("fit", "give validation_data or validation_split, not both")
+  end
+  if opts.validation_data ~= nil then
+    local vd = check.list(opts.validation_data, "fit", "validation_data")
+    if #vd ~= 2 then fail("fit", "validation_data must be {x, y}, got %d entries", #vd) end
+    xv, yv = vd[1], vd[2]
+    check_samples(self, xv, yv, "fit: validation_data")
+  elseif opts.validation_split ~= nil then
+    local f = check.number(opts.validation_split, "fit", "validation_split", { above = 0, below = 1 })
     local nv = math.floor(n * f)
-    if nv < 1 or nv >= n then error("fit: validation_split leaves no training or no validation samples", 2) end
+    if nv < 1 or nv >= n then
+      fail("fit", "validation_split = %s of %d samples leaves no training or no validation samples", describe(f), n)
+    end
     n = n - nv -- Keras: the last fraction, before shuffling
     xv, yv = x:narrow(1, n + 1, nv), y:narrow(1, n + 1, nv)
     x, y = x:narrow(1, 1, n), y:narrow(1, 1, n)
   end
-  local shuffle = opts.shuffle ~= false
-  if shuffle then x, y = x:contiguous():clone(), y:contiguous():clone() end
+  if shuffle then x, y = x:contiguous():clone(), y:contiguous():clone()
+  else x, y = x:contiguous(), y:contiguous() end
   local history = { loss = {}, accuracy = {}, seconds = {}, epoch = {} }
   if xv then history.val_loss, history.val_accuracy = {}, {} end
   local tty = verbose == 1 and core.isatty(2)
   local nbatches = (n + bs - 1) // bs
-  for epoch = 1, epochs do
+  -- each epoch shuffles the previous epoch's order: replay the skipped ones
+  for epoch = 1, shuffle and first or 0 do core.vec.shuffle_rows(x, y, seed + epoch) end
+  for epoch = first + 1, epochs do
+    local k = epoch - first -- the history's index
     if shuffle then core.vec.shuffle_rows(x, y, seed + epoch) end
     local t0, loss, acc = core.now(), 0, 0
     local drawn = t0
@@ -219,13 +267,12 @@ function Sequential:fit(x, y, opts)
       end
     end
     local seconds = core.now() - t0
-    history.loss[epoch], history.accuracy[epoch], history.seconds[epoch], history.epoch[epoch] =
-      loss / n, acc / n, seconds, epoch
+    history.loss[k], history.accuracy[k], history.seconds[k], history.epoch[k] = loss / n, acc / n, seconds, epoch
     local line = string.format("Epoch %d/%d - %.2fs - loss: %.4f", epoch, epochs, seconds, loss / n)
     if #self.compiled.metrics > 0 then line = line .. string.format(" - accuracy: %.4f", acc / n) end
     if xv then
       local vl, va = self:evaluate(xv, yv, { batch_size = bs })
-      history.val_loss[epoch], history.val_accuracy[epoch] = vl, va
+      history.val_loss[k], history.val_accuracy[k] = vl, va
       line = line .. string.format(" - val_loss: %.4f", vl)
       if #self.compiled.metrics > 0 then line = line .. string.format(" - val_accuracy: %.4f", va) end
     end

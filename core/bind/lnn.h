@@ -1,0 +1,22 @@
+/* Private to the nn binding (lnn.c: the Net userdata's methods;
+ * lnn_build.c: a Net from layer configs; lnn_file.c: model files). */
+#ifndef LUNET_LNN_H
+#define LUNET_LNN_H
+
+#include "lbind.h"
+#include "net.h"
+
+#define LUNET_NET_MT "lunet.Net"
+
+typedef struct {
+  lunet_net_t *net; /* owned; NULL once freed */
+} lunet_net_box;
+
+/* The net at idx, or a Lua argument error (also once freed). Borrowed. */
+lunet_net_t *lunet_check_net(lua_State *L, int idx);
+
+/* Add net_new / nn_default_seed, and nn_save / nn_read, to the table on top. */
+void lunet_open_nn_build(lua_State *L);
+void lunet_open_nn_file(lua_State *L);
+
+#endif
