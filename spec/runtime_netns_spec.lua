@@ -145,8 +145,13 @@ describe("runs across network namespaces (hosts emulated)", function()
     return err
   end
 
-  local function result()
-    return core.json_decode(assert(read_file(dir .. "/result"), "the driver wrote no result"))
+  -- The driver's result once it has written it (it then waits for
+  -- result.exit: see the fixture), after the workers' exits (name = code).
+  local function result(workers)
+    assert(h.eventually(function() return read_file(dir .. "/result") end, HANG, 0.02), "the driver wrote no result")
+    for name, w in pairs(workers) do exited(w[1], name, w[2]) end
+    assert(io.open(dir .. "/result.exit", "w")):close()
+    return core.json_decode(read_file(dir .. "/result"))
   end
 
   local function events_of(r, kind, rank)
@@ -162,11 +167,10 @@ describe("runs across network namespaces (hosts emulated)", function()
     keys()
     local t0 = core.now()
     local d = start(net.d, "driver", { LUNET, "spec/fixtures/netns_driver.lua", "clean", PORT, dir, dir .. "/result" })
-    local w = { worker(net.w1, 1, 0), worker(net.w2, 2, 1) }
+    local w0, w1 = worker(net.w1, 1, 0), worker(net.w2, 2, 1)
+    local r = result { worker0 = { w0, 0 }, worker1 = { w1, 0 } }
     exited(d, "driver", 0)
     print(("namespaces: a clean run took %.1f s"):format(core.now() - t0))
-    for rank, pid in ipairs(w) do exited(pid, "worker" .. rank - 1, 0) end
-    local r = result()
     -- 2000 rows in two partitions of 1000, 2 epochs, batches of 32: each
     -- worker trains 64 batches and commits ceil(64 / 5) = 13 times
     assert.are.same({ ["0"] = 64, ["1"] = 64 }, r.batches)
@@ -196,11 +200,10 @@ describe("runs across network namespaces (hosts emulated)", function()
     has(exited(cut, "worker0", 3), "lunet worker 0: the driver stopped the run: this worker was declared lost")
     local t_exit = core.now()
     assert(io.open(release, "w")):close() -- worker 1 trains from now on
+    local r = result { worker1 = { other, 0 } }
     exited(d, "driver", 0)
-    exited(other, "worker1", 0)
     print(("namespaces: cut run %.1f s; lost %.1f s after the cut, out %.1f s after the link came back"):format(
       core.now() - t0, t_lost - t_cut, t_exit - t_lost))
-    local r = result()
     assert.are.equal(1, r.lost_workers)
     local lost = events_of(r, "lost", 0)
     assert.are.equal(1, #lost)
