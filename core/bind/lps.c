@@ -251,16 +251,17 @@ static int l_client(lua_State *L) {
   return 1;
 }
 
-/* cli:handshake() -> "ok" | "pending" | "failed", why, final (see client.h) */
+/* cli:handshake() -> "ok" | "pending" | "failed", why, final, cause (see client.h) */
 static int client_handshake(lua_State *L) {
   client_box *b = check_client(L);
-  const char *why;
+  const char *why, *cause;
   int final;
-  int state = lunet_client_handshake(b->c, &why, &final);
+  int state = lunet_client_handshake(b->c, &why, &final, &cause);
   lua_pushstring(L, state > 0 ? "ok" : state == 0 ? "pending" : "failed");
   lua_pushstring(L, why);
   lua_pushboolean(L, final);
-  return 3;
+  lua_pushstring(L, cause);
+  return 4;
 }
 
 /* cli:send(type, seq, meta, tensors...) */

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "client.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,19 @@
   (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | \
    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
+/* Handshakes the server closed in a row after which retrying stops (see
+ * closed_handshake): 0.5-1 s of ZeroMQ's reconnects, 100-200 ms apart. */
+#define CLOSED_IN_A_ROW 5
+
 struct lunet_client {
   void *sock;
   void *monitor; /* PAIR receiving sock's handshake events; NULL once one succeeded */
   int handshake; /* 1 succeeded, 0 not yet, -1 failed */
   int final;     /* the failure will not go away by retrying */
   int curve;     /* a CURVE client */
-  char why[200];
+  int closed;    /* handshakes the server closed in a row */
+  const char *cause; /* a final failure's kind (client.h) */
+  char why[240];
   uint64_t max_message;
 };
 
@@ -120,17 +127,49 @@ void lunet_client_free(lunet_client_t *c) {
   free(c);
 }
 
-static const char *protocol_error(uint32_t value, int *final) {
-  *final = 1;
+#define MISMATCH "the server and this client disagree on CURVE"
+
+static void protocol_error(lunet_client_t *c, uint32_t value) {
+  c->final = 1;
   switch (value) {
   case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
-    return "the server and this client disagree on CURVE (one side has keys, the other not)";
+    c->cause = "mechanism";
+    snprintf(c->why, sizeof c->why, MISMATCH " (one side has keys, the other not)");
+    return;
   case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
   case ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE:
-    return "the CURVE handshake failed (is the server key the server's public key?)";
+    c->cause = "server_key";
+    snprintf(c->why, sizeof c->why, "the CURVE handshake failed (is the server key the server's public key?)");
+    return;
   }
-  *final = 0;
-  return "the handshake failed (protocol error)";
+  c->final = 0;
+  snprintf(c->why, sizeof c->why, "the handshake failed (protocol error %#x)", value);
+}
+
+/* The server closed the connection during the handshake (errno err). The
+ * server says nothing more in two cases, as libzmq 4.3 is written: it cannot
+ * open a CURVE client's HELLO (made for another server key), and, when the
+ * client's whole greeting arrives in one read, a mechanism mismatch (it
+ * closes before its own greeting, which names its mechanism, is sent). So
+ * one closure may be a server restarting; several in a row are an answer. */
+static void closed_handshake(lunet_client_t *c, uint32_t err) {
+  c->closed++;
+  c->final = c->closed >= CLOSED_IN_A_ROW;
+  if (!c->final) {
+    snprintf(c->why, sizeof c->why, "the server closed the connection during the handshake (%s)",
+             zmq_strerror((int)err));
+  } else if (c->curve) {
+    c->cause = "server_key";
+    snprintf(c->why, sizeof c->why,
+             "the CURVE handshake failed %d times in a row: the server closed the connection on each HELLO, "
+             "which it can open only if the server key given is its public key (or it does not use CURVE)",
+             c->closed);
+  } else {
+    c->cause = "mechanism";
+    snprintf(c->why, sizeof c->why,
+             MISMATCH ", it seems: the server closed the connection during the handshake %d times in a row "
+             "(as a server with keys does to a client without)", c->closed);
+  }
 }
 
 /* Takes in the monitor's events; stops watching after a success. */
@@ -153,29 +192,35 @@ static void drain_events(lunet_client_t *c) {
       zmq_msg_close(&addr);
     }
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-      c->handshake = 1, c->final = 0, c->why[0] = '\0';
+      c->handshake = 1, c->final = 0, c->closed = 0, c->why[0] = '\0';
       unwatch(c);
       return;
     }
+    if (c->final) continue; /* (a final failure stays the answer) */
     c->handshake = -1;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && (value == EPIPE || value == ECONNRESET)) {
+      closed_handshake(c, value);
+      continue;
+    }
+    c->closed = 0;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
       c->final = 1;
+      c->cause = "refused";
       if (c->curve) snprintf(c->why, sizeof c->why, "the server refused this client's key (ZAP status %u)", value);
       else snprintf(c->why, sizeof c->why, "the server refused this client (ZAP status %u)", value);
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-      snprintf(c->why, sizeof c->why, "%s", protocol_error(value, &c->final));
+      protocol_error(c, value);
     } else {
-      c->final = 0;
-      snprintf(c->why, sizeof c->why, "the connection closed during the handshake (%s; with CURVE, a wrong server key "
-               "does this)", zmq_strerror((int)value));
+      snprintf(c->why, sizeof c->why, "the handshake failed (%s)", zmq_strerror((int)value));
     }
   }
 }
 
-int lunet_client_handshake(lunet_client_t *c, const char **why, int *final) {
+int lunet_client_handshake(lunet_client_t *c, const char **why, int *final, const char **cause) {
   drain_events(c);
   if (why) *why = c->why;
   if (final) *final = c->final;
+  if (cause) *cause = c->final && c->cause ? c->cause : "";
   return c->handshake;
 }
 

@@ -35,7 +35,12 @@ int lunet_client_send_raw(lunet_client_t *c, const char *const *frames, const si
 /* How the connection's security handshake went, as ZeroMQ's monitor told it:
  * 1 succeeded, 0 nothing yet (not connected), -1 the last attempt failed;
  * *why says how ("the server refused this client's key", ...), and *final
- * is 1 when retrying cannot help (a refused key, CURVE on one side only). */
-int lunet_client_handshake(lunet_client_t *c, const char **why, int *final);
+ * is 1 when retrying cannot help. *cause names a final failure's kind (""
+ * before one): "refused" (the server's ZAP handler said no), "mechanism"
+ * (CURVE on one side only), "server_key" (the server cannot open this CURVE
+ * client's HELLO: the server key given is not its public key). A server
+ * that closes 5 handshakes in a row without a word is answering too: libzmq
+ * 4.3 does that on a wrong server key, and at times on a mismatch. */
+int lunet_client_handshake(lunet_client_t *c, const char **why, int *final, const char **cause);
 
 #endif

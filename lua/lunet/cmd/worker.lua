@@ -56,12 +56,12 @@ function M.main(args)
     io.stderr:write("lunet worker: bad --connect '", opts.connect, "': ", why, "\n", USAGE, "\n")
     return 2
   end
-  local ok, curve = pcall(require("lunet.runtime.security").client_curve, key, server_key)
+  local ok, curve, from = pcall(require("lunet.runtime.security").client_curve, key, server_key)
   if not ok then
     io.stderr:write("lunet worker: ", tostring(curve), "\n")
     return 2
   end
-  opts.curve = curve
+  opts.curve, opts.server_key_from = curve, from
   return require("lunet.runtime.worker").run(opts)
 end
 

@@ -75,10 +75,11 @@ function keys.read_pair(path, option)
   return { secret = secret, public = public, path = path }
 end
 
--- A public key given as its Z85 text or as a file holding it (a .pub).
+-- A public key given as its Z85 text or as a file holding it (a .pub);
+-- returns the key, and the file's path if it came from one.
 function keys.read_public(text_or_path, option)
-  if core.curve_check(text_or_path) then return text_or_path end
-  return one_key(text_or_path, string.format("%s '%s'", option, text_or_path))
+  if core.curve_check(text_or_path) then return text_or_path, nil end
+  return one_key(text_or_path, string.format("%s '%s'", option, text_or_path)), text_or_path
 end
 
 -- The public keys of an authorized_keys file (at least one).

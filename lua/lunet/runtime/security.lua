@@ -88,28 +88,37 @@ function security.worker_args(t)
   return { "--key", t.worker_key or "WORKER_KEY", "--server-key", t.public }
 end
 
--- `lunet worker --key PATH --server-key Z85_OR_PATH` -> core.Client's curve option.
+-- `lunet worker --key PATH --server-key Z85_OR_PATH` -> core.Client's curve
+-- option, and where the server key came from (for messages).
 function security.client_curve(key, server_key)
   if not key and not server_key then return nil end
   if not (key and server_key) then error("--key and --server-key go together (ZeroMQ CURVE)", 0) end
   if not core.curve_available() then error("--key: this libzmq has no CURVE support (built without libsodium)", 0) end
   local pair = keys.read_pair(key, "--key")
-  return { secret = pair.secret, server = keys.read_public(server_key, "--server-key") }
+  local public, path = keys.read_public(server_key, "--server-key")
+  local from = path and string.format("--server-key '%s'", path)
+    or string.format("the --server-key %s given on the command line", public)
+  return { secret = pair.secret, server = public }, from
 end
 
 -- The driver's first answer, waiting up to timeout seconds; or nil, why
 -- (how the last handshake failed, if one did) and final. A refusal that
 -- retrying cannot change (this worker's key is not authorized, CURVE on one
--- side only) is final: it ends the wait at once.
-function security.first_answer(client, timeout)
+-- side only, a server key that is not the server's) is final: it ends the
+-- wait at once. server_key_from (from client_curve) names the server key in
+-- the last case.
+function security.first_answer(client, timeout, server_key_from)
   local deadline = core.now() + timeout
   local why
   repeat
     local msg = client:recv(math.max(1, math.min(250, math.floor((deadline - core.now()) * 1000))))
     if msg then return msg end
-    local state, reason, final = client:handshake()
+    local state, reason, final, cause = client:handshake()
     if state == "failed" then
       why = reason
+      if final and cause == "server_key" then
+        why = string.format("the server's key did not match %s: %s", server_key_from or "the one given", why)
+      end
       if final then return nil, why, true end
     end
   until core.now() >= deadline

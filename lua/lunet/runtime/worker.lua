@@ -311,11 +311,12 @@ local function setup(client, spec, frames)
   return ctx, class
 end
 
--- run{connect=, rank=, timeout=} -> exit code
+-- run{connect=, rank=, timeout=, curve=, server_key_from=} -> exit code
 function worker.run(args)
   if os.getenv("LUNET_LOCAL_WORKER") then core.die_with_parent("TERM") end
   local rank = args.rank or rank_from_env()
-  -- args.curve: {server=, secret=} keys (lunet.runtime.security.client_curve)
+  -- args.curve: {server=, secret=} keys, server_key_from: where the server
+  -- key came from (lunet.runtime.security.client_curve)
   local made, client = pcall(core.Client, args.connect, { worker = rank or 0, curve = args.curve })
   if not made then
     io.stderr:write("lunet worker: ", tostring(client):gsub("^Client: ", ""), "\n")
@@ -323,7 +324,8 @@ function worker.run(args)
   end
   client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname(),
                                        version = core.version })
-  local msg, why, final = require("lunet.runtime.security").first_answer(client, args.timeout)
+  local security = require "lunet.runtime.security"
+  local msg, why, final = security.first_answer(client, args.timeout, args.server_key_from)
   if not msg then
     client:close()
     io.stderr:write(final and string.format("lunet worker: cannot join %s: %s\n", args.connect, why)
