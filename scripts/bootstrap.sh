@@ -6,10 +6,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}; shift || true
 
 # clang + libclang-rt-14-dev (libFuzzer's runtime): scripts/fuzz.sh;
-# valgrind: scripts/valgrind.sh.
+# valgrind: scripts/valgrind.sh; stress-ng (the load): scripts/stress.sh.
 packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libopenblas-dev
           libzmq3-dev libcsv-dev lua-busted libreadline-dev zlib1g-dev
-          openmpi-bin clang libclang-rt-14-dev valgrind)
+          openmpi-bin clang libclang-rt-14-dev valgrind stress-ng)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
