@@ -69,12 +69,13 @@ for round in $(seq 1 "$rounds"); do
       # (ctest's TIMEOUT: a guard against a hang)
       env "${env[@]}" timeout -k 10 600 "$here/$build/lunet" /usr/bin/busted --ignore-lua --no-auto-insulate \
         -o utfTerminal "$spec" >"$log" 2>&1 &
-      spec_pid=$!
+      spec_pid=$! started=$SECONDS
       if wait "$spec_pid"; then
         rm -f "$log"
+        echo "stress: round $round, $build, $spec: ok ($((SECONDS - started)) s)" >&2
       else
         failures=$((failures + 1))
-        echo "stress: FAILED round $round, $build, $spec (output: $log)" >&2
+        echo "stress: FAILED round $round, $build, $spec ($((SECONDS - started)) s; output: $log)" >&2
       fi
       spec_pid=
     done

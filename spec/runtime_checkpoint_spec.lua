@@ -251,7 +251,7 @@ describe("checkpoints", function()
       local dir = tmpdir()
       local meta = killed_run("single", dir, 100, function(m) return m.written >= 2 and states(m) == 1 end)
       local at = meta.workers[1].iteration
-      assert.is_true(at > 0 and at < 12 * BATCHES, "checkpoint at batch " .. at)
+      assert.is_true(at > 0 and at < 3 * BATCHES, "checkpoint at batch " .. at)
       local resumed = setup.trainer("single", { resume_from = dir })
       local a = resumed:train(df)
       local full = setup.trainer("single")

@@ -83,9 +83,9 @@ function checkpoint.start(run)
   if o.checkpoint_every == nil and o.resume_from == nil then return nil end
   local self = setmetatable({
     run = run, data = data_fingerprint(run.job), own_weights = run.spec.resume_weights == "worker",
-    -- requests: the last request id (a request that no worker answers, or
-    -- whose write fails, is numbered but never written); written: the
-    -- checkpoints written (both continue a resumed run's); seconds spent writing
+    -- requests: the last request id (a request sent to the workers; one that
+    -- gets no valid answer, or whose write fails, is never written); written:
+    -- the checkpoints written (both continue a resumed run's); seconds spent writing
     requests = 0, written = 0, written_here = 0, write_time = 0,
     resume = {}, before = 0, restored_events = 0, -- what resume_from brought (checkpoint_resume.lua)
     history = history.new(run.history),
@@ -144,15 +144,15 @@ function Checkpoints:tick()
   if self.seconds and now - self.last_time < self.seconds then return end
   if self.updates and run.clock - self.last_clock < self.updates then return end
   self.last_time, self.last_clock = now, run.clock
-  self.requests = self.requests + 1
-  local asked = {}
+  -- (no worker to ask, none registered yet or all waiting for data: no request)
+  local asked, id = {}, self.requests + 1
   for rank, w in pairs(run.workers) do
     if w.state == "running" and not w.waiting then
       asked[rank] = true
-      run:send(w, "control", 0, json_encode { checkpoint = self.requests, weights = self.own_weights })
+      run:send(w, "control", 0, json_encode { checkpoint = id, weights = self.own_weights })
     end
   end
-  if next(asked) then self.pending = { id = self.requests, asked = asked, answers = {} } end
+  if next(asked) then self.requests, self.pending = id, { id = id, asked = asked, answers = {} } end
 end
 
 -- A worker's state: {checkpoint=request id, position={partition=, epoch=, batch=},
