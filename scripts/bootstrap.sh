@@ -8,10 +8,10 @@ build=${1:-$here/build}; shift || true
 # clang + libclang-rt-14-dev (libFuzzer's runtime): scripts/fuzz.sh;
 # valgrind: scripts/valgrind.sh; slurm-wlm + munge: scripts/slurm.sh (the
 # one-node cluster of spec/runtime_slurm_spec.lua); iproute2 (ip netns,
-# veth): spec/runtime_netns_spec.lua.
+# veth): spec/runtime_netns_spec.lua; stress-ng (the load): scripts/stress.sh.
 packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libopenblas-dev
           libzmq3-dev libcsv-dev lua-busted libreadline-dev zlib1g-dev
-          openmpi-bin clang libclang-rt-14-dev valgrind slurm-wlm munge iproute2)
+          openmpi-bin clang libclang-rt-14-dev valgrind slurm-wlm munge iproute2 stress-ng)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

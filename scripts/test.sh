@@ -2,8 +2,9 @@
 # The whole test suite: installs what is missing, then builds and runs every
 # C test and busted spec twice, in a Release build and in an
 # AddressSanitizer + UndefinedBehaviorSanitizer build; runs a distributed
-# training with the driver and its workers under valgrind; and fuzzes every
-# decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s each.
+# training with the driver and its workers under valgrind; runs the runtime
+# specs twice more in both builds with every core busy (scripts/stress.sh);
+# and fuzzes every decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s each.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -19,5 +20,7 @@ echo "== ASan + UBSan build: ctest" >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs")
+echo "== under load: the runtime specs, 2 rounds in both builds with stress-ng on every core" >&2
+"$here/scripts/stress.sh" 2
 echo "== libFuzzer (ASan + UBSan): wire, json, csv, idx decoders, 60 s each" >&2
 "$here/scripts/fuzz.sh" 60

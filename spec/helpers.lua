@@ -79,9 +79,16 @@ function helpers.ended(pid)
   return stat == nil or stat:match("^%d+ %b() (%a)") == "Z"
 end
 
--- Asserts pid has no child process left within 5 s.
+-- The state letter of a process (R running, S sleeping, T stopped, Z zombie,
+-- ...; man 5 proc), or nil when it is gone.
+function helpers.process_state(pid)
+  local stat = helpers.read_file("/proc/" .. pid .. "/stat")
+  return stat and stat:match("^%d+ %b() (%a)")
+end
+
+-- Asserts pid has no child process left (within 60 s: a hang guard).
 function helpers.no_children(pid)
-  assert(helpers.eventually(function() return #helpers.children(pid) == 0 end, 5),
+  assert(helpers.eventually(function() return #helpers.children(pid) == 0 end, 60),
     "processes left behind: " .. table.concat(helpers.children(pid), " "))
 end
 

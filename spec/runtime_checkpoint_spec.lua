@@ -6,7 +6,8 @@
 -- once); a checkpoint of another model, trainer, options or data, or a
 -- damaged file, and bad option values are named errors before anything
 -- starts. The killed driver runs spec/fixtures/checkpoint_driver.lua with
--- the runs of spec/fixtures/checkpoint_setup.lua.
+-- the runs of spec/fixtures/checkpoint_setup.lua. No spec waits for time to pass: workers hold
+-- for the requests (spec/fixtures/checkpoint_hold_trainer.lua); each spec makes its checkpoint.
 local lunet = require "lunet"
 local core = require "lunet.core"
 local file = require "lunet.runtime.checkpoint_file"
@@ -35,22 +36,20 @@ local function temp_files(dir)
   return out
 end
 
-local function write_file(path, bytes)
-  local f = io.open(path, "wb")
-  f:write(bytes)
-  f:close()
-end
-
 describe("checkpoints", function()
   local df = setup.frame()
   local small = h.problem(2048, 8, 5)
   local scratch = h.scratch()
   local spawn, tmpdir = scratch.spawn, scratch.path
-  -- the SingleTrainer checkpoint the "seconds" spec writes; the mismatch specs resume from it
+  -- a SingleTrainer checkpoint (setup.checkpoint), made by the first spec that needs one
   local saved
+  local function saved_checkpoint()
+    saved = saved or setup.checkpoint(tmpdir())
+    return saved
+  end
 
   after_each(scratch.stop)
-  teardown(scratch.clean) -- (the checkpoints outlive each spec: later ones resume from them)
+  teardown(scratch.clean) -- (saved_checkpoint's file serves every spec that resumes from it)
 
   describe("checkpoint_every", function()
     it("{updates = N}: the state at every N-th update, positions, counters and history agreeing", function()
@@ -67,7 +66,8 @@ describe("checkpoints", function()
       local meta, arrays = file.read(dir .. "/checkpoint.lunet")
       assert.are.equal("DOWNPOUR", meta.trainer)
       assert.are.equal(lunet.version, meta.lunet_version)
-      assert.are.equal(written, meta.checkpoint)
+      assert.are.equal(written, meta.written)
+      assert.is_true(meta.request >= written, "request " .. meta.request)
       assert.is_true(meta.clock >= 20 * written and meta.clock <= 64, "clock " .. meta.clock)
       local n = model:count_params()
       assert.are.equal(n, arrays.center:numel())
@@ -94,31 +94,50 @@ describe("checkpoints", function()
 
     it("seconds: SingleTrainer's checkpoints hold the worker's weights, Adam's moments and Dropout state", function()
       local dir = tmpdir()
-      local t = setup.trainer("single", { num_epoch = 4, checkpoint_every = 0.1, checkpoint_dir = dir })
+      -- the worker holds before its 9th batch until it answered 2 requests,
+      -- then ends its batches: 2 checkpoints by seconds, however fast it is
+      local t = setup.held("single", { num_epoch = 4, checkpoint_every = 0.1, checkpoint_dir = dir },
+        { hold_from = 9, hold_answers = 2, hold_stop = true })
       local initial = t.options.model:get_weights { copy = true }
       t:train(df)
       local c = t.stats.checkpoints
       assert.is_true(c.written >= 2, "written " .. c.written)
-      assert.is_true(c.seconds > 0 and c.last_seconds < 1)
+      -- seconds of this run: the writes are part of it
+      assert.is_true(c.last_seconds > 0 and c.last_seconds <= c.seconds and c.seconds < t:training_time())
       local meta, arrays = file.read(dir) -- (a directory names its checkpoint)
-      assert.are.equal(c.written, meta.checkpoint)
+      assert.are.equal(c.written, meta.written)
+      assert.is_true(meta.request >= meta.written)
       assert.are.equal("SingleTrainer", meta.trainer)
       assert.are.equal(0, meta.clock) -- the center takes its one update at the end
-      assert.is_true(meta.elapsed >= 0.1 * meta.checkpoint)
+      assert.is_true(meta.elapsed >= 0.1 * meta.request) -- a request every 0.1 s at most
       assert.are.equal(0, h.max_abs_diff(initial, arrays.center))
       local w = meta.workers[1]
       local pos = w.state.position
       assert.are.equal(0, pos.partition)
       assert.are.equal((pos.epoch - 1) * BATCHES + pos.batch - 1, w.iteration)
-      assert.is_true(w.iteration > 0 and w.iteration < 4 * BATCHES)
+      assert.are.equal(8, w.iteration) -- where it held
       assert.are.equal(w.iteration, w.state.optimizer.iterations) -- one Adam step per batch
       assert.are.equal(2 * initial:numel(), arrays["worker 0 optimizer"]:numel()) -- m and v
       assert.is_true(h.max_abs_diff(initial, arrays["worker 0 weights"]) > 1e-3)
       assert.are.equal(1, #w.state.rng) -- one Dropout layer
       assert.truthy(w.state.rng[1]:match("^%x+$") and #w.state.rng[1] == 64)
       assert.are.equal(w.iteration, #meta.history)
-      saved = tmpdir(".lunet")
-      write_file(saved, read_file(dir .. "/checkpoint.lunet"))
+    end)
+
+    it("written counts the checkpoints written; a request left unwritten only takes a request id", function()
+      local dir = tmpdir()
+      -- the worker answers the first request with a malformed state (no
+      -- checkpoint from it) and, holding before its first batch, the second
+      -- properly; then it stops
+      local t = setup.held("single", { num_epoch = 4, checkpoint_every = 0.01, checkpoint_dir = dir },
+        { hold_from = 1, hold_garble = 1, hold_answers = 1, hold_stop = true })
+      t:train(df)
+      assert.are.equal(1, t.stats.foreign_messages) -- the malformed answer
+      assert.are.equal(1, t.stats.checkpoints.written)
+      local meta = file.read(dir)
+      assert.are.equal(1, meta.written)
+      assert.are.equal(2, meta.request)
+      assert.are.equal(0, meta.workers[1].iteration) -- the state at the hold
     end)
   end)
 
@@ -133,25 +152,33 @@ describe("checkpoints", function()
         local big = core.ones({ 4000000 })
         for n = %d, math.huge do file.write(%q, { n = n }, { { name = "big", tensor = big } }) end
       ]]
-      local last, partial, rounds = 0, 0, 0
-      repeat
-        rounds = rounds + 1
-        local pid = spawn { LUNET, "-e", WRITER:format(1000 * rounds, path) }
+      local last = 0
+      for round = 1, 3 do
+        local left = #temp_files(dir) -- by the writers killed before
+        local pid = spawn { LUNET, "-e", WRITER:format(1000 * round, path) }
         assert(eventually(function()
           local ok, meta = pcall(file.read, path)
-          return ok and meta.n >= 1000 * rounds
-        end, 20), "the writer wrote nothing")
-        core.sleep(0.02 + 0.1 * math.random())
+          return ok and meta.n >= 1000 * round
+        end, 120), "the writer wrote nothing")
+        -- stopped while a temp file of its own is there, it is mid-write:
+        -- the kill lands there (a write that ended meanwhile: go on, try again)
+        assert(eventually(function()
+          if #temp_files(dir) == left then return false end
+          core.kill(pid, "STOP")
+          assert(eventually(function() return h.process_state(pid) == "T" end, 60), "the writer did not stop")
+          if #temp_files(dir) > left then return true end
+          core.kill(pid, "CONT")
+          return false
+        end, 120), "the writer never had a temp file")
         core.kill(pid, "KILL")
-        assert.are.same({ true, -9 }, { core.wait(pid, 5) })
-        -- whatever the moment, the file is one whole checkpoint, the last one finished
+        assert.are.same({ true, -9 }, { core.wait(pid, 60) })
+        assert.are.equal(left + 1, #temp_files(dir)) -- killed mid-write
+        -- the file is one whole checkpoint, the last one finished
         local meta, arrays = file.read(path)
-        assert.is_true(meta.n >= last and meta.n >= 1000 * rounds)
+        assert.is_true(meta.n >= last and meta.n >= 1000 * round)
         assert.are.equal(4000000, arrays.big:numel())
         last = meta.n
-        if #temp_files(dir) > 0 then partial = partial + 1 end
-      until (partial >= 1 and rounds >= 3) or rounds >= 10
-      assert.is_true(partial >= 1, "no kill landed mid-write in " .. rounds .. " rounds")
+      end
       -- a run writing there removes what the killed writers left
       local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = 1, communication_window = 2,
                                     checkpoint_every = { updates = 5 }, checkpoint_dir = dir, verbose = false }
@@ -161,10 +188,9 @@ describe("checkpoints", function()
     end)
 
     it("a truncated, corrupted, foreign or missing file is a named error, before anything starts", function()
-      assert(saved, "needs the checkpoint of the seconds spec")
       local dir = tmpdir()
       core.mkdirs(dir)
-      local bytes = read_file(saved)
+      local bytes = read_file(saved_checkpoint())
       local cases = {
         { "truncated", bytes:sub(1, #bytes // 2), "is truncated" },
         { "corrupt", bytes:sub(1, #bytes // 2) .. string.char((bytes:byte(#bytes // 2 + 1) + 1) % 256)
@@ -173,7 +199,7 @@ describe("checkpoints", function()
       }
       for _, c in ipairs(cases) do
         local p = dir .. "/" .. c[1] .. ".lunet"
-        write_file(p, c[2])
+        assert(io.open(p, "wb")):write(c[2]):close()
         local err = train_error(setup.trainer("single", { num_epoch = 4, resume_from = p }), df)
         has(err, "SingleTrainer: resume_from: '" .. p .. "' " .. c[3])
       end
@@ -190,25 +216,27 @@ describe("checkpoints", function()
   end)
 
   describe("resume_from after the driver was SIGKILLed", function()
-    -- Starts checkpoint_driver.lua and SIGKILLs it once a checkpoint that
-    -- `ready(meta)` accepts is on disk; returns that checkpoint's metadata.
-    local function killed_run(kind, dir, ready)
+    -- Starts checkpoint_driver.lua, whose workers hold before their
+    -- hold_from-th batch until it is killed, and SIGKILLs it once a
+    -- checkpoint that `ready(meta)` accepts is on disk; returns that
+    -- checkpoint's metadata.
+    local function killed_run(kind, dir, hold_from, ready)
       local log = tmpdir()
       local pid = spawn({ "/bin/sh", "-c", 'exec "$@" 2>"$CKPT_LOG"', "sh", LUNET,
-                          "spec/fixtures/checkpoint_driver.lua", kind, dir, "0.15" }, { CKPT_LOG = log })
+                          "spec/fixtures/checkpoint_driver.lua", kind, dir, tostring(hold_from) }, { CKPT_LOG = log })
       local path = dir .. "/" .. file.NAME
       local ended
       assert(eventually(function()
         local ok, meta = pcall(file.read, path)
         ended = ended or core.wait(pid, 0)
         return ended or ok and ready(meta)
-      end, 60), "no checkpoint within 60 s")
+      end, 300), "no checkpoint within 300 s")
       assert(not ended, "the driver ended before the checkpoint it waited for: " .. tostring(read_file(log)))
       local workers = h.children(pid)
       core.kill(pid, "KILL")
-      assert.are.same({ true, -9 }, { core.wait(pid, 5) }) -- killed mid-run, not finished
+      assert.are.same({ true, -9 }, { core.wait(pid, 60) }) -- killed mid-run, not finished
       for _, w in ipairs(workers) do
-        assert(eventually(function() return h.ended(w) end, 5), "worker " .. w .. " outlived its driver")
+        assert(eventually(function() return h.ended(w) end, 60), "worker " .. w .. " outlived its driver")
       end
       return (file.read(path))
     end
@@ -221,9 +249,9 @@ describe("checkpoints", function()
 
     it("SingleTrainer (Adam, Dropout): the resumed run ends bit-identical to an uninterrupted one", function()
       local dir = tmpdir()
-      local meta = killed_run("single", dir, function(m) return m.checkpoint >= 2 and states(m) == 1 end)
+      local meta = killed_run("single", dir, 100, function(m) return m.written >= 2 and states(m) == 1 end)
       local at = meta.workers[1].iteration
-      assert.is_true(at > 0 and at < 12 * BATCHES, "checkpoint at batch " .. at)
+      assert.is_true(at > 0 and at < 3 * BATCHES, "checkpoint at batch " .. at)
       local resumed = setup.trainer("single", { resume_from = dir })
       local a = resumed:train(df)
       local full = setup.trainer("single")
@@ -245,7 +273,7 @@ describe("checkpoints", function()
 
     it("DOWNPOUR: each worker goes on from its position; the result is close to an uninterrupted run's", function()
       local dir = tmpdir()
-      local meta = killed_run("downpour", dir, function(m) return states(m) == 2 end)
+      local meta = killed_run("downpour", dir, 50, function(m) return states(m) == 2 end)
       local resumed = setup.trainer("downpour", { resume_from = dir })
       local a = resumed:train(df)
       local full = setup.trainer("downpour")
@@ -271,8 +299,7 @@ describe("checkpoints", function()
 
   describe("a checkpoint of another run", function()
     local function resume_error(extra, trainer_kind, frame)
-      assert(saved, "needs the checkpoint of the seconds spec")
-      local o = { num_epoch = 4, resume_from = saved }
+      local o = { num_epoch = 4, resume_from = saved_checkpoint() }
       for k, v in pairs(extra or {}) do o[k] = v end
       local err = train_error(setup.trainer(trainer_kind or "single", o), frame or df)
       assert.are.same({}, h.children(SELF)) -- nothing started
@@ -280,7 +307,7 @@ describe("checkpoints", function()
     end
 
     it("names what differs: model, trainer, options, data", function()
-      local prefix = "resume_from '" .. saved .. "': "
+      local prefix = "resume_from '" .. saved_checkpoint() .. "': "
       has(resume_error { model = setup.model(128) },
         "SingleTrainer: " .. prefix .. "the model differs: layers[1].units is 256 in the checkpoint, 128 here")
       has(resume_error({}, "downpour"), "DOWNPOUR: " .. prefix .. "it was written by trainer SingleTrainer, "

@@ -83,7 +83,10 @@ function checkpoint.start(run)
   if o.checkpoint_every == nil and o.resume_from == nil then return nil end
   local self = setmetatable({
     run = run, data = data_fingerprint(run.job), own_weights = run.spec.resume_weights == "worker",
-    next_id = 0, written = 0, write_time = 0, -- checkpoints requested, written, seconds spent writing
+    -- requests: the last request id (a request sent to the workers; one that
+    -- gets no valid answer, or whose write fails, is never written); written:
+    -- the checkpoints written (both continue a resumed run's); seconds spent writing
+    requests = 0, written = 0, written_here = 0, write_time = 0,
     resume = {}, before = 0, restored_events = 0, -- what resume_from brought (checkpoint_resume.lua)
     history = history.new(run.history),
   }, Checkpoints)
@@ -141,18 +144,18 @@ function Checkpoints:tick()
   if self.seconds and now - self.last_time < self.seconds then return end
   if self.updates and run.clock - self.last_clock < self.updates then return end
   self.last_time, self.last_clock = now, run.clock
-  self.next_id = self.next_id + 1
-  local asked = {}
+  -- (no worker to ask, none registered yet or all waiting for data: no request)
+  local asked, id = {}, self.requests + 1
   for rank, w in pairs(run.workers) do
     if w.state == "running" and not w.waiting then
       asked[rank] = true
-      run:send(w, "control", 0, json_encode { checkpoint = self.next_id, weights = self.own_weights })
+      run:send(w, "control", 0, json_encode { checkpoint = id, weights = self.own_weights })
     end
   end
-  if next(asked) then self.pending = { id = self.next_id, asked = asked, answers = {} } end
+  if next(asked) then self.requests, self.pending = id, { id = id, asked = asked, answers = {} } end
 end
 
--- A worker's state: {checkpoint=id, position={partition=, epoch=, batch=},
+-- A worker's state: {checkpoint=request id, position={partition=, epoch=, batch=},
 -- iteration=, samples=, rng={...}, optimizer={iterations=, m_schedule=}}
 -- with its optimizer state (and weights, when asked) as frames.
 function Checkpoints:answer(w, msg, meta)
@@ -160,7 +163,7 @@ function Checkpoints:answer(w, msg, meta)
   if not (p and meta.checkpoint == p.id) then
     -- a late answer to an earlier request (written without it) is not used;
     -- one to no request at all is foreign
-    if math.type(meta.checkpoint) ~= "integer" or meta.checkpoint > self.next_id then
+    if math.type(meta.checkpoint) ~= "integer" or meta.checkpoint > self.requests then
       self.run.foreign = self.run.foreign + 1
     end
     return close_all(msg.frames)
@@ -244,7 +247,7 @@ function Checkpoints:write(answers)
   local meta = {
     trainer = run.name, module = run.trainer.module, model = run.job.model_config, n_params = run.job.n_params,
     options = resume.result_options(run.options, run.trainer.spec), data = self.data,
-    checkpoint = self.next_id, clock = run.clock, samples = samples,
+    written = self.written + 1, request = self.requests, clock = run.clock, samples = samples,
     elapsed = core.now() - run.t0 + self.before, lost_workers = run.lost,
     staleness = staleness, events = events, partitions = partitions, workers = workers,
   }
@@ -258,15 +261,18 @@ function Checkpoints:write(answers)
   local dt = core.now() - t0
   if not ok then
     -- training goes on; the previous checkpoint is still in place
-    run:event("checkpoint", nil, string.format("checkpoint %d not written: %s", self.next_id, tostring(err)))
+    run:event("checkpoint", nil, string.format("checkpoint request %d not written: %s", self.requests, tostring(err)))
     return
   end
-  self.written, self.write_time, self.last_path = self.written + 1, self.write_time + dt, self.path
+  self.written, self.written_here = self.written + 1, self.written_here + 1
+  self.write_time, self.last_path = self.write_time + dt, self.path
   self.last_seconds = dt
 end
 
 -- At the end of the run: times and counters continue the resumed run's, and
--- the statistics say what was written ({written=, seconds=, path=, resumed_from=}).
+-- the statistics say what this run wrote ({written=, seconds=, last_seconds=,
+-- path=, resumed_from=}; a checkpoint's own `written` also counts those
+-- before the resume).
 function Checkpoints:finish(st)
   if self.before > 0 then
     local before = self.before
@@ -275,7 +281,7 @@ function Checkpoints:finish(st)
     st.training_time = st.training_time + before
     if st.first_batch_time and self.history.restored > 0 then st.first_batch_time = st.history[1].time end
   end
-  st.checkpoints = { written = self.written, seconds = self.write_time, last_seconds = self.last_seconds,
+  st.checkpoints = { written = self.written_here, seconds = self.write_time, last_seconds = self.last_seconds,
                      path = self.last_path, resumed_from = self.resumed_from }
 end
 

@@ -10,7 +10,7 @@ local file = {}
 
 file.NAME = "checkpoint.lunet" -- the file in checkpoint_dir, replaced at every checkpoint
 file.FORMAT = "lunet.checkpoint"
-file.FORMAT_VERSION = 1
+file.FORMAT_VERSION = 2 -- 2: `written` (checkpoints written) and `request` (its request id)
 
 local function is_dir(path) return (pcall(core.listdir, path)) end
 

@@ -12,7 +12,7 @@ local json_encode, json_decode = core.json_encode, core.json_decode
 
 local checkpoint_worker = {}
 
--- A control message from the driver: {checkpoint = id, weights = bool}.
+-- A control message from the driver: {checkpoint = request id, weights = bool}.
 function checkpoint_worker.request(ctx, msg)
   for _, f in ipairs(msg.frames) do f:close() end
   local ok, meta = pcall(json_decode, msg.meta ~= "" and msg.meta or "{}")

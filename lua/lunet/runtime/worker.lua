@@ -48,14 +48,17 @@ function Context:await(want, seq)
       if core.now() - self.last_heard > self.options.driver_timeout then
         stop("no word from the driver for %.1f s (driver_timeout); exiting", core.now() - self.last_heard)
       end
-      self:report(true)
+      -- the reply may arrive while the heartbeat goes out: report reads the socket then
+      msg = self:report(true, want, seq)
+      if msg then return msg end
     end
   end
 end
 
 -- Sends the batch records gathered since the last report (a heartbeat when
--- there are none) and takes in whatever the driver sent meanwhile.
-function Context:report(heartbeat)
+-- there are none) and takes in whatever the driver sent meanwhile; returns
+-- the message of type want (and seq) if one came, for the await it is part of.
+function Context:report(heartbeat, want, seq)
   local r = self.records
   if not heartbeat or r.n > 0 or self.samples ~= self.reported_samples or #self.skipped > 0 then
     self.report_seq = self.report_seq + 1
@@ -70,14 +73,16 @@ function Context:report(heartbeat)
     self.client:send("report", self.report_seq, json_encode { samples = self.samples, now = core.now() })
   end
   self.last_report = core.now()
-  while true do
+  local wanted
+  while not wanted do
     local msg = self.client:recv(0)
     if not msg then break end
-    self:receive(msg)
+    wanted = self:receive(msg, want, seq)
   end
   if core.now() - self.last_heard > self.options.driver_timeout then
     stop("no word from the driver for %.1f s (driver_timeout); exiting", core.now() - self.last_heard)
   end
+  return wanted
 end
 
 -- ---------------------------------------------------------------- data
