@@ -11,8 +11,9 @@ local core = require "lunet.core"
 local h = dofile("spec/helpers.lua")
 local assert_error, eventually = h.assert_error, h.eventually
 
-local TYPES = { "hello", "job", "data", "commit", "pull", "commit_pull", "params", "report", "done", "error",
-  "ack", "control" }
+-- the wire's type codes, in the order of core/ps/wire.h (= lunet.runtime.protocol's names)
+local TYPES = { "hello", "job", "data_request", "data", "end_of_data", "report", "heartbeat", "commit",
+  "commit_pull", "pull", "params", "result", "checkpoint_request", "checkpoint_state", "done", "stop", "error" }
 local TYPE_CODE = {}
 for i, name in ipairs(TYPES) do TYPE_CODE[name] = i end
 
@@ -63,7 +64,7 @@ end
 
 -- Raw wire pieces for send_raw (wire.h: 32-byte little-endian header).
 local function header(f)
-  return string.pack("<c4I2I2I4I4I8I8", f.magic or "LNET", f.version or 1, f.type or TYPE_CODE.commit,
+  return string.pack("<c4I2I2I4I4I8I8", f.magic or "LNET", f.version or 2, f.type or TYPE_CODE.commit,
     f.worker or 0, f.nframes or 0, f.seq or 0, f.payload or 0)
 end
 local function floats(...) return string.pack("<" .. ("f"):rep(select("#", ...)), ...) end
@@ -253,8 +254,8 @@ describe("core.Server / core.Client", function()
       end
       assert.are_not.equal(peers[1], peers[2])
       -- answer in the opposite order from arrival
-      srv:send(peers[2], "ack", 20, "to b", lunet.full({ 2 }, 2))
-      srv:send(peers[1], "ack", 10, "to a", lunet.full({ 2 }, 1))
+      srv:send(peers[2], "heartbeat", 20, "to b", lunet.full({ 2 }, 2))
+      srv:send(peers[1], "heartbeat", 10, "to a", lunet.full({ 2 }, 1))
       local ra, rb = recv(a), recv(b)
       assert.are.same({ 10, "to a", { 1, 1 } }, { ra.seq, ra.meta, ra.frames[1]:totable() })
       assert.are.same({ 20, "to b", { 2, 2 } }, { rb.seq, rb.meta, rb.frames[1]:totable() })
@@ -265,11 +266,11 @@ describe("core.Server / core.Client", function()
     it("sending to an unknown peer raises instead of dropping silently, and leaves nothing half-sent", function()
       local srv, cli, peer = track(pair())
       local t = pattern(100, 12)
-      assert_error({ "Server:send", "Host unreachable" }, function() srv:send("nobody", "ack", 1, "", t) end)
+      assert_error({ "Server:send", "Host unreachable" }, function() srv:send("nobody", "heartbeat", 1, "", t) end)
       assert.are.equal(1, refs(t)) -- the refused frame's reference was dropped
-      srv:send(peer, "ack", 2, "ok")
+      srv:send(peer, "heartbeat", 2, "ok")
       local m = recv(cli)
-      assert.are.same({ "ack", 2, "ok", 0 }, { m.type, m.seq, m.meta, #m.frames })
+      assert.are.same({ "heartbeat", 2, "ok", 0 }, { m.type, m.seq, m.meta, #m.frames })
       assert.is_nil(cli:recv(50))
     end)
   end)
@@ -379,7 +380,7 @@ describe("core.Server / core.Client", function()
       for _, call in ipairs {
         function() srv:endpoint() end,
         function() srv:recv(0) end,
-        function() srv:send("x", "ack", 1, "") end,
+        function() srv:send("x", "heartbeat", 1, "") end,
         function() srv:stats() end,
       } do
         assert_error({ "Server: the socket was closed" }, call)
@@ -432,7 +433,7 @@ describe("core.Server / core.Client", function()
       assert.are.equal(before + 1, stats.dropped, reason)
       assert(stats.last_drop:find(reason, 1, true),
         ("last_drop %q does not contain %q"):format(stats.last_drop, reason))
-      srv:send(peer, "ack", 78, "")
+      srv:send(peer, "heartbeat", 78, "")
       assert.are.equal(78, recv(cli).seq)
       srv:close()
       cli:close()
@@ -448,11 +449,11 @@ describe("core.Server / core.Client", function()
     end)
 
     it("wrong version", function()
-      check_dropped("wire version 2, this lunet speaks 1", { header { version = 2 }, "" })
+      check_dropped("wire version 1, this lunet speaks 2", { header { version = 1 }, "" })
     end)
 
     it("unknown types", function()
-      check_dropped("unknown message type 13", { header { type = 13 }, "" })
+      check_dropped("unknown message type 18", { header { type = 18 }, "" })
       check_dropped("unknown message type 0", { header { type = 0 }, "" })
     end)
 

@@ -510,7 +510,7 @@ describe("runtime faults", function()
       local t = suicide { model = model, num_workers = 2, victim = -1, launcher = "external", bind = ep,
                           max_message = 4 * (model:count_params() + 1) }
       local trained = train(t, df)
-      -- 4 reports of the wrong types, 2 meaningless controls
+      -- 4 reports of the wrong types, a result and a data request that do not decode
       assert.are.equal(6, t.stats.foreign_messages)
       local refused = {}
       for _, e in ipairs(t:events()) do if e.kind == "refused" then refused[#refused + 1] = e.message end end

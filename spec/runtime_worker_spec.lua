@@ -38,28 +38,39 @@ local function context(sock)
   }, Context)
 end
 
-local function message(type, seq, meta) return { type = type, seq = seq or 0, meta = meta or "", frames = {} } end
+local function message(type, seq, meta, frames)
+  return { type = type, seq = seq or 0, meta = meta or "", frames = frames or {} }
+end
+-- a reply of each awaited type, as protocol.lua has it
+local REPLY = {
+  data = function() return message("data", 7, core.json_encode { partition = 0, rows = 1, x_width = 1, y_width = 1 },
+                                   { core.zeros(1), core.zeros(1) }) end,
+  params = function() return message("params", 7, "", { core.zeros(1) }) end,
+}
 
 describe("a worker waiting for a reply", function()
   for _, want in ipairs { "data", "params" } do
     it("takes a " .. want .. " reply that arrives while it sends a heartbeat", function()
       -- await: nothing yet (a heartbeat goes out); its ack and the reply
       -- are there when the worker reads its socket after sending
-      local sock = scripted { false, message("ack", 1), message(want, 7, "the reply"), false }
+      local reply = REPLY[want]()
+      local sock = scripted { false, message("heartbeat", 1), reply, false }
       local got = context(sock):await(want)
-      assert.are.same({ want, 7, "the reply" }, { got.type, got.seq, got.meta })
-      assert.are.same({ "report" }, { sock.sent[1].type }) -- the heartbeat
+      assert.are.equal(reply, got)
+      assert.are.same({ "heartbeat" }, { sock.sent[1].type }) -- the worker's heartbeat
     end)
   end
 
-  it("takes the done's ack (seq 0) from among the reports' acks", function()
-    local sock = scripted { false, message("ack", 3), message("ack", 0, "done") }
-    local got = context(sock):await("ack", 0)
-    assert.are.same({ "ack", 0, "done" }, { got.type, got.seq, got.meta })
+  it("takes the answer to done (a stop) from among the heartbeats", function()
+    local stop = message("stop", 0, core.json_encode { reason = "done" })
+    local sock = scripted { false, message("heartbeat", 3), stop }
+    local got, fields = context(sock):await("stop")
+    assert.are.equal(stop, got)
+    assert.are.equal("done", fields.reason)
   end)
 
   it("still stops when the driver says so during a heartbeat", function()
-    local sock = scripted { false, message("error", 0, core.json_encode { message = "enough" }) }
+    local sock = scripted { false, message("stop", 0, core.json_encode { reason = "error", message = "enough" }) }
     local ctx = context(sock)
     local ok, err = pcall(ctx.await, ctx, "data")
     assert.is_false(ok)

@@ -11,9 +11,13 @@
 
 #include "common.h"
 
-static const char *const type_names[] = {NULL,     "hello",  "job",    "data",  "commit",
-                                         "pull",   "commit_pull", "params", "report", "done",
-                                         "error",  "ack",    "control"};
+/* (the order of lunet_msg_type_t) */
+static const char *const type_names[] = {
+    NULL,     "hello",     "job",        "data_request", "data",
+    "end_of_data", "report", "heartbeat", "commit",      "commit_pull",
+    "pull",   "params",    "result",     "checkpoint_request", "checkpoint_state",
+    "done",   "stop",      "error"};
+_Static_assert(sizeof type_names / sizeof *type_names == LUNET_MSG_LAST + 1, "a name for every message type");
 
 const char *lunet_msg_type_name(int type) {
   return type >= 1 && type <= LUNET_MSG_LAST ? type_names[type] : "unknown";

@@ -15,26 +15,35 @@
 #include "tensor.h"
 
 #define LUNET_WIRE_MAGIC 0x54454E4Cu /* "LNET" read as little-endian u32 */
-#define LUNET_WIRE_VERSION 1
+#define LUNET_WIRE_VERSION 2 /* 2: the 17 types of protocol.lua */
 #define LUNET_WIRE_HEADER_SIZE 32
 #define LUNET_WIRE_MAX_FRAMES 8
 #define LUNET_WIRE_MAX_META (1u << 20) /* configuration text is small */
 #define LUNET_WIRE_MAX_PEER 255
 
+/* The message types. What each one's meta and payload frames mean, who
+ * sends it and what answers it is lua/lunet/runtime/protocol.lua (the one
+ * place that documents the protocol); this list and that file's table name
+ * the same 17 types in the same order. W: worker -> driver, D: driver -> worker. */
 typedef enum {
-  LUNET_MSG_HELLO = 1,   /* worker -> server: I am rank N */
-  LUNET_MSG_JOB,         /* server -> worker: the job (meta) + initial weights */
-  LUNET_MSG_DATA,        /* server -> worker: a data partition */
-  LUNET_MSG_COMMIT,      /* worker -> server: a delta */
-  LUNET_MSG_PULL,        /* worker -> server: send me the center variable */
-  LUNET_MSG_COMMIT_PULL, /* worker -> server: both in one round trip */
-  LUNET_MSG_PARAMS,      /* server -> worker: the center variable */
-  LUNET_MSG_REPORT,      /* worker -> server: progress (batches, loss) */
-  LUNET_MSG_DONE,        /* worker -> server: finished; server -> worker: stop */
-  LUNET_MSG_ERROR,       /* either way: a message for the user */
-  LUNET_MSG_ACK,         /* server -> worker: commit applied */
-  LUNET_MSG_CONTROL,     /* either way: trainer-defined (meta says what) */
-  LUNET_MSG_LAST = LUNET_MSG_CONTROL
+  LUNET_MSG_HELLO = 1,          /* W: who I am (version, rank, pid, host) */
+  LUNET_MSG_JOB,                /* D: the job (meta) + the center [+ a resumed state] */
+  LUNET_MSG_DATA_REQUEST,       /* W: the next partition, please (and which one I finished) */
+  LUNET_MSG_DATA,               /* D: a partition: features and labels */
+  LUNET_MSG_END_OF_DATA,        /* D: no partition is left for this worker */
+  LUNET_MSG_REPORT,             /* W: batch records (losses, times) since the last report */
+  LUNET_MSG_HEARTBEAT,          /* W: alive, nothing to report; D: the answer to a report/heartbeat */
+  LUNET_MSG_COMMIT,             /* W: a delta for the server's rule */
+  LUNET_MSG_COMMIT_PULL,        /* W: a delta, answered by the center (params) */
+  LUNET_MSG_PULL,               /* W: send me the center */
+  LUNET_MSG_PARAMS,             /* D: the center variable */
+  LUNET_MSG_RESULT,             /* W: a partition's result (predictions) */
+  LUNET_MSG_CHECKPOINT_REQUEST, /* D: send your state at your next batch boundary */
+  LUNET_MSG_CHECKPOINT_STATE,   /* W: my state (position, counters) + optimizer state [+ weights] */
+  LUNET_MSG_DONE,               /* W: finished, with my totals; answered by stop */
+  LUNET_MSG_STOP,               /* D: end now (reason: done, error, lost, refused) */
+  LUNET_MSG_ERROR,              /* W: I failed (a message for the user) */
+  LUNET_MSG_LAST = LUNET_MSG_ERROR
 } lunet_msg_type_t;
 
 typedef struct {

@@ -21,7 +21,7 @@ local file = require "lunet.runtime.checkpoint_file"
 local history = require "lunet.runtime.checkpoint_history"
 local resume = require "lunet.runtime.checkpoint_resume"
 
-local json_encode, vec = core.json_encode, core.vec
+local vec = core.vec
 
 local checkpoint = {}
 
@@ -149,7 +149,7 @@ function Checkpoints:tick()
   for rank, w in pairs(run.workers) do
     if w.state == "running" and not w.waiting then
       asked[rank] = true
-      run:send(w, "control", 0, json_encode { checkpoint = id, weights = self.own_weights })
+      run:send(w, "checkpoint_request", 0, { id = id, weights = self.own_weights })
     end
   end
   if next(asked) then self.requests, self.pending = id, { id = id, asked = asked, answers = {} } end
@@ -158,32 +158,30 @@ end
 -- A worker's state: {checkpoint=request id, position={partition=, epoch=, batch=},
 -- iteration=, samples=, rng={...}, optimizer={iterations=, m_schedule=}}
 -- with its optimizer state (and weights, when asked) as frames.
+-- A worker's checkpoint_state (protocol.lua: {id=, position={partition=,
+-- epoch=, batch=}, iteration=, samples=, rng={...}, optimizer={iterations=,
+-- m_schedule=}}, its optimizer state and, when asked, its weights as
+-- frames), or nil meta for one that did not decode: for the pending request
+-- it counts as an answer without state, so the checkpoint goes on.
 function Checkpoints:answer(w, msg, meta)
   local p, n = self.pending, self.run.job.n_params
-  if not (p and meta.checkpoint == p.id) then
+  if meta and not (p and meta.id == p.id) then
     -- a late answer to an earlier request (written without it) is not used;
     -- one to no request at all is foreign
-    if math.type(meta.checkpoint) ~= "integer" or meta.checkpoint > self.requests then
-      self.run.foreign = self.run.foreign + 1
-    end
+    if meta.id > self.requests then self.run.foreign = self.run.foreign + 1 end
     return close_all(msg.frames)
   end
-  local pos = meta.position
-  local valid = p.asked[w.rank] and p.answers[w.rank] == nil and type(pos) == "table"
-    and math.type(pos.partition) == "integer" and w.parts[pos.partition] ~= nil
-    and math.type(pos.epoch) == "integer" and math.type(pos.batch) == "integer"
-    and math.type(meta.iteration) == "integer" and math.type(meta.samples) == "integer"
-    and type(meta.rng) == "table" and type(meta.optimizer) == "table"
-    and math.type(meta.optimizer.iterations) == "integer" and type(meta.optimizer.m_schedule) == "number"
-    and msg.frames[1] ~= nil and msg.frames[1]:numel() == self.opt_numel
+  local pos = meta and meta.position
+  local valid = meta and p.asked[w.rank] and p.answers[w.rank] == nil and w.parts[pos.partition] ~= nil
+    and msg.frames[1]:numel() == self.opt_numel
     and (not self.own_weights or (msg.frames[2] and msg.frames[2]:numel() == n))
   for _, s in ipairs(valid and meta.rng or {}) do
-    if type(s) ~= "string" or not s:match("^%x+$") or #s ~= 64 then valid = false end
+    if not s:match("^%x+$") or #s ~= 64 then valid = false end
   end
   if not valid then
     -- malformed: the checkpoint goes on without this worker's state
     self.run.foreign = self.run.foreign + 1
-    if p.asked[w.rank] and p.answers[w.rank] == nil then p.answers[w.rank] = false end
+    if p and p.asked[w.rank] and p.answers[w.rank] == nil then p.answers[w.rank] = false end
     return close_all(msg.frames)
   end
   p.answers[w.rank] = { meta = meta, opt = msg.frames[1], weights = self.own_weights and msg.frames[2] or nil }

@@ -7,16 +7,13 @@
 -- goes on without waiting for the driver. A resumed worker starts from such
 -- a state (restore) and its batches from the recorded position.
 local core = require "lunet.core"
-
-local json_encode, json_decode = core.json_encode, core.json_decode
+local protocol = require "lunet.runtime.protocol"
 
 local checkpoint_worker = {}
 
--- A control message from the driver: {checkpoint = request id, weights = bool}.
-function checkpoint_worker.request(ctx, msg)
-  for _, f in ipairs(msg.frames) do f:close() end
-  local ok, meta = pcall(json_decode, msg.meta ~= "" and msg.meta or "{}")
-  if ok and type(meta) == "table" and math.type(meta.checkpoint) == "integer" then ctx.checkpoint_wanted = meta end
+-- The driver's checkpoint_request (protocol.lua): {id = request id, weights = bool}.
+function checkpoint_worker.request(ctx, meta)
+  ctx.checkpoint_wanted = meta
 end
 
 -- Sends the state before the batch (partition, epoch, batch) is trained.
@@ -29,11 +26,11 @@ function checkpoint_worker.answer(ctx, partition, epoch, batch)
   local frames = { state or core.zeros(0) }
   -- copies: ZeroMQ sends them while the next batches change the originals
   if want.weights then frames[2] = ctx.weights:clone() end
-  ctx.client:send("control", 0, json_encode {
-    checkpoint = want.checkpoint, position = { partition = partition, epoch = epoch, batch = batch },
+  ctx.client:send("checkpoint_state", 0, protocol.encode("checkpoint_state", {
+    id = want.id, position = { partition = partition, epoch = epoch, batch = batch },
     iteration = ctx.iteration, samples = ctx.samples, rng = net:rng_states(),
     optimizer = { iterations = iterations or 0, m_schedule = m_schedule or 1 },
-  }, table.unpack(frames))
+  }), table.unpack(frames))
 end
 
 -- A resumed worker's state from its job: {samples=, iteration=, rng=,

@@ -1,17 +1,18 @@
 -- The driver is the parameter server: it binds the ROUTER socket, launches
 -- the workers, ships jobs and partitions, applies commits with the trainer's
 -- server rule, serves pulls, collects reports and watches for lost workers.
--- Protocol (worker -> driver): hello, control{want="data"}, commit,
--- commit_pull, pull, report, done, error; (driver -> worker): job, data,
--- params, ack, error (= stop). Nothing received is executed: meta is JSON.
+-- The messages it exchanges with the workers are lunet/runtime/protocol.lua's:
+-- every one received is checked against its schema before a handler sees it.
+-- Nothing received is executed: meta is JSON data.
 local core = require "lunet.core"
 local job = require "lunet.runtime.job"
 local launchers = require "lunet.runtime.launchers"
 local progress = require "lunet.runtime.progress"
 local checkpoint = require "lunet.runtime.checkpoint"
 local security = require "lunet.runtime.security"
+local protocol = require "lunet.runtime.protocol"
 
-local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
+local vec, encode = core.vec, protocol.encode
 
 local driver = {}
 local runs = 0 -- for unique local socket names
@@ -25,13 +26,6 @@ Run.__index = Run
 local function pass_interrupt(ok, err, ...)
   if not ok and type(err) == "string" and err:sub(-12) == "interrupted!" then error(err, 0) end
   return ok, err, ...
-end
-
-local function decode(meta)
-  if meta == "" then return {} end
-  local ok, v = pass_interrupt(pcall(json_decode, meta))
-  if ok and type(v) == "table" then return v end
-  return nil
 end
 
 -- The address workers connect to: the bound endpoint, with the advertised
@@ -53,9 +47,16 @@ function Run:fail(fmt, ...) error(self.name .. ": " .. string.format(fmt, ...), 
 
 -- ---------------------------------------------------------------- sending
 
-function Run:send(w, type, seq, meta, ...)
-  local ok, err = pass_interrupt(pcall(self.server.send, self.server, w.peer, type, seq, meta, ...))
+-- send(w, type, seq, fields, frames...): a message of protocol.lua's to a registered worker.
+function Run:send(w, type, seq, fields, ...)
+  local ok, err = pass_interrupt(pcall(self.server.send, self.server, w.peer, type, seq, encode(type, fields), ...))
   if not ok and w.state ~= "lost" then self:lose(w, "unreachable (" .. tostring(err) .. ")") end
+end
+
+-- A stop to a peer that may not be registered (refused, lost, unknown): best effort.
+function Run:send_stop(peer, reason, message)
+  pass_interrupt(pcall(self.server.send, self.server, peer, "stop", 0, encode("stop", { reason = reason,
+                                                                                     message = message })))
 end
 
 -- Parameters are sent zero-copy, so ZeroMQ may still be reading a buffer
@@ -92,7 +93,7 @@ function Run:sent(w, center)
 end
 
 function Run:send_params(w)
-  self:send(w, "params", self.clock, "", self.center)
+  self:send(w, "params", self.clock, nil, self.center)
   self:sent(w, self.center)
 end
 
@@ -119,8 +120,8 @@ function Run:give_data(w)
     w.parts[p.id] = p
     w.waiting = false
     -- (start: where a resumed run continues this partition, once)
-    self:send(w, "data", 0, json_encode { partition = p.id, rows = p.rows, x_width = self.job.x_width,
-                                         y_width = self.job.y_width, start = p.start }, p.x, p.y)
+    self:send(w, "data", 0, { partition = p.id, rows = p.rows, x_width = self.job.x_width,
+                              y_width = self.job.y_width, start = p.start }, p.x, p.y)
     p.start = nil
     return
   end
@@ -131,7 +132,7 @@ function Run:give_data(w)
     if q.state == "assigned" and self.options.reassign then pending = true end
   end
   w.waiting = pending
-  if not pending then self:send(w, "data", 0, json_encode { finished = true }) end
+  if not pending then self:send(w, "end_of_data", 0) end
 end
 
 function Run:serve_waiting()
@@ -186,13 +187,12 @@ function Run:lose(w, reason)
   self:serve_waiting()
 end
 
-function Run:hello(msg)
-  local meta = decode(msg.meta) or {}
+function Run:hello(msg, meta)
   local n = self.options.num_workers
   if meta.version ~= core.version then
     -- a worker built from other sources may not read this job the same way
-    pass_interrupt(pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode { message = string.format(
-      "this worker is lunet %s, the driver is lunet %s", tostring(meta.version), core.version) }))
+    self:send_stop(msg.peer, "refused", string.format("this worker is lunet %s, the driver is lunet %s",
+      tostring(meta.version), core.version))
     self.foreign = self.foreign + 1
     return
   end
@@ -202,12 +202,10 @@ function Run:hello(msg)
     for r = 0, n - 1 do if not self.workers[r] then rank = r; break end end
   end
   if not rank then
-    pass_interrupt(pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode {
-      message = "the run already has its " .. n .. " workers" }))
+    self:send_stop(msg.peer, "refused", "the run already has its " .. n .. " workers")
     return
   end
-  local w = { rank = rank, peer = msg.peer, pid = math.type(meta.pid) == "integer" and meta.pid or nil,
-              host = type(meta.host) == "string" and meta.host or "?", state = "running", parts = {},
+  local w = { rank = rank, peer = msg.peer, pid = meta.pid, host = meta.host or "?", state = "running", parts = {},
               last_seen = core.now(), samples = 0, batches = 0 }
   w.process = self.launcher:track(w.pid, w.host) -- an mpirun/srun worker on this host: watched in /proc
   self.workers[rank], self.by_peer[msg.peer] = w, w
@@ -220,43 +218,30 @@ function Run:hello(msg)
   -- a resumed run: the worker's state at the checkpoint goes with its job
   local frames = {}
   if self.checkpoints then spec.resume, frames = self.checkpoints:job_resume(w) end
-  self:send(w, "job", self.clock, json_encode(spec), self.center, table.unpack(frames))
+  self:send(w, "job", self.clock, spec, self.center, table.unpack(frames))
   self:sent(w, self.center)
 end
 
--- The first n entries of every list are numbers.
-local function numbers(n, ...)
-  for k = 1, select("#", ...) do
-    local list = select(k, ...)
-    for i = 1, n do if type(list[i]) ~= "number" then return false end end
-  end
-  return true
-end
-
+-- A report (protocol.lua has checked its fields' types): the batch records
+-- since the last one, the worker's sample count and skipped batches.
 function Run:report(w, msg, meta)
-  if math.type(meta.samples) == "integer" then
-    self.samples_done = self.samples_done + meta.samples - w.samples
-    w.samples = meta.samples
-  end
+  self.samples_done = self.samples_done + meta.samples - w.samples
+  w.samples = meta.samples
   self:skipped_batches(w, meta.skipped)
-  local it, loss, t, ep = meta.it, meta.loss, meta.t, meta.ep
-  local n = type(it) == "table" and type(loss) == "table" and type(t) == "table" and type(meta.now) == "number"
-    and math.min(#it, #loss, #t)
-  if n and not numbers(n, it, loss, t) then
-    self.foreign = self.foreign + 1 -- malformed records: counted and left out (still a heartbeat)
-  elseif n then
+  local it, loss, t, ep = meta.it or {}, meta.loss or {}, meta.t or {}, meta.ep or {}
+  local n = math.min(#it, #loss, #t)
+  if n > 0 then
     -- worker clock -> driver clock (same offset for the whole report)
     local offset = core.now() - meta.now - self.t0
     local h = self.history
-    if n > 0 then w.last_batch = it[n] end
+    w.last_batch = it[n]
     for i = 1, n do
-      h[#h + 1] = { worker = w.rank, iteration = it[i], epoch = type(ep) == "table" and math.type(ep[i]) == "integer"
-                    and ep[i] or nil, loss = loss[i], time = t[i] + offset }
+      h[#h + 1] = { worker = w.rank, iteration = it[i], epoch = ep[i], loss = loss[i], time = t[i] + offset }
       if not self.first_batch then self.first_batch = t[i] + offset end
     end
     self.progress:update(self.samples_done, table.move(loss, 1, n, 1, {}))
   end
-  self:send(w, "ack", msg.seq, "")
+  self:send(w, "heartbeat", msg.seq) -- the worker hears the driver is alive
 end
 
 local MAX_SKIP_EVENTS = 100 -- then only counted: a run that skips every batch must not grow without end
@@ -291,15 +276,15 @@ function Run:checked_delta(w, msg)
   return delta
 end
 
-function Run:commit(w, msg)
+function Run:commit(w, msg, meta)
   local delta = self:checked_delta(w, msg)
   if delta then
     local staleness = math.max(0, self.clock - msg.seq)
     self.staleness[staleness] = (self.staleness[staleness] or 0) + 1
     self:writable_center()
     -- a commit may name its partition (ctx:commit(delta, {partition=})); only one this worker holds counts
-    local p = msg.meta ~= "" and (decode(msg.meta) or {}).partition or nil
-    p = math.type(p) == "integer" and w.parts[p] and p or nil
+    local p = meta.partition
+    p = p and w.parts[p] and p or nil
     self.spec.server_commit(self.state, delta, { worker = w.rank, clock = msg.seq, staleness = staleness,
                                                  partition = p })
     self.clock = self.clock + 1
@@ -344,11 +329,79 @@ function Run:check_round()
     for _, f in ipairs(c.msg.frames) do f:close() end
     local w = self.workers[c.worker]
     if w.state ~= "lost" then
-      self:send(w, "params", self.clock, "", reply)
+      self:send(w, "params", self.clock, nil, reply)
       self:sent(w, reply)
     end
   end
   self.round = {}
+end
+
+-- What the driver does with each message a registered worker sends.
+local handlers = {}
+
+function handlers.commit(run, w, msg, meta)
+  run:commit(w, msg, meta)
+end
+
+function handlers.commit_pull(run, w, msg, meta)
+  if run.spec.server_round then return run:join_round(w, msg) end
+  run:commit(w, msg, meta)
+  run:send_params(w)
+end
+
+function handlers.pull(run, w) run:send_params(w) end
+
+function handlers.report(run, w, msg, meta) run:report(w, msg, meta) end
+
+function handlers.heartbeat(run, w, msg, meta)
+  if meta.samples then
+    run.samples_done = run.samples_done + meta.samples - w.samples
+    w.samples = meta.samples
+  end
+  run:send(w, "heartbeat", msg.seq)
+end
+
+-- a partition's result (predictions): only for a partition this worker holds
+function handlers.result(run, w, msg, meta)
+  local p = w.parts[meta.partition]
+  if run.spec.server_result and p then
+    run.spec.server_result(run.state, msg.frames[1], { worker = w.rank, partition = meta.partition, rows = p.rows })
+  else
+    run.foreign = run.foreign + 1
+  end
+  for _, f in ipairs(msg.frames) do f:close() end
+end
+
+-- a worker's state for the checkpoint being taken
+function handlers.checkpoint_state(run, w, msg, meta)
+  if run.checkpoints then return run.checkpoints:answer(w, msg, meta) end
+  run.foreign = run.foreign + 1
+  for _, f in ipairs(msg.frames) do f:close() end
+end
+
+function handlers.data_request(run, w, msg, meta)
+  local done = meta.finished and w.parts[meta.finished]
+  if done then
+    done.state = "done"
+    w.parts[meta.finished] = nil
+    run:serve_waiting()
+  end
+  run:give_data(w)
+end
+
+function handlers.done(run, w, msg, meta)
+  w.state = "done"
+  w.comm_time = meta.communication_time
+  run.t_last_done = core.now()
+  run:send(w, "stop", 0, { reason = "done" })
+  -- a partition it stopped early is over, and a share it never took goes
+  -- to the others: workers waiting for either are served now
+  for id, p in pairs(w.parts) do p.state, w.parts[id] = "done", nil end
+  run:serve_waiting()
+end
+
+function handlers.error(run, w, msg, meta)
+  run:fail("worker %d failed: %s", w.rank, meta.message)
 end
 
 function Run:handle(msg)
@@ -362,18 +415,28 @@ function Run:handle(msg)
     end
     return
   end
+  local meta = protocol.decode(msg, "worker")
+  if not meta then
+    -- a worker's malformed state still answers the checkpoint request (without state)
+    if w and w.state == "running" and msg.type == "checkpoint_state" and self.checkpoints then
+      return self.checkpoints:answer(w, msg, nil)
+    end
+    -- not one of protocol.lua's messages from a worker, or malformed
+    self.foreign = self.foreign + 1
+    for _, f in ipairs(msg.frames or {}) do f:close() end
+    return
+  end
   if msg.type == "hello" then
     if w then return end
-    return self:hello(msg)
+    return self:hello(msg, meta)
   end
   if not w then
     -- told so, a worker whose connection ZeroMQ cut (a frame far above
     -- max_message) and that came back as a new peer stops instead of waiting
     self.foreign = self.foreign + 1
-    pass_interrupt(pcall(self.server.send, self.server, msg.peer, "error", 0, json_encode {
-      message = "this connection never said hello (a connection ZeroMQ cut, e.g. for a message far above "
-        .. "max_message, comes back as a new one)" }))
-    return
+    for _, f in ipairs(msg.frames) do f:close() end
+    return self:send_stop(msg.peer, "refused", "this connection never said hello (a connection ZeroMQ cut, e.g. "
+      .. "for a message far above max_message, comes back as a new one)")
   end
   if w.state == "lost" then
     -- a worker declared lost (a stall past worker_timeout that woke up) does
@@ -384,58 +447,14 @@ function Run:handle(msg)
       self:event("late", w.rank, string.format("worker %d, declared lost, sent a late %s; rejected", w.rank,
         tostring(msg.type)))
     end
-    for _, f in ipairs(msg.frames or {}) do f:close() end
-    pass_interrupt(pcall(self.server.send, self.server, w.peer, "error", 0,
-      json_encode { message = "this worker was declared lost" }))
-    return
+    for _, f in ipairs(msg.frames) do f:close() end
+    return self:send_stop(w.peer, "lost", "this worker was declared lost")
   end
   w.last_seen = core.now()
-  local t = msg.type
-  if t == "commit_pull" and self.spec.server_round then
-    return self:join_round(w, msg)
-  elseif t == "commit" or t == "commit_pull" then
-    self:commit(w, msg)
-    if t == "commit_pull" then self:send_params(w) end
-    return
-  elseif t == "pull" then
-    return self:send_params(w)
-  end
-  local meta = decode(msg.meta)
-  if not meta then self.foreign = self.foreign + 1; return end
-  if t == "report" then
-    self:report(w, msg, meta)
-  elseif t == "control" and math.type(meta.result) == "integer" then
-    -- a partition's result (predictions): only for a partition this worker holds
-    if self.spec.server_result and w.parts[meta.result] and msg.frames[1] then
-      self.spec.server_result(self.state, msg.frames[1], { worker = w.rank, partition = meta.result,
-                                                            rows = w.parts[meta.result].rows })
-    else
-      self.foreign = self.foreign + 1
-    end
-    for _, f in ipairs(msg.frames) do f:close() end
-  elseif t == "control" and meta.checkpoint ~= nil and self.checkpoints then
-    self.checkpoints:answer(w, msg, meta) -- a worker's state for the checkpoint being taken
-  elseif t == "control" and meta.want == "data" then
-    if math.type(meta.finished) == "integer" and w.parts[meta.finished] then
-      w.parts[meta.finished].state = "done"
-      w.parts[meta.finished] = nil
-      self:serve_waiting()
-    end
-    self:give_data(w)
-  elseif t == "done" then
-    w.state = "done"
-    w.comm_time = type(meta.communication_time) == "number" and meta.communication_time or 0
-    self.t_last_done = core.now()
-    self:send(w, "ack", msg.seq, "")
-    -- a partition it stopped early is over, and a share it never took goes
-    -- to the others: workers waiting for either are served now
-    for id, p in pairs(w.parts) do p.state, w.parts[id] = "done", nil end
-    self:serve_waiting()
-  elseif t == "error" then
-    self:fail("worker %d failed: %s", w.rank, tostring(meta.message))
-  else
-    self.foreign = self.foreign + 1
-  end
+  local handler = handlers[msg.type]
+  if handler then return handler(self, w, msg, meta) end
+  self.foreign = self.foreign + 1 -- a message a worker may send, at the wrong time (another hello)
+  for _, f in ipairs(msg.frames) do f:close() end
 end
 
 -- ---------------------------------------------------------------- housekeeping
@@ -556,7 +575,8 @@ function Run:shutdown(message)
   if self.server then
     for _, w in pairs(self.workers) do
       if w.state == "running" then
-        pcall(self.server.send, self.server, w.peer, "error", 0, json_encode { message = message })
+        pcall(self.server.send, self.server, w.peer, "stop", 0, encode("stop", { reason = "error",
+                                                                                 message = message or "the run failed" }))
       end
     end
   end

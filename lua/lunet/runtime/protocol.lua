@@ -167,7 +167,7 @@ function protocol.decode(msg, from)
     local ok, v = pcall(json_decode, msg.meta)
     -- Ctrl-C lands in whatever runs next, maybe this pcall: passed on
     if not ok and type(v) == "string" and v:sub(-12) == "interrupted!" then error(v, 0) end
-    if not ok or type(v) ~= "table" then return nil, msg.type .. ": meta is not a JSON object" end
+    if not ok or type(v) ~= "table" or v[1] ~= nil then return nil, msg.type .. ": meta is not a JSON object" end
     fields = v
   end
   for k, kind in pairs(s.meta) do

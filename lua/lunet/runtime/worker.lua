@@ -5,8 +5,9 @@
 -- says stop or goes silent for driver_timeout seconds.
 local core = require "lunet.core"
 local checkpoint_worker = require "lunet.runtime.checkpoint_worker"
+local protocol = require "lunet.runtime.protocol"
 
-local vec, json_encode, json_decode = core.vec, core.json_encode, core.json_decode
+local vec, encode = core.vec, protocol.encode
 
 local worker = {}
 
@@ -18,16 +19,21 @@ local MAX_RECORDS = 1000 -- a report never grows past this many batches
 local function stop(fmt, ...) error({ stop = string.format(fmt, ...) }, 0) end
 
 -- Handles what may arrive while waiting for something else; returns the
--- message if it is the wanted type (and seq, when given).
+-- message and its fields (protocol.lua) if it is of the wanted type (a name,
+-- or a set of names) and seq, when given. stop ends the worker unless it is
+-- what it waits for (the answer to done).
 function Context:receive(msg, want, seq)
   self.last_heard = core.now()
-  if msg.type == "error" or msg.type == "done" then
-    local meta = json_decode(msg.meta ~= "" and msg.meta or "{}")
-    stop("the driver stopped the run: %s", tostring(meta.message or "done"))
+  local meta, why = protocol.decode(msg, "driver")
+  if not meta then
+    for _, f in ipairs(msg.frames) do f:close() end
+    stop("the driver sent a message this worker cannot read: %s", why)
   end
-  if msg.type == want and (seq == nil or msg.seq == seq) then return msg end
-  if msg.type == "control" then return checkpoint_worker.request(self, msg) end -- answered at the next batch
-  if msg.type == "params" and self.in_flight and not self.arrived then
+  local t = msg.type
+  if t == "stop" and want ~= "stop" then stop("the driver stopped the run: %s", meta.message or meta.reason) end
+  if (t == want or (type(want) == "table" and want[t])) and (seq == nil or msg.seq == seq) then return msg, meta end
+  if t == "checkpoint_request" then return checkpoint_worker.request(self, meta) end -- answered at the next batch
+  if t == "params" and self.in_flight and not self.arrived then
     self.arrived = msg -- an overlapped pull's answer, kept for poll_params
     return nil
   end
@@ -42,15 +48,17 @@ function Context:await(want, seq)
   while true do
     local msg = self.client:recv(math.max(1, math.floor(interval * 1000)))
     if msg then
-      msg = self:receive(msg, want, seq)
-      if msg then return msg end
+      local meta
+      msg, meta = self:receive(msg, want, seq)
+      if msg then return msg, meta end
     else
       if core.now() - self.last_heard > self.options.driver_timeout then
         stop("no word from the driver for %.1f s (driver_timeout); exiting", core.now() - self.last_heard)
       end
       -- the reply may arrive while the heartbeat goes out: report reads the socket then
-      msg = self:report(true, want, seq)
-      if msg then return msg end
+      local meta
+      msg, meta = self:report(true, want, seq)
+      if msg then return msg, meta end
     end
   end
 end
@@ -62,30 +70,33 @@ function Context:report(heartbeat, want, seq)
   local r = self.records
   if not heartbeat or r.n > 0 or self.samples ~= self.reported_samples or #self.skipped > 0 then
     self.report_seq = self.report_seq + 1
-    self.client:send("report", self.report_seq, json_encode {
-      it = r.it, loss = r.loss, t = r.t, ep = r.ep, samples = self.samples, now = core.now(),
-      skipped = #self.skipped > 0 and self.skipped or nil })
+    self.client:send("report", self.report_seq, encode("report", {
+      it = r.n > 0 and r.it or nil, loss = r.n > 0 and r.loss or nil, t = r.n > 0 and r.t or nil,
+      ep = r.n > 0 and r.ep or nil, samples = self.samples, now = core.now(),
+      skipped = #self.skipped > 0 and self.skipped or nil }))
     self.records = { it = {}, loss = {}, t = {}, ep = {}, n = 0 }
     if #self.skipped > 0 then self.skipped = {} end
     self.reported_samples = self.samples
   elseif heartbeat then
     self.report_seq = self.report_seq + 1
-    self.client:send("report", self.report_seq, json_encode { samples = self.samples, now = core.now() })
+    self.client:send("heartbeat", self.report_seq, encode("heartbeat", { samples = self.samples, now = core.now() }))
   end
   self.last_report = core.now()
-  local wanted
+  local wanted, wanted_meta
   while not wanted do
     local msg = self.client:recv(0)
     if not msg then break end
-    wanted = self:receive(msg, want, seq)
+    wanted, wanted_meta = self:receive(msg, want, seq)
   end
   if core.now() - self.last_heard > self.options.driver_timeout then
     stop("no word from the driver for %.1f s (driver_timeout); exiting", core.now() - self.last_heard)
   end
-  return wanted
+  return wanted, wanted_meta
 end
 
 -- ---------------------------------------------------------------- data
+
+local DATA_OR_END = { data = true, end_of_data = true }
 
 -- The next partition from the driver: x (rows, width), y (rows, k), its id
 -- and (a resumed run) the {epoch=, batch=} to start at; nil when there is no more.
@@ -93,11 +104,10 @@ function Context:next_partition()
   -- the driver counts a finished partition's batches before it counts it done
   -- (a checkpoint taken while this worker waits records both)
   if self.partition then self:report() end
-  self.client:send("control", 0, json_encode { want = "data", finished = self.partition })
+  self.client:send("data_request", 0, encode("data_request", { finished = self.partition }))
   self.partition = nil
-  local msg = self:await("data")
-  local meta = json_decode(msg.meta)
-  if meta.finished then return nil end
+  local msg, meta = self:await(DATA_OR_END)
+  if msg.type == "end_of_data" then return nil end
   local rows = meta.rows
   local x = msg.frames[1]:view { rows, table.unpack(self.model.input_shape) }
   local y = msg.frames[2]:view { rows, meta.y_width }
@@ -193,7 +203,7 @@ end
 function Context:commit(delta, info)
   check_delta(self, delta, "commit")
   local t0, refs = core.now(), delta:storage_refs()
-  self.client:send("commit", self.clock, info and json_encode(info) or "", delta)
+  self.client:send("commit", self.clock, encode("commit", info), delta)
   wait_sent(delta, refs)
   self.comm_time = self.comm_time + core.now() - t0
 end
@@ -203,7 +213,7 @@ end
 function Context:send_result(t)
   if not self.partition then error("send_result: no partition in hand", 2) end
   local t0, refs = core.now(), t:storage_refs()
-  self.client:send("control", 0, json_encode { result = self.partition }, t:contiguous())
+  self.client:send("result", 0, encode("result", { partition = self.partition }), t:contiguous())
   wait_sent(t, refs)
   self.comm_time = self.comm_time + core.now() - t0
 end
@@ -228,7 +238,7 @@ end
 function Context:pull(into)
   check_size(self, into, "pull")
   local t0 = core.now()
-  self.client:send("pull", self.clock, "")
+  self.client:send("pull", self.clock, encode("pull"))
   take_params(self, self:await("params"), into)
   self.comm_time = self.comm_time + core.now() - t0
 end
@@ -238,7 +248,7 @@ function Context:commit_and_pull(delta, into)
   check_delta(self, delta, "commit_and_pull")
   check_size(self, into, "commit_and_pull")
   local t0, refs = core.now(), delta:storage_refs()
-  self.client:send("commit_pull", self.clock, "", delta)
+  self.client:send("commit_pull", self.clock, encode("commit_pull"), delta)
   take_params(self, self:await("params"), into)
   wait_sent(delta, refs)
   self.comm_time = self.comm_time + core.now() - t0
@@ -253,7 +263,7 @@ function Context:start_commit_and_pull(delta)
   if self.in_flight then error("start_commit_and_pull: the previous pull has not arrived yet", 2) end
   local t0 = core.now()
   self.in_flight = { delta = delta, refs = delta:storage_refs(), t0 = t0 }
-  self.client:send("commit_pull", self.clock, "", delta)
+  self.client:send("commit_pull", self.clock, encode("commit_pull"), delta)
   self.comm_time = self.comm_time + core.now() - t0
 end
 
@@ -327,8 +337,8 @@ function worker.run(args)
     io.stderr:write("lunet worker: ", tostring(client):gsub("^Client: ", ""), "\n")
     return 2
   end
-  client:send("hello", 0, json_encode { rank = rank, pid = core.getpid(), host = core.hostname(),
-                                       version = core.version })
+  client:send("hello", 0, encode("hello", { rank = rank, pid = core.getpid(), host = core.hostname(),
+                                           version = core.version }))
   local security = require "lunet.runtime.security"
   local msg, why, final = security.first_answer(client, args.timeout, args.server_key_from)
   if not msg then
@@ -338,13 +348,13 @@ function worker.run(args)
         why and (" (" .. why .. ")") or ""))
     return 2
   end
-  if msg.type ~= "job" then
-    local meta = msg.meta ~= "" and json_decode(msg.meta) or {}
+  local spec, why_not = protocol.decode(msg, "driver")
+  if msg.type ~= "job" or not spec then
     client:close()
-    io.stderr:write("lunet worker: the driver refused this worker: " .. tostring(meta.message or msg.type) .. "\n")
+    io.stderr:write("lunet worker: the driver refused this worker: " .. tostring(spec and spec.message or why_not
+      or msg.type) .. "\n")
     return 2
   end
-  local spec = json_decode(msg.meta)
   local ok, ctx, class = pcall(setup, client, spec, msg.frames)
   for _, f in ipairs(msg.frames) do f:close() end
   if ok then
@@ -352,10 +362,9 @@ function worker.run(args)
     ok, ctx = pcall(function() class.spec.worker(ctx); ctx:report(); return ctx end)
   end
   if ok then
-    -- seq 0: reports count from 1, so this ack cannot be a report's
-    client:send("done", 0, json_encode { communication_time = ctx.comm_time, samples = ctx.samples,
-                                         batches = ctx.iteration })
-    ok = pcall(ctx.await, ctx, "ack", 0)
+    client:send("done", 0, encode("done", { communication_time = ctx.comm_time, samples = ctx.samples,
+                                            batches = ctx.iteration }))
+    ok = pcall(ctx.await, ctx, "stop") -- the driver's word that it has the totals
     client:close()
     return ok and 0 or 3
   end
@@ -366,7 +375,7 @@ function worker.run(args)
     io.stderr:write("lunet worker " .. tostring(spec.rank) .. ": " .. err.stop .. "\n")
     return 3
   end
-  client:send("error", 0, json_encode { message = tostring(err) })
+  client:send("error", 0, encode("error", { message = tostring(err) }))
   client:recv(2000) -- the driver answers with stop; LINGER 0 would drop an unsent message
   client:close()
   return 1
