@@ -7,7 +7,7 @@
 -- ASan + UBSan build for memory errors to show:
 --   build-asan/lunet scripts/fuzz_api.lua [--seed S] [--calls N | --seconds T]
 --       [--batch B] [--jobs J] [--timeout T] [--keep]
---   build-asan/lunet scripts/fuzz_api.lua --replay SEED:INDEX   (one call, in this process)
+--   build-asan/lunet scripts/fuzz_api.lua --replay SEED:INDEX   (one call; --in-process: without limits)
 --   build-asan/lunet scripts/fuzz_api.lua --list                (the targets and their templates)
 --   build-asan/lunet scripts/fuzz_api.lua --self-test           (the machinery, on synthetic calls)
 -- Everything it writes goes to a scratch directory it removes. Its last line
@@ -42,7 +42,7 @@ do
     elseif key == "replay" or key == "log" or key == "dir" or key == "shared" or key == "lunet" then
       o[key] = arg[i + 1] or fail_usage("--" .. key .. " needs a value")
       i = i + 2
-    elseif key == "child" or key == "list" or key == "keep" or key == "self-test" then
+    elseif key == "child" or key == "list" or key == "keep" or key == "self-test" or key == "in-process" then
       o[key:gsub("-", "_")] = true
       i = i + 1
     else
@@ -104,20 +104,18 @@ end
 if o.replay then
   local seed, index = o.replay:match("^(%-?%d+):(%d+)$")
   if not seed then fail_usage("--replay needs SEED:INDEX") end
-  local dir = scratch()
-  local t0 = core.now()
-  local F = dofile(fixtures)(dir, dir .. "/shared")
-  local c = make_call(list_of(F), math.tointeger(tonumber(seed)), math.tointeger(tonumber(index)))
-  print("fuzz_api: call " .. index .. " of seed " .. seed .. ": " .. c.target.name)
-  print("  " .. c.line)
-  child.guard()
-  local v, msg = child.run_call(c, F, require "lunet")
-  print("fuzz_api: " .. v .. (msg ~= "" and (": " .. tostring(msg)) or ""))
-  local failed = (v == "bad" or v == "setup") and 1 or 0
-  print(string.format("fuzz_api seed=%s calls=1 errors=%d failures=%d seconds=%.1f", seed, v == "error" and 1 or 0,
-    failed, core.now() - t0))
-  if failed > 0 then exit(1) end
-  return
+  o.seed, o.first = math.tointeger(tonumber(seed)), math.tointeger(tonumber(index))
+  if o.in_process then -- no time or memory limit: for a debugger
+    local dir = scratch()
+    local F = dofile(fixtures)(dir, dir .. "/shared")
+    local c = make_call(list_of(F), o.seed, o.first)
+    print("fuzz_api: call " .. index .. " of seed " .. seed .. ": " .. c.target.name .. "\n  lua: " .. c.line)
+    child.guard()
+    local v, msg = child.run_call(c, F, require "lunet")
+    print("fuzz_api: " .. v .. (msg ~= "" and (": " .. tostring(msg)) or ""))
+    exit((v == "bad" or v == "setup") and 1 or 0)
+  end
+  o.calls, o.batch, o.passthrough = 1, 1, true -- a run of that one call; its output shows
 end
 
 -- ---- the run ----
@@ -128,7 +126,8 @@ if o.self_test then
   o.calls, o.batch, o.timeout = 14, 14, o.timeout == 30 and 3 or o.timeout
 end
 if not o.calls and not o.seconds then o.calls = 1000 end
-o.first, o.last = 1, o.calls or math.maxinteger
+o.first = o.first or 1
+o.last = o.calls and (o.first + o.calls - 1) or math.maxinteger
 o.deadline = o.seconds and (t0 + o.seconds) or math.huge
 o.script = script
 o.lunet = o.lunet or core.executable()
@@ -142,7 +141,7 @@ do -- sanitizers: huge allocations fail (and must be reported) instead of aborti
   f:close()
 end
 o.env = { ASAN_OPTIONS = "detect_leaks=1:abort_on_error=1:strict_string_checks=1:allocator_may_return_null=1:"
-            .. "max_allocation_size_mb=512:detect_stack_use_after_return=0",
+            .. "max_allocation_size_mb=512:hard_rss_limit_mb=3000:detect_stack_use_after_return=0",
           UBSAN_OPTIONS = "print_stacktrace=1:halt_on_error=1", OPENBLAS_NUM_THREADS = "1",
           LUNET_EXECUTABLE = o.lunet }
 
@@ -176,13 +175,25 @@ function o.fail(i, what)
   end
 end
 
-function o.tally(i, verdict, _, msg)
+local slowest = {} -- the 5 slowest calls {index, seconds}
+
+function o.tally(i, verdict, _, msg, secs)
+  msg = msg or ""
   stats.calls = stats.calls + 1
+  if secs and (#slowest < 5 or secs > slowest[#slowest][2]) then
+    slowest[#slowest + 1] = { i, secs }
+    table.sort(slowest, function(a, b) return a[2] > b[2] end)
+    slowest[6] = nil
+  end
   if verdict == "error" then stats.errors = stats.errors + 1
   elseif verdict == "ok" then stats.ok = stats.ok + 1
   elseif verdict == "blocked" then stats.blocked = stats.blocked + 1
   elseif verdict == "bad" then o.fail(i, "misnamed error: " .. msg)
   elseif verdict == "setup" then o.fail(i, "fuzzer setup: " .. msg) end
+  if o.passthrough then
+    io.write(string.format("fuzz_api: call %d: %s%s\n  lua: %s\n", i, verdict, msg ~= "" and (": " .. msg) or "",
+      make_call(list, o.seed, i).line))
+  end
 end
 
 io.write(string.format("fuzz_api: seed %d, %d targets, %s, batches of %d, %d job(s), %g s per call, %s\n", o.seed,
@@ -199,6 +210,10 @@ if #order > 0 then
     io.write(string.format("  %5dx %s: %s (first: --replay %d:%d)\n", s.count, s.name, s.what:sub(1, 160), o.seed,
       s.first))
   end
+end
+if o.passthrough and o.stderr then io.write(o.stderr) end
+for _, s in ipairs(o.passthrough and {} or slowest) do
+  io.write(string.format("fuzz_api: slow call %d (%.2f s): %s\n", s[1], s[2], make_call(list, o.seed, s[1]).line:sub(1, 200)))
 end
 local status = stats.failures > 0 and 1 or 0
 if o.self_test then

@@ -17,9 +17,28 @@ local BAD_KEYS = { "bogus = 1", "Seed = 1", "epochs = 2", "lr = 0.1", "[1] = 1",
                    '["a\\0b"] = 1', '[""] = 1', '[("k"):rep(5000)] = 1', "[F.tensor()] = 1", "nam = 'x'",
                    "input_shap = {3}", "learning_rat = 0.1" }
 
-local function slot_source(rng, slot)
+local arguments
+
+-- obj (a source) after a random method of its class with generated
+-- arguments (F.derive keeps obj when the method fails or returns something
+-- else): a frame with a renamed column, a closed or filled tensor, a
+-- repartitioned frame, a model with an extra layer... then the call itself.
+local function derived(rng, obj, methods)
+  if not methods or #methods == 0 then return obj end
+  local m = rng:pick(methods)
+  local args = arguments(rng, m)
+  table.insert(args, 1, string.format("%q", m.method))
+  table.insert(args, 1, obj)
+  return "F.derive(" .. table.concat(args, ", ") .. ")"
+end
+
+local function slot_source(rng, slot, methods)
   if type(slot) ~= "table" then
-    if rng:chance(P_GOOD) then return values.good(rng, slot) end
+    if rng:chance(P_GOOD) then
+      local v = values.good(rng, slot)
+      if slot == "frame" and methods and rng:chance(0.25) then v = derived(rng, v, methods.DataFrame) end
+      return v
+    end
     return values.bad(rng, slot)
   end
   if rng:chance(0.08) then return values.hostile(rng) end
@@ -37,18 +56,19 @@ local function slot_source(rng, slot)
   end
   if rng:chance(0.08) then
     local bad = rng:pick(BAD_KEYS)
-    if #keys > 0 and rng:chance(0.5) then bad = rng:pick(keys):sub(1, -2) .. " = 1" end
+    local near = #keys > 0 and rng:pick(keys)
+    if near and #near > 2 and rng:chance(0.5) then bad = near:sub(1, -2) .. " = 1" end
     parts[#parts + 1] = bad
   end
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 
 -- The argument sources of one call of target t.
-local function arguments(rng, t)
+function arguments(rng, t, methods)
   local args = {}
   local alts = t.templates
   if alts and #alts > 0 then
-    for _, slot in ipairs(rng:pick(alts)) do args[#args + 1] = slot_source(rng, slot) end
+    for _, slot in ipairs(rng:pick(alts)) do args[#args + 1] = slot_source(rng, slot, methods) end
     if #args > 0 and rng:chance(0.08) then -- missing arguments
       for _ = 1, rng:int(#args) do args[#args] = nil end
     end
@@ -64,11 +84,28 @@ end
 -- calls.make(list, seed, index) -> {target=, setup=, call=, index=, seed=}:
 -- setup's chunk takes (F, lunet) and returns the receiver (or nil) and the
 -- arguments; call's chunk takes (lunet, r, a1, ..., an) and makes the call.
+-- Per class, its method targets {method=, templates=} (for derived receivers).
+local function methods_of(list)
+  if list.methods then return list.methods end
+  local out = {}
+  for _, t in ipairs(list) do
+    local class, method = t.name:match("^([%w_]+):([%w_]+)$")
+    if class and t.recv then
+      out[class] = out[class] or {}
+      table.insert(out[class], { method = method, templates = t.templates })
+    end
+  end
+  list.methods = out
+  return out
+end
+
 function calls.make(list, seed, index)
   local rng = Rng.new(seed, index)
+  local methods = methods_of(list)
   local t = list[rng:int(#list)]
   local recv = t.recv and rng:pick(t.recv) or "nil"
-  local args = arguments(rng, t)
+  if t.recv and rng:chance(0.25) then recv = derived(rng, recv, methods[t.class]) end
+  local args = arguments(rng, t, methods)
   local names = {}
   for i = 1, #args do names[i] = "a" .. i end
   local form = t.call

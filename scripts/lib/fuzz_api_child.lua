@@ -1,5 +1,6 @@
 -- The API fuzzer's child process: runs calls FROM..TO of a seed, one after
--- the other, and logs "S i" before and "D i verdict target | message" after
+-- the other, and logs "S i" before and "D i verdict target seconds |
+-- message" after
 -- each (flushed), then "E" at the end, so that the parent knows which call
 -- was running when the process died, hung or tripped a sanitizer. Before
 -- anything else it blocks every way to start a process: a call that
@@ -61,6 +62,7 @@ end
 -- opts: {seed=, from=, to=, log=, dir=, shared=, fixtures= (path), list=fn(F) -> targets}
 function child.main(opts, make_call)
   child.guard()
+  local core = require "lunet.core"
   local lunet = require "lunet"
   local F = dofile(opts.fixtures)(opts.dir, opts.shared)
   local log = assert(io.open(opts.log, "w"))
@@ -72,6 +74,7 @@ function child.main(opts, make_call)
     lunet.manual_seed(0)
     lunet.set_num_threads(1)
     local v, msg
+    local t0 = core.now()
     if c.target.fn then
       local ok, res = pcall(c.target.fn)
       v, msg = verdict.judge(c.target, ok, res)
@@ -79,7 +82,8 @@ function child.main(opts, make_call)
       v, msg = child.run_call(c, F, lunet)
     end
     collectgarbage()
-    log:write("D ", i, " ", v, " ", c.target.name, " | ", one_line(tostring(msg)), "\n")
+    log:write("D ", i, " ", v, " ", c.target.name, " ", string.format("%.3f", core.now() - t0), " | ",
+      one_line(tostring(msg)), "\n")
     log:flush()
   end
   log:write("E\n")

@@ -187,6 +187,14 @@ return function(dir, shared)
     return d
   end
 
+  -- obj after obj:method(...), when that succeeds and gives an object of
+  -- obj's class (in-place methods give obj itself); else obj unchanged.
+  function F.derive(obj, method, ...)
+    local ok, res = pcall(obj[method], obj, ...)
+    if ok and res ~= nil and getmetatable(res) == getmetatable(obj) then return res end
+    return obj
+  end
+
   -- ---- hostile tables ----
   function F.list(n, v)
     local t = {}

@@ -39,8 +39,9 @@ function runner.start(o, from, to)
   if o.self_test then argv[#argv + 1] = "--self-test" end
   local quoted = {}
   for i, a in ipairs(argv) do quoted[i] = sh_quote(a) end
-  local cmd = string.format("%scd %s && exec %s >/dev/null 2>%s </dev/null",
-    o.asan and "" or "ulimit -v 4194304; ", sh_quote(dir), table.concat(quoted, " "), sh_quote(h.err))
+  local cmd = string.format("%scd %s && exec %s %s2>%s </dev/null",
+    o.asan and "" or "ulimit -v 4194304; ", sh_quote(dir), table.concat(quoted, " "),
+    o.passthrough and "" or ">/dev/null ", sh_quote(h.err))
   h.pid = core.spawn({ "/bin/sh", "-c", cmd }, o.env)
   return h
 end
@@ -58,8 +59,8 @@ function Child:read()
     self.last = core.now()
     local i = line:match("^S (%d+)$")
     if i then self.started = tonumber(i) end
-    local d, v, name, msg = line:match("^D (%d+) (%S+) (%S+) | (.*)$")
-    if d then self.done[tonumber(d)] = { verdict = v, name = name, msg = msg } end
+    local d, v, name, secs, msg = line:match("^D (%d+) (%S+) (%S+) (%S+) | (.*)$")
+    if d then self.done[tonumber(d)] = { verdict = v, name = name, seconds = tonumber(secs), msg = msg } end
     if line == "E" then self.ended = true end
   end
   self.offset = self.offset + consumed
@@ -85,7 +86,7 @@ function Child:poll(timeout)
   end
   self.clean = code == 0 and self.ended and not self.sanitizer and not self.timed_out
   self.seconds = core.now() - self.t0
-  if self.clean or not (self.sanitizer or self.timed_out) then self.stderr = err end
+  self.stderr = err
   return true
 end
 
@@ -114,6 +115,7 @@ end
 function runner.run_range(o, from, to)
   local h = runner.start(o, from, to):wait(o.timeout)
   runner.cleanup(o, h)
+  if not h.clean then o.stderr = h.stderr end
   return h
 end
 
@@ -142,18 +144,18 @@ function runner.bisect(o, from, to, found)
 end
 
 -- A finished primary child h: tallies its calls (o.tally(i, verdict, name,
--- msg)), narrows a failure down (o.fail(i, what)), and returns the range
+-- msg, seconds)), narrows a failure down (o.fail(i, what)), and returns the range
 -- still to run after the failing call, if any.
 function runner.settle(o, h)
   for i = h.from, h.to do
     local d = h.done[i]
-    if d then o.tally(i, d.verdict, d.name, d.msg) end
+    if d then o.tally(i, d.verdict, d.name, d.msg, d.seconds) end
   end
   if h.clean then return nil end
   local suspect = h.started and not h.done[h.started] and h.started or nil
   local what = h:describe(o.timeout)
   if suspect then
-    o.tally(suspect, "crashed")
+    o.tally(suspect, "unfinished")
     local alone = runner.run_range(o, suspect, suspect)
     if not alone.clean then
       o.fail(suspect, alone:describe(o.timeout))

@@ -103,7 +103,7 @@ function targets.discover(F)
       local names = { rc.class }
       add_names(names, rc.names or {})
       add_names(names, extra)
-      out[#out + 1] = { name = name, call = call, recv = rc.make, names = names }
+      out[#out + 1] = { name = name, call = call, recv = rc.make, names = names, class = rc.class }
     end
     while type(index) == "table" and depth < 4 do
       method_tables[index] = true
