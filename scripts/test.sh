@@ -2,8 +2,9 @@
 # The whole test suite: installs what is missing, then builds and runs every
 # C test and busted spec twice, in a Release build and in an
 # AddressSanitizer + UndefinedBehaviorSanitizer build; runs a distributed
-# training with the driver and its workers under valgrind; and fuzzes every
-# decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s each.
+# training with the driver and its workers under valgrind; fuzzes every
+# decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s each; then the
+# public Lua API (scripts/fuzz_api.lua) for 90 s, all under ASan + UBSan.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -20,4 +21,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs")
 echo "== libFuzzer (ASan + UBSan): wire, json, csv, idx decoders, 60 s each" >&2
-"$here/scripts/fuzz.sh" 60
+"$here/scripts/fuzz.sh" 60 wire json csv idx
+echo "== API fuzzer (ASan + UBSan): every public function and method, 90 s" >&2
+"$here/scripts/fuzz.sh" 90 api
