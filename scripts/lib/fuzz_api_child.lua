@@ -1,6 +1,6 @@
 -- The API fuzzer's child process: runs calls FROM..TO of a seed, one after
--- the other, and logs "S i" before and "D i verdict target seconds |
--- message" after
+-- the other, and logs "S i" before, "P i" once its receiver and arguments
+-- are made, and "D i verdict target seconds | message" after
 -- each (flushed), then "E" at the end, so that the parent knows which call
 -- was running when the process died, hung or tripped a sanitizer. Before
 -- anything else it blocks every way to start a process: a call that
@@ -47,12 +47,14 @@ local function one_line(s)
   return s
 end
 
--- Runs one call; returns verdict, message.
-function child.run_call(c, F, lunet)
+-- Runs one call (prepared() is called between its setup and the call
+-- itself); returns verdict, message.
+function child.run_call(c, F, lunet, prepared)
   local setup, err = load(c.setup, "=setup", "t")
   if not setup then return "setup", "setup does not compile: " .. err end
   local got = table.pack(pcall(setup, F, lunet))
   if not got[1] then return "setup", "setup failed: " .. tostring(got[2]) end
+  if prepared then prepared() end
   local call, cerr = load(c.call, "=call", "t")
   if not call then return "setup", "call does not compile: " .. cerr end
   local ok, res = pcall(call, lunet, table.unpack(got, 2, got.n))
@@ -76,10 +78,12 @@ function child.main(opts, make_call)
     local v, msg
     local t0 = core.now()
     if c.target.fn then
+      log:write("P ", i, "\n")
+      log:flush()
       local ok, res = pcall(c.target.fn)
       v, msg = verdict.judge(c.target, ok, res)
     else
-      v, msg = child.run_call(c, F, lunet)
+      v, msg = child.run_call(c, F, lunet, function() log:write("P ", i, "\n"); log:flush() end)
     end
     collectgarbage()
     log:write("D ", i, " ", v, " ", c.target.name, " ", string.format("%.3f", core.now() - t0), " | ",

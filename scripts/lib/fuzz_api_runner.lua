@@ -59,6 +59,8 @@ function Child:read()
     self.last = core.now()
     local i = line:match("^S (%d+)$")
     if i then self.started = tonumber(i) end
+    local p = line:match("^P (%d+)$")
+    if p then self.prepared = tonumber(p) end
     local d, v, name, secs, msg = line:match("^D (%d+) (%S+) (%S+) (%S+) | (.*)$")
     if d then self.done[tonumber(d)] = { verdict = v, name = name, seconds = tonumber(secs), msg = msg } end
     if line == "E" then self.ended = true end
@@ -158,7 +160,8 @@ function runner.settle(o, h)
     o.tally(suspect, "unfinished")
     local alone = runner.run_range(o, suspect, suspect)
     if not alone.clean then
-      o.fail(suspect, alone:describe(o.timeout))
+      -- (a failure before "P i" is in the setup: a derived receiver's method, or a fixture)
+      o.fail(suspect, alone:describe(o.timeout) .. (alone.prepared == suspect and "" or " (in its setup)"))
       if h.sanitizer and not alone.sanitizer and suspect > h.from then -- an earlier call's report
         for _, f in ipairs(runner.bisect(o, h.from, suspect - 1)) do o.fail(f.index, f.what) end
       end
