@@ -23,7 +23,7 @@ local function fail_usage(msg)
 end
 
 -- ---- options ----
-local o = { batch = 200, jobs = 1, timeout = 30, max_report = 2 }
+local o = { batch = 200, jobs = 1, timeout = 10, max_report = 2 } -- (the slowest valid calls take < 1 s under ASan)
 do
   local numeric = { seed = "integer", calls = "integer", seconds = "number", batch = "integer", jobs = "integer",
                     timeout = "number", from = "integer", to = "integer", ["max-report"] = "integer" }
@@ -123,7 +123,7 @@ local runner = require "fuzz_api_runner"
 local t0 = core.now()
 o.seed = o.seed or os.time()
 if o.self_test then
-  o.calls, o.batch, o.timeout = 14, 14, o.timeout == 30 and 3 or o.timeout
+  o.calls, o.batch, o.timeout = 14, 14, o.timeout == 10 and 3 or o.timeout
 end
 if not o.calls and not o.seconds then o.calls = 1000 end
 o.first = o.first or 1

@@ -59,6 +59,7 @@ return function(dir, shared)
       { "f", F.tensor "vector" }, { "v", F.tensor "matrix" }, { "label", { 0, 1, 1, 0 } },
       { "onehot", F.tensor "onehot" }, { "pred", { 0, 1, 0, 0 } } }
     if kind == "no_rows" then return df:head(0) end
+    if kind == "scalar" then return df:drop { "v", "onehot" } end -- what CSV can hold
     if kind == "one_row" then return df:head(1) end
     if kind == "images" then return df:with_column("v", F.tensor "images") end
     return df
@@ -133,9 +134,10 @@ return function(dir, shared)
 
   function F.stage(kind) return STAGES[kind]() end
 
-  -- ---- trainers (constructed only: train() is guarded in the child) ----
+  -- ---- trainers (train(F.frame()) is valid: it reaches the launcher, which the child blocks) ----
   function F.trainer(name)
-    local opts = { model = F.model(), num_workers = 1, verbose = false, batch_size = 2 }
+    local opts = { model = F.model(), num_workers = 1, verbose = false, batch_size = 2, features_col = "v",
+                   label_col = "onehot" }
     if name == "EnsembleTrainer" then opts.num_models = 2 end
     return lunet.trainers[name or "DOWNPOUR"](opts)
   end

@@ -22,8 +22,8 @@ local function receivers(F)
   local list = {
     { class = "Tensor", make = {} },
     { class = "Generator", make = { "F.generator()" } },
-    { class = "DataFrame", make = { "F.frame()", "F.frame()", 'F.frame("no_rows")', 'F.frame("one_row")',
-                                    'F.frame("empty")', 'F.frame("images")' } },
+    { class = "DataFrame", make = { "F.frame()", "F.frame()", 'F.frame("scalar")', 'F.frame("no_rows")',
+                                    'F.frame("one_row")', 'F.frame("empty")', 'F.frame("images")' } },
     { class = "Sequential", make = {} },
     { class = "Ensemble", make = { "F.ensemble()" } },
     { class = "Layer", make = { "F.layer()", 'F.layer("conv")', 'F.layer("dropout")' } },
@@ -90,6 +90,7 @@ local function add_names(set, list) for _, n in ipairs(list) do set[#set + 1] = 
 -- targets.discover(F) -> a sorted list of {name=, call=, recv=, names=, templates=, crash_only=}.
 function targets.discover(F)
   local lunet = F.lunet
+  values.TENSOR_KINDS, values.FILE_KINDS = F.TENSOR_KINDS, F.FILE_KINDS
   local out, seen = {}, {}
   local method_tables = {}
   for _, rc in ipairs(receivers(F)) do

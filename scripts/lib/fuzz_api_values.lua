@@ -89,7 +89,7 @@ local GOOD = {
   work = { "1", "2" },
   tensor = { 'F.tensor("matrix")', 'F.tensor("vector")', 'F.tensor("labels")', 'F.tensor("onehot")' },
   matrix = { 'F.tensor("matrix")' },
-  frame = { "F.frame()" },
+  frame = { "F.frame()", "F.frame()", 'F.frame("scalar")' },
   model = { "F.model()", 'F.model("sparse")' },
   layer = { "F.layer()", 'F.layer("dropout")', 'F.layer("conv")' },
   -- (callbacks never raise: an error of the user's own function is not lunet's)
@@ -113,7 +113,7 @@ end
 
 function values.is_kind(kind) return kind:sub(1, 1) == "=" or GOOD[kind] ~= nil end
 
--- Receiver and argument kinds that name fixtures (set by the child from F).
+-- Fixture kinds (targets.discover sets them from F).
 values.TENSOR_KINDS = { "matrix" }
 values.FILE_KINDS = { "csv" }
 
