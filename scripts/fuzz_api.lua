@@ -39,7 +39,7 @@ do
       end
       o[key:gsub("-", "_")] = v
       i = i + 2
-    elseif key == "replay" or key == "log" or key == "dir" or key == "shared" or key == "lunet" then
+    elseif key == "replay" or key == "log" or key == "dir" or key == "lunet" then
       o[key] = arg[i + 1] or fail_usage("--" .. key .. " needs a value")
       i = i + 2
     elseif key == "child" or key == "list" or key == "keep" or key == "self-test" or key == "in-process" then
@@ -76,20 +76,20 @@ local function make_call(list, seed, index)
 end
 
 if o.child then
-  child.main({ seed = o.seed, from = o.from, to = o.to, log = o.log, dir = o.dir, shared = o.shared,
+  child.main({ seed = o.seed, from = o.from, to = o.to, log = o.log, dir = o.dir,
                fixtures = fixtures, list = list_of }, make_call)
   return
 end
 
 local function scratch()
   local dir = string.format("%s/fuzz_api.%d.%d", os.getenv("TMPDIR") or "/tmp", core.getpid(), os.time())
-  core.mkdirs(dir .. "/shared")
+  core.mkdirs(dir .. "/parent")
   return dir
 end
 
 if o.list then
   local dir = scratch()
-  local list, complaints = list_of(dofile(fixtures)(dir .. "/shared"))
+  local list, complaints = list_of(dofile(fixtures)(dir .. "/parent"))
   for _, c in ipairs(complaints or {}) do print("fuzz_api: " .. c) end
   local without = 0
   for _, t in ipairs(list) do
@@ -107,12 +107,15 @@ if o.replay then
   o.seed, o.first = math.tointeger(tonumber(seed)), math.tointeger(tonumber(index))
   if o.in_process then -- no time or memory limit: for a debugger
     local dir = scratch()
-    local F = dofile(fixtures)(dir, dir .. "/shared")
+    os.execute("mkfifo '" .. dir .. "/fifo'")
+    local F = dofile(fixtures)(dir)
     local c = make_call(list_of(F), o.seed, o.first)
     print("fuzz_api: call " .. index .. " of seed " .. seed .. ": " .. c.target.name .. "\n  lua: " .. c.line)
+    local execute = os.execute
     child.guard()
     local v, msg = child.run_call(c, F, require "lunet")
     print("fuzz_api: " .. v .. (msg ~= "" and (": " .. tostring(msg)) or ""))
+    execute("rm -rf '" .. dir .. "'")
     exit((v == "bad" or v == "setup") and 1 or 0)
   end
   o.calls, o.batch, o.passthrough = 1, 1, true -- a run of that one call; its output shows
@@ -132,9 +135,8 @@ o.deadline = o.seconds and (t0 + o.seconds) or math.huge
 o.script = script
 o.lunet = o.lunet or core.executable()
 o.dir = scratch()
-o.shared = o.dir .. "/shared"
-os.execute("mkfifo '" .. o.shared .. "/fifo'")
 o.rm = function(path) os.execute("rm -rf '" .. path .. "'") end
+o.mkfifo = function(path) os.execute("mkfifo '" .. path .. "'") end
 do -- sanitizers: huge allocations fail (and must be reported) instead of aborting; any report is a finding
   local f = assert(io.open(o.lunet, "rb"))
   o.asan = f:read("a"):find("__asan_init", 1, true) ~= nil
@@ -145,7 +147,7 @@ o.env = { ASAN_OPTIONS = "detect_leaks=1:abort_on_error=1:strict_string_checks=1
           UBSAN_OPTIONS = "print_stacktrace=1:halt_on_error=1", OPENBLAS_NUM_THREADS = "1",
           LUNET_EXECUTABLE = o.lunet }
 
-local list = list_of(dofile(fixtures)(o.shared))
+local list = list_of(dofile(fixtures)(o.dir .. "/parent"))
 local stats = { calls = 0, errors = 0, failures = 0, ok = 0, blocked = 0 }
 local failing, signatures, order = {}, {}, {}
 

@@ -61,12 +61,12 @@ function child.run_call(c, F, lunet, prepared)
   return verdict.judge(c.target, ok, res)
 end
 
--- opts: {seed=, from=, to=, log=, dir=, shared=, fixtures= (path), list=fn(F) -> targets}
+-- opts: {seed=, from=, to=, log=, dir=, fixtures= (path), list=fn(F) -> targets}
 function child.main(opts, make_call)
   child.guard()
   local core = require "lunet.core"
   local lunet = require "lunet"
-  local F = dofile(opts.fixtures)(opts.dir, opts.shared)
+  local F = dofile(opts.fixtures)(opts.dir)
   local log = assert(io.open(opts.log, "w"))
   local list = opts.list(F)
   for i = opts.from, opts.to do

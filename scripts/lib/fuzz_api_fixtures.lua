@@ -5,9 +5,9 @@
 -- them as F.frame(), F.tensor("closed"), F.file("csv") ..., so a replay line
 -- is plain Lua:
 --   local F = dofile("scripts/lib/fuzz_api_fixtures.lua")("/tmp/dir")
--- Every path F gives is inside dir (which must exist); shared(dir) names the
--- directory of the files that only the parent may create (a FIFO).
-return function(dir, shared)
+-- Every path F gives is inside dir (which must exist); F.file("fifo") is
+-- dir/fifo, which the fuzzer's parent makes (mkfifo) for each child.
+return function(dir)
   local lunet = require "lunet"
   local data, nn, feature = lunet.data, lunet.nn, lunet.feature
   local F = { dir = dir, lunet = lunet }
@@ -169,7 +169,7 @@ return function(dir, shared)
     bad_idx = function(p) return write(p, "\0\0\8\4\127\255\255\255") end,
     dir = function(p) require("lunet.core").mkdirs(p); return p end,
     missing = function(p) return p end,
-    fifo = function() return shared and (shared .. "/fifo") or F.path(".missing") end,
+    fifo = function() return dir .. "/fifo" end,
   }
   F.FILE_KINDS = {}
   for k in pairs(FILES) do F.FILE_KINDS[#F.FILE_KINDS + 1] = k end

@@ -31,11 +31,12 @@ function runner.start(o, from, to)
   o.children = (o.children or 0) + 1
   local dir = string.format("%s/c%d", o.dir, o.children)
   core.mkdirs(dir)
+  o.mkfifo(dir .. "/fifo") -- its own: a call may replace it by a file
   local h = setmetatable({ from = from, to = to, dir = dir, log = dir .. ".log", err = dir .. ".err", offset = 0,
                           done = {}, started = nil, ended = false, t0 = core.now() }, Child)
   h.last = h.t0
   local argv = { o.lunet, o.script, "--child", "--seed", tostring(o.seed), "--from", tostring(from), "--to",
-                 tostring(to), "--log", h.log, "--dir", dir, "--shared", o.shared }
+                 tostring(to), "--log", h.log, "--dir", dir }
   if o.self_test then argv[#argv + 1] = "--self-test" end
   local quoted = {}
   for i, a in ipairs(argv) do quoted[i] = sh_quote(a) end

@@ -5,8 +5,9 @@
 -- cyclic tables, strings with NUL bytes or invalid UTF-8, very long
 -- strings, closed/empty/non-contiguous tensors, other objects. values.good
 -- (rng, kind) draws a valid value of a template's kind (see
--- fuzz_api_templates.lua). No string it makes contains "/" or "..": a
--- generated path never leaves the fuzzer's directory.
+-- fuzz_api_templates.lua). No string it makes starts with "/" or holds
+-- "..": a generated path never leaves the fuzzer's directory (the child's
+-- working directory).
 local values = {}
 
 local NUMBERS = {
