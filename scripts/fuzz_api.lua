@@ -126,7 +126,7 @@ local runner = require "fuzz_api_runner"
 local t0 = core.now()
 o.seed = o.seed or os.time()
 if o.self_test then
-  o.calls, o.batch, o.timeout = 14, 14, o.timeout == 10 and 3 or o.timeout
+  o.calls, o.batch, o.timeout = 14, 14, o.timeout == 10 and 5 or o.timeout
 end
 if not o.calls and not o.seconds then o.calls = 1000 end
 o.first = o.first or 1
