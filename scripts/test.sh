@@ -4,7 +4,9 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer build; runs a distributed
 # training with the driver and its workers under valgrind; runs the runtime
 # specs twice more in both builds with every core busy (scripts/stress.sh);
-# and fuzzes every decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s each.
+# fuzzes every decoder of untrusted input (wire, JSON, CSV, IDX) for 60 s
+# each; then the public Lua API (scripts/fuzz_api.lua) for 90 s, all under
+# ASan + UBSan.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -23,4 +25,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "== under load: the runtime specs, 2 rounds in both builds with stress-ng on every core" >&2
 "$here/scripts/stress.sh" 2
 echo "== libFuzzer (ASan + UBSan): wire, json, csv, idx decoders, 60 s each" >&2
-"$here/scripts/fuzz.sh" 60
+"$here/scripts/fuzz.sh" 60 wire json csv idx
+echo "== API fuzzer (ASan + UBSan): every public function and method, 90 s" >&2
+"$here/scripts/fuzz.sh" 90 api

@@ -42,7 +42,7 @@ plot.ticks = guarded(function(lo, hi, target)
   bound(lo, "lo")
   bound(hi, "hi")
   if lo > hi then check.fail("plot.ticks", "lo %s is above hi %s", tostring(lo), tostring(hi)) end
-  return svg.ticks(lo, hi, check.number(target, "plot.ticks", "target", 5, 1, true))
+  return svg.ticks(lo, hi, check.number(target, "plot.ticks", "target", 5, 1, true, 1000))
 end)
 
 -- bar{title=, xlabel=, ylabel=, labels={...}, values={...}, format=, color=, width=, height=, path=}

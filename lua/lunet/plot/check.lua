@@ -76,13 +76,19 @@ function check.text(v, where, what)
   check.fail(where, "%s must be a string, got %s", what, check.describe(v))
 end
 
--- Optional number >= min (an integer when integer is set); default when nil.
-function check.number(v, where, what, default, min, integer)
+-- The largest chart width or height, in px: the drawing work (ticks,
+-- gridlines) grows with the size.
+check.MAX_PIXELS = 20000
+
+-- Optional number in [min, max] (max optional; an integer when integer is
+-- set); default when nil.
+function check.number(v, where, what, default, min, integer, max)
   if v == nil then return default end
-  if type(v) ~= "number" or not finite(v) or (integer and v ~= math.floor(v)) then
+  if type(v) ~= "number" or not finite(v) or (integer and not math.tointeger(v)) then
     check.fail(where, "%s must be %s, got %s", what, integer and "an integer" or "a finite number", check.describe(v))
   end
   if v < min then check.fail(where, "%s must be at least %s, got %s", what, tostring(min), tostring(v)) end
+  if max and v > max then check.fail(where, "%s must be at most %s, got %s", what, tostring(max), check.describe(v)) end
   return integer and math.tointeger(v) or v
 end
 

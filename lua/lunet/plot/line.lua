@@ -66,8 +66,8 @@ function line.build(o, where)
   local series = series_list(o.series, where)
   local title, xlabel, ylabel = check.text(o.title, where, "title"), check.text(o.xlabel, where, "xlabel"),
     check.text(o.ylabel, where, "ylabel")
-  local width = check.number(o.width, where, "width", 640, 120, true)
-  local height = check.number(o.height, where, "height", 400, 120, true)
+  local width = check.number(o.width, where, "width", 640, 120, true, check.MAX_PIXELS)
+  local height = check.number(o.height, where, "height", 400, 120, true, check.MAX_PIXELS)
   local smooth = check.number(o.smooth, where, "smooth", 1, 1, true)
 
   local xlo, xhi, ylo, yhi = math.huge, -math.huge, math.huge, -math.huge

@@ -1,0 +1,112 @@
+-- The API fuzzer's templates for lunet.feature and lunet.nn (the rest and
+-- the slot kinds are described in fuzz_api_templates.lua). The fixture
+-- model takes 3 features and gives 2 outputs; the fixture frame's "v" is a
+-- (4, 3) vector column and "onehot" its (4, 2) labels.
+local T = {}
+
+local function O(spec, required) return { opts = spec, required = required or {} } end
+
+local function each(names, alts) for _, n in ipairs(names) do T[n] = alts end end
+
+local NONE = { {} }
+
+-- ---- lunet.feature ----
+local IO = { input_col = "col", output_col = "newcol" }
+local function stage(extra, required)
+  local spec = {}
+  for k, v in pairs(IO) do spec[k] = v end
+  for k, v in pairs(extra) do spec[k] = v end
+  return { { O(spec, required or { "input_col", "output_col" }) } }
+end
+T["lunet.feature.VectorAssembler"] = { { O({ input_cols = "cols", output_col = "newcol" },
+  { "input_cols", "output_col" }) } }
+T["lunet.feature.StandardScaler"] = stage { input_col = "veccol", with_mean = "bool", with_std = "bool" }
+T["lunet.feature.StandardScalerModel"] = stage({ input_col = "veccol", with_mean = "bool", with_std = "bool",
+  mean = "={0, 1, 2}", std = "={1, 1, 1}" }, { "input_col", "output_col", "with_mean", "with_std", "mean", "std" })
+T["lunet.feature.MinMaxScaler"] = stage { input_col = "veccol", min = "num", max = "=10" }
+T["lunet.feature.MinMaxScalerModel"] = stage({ input_col = "veccol", min = "=0", max = "=1",
+  original_min = "={0, 0, 0}", original_max = "={1, 1, 1}" },
+  { "input_col", "output_col", "min", "max", "original_min", "original_max" })
+T["lunet.feature.StringIndexer"] = stage { order = '="alphabet_asc"', handle_invalid = '="keep"' }
+T["lunet.feature.StringIndexerModel"] = stage({ handle_invalid = '="skip"', labels = '={"a", "b"}' },
+  { "input_col", "output_col", "labels" })
+T["lunet.feature.IndexToString"] = stage({ input_col = '="label"', labels = '={"a", "b"}' },
+  { "input_col", "output_col", "labels" })
+T["lunet.feature.OneHotTransformer"] = stage({ input_col = '="label"', output_dim = "pos" },
+  { "input_col", "output_col", "output_dim" })
+T["lunet.feature.LabelIndexTransformer"] = stage({ input_col = '="onehot"', output_dim = "=2" },
+  { "input_col", "output_col", "output_dim" })
+T["lunet.feature.ReshapeTransformer"] = stage({ input_col = '="v"', shape = "={3, 1}" },
+  { "input_col", "output_col", "shape" })
+T["lunet.feature.BinaryLabelTransformer"] = stage({ label = '="a"' }, { "input_col", "output_col", "label" })
+T["lunet.feature.Pipeline"] = { { O({ stages = '={F.stage("VectorAssembler"), F.stage("StandardScaler")}' },
+  { "stages" }) } }
+T["lunet.feature.PipelineModel"] = { { O({ stages = '={F.stage("StandardScalerModel")}' }, { "stages" }) } }
+-- Any class's fit, transform, save and init (the feature stages'): "*:method".
+T["*:fit"] = { { "frame" }, { '=F.frame("no_rows")' } }
+T["*:transform"] = { { "frame" }, { '=F.frame("no_rows")' } }
+T["*:save"] = { { "path" } }
+T["*:init"] = NONE
+T["*.__tostring"] = NONE
+
+-- ---- lunet.nn: layers and models ----
+local INIT = '="he_normal"'
+T["lunet.nn.Dense"] = { { "pos", O { activation = '="relu"', input_shape = "={3}", input_dim = "pos", use_bias = "bool",
+  kernel_initializer = INIT, bias_initializer = '="zeros"', name = "str" } } }
+T["lunet.nn.Activation"] = { { '="relu"', O { input_shape = "={3}", name = "str" } } }
+T["lunet.nn.Dropout"] = { { "unit", O { seed = "seed", input_shape = "={3}", name = "str" } } }
+T["lunet.nn.Conv2D"] = { { "pos", "pos", O { strides = "pos", padding = '="same"', activation = '="relu"',
+  input_shape = "={4, 4, 1}", use_bias = "bool", kernel_initializer = INIT, bias_initializer = '="ones"',
+  name = "str" } } }
+each({ "lunet.nn.MaxPooling2D", "lunet.nn.AveragePooling2D" }, { { "pos", O { strides = "pos", padding = '="valid"',
+  input_shape = "={4, 4, 1}", name = "str" } } })
+T["lunet.nn.Flatten"] = { { O { input_shape = "={2, 2}", name = "str" } } }
+T["lunet.nn.Reshape"] = { { "={3, 1}", O { input_shape = "={3}", name = "str" } } }
+T["lunet.nn.BatchNormalization"] = { { O { momentum = "unit", epsilon = "unit", center = "bool", scale = "bool",
+  axis = "=-1", input_shape = "={3}", name = "str" } } }
+T["lunet.nn.Sequential"] = { { "={F.layer(), lunet.nn.Activation('softmax')}", O { name = "str", seed = "seed",
+  input_shape = "={3}" } }, {} }
+T["lunet.nn.Ensemble"] = { { '={F.model(), F.model("sparse")}', O { name = "str" } } }
+T["lunet.nn.from_config"] = { { "=F.model():config()" }, { "=F.ensemble():config()" }, { '=F.model("cnn"):config()' } }
+T["lunet.nn.Layer.from_config"] = { { "=F.layer():config()" }, { '=F.layer("conv"):config()' } }
+each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
+
+local OPTIMIZER = O { learning_rate = "unit", lr = "unit", decay = "unit", momentum = "unit", nesterov = "bool",
+  epsilon = "unit", rho = "unit", beta_1 = "unit", beta_2 = "unit", amsgrad = "bool", schedule_decay = "unit",
+  name = "str" }
+each({ "lunet.nn.optimizers.SGD", "lunet.nn.optimizers.Adagrad", "lunet.nn.optimizers.Adadelta",
+       "lunet.nn.optimizers.RMSprop", "lunet.nn.optimizers.Adam", "lunet.nn.optimizers.Adamax",
+       "lunet.nn.optimizers.Nadam" }, { { OPTIMIZER } })
+T["lunet.nn.optimizers.new"] = { { '="adam"', O { learning_rate = "unit" }, "str" } }
+T["lunet.nn.optimizers.get"] = { { '="sgd"' }, { "=F.optimizer()" }, { '={name = "adam", learning_rate = 0.1}' } }
+each({ "Optimizer:config", "Optimizer:hyper", "Optimizer.__tostring", "Layer:config", "Layer.__tostring" }, NONE)
+
+local Y = '=F.tensor("onehot")'
+local SUMMARY = { { O { print_fn = "fn" } } }
+T["Sequential:add"] = { { "layer" } }
+each({ "Sequential:build", "Sequential:clone", "Sequential:config", "Sequential:count_params", "Sequential:get_gradients",
+       "Sequential:get_optimizer_state", "Sequential:saved_parts", "Sequential.__tostring" }, NONE)
+T["Sequential:compile"] = { { O({ optimizer = '="sgd"', loss = '="mse"', metrics = '={"accuracy"}' }, { "loss" }) },
+  { O({ optimizer = "=F.optimizer()", loss = '="categorical_crossentropy"' }, { "loss" }) } }
+T["Sequential:evaluate"] = { { "matrix", Y, O { batch_size = "pos", verbose = "bool", num_workers = "pos",
+  launcher = '="local"' } } }
+T["Sequential:fit"] = { { "matrix", Y, O { epochs = "work", batch_size = "pos", validation_split = "unit",
+  validation_data = '={F.tensor("matrix"), F.tensor("onehot")}', shuffle = "bool", verbose = "=0", seed = "seed",
+  initial_epoch = "nat" } } }
+T["Sequential:predict"] = { { "matrix", O { batch_size = "pos", verbose = "bool" } } }
+T["Sequential:get_weights"] = { { O { copy = "bool" } } }
+T["Sequential:set_weights"] = { { "=F.model():get_weights()" }, { "matrix" } }
+T["Sequential:set_optimizer_state"] = { { "=F.model():get_optimizer_state()" } }
+each({ "Sequential:train_on_batch", "Sequential:test_on_batch" }, { { "matrix", Y } })
+T["Sequential:loss_and_gradients"] = { { "matrix", Y, O { input_gradients = "bool", seed = "seed" } } }
+T["Sequential:save"] = { { "path" } }
+T["Sequential:summary"] = SUMMARY
+
+T["Ensemble:predict"] = { { "matrix", O { batch_size = "pos", verbose = "bool" } } }
+T["Ensemble:evaluate"] = { { "matrix", Y, O { batch_size = "pos", verbose = "bool" } } }
+T["Ensemble:save"] = { { "path" } }
+T["Ensemble:summary"] = SUMMARY
+each({ "Ensemble:clone", "Ensemble:config", "Ensemble:count_params", "Ensemble:output_shape", "Ensemble:loss_head",
+       "Ensemble.__tostring" }, NONE)
+
+return T
