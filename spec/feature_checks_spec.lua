@@ -121,6 +121,16 @@ describe("lunet.feature checks", function()
         feature.PipelineModel { stages = { feature.StringIndexer { input_col = "s", output_col = "i" } } }
       end)
     end)
+
+    it("a stage's error names the pipeline's method, the stage and its kind", function()
+      local empty = data.frame { v = lunet.zeros({ 0, 2 }) }
+      local p = feature.Pipeline { stages = { feature.StandardScaler { input_col = "v", output_col = "o" } } }
+      h.assert_error("Pipeline:fit: stage 1 (StandardScaler): StandardScaler: cannot fit on an empty frame",
+        function() p:fit(empty) end)
+      local model = p:fit(data.frame { v = lunet.ones({ 3, 2 }) })
+      h.assert_error("PipelineModel:transform: stage 1 (StandardScalerModel): StandardScalerModel: unknown column 'v'",
+        function() model:transform(data.frame { w = lunet.ones({ 3, 2 }) }) end)
+    end)
   end)
 
   describe("fit and transform arguments", function()

@@ -33,22 +33,35 @@ pipeline.PipelineModel = PipelineModel
 function Pipeline:init() check_stages(self, "Pipeline", true) end
 function PipelineModel:init() check_stages(self, "PipelineModel", false) end
 
+-- Runs stage i's method; its error comes back naming the pipeline's method
+-- and the stage ("Pipeline:fit: stage 2 (StandardScaler): cannot fit ...").
+local function run_stage(where, i, stage, name, df)
+  local ok, out = pcall(stage[name], stage, df)
+  if ok then return out end
+  local msg = tostring(out)
+  -- (Ctrl-C is passed on as it is)
+  if msg:sub(-12) == "interrupted!" then error(out, 0) end
+  local mt = getmetatable(stage)
+  local kind = type(mt) == "table" and rawget(mt, "__name") or describe(stage)
+  fail(where, "stage %d (%s): %s", i, tostring(kind), msg)
+end
+
 -- Fits the estimators in order, each on the output of the stages before it.
 function Pipeline:fit(df, ...)
   class.frame_arg(self, Pipeline, "fit", df, ...)
   local fitted = {}
   for i, stage in ipairs(self.stages) do
-    local s = method(stage, "fit") and stage:fit(df) or stage
-    if not method(s, "transform") then fail("Pipeline", "stage %d has no transform", i) end
+    local s = method(stage, "fit") and run_stage("Pipeline:fit", i, stage, "fit", df) or stage
+    if not method(s, "transform") then fail("Pipeline:fit", "stage %d has no transform", i) end
     fitted[i] = s
-    if i < #self.stages then df = s:transform(df) end
+    if i < #self.stages then df = run_stage("Pipeline:fit", i, s, "transform", df) end
   end
   return PipelineModel { stages = fitted }
 end
 
 function PipelineModel:transform(df, ...)
   class.frame_arg(self, PipelineModel, "transform", df, ...)
-  for _, s in ipairs(self.stages) do df = s:transform(df) end
+  for i, s in ipairs(self.stages) do df = run_stage("PipelineModel:transform", i, s, "transform", df) end
   return df
 end
 
