@@ -27,7 +27,8 @@ local function copy_plain(v)
 end
 layer.copy_plain = copy_plain
 
--- The methods every kind has (a class's __index falls back to these).
+-- The methods every kind has (a class's __index falls back to these);
+-- lunet.nn exports this table as nn.Layer.
 local Layer = {}
 layer.Layer = Layer
 
@@ -36,18 +37,31 @@ function Layer:config() return copy_plain(self.cfg) end
 
 local function layer_tostring(self) return "nn." .. self.cfg.kind .. core.json_encode(self.cfg) end
 
-local classes = {} -- every class made here: what is_layer accepts
+local classes, by_kind = {}, {} -- every class made here, as a set and by kind
 
--- A new layer class for kind (the name the C registry knows it by).
+-- A new layer class for kind (the name the C registry knows it by). The
+-- class gets .new (its constructor) and .from_config from its file.
 function layer.class(kind)
+  assert(not by_kind[kind], "a second layer class of kind " .. kind)
   local class = setmetatable({ kind = kind }, { __index = Layer })
   class.__index = class
   class.__tostring = layer_tostring
-  classes[class] = true
+  classes[class], by_kind[kind] = true, class
   return class
 end
 
 function layer.is_layer(v) return classes[getmetatable(v)] == true end
+
+-- nn.Layer.from_config(cfg): the layer of a config (plain data, e.g. read
+-- from a model file) through the from_config of its kind's class (loaded by
+-- the registry, lunet.nn.layers): a config checks like the constructor call.
+function Layer.from_config(cfg)
+  local class = type(cfg) == "table" and by_kind[cfg.kind]
+  if not class then
+    fail("nn.from_config", "unknown layer kind %s", describe(type(cfg) == "table" and cfg.kind or cfg))
+  end
+  return class.from_config(cfg)
+end
 
 -- A per-sample shape: 1 to 3 sizes, each 1..MAX_INT, at most MAX_INT values
 -- in all (the C runner's buffers are indexed with int). Returns a copy.
