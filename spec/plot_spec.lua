@@ -235,7 +235,7 @@ describe("plot.bar", function()
       plot.bar { labels = { "a", {} }, values = { 1, 2 } }
     end)
     h.assert_error({ "plot.bar", "format" }, function() plot.bar { values = { 1 }, format = "%s%s" } end)
-    h.assert_error({ "plot.bar", "width must be an integer >= 120, got 10" }, function() plot.bar { values = { 1 }, width = 10 } end)
+    h.assert_error({ "plot.bar", "width must be an integer from 120 to 20000, got 10" }, function() plot.bar { values = { 1 }, width = 10 } end)
     h.assert_error({ "plot.bar", "expected a table of options" }, function() plot.bar "x" end)
   end)
 

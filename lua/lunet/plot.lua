@@ -37,7 +37,7 @@ plot.ticks = guarded(function(lo, hi, target)
   check.number(lo, "plot.ticks", "lo")
   check.number(hi, "plot.ticks", "hi")
   if lo > hi then check.fail("plot.ticks", "lo %s is above hi %s", tostring(lo), tostring(hi)) end
-  return svg.ticks(lo, hi, check.integer(target, "plot.ticks", "target", { min = 1, default = 5 }))
+  return svg.ticks(lo, hi, check.integer(target, "plot.ticks", "target", { min = 1, max = 1000, default = 5 }))
 end)
 
 -- bar{title=, xlabel=, ylabel=, labels={...}, values={...}, format=, color=, width=, height=, path=}

@@ -30,6 +30,10 @@ check.integer = tagged(base.integer)   -- (v, where, what, {min=, max=, default=
 check.number = tagged(base.number)     -- (v, where, what, {min=, ...})
 local plain_list, numbers = tagged(base.list), tagged(base.numbers)
 
+-- The largest chart width or height, in px: the drawing work (ticks,
+-- gridlines) grows with the size.
+check.MAX_PIXELS = 20000
+
 -- A plain list: a table whose keys are exactly 1..#t (a 1-D tensor is turned
 -- into one). Returns the list.
 function check.list(v, where, what)

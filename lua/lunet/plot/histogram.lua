@@ -70,8 +70,8 @@ function histogram.build(o, where)
   local title = check.text(o.title, where, "title")
   local xlabel = check.text(o.xlabel, where, "xlabel") or "value"
   local ylabel = check.text(o.ylabel, where, "ylabel") or "count"
-  local width = check.integer(o.width, where, "width", { min = 120, default = 640 })
-  local height = check.integer(o.height, where, "height", { min = 120, default = 400 })
+  local width = check.integer(o.width, where, "width", { min = 120, max = check.MAX_PIXELS, default = 640 })
+  local height = check.integer(o.height, where, "height", { min = 120, max = check.MAX_PIXELS, default = 400 })
   local bins = check.integer(o.bins, where, "bins", { min = 1, max = 10000, optional = true })
   local color = check.text(o.color, where, "color") or svg.PALETTE[1]
 

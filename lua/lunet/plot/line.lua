@@ -66,8 +66,8 @@ function line.build(o, where)
   local series = series_list(o.series, where)
   local title, xlabel, ylabel = check.text(o.title, where, "title"), check.text(o.xlabel, where, "xlabel"),
     check.text(o.ylabel, where, "ylabel")
-  local width = check.integer(o.width, where, "width", { min = 120, default = 640 })
-  local height = check.integer(o.height, where, "height", { min = 120, default = 400 })
+  local width = check.integer(o.width, where, "width", { min = 120, max = check.MAX_PIXELS, default = 640 })
+  local height = check.integer(o.height, where, "height", { min = 120, max = check.MAX_PIXELS, default = 400 })
   local smooth = check.integer(o.smooth, where, "smooth", { min = 1, default = 1 })
 
   local xlo, xhi, ylo, yhi = math.huge, -math.huge, math.huge, -math.huge
