@@ -13,7 +13,6 @@
 -- partitions), data/csv.lua (read_csv, write_csv), data/mnist.lua (IDX and
 -- MNIST). Every argument is checked with lunet.check before anything is
 -- allocated.
-local check = require "lunet.check"
 local frame = require "lunet.data.frame"
 require "lunet.data.rows"
 local csv = require "lunet.data.csv"
@@ -33,11 +32,5 @@ local data = {
 -- Raises "<where>: unknown column 'x' (available: a, b, c)" (for lunet.feature,
 -- the predictors and the evaluators).
 data.check_column = frame.check_column
-
--- Raises "<where>: unknown option 'x' ..." for keys not in allowed (a list);
--- returns opts, or {} for nil. The same rule as lunet.check.options.
-function data.check_options(opts, where, allowed)
-  return check.options(opts, where, allowed)
-end
 
 return data

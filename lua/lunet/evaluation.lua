@@ -12,6 +12,8 @@ local common = require "lunet.evaluation.common"
 local binary = require "lunet.evaluation.binary"
 local tables = require "lunet.evaluation.tables"
 
+local fail = check.fail
+
 local evaluation = {
   binary_metrics = binary.metrics,
   BinaryEvaluator = binary.BinaryEvaluator,
@@ -24,15 +26,15 @@ local METRICS = { f1 = true, accuracy = true, weighted_precision = true, weighte
 local function indices(v, what, where)
   if core.is_tensor(v) then
     if v:dim() == 2 and v:size(2) == 1 then v = v:view { v:size(1) } end
-    if v:dim() ~= 1 then error(string.format("%s: %s must be one class index per row", where, what), 3) end
+    if v:dim() ~= 1 then fail(where, "%s must be one class index per row", what) end
     v = v:totable()
   end
   if type(v) ~= "table" then
-    error(string.format("%s: %s must be a tensor or a list of class indices", where, what), 3)
+    fail(where, "%s must be a tensor or a list of class indices", what)
   end
   for i, c in ipairs(v) do
     if type(c) ~= "string" and (type(c) ~= "number" or not check.finite(c) or c ~= math.floor(c) or c < 0) then
-      error(string.format("%s: %s row %d is %s, not a class index (0, 1, ...)", where, what, i, tostring(c)), 3)
+      fail(where, "%s row %d is %s, not a class index (0, 1, ...)", what, i, tostring(c))
     end
   end
   return v
@@ -47,9 +49,9 @@ function evaluation.metrics(predicted, truth, ...)
   predicted, truth = indices(predicted, "predictions", where), indices(truth, "labels", where)
   local n = #truth
   if #predicted ~= n then
-    error(string.format("%s: %d predictions for %d labels", where, #predicted, n), 2)
+    fail(where, "%d predictions for %d labels", #predicted, n)
   end
-  if n == 0 then error(where .. ": no rows to evaluate", 2) end
+  if n == 0 then fail(where, "no rows to evaluate") end
   local tp, fp, support, labels = {}, {}, {}, {}
   local correct = 0
   for i = 1, n do
@@ -84,8 +86,8 @@ function evaluation.MulticlassEvaluator(opts, ...)
     prediction_col = common.column_option(opts, "prediction_col", "prediction", where),
     label_col = common.column_option(opts, "label_col", "label", where) }, MulticlassEvaluator)
   if not METRICS[self.metric] then
-    error(string.format("MulticlassEvaluator: unknown metric '%s' (expected f1, accuracy, weighted_precision or "
-      .. "weighted_recall)", tostring(self.metric)), 2)
+    fail(where, "unknown metric %s (expected f1, accuracy, weighted_precision or weighted_recall)",
+      check.describe(self.metric))
   end
   return self
 end

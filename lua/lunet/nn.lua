@@ -2,32 +2,51 @@
 -- (core/nn/net.c). A layer here is only its configuration (plain data); the
 -- model builds one C net from the list, which owns the flat parameter and
 -- gradient buffers and runs forward, fused loss, backward and the optimizer
--- step without allocating. The parts: nn/layers.lua (constructors),
--- nn/sequential.lua (model, config, save/load), nn/training.lua (compile, fit,
--- evaluate, predict), nn/ensemble.lua (the mean of several models' outputs),
--- nn/optimizers.lua (configs travel through the core JSON codec).
+-- step without allocating. The parts, one class per file:
+--   nn/layers/init.lua   the layer registry (one class per kind in nn/layers/)
+--   nn/sequential.lua    the Sequential model, with its training
+--                        (nn/training.lua) and model file (nn/model_file.lua)
+--   nn/ensemble.lua      the mean of several models' outputs
+--   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
+--   nn/distributed.lua   the hook through which evaluate reaches worker processes
 local core = require "lunet.core"
-local optimizers = require "lunet.nn.optimizers"
-
-local nn = { optimizers = optimizers }
+local check = require "lunet.check"
 local layers = require "lunet.nn.layers"
-local Sequential = require "lunet.nn.training" -- the class with its training methods
-
-local helpers = { shape_of = true, copy_plain = true }
-for k, v in pairs(layers) do
-  if not helpers[k] then nn[k] = v end
-end
-nn.Sequential = Sequential.nn.Sequential
-nn.from_config = Sequential.nn.from_config
-nn.load = Sequential.nn.load
-nn.Sequential_class = Sequential
-function nn.is_model(v) return getmetatable(v) == Sequential end
--- nn.Ensemble{models}: the mean of the members' outputs (nn/ensemble.lua)
+local Sequential = require "lunet.nn.sequential"
 local Ensemble = require "lunet.nn.ensemble"
-nn.Ensemble = Ensemble.new
-function nn.is_ensemble(v) return getmetatable(v) == Ensemble end
+local model_file = require "lunet.nn.model_file"
 
--- The allocation counter of the C nn area (specs: a training step allocates nothing).
-nn.alloc_count = core.nn_alloc_count
+local nn = {
+  optimizers = require "lunet.nn.optimizers",
+  distributed = require "lunet.nn.distributed",
+  Layer = require("lunet.nn.layers.layer").Layer, -- the methods every layer has
+  Sequential = Sequential.new,
+  Sequential_class = Sequential,
+  is_model = Sequential.is,
+  -- nn.Ensemble{models}: the mean of the members' outputs
+  Ensemble = Ensemble.new,
+  is_ensemble = Ensemble.is,
+  -- The allocation counter of the C nn area (specs: a training step allocates nothing).
+  alloc_count = core.nn_alloc_count,
+}
+for kind, constructor in pairs(layers.constructors) do nn[kind] = constructor end -- nn.Dense, nn.Dropout, ...
+
+-- nn.from_config(cfg) -> the Sequential or nn.Ensemble of a config() (plain data)
+function nn.from_config(cfg, ...)
+  check.arity("nn.from_config", 1, cfg, ...)
+  if type(cfg) == "table" and cfg.class_name == "Ensemble" then return Ensemble.from_config(cfg) end
+  return Sequential.from_config(cfg)
+end
+
+-- nn.load(path) -> the Sequential or nn.Ensemble saved there.
+function nn.load(path, ...)
+  check.arity("nn.load", 1, path, ...)
+  check.string(path, "nn.load", "path", { nonempty = true })
+  local header, tensors = model_file.read(path)
+  local format = header and header.format
+  if format == Ensemble.FORMAT then return Ensemble.from_file(path, header, tensors) end
+  if format ~= model_file.FORMAT then check.fail("nn.load", "'%s' does not hold a lunet Sequential model", path) end
+  return Sequential.from_file(path, header, tensors)
+end
 
 return nn

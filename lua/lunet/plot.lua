@@ -10,8 +10,8 @@ local svg = require "lunet.plot.svg"
 
 local plot = { PALETTE = svg.PALETTE, escape = svg.escape }
 
--- fn with input errors raised at the caller's line ("plot.bar: values[2] is
--- nan, not a finite number"), however deep the check that found them.
+-- fn with input errors raised at the caller's line ("plot.bar: values[2]
+-- must be a finite number, got nan"), however deep the check that found them.
 local function guarded(fn)
   return function(...)
     local ok, res = pcall(fn, ...)
@@ -34,15 +34,10 @@ end
 
 -- ticks(lo, hi, target) -> {lo=, hi=, step=, values={...}, format=}: the 1-2-5 ticks the axes use
 plot.ticks = guarded(function(lo, hi, target)
-  local function bound(v, name)
-    if type(v) ~= "number" or not check.finite(v) then
-      check.fail("plot.ticks", "%s must be a finite number, got %s", name, check.describe(v))
-    end
-  end
-  bound(lo, "lo")
-  bound(hi, "hi")
+  check.number(lo, "plot.ticks", "lo")
+  check.number(hi, "plot.ticks", "hi")
   if lo > hi then check.fail("plot.ticks", "lo %s is above hi %s", tostring(lo), tostring(hi)) end
-  return svg.ticks(lo, hi, check.number(target, "plot.ticks", "target", 5, 1, true, 1000))
+  return svg.ticks(lo, hi, check.integer(target, "plot.ticks", "target", { min = 1, max = 1000, default = 5 }))
 end)
 
 -- bar{title=, xlabel=, ylabel=, labels={...}, values={...}, format=, color=, width=, height=, path=}
@@ -58,6 +53,12 @@ plot.report = public("plot.report", require "lunet.plot.report")
 
 local HISTORY_OPTIONS = { "by", "path", "title", "smooth", "width", "height", "xlabel", "ylabel" }
 
+-- A trainer's history() is a list with methods: its records as a plain list.
+local function plain_records(h)
+  if type(h) == "table" and getmetatable(h) ~= nil then return table.move(h, 1, #h, 1, {}) end
+  return h
+end
+
 -- The records of a trainer (its history()) or of a history list.
 local function records_of(src, where)
   if type(src) == "table" and type(src.history) == "function" then
@@ -65,12 +66,12 @@ local function records_of(src, where)
     if not ok then -- the trainer's own message, without its file:line
       check.fail(where, "%s", (tostring(check.is_failure(h) and h.message or h):gsub("^[^:]*:%d+: ", "")))
     end
-    return h, src.name
+    return plain_records(h), src.name
   end
   if type(src) ~= "table" then
     check.fail(where, "expected a trainer or its history(), got %s", check.describe(src))
   end
-  return src, nil
+  return plain_records(src), nil
 end
 
 local function history_series(records, by, where)
@@ -81,11 +82,8 @@ local function history_series(records, by, where)
     if type(r) ~= "table" then check.fail(where, "history[%d] is %s, not a record", i, check.describe(r)) end
     local x = by == "time" and r.time or r.iteration
     local field = by == "time" and "time" or "iteration"
-    for _, f in ipairs { { "loss", r.loss }, { field, x } } do
-      if type(f[2]) ~= "number" or not check.finite(f[2]) then
-        check.fail(where, "history[%d].%s is %s, not a finite number", i, f[1], check.describe(f[2]))
-      end
-    end
+    check.number(r.loss, where, string.format("history[%d].loss", i))
+    check.number(x, where, string.format("history[%d].%s", i, field))
     local w = r.worker == nil and 0 or r.worker
     if not per[w] then per[w] = {}; workers[#workers + 1] = w end
     local list = per[w]

@@ -1,12 +1,15 @@
--- lunet.predictors: dist-keras's ModelPredictor. Adds the model's output for
--- every row of a frame as a new vector column, in batches, keeping the row
--- order: in this process by default, on worker processes (the distributed
--- runtime, any launcher) when num_workers > 1.
+-- lunet.predictors: models run on the rows of a frame, in this process or on
+-- worker processes (the distributed runtime, any launcher) when num_workers
+-- > 1. dist-keras's ModelPredictor adds the model's output for every row as
+-- a new vector column, in batches, keeping the row order. This module also
+-- runs model:evaluate(x, y, {num_workers > 1}): it fills nn's hook for it
+-- (lunet.nn.distributed) when it loads.
 local check = require "lunet.check"
 local core = require "lunet.core"
 local data = require "lunet.data"
 local nn = require "lunet.nn"
 
+local describe, fail = check.describe, check.fail
 local predictors = {}
 
 local ModelPredictor = {}
@@ -31,17 +34,16 @@ function predictors.ModelPredictor(opts)
     launcher = check.choice(opts.launcher, WHERE, "launcher", require("lunet.trainers.options").LAUNCHERS, "local"),
     verbose = check.boolean(opts.verbose, WHERE, "verbose", false),
   }, ModelPredictor)
-  if not (nn.is_model(self.model) or (nn.is_ensemble and nn.is_ensemble(self.model))) then
-    check.fail(WHERE, "model must be an nn model, got %s", check.describe(self.model))
+  if not (nn.is_model(self.model) or nn.is_ensemble(self.model)) then
+    fail(WHERE, "model must be an nn model, got %s", describe(self.model))
   end
   if self.num_workers == 1 then
     -- (the worker processes' options: accepted in one process, they would do nothing)
     if self.launcher ~= "local" or self.verbose then
-      check.fail(WHERE, "%s applies to worker processes: give num_workers > 1", self.verbose and "verbose"
-        or "launcher")
+      fail(WHERE, "%s applies to worker processes: give num_workers > 1", self.verbose and "verbose" or "launcher")
     end
   else
-    if not nn.is_model(self.model) then check.fail(WHERE, "num_workers > 1 needs a Sequential model") end
+    if not nn.is_model(self.model) then fail(WHERE, "num_workers > 1 needs a Sequential model") end
     -- the job's own checks (launcher, the local launcher's limit on num_workers) now, not at predict()
     local job = require "lunet.predictors.job"
     self.job = job { model = self.model, features_col = self.features_col, num_workers = self.num_workers,
@@ -52,9 +54,9 @@ end
 
 -- predict(df) -> df with output_col added (rows in the same order)
 function ModelPredictor:predict(df)
-  if not data.is_frame(df) then error("ModelPredictor:predict: expected a DataFrame, got " .. type(df), 2) end
+  if not data.is_frame(df) then fail("ModelPredictor:predict", "expected a DataFrame, got %s", type(df)) end
   data.check_column(df, self.features_col, "ModelPredictor")
-  if df:count() == 0 then error("ModelPredictor: the frame has no rows", 2) end
+  if df:count() == 0 then fail(WHERE, "the frame has no rows") end
   local out
   if self.num_workers == 1 then
     local x = df:column(self.features_col)
@@ -63,8 +65,8 @@ function ModelPredictor:predict(df)
       local shape, n = { #x }, 1
       for _, d in ipairs(input) do shape[#shape + 1] = d; n = n * d end
       if x:numel() ~= #x * n then
-        error(string.format("ModelPredictor: column '%s' has %d values per row, the model's input takes %d",
-          self.features_col, x:numel() // #x, n), 2)
+        fail(WHERE, "column '%s' has %d values per row, the model's input takes %d", self.features_col,
+          x:numel() // #x, n)
       end
       x = x:contiguous():view(shape)
     end
@@ -76,4 +78,19 @@ function ModelPredictor:predict(df)
 end
 
 predictors.ModelPredictor_class = ModelPredictor
+
+-- model:evaluate(x, y, {batch_size = 32, num_workers > 1, launcher = 'local', verbose=}) on worker
+-- processes, through nn's hook (lunet.nn.distributed; the arguments are checked by model:evaluate): the rows
+-- split over num_workers, each scored where it is sent (predictors/evaluate_job.lua); the same sample-weighted
+-- means come back as loss, accuracy.
+local function evaluate_on_workers(model, x, y, opts)
+  local frame = data.frame { { "features", x }, { "label", y } }
+  local job = require "lunet.predictors.evaluate_job" -- (the runtime loads on first use, not with lunet.predictors)
+  local means = job { model = model, loss = model.compiled.loss, batch_size = opts.batch_size or 32,
+                      num_workers = opts.num_workers, launcher = opts.launcher or "local",
+                      verbose = opts.verbose or false }:train(frame)
+  return means[1], means[2]
+end
+nn.distributed.evaluate = evaluate_on_workers
+
 return predictors

@@ -8,7 +8,7 @@ local common = require "lunet.evaluation.common"
 
 local binary = {}
 
-local fail = common.fail
+local fail = check.fail
 
 local function show(v) return type(v) == "string" and ("'" .. v .. "'") or tostring(v) end
 
@@ -33,8 +33,8 @@ function binary.metrics(scores, labels, where, names)
   names = names or { scores = "scores", labels = "labels" }
   scores, labels = common.list(scores, where, names.scores), common.list(labels, where, names.labels)
   local n = #labels
-  if #scores ~= n then fail("%s: %d scores for %d labels", where, #scores, n) end
-  if n == 0 then fail("%s: no rows to evaluate", where) end
+  if #scores ~= n then fail(where, "%d scores for %d labels", #scores, n) end
+  if n == 0 then fail(where, "no rows to evaluate") end
   -- Sorting the positives' and the negatives' scores apart lets table.sort use
   -- its built-in comparison (about 3x faster than sorting row indices with a
   -- Lua comparator); a merge from the top then visits the thresholds.
@@ -42,15 +42,15 @@ function binary.metrics(scores, labels, where, names)
   for i = 1, n do
     local s, y = scores[i], labels[i]
     if type(s) ~= "number" or s ~= s then
-      fail("%s: %s row %d is %s, not a number", where, names.scores, i, tostring(s))
+      fail(where, "%s row %d is %s, not a number", names.scores, i, tostring(s))
     end
     if y == 1 then pos[#pos + 1] = s
     elseif y == 0 then neg[#neg + 1] = s
-    else fail("%s: %s row %d is %s, expected 0 or 1", where, names.labels, i, show(y)) end
+    else fail(where, "%s row %d is %s, expected 0 or 1", names.labels, i, show(y)) end
   end
   local P, N = #pos, #neg
   if P == 0 or N == 0 then
-    fail("%s: every row of %s is %d; the areas under the ROC and PR curves need both classes (0 and 1)", where,
+    fail(where, "every row of %s is %d; the areas under the ROC and PR curves need both classes (0 and 1)",
       names.labels, P == 0 and 0 or 1)
   end
   table.sort(pos)
@@ -79,15 +79,14 @@ end
 local function scores_of(df, name, where)
   local col = df:_column(name, where)
   if col:type() == "string" then
-    fail("%s: raw prediction column '%s' holds strings; expected a score or 2 class probabilities per row",
-      where, name)
+    fail(where, "raw prediction column '%s' holds strings; expected a score or 2 class probabilities per row", name)
   end
   local values, width = common.scalar_values(col)
   if values then return values end
   local shape = col:row_shape()
   if #shape ~= 1 or width ~= 2 then
-    fail("%s: raw prediction column '%s' holds %d values per row but the labels are binary (0/1); expected a "
-      .. "score or 2 class probabilities per row", where, name, width)
+    fail(where, "raw prediction column '%s' holds %d values per row but the labels are binary (0/1); expected a "
+      .. "score or 2 class probabilities per row", name, width)
   end
   return col:tensor():narrow(2, 2, 1):contiguous():view({ col:rows() }):totable()
 end
@@ -109,7 +108,7 @@ function binary.BinaryEvaluator(opts, ...)
                               raw_prediction_col = common.column_option(opts, "raw_prediction_col", "prediction", where),
                               label_col = common.column_option(opts, "label_col", "label", where) }, BinaryEvaluator)
   if not METRICS[self.metric] then
-    fail("BinaryEvaluator: unknown metric '%s' (expected area_under_roc or area_under_pr)", tostring(self.metric))
+    fail(where, "unknown metric %s (expected area_under_roc or area_under_pr)", check.describe(self.metric))
   end
   return self
 end
@@ -122,8 +121,8 @@ function BinaryEvaluator:evaluate(df, ...)
   local scores = scores_of(df, self.raw_prediction_col, where)
   local labels, width = common.scalar_values(df:_column(self.label_col, where))
   if not labels then
-    fail("%s: label column '%s' holds %d values per row; expected 0 or 1 per row (for one-hot labels, use "
-      .. "the class index column)", where, self.label_col, width)
+    fail(where, "label column '%s' holds %d values per row; expected 0 or 1 per row (for one-hot labels, use "
+      .. "the class index column)", self.label_col, width)
   end
   return binary.metrics(scores, labels, where, { scores = "raw prediction column '" .. self.raw_prediction_col
     .. "'", labels = "label column '" .. self.label_col .. "'" })[self.metric]

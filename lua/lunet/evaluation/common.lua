@@ -1,25 +1,12 @@
--- lunet.evaluation.common: what the evaluators share: errors that blame the
--- user's call, reading class and score columns out of a frame with row-level
--- checks, and the aligned text tables the report objects print.
+-- lunet.evaluation.common: what the evaluators share: reading class and score
+-- columns out of a frame with row-level checks, and the aligned text tables
+-- the report objects print.
 local core = require "lunet.core"
 local check = require "lunet.check"
 local data = require "lunet.data"
 
 local common = {}
-
--- Raises msg (formatted with ...) at the first caller outside the
--- lunet.evaluation files, so that the position names the user's line.
-function common.fail(msg, ...)
-  if select("#", ...) > 0 then msg = string.format(msg, ...) end
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info then level = 1; break end
-    if not info.source:find("lunet/evaluation", 1, true) then break end
-    level = level + 1
-  end
-  error(msg, level)
-end
+local fail = check.fail
 
 -- opts[key] as a column name (a non-empty string), or default when absent.
 function common.column_option(opts, key, default, where)
@@ -29,7 +16,7 @@ end
 -- An evaluator's evaluate(df): called on the evaluator with one argument.
 function common.check_self(self, class, where, df, ...)
   if getmetatable(self) ~= class then
-    common.fail("%s: call evaluate on a %s (evaluator:evaluate(df)), got %s", where, where, check.describe(self))
+    fail(where, "call evaluate on a %s (evaluator:evaluate(df)), got %s", where, check.describe(self))
   end
   check.arity(where .. ":evaluate", 1, df, ...)
 end
@@ -38,21 +25,18 @@ end
 function common.list(v, where, what)
   if core.is_tensor(v) then
     if v:dim() == 2 and v:size(2) == 1 then v = v:view { v:size(1) } end
-    if v:dim() ~= 1 then common.fail("%s: %s must hold one value per row", where, what) end
+    if v:dim() ~= 1 then fail(where, "%s must hold one value per row", what) end
     return v:totable()
   end
-  if type(v) ~= "table" then common.fail("%s: %s must be a tensor or a list, got %s", where, what, type(v)) end
+  if type(v) ~= "table" then fail(where, "%s must be a tensor or a list, got %s", what, type(v)) end
   return v
 end
 
 -- Checks that df is a DataFrame with every named column and at least one row.
 function common.check_frame(df, where, ...)
-  if not data.is_frame(df) then common.fail("%s: expected a DataFrame, got %s", where, type(df)) end
-  for _, name in ipairs { ... } do
-    local ok, err = pcall(data.check_column, df, name, where)
-    if not ok then common.fail((tostring(err):gsub("^[^\n]-:%d+: ", ""))) end
-  end
-  if df:count() == 0 then common.fail("%s: the frame has no rows to evaluate", where) end
+  if not data.is_frame(df) then fail(where, "expected a DataFrame, got %s", type(df)) end
+  for _, name in ipairs { ... } do data.check_column(df, name, where) end
+  if df:count() == 0 then fail(where, "the frame has no rows to evaluate") end
 end
 
 -- A scalar column's values (a (rows, 1) vector column counts as scalar), or
@@ -80,14 +64,14 @@ function common.classes(df, name, what, where)
   local col = df:_column(name, where)
   local values, width = scalar_values(col)
   if not values then
-    common.fail("%s: %s column '%s' holds %d values per row; expected one class per row "
-      .. "(LabelIndexTransformer turns probability vectors into class indices)", where, what, name, width)
+    fail(where, "%s column '%s' holds %d values per row; expected one class per row "
+      .. "(LabelIndexTransformer turns probability vectors into class indices)", what, name, width)
   end
   if col:type() == "string" then return values, "string" end
   for i, v in ipairs(values) do
     local k = math.tointeger(v)
     if not k or k < 0 then
-      common.fail("%s: %s column '%s' row %d is %s, not a class index (0, 1, ...)", where, what, name, i,
+      fail(where, "%s column '%s' row %d is %s, not a class index (0, 1, ...)", what, name, i,
         tostring(v))
     end
     values[i] = k
@@ -102,7 +86,7 @@ function common.pair(df, prediction_col, label_col, where)
   local truth, tk = common.classes(df, label_col, "label", where)
   if pk ~= tk then
     local what = { index = "class indices", string = "strings" }
-    common.fail("%s: prediction column '%s' holds %s but label column '%s' holds %s", where, prediction_col,
+    fail(where, "prediction column '%s' holds %s but label column '%s' holds %s", prediction_col,
       what[pk], label_col, what[tk])
   end
   return predicted, truth

@@ -6,7 +6,7 @@ local common = require "lunet.evaluation.common"
 
 local tables = {}
 
-local fail = common.fail
+local fail = check.fail
 
 -- ---- confusion matrix ----
 
@@ -47,7 +47,7 @@ local function position_of(self, label, what)
   if not i then
     local shown = {}
     for k, c in ipairs(self.labels) do shown[k] = tostring(c) end
-    fail("ConfusionMatrix:get: unknown %s %s (labels: %s)", what, tostring(label), table.concat(shown, ", "))
+    fail("ConfusionMatrix:get", "unknown %s %s (labels: %s)", what, tostring(label), table.concat(shown, ", "))
   end
   return i
 end

@@ -6,16 +6,20 @@
 -- Dropout states, written atomically like Sequential:save).
 local core = require "lunet.core"
 local check = require "lunet.check"
-local layers = require "lunet.nn.layers"
-local Sequential = require "lunet.nn.training" -- the class with its training methods
+local Sequential = require "lunet.nn.sequential"
+local Activation = require "lunet.nn.layers.activation"
+local training = require "lunet.nn.training"
+local base = require "lunet.nn.layers.layer"
 
-local copy_plain, describe, fail = layers.copy_plain, check.describe, check.fail
+local copy_plain, describe, fail = base.copy_plain, check.describe, check.fail
 local vec = core.vec
 
 local Ensemble = {}
 Ensemble.__index = Ensemble
 
-local function is_sequential(v) return getmetatable(v) == Sequential end
+Ensemble.FORMAT = "lunet.nn.Ensemble"
+
+function Ensemble.is(v) return getmetatable(v) == Ensemble end
 
 local function shape_str(s)
   local parts = { "None" }
@@ -49,20 +53,18 @@ function Ensemble.new(models, opts, ...)
   name = check.string(name, "Ensemble", "name", { nonempty = true, default = "ensemble" })
   local self = setmetatable({ name = name, models = {} }, Ensemble)
   for i, m in ipairs(models) do
-    if not is_sequential(m) then
-      error(string.format("Ensemble: member %d is not an nn.Sequential model (%s)", i, tostring(m)), 2)
-    end
+    if not Sequential.is(m) then fail("Ensemble", "member %d is not an nn.Sequential model (%s)", i, tostring(m)) end
     local ok, err = pcall(m.build, m)
-    if not ok then error(string.format("Ensemble: member %d cannot be built: %s", i, tostring(err)), 2) end
+    if not ok then fail("Ensemble", "member %d cannot be built: %s", i, tostring(err)) end
     if i > 1 then
       local first = self.models[1]
       if not same_shape(m.input_shape, first.input_shape) then
-        error(string.format("Ensemble: member %d takes input %s, member 1 takes %s", i, shape_str(m.input_shape),
-          shape_str(first.input_shape)), 2)
+        fail("Ensemble", "member %d takes input %s, member 1 takes %s", i, shape_str(m.input_shape),
+          shape_str(first.input_shape))
       end
       local a, b = m.net:output_shape(), first.net:output_shape()
       if not same_shape(a, b) then
-        error(string.format("Ensemble: member %d outputs %s, member 1 outputs %s", i, shape_str(a), shape_str(b)), 2)
+        fail("Ensemble", "member %d outputs %s, member 1 outputs %s", i, shape_str(a), shape_str(b))
       end
     end
     self.models[i] = m
@@ -101,16 +103,15 @@ function Ensemble:loss_head()
   local loss = nil
   for i, m in ipairs(self.models) do
     if not m.compiled then
-      error(string.format("Ensemble:evaluate: member %d is not compiled (call compile{optimizer=, loss=})", i), 3)
+      fail("Ensemble:evaluate", "member %d is not compiled (call compile{optimizer=, loss=})", i)
     end
     loss = loss or m.compiled.loss
     if m.compiled.loss ~= loss then
-      error(string.format("Ensemble:evaluate: member %d is compiled with loss '%s', member 1 with '%s'", i,
-        m.compiled.loss, loss), 3)
+      fail("Ensemble:evaluate", "member %d is compiled with loss '%s', member 1 with '%s'", i, m.compiled.loss, loss)
     end
   end
   if not self.head or self.head.compiled.loss ~= loss then
-    self.head = Sequential.nn.Sequential { layers.Activation("linear", { input_shape = self:output_shape() }) }
+    self.head = Sequential.new { Activation.new("linear", { input_shape = self:output_shape() }) }
     self.head:compile { loss = loss, optimizer = "sgd", metrics = { "accuracy" } }
   end
   return self.head
@@ -121,11 +122,7 @@ function Ensemble:evaluate(x, y, opts, ...)
   check.arity("Ensemble:evaluate", 3, x, y, opts, ...)
   opts = check.options(opts, "Ensemble:evaluate", { "batch_size", "verbose" })
   local head = self:loss_head()
-  if not core.is_tensor(x) or not core.is_tensor(y) then
-    fail("Ensemble:evaluate", "x and y must be tensors, got %s and %s", describe(x), describe(y))
-  end
-  if x:dim() == 0 or y:dim() == 0 then fail("Ensemble:evaluate", "x and y must have a sample dimension") end
-  if #x ~= #y then fail("Ensemble:evaluate", "x has %d samples and y has %d", #x, #y) end
+  training.check_pair(x, y, "Ensemble:evaluate")
   local p = self:predict(x, { batch_size = opts.batch_size })
   local loss, acc = head:evaluate(p, y:contiguous(), { batch_size = opts.batch_size })
   p:close()
@@ -167,10 +164,10 @@ end
 
 function Ensemble.from_config(cfg)
   if type(cfg) ~= "table" or cfg.class_name ~= "Ensemble" or type(cfg.models) ~= "table" or #cfg.models == 0 then
-    error("nn.from_config: expected the config of an Ensemble (class_name = 'Ensemble', models = {...})", 2)
+    fail("nn.from_config", "expected the config of an Ensemble (class_name = 'Ensemble', models = {...})")
   end
   local models = {}
-  for i, c in ipairs(cfg.models) do models[i] = Sequential.nn.from_config(c) end
+  for i, c in ipairs(cfg.models) do models[i] = Sequential.from_config(c) end
   return Ensemble.new(models, { name = cfg.name })
 end
 
@@ -209,7 +206,7 @@ function Ensemble:save(path, ...)
     end
     members[i] = h
   end
-  local header = { format = "lunet.nn.Ensemble", version = 1, config = self:config(), members = members }
+  local header = { format = Ensemble.FORMAT, version = 1, config = self:config(), members = members }
   local tensors = { concat(params, np) }
   if #states > 0 then tensors[2] = concat(states, ns) end
   core.nn_save(path, core.json_encode(header), tensors)
@@ -246,12 +243,20 @@ function Ensemble.from_saved(header, tensors)
       s = core.zeros(0) -- an optimizer without state (plain SGD) still has its iteration count
     end
     at_p = at_p + h.params
-    models[i] = Sequential.nn.from_saved_parts(part, p, s, "member " .. i)
+    models[i] = Sequential.from_saved_parts(part, p, s, "member " .. i)
   end
   if params and at_p - 1 ~= params:numel() then
     error(string.format("%d weights for members of %d parameters", params:numel(), at_p - 1), 0)
   end
   return Ensemble.new(models, { name = cfg.name })
+end
+
+-- The ensemble of the file at path, whose decoded header says it holds one
+-- (nn.load reads it): a damaged part is an error naming path.
+function Ensemble.from_file(path, header, tensors)
+  local ok, m = pcall(Ensemble.from_saved, header, tensors)
+  if not ok then error("nn.load: '" .. path .. "' holds a damaged Ensemble: " .. tostring(m), 0) end
+  return m
 end
 
 function Ensemble:__tostring()

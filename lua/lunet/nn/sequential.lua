@@ -1,18 +1,22 @@
--- nn.Sequential: the layer list, its C network (built on first use, one
+-- nn.Sequential: the layer list and its C network (built on first use, one
 -- flat parameter buffer and one gradient buffer), summary, weights, config,
--- clone, save and load. Training methods are in lunet/nn/training.lua.
+-- clone. Its training (nn/training.lua) and its model file
+-- (nn/model_file.lua) are plain modules of functions, installed here as its
+-- methods.
 local core = require "lunet.core"
 local check = require "lunet.check"
 local layers = require "lunet.nn.layers"
+local base = require "lunet.nn.layers.layer"
+local training = require "lunet.nn.training"
+local model_file = require "lunet.nn.model_file"
 
-local Layer, shape_of, copy_plain = layers.Layer, layers.shape_of, layers.copy_plain
+local sample_shape, copy_plain, is_layer = base.sample_shape, base.copy_plain, layers.is_layer
 local describe, fail = check.describe, check.fail
-local nn = {}
 
 local Sequential = {}
 Sequential.__index = Sequential
 
-local function is_layer(v) return getmetatable(v) == Layer end
+function Sequential.is(v) return getmetatable(v) == Sequential end
 
 local function snake(kind)
   return (kind:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1%2"):lower())
@@ -22,7 +26,7 @@ local OPTIONS = { "name", "seed", "input_shape" }
 
 -- nn.Sequential(), nn.Sequential{layer, layer, ...}, nn.Sequential({...}, {name=, seed=, input_shape=});
 -- the options may also be given in the list ({layer, ..., seed = 1}), not twice.
-function nn.Sequential(list, opts, ...)
+function Sequential.new(list, opts, ...)
   check.arity("Sequential", 0, ...)
   if list ~= nil and (type(list) ~= "table" or getmetatable(list) ~= nil) then
     fail("Sequential", "expected a list of layers, got %s", describe(list))
@@ -39,7 +43,7 @@ function nn.Sequential(list, opts, ...)
   local self = setmetatable({ layers = {}, counts = {} }, Sequential)
   self.name = check.string(opts.name, "Sequential", "name", { nonempty = true, default = "sequential" })
   self.seed = check.integer(opts.seed, "Sequential", "seed", { optional = true })
-  if opts.input_shape ~= nil then self.input_shape = shape_of(opts.input_shape, "Sequential") end
+  if opts.input_shape ~= nil then self.input_shape = sample_shape(opts.input_shape, "Sequential") end
   for i = 1, n do
     if not is_layer(list[i]) then
       fail("Sequential", "entry %d is not an nn layer (nn.Dense(...), ...), got %s", i, describe(list[i]))
@@ -67,9 +71,9 @@ function Sequential:add(layer, ...)
   end
   local cfg = copy_plain(layer.cfg)
   if not cfg.name then
-    local base = snake(cfg.kind)
-    self.counts[base] = (self.counts[base] or 0) + 1
-    cfg.name = base .. "_" .. self.counts[base]
+    local prefix = snake(cfg.kind)
+    self.counts[prefix] = (self.counts[prefix] or 0) + 1
+    cfg.name = prefix .. "_" .. self.counts[prefix]
   end
   self.layers[#self.layers + 1] = cfg
   self.net = nil -- rebuilt (with fresh weights) on next use
@@ -80,12 +84,12 @@ end
 function Sequential:build()
   if self.net then return self.net end
   if not self.input_shape then
-    error("Sequential: the model has no input shape (give input_shape = {...} to the first layer)", 2)
+    fail("Sequential", "the model has no input shape (give input_shape = {...} to the first layer)")
   end
-  if #self.layers == 0 then error("Sequential: the model has no layers", 2) end
+  if #self.layers == 0 then fail("Sequential", "the model has no layers") end
   if not self.seed then self.seed = core.nn_default_seed() end
   self.net = core.net_new(self.input_shape, self.layers, self.seed)
-  if self.compiled then self:_apply_compile() end
+  if self.compiled then training.apply_compile(self) end
   return self.net
 end
 
@@ -143,7 +147,7 @@ function Sequential:set_weights(t, ...)
   if not core.is_tensor(t) then fail("set_weights", "expected a tensor, got %s", describe(t)) end
   local w = self:build():params()
   if t:numel() ~= w:numel() then
-    error(string.format("set_weights: got %d values, the model has %d parameters", t:numel(), w:numel()), 2)
+    fail("set_weights", "got %d values, the model has %d parameters", t:numel(), w:numel())
   end
   core.vec.copy(w, t)
   return self
@@ -160,7 +164,7 @@ end
 -- Plain data (strings, numbers, booleans, tables of them): the architecture,
 -- the seed and the compile settings. nn.from_config(cfg) rebuilds the model.
 function Sequential:config()
-  if not self.input_shape then error("Sequential:config: the model has no input shape", 2) end
+  if not self.input_shape then fail("Sequential:config", "the model has no input shape") end
   if not self.seed then self.seed = core.nn_default_seed() end
   local cfg = { class_name = "Sequential", name = self.name, seed = self.seed,
                 input_shape = copy_plain(self.input_shape), layers = copy_plain(self.layers) }
@@ -171,18 +175,15 @@ function Sequential:config()
   return cfg
 end
 
-function nn.from_config(cfg, ...)
-  check.arity("nn.from_config", 1, cfg, ...)
-  if type(cfg) == "table" and cfg.class_name == "Ensemble" then return require("lunet.nn.ensemble").from_config(cfg) end
+-- The model of a config (nn.from_config, which gives Ensemble configs to
+-- nn.Ensemble): its layers checked like the constructor calls.
+function Sequential.from_config(cfg)
   if type(cfg) ~= "table" or cfg.class_name ~= "Sequential" or type(cfg.layers) ~= "table" then
     fail("nn.from_config", "expected the config of a Sequential or Ensemble model, got %s", describe(cfg))
   end
   check.list(cfg.layers, "nn.from_config", "layers")
-  local m = nn.Sequential(nil, { name = cfg.name, seed = cfg.seed, input_shape = cfg.input_shape })
-  for _, lc in ipairs(cfg.layers) do
-    local layer = Layer.from_config(lc)
-    m:add(layer)
-  end
+  local m = Sequential.new(nil, { name = cfg.name, seed = cfg.seed, input_shape = cfg.input_shape })
+  for _, lc in ipairs(cfg.layers) do m:add(layers.from_config(lc)) end
   if cfg.compile then
     m:compile { loss = cfg.compile.loss, optimizer = cfg.compile.optimizer, metrics = cfg.compile.metrics }
   end
@@ -193,86 +194,28 @@ end
 -- weights; optimizer state starts fresh. Training the clone leaves self alone.
 function Sequential:clone(...)
   check.arity("clone", 0, ...)
-  local m = nn.from_config(self:config())
+  local m = Sequential.from_config(self:config())
   if self.net then m:set_weights(self.net:params()) end
   return m
 end
 
--- save(path): architecture, weights, optimizer state and Dropout generator
--- states in one file (a checkpoint resumes exactly), written
--- atomically (temp file in the same directory, fsync, rename).
-function Sequential:save(path, ...)
-  check.arity("save", 1, path, ...)
-  check.string(path, "save", "path", { nonempty = true })
-  local header, params, state = self:saved_parts()
-  header.format, header.version = "lunet.nn.Sequential", 1
-  core.nn_save(path, core.json_encode(header), { params, state })
-  return self
-end
-
--- What a model file holds of this model (nn.Ensemble saves its members with
--- it): the header fields {config=, rng=, optimizer=}, the parameters and the
--- optimizer state (nil when not compiled).
-function Sequential:saved_parts()
-  local net = self:build()
-  local header, state = { config = self:config(), rng = net:rng_states() }, nil
-  if self.compiled then
-    local iterations, m_schedule
-    state, iterations, m_schedule = net:optimizer_state()
-    header.optimizer = { iterations = iterations, m_schedule = m_schedule }
-  end
-  return header, net:params(), state
-end
-
--- The model of saved_parts (header fields, parameters, optimizer state or
--- nil). A checksum only proves the file is the one written: its contents are
--- checked too, and a part that is missing or does not fit is an error, never
--- a model with a fresh optimizer or an all-zero generator.
-function nn.from_saved_parts(header, params, state, where)
+-- The model of a model file's parts (model_file.saved_parts: header fields,
+-- parameters, optimizer state or nil); where names the file in errors.
+function Sequential.from_saved_parts(header, params, state, where)
   where = where or "nn.load"
   if type(header) ~= "table" then fail(where, "has no header table") end
-  local m = nn.from_config(header.config)
-  if not core.is_tensor(params) then fail(where, "has no weights") end
-  m:set_weights(params)
-  if type(header.rng) ~= "table" then fail(where, "has no Dropout generator states (rng)") end
-  m.net:set_rng_states(header.rng)
-  local o = header.optimizer
-  if (o ~= nil) ~= (m.compiled ~= nil) then
-    fail(where, o and "has optimizer state for a model that is not compiled"
-      or "has no optimizer state for a compiled model")
-  end
-  if o ~= nil then
-    if type(o) ~= "table" then fail(where, "optimizer must be a table, got %s", describe(o)) end
-    if not core.is_tensor(state) then fail(where, "says the optimizer has state, but the state array is missing") end
-    local iterations = check.integer(o.iterations, where, "optimizer.iterations", { min = 0 })
-    local m_schedule = check.number(o.m_schedule, where, "optimizer.m_schedule", { above = 0, max = 1 })
-    m.net:set_optimizer_state(state, iterations, m_schedule)
-  elseif state ~= nil then
-    fail(where, "has an optimizer state array for a model without an optimizer")
-  end
-  return m
+  return model_file.restore(Sequential.from_config(header.config), header, params, state, where)
 end
 
--- nn.load(path) -> the Sequential or nn.Ensemble saved there.
-function nn.load(path, ...)
-  check.arity("nn.load", 1, path, ...)
-  check.string(path, "nn.load", "path", { nonempty = true })
-  local ok, text, tensors = pcall(core.nn_read, path)
-  if not ok then error("nn." .. text, 0) end
-  local ok2, header = pcall(core.json_decode, text)
-  if ok2 and type(header) == "table" and header.format == "lunet.nn.Ensemble" then
-    local ok3, m = pcall(require("lunet.nn.ensemble").from_saved, header, tensors)
-    if not ok3 then error("nn.load: '" .. path .. "' holds a damaged Ensemble: " .. tostring(m), 0) end
-    return m
+-- The model of the file at path, whose decoded header says it holds a
+-- Sequential (nn.load reads it): a damaged part is an error naming path.
+function Sequential.from_file(path, header, tensors)
+  if #tensors > 2 then
+    fail("nn.load", "'%s' holds %d arrays, a Sequential model has 1 or 2", path, #tensors)
   end
-  if not ok2 or type(header) ~= "table" or header.format ~= "lunet.nn.Sequential" then
-    error("nn.load: '" .. path .. "' does not hold a lunet Sequential model", 0)
-  end
-  if #tensors > 2 then error(string.format("nn.load: '%s' holds %d arrays, a Sequential model has 1 or 2", path,
-    #tensors), 0) end
   local where = "nn.load: '" .. path .. "'"
-  local ok4, m = pcall(nn.from_saved_parts, header, tensors[1], tensors[2], where)
-  if not ok4 then
+  local ok, m = pcall(Sequential.from_saved_parts, header, tensors[1], tensors[2], where)
+  if not ok then
     m = tostring(m)
     error(m:sub(1, #where) == where and m or where .. " holds a damaged model: " .. m, 0)
   end
@@ -283,6 +226,12 @@ function Sequential:__tostring()
   return string.format("nn.Sequential(%s, %d layers)", self.name, #self.layers)
 end
 
-nn.Sequential_class = Sequential
-Sequential.nn = nn
+-- Training and the model file: plain functions of the model, as methods.
+for _, name in ipairs { "compile", "get_optimizer_state", "set_optimizer_state", "train_on_batch", "test_on_batch",
+                        "loss_and_gradients", "predict", "evaluate", "fit" } do
+  Sequential[name] = training[name]
+end
+Sequential.save = model_file.save
+Sequential.saved_parts = model_file.saved_parts
+
 return Sequential

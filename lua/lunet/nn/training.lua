@@ -1,26 +1,31 @@
--- Keras-style training on a Sequential model: compile, train_on_batch,
--- test_on_batch, predict, evaluate and fit (with its progress bar). The step
--- itself runs in C (core/nn/net.c): forward, fused loss, backward, optimizer.
+-- Keras-style training of a Sequential model as plain functions of the
+-- model (nn/sequential.lua installs them as its methods): compile, the
+-- optimizer state, train_on_batch, test_on_batch, loss_and_gradients,
+-- predict, evaluate and fit (with its progress bar). The step itself runs in
+-- C (core/nn/net.c): forward, fused loss, backward, optimizer. Evaluating on
+-- worker processes goes through nn's extension point (nn/distributed.lua).
 local core = require "lunet.core"
 local check = require "lunet.check"
 local optimizers = require "lunet.nn.optimizers"
+local distributed = require "lunet.nn.distributed"
 
 local describe, fail = check.describe, check.fail
+local training = {}
 
 local LOSSES = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
                  binary_crossentropy = true, mean_squared_error = true, mean_absolute_error = true,
                  mse = "mean_squared_error", mae = "mean_absolute_error" }
 
-local Sequential = require "lunet.nn.sequential"
-
-function Sequential:_apply_compile()
+-- Gives the model's C net its compiled loss and optimizer (compile, and
+-- Sequential:build when the net is rebuilt).
+function training.apply_compile(self)
   local c = self.compiled
   self.net:set_loss(c.loss)
   self.net:set_optimizer(c.optimizer.name, c.optimizer:hyper())
 end
 
 -- compile{optimizer = 'adagrad' | nn.optimizers.X{...}, loss = 'categorical_crossentropy', metrics = {'accuracy'}}
-function Sequential:compile(opts, ...)
+function training.compile(self, opts, ...)
   check.arity("compile", 1, opts, ...)
   opts = check.options(opts, "compile", { "optimizer", "loss", "metrics" })
   local loss = opts.loss
@@ -39,7 +44,7 @@ function Sequential:compile(opts, ...)
   local opt = optimizers.get(opts.optimizer or "rmsprop", "compile")
   self.compiled = { loss = loss, optimizer = opt, metrics = metrics }
   self:build()
-  self:_apply_compile()
+  training.apply_compile(self)
   return self
 end
 
@@ -54,15 +59,21 @@ local function numel(shape)
   return n
 end
 
--- x and y as a whole set of samples for where (fit, evaluate): tensors with
--- as many samples each, as many values per sample as the model takes and
--- gives (one class index for sparse_categorical_crossentropy).
-local function check_samples(self, x, y, where)
+-- x and y: tensors with a sample dimension and as many samples each (where
+-- names the caller: fit, evaluate, Ensemble:evaluate).
+function training.check_pair(x, y, where)
   if not core.is_tensor(x) or not core.is_tensor(y) then
     fail(where, "x and y must be tensors, got %s and %s", describe(x), describe(y))
   end
   if x:dim() == 0 or y:dim() == 0 then fail(where, "x and y must have a sample dimension, got 0-d tensors") end
   if #x ~= #y then fail(where, "x has %d samples and y has %d", #x, #y) end
+end
+
+-- x and y as a whole set of samples for where (fit, evaluate): a pair as
+-- above, not empty, with as many values per sample as the model takes and
+-- gives (one class index for sparse_categorical_crossentropy).
+local function check_samples(self, x, y, where)
+  training.check_pair(x, y, where)
   if #x == 0 then fail(where, "x has no samples") end
   local net = self.net
   local takes, gives = numel(self.input_shape), numel(net:output_shape())
@@ -78,7 +89,7 @@ end
 
 -- The optimizer's state as plain data + one tensor (a copy), for checkpoints:
 -- {optimizer = config, iterations = n, m_schedule = x, state = tensor}.
-function Sequential:get_optimizer_state(...)
+function training.get_optimizer_state(self, ...)
   check.arity("get_optimizer_state", 0, ...)
   local net = need_compiled(self, "get_optimizer_state")
   local state, iterations, m_schedule = net:optimizer_state()
@@ -86,7 +97,7 @@ function Sequential:get_optimizer_state(...)
            state = state }
 end
 
-function Sequential:set_optimizer_state(s, ...)
+function training.set_optimizer_state(self, s, ...)
   check.arity("set_optimizer_state", 1, s, ...)
   local net = need_compiled(self, "set_optimizer_state")
   local where = "set_optimizer_state"
@@ -114,7 +125,7 @@ local function batch_args(where, x, y, ...)
   end
 end
 
-function Sequential:train_on_batch(x, y, ...)
+function training.train_on_batch(self, x, y, ...)
   local net = self.net
   if not net or not self.compiled or select("#", ...) > 0 or not core.is_tensor(x) or not core.is_tensor(y) then
     batch_args("train_on_batch", x, y, ...)
@@ -124,7 +135,7 @@ function Sequential:train_on_batch(x, y, ...)
 end
 
 -- Loss (and accuracy) in inference mode, no update.
-function Sequential:test_on_batch(x, y, ...)
+function training.test_on_batch(self, x, y, ...)
   batch_args("test_on_batch", x, y, ...)
   return need_compiled(self, "test_on_batch"):test(x, y)
 end
@@ -132,7 +143,7 @@ end
 -- Loss and gradients without an update (gradient checks); the parameter
 -- gradients are get_gradients(), the input gradient is returned with
 -- {input_gradients = true}. Dropout masks are reseeded with {seed=}.
-function Sequential:loss_and_gradients(x, y, opts, ...)
+function training.loss_and_gradients(self, x, y, opts, ...)
   batch_args("loss_and_gradients", x, y)
   check.arity("loss_and_gradients", 3, x, y, opts, ...)
   opts = check.options(opts, "loss_and_gradients", { "input_gradients", "seed" })
@@ -152,7 +163,7 @@ end
 
 -- predict(x, {batch_size = 32}) -> a new tensor of outputs (predict prints
 -- nothing at any verbosity)
-function Sequential:predict(x, opts, ...)
+function training.predict(self, x, opts, ...)
   check.arity("predict", 2, x, opts, ...)
   opts = check.options(opts, "predict", { "batch_size", "verbose" })
   if not core.is_tensor(x) then fail("predict", "x must be a tensor, got %s", describe(x)) end
@@ -160,21 +171,10 @@ function Sequential:predict(x, opts, ...)
   return self:build():predict(x, check.size(opts.batch_size, "predict", "batch_size", { default = 32 }))
 end
 
--- On worker processes: the rows split over num_workers, each scored where it
--- is sent (lunet.predictors.evaluate_job); the same means come back.
-local function evaluate_distributed(self, x, y, opts)
-  local frame = require("lunet.data").frame { { "features", x }, { "label", y } }
-  local job = require "lunet.predictors.evaluate_job"
-  local c = self.compiled
-  local means = job { model = self, loss = c.loss, batch_size = opts.batch_size or 32, num_workers = opts.num_workers,
-                      launcher = opts.launcher or "local", verbose = opts.verbose or false }:train(frame)
-  return means[1], means[2]
-end
-
 -- evaluate(x, y, {batch_size = 32, num_workers = 1, launcher = 'local'})
 -- -> loss, accuracy (sample-weighted means); num_workers > 1 scores the rows
--- on worker processes.
-function Sequential:evaluate(x, y, opts, ...)
+-- on worker processes (through nn/distributed.lua).
+function training.evaluate(self, x, y, opts, ...)
   check.arity("evaluate", 3, x, y, opts, ...)
   opts = check.options(opts, "evaluate", { "batch_size", "verbose", "num_workers", "launcher" })
   local net = need_compiled(self, "evaluate")
@@ -184,8 +184,8 @@ function Sequential:evaluate(x, y, opts, ...)
   check.string(opts.launcher, "evaluate", "launcher", { optional = true })
   verbosity(opts.verbose, "evaluate")
   if (opts.num_workers or 1) > 1 then
-    local ok, loss, acc = pcall(evaluate_distributed, self, x, y, opts)
-    if not ok then error(loss, 0) end -- the runtime's message names the part that failed
+    local ok, loss, acc = pcall(distributed.evaluator(), self, x, y, opts)
+    if not ok then error(loss, 0) end -- the message names the part of the run that failed
     return loss, acc
   end
   local n, bs = #x, opts.batch_size or 32
@@ -207,7 +207,7 @@ end
 -- seed=, initial_epoch=0}) -> history {loss = {...}, accuracy = {...}, val_loss = {...}, val_accuracy = {...},
 -- seconds = {...}, epoch = {...}}. As in Keras, epochs is the index of the last epoch: training runs epochs
 -- initial_epoch + 1 .. epochs (each shuffled as it would be in an uninterrupted run).
-function Sequential:fit(x, y, opts, ...)
+function training.fit(self, x, y, opts, ...)
   check.arity("fit", 3, x, y, opts, ...)
   opts = check.options(opts, "fit", { "epochs", "batch_size", "validation_split", "validation_data", "shuffle",
                                       "verbose", "seed", "initial_epoch" })
@@ -281,4 +281,4 @@ function Sequential:fit(x, y, opts, ...)
   return history
 end
 
-return Sequential
+return training

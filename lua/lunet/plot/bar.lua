@@ -81,8 +81,8 @@ function bar.build(o, where)
   end
   local title, xlabel, ylabel = check.text(o.title, where, "title"), check.text(o.xlabel, where, "xlabel"),
     check.text(o.ylabel, where, "ylabel")
-  local width = check.number(o.width, where, "width", 640, 120, true, check.MAX_PIXELS)
-  local height = check.number(o.height, where, "height", 400, 120, true, check.MAX_PIXELS)
+  local width = check.integer(o.width, where, "width", { min = 120, max = check.MAX_PIXELS, default = 640 })
+  local height = check.integer(o.height, where, "height", { min = 120, max = check.MAX_PIXELS, default = 400 })
   local fmt = check.formatter(o.format, where, svg.format_value)
   local color = check.text(o.color, where, "color") or svg.PALETTE[1]
 

@@ -1,8 +1,12 @@
--- lunet.plot.check: input validation for the chart functions. Helpers raise
--- a tagged error table; plot.lua's public wrapper turns it into a message
--- raised at the caller's line ("plot.bar: values[3] is nan, not a finite
--- number"), however deep the helper that found the problem.
-local check = {}
+-- lunet.plot.check: input checks for the chart functions, on lunet.check.
+-- A failure is raised as a tagged error table, and plot.lua's public wrapper
+-- raises its message at the caller's line ("plot.bar: values[3] must be a
+-- finite number, got nan"), however deep the helper that found the problem:
+-- lunet.check's own checks are re-raised tagged here; text, a non-empty list
+-- of data and a number format are the charts' own.
+local base = require "lunet.check"
+
+local check = { describe = base.describe, finite = base.finite }
 
 local TAG = {}
 
@@ -12,30 +16,23 @@ end
 
 function check.is_failure(e) return getmetatable(e) == TAG end
 
--- A value as it would read in an error message.
-function check.describe(v)
-  if type(v) == "string" then return string.format("'%s'", v) end
-  if type(v) == "number" then return v ~= v and "nan" or tostring(v) end -- not the C library's "-nan"
-  if v == nil then return "nil" end
-  return "a " .. type(v)
-end
-
--- opts must be a table whose keys are all in allowed.
-function check.options(opts, where, allowed)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then check.fail(where, "expected a table of options, got %s", check.describe(opts)) end
-  local ok = {}
-  for _, k in ipairs(allowed) do ok[k] = true end
-  for k in pairs(opts) do
-    if not ok[k] then
-      check.fail(where, "unknown option '%s' (allowed: %s)", tostring(k), table.concat(allowed, ", "))
-    end
+-- fn, a lunet.check function, with its error raised as a tagged failure.
+local function tagged(fn)
+  return function(...)
+    local ok, v = pcall(fn, ...)
+    if not ok then error(setmetatable({ message = tostring(v) }, TAG)) end
+    return v
   end
-  return opts
 end
 
-local function finite(x) return x == x and x ~= math.huge and x ~= -math.huge end
-check.finite = finite
+check.options = tagged(base.options)   -- (opts, where, allowed)
+check.integer = tagged(base.integer)   -- (v, where, what, {min=, max=, default=, optional=})
+check.number = tagged(base.number)     -- (v, where, what, {min=, ...})
+local plain_list, numbers = tagged(base.list), tagged(base.numbers)
+
+-- The largest chart width or height, in px: the drawing work (ticks,
+-- gridlines) grows with the size.
+check.MAX_PIXELS = 20000
 
 -- A plain list: a table whose keys are exactly 1..#t (a 1-D tensor is turned
 -- into one). Returns the list.
@@ -44,29 +41,14 @@ function check.list(v, where, what)
     local ok, t = pcall(function() return v:totable() end)
     if ok and type(t) == "table" then v = t end
   end
-  if type(v) ~= "table" then check.fail(where, "%s must be a list, got %s", what, check.describe(v)) end
-  local n = #v
-  for k in pairs(v) do
-    if math.type(k) ~= "integer" or k < 1 or k > n then
-      check.fail(where, "%s must be a list (1, 2, ... without holes), found key %s", what, check.describe(k))
-    end
-  end
-  return v
+  return plain_list(v, where, what)
 end
 
--- A non-empty list of finite numbers; names the first bad index.
+-- The data of a chart: a non-empty list (or 1-D tensor) of finite numbers.
 function check.numbers(v, where, what)
   v = check.list(v, where, what)
   if #v == 0 then check.fail(where, "no data (%s is empty)", what) end
-  for i = 1, #v do
-    local x = v[i]
-    if type(x) ~= "number" then
-      check.fail(where, "%s[%d] is %s, not a number", what, i, check.describe(x))
-    elseif not finite(x) then
-      check.fail(where, "%s[%d] is %s, not a finite number", what, i, check.describe(x))
-    end
-  end
-  return v
+  return numbers(v, where, what)
 end
 
 -- Optional text: nil, a string or a number (as text).
@@ -74,22 +56,6 @@ function check.text(v, where, what)
   if v == nil or type(v) == "string" then return v end
   if type(v) == "number" then return tostring(v) end
   check.fail(where, "%s must be a string, got %s", what, check.describe(v))
-end
-
--- The largest chart width or height, in px: the drawing work (ticks,
--- gridlines) grows with the size.
-check.MAX_PIXELS = 20000
-
--- Optional number in [min, max] (max optional; an integer when integer is
--- set); default when nil.
-function check.number(v, where, what, default, min, integer, max)
-  if v == nil then return default end
-  if type(v) ~= "number" or not finite(v) or (integer and not math.tointeger(v)) then
-    check.fail(where, "%s must be %s, got %s", what, integer and "an integer" or "a finite number", check.describe(v))
-  end
-  if v < min then check.fail(where, "%s must be at least %s, got %s", what, tostring(min), tostring(v)) end
-  if max and v > max then check.fail(where, "%s must be at most %s, got %s", what, tostring(max), check.describe(v)) end
-  return integer and math.tointeger(v) or v
 end
 
 -- A string.format pattern that formats one number; returns a formatter.

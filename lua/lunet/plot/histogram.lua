@@ -70,10 +70,9 @@ function histogram.build(o, where)
   local title = check.text(o.title, where, "title")
   local xlabel = check.text(o.xlabel, where, "xlabel") or "value"
   local ylabel = check.text(o.ylabel, where, "ylabel") or "count"
-  local width = check.number(o.width, where, "width", 640, 120, true, check.MAX_PIXELS)
-  local height = check.number(o.height, where, "height", 400, 120, true, check.MAX_PIXELS)
-  local bins = check.number(o.bins, where, "bins", nil, 1, true)
-  if bins and bins > 10000 then check.fail(where, "bins must be at most 10000, got %d", bins) end
+  local width = check.integer(o.width, where, "width", { min = 120, max = check.MAX_PIXELS, default = 640 })
+  local height = check.integer(o.height, where, "height", { min = 120, max = check.MAX_PIXELS, default = 400 })
+  local bins = check.integer(o.bins, where, "bins", { min = 1, max = 10000, optional = true })
   local color = check.text(o.color, where, "color") or svg.PALETTE[1]
 
   local edges, discrete = edges_for(xs, ws, bins)

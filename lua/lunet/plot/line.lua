@@ -66,9 +66,9 @@ function line.build(o, where)
   local series = series_list(o.series, where)
   local title, xlabel, ylabel = check.text(o.title, where, "title"), check.text(o.xlabel, where, "xlabel"),
     check.text(o.ylabel, where, "ylabel")
-  local width = check.number(o.width, where, "width", 640, 120, true, check.MAX_PIXELS)
-  local height = check.number(o.height, where, "height", 400, 120, true, check.MAX_PIXELS)
-  local smooth = check.number(o.smooth, where, "smooth", 1, 1, true)
+  local width = check.integer(o.width, where, "width", { min = 120, max = check.MAX_PIXELS, default = 640 })
+  local height = check.integer(o.height, where, "height", { min = 120, max = check.MAX_PIXELS, default = 400 })
+  local smooth = check.integer(o.smooth, where, "smooth", { min = 1, default = 1 })
 
   local xlo, xhi, ylo, yhi = math.huge, -math.huge, math.huge, -math.huge
   for _, s in ipairs(series) do

@@ -1,0 +1,28 @@
+-- The layer registry of lunet.nn: one line per layer kind, loading its class
+-- (lua/lunet/nn/layers/<kind>.lua, made with layer.class). A class has .kind
+-- (the name the C layer registry builds it by), .new (the public
+-- constructor, nn.<kind>) and .from_config (the same layer from its plain
+-- config). Adding a layer kind: its C file and C registration (core/layers/),
+-- its class file here, and one register line below.
+local layer = require "lunet.nn.layers.layer"
+local pooling2d = require "lunet.nn.layers.pooling2d"
+
+local layers = {
+  constructors = {}, -- kind -> constructor (what lunet.nn exports as nn.<kind>)
+  is_layer = layer.is_layer,
+  from_config = layer.Layer.from_config, -- a layer from its config, by its kind
+}
+
+local function register(class) layers.constructors[class.kind] = class.new end
+
+register(require "lunet.nn.layers.dense")
+register(require "lunet.nn.layers.activation")
+register(require "lunet.nn.layers.dropout")
+register(require "lunet.nn.layers.conv2d")
+register(pooling2d.MaxPooling2D)
+register(pooling2d.AveragePooling2D)
+register(require "lunet.nn.layers.flatten")
+register(require "lunet.nn.layers.reshape")
+register(require "lunet.nn.layers.batch_normalization")
+
+return layers

@@ -1,0 +1,133 @@
+-- What every layer class of lunet.nn shares. A layer is only its
+-- configuration (plain data, checked with lunet.check when the layer is made:
+-- unknown options, names, sizes and ranges are errors at construction, before
+-- anything is built); the model hands the list of configs to the C runner,
+-- which builds the kernels (core/layers/*.c). Here: the class maker, the
+-- options every layer takes (input_shape, input_dim, name) and the option
+-- values several kinds take (a per-sample shape, a size pair, an activation,
+-- an initializer), each built on lunet.check.
+local core = require "lunet.core"
+local check = require "lunet.check"
+
+local describe, fail = check.describe, check.fail
+local layer = {}
+
+layer.ACTIVATIONS = { "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus" }
+layer.INITIALIZERS = { "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_uniform", "lecun_normal",
+                       "zeros", "ones", "random_normal", "random_uniform" }
+local MAX_SAMPLE_DIMS = 3 -- per-sample shapes: (features), (steps, features) or (height, width, channels)
+layer.MAX_SAMPLE_DIMS = MAX_SAMPLE_DIMS
+
+-- A deep copy of plain data (configs, shapes).
+local function copy_plain(v)
+  if type(v) ~= "table" then return v end
+  local c = {}
+  for k, x in pairs(v) do c[k] = copy_plain(x) end
+  return c
+end
+layer.copy_plain = copy_plain
+
+-- The methods every kind has (a class's __index falls back to these);
+-- lunet.nn exports this table as nn.Layer.
+local Layer = {}
+layer.Layer = Layer
+
+-- The layer's configuration as plain data (a copy).
+function Layer:config() return copy_plain(self.cfg) end
+
+local function layer_tostring(self) return "nn." .. self.cfg.kind .. core.json_encode(self.cfg) end
+
+local classes, by_kind = {}, {} -- every class made here, as a set and by kind
+
+-- A new layer class for kind (the name the C registry knows it by). The
+-- class gets .new (its constructor) and .from_config from its file.
+function layer.class(kind)
+  assert(not by_kind[kind], "a second layer class of kind " .. kind)
+  local class = setmetatable({ kind = kind }, { __index = Layer })
+  class.__index = class
+  class.__tostring = layer_tostring
+  classes[class], by_kind[kind] = true, class
+  return class
+end
+
+function layer.is_layer(v) return classes[getmetatable(v)] == true end
+
+-- nn.Layer.from_config(cfg): the layer of a config (plain data, e.g. read
+-- from a model file) through the from_config of its kind's class (loaded by
+-- the registry, lunet.nn.layers): a config checks like the constructor call.
+function Layer.from_config(cfg)
+  local class = type(cfg) == "table" and by_kind[cfg.kind]
+  if not class then
+    fail("nn.from_config", "unknown layer kind %s", describe(type(cfg) == "table" and cfg.kind or cfg))
+  end
+  return class.from_config(cfg)
+end
+
+-- A per-sample shape: 1 to 3 sizes, each 1..MAX_INT, at most MAX_INT values
+-- in all (the C runner's buffers are indexed with int). Returns a copy.
+function layer.sample_shape(v, where, what)
+  what = what or "input_shape"
+  check.list(v, where, what, { nonempty = true, max_length = MAX_SAMPLE_DIMS })
+  local s, n = {}, 1
+  for i = 1, #v do
+    s[i] = check.size(v[i], where, string.format("%s[%d]", what, i))
+    n = n * s[i]
+  end
+  if n > check.MAX_INT then
+    fail(where, "%s has %s values per sample, at most %d allowed", what, describe(n), check.MAX_INT)
+  end
+  return s
+end
+
+-- A size n (-> {n, n}) or a pair {h, w} of sizes; default when v is nil.
+function layer.pair(v, where, what, default)
+  if v == nil then v = default end
+  if type(v) == "number" then
+    local n = check.size(v, where, what)
+    return { n, n }
+  end
+  if type(v) ~= "table" or getmetatable(v) ~= nil or #v ~= 2 then
+    fail(where, "%s must be a size or a pair {h, w} of sizes, got %s", what, describe(v))
+  end
+  check.list(v, where, what)
+  return { check.size(v[1], where, what .. "[1]"), check.size(v[2], where, what .. "[2]") }
+end
+
+function layer.activation(v, where)
+  return check.choice(v, where, "activation", layer.ACTIVATIONS, "linear")
+end
+
+function layer.initializer(v, where, what, default)
+  return check.choice(v, where, what, layer.INITIALIZERS, default)
+end
+
+-- The options of a kind: its own names and those every layer takes,
+-- input_shape (or its 1-D form input_dim, which must agree with it when both
+-- are given) and name.
+local COMMON = { "input_shape", "input_dim", "name" }
+
+function layer.options(opts, where, own)
+  local allowed = {}
+  for _, k in ipairs(own) do allowed[#allowed + 1] = k end
+  for _, k in ipairs(COMMON) do allowed[#allowed + 1] = k end
+  return check.options(opts, where, allowed)
+end
+
+-- A layer of class with config cfg; opts (checked by layer.options) gives
+-- the common options.
+function layer.new(class, cfg, opts, where)
+  local self = setmetatable({ cfg = cfg }, class)
+  if opts.input_shape ~= nil then self.input_shape = layer.sample_shape(opts.input_shape, where) end
+  if opts.input_dim ~= nil then
+    local dim = check.size(opts.input_dim, where, "input_dim")
+    if self.input_shape and not (#self.input_shape == 1 and self.input_shape[1] == dim) then
+      fail(where, "input_dim = %d and input_shape = {%s} disagree (give one of them)", dim,
+        table.concat(self.input_shape, ", "))
+    end
+    self.input_shape = { dim }
+  end
+  if opts.name ~= nil then cfg.name = check.string(opts.name, where, "name", { nonempty = true }) end
+  return self
+end
+
+return layer

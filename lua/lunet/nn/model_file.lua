@@ -1,0 +1,77 @@
+-- A Sequential model in a model file, as plain functions of the model
+-- (nn/sequential.lua installs save and saved_parts as its methods): the
+-- architecture, weights, optimizer state and Dropout generator states in one
+-- file (core/nn/modelfile.c: JSON header + float32 arrays + checksum, written
+-- atomically: temp file in the same directory, fsync, rename), so that a
+-- checkpoint resumes exactly. nn.Ensemble keeps its members' parts in one
+-- file of its own format through saved_parts and restore.
+local core = require "lunet.core"
+local check = require "lunet.check"
+
+local describe, fail = check.describe, check.fail
+local model_file = {}
+
+model_file.FORMAT = "lunet.nn.Sequential"
+
+-- What a model file holds of a model: the header fields {config=, rng=,
+-- optimizer=}, the parameters and the optimizer state (nil when not compiled).
+function model_file.saved_parts(self)
+  local net = self:build()
+  local header, state = { config = self:config(), rng = net:rng_states() }, nil
+  if self.compiled then
+    local iterations, m_schedule
+    state, iterations, m_schedule = net:optimizer_state()
+    header.optimizer = { iterations = iterations, m_schedule = m_schedule }
+  end
+  return header, net:params(), state
+end
+
+-- save(path): the model in one file; nn.load(path) gives it back.
+function model_file.save(self, path, ...)
+  check.arity("save", 1, path, ...)
+  check.string(path, "save", "path", { nonempty = true })
+  local header, params, state = model_file.saved_parts(self)
+  header.format, header.version = model_file.FORMAT, 1
+  core.nn_save(path, core.json_encode(header), { params, state })
+  return self
+end
+
+-- Gives model (fresh from header.config) the saved parameters, Dropout
+-- generator states and optimizer state. A checksum only proves the file is
+-- the one written: its contents are checked too, and a part that is missing
+-- or does not fit is an error (where names the file), never a model with a
+-- fresh optimizer or an all-zero generator. Returns model.
+function model_file.restore(model, header, params, state, where)
+  if not core.is_tensor(params) then fail(where, "has no weights") end
+  model:set_weights(params)
+  if type(header.rng) ~= "table" then fail(where, "has no Dropout generator states (rng)") end
+  model.net:set_rng_states(header.rng)
+  local o = header.optimizer
+  if (o ~= nil) ~= (model.compiled ~= nil) then
+    fail(where, o and "has optimizer state for a model that is not compiled"
+      or "has no optimizer state for a compiled model")
+  end
+  if o ~= nil then
+    if type(o) ~= "table" then fail(where, "optimizer must be a table, got %s", describe(o)) end
+    if not core.is_tensor(state) then fail(where, "says the optimizer has state, but the state array is missing") end
+    local iterations = check.integer(o.iterations, where, "optimizer.iterations", { min = 0 })
+    local m_schedule = check.number(o.m_schedule, where, "optimizer.m_schedule", { above = 0, max = 1 })
+    model.net:set_optimizer_state(state, iterations, m_schedule)
+  elseif state ~= nil then
+    fail(where, "has an optimizer state array for a model without an optimizer")
+  end
+  return model
+end
+
+-- The header (decoded, or nil when it is not a JSON object) and the arrays
+-- of the model file at path; a file that cannot be read or is damaged is an
+-- error "nn.load: '<path>' ...".
+function model_file.read(path)
+  local ok, text, tensors = pcall(core.nn_read, path)
+  if not ok then error("nn." .. text, 0) end
+  local decoded, header = pcall(core.json_decode, text)
+  if not decoded or type(header) ~= "table" then header = nil end
+  return header, tensors
+end
+
+return model_file
