@@ -1,6 +1,6 @@
 /* Lua binding of the nn area: the Net userdata (a built C network runner):
  * shapes, parameters, loss and optimizer, the training and inference steps,
- * optimizer and Dropout generator states. lua/lunet/nn builds the Keras-like
+ * optimizer and layer states. lua/lunet/nn builds the Keras-like
  * API on these; nets are made by lnn_build.c, model files read and written
  * by lnn_file.c. */
 #include <limits.h>
@@ -227,74 +227,88 @@ static int m_predict(lua_State *L) {
   return 1;
 }
 
-/* rng_states() -> {"hex64 x 4", ...}: one string per Dropout layer */
+/* The layers with state (ops->state_size > 0), described for messages as
+ * "<state_name> states" / "<kind> layers" when they are of one kind. */
+static int state_layers(const lunet_net_t *net, const char **what, const char **kind) {
+  int k = 0;
+  *what = *kind = NULL;
+  for (int i = 0; i < net->nlayers; i++) {
+    const lunet_layer_ops_t *o = net->layers[i]->ops;
+    if (!lunet_layer_state_size(net->layers[i])) continue;
+    if (k++ == 0) { *what = o->state_name; *kind = o->kind; }
+    else if (*kind != o->kind) *what = *kind = NULL;
+  }
+  return k;
+}
+
+/* rng_states() -> {hex, ...}: one string per layer with state (a Dropout
+ * generator: 64 hex digits), the state's bytes in hex (model files keep them) */
 static int m_rng_states(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
+  size_t total = lunet_net_state_size(net);
+  uint8_t *state = lua_newuserdatauv(L, total ? total : 1, 0);
+  lunet_net_get_state(net, state);
   lua_newtable(L);
   int k = 0;
   for (int i = 0; i < net->nlayers; i++) {
-    uint64_t s[4];
-    if (!lunet_dropout_state(net->layers[i], s, 0)) continue;
-    char buf[72];
-    snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx", (unsigned long long)s[0],
-             (unsigned long long)s[1], (unsigned long long)s[2], (unsigned long long)s[3]);
-    lua_pushstring(L, buf);
+    size_t n = lunet_layer_state_size(net->layers[i]);
+    if (!n) continue;
+    luaL_Buffer b;
+    char *hex = luaL_buffinitsize(L, &b, 2 * n);
+    for (size_t j = 0; j < n; j++) {
+      hex[2 * j] = "0123456789abcdef"[state[j] >> 4];
+      hex[2 * j + 1] = "0123456789abcdef"[state[j] & 15];
+    }
+    luaL_pushresultsize(&b, 2 * n);
     lua_rawseti(L, -2, ++k);
+    state += n;
   }
   return 1;
 }
 
-/* One generator state: 64 hex digits, not all zero (xoshiro's one stuck
- * state). 0, or -1 for anything else. */
-static int parse_rng_state(const char *hex, size_t len, uint64_t *s) {
-  if (!hex || len != 64) return -1;
-  uint64_t any = 0;
-  for (int j = 0; j < 4; j++) {
-    uint64_t v = 0;
-    for (int i = 0; i < 16; i++) {
-      char c = hex[16 * j + i];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return -1;
-      v = v << 4 | (uint64_t)d;
-    }
-    s[j] = v;
-    any |= v;
-  }
-  return any ? 0 : -1;
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* set_rng_states({"hex64", ...}): one state per Dropout layer, all checked
- * before any is set (a damaged file must not leave a half-restored net). */
+/* set_rng_states({hex, ...}): one state per layer with state, as rng_states
+ * gave them; all checked before any is set (a damaged file must not leave a
+ * half-restored net). */
 static int m_set_rng_states(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  int want = 0;
-  for (int i = 0; i < net->nlayers; i++) {
-    uint64_t s[4];
-    want += lunet_dropout_state(net->layers[i], s, 0);
-  }
+  const char *what, *kind;
+  int want = state_layers(net, &what, &kind);
   lua_Integer have = luaL_len(L, 2);
-  if (have != want)
-    return luaL_error(L, "set_rng_states: %I Dropout generator states for %d Dropout layers", have, want);
-  for (int pass = 0; pass < 2; pass++) { /* check all, then set all */
-    int k = 0;
-    for (int i = 0; i < net->nlayers; i++) {
-      uint64_t s[4];
-      if (!lunet_dropout_state(net->layers[i], s, 0)) continue;
-      lua_geti(L, 2, ++k);
-      size_t len = 0;
-      const char *hex = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-      if (parse_rng_state(hex, len, s) < 0)
-        return luaL_error(L, "set_rng_states: Dropout generator state %d is not 64 hex digits of a valid state", k);
-      if (pass == 1) lunet_dropout_state(net->layers[i], s, 1);
-      lua_pop(L, 1);
+  if (have != want && what)
+    return luaL_error(L, "set_rng_states: %I %s states for %d %s layers", have, what, want, kind);
+  if (have != want) return luaL_error(L, "set_rng_states: %I layer states for %d layers with state", have, want);
+  size_t total = lunet_net_state_size(net);
+  uint8_t *state = lua_newuserdatauv(L, total ? total : 1, 0), *p = state;
+  int k = 0;
+  for (int i = 0; i < net->nlayers; i++) {
+    size_t n = lunet_layer_state_size(net->layers[i]), len = 0;
+    if (!n) continue;
+    lua_geti(L, 2, ++k);
+    const char *hex = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    int ok = hex && len == 2 * n;
+    for (size_t j = 0; ok && j < n; j++) {
+      int hi = hex_digit(hex[2 * j]), lo = hex_digit(hex[2 * j + 1]);
+      ok = hi >= 0 && lo >= 0;
+      p[j] = (uint8_t)(hi << 4 | lo);
     }
+    if (!ok)
+      return luaL_error(L, "set_rng_states: %s state %d is not %d hex digits of a valid state",
+                        net->layers[i]->ops->state_name, k, (int)(2 * n));
+    lua_pop(L, 1);
+    p += n;
   }
+  if (lunet_net_set_state(net, state, total) < 0) return lunet_core_error(L, "set_rng_states");
   return 0;
 }
 
-static int m_reseed_dropout(lua_State *L) {
-  lunet_net_reseed_dropout(check_net(L, 1), (uint64_t)luaL_checkinteger(L, 2));
+/* reseed(seed): every layer's generator from seed (layer i from seed + i) */
+static int m_reseed(lua_State *L) {
+  lunet_net_reseed(check_net(L, 1), (uint64_t)luaL_checkinteger(L, 2));
   return 0;
 }
 
@@ -317,7 +331,7 @@ static const luaL_Reg net_methods[] = {
     {"output_shape", m_output_shape}, {"set_loss", m_set_loss}, {"set_optimizer", m_set_optimizer},
     {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state},
     {"train_step", m_train_step}, {"test", m_test}, {"loss_grad", m_loss_grad}, {"predict", m_predict},
-    {"reseed_dropout", m_reseed_dropout}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
+    {"reseed", m_reseed}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
 
 static const luaL_Reg nn_functions[] = {{"nn_alloc_count", l_alloc_count}, {NULL, NULL}};
 
