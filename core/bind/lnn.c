@@ -73,7 +73,7 @@ static int m_output_shape(lua_State *L) {
 static int m_set_loss(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_loss_t loss;
-  if (lunet_loss_parse(&loss, luaL_checkstring(L, 2), "compile") < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_loss_parse(&loss, luaL_checkstring(L, 2), "compile") < 0) return lunet_core_error(L, NULL);
   lunet_net_set_loss(net, loss);
   return 0;
 }
@@ -83,16 +83,16 @@ static int m_set_optimizer(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_optim_kind_t kind;
   if (lunet_optimizer_parse(&kind, luaL_checkstring(L, 2), "compile") < 0)
-    return luaL_error(L, "%s", lunet_errmsg());
+    return lunet_core_error(L, NULL);
   lunet_optimizer_t *o = lunet_optimizer_new(kind, net->nparams);
-  if (!o) return luaL_error(L, "%s", lunet_errmsg());
+  if (!o) return lunet_core_error(L, NULL);
   if (lua_istable(L, 3)) {
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       double v = lua_isboolean(L, -1) ? (double)lua_toboolean(L, -1) : lua_tonumber(L, -1);
       if (lua_type(L, -2) != LUA_TSTRING || lunet_optimizer_set(o, lua_tostring(L, -2), v) < 0) {
         lunet_optimizer_free(o);
-        return luaL_error(L, "%s", lunet_errmsg());
+        return lunet_core_error(L, NULL);
       }
       lua_pop(L, 1);
     }
@@ -108,7 +108,7 @@ static int m_optimizer_state(lua_State *L) {
   if (!net->opt) return 0;
   int64_t n = (int64_t)net->opt->nslots * net->opt->n;
   lunet_tensor_t *t = lunet_tensor_new_uninit(1, &n);
-  if (!t) return luaL_error(L, "%s", lunet_errmsg());
+  if (!t) return lunet_core_error(L, NULL);
   memcpy(lunet_tensor_data(t), net->opt->state, (size_t)n * sizeof(float));
   lunet_push_tensor(L, t);
   lua_pushinteger(L, net->opt->iterations);
@@ -137,7 +137,7 @@ static int m_set_optimizer_state(lua_State *L) {
 static lunet_tensor_t *check_batch_x(lua_State *L, lunet_net_t *net, int idx, const char *where) {
   lunet_tensor_t *x = lunet_check_tensor(L, idx);
   if (!lunet_tensor_is_contiguous(x)) luaL_error(L, "%s: input must be contiguous (call :contiguous())", where);
-  if (lunet_net_check_input(net, x->ndim, x->shape) < 0) luaL_error(L, "%s: %s", where, lunet_errmsg());
+  if (lunet_net_check_input(net, x->ndim, x->shape) < 0) lunet_core_error(L, where);
   if (x->shape[0] > INT_MAX) /* the runner counts a batch in an int */
     luaL_error(L, "%s: a batch has at most %d samples, got %I", where, INT_MAX, (lua_Integer)x->shape[0]);
   return x;
@@ -146,7 +146,7 @@ static lunet_tensor_t *check_batch_x(lua_State *L, lunet_net_t *net, int idx, co
 static lunet_tensor_t *check_batch_y(lua_State *L, lunet_net_t *net, int idx, int64_t batch, const char *where) {
   lunet_tensor_t *y = lunet_check_tensor(L, idx);
   if (!lunet_tensor_is_contiguous(y)) luaL_error(L, "%s: targets must be contiguous", where);
-  if (lunet_net_check_target(net, y->ndim, y->shape, batch) < 0) luaL_error(L, "%s: %s", where, lunet_errmsg());
+  if (lunet_net_check_target(net, y->ndim, y->shape, batch) < 0) lunet_core_error(L, where);
   return y;
 }
 
@@ -160,7 +160,7 @@ static int m_train_step(lua_State *L) {
   double loss;
   int b = (int)x->shape[0];
   int rc = lunet_net_train_step(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b);
-  if (rc < 0) return luaL_error(L, "train_on_batch: %s", lunet_errmsg());
+  if (rc < 0) return lunet_core_error(L, "train_on_batch");
   if (rc > 0 && !lua_toboolean(L, 4))
     return luaL_error(L, "train_on_batch: loss is %s at step %I; the weights were not updated "
                       "(lower the learning rate or check the inputs for NaN)",
@@ -178,7 +178,7 @@ static int m_test(lua_State *L) {
   double loss;
   int b = (int)x->shape[0];
   if (lunet_net_test(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b) < 0)
-    return luaL_error(L, "test_on_batch: %s", lunet_errmsg());
+    return lunet_core_error(L, "test_on_batch");
   lua_pushnumber(L, loss);
   lua_pushnumber(L, lunet_net_accuracy(net, lunet_tensor_data(y), b));
   return 2;
@@ -193,11 +193,11 @@ static int m_loss_grad(lua_State *L) {
   lunet_net_set_need_input_grad(net, want);
   double loss;
   if (lunet_net_loss_grad(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), (int)x->shape[0]) < 0)
-    return luaL_error(L, "loss_and_gradients: %s", lunet_errmsg());
+    return lunet_core_error(L, "loss_and_gradients");
   lua_pushnumber(L, loss);
   if (!want) return 1;
   lunet_tensor_t *dx = lunet_tensor_new_uninit(x->ndim, x->shape);
-  if (!dx) return luaL_error(L, "%s", lunet_errmsg());
+  if (!dx) return lunet_core_error(L, NULL);
   memcpy(lunet_tensor_data(dx), lunet_net_input_grad(net), (size_t)lunet_tensor_numel(x) * sizeof(float));
   lunet_push_tensor(L, dx);
   return 2;
@@ -214,14 +214,14 @@ static int m_predict(lua_State *L) {
   lunet_net_output_shape(net, &nd, shape + 1);
   shape[0] = n;
   lunet_tensor_t *out = lunet_tensor_new_uninit(nd + 1, shape);
-  if (!out) return luaL_error(L, "predict: %s", lunet_errmsg());
+  if (!out) return lunet_core_error(L, "predict");
   lunet_push_tensor(L, out);
   int64_t in_size = lunet_tensor_numel(x) / n, out_size = lunet_tensor_numel(out) / n;
   for (int64_t s = 0; s < n; s += bs) {
     int b = (int)(n - s < bs ? n - s : bs);
     const float *y;
     if (lunet_net_forward(net, &y, lunet_tensor_data(x) + s * in_size, b, 0) < 0)
-      return luaL_error(L, "predict: %s", lunet_errmsg());
+      return lunet_core_error(L, "predict");
     memcpy(lunet_tensor_data(out) + s * out_size, y, (size_t)(b * out_size) * sizeof(float));
   }
   return 1;
@@ -317,7 +317,7 @@ static int m_plan(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lua_Integer batch = luaL_checkinteger(L, 2);
   if (batch < 1 || batch > INT_MAX) return luaL_error(L, "plan: batch must be from 1 to %d, got %I", INT_MAX, batch);
-  if (lunet_net_plan(net, (int)batch) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_net_plan(net, (int)batch) < 0) return lunet_core_error(L, NULL);
   return 0;
 }
 
