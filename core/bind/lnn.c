@@ -294,7 +294,7 @@ static int m_set_rng_states(lua_State *L) {
     for (size_t j = 0; ok && j < n; j++) {
       int hi = hex_digit(hex[2 * j]), lo = hex_digit(hex[2 * j + 1]);
       ok = hi >= 0 && lo >= 0;
-      p[j] = (uint8_t)(hi << 4 | lo);
+      if (ok) p[j] = (uint8_t)(hi << 4 | lo);
     }
     if (!ok)
       return luaL_error(L, "set_rng_states: %s state %d is not %d hex digits of a valid state",
