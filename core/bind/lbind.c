@@ -7,6 +7,7 @@
 #include "common.h"
 
 int lunet_core_error(lua_State *L, const char *where) {
+  if (!where) return luaL_error(L, "%s", lunet_errmsg());
   return luaL_error(L, "%s: %s", where, lunet_errmsg());
 }
 

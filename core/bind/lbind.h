@@ -20,7 +20,10 @@ lunet_tensor_t *lunet_test_tensor(lua_State *L, int idx);
 /* Pushes a new Tensor userdata owning the reference t (takes ownership).
  * t == NULL raises a Lua error with lunet_errmsg(). */
 void lunet_push_tensor(lua_State *L, lunet_tensor_t *t);
-/* Raises "<where>: <lunet_errmsg()>". Never returns. */
+/* The one way a binding reports a core function that failed (lunet_fail,
+ * -1/NULL): `return lunet_core_error(L, "where");` raises
+ * "<where>: <lunet_errmsg()>", or the message alone when where is NULL (the
+ * core's message already names the function). Never returns. */
 int lunet_core_error(lua_State *L, const char *where);
 
 /* Raises "<where>: unknown option '<key>'" for any string key of the table at

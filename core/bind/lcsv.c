@@ -71,7 +71,7 @@ static int d_read_csv(lua_State *L) {
   }
   o.schema_types = types;
   lunet_table_t *t = lunet_csv_read(path, &o);
-  if (!t) return luaL_error(L, "read_csv: %s", lunet_errmsg());
+  if (!t) return lunet_core_error(L, "read_csv");
   lua_createtable(L, t->ncols, 0);
   lua_createtable(L, t->ncols, 0);
   for (int i = 0; i < t->ncols; i++) {
@@ -114,13 +114,13 @@ static int d_write_csv(lua_State *L) {
     cols[i] = lunet_check_column(L, -1);
     lua_pop(L, 1);
   }
-  if (lunet_csv_write(path, (int)n, names, cols, delim[0]) < 0) return luaL_error(L, "write_csv: %s", lunet_errmsg());
+  if (lunet_csv_write(path, (int)n, names, cols, delim[0]) < 0) return lunet_core_error(L, "write_csv");
   return 0;
 }
 
 static int d_read_idx(lua_State *L) {
   lunet_tensor_t *t = lunet_idx_read(luaL_checkstring(L, 1));
-  if (!t) return luaL_error(L, "%s", lunet_errmsg());
+  if (!t) return lunet_core_error(L, NULL);
   lunet_push_tensor(L, t);
   return 1;
 }

@@ -37,7 +37,7 @@ static int f_save(lua_State *L) {
     n[i] = (uint64_t)lunet_tensor_numel(t);
     lua_pop(L, 1);
   }
-  if (lunet_modelfile_write(path, header, hlen, count, data, n) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_modelfile_write(path, header, hlen, count, data, n) < 0) return lunet_core_error(L, NULL);
   return 0;
 }
 
@@ -47,7 +47,7 @@ static int f_write(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   size_t len;
   const char *text = luaL_checklstring(L, 2, &len);
-  if (lunet_atomic_write(path, text, len) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_atomic_write(path, text, len) < 0) return lunet_core_error(L, NULL);
   return 0;
 }
 

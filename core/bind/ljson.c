@@ -64,7 +64,7 @@ static int l_json_decode(lua_State *L) {
   memset(d, 0, sizeof *d);
   d->L = L;
   int base = lua_gettop(L);
-  if (lunet_json_parse(text, len, &h, d, scratch) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_json_parse(text, len, &h, d, scratch) < 0) return lunet_core_error(L, NULL);
   LUNET_ASSERT(lua_gettop(L) == base + 1);
   return 1;
 }

@@ -1,6 +1,6 @@
 /* Lua binding of the nn area: the Net userdata (a built C network runner):
  * shapes, parameters, loss and optimizer, the training and inference steps,
- * optimizer and Dropout generator states. lua/lunet/nn builds the Keras-like
+ * optimizer and layer states. lua/lunet/nn builds the Keras-like
  * API on these; nets are made by lnn_build.c, model files read and written
  * by lnn_file.c. */
 #include <limits.h>
@@ -73,7 +73,7 @@ static int m_output_shape(lua_State *L) {
 static int m_set_loss(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_loss_t loss;
-  if (lunet_loss_parse(&loss, luaL_checkstring(L, 2), "compile") < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_loss_parse(&loss, luaL_checkstring(L, 2), "compile") < 0) return lunet_core_error(L, NULL);
   lunet_net_set_loss(net, loss);
   return 0;
 }
@@ -83,16 +83,16 @@ static int m_set_optimizer(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_optim_kind_t kind;
   if (lunet_optimizer_parse(&kind, luaL_checkstring(L, 2), "compile") < 0)
-    return luaL_error(L, "%s", lunet_errmsg());
+    return lunet_core_error(L, NULL);
   lunet_optimizer_t *o = lunet_optimizer_new(kind, net->nparams);
-  if (!o) return luaL_error(L, "%s", lunet_errmsg());
+  if (!o) return lunet_core_error(L, NULL);
   if (lua_istable(L, 3)) {
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       double v = lua_isboolean(L, -1) ? (double)lua_toboolean(L, -1) : lua_tonumber(L, -1);
       if (lua_type(L, -2) != LUA_TSTRING || lunet_optimizer_set(o, lua_tostring(L, -2), v) < 0) {
         lunet_optimizer_free(o);
-        return luaL_error(L, "%s", lunet_errmsg());
+        return lunet_core_error(L, NULL);
       }
       lua_pop(L, 1);
     }
@@ -108,7 +108,7 @@ static int m_optimizer_state(lua_State *L) {
   if (!net->opt) return 0;
   int64_t n = (int64_t)net->opt->nslots * net->opt->n;
   lunet_tensor_t *t = lunet_tensor_new_uninit(1, &n);
-  if (!t) return luaL_error(L, "%s", lunet_errmsg());
+  if (!t) return lunet_core_error(L, NULL);
   memcpy(lunet_tensor_data(t), net->opt->state, (size_t)n * sizeof(float));
   lunet_push_tensor(L, t);
   lua_pushinteger(L, net->opt->iterations);
@@ -137,7 +137,7 @@ static int m_set_optimizer_state(lua_State *L) {
 static lunet_tensor_t *check_batch_x(lua_State *L, lunet_net_t *net, int idx, const char *where) {
   lunet_tensor_t *x = lunet_check_tensor(L, idx);
   if (!lunet_tensor_is_contiguous(x)) luaL_error(L, "%s: input must be contiguous (call :contiguous())", where);
-  if (lunet_net_check_input(net, x->ndim, x->shape) < 0) luaL_error(L, "%s: %s", where, lunet_errmsg());
+  if (lunet_net_check_input(net, x->ndim, x->shape) < 0) lunet_core_error(L, where);
   if (x->shape[0] > INT_MAX) /* the runner counts a batch in an int */
     luaL_error(L, "%s: a batch has at most %d samples, got %I", where, INT_MAX, (lua_Integer)x->shape[0]);
   return x;
@@ -146,7 +146,7 @@ static lunet_tensor_t *check_batch_x(lua_State *L, lunet_net_t *net, int idx, co
 static lunet_tensor_t *check_batch_y(lua_State *L, lunet_net_t *net, int idx, int64_t batch, const char *where) {
   lunet_tensor_t *y = lunet_check_tensor(L, idx);
   if (!lunet_tensor_is_contiguous(y)) luaL_error(L, "%s: targets must be contiguous", where);
-  if (lunet_net_check_target(net, y->ndim, y->shape, batch) < 0) luaL_error(L, "%s: %s", where, lunet_errmsg());
+  if (lunet_net_check_target(net, y->ndim, y->shape, batch) < 0) lunet_core_error(L, where);
   return y;
 }
 
@@ -160,7 +160,7 @@ static int m_train_step(lua_State *L) {
   double loss;
   int b = (int)x->shape[0];
   int rc = lunet_net_train_step(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b);
-  if (rc < 0) return luaL_error(L, "train_on_batch: %s", lunet_errmsg());
+  if (rc < 0) return lunet_core_error(L, "train_on_batch");
   if (rc > 0 && !lua_toboolean(L, 4))
     return luaL_error(L, "train_on_batch: loss is %s at step %I; the weights were not updated "
                       "(lower the learning rate or check the inputs for NaN)",
@@ -178,7 +178,7 @@ static int m_test(lua_State *L) {
   double loss;
   int b = (int)x->shape[0];
   if (lunet_net_test(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b) < 0)
-    return luaL_error(L, "test_on_batch: %s", lunet_errmsg());
+    return lunet_core_error(L, "test_on_batch");
   lua_pushnumber(L, loss);
   lua_pushnumber(L, lunet_net_accuracy(net, lunet_tensor_data(y), b));
   return 2;
@@ -193,11 +193,11 @@ static int m_loss_grad(lua_State *L) {
   lunet_net_set_need_input_grad(net, want);
   double loss;
   if (lunet_net_loss_grad(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), (int)x->shape[0]) < 0)
-    return luaL_error(L, "loss_and_gradients: %s", lunet_errmsg());
+    return lunet_core_error(L, "loss_and_gradients");
   lua_pushnumber(L, loss);
   if (!want) return 1;
   lunet_tensor_t *dx = lunet_tensor_new_uninit(x->ndim, x->shape);
-  if (!dx) return luaL_error(L, "%s", lunet_errmsg());
+  if (!dx) return lunet_core_error(L, NULL);
   memcpy(lunet_tensor_data(dx), lunet_net_input_grad(net), (size_t)lunet_tensor_numel(x) * sizeof(float));
   lunet_push_tensor(L, dx);
   return 2;
@@ -214,87 +214,101 @@ static int m_predict(lua_State *L) {
   lunet_net_output_shape(net, &nd, shape + 1);
   shape[0] = n;
   lunet_tensor_t *out = lunet_tensor_new_uninit(nd + 1, shape);
-  if (!out) return luaL_error(L, "predict: %s", lunet_errmsg());
+  if (!out) return lunet_core_error(L, "predict");
   lunet_push_tensor(L, out);
   int64_t in_size = lunet_tensor_numel(x) / n, out_size = lunet_tensor_numel(out) / n;
   for (int64_t s = 0; s < n; s += bs) {
     int b = (int)(n - s < bs ? n - s : bs);
     const float *y;
     if (lunet_net_forward(net, &y, lunet_tensor_data(x) + s * in_size, b, 0) < 0)
-      return luaL_error(L, "predict: %s", lunet_errmsg());
+      return lunet_core_error(L, "predict");
     memcpy(lunet_tensor_data(out) + s * out_size, y, (size_t)(b * out_size) * sizeof(float));
   }
   return 1;
 }
 
-/* rng_states() -> {"hex64 x 4", ...}: one string per Dropout layer */
+/* The layers with state (ops->state_size > 0), described for messages as
+ * "<state_name> states" / "<kind> layers" when they are of one kind. */
+static int state_layers(const lunet_net_t *net, const char **what, const char **kind) {
+  int k = 0;
+  *what = *kind = NULL;
+  for (int i = 0; i < net->nlayers; i++) {
+    const lunet_layer_ops_t *o = net->layers[i]->ops;
+    if (!lunet_layer_state_size(net->layers[i])) continue;
+    if (k++ == 0) { *what = o->state_name; *kind = o->kind; }
+    else if (*kind != o->kind) *what = *kind = NULL;
+  }
+  return k;
+}
+
+/* rng_states() -> {hex, ...}: one string per layer with state (a Dropout
+ * generator: 64 hex digits), the state's bytes in hex (model files keep them) */
 static int m_rng_states(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
+  size_t total = lunet_net_state_size(net);
+  uint8_t *state = lua_newuserdatauv(L, total ? total : 1, 0);
+  lunet_net_get_state(net, state);
   lua_newtable(L);
   int k = 0;
   for (int i = 0; i < net->nlayers; i++) {
-    uint64_t s[4];
-    if (!lunet_dropout_state(net->layers[i], s, 0)) continue;
-    char buf[72];
-    snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx", (unsigned long long)s[0],
-             (unsigned long long)s[1], (unsigned long long)s[2], (unsigned long long)s[3]);
-    lua_pushstring(L, buf);
+    size_t n = lunet_layer_state_size(net->layers[i]);
+    if (!n) continue;
+    luaL_Buffer b;
+    char *hex = luaL_buffinitsize(L, &b, 2 * n);
+    for (size_t j = 0; j < n; j++) {
+      hex[2 * j] = "0123456789abcdef"[state[j] >> 4];
+      hex[2 * j + 1] = "0123456789abcdef"[state[j] & 15];
+    }
+    luaL_pushresultsize(&b, 2 * n);
     lua_rawseti(L, -2, ++k);
+    state += n;
   }
   return 1;
 }
 
-/* One generator state: 64 hex digits, not all zero (xoshiro's one stuck
- * state). 0, or -1 for anything else. */
-static int parse_rng_state(const char *hex, size_t len, uint64_t *s) {
-  if (!hex || len != 64) return -1;
-  uint64_t any = 0;
-  for (int j = 0; j < 4; j++) {
-    uint64_t v = 0;
-    for (int i = 0; i < 16; i++) {
-      char c = hex[16 * j + i];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return -1;
-      v = v << 4 | (uint64_t)d;
-    }
-    s[j] = v;
-    any |= v;
-  }
-  return any ? 0 : -1;
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* set_rng_states({"hex64", ...}): one state per Dropout layer, all checked
- * before any is set (a damaged file must not leave a half-restored net). */
+/* set_rng_states({hex, ...}): one state per layer with state, as rng_states
+ * gave them; all checked before any is set (a damaged file must not leave a
+ * half-restored net). */
 static int m_set_rng_states(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  int want = 0;
-  for (int i = 0; i < net->nlayers; i++) {
-    uint64_t s[4];
-    want += lunet_dropout_state(net->layers[i], s, 0);
-  }
+  const char *what, *kind;
+  int want = state_layers(net, &what, &kind);
   lua_Integer have = luaL_len(L, 2);
-  if (have != want)
-    return luaL_error(L, "set_rng_states: %I Dropout generator states for %d Dropout layers", have, want);
-  for (int pass = 0; pass < 2; pass++) { /* check all, then set all */
-    int k = 0;
-    for (int i = 0; i < net->nlayers; i++) {
-      uint64_t s[4];
-      if (!lunet_dropout_state(net->layers[i], s, 0)) continue;
-      lua_geti(L, 2, ++k);
-      size_t len = 0;
-      const char *hex = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-      if (parse_rng_state(hex, len, s) < 0)
-        return luaL_error(L, "set_rng_states: Dropout generator state %d is not 64 hex digits of a valid state", k);
-      if (pass == 1) lunet_dropout_state(net->layers[i], s, 1);
-      lua_pop(L, 1);
+  if (have != want && what)
+    return luaL_error(L, "set_rng_states: %I %s states for %d %s layers", have, what, want, kind);
+  if (have != want) return luaL_error(L, "set_rng_states: %I layer states for %d layers with state", have, want);
+  size_t total = lunet_net_state_size(net);
+  uint8_t *state = lua_newuserdatauv(L, total ? total : 1, 0), *p = state;
+  int k = 0;
+  for (int i = 0; i < net->nlayers; i++) {
+    size_t n = lunet_layer_state_size(net->layers[i]), len = 0;
+    if (!n) continue;
+    lua_geti(L, 2, ++k);
+    const char *hex = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    int ok = hex && len == 2 * n;
+    for (size_t j = 0; ok && j < n; j++) {
+      int hi = hex_digit(hex[2 * j]), lo = hex_digit(hex[2 * j + 1]);
+      ok = hi >= 0 && lo >= 0;
+      if (ok) p[j] = (uint8_t)(hi << 4 | lo);
     }
+    if (!ok)
+      return luaL_error(L, "set_rng_states: %s state %d is not %d hex digits of a valid state",
+                        net->layers[i]->ops->state_name, k, (int)(2 * n));
+    lua_pop(L, 1);
+    p += n;
   }
+  if (lunet_net_set_state(net, state, total) < 0) return lunet_core_error(L, "set_rng_states");
   return 0;
 }
 
-static int m_reseed_dropout(lua_State *L) {
-  lunet_net_reseed_dropout(check_net(L, 1), (uint64_t)luaL_checkinteger(L, 2));
+/* reseed(seed): every layer's generator from seed (layer i from seed + i) */
+static int m_reseed(lua_State *L) {
+  lunet_net_reseed(check_net(L, 1), (uint64_t)luaL_checkinteger(L, 2));
   return 0;
 }
 
@@ -303,7 +317,7 @@ static int m_plan(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lua_Integer batch = luaL_checkinteger(L, 2);
   if (batch < 1 || batch > INT_MAX) return luaL_error(L, "plan: batch must be from 1 to %d, got %I", INT_MAX, batch);
-  if (lunet_net_plan(net, (int)batch) < 0) return luaL_error(L, "%s", lunet_errmsg());
+  if (lunet_net_plan(net, (int)batch) < 0) return lunet_core_error(L, NULL);
   return 0;
 }
 
@@ -317,7 +331,7 @@ static const luaL_Reg net_methods[] = {
     {"output_shape", m_output_shape}, {"set_loss", m_set_loss}, {"set_optimizer", m_set_optimizer},
     {"optimizer_state", m_optimizer_state}, {"set_optimizer_state", m_set_optimizer_state},
     {"train_step", m_train_step}, {"test", m_test}, {"loss_grad", m_loss_grad}, {"predict", m_predict},
-    {"reseed_dropout", m_reseed_dropout}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
+    {"reseed", m_reseed}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
 
 static const luaL_Reg nn_functions[] = {{"nn_alloc_count", l_alloc_count}, {NULL, NULL}};
 

@@ -28,20 +28,20 @@ static int l_nn_save(lua_State *L) {
     lua_pop(L, 1);
   }
   if (lunet_modelfile_write(path, header, hlen, (int)count, data, n) < 0)
-    return luaL_error(L, "save: %s", lunet_errmsg());
+    return lunet_core_error(L, "save");
   return 0;
 }
 
 /* nn_read(path) -> header, {tensors}, or an error naming what is wrong */
 static int l_nn_read(lua_State *L) {
   lunet_modelfile_t *f = lunet_modelfile_read(luaL_checkstring(L, 1));
-  if (!f) return luaL_error(L, "load: %s", lunet_errmsg());
+  if (!f) return lunet_core_error(L, "load");
   lua_pushlstring(L, f->header, f->header_len);
   lua_createtable(L, f->count, 0);
   for (int i = 0; i < f->count; i++) {
     int64_t shape[1] = {(int64_t)f->n[i]};
     lunet_tensor_t *t = lunet_tensor_new_uninit(1, shape);
-    if (!t) { lunet_modelfile_free(f); return luaL_error(L, "load: %s", lunet_errmsg()); }
+    if (!t) { lunet_modelfile_free(f); return lunet_core_error(L, "load"); }
     memcpy(lunet_tensor_data(t), f->data[i], f->n[i] * sizeof(float));
     lunet_push_tensor(L, t);
     lua_rawseti(L, -2, i + 1);

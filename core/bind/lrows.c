@@ -62,7 +62,7 @@ static int c_string_index(lua_State *L) {
   int64_t *kept = NULL, nkept = 0;
   lunet_tensor_t *t = lunet_string_index(c, map, (int32_t)keep, skip, &kept, &nkept, where);
   free(map);
-  if (!t) return luaL_error(L, "%s", lunet_errmsg());
+  if (!t) return lunet_core_error(L, NULL);
   if (skip && nkept < c->rows) { /* keep the first nkept values only */
     lunet_tensor_t *v = lunet_tensor_narrow(t, 0, 0, nkept);
     lunet_tensor_free(t);
@@ -324,7 +324,7 @@ static int d_index_to_string(lua_State *L) {
       free(codes);
       lunet_strdict_free(d);
       lunet_fail("%s: row %lld holds %g, expected an index in [0, %lld)", where, (long long)i + 1, v, (long long)n);
-      return luaL_error(L, "%s", lunet_errmsg());
+      return lunet_core_error(L, NULL);
     }
     codes[i] = (int32_t)v;
   }

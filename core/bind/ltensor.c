@@ -26,7 +26,7 @@ lunet_tensor_t *lunet_check_tensor(lua_State *L, int idx) {
 }
 
 void lunet_push_tensor(lua_State *L, lunet_tensor_t *t) {
-  if (!t) luaL_error(L, "%s", lunet_errmsg());
+  if (!t) lunet_core_error(L, NULL);
   lunet_tensor_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
   luaL_setmetatable(L, LUNET_TENSOR_MT);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 
 static const char *const act_names[] = {"linear", "relu", "sigmoid", "tanh", "softmax",
                                         "elu", "leaky_relu", "softplus"};
@@ -118,10 +118,14 @@ static void act_backward(lunet_layer_t *l, float *din, float *dout, const float 
   memcpy(din, dout, (size_t)(batch * l->in_size) * sizeof *din);
 }
 
-static const lunet_layer_ops_t activation_ops = {"Activation", NULL, NULL, act_forward, act_backward,
-                                                 NULL};
+static const lunet_layer_ops_t activation_ops = {
+    .kind = "Activation", .forward = act_forward, .backward = act_backward};
 
-lunet_layer_t *lunet_activation_new(int in_ndim, const int64_t *in_shape, lunet_act_t act) {
+/* config: activation */
+static lunet_layer_t *activation_from_config(const lunet_layer_config_t *cfg, int in_ndim,
+                                             const int64_t *in_shape) {
+  lunet_act_t act;
+  if (lunet_config_activation(cfg, &act) < 0) return NULL;
   lunet_layer_t *l = lunet_nn_alloc(sizeof *l);
   if (!l) return NULL;
   lunet_layer_setup(l, &activation_ops, in_ndim, in_shape);
@@ -129,3 +133,5 @@ lunet_layer_t *lunet_activation_new(int in_ndim, const int64_t *in_shape, lunet_
   snprintf(l->name, sizeof l->name, "Activation(%s)", act_names[act]);
   return l;
 }
+
+const lunet_layer_kind_t lunet_activation_kind = {"Activation", activation_from_config};

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 
 typedef struct {
   lunet_layer_t base;
@@ -106,11 +106,18 @@ static void bn_free(lunet_layer_t *l) {
   free(b->stats);
 }
 
-static const lunet_layer_ops_t bn_ops = {"BatchNormalization", bn_init, bn_plan, bn_forward, bn_backward,
-                                         bn_free};
+static const lunet_layer_ops_t bn_ops = {
+    .kind = "BatchNormalization", .init = bn_init, .plan = bn_plan, .forward = bn_forward,
+    .backward = bn_backward, .free = bn_free};
 
-lunet_layer_t *lunet_batchnorm_new(int in_ndim, const int64_t *in_shape, float momentum, float epsilon,
-                                   int center, int scale) {
+/* config: momentum, epsilon, center, scale */
+static lunet_layer_t *bn_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  double m, e;
+  int center, scale;
+  if (lunet_config_number(cfg, "momentum", 0.99, &m) < 0 || lunet_config_number(cfg, "epsilon", 1e-3, &e) < 0 ||
+      lunet_config_boolean(cfg, "center", 1, &center) < 0 || lunet_config_boolean(cfg, "scale", 1, &scale) < 0)
+    return NULL;
+  float momentum = (float)m, epsilon = (float)e;
   if (in_ndim < 1) { lunet_fail("BatchNormalization: input must have at least 1 dimension"); return NULL; }
   if (!(momentum >= 0.0f && momentum <= 1.0f) || !(epsilon > 0.0f)) {
     lunet_fail("BatchNormalization: momentum must be in [0, 1] and epsilon positive");
@@ -128,3 +135,5 @@ lunet_layer_t *lunet_batchnorm_new(int in_ndim, const int64_t *in_shape, float m
   l->nparams = l->ntrainable + 2 * b->c;
   return l;
 }
+
+const lunet_layer_kind_t lunet_batchnorm_kind = {"BatchNormalization", bn_from_config};

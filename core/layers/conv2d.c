@@ -7,7 +7,7 @@
 
 #include "blas.h"
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 #include "tensor.h"
 
 typedef struct {
@@ -128,8 +128,9 @@ static void conv_free(lunet_layer_t *l) {
   free(d->dcols);
 }
 
-static const lunet_layer_ops_t conv2d_ops = {"Conv2D", conv_init, conv_plan, conv_forward,
-                                             conv_backward, conv_free};
+static const lunet_layer_ops_t conv2d_ops = {
+    .kind = "Conv2D", .init = conv_init, .plan = conv_plan, .forward = conv_forward,
+    .backward = conv_backward, .free = conv_free};
 
 /* Keras output size and leading padding for one axis */
 static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
@@ -142,17 +143,23 @@ static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
   return n >= k ? (n - k) / s + 1 : 0;
 }
 
-lunet_layer_t *lunet_conv2d_new(int in_ndim, const int64_t *in_shape, int64_t filters, int kh, int kw,
-                                int sh, int sw, int padding_same, lunet_act_t act, int use_bias,
-                                lunet_init_t kernel_init, lunet_init_t bias_init) {
-  char name[64], have[LUNET_SHAPE_STR_MAX];
-  snprintf(name, sizeof name, "Conv2D(%lld, %dx%d)", (long long)filters, kh, kw);
-  if (filters < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1) {
-    lunet_fail("%s: filters, kernel size and strides must be positive", name);
+/* config: filters, kernel_size, strides, padding, activation, use_bias,
+ * kernel_initializer, bias_initializer */
+static lunet_layer_t *conv2d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  int filters, kh, kw, sh, sw, padding_same, use_bias;
+  lunet_act_t act;
+  lunet_init_t kernel_init, bias_init;
+  if (lunet_config_size(cfg, "filters", 0, &filters) < 0 || lunet_config_activation(cfg, &act) < 0 ||
+      lunet_config_padding(cfg, &padding_same) < 0 ||
+      lunet_config_initializer(cfg, "kernel_initializer", "glorot_uniform", &kernel_init) < 0 ||
+      lunet_config_initializer(cfg, "bias_initializer", "zeros", &bias_init) < 0 ||
+      lunet_config_size_pair(cfg, "kernel_size", 0, &kh, &kw) < 0 ||
+      lunet_config_size_pair(cfg, "strides", 1, &sh, &sw) < 0 || lunet_config_boolean(cfg, "use_bias", 1, &use_bias) < 0)
     return NULL;
-  }
+  char name[64], have[LUNET_SHAPE_STR_MAX];
+  snprintf(name, sizeof name, "Conv2D(%d, %dx%d)", filters, kh, kw);
   int64_t taps;
-  if (filters > LUNET_MAX_SIZE || __builtin_mul_overflow((int64_t)kh * kw, in_ndim == 3 ? in_shape[2] : 1, &taps) ||
+  if (__builtin_mul_overflow((int64_t)kh * kw, in_ndim == 3 ? in_shape[2] : 1, &taps) ||
       taps > LUNET_MAX_SIZE) { /* the sizes of the one GEMM */
     lunet_fail("%s: filters and kernel height x width x channels must each be at most %lld", name,
                (long long)LUNET_MAX_SIZE);
@@ -185,3 +192,5 @@ lunet_layer_t *lunet_conv2d_new(int in_ndim, const int64_t *in_shape, int64_t fi
   l->act = act;
   return l;
 }
+
+const lunet_layer_kind_t lunet_conv2d_kind = {"Conv2D", conv2d_from_config};

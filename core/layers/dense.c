@@ -6,7 +6,7 @@
 
 #include "blas.h"
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 
 typedef struct {
   lunet_layer_t base;
@@ -55,21 +55,25 @@ static void dense_backward(lunet_layer_t *l, float *din, float *dout, const floa
                      din, (int)k);
 }
 
-static const lunet_layer_ops_t dense_ops = {"Dense", dense_init, NULL, dense_forward, dense_backward,
-                                            NULL};
+static const lunet_layer_ops_t dense_ops = {
+    .kind = "Dense", .init = dense_init, .forward = dense_forward, .backward = dense_backward};
 
-lunet_layer_t *lunet_dense_new(int in_ndim, const int64_t *in_shape, int64_t units, lunet_act_t act,
-                               int use_bias, lunet_init_t kernel_init, lunet_init_t bias_init) {
-  if (units < 1 || units > LUNET_MAX_SIZE) {
-    lunet_fail("Dense(%lld): units must be from 1 to %lld", (long long)units, (long long)LUNET_MAX_SIZE);
+/* config: units, activation, use_bias, kernel_initializer, bias_initializer */
+static lunet_layer_t *dense_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  int units, use_bias;
+  lunet_act_t act;
+  lunet_init_t kernel_init, bias_init;
+  if (lunet_config_size(cfg, "units", 0, &units) < 0 || lunet_config_activation(cfg, &act) < 0 ||
+      lunet_config_initializer(cfg, "kernel_initializer", "glorot_uniform", &kernel_init) < 0 ||
+      lunet_config_initializer(cfg, "bias_initializer", "zeros", &bias_init) < 0 ||
+      lunet_config_boolean(cfg, "use_bias", 1, &use_bias) < 0)
     return NULL;
-  }
-  if (in_ndim < 1) { lunet_fail("Dense(%lld): input must have at least 1 dimension", (long long)units); return NULL; }
+  if (in_ndim < 1) { lunet_fail("Dense(%d): input must have at least 1 dimension", units); return NULL; }
   dense_t *d = lunet_nn_alloc(sizeof *d);
   if (!d) return NULL;
   lunet_layer_t *l = &d->base;
   lunet_layer_setup(l, &dense_ops, in_ndim, in_shape);
-  snprintf(l->name, sizeof l->name, "Dense(%lld)", (long long)units);
+  snprintf(l->name, sizeof l->name, "Dense(%d)", units);
   d->k = in_shape[in_ndim - 1];
   d->units = units;
   d->use_bias = use_bias;
@@ -81,3 +85,5 @@ lunet_layer_t *lunet_dense_new(int in_ndim, const int64_t *in_shape, int64_t uni
   l->act = act;
   return l;
 }
+
+const lunet_layer_kind_t lunet_dense_kind = {"Dense", dense_from_config};

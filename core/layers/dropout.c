@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 
 typedef struct {
   lunet_layer_t base;
@@ -55,33 +55,56 @@ static void dropout_backward(lunet_layer_t *l, float *din, float *dout, const fl
 
 static void dropout_free(lunet_layer_t *l) { free(((dropout_t *)l)->mask); }
 
-static const lunet_layer_ops_t dropout_ops = {"Dropout", NULL, dropout_plan, dropout_forward,
-                                              dropout_backward, dropout_free};
+static void dropout_reseed(lunet_layer_t *l, uint64_t seed) { lunet_rng_seed(&((dropout_t *)l)->rng, seed); }
 
-void lunet_dropout_reseed(lunet_layer_t *l, uint64_t seed) {
-  if (l->ops == &dropout_ops) lunet_rng_seed(&((dropout_t *)l)->rng, seed);
+/* The state is the generator's four words, each big-endian: its hex reads as
+ * the words printed with %016llx (the format of model files). */
+static size_t dropout_state_size(const lunet_layer_t *l) { return sizeof ((dropout_t *)l)->rng.s; }
+
+static void dropout_get_state(const lunet_layer_t *l, uint8_t *out) {
+  const lunet_rng_t *r = &((const dropout_t *)l)->rng;
+  for (int w = 0; w < 4; w++)
+    for (int b = 0; b < 8; b++) out[8 * w + b] = (uint8_t)(r->s[w] >> (56 - 8 * b));
 }
 
-int lunet_dropout_state(lunet_layer_t *l, uint64_t *s, int set) {
-  if (l->ops != &dropout_ops) return 0;
-  lunet_rng_t *r = &((dropout_t *)l)->rng;
-  for (int i = 0; i < 4; i++) {
-    if (set) r->s[i] = s[i];
-    else s[i] = r->s[i];
+static int dropout_set_state(lunet_layer_t *l, const uint8_t *in, size_t n) {
+  uint64_t s[4] = {0, 0, 0, 0}, any = 0;
+  if (n != sizeof s) return lunet_fail("%zu bytes, expected %zu", n, sizeof s);
+  for (int w = 0; w < 4; w++) {
+    for (int b = 0; b < 8; b++) s[w] = s[w] << 8 | in[8 * w + b];
+    any |= s[w];
   }
-  return 1;
+  if (!any) return lunet_fail("all zero, the one state xoshiro256** never leaves");
+  memcpy(((dropout_t *)l)->rng.s, s, sizeof s);
+  return 0;
 }
 
-lunet_layer_t *lunet_dropout_new(int in_ndim, const int64_t *in_shape, float rate, uint64_t seed) {
+static const lunet_layer_ops_t dropout_ops = {
+    .kind = "Dropout", .plan = dropout_plan, .forward = dropout_forward, .backward = dropout_backward,
+    .free = dropout_free, .reseed = dropout_reseed, .state_size = dropout_state_size,
+    .get_state = dropout_get_state, .set_state = dropout_set_state, .state_name = "Dropout generator"};
+
+/* config: rate, seed (the generator's own; else the net derives one from the
+ * model's seed) */
+static lunet_layer_t *dropout_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  double r;
+  int64_t seed;
+  if (lunet_config_number(cfg, "rate", 0, &r) < 0) return NULL;
+  float rate = (float)r;
   if (!(rate >= 0.0f && rate < 1.0f)) {
     lunet_fail("Dropout(%g): rate must be in [0, 1)", (double)rate);
     return NULL;
   }
+  if (lunet_config_integer(cfg, "seed", 0, &seed) < 0) return NULL;
   dropout_t *d = lunet_nn_alloc(sizeof *d);
   if (!d) return NULL;
   lunet_layer_setup(&d->base, &dropout_ops, in_ndim, in_shape);
   snprintf(d->base.name, sizeof d->base.name, "Dropout(%g)", (double)rate);
   d->rate = rate;
-  lunet_rng_seed(&d->rng, seed);
+  d->base.has_seed = lunet_config_get(cfg, "seed") != NULL;
+  d->base.seed = (uint64_t)seed;
+  lunet_rng_seed(&d->rng, d->base.seed);
   return &d->base;
 }
+
+const lunet_layer_kind_t lunet_dropout_kind = {"Dropout", dropout_from_config};

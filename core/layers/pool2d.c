@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 #include "tensor.h"
 
 typedef struct {
@@ -104,10 +104,12 @@ static void pool_backward(lunet_layer_t *l, float *din, float *dout, const float
 
 static void pool_free(lunet_layer_t *l) { free(((pool_t *)l)->argmax); }
 
-static const lunet_layer_ops_t max_ops = {"MaxPooling2D", NULL, pool_plan, pool_forward, pool_backward,
-                                          pool_free};
-static const lunet_layer_ops_t avg_ops = {"AveragePooling2D", NULL, pool_plan, pool_forward,
-                                          pool_backward, pool_free};
+static const lunet_layer_ops_t max_ops = {
+    .kind = "MaxPooling2D", .plan = pool_plan, .forward = pool_forward, .backward = pool_backward,
+    .free = pool_free};
+static const lunet_layer_ops_t avg_ops = {
+    .kind = "AveragePooling2D", .plan = pool_plan, .forward = pool_forward, .backward = pool_backward,
+    .free = pool_free};
 
 static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
   if (same) {
@@ -119,14 +121,16 @@ static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
   return n >= k ? (n - k) / s + 1 : 0;
 }
 
-lunet_layer_t *lunet_pool2d_new(int in_ndim, const int64_t *in_shape, int is_max, int ph, int pw,
-                                int sh, int sw, int padding_same) {
+/* config: pool_size (default 2), strides (default pool_size), padding */
+static lunet_layer_t *pool_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape,
+                                       int is_max) {
   const char *kind = is_max ? "MaxPooling2D" : "AveragePooling2D";
-  char have[LUNET_SHAPE_STR_MAX];
-  if (ph < 1 || pw < 1 || sh < 1 || sw < 1) {
-    lunet_fail("%s: pool size and strides must be positive", kind);
+  int padding_same, ph, pw, sh, sw;
+  if (lunet_config_padding(cfg, &padding_same) < 0 || lunet_config_size_pair(cfg, "pool_size", 2, &ph, &pw) < 0)
     return NULL;
-  }
+  if (!lunet_config_get(cfg, "strides")) { sh = ph; sw = pw; } /* Keras: strides default to pool_size */
+  else if (lunet_config_size_pair(cfg, "strides", 0, &sh, &sw) < 0) return NULL;
+  char have[LUNET_SHAPE_STR_MAX];
   if (in_ndim != 3) {
     lunet_fail("%s(%dx%d): input must be images (height, width, channels), got per-sample shape %s",
                kind, ph, pw, lunet_shape_str(have, sizeof have, in_ndim, in_shape));
@@ -152,3 +156,14 @@ lunet_layer_t *lunet_pool2d_new(int in_ndim, const int64_t *in_shape, int is_max
   l->out_size = oh * ow * p->c;
   return l;
 }
+
+static lunet_layer_t *max_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return pool_from_config(cfg, in_ndim, in_shape, 1);
+}
+
+static lunet_layer_t *avg_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return pool_from_config(cfg, in_ndim, in_shape, 0);
+}
+
+const lunet_layer_kind_t lunet_max_pooling2d_kind = {"MaxPooling2D", max_from_config};
+const lunet_layer_kind_t lunet_average_pooling2d_kind = {"AveragePooling2D", avg_from_config};

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "layer.h"
+#include "registry.h"
 #include "tensor.h"
 
 static void reshape_forward(lunet_layer_t *l, float *out, const float *in, int batch, int training) {
@@ -17,14 +17,14 @@ static void reshape_backward(lunet_layer_t *l, float *din, float *dout, const fl
   if (din && din != dout) memcpy(din, dout, (size_t)(batch * l->in_size) * sizeof *din);
 }
 
-static const lunet_layer_ops_t flatten_ops = {"Flatten", NULL, NULL, reshape_forward, reshape_backward,
-                                              NULL};
-static const lunet_layer_ops_t reshape_ops = {"Reshape", NULL, NULL, reshape_forward, reshape_backward,
-                                              NULL};
+static const lunet_layer_ops_t flatten_ops = {
+    .kind = "Flatten", .forward = reshape_forward, .backward = reshape_backward};
+static const lunet_layer_ops_t reshape_ops = {
+    .kind = "Reshape", .forward = reshape_forward, .backward = reshape_backward};
 
-lunet_layer_t *lunet_reshape_new(int in_ndim, const int64_t *in_shape, int out_ndim,
-                                 const int64_t *out_shape, const char *kind) {
-  int flatten = strcmp(kind, "Flatten") == 0;
+/* Reshape to out_shape (one size may be -1); Flatten is out_ndim 1, {-1}. */
+static lunet_layer_t *reshape_new(int in_ndim, const int64_t *in_shape, int out_ndim, const int64_t *out_shape,
+                                  int flatten) {
   char want[LUNET_SHAPE_STR_MAX], have[LUNET_SHAPE_STR_MAX];
   if (out_ndim < 1 || out_ndim > LUNET_LAYER_MAX_DIMS) {
     lunet_fail("Reshape: target shape must have 1 to %d sizes, got %d", LUNET_LAYER_MAX_DIMS, out_ndim);
@@ -59,3 +59,39 @@ lunet_layer_t *lunet_reshape_new(int in_ndim, const int64_t *in_shape, int out_n
   l->is_view = 1;
   return l;
 }
+
+/* config: none */
+static lunet_layer_t *flatten_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  int64_t flat[1] = {-1};
+  return reshape_new(in_ndim, in_shape, 1, flat, 1);
+}
+
+_Static_assert(LUNET_CFG_MAX_ITEMS >= LUNET_MAX_DIMS, "a config list holds a whole shape");
+
+/* config: target_shape, a list of sizes (one may be -1) */
+static lunet_layer_t *reshape_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  int n;
+  const lunet_cfg_value_t *items;
+  int64_t target[LUNET_MAX_DIMS];
+  char text[64];
+  if (lunet_config_list(cfg, "target_shape", "a table of sizes", &n, &items) < 0) return NULL;
+  if (n > LUNET_MAX_DIMS) {
+    lunet_fail("Reshape: tensors have at most %d dimensions, shape has %d", LUNET_MAX_DIMS, n);
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    if (lunet_cfg_value_int64(&items[i], &target[i]) < 0) {
+      lunet_fail("Reshape: size %d must be an integer, got %s", i + 1, items[i].type == LUNET_CFG_NUMBER
+                 ? lunet_cfg_value_str(text, sizeof text, &items[i]) : lunet_cfg_type_name(&items[i]));
+      return NULL;
+    }
+    if (target[i] < -1) {
+      lunet_fail("Reshape: size %d must be non-negative, got %lld", i + 1, (long long)target[i]);
+      return NULL;
+    }
+  }
+  return reshape_new(in_ndim, in_shape, n, target, 0);
+}
+
+const lunet_layer_kind_t lunet_flatten_kind = {"Flatten", flatten_from_config};
+const lunet_layer_kind_t lunet_reshape_kind = {"Reshape", reshape_from_config};

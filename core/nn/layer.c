@@ -43,6 +43,8 @@ void lunet_layer_free(lunet_layer_t *l) {
   free(l);
 }
 
+size_t lunet_layer_state_size(const lunet_layer_t *l) { return l->ops->state_size ? l->ops->state_size(l) : 0; }
+
 static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_normal", "he_uniform",
                                          "lecun_uniform", "lecun_normal", "zeros", "ones",
                                          "random_normal", "random_uniform"};

@@ -1,6 +1,6 @@
 /* The layer protocol of the C network runner (darknet-like, but one small
- * struct per layer kind): every kind embeds lunet_layer_t first and fills in
- * its ops. Shapes are per sample (the batch dimension is implicit); buffers are
+ * struct per layer kind): every kind embeds lunet_layer_t first, fills in its
+ * ops and is built from its config through the registry (registry.h). Shapes are per sample (the batch dimension is implicit); buffers are
  * row-major with the batch first, images channels-last (N, H, W, C). */
 #ifndef LUNET_LAYER_H
 #define LUNET_LAYER_H
@@ -33,6 +33,20 @@ typedef struct lunet_layer_ops {
   void (*backward)(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out,
                    int batch);
   void (*free)(lunet_layer_t *l); /* frees the kind's own memory, not l */
+
+  /* ---- optional (NULL: the kind has none) ---- */
+  /* Seeds the layer's own generator (Dropout's masks), so a step repeats. */
+  void (*reseed)(lunet_layer_t *l, uint64_t seed);
+  /* State beyond the parameters that a checkpoint keeps so a resumed run goes
+   * on exactly (Dropout: its generator): its size in bytes, ... */
+  size_t (*state_size)(const lunet_layer_t *l);
+  /* ... out (state_size bytes) = the state, in a byte order of its own
+   * (portable: the same bytes on every machine), ... */
+  void (*get_state)(const lunet_layer_t *l, uint8_t *out);
+  /* ... and the state set from in (n bytes); -1 with a message, changing
+   * nothing, when in is not a state of this layer. */
+  int (*set_state)(lunet_layer_t *l, const uint8_t *in, size_t n);
+  const char *state_name; /* with state_size: what the state is, for messages ("Dropout generator") */
 } lunet_layer_ops_t;
 
 struct lunet_layer {
@@ -49,6 +63,8 @@ struct lunet_layer {
   lunet_act_t act;        /* fused activation (Dense, Conv2D, Activation) */
   int act_fused_loss;     /* 1: the loss already gave dL/d(pre-activation) */
   int need_input_grad;    /* set by the net before plan: 0 for a first layer */
+  int has_seed;           /* the config gave the generator a seed of its own, ... */
+  uint64_t seed;          /* ... which the model's seed does not override */
 };
 
 /* ---- activations (activation.c) ---- */
@@ -61,7 +77,7 @@ void lunet_act_forward(lunet_act_t act, float *y, const float *x, int64_t rows, 
 /* dx (rows, n) = dy * act'(.) written in place over dy, from the output y */
 void lunet_act_backward(lunet_act_t act, float *dy, const float *y, int64_t rows, int64_t n);
 
-/* ---- initialisers (init.c) ---- */
+/* ---- initialisers (layer.c) ---- */
 
 typedef enum {
   LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_GLOROT_NORMAL, LUNET_INIT_HE_NORMAL, LUNET_INIT_HE_UNIFORM,
@@ -74,35 +90,10 @@ int lunet_init_parse(lunet_init_t *out, const char *name, const char *where);
 void lunet_init_fill(lunet_init_t init, lunet_rng_t *rng, float *w, int64_t n, int64_t fan_in,
                      int64_t fan_out);
 
-/* ---- constructors: each validates the input shape and returns NULL with a
- * message (without the layer's index: the net adds it) on a mismatch ---- */
-
-lunet_layer_t *lunet_dense_new(int in_ndim, const int64_t *in_shape, int64_t units, lunet_act_t act,
-                               int use_bias, lunet_init_t kernel_init, lunet_init_t bias_init);
-lunet_layer_t *lunet_activation_new(int in_ndim, const int64_t *in_shape, lunet_act_t act);
-lunet_layer_t *lunet_dropout_new(int in_ndim, const int64_t *in_shape, float rate, uint64_t seed);
-/* padding_same: 0 'valid', 1 'same' */
-lunet_layer_t *lunet_conv2d_new(int in_ndim, const int64_t *in_shape, int64_t filters, int kh, int kw,
-                                int sh, int sw, int padding_same, lunet_act_t act, int use_bias,
-                                lunet_init_t kernel_init, lunet_init_t bias_init);
-/* is_max: 1 MaxPooling2D, 0 AveragePooling2D */
-lunet_layer_t *lunet_pool2d_new(int in_ndim, const int64_t *in_shape, int is_max, int ph, int pw,
-                                int sh, int sw, int padding_same);
-/* Reshape to out_shape (one size may be -1); Flatten is out_ndim 1, {-1}. */
-lunet_layer_t *lunet_reshape_new(int in_ndim, const int64_t *in_shape, int out_ndim,
-                                 const int64_t *out_shape, const char *kind);
-lunet_layer_t *lunet_batchnorm_new(int in_ndim, const int64_t *in_shape, float momentum,
-                                   float epsilon, int center, int scale);
-
-/* Dropout layers draw their masks from their own generator; reseeding makes a
- * step repeatable (gradient checks, reproducible runs). */
-void lunet_dropout_reseed(lunet_layer_t *l, uint64_t seed);
-/* Reads (set 0) or writes (set 1) the generator state s[4] of a Dropout layer,
- * so checkpoints resume the same mask stream; 0 for other kinds, else 1. */
-int lunet_dropout_state(lunet_layer_t *l, uint64_t *s, int set);
-
 /* Frees l and what it owns; NULL is a no-op. */
 void lunet_layer_free(lunet_layer_t *l);
+/* Bytes of l's state (ops->state_size), 0 for a kind without state. */
+size_t lunet_layer_state_size(const lunet_layer_t *l);
 
 /* Fills l's common fields (name from fmt) */
 void lunet_layer_setup(lunet_layer_t *l, const lunet_layer_ops_t *ops, int in_ndim,

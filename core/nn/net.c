@@ -102,14 +102,13 @@ int lunet_net_finish(lunet_net_t *net, uint64_t seed) {
     p += l->nparams; g += l->nparams;
     if (l->ops->init) l->ops->init(l, &rng);
   }
-  /* dropout masks: independent streams derived from the model seed */
-  lunet_net_reseed_dropout(net, lunet_rng_next(&rng));
+  /* layer generators (Dropout masks): independent streams derived from the
+   * model seed, unless the layer's config gave its own seed */
+  lunet_net_reseed(net, lunet_rng_next(&rng));
+  for (int i = 0; i < net->nlayers; i++)
+    if (net->layers[i]->has_seed) net->layers[i]->ops->reseed(net->layers[i], net->layers[i]->seed);
   net->finished = 1;
   return 0;
-}
-
-void lunet_net_reseed_dropout(lunet_net_t *net, uint64_t seed) {
-  for (int i = 0; i < net->nlayers; i++) lunet_dropout_reseed(net->layers[i], seed + (uint64_t)i);
 }
 
 void lunet_net_set_loss(lunet_net_t *net, lunet_loss_t loss) {

@@ -78,7 +78,19 @@ double lunet_net_accuracy(const lunet_net_t *net, const float *y, int batch);
 /* dL/dinput (B, in_size) of the last loss_grad with need_input_grad set. */
 const float *lunet_net_input_grad(const lunet_net_t *net);
 
-/* Reseeds every Dropout layer (layer i gets seed + i). */
-void lunet_net_reseed_dropout(lunet_net_t *net, uint64_t seed);
+/* Reseeds every layer's generator (ops->reseed; layer i gets seed + i), so a
+ * step repeats (gradient checks, loss_and_gradients{seed=}). */
+void lunet_net_reseed(lunet_net_t *net, uint64_t seed);
+
+/* The layers' state beyond the parameters (ops->state_size: Dropout's
+ * generator), one layer's after the other in layer order: its size in
+ * bytes, ... */
+size_t lunet_net_state_size(const lunet_net_t *net);
+/* ... out (state_size bytes) = the state, ... */
+void lunet_net_get_state(const lunet_net_t *net, uint8_t *out);
+/* ... and the state set from in (n bytes, as get_state wrote them): all or
+ * nothing; -1 with "<state_name> state K is not a valid state (why)" (K counts
+ * the layers with state from 1) when a layer refuses its part. */
+int lunet_net_set_state(lunet_net_t *net, const uint8_t *in, size_t n);
 
 #endif

@@ -1,9 +1,12 @@
 /* Optimizer objects: names, Keras defaults, hyper-parameters, state and the
- * step dispatcher; the update rules live one per file next to this one. */
+ * step dispatcher; the update rules live one per file next to this one.
+ * lua/lunet/nn/optimizers.lua checks names, options and ranges (lower-cases
+ * the name, maps lr to learning_rate, refuses an option the kind has not):
+ * C refuses only what it cannot store. */
 #include "optimizer.h"
 
-#include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +16,8 @@
 static const char *const names[] = {"sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamax", "nadam"};
 
 int lunet_optimizer_parse(lunet_optim_kind_t *out, const char *name, const char *where) {
-  char low[32];
-  size_t i = 0;
-  for (; name[i] && i < sizeof low - 1; i++) low[i] = (char)tolower((unsigned char)name[i]);
-  low[i] = '\0';
   for (int k = 0; k < 7; k++)
-    if (!name[i] && strcmp(low, names[k]) == 0) { *out = (lunet_optim_kind_t)k; return 0; }
+    if (strcmp(name, names[k]) == 0) { *out = (lunet_optim_kind_t)k; return 0; }
   return lunet_fail("%s: unknown optimizer '%s' (expected sgd, adagrad, adadelta, rmsprop, adam, "
                     "adamax or nadam)", where, name);
 }
@@ -69,30 +68,31 @@ void lunet_optimizer_free(lunet_optimizer_t *o) {
   free(o);
 }
 
+/* The float hyper-parameters by their Keras names: where each is stored. */
+static const struct { const char *name; size_t offset; } floats[] = {
+    {"learning_rate", offsetof(lunet_optimizer_t, learning_rate)}, {"decay", offsetof(lunet_optimizer_t, decay)},
+    {"epsilon", offsetof(lunet_optimizer_t, epsilon)}, {"momentum", offsetof(lunet_optimizer_t, momentum)},
+    {"rho", offsetof(lunet_optimizer_t, rho)}, {"beta_1", offsetof(lunet_optimizer_t, beta_1)},
+    {"beta_2", offsetof(lunet_optimizer_t, beta_2)}, {"schedule_decay", offsetof(lunet_optimizer_t, schedule_decay)}};
+
 int lunet_optimizer_set(lunet_optimizer_t *o, const char *key, double v) {
-  lunet_optim_kind_t k = o->kind;
-  int adam_like = k == LUNET_OPT_ADAM || k == LUNET_OPT_ADAMAX || k == LUNET_OPT_NADAM;
-  if (strcmp(key, "learning_rate") == 0 || strcmp(key, "lr") == 0) o->learning_rate = (float)v;
-  else if (strcmp(key, "decay") == 0) o->decay = (float)v;
-  else if (strcmp(key, "epsilon") == 0 && k != LUNET_OPT_SGD) o->epsilon = (float)v;
-  else if (strcmp(key, "momentum") == 0 && k == LUNET_OPT_SGD) o->momentum = (float)v;
-  else if (strcmp(key, "nesterov") == 0 && k == LUNET_OPT_SGD) o->nesterov = v != 0.0;
-  else if (strcmp(key, "rho") == 0 && (k == LUNET_OPT_RMSPROP || k == LUNET_OPT_ADADELTA)) o->rho = (float)v;
-  else if (strcmp(key, "beta_1") == 0 && adam_like) o->beta_1 = (float)v;
-  else if (strcmp(key, "beta_2") == 0 && adam_like) o->beta_2 = (float)v;
-  else if (strcmp(key, "schedule_decay") == 0 && k == LUNET_OPT_NADAM) o->schedule_decay = (float)v;
-  else if (strcmp(key, "amsgrad") == 0 && k == LUNET_OPT_ADAM) {
-    int slots = lunet_optimizer_slots(k, v != 0.0);
-    if (slots != o->nslots) {
-      float *s = lunet_nn_alloc((size_t)(slots * o->n) * sizeof(float));
-      if (!s) return -1;
-      free(o->state);
-      o->state = s;
-      o->nslots = slots;
+  for (size_t i = 0; i < sizeof floats / sizeof *floats; i++)
+    if (strcmp(key, floats[i].name) == 0) {
+      *(float *)((char *)o + floats[i].offset) = (float)v;
+      return 0;
     }
-    o->amsgrad = v != 0.0;
-  } else
-    return lunet_fail("%s: unknown option '%s'", names[k], key);
+  if (strcmp(key, "nesterov") == 0) { o->nesterov = v != 0.0; return 0; }
+  if (strcmp(key, "amsgrad") != 0) return lunet_fail("%s: unknown option '%s'", names[o->kind], key);
+  /* amsgrad's extra slot (Adam only) is memory: sized here, whatever Lua said */
+  int slots = lunet_optimizer_slots(o->kind, v != 0.0);
+  if (slots != o->nslots) {
+    float *s = lunet_nn_alloc((size_t)(slots * o->n) * sizeof(float));
+    if (!s) return -1;
+    free(o->state);
+    o->state = s;
+    o->nslots = slots;
+  }
+  o->amsgrad = v != 0.0;
   return 0;
 }
 

@@ -28,7 +28,7 @@ typedef struct lunet_optimizer {
 } lunet_optimizer_t;
 
 /* Parses a Keras name ('sgd', 'adagrad', 'adadelta', 'rmsprop', 'adam',
- * 'adamax', 'nadam', any case); -1 naming where otherwise. */
+ * 'adamax', 'nadam'; lua/lunet/nn lower-cases it); -1 naming where otherwise. */
 int lunet_optimizer_parse(lunet_optim_kind_t *out, const char *name, const char *where);
 const char *lunet_optimizer_name(lunet_optim_kind_t kind);
 /* New optimizer for n parameters with Keras defaults; NULL on OOM. */
@@ -36,9 +36,10 @@ lunet_optimizer_t *lunet_optimizer_new(lunet_optim_kind_t kind, int64_t n);
 void lunet_optimizer_free(lunet_optimizer_t *o);
 /* Number of state slots of kind (amsgrad adds one to adam). */
 int lunet_optimizer_slots(lunet_optim_kind_t kind, int amsgrad);
-/* Sets a hyper-parameter by its Keras name ('learning_rate' or 'lr',
- * 'momentum', 'decay', 'nesterov', 'rho', 'beta_1', 'beta_2', 'epsilon',
- * 'amsgrad', 'schedule_decay'); -1 for a name this kind does not have.
+/* Sets a hyper-parameter by its Keras name ('learning_rate', 'momentum',
+ * 'decay', 'nesterov', 'rho', 'beta_1', 'beta_2', 'epsilon', 'amsgrad',
+ * 'schedule_decay'); -1 for any other name. Which kind takes which, and the
+ * ranges, lua/lunet/nn/optimizers.lua checks; a rule reads only its own.
  * Changing amsgrad reallocates the state (call before training). */
 int lunet_optimizer_set(lunet_optimizer_t *o, const char *key, double value);
 /* The learning rate of the next step after decay. */

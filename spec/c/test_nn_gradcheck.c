@@ -9,14 +9,32 @@
 
 #include "common.h"
 #include "net.h"
+#include "registry.h"
 
 static int failures = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
   printf(__VA_ARGS__); printf("\n"); } } while (0)
 
+/* Layers are built as lunet.nn builds them: from a config, through the registry. */
+#define INT(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}}
+#define STR(k, x) {.key = k, .v = {.type = LUNET_CFG_STRING, .s = x}}
+#define SIZE2(x) {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}
+#define PAIR(k, a, b) {.key = k, .v = {.type = LUNET_CFG_LIST}, .n = 2, .items = {SIZE2(a), SIZE2(b)}}
+#define ADD(net, ...) do { const lunet_cfg_entry_t e_[] = {__VA_ARGS__}; \
+  add(net, e_, (int)(sizeof e_ / sizeof *e_)); } while (0)
+
+static void add(lunet_net_t *net, const lunet_cfg_entry_t *entries, int n) {
+  int nd;
+  int64_t shape[LUNET_LAYER_MAX_DIMS];
+  lunet_net_output_shape(net, &nd, shape);
+  lunet_layer_config_t cfg = {n, entries};
+  lunet_layer_t *l = lunet_layer_from_config(&cfg, nd, shape);
+  if (!l || lunet_net_add(net, l) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
+}
+
 static double loss_at(lunet_net_t *net, const float *x, const float *y, int b) {
   double l;
-  lunet_net_reseed_dropout(net, 7);
+  lunet_net_reseed(net, 7);
   if (lunet_net_loss_grad(net, &l, x, y, b) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
   return l;
 }
@@ -76,10 +94,8 @@ static void check_dense_acts_losses(void) {
   const char *acts[] = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus"};
   for (int a = 0; a < 8; a++) {
     lunet_net_t *net = net1(5);
-    lunet_act_t act;
-    lunet_act_parse(&act, acts[a], "test");
-    int64_t s[1] = {5};
-    lunet_net_add(net, lunet_dense_new(1, s, 4, act, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_RANDOM_NORMAL));
+    ADD(net, STR("kind", "Dense"), INT("units", 4), STR("activation", acts[a]),
+        STR("bias_initializer", "random_normal"));
     lunet_net_finish(net, 1);
     lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
     float x[3 * 5], y[3 * 5];
@@ -90,7 +106,7 @@ static void check_dense_acts_losses(void) {
     /* the separate Activation layer too */
     lunet_net_free(net);
     net = net1(5);
-    lunet_net_add(net, lunet_activation_new(1, s, act));
+    ADD(net, STR("kind", "Activation"), STR("activation", acts[a]));
     lunet_net_finish(net, 1);
     lunet_net_set_loss(net, LUNET_LOSS_MEAN_ABSOLUTE_ERROR);
     fill(y, 15, 4);
@@ -98,18 +114,17 @@ static void check_dense_acts_losses(void) {
     gradcheck(what, net, x, y, 3);
     lunet_net_free(net);
   }
-  struct { lunet_loss_t loss; lunet_act_t act; const char *what; } cases[] = {
-      {LUNET_LOSS_CATEGORICAL_CROSSENTROPY, LUNET_ACT_SOFTMAX, "categorical_crossentropy (fused)"},
-      {LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, LUNET_ACT_SOFTMAX, "sparse_categorical_ce (fused)"},
-      {LUNET_LOSS_CATEGORICAL_CROSSENTROPY, LUNET_ACT_SIGMOID, "categorical_crossentropy (sigmoid)"},
-      {LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, LUNET_ACT_SIGMOID, "sparse_categorical_ce (sigmoid)"},
-      {LUNET_LOSS_BINARY_CROSSENTROPY, LUNET_ACT_SIGMOID, "binary_crossentropy (fused)"},
-      {LUNET_LOSS_BINARY_CROSSENTROPY, LUNET_ACT_SOFTMAX, "binary_crossentropy (softmax)"},
+  struct { lunet_loss_t loss; const char *act, *what; } cases[] = {
+      {LUNET_LOSS_CATEGORICAL_CROSSENTROPY, "softmax", "categorical_crossentropy (fused)"},
+      {LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, "softmax", "sparse_categorical_ce (fused)"},
+      {LUNET_LOSS_CATEGORICAL_CROSSENTROPY, "sigmoid", "categorical_crossentropy (sigmoid)"},
+      {LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, "sigmoid", "sparse_categorical_ce (sigmoid)"},
+      {LUNET_LOSS_BINARY_CROSSENTROPY, "sigmoid", "binary_crossentropy (fused)"},
+      {LUNET_LOSS_BINARY_CROSSENTROPY, "softmax", "binary_crossentropy (softmax)"},
   };
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     lunet_net_t *net = net1(5);
-    int64_t s[1] = {5};
-    lunet_net_add(net, lunet_dense_new(1, s, 3, cases[c].act, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_ZEROS));
+    ADD(net, STR("kind", "Dense"), INT("units", 3), STR("activation", cases[c].act));
     lunet_net_finish(net, 5);
     lunet_net_set_loss(net, cases[c].loss);
     float x[4 * 5], y[4 * 3];
@@ -122,11 +137,10 @@ static void check_dense_acts_losses(void) {
 
 static void check_mlp_dropout_bn(void) {
   lunet_net_t *net = net1(6);
-  int64_t s[1] = {6}, h[1] = {8};
-  lunet_net_add(net, lunet_dense_new(1, s, 8, LUNET_ACT_TANH, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_ZEROS));
-  lunet_net_add(net, lunet_batchnorm_new(1, h, 0.99f, 1e-3f, 1, 1));
-  lunet_net_add(net, lunet_dropout_new(1, h, 0.25f, 3));
-  lunet_net_add(net, lunet_dense_new(1, h, 3, LUNET_ACT_SOFTMAX, 1, LUNET_INIT_HE_NORMAL, LUNET_INIT_ZEROS));
+  ADD(net, STR("kind", "Dense"), INT("units", 8), STR("activation", "tanh"));
+  ADD(net, STR("kind", "BatchNormalization"));
+  ADD(net, STR("kind", "Dropout"), {.key = "rate", .v = {.type = LUNET_CFG_NUMBER, .d = 0.25}});
+  ADD(net, STR("kind", "Dense"), INT("units", 3), STR("activation", "softmax"), STR("kernel_initializer", "he_normal"));
   lunet_net_finish(net, 9);
   lunet_net_set_loss(net, LUNET_LOSS_CATEGORICAL_CROSSENTROPY);
   float x[5 * 6], y[5 * 3];
@@ -139,20 +153,15 @@ static void check_mlp_dropout_bn(void) {
 static void check_cnn(int is_max, int same, const char *what) {
   int64_t in[3] = {6, 5, 2};
   lunet_net_t *net = lunet_net_new(3, in);
-  int nd; int64_t sh[3];
-  lunet_net_add(net, lunet_conv2d_new(3, in, 3, 3, 2, 1, 1, same, LUNET_ACT_TANH, 1,
-                                      LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_RANDOM_NORMAL));
-  lunet_net_output_shape(net, &nd, sh);
-  lunet_net_add(net, lunet_batchnorm_new(nd, sh, 0.99f, 1e-3f, 1, 1));
-  lunet_net_add(net, lunet_pool2d_new(nd, sh, is_max, 2, 2, 2, 2, same));
-  lunet_net_output_shape(net, &nd, sh);
-  lunet_net_add(net, lunet_conv2d_new(nd, sh, 2, 2, 2, 2, 1, same, LUNET_ACT_LINEAR, 1,
-                                      LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_RANDOM_NORMAL));
-  lunet_net_output_shape(net, &nd, sh);
-  int64_t flat[1] = {-1};
-  lunet_net_add(net, lunet_reshape_new(nd, sh, 1, flat, "Flatten"));
-  lunet_net_output_shape(net, &nd, sh);
-  lunet_net_add(net, lunet_dense_new(nd, sh, 3, LUNET_ACT_SOFTMAX, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_ZEROS));
+  const char *padding = same ? "same" : "valid";
+  ADD(net, STR("kind", "Conv2D"), INT("filters", 3), PAIR("kernel_size", 3, 2), STR("padding", padding),
+      STR("activation", "tanh"), STR("bias_initializer", "random_normal"));
+  ADD(net, STR("kind", "BatchNormalization"));
+  ADD(net, STR("kind", is_max ? "MaxPooling2D" : "AveragePooling2D"), INT("pool_size", 2), STR("padding", padding));
+  ADD(net, STR("kind", "Conv2D"), INT("filters", 2), INT("kernel_size", 2), PAIR("strides", 2, 1),
+      STR("padding", padding), STR("bias_initializer", "random_normal"));
+  ADD(net, STR("kind", "Flatten"));
+  ADD(net, STR("kind", "Dense"), INT("units", 3), STR("activation", "softmax"));
   CHECK(net->nlayers == 6, "%s: built %d layers (%s)", what, net->nlayers, lunet_errmsg());
   lunet_net_finish(net, 11);
   lunet_net_set_loss(net, LUNET_LOSS_CATEGORICAL_CROSSENTROPY);
@@ -165,10 +174,9 @@ static void check_cnn(int is_max, int same, const char *what) {
 
 static void check_no_alloc(void) {
   lunet_net_t *net = net1(30);
-  int64_t s[1] = {30}, h[1] = {64};
-  lunet_net_add(net, lunet_dense_new(1, s, 64, LUNET_ACT_RELU, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_ZEROS));
-  lunet_net_add(net, lunet_dropout_new(1, h, 0.2f, 1));
-  lunet_net_add(net, lunet_dense_new(1, h, 2, LUNET_ACT_SOFTMAX, 1, LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_ZEROS));
+  ADD(net, STR("kind", "Dense"), INT("units", 64), STR("activation", "relu"));
+  ADD(net, STR("kind", "Dropout"), {.key = "rate", .v = {.type = LUNET_CFG_NUMBER, .d = 0.2}});
+  ADD(net, STR("kind", "Dense"), INT("units", 2), STR("activation", "softmax"));
   lunet_net_finish(net, 1);
   lunet_net_set_loss(net, LUNET_LOSS_CATEGORICAL_CROSSENTROPY);
   lunet_net_set_optimizer(net, lunet_optimizer_new(LUNET_OPT_ADAGRAD, net->nparams));

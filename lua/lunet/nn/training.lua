@@ -150,7 +150,7 @@ function training.loss_and_gradients(self, x, y, opts, ...)
   local want = check.boolean(opts.input_gradients, "loss_and_gradients", "input_gradients", false)
   local seed = check.integer(opts.seed, "loss_and_gradients", "seed", { optional = true })
   local net = need_compiled(self, "loss_and_gradients")
-  if seed then net:reseed_dropout(seed) end
+  if seed then net:reseed(seed) end
   return net:loss_grad(x, y, want)
 end
 
