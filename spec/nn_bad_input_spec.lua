@@ -52,7 +52,7 @@ describe("nn: sizes past C's int are errors, not truncated (item 8)", function()
     h.assert_error("Conv2D: kernel_size must be an integer from 1 to 2147483647, got 4294967299",
       function() core.net_new({ 4, 4, 1 }, { { kind = "Conv2D", filters = 2, kernel_size = (1 << 32) + 3 } }, 1) end)
     -- a kernel larger than anything BLAS can multiply, with 'same' padding
-    h.assert_error({ "Sequential layer 1", "Conv2D", "at most 2147483647" }, function()
+    h.assert_error({ "Sequential: layer 1", "Conv2D", "at most 2147483647" }, function()
       core.net_new({ 4, 4, 3 }, { { kind = "Conv2D", filters = 2, kernel_size = { 65536, 65536 }, padding = "same" } }, 1)
     end)
     h.assert_error("Sequential: input_shape (65536, 65536) has more than 2147483647 values per sample",
@@ -182,5 +182,26 @@ describe("nn.load of a FIFO (item 4)", function()
     os.execute("rm -rf " .. sh_quote(dir))
     assert.truthy(text:find("false nn.load: '" .. dir .. "/model.nn' is not a regular file", 1, true), text)
     assert.truthy(text:find("false load: '" .. dir .. "/model.nn' is not a regular file", 1, true), text)
+  end)
+end)
+
+describe("errors name the public function called (the API fuzzer's rule)", function()
+  it("when it delegates: from_config, clone, a lazy build, Ensemble:evaluate", function()
+    h.assert_error("nn.Layer.from_config: unknown layer kind 'external'", function()
+      nn.Layer.from_config { kind = "external" }
+    end)
+    h.assert_error("nn.Layer.from_config: Dense: units must be an integer", function()
+      nn.Layer.from_config { kind = "Dense", units = 0 }
+    end)
+    local cfg = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }:config()
+    cfg.layers[1].units = -1
+    h.assert_error("nn.from_config: layers[1]: Dense: units must be an integer", function() nn.from_config(cfg) end)
+    h.assert_error("Sequential:clone: the model has no input shape", function() nn.Sequential():clone() end)
+    local cnn = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }), nn.Conv2D(2, 3) }
+    h.assert_error("Sequential: layer 2: Conv2D(2, 3x3): input must be images", function() cnn:count_params() end)
+    local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 }, activation = "softmax" }) }
+    m:compile { loss = "categorical_crossentropy", optimizer = "sgd" }
+    local e = nn.Ensemble { m, m:clone() }
+    h.assert_error("Ensemble:evaluate: ", function() e:evaluate(lunet.zeros({ 4, 5 }), lunet.zeros({ 4, 2 })) end)
   end)
 end)

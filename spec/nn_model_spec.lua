@@ -264,7 +264,7 @@ describe("Sequential", function()
     assert.has_error(function() nn.Sequential { nn.Dense(3) }:summary() end,
       "Sequential: the model has no input shape (give input_shape = {...} to the first layer)")
     assert.has_error(function() nn.Sequential { nn.Dense(3, { input_shape = { 4 } }), nn.Conv2D(2, 3) }:count_params() end,
-      "Sequential layer 2: Conv2D(2, 3x3): input must be images (height, width, channels), got per-sample shape (3)")
+      "Sequential: layer 2: Conv2D(2, 3x3): input must be images (height, width, channels), got per-sample shape (3)")
     local m = nn.Sequential { nn.Dense(600, { input_shape = { 30 } }), nn.Dense(2, { activation = "softmax" }) }
     assert.has_error(function() m:compile { optimizer = "adagrad", loss = "crossentropy" } end,
       "compile: unknown loss 'crossentropy' (expected categorical_crossentropy, sparse_categorical_crossentropy, "
@@ -290,7 +290,7 @@ describe("Sequential", function()
     assert.has_error(function() nn.Reshape { 5, 0 } end,
       "Reshape: target_shape[2] (one may be -1) must be an integer from 1 to 2147483647, got 0")
     assert.has_error(function() nn.Sequential { nn.Reshape({ 7 }, { input_shape = { 2, 3 } }) }:count_params() end,
-      "Sequential layer 1: Reshape(7): input of shape (2, 3) has 6 elements per sample, which do not fit")
+      "Sequential: layer 1: Reshape(7): input of shape (2, 3) has 6 elements per sample, which do not fit")
     assert.has_error(function() nn.load "/nonexistent/model.lunet" end,
       "nn.load: cannot open '/nonexistent/model.lunet': No such file or directory")
   end)

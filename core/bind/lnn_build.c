@@ -69,14 +69,14 @@ static int l_net_new(lua_State *L) {
   box->net = net;
   lua_Integer n = luaL_len(L, 2);
   for (lua_Integer i = 1; i <= n; i++) {
-    if (lua_geti(L, 2, i) != LUA_TTABLE) return luaL_error(L, "Sequential layer %I: the config is not a table", i);
+    if (lua_geti(L, 2, i) != LUA_TTABLE) return luaL_error(L, "Sequential: layer %I: the config is not a table", i);
     lunet_layer_config_t cfg;
     read_config(L, lua_gettop(L), &cfg);
     int lnd;
     int64_t shape[LUNET_LAYER_MAX_DIMS];
     lunet_net_output_shape(net, &lnd, shape);
     lunet_layer_t *layer = lunet_layer_from_config(&cfg, lnd, shape);
-    if (!layer || lunet_net_add(net, layer) < 0) return luaL_error(L, "Sequential layer %I: %s", i, lunet_errmsg());
+    if (!layer || lunet_net_add(net, layer) < 0) return luaL_error(L, "Sequential: layer %I: %s", i, lunet_errmsg());
     lua_pop(L, 2); /* the config and its view */
   }
   if (lunet_net_finish(net, (uint64_t)seed) < 0) return lunet_core_error(L, "Sequential");

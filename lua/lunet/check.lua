@@ -235,6 +235,21 @@ function check.strings(v, where, what, o)
   return v
 end
 
+-- Calls fn(...) for a public function where that delegates to another one;
+-- an error of the callee comes back naming where first ("nn.from_config:
+-- layers[2]: Dense: units must be ..."), without a position inside lunet.
+-- what, when given, says which part failed ("layers[2]"). Ctrl-C and error
+-- objects that are not strings pass unchanged.
+function check.within(where, what, fn, ...)
+  local res = table.pack(pcall(fn, ...))
+  if res[1] then return table.unpack(res, 2, res.n) end
+  local err = res[2]
+  if type(err) ~= "string" or err:sub(-12) == "interrupted!" then error(err, 0) end
+  err = err:gsub("^[^\n:]*%.lua:%d+: ", "")
+  if err:sub(1, #where + 1) == where .. ":" then error(err, 0) end
+  error(where .. ": " .. (what and (what .. ": ") or "") .. err, 0)
+end
+
 -- No more than n arguments: extra ones are an error, not ignored.
 function check.arity(where, n, ...)
   local got = select("#", ...)

@@ -54,7 +54,7 @@ end
 
 -- Where-taking helpers on public tables: their messages name the caller's
 -- `where`, so only crashes, hangs and sanitizer reports count against them.
-local CRASH_ONLY = { ["lunet.data.check_column"] = true, ["lunet.data.check_options"] = true,
+local CRASH_ONLY = { ["lunet.data.check_column"] = true,
                      ["lunet.nn.optimizers.new"] = true, ["lunet.nn.optimizers.get"] = true,
                      ["lunet.evaluation.binary_metrics"] = true }
 

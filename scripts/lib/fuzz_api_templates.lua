@@ -70,7 +70,6 @@ each({ "lunet.data.read_idx", "lunet.data.csv_bare_parse", "lunet.nn.load", "lun
 T["lunet.data.load_mnist"] = { { "=F.mnist_dir()", O { limit = "pos", train = "bool" } } }
 T["lunet.data.is_frame"] = { { "frame" } }
 T["lunet.data.check_column"] = { { "frame", "col", "str" } }
-T["lunet.data.check_options"] = { { O { a = "int" }, "str", '={"a"}' } }
 
 each({ "DataFrame:count", "DataFrame:columns", "DataFrame:schema", "DataFrame:print_schema", "DataFrame:printSchema",
        "DataFrame:num_partitions", "DataFrame:partitions", "DataFrame.__tostring" }, NONE)

@@ -123,7 +123,7 @@ function Ensemble:evaluate(x, y, opts, ...)
   opts = check.options(opts, "Ensemble:evaluate", { "batch_size", "verbose" })
   local head = self:loss_head()
   training.check_pair(x, y, "Ensemble:evaluate")
-  local p = self:predict(x, { batch_size = opts.batch_size })
+  local p = check.within("Ensemble:evaluate", nil, self.predict, self, x, { batch_size = opts.batch_size })
   local loss, acc = head:evaluate(p, y:contiguous(), { batch_size = opts.batch_size })
   p:close()
   return loss, acc

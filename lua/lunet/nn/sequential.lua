@@ -88,7 +88,8 @@ function Sequential:build()
   end
   if #self.layers == 0 then fail("Sequential", "the model has no layers") end
   if not self.seed then self.seed = core.nn_default_seed() end
-  self.net = core.net_new(self.input_shape, self.layers, self.seed)
+  -- (a layer that does not fit its input is named by the C builder: "Sequential: layer 2: Conv2D(...): ...")
+  self.net = check.within("Sequential", nil, core.net_new, self.input_shape, self.layers, self.seed)
   if self.compiled then training.apply_compile(self) end
   return self.net
 end
@@ -183,7 +184,9 @@ function Sequential.from_config(cfg)
   end
   check.list(cfg.layers, "nn.from_config", "layers")
   local m = Sequential.new(nil, { name = cfg.name, seed = cfg.seed, input_shape = cfg.input_shape })
-  for _, lc in ipairs(cfg.layers) do m:add(layers.from_config(lc)) end
+  for i, lc in ipairs(cfg.layers) do
+    m:add(layers.from_config(lc, "nn.from_config: layers[" .. i .. "]"))
+  end
   if cfg.compile then
     m:compile { loss = cfg.compile.loss, optimizer = cfg.compile.optimizer, metrics = cfg.compile.metrics }
   end
@@ -194,6 +197,7 @@ end
 -- weights; optimizer state starts fresh. Training the clone leaves self alone.
 function Sequential:clone(...)
   check.arity("clone", 0, ...)
+  if not self.input_shape then fail("Sequential:clone", "the model has no input shape") end
   local m = Sequential.from_config(self:config())
   if self.net then m:set_weights(self.net:params()) end
   return m

@@ -10,7 +10,7 @@ local pooling2d = require "lunet.nn.layers.pooling2d"
 local layers = {
   constructors = {}, -- kind -> constructor (what lunet.nn exports as nn.<kind>)
   is_layer = layer.is_layer,
-  from_config = layer.Layer.from_config, -- a layer from its config, by its kind
+  from_config = layer.from_config, -- (cfg, where): a layer from its config, by its kind
 }
 
 local function register(class) layers.constructors[class.kind] = class.new end

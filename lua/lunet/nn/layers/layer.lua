@@ -55,12 +55,16 @@ function layer.is_layer(v) return classes[getmetatable(v)] == true end
 -- nn.Layer.from_config(cfg): the layer of a config (plain data, e.g. read
 -- from a model file) through the from_config of its kind's class (loaded by
 -- the registry, lunet.nn.layers): a config checks like the constructor call.
-function Layer.from_config(cfg)
+-- (where: the public function asking, nn.from_config for a model's layers)
+function layer.from_config(cfg, where)
   local class = type(cfg) == "table" and by_kind[cfg.kind]
-  if not class then
-    fail("nn.from_config", "unknown layer kind %s", describe(type(cfg) == "table" and cfg.kind or cfg))
-  end
-  return class.from_config(cfg)
+  if not class then fail(where, "unknown layer kind %s", describe(type(cfg) == "table" and cfg.kind or cfg)) end
+  return check.within(where, nil, class.from_config, cfg)
+end
+
+function Layer.from_config(cfg, ...)
+  check.arity("nn.Layer.from_config", 1, cfg, ...)
+  return layer.from_config(cfg, "nn.Layer.from_config")
 end
 
 -- A per-sample shape: 1 to 3 sizes, each 1..MAX_INT, at most MAX_INT values
