@@ -19,7 +19,7 @@ return base.define {
       local loss, accuracy = ctx.model:evaluate(x, y, { batch_size = ctx.options.batch_size })
       local n = #x
       sums:set(1, loss * n); sums:set(2, accuracy * n); sums:set(3, n)
-      ctx.samples = ctx.samples + n
+      ctx:add_samples(n)
       ctx:send_result(sums)
       ctx:report()
     end

@@ -17,7 +17,7 @@ return base.define {
       local x = ctx:next_partition()
       if not x then return end
       local out = ctx.model:predict(x, { batch_size = ctx.options.batch_size })
-      ctx.samples = ctx.samples + #x
+      ctx:add_samples(#x)
       ctx:send_result(out)
       out:close()
       ctx:report()

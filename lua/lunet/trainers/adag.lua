@@ -12,6 +12,12 @@ return base.define {
   module = "lunet.trainers.adag",
   options = { communication_window = 12 },
   check = exchange.check_window,
-  worker = function(ctx) exchange.window_worker(ctx, false, true) end,
+  worker = function(ctx)
+    local ex = ctx:exchange { overlap = false }
+    -- every window: commit its mean update (W - W_pulled) / k and continue
+    -- from the center; the run's last window: its own mean, commit only
+    local function window_closed(k, last) ex:send(1 / k, last) end
+    for x, y in ctx:windows(ctx.options.communication_window, window_closed) do ctx:train(x, y) end
+  end,
   server_commit = exchange.add_delta,
 }

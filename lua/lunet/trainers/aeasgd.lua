@@ -16,7 +16,8 @@ local aeasgd = {}
 function aeasgd.worker(ctx)
   local vec, x, o = ctx.vec, ctx.weights, ctx.options
   local center, elastic = ctx:buffer(), ctx:buffer()
-  local alpha, window, since = o.rho * o.learning_rate, o.communication_window, 0
+  local alpha = o.rho * o.learning_rate
+  -- every window, and after the run's last partial one
   local function elastic_step()
     ctx:pull(center)
     vec.copy(elastic, x)
@@ -25,12 +26,7 @@ function aeasgd.worker(ctx)
     vec.axpy(x, -1, elastic)
     ctx:commit(elastic)
   end
-  for xb, yb in ctx:batches() do
-    ctx:train(xb, yb)
-    since = since + 1
-    if since == window then elastic_step(); since = 0 end
-  end
-  if since > 0 then elastic_step() end
+  for xb, yb in ctx:windows(o.communication_window, elastic_step) do ctx:train(xb, yb) end
 end
 
 function aeasgd.check(o, fail, name)

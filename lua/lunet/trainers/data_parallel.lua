@@ -37,7 +37,7 @@ local FREQUENCIES = { "epoch", "batch" }
 
 local function worker(ctx)
   local o = ctx.options
-  local ex = exchange.new(ctx, o.mode == "hogwild") -- hogwild: the worker does not wait for the center
+  local ex = ctx:exchange { overlap = o.mode == "hogwild" } -- hogwild: the worker does not wait for the center
   local per_batch, partition = o.frequency == "batch", nil
   for x, y, last in ctx:batches() do
     if ctx.partition ~= partition then
@@ -47,12 +47,10 @@ local function worker(ctx)
       ex:restart()
     end
     ctx:train(x, y)
-    local due = per_batch or last
-    ex:poll(due) -- taken as soon as it is here, waited for when the next delta is due
-    -- delta = W - W_start (synchronous: a round of the driver; otherwise applied at once)
-    if due then ex:send() end
+    -- delta = W - W_start (synchronous: a round of the driver; otherwise
+    -- applied at once); between deltas, the center is taken when it is here
+    if per_batch or last then ex:send() else ex:poll() end
   end
-  ex:poll(true)
 end
 
 -- center += the mean of the round's deltas

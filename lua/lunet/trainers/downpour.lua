@@ -23,6 +23,16 @@ return base.define {
     exchange.check_window(o, fail, name)
     check.boolean(o.overlap, name, "overlap")
   end,
-  worker = function(ctx) exchange.window_worker(ctx, ctx.options.overlap) end,
+  worker = function(ctx)
+    local o = ctx.options
+    local ex = ctx:exchange { overlap = o.overlap }
+    -- every window: commit W - W_pulled and continue from the center; the
+    -- run's last, partial window: commit only
+    local function window_closed(_, last) ex:send(1, last) end
+    for x, y in ctx:windows(o.communication_window, window_closed) do
+      ctx:train(x, y)
+      ex:poll() -- (overlapped) the center is taken as soon as it is here
+    end
+  end,
   server_commit = exchange.add_delta,
 }

@@ -12,6 +12,12 @@ return base.define {
   module = "lunet.trainers.dynsgd",
   options = { communication_window = 5 },
   check = exchange.check_window,
-  worker = function(ctx) exchange.window_worker(ctx, false) end,
+  worker = function(ctx)
+    local ex = ctx:exchange { overlap = false }
+    -- every window: commit W - W_pulled and continue from the center; the
+    -- run's last, partial window: commit only
+    local function window_closed(_, last) ex:send(1, last) end
+    for x, y in ctx:windows(ctx.options.communication_window, window_closed) do ctx:train(x, y) end
+  end,
   server_commit = function(S, delta, info) S.vec.axpy(S.center, 1 / (info.staleness + 1), delta) end,
 }

@@ -20,18 +20,13 @@ return base.define {
   worker = function(ctx)
     local vec, x, o = ctx.vec, ctx.weights, ctx.options
     local center = ctx:buffer()
-    local alpha, window, since = o.rho * o.learning_rate, o.communication_window, 0
+    local alpha = o.rho * o.learning_rate
+    -- every window, and after the run's last partial one
     local function meet()
       ctx:commit_and_pull(x, center) -- sends x_i, receives the center of before the round
       vec.lerp(x, center, alpha)     -- x_i -= alpha (x_i - c)
-      since = 0
     end
-    for xb, yb in ctx:batches() do
-      ctx:train(xb, yb)
-      since = since + 1
-      if since == window then meet() end
-    end
-    if since > 0 then meet() end
+    for xb, yb in ctx:windows(o.communication_window, meet) do ctx:train(xb, yb) end
   end,
   server_init = function(S) S.before = S.vec.copy(require("lunet.core").zeros(S.center:numel()), S.center) end,
   -- c += alpha * sum_i (x_i - c); every worker is answered with c of before

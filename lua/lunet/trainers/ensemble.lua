@@ -36,8 +36,7 @@ local function worker(ctx)
       -- a fresh copy for each model: its own optimizer state and Dropout stream
       member = ctx.partition
       cfg.seed = member_seed(o.seed, member)
-      ctx.model = nn.from_config(cfg)
-      ctx.weights = ctx.model:get_weights()
+      ctx:use_model(nn.from_config(cfg))
       if o.init == "model" then vec.copy(ctx.weights, initial) end
     end
     ctx:train(x, y)

@@ -1,0 +1,352 @@
+-- The ctx a trainer's worker function gets: it fetches partitions, trains
+-- batches (in windows, if the trainer exchanges every n of them), commits
+-- and pulls, and streams progress reports, all through the worker's channel
+-- to the driver (lunet.runtime.channel). A trainer reads these fields and
+-- calls the methods below; every other field is private to this file.
+--   rank, num_workers   this worker among the job's
+--   options             the trainer's options (every worker has the same)
+--   model, weights      the model being trained and its flat weight vector
+--   vec, n_params       the BLAS-1 kit (copy, axpy, scale, lerp, ...); the
+--                       number of parameters
+--   partition, epoch, batch   where the last batch given came from (batch:
+--                       its index in the epoch)
+--   iteration, samples  batches trained, samples done
+--   clock               the center's update count when it last arrived
+local core = require "lunet.core"
+local check = require "lunet.check"
+local checkpoint_worker = require "lunet.runtime.checkpoint_worker"
+local exchange = require "lunet.runtime.exchange"
+
+local vec = core.vec
+
+local context = {}
+
+local Context = {}
+Context.__index = Context
+
+local MAX_RECORDS = 1000 -- a report never grows past this many batches
+
+local function new_records() return { it = {}, loss = {}, t = {}, ep = {}, n = 0 } end
+
+-- Sends the batch records gathered since the last report; with heartbeat =
+-- true and nothing new, a heartbeat instead. Sends only: nothing is read.
+local function send_report(self, heartbeat)
+  local r = self.records
+  if not heartbeat or r.n > 0 or self.samples ~= self.reported_samples or #self.skipped > 0 then
+    self.link:send_numbered("report", {
+      it = r.n > 0 and r.it or nil, loss = r.n > 0 and r.loss or nil, t = r.n > 0 and r.t or nil,
+      ep = r.n > 0 and r.ep or nil, samples = self.samples, now = core.now(),
+      skipped = #self.skipped > 0 and self.skipped or nil })
+    self.records = new_records()
+    if #self.skipped > 0 then self.skipped = {} end
+    self.reported_samples = self.samples
+  else
+    self.link:send_numbered("heartbeat", { samples = self.samples, now = core.now() })
+  end
+  self.last_report = core.now()
+end
+
+-- new(link, job, model, clock, frames): the context of a job (protocol.lua's
+-- job fields) over its channel, training model (built, with the center's
+-- weights) from the center of clock; a resumed job's state from frames.
+function context.new(link, job, model, clock, frames)
+  local self = setmetatable({
+    link = link, vec = vec, rank = job.rank, num_workers = job.num_workers, options = job.options, model = model,
+    weights = model:get_weights(), n_params = job.n_params, clock = clock, iteration = 0, samples = 0,
+    skipped = {}, reported_samples = 0, comm_time = 0, last_report = core.now(), records = new_records(),
+  }, Context)
+  local r = job.resume
+  if r then -- this worker's state at the checkpoint
+    self.samples, self.reported_samples, self.iteration = r.samples, r.samples, r.iteration
+    checkpoint_worker.restore(model, r, frames)
+  end
+  -- a worker waiting for the driver sends its records then, or a heartbeat
+  link:on_idle(function() send_report(self, true) end)
+  return self
+end
+
+-- ---------------------------------------------------------------- data
+
+local DATA_OR_END = { data = true, end_of_data = true }
+
+-- The next partition from the driver: x (rows, width), y (rows, k), its id
+-- and (a resumed run) the {epoch=, batch=} to start at; nil when there is no more.
+function Context:next_partition()
+  -- the driver counts a finished partition's batches before it counts it done
+  -- (a checkpoint taken while this worker waits records both)
+  if self.partition then self:report() end
+  self.link:send("data_request", 0, { finished = self.partition })
+  self.partition = nil
+  local msg, meta = self.link:await(DATA_OR_END)
+  if msg.type == "end_of_data" then return nil end
+  local rows = meta.rows
+  local x = msg.frames[1]:view { rows, table.unpack(self.model.input_shape) }
+  local y = msg.frames[2]:view { rows, meta.y_width }
+  self.partition = meta.partition
+  return x, y, meta.partition, meta.start
+end
+
+-- for x, y, last in ctx:batches() do ... end (last: the epoch's last batch):
+-- every batch of every partition this worker receives, num_epoch epochs over
+-- each, reshuffled every epoch with a seed of (trainer seed, partition,
+-- epoch). A checkpoint request is answered before a batch is given. Batch
+-- views are made once per partition: the loop allocates nothing.
+function Context:batches()
+  local bs, epochs = self.options.batch_size, self.options.num_epoch
+  return coroutine.wrap(function()
+    while true do
+      local x, y, p, start = self:next_partition()
+      if not x then return end
+      local rows = #x
+      local xs, ys = {}, {}
+      for s = 1, rows, bs do
+        local b = math.min(bs, rows - s + 1)
+        xs[#xs + 1], ys[#ys + 1] = x:narrow(1, s, b), y:narrow(1, s, b)
+      end
+      -- a resumed partition replays the shuffles of the epochs before its position
+      local first_epoch, first_batch = start and start.epoch or 1, start and start.batch or 1
+      for epoch = 1, epochs do
+        self.epoch = epoch
+        vec.shuffle_rows(x, y, self.options.seed * 1000003 + p * 7919 + epoch)
+        for i = epoch == first_epoch and first_batch or 1, epoch < first_epoch and 0 or #xs do
+          self.batch = i
+          if self.link:checkpoint_requested() then self:answer_checkpoint() end
+          coroutine.yield(xs[i], ys[i], i == #xs)
+        end
+      end
+      for i = 1, #xs do xs[i]:close(); ys[i]:close() end
+      x:close(); y:close()
+    end
+  end)
+end
+
+-- for x, y, last in ctx:windows(n, close) do ctx:train(x, y) end: the
+-- batches of ctx:batches(), counted in windows of n. close(n, false) runs
+-- after the loop body of every n-th batch; close(k, true) runs once at the
+-- end when the batches end inside a window (its k < n batches; the run's
+-- last window, nothing follows). Nothing is read ahead: a window closes
+-- before the next batch (or partition) is asked for.
+function Context:windows(n, close)
+  n = check.size(n, "windows", "n")
+  if type(close) ~= "function" then check.fail("windows", "close must be a function, got %s", check.describe(close)) end
+  local next_batch, since, closing = self:batches(), 0, false
+  return function()
+    if closing then
+      closing = false
+      close(n, false)
+    end
+    local x, y, last = next_batch()
+    if x == nil then
+      if since > 0 then
+        local k = since
+        since = 0
+        close(k, true)
+      end
+      return nil
+    end
+    since = since + 1
+    if since == n then since, closing = 0, true end
+    return x, y, last
+  end
+end
+
+-- ---------------------------------------------------------------- training
+
+-- One optimizer step on the worker's model; records the loss for the reports.
+function Context:train(x, y)
+  -- a NaN/inf loss updates nothing (the C step skips it): the weights stay clean
+  local loss = self.model.net:train_step(x, y, true)
+  self.iteration = self.iteration + 1
+  self.samples = self.samples + #x
+  if loss ~= loss or loss == math.huge or loss == -math.huge then
+    local what = string.format("loss is %s at batch %d (epoch %d, partition %d)", loss ~= loss and "NaN" or "infinite",
+      self.iteration, self.epoch or 0, self.partition or -1)
+    if self.options.on_nan ~= "skip" then error(what .. "; the weights were not updated", 0) end
+    -- on_nan = 'skip': the batch is left out; the driver hears of it in the next report
+    self.skipped[#self.skipped + 1] = what
+    return loss
+  end
+  local r = self.records
+  local n = r.n + 1
+  r.n, r.it[n], r.loss[n], r.t[n], r.ep[n] = n, self.iteration, loss, core.now(), self.epoch
+  if r.t[n] - self.last_report >= self.options.report_interval or n >= MAX_RECORDS then self:report() end
+  return loss
+end
+
+-- Trains model from now on (EnsembleTrainer: a fresh model per partition):
+-- ctx.model and ctx.weights become its.
+function Context:use_model(model)
+  self.model, self.weights = model, model:get_weights()
+end
+
+-- Counts n samples as done (a job that does not train: ModelPredictor).
+function Context:add_samples(n) self.samples = self.samples + n end
+
+-- A new zero vector the size of the parameters (allocate before the loop).
+function Context:buffer() return core.zeros(self.n_params) end
+
+-- The delta exchange (lunet.runtime.exchange), made once per worker with
+-- {overlap = false}: W - W_pulled sent, the center back. The context takes
+-- its last center in flight when the worker function returns.
+function Context:exchange(o)
+  if self.ex then error("exchange: this worker has made its exchange already", 2) end
+  o = o or {}
+  check.options(o, "exchange", { "overlap" })
+  self.ex = exchange.new(self, check.boolean(o.overlap, "exchange", "overlap", false))
+  return self.ex
+end
+
+-- ---------------------------------------------------------------- reports
+
+-- Sends the batch records gathered since the last report now, and takes in
+-- what the driver sent meanwhile.
+function Context:report()
+  send_report(self, false)
+  self.link:drain()
+end
+
+-- Waits up to `seconds` (a worker function holding between batches): takes
+-- in what the driver sends (a stop ends the worker) and sends its records,
+-- or a heartbeat, every report_interval.
+function Context:wait(seconds)
+  self.link:wait(seconds)
+  if core.now() - self.last_report >= self.options.report_interval then send_report(self, true) end
+end
+
+-- True when the driver asked for a checkpoint that is not answered yet.
+function Context:checkpoint_requested() return self.link:checkpoint_requested() end
+
+-- Answers the waiting checkpoint request, if any, with the state before the
+-- current batch (the one batches() gave last, not trained yet); true when
+-- it answered. batches() calls it before it gives a batch.
+function Context:answer_checkpoint()
+  local request = self.link:take_checkpoint_request()
+  if not request then return false end
+  self:report() -- the driver's history reaches this batch before the state
+  local fields, frames = checkpoint_worker.state(self, request)
+  self.link:send("checkpoint_state", 0, fields, table.unpack(frames))
+  return true
+end
+
+-- The worker's channel to the driver (lunet.runtime.channel). A trainer
+-- never needs it: specs that break the protocol on purpose send through it.
+function Context:channel() return self.link end
+
+-- The end of the worker function (worker.lua): the exchange's last center
+-- taken, the last records sent; the totals for the done message.
+function Context:finish()
+  if self.ex then self.ex:finish() end
+  self:report()
+  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
+end
+
+-- ---------------------------------------------------------------- commit and pull
+
+-- Zero-copy sends keep a reference to the tensor until ZeroMQ wrote it;
+-- wait for that before the caller may change it again.
+local function wait_sent(t, refs)
+  while t:storage_refs() > refs do core.sleep(0.00005) end
+end
+
+local function check_size(self, t, what)
+  if t:numel() ~= self.n_params then
+    error(string.format("%s: got %d values, the model has %d parameters", what, t:numel(), self.n_params), 3)
+  end
+end
+
+-- A delta about to be sent, checked first (one pass, ~15 us for 380k floats)
+-- so that the error can name the batch; the driver checks again whatever
+-- arrives. With on_nan = 'skip' it is sent, and the driver leaves it out.
+local function check_delta(self, delta, what)
+  check_size(self, delta, what)
+  if self.options.on_nan ~= "skip" and not vec.all_finite(delta) then
+    error(string.format("%s: the delta has NaN or inf values after batch %d (epoch %d, partition %d); not sent",
+      what, self.iteration, self.epoch or 0, self.partition or -1), 0)
+  end
+end
+
+-- Sends delta to the server's rule; returns when delta may be reused. With
+-- info = {partition = ctx.partition} the rule learns which partition the
+-- commit belongs to (info.partition; EnsembleTrainer: which model).
+function Context:commit(delta, info)
+  check_delta(self, delta, "commit")
+  local t0, refs = core.now(), delta:storage_refs()
+  self.link:send("commit", self.clock, info, delta)
+  wait_sent(delta, refs)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+-- Sends the result of the current partition (e.g. its predictions) to the
+-- trainer's server_result; returns when t may be reused.
+function Context:send_result(t)
+  if not self.partition then error("send_result: no partition in hand", 2) end
+  local t0, refs = core.now(), t:storage_refs()
+  self.link:send("result", 0, { partition = self.partition }, t:contiguous())
+  wait_sent(t, refs)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+-- The center in a params message (its clock becomes this worker's clock).
+local function received_params(self, msg)
+  local p = msg.frames[1]
+  if not p or p:numel() ~= self.n_params then
+    error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
+  end
+  self.clock = msg.seq
+  return p
+end
+
+local function take_params(self, msg, into)
+  local p = received_params(self, msg)
+  vec.copy(into, p)
+  p:close()
+end
+
+-- Copies the center variable into `into`.
+function Context:pull(into)
+  check_size(self, into, "pull")
+  local t0 = core.now()
+  self.link:send("pull", self.clock)
+  take_params(self, self.link:await("params"), into)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+-- Both in one round trip: the server applies delta, then sends the center.
+function Context:commit_and_pull(delta, into)
+  check_delta(self, delta, "commit_and_pull")
+  check_size(self, into, "commit_and_pull")
+  local t0, refs = core.now(), delta:storage_refs()
+  self.link:send("commit_pull", self.clock, nil, delta)
+  take_params(self, self.link:await("params"), into)
+  wait_sent(delta, refs)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+-- The overlapped form of commit_and_pull: send now, keep training, and take
+-- the center when it has arrived. start_commit_and_pull(delta) sends;
+-- poll_params(wait) returns the received center (a tensor to close after
+-- use) or nil while it is still on its way (wait = true blocks for it).
+function Context:start_commit_and_pull(delta)
+  check_delta(self, delta, "start_commit_and_pull")
+  if self.sent_delta then error("start_commit_and_pull: the previous pull has not arrived yet", 2) end
+  local t0 = core.now()
+  self.sent_delta, self.sent_refs = delta, delta:storage_refs()
+  self.link:expect_params()
+  self.link:send("commit_pull", self.clock, nil, delta)
+  self.comm_time = self.comm_time + core.now() - t0
+end
+
+function Context:poll_params(wait)
+  local delta = self.sent_delta
+  if not delta then error("poll_params: no pull in flight", 2) end
+  local t_wait = core.now()
+  local msg = self.link:take_params(wait)
+  if not msg then return nil end
+  local p = received_params(self, msg)
+  wait_sent(delta, self.sent_refs)
+  self.sent_delta = nil
+  if wait then self.comm_time = self.comm_time + core.now() - t_wait end
+  return p
+end
+
+return context

@@ -1,0 +1,74 @@
+-- The delta exchange of a worker (DOWNPOUR, ADAG, DynSGD, AdaptiveADAG,
+-- DataParallel), made by ctx:exchange{overlap=} and owned by the context:
+-- send the change of the weights since the last center, W - W_pulled, and
+-- continue from the center the server sends back.
+--   blocking   commit_and_pull(delta, W): W = C, W_pulled = C
+--   overlap    send and keep training; when C arrives, W += C - W_sent and
+--              W_pulled = C, so every local step reaches the center once
+-- One exchange is in flight at a time; its buffers are allocated once.
+local exchange = {}
+
+local Exchange = {}
+Exchange.__index = Exchange
+
+-- new(ctx, overlap): W_pulled = the current weights
+function exchange.new(ctx, overlap)
+  local self = setmetatable({ ctx = ctx, vec = ctx.vec, w = ctx.weights, overlap = overlap, in_flight = false,
+                              pulled = ctx:buffer(), delta = ctx:buffer() }, Exchange)
+  self.vec.copy(self.pulled, self.w)
+  return self
+end
+
+-- Takes the center if it has arrived (wait = true: waits for it).
+function Exchange:poll(wait)
+  if not self.in_flight then return end
+  local center = self.ctx:poll_params(wait)
+  if not center then return end
+  local vec = self.vec
+  vec.axpy(self.w, 1, center) -- W += C - W_sent
+  vec.axpy(self.w, -1, self.pulled)
+  vec.copy(self.pulled, center)
+  center:close()
+  self.in_flight = false
+end
+
+-- delta = (W - W_pulled) * scale
+local function compute(self, scale)
+  local vec = self.vec
+  vec.copy(self.delta, self.w)
+  vec.axpy(self.delta, -1, self.pulled)
+  if scale and scale ~= 1 then vec.scale(self.delta, scale) end
+  return self.delta
+end
+
+-- Commits (W - W_pulled) * scale (scale nil: 1) and continues from the
+-- center, waited for or, overlapped, folded in when it arrives (the previous
+-- one is waited for first). last = true (the run's end, nothing follows)
+-- commits only.
+function Exchange:send(scale, last)
+  self:poll(true)
+  local delta = compute(self, scale)
+  if last then
+    self.ctx:commit(delta)
+  elseif self.overlap then
+    self.vec.copy(self.pulled, self.w) -- W_sent
+    self.ctx:start_commit_and_pull(delta)
+    self.in_flight = true
+  else
+    self.ctx:commit_and_pull(delta, self.w)
+    self.vec.copy(self.pulled, self.w)
+  end
+end
+
+-- Starts again from the server's center (W = C, W_pulled = C).
+function Exchange:restart()
+  self:poll(true)
+  self.ctx:pull(self.w)
+  self.vec.copy(self.pulled, self.w)
+end
+
+-- Takes the center still in flight, if any (the context calls it when the
+-- worker function returns).
+function Exchange:finish() self:poll(true) end
+
+return exchange
