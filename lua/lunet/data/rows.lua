@@ -115,7 +115,8 @@ end
 
 DataFrame.where = DataFrame.filter
 
--- Same columns with n balanced partitions (no data moves; see :partitions()).
+-- Same columns with n balanced partitions (no data moves; see :partitions());
+-- train() trains on these partitions (lunet/runtime/job.lua).
 function DataFrame:repartition(n, ...)
   self_check(self, "repartition")
   check.arity("repartition", 1, n, ...)
