@@ -108,8 +108,11 @@ end
 
 function handlers.done(run, w, _, meta)
   run.metrics:done(w.rank, meta.communication_time)
+  run.roster:done(w) -- (first: a stop that cannot be sent does not make it lost)
   run:send(w, "stop", 0, { reason = "done" })
-  run.roster:done(w) -- what it still holds is over; workers waiting for its share are served
+  -- a partition it stopped early is over, and a share it never took goes
+  -- to the others: workers waiting for either are served now
+  run.roster:serve_waiting()
 end
 
 function handlers.error(run, w, _, meta) run:fail("worker %d failed: %s", w.rank, meta.message) end

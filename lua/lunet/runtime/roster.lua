@@ -44,7 +44,8 @@ function Roster:admit(peer, meta, version)
   local n = self.options.num_workers
   if meta.version ~= version then
     -- a worker built from other sources may not read this job the same way
-    return nil, string.format("this worker is lunet %s, the driver is lunet %s", tostring(meta.version), version), true
+    return nil, string.format("this worker is lunet %s, the driver is lunet %s", tostring(meta.version), version),
+      true
   end
   local rank = meta.rank ~= nil and meta.rank >= 0 and meta.rank < n and not self.workers[meta.rank] and meta.rank
     or nil
@@ -110,11 +111,11 @@ function Roster:late(w, what)
     tostring(what)))
 end
 
--- The worker reported done: what it holds is over, its kept shares go to the others.
+-- The worker reported done: what it holds is over, its kept shares go to
+-- the others (serve_waiting hands them out).
 function Roster:done(w)
   w.state = "done"
   self.partitions:finish_all(w.rank)
-  self:serve_waiting()
 end
 
 -- A lost local worker is ended for good: a stalled one would otherwise hold
