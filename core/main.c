@@ -20,6 +20,7 @@
 
 #include "bind/lbind.h"
 #include "common.h"
+#include "ps/wire.h"
 
 static lua_State *global_L;
 
@@ -363,5 +364,8 @@ int main(int argc, char **argv) {
   int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
   if (status != LUA_OK) report(L, status);
   lua_close(L);
+  /* every socket is closed now: what the driver's last sends still carry
+   * (the stop to its last worker) goes out before the process ends */
+  lunet_zmq_term();
   return code;
 }

@@ -152,6 +152,24 @@ describe("launchers", function()
       has(tostring(err), "DOWNPOUR: 0 of 2 workers connected within 1 s (connect_timeout); launcher 'external', endpoint "
         .. ep)
     end)
+
+    it("a driver process that exits the moment train() returns still answers its last worker", function()
+      -- The last worker's done is answered with stop just before train()
+      -- returns; the process exits right after, and the stop must not die
+      -- with it (the worker would wait driver_timeout and exit 3). A few
+      -- rounds: whether the stop was still queued at exit is timing.
+      for round = 1, 3 do
+        local ep = free_endpoint()
+        local workers = {}
+        for i = 1, 2 do workers[i] = spawn { LUNET, "worker", "--connect", ep, "--timeout", "60" } end
+        for _, w in ipairs(workers) do waiting(w) end
+        local driver = spawn { LUNET, "spec/fixtures/exit_driver.lua", ep }
+        assert.are.same({ true, 0 }, { core.wait(driver, 120) }, "round " .. round .. ": the driver")
+        for _, w in ipairs(workers) do
+          assert.are.same({ true, 0 }, { core.wait(w, 120) }, "round " .. round .. ": worker " .. w)
+        end
+      end
+    end)
   end)
 
   describe("lunet worker", function()

@@ -137,6 +137,64 @@ describe("odd partitionings", function()
   end)
 end)
 
+describe("a repartitioned frame (df:repartition(n))", function()
+  -- 100 rows whose one feature is the row number (1..100)
+  local ids, labels = core.zeros({ 100, 1 }), core.zeros({ 100, 2 })
+  for r = 1, 100 do ids:set(r, 1, r); labels:set(r, r % 2 + 1, 1) end
+  local numbered = lunet.data.frame { features = ids, label = labels }
+  local function probe(opts)
+    local o = { model = h.small_model(1, 1), num_workers = 2, verbose = false }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return trainers.get("partition_probe_trainer")(o)
+  end
+
+  it("is trained on its own partitions: df:partitions()'s rows, none moved", function()
+    local frame = numbered:repartition(7)
+    local t = probe()
+    local seen = t:train(frame)
+    assert.are.equal(7, t:num_updates()) -- one commit per partition
+    for k, r in ipairs(frame:partitions()) do
+      local last = r.first + r.count - 1
+      assert.are.same({ rows = r.count, first = r.first, last = last, sum = (r.first + last) * r.count // 2 },
+        seen[k - 1], "partition " .. (k - 1))
+    end
+    assert.is_nil(seen[7])
+  end)
+
+  it("without repartition: num_workers * parallelism_factor partitions of shuffled rows", function()
+    local t = probe { parallelism_factor = 2 }
+    local seen = t:train(numbered)
+    local rows, total, contiguous = {}, 0, 0
+    for k = 0, 3 do
+      rows[#rows + 1] = seen[k].rows
+      total = total + seen[k].sum
+      if seen[k].last - seen[k].first + 1 == seen[k].rows then contiguous = contiguous + 1 end
+    end
+    assert.are.same({ 25, 25, 25, 25 }, rows)
+    assert.are.equal(5050, total) -- every row once
+    assert.is_true(contiguous < 4, "the rows were not shuffled")
+  end)
+
+  it("DOWNPOUR learns on one; the frame's partition count is checked against the run", function()
+    local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = 2, num_epoch = 2, verbose = false }
+    local trained = t:train(df:repartition(3))
+    assert.are.equal(4000, t.stats.samples)
+    assert.is_true(accuracy(trained) > 0.9)
+    h.assert_error("DOWNPOUR: num_workers = 3 is more than the 2 partitions (df:num_partitions())", function()
+      trainers.DOWNPOUR { model = h.small_model(8), num_workers = 3, verbose = false }:train(df:repartition(2))
+    end)
+    h.assert_error("DOWNPOUR: the training frame has 3 rows, too few for df:num_partitions() = 4", function()
+      trainers.DOWNPOUR { model = h.small_model(8), verbose = false }:train(h.problem(3, 8):repartition(4))
+    end)
+    h.assert_error("DOWNPOUR: parallelism_factor = 2 does not apply to a repartitioned frame", function()
+      trainers.DOWNPOUR { model = h.small_model(8), parallelism_factor = 2, verbose = false }:train(df:repartition(4))
+    end)
+    h.assert_error("EnsembleTrainer: the frame has 2 partitions (df:repartition), num_models = 3", function()
+      trainers.EnsembleTrainer { model = h.small_model(8), num_models = 3, verbose = false }:train(df:repartition(2))
+    end)
+  end)
+end)
+
 describe("statistics", function()
   local t = trainers.DOWNPOUR { model = h.small_model(8), num_workers = 2, verbose = false }
   t:train(df)

@@ -102,8 +102,16 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   return s;
 }
 
+/* How long a closed server still tries to deliver what it sent (the stop
+ * that answers the last worker's done, when the driver's process exits
+ * right after train()): the process's exit waits for it (lunet_zmq_term),
+ * at most this long, only while a peer is connected but not reading. */
+#define LUNET_SERVER_LINGER_MS 1000
+
 void lunet_server_free(lunet_server_t *s) {
   if (!s) return;
+  int linger = LUNET_SERVER_LINGER_MS;
+  zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
   zmq_close(s->sock);
   /* only now: while the socket listened, the handler had to answer for it */
   if (s->zap_domain[0]) lunet_zap_remove(s->zap_domain);

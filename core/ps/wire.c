@@ -4,6 +4,7 @@
  * zmq_msg_t: no copy. */
 #include "wire.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,13 +316,22 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
   return 1;
 }
 
+static void *process_ctx;
+
 void *lunet_zmq_context(void) {
-  static void *ctx;
-  if (!ctx) {
-    ctx = zmq_ctx_new();
-    if (ctx) zmq_ctx_set(ctx, ZMQ_BLOCKY, 0); /* closing never waits for unsent messages */
+  if (!process_ctx) {
+    process_ctx = zmq_ctx_new();
+    /* a socket's close drops its unsent messages unless it sets a linger */
+    if (process_ctx) zmq_ctx_set(process_ctx, ZMQ_BLOCKY, 0);
   }
-  return ctx;
+  return process_ctx;
+}
+
+void lunet_zmq_term(void) {
+  if (!process_ctx) return;
+  while (zmq_ctx_term(process_ctx) < 0 && zmq_errno() == EINTR) {
+  }
+  process_ctx = NULL;
 }
 
 void lunet_wire_tune_socket(void *zsock, const char *endpoint) {

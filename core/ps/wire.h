@@ -131,8 +131,13 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
                     lunet_wire_msg_t *out, const char **dropped_reason);
 
 
-/* The process's ZeroMQ context, created on first use (1 I/O thread). */
+/* The process's ZeroMQ context, created on first use (1 I/O thread). Its
+ * sockets linger 0 unless they say otherwise (the server's close does). */
 void *lunet_zmq_context(void);
+
+/* Ends the context at process exit, once every socket is closed: waits for
+ * what a closed socket still had to send, up to that socket's linger. */
+void lunet_zmq_term(void);
 
 /* Round trips per second of a bare zero-copy ZeroMQ exchange of n floats each
  * way (the benchmark floor for lunet's commit + pull); -1 if it could not run. */

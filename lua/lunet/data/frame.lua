@@ -14,8 +14,27 @@ DataFrame.__index = DataFrame
 DataFrame.__name = "DataFrame"
 frame.DataFrame = DataFrame
 
+-- partitions: the count df:repartition(n) set (kept by selections, row
+-- selections and unions), or nil: one partition, and train() chooses its own.
 function frame.new(names, cols, rows, partitions)
-  return setmetatable({ _names = names, _cols = cols, _rows = rows, _partitions = partitions or 1 }, DataFrame)
+  return setmetatable({ _names = names, _cols = cols, _rows = rows, _partitions = partitions }, DataFrame)
+end
+
+-- The partition count df:repartition(n) set on df (or on a frame it was made
+-- from), or nil when it is the default.
+function frame.user_partitions(df) return df._partitions end
+
+-- The one partition rule of lunet (DataFrame:partitions, and the partitions
+-- train() hands to its workers): n balanced contiguous row ranges
+-- {first=, count=} (1-based), the first (rows % n) one row longer.
+function frame.partition_ranges(rows, n)
+  local out, base, extra, first = {}, rows // n, rows % n, 1
+  for p = 1, n do
+    local count = base + (p <= extra and 1 or 0)
+    out[p] = { first = first, count = count }
+    first = first + count
+  end
+  return out
 end
 
 function frame.is_frame(x) return getmetatable(x) == DataFrame end

@@ -115,7 +115,8 @@ end
 
 DataFrame.where = DataFrame.filter
 
--- Same columns with n balanced partitions (no data moves; see :partitions()).
+-- Same columns with n balanced partitions (no data moves; see :partitions());
+-- train() trains on these partitions (lunet/runtime/job.lua).
 function DataFrame:repartition(n, ...)
   self_check(self, "repartition")
   check.arity("repartition", 1, n, ...)
@@ -126,29 +127,23 @@ end
 function DataFrame:num_partitions(...)
   self_check(self, "num_partitions")
   check.arity("num_partitions", 0, ...)
-  return self._partitions
+  return self._partitions or 1
 end
 
 -- Balanced contiguous row ranges {first=, count=} (1-based), one per
--- partition: the first (rows % n) partitions hold one extra row.
+-- partition: the first (rows % n) partitions hold one extra row
+-- (frame.partition_ranges; train() uses the same ranges).
 function DataFrame:partitions(...)
   self_check(self, "partitions")
   check.arity("partitions", 0, ...)
-  local n, out = self._partitions, {}
-  local base, extra, first = self._rows // n, self._rows % n, 1
-  for p = 1, n do
-    local count = base + (p <= extra and 1 or 0)
-    out[p] = { first = first, count = count }
-    first = first + count
-  end
-  return out
+  return frame.partition_ranges(self._rows, self._partitions or 1)
 end
 
 -- Partition p (1-based) as a frame sharing the buffers.
 function DataFrame:partition(p, ...)
   self_check(self, "partition")
   check.arity("partition", 1, p, ...)
-  p = check.integer(p, "partition", "p", { min = 1, max = self._partitions })
+  p = check.integer(p, "partition", "p", { min = 1, max = self._partitions or 1 })
   local r = self:partitions()[p]
   return self:slice(r.first, r.count)
 end

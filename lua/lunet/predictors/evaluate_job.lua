@@ -9,8 +9,7 @@ return base.define {
   name = "evaluate",
   module = "lunet.predictors.evaluate_job",
   options = {},
-  keep_order = true,
-  frame_name = "frame of x and y", -- (not a training frame, in messages)
+  data = { shuffle = false, name = "frame of x and y" }, -- in row order; (not a training frame, in messages)
   worker = function(ctx)
     local sums = core.zeros({ 3 })
     while true do

@@ -9,9 +9,7 @@ return base.define {
   name = "ModelPredictor",
   module = "lunet.predictors.job",
   options = { batch_size = 1024 },
-  features_only = true,
-  frame_name = "frame", -- (not a training frame, in messages)
-  keep_order = true,
+  data = { labels = false, shuffle = false, name = "frame" }, -- features only, in row order; "frame" in messages
   worker = function(ctx)
     while true do
       local x = ctx:next_partition()

@@ -5,7 +5,7 @@
 -- a checkpoint costs a worker two memcpys and one message, and the driver
 -- one file write. With every answer in, the driver writes the center, the
 -- workers' optimizer states, Dropout generators, weights (for trainers whose
--- workers keep their own, spec.resume_weights = "worker") and positions
+-- workers keep their own: spec.checkpoints.worker_weights) and positions
 -- (partition, epoch, batch), the clock, history and counters
 -- (lunet/runtime/checkpoint_file.lua: atomic, durable, never code).
 --
@@ -25,46 +25,6 @@ local vec = core.vec
 
 local checkpoint = {}
 
--- ---------------------------------------------------------------- options
-
--- Checks the three options (from the trainer's constructor); fills in the
--- default checkpoint_dir, "checkpoints" (relative to the current directory).
-function checkpoint.check_options(o, spec, fail)
-  local every = o.checkpoint_every
-  if type(every) == "number" then
-    if not (every > 0) or every == math.huge then
-      fail("checkpoint_every must be a positive number of seconds or {updates = N}, got %s", tostring(every))
-    end
-  elseif type(every) == "table" then
-    for k in pairs(every) do
-      if k ~= "updates" then fail("checkpoint_every: unknown key '%s' (expected {updates = N})", tostring(k)) end
-    end
-    if math.type(every.updates) ~= "integer" or every.updates < 1 then
-      fail("checkpoint_every.updates must be a positive integer, got %s", tostring(every.updates))
-    end
-    if spec.one_update then
-      fail("checkpoint_every = {updates = %d} would never fire: the center takes one update, at the end "
-        .. "(give a number of seconds)", every.updates)
-    end
-  elseif every ~= nil then
-    fail("checkpoint_every must be a positive number of seconds or {updates = N}, got %s", type(every))
-  end
-  if o.checkpoint_dir ~= nil then
-    if type(o.checkpoint_dir) ~= "string" or o.checkpoint_dir == "" then
-      fail("checkpoint_dir must be a directory path, got %s", tostring(o.checkpoint_dir))
-    end
-    if every == nil then fail("checkpoint_dir is given but checkpoint_every is not: no checkpoint would be written") end
-  elseif every ~= nil then
-    o.checkpoint_dir = "checkpoints"
-  end
-  if o.resume_from ~= nil and (type(o.resume_from) ~= "string" or o.resume_from == "") then
-    fail("resume_from must be the path of a checkpoint or of its directory, got %s", tostring(o.resume_from))
-  end
-  if (every ~= nil or o.resume_from ~= nil) and spec.no_checkpoints then
-    fail("checkpoint_every and resume_from are not supported: %s", spec.no_checkpoints)
-  end
-end
-
 -- ---------------------------------------------------------------- the object
 
 local Checkpoints = {}
@@ -75,20 +35,25 @@ local function data_fingerprint(job)
            hash = vec.hash(job.x) .. vec.hash(job.y) }
 end
 
--- start(run) -> the run's checkpoints, or nil without checkpoint options.
--- Checks checkpoint_dir (made if missing, must be writable) and restores
--- resume_from into the run; every problem is an error before anything starts.
-function checkpoint.start(run)
-  local o = run.options
+-- start(run, trainer, job) -> the run's checkpoints, or nil without
+-- checkpoint options (the options were checked with the trainer's:
+-- trainers/options.lua). Checks checkpoint_dir (made if missing, must be
+-- writable) and restores resume_from into the run (run:restore); every
+-- problem is an error before anything starts. The run offers fail, event,
+-- count, clock, snapshot, restore, request_checkpoint, is_training and
+-- holds (runtime/driver.lua).
+function checkpoint.start(run, trainer, job)
+  local o = trainer.options
   if o.checkpoint_every == nil and o.resume_from == nil then return nil end
   local self = setmetatable({
-    run = run, data = data_fingerprint(run.job), own_weights = run.spec.resume_weights == "worker",
+    run = run, trainer = trainer, job = job, data = data_fingerprint(job),
+    own_weights = (trainer.spec.checkpoints or {}).worker_weights == true,
     -- requests: the last request id (a request sent to the workers; one that
     -- gets no valid answer, or whose write fails, is never written); written:
     -- the checkpoints written (both continue a resumed run's); seconds spent writing
     requests = 0, written = 0, written_here = 0, write_time = 0,
     resume = {}, before = 0, restored_events = 0, -- what resume_from brought (checkpoint_resume.lua)
-    history = history.new(run.history),
+    history = history.new(run:snapshot().history),
   }, Checkpoints)
   if o.resume_from then resume.restore(self, file.resolve(o.resume_from)) end
   if o.checkpoint_every ~= nil then
@@ -104,7 +69,7 @@ function checkpoint.start(run)
     file.remove_stale(self.path) -- temp files of a writer killed mid-write
     if type(o.checkpoint_every) == "number" then self.seconds = o.checkpoint_every
     else self.updates = o.checkpoint_every.updates end
-    self.last_time, self.last_clock = core.now(), run.clock
+    self.last_time, self.last_clock = core.now(), run:clock()
     self:allow_answers()
   end
   return self
@@ -113,22 +78,24 @@ end
 -- A worker's answer carries its optimizer state (up to two vectors, Adam's
 -- moments) and maybe its weights: the server must take messages that large.
 function Checkpoints:allow_answers()
-  local run = self.run
-  local probe = require("lunet.nn").from_config(run.job.model_config)
+  local job, o = self.job, self.trainer.options
+  local probe = require("lunet.nn").from_config(job.model_config)
   local state = probe:build():optimizer_state()
   self.opt_numel = state and state:numel() or 0
-  local bytes = 4 * (self.opt_numel + (self.own_weights and run.job.n_params or 0))
+  self.bytes = 4 * (self.opt_numel + (self.own_weights and job.n_params or 0))
   probe:build():free()
-  if run.options.max_message and run.options.max_message < bytes then
-    run:fail("max_message = %d is below the %d bytes a worker's checkpoint answer takes", run.options.max_message,
-      bytes)
+  if o.max_message and o.max_message < self.bytes then
+    self.run:fail("max_message = %d is below the %d bytes a worker's checkpoint answer takes", o.max_message,
+      self.bytes)
   end
-  if run.job.max_message then run.job.max_message = math.max(run.job.max_message, bytes) end
 end
+
+-- The bytes of a worker's answer (the server's max_message takes them).
+function Checkpoints:answer_bytes() return self.bytes or 0 end
 
 -- What a starting worker continues from (its job's resume field and the
 -- tensors sent with it); nil, {} for a fresh start.
-function Checkpoints:job_resume(w) return resume.job_resume(self, w) end
+function Checkpoints:job_resume(rank) return resume.job_resume(self, rank) end
 
 -- ---------------------------------------------------------------- writing
 
@@ -142,37 +109,29 @@ function Checkpoints:tick()
   if self.pending then return self:check_pending() end
   local run, now = self.run, core.now()
   if self.seconds and now - self.last_time < self.seconds then return end
-  if self.updates and run.clock - self.last_clock < self.updates then return end
-  self.last_time, self.last_clock = now, run.clock
+  if self.updates and run:clock() - self.last_clock < self.updates then return end
+  self.last_time, self.last_clock = now, run:clock()
   -- (no worker to ask, none registered yet or all waiting for data: no request)
-  local asked, id = {}, self.requests + 1
-  for rank, w in pairs(run.workers) do
-    if w.state == "running" and not w.waiting then
-      asked[rank] = true
-      run:send(w, "checkpoint_request", 0, { id = id, weights = self.own_weights })
-    end
-  end
+  local id = self.requests + 1
+  local asked = run:request_checkpoint { id = id, weights = self.own_weights }
   if next(asked) then self.requests, self.pending = id, { id = id, asked = asked, answers = {} } end
 end
 
--- A worker's state: {checkpoint=request id, position={partition=, epoch=, batch=},
--- iteration=, samples=, rng={...}, optimizer={iterations=, m_schedule=}}
--- with its optimizer state (and weights, when asked) as frames.
 -- A worker's checkpoint_state (protocol.lua: {id=, position={partition=,
 -- epoch=, batch=}, iteration=, samples=, rng={...}, optimizer={iterations=,
 -- m_schedule=}}, its optimizer state and, when asked, its weights as
 -- frames), or nil meta for one that did not decode: for the pending request
 -- it counts as an answer without state, so the checkpoint goes on.
-function Checkpoints:answer(w, msg, meta)
-  local p, n = self.pending, self.run.job.n_params
+function Checkpoints:answer(rank, msg, meta)
+  local p, n = self.pending, self.job.n_params
   if meta and not (p and meta.id == p.id) then
     -- a late answer to an earlier request (written without it) is not used;
     -- one to no request at all is foreign
-    if meta.id > self.requests then self.run.foreign = self.run.foreign + 1 end
+    if meta.id > self.requests then self.run:count("foreign") end
     return close_all(msg.frames)
   end
   local pos = meta and meta.position
-  local valid = meta and p.asked[w.rank] and p.answers[w.rank] == nil and w.parts[pos.partition] ~= nil
+  local valid = meta and p.asked[rank] and p.answers[rank] == nil and self.run:holds(rank, pos.partition)
     and msg.frames[1]:numel() == self.opt_numel
     and (not self.own_weights or (msg.frames[2] and msg.frames[2]:numel() == n))
   for _, s in ipairs(valid and meta.rng or {}) do
@@ -180,19 +139,18 @@ function Checkpoints:answer(w, msg, meta)
   end
   if not valid then
     -- malformed: the checkpoint goes on without this worker's state
-    self.run.foreign = self.run.foreign + 1
-    if p and p.asked[w.rank] and p.answers[w.rank] == nil then p.answers[w.rank] = false end
+    self.run:count("foreign")
+    if p and p.asked[rank] and p.answers[rank] == nil then p.answers[rank] = false end
     return close_all(msg.frames)
   end
-  p.answers[w.rank] = { meta = meta, opt = msg.frames[1], weights = self.own_weights and msg.frames[2] or nil }
+  p.answers[rank] = { meta = meta, opt = msg.frames[1], weights = self.own_weights and msg.frames[2] or nil }
   self:check_pending()
 end
 
 function Checkpoints:check_pending()
   local p, run = self.pending, self.run
   for rank in pairs(p.asked) do
-    local w = run.workers[rank]
-    if p.answers[rank] == nil and w.state == "running" and not w.waiting then return end
+    if p.answers[rank] == nil and run:is_training(rank) then return end
   end
   self.pending = nil
   local answers = {}
@@ -202,13 +160,14 @@ function Checkpoints:check_pending()
 end
 
 function Checkpoints:write(answers)
-  local run = self.run
+  local run, trainer, job = self.run, self.trainer, self.job
   local t0 = core.now()
-  local arrays = { { name = "center", tensor = run.center } }
+  local state = run:snapshot()
+  local arrays = { { name = "center", tensor = state.center } }
   local workers, samples = {}, 0
-  for rank, w in pairs(run.workers) do
+  for rank, worker_samples in pairs(state.workers) do
     local a = answers[rank]
-    local rec = { rank = rank, samples = w.samples, iteration = self.history:last(rank) }
+    local rec = { rank = rank, samples = worker_samples, iteration = self.history:last(rank) }
     if a then
       rec.samples, rec.iteration = a.meta.samples, a.meta.iteration
       rec.state = { position = a.meta.position, rng = a.meta.rng, optimizer = a.meta.optimizer }
@@ -224,7 +183,7 @@ function Checkpoints:write(answers)
   local progress = {} -- partition id -> the rank working on it
   for rank, a in pairs(answers) do progress[a.meta.position.partition] = rank end
   local partitions = {}
-  for _, p in ipairs(run.job.parts) do
+  for _, p in ipairs(state.partitions) do
     local rank, rec = progress[p.id], { id = p.id, state = "queued" }
     if rank then
       local pos = answers[rank].meta.position
@@ -235,18 +194,18 @@ function Checkpoints:write(answers)
     partitions[#partitions + 1] = rec
   end
   local staleness = {}
-  for s, c in pairs(run.staleness) do staleness[#staleness + 1] = { s, c } end
+  for s, c in pairs(state.staleness) do staleness[#staleness + 1] = { s, c } end
   table.sort(staleness, function(x, y) return x[1] < y[1] end)
   local events = {}
-  for i, e in ipairs(run.events) do
+  for i, e in ipairs(state.events) do
     events[i] = { time = i > self.restored_events and e.time + self.before or e.time, kind = e.kind,
                   worker = e.worker, message = e.message }
   end
   local meta = {
-    trainer = run.name, module = run.trainer.module, model = run.job.model_config, n_params = run.job.n_params,
-    options = resume.result_options(run.options, run.trainer.spec), data = self.data,
-    written = self.written + 1, request = self.requests, clock = run.clock, samples = samples,
-    elapsed = core.now() - run.t0 + self.before, lost_workers = run.lost,
+    trainer = trainer.name, module = trainer.module, model = job.model_config, n_params = job.n_params,
+    options = resume.result_options(trainer.options, trainer.spec), data = self.data,
+    written = self.written + 1, request = self.requests, clock = state.clock, samples = samples,
+    elapsed = state.elapsed + self.before, lost_workers = state.lost,
     staleness = staleness, events = events, partitions = partitions, workers = workers,
   }
   local keep_upto = {}

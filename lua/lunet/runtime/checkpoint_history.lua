@@ -9,7 +9,7 @@ local history = {}
 local History = {}
 History.__index = History
 
--- new(records): records is the driver's run.history (read, never changed).
+-- new(records): the run's history records (metrics.lua; read, never changed).
 function history.new(records)
   return setmetatable({ records = records, restored = 0, before = 0, formatted = {}, formatted_n = 0,
                         settled = "", settled_n = 0, last_iteration = {} }, History)

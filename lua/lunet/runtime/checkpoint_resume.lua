@@ -6,7 +6,7 @@
 local core = require "lunet.core"
 local file = require "lunet.runtime.checkpoint_file"
 
-local json_encode, vec = core.json_encode, core.vec
+local json_encode = core.json_encode
 
 local resume = {}
 
@@ -63,29 +63,29 @@ end
 
 -- The checkpoint must come from this lunet, trainer, model, options and data.
 local function check_match(ck, path, meta)
-  local run = ck.run
+  local trainer, job = ck.trainer, ck.job
   if meta.lunet_version ~= core.version then
     resume_error(ck, path, "it was written by lunet %s, this is lunet %s", tostring(meta.lunet_version), core.version)
   end
-  if meta.trainer ~= run.name then
-    resume_error(ck, path, "it was written by trainer %s, this trainer is %s", tostring(meta.trainer), run.name)
+  if meta.trainer ~= trainer.name then
+    resume_error(ck, path, "it was written by trainer %s, this trainer is %s", tostring(meta.trainer), trainer.name)
   end
-  local cfg = run.job.model_config
+  local cfg = job.model_config
   local p, a, b = first_difference(type(meta.model) == "table" and meta.model.layers, cfg.layers, "layers",
     { name = true })
   if not p then p, a, b = first_difference(type(meta.model) == "table" and meta.model.input_shape, cfg.input_shape,
     "input_shape") end
   if p then resume_error(ck, path, "the model differs: %s is %s in the checkpoint, %s here", p, show(a), show(b)) end
-  if meta.n_params ~= run.job.n_params then
+  if meta.n_params ~= job.n_params then
     resume_error(ck, path, "the model differs: %s parameters in the checkpoint, %d here", tostring(meta.n_params),
-      run.job.n_params)
+      job.n_params)
   end
-  local here, there = run.options.optimizer_config, type(meta.options) == "table" and meta.options.optimizer_config
+  local here, there = trainer.options.optimizer_config, type(meta.options) == "table" and meta.options.optimizer_config
   if type(there) ~= "table" or there.name ~= here.name then
     resume_error(ck, path, "the worker optimizer is %s in the checkpoint, %s here",
       tostring(type(there) == "table" and there.name), here.name)
   end
-  p, a, b = first_difference(meta.options, resume.result_options(run.options, run.trainer.spec), "")
+  p, a, b = first_difference(meta.options, resume.result_options(trainer.options, trainer.spec), "")
   if p then resume_error(ck, path, "option %s is %s in the checkpoint, %s here", p, show(a), show(b)) end
   local d, ours = type(meta.data) == "table" and meta.data or {}, ck.data
   if d.rows ~= ours.rows or d.x_width ~= ours.x_width or d.y_width ~= ours.y_width then
@@ -104,43 +104,30 @@ local function int(v, what)
   return v
 end
 
--- Puts the checkpoint's state into the run (called before any worker starts).
+-- Puts the checkpoint's state into the run (run:restore, called before any
+-- worker starts), and each worker's state into ck for its job.
 local function apply(ck, meta, arrays)
-  local run = ck.run
-  vec.copy(run.center, arrays.center)
-  run.clock = int(meta.clock, "clock")
+  local state = { center = arrays.center, clock = int(meta.clock, "clock"), samples = int(meta.samples, "samples"),
+                  lost = int(meta.lost_workers, "lost_workers"), history = {}, staleness = {}, events = {},
+                  partitions = {} }
   ck.requests = int(meta.request, "request")
   ck.written = int(meta.written, "written")
   ck.before = tonumber(meta.elapsed) or error("elapsed is missing", 0)
-  run.samples_done = int(meta.samples, "samples")
-  run.lost = int(meta.lost_workers, "lost_workers")
   for i, r in ipairs(meta.history) do
-    run.history[i] = { worker = int(r[1], "history worker"), iteration = int(math.tointeger(r[2]), "history iteration"),
-                       loss = r[3] + 0.0, time = r[4] + 0.0, epoch = r[5] >= 0 and int(r[5], "history epoch") or nil }
+    state.history[i] = { worker = int(r[1], "history worker"),
+                         iteration = int(math.tointeger(r[2]), "history iteration"), loss = r[3] + 0.0,
+                         time = r[4] + 0.0, epoch = r[5] >= 0 and int(r[5], "history epoch") or nil }
   end
-  ck.history:resumed(#run.history, ck.before)
-  for _, pair in ipairs(meta.staleness) do run.staleness[int(pair[1], "staleness")] = int(pair[2], "staleness") end
-  for i, e in ipairs(meta.events) do run.events[i] = e end
-  ck.restored_events = #run.events
+  for _, pair in ipairs(meta.staleness) do state.staleness[int(pair[1], "staleness")] = int(pair[2], "staleness") end
+  for i, e in ipairs(meta.events) do state.events[i] = e end
   -- partitions: done and lost ones are not handed out again; one in progress
   -- goes back to its worker with the position to continue from
-  local by_id = {}
-  for _, p in ipairs(run.job.parts) do by_id[p.id] = p end
-  local keep = {}
-  for _, rec in ipairs(meta.partitions) do
-    local p = by_id[int(rec.id, "partition id")] or error("partition " .. rec.id .. " does not exist", 0)
-    if rec.state == "done" or rec.state == "lost" then
-      p.state = rec.state
-    else
-      keep[p] = true
-      if rec.state == "progress" then
-        p.owner, p.start = int(rec.worker, "partition worker"), { epoch = int(rec.epoch, "epoch"),
-                                                                   batch = int(rec.batch, "batch") }
-      end
+  for i, rec in ipairs(meta.partitions) do
+    local p = { id = int(rec.id, "partition id"), state = rec.state }
+    if rec.state == "progress" then
+      p.worker, p.epoch, p.batch = int(rec.worker, "partition worker"), int(rec.epoch, "epoch"), int(rec.batch, "batch")
     end
-  end
-  for i = #run.queue, 1, -1 do
-    if not keep[run.queue[i]] then table.remove(run.queue, i) end
+    state.partitions[i] = p
   end
   for _, w in ipairs(meta.workers) do
     local r = { samples = int(w.samples, "worker samples"), iteration = int(w.iteration, "worker iteration") }
@@ -152,35 +139,38 @@ local function apply(ck, meta, arrays)
     end
     ck.resume[int(w.rank, "worker rank")] = r
   end
+  ck.run:restore(state)
+  ck.history:resumed(#state.history, ck.before)
+  ck.restored_events = #state.events
+  return state
 end
 
 function resume.restore(ck, path)
   local ok, meta, arrays = pcall(file.read, path)
   if not ok then ck.run:fail("resume_from: %s", tostring(meta)) end
   check_match(ck, path, meta)
-  if not arrays.center or arrays.center:numel() ~= ck.run.job.n_params then
-    resume_error(ck, path, "it holds no center of %d values", ck.run.job.n_params)
+  if not arrays.center or arrays.center:numel() ~= ck.job.n_params then
+    resume_error(ck, path, "it holds no center of %d values", ck.job.n_params)
   end
   -- the workers' Dropout streams continue from the checkpoint's seed
   if type(meta.model) == "table" and math.type(meta.model.seed) == "integer" then
-    ck.run.job.model_config.seed = meta.model.seed
+    ck.job.model_config.seed = meta.model.seed
   end
-  local applied, err = pcall(apply, ck, meta, arrays)
-  if not applied then resume_error(ck, path, "it is damaged (%s)", tostring(err)) end
+  local applied, state = pcall(apply, ck, meta, arrays)
+  if not applied then resume_error(ck, path, "it is damaged (%s)", tostring(state)) end
   ck.resumed_from = path
-  ck.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %d samples)", path, ck.run.clock,
-    ck.run.samples_done))
+  ck.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %d samples)", path, state.clock,
+    state.samples))
 end
 
 -- What a starting worker continues from: plain data for its job and the
 -- tensors to send with it (optimizer state, its own weights); nil, {} for a
 -- fresh start. Used once per rank: a worker that replaces a lost one starts
 -- fresh.
-function resume.job_resume(ck, w)
-  local r = ck.resume[w.rank]
+function resume.job_resume(ck, rank)
+  local r = ck.resume[rank]
   if not r then return nil, {} end
-  ck.resume[w.rank] = nil
-  w.samples = r.samples
+  ck.resume[rank] = nil
   local out, frames = { samples = r.samples, iteration = r.iteration }, {}
   if r.opt then
     out.rng, out.optimizer = r.rng, r.optimizer

@@ -1,11 +1,23 @@
 -- Everything the driver checks and prepares before a process starts: the
--- training frame's features and labels as float32 (copies shuffled once with
--- the trainer's seed, so contiguous partitions are random samples), the
--- partitions, the center variable and the job description a worker receives.
+-- training frame's features and labels as float32, the partitions, the
+-- center variable and the job description a worker receives.
+--
+-- The partitions: num_workers * parallelism_factor of them (or the count a
+-- trainer fixes: EnsembleTrainer's num_models), balanced contiguous ranges
+-- of the rows after one shuffle with the trainer's seed (copies: the frame
+-- is not touched), so each is a random sample. A frame the user
+-- repartitioned (df:repartition(n)) is trained on its own partitions
+-- instead: n of them, partition k holding the rows df:partition(k) holds,
+-- none moved to another partition (no shuffle across them; each worker
+-- still reshuffles its partition every epoch). A job whose data descriptor
+-- says shuffle = false (the predictors: they score rows, not train on them)
+-- keeps the row order and splits it by num_workers whatever the frame says.
 local core = require "lunet.core"
 local data = require "lunet.data"
+local frame = require "lunet.data.frame"
 local nn = require "lunet.nn"
 local options = require "lunet.trainers.options"
+local partitions = require "lunet.runtime.partitions"
 
 local job = {}
 
@@ -71,16 +83,25 @@ local function labels(name, df, col, loss, out_width)
   return y:contiguous():view { rows, width }
 end
 
--- Balanced contiguous partitions: sizes differ by at most one row; empty
--- partitions (more partitions than rows) are left out.
-function job.partitions(rows, count)
-  local parts, first = {}, 1
-  for p = 0, count - 1 do
-    local n = rows // count + (p < rows % count and 1 or 0)
-    if n > 0 then parts[#parts + 1] = { id = #parts, first = first, rows = n, state = "queued", owner = p } end
-    first = first + n
+-- How many partitions, and how the messages name that number.
+local function partition_count(name, o, spec, user)
+  local count, what
+  -- a trainer may fix the count (EnsembleTrainer: one partition per model)
+  if spec.partitions then count, what = spec.partitions(o) end
+  if user then
+    if o.parallelism_factor ~= 1 then
+      fail(name, "parallelism_factor = %d does not apply to a repartitioned frame: it is trained on its %d "
+        .. "partitions (df:repartition)", o.parallelism_factor, user)
+    end
+    if count and count ~= user then
+      fail(name, "the frame has %d partitions (df:repartition), %s = %d: give a frame of %d partitions, or one "
+        .. "not repartitioned", user, what or "partitions", count, count)
+    end
+    return user, "df:num_partitions()"
   end
-  return parts
+  if count then return count, what or "partitions" end
+  return o.num_workers * o.parallelism_factor, o.parallelism_factor > 1 and "num_workers * parallelism_factor"
+    or "num_workers"
 end
 
 -- What a worker's Client takes in one message (core/ps/client.c's default).
@@ -135,29 +156,20 @@ function job.prepare(trainer, df)
   local rows = df:count()
   if rows == 0 then fail(name, "the training frame has no rows") end
   local x = features(name, df, o.features_col, model.input_shape)
+  local d = trainer.spec.data or {}
   -- a prediction job ships features only (a one-column stand-in for labels)
-  -- and keeps the frame's row order
-  local y = trainer.spec.features_only and core.zeros({ rows, 1 })
-    or labels(name, df, o.label_col, o.loss, numel(out_shape))
-  if not trainer.spec.keep_order then
+  local y = d.labels == false and core.zeros({ rows, 1 }) or labels(name, df, o.label_col, o.loss, numel(out_shape))
+  -- (a job that keeps the row order scores rows: its split is by num_workers)
+  local user = d.shuffle ~= false and frame.user_partitions(df) or nil
+  local count, what = partition_count(name, o, trainer.spec, user)
+  options.check_run(name, o, rows, count, what, d.name or "training frame")
+  if d.shuffle ~= false and not user then
     -- copies: the frame's columns may share these buffers
     x, y = x:clone(), y:clone()
     core.vec.shuffle_rows(x, y, o.seed)
   end
-  local count = (trainer.spec.single_partition and 1 or o.num_workers) * o.parallelism_factor
-  local what = o.parallelism_factor > 1 and (trainer.spec.single_partition and "parallelism_factor"
-    or "num_workers * parallelism_factor") or (trainer.spec.single_partition and "one partition" or "num_workers")
-  -- a trainer may fix the count (EnsembleTrainer: one partition per model)
-  if trainer.spec.partitions then
-    local own, own_what = trainer.spec.partitions(o)
-    if own then count, what = own, own_what or "partitions" end
-  end
-  options.check_run(name, o, rows, count, what, trainer.spec.frame_name or "training frame")
-  local parts = job.partitions(rows, count)
-  for _, p in ipairs(parts) do
-    if p.owner >= o.num_workers then p.owner = nil end -- extra partitions go to whoever asks
-    p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
-  end
+  local parts = partitions.layout(rows, count)
+  for _, p in ipairs(parts) do p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows) end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
   local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
@@ -166,6 +178,15 @@ function job.prepare(trainer, df)
            max_message = largest,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }
+end
+
+-- The fields of the job message worker `rank` receives (protocol.lua);
+-- resume: where a resumed worker continues (checkpoint.lua), or nil.
+function job.message(trainer, prepared, rank, resume)
+  return { trainer = trainer.module, name = trainer.name, rank = rank, num_workers = trainer.options.num_workers,
+           options = job.shippable_options(trainer.options), model = prepared.model_config,
+           package_path = package.path, package_cpath = package.cpath, n_params = prepared.n_params,
+           resume = resume }
 end
 
 -- Options a worker receives: plain data only (the model travels as config).

@@ -41,8 +41,7 @@ aeasgd.class = base.define {
   name = "AEASGD",
   module = "lunet.trainers.aeasgd",
   options = { rho = 5.0, learning_rate = 0.1, communication_window = 32 },
-  learning_rate_is_own = true,
-  resume_weights = "worker", -- x_i, not the center, is each worker's variable
+  checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   check = aeasgd.check,
   worker = aeasgd.worker,
   server_commit = exchange.add_delta, -- c += E

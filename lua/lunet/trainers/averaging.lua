@@ -10,7 +10,7 @@ return base.define {
   name = "AveragingTrainer",
   module = "lunet.trainers.averaging",
   options = {},
-  resume_weights = "worker", -- between averages the workers' weights are their own
+  checkpoints = { worker_weights = true }, -- between averages the workers' weights are their own
   worker = function(ctx)
     local w = ctx.weights
     for x, y, last in ctx:batches() do

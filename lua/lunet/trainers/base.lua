@@ -1,10 +1,51 @@
--- The shape every distributed trainer shares. A trainer file calls
--- base.define{name=, module=, options={own defaults}, worker=fn(ctx),
--- server_commit=fn(S, delta, info), check=fn(o, fail, name)} and gets a
--- class: Class{options} checks the options (lunet/trainers/options.lua, then
--- the trainer's check; unknown ones are errors), train(df) runs the runtime,
--- and the statistics (history, updates, times, staleness) describe the last
--- run.
+-- The shape every distributed trainer shares: base.define{...} -> a class.
+-- Class{options} checks the options (lunet/trainers/options.lua, then the
+-- trainer's check; unknown ones are errors), train(df) runs the runtime, and
+-- the statistics (history, updates, times, staleness) describe the last run.
+--
+-- The definition, every key (who reads it, when):
+--   name          string: the trainer's name in messages and checkpoints.
+--   module        string: the module workers require() it by (worker.lua).
+--   options       {key = default}: its own options on top of the common ones
+--                 (base.REQUIRED / base.OPTIONAL as defaults), read when a
+--                 trainer is made. A `learning_rate` among them is the
+--                 rule's own (AEASGD's alpha = rho * learning_rate): the
+--                 worker optimizer keeps its rate (options.check_common).
+--   check         fn(o, fail, name): its own checks, after the common ones,
+--                 when a trainer is made; may fill o (EAMSGD's optimizer).
+--   select        fn(o) -> the definition to run with these options
+--                 (DataParallel: a synchronous rule), when a trainer is made.
+--   worker        fn(ctx): the worker side, in every worker process (worker.lua).
+--   server_commit fn(S, delta, info{worker=, clock=, staleness=, partition=}):
+--                 applies one commit to S.center (runtime/center.lua), or
+--   server_round  fn(S, commits) -> reply?: a synchronous rule, applied once
+--                 every active worker's commit_pull is in (center.lua).
+--   server_init   fn(S): once, before any worker starts (S.center is final).
+--   server_sent   fn(S, center, info{worker=, clock=}): after each send of
+--                 parameters to a worker (AdaptiveADAG keeps what each got).
+--   server_result fn(S, output, info{worker=, partition=, rows=}): a worker's
+--                 result for a partition it holds (the predictors).
+--   result        fn(S, job) -> what train() returns instead of the model
+--                 with the center's weights (EnsembleTrainer, the predictors),
+--                 at the end of the run (runtime/driver.lua).
+--   partitions    fn(o) -> count, what: a trainer that fixes its partition
+--                 count (EnsembleTrainer: num_models) names it; the default
+--                 is num_workers * parallelism_factor (runtime/job.lua).
+--   data          {labels = false, shuffle = false, name = "frame"}: what a
+--                 job ships (labels = false: features only), whether rows are
+--                 shuffled before they are split (shuffle = false keeps their
+--                 order and ignores the frame's partitioning: jobs that score
+--                 rows), and what messages call the frame (runtime/job.lua).
+--   requires_every_worker  true: the run needs each of its workers; one lost
+--                 or never connected fails it, naming the partitions not
+--                 trained (SingleTrainer; runtime/roster.lua).
+--   checkpoints   {worker_weights = true}: a checkpoint keeps each worker's
+--                 weights, its own variable between exchanges (a resumed
+--                 worker continues from them, not the center); updates =
+--                 false: the center takes one update, at the end, so
+--                 checkpoint_every = {updates = N} would never fire;
+--                 unsupported = "why": no checkpoints (trainers/options.lua
+--                 when a trainer is made, runtime/checkpoint.lua).
 local base = {}
 local check = require "lunet.check"
 local options = require "lunet.trainers.options"
@@ -34,7 +75,7 @@ local function new(class, opts)
   end
   options.check_common(name, o, spec)
   if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name) end
-  require("lunet.runtime.checkpoint").check_options(o, spec, function(...) check.fail(name, ...) end)
+  options.check_checkpoints(name, o, spec.checkpoints)
   -- (the keys stay with the trainer: its options travel to every worker)
   local transport = require("lunet.runtime.security").check(name, o)
   -- (after the security check, which says first why a non-loopback bind needs keys)
@@ -47,12 +88,31 @@ local function new(class, opts)
   return self
 end
 
--- base.define(spec) -> the trainer class (see the header). For checkpoints
--- (lunet/runtime/checkpoint.lua) a spec may say resume_weights = "worker"
--- (a resumed worker continues from its own weights, not the center),
--- one_update = true (the center changes once, at the end: no {updates = N})
--- or no_checkpoints = "why not".
+local KEYS = {
+  name = "string", module = "string", options = "table", check = "function", select = "function",
+  worker = "function", server_commit = "function", server_round = "function", server_init = "function",
+  server_sent = "function", server_result = "function", result = "function", partitions = "function",
+  data = { labels = "boolean", shuffle = "boolean", name = "string" }, requires_every_worker = "boolean",
+  checkpoints = { worker_weights = "boolean", updates = "boolean", unsupported = "string" },
+}
+
+-- base.define(spec) -> the trainer class (see the header). A key it does not
+-- know (a flag of an older lunet) is an error, not ignored.
 function base.define(spec)
+  for k, v in pairs(spec) do
+    local kind = KEYS[k]
+    assert(kind, "define: unknown key '" .. tostring(k) .. "' (the keys are in lua/lunet/trainers/base.lua)")
+    if type(kind) == "table" then
+      assert(type(v) == "table", "define: " .. k .. " must be a table")
+      for sub, x in pairs(v) do
+        local want = kind[sub]
+        assert(want, string.format("define: unknown key %s.%s", k, tostring(sub)))
+        assert(type(x) == want, string.format("define: %s.%s must be a %s", k, sub, want))
+      end
+    else
+      assert(type(v) == kind, string.format("define: %s must be a %s", k, kind))
+    end
+  end
   assert(type(spec.name) == "string" and type(spec.module) == "string", "define: name and module")
   assert(type(spec.worker) == "function", "define: a worker function")
   assert(type(spec.server_commit) == "function" or type(spec.server_round) == "function",

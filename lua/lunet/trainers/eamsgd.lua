@@ -13,8 +13,7 @@ return base.define {
   name = "EAMSGD",
   module = "lunet.trainers.eamsgd",
   options = { rho = 5.0, learning_rate = 0.1, momentum = 0.9, communication_window = 32 },
-  learning_rate_is_own = true,
-  resume_weights = "worker", -- x_i, not the center, is each worker's variable
+  checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   check = function(o, fail, name)
     aeasgd.check(o, fail, name)
     if o.worker_optimizer ~= base.common_options.worker_optimizer then

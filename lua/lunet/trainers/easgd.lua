@@ -14,8 +14,7 @@ return base.define {
   name = "EASGD",
   module = "lunet.trainers.easgd",
   options = { rho = 5.0, learning_rate = 0.01, communication_window = 32 },
-  learning_rate_is_own = true,
-  resume_weights = "worker", -- x_i, not the center, is each worker's variable
+  checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   check = aeasgd.check,
   worker = function(ctx)
     local vec, x, o = ctx.vec, ctx.weights, ctx.options

@@ -57,7 +57,7 @@ local EnsembleTrainer = base.define {
     end
   end,
   partitions = function(o) return o.num_models, "num_models" end,
-  no_checkpoints = "the server keeps one model per partition, which a checkpoint does not hold",
+  checkpoints = { unsupported = "the server keeps one model per partition, which a checkpoint does not hold" },
   worker = worker,
 
   -- model k's final weights, kept until the end (the center is not used)

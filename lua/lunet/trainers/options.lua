@@ -157,7 +157,8 @@ local function check_launcher(name, o)
 end
 
 -- The common checks, in place (integral floats become integers); fills in
--- o.optimizer_config. spec: the trainer's (learning_rate_is_own).
+-- o.optimizer_config. spec: the trainer's definition (a learning_rate among
+-- its own options is its rule's, not the worker optimizer's).
 function options.check_common(name, o, spec)
   local nn = require "lunet.nn"
   if not nn.is_model(o.model) then
@@ -191,8 +192,52 @@ function options.check_common(name, o, spec)
   if not ok then error(opt, 0) end
   opt = opt:config()
   -- (the elastic-averaging trainers keep learning_rate for their own rule)
-  if o.learning_rate and not spec.learning_rate_is_own then opt.learning_rate = o.learning_rate end
+  local own = spec.options and spec.options.learning_rate ~= nil
+  if o.learning_rate and not own then opt.learning_rate = o.learning_rate end
   o.optimizer_config = opt
+end
+
+-- checkpoint_every, checkpoint_dir, resume_from (lunet/runtime/checkpoint.lua);
+-- fills in the default checkpoint_dir, "checkpoints" (relative to the
+-- current directory). checkpoints: the trainer's definition's descriptor.
+function options.check_checkpoints(name, o, checkpoints)
+  local every, cp = o.checkpoint_every, checkpoints or {}
+  local usage = "checkpoint_every must be a positive number of seconds or {updates = N}, got %s"
+  if type(every) == "number" then
+    if not (every > 0) or every == math.huge then check.fail(name, usage, tostring(every)) end
+  elseif type(every) == "table" then
+    for k in pairs(every) do
+      if k ~= "updates" then
+        check.fail(name, "checkpoint_every: unknown key '%s' (expected {updates = N})", tostring(k))
+      end
+    end
+    if math.type(every.updates) ~= "integer" or every.updates < 1 then
+      check.fail(name, "checkpoint_every.updates must be a positive integer, got %s", tostring(every.updates))
+    end
+    if cp.updates == false then
+      check.fail(name, "checkpoint_every = {updates = %d} would never fire: the center takes one update, at the end "
+        .. "(give a number of seconds)", every.updates)
+    end
+  elseif every ~= nil then
+    check.fail(name, usage, type(every))
+  end
+  if o.checkpoint_dir ~= nil then
+    if type(o.checkpoint_dir) ~= "string" or o.checkpoint_dir == "" then
+      check.fail(name, "checkpoint_dir must be a directory path, got %s", tostring(o.checkpoint_dir))
+    end
+    if every == nil then
+      check.fail(name, "checkpoint_dir is given but checkpoint_every is not: no checkpoint would be written")
+    end
+  elseif every ~= nil then
+    o.checkpoint_dir = "checkpoints"
+  end
+  if o.resume_from ~= nil and (type(o.resume_from) ~= "string" or o.resume_from == "") then
+    check.fail(name, "resume_from must be the path of a checkpoint or of its directory, got %s",
+      tostring(o.resume_from))
+  end
+  if (every ~= nil or o.resume_from ~= nil) and cp.unsupported then
+    check.fail(name, "checkpoint_every and resume_from are not supported: %s", cp.unsupported)
+  end
 end
 
 -- What the workers receive must travel as JSON: a value that cannot (a NaN

@@ -8,10 +8,9 @@ return base.define {
   name = "SingleTrainer",
   module = "lunet.trainers.single",
   options = { num_workers = 1 },
-  single_partition = true,
   requires_every_worker = true,
-  resume_weights = "worker", -- a checkpoint keeps the worker's weights (the center is set at the end)
-  one_update = true,
+  -- a checkpoint keeps the worker's weights: the center is set once, at the end
+  checkpoints = { worker_weights = true, updates = false },
   check = function(o, fail)
     if o.num_workers ~= 1 then fail("num_workers must be 1 (the one-worker baseline), got %d", o.num_workers) end
   end,

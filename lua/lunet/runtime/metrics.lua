@@ -1,0 +1,144 @@
+-- What the driver learns of a run: the workers' reports (the history of
+-- batch losses, sample counts, batches skipped for a NaN loss), the events
+-- (lost workers, refusals, checkpoints ...), the staleness of updates, the
+-- counters of messages it did not take, the progress line and, at the end,
+-- the statistics train() leaves in trainer.stats.
+local core = require "lunet.core"
+local progress = require "lunet.runtime.progress"
+
+local metrics = {}
+
+local Metrics = {}
+Metrics.__index = Metrics
+
+local MAX_SKIP_EVENTS = 100 -- then only counted: a run that skips every batch must not grow without end
+
+-- Counters: foreign (messages not from a registered worker or not of the
+-- protocol), late (from a worker declared lost), lost (workers), skipped
+-- (batches left out for a NaN/inf loss), refused (updates with NaN/inf).
+local COUNTERS = { "foreign", "late", "lost", "skipped", "refused" }
+
+-- new{name=, t0=, total= (samples), rows= (per epoch), num_epoch=, verbose=}
+function metrics.new(o)
+  local self = setmetatable({
+    name = o.name, t0 = o.t0, history = {}, events = {}, staleness = {}, counts = {},
+    samples = 0,            -- samples trained, over all workers
+    worker_samples = {},    -- rank -> the samples that worker reported
+    last_batch = {}, comm_time = {},
+    progress = progress.new { name = o.name, total = o.total, rows = o.rows, num_epoch = o.num_epoch,
+                              enabled = o.verbose },
+  }, Metrics)
+  for _, k in ipairs(COUNTERS) do self.counts[k] = 0 end
+  return self
+end
+
+function Metrics:event(kind, worker, message)
+  self.events[#self.events + 1] = { time = core.now() - self.t0, kind = kind, worker = worker, message = message }
+  self.progress:message(self.name .. ": " .. message)
+end
+
+-- count(what [, n]) -> the counter after adding n (default 1)
+function Metrics:count(what, n)
+  local c = assert(self.counts[what], what) + (n or 1)
+  self.counts[what] = c
+  return c
+end
+
+-- A worker's sample count (it counts from its start, or from its resumed state).
+function Metrics:worker_count(rank, samples)
+  self.samples = self.samples + samples - (self.worker_samples[rank] or 0)
+  self.worker_samples[rank] = samples
+end
+
+-- A worker resumed from a checkpoint starts counting from its samples there
+-- (the run's total already holds them).
+function Metrics:resumed(rank, samples) self.worker_samples[rank] = samples end
+
+-- The last batch a worker reported (0: none yet).
+function Metrics:last_batch_of(rank) return self.last_batch[rank] or 0 end
+
+-- on_nan = 'skip': batches a worker left out for a NaN/inf loss (its report's list)
+function Metrics:skipped(rank, list)
+  for _, what in ipairs(list or {}) do
+    if self:count("skipped") <= MAX_SKIP_EVENTS then
+      self:event("skipped", rank, string.format("worker %d skipped a batch: %s", rank, tostring(what)))
+    end
+  end
+end
+
+-- An update with NaN/inf values left out (on_nan = 'skip').
+function Metrics:refused(rank, what)
+  if self:count("refused") <= MAX_SKIP_EVENTS then self:event("skipped", rank, what) end
+end
+
+-- A report (protocol.lua has checked its fields' types): the batch records
+-- since the last one, the worker's sample count and skipped batches.
+function Metrics:report(rank, meta)
+  self:worker_count(rank, meta.samples)
+  self:skipped(rank, meta.skipped)
+  local it, loss, t, ep = meta.it or {}, meta.loss or {}, meta.t or {}, meta.ep or {}
+  local n = math.min(#it, #loss, #t)
+  if n == 0 then return end
+  -- worker clock -> driver clock (same offset for the whole report)
+  local offset = core.now() - meta.now - self.t0
+  local h = self.history
+  self.last_batch[rank] = it[n]
+  for i = 1, n do
+    h[#h + 1] = { worker = rank, iteration = it[i], epoch = ep[i], loss = loss[i], time = t[i] + offset }
+    if not self.first_batch then self.first_batch = t[i] + offset end
+  end
+  self.progress:update(self.samples, table.move(loss, 1, n, 1, {}))
+end
+
+-- count updates that were `staleness` updates behind the center
+function Metrics:stale(staleness, n)
+  self.staleness[staleness] = (self.staleness[staleness] or 0) + (n or 1)
+end
+
+function Metrics:done(rank, comm_time)
+  self.comm_time[rank] = comm_time
+  self.t_last_done = core.now()
+end
+
+function Metrics:tick() self.progress:update(self.samples) end
+
+-- What a checkpoint keeps (lists by reference: read, never changed).
+function Metrics:snapshot()
+  local workers = {}
+  for rank, s in pairs(self.worker_samples) do workers[rank] = s end
+  return { samples = self.samples, lost = self.counts.lost, history = self.history, events = self.events,
+           staleness = self.staleness, worker_samples = workers, elapsed = core.now() - self.t0 }
+end
+
+-- A resumed run's counts, history, staleness and events (before any worker starts).
+function Metrics:restore(s)
+  self.samples, self.counts.lost = s.samples, s.lost
+  for i, r in ipairs(s.history) do self.history[i] = r end
+  for k, c in pairs(s.staleness) do self.staleness[k] = c end
+  for i, e in ipairs(s.events) do self.events[i] = e end
+end
+
+-- The statistics of the run (trainer.stats); server: the socket's counts.
+function Metrics:stats(clock, server)
+  local comm, samples = 0, 0
+  for _, c in pairs(self.comm_time) do comm = comm + c end
+  for _, s in pairs(self.worker_samples) do samples = samples + s end
+  local c = self.counts
+  return {
+    history = self.history, training_time = (self.t_last_done or core.now()) - self.t0, num_updates = clock,
+    communication_time = comm, staleness = self.staleness, events = self.events, samples = samples,
+    lost_workers = c.lost, first_batch_time = self.first_batch, foreign_messages = c.foreign,
+    rejected_peers = server and server.denied, -- connections the ZAP handler refused (CURVE)
+    dropped_messages = server and server.dropped, late_messages = c.late, skipped_batches = c.skipped,
+    skipped_updates = c.refused,
+  }
+end
+
+-- The progress line's last word.
+function Metrics:finish(st)
+  self.progress:finish(self.samples, string.format("%s: %d samples in %.2f s (%.0f samples/s), %d updates%s",
+    self.name, st.samples, st.training_time, st.training_time > 0 and st.samples / st.training_time or 0,
+    st.num_updates, st.lost_workers > 0 and (", " .. st.lost_workers .. " worker(s) lost") or ""))
+end
+
+return metrics
