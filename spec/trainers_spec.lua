@@ -37,6 +37,32 @@ describe("trainers registry", function()
   end)
 end)
 
+describe("a trainer definition", function()
+  local base = require "lunet.trainers.base"
+  local function worker() end
+  it("is checked by base.define, whose errors name it and the key", function()
+    h.assert_error("base.define: expected the table of a trainer definition, got false", function() base.define(false) end)
+    h.assert_error("base.define: unknown key 'single_partition'", function()
+      base.define { name = "T", module = "t", worker = worker, server_commit = worker, single_partition = true }
+    end)
+    h.assert_error("base.define: checkpoints.updates must be a boolean, got 3", function()
+      base.define { name = "T", module = "t", worker = worker, server_commit = worker, checkpoints = { updates = 3 } }
+    end)
+    h.assert_error("base.define: a trainer needs a server rule", function()
+      base.define { name = "T", module = "t", worker = worker }
+    end)
+  end)
+
+  it("base.mean_staleness takes a staleness histogram and names what is not one", function()
+    assert.are.equal(1.5, base.mean_staleness { [1] = 2, [2] = 2 })
+    assert.are.equal(0, base.mean_staleness {})
+    h.assert_error("base.mean_staleness: expected a staleness table {[staleness] = count}, got 0",
+      function() base.mean_staleness(0) end)
+    h.assert_error("base.mean_staleness: the count of staleness 1 must be an integer >= 0, got 'v'",
+      function() base.mean_staleness { "v" } end)
+  end)
+end)
+
 describe("trainer options", function()
   local model = h.small_model(4)
 

@@ -98,25 +98,34 @@ local KEYS = {
 
 -- base.define(spec) -> the trainer class (see the header). A key it does not
 -- know (a flag of an older lunet) is an error, not ignored.
-function base.define(spec)
+function base.define(spec, ...)
+  local where = "base.define"
+  check.arity(where, 1, spec, ...)
+  if type(spec) ~= "table" then check.fail(where, "expected the table of a trainer definition, got %s",
+    check.describe(spec)) end
   for k, v in pairs(spec) do
     local kind = KEYS[k]
-    assert(kind, "define: unknown key '" .. tostring(k) .. "' (the keys are in lua/lunet/trainers/base.lua)")
+    if not kind then
+      check.fail(where, "unknown key %s (the keys are in lua/lunet/trainers/base.lua)", check.describe(k))
+    end
     if type(kind) == "table" then
-      assert(type(v) == "table", "define: " .. k .. " must be a table")
+      if type(v) ~= "table" then check.fail(where, "%s must be a table, got %s", k, check.describe(v)) end
       for sub, x in pairs(v) do
         local want = kind[sub]
-        assert(want, string.format("define: unknown key %s.%s", k, tostring(sub)))
-        assert(type(x) == want, string.format("define: %s.%s must be a %s", k, sub, want))
+        if not want then check.fail(where, "unknown key %s.%s", k, check.describe(sub)) end
+        if type(x) ~= want then check.fail(where, "%s.%s must be a %s, got %s", k, sub, want, check.describe(x)) end
       end
-    else
-      assert(type(v) == kind, string.format("define: %s must be a %s", k, kind))
+    elseif type(v) ~= kind then
+      check.fail(where, "%s must be a %s, got %s", k, kind, check.describe(v))
     end
   end
-  assert(type(spec.name) == "string" and type(spec.module) == "string", "define: name and module")
-  assert(type(spec.worker) == "function", "define: a worker function")
-  assert(type(spec.server_commit) == "function" or type(spec.server_round) == "function",
-    "define: a server rule (server_commit, or server_round for a synchronous trainer)")
+  if type(spec.name) ~= "string" or type(spec.module) ~= "string" then
+    check.fail(where, "a trainer needs a name and a module (strings)")
+  end
+  if type(spec.worker) ~= "function" then check.fail(where, "a trainer needs a worker function") end
+  if type(spec.server_commit) ~= "function" and type(spec.server_round) ~= "function" then
+    check.fail(where, "a trainer needs a server rule (server_commit, or server_round for a synchronous trainer)")
+  end
   local class = { is_trainer = true, name = spec.name, module = spec.module, spec = spec }
   class.__index = class
   class.__tostring = function(self) return "trainers." .. spec.name .. "(" .. self.options.num_workers .. " workers)" end
@@ -179,9 +188,18 @@ function Trainer:samples_per_second()
   return s.training_time > 0 and s.samples / s.training_time or 0
 end
 
-local function mean_staleness(h)
+-- The mean of a staleness histogram ({[staleness] = count}, trainer:staleness()).
+local function mean_staleness(h, ...)
+  local where = "base.mean_staleness"
+  check.arity(where, 1, h, ...)
+  if type(h) ~= "table" then check.fail(where, "expected a staleness table {[staleness] = count}, got %s",
+    check.describe(h)) end
   local n, sum = 0, 0
-  for k, c in pairs(h) do n, sum = n + c, sum + k * c end
+  for k, c in pairs(h) do
+    check.integer(k, where, "a staleness", { min = 0 })
+    check.integer(c, where, string.format("the count of staleness %s", check.describe(k)), { min = 0 })
+    n, sum = n + c, sum + k * c
+  end
   return n > 0 and sum / n or 0
 end
 base.mean_staleness = mean_staleness
