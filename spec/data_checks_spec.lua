@@ -118,10 +118,13 @@ describe("lunet.data argument checks", function()
       h.assert_error("slice: rows 2+9223372036854775807 out of range for 3 rows", function()
         df:slice(2, math.maxinteger)
       end)
-      h.assert_error("repartition: n must be an integer from 1 to 2147483647, got 0", function() df:repartition(0) end)
-      h.assert_error("repartition: n must be an integer from 1 to 2147483647, got 1099511627776", function()
-        df:repartition(1 << 40)
-      end)
+      h.assert_error("repartition: n (at most the frame's rows) must be an integer from 1 to 3, got 0",
+        function() df:repartition(0) end)
+      h.assert_error("repartition: n (at most the frame's rows) must be an integer from 1 to 3, got 1099511627776",
+        function() df:repartition(1 << 40) end)
+      -- (an empty frame has one partition: partitions() of 2^31 - 1 would never end)
+      h.assert_error("repartition: n (at most the frame's rows) must be an integer from 1 to 1, got 2147483647",
+        function() df:head(0):repartition(2 ^ 31 - 1) end)
       h.assert_error("partition: p must be an integer from 1 to 2, got 3", function() df:repartition(2):partition(3) end)
       assert.are.equal(2, df:head(2.0):count())
     end)

@@ -115,12 +115,13 @@ end
 
 DataFrame.where = DataFrame.filter
 
--- Same columns with n balanced partitions (no data moves; see :partitions());
--- train() trains on these partitions (lunet/runtime/job.lua).
+-- Same columns with n balanced partitions (no data moves; see :partitions()),
+-- 1 <= n <= rows: train() trains on these partitions (lunet/runtime/job.lua).
 function DataFrame:repartition(n, ...)
   self_check(self, "repartition")
   check.arity("repartition", 1, n, ...)
-  n = check.size(n, "repartition", "n")
+  -- a partition holds at least one row (an empty frame: one partition)
+  n = check.size(n, "repartition", "n (at most the frame's rows)", { max = math.max(self._rows, 1) })
   return new_frame(self:columns(), self._cols, self._rows, n)
 end
 
