@@ -26,7 +26,7 @@ local function rewritten(m, edit)
   local text, tensors = core.nn_read(path)
   local header = core.json_decode(text)
   edit(header, tensors)
-  core.nn_save(path, core.json_encode(header), tensors)
+  core.file_save(path, core.json_encode(header), tensors)
   return path
 end
 

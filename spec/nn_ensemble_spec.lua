@@ -141,16 +141,16 @@ describe("nn.Ensemble", function()
     local path = os.tmpname()
     local header = { format = "lunet.nn.Ensemble", version = 1, config = e:config(),
                      members = { { params = e.models[1]:count_params(), rng = {} } } }
-    core.nn_save(path, core.json_encode(header), { core.zeros(10) })
+    core.file_save(path, core.json_encode(header), { core.zeros(10) })
     h.assert_error({ "nn.load: '" .. path .. "' holds a damaged Ensemble", "one entry per member" },
       function() nn.load(path) end)
     header.members[2] = { params = e.models[2]:count_params(), rng = {} }
-    core.nn_save(path, core.json_encode(header), { core.zeros(10) })
+    core.file_save(path, core.json_encode(header), { core.zeros(10) })
     h.assert_error({ "damaged Ensemble", "member 1", "past the end of the weights" }, function() nn.load(path) end)
     e:save(path) -- a whole file, then 3 weights too many
     local text, tensors = core.nn_read(path)
     tensors[1] = core.zeros(tensors[1]:numel() + 3)
-    core.nn_save(path, text, tensors)
+    core.file_save(path, text, tensors)
     h.assert_error({ "damaged Ensemble", "weights for members of" }, function() nn.load(path) end)
     os.remove(path)
   end)

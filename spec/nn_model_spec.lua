@@ -190,7 +190,7 @@ describe("Sequential", function()
       assert.is_false(ok)
       assert.truthy(err:find("nn.load: '" .. path .. "' ", 1, true), err)
     end
-    require("lunet.core").nn_save(path, '{"format":"something else"}', {})
+    require("lunet.core").file_save(path, '{"format":"something else"}', {})
     assert.has_error(function() nn.load(path) end, "nn.load: '" .. path .. "' does not hold a lunet Sequential model")
     os.remove(path)
     assert.has_error(function() m:save "/nonexistent/dir/model.lunet" end,

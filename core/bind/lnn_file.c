@@ -1,36 +1,11 @@
-/* Model files from Lua (core/nn/modelfile.c does the work): nn_save writes a
- * header and tensors atomically, nn_read returns them after every check.
- * lua/lunet/nn/sequential.lua gives them their meaning. */
+/* Model files from Lua (core/nn/modelfile.c does the work): nn_read returns
+ * a file's header and tensors after every check (core.file_save, lfile.c,
+ * writes them). lua/lunet/nn/model_file.lua gives them their meaning. */
 #include <string.h>
 
 #include "common.h"
 #include "lnn.h"
 #include "modelfile.h"
-
-#define MAX_ARRAYS 16
-
-/* nn_save(path, header, {tensors}): atomic (temp file, fsync, rename) */
-static int l_nn_save(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  size_t hlen;
-  const char *header = luaL_checklstring(L, 2, &hlen);
-  luaL_checktype(L, 3, LUA_TTABLE);
-  lua_Integer count = luaL_len(L, 3);
-  if (count < 0 || count > MAX_ARRAYS) return luaL_error(L, "save: at most %d arrays per file, got %I", MAX_ARRAYS, count);
-  const float *data[MAX_ARRAYS];
-  uint64_t n[MAX_ARRAYS];
-  for (int i = 0; i < (int)count; i++) {
-    lua_geti(L, 3, i + 1);
-    lunet_tensor_t *t = lunet_check_tensor(L, -1); /* kept alive by the table */
-    if (!lunet_tensor_is_contiguous(t)) return luaL_error(L, "save: tensor %d is not contiguous", i + 1);
-    data[i] = lunet_tensor_data(t);
-    n[i] = (uint64_t)lunet_tensor_numel(t);
-    lua_pop(L, 1);
-  }
-  if (lunet_modelfile_write(path, header, hlen, (int)count, data, n) < 0)
-    return lunet_core_error(L, "save");
-  return 0;
-}
 
 /* nn_read(path) -> header, {tensors}, or an error naming what is wrong */
 static int l_nn_read(lua_State *L) {
@@ -50,6 +25,6 @@ static int l_nn_read(lua_State *L) {
   return 2;
 }
 
-static const luaL_Reg file_functions[] = {{"nn_save", l_nn_save}, {"nn_read", l_nn_read}, {NULL, NULL}};
+static const luaL_Reg file_functions[] = {{"nn_read", l_nn_read}, {NULL, NULL}};
 
 void lunet_open_nn_file(lua_State *L) { luaL_setfuncs(L, file_functions, 0); }

@@ -209,7 +209,7 @@ function Ensemble:save(path, ...)
   local header = { format = Ensemble.FORMAT, version = 1, config = self:config(), members = members }
   local tensors = { concat(params, np) }
   if #states > 0 then tensors[2] = concat(states, ns) end
-  core.nn_save(path, core.json_encode(header), tensors)
+  check.within("save", nil, core.file_save, path, core.json_encode(header), tensors)
   return self
 end
 

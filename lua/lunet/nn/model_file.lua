@@ -32,7 +32,7 @@ function model_file.save(self, path, ...)
   check.string(path, "save", "path", { nonempty = true })
   local header, params, state = model_file.saved_parts(self)
   header.format, header.version = model_file.FORMAT, 1
-  core.nn_save(path, core.json_encode(header), { params, state })
+  check.within("save", nil, core.file_save, path, core.json_encode(header), { params, state })
   return self
 end
 
