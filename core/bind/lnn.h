@@ -15,7 +15,7 @@ typedef struct {
 /* The net at idx, or a Lua argument error (also once freed). Borrowed. */
 lunet_net_t *lunet_check_net(lua_State *L, int idx);
 
-/* Add net_new / nn_default_seed, and nn_save / nn_read, to the table on top. */
+/* Add net_new / nn_default_seed, and nn_read, to the table on top. */
 void lunet_open_nn_build(lua_State *L);
 void lunet_open_nn_file(lua_State *L);
 
