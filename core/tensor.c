@@ -197,8 +197,11 @@ lunet_tensor_t *lunet_tensor_view(lunet_tensor_t *t, int ndim, const int64_t *sh
       infer = i;
     } else if (shape[i] < 0) {
       return lunet_fail("view: size %lld of dimension %d is negative", (long long)shape[i], i + 1), NULL;
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+      /* (more elements than int64 holds: never the tensor's count) */
+      lunet_shape_str(a, sizeof a, t->ndim, t->shape);
+      return lunet_fail("view: the sizes given hold more than 2^63 elements, tensor %s has %lld", a,
+                        (long long)lunet_tensor_numel(t)), NULL;
     }
   }
   int64_t numel = lunet_tensor_numel(t);
@@ -220,6 +223,12 @@ lunet_tensor_t *lunet_tensor_view(lunet_tensor_t *t, int ndim, const int64_t *sh
   if (!lunet_tensor_is_contiguous(t)) {
     lunet_shape_str(a, sizeof a, t->ndim, t->shape);
     return lunet_fail("view: tensor %s is not contiguous (call :contiguous() first)", a), NULL;
+  }
+  /* an empty tensor viewed as {0, 2^40, 2^40}: its strides must not overflow either */
+  size_t span_numel;
+  if (check_shape(ndim, resolved, &span_numel) < 0) {
+    lunet_shape_str(b, sizeof b, ndim, resolved);
+    return lunet_fail("view: shape %s is too large for a tensor", b), NULL;
   }
   return view_of(t, t->offset, ndim, resolved, NULL);
 }

@@ -28,6 +28,11 @@ describe("tensor constructors (items 13, 17)", function()
     h.assert_error("Tensor:view: size 1 must be non-negative, got -4294967296",
       function() lunet.zeros(4):view(-(1 << 32)) end)
     h.assert_error("Tensor:view: argument 3 is not a size, got string", function() lunet.zeros(4):view(4, "1") end)
+    -- sizes whose product overflows int64 (UBSan saw it: API fuzzer, seed 2026, call 4125)
+    h.assert_error("view: the sizes given hold more than 2^63 elements, tensor (2, 3) has 6",
+      function() lunet.zeros(2, 3):view(1, 2, 1 << 62) end)
+    h.assert_error("view: shape (0, 1099511627776, 1099511627776) is too large for a tensor",
+      function() lunet.zeros(0):view(0, 1 << 40, 1 << 40) end)
     -- a method's argument error names it even where Lua cannot tell the name (pcall, tail call)
     local t = lunet.zeros(2)
     local ok, err = pcall(t.narrow, t, "a")
