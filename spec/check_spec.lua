@@ -80,7 +80,8 @@ describe("lunet.check", function()
     suggests("lable_col", trainer, "label_col")       -- two letters swapped: one edit
     suggests("shufle", fit, "shuffle")
     -- too far, or a single letter: the allowed names instead of a guess
-    h.assert_error({ "unknown option 'x' (allowed: a, xy)" }, function() check.options({ x = 1 }, "f", { "xy", "a" }) end)
+    h.assert_error({ "unknown option 'x' (allowed: a, xy)" },
+      function() check.options({ x = 1 }, "f", { "xy", "a" }) end)
     h.assert_error({ "unknown option 'colour' (allowed: batch_size, epochs, shuffle, validation_split)" },
       function() check.options({ colour = 1 }, "f", fit) end)
     -- a part in several names is no suggestion; a hint given by the caller wins

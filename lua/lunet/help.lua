@@ -31,7 +31,9 @@ local function hanging(out, head, text)
     out[#out + 1] = head
     head, indent = string.rep(" ", 6), 6
   end
-  for i, l in ipairs(wrap(text, WIDTH - indent)) do out[#out + 1] = (i == 1 and head or string.rep(" ", indent)) .. l end
+  for i, l in ipairs(wrap(text, WIDTH - indent)) do
+    out[#out + 1] = (i == 1 and head or string.rep(" ", indent)) .. l
+  end
 end
 
 local function pad(s, n) return s .. string.rep(" ", n - #s) end

@@ -37,7 +37,8 @@ function predictors.ModelPredictor(opts)
   local D = OPTIONS.defaults
   local self = setmetatable({
     model = opts.model,
-    features_col = check.string(opts.features_col, WHERE, "features_col", { default = D.features_col, nonempty = true }),
+    features_col = check.string(opts.features_col, WHERE, "features_col",
+      { default = D.features_col, nonempty = true }),
     output_col = check.string(opts.output_col, WHERE, "output_col", { default = D.output_col, nonempty = true }),
     batch_size = check.size(opts.batch_size, WHERE, "batch_size", { default = D.batch_size }),
     num_workers = check.size(opts.num_workers, WHERE, "num_workers", { default = D.num_workers }),

@@ -56,7 +56,8 @@ function mnist.load_mnist(dir, opts, ...)
   opts = check.options(opts, where, LOAD.names)
   check.string(dir, where, "dir", { nonempty = true })
   local limit = check.integer(opts.limit, where, "option 'limit'", { min = 1, optional = true })
-  local train = check.boolean(opts.train, where, "option 'train'", LOAD.defaults.train) and mnist_frame(dir, "train", limit) or nil
+  local train = check.boolean(opts.train, where, "option 'train'", LOAD.defaults.train)
+    and mnist_frame(dir, "train", limit) or nil
   return train, mnist_frame(dir, "t10k", limit)
 end
 

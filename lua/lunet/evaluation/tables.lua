@@ -108,7 +108,8 @@ function tables.classification_report(df, prediction_col, label_col, opts, ...)
   local where = "classification_report"
   check.arity(where, 4, df, prediction_col, label_col, opts, ...)
   opts = check.options(opts, where, REPORT.names)
-  local digits = check.integer(opts.digits, where, "option 'digits'", { min = 0, max = 15, default = REPORT.defaults.digits })
+  local digits = check.integer(opts.digits, where, "option 'digits'",
+    { min = 0, max = 15, default = REPORT.defaults.digits })
   local cm = count(df, prediction_col, label_col, "classification_report")
   local k, n = #cm.labels, cm.total
   local classes, correct = {}, 0
