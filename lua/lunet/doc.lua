@@ -5,9 +5,11 @@
 --   doc.options{{name, default, meaning}, ...}  where a function owns its
 --       defaults (layers, model methods, evaluators, read_csv): the code reads
 --       .names (check.options) and .defaults from it;
---   meanings beside a defaults table that exists already (options.common and
---   a trainer's options; a feature class's defaults): doc.meanings checks
---       both name the same options, so neither can gain one alone.
+--   {name = meaning} beside a defaults table the code has already (a
+--       trainer's options, a feature class's; options.docs beside
+--       options.common): doc.meanings, when the class is defined (for the
+--       common trainer options spec/help_spec.lua), checks that both name
+--       the same options, so neither can gain one alone.
 -- doc.register(entry) files a documented thing for lunet.help (help(x),
 -- `lunet help NAME`) and the README's reference (scripts/gen_reference.lua).
 local doc = {}
