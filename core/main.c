@@ -28,6 +28,7 @@ static const char usage_text[] =
     "usage: lunet [options] [script [args...]]\n"
     "       lunet worker --connect tcp://HOST:PORT [--rank N] [--key PATH --server-key KEY]\n"
     "       lunet keygen PATH [--force]   (a CURVE key pair: PATH, PATH.pub)\n"
+    "       lunet help [NAME]             (the options of a trainer, layer, ...: help(x) in Lua)\n"
     "Options:\n"
     "  -e code     run code\n"
     "  -i          enter the interactive REPL after running the script/code\n"
@@ -124,11 +125,17 @@ static void setup_paths(lua_State *L) {
   lua_pop(L, 2);
 }
 
+/* the globals `lunet` (require "lunet") and `help` (lunet.help: help(x)
+ * prints the options of x, in scripts and in the REPL) */
 static int load_lunet_global(lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "lunet");
   int status = docall(L, 1, 1);
-  if (status == LUA_OK) lua_setglobal(L, "lunet");
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "help");
+    lua_setglobal(L, "help");
+    lua_setglobal(L, "lunet");
+  }
   return report(L, status);
 }
 

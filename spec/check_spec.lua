@@ -60,6 +60,67 @@ describe("lunet.check", function()
     h.assert_error({ "zeros: expected at most 2 arguments, got 3" }, function() check.arity("zeros", 2, 1, nil, 3) end)
   end)
 
+  it("did you mean: synonyms both ways, case and underscores, a part, then the nearest by edits", function()
+    local trainer = { "num_epoch", "worker_optimizer", "batch_size", "learning_rate", "communication_window",
+                      "label_col", "num_workers" }
+    local fit = { "epochs", "batch_size", "validation_split", "shuffle" }
+    local function suggests(key, allowed, want)
+      h.assert_error({ ("unknown option '%s' (did you mean '%s'?)"):format(key, want) },
+        function() check.options({ [key] = 1 }, "f", allowed) end)
+    end
+    suggests("epochs", trainer, "num_epoch")           -- Keras' name for a trainer
+    suggests("num_epoch", fit, "epochs")               -- a trainer's name for fit
+    suggests("nb_epoch", fit, "epochs")
+    suggests("optimizer", trainer, "worker_optimizer")
+    suggests("lr", trainer, "learning_rate")
+    suggests("workers", trainer, "num_workers")
+    suggests("batchsize", trainer, "batch_size")      -- an underscore left out
+    suggests("batchSize", fit, "batch_size")          -- camelCase
+    suggests("window", trainer, "communication_window") -- the one name containing it
+    suggests("lable_col", trainer, "label_col")       -- two letters swapped: one edit
+    suggests("shufle", fit, "shuffle")
+    -- too far, or a single letter: the allowed names instead of a guess
+    h.assert_error({ "unknown option 'x' (allowed: a, xy)" },
+      function() check.options({ x = 1 }, "f", { "xy", "a" }) end)
+    h.assert_error({ "unknown option 'colour' (allowed: batch_size, epochs, shuffle, validation_split)" },
+      function() check.options({ colour = 1 }, "f", fit) end)
+    -- a part in several names is no suggestion; a hint given by the caller wins
+    h.assert_error({ "unknown option 'time' (allowed: a_timeout, b_timeout)" },
+      function() check.options({ time = 1 }, "f", { "a_timeout", "b_timeout" }) end)
+    suggests("timeout", { "a_timeout", "b_timeout" }, "a_timeout") -- (nearest by edits: a tie goes to the first)
+    h.assert_error({ "(did you mean 'b_timeout'?)" },
+      function() check.options({ timeout = 1 }, "f", { "a_timeout", "b_timeout" }, { timeout = "b_timeout" }) end)
+    assert.are.equal("num_epoch", check.closest("epochs", trainer))
+    assert.is_nil(check.closest("zzzzzz", trainer))
+  end)
+
+  it("did you mean, through every checker's user: trainers, layers, models, transformers, evaluators, readers",
+    function()
+      local lunet = require "lunet"
+      local model = h.small_model(3)
+      local cases = {
+        { "DOWNPOUR: unknown option 'epochs' (did you mean 'num_epoch'?)",
+          function() lunet.trainers.DOWNPOUR { model = model, epochs = 3 } end },
+        { "DOWNPOUR: unknown option 'optimizer' (did you mean 'worker_optimizer'?)",
+          function() lunet.trainers.DOWNPOUR { model = model, optimizer = "adam" } end },
+        { "EASGD: unknown option 'batchsize' (did you mean 'batch_size'?)",
+          function() lunet.trainers.EASGD { model = model, batchsize = 8 } end },
+        { "Dense: unknown option 'activaton' (did you mean 'activation'?)",
+          function() lunet.nn.Dense(3, { activaton = "relu" }) end },
+        { "fit: unknown option 'num_epoch' (did you mean 'epochs'?)", function()
+          model:compile { loss = "categorical_crossentropy" }
+          model:fit(lunet.zeros(4, 3), lunet.zeros(4, 2), { num_epoch = 1 })
+        end },
+        { "StandardScaler: unknown option 'inputCol' (did you mean 'input_col'?)",
+          function() lunet.feature.StandardScaler { inputCol = "x", output_col = "y" } end },
+        { "MulticlassEvaluator: unknown option 'metrics' (did you mean 'metric'?)",
+          function() lunet.evaluation.MulticlassEvaluator { metrics = "f1" } end },
+        { "read_csv: unknown option 'limt' (did you mean 'limit'?)",
+          function() lunet.data.read_csv("examples/data/atlas_higgs_v2_first22889.csv.gz", { limt = 3 }) end },
+      }
+      for _, c in ipairs(cases) do h.assert_error({ c[1] }, c[2]) end
+    end)
+
   it("lists name the first bad entry; described values show bytes that are not printable", function()
     h.assert_error({ "values[2] must be a finite number, got inf" },
       function() check.numbers({ 1, math.huge }, "plot.bar", "values") end)

@@ -99,7 +99,7 @@ describe("model:evaluate on worker processes", function()
     local images, classes = core.randn({ 90, 6, 6, 1 }, { seed = 5 }), core.zeros({ 90 })
     for i = 1, 90 do classes:set(i, i % 3) end
     local loss, acc = m:evaluate(images, classes)
-    local dloss, dacc = m:evaluate(images, classes, { num_workers = 2 })
+    local dloss, dacc = m:evaluate(images, classes, { num_workers = 2, verbose = 0 }) -- (Keras' verbose, as fit's)
     assert.is_true(math.abs(loss - dloss) < 1e-5)
     assert.are.equal(acc, dacc)
   end)

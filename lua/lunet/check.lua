@@ -55,32 +55,71 @@ function check.fail(where, fmt, ...)
 end
 local fail = check.fail
 
--- The closest of names to key, when it is close (for "did you mean").
-local function closest(key, names)
-  if type(key) ~= "string" or #key > 64 then return nil end
-  local best, best_d
-  for _, n in ipairs(names) do
-    -- Levenshtein distance, small strings only
-    local prev = {}
-    for j = 0, #n do prev[j] = j end
-    for i = 1, #key do
-      local cur = { [0] = i }
-      for j = 1, #n do
-        local cost = key:byte(i) == n:byte(j) and 0 or 1
-        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+-- Names users bring from Keras, Spark ML or dist-keras for what lunet names
+-- otherwise, in groups: an unknown name suggests the member of its group
+-- that is allowed (fit{num_epoch=} -> 'epochs', DOWNPOUR{epochs=} ->
+-- 'num_epoch').
+local SYNONYMS = {
+  { "epochs", "num_epoch", "num_epochs", "nb_epoch", "n_epochs", "max_epochs", "epoch" },
+  { "learning_rate", "lr" },
+  { "optimizer", "worker_optimizer" },
+  { "num_workers", "workers", "n_workers" },
+  { "seed", "random_state", "random_seed" },
+}
+local synonyms = {}
+for _, group in ipairs(SYNONYMS) do
+  for _, name in ipairs(group) do synonyms[name] = group end
+end
+
+-- The optimal string alignment distance (Levenshtein with adjacent
+-- transpositions: "lable" is one edit from "label").
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        v = math.min(v, d[i - 2][j - 2] + 1)
       end
-      prev = cur
+      d[i][j] = v
     end
-    local d = prev[#n]
-    if not best_d or d < best_d then best, best_d = n, d end
   end
-  if best_d and best_d <= math.max(1, #key // 3) then return best end
-  return nil
+  return d[#a][#b]
+end
+
+-- The name among names (a sorted list) that key most likely meant, or nil:
+-- its synonym; the same name but for case and underscores (batchSize,
+-- labelCol); the only name that contains it (window -> communication_window);
+-- else the nearest within an edit for every three characters of key.
+function check.closest(key, names)
+  if type(key) ~= "string" or #key > 64 then return nil end
+  local allowed = {}
+  for _, n in ipairs(names) do allowed[n] = true end
+  for _, n in ipairs(synonyms[key] or {}) do if allowed[n] then return n end end
+  local function plain(s) return (s:lower():gsub("_", "")) end
+  local contained
+  for _, n in ipairs(names) do
+    if plain(n) == plain(key) then return n end
+    if #key >= 4 and n:find(key, 1, true) then contained = contained == nil and n or false end
+  end
+  if contained then return contained end
+  local best, best_d = nil, math.min(math.max(1, #key // 3), #key - 1) + 1 -- (never all of key replaced)
+  for _, n in ipairs(names) do
+    if math.abs(#n - #key) < best_d then
+      local d = distance(key:lower(), n:lower())
+      if d < best_d then best, best_d = n, d end
+    end
+  end
+  return best
 end
 
 -- opts: nil (-> {}) or a table whose keys are all among allowed (a list of
 -- names, or a set). hints maps a foreign name to the right one
--- ({epochs = "num_epoch"}). Returns opts.
+-- ({label = "label_col"}); without one, an unknown name suggests the closest
+-- allowed one (check.closest). Returns opts.
 function check.options(opts, where, allowed, hints)
   if opts == nil then return {} end
   if type(opts) ~= "table" or getmetatable(opts) ~= nil then
@@ -95,11 +134,7 @@ function check.options(opts, where, allowed, hints)
   table.sort(names)
   for k in pairs(opts) do
     if type(k) ~= "string" or not set[k] then
-      local hint = hints and hints[k]
-      if hint then
-        fail(where, "unknown option %s (did you mean '%s'?)", describe(k), hint)
-      end
-      local near = closest(k, names)
+      local near = hints and hints[k] or check.closest(k, names)
       if near then fail(where, "unknown option %s (did you mean '%s'?)", describe(k), near) end
       if #names <= 16 then
         fail(where, "unknown option %s (allowed: %s)", describe(k), table.concat(names, ", "))

@@ -11,6 +11,7 @@ local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
 local binary = require "lunet.evaluation.binary"
 local tables = require "lunet.evaluation.tables"
+local doc = require "lunet.doc"
 
 local fail = check.fail
 
@@ -76,15 +77,22 @@ end
 local MulticlassEvaluator = {}
 MulticlassEvaluator.__index = MulticlassEvaluator
 MulticlassEvaluator.__name = "MulticlassEvaluator"
+local MULTICLASS = doc.options {
+  { "metric", "f1", "f1 (the support-weighted mean of the per-class F1, Spark's), accuracy, weighted_precision or "
+    .. "weighted_recall" },
+  { "prediction_col", "prediction", "the column of predicted class indices (or strings)" },
+  { "label_col", "label", "the column of true class indices (or strings)" },
+}
 
 -- MulticlassEvaluator{metric = 'f1', prediction_col = 'prediction_index', label_col = 'label_index'}
 function evaluation.MulticlassEvaluator(opts, ...)
   local where = "MulticlassEvaluator"
   check.arity(where, 1, opts, ...)
-  opts = check.options(opts, where, { "metric", "prediction_col", "label_col" })
-  local self = setmetatable({ metric = opts.metric or "f1",
-    prediction_col = common.column_option(opts, "prediction_col", "prediction", where),
-    label_col = common.column_option(opts, "label_col", "label", where) }, MulticlassEvaluator)
+  opts = check.options(opts, where, MULTICLASS.names)
+  local D = MULTICLASS.defaults
+  local self = setmetatable({ metric = opts.metric or D.metric,
+    prediction_col = common.column_option(opts, "prediction_col", D.prediction_col, where),
+    label_col = common.column_option(opts, "label_col", D.label_col, where) }, MulticlassEvaluator)
   if not METRICS[self.metric] then
     fail(where, "unknown metric %s (expected f1, accuracy, weighted_precision or weighted_recall)",
       check.describe(self.metric))
@@ -103,15 +111,20 @@ end
 local AccuracyEvaluator = {}
 AccuracyEvaluator.__index = AccuracyEvaluator
 AccuracyEvaluator.__name = "AccuracyEvaluator"
+local ACCURACY = doc.options {
+  { "prediction_col", "prediction_index", "the column of predicted class indices (or strings)" },
+  { "label_col", "label", "the column of true class indices (or strings)" },
+}
 
 -- dist-keras's AccuracyEvaluator{prediction_col = 'prediction_index',
 -- label_col = 'label'}: the fraction of rows whose prediction equals the label.
 function evaluation.AccuracyEvaluator(opts, ...)
   local where = "AccuracyEvaluator"
   check.arity(where, 1, opts, ...)
-  opts = check.options(opts, where, { "prediction_col", "label_col" })
-  return setmetatable({ prediction_col = common.column_option(opts, "prediction_col", "prediction_index", where),
-                        label_col = common.column_option(opts, "label_col", "label", where) }, AccuracyEvaluator)
+  opts = check.options(opts, where, ACCURACY.names)
+  local D = ACCURACY.defaults
+  return setmetatable({ prediction_col = common.column_option(opts, "prediction_col", D.prediction_col, where),
+                        label_col = common.column_option(opts, "label_col", D.label_col, where) }, AccuracyEvaluator)
 end
 
 function AccuracyEvaluator:evaluate(df, ...)
@@ -125,5 +138,17 @@ function AccuracyEvaluator:evaluate(df, ...)
   end
   return correct / #truth
 end
+
+doc.register { name = "MulticlassEvaluator", kind = "evaluator",
+  summary = "Spark's MulticlassClassificationEvaluator: evaluate(df) -> the metric over the predicted and true "
+    .. "classes", usage = "lunet.evaluation.MulticlassEvaluator{...}:evaluate(df)",
+  sections = { { title = "options", options = MULTICLASS } },
+  aliases = { "evaluation.MulticlassEvaluator", "MulticlassClassificationEvaluator" },
+  objects = { MulticlassEvaluator, evaluation.MulticlassEvaluator } }
+doc.register { name = "AccuracyEvaluator", kind = "evaluator",
+  summary = "dist-keras's AccuracyEvaluator: evaluate(df) -> the fraction of rows predicted right",
+  usage = "lunet.evaluation.AccuracyEvaluator{...}:evaluate(df)",
+  sections = { { title = "options", options = ACCURACY } },
+  aliases = { "evaluation.AccuracyEvaluator" }, objects = { AccuracyEvaluator, evaluation.AccuracyEvaluator } }
 
 return evaluation

@@ -8,6 +8,7 @@ local check = require "lunet.check"
 local core = require "lunet.core"
 local data = require "lunet.data"
 local nn = require "lunet.nn"
+local doc = require "lunet.doc"
 
 local describe, fail = check.describe, check.fail
 local predictors = {}
@@ -15,7 +16,15 @@ local predictors = {}
 local ModelPredictor = {}
 ModelPredictor.__index = ModelPredictor
 
-local OPTIONS = { "model", "features_col", "output_col", "batch_size", "num_workers", "launcher", "verbose" }
+local OPTIONS = doc.options {
+  { "model", doc.REQUIRED, "the nn model (an nn.Ensemble too, in one process) whose outputs are added" },
+  { "features_col", "features", "the column of inputs" },
+  { "output_col", "prediction", "the column of outputs added (or replaced)" },
+  { "batch_size", 1024, "rows per forward pass" },
+  { "num_workers", 1, "above 1: predict on that many worker processes (a Sequential model)" },
+  { "launcher", "local", "how those workers start, as a trainer's launcher (num_workers > 1)" },
+  { "verbose", false, "draw the workers' progress line (num_workers > 1)" },
+}
 local WHERE = "ModelPredictor"
 
 -- ModelPredictor{model=, features_col='features', output_col='prediction',
@@ -23,23 +32,25 @@ local WHERE = "ModelPredictor"
 -- and verbose are the worker processes' (num_workers > 1). Every option is
 -- checked here, before a frame or a process is seen.
 function predictors.ModelPredictor(opts)
-  opts = check.options(opts, WHERE, OPTIONS, { featuresCol = "features_col", outputCol = "output_col",
+  opts = check.options(opts, WHERE, OPTIONS.names, { featuresCol = "features_col", outputCol = "output_col",
                                                workers = "num_workers" })
+  local D = OPTIONS.defaults
   local self = setmetatable({
     model = opts.model,
-    features_col = check.string(opts.features_col, WHERE, "features_col", { default = "features", nonempty = true }),
-    output_col = check.string(opts.output_col, WHERE, "output_col", { default = "prediction", nonempty = true }),
-    batch_size = check.size(opts.batch_size, WHERE, "batch_size", { default = 1024 }),
-    num_workers = check.size(opts.num_workers, WHERE, "num_workers", { default = 1 }),
-    launcher = check.choice(opts.launcher, WHERE, "launcher", require("lunet.trainers.options").LAUNCHERS, "local"),
-    verbose = check.boolean(opts.verbose, WHERE, "verbose", false),
+    features_col = check.string(opts.features_col, WHERE, "features_col",
+      { default = D.features_col, nonempty = true }),
+    output_col = check.string(opts.output_col, WHERE, "output_col", { default = D.output_col, nonempty = true }),
+    batch_size = check.size(opts.batch_size, WHERE, "batch_size", { default = D.batch_size }),
+    num_workers = check.size(opts.num_workers, WHERE, "num_workers", { default = D.num_workers }),
+    launcher = check.choice(opts.launcher, WHERE, "launcher", require("lunet.trainers.options").LAUNCHERS, D.launcher),
+    verbose = check.boolean(opts.verbose, WHERE, "verbose", D.verbose),
   }, ModelPredictor)
   if not (nn.is_model(self.model) or nn.is_ensemble(self.model)) then
     fail(WHERE, "model must be an nn model, got %s", describe(self.model))
   end
   if self.num_workers == 1 then
     -- (the worker processes' options: accepted in one process, they would do nothing)
-    if self.launcher ~= "local" or self.verbose then
+    if self.launcher ~= D.launcher or self.verbose then
       fail(WHERE, "%s applies to worker processes: give num_workers > 1", self.verbose and "verbose" or "launcher")
     end
   else
@@ -78,6 +89,11 @@ function ModelPredictor:predict(df)
 end
 
 predictors.ModelPredictor_class = ModelPredictor
+doc.register { name = "ModelPredictor", kind = "predictor",
+  summary = "dist-keras's ModelPredictor: predict(df) adds the model's output for every row, in row order",
+  usage = "lunet.predictors.ModelPredictor{model = m, ...}:predict(df)",
+  sections = { { title = "options", options = OPTIONS } },
+  aliases = { "predictors.ModelPredictor" }, objects = { ModelPredictor, predictors.ModelPredictor } }
 
 -- model:evaluate(x, y, {batch_size = 32, num_workers > 1, launcher = 'local', verbose=}) on worker
 -- processes, through nn's hook (lunet.nn.distributed; the arguments are checked by model:evaluate): the rows
@@ -86,9 +102,11 @@ predictors.ModelPredictor_class = ModelPredictor
 local function evaluate_on_workers(model, x, y, opts)
   local frame = data.frame { { "features", x }, { "label", y } }
   local job = require "lunet.predictors.evaluate_job" -- (the runtime loads on first use, not with lunet.predictors)
-  local means = job { model = model, loss = model.compiled.loss, batch_size = opts.batch_size or 32,
-                      num_workers = opts.num_workers, launcher = opts.launcher or "local",
-                      verbose = opts.verbose or false }:train(frame)
+  local defaults = require("lunet.nn.training").DOCS.evaluate.defaults
+  local verbose = opts.verbose == true or (type(opts.verbose) == "number" and opts.verbose > 0) -- (Keras' 0 to 2)
+  local means = job { model = model, loss = model.compiled.loss, batch_size = opts.batch_size or defaults.batch_size,
+                      num_workers = opts.num_workers, launcher = opts.launcher or defaults.launcher,
+                      verbose = verbose }:train(frame)
   return means[1], means[2]
 end
 nn.distributed.evaluate = evaluate_on_workers

@@ -5,6 +5,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
+local doc = require "lunet.doc"
 
 local csv = {}
 local fail, describe = check.fail, check.describe
@@ -20,6 +21,19 @@ end
 
 local SCHEMA_TYPES = { "integer", "double", "string" }
 
+local READ = doc.options {
+  { "header", false, "the first line names the columns (else _c0, _c1, ...)" },
+  { "infer_schema", false, "read numeric columns as numbers (else every column is a string, as Spark)" },
+  { "schema", doc.OPTIONAL, "{name = 'integer' | 'double' | 'string'}: these columns' types" },
+  { "delimiter", ",", "the field separator, one character" },
+  { "quote", '"', "the quote character, one character" },
+  { "na_values", doc.OPTIONAL, "strings that mean a missing value: NaN in a numeric column (kept as text in a string "
+    .. "column)" },
+  { "columns", doc.OPTIONAL, "the columns to keep, by name (the others are skipped while reading)" },
+  { "limit", doc.OPTIONAL, "read at most this many rows" },
+}
+local WRITE = doc.options { { "delimiter", ",", "the field separator, one character (not '\"')" } }
+
 -- data.read_csv(path, {header=false, infer_schema=false, schema={name=type},
 -- delimiter=',', quote='"', na_values={...}, columns={...}, limit=n}).
 -- Without infer_schema and schema every column is a string (as Spark).
@@ -34,14 +48,14 @@ local SCHEMA_TYPES = { "integer", "double", "string" }
 function csv.read_csv(path, opts, ...)
   local where = "read_csv"
   check.arity(where, 2, path, opts, ...)
-  opts = check.options(opts, where, { "header", "infer_schema", "schema", "delimiter", "quote", "na_values",
-    "columns", "limit" }, { inferSchema = "infer_schema", sep = "delimiter", nullValue = "na_values" })
+  opts = check.options(opts, where, READ.names, { inferSchema = "infer_schema", sep = "delimiter",
+    nullValue = "na_values" })
   check.string(path, where, "path", { nonempty = true })
   local o = {
-    header = check.boolean(opts.header, where, "option 'header'", false),
-    infer = check.boolean(opts.infer_schema, where, "option 'infer_schema'", false),
-    delimiter = opts.delimiter == nil and "," or one_char(opts.delimiter, where, "delimiter"),
-    quote = opts.quote == nil and '"' or one_char(opts.quote, where, "quote"),
+    header = check.boolean(opts.header, where, "option 'header'", READ.defaults.header),
+    infer = check.boolean(opts.infer_schema, where, "option 'infer_schema'", READ.defaults.infer_schema),
+    delimiter = one_char(opts.delimiter == nil and READ.defaults.delimiter or opts.delimiter, where, "delimiter"),
+    quote = one_char(opts.quote == nil and READ.defaults.quote or opts.quote, where, "quote"),
     limit = -1,
   }
   if o.delimiter == o.quote then fail(where, "options 'delimiter' and 'quote' are both '%s'", o.delimiter) end
@@ -81,8 +95,8 @@ function csv.write_csv(df, path, opts, ...)
   check.arity(where, 3, df, path, opts, ...)
   if not frame.is_frame(df) then fail(where, "expected a DataFrame, got %s", describe(df)) end
   check.string(path, where, "path", { nonempty = true })
-  opts = check.options(opts, where, { "delimiter" })
-  local delimiter = opts.delimiter == nil and "," or one_char(opts.delimiter, where, "delimiter")
+  opts = check.options(opts, where, WRITE.names)
+  local delimiter = one_char(opts.delimiter == nil and WRITE.defaults.delimiter or opts.delimiter, where, "delimiter")
   if delimiter == '"' then fail(where, "option 'delimiter' cannot be the quote character '\"'") end
   local list = {}
   for i, n in ipairs(df._names) do list[i] = df._cols[n] end
@@ -99,5 +113,13 @@ function csv.csv_bare_parse(path, ...)
   check.arity("csv_bare_parse", 1, path, ...)
   return frame.c(core.data_csv_bare_parse, check.string(path, "csv_bare_parse", "path", { nonempty = true }))
 end
+
+doc.register { name = "read_csv", kind = "data", summary = "a CSV file (.gz too) as a DataFrame, streamed by libcsv",
+  usage = "lunet.data.read_csv(path, {...})", sections = { { title = "options", options = READ } },
+  aliases = { "data.read_csv" }, objects = { csv.read_csv } }
+doc.register { name = "write_csv", kind = "data", summary = "a DataFrame as CSV with a header, written atomically",
+  usage = "lunet.data.write_csv(df, path, {...}) or df:write_csv(path, {...})",
+  sections = { { title = "options", options = WRITE } },
+  aliases = { "data.write_csv", "DataFrame:write_csv" }, objects = { csv.write_csv, frame.DataFrame.write_csv } }
 
 return csv

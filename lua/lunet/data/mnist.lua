@@ -3,6 +3,7 @@
 local check = require "lunet.check"
 local core = require "lunet.core"
 local frame = require "lunet.data.frame"
+local doc = require "lunet.doc"
 
 local mnist = {}
 
@@ -44,14 +45,26 @@ end
 -- train, test frames with `features` (784 float32 in [0, 1]) and `label`
 -- (the digit). opts: limit (rows per set), train = false to read only the
 -- test set (returns nil, test).
+local LOAD = doc.options {
+  { "limit", doc.OPTIONAL, "read at most this many rows of each set" },
+  { "train", true, "read the training set too (false: returns nil, test)" },
+}
+
 function mnist.load_mnist(dir, opts, ...)
   local where = "load_mnist"
   check.arity(where, 2, dir, opts, ...)
-  opts = check.options(opts, where, { "limit", "train" })
+  opts = check.options(opts, where, LOAD.names)
   check.string(dir, where, "dir", { nonempty = true })
   local limit = check.integer(opts.limit, where, "option 'limit'", { min = 1, optional = true })
-  local train = check.boolean(opts.train, where, "option 'train'", true) and mnist_frame(dir, "train", limit) or nil
+  local train = check.boolean(opts.train, where, "option 'train'", LOAD.defaults.train)
+    and mnist_frame(dir, "train", limit) or nil
   return train, mnist_frame(dir, "t10k", limit)
 end
+
+doc.register { name = "load_mnist", kind = "data",
+  summary = "the MNIST IDX files of a directory as train, test frames: features (784 values in [0, 1]) and label",
+  usage = "local train, test = lunet.data.load_mnist(dir, {...})",
+  sections = { { title = "options", options = LOAD } }, aliases = { "data.load_mnist" },
+  objects = { mnist.load_mnist } }
 
 return mnist

@@ -5,6 +5,7 @@
 -- merges neighbouring thresholds from 2000 distinct scores on).
 local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
+local doc = require "lunet.doc"
 
 local binary = {}
 
@@ -94,6 +95,12 @@ end
 local BinaryEvaluator = {}
 BinaryEvaluator.__index = BinaryEvaluator
 BinaryEvaluator.__name = "BinaryEvaluator"
+local OPTIONS = doc.options {
+  { "metric", "area_under_roc", "area_under_roc or area_under_pr" },
+  { "raw_prediction_col", "prediction", "the scores: one per row, or width-2 probabilities (the second is "
+    .. "class 1's; ModelPredictor's output)" },
+  { "label_col", "label", "the true classes, 0 or 1 per row" },
+}
 
 local METRICS = { area_under_roc = true, area_under_pr = true }
 
@@ -103,10 +110,11 @@ local METRICS = { area_under_roc = true, area_under_pr = true }
 function binary.BinaryEvaluator(opts, ...)
   local where = "BinaryEvaluator"
   check.arity(where, 1, opts, ...)
-  opts = check.options(opts, where, { "metric", "raw_prediction_col", "label_col" })
-  local self = setmetatable({ metric = opts.metric or "area_under_roc",
-                              raw_prediction_col = common.column_option(opts, "raw_prediction_col", "prediction", where),
-                              label_col = common.column_option(opts, "label_col", "label", where) }, BinaryEvaluator)
+  opts = check.options(opts, where, OPTIONS.names)
+  local D = OPTIONS.defaults
+  local self = setmetatable({ metric = opts.metric or D.metric,
+    raw_prediction_col = common.column_option(opts, "raw_prediction_col", D.raw_prediction_col, where),
+    label_col = common.column_option(opts, "label_col", D.label_col, where) }, BinaryEvaluator)
   if not METRICS[self.metric] then
     fail(where, "unknown metric %s (expected area_under_roc or area_under_pr)", check.describe(self.metric))
   end
@@ -127,5 +135,12 @@ function BinaryEvaluator:evaluate(df, ...)
   return binary.metrics(scores, labels, where, { scores = "raw prediction column '" .. self.raw_prediction_col
     .. "'", labels = "label column '" .. self.label_col .. "'" })[self.metric]
 end
+
+doc.register { name = "BinaryEvaluator", kind = "evaluator",
+  summary = "Spark's BinaryClassificationEvaluator: evaluate(df) -> the area under the ROC or precision-recall "
+    .. "curve of the scores", usage = "lunet.evaluation.BinaryEvaluator{...}:evaluate(df)",
+  sections = { { title = "options", options = OPTIONS } },
+  aliases = { "evaluation.BinaryEvaluator", "BinaryClassificationEvaluator" },
+  objects = { BinaryEvaluator, binary.BinaryEvaluator } }
 
 return binary

@@ -3,6 +3,7 @@
 -- indices or strings). Both are data with a __tostring that prints them.
 local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
+local doc = require "lunet.doc"
 
 local tables = {}
 
@@ -101,11 +102,14 @@ ClassificationReport.__name = "ClassificationReport"
 --                           weighted_precision, weighted_recall and f1)
 -- A class never predicted has precision 0, a class never true recall 0 (as
 -- scikit-learn with zero_division=0); F1 is 0 when precision + recall is 0.
+local REPORT = doc.options { { "digits", 2, "decimals printed (0 to 15)" } }
+
 function tables.classification_report(df, prediction_col, label_col, opts, ...)
   local where = "classification_report"
   check.arity(where, 4, df, prediction_col, label_col, opts, ...)
-  opts = check.options(opts, where, { "digits" })
-  local digits = check.integer(opts.digits, where, "option 'digits'", { min = 0, max = 15, default = 2 })
+  opts = check.options(opts, where, REPORT.names)
+  local digits = check.integer(opts.digits, where, "option 'digits'",
+    { min = 0, max = 15, default = REPORT.defaults.digits })
   local cm = count(df, prediction_col, label_col, "classification_report")
   local k, n = #cm.labels, cm.total
   local classes, correct = {}, 0
@@ -153,5 +157,12 @@ function ClassificationReport:__tostring()
   lines[#lines + 1] = row("weighted avg", self.weighted_avg)
   return table.concat(lines, "\n")
 end
+
+doc.register { name = "classification_report", kind = "evaluator",
+  summary = "scikit-learn's report: precision, recall, F1 and support per class, accuracy, macro and weighted "
+    .. "averages (data that prints as the table)",
+  usage = "lunet.evaluation.classification_report(df, prediction_col, label_col, {...})",
+  sections = { { title = "options", options = REPORT } },
+  aliases = { "evaluation.classification_report" }, objects = { tables.classification_report } }
 
 return tables

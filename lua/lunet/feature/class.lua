@@ -5,9 +5,11 @@
 -- fit/transform arguments they all share.
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
+local doc = require "lunet.doc"
 
 local class = {}
 local fail, describe = check.fail, check.describe
+local declared = setmetatable({}, { __mode = "k" }) -- class -> {spec, defaults, required}: for class.document
 
 -- Option kinds: a checker(v, where, what) returning the value. what reads
 -- "option 'input_col'".
@@ -60,6 +62,7 @@ function class.new(name, spec, defaults, required)
   local allowed = {}
   for k in pairs(spec) do allowed[#allowed + 1] = k end
   table.sort(allowed)
+  declared[cls] = { spec = spec, defaults = defaults or {}, required = required or {}, names = allowed }
   setmetatable(cls, {
     __call = function(_, opts, ...)
       check.arity(name, 1, opts, ...)
@@ -79,6 +82,38 @@ function class.new(name, spec, defaults, required)
       tostring(self.output_col))
   end
   return cls
+end
+
+-- What input_col and output_col mean where a class does not say otherwise.
+local COLUMNS = { input_col = "the column read", output_col = "the column added to the frame (or replaced)" }
+
+-- class.document(cls, summary, meanings): what cls is (one line) and what
+-- each of its options means ({name = meaning}; input_col and output_col may
+-- be left to their usual meaning), for help and the README's reference. The
+-- kinds, defaults and required options are class.new's; a choice's values
+-- are appended to its meaning unless it names them. Every option must be documented, and only
+-- those.
+function class.document(cls, summary, meanings)
+  local d = assert(declared[cls], "class.document: not a class of class.new")
+  local name, all, required = cls.__name, {}, {}
+  for _, k in ipairs(d.names) do
+    local m = meanings[k] or COLUMNS[k]
+    if type(d.spec[k]) == "table" and m then -- a choice: its values, unless the meaning names them all
+      local quoted, named = {}, true
+      for i, c in ipairs(d.spec[k]) do
+        quoted[i] = "'" .. c .. "'"
+        named = named and m:find(quoted[i], 1, true) ~= nil
+      end
+      if not named then m = m .. " (" .. table.concat(quoted, ", ") .. ")" end
+    end
+    all[k] = m
+  end
+  for k in pairs(meanings) do all[k] = all[k] or meanings[k] end -- (a meaning of no option: doc.meanings says so)
+  for _, k in ipairs(d.required) do required[k] = true end
+  doc.register { name = name, kind = "transformer", summary = summary,
+    usage = "lunet.feature." .. name .. "{...}",
+    sections = { { title = "options", options = doc.meanings(name, d.names, d.defaults, all, required) } },
+    aliases = { "feature." .. name }, objects = { cls } }
 end
 
 -- The frame a fit or transform is given: self of the right class, one

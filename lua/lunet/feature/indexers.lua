@@ -16,11 +16,21 @@ local StringIndexer = class.new("StringIndexer",
   { input_col = "column", output_col = "column", order = ORDERS, handle_invalid = INVALID },
   { order = "frequency_desc", handle_invalid = "error" }, { "input_col", "output_col" })
 indexers.StringIndexer = StringIndexer
+local UNSEEN = "a label the model has not seen: 'error' raises, 'skip' drops the row, 'keep' gives index #labels"
+class.document(StringIndexer, "fit(df) learns the labels of a string (or number) column; its model's transform "
+  .. "gives each row its label's 0-based index", {
+  order = "which label gets index 0, 1, ...: by frequency (ties alphabetical) or alphabetically",
+  handle_invalid = UNSEEN,
+})
 
 local StringIndexerModel = class.new("StringIndexerModel",
   { input_col = "column", output_col = "column", handle_invalid = INVALID, labels = "strings" },
   { handle_invalid = "error" }, { "input_col", "output_col", "labels" })
 indexers.StringIndexerModel = StringIndexerModel
+class.document(StringIndexerModel, "a fitted StringIndexer (StringIndexer:fit, feature.load): transform(df) "
+  .. "indexes, save(path) writes it", {
+  handle_invalid = UNSEEN, labels = "the distinct labels: labels[1] has index 0",
+})
 
 -- Labels are distinct: index i means labels[i + 1].
 local function check_distinct(labels, where)
@@ -77,6 +87,9 @@ end
 local IndexToString = class.new("IndexToString",
   { input_col = "column", output_col = "column", labels = "strings" }, nil, { "input_col", "output_col", "labels" })
 indexers.IndexToString = IndexToString
+class.document(IndexToString, "0-based indices back to their labels, as a string column", {
+  input_col = "the column of 0-based indices", labels = "the distinct labels: index i gives labels[i + 1]",
+})
 
 function IndexToString:init() check_distinct(self.labels, "IndexToString") end
 

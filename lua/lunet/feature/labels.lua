@@ -14,6 +14,10 @@ local OneHotTransformer = class.new("OneHotTransformer",
   { output_dim = "size", input_col = "column", output_col = "column" }, nil,
   { "output_dim", "input_col", "output_col" })
 labels.OneHotTransformer = OneHotTransformer
+class.document(OneHotTransformer, "0-based class indices as one-hot rows", {
+  output_dim = "the number of classes: the width of the rows", input_col = "the column of 0-based class indices",
+  output_col = "the (rows, output_dim) column added (or replaced)",
+})
 
 -- output_col (rows, output_dim): 1 at the 0-based index, 0 elsewhere.
 function OneHotTransformer:transform(df, ...)
@@ -30,6 +34,9 @@ local LabelIndexTransformer = class.new("LabelIndexTransformer",
   { output_dim = "size", input_col = "column", output_col = "column" }, nil,
   { "output_dim", "input_col", "output_col" })
 labels.LabelIndexTransformer = LabelIndexTransformer
+class.document(LabelIndexTransformer, "the 0-based argmax of each prediction vector", {
+  output_dim = "the width of the prediction vectors", input_col = "the (rows, output_dim) prediction column",
+})
 
 -- output_col = the 0-based argmax of each prediction vector.
 function LabelIndexTransformer:transform(df, ...)
@@ -45,6 +52,9 @@ end
 local ReshapeTransformer = class.new("ReshapeTransformer",
   { input_col = "column", output_col = "column", shape = "list" }, nil, { "input_col", "output_col", "shape" })
 labels.ReshapeTransformer = ReshapeTransformer
+class.document(ReshapeTransformer, "each row of a vector column in a new shape (a view, no copy)", {
+  shape = "1 to 3 sizes per row, holding as many values (784 -> {28, 28, 1})",
+})
 
 -- shape: 1 to 3 sizes (a row of a vector column has at most 3 dimensions).
 function ReshapeTransformer:init()
@@ -77,6 +87,9 @@ end
 local BinaryLabelTransformer = class.new("BinaryLabelTransformer",
   { input_col = "column", output_col = "column", label = "scalar" }, nil, { "input_col", "output_col", "label" })
 labels.BinaryLabelTransformer = BinaryLabelTransformer
+class.document(BinaryLabelTransformer, "1.0 where a column equals label, else 0.0", {
+  label = "the value that gives 1.0: a string for a string column, a number for a numeric one",
+})
 
 -- output_col = 1.0 where input_col equals label, else 0.0. A string label
 -- matches a string column and a number a numeric one; across kinds nothing

@@ -29,6 +29,11 @@ local Pipeline = class.new("Pipeline", { stages = "list" }, nil, { "stages" })
 pipeline.Pipeline = Pipeline
 local PipelineModel = class.new("PipelineModel", { stages = "list" }, nil, { "stages" })
 pipeline.PipelineModel = PipelineModel
+class.document(Pipeline, "Spark ML's Pipeline: fit(df) fits and applies each stage in order and returns a "
+  .. "PipelineModel", { stages = "the transformers and estimators, in order" })
+class.document(PipelineModel, "fitted stages: transform(df) applies them in order", {
+  stages = "the transformers and fitted models, in order",
+})
 
 function Pipeline:init() check_stages(self, "Pipeline", true) end
 function PipelineModel:init() check_stages(self, "PipelineModel", false) end

@@ -15,6 +15,10 @@ local input_tensor, with_output = class.input_tensor, class.with_output
 local VectorAssembler = class.new("VectorAssembler", { input_cols = "columns", output_col = "column" }, nil,
   { "input_cols", "output_col" })
 scalers.VectorAssembler = VectorAssembler
+class.document(VectorAssembler, "the input columns side by side as one float32 vector column", {
+  input_cols = "the numeric or vector columns joined, in order",
+  output_col = "the (rows, total width) vector column added (or replaced)",
+})
 
 -- output_col = the input columns side by side, a (rows, total width) float32
 -- vector column (float64 inputs are rounded to float32 here).
@@ -40,11 +44,22 @@ local StandardScaler = class.new("StandardScaler",
   { input_col = "column", output_col = "column", with_mean = "boolean", with_std = "boolean" },
   { with_mean = false, with_std = true }, { "input_col", "output_col" })
 scalers.StandardScaler = StandardScaler
+class.document(StandardScaler, "fit(df) learns each feature's mean and standard deviation; its model's "
+  .. "transform gives (x - mean) / std", {
+  input_col = "the vector (or numeric) column scaled",
+  with_mean = "subtract the mean",
+  with_std = "divide by the unbiased standard deviation (a feature whose std is 0 gives 0)",
+})
 
 local StandardScalerModel = class.new("StandardScalerModel",
   { input_col = "column", output_col = "column", with_mean = "boolean", with_std = "boolean", mean = "statistics",
     std = "statistics" }, nil, { "input_col", "output_col", "with_mean", "with_std", "mean", "std" })
 scalers.StandardScalerModel = StandardScalerModel
+class.document(StandardScalerModel, "a fitted StandardScaler (StandardScaler:fit, feature.load): transform(df) "
+  .. "scales, save(path) writes it", {
+  with_mean = "subtract the mean", with_std = "divide by the standard deviation",
+  mean = "the fitted means, one per feature", std = "the fitted standard deviations",
+})
 
 function StandardScalerModel:init()
   if #self.mean ~= #self.std then
@@ -81,11 +96,21 @@ local MinMaxScaler = class.new("MinMaxScaler",
   { input_col = "column", output_col = "column", min = "number", max = "number" }, { min = 0, max = 1 },
   { "input_col", "output_col" })
 scalers.MinMaxScaler = MinMaxScaler
+class.document(MinMaxScaler, "fit(df) learns each feature's minimum and maximum; its model's transform maps them "
+  .. "linearly onto [min, max] (a constant feature to the middle)", {
+  input_col = "the vector (or numeric) column rescaled",
+  min = "the low end of the output range", max = "the high end of the output range",
+})
 
 local MinMaxScalerModel = class.new("MinMaxScalerModel",
   { input_col = "column", output_col = "column", min = "number", max = "number", original_min = "statistics",
     original_max = "statistics" }, nil, { "input_col", "output_col", "min", "max", "original_min", "original_max" })
 scalers.MinMaxScalerModel = MinMaxScalerModel
+class.document(MinMaxScalerModel, "a fitted MinMaxScaler (MinMaxScaler:fit, feature.load): transform(df) "
+  .. "rescales, save(path) writes it", {
+  min = "the low end of the output range", max = "the high end of the output range",
+  original_min = "the fitted minima, one per feature", original_max = "the fitted maxima",
+})
 
 local function check_range(self, where)
   if not (self.min < self.max) then fail(where, "min (%g) must be below max (%g)", self.min, self.max) end

@@ -10,6 +10,7 @@ local Sequential = require "lunet.nn.sequential"
 local Activation = require "lunet.nn.layers.activation"
 local training = require "lunet.nn.training"
 local base = require "lunet.nn.layers.layer"
+local doc = require "lunet.doc"
 
 local copy_plain, describe, fail = base.copy_plain, check.describe, check.fail
 local vec = core.vec
@@ -20,6 +21,9 @@ Ensemble.__index = Ensemble
 Ensemble.FORMAT = "lunet.nn.Ensemble"
 
 function Ensemble.is(v) return getmetatable(v) == Ensemble end
+
+local OPTIONS = doc.options { { "name", "ensemble", "the model's name in summary() and model files" } }
+local PREDICT = training.DOCS.predict -- (the members' predict takes them)
 
 local function shape_str(s)
   local parts = { "None" }
@@ -41,16 +45,16 @@ function Ensemble.new(models, opts, ...)
   if type(models) ~= "table" or getmetatable(models) ~= nil then
     fail("Ensemble", "expected a list of models, got %s", describe(models))
   end
-  opts = check.options(opts, "Ensemble", { "name" })
+  opts = check.options(opts, "Ensemble", OPTIONS.names)
   local name, n = opts.name, #models
   for k, v in pairs(models) do
     if k == "name" then
       if opts.name ~= nil then fail("Ensemble", "option 'name' given twice (in the list and in the options)") end
       name = v
-    elseif math.type(k) ~= "integer" or k < 1 or k > n then check.options({ [k] = true }, "Ensemble", { "name" }) end
+    elseif math.type(k) ~= "integer" or k < 1 or k > n then check.options({ [k] = true }, "Ensemble", OPTIONS.names) end
   end
   if n == 0 then fail("Ensemble", "expected at least one model") end
-  name = check.string(name, "Ensemble", "name", { nonempty = true, default = "ensemble" })
+  name = check.string(name, "Ensemble", "name", { nonempty = true, default = OPTIONS.defaults.name })
   local self = setmetatable({ name = name, models = {} }, Ensemble)
   for i, m in ipairs(models) do
     if not Sequential.is(m) then fail("Ensemble", "member %d is not an nn.Sequential model (%s)", i, tostring(m)) end
@@ -84,7 +88,7 @@ end
 -- predict(x, {batch_size = 32}) -> a new tensor: the mean of the members' outputs
 function Ensemble:predict(x, opts, ...)
   check.arity("Ensemble:predict", 2, x, opts, ...)
-  opts = check.options(opts, "Ensemble:predict", { "batch_size", "verbose" })
+  opts = check.options(opts, "Ensemble:predict", PREDICT.names)
   if not core.is_tensor(x) then fail("Ensemble:predict", "x must be a tensor, got %s", describe(x)) end
   local out = self.models[1]:predict(x, opts)
   for i = 2, #self.models do
@@ -120,7 +124,7 @@ end
 -- evaluate(x, y, {batch_size = 32}) -> loss, accuracy of the mean output
 function Ensemble:evaluate(x, y, opts, ...)
   check.arity("Ensemble:evaluate", 3, x, y, opts, ...)
-  opts = check.options(opts, "Ensemble:evaluate", { "batch_size", "verbose" })
+  opts = check.options(opts, "Ensemble:evaluate", PREDICT.names)
   local head = self:loss_head()
   training.check_pair(x, y, "Ensemble:evaluate")
   local p = check.within("Ensemble:evaluate", nil, self.predict, self, x, { batch_size = opts.batch_size })
@@ -262,5 +266,13 @@ end
 function Ensemble:__tostring()
   return string.format("nn.Ensemble(%s, %d members)", self.name, #self.models)
 end
+
+doc.register { name = "Ensemble", kind = "model",
+  summary = "the mean of several Sequential models' outputs (what EnsembleTrainer{merge_models = true} returns)",
+  usage = "nn.Ensemble{model, model, ..., name = ...}",
+  sections = { { title = "options", options = OPTIONS },
+               { title = "predict(x, {...}) and evaluate(x, y, {...})", label = "predict, evaluate",
+                 options = PREDICT } },
+  aliases = { "nn.Ensemble" }, objects = { Ensemble } }
 
 return Ensemble

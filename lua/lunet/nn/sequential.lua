@@ -9,6 +9,7 @@ local layers = require "lunet.nn.layers"
 local base = require "lunet.nn.layers.layer"
 local training = require "lunet.nn.training"
 local model_file = require "lunet.nn.model_file"
+local doc = require "lunet.doc"
 
 local sample_shape, copy_plain, is_layer = base.sample_shape, base.copy_plain, layers.is_layer
 local describe, fail = check.describe, check.fail
@@ -22,7 +23,13 @@ local function snake(kind)
   return (kind:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1%2"):lower())
 end
 
-local OPTIONS = { "name", "seed", "input_shape" }
+local DOCS = doc.options {
+  { "name", "sequential", "the model's name in summary() and model files" },
+  { "seed", doc.OPTIONAL, "seeds the initial weights and the Dropout generators (when not given: drawn from the "
+    .. "default generator, lunet.manual_seed)" },
+  { "input_shape", doc.OPTIONAL, "the shape of one sample (or give it to the first layer)" },
+}
+local OPTIONS = DOCS.names
 
 -- nn.Sequential(), nn.Sequential{layer, layer, ...}, nn.Sequential({...}, {name=, seed=, input_shape=});
 -- the options may also be given in the list ({layer, ..., seed = 1}), not twice.
@@ -41,7 +48,7 @@ function Sequential.new(list, opts, ...)
     end
   end
   local self = setmetatable({ layers = {}, counts = {} }, Sequential)
-  self.name = check.string(opts.name, "Sequential", "name", { nonempty = true, default = "sequential" })
+  self.name = check.string(opts.name, "Sequential", "name", { nonempty = true, default = DOCS.defaults.name })
   self.seed = check.integer(opts.seed, "Sequential", "seed", { optional = true })
   if opts.input_shape ~= nil then self.input_shape = sample_shape(opts.input_shape, "Sequential") end
   for i = 1, n do
@@ -237,5 +244,17 @@ for _, name in ipairs { "compile", "get_optimizer_state", "set_optimizer_state",
 end
 Sequential.save = model_file.save
 Sequential.saved_parts = model_file.saved_parts
+
+local T = training.DOCS
+doc.register { name = "Sequential", kind = "model",
+  summary = "a stack of layers over one flat parameter buffer, trained Keras-style (or by a trainer)",
+  usage = "nn.Sequential{layer, ..., options} or model:add(layer); model:compile{...}; model:fit(x, y, {...})",
+  sections = { { title = "options", options = DOCS },
+               { title = "model:compile{...}", label = "compile", options = T.compile },
+               { title = "model:fit(x, y, {...}) -> history", label = "fit", options = T.fit },
+               { title = "model:evaluate(x, y, {...}) -> loss, accuracy", label = "evaluate", options = T.evaluate },
+               { title = "model:predict(x, {...}) -> outputs", label = "predict", options = T.predict } },
+  aliases = { "nn.Sequential", "model", "compile", "fit", "evaluate", "predict" },
+  objects = { Sequential, training.compile, training.fit, training.evaluate, training.predict } }
 
 return Sequential

@@ -8,9 +8,47 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 local optimizers = require "lunet.nn.optimizers"
 local distributed = require "lunet.nn.distributed"
+local doc = require "lunet.doc"
 
 local describe, fail = check.describe, check.fail
 local training = {}
+
+-- The options of compile, fit, evaluate and predict: their names, defaults
+-- and meanings (lunet.doc; help(model) lists them).
+local VERBOSE = "0 silent, 1 a progress bar, 2 one line per epoch (true = 1, false = 0)"
+training.DOCS = {
+  compile = doc.options {
+    { "optimizer", "rmsprop", "a name (sgd, adagrad, adadelta, rmsprop, adam, adamax, nadam: Keras' defaults) or an "
+      .. "nn.optimizers object, nn.optimizers.Adam{learning_rate = 1e-3}" },
+    { "loss", doc.REQUIRED, "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
+      .. "mean_squared_error (mse) or mean_absolute_error (mae)" },
+    { "metrics", {}, "{'accuracy'}: fit and evaluate report the accuracy too" },
+  },
+  fit = doc.options {
+    { "epochs", 1, "the last epoch's number, as in Keras: fit runs epochs initial_epoch + 1 to epochs" },
+    { "batch_size", 32, "samples per step" },
+    { "validation_split", doc.OPTIONAL, "a fraction in (0, 1): the last rows (before shuffling) are scored, not "
+      .. "trained on" },
+    { "validation_data", doc.OPTIONAL, "{x_val, y_val}, scored after every epoch (not with validation_split)" },
+    { "shuffle", true, "reshuffle the samples every epoch" },
+    { "verbose", 1, VERBOSE },
+    { "seed", doc.OPTIONAL, "seeds the shuffles (when not given: the default seed, lunet.manual_seed)" },
+    { "initial_epoch", 0, "epochs already done: resumes after them, with the shuffles of an uninterrupted run" },
+  },
+  evaluate = doc.options {
+    { "batch_size", 32, "samples per step" },
+    { "verbose", doc.OPTIONAL, "with num_workers > 1: 1, 2 or true draw the workers' progress line (as "
+      .. "fit's, 0 to 2 or a boolean); in one process nothing is printed" },
+    { "num_workers", 1, "above 1: score the rows on that many worker processes" },
+    { "launcher", "local", "how those workers start, as a trainer's launcher ('local', 'mpirun', 'srun')" },
+  },
+  predict = doc.options {
+    { "batch_size", 32, "samples per step" },
+    { "verbose", doc.OPTIONAL, "as fit's (0 to 2 or a boolean), for Keras' sake: predict prints nothing" },
+  },
+}
+local COMPILE, FIT, EVALUATE, PREDICT = training.DOCS.compile, training.DOCS.fit, training.DOCS.evaluate,
+  training.DOCS.predict
 
 local LOSSES = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
                  binary_crossentropy = true, mean_squared_error = true, mean_absolute_error = true,
@@ -27,7 +65,7 @@ end
 -- compile{optimizer = 'adagrad' | nn.optimizers.X{...}, loss = 'categorical_crossentropy', metrics = {'accuracy'}}
 function training.compile(self, opts, ...)
   check.arity("compile", 1, opts, ...)
-  opts = check.options(opts, "compile", { "optimizer", "loss", "metrics" })
+  opts = check.options(opts, "compile", COMPILE.names)
   local loss = opts.loss
   if type(loss) ~= "string" or not LOSSES[loss] then
     fail("compile", "unknown loss %s (expected categorical_crossentropy, sparse_categorical_crossentropy, "
@@ -35,13 +73,13 @@ function training.compile(self, opts, ...)
   end
   if type(LOSSES[loss]) == "string" then loss = LOSSES[loss] end
   local metrics = {}
-  for i, m in ipairs(check.list(opts.metrics or {}, "compile", "metrics")) do
+  for i, m in ipairs(check.list(opts.metrics or COMPILE.defaults.metrics, "compile", "metrics")) do
     if m ~= "accuracy" and m ~= "acc" then
       fail("compile", "unknown metric %s at metrics[%d] (expected accuracy)", describe(m), i)
     end
     metrics[#metrics + 1] = "accuracy"
   end
-  local opt = optimizers.get(opts.optimizer or "rmsprop", "compile")
+  local opt = optimizers.get(opts.optimizer or COMPILE.defaults.optimizer, "compile")
   self.compiled = { loss = loss, optimizer = opt, metrics = metrics }
   self:build()
   training.apply_compile(self)
@@ -158,17 +196,18 @@ end
 -- true and false stand for 1 and 0.
 local function verbosity(v, where)
   if v == true then return 1 elseif v == false then return 0 end
-  return check.integer(v, where, "verbose (0, 1, 2 or a boolean)", { min = 0, max = 2, default = 1 })
+  return check.integer(v, where, "verbose (0, 1, 2 or a boolean)", { min = 0, max = 2, default = FIT.defaults.verbose })
 end
 
 -- predict(x, {batch_size = 32}) -> a new tensor of outputs (predict prints
 -- nothing at any verbosity)
 function training.predict(self, x, opts, ...)
   check.arity("predict", 2, x, opts, ...)
-  opts = check.options(opts, "predict", { "batch_size", "verbose" })
+  opts = check.options(opts, "predict", PREDICT.names)
   if not core.is_tensor(x) then fail("predict", "x must be a tensor, got %s", describe(x)) end
   verbosity(opts.verbose, "predict")
-  return self:build():predict(x, check.size(opts.batch_size, "predict", "batch_size", { default = 32 }))
+  return self:build():predict(x, check.size(opts.batch_size, "predict", "batch_size",
+    { default = PREDICT.defaults.batch_size }))
 end
 
 -- evaluate(x, y, {batch_size = 32, num_workers = 1, launcher = 'local'})
@@ -176,19 +215,19 @@ end
 -- on worker processes (through nn/distributed.lua).
 function training.evaluate(self, x, y, opts, ...)
   check.arity("evaluate", 3, x, y, opts, ...)
-  opts = check.options(opts, "evaluate", { "batch_size", "verbose", "num_workers", "launcher" })
+  opts = check.options(opts, "evaluate", EVALUATE.names)
   local net = need_compiled(self, "evaluate")
   check_samples(self, x, y, "evaluate")
   check.size(opts.batch_size, "evaluate", "batch_size", { optional = true })
   check.size(opts.num_workers, "evaluate", "num_workers", { optional = true })
   check.string(opts.launcher, "evaluate", "launcher", { optional = true })
   verbosity(opts.verbose, "evaluate")
-  if (opts.num_workers or 1) > 1 then
+  if (opts.num_workers or EVALUATE.defaults.num_workers) > 1 then
     local ok, loss, acc = pcall(distributed.evaluator(), self, x, y, opts)
     if not ok then error(loss, 0) end -- the message names the part of the run that failed
     return loss, acc
   end
-  local n, bs = #x, opts.batch_size or 32
+  local n, bs = #x, opts.batch_size or EVALUATE.defaults.batch_size
   local loss, acc = 0, 0
   for s = 1, n, bs do
     local b = math.min(bs, n - s + 1)
@@ -209,15 +248,15 @@ end
 -- initial_epoch + 1 .. epochs (each shuffled as it would be in an uninterrupted run).
 function training.fit(self, x, y, opts, ...)
   check.arity("fit", 3, x, y, opts, ...)
-  opts = check.options(opts, "fit", { "epochs", "batch_size", "validation_split", "validation_data", "shuffle",
-                                      "verbose", "seed", "initial_epoch" })
+  opts = check.options(opts, "fit", FIT.names)
   local net = need_compiled(self, "fit")
   check_samples(self, x, y, "fit")
-  local epochs = check.size(opts.epochs, "fit", "epochs", { default = 1 })
-  local bs = check.size(opts.batch_size, "fit", "batch_size", { default = 32 })
-  local first = check.integer(opts.initial_epoch, "fit", "initial_epoch", { min = 0, max = epochs - 1, default = 0 })
+  local epochs = check.size(opts.epochs, "fit", "epochs", { default = FIT.defaults.epochs })
+  local bs = check.size(opts.batch_size, "fit", "batch_size", { default = FIT.defaults.batch_size })
+  local first = check.integer(opts.initial_epoch, "fit", "initial_epoch",
+    { min = 0, max = epochs - 1, default = FIT.defaults.initial_epoch })
   local verbose = verbosity(opts.verbose, "fit")
-  local shuffle = check.boolean(opts.shuffle, "fit", "shuffle", true)
+  local shuffle = check.boolean(opts.shuffle, "fit", "shuffle", FIT.defaults.shuffle)
   local seed = check.integer(opts.seed, "fit", "seed", { optional = true }) or core.nn_default_seed()
   local n, xv, yv = #x, nil, nil
   if opts.validation_data ~= nil and opts.validation_split ~= nil then

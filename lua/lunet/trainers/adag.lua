@@ -11,6 +11,9 @@ return base.define {
   name = "ADAG",
   module = "lunet.trainers.adag",
   options = { communication_window = 12 },
+  summary = "dist-keras's ADAG (the thesis's AGN): every window commits its update divided by the window's length "
+    .. "(Hermans 2017)",
+  docs = { communication_window = "batches between a worker's commits" },
   check = exchange.check_window,
   worker = function(ctx)
     local ex = ctx:exchange { overlap = false }

@@ -31,6 +31,10 @@ return base.define {
   name = "AdaptiveADAG",
   module = "lunet.trainers.adaptive_adag",
   options = { communication_window = 5, gamma = 1e-4 },
+  summary = "the thesis's ADAG (dist-keras's Experimental): each commit scaled per parameter by "
+    .. "1 / ((c - c_stale)^2 / gamma + 1) (Hermans 2017)",
+  docs = { communication_window = "batches between a worker's commits",
+           gamma = "the unit of the staleness distance: smaller damps stale entries more" },
   check = function(o, fail, name)
     exchange.check_window(o, fail, name)
     -- (the scale divides by gamma in float32: 1e-50 would be 0 there)

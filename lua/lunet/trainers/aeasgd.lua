@@ -41,6 +41,11 @@ aeasgd.class = base.define {
   name = "AEASGD",
   module = "lunet.trainers.aeasgd",
   options = { rho = 5.0, learning_rate = 0.1, communication_window = 32 },
+  summary = "asynchronous elastic averaging: every window E = alpha (x - c), x -= E, commit E; server: c += E; "
+    .. "alpha = rho * learning_rate (Zhang et al., NIPS 2015)",
+  docs = { rho = "the elastic force (alpha = rho * learning_rate, below 1)",
+           learning_rate = "sets alpha with rho; the worker optimizer keeps its own rate",
+           communication_window = "batches between elastic steps" },
   checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   check = aeasgd.check,
   worker = aeasgd.worker,

@@ -10,6 +10,8 @@ return base.define {
   name = "AveragingTrainer",
   module = "lunet.trainers.averaging",
   options = {},
+  summary = "every epoch the workers' weights are averaged and every worker continues from the mean",
+  docs = {},
   checkpoints = { worker_weights = true }, -- between averages the workers' weights are their own
   worker = function(ctx)
     local w = ctx.weights

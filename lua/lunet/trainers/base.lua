@@ -11,6 +11,9 @@
 --                 trainer is made. A `learning_rate` among them is the
 --                 rule's own (AEASGD's alpha = rho * learning_rate): the
 --                 worker optimizer keeps its rate (options.check_common).
+--   summary       string: one line on the rule (help, the README's reference).
+--   docs          {key = meaning}: what each of its options means, exactly
+--                 the keys of options (help; the defaults are options').
 --   check         fn(o, fail, name): its own checks, after the common ones,
 --                 when a trainer is made; may fill o (EAMSGD's optimizer).
 --   select        fn(o) -> the definition to run with these options
@@ -89,7 +92,8 @@ local function new(class, opts)
 end
 
 local KEYS = {
-  name = "string", module = "string", options = "table", check = "function", select = "function",
+  name = "string", module = "string", options = "table", summary = "string", docs = "table", check = "function",
+  select = "function",
   worker = "function", server_commit = "function", server_round = "function", server_init = "function",
   server_sent = "function", server_result = "function", result = "function", partitions = "function",
   data = { labels = "boolean", shuffle = "boolean", name = "string" }, requires_every_worker = "boolean",
@@ -125,6 +129,12 @@ function base.define(spec, ...)
   if type(spec.worker) ~= "function" then check.fail(where, "a trainer needs a worker function") end
   if type(spec.server_commit) ~= "function" and type(spec.server_round) ~= "function" then
     check.fail(where, "a trainer needs a server rule (server_commit, or server_round for a synchronous trainer)")
+  end
+  if spec.docs then -- every option documented, and nothing else
+    local names = {}
+    for k in pairs(spec.options or {}) do names[#names + 1] = k end
+    local ok, err = pcall(require("lunet.doc").meanings, spec.name, names, spec.options or {}, spec.docs)
+    if not ok then check.fail(where, "docs: %s", err) end
   end
   local class = { is_trainer = true, name = spec.name, module = spec.module, spec = spec }
   class.__index = class

@@ -62,6 +62,10 @@ local spec = {
   name = "DataParallel",
   module = "lunet.trainers.data_parallel",
   options = { mode = "asynchronous", frequency = "epoch" },
+  summary = "Elephas' SparkModel: workers send W - W_start every epoch or batch; synchronous averages a round's "
+    .. "deltas, asynchronous and hogwild apply each as it comes",
+  docs = { mode = "'synchronous', 'asynchronous' or 'hogwild' (the worker does not wait for the center)",
+           frequency = "when a worker sends its delta: every 'epoch' or every 'batch'" },
   check = function(o, _, name)
     check.choice(o.mode, name, "mode", MODES)
     check.choice(o.frequency, name, "frequency", FREQUENCIES)

@@ -19,6 +19,10 @@ return base.define {
   name = "DOWNPOUR",
   module = "lunet.trainers.downpour",
   options = { communication_window = 5, overlap = true },
+  summary = "every communication_window batches a worker commits W - W_pulled and pulls the center; "
+    .. "server: center += delta (Dean et al., NIPS 2012)",
+  docs = { communication_window = "batches between a worker's commits",
+           overlap = "train on while the center travels (false: wait for it, as dist-keras)" },
   check = function(o, fail, name)
     exchange.check_window(o, fail, name)
     check.boolean(o.overlap, name, "overlap")

@@ -11,6 +11,8 @@ return base.define {
   name = "DynSGD",
   module = "lunet.trainers.dynsgd",
   options = { communication_window = 5 },
+  summary = "as DOWNPOUR; the server scales each delta by 1 / (staleness + 1) (Jiang et al., SIGMOD 2017)",
+  docs = { communication_window = "batches between a worker's commits" },
   check = exchange.check_window,
   worker = function(ctx)
     local ex = ctx:exchange { overlap = false }

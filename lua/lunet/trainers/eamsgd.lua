@@ -13,6 +13,12 @@ return base.define {
   name = "EAMSGD",
   module = "lunet.trainers.eamsgd",
   options = { rho = 5.0, learning_rate = 0.1, momentum = 0.9, communication_window = 32 },
+  summary = "AEASGD whose workers step with Nesterov-momentum SGD at learning_rate (worker_optimizer is fixed) "
+    .. "(Zhang et al., NIPS 2015)",
+  docs = { rho = "the elastic force (alpha = rho * learning_rate, below 1)",
+           learning_rate = "the workers' SGD rate, and alpha with rho",
+           momentum = "the workers' Nesterov momentum, in [0, 1)",
+           communication_window = "batches between elastic steps" },
   checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   check = function(o, fail, name)
     aeasgd.check(o, fail, name)

@@ -14,6 +14,11 @@ return base.define {
   name = "EASGD",
   module = "lunet.trainers.easgd",
   options = { rho = 5.0, learning_rate = 0.01, communication_window = 32 },
+  summary = "synchronous elastic averaging: each round all workers meet, x_i -= alpha (x_i - c), "
+    .. "c += alpha * sum (x_i - c) (Zhang et al., NIPS 2015)",
+  docs = { rho = "the elastic force (alpha = rho * learning_rate, below 1)",
+           learning_rate = "sets alpha with rho; the worker optimizer keeps its own rate",
+           communication_window = "batches between rounds" },
   checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   check = aeasgd.check,
   worker = function(ctx)

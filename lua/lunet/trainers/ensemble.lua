@@ -48,6 +48,11 @@ local EnsembleTrainer = base.define {
   name = "EnsembleTrainer",
   module = "lunet.trainers.ensemble",
   options = { num_models = 2, merge_models = false, init = "model" },
+  summary = "num_models models trained independently on their own partitions; train returns their list, or one "
+    .. "nn.Ensemble",
+  docs = { num_models = "models to train, one partition each",
+           merge_models = "true: return one nn.Ensemble averaging their outputs (false: the list of models)",
+           init = "'model': every model starts from the given weights; 'seed': each from its own initialization" },
   check = function(o, fail, name)
     o.num_models = check.size(o.num_models, name, "num_models")
     check.boolean(o.merge_models, name, "merge_models")

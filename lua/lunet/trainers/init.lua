@@ -19,6 +19,7 @@ local builtin = {
   EnsembleTrainer = "lunet.trainers.ensemble",
 }
 local aliases = { AsynchronousEASGD = "AEASGD", AsynchronousEAMSGD = "EAMSGD" }
+trainers.aliases = aliases -- (help finds them by these names too)
 
 trainers.base = require "lunet.trainers.base"
 

@@ -7,12 +7,12 @@
 -- any process starts.
 local check = require "lunet.check"
 local core = require "lunet.core"
+local doc = require "lunet.doc"
 
 local options = {}
 
 -- Option sentinels: a REQUIRED option must be given; an OPTIONAL one may be nil.
-options.REQUIRED = setmetatable({}, { __tostring = function() return "<required>" end })
-options.OPTIONAL = setmetatable({}, { __tostring = function() return "<optional>" end })
+options.REQUIRED, options.OPTIONAL = doc.REQUIRED, doc.OPTIONAL
 local REQUIRED, OPTIONAL = options.REQUIRED, options.OPTIONAL
 
 -- Options of every trainer, with dist-keras's defaults where it has one.
@@ -55,11 +55,95 @@ options.common = {
   resume_from = OPTIONAL,      -- a checkpoint (or its directory) this run continues
 }
 
--- Names users bring from Keras, Spark or dist-keras: "did you mean" them.
-options.hints = { epochs = "num_epoch", num_epochs = "num_epoch", nb_epoch = "num_epoch", lr = "learning_rate",
-                  optimizer = "worker_optimizer", workers = "num_workers", num_worker = "num_workers",
-                  label = "label_col", features = "features_col", labelCol = "label_col",
-                  featuresCol = "features_col", timeout = "worker_timeout" }
+-- Names users bring from Spark or dist-keras that only trainers map so
+-- (lunet.check suggests epochs -> num_epoch, lr, camelCase and typos itself).
+options.hints = { label = "label_col", features = "features_col", timeout = "worker_timeout" }
+
+-- What each common option means, in the order help lists them (the defaults
+-- are options.common's; spec/help_spec.lua checks both name the same options).
+options.docs = {
+  { "model", "the nn model to train; train(df) returns a trained copy and leaves it as it is. A compiled model's "
+    .. "optimizer, loss and metrics are the run's: worker_optimizer, learning_rate, loss and metrics override "
+    .. "them only when given, and a conflicting one is an error" },
+  { "worker_optimizer", "the optimizer each worker steps with: a name ('sgd', 'adagrad', 'adam', ...) or an "
+    .. "nn.optimizers object; when not given, the compiled model's, else 'adagrad'" },
+  { "learning_rate", "the worker optimizer's learning rate, in place of its own" },
+  { "loss", "what the workers minimise (categorical_crossentropy, sparse_categorical_crossentropy, "
+    .. "binary_crossentropy, mse, mae); when not given, the compiled model's, else categorical_crossentropy" },
+  { "metrics", "what the workers report besides the loss ({'accuracy'}); when not given, the compiled model's" },
+  { "features_col", "the frame's column of input vectors" },
+  { "label_col", "the frame's column of targets (one-hot rows for categorical_crossentropy)" },
+  { "batch_size", "samples per training step of a worker" },
+  { "num_epoch", "passes over the training frame" },
+  { "num_workers", "worker processes" },
+  { "seed", "seeds the partitioning shuffle, each worker's batch order and Dropout streams" },
+  { "parallelism_factor", "partitions per worker (num_workers * parallelism_factor in all), handed out as workers "
+    .. "finish" },
+  { "on_nan", "a NaN or infinite loss or delta: 'error' stops the run naming the worker and batch, 'skip' leaves "
+    .. "it out" },
+  { "max_skipped", "with on_nan = 'skip', the largest fraction of batches or updates skipped before the run fails" },
+  { "verbose", "draw the progress line (epoch, samples/s, loss, ETA) on stderr" },
+  { "launcher", "how workers start: 'local' (processes on this host), 'mpirun', 'srun', or 'external' (started by "
+    .. "hand: lunet worker --connect)" },
+  { "launcher_program", "the mpirun or srun executable (when not given: by name on PATH)" },
+  { "hostfile", "mpirun's --hostfile (the mpirun launcher only)" },
+  { "bind", "the address the driver listens on (port 0: any free port); an address off loopback needs server_key "
+    .. "or insecure = true" },
+  { "advertise", "the host workers connect to (mpirun, srun, external; when not given: this host's name when bind "
+    .. "is off loopback)" },
+  { "num_threads", "OpenBLAS threads per worker" },
+  { "connect_timeout", "seconds for every worker to register before the run fails" },
+  { "worker_timeout", "seconds of silence after which a worker counts as lost" },
+  { "driver_timeout", "seconds of driver silence after which a worker exits by itself" },
+  { "report_interval", "seconds between a worker's progress reports (and its heartbeats while it waits)" },
+  { "reassign", "a lost worker's partitions go to the live workers (false: the run goes on without them)" },
+  { "max_message", "bytes: a larger message to the driver is refused (when not given: the job's largest message)" },
+  { "server_key", "the driver's key pair (lunet keygen PATH): ZeroMQ CURVE, encrypted and authenticated" },
+  { "authorized_keys", "a file of the workers' public keys admitted with server_key, one Z85 key per line" },
+  { "worker_key", "the key pair mpirun, srun and external workers present (required for mpirun and srun with "
+    .. "server_key); local workers use a socket only this user's processes may join" },
+  { "insecure", "true: bind an address off loopback without CURVE (anyone who reaches it may join)" },
+  { "checkpoint_every", "seconds, or {updates = N}: write a checkpoint that often" },
+  { "checkpoint_dir", "where checkpoints go, as DIR/checkpoint.lunet (when not given: 'checkpoints')" },
+  { "resume_from", "a checkpoint (or its directory) this run continues" },
+}
+
+-- The common options as help's section "options of every trainer", with
+-- options.common's defaults. An option without a meaning here is listed as
+-- undocumented (help_spec fails on it); a meaning without an option is left
+-- out (an option another change adds).
+function options.documented()
+  local triples, seen = {}, {}
+  for _, d in ipairs(options.docs) do
+    local v = options.common[d[1]]
+    if v ~= nil then triples[#triples + 1] = { d[1], v, d[2] } end
+    seen[d[1]] = true
+  end
+  local rest = {}
+  for k in pairs(options.common) do if not seen[k] then rest[#rest + 1] = k end end
+  table.sort(rest)
+  for _, k in ipairs(rest) do triples[#triples + 1] = { k, options.common[k], "(not documented)" } end
+  return { title = "options of every trainer", options = doc.options(triples) }
+end
+
+-- A trainer class's help entry (lunet.help): its own options, then every
+-- trainer's (but those it sets itself). A trainer defined without docs
+-- lists its options as undocumented.
+function options.describe(class)
+  local spec, names, own = class.spec, {}, {}
+  for k in pairs(spec.options or {}) do names[#names + 1] = k end
+  local meanings, required = {}, {}
+  for _, k in ipairs(names) do
+    meanings[k] = spec.docs and spec.docs[k] or "(not documented)"
+    required[k] = spec.options[k] == REQUIRED or nil
+    own[k] = true
+  end
+  return { name = class.name, kind = "trainer", summary = spec.summary or "(a trainer without a summary)",
+           usage = "lunet.trainers." .. class.name .. "{model = m, ...}:train(df) -> a trained model",
+           sections = { { title = "options", options = doc.meanings(class.name, names, spec.options or {}, meanings,
+                                                                    required) } },
+           shared = options.documented(), hide = own, aliases = {}, objects = { class } }
+end
 
 local LAUNCHERS = { "local", "mpirun", "srun", "external" }
 options.LAUNCHERS = LAUNCHERS

@@ -8,6 +8,8 @@ return base.define {
   name = "SingleTrainer",
   module = "lunet.trainers.single",
   options = { num_workers = 1 },
+  summary = "one worker trains the whole frame for num_epoch epochs: the baseline",
+  docs = { num_workers = "must be 1" },
   requires_every_worker = true,
   -- a checkpoint keeps the worker's weights: the center is set once, at the end
   checkpoints = { worker_weights = true, updates = false },

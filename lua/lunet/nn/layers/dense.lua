@@ -1,20 +1,32 @@
 -- nn.Dense: a fully connected layer, activation(x W + b) (core/layers/dense.c).
 local check = require "lunet.check"
 local layer = require "lunet.nn.layers.layer"
+local doc = require "lunet.doc"
 
-local Dense = layer.class "Dense"
+local Dense = layer.class("Dense", {
+  summary = "a fully connected layer: activation(x W + b)",
+  usage = "nn.Dense(units, {options})",
+  args = { { "units", doc.REQUIRED, "outputs per sample (the columns of W)" } },
+  options = {
+    { "activation", "linear", "applied to x W + b: " .. table.concat(layer.ACTIVATIONS, ", ") },
+    { "use_bias", true, "add the bias vector b" },
+    { "kernel_initializer", "glorot_uniform", "how W starts: " .. table.concat(layer.INITIALIZERS, ", ") },
+    { "bias_initializer", "zeros", "how b starts (the same names)" },
+  },
+})
+local D = Dense.options.defaults
 
 -- nn.Dense(units, {activation=, input_shape=, input_dim=, use_bias=, kernel_initializer=, bias_initializer=, name=})
 function Dense.new(units, opts, ...)
   check.arity("Dense", 0, ...)
-  opts = layer.options(opts, "Dense", { "activation", "use_bias", "kernel_initializer", "bias_initializer" })
+  opts = layer.options(opts, "Dense", Dense)
   return layer.new(Dense, { kind = "Dense", units = check.size(units, "Dense", "units"),
-                            activation = layer.activation(opts.activation, "Dense"),
-                            use_bias = check.boolean(opts.use_bias, "Dense", "use_bias", true),
+                            activation = layer.activation(opts.activation, "Dense", D.activation),
+                            use_bias = check.boolean(opts.use_bias, "Dense", "use_bias", D.use_bias),
                             kernel_initializer = layer.initializer(opts.kernel_initializer, "Dense",
-                              "kernel_initializer", "glorot_uniform"),
+                              "kernel_initializer", D.kernel_initializer),
                             bias_initializer = layer.initializer(opts.bias_initializer, "Dense", "bias_initializer",
-                              "zeros") },
+                              D.bias_initializer) },
                    opts, "Dense")
 end
 

@@ -8,6 +8,7 @@
 -- an initializer), each built on lunet.check.
 local core = require "lunet.core"
 local check = require "lunet.check"
+local doc = require "lunet.doc"
 
 local describe, fail = check.describe, check.fail
 local layer = {}
@@ -39,14 +40,36 @@ local function layer_tostring(self) return "nn." .. self.cfg.kind .. core.json_e
 
 local classes, by_kind = {}, {} -- every class made here, as a set and by kind
 
--- A new layer class for kind (the name the C registry knows it by). The
--- class gets .new (its constructor) and .from_config from its file.
-function layer.class(kind)
+-- The options every layer takes (layer.options adds them to a kind's own).
+local COMMON = doc.options {
+  { "input_shape", doc.OPTIONAL, "the shape of one sample, on the first layer: {features}, {steps, features} or "
+    .. "{height, width, channels}" },
+  { "input_dim", doc.OPTIONAL, "n: input_shape = {n} (give one of them, or both agreeing)" },
+  { "name", doc.OPTIONAL, "the layer's name in summary() and model files (when not given: kind_N, dense_1)" },
+}
+layer.COMMON = COMMON
+layer.SHARED = { title = "options of every layer", options = COMMON } -- (help lists them after a kind's own)
+
+-- A new layer class for kind (the name the C registry knows it by),
+-- documented by d = {summary =, usage =, args = {{name, default, meaning},
+-- ...} (positional), options = {{name, default, meaning}, ...}}: the
+-- constructor takes its option names and defaults from class.args and
+-- class.options (doc.options lists). The class gets .new (its constructor)
+-- and .from_config from its file.
+function layer.class(kind, d)
   assert(not by_kind[kind], "a second layer class of kind " .. kind)
-  local class = setmetatable({ kind = kind }, { __index = Layer })
+  local class = setmetatable({ kind = kind, args = doc.options(d.args or {}), options = doc.options(d.options or {}) },
+    { __index = Layer })
   class.__index = class
   class.__tostring = layer_tostring
   classes[class], by_kind[kind] = true, class
+  local sections = {}
+  if #class.args.list > 0 then
+    sections[#sections + 1] = { title = "arguments", options = class.args, positional = true }
+  end
+  sections[#sections + 1] = { title = "options", options = class.options }
+  class.entry = doc.register { name = kind, kind = "layer", summary = d.summary, usage = d.usage,
+    sections = sections, shared = layer.SHARED, aliases = { "nn." .. kind }, objects = { class } }
   return class
 end
 
@@ -97,23 +120,20 @@ function layer.pair(v, where, what, default)
   return { check.size(v[1], where, what .. "[1]"), check.size(v[2], where, what .. "[2]") }
 end
 
-function layer.activation(v, where)
-  return check.choice(v, where, "activation", layer.ACTIVATIONS, "linear")
+function layer.activation(v, where, default)
+  return check.choice(v, where, "activation", layer.ACTIVATIONS, default)
 end
 
 function layer.initializer(v, where, what, default)
   return check.choice(v, where, what, layer.INITIALIZERS, default)
 end
 
--- The options of a kind: its own names and those every layer takes,
--- input_shape (or its 1-D form input_dim, which must agree with it when both
--- are given) and name.
-local COMMON = { "input_shape", "input_dim", "name" }
-
-function layer.options(opts, where, own)
+-- The options of a class: its own (class.options) and those every layer
+-- takes (COMMON).
+function layer.options(opts, where, class)
   local allowed = {}
-  for _, k in ipairs(own) do allowed[#allowed + 1] = k end
-  for _, k in ipairs(COMMON) do allowed[#allowed + 1] = k end
+  for _, k in ipairs(class.options.names) do allowed[#allowed + 1] = k end
+  for _, k in ipairs(COMMON.names) do allowed[#allowed + 1] = k end
   return check.options(opts, where, allowed)
 end
 
