@@ -65,6 +65,10 @@ describe("README.md", function()
     local script = block(readme, "<!-- file: first.lua") .. block(readme, "<!-- continues first.lua")
     local out = run("more.lua", script)
     h.assert_contains(out, "weighted avg")
+    local f1, auc = out:match("F1 ([%d.]+), area under ROC ([%d.]+)")
+    assert.is_true(tonumber(f1) > 0.7 and tonumber(auc) > 0.75, out)
+    local loss, accuracy = out:match("test loss ([%d.]+), accuracy ([%d.]+)")
+    assert.is_true(tonumber(loss) < 0.6 and tonumber(accuracy) > 0.7, out)
     for _, file in ipairs { "f1.svg", "loss.svg", "staleness.svg", "report.html" } do
       assert.truthy(h.read_file(dir .. "/" .. file):find("<svg", 1, true), file)
     end
