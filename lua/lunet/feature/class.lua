@@ -19,6 +19,14 @@ local KINDS = {
   end,
   boolean = function(v, where, what) return check.boolean(v, where, what) end,
   number = function(v, where, what) return check.number(v, where, what) end,
+  -- a finite number or NaN (Imputer's missing_value: NaN is its default)
+  number_or_nan = function(v, where, what)
+    if v ~= v and type(v) == "number" then return v end
+    if type(v) ~= "number" or not check.finite(v) then
+      fail(where, "%s must be a finite number or NaN (0/0), got %s", what, describe(v))
+    end
+    return v
+  end,
   size = function(v, where, what) return check.size(v, where, what) end,
   strings = function(v, where, what)
     if type(v) ~= "table" then fail(where, "%s must be a list of strings, got %s", what, describe(v)) end
@@ -51,8 +59,8 @@ end
 
 -- class.new(name, spec, defaults, required) -> a class whose call
 -- Class{...} checks the options: spec maps each option to a kind ("column",
--- "columns", "boolean", "number", "size", "strings", "statistics", "scalar",
--- "list" or a list of allowed strings); defaults fill absent ones; required ones
+-- "columns", "boolean", "number", "number_or_nan", "size", "strings",
+-- "statistics", "scalar", "list" or a list of allowed strings); defaults fill absent ones; required ones
 -- must be given. class.init(self), when defined, checks what relates options.
 function class.new(name, spec, defaults, required)
   local cls = { __name = name }
