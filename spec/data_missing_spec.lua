@@ -140,6 +140,13 @@ describe("NaN where numbers are needed", function()
     os.remove(path)
   end)
 
+  it("a scaler or a label transformer given a string column gets the same advice", function()
+    h.assert_error({ "StandardScaler: column 'lab' holds strings ('x' is not a number)", "feature.StringIndexer" },
+      function() feature.StandardScaler { input_col = "lab", output_col = "g" }:fit(df) end)
+    h.assert_error("OneHotTransformer: column 'lab' holds strings ('x' is not a number)",
+      function() feature.OneHotTransformer { input_col = "lab", output_col = "g", output_dim = 2 }:transform(df) end)
+  end)
+
   it("StandardScaler and MinMaxScaler refuse to fit on NaN, naming the column and the vector position", function()
     local v = feature.VectorAssembler { input_cols = { "b", "a" }, output_col = "f", handle_invalid = "keep" }
       :transform(df)

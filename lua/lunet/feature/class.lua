@@ -5,6 +5,7 @@
 -- fit/transform arguments they all share.
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
+local missing = require "lunet.data.missing"
 
 local class = {}
 local fail, describe = check.fail, check.describe
@@ -107,8 +108,11 @@ function class.nonempty(df, where, column)
   if df:count() == 0 then fail(where, "cannot fit on an empty frame (column '%s' has no rows)", column) end
 end
 
+-- input_col as a float32 tensor; a string column is an error that says what
+-- would make it numbers (lunet.data.missing).
 function class.input_tensor(self, df, where)
   local col = df:_column(self.input_col, where)
+  missing.check_numeric(df, { self.input_col }, where)
   return frame.c(col.tensor, col, where)
 end
 
