@@ -80,9 +80,11 @@ local function nearest(word, spec)
 end
 
 -- args.parse(spec, argv) -> {name = value}: spec = {name=, script=, about=,
--- options = {{name=, kind = "integer" | "string", default=, default_text=,
--- value=, help=, choices=, min=}, ...}, notes = {lines}}. Options are given
--- as --name value or --name=value, each at most once.
+-- options = {{name=, kind = "integer" | "string", default=, default_text=
+-- (the default as --help shows it), value= ("N", "DIR"), value_help= (what a
+-- missing value should have been), help=, choices=, min=}, ...}, notes =
+-- {paragraphs after the options}}. Options are given as --name value or
+-- --name=value, each at most once.
 function args.parse(spec, argv)
   local out, seen = {}, {}
   local by_name = {}
