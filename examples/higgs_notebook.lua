@@ -1,6 +1,9 @@
 -- The dist-keras "workflow" notebook, step by step, on the ATLAS Higgs sample
 -- shipped in examples/data (22,889 real events). Run it with scripts/run.sh,
--- or: build/lunet examples/higgs_notebook.lua [--data DIR] [--epochs N] [--out DIR (charts; default results)]
+-- or: build/lunet examples/higgs_notebook.lua [--data FILE|DIR] [--epochs N]
+--     [--limit N] [--out DIR]   (--help lists the options and their defaults)
+-- --data takes the full CERN Open Data file too (record 328,
+-- atlas-higgs-challenge-2014-v2.csv.gz, 818,238 events): see README.md.
 --
 -- The notebook's model is trained by SingleTrainer (one worker process, the
 -- baseline) and by the notebook's distributed trainers (two worker processes
@@ -9,29 +12,58 @@
 local lunet = require "lunet"
 local nn, data, feature = lunet.nn, lunet.data, lunet.feature
 
--- ---- command line ----
+-- ---- command line (examples/lib/args.lua) ----
 local here = arg and arg[0] and (arg[0]:match("^(.*)/[^/]*$") or ".") or "examples" -- the script's directory
-local data_dir, epochs, out_dir = here .. "/data", 5, "results"
-local i = 1
-while arg and arg[i] do
-  if arg[i] == "--data" then data_dir = arg[i + 1]; i = i + 2
-  elseif arg[i] == "--epochs" then epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  elseif arg[i] == "--out" then out_dir = arg[i + 1]; i = i + 2
-  else error("higgs_notebook: unknown argument '" .. arg[i] .. "' (use --data DIR, --epochs N, --out DIR)") end
+local args = dofile(here .. "/lib/args.lua")
+local NAME = "higgs_notebook"
+-- the CERN file's names (as downloaded, or unpacked), then the bundled sample's
+local FILES = { "atlas-higgs-challenge-2014-v2.csv.gz", "atlas-higgs-challenge-2014-v2.csv",
+                "atlas_higgs_v2_first22889.csv.gz" }
+local o = args.parse({
+  name = NAME, script = "examples/higgs_notebook.lua",
+  about = "The dist-keras Higgs notebook: six trainers on the ATLAS Higgs data, scored by F1, with charts.",
+  options = {
+    { name = "data", kind = "string", value = "FILE|DIR", value_help = "a file or a directory",
+      default_text = here .. "/data/" .. FILES[3],
+      help = "the Higgs CSV (.csv or .csv.gz), or its directory" },
+    { name = "epochs", kind = "integer", default = 5, help = "epochs each trainer trains" },
+    { name = "limit", kind = "integer", default_text = "all", help = "read only the first N events" },
+    { name = "out", kind = "string", value = "DIR", default = "results", help = "where the charts and report go" },
+  },
+  notes = { "", "A directory is searched for " .. table.concat(FILES, ", then ") .. ".",
+            "The full data (818,238 events): CERN Open Data record 328 (doi:10.7483/OPENDATA.ATLAS.ZBP2.M5T8), "
+              .. "file " .. FILES[1] .. "." },
+}, arg)
+local epochs, out_dir = o.epochs, o.out
+local path = o.data or here .. "/data/" .. FILES[3]
+local kind = args.kind(path)
+if kind == "directory" then
+  path = args.find_in(path, FILES) or args.fail(NAME, ("no Higgs CSV in %s (expected %s)"):format(path,
+    table.concat(FILES, ", ")))
+elseif kind ~= "file" then
+  args.fail(NAME, ("expected the Higgs CSV at %s (--data takes the file or its directory)"):format(path))
 end
-local path = data_dir .. "/atlas_higgs_v2_first22889.csv.gz"
-local f = io.open(path, "rb")
-if not f then error("higgs_notebook: expected the Higgs CSV at " .. path .. " (--data DIR points at its folder)") end
-f:close()
 
 -- ---- read the CSV: header and inferred schema, as spark.read.csv does ----
-local raw = data.read_csv(path, { header = true, infer_schema = true })
+-- -999.0 marks an undefined value in the ATLAS data (a jet variable of an
+-- event without that jet, or a mass the MMC fit could not compute); read
+-- as NaN it is a missing value, not a measurement.
+local ok, raw = pcall(data.read_csv, path, { header = true, infer_schema = true, na_values = { -999 },
+                                             limit = o.limit })
+if not ok then args.fail(NAME, raw) end
 raw:print_schema()
 print(("%d events"):format(raw:count()))
 
 -- ---- features: every column but the id, the weights and the labels ----
 local cols = raw:columns_except { "EventId", "Weight", "Label", "KaggleSet", "KaggleWeight" }
-local df = feature.VectorAssembler { input_cols = cols, output_col = "features" }:transform(raw)
+-- Undefined values are imputed with the column's mean (Spark ML's Imputer;
+-- a column without NaN keeps its values), so the scaler and the network see
+-- ordinary numbers instead of -999.0 standard-scaled as a measurement. Little
+-- is lost: a jet variable is undefined exactly when PRI_jet_num (a feature)
+-- says the event has too few jets. Only DER_mass_MMC's undefinedness is news,
+-- and an indicator column for it gained nothing measurable on the sample.
+local df = feature.Imputer { input_cols = cols, output_cols = cols, strategy = "mean" }:fit(raw):transform(raw)
+df = feature.VectorAssembler { input_cols = cols, output_col = "features" }:transform(df)
 df = feature.StandardScaler { input_col = "features", output_col = "features_normalized",
                               with_mean = true, with_std = true }:fit(df):transform(df)
 -- labels: "b"/"s" -> 0/1 (most frequent first, like Spark), then one-hot

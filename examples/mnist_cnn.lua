@@ -2,16 +2,20 @@
 -- max-pool 2x2 -> Conv2D 64 5x5 (same) -> max-pool 2x2 -> Dense 512 ->
 -- dropout 0.5 -> softmax, trained with a distributed trainer (DOWNPOUR) on
 -- worker processes and scored on the test digits.
--- Run: build/lunet examples/mnist_cnn.lua [--data DIR] [--epochs N] [--workers N]
---   default: the 10,000 test digits shipped in examples/data/mnist (8,000 to
---   train, 2,000 to test); --data ../shared/data uses the full 60,000 / 10,000.
+-- Run: build/lunet examples/mnist_cnn.lua [--data FILE|DIR] [--epochs N] [--workers N]
+--   (--help: the defaults) default: the 10,000 test digits shipped in
+--   examples/data/mnist (8,000 to train, 2,000 to test); --data DIR with the
+--   four MNIST files (or one of them) uses the full 60,000 / 10,000.
 local lunet = require "lunet"
 local nn = lunet.nn
 
 -- ---- command line and data (examples/lib/mnist.lua) ----
 local here = arg and arg[0] and (arg[0]:match("^(.*)/[^/]*$") or ".") or "examples" -- the script's directory
 local mnist = dofile(here .. "/lib/mnist.lua")
-local o = mnist.args("mnist_cnn", here)
+local o = mnist.args({
+  name = "mnist_cnn", script = "examples/mnist_cnn.lua", epochs = "2 on the sample, 6 on the full set",
+  about = "The SystemML article's MNIST CNN trained by DOWNPOUR, scored on the test digits.",
+}, here)
 local full, epochs, workers = o.full, o.epochs, o.workers
 local train, test = mnist.load(o)
 

@@ -1,17 +1,23 @@
 -- Elephas's README example in lunet: the MNIST MLP (784-128-128-10, relu,
 -- dropout 0.2, softmax, SGD) trained data-parallel with DataParallel in
 -- asynchronous mode, then scored on held-out digits.
--- Run: build/lunet examples/mnist_mlp.lua [--data DIR] [--epochs N] [--workers N]
---                                        [--frequency batch|epoch]
+-- Run: build/lunet examples/mnist_mlp.lua [--data FILE|DIR] [--epochs N] [--workers N]
+--                                        [--frequency batch|epoch]   (--help: the defaults)
 --   default: the 10,000 test digits shipped in examples/data/mnist (8,000 to
---   train, 2,000 to test); --data ../shared/data uses the full 60,000 / 10,000.
+--   train, 2,000 to test); --data DIR with the four MNIST files (or one of
+--   them) uses the full 60,000 / 10,000.
 local lunet = require "lunet"
 local nn = lunet.nn
 
 -- ---- command line and data (examples/lib/mnist.lua) ----
 local here = arg and arg[0] and (arg[0]:match("^(.*)/[^/]*$") or ".") or "examples" -- the script's directory
 local mnist = dofile(here .. "/lib/mnist.lua")
-local o = mnist.args("mnist_mlp", here, { frequency = "batch" })
+local o = mnist.args({
+  name = "mnist_mlp", script = "examples/mnist_mlp.lua", epochs = "10 on the sample, 20 on the full set",
+  about = "Elephas's MNIST MLP trained by DataParallel (asynchronous), scored on held-out digits.",
+  extra = { { name = "frequency", kind = "string", value = "batch|epoch", choices = { "batch", "epoch" },
+              default = "batch", help = "when workers send their weight change" } },
+}, here)
 local full, epochs, workers = o.full, o.epochs, o.workers
 local train, test = mnist.load(o)
 

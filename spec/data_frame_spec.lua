@@ -196,7 +196,8 @@ describe("DataFrame column operations", function()
     local t = df:to_tensor { "a", "b" }
     assert.are.same({ 3, 2 }, t:shape())
     assert.are.same({ { 1, 0.5 }, { 2, 1.5 }, { 3, 2.5 } }, t:totable())
-    assert.has_error(function() df:to_tensor { "c" } end,
-      "to_tensor: input 1 is a string column (index it with StringIndexer first)")
+    assert.has_error(function() df:to_tensor { "c" } end, "to_tensor: column 'c' holds strings ('x' is not a "
+      .. "number): index categories with feature.StringIndexer, or, if 'x' marks a missing number, read the file "
+      .. "with na_values = { 'x' }")
   end)
 end)

@@ -1,5 +1,7 @@
 -- The three examples run on the bundled samples (one epoch here), print their
--- scores and charts, and name the file they expected when --data is wrong.
+-- scores and charts, take --data as a file or a directory, and answer --help,
+-- a bad number, a missing value and a wrong --data with one line (never a
+-- traceback).
 local h = dofile("spec/helpers.lua")
 local lunet_exe = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
 
@@ -16,9 +18,10 @@ describe("examples", function()
   it("higgs_notebook: six trainers, their F1 close to SingleTrainer's, the speedup line and the charts", function()
     local out_dir = os.tmpname()
     os.remove(out_dir)
-    local ok, out = example("higgs_notebook.lua", "--epochs 1 --out " .. shell_quote(out_dir))
+    local ok, out = example("higgs_notebook.lua", "--data examples/data --epochs 1 --out " .. shell_quote(out_dir))
     assert(ok, out)
-    h.assert_contains(out, "root", "EventId", "Improvement using AEASGD:", out_dir .. "/higgs_report.html")
+    h.assert_contains(out, "root", "EventId", "22889 events", "Improvement using AEASGD:",
+      out_dir .. "/higgs_report.html")
     local f1 = {}
     for name, v in out:gmatch("\n(%a+)%s+(0%.%d+)%s+0%.%d+") do f1[name] = tonumber(v) end
     for _, name in ipairs { "SingleTrainer", "EASGD", "AEASGD", "EAMSGD", "DOWNPOUR", "ADAG" } do
@@ -31,40 +34,98 @@ describe("examples", function()
     os.execute("rm -rf " .. shell_quote(out_dir))
   end)
 
-  it("mnist_mlp: DataParallel learns the sample's digits", function()
-    local ok, out = example("mnist_mlp.lua", "--epochs 2")
+  it("higgs_notebook: --data takes the CSV file itself, --limit reads its first events", function()
+    local out_dir = os.tmpname()
+    os.remove(out_dir)
+    local ok, out = example("higgs_notebook.lua", "--data examples/data/atlas_higgs_v2_first22889.csv.gz "
+      .. "--limit 3000 --epochs 1 --out " .. shell_quote(out_dir))
     assert(ok, out)
+    h.assert_contains(out, "3000 events", "\nSingleTrainer ")
+    os.execute("rm -rf " .. shell_quote(out_dir))
+  end)
+
+  it("mnist_mlp: DataParallel learns the sample's digits (--data a directory)", function()
+    local ok, out = example("mnist_mlp.lua", "--data examples/data/mnist --epochs 2")
+    assert(ok, out)
+    h.assert_contains(out, "MNIST from examples/data/mnist: 8000 training digits, 2000 test digits")
     local acc = tonumber(out:match("test accuracy ([%d.]+)"))
     assert(acc and acc > 0.85, out)
   end)
 
-  it("mnist_cnn: the SystemML CNN learns the sample's digits", function()
-    local ok, out = example("mnist_cnn.lua", "--epochs 1")
+  it("mnist_cnn: the SystemML CNN learns the sample's digits (--data one of the MNIST files)", function()
+    local ok, out = example("mnist_cnn.lua", "--data examples/data/mnist/t10k-labels-idx1-ubyte.gz --epochs 1")
     assert(ok, out)
+    h.assert_contains(out, "MNIST from examples/data/mnist: 8000 training digits")
     -- one epoch of 8,000 digits: 0.78 to 0.96 seen, by how the workers' commits
     -- interleave (an ASan build is slower); chance is 0.1
     local acc = tonumber(out:match("test accuracy ([%d.]+)"))
     assert(acc and acc > 0.5, out)
   end)
 
-  it("a wrong --data names the file each example expected", function()
-    local cases = {
-      { "higgs_notebook.lua", "/nonexistent/atlas_higgs_v2_first22889.csv.gz" },
-      { "mnist_mlp.lua", "/nonexistent/train-images-idx3-ubyte.gz" },
-      { "mnist_cnn.lua", "/nonexistent/train-images-idx3-ubyte.gz" },
+  local NAMES = { "higgs_notebook.lua", "mnist_mlp.lua", "mnist_cnn.lua" }
+
+  -- a failure the user caused: non-zero, the message, and no traceback
+  local function refused(name, args, ...)
+    local ok, out = example(name, args)
+    assert.is_false(ok, name .. " " .. args)
+    h.assert_contains(out, ...)
+    assert.is_nil(out:find("traceback", 1, true), out)
+    assert.is_nil(out:find("%.lua:%d+:"), out)
+  end
+
+  it("--help prints every option with its default and exits 0", function()
+    local defaults = {
+      ["higgs_notebook.lua"] = { "--epochs N", "(default: 5)", "--limit N", "(default: all)", "--out DIR",
+        "(default: results)", "atlas_higgs_v2_first22889.csv.gz)", "CERN Open Data record 328",
+        "atlas-higgs-challenge-2014-v2.csv.gz" },
+      ["mnist_mlp.lua"] = { "--epochs N", "10 on the sample, 20 on the full set", "--workers N", "(default: 2)",
+        "--frequency batch|epoch", "(default: batch)", "train-images-idx3-ubyte.gz" },
+      ["mnist_cnn.lua"] = { "--epochs N", "2 on the sample, 6 on the full set", "--workers N",
+        "t10k-labels-idx1-ubyte.gz" },
     }
-    for _, c in ipairs(cases) do
-      local ok, out = example(c[1], "--data /nonexistent")
-      assert.is_false(ok, c[1])
-      h.assert_contains(out, c[2])
+    for _, name in ipairs(NAMES) do
+      for _, flag in ipairs { "--help", "-h" } do
+        local ok, out = example(name, flag)
+        assert(ok, out)
+        h.assert_contains(out, "usage: lunet examples/" .. name .. " [options]", "--data FILE|DIR", "-h, --help",
+          table.unpack(defaults[name]))
+        assert.is_nil(out:find("traceback", 1, true), out)
+      end
     end
   end)
 
-  it("an unknown argument is an error naming it", function()
-    for _, name in ipairs { "higgs_notebook.lua", "mnist_mlp.lua", "mnist_cnn.lua" } do
-      local ok, out = example(name, "--epoch 1")
-      assert.is_false(ok, name)
-      h.assert_contains(out, "unknown argument '--epoch'")
+  it("a bad number names the option and the value", function()
+    for _, name in ipairs(NAMES) do
+      refused(name, "--epochs abc", "option --epochs needs an integer >= 1, got 'abc'", "--help lists the options")
+      refused(name, "--epochs=0", "option --epochs needs an integer >= 1, got '0'")
+      refused(name, "--epochs 2.5", "option --epochs needs an integer >= 1, got '2.5'")
+    end
+    refused("mnist_cnn.lua", "--workers -1", "option --workers needs an integer >= 1, got '-1'")
+    refused("higgs_notebook.lua", "--limit many", "option --limit needs an integer >= 1, got 'many'")
+    refused("mnist_mlp.lua", "--frequency week", "option --frequency needs one of batch, epoch, got 'week'")
+  end)
+
+  it("--data without a value says it needs one", function()
+    for _, name in ipairs(NAMES) do
+      refused(name, "--data", "option --data needs a value (a file or a directory)")
+      refused(name, "--data --epochs 1", "option --data needs a value (a file or a directory)")
+    end
+  end)
+
+  it("a wrong --data names what each expected", function()
+    refused("higgs_notebook.lua", "--data /nonexistent", "expected the Higgs CSV at /nonexistent")
+    refused("mnist_mlp.lua", "--data /nonexistent", "--data /nonexistent: no such file or directory")
+    refused("mnist_cnn.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
+    -- a directory without the files: the names looked for
+    refused("higgs_notebook.lua", "--data spec", "no Higgs CSV in spec (expected atlas-higgs-challenge-2014-v2.csv.gz")
+    refused("mnist_mlp.lua", "--data spec", "missing file spec/train-images-idx3-ubyte.gz")
+  end)
+
+  it("an unknown argument or one given twice is an error naming it", function()
+    for _, name in ipairs(NAMES) do
+      refused(name, "--epoch 1", "unknown argument '--epoch' (did you mean '--epochs'?)")
+      refused(name, "--epochs 1 --epochs 2", "option --epochs is given twice")
+      refused(name, "extra", "unknown argument 'extra'")
     end
   end)
 end)

@@ -32,6 +32,28 @@ static int string_list(lua_State *L, int t, const char *key, const char ***out) 
   return (int)n;
 }
 
+/* The numbers of the array at t[key] as a C array in a userdata left on the
+ * stack (it lives until the caller returns); returns the count (0 when the
+ * key is absent). */
+static int number_list(lua_State *L, int t, const char *key, const double **out) {
+  *out = NULL;
+  if (lua_getfield(L, t, key) == LUA_TNIL) { lua_pop(L, 1); return 0; }
+  int list = lua_gettop(L);
+  luaL_checktype(L, list, LUA_TTABLE);
+  lua_Integer n = luaL_len(L, list);
+  if (n < 0 || n > INT_MAX / 2) return luaL_error(L, "read_csv: option '%s' has %I entries", key, (lua_Integer)n);
+  double *a = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *a, 0);
+  for (int i = 0; i < n; i++) {
+    if (lua_geti(L, list, i + 1) != LUA_TNUMBER)
+      return luaL_error(L, "read_csv: option '%s' entry %d is a %s, expected a number", key, i + 1,
+                        luaL_typename(L, -1));
+    a[i] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  *out = a;
+  return (int)n;
+}
+
 /* A one-character option: its character. */
 static char one_char(lua_State *L, int t, const char *key, const char *def) {
   size_t len;
@@ -46,6 +68,7 @@ static char one_char(lua_State *L, int t, const char *key, const char *def) {
 /* data_read_csv(path, opts) -> names, columns. opts is normalised by
  * lua/lunet/data/csv.lua: delimiter, quote (1-char strings), header, infer
  * (booleans), limit (integer, -1 = all), na_values, columns (string arrays),
+ * na_numbers (a number array),
  * schema_names, schema_types (parallel arrays). */
 static int d_read_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -57,6 +80,7 @@ static int d_read_csv(lua_State *L) {
   o.infer = lunet_opt_boolean(L, 2, "infer", 0, "read_csv");
   o.limit = lunet_opt_integer(L, 2, "limit", -1, "read_csv");
   o.n_na = string_list(L, 2, "na_values", (const char ***)&o.na_values);
+  o.n_na_numbers = number_list(L, 2, "na_numbers", &o.na_numbers);
   o.n_columns = string_list(L, 2, "columns", (const char ***)&o.columns);
   o.n_schema = string_list(L, 2, "schema_names", (const char ***)&o.schema_names);
   lunet_coltype_t *types = lua_newuserdatauv(L, (size_t)(o.n_schema + 1) * sizeof *types, 0);

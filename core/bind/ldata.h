@@ -1,7 +1,8 @@
 /* What the data binding's files share (lcolumn.c: the Column and RowIndex
  * userdata and frames' column construction; lrows.c: row kernels; lcsv.c:
- * CSV and IDX files). lua/lunet/data and lua/lunet/feature check users'
- * values; these files check only what memory safety needs. */
+ * CSV and IDX files; lmissing.c: missing values). lua/lunet/data and
+ * lua/lunet/feature check users' values; these files check only what memory
+ * safety needs. */
 #ifndef LUNET_LDATA_H
 #define LUNET_LDATA_H
 
@@ -24,10 +25,11 @@ void lunet_push_column_view(lua_State *L, lunet_column_t *c, const char *where);
 /* Pushes an empty RowIndex for the caller to fill. */
 lunet_rowindex_t *lunet_push_rowindex(lua_State *L);
 
-/* Column methods and module functions of lrows.c and lcsv.c, registered by
- * lunet_open_data (lcolumn.c). */
+/* Column methods and module functions of lrows.c, lcsv.c and lmissing.c,
+ * registered by lunet_open_data (lcolumn.c). */
 extern const luaL_Reg lunet_column_kernels[];
 extern const luaL_Reg lunet_data_row_functions[];
 extern const luaL_Reg lunet_data_file_functions[];
+extern const luaL_Reg lunet_data_missing_functions[];
 
 #endif

@@ -3,8 +3,10 @@
  * a column starts as integer, widens to double in place (integers are exact
  * doubles), and only when a numeric column meets a non-number does the reader
  * rewind and start again with that column read as strings — rare, and usually
- * decided on the first row, so the common case parses the file once. Its
- * parts: csv_input.c (the bytes), csv_names.c (the column names). */
+ * decided on the first row, so the common case parses the file once. Empty
+ * fields and na_values are NaN in numeric columns and never make a column
+ * strings. Its parts: csv_input.c (the bytes), csv_names.c (the column
+ * names). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -65,6 +67,13 @@ static int is_na(const reader *r, const char *s, size_t len) {
   return 0;
 }
 
+/* A value that na_numbers lists ("-999.0" and "-999" alike match -999). */
+static int is_na_number(const reader *r, double v) {
+  for (int i = 0; i < r->o->n_na_numbers; i++)
+    if (r->o->na_numbers[i] == v) return 1;
+  return 0;
+}
+
 /* Newlines inside a (quoted) field, so error lines stay physical lines. Only
  * string fields are scanned: a number never holds one. */
 static int64_t count_newlines(const char *s, size_t len) {
@@ -81,7 +90,9 @@ static void store_field(reader *r, colstate *c, const char *s, size_t len) {
     c->codes[r->rows] = code;
     return;
   }
-  if (is_na(r, s, len)) { c->f[r->rows] = NAN; return; }
+  /* an empty field is a missing number (Spark reads it as null), never a
+   * reason to read the column as strings */
+  if (len == 0 || is_na(r, s, len)) { c->f[r->rows] = NAN; return; }
   double v;
   int is_int;
   if (!lunet_parse_number(s, len, &v, &is_int)) {
@@ -89,6 +100,7 @@ static void store_field(reader *r, colstate *c, const char *s, size_t len) {
     fail_field(r, c, s, lunet_coltype_name(c->type));
     return;
   }
+  if (is_na_number(r, v)) { c->f[r->rows] = NAN; return; }
   c->seen = 1;
   if (c->type == LUNET_COL_INTEGER && !is_int) {
     if (c->fixed) { fail_field(r, c, s, "integer"); return; }

@@ -14,8 +14,10 @@ typedef struct {
   int header;                 /* first record holds the column names */
   int infer;                  /* infer integer/double/string from the data */
   int64_t limit;              /* < 0: all rows */
-  const char *const *na_values; /* mapped to NaN in numeric columns */
+  const char *const *na_values; /* texts mapped to NaN in numeric columns */
   int n_na;
+  const double *na_numbers;   /* values mapped to NaN in numeric columns */
+  int n_na_numbers;
   const char *const *columns;   /* read only these (NULL: all) */
   int n_columns;
   const char *const *schema_names; /* explicit types for these columns */

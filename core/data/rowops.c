@@ -12,7 +12,7 @@ lunet_tensor_t *lunet_assemble(lunet_column_t *const *cols, int n) {
   int64_t rows = n ? cols[0]->rows : 0, width = 0;
   for (int k = 0; k < n; k++) {
     if (cols[k]->type == LUNET_COL_STRING) {
-      lunet_fail("input %d is a string column (index it with StringIndexer first)", k + 1);
+      lunet_fail("input %d is a string column, expected numbers or vectors", k + 1);
       return NULL;
     }
     if (cols[k]->rows != rows) {

@@ -54,6 +54,7 @@ function reference.show(v)
     for i, x in ipairs(v) do parts[i] = reference.show(x) end
     return "{" .. table.concat(parts, ", ") .. "}"
   end
+  if v ~= v then return "NaN" end -- (tostring gives 'nan' or '-nan' by platform)
   return tostring(v)
 end
 

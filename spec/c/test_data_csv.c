@@ -125,6 +125,24 @@ static void test_options(void) {
   lunet_table_free(t);
 }
 
+/* Empty fields and na_numbers are NaN in a numeric column, which keeps its
+ * inferred type; a number matches every spelling of its value. */
+static void test_missing(void) {
+  lunet_csv_options_t o = defaults();
+  const double na[] = {-999};
+  o.na_numbers = na;
+  o.n_na_numbers = 1;
+  lunet_table_t *t = lunet_csv_read(write_tmp("a,b,c\n1,-999,\n,-999.0,\n3,2.5,\n"), &o);
+  CHECK(t && t->rows == 3);
+  if (t) {
+    const double *a = lunet_column_f64(t->cols[0]), *b = lunet_column_f64(t->cols[1]);
+    CHECK(t->cols[0]->type == LUNET_COL_INTEGER && a[0] == 1 && isnan(a[1]) && a[2] == 3);
+    CHECK(t->cols[1]->type == LUNET_COL_DOUBLE && isnan(b[0]) && isnan(b[1]) && b[2] == 2.5);
+    CHECK(t->cols[2]->type == LUNET_COL_DOUBLE && isnan(lunet_column_f64(t->cols[2])[2]));
+  }
+  lunet_table_free(t);
+}
+
 static void expect_error(const char *text, const lunet_csv_options_t *o, const char *needle) {
   lunet_table_t *t = lunet_csv_read(write_tmp(text), o);
   CHECK(t == NULL);
@@ -165,6 +183,7 @@ int main(void) {
   test_infer();
   test_late_string_restart();
   test_options();
+  test_missing();
   test_errors();
   unlink(path);
   if (failures) fprintf(stderr, "%d failure(s)\n", failures);

@@ -27,24 +27,43 @@ local READ = doc.options {
   { "schema", doc.OPTIONAL, "{name = 'integer' | 'double' | 'string'}: these columns' types" },
   { "delimiter", ",", "the field separator, one character" },
   { "quote", '"', "the quote character, one character" },
-  { "na_values", doc.OPTIONAL, "strings that mean a missing value: NaN in a numeric column (kept as text in a string "
-    .. "column)" },
+  { "na_values", doc.OPTIONAL, "texts (matched exactly) and numbers (matched by value: -999 matches -999.0) "
+    .. "that mean a missing value: NaN in a numeric column (kept as text in a string column); an empty field in a "
+    .. "numeric column is NaN without it" },
   { "columns", doc.OPTIONAL, "the columns to keep, by name (the others are skipped while reading)" },
   { "limit", doc.OPTIONAL, "read at most this many rows" },
 }
 local WRITE = doc.options { { "delimiter", ",", "the field separator, one character (not '\"')" } }
+-- na_values split into the texts and the numbers it lists.
+local function na_lists(list, where)
+  local what = "option 'na_values'"
+  check.list(list, where, what)
+  local texts, numbers = {}, {}
+  for i, v in ipairs(list) do
+    local entry = string.format("%s[%d]", what, i)
+    if type(v) == "number" then numbers[#numbers + 1] = check.number(v, where, entry)
+    elseif type(v) == "string" then texts[#texts + 1] = check.string(v, where, entry)
+    else fail(where, "%s must be a string or a finite number, got %s", entry, describe(v)) end
+  end
+  return texts, numbers
+end
 
 -- data.read_csv(path, {header=false, infer_schema=false, schema={name=type},
 -- delimiter=',', quote='"', na_values={...}, columns={...}, limit=n}).
 -- Without infer_schema and schema every column is a string (as Spark).
--- schema types: "integer", "double", "string". na_values are read as NaN in
--- numeric columns (and kept as text in string columns); an empty field is
--- not a number unless "" is listed. Inferred integers are those written
--- without a dot or exponent up to 2^53 in magnitude (a double holds them
--- exactly); a UTF-8 byte-order mark at the start is skipped. Column names
--- follow Spark: "_c<i>" without a header or for an empty header field, and
--- every field of a name repeated in the header gets its 0-based position
--- appended ("a,a" -> a0, a1); a clash this makes is an error.
+-- schema types: "integer", "double", "string". Missing values, as Spark
+-- reads nulls: an empty field in a numeric column is NaN, and so is every
+-- field that na_values lists; a string in na_values matches the field's text
+-- exactly ("NA", "-999.0"), a number matches every field of that value
+-- (-999 matches "-999", "-999.0" and "-9.99e2"). None of them makes a column
+-- strings; a column with a field that is no number and not listed is read
+-- as strings, where empty and listed fields stay as written. Inferred
+-- integers are those written without a dot or exponent up to 2^53 in
+-- magnitude (a double holds them exactly); a UTF-8 byte-order mark at the
+-- start is skipped. Column names follow Spark: "_c<i>" without a header or
+-- for an empty header field, and every field of a name repeated in the
+-- header gets its 0-based position appended ("a,a" -> a0, a1); a clash this
+-- makes is an error.
 function csv.read_csv(path, opts, ...)
   local where = "read_csv"
   check.arity(where, 2, path, opts, ...)
@@ -59,7 +78,7 @@ function csv.read_csv(path, opts, ...)
     limit = -1,
   }
   if o.delimiter == o.quote then fail(where, "options 'delimiter' and 'quote' are both '%s'", o.delimiter) end
-  if opts.na_values ~= nil then o.na_values = check.strings(opts.na_values, where, "option 'na_values'") end
+  if opts.na_values ~= nil then o.na_values, o.na_numbers = na_lists(opts.na_values, where) end
   if opts.columns ~= nil then
     o.columns = check.strings(opts.columns, where, "option 'columns'", { nonempty = true })
     local seen = {}

@@ -368,6 +368,7 @@ function DataFrame:to_tensor(list, ...)
   check.arity("to_tensor", 1, list, ...)
   if list == nil then list = self._names else list = name_list(self, "to_tensor", list) end
   if #list == 0 then fail("to_tensor", "no columns to put side by side") end
+  require("lunet.data.missing").check_numeric(self, list, "to_tensor") -- (it requires this file)
   local cols = {}
   for i, n in ipairs(list) do cols[i] = self._cols[n] end
   return c(core.data_assemble, cols, "to_tensor")

@@ -6,6 +6,7 @@
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
 local doc = require "lunet.doc"
+local missing = require "lunet.data.missing"
 
 local class = {}
 local fail, describe = check.fail, check.describe
@@ -21,6 +22,14 @@ local KINDS = {
   end,
   boolean = function(v, where, what) return check.boolean(v, where, what) end,
   number = function(v, where, what) return check.number(v, where, what) end,
+  -- a finite number or NaN (Imputer's missing_value: NaN is its default)
+  number_or_nan = function(v, where, what)
+    if v ~= v and type(v) == "number" then return v end
+    if type(v) ~= "number" or not check.finite(v) then
+      fail(where, "%s must be a finite number or NaN (0/0), got %s", what, describe(v))
+    end
+    return v
+  end,
   size = function(v, where, what) return check.size(v, where, what) end,
   strings = function(v, where, what)
     if type(v) ~= "table" then fail(where, "%s must be a list of strings, got %s", what, describe(v)) end
@@ -53,8 +62,8 @@ end
 
 -- class.new(name, spec, defaults, required) -> a class whose call
 -- Class{...} checks the options: spec maps each option to a kind ("column",
--- "columns", "boolean", "number", "size", "strings", "statistics", "scalar",
--- "list" or a list of allowed strings); defaults fill absent ones; required ones
+-- "columns", "boolean", "number", "number_or_nan", "size", "strings",
+-- "statistics", "scalar", "list" or a list of allowed strings); defaults fill absent ones; required ones
 -- must be given. class.init(self), when defined, checks what relates options.
 function class.new(name, spec, defaults, required)
   local cls = { __name = name }
@@ -134,8 +143,11 @@ function class.nonempty(df, where, column)
   if df:count() == 0 then fail(where, "cannot fit on an empty frame (column '%s' has no rows)", column) end
 end
 
+-- input_col as a float32 tensor; a string column is an error that says what
+-- would make it numbers (lunet.data.missing).
 function class.input_tensor(self, df, where)
   local col = df:_column(self.input_col, where)
+  missing.check_numeric(df, { self.input_col }, where)
   return frame.c(col.tensor, col, where)
 end
 

@@ -1,9 +1,11 @@
 -- lunet.feature.scalers: VectorAssembler, StandardScaler and MinMaxScaler
 -- (Spark ML's), with their fitted models. Statistics come from one C pass
--- (core/data/rowops.c); scaling is whole-tensor arithmetic.
+-- (core/data/rowops.c); scaling is whole-tensor arithmetic. A fit refuses
+-- NaN (a missing value), naming the column: its statistics would be NaN.
 local core = require "lunet.core"
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
+local missing = require "lunet.data.missing"
 local c = require("lunet.data.frame").c
 
 local scalers = {}
@@ -12,21 +14,36 @@ local input_tensor, with_output = class.input_tensor, class.with_output
 
 -- ---- VectorAssembler ----
 
-local VectorAssembler = class.new("VectorAssembler", { input_cols = "columns", output_col = "column" }, nil,
-  { "input_cols", "output_col" })
+local VectorAssembler = class.new("VectorAssembler",
+  { input_cols = "columns", output_col = "column", handle_invalid = { "error", "skip", "keep" } },
+  { handle_invalid = "error" }, { "input_cols", "output_col" })
 scalers.VectorAssembler = VectorAssembler
 class.document(VectorAssembler, "the input columns side by side as one float32 vector column", {
   input_cols = "the numeric or vector columns joined, in order",
   output_col = "the (rows, total width) vector column added (or replaced)",
+  handle_invalid = "a NaN (a missing value) in an input: 'error' names the column and row, 'skip' drops the row, "
+    .. "'keep' puts NaN in the vector",
 })
 
 -- output_col = the input columns side by side, a (rows, total width) float32
--- vector column (float64 inputs are rounded to float32 here).
+-- vector column (float64 inputs are rounded to float32 here). A NaN (a
+-- missing value) in an input is, by handle_invalid as Spark's: 'error' (an
+-- error naming the column), 'skip' (the row is left out) or 'keep' (NaN in
+-- the vector).
 function VectorAssembler:transform(df, ...)
+  local where = "VectorAssembler"
   class.frame_arg(self, VectorAssembler, "transform", df, ...)
+  missing.check_numeric(df, self.input_cols, where)
+  if self.handle_invalid == "error" then
+    for _, n in ipairs(self.input_cols) do
+      missing.check_no_nan(df, n, where, " (or leave them out here: handle_invalid = 'skip')")
+    end
+  elseif self.handle_invalid == "skip" then
+    df = df:dropna { cols = self.input_cols }
+  end
   local cols = {}
-  for i, n in ipairs(self.input_cols) do cols[i] = df:_column(n, "VectorAssembler") end
-  return with_output(self, df, c(core.data_assemble, cols, "VectorAssembler"))
+  for i, n in ipairs(self.input_cols) do cols[i] = df:_column(n, where) end
+  return with_output(self, df, c(core.data_assemble, cols, where))
 end
 
 -- The width of a fitted model's input: x (rows) or (rows, d) must have d = n.
@@ -72,6 +89,7 @@ function StandardScaler:fit(df, ...)
   class.frame_arg(self, StandardScaler, "fit", df, ...)
   local x = input_tensor(self, df, "StandardScaler")
   class.nonempty(df, "StandardScaler", self.input_col)
+  missing.check_no_nan(df, self.input_col, "StandardScaler")
   local mean, std = core.data_stats(x)
   return StandardScalerModel { input_col = self.input_col, output_col = self.output_col,
     with_mean = self.with_mean, with_std = self.with_std, mean = mean, std = std }
@@ -130,6 +148,7 @@ function MinMaxScaler:fit(df, ...)
   class.frame_arg(self, MinMaxScaler, "fit", df, ...)
   local x = input_tensor(self, df, "MinMaxScaler")
   class.nonempty(df, "MinMaxScaler", self.input_col)
+  missing.check_no_nan(df, self.input_col, "MinMaxScaler")
   local _, _, lo, hi = core.data_stats(x)
   return MinMaxScalerModel { input_col = self.input_col, output_col = self.output_col, min = self.min,
     max = self.max, original_min = lo, original_max = hi }

@@ -15,6 +15,7 @@
 local core = require "lunet.core"
 local data = require "lunet.data"
 local frame = require "lunet.data.frame"
+local missing = require "lunet.data.missing"
 local nn = require "lunet.nn"
 local options = require "lunet.trainers.options"
 local partitions = require "lunet.runtime.partitions"
@@ -50,6 +51,7 @@ local function features(name, df, col, input_shape)
     fail(name, "features column '%s' is a %s column, expected a vector column (feature.VectorAssembler builds one)",
       col, dtype)
   end
+  missing.check_no_nan(df, col, name) -- a NaN input makes every loss NaN
   local x = df:column(col)
   local width = x:numel() // math.max(1, #x)
   if #x > 0 and width ~= numel(input_shape) then
