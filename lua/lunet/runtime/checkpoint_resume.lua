@@ -159,8 +159,8 @@ function resume.restore(ck, path)
   local applied, state = pcall(apply, ck, meta, arrays)
   if not applied then resume_error(ck, path, "it is damaged (%s)", tostring(state)) end
   ck.resumed_from = path
-  ck.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %d samples)", path, state.clock,
-    state.samples))
+  ck.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %s)", path, state.clock,
+    require("lunet.check").plural(state.samples, "sample")))
 end
 
 -- What a starting worker continues from: plain data for its job and the

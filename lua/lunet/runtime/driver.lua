@@ -163,7 +163,7 @@ function Run:serve()
     if msg then self:handle(msg) end
     if core.now() - last_watch >= 0.05 then
       last_watch = core.now()
-      self.roster:watch(self.server:endpoint())
+      self.roster:watch(self.server)
       self.metrics:tick()
     end
     self.center:check_round(self.roster) -- a worker lost, done or waiting may complete a round

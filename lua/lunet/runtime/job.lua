@@ -18,6 +18,7 @@ local frame = require "lunet.data.frame"
 local nn = require "lunet.nn"
 local options = require "lunet.trainers.options"
 local partitions = require "lunet.runtime.partitions"
+local plural = require("lunet.check").plural
 
 local job = {}
 
@@ -53,7 +54,7 @@ local function features(name, df, col, input_shape)
   local x = df:column(col)
   local width = x:numel() // math.max(1, #x)
   if #x > 0 and width ~= numel(input_shape) then
-    fail(name, "features column '%s' has %d values per row, the model's input %s takes %d", col, width,
+    fail(name, "features column '%s' has %s per row, the model's input %s takes %d", col, plural(width, "value"),
       shape_str(input_shape), numel(input_shape))
   end
   return x:contiguous():view { #x, numel(input_shape) }
@@ -78,7 +79,7 @@ local function labels(name, df, col, loss, out_width)
     end
   elseif rows > 0 and width ~= out_width then
     local hint = width == 1 and " (one-hot the labels with feature.OneHotTransformer)" or ""
-    fail(name, "label column '%s' has %d values per row, the model outputs %d%s", col, width, out_width, hint)
+    fail(name, "label column '%s' has %s per row, the model outputs %d%s", col, plural(width, "value"), out_width, hint)
   end
   return y:contiguous():view { rows, width }
 end
@@ -118,8 +119,8 @@ local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, o
   for _, p in ipairs(parts) do most_rows = math.max(most_rows, p.rows) end
   local largest, what = 4 * n_params, string.format("a commit (%d parameters as float32)", n_params)
   if spec.server_result and 4 * most_rows * out_width > largest then
-    largest, what = 4 * most_rows * out_width, string.format("a partition's result (%d rows of %d values as float32)",
-      most_rows, out_width)
+    largest, what = 4 * most_rows * out_width, string.format("a partition's result (%s of %s as float32)",
+      plural(most_rows, "row"), plural(out_width, "value"))
   end
   if o.max_message and o.max_message < largest then
     fail(name, "max_message = %d bytes cannot carry %s: %d bytes; give at least %d, or leave max_message out "
@@ -127,8 +128,8 @@ local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, o
   end
   local data = 4 * most_rows * (x_width + y_width)
   if data > job.WORKER_MAX_MESSAGE then
-    fail(name, "a partition of %d rows takes %d bytes, more than the %d a worker takes in one message: raise "
-      .. "num_workers or parallelism_factor", most_rows, data, job.WORKER_MAX_MESSAGE)
+    fail(name, "a partition of %s takes %d bytes, more than the %d a worker takes in one message: raise "
+      .. "num_workers or parallelism_factor", plural(most_rows, "row"), data, job.WORKER_MAX_MESSAGE)
   end
   if 4 * n_params > job.WORKER_MAX_MESSAGE then
     fail(name, "the model's %d parameters take %d bytes, more than the %d a worker takes in one message", n_params,

@@ -161,18 +161,19 @@ function History:__tostring()
     w.n, w.last, w.time = w.n + 1, r.loss, r.time
   end
   table.sort(order)
-  local lines = { string.format("history: %d batches", #self) }
+  local lines = { "history: " .. check.plural(#self, "batch", "batches") }
   for _, k in ipairs(order) do
     local w = per[k]
-    lines[#lines + 1] = string.format("  worker %d: %d batches, loss %.4f -> %.4f, last at %.2f s", k, w.n, w.first,
-      w.last, w.time)
+    lines[#lines + 1] = string.format("  worker %d: %s, loss %.4f -> %.4f, last at %.2f s", k,
+      check.plural(w.n, "batch", "batches"), w.first, w.last, w.time)
   end
   return table.concat(lines, "\n")
 end
 
 -- {{worker=, iteration=, epoch=, loss=, time= (seconds since train())}, ...}
 function Trainer:history() return setmetatable(need_run(self, "history").history, History) end
--- seconds from train() to the last worker done
+-- seconds from the start of the first batch (any worker's) to the last
+-- worker done: waiting for workers to start or connect does not count
 function Trainer:training_time() return need_run(self, "training_time").training_time end
 -- commits the parameter server applied
 function Trainer:num_updates() return need_run(self, "num_updates").num_updates end

@@ -257,12 +257,12 @@ end
 -- what the frame is to the user ("training frame").
 function options.check_run(name, o, rows, count, what, frame)
   if count > rows then
-    check.fail(name, "the %s has %d rows, too few for %s = %d (a partition holds at least one row)", frame, rows,
-      what, count)
+    check.fail(name, "the %s has %s, too few for %s = %d (a partition holds at least one row)", frame,
+      check.plural(rows, "row"), what, count)
   end
   if o.num_workers > count then
-    check.fail(name, "num_workers = %d is more than the %d partitions (%s): a worker would have nothing to train",
-      o.num_workers, count, what)
+    check.fail(name, "num_workers = %d is more than the %s (%s): a worker would have nothing to train",
+      o.num_workers, check.plural(count, "partition"), what)
   end
 end
 
