@@ -8,13 +8,10 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 local optimizers = require "lunet.nn.optimizers"
 local distributed = require "lunet.nn.distributed"
+local losses = require "lunet.nn.losses"
 
 local describe, fail = check.describe, check.fail
 local training = {}
-
-local LOSSES = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
-                 binary_crossentropy = true, mean_squared_error = true, mean_absolute_error = true,
-                 mse = "mean_squared_error", mae = "mean_absolute_error" }
 
 -- Gives the model's C net its compiled loss and optimizer (compile, and
 -- Sequential:build when the net is rebuilt).
@@ -28,12 +25,7 @@ end
 function training.compile(self, opts, ...)
   check.arity("compile", 1, opts, ...)
   opts = check.options(opts, "compile", { "optimizer", "loss", "metrics" })
-  local loss = opts.loss
-  if type(loss) ~= "string" or not LOSSES[loss] then
-    fail("compile", "unknown loss %s (expected categorical_crossentropy, sparse_categorical_crossentropy, "
-      .. "binary_crossentropy, mean_squared_error/mse or mean_absolute_error/mae)", describe(loss))
-  end
-  if type(LOSSES[loss]) == "string" then loss = LOSSES[loss] end
+  local loss = losses.canonical(opts.loss, "compile")
   local metrics = {}
   for i, m in ipairs(check.list(opts.metrics or {}, "compile", "metrics")) do
     if m ~= "accuracy" and m ~= "acc" then
@@ -212,6 +204,7 @@ function training.fit(self, x, y, opts, ...)
   opts = check.options(opts, "fit", { "epochs", "batch_size", "validation_split", "validation_data", "shuffle",
                                       "verbose", "seed", "initial_epoch" })
   local net = need_compiled(self, "fit")
+  losses.check_fit(self, self.compiled.loss, "fit") -- (a loss that cannot train this output: before any step)
   check_samples(self, x, y, "fit")
   local epochs = check.size(opts.epochs, "fit", "epochs", { default = 1 })
   local bs = check.size(opts.batch_size, "fit", "batch_size", { default = 32 })

@@ -16,6 +16,7 @@ local core = require "lunet.core"
 local data = require "lunet.data"
 local frame = require "lunet.data.frame"
 local nn = require "lunet.nn"
+local losses = require "lunet.nn.losses"
 local options = require "lunet.trainers.options"
 local partitions = require "lunet.runtime.partitions"
 local plural = require("lunet.check").plural
@@ -147,7 +148,9 @@ function job.prepare(trainer, df)
   local model = o.model
   local ok, err = pcall(model.build, model)
   if not ok then fail(name, "the model cannot be built: %s", tostring(err)) end
-  -- the workers' model: the architecture, compiled with the trainer's settings
+  -- a loss that cannot train this output (trainers/compiled.lua checks a model built by then)
+  if (trainer.spec.data or {}).shuffle ~= false then losses.check_fit(model, o.loss, name) end
+  -- the workers' model: the architecture, compiled with what trains (trainers/compiled.lua)
   local cfg = model:config()
   cfg.compile = { loss = o.loss, optimizer = o.optimizer_config, metrics = o.metrics or { "accuracy" } }
   local probe

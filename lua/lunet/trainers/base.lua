@@ -10,9 +10,14 @@
 --                 (base.REQUIRED / base.OPTIONAL as defaults), read when a
 --                 trainer is made. A `learning_rate` among them is the
 --                 rule's own (AEASGD's alpha = rho * learning_rate): the
---                 worker optimizer keeps its rate (options.check_common).
---   check         fn(o, fail, name): its own checks, after the common ones,
---                 when a trainer is made; may fill o (EAMSGD's optimizer).
+--                 worker optimizer keeps its rate (trainers/compiled.lua).
+--   check         fn(o, fail, name, given): its own checks, after the common
+--                 ones, when a trainer is made; may fill o. given: the set
+--                 of options the user gave (the others are defaults).
+--   optimizer     fn(o, compiled, given, fail) -> the workers' optimizer
+--                 config, for a trainer whose step is part of its rule
+--                 (EAMSGD); compiled: the model's compiled optimizer config
+--                 or nil (trainers/compiled.lua), before check.
 --   select        fn(o) -> the definition to run with these options
 --                 (DataParallel: a synchronous rule), when a trainer is made.
 --   worker        fn(ctx): the worker side, in every worker process (worker.lua).
@@ -65,16 +70,16 @@ local function new(class, opts)
   for k, v in pairs(spec.options or {}) do defaults[k] = v end
   if type(opts) ~= "table" then check.fail(name, "expected a table of options, got %s", check.describe(opts)) end
   check.options(opts, name, defaults, options.hints)
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
+  local o, given = {}, {}
+  for k, v in pairs(opts) do o[k], given[k] = v, true end
   for k, v in pairs(defaults) do
     if o[k] == nil then
       if v == REQUIRED then check.fail(name, "option '%s' is required", k) end
       if v ~= OPTIONAL then o[k] = v end
     end
   end
-  options.check_common(name, o, spec)
-  if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name) end
+  options.check_common(name, o, spec, given)
+  if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name, given) end
   options.check_checkpoints(name, o, spec.checkpoints)
   -- (the keys stay with the trainer: its options travel to every worker)
   local transport = require("lunet.runtime.security").check(name, o)
@@ -89,7 +94,8 @@ local function new(class, opts)
 end
 
 local KEYS = {
-  name = "string", module = "string", options = "table", check = "function", select = "function",
+  name = "string", module = "string", options = "table", check = "function", optimizer = "function",
+  select = "function",
   worker = "function", server_commit = "function", server_round = "function", server_init = "function",
   server_sent = "function", server_result = "function", result = "function", partitions = "function",
   data = { labels = "boolean", shuffle = "boolean", name = "string" }, requires_every_worker = "boolean",

@@ -157,9 +157,10 @@ local function check_launcher(name, o)
 end
 
 -- The common checks, in place (integral floats become integers); fills in
--- o.optimizer_config. spec: the trainer's definition (a learning_rate among
--- its own options is its rule's, not the worker optimizer's).
-function options.check_common(name, o, spec)
+-- what trains (trainers/compiled.lua: o.loss, o.metrics, o.optimizer_config
+-- from the model's compile{} and the options). spec: the trainer's
+-- definition; given: the set of options the user gave (not defaults).
+function options.check_common(name, o, spec, given)
   local nn = require "lunet.nn"
   if not nn.is_model(o.model) then
     check.fail(name, "model must be an nn model (nn.Sequential), got %s", check.describe(o.model))
@@ -186,15 +187,7 @@ function options.check_common(name, o, spec)
   if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
   bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
   if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
-  -- the worker optimizer is resolved now so that a typo fails here, not in a worker
-  local optimizers = require "lunet.nn.optimizers"
-  local ok, opt = pcall(optimizers.get, o.worker_optimizer, name .. ": worker_optimizer")
-  if not ok then error(opt, 0) end
-  opt = opt:config()
-  -- (the elastic-averaging trainers keep learning_rate for their own rule)
-  local own = spec.options and spec.options.learning_rate ~= nil
-  if o.learning_rate and not own then opt.learning_rate = o.learning_rate end
-  o.optimizer_config = opt
+  require("lunet.trainers.compiled").resolve(name, o, spec, given)
 end
 
 -- checkpoint_every, checkpoint_dir, resume_from (lunet/runtime/checkpoint.lua);
