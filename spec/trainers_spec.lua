@@ -112,6 +112,10 @@ describe("trainer options", function()
       { { learning_rate = "0.01" }, "learning_rate must be a finite number, got '0.01' (a string)" },
       { { communication_window = 0 }, "communication_window must be an integer from 1 to 2147483647, got 0" },
       { { overlap = "yes" }, "overlap must be true or false, got 'yes'" },
+      { { max_skipped = 1.5, on_nan = "skip" }, "max_skipped must be a number from 0 to 1, got 1.5" },
+      { { max_skipped = "0.2", on_nan = "skip" }, "max_skipped must be a finite number, got '0.2' (a string)" },
+      -- (on_nan = 'error' stops at the first NaN: the option would be ignored)
+      { { max_skipped = 0.2 }, "max_skipped applies with on_nan = 'skip' only" },
     }
     for _, c in ipairs(cases) do
       local opts = { model = model }

@@ -113,6 +113,7 @@ local function apply(ck, meta, arrays)
   ck.requests = int(meta.request, "request")
   ck.written = int(meta.written, "written")
   ck.before = tonumber(meta.elapsed) or error("elapsed is missing", 0)
+  ck.trained_before = tonumber(meta.trained) or ck.before -- (training time; elapsed counts from train())
   for i, r in ipairs(meta.history) do
     state.history[i] = { worker = int(r[1], "history worker"),
                          iteration = int(math.tointeger(r[2]), "history iteration"), loss = r[3] + 0.0,

@@ -141,7 +141,7 @@ end
 
 -- The partition of a trainer run, or an error naming the problem, before
 -- anything starts. Returns {x=, y=, rows=, parts=, center=, model_config=,
--- result=(the model to return, compiled), n_params=}.
+-- result=(the model to return, compiled), n_params=, batches= (planned)}.
 function job.prepare(trainer, df)
   local name, o = trainer.name, trainer.options
   if not data.is_frame(df) then fail(name, "train: expected a DataFrame, got %s", type(df)) end
@@ -173,13 +173,17 @@ function job.prepare(trainer, df)
     core.vec.shuffle_rows(x, y, o.seed)
   end
   local parts = partitions.layout(rows, count)
-  for _, p in ipairs(parts) do p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows) end
+  local batches = 0 -- the run's, as planned (on_nan = 'skip' counts skipped ones against them)
+  for _, p in ipairs(parts) do
+    p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
+    batches = batches + (p.rows + o.batch_size - 1) // o.batch_size * o.num_epoch
+  end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
   local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
     numel(out_shape))
   return { x = x, y = y, rows = rows, parts = parts, center = model:get_weights { copy = true },
-           max_message = largest,
+           max_message = largest, batches = batches,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }
 end

@@ -224,6 +224,10 @@ function Trainer:summary(opts)
     { "mean staleness", string.format("%.2f", mean_staleness(s.staleness)) },
     { "lost workers", tostring(s.lost_workers) },
   }
+  if self.options.on_nan == "skip" then -- (on_nan = 'error' skips nothing: it stops)
+    rows[#rows + 1] = { "skipped batches", string.format("%d of %d", s.skipped_batches, s.batches) }
+    rows[#rows + 1] = { "skipped updates", string.format("%d of %d", s.skipped_updates, s.commits) }
+  end
   local lines = {}
   for _, r in ipairs(rows) do lines[#lines + 1] = string.format("%-16s %s", r[1], r[2]) end
   local text = table.concat(lines, "\n")

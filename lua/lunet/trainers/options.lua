@@ -44,6 +44,7 @@ options.common = {
   verbose = true,           -- the progress line on stderr
   max_message = OPTIONAL,   -- bytes; larger messages to the driver are refused (default: the job's largest)
   on_nan = "error",         -- a NaN/inf loss or delta: "error" stops the run, "skip" leaves it out
+  max_skipped = 0.1,        -- on_nan = "skip": the run fails when a larger fraction of batches or updates is skipped
   -- Security (runtime/security.lua): bind is loopback unless these say otherwise.
   server_key = OPTIONAL,    -- the driver's key pair (`lunet keygen PATH`): ZeroMQ CURVE, encrypted and authenticated
   authorized_keys = OPTIONAL, -- the workers' public keys admitted with server_key, one Z85 key per line
@@ -182,6 +183,10 @@ function options.check_common(name, o, spec, given)
   -- (insecure: runtime/security.lua's check, with the other security options)
   for _, key in ipairs { "reassign", "verbose" } do check.boolean(o[key], name, key) end
   check.choice(o.on_nan, name, "on_nan", { "error", "skip" })
+  check.fraction(o.max_skipped, name, "max_skipped", true)
+  if given.max_skipped and o.on_nan ~= "skip" then
+    check.fail(name, "max_skipped applies with on_nan = 'skip' only (on_nan = 'error' stops at the first NaN/inf)")
+  end
   o.max_message = check.integer(o.max_message, name, "max_message", { min = 1, max = math.maxinteger, optional = true })
   for _, key in ipairs { "features_col", "label_col", "loss" } do check.string(o[key], name, key, { nonempty = true }) end
   if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
