@@ -55,7 +55,8 @@ describe("a compiled model given to a trainer", function()
                                                                o.optimizer_config.learning_rate })
     assert.are.same({}, o.metrics)
     -- SGD's momentum reaches the workers too
-    o = trainers.ADAG { model = regression(3, { optimizer = nn.optimizers.SGD { momentum = 0.9 }, loss = "mae" }) }.options
+    local sgd = regression(3, { optimizer = nn.optimizers.SGD { momentum = 0.9 }, loss = "mae" })
+    o = trainers.ADAG { model = sgd }.options
     assert.are.same({ "sgd", 0.9, "mean_absolute_error" }, { o.optimizer_config.name, o.optimizer_config.momentum,
                                                              o.loss })
   end)
@@ -98,7 +99,7 @@ describe("a compiled model given to a trainer", function()
       function() trainers.DOWNPOUR { model = h.small_model(4), loss = "crossentropy" } end)
   end)
 
-  it("the elastic-averaging trainers keep learning_rate for alpha; EAMSGD takes a compiled Nesterov SGD only", function()
+  it("AEASGD keeps learning_rate for alpha; EAMSGD takes a compiled Nesterov SGD only", function()
     local m = regression(3, { optimizer = "adam", loss = "mse" })
     local o = trainers.AEASGD { model = m, learning_rate = 0.05 }.options
     assert.are.same({ "adam", 0.001, 0.05 }, { o.optimizer_config.name, o.optimizer_config.learning_rate,
