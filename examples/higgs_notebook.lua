@@ -93,9 +93,10 @@ local function scores(trained)
 end
 
 -- ---- train: the notebook's trainers on worker processes (local launcher) ----
--- Same model, optimizer (adagrad), batch size (64), epochs and seed for all;
--- each returns a new trained model and leaves `model` as it is.
-local common = { model = model, worker_optimizer = "adagrad", loss = "categorical_crossentropy",
+-- Same model, optimizer (adagrad, the default for an uncompiled model; EAMSGD's
+-- workers step with its Nesterov SGD), batch size (64), epochs and seed for
+-- all; each returns a new trained model and leaves `model` as it is.
+local common = { model = model, loss = "categorical_crossentropy",
                  features_col = "features_normalized", label_col = "label", batch_size = 64,
                  num_epoch = epochs, seed = 42 }
 local function options(extra)
@@ -134,9 +135,10 @@ for k, r in ipairs(results) do
 end
 local by_name = {}
 for _, r in ipairs(results) do by_name[r.name] = r end
-print(("Improvement using AEASGD: %.2fx faster than SingleTrainer (%.2f s against %.2f s, %d epochs)"):format(
+local epochs_text = epochs .. (epochs == 1 and " epoch" or " epochs")
+print(("Improvement using AEASGD: %.2fx faster than SingleTrainer (%.2f s against %.2f s, %s)"):format(
   by_name.SingleTrainer.seconds / by_name.AEASGD.seconds, by_name.AEASGD.seconds, by_name.SingleTrainer.seconds,
-  epochs))
+  epochs_text))
 
 os.execute("mkdir -p '" .. out_dir:gsub("'", "'\\''") .. "'")
 local plot = lunet.plot
@@ -155,7 +157,7 @@ plot.report {
   title = "lunet: the dist-keras Higgs notebook", path = out_dir .. "/higgs_report.html",
   sections = { {
     heading = "Trainers",
-    text = ("%s, %d epochs, batch 64, adagrad, seed 42."):format(path, epochs),
+    text = ("%s, %s, batch 64, adagrad, seed 42."):format(path, epochs_text),
     table = { header = { "trainer", "F1", "accuracy", "seconds", "samples/s" }, rows = rows },
     charts = { f1_chart, time_chart, loss_chart },
   } },

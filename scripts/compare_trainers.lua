@@ -33,8 +33,8 @@ f:close()
 
 local train, test, n_features = higgs.prepare(path)
 local x_test, y_test = test:column("features_normalized"), test:column("label_index")
-print(("%s: train %d rows, test %d rows, %d epochs, %d workers"):format(path, train:count(), test:count(), epochs,
-  workers))
+print(("%s: train %d rows, test %d rows, %d epoch%s, %d worker%s"):format(path, train:count(), test:count(), epochs,
+  epochs == 1 and "" or "s", workers, workers == 1 and "" or "s"))
 
 local rows = {}
 for _, name in ipairs(names) do

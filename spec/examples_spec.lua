@@ -20,7 +20,7 @@ describe("examples", function()
     os.remove(out_dir)
     local ok, out = example("higgs_notebook.lua", "--data examples/data --epochs 1 --out " .. shell_quote(out_dir))
     assert(ok, out)
-    h.assert_contains(out, "root", "EventId", "22889 events", "Improvement using AEASGD:",
+    h.assert_contains(out, "root", "EventId", "22889 events", "Improvement using AEASGD:", " s, 1 epoch)\n",
       out_dir .. "/higgs_report.html")
     local f1 = {}
     for name, v in out:gmatch("\n(%a+)%s+(0%.%d+)%s+0%.%d+") do f1[name] = tonumber(v) end

@@ -141,13 +141,11 @@ describe("help(x)", function()
 end)
 
 describe("the option docs", function()
-  local PENDING = { max_skipped = true } -- (documented for the option issue 16's trainers change adds)
-
   it("cover every option of every trainer, and only options", function()
     local documented = {}
     for _, d in ipairs(options.docs) do
       documented[d[1]] = true
-      assert(options.common[d[1]] ~= nil or PENDING[d[1]], "options.docs documents '" .. d[1] .. "', not an option")
+      assert(options.common[d[1]] ~= nil, "options.docs documents '" .. d[1] .. "', not an option")
     end
     for k in pairs(options.common) do assert(documented[k], "options.common's '" .. k .. "' is not in options.docs") end
     for _, name in ipairs(lunet.trainers.names()) do

@@ -115,7 +115,8 @@ describe("optimizers (Keras 2 rules)", function()
     assert.has_error(function() probe "adagrat" end,
       "compile: unknown optimizer 'adagrat' (expected sgd, adagrad, adadelta, rmsprop, adam, adamax or nadam)")
     assert.has_error(function() nn.optimizers.Adam { learnig_rate = 1 } end, "Adam: unknown option 'learnig_rate' (did you mean 'learning_rate'?)")
-    assert.has_error(function() nn.optimizers.SGD { momentum = "x" } end, "SGD: momentum must be a finite number, got 'x'")
+    assert.has_error(function() nn.optimizers.SGD { momentum = "x" } end,
+      "SGD: momentum must be a finite number, got 'x' (a string)")
     assert.has_error(function() nn.optimizers.Adagrad { momentum = 0.9 } end, "Adagrad: unknown option 'momentum' (allowed: decay, epsilon, learning_rate, lr)")
   end)
 end)

@@ -267,6 +267,7 @@ describe("checkpoints", function()
         end
       end
       assert.are.equal(full.stats.samples, resumed.stats.samples)
+      assert.is_true(meta.trained > 0 and resumed:training_time() > meta.trained) -- it goes on from the checkpoint's
       assert.are.equal(dir .. "/" .. file.NAME, resumed.stats.checkpoints.resumed_from)
       assert.are.equal("resumed", resumed:events()[1].kind)
     end)

@@ -227,6 +227,10 @@ describe("runtime faults", function()
       local t = suicide { victim = 2, action = "nan", after = 2, on_nan = "skip" }
       local model = train(t, df)
       assert.are.equal(1, t.stats.skipped_batches)
+      -- (3 workers, 32 batches each epoch, 2 epochs) the summary says how many of how many
+      assert.are.same({ 192, 0 }, { t.stats.batches, t.stats.skipped_updates })
+      local text = t:summary { print_fn = function() end }
+      has(text, "skipped batches  1 of 192", "skipped updates  0 of " .. t.stats.commits)
       local skipped = {}
       for _, e in ipairs(t:events()) do if e.kind == "skipped" then skipped[#skipped + 1] = e.message end end
       assert.are.same({ "worker 2 skipped a batch: loss is NaN at batch 2 (epoch 1, partition 2)" }, skipped)
@@ -236,7 +240,9 @@ describe("runtime faults", function()
     end)
 
     it("on_nan = 'skip': a NaN delta reaching the server is refused; the center is never poisoned", function()
-      local t = suicide { victim = 2, action = "nan_delta", after = 5, on_nan = "skip" }
+      -- (worker 2's weights stay NaN: its later batches and deltas are all skipped, a third of the run's, which
+      -- the default max_skipped = 0.1 would fail: the next spec)
+      local t = suicide { victim = 2, action = "nan_delta", after = 5, on_nan = "skip", max_skipped = 0.5 }
       local model = train(t, df)
       assert(t.stats.skipped_updates >= 1)
       local first
@@ -244,6 +250,14 @@ describe("runtime faults", function()
       has(first, "worker 2 committed a delta with NaN or inf values (after its batch ", "skipped)")
       assert(model:get_weights():abs():max() < math.huge)
       assert(accuracy(model, df) > 0.9) -- the two other workers trained it
+      no_children()
+    end)
+
+    it("on_nan = 'skip' fails the run once more than max_skipped of its batches were skipped", function()
+      local err = train_error(suicide { victim = 2, action = "nan_delta", after = 5, on_nan = "skip" }, df)
+      assert(err:match("^Suicide: %d+ batches were skipped for a NaN/inf loss, already more than max_skipped = 0%.1 "
+        .. "of the run's 192 batches %(%d+%.%d%%; on_nan = 'skip'%): the run stopped %(lower the learning rate, or "
+        .. "raise max_skipped%)$"), err)
       no_children()
     end)
 

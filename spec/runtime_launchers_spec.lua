@@ -130,6 +130,37 @@ describe("launchers", function()
       for _, w in ipairs(workers) do assert.are.same({ true, 0 }, { core.wait(w, 30) }) end
     end)
 
+    it("training_time counts from the first batch: workers started late do not count", function()
+      local ep = free_endpoint()
+      local launchers = require "lunet.runtime.launchers"
+      local new, started = launchers.new, nil
+      -- the driver is bound and waiting; the workers start late: after a process of
+      -- lunet started and ended (whatever that takes on this machine)
+      launchers.new = function(...)
+        local l = new(...)
+        local start = l.start
+        l.start = function(self, endpoint)
+          start(self, endpoint)
+          assert.are.same({ true, 0 }, { core.wait(spawn { LUNET, "-e", "" }, 60) })
+          started = core.now()
+          for _ = 1, 2 do spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" } end
+        end
+        return l
+      end
+      local t = downpour { launcher = "external", bind = ep }
+      local ok, model = pcall(t.train, t, df)
+      local ended = core.now()
+      launchers.new = new
+      assert(ok, model)
+      assert_learned(t, model, df)
+      -- every batch ran between the workers' start and the end of train(); the wait before is not
+      -- training (it counted from train())
+      assert.is_true(t:training_time() > 0 and t:training_time() <= ended - started,
+        ("training_time %.3f s, workers started %.3f s before train() returned"):format(t:training_time(),
+          ended - started))
+      assert.is_true(t.stats.training_start < t.stats.first_batch_time)
+    end)
+
     it("a worker that never comes is dropped after connect_timeout; the run completes with the others", function()
       local ep = free_endpoint()
       local w = spawn { LUNET, "worker", "--connect", ep, "--timeout", "20" }
@@ -139,7 +170,7 @@ describe("launchers", function()
       assert.are.equal(df:count() * 2, t.stats.samples) -- the missing worker's share too
       local lost = {}
       for _, e in ipairs(t:events()) do if e.kind == "lost" then lost[#lost + 1] = e.message end end
-      assert.are.same({ "1 worker(s) never connected within 3 s" }, lost)
+      assert.are.same({ "1 worker never connected within 3 s" }, lost) -- (it said "1 worker(s)")
       local _, acc = model:evaluate(df:column("features"), df:column("label"))
       assert(acc > 0.9)
       assert.are.same({ true, 0 }, { core.wait(w, 30) })

@@ -428,6 +428,37 @@ describe("authenticated transport", function()
       has(read_file(reports.plain), "failed\nthe server and this client disagree on CURVE")
     end)
 
+    it("connect_timeout with only refused workers says how many attempts were refused, and why", function()
+      local k = keys()
+      local other = keygen(dir, "other")
+      local ep = h.free_endpoint()
+      -- a worker whose key is not authorized: it connects as soon as the driver binds, is refused, exits
+      local rogue = spawn { LUNET, "worker", "--connect", ep, "--key", other, "--server-key", k.server_public,
+                            "--timeout", "60" }
+      -- the driver's launcher returns once the rogue has exited (the ZAP
+      -- handler counted it first): the connect_timeout below comes after
+      local launchers = require "lunet.runtime.launchers"
+      local new = launchers.new
+      launchers.new = function(...)
+        local l = new(...)
+        local start = l.start
+        l.start = function(self, endpoint)
+          start(self, endpoint)
+          assert.are.same({ true, 2 }, { core.wait(rogue, HANG) })
+        end
+        return l
+      end
+      local t = single { launcher = "external", bind = ep, server_key = k.server, authorized_keys = k.authorized,
+                         worker_key = k.worker, connect_timeout = 0.5 }
+      local ok, err = pcall(t.train, t, problem(100))
+      launchers.new = new
+      assert.is_false(ok)
+      has(tostring(err), "SingleTrainer: 0 of 1 workers connected within 0.5 s (connect_timeout); 1 connection attempt "
+        .. "was refused (the last: CURVE key " .. first_line(other .. ".pub") .. " from ",
+        "is not in authorized_keys); launcher 'external', endpoint " .. ep)
+      no_children()
+    end)
+
     -- (a worker refused for good exits at once; --timeout is how long it
     -- would wait for an answer that may still come: it must not be what ends it)
     it("a worker whose key is not authorized, or that has no keys, exits at once saying why", function()

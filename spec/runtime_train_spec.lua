@@ -205,10 +205,13 @@ describe("statistics", function()
     assert.is_true(t:training_time() > 0)
     assert.is_true(t:communication_time() >= 0)
     assert.is_true(t:samples_per_second() > 0)
-    assert.is_true(t.stats.first_batch_time > 0 and t.stats.first_batch_time < t:training_time())
+    -- training_time counts from the first batch's start (training_start, seconds after train()), not from
+    -- train(): every batch ended within it (it counted from train() and the first batch ended before its end)
+    local start = t.stats.training_start
+    assert.is_true(start > 0 and start < t.stats.first_batch_time)
     local last = 0
     for _, r in ipairs(t:history()) do
-      assert.is_true(r.time >= 0 and r.time <= t:training_time() + 0.05)
+      assert.is_true(r.time >= start and r.time <= start + t:training_time() + 0.05)
       last = math.max(last, r.iteration)
     end
     assert.is_true(last > 0)
@@ -223,6 +226,49 @@ describe("statistics", function()
     local digest = tostring(t:history())
     assert.truthy(digest:find("worker 0: %d+ batches"))
     assert.truthy(digest:find("worker 1: %d+ batches"))
+    -- (on_nan = 'error': nothing can be skipped, the summary does not say it)
+    assert.is_nil(text:find("skipped", 1, true))
+  end)
+end)
+
+describe("skipped batches and updates (on_nan = 'skip')", function()
+  local metrics = require "lunet.runtime.metrics"
+  local function stats(skipped_batches, batches, skipped_updates, commits)
+    return { skipped_batches = skipped_batches, batches = batches, skipped_updates = skipped_updates,
+             commits = commits }
+  end
+  -- the metrics of a run planned for `batches` batches, whose failure comes back as an error
+  local function run_metrics(batches, limit)
+    return metrics.new { name = "DOWNPOUR", t0 = core.now(), total = 100, rows = 100, num_epoch = 1, verbose = false,
+                         batches = batches, skip_limit = limit,
+                         fail = function(fmt, ...) error("DOWNPOUR: " .. fmt:format(...), 0) end }
+  end
+
+  it("the end of a run says how many of how many were skipped", function()
+    assert.is_nil(metrics.skipped_text(stats(0, 50, 0, 10)))
+    assert.are.equal("1 of 50 batches skipped (NaN/inf)", metrics.skipped_text(stats(1, 50, 0, 10)))
+    assert.are.equal("2 of 50 batches and 1 of 1 update skipped (NaN/inf)", metrics.skipped_text(stats(2, 50, 1, 1)))
+  end)
+
+  it("more than max_skipped of the batches or of the updates fails the run at its end", function()
+    local m = run_metrics(100, 0.1)
+    m:check_skipped(stats(10, 100, 1, 10)) -- at the limit: goes on
+    h.assert_error("DOWNPOUR: 11 of 100 batches (11.0%) were skipped for a NaN/inf loss, more than max_skipped = 0.1 "
+      .. "(on_nan = 'skip'): the run failed", function() m:check_skipped(stats(11, 100, 0, 10)) end)
+    h.assert_error("DOWNPOUR: 2 of 10 updates (20.0%) were skipped for NaN/inf values, more than max_skipped = 0.1",
+      function() m:check_skipped(stats(0, 100, 2, 10)) end)
+    run_metrics(100, nil):check_skipped(stats(100, 100, 10, 10)) -- on_nan = 'error': no limit
+    run_metrics(100, 1):check_skipped(stats(100, 100, 10, 10))
+  end)
+
+  it("fails the run as soon as the skipped batches pass max_skipped of the run's planned batches", function()
+    local m = run_metrics(40, 0.1)
+    m:report(0, { samples = 3, now = core.now(), skipped = { "a", "b", "c", "d" } }) -- 4 of 40: not more
+    h.assert_error("DOWNPOUR: 5 batches were skipped for a NaN/inf loss, already more than max_skipped = 0.1 of the "
+      .. "run's 40 batches (12.5%; on_nan = 'skip'): the run stopped",
+      function() m:report(1, { samples = 3, now = core.now(), skipped = { "e" } }) end)
+    h.assert_error("DOWNPOUR: 1 batch was skipped for a NaN/inf loss, already more than max_skipped = 0 of the run's",
+      function() run_metrics(40, 0):report(0, { samples = 1, now = core.now(), skipped = { "a" } }) end)
   end)
 end)
 

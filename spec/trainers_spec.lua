@@ -108,8 +108,14 @@ describe("trainer options", function()
       { { features_col = 3 }, "features_col must be a string, got 3" },
       { { worker_optimizer = "adamw" }, "worker_optimizer: unknown optimizer 'adamw'" },
       { { learning_rate = -0.1 }, "learning_rate must be greater than 0, got -0.1" },
+      -- a number given as a string says so (it read "got 0.01" in a log, as if the number were refused)
+      { { learning_rate = "0.01" }, "learning_rate must be a finite number, got '0.01' (a string)" },
       { { communication_window = 0 }, "communication_window must be an integer from 1 to 2147483647, got 0" },
       { { overlap = "yes" }, "overlap must be true or false, got 'yes'" },
+      { { max_skipped = 1.5, on_nan = "skip" }, "max_skipped must be a number from 0 to 1, got 1.5" },
+      { { max_skipped = "0.2", on_nan = "skip" }, "max_skipped must be a finite number, got '0.2' (a string)" },
+      -- (on_nan = 'error' stops at the first NaN: the option would be ignored)
+      { { max_skipped = 0.2 }, "max_skipped applies with on_nan = 'skip' only" },
     }
     for _, c in ipairs(cases) do
       local opts = { model = model }
@@ -195,7 +201,7 @@ describe("train() input checks", function()
 
   it("wants labels as wide as the model's output", function()
     no_new_children(function()
-      h.assert_error({ "label column 'label_index' has 1 values per row, the model outputs 2", "OneHotTransformer" },
+      h.assert_error({ "label column 'label_index' has 1 value per row, the model outputs 2", "OneHotTransformer" },
         function() trainers.DOWNPOUR { model = h.small_model(4), label_col = "label_index" }:train(df) end)
       h.assert_error("sparse_categorical_crossentropy takes one class index", function()
         trainers.DOWNPOUR { model = h.small_model(4), loss = "sparse_categorical_crossentropy" }:train(df)

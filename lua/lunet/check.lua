@@ -50,6 +50,18 @@ function check.describe(v)
 end
 local describe = check.describe
 
+-- A value that should have been a number, as it reads in an error message:
+-- a string says it is one ('0.01' (a string)), as it may look like a number.
+local function describe_number(v)
+  if type(v) == "string" then return describe(v) .. " (a string)" end
+  return describe(v)
+end
+
+-- "1 worker", "2 workers": a count and its noun (plural: when not noun .. "s").
+function check.plural(n, noun, plural)
+  return string.format("%s %s", describe(n), n == 1 and noun or (plural or noun .. "s"))
+end
+
 function check.fail(where, fmt, ...)
   error(tostring(where) .. ": " .. string.format(fmt, ...), 0)
 end
@@ -161,7 +173,7 @@ function check.integer(v, where, what, o)
   local lo, hi = o.min, o.max
   local n = type(v) == "number" and finite(v) and math.tointeger(v)
   if not n or (lo and n < lo) or (hi and n > hi) then
-    fail(where, "%s must be an integer%s, got %s", what, range_text(lo, hi), describe(v))
+    fail(where, "%s must be an integer%s, got %s", what, range_text(lo, hi), describe_number(v))
   end
   return n
 end
@@ -185,7 +197,7 @@ function check.number(v, where, what, o)
   o = o or {}
   if v == nil and (o.default ~= nil or o.optional) then return o.default end
   if type(v) ~= "number" or v ~= v or (not o.infinite and not finite(v)) then
-    fail(where, "%s must be a finite number, got %s", what, describe(v))
+    fail(where, "%s must be a finite number, got %s", what, describe_number(v))
   end
   if (o.min and v < o.min) or (o.max and v > o.max) then
     fail(where, "%s must be a number%s, got %s", what, range_text(o.min, o.max), describe(v))

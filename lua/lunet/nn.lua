@@ -8,6 +8,7 @@
 --                        (nn/training.lua) and model file (nn/model_file.lua)
 --   nn/ensemble.lua      the mean of several models' outputs
 --   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
+--   nn/losses.lua        the losses' names, and whether a loss fits a model's output
 --   nn/distributed.lua   the hook through which evaluate reaches worker processes
 local core = require "lunet.core"
 local check = require "lunet.check"

@@ -9,6 +9,7 @@ local check = require "lunet.check"
 local optimizers = require "lunet.nn.optimizers"
 local distributed = require "lunet.nn.distributed"
 local doc = require "lunet.doc"
+local losses = require "lunet.nn.losses"
 
 local describe, fail = check.describe, check.fail
 local training = {}
@@ -50,10 +51,6 @@ training.DOCS = {
 local COMPILE, FIT, EVALUATE, PREDICT = training.DOCS.compile, training.DOCS.fit, training.DOCS.evaluate,
   training.DOCS.predict
 
-local LOSSES = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
-                 binary_crossentropy = true, mean_squared_error = true, mean_absolute_error = true,
-                 mse = "mean_squared_error", mae = "mean_absolute_error" }
-
 -- Gives the model's C net its compiled loss and optimizer (compile, and
 -- Sequential:build when the net is rebuilt).
 function training.apply_compile(self)
@@ -66,12 +63,7 @@ end
 function training.compile(self, opts, ...)
   check.arity("compile", 1, opts, ...)
   opts = check.options(opts, "compile", COMPILE.names)
-  local loss = opts.loss
-  if type(loss) ~= "string" or not LOSSES[loss] then
-    fail("compile", "unknown loss %s (expected categorical_crossentropy, sparse_categorical_crossentropy, "
-      .. "binary_crossentropy, mean_squared_error/mse or mean_absolute_error/mae)", describe(loss))
-  end
-  if type(LOSSES[loss]) == "string" then loss = LOSSES[loss] end
+  local loss = losses.canonical(opts.loss, "compile")
   local metrics = {}
   for i, m in ipairs(check.list(opts.metrics or COMPILE.defaults.metrics, "compile", "metrics")) do
     if m ~= "accuracy" and m ~= "acc" then
@@ -250,6 +242,7 @@ function training.fit(self, x, y, opts, ...)
   check.arity("fit", 3, x, y, opts, ...)
   opts = check.options(opts, "fit", FIT.names)
   local net = need_compiled(self, "fit")
+  losses.check_fit(self, self.compiled.loss, "fit") -- (a loss that cannot train this output: before any step)
   check_samples(self, x, y, "fit")
   local epochs = check.size(opts.epochs, "fit", "epochs", { default = FIT.defaults.epochs })
   local bs = check.size(opts.batch_size, "fit", "batch_size", { default = FIT.defaults.batch_size })

@@ -33,7 +33,8 @@ return base.define {
     local loss, accuracy, n = 0, 0, 0
     for _, p in ipairs(job.parts) do
       local s = S.sums and S.sums[p.id]
-      if not s then error(string.format("evaluate: partition %d (%d rows) was not scored", p.id, p.rows), 0) end
+      if not s then error(string.format("evaluate: partition %d (%s) was not scored", p.id,
+        require("lunet.check").plural(p.rows, "row")), 0) end
       loss, accuracy, n = loss + s[1], accuracy + s[2], n + s[3]
     end
     return { loss / n, accuracy / n }

@@ -33,7 +33,8 @@ return base.define {
     local out = core.zeros({ job.rows, width })
     for _, p in ipairs(job.parts) do
       local o = S.outputs and S.outputs[p.id]
-      if not o then error(string.format("ModelPredictor: partition %d (%d rows) was not predicted", p.id, p.rows), 0) end
+      if not o then error(string.format("ModelPredictor: partition %d (%s) was not predicted", p.id,
+        require("lunet.check").plural(p.rows, "row")), 0) end
       core.vec.copy(out:narrow(1, p.first, p.rows), o)
     end
     return out

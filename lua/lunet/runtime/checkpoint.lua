@@ -52,7 +52,8 @@ function checkpoint.start(run, trainer, job)
     -- gets no valid answer, or whose write fails, is never written); written:
     -- the checkpoints written (both continue a resumed run's); seconds spent writing
     requests = 0, written = 0, written_here = 0, write_time = 0,
-    resume = {}, before = 0, restored_events = 0, -- what resume_from brought (checkpoint_resume.lua)
+    -- what resume_from brought (checkpoint_resume.lua); trained_before: its training time
+    resume = {}, before = 0, trained_before = 0, restored_events = 0,
     history = history.new(run:snapshot().history),
   }, Checkpoints)
   if o.resume_from then resume.restore(self, file.resolve(o.resume_from)) end
@@ -205,7 +206,7 @@ function Checkpoints:write(answers)
     trainer = trainer.name, module = trainer.module, model = job.model_config, n_params = job.n_params,
     options = resume.result_options(trainer.options, trainer.spec), data = self.data,
     written = self.written + 1, request = self.requests, clock = state.clock, samples = samples,
-    elapsed = state.elapsed + self.before, lost_workers = state.lost,
+    elapsed = state.elapsed + self.before, trained = state.trained + self.trained_before, lost_workers = state.lost,
     staleness = staleness, events = events, partitions = partitions, workers = workers,
   }
   local keep_upto = {}
@@ -235,7 +236,10 @@ function Checkpoints:finish(st)
     local before = self.before
     for i = self.history.restored + 1, #st.history do st.history[i].time = st.history[i].time + before end
     for i = self.restored_events + 1, #st.events do st.events[i].time = st.events[i].time + before end
-    st.training_time = st.training_time + before
+    st.training_time = st.training_time + self.trained_before
+    -- (the first batch: the resumed run's, or this one's, on the continued clock)
+    if self.trained_before > 0 then st.training_start = before - self.trained_before
+    elseif st.training_start then st.training_start = st.training_start + before end
     if st.first_batch_time and self.history.restored > 0 then st.first_batch_time = st.history[1].time end
   end
   st.checkpoints = { written = self.written_here, seconds = self.write_time, last_seconds = self.last_seconds,

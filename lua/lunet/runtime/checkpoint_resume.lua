@@ -113,6 +113,7 @@ local function apply(ck, meta, arrays)
   ck.requests = int(meta.request, "request")
   ck.written = int(meta.written, "written")
   ck.before = tonumber(meta.elapsed) or error("elapsed is missing", 0)
+  ck.trained_before = tonumber(meta.trained) or ck.before -- (training time; elapsed counts from train())
   for i, r in ipairs(meta.history) do
     state.history[i] = { worker = int(r[1], "history worker"),
                          iteration = int(math.tointeger(r[2]), "history iteration"), loss = r[3] + 0.0,
@@ -159,8 +160,8 @@ function resume.restore(ck, path)
   local applied, state = pcall(apply, ck, meta, arrays)
   if not applied then resume_error(ck, path, "it is damaged (%s)", tostring(state)) end
   ck.resumed_from = path
-  ck.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %d samples)", path, state.clock,
-    state.samples))
+  ck.run:event("resumed", nil, string.format("resumed from '%s' (update %d, %s)", path, state.clock,
+    require("lunet.check").plural(state.samples, "sample")))
 end
 
 -- What a starting worker continues from: plain data for its job and the

@@ -36,7 +36,8 @@ local function send_report(self, heartbeat)
     self.link:send_numbered("report", {
       it = r.n > 0 and r.it or nil, loss = r.n > 0 and r.loss or nil, t = r.n > 0 and r.t or nil,
       ep = r.n > 0 and r.ep or nil, samples = self.samples, now = core.now(),
-      skipped = #self.skipped > 0 and self.skipped or nil })
+      skipped = #self.skipped > 0 and self.skipped or nil, start = not self.start_sent and self.started or nil })
+    self.start_sent = self.started ~= nil
     self.records = new_records()
     if #self.skipped > 0 then self.skipped = {} end
     self.reported_samples = self.samples
@@ -154,6 +155,8 @@ end
 
 -- One optimizer step on the worker's model; records the loss for the reports.
 function Context:train(x, y)
+  -- the driver's training time starts with the first batch (worker clock; sent once)
+  if not self.started then self.started = core.now() end
   -- a NaN/inf loss updates nothing (the C step skips it): the weights stay clean
   local loss = self.model.net:train_step(x, y, true)
   self.iteration = self.iteration + 1

@@ -163,7 +163,7 @@ function Run:serve()
     if msg then self:handle(msg) end
     if core.now() - last_watch >= 0.05 then
       last_watch = core.now()
-      self.roster:watch(self.server:endpoint())
+      self.roster:watch(self.server)
       self.metrics:tick()
     end
     self.center:check_round(self.roster) -- a worker lost, done or waiting may complete a round
@@ -213,7 +213,8 @@ function driver.run(trainer, df)
                              launcher = launchers.new(o, trainer.transport) }, Run)
   local fail, send = function(...) run:fail(...) end, function(...) run:send(...) end
   run.metrics = metrics.new { name = trainer.name, t0 = t0, total = prepared.rows * o.num_epoch, rows = prepared.rows,
-                              num_epoch = o.num_epoch, verbose = o.verbose }
+                              num_epoch = o.num_epoch, verbose = o.verbose, batches = prepared.batches,
+                              skip_limit = o.on_nan == "skip" and o.max_skipped or nil, fail = fail }
   run.partitions = partitions.new(prepared.parts, o)
   run.center = center.new { weights = prepared.center, spec = trainer.spec, options = o, metrics = run.metrics,
                             fail = fail, send = send }
@@ -237,6 +238,7 @@ function driver.run(trainer, df)
   local st = run.metrics:stats(run.center:clock_now(), counts)
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   run.metrics:finish(st)
+  run.metrics:check_skipped(st) -- on_nan = 'skip': too much left out fails the run
   -- a trainer may build its own result (EnsembleTrainer: one model per partition)
   if trainer.spec.result then return trainer.spec.result(run.center:server_state(), prepared), st end
   prepared.result:set_weights(run.center:weights())

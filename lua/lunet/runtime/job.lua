@@ -17,8 +17,10 @@ local data = require "lunet.data"
 local frame = require "lunet.data.frame"
 local missing = require "lunet.data.missing"
 local nn = require "lunet.nn"
+local losses = require "lunet.nn.losses"
 local options = require "lunet.trainers.options"
 local partitions = require "lunet.runtime.partitions"
+local plural = require("lunet.check").plural
 
 local job = {}
 
@@ -55,7 +57,7 @@ local function features(name, df, col, input_shape)
   local x = df:column(col)
   local width = x:numel() // math.max(1, #x)
   if #x > 0 and width ~= numel(input_shape) then
-    fail(name, "features column '%s' has %d values per row, the model's input %s takes %d", col, width,
+    fail(name, "features column '%s' has %s per row, the model's input %s takes %d", col, plural(width, "value"),
       shape_str(input_shape), numel(input_shape))
   end
   return x:contiguous():view { #x, numel(input_shape) }
@@ -80,7 +82,7 @@ local function labels(name, df, col, loss, out_width)
     end
   elseif rows > 0 and width ~= out_width then
     local hint = width == 1 and " (one-hot the labels with feature.OneHotTransformer)" or ""
-    fail(name, "label column '%s' has %d values per row, the model outputs %d%s", col, width, out_width, hint)
+    fail(name, "label column '%s' has %s per row, the model outputs %d%s", col, plural(width, "value"), out_width, hint)
   end
   return y:contiguous():view { rows, width }
 end
@@ -120,8 +122,8 @@ local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, o
   for _, p in ipairs(parts) do most_rows = math.max(most_rows, p.rows) end
   local largest, what = 4 * n_params, string.format("a commit (%d parameters as float32)", n_params)
   if spec.server_result and 4 * most_rows * out_width > largest then
-    largest, what = 4 * most_rows * out_width, string.format("a partition's result (%d rows of %d values as float32)",
-      most_rows, out_width)
+    largest, what = 4 * most_rows * out_width, string.format("a partition's result (%s of %s as float32)",
+      plural(most_rows, "row"), plural(out_width, "value"))
   end
   if o.max_message and o.max_message < largest then
     fail(name, "max_message = %d bytes cannot carry %s: %d bytes; give at least %d, or leave max_message out "
@@ -129,8 +131,8 @@ local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, o
   end
   local data = 4 * most_rows * (x_width + y_width)
   if data > job.WORKER_MAX_MESSAGE then
-    fail(name, "a partition of %d rows takes %d bytes, more than the %d a worker takes in one message: raise "
-      .. "num_workers or parallelism_factor", most_rows, data, job.WORKER_MAX_MESSAGE)
+    fail(name, "a partition of %s takes %d bytes, more than the %d a worker takes in one message: raise "
+      .. "num_workers or parallelism_factor", plural(most_rows, "row"), data, job.WORKER_MAX_MESSAGE)
   end
   if 4 * n_params > job.WORKER_MAX_MESSAGE then
     fail(name, "the model's %d parameters take %d bytes, more than the %d a worker takes in one message", n_params,
@@ -141,14 +143,16 @@ end
 
 -- The partition of a trainer run, or an error naming the problem, before
 -- anything starts. Returns {x=, y=, rows=, parts=, center=, model_config=,
--- result=(the model to return, compiled), n_params=}.
+-- result=(the model to return, compiled), n_params=, batches= (planned)}.
 function job.prepare(trainer, df)
   local name, o = trainer.name, trainer.options
   if not data.is_frame(df) then fail(name, "train: expected a DataFrame, got %s", type(df)) end
   local model = o.model
   local ok, err = pcall(model.build, model)
   if not ok then fail(name, "the model cannot be built: %s", tostring(err)) end
-  -- the workers' model: the architecture, compiled with the trainer's settings
+  -- a loss that cannot train this output (trainers/compiled.lua checks a model built by then)
+  if (trainer.spec.data or {}).shuffle ~= false then losses.check_fit(model, o.loss, name) end
+  -- the workers' model: the architecture, compiled with what trains (trainers/compiled.lua)
   local cfg = model:config()
   cfg.compile = { loss = o.loss, optimizer = o.optimizer_config, metrics = o.metrics or { "accuracy" } }
   local probe
@@ -171,13 +175,17 @@ function job.prepare(trainer, df)
     core.vec.shuffle_rows(x, y, o.seed)
   end
   local parts = partitions.layout(rows, count)
-  for _, p in ipairs(parts) do p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows) end
+  local batches = 0 -- the run's, as planned (on_nan = 'skip' counts skipped ones against them)
+  for _, p in ipairs(parts) do
+    p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
+    batches = batches + (p.rows + o.batch_size - 1) // o.batch_size * o.num_epoch
+  end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
   local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
     numel(out_shape))
   return { x = x, y = y, rows = rows, parts = parts, center = model:get_weights { copy = true },
-           max_message = largest,
+           max_message = largest, batches = batches,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }
 end

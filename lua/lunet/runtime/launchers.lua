@@ -13,6 +13,7 @@
 -- KillOnBadExit or WaitTime would otherwise end the step when the first task
 -- dies or finishes).
 local core = require "lunet.core"
+local plural = require("lunet.check").plural
 local security = require "lunet.runtime.security"
 
 local launchers = {}
@@ -73,7 +74,7 @@ function Launcher:start(endpoint)
   if o.launcher == "local" then env.LUNET_LOCAL_WORKER = "1" end
   for _, argv in ipairs(self:commands(endpoint)) do
     if o.launcher == "external" then
-      io.stderr:write(string.format("lunet: waiting for %d workers; start each with:\n  %s\n", o.num_workers,
+      io.stderr:write(string.format("lunet: waiting for %s; start each with:\n  %s\n", plural(o.num_workers, "worker"),
         command_line(argv)))
     else
       local ok, pid = pcall(core.spawn, argv, env)

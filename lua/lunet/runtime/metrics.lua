@@ -4,6 +4,7 @@
 -- counters of messages it did not take, the progress line and, at the end,
 -- the statistics train() leaves in trainer.stats.
 local core = require "lunet.core"
+local check = require "lunet.check"
 local progress = require "lunet.runtime.progress"
 
 local metrics = {}
@@ -18,10 +19,14 @@ local MAX_SKIP_EVENTS = 100 -- then only counted: a run that skips every batch m
 -- (batches left out for a NaN/inf loss), refused (updates with NaN/inf).
 local COUNTERS = { "foreign", "late", "lost", "skipped", "refused" }
 
--- new{name=, t0=, total= (samples), rows= (per epoch), num_epoch=, verbose=}
+-- new{name=, t0=, total= (samples), rows= (per epoch), num_epoch=, verbose=,
+-- batches= (the run's planned batches), skip_limit= (max_skipped with
+-- on_nan = 'skip', else nil), fail=fn(fmt, ...) (raises the run's error)}
 function metrics.new(o)
   local self = setmetatable({
     name = o.name, t0 = o.t0, history = {}, events = {}, staleness = {}, counts = {},
+    planned_batches = o.batches, skip_limit = o.skip_limit, fail = o.fail,
+    first_start = nil,      -- seconds from t0 to the start of the run's first batch (the earliest reported)
     samples = 0,            -- samples trained, over all workers
     worker_samples = {},    -- rank -> the samples that worker reported
     last_batch = {}, comm_time = {},
@@ -57,12 +62,22 @@ function Metrics:resumed(rank, samples) self.worker_samples[rank] = samples end
 -- The last batch a worker reported (0: none yet).
 function Metrics:last_batch_of(rank) return self.last_batch[rank] or 0 end
 
--- on_nan = 'skip': batches a worker left out for a NaN/inf loss (its report's list)
+local function percent(n, of) return string.format("%.1f%%", of > 0 and 100 * n / of or 0) end
+
+-- on_nan = 'skip': batches a worker left out for a NaN/inf loss (its report's
+-- list). Once more than max_skipped of the run's planned batches are
+-- skipped, no batch to come can bring the fraction back: the run fails now.
 function Metrics:skipped(rank, list)
   for _, what in ipairs(list or {}) do
     if self:count("skipped") <= MAX_SKIP_EVENTS then
       self:event("skipped", rank, string.format("worker %d skipped a batch: %s", rank, tostring(what)))
     end
+  end
+  local n, planned = self.counts.skipped, self.planned_batches
+  if self.skip_limit and planned and n > self.skip_limit * planned then
+    self.fail("%s skipped for a NaN/inf loss, already more than max_skipped = %s of the run's %s (%s; on_nan = "
+      .. "'skip'): the run stopped (lower the learning rate, or raise max_skipped)", check.plural(n, "batch was",
+      "batches were"), check.describe(self.skip_limit), check.plural(planned, "batch", "batches"), percent(n, planned))
   end
 end
 
@@ -76,11 +91,14 @@ end
 function Metrics:report(rank, meta)
   self:worker_count(rank, meta.samples)
   self:skipped(rank, meta.skipped)
+  -- worker clock -> driver clock (same offset for the whole report)
+  local offset = core.now() - meta.now - self.t0
+  if meta.start and (not self.first_start or meta.start + offset < self.first_start) then
+    self.first_start = meta.start + offset
+  end
   local it, loss, t, ep = meta.it or {}, meta.loss or {}, meta.t or {}, meta.ep or {}
   local n = math.min(#it, #loss, #t)
   if n == 0 then return end
-  -- worker clock -> driver clock (same offset for the whole report)
-  local offset = core.now() - meta.now - self.t0
   local h = self.history
   self.last_batch[rank] = it[n]
   for i = 1, n do
@@ -106,8 +124,10 @@ function Metrics:tick() self.progress:update(self.samples) end
 function Metrics:snapshot()
   local workers = {}
   for rank, s in pairs(self.worker_samples) do workers[rank] = s end
+  local elapsed = core.now() - self.t0
   return { samples = self.samples, lost = self.counts.lost, history = self.history, events = self.events,
-           staleness = self.staleness, worker_samples = workers, elapsed = core.now() - self.t0 }
+           staleness = self.staleness, worker_samples = workers, elapsed = elapsed,
+           trained = self.first_start and elapsed - self.first_start or 0 }
 end
 
 -- A resumed run's counts, history, staleness and events (before any worker starts).
@@ -119,26 +139,63 @@ function Metrics:restore(s)
 end
 
 -- The statistics of the run (trainer.stats); server: the socket's counts.
+-- training_time counts from the start of the first batch (training_start:
+-- seconds after train(); workers started late do not count) to the last
+-- worker done; batches and commits count the skipped ones too.
 function Metrics:stats(clock, server)
-  local comm, samples = 0, 0
+  local comm, samples, applied = 0, 0, 0
   for _, c in pairs(self.comm_time) do comm = comm + c end
   for _, s in pairs(self.worker_samples) do samples = samples + s end
+  for _, n in pairs(self.staleness) do applied = applied + n end
   local c = self.counts
+  local start = self.first_start or 0
   return {
-    history = self.history, training_time = (self.t_last_done or core.now()) - self.t0, num_updates = clock,
+    history = self.history, training_time = math.max(0, (self.t_last_done or core.now()) - self.t0 - start),
+    training_start = self.first_start, num_updates = clock,
     communication_time = comm, staleness = self.staleness, events = self.events, samples = samples,
     lost_workers = c.lost, first_batch_time = self.first_batch, foreign_messages = c.foreign,
     rejected_peers = server and server.denied, -- connections the ZAP handler refused (CURVE)
     dropped_messages = server and server.dropped, late_messages = c.late, skipped_batches = c.skipped,
-    skipped_updates = c.refused,
+    skipped_updates = c.refused, batches = #self.history + c.skipped, commits = applied + c.refused,
   }
+end
+
+-- "3 of 1250 batches and 1 of 40 updates skipped", or nil when none was.
+function metrics.skipped_text(st)
+  local parts = {}
+  if st.skipped_batches > 0 then
+    parts[#parts + 1] = string.format("%d of %s", st.skipped_batches, check.plural(st.batches, "batch", "batches"))
+  end
+  if st.skipped_updates > 0 then
+    parts[#parts + 1] = string.format("%d of %s", st.skipped_updates, check.plural(st.commits, "update"))
+  end
+  if #parts == 0 then return nil end
+  return table.concat(parts, " and ") .. " skipped (NaN/inf)"
 end
 
 -- The progress line's last word.
 function Metrics:finish(st)
-  self.progress:finish(self.samples, string.format("%s: %d samples in %.2f s (%.0f samples/s), %d updates%s",
-    self.name, st.samples, st.training_time, st.training_time > 0 and st.samples / st.training_time or 0,
-    st.num_updates, st.lost_workers > 0 and (", " .. st.lost_workers .. " worker(s) lost") or ""))
+  local skipped = metrics.skipped_text(st)
+  self.progress:finish(self.samples, string.format("%s: %s in %.2f s (%.0f samples/s), %s%s%s", self.name,
+    check.plural(st.samples, "sample"), st.training_time, st.training_time > 0 and st.samples / st.training_time or 0,
+    check.plural(st.num_updates, "update"), st.lost_workers > 0 and
+    (", " .. check.plural(st.lost_workers, "worker") .. " lost") or "", skipped and (", " .. skipped) or ""))
+end
+
+-- on_nan = 'skip', at the end of the run: more than max_skipped of its
+-- batches, or of the updates the workers sent, skipped fails it.
+function Metrics:check_skipped(st)
+  local limit = self.skip_limit
+  if not limit then return end
+  for _, c in ipairs { { st.skipped_batches, st.batches, "batch", "batches", "a NaN/inf loss" },
+                       { st.skipped_updates, st.commits, "update", "updates", "NaN/inf values" } } do
+    local n, of = c[1], c[2]
+    if n > limit * of then
+      self.fail("%d of %s (%s) were skipped for %s, more than max_skipped = %s (on_nan = 'skip'): the run failed "
+        .. "(lower the learning rate, or raise max_skipped)", n, check.plural(of, c[3], c[4]), percent(n, of), c[5],
+        check.describe(limit))
+    end
+  end
 end
 
 return metrics

@@ -16,7 +16,8 @@
 --                                     start? {epoch, batch} (resumed)
 --   end_of_data         D     0       -                                      -
 --   report              W     n       samples, now, it?, loss?, t?, ep?,     -
---                                     skipped? (batch records since the last)
+--                                     skipped? (batch records since the last),
+--                                     start? (its first batch's start, once)
 --   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
 --                                     (D: the answer to a report/heartbeat)
 --   commit              W     clock   partition?                             delta
@@ -62,7 +63,8 @@ local S = {
            frames = { 2, 2 } },
   end_of_data = { from = "driver", meta = {}, frames = { 0, 0 } },
   report = { from = "worker", meta = { samples = "integer", now = "number", it = "integers?", loss = "numbers?",
-                                       t = "numbers?", ep = "integers?", skipped = "strings?" },
+                                       t = "numbers?", ep = "integers?", skipped = "strings?",
+                                       start = "number?" },
              frames = { 0, 0 } },
   heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
   commit = { from = "worker", meta = { partition = "integer?" }, frames = { 1, 1 } },

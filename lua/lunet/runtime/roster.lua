@@ -7,6 +7,7 @@
 -- failed if it cannot go on, waiting workers served. The roster hands out
 -- the partitions too (data, end_of_data).
 local core = require "lunet.core"
+local plural = require("lunet.check").plural
 
 local roster = {}
 
@@ -132,7 +133,7 @@ end
 
 local function describe_parts(parts)
   local what = {}
-  for _, p in ipairs(parts) do what[#what + 1] = string.format("partition %d (%d rows)", p.id, p.rows) end
+  for _, p in ipairs(parts) do what[#what + 1] = string.format("partition %d (%s)", p.id, plural(p.rows, "row")) end
   return #what > 0 and table.concat(what, ", ") or "no partition"
 end
 
@@ -207,9 +208,20 @@ local function launcher_ended(self, e)
   end
 end
 
+-- Connections the ZAP handler refused (CURVE: a key not in authorized_keys,
+-- another user's process on the local socket), as the connect_timeout
+-- messages add them: "" when none was.
+local function refusals(server)
+  local s = server:stats()
+  if (s.denied or 0) == 0 then return "" end
+  return string.format("; %s refused (the last: %s)", plural(s.denied, "connection attempt was",
+    "connection attempts were"), s.last_denied)
+end
+
 -- Looks at the launcher's processes, the watched ones, the silent workers
--- and the ones that never came (endpoint: for the connect_timeout message).
-function Roster:watch(endpoint)
+-- and the ones that never came (server: its endpoint and refusals for the
+-- connect_timeout message).
+function Roster:watch(server)
   local o, now = self.options, core.now()
   for _, e in ipairs(self.launcher:poll()) do
     if not e.rank then launcher_ended(self, e)
@@ -229,13 +241,13 @@ function Roster:watch(endpoint)
   local missing = o.num_workers - self.registered - self.never_connected
   if missing > 0 and now - self.t0 > o.connect_timeout then
     if self.registered == 0 or self.spec.requires_every_worker then
-      self.fail("%d of %d workers connected within %g s (connect_timeout); launcher '%s', endpoint %s",
-        self.registered, o.num_workers, o.connect_timeout, o.launcher, endpoint)
+      self.fail("%d of %d workers connected within %g s (connect_timeout)%s; launcher '%s', endpoint %s",
+        self.registered, o.num_workers, o.connect_timeout, refusals(server), o.launcher, server:endpoint())
     end
     self.never_connected = self.never_connected + missing
     self.partitions:release_all() -- the missing workers' shares go to the others
-    self.metrics:event("lost", nil, string.format("%d worker(s) never connected within %g s", missing,
-      o.connect_timeout))
+    self.metrics:event("lost", nil, string.format("%s never connected within %g s%s", plural(missing, "worker"),
+      o.connect_timeout, refusals(server)))
     self:serve_waiting()
   end
 end

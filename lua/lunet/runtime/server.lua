@@ -76,10 +76,11 @@ function Server:stop(peer, reason, message)
   self:send(peer, "stop", 0, { reason = reason, message = message })
 end
 
--- {dropped=, denied=}: messages it refused, peers the ZAP handler refused (CURVE)
+-- {dropped=, denied=, last_denied=}: messages it refused, peers the ZAP
+-- handler refused (CURVE) and why the last one was
 function Server:stats()
   local s = self.sock:stats()
-  return { dropped = s.dropped, denied = s.denied }
+  return { dropped = s.dropped, denied = s.denied, last_denied = s.last_denied }
 end
 
 function Server:close() self.sock:close() end

@@ -10,12 +10,17 @@
 --                 (base.REQUIRED / base.OPTIONAL as defaults), read when a
 --                 trainer is made. A `learning_rate` among them is the
 --                 rule's own (AEASGD's alpha = rho * learning_rate): the
---                 worker optimizer keeps its rate (options.check_common).
+--                 worker optimizer keeps its rate (trainers/compiled.lua).
 --   summary       string: one line on the rule (help, the README's reference).
 --   docs          {key = meaning}: what each of its options means, exactly
 --                 the keys of options (help; the defaults are options').
---   check         fn(o, fail, name): its own checks, after the common ones,
---                 when a trainer is made; may fill o (EAMSGD's optimizer).
+--   check         fn(o, fail, name, given): its own checks, after the common
+--                 ones, when a trainer is made; may fill o. given: the set
+--                 of options the user gave (the others are defaults).
+--   optimizer     fn(o, compiled, given, fail) -> the workers' optimizer
+--                 config, for a trainer whose step is part of its rule
+--                 (EAMSGD); compiled: the model's compiled optimizer config
+--                 or nil (trainers/compiled.lua), before check.
 --   select        fn(o) -> the definition to run with these options
 --                 (DataParallel: a synchronous rule), when a trainer is made.
 --   worker        fn(ctx): the worker side, in every worker process (worker.lua).
@@ -68,16 +73,16 @@ local function new(class, opts)
   for k, v in pairs(spec.options or {}) do defaults[k] = v end
   if type(opts) ~= "table" then check.fail(name, "expected a table of options, got %s", check.describe(opts)) end
   check.options(opts, name, defaults, options.hints)
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
+  local o, given = {}, {}
+  for k, v in pairs(opts) do o[k], given[k] = v, true end
   for k, v in pairs(defaults) do
     if o[k] == nil then
       if v == REQUIRED then check.fail(name, "option '%s' is required", k) end
       if v ~= OPTIONAL then o[k] = v end
     end
   end
-  options.check_common(name, o, spec)
-  if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name) end
+  options.check_common(name, o, spec, given)
+  if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name, given) end
   options.check_checkpoints(name, o, spec.checkpoints)
   -- (the keys stay with the trainer: its options travel to every worker)
   local transport = require("lunet.runtime.security").check(name, o)
@@ -93,6 +98,7 @@ end
 
 local KEYS = {
   name = "string", module = "string", options = "table", summary = "string", docs = "table", check = "function",
+  optimizer = "function",
   select = "function",
   worker = "function", server_commit = "function", server_round = "function", server_init = "function",
   server_sent = "function", server_result = "function", result = "function", partitions = "function",
@@ -171,18 +177,19 @@ function History:__tostring()
     w.n, w.last, w.time = w.n + 1, r.loss, r.time
   end
   table.sort(order)
-  local lines = { string.format("history: %d batches", #self) }
+  local lines = { "history: " .. check.plural(#self, "batch", "batches") }
   for _, k in ipairs(order) do
     local w = per[k]
-    lines[#lines + 1] = string.format("  worker %d: %d batches, loss %.4f -> %.4f, last at %.2f s", k, w.n, w.first,
-      w.last, w.time)
+    lines[#lines + 1] = string.format("  worker %d: %s, loss %.4f -> %.4f, last at %.2f s", k,
+      check.plural(w.n, "batch", "batches"), w.first, w.last, w.time)
   end
   return table.concat(lines, "\n")
 end
 
 -- {{worker=, iteration=, epoch=, loss=, time= (seconds since train())}, ...}
 function Trainer:history() return setmetatable(need_run(self, "history").history, History) end
--- seconds from train() to the last worker done
+-- seconds from the start of the first batch (any worker's) to the last
+-- worker done: waiting for workers to start or connect does not count
 function Trainer:training_time() return need_run(self, "training_time").training_time end
 -- commits the parameter server applied
 function Trainer:num_updates() return need_run(self, "num_updates").num_updates end
@@ -227,6 +234,10 @@ function Trainer:summary(opts)
     { "mean staleness", string.format("%.2f", mean_staleness(s.staleness)) },
     { "lost workers", tostring(s.lost_workers) },
   }
+  if self.options.on_nan == "skip" then -- (on_nan = 'error' skips nothing: it stops)
+    rows[#rows + 1] = { "skipped batches", string.format("%d of %d", s.skipped_batches, s.batches) }
+    rows[#rows + 1] = { "skipped updates", string.format("%d of %d", s.skipped_updates, s.commits) }
+  end
   local lines = {}
   for _, r in ipairs(rows) do lines[#lines + 1] = string.format("%-16s %s", r[1], r[2]) end
   local text = table.concat(lines, "\n")

@@ -44,6 +44,7 @@ options.common = {
   verbose = true,           -- the progress line on stderr
   max_message = OPTIONAL,   -- bytes; larger messages to the driver are refused (default: the job's largest)
   on_nan = "error",         -- a NaN/inf loss or delta: "error" stops the run, "skip" leaves it out
+  max_skipped = 0.1,        -- on_nan = "skip": the run fails when a larger fraction of batches or updates is skipped
   -- Security (runtime/security.lua): bind is loopback unless these say otherwise.
   server_key = OPTIONAL,    -- the driver's key pair (`lunet keygen PATH`): ZeroMQ CURVE, encrypted and authenticated
   authorized_keys = OPTIONAL, -- the workers' public keys admitted with server_key, one Z85 key per line
@@ -241,9 +242,10 @@ local function check_launcher(name, o)
 end
 
 -- The common checks, in place (integral floats become integers); fills in
--- o.optimizer_config. spec: the trainer's definition (a learning_rate among
--- its own options is its rule's, not the worker optimizer's).
-function options.check_common(name, o, spec)
+-- what trains (trainers/compiled.lua: o.loss, o.metrics, o.optimizer_config
+-- from the model's compile{} and the options). spec: the trainer's
+-- definition; given: the set of options the user gave (not defaults).
+function options.check_common(name, o, spec, given)
   local nn = require "lunet.nn"
   if not nn.is_model(o.model) then
     check.fail(name, "model must be an nn model (nn.Sequential), got %s", check.describe(o.model))
@@ -265,20 +267,16 @@ function options.check_common(name, o, spec)
   -- (insecure: runtime/security.lua's check, with the other security options)
   for _, key in ipairs { "reassign", "verbose" } do check.boolean(o[key], name, key) end
   check.choice(o.on_nan, name, "on_nan", { "error", "skip" })
+  check.fraction(o.max_skipped, name, "max_skipped", true)
+  if given.max_skipped and o.on_nan ~= "skip" then
+    check.fail(name, "max_skipped applies with on_nan = 'skip' only (on_nan = 'error' stops at the first NaN/inf)")
+  end
   o.max_message = check.integer(o.max_message, name, "max_message", { min = 1, max = math.maxinteger, optional = true })
   for _, key in ipairs { "features_col", "label_col", "loss" } do check.string(o[key], name, key, { nonempty = true }) end
   if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
   bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
   if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
-  -- the worker optimizer is resolved now so that a typo fails here, not in a worker
-  local optimizers = require "lunet.nn.optimizers"
-  local ok, opt = pcall(optimizers.get, o.worker_optimizer, name .. ": worker_optimizer")
-  if not ok then error(opt, 0) end
-  opt = opt:config()
-  -- (the elastic-averaging trainers keep learning_rate for their own rule)
-  local own = spec.options and spec.options.learning_rate ~= nil
-  if o.learning_rate and not own then opt.learning_rate = o.learning_rate end
-  o.optimizer_config = opt
+  require("lunet.trainers.compiled").resolve(name, o, spec, given)
 end
 
 -- checkpoint_every, checkpoint_dir, resume_from (lunet/runtime/checkpoint.lua);
@@ -341,12 +339,12 @@ end
 -- what the frame is to the user ("training frame").
 function options.check_run(name, o, rows, count, what, frame)
   if count > rows then
-    check.fail(name, "the %s has %d rows, too few for %s = %d (a partition holds at least one row)", frame, rows,
-      what, count)
+    check.fail(name, "the %s has %s, too few for %s = %d (a partition holds at least one row)", frame,
+      check.plural(rows, "row"), what, count)
   end
   if o.num_workers > count then
-    check.fail(name, "num_workers = %d is more than the %d partitions (%s): a worker would have nothing to train",
-      o.num_workers, count, what)
+    check.fail(name, "num_workers = %d is more than the %s (%s): a worker would have nothing to train",
+      o.num_workers, check.plural(count, "partition"), what)
   end
 end
 
