@@ -3,7 +3,9 @@
  *   lunet -e 'code'           run code;  -v version;  -h help;  -i REPL after
  *   lunet <command> [args]    a subcommand implemented in lua/lunet/cmd/<command>.lua
  *   lunet                     interactive REPL (readline, history, =expr)
- * It finds its Lua package next to the installed binary or in the source tree. */
+ * It finds its Lua package next to itself (<exe dir>/../lua in a source tree,
+ * <exe dir>/../share/lunet/lua when installed), so a copied tree runs its own
+ * Lua; LUNET_LUA_DIR overrides. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <lauxlib.h>
@@ -31,7 +33,7 @@ static const char usage_text[] =
     "Options:\n"
     "  -e code     run code\n"
     "  -i          enter the interactive REPL after running the script/code\n"
-    "  -v          print the version and the BLAS build\n"
+    "  -v          print the version and the Lua package's folder\n"
     "  -h          print this help\n"
     "  --          stop handling options\n"
     "With no script, lunet starts an interactive REPL ('=expr' or a bare\n"
@@ -90,33 +92,65 @@ static int is_package_dir(const char *dir) {
   return stat(path, &st) == 0;
 }
 
-static void find_lua_dir(char *out, size_t size) {
+/* Where the Lua package was found (lua_dir) and why (lua_dir_from, for -v);
+ * lua_dir_from is NULL when no place holds lunet/init.lua. */
+static char lua_dir[4096];
+static const char *lua_dir_from;
+static char lua_dir_tried[4 * 4096 + 64], lua_dir_error[sizeof lua_dir_tried + 256];
+
+static int try_lua_dir(const char *dir, const char *from) {
+  char resolved[4096];
+  size_t used = strlen(lua_dir_tried);
+  snprintf(lua_dir_tried + used, sizeof lua_dir_tried - used, "%s%s", used ? ", " : "", dir);
+  if (!is_package_dir(dir)) return 0;
+  snprintf(lua_dir, sizeof lua_dir, "%s", realpath(dir, resolved) ? resolved : dir);
+  lua_dir_from = from;
+  return 1;
+}
+
+/* $LUNET_LUA_DIR overrides; then the package next to this executable, so a
+ * copied or moved tree runs its own Lua: <exe dir>/../lua (a build directory
+ * inside the source tree) or <exe dir>/../share/lunet/lua (an installed
+ * tree); then the source tree it was built from (a build directory
+ * elsewhere) and the install prefix. Returns 0, or -1 with lua_dir_error. */
+static int find_lua_dir(void) {
   const char *env = getenv("LUNET_LUA_DIR");
-  if (env && is_package_dir(env)) { snprintf(out, size, "%s", env); return; }
-  char exe[2048];
+  if (env && *env) {
+    if (try_lua_dir(env, "LUNET_LUA_DIR")) return 0;
+    snprintf(lua_dir_error, sizeof lua_dir_error,
+             "LUNET_LUA_DIR='%s' holds no lunet/init.lua (it names the lua/ folder of a lunet tree)", env);
+    return -1;
+  }
+  char exe[2048], dir[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) {
       *slash = '\0';
-      snprintf(out, size, "%s/../share/lunet/lua", exe);
-      if (is_package_dir(out)) return;
+      snprintf(dir, sizeof dir, "%s/../lua", exe);
+      if (try_lua_dir(dir, "next to the executable")) return 0;
+      snprintf(dir, sizeof dir, "%s/../share/lunet/lua", exe);
+      if (try_lua_dir(dir, "next to the executable")) return 0;
     }
   }
-  snprintf(out, size, "%s", LUNET_LUA_BUILD_DIR);
-  if (is_package_dir(out)) return;
-  snprintf(out, size, "%s", LUNET_LUA_INSTALL_DIR);
+  if (try_lua_dir(LUNET_LUA_BUILD_DIR, "the source tree it was built from")) return 0;
+  if (try_lua_dir(LUNET_LUA_INSTALL_DIR, "the install prefix")) return 0;
+  snprintf(lua_dir_error, sizeof lua_dir_error, "cannot find its Lua package (lunet/init.lua); tried %s "
+           "(set LUNET_LUA_DIR to the lua/ folder of a lunet tree)", lua_dir_tried);
+  return -1;
 }
 
+/* package.path starts with the package's folder (found by find_lua_dir). */
 static void setup_paths(lua_State *L) {
-  char dir[4096];
-  find_lua_dir(dir, sizeof dir);
+  const char *dir = lua_dir;
   lua_getglobal(L, "package");
-  lua_getfield(L, -1, "path");
-  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
-  lua_setfield(L, -3, "path");
-  lua_pop(L, 1);
+  if (lua_dir_from) {
+    lua_getfield(L, -1, "path");
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
+    lua_setfield(L, -3, "path");
+    lua_pop(L, 1);
+  }
   /* the C runtime is linked in: require "lunet.core" finds it in package.preload */
   lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_lunet_core);
@@ -299,6 +333,7 @@ static int pmain(lua_State *L) {
   char **argv = (char **)lua_touserdata(L, 2);
   luaL_checkversion(L);
   luaL_openlibs(L);
+  int have_lua = find_lua_dir() == 0;
   setup_paths(L);
 
   int script = 0, run_repl = 0, i;
@@ -308,6 +343,8 @@ static int pmain(lua_State *L) {
     if (strcmp(a, "--") == 0) { if (i + 1 < argc) script = i + 1; break; }
     if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
       printf("lunet %s (%s, %s)\n", LUNET_VERSION, LUA_RELEASE, "OpenBLAS");
+      if (have_lua) printf("Lua package: %s (%s)\n", lua_dir, lua_dir_from);
+      else printf("Lua package: none: %s\n", lua_dir_error);
       lua_pushinteger(L, 0);
       return 1;
     }
@@ -324,6 +361,11 @@ static int pmain(lua_State *L) {
     return 1;
   }
   create_arg_table(L, argv, argc, script);
+  if (!have_lua) {
+    fprintf(stderr, "lunet: %s\n", lua_dir_error);
+    lua_pushinteger(L, 1);
+    return 1;
+  }
   if (load_lunet_global(L) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
 
   /* a first argument that is not a file but a command name: lunet worker ... */
