@@ -1,5 +1,5 @@
--- Specs of the authenticated, encrypted transport (DESIGN.md, Security):
--- `lunet keygen` (lua/lunet/cmd/keygen.lua), the trainer options server_key,
+-- Specs of the authenticated, encrypted transport (DESIGN.md, Security; the
+-- key files' maker `lunet keygen`: spec/cmd_keygen_spec.lua): the trainer options server_key,
 -- authorized_keys, worker_key and insecure (lua/lunet/runtime/security.lua,
 -- keys.lua), ZeroMQ CURVE runs through the launchers, and peers the ZAP
 -- handler (core/ps/zap.c) must keep out of a live run: a key pair the driver
@@ -34,8 +34,6 @@ local function run(argv, umask)
   assert(done, table.concat(argv, " ") .. " did not end")
   return code, o, e
 end
-
-local function mode_of(path) return (core.file_mode(path)) end
 
 local function first_line(path) return (read_file(path) or ""):match("^([^\n]*)") end
 
@@ -97,65 +95,6 @@ describe("authenticated transport", function()
     for k, v in pairs(opts or {}) do o[k] = v end
     return lunet.trainers.SingleTrainer(o)
   end
-
-  describe("lunet keygen", function()
-    it("writes the secret key 0600 (whatever the umask) and its public key, one Z85 key per file", function()
-      for _, umask in ipairs { "022", "000" } do
-        local path = dir .. "/key" .. umask
-        local code, out = run({ LUNET, "keygen", path }, umask)
-        assert.are.equal(0, code)
-        assert.are.equal(tonumber("600", 8), mode_of(path))
-        local pub_mode = mode_of(path .. ".pub")
-        assert(pub_mode & tonumber("444", 8) ~= 0 and pub_mode & tonumber("022", 8) == 0 or umask == "000",
-          ("%s.pub mode %o"):format(path, pub_mode))
-        local secret, public = read_file(path), read_file(path .. ".pub")
-        assert.truthy(secret:match("^%S+\n$"), secret)
-        assert.truthy(public:match("^%S+\n$"), public)
-        secret, public = secret:sub(1, -2), public:sub(1, -2)
-        assert.are.equal(40, #secret)
-        assert.is_true(core.curve_check(public))
-        assert.are.equal(public, core.curve_public(secret)) -- a pair
-        has(out, public) -- printed, to paste into authorized_keys
-      end
-      -- two runs, two different pairs
-      assert.are_not.equal(read_file(dir .. "/key022"), read_file(dir .. "/key000"))
-    end)
-
-    it("refuses to overwrite PATH or PATH.pub; --force replaces both, the secret key 0600 again", function()
-      local path = dir .. "/k"
-      assert.are.equal(0, (run { LUNET, "keygen", path }))
-      local secret, public = read_file(path), read_file(path .. ".pub")
-      local code, _, err = run { LUNET, "keygen", path }
-      assert.are.equal(1, code)
-      has(err, path .. " already exists; not overwritten (--force replaces it)")
-      assert.are.equal(secret, read_file(path))
-      assert.are.equal(public, read_file(path .. ".pub"))
-      -- a lone .pub is kept too
-      os.remove(path)
-      code, _, err = run { LUNET, "keygen", path }
-      assert.are.equal(1, code)
-      has(err, path .. ".pub already exists")
-      assert.is_nil(read_file(path))
-      -- --force over a secret key someone made world-readable
-      write(path, "old\n", tonumber("644", 8))
-      code = run { LUNET, "keygen", path, "--force" }
-      assert.are.equal(0, code)
-      assert.are.equal(tonumber("600", 8), mode_of(path))
-      assert.are_not.equal(public, read_file(path .. ".pub"))
-      assert.are.equal(first_line(path .. ".pub"), core.curve_public(first_line(path)))
-    end)
-
-    it("bad arguments exit 2 with the usage; an unwritable PATH exits 1 naming it", function()
-      for _, args in ipairs { {}, { "--bogus" }, { "a", "b" } } do
-        local code, _, err = run { LUNET, "keygen", table.unpack(args) }
-        assert.are.equal(2, code, table.concat(args, " "))
-        has(err, "usage: lunet keygen PATH [--force]")
-      end
-      local code, _, err = run { LUNET, "keygen", dir .. "/no/such/dir/k" }
-      assert.are.equal(1, code)
-      has(err, "cannot create " .. dir .. "/no/such/dir/k")
-    end)
-  end)
 
   describe("options, checked before anything starts", function()
     it("a non-loopback bind without keys is refused, saying why and what to give", function()
