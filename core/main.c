@@ -33,7 +33,8 @@ static const char usage_text[] =
     "Options:\n"
     "  -e code     run code\n"
     "  -i          enter the interactive REPL after running the script/code\n"
-    "  -v          print the version and the Lua package's folder\n"
+    "  -v          print the version, the CPU target (-march=native or portable)\n"
+    "              and the Lua package's folder\n"
     "  -h          print this help\n"
     "  --          stop handling options\n"
     "With no script, lunet starts an interactive REPL ('=expr' or a bare\n"
@@ -342,7 +343,7 @@ static int pmain(lua_State *L) {
     if (a[0] != '-' || strcmp(a, "-") == 0) { script = i; break; }
     if (strcmp(a, "--") == 0) { if (i + 1 < argc) script = i + 1; break; }
     if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-      printf("lunet %s (%s, %s)\n", LUNET_VERSION, LUA_RELEASE, "OpenBLAS");
+      printf("lunet %s (%s, %s, %s)\n", LUNET_VERSION, LUA_RELEASE, "OpenBLAS", LUNET_CPU_TARGET);
       if (have_lua) printf("Lua package: %s (%s)\n", lua_dir, lua_dir_from);
       else printf("Lua package: none: %s\n", lua_dir_error);
       lua_pushinteger(L, 0);
