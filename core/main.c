@@ -2,7 +2,7 @@
  *   lunet script.lua [args]   run a script (arg as in lua)
  *   lunet -e 'code'           run code;  -v version;  -h help;  -i REPL after
  *   lunet <command> [args]    a subcommand implemented in lua/lunet/cmd/<command>.lua
- *   lunet                     interactive REPL (readline, history, =expr)
+ *   lunet                     interactive REPL (core/repl.c)
  * It finds its Lua package next to itself (<exe dir>/../lua in a source tree,
  * <exe dir>/../share/lunet/lua when installed), so a copied tree runs its own
  * Lua; LUNET_LUA_DIR overrides. */
@@ -11,8 +11,6 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#include <readline/history.h>
-#include <readline/readline.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "bind/lbind.h"
+#include "cli.h"
 #include "common.h"
 #include "ps/wire.h"
 
@@ -63,8 +62,8 @@ static int message_handler(lua_State *L) {
   return 1;
 }
 
-/* Calls the function below narg arguments with a traceback handler and Ctrl-C hook. */
-static int docall(lua_State *L, int narg, int nres) {
+/* (cli.h) */
+int lunet_cli_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, message_handler);
   lua_insert(L, base);
@@ -75,7 +74,7 @@ static int docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
-static int report(lua_State *L, int status) {
+int lunet_cli_report(lua_State *L, int status) {
   if (status != LUA_OK) {
     fprintf(stderr, "lunet: %s\n", lua_tostring(L, -1));
     fflush(stderr);
@@ -162,9 +161,9 @@ static void setup_paths(lua_State *L) {
 static int load_lunet_global(lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "lunet");
-  int status = docall(L, 1, 1);
+  int status = lunet_cli_docall(L, 1, 1);
   if (status == LUA_OK) lua_setglobal(L, "lunet");
-  return report(L, status);
+  return lunet_cli_report(L, status);
 }
 
 /* ---- arg table, as lua.c builds it ---- */
@@ -186,22 +185,22 @@ static int run_script(lua_State *L, char **argv, int argc, int script) {
     int n = argc - script - 1;
     luaL_checkstack(L, n + 3, "too many arguments to script");
     for (int i = script + 1; i < argc; i++) lua_pushstring(L, argv[i]);
-    status = docall(L, n, 0);
+    status = lunet_cli_docall(L, n, 0);
   }
-  return report(L, status);
+  return lunet_cli_report(L, status);
 }
 
 static int run_string(lua_State *L, const char *code) {
   int status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
-  if (status == LUA_OK) status = docall(L, 0, 0);
-  return report(L, status);
+  if (status == LUA_OK) status = lunet_cli_docall(L, 0, 0);
+  return lunet_cli_report(L, status);
 }
 
 /* `lunet worker ...` -> require("lunet.cmd.worker").main({...}) */
 static int run_command(lua_State *L, char **argv, int argc) {
   lua_getglobal(L, "require");
   lua_pushfstring(L, "lunet.cmd.%s", argv[1]);
-  int status = docall(L, 1, 1);
+  int status = lunet_cli_docall(L, 1, 1);
   if (status != LUA_OK) {
     lua_pop(L, 1);
     fprintf(stderr, "lunet: cannot open script or command '%s'\n%s", argv[1], usage_text);
@@ -214,117 +213,11 @@ static int run_command(lua_State *L, char **argv, int argc) {
     lua_pushstring(L, argv[i]);
     lua_rawseti(L, -2, i - 1);
   }
-  status = docall(L, 1, 1);
-  if (report(L, status) != LUA_OK) return 1;
+  status = lunet_cli_docall(L, 1, 1);
+  if (lunet_cli_report(L, status) != LUA_OK) return 1;
   int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
   lua_pop(L, 1);
   return code;
-}
-
-/* ---- the REPL ---- */
-
-static int interactive;
-
-/* Pushes the next line (without its newline) as a Lua string; 0 at the end
- * of input. From a pipe the line is read whole, however long, NUL bytes
- * included (getline): a fixed buffer would split a long line and run its
- * first part alone. */
-static int push_line(lua_State *L, const char *prompt) {
-  if (interactive) {
-    char *line = readline(prompt);
-    if (!line) return 0;
-    if (line[0]) add_history(line);
-    lua_pushstring(L, line);
-    free(line);
-    return 1;
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n = getline(&line, &cap, stdin);
-  if (n < 0) { free(line); return 0; }
-  if (n && line[n - 1] == '\n') n--;
-  lua_pushlstring(L, line, (size_t)n);
-  free(line);
-  return 1;
-}
-
-/* An incomplete chunk: its syntax error ends at <eof>. */
-static int incomplete(lua_State *L, int status) {
-  if (status != LUA_ERRSYNTAX) return 0;
-  size_t len;
-  const char *msg = lua_tolstring(L, -1, &len);
-  return len >= 5 && strcmp(msg + len - 5, "<eof>") == 0;
-}
-
-/* Compiles the line on top of the stack (replacing it) as `return <line>`
- * (an expression) or as a statement, reading continuation lines while the
- * chunk is incomplete. */
-static int load_input(lua_State *L) {
-  size_t len;
-  const char *line = lua_tolstring(L, -1, &len);
-  size_t skip = len && line[0] == '=';
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, "return ");
-  luaL_addlstring(&b, line + skip, len - skip);
-  luaL_pushresult(&b);
-  const char *ret = lua_tolstring(L, -1, &len);
-  int status = luaL_loadbuffer(L, ret, len, "=stdin");
-  lua_remove(L, -2);
-  if (status == LUA_OK) { lua_remove(L, -2); return status; }
-  lua_pop(L, 1);
-  for (;;) {
-    const char *chunk = lua_tolstring(L, -1, &len);
-    status = luaL_loadbuffer(L, chunk, len, "=stdin");
-    if (!incomplete(L, status)) break;
-    lua_pop(L, 1);
-    lua_pushliteral(L, "\n");
-    if (!push_line(L, ">> ")) { lua_pop(L, 1); status = luaL_loadbuffer(L, chunk, len, "=stdin"); break; }
-    lua_concat(L, 3);
-  }
-  lua_remove(L, -2); /* the source text */
-  return status;
-}
-
-static void print_results(lua_State *L, int base) {
-  int n = lua_gettop(L) - base;
-  if (n <= 0) return;
-  luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-  lua_getglobal(L, "print");
-  lua_insert(L, base + 1);
-  if (lua_pcall(L, n, 0, 0) != LUA_OK)
-    fprintf(stderr, "lunet: error calling 'print' (%s)\n", lua_tostring(L, -1));
-}
-
-static void history_path(char *out, size_t size) {
-  const char *home = getenv("HOME");
-  snprintf(out, size, "%s/.lunet_history", home ? home : ".");
-}
-
-static void repl(lua_State *L) {
-  char hist[4096];
-  interactive = isatty(STDIN_FILENO);
-  if (interactive) {
-    history_path(hist, sizeof hist);
-    read_history(hist);
-    printf("lunet %s (Lua 5.4, %s)  -- '=expr' prints a value, Ctrl-D exits\n", LUNET_VERSION,
-           "OpenBLAS");
-  }
-  int base = lua_gettop(L);
-  while (push_line(L, interactive ? "> " : "")) {
-    if (lua_rawlen(L, -1) == 0) { lua_pop(L, 1); continue; }
-    int status = load_input(L);
-    if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
-    if (status == LUA_OK) print_results(L, base);
-    else report(L, status);
-    lua_settop(L, base);
-    fflush(stdout);
-  }
-  if (interactive) {
-    write_history(hist);
-    history_truncate_file(hist, 1000);
-    printf("\n");
-  }
 }
 
 /* ---- main ---- */
@@ -386,7 +279,7 @@ static int pmain(lua_State *L) {
   if (script && run_script(L, argv, argc, script) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
   int ran_code = script != 0;
   for (i = 1; i < argc && !ran_code; i++) if (strcmp(argv[i], "-e") == 0) ran_code = 1;
-  if (run_repl || !ran_code) repl(L);
+  if (run_repl || !ran_code) lunet_repl_run(L);
   lua_pushinteger(L, 0);
   return 1;
 }
@@ -405,7 +298,7 @@ int main(int argc, char **argv) {
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
   int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
-  if (status != LUA_OK) report(L, status);
+  if (status != LUA_OK) lunet_cli_report(L, status);
   lua_close(L);
   /* every socket is closed now: what the driver's last sends still carry
    * (the stop to its last worker) goes out before the process ends */

@@ -1,7 +1,8 @@
 -- Specs of the lunet executable (core/main.c) driven as a user drives it:
--- -v, -h, -e, scripts with arguments, missing scripts, script errors, the REPL
--- from a pipe, and the process-level functions of lunet.core (threads, clock,
--- executable path, the bare-sgemm timer).
+-- -v, -h, -e, scripts with arguments, missing scripts, script errors, where
+-- it finds its Lua package, and the process-level functions of lunet.core
+-- (threads, clock, executable path, the bare-sgemm timer). The REPL:
+-- spec/repl_spec.lua.
 local lunet = require "lunet"
 local core = require "lunet.core"
 
@@ -247,65 +248,6 @@ describe("lunet executable", function()
     assert.are.equal("1\n", out)
     local _, out2 = run { "-e", "lunet.set_num_threads(2) print(lunet.get_num_threads())" }
     assert.are.equal("2\n", out2)
-  end)
-end)
-
-describe("lunet REPL from a pipe", function()
-  it("prints =expr, bare expressions, and remembers globals", function()
-    local code, out, err = run({}, "=1+2\n2*3\nx = 5\n=x\n")
-    assert.are.equal(0, code, err)
-    assert.are.same({ "3", "6", "5" }, lines(out))
-  end)
-
-  it("prints several values and nothing for statements", function()
-    local _, out = run({}, "1, 'a', nil\nlocal y = 1\nprint('p')\n")
-    assert.are.same({ "1\ta\tnil", "p" }, lines(out))
-  end)
-
-  it("a statement error prints the error and continues", function()
-    local code, out, err = run({}, "error('first failure')\n=10\nlocal t = nil; t.x = 1\n=11\nx = = 2\n=12\n")
-    assert.are.equal(0, code)
-    assert.are.same({ "10", "11", "12" }, lines(out))
-    assert.truthy(err:find("first failure", 1, true), err)
-    assert.truthy(err:find("nil", 1, true), err)
-  end)
-
-  it("runs a line longer than 64 KiB whole, not its first part (issue 14 item 16)", function()
-    local long = string.rep("a", 100000)
-    local code, out, err = run({}, "s = '" .. long .. "'\n=#s\n='" .. long .. "' == s\n")
-    assert.are.equal(0, code, err)
-    assert.are.equal("", err)
-    assert.are.same({ "100000", "true" }, lines(out))
-  end)
-
-  it("continues incomplete statements on the next lines", function()
-    local _, out = run({}, "for i = 1, 3 do\nprint(i * 10)\nend\nfunction f(a)\nreturn a + 1\nend\n=f(41)\n")
-    assert.are.same({ "10", "20", "30", "42" }, lines(out))
-  end)
-
-  it("prints tensors readably", function()
-    local _, out = run({}, "=lunet.tensor{{1,2},{3,4}}\n")
-    assert.truthy(out:find("[[1, 2],", 1, true), out)
-    assert.truthy(out:find("(2, 2)", 1, true), out)
-  end)
-
-  it("a tensor error in the REPL names both shapes and the REPL goes on", function()
-    local _, out, err = run({}, "=lunet.zeros(2,3):matmul(lunet.zeros(4,5))\n=99\n")
-    assert.truthy(err:find("(2, 3)", 1, true) and err:find("(4, 5)", 1, true), err)
-    assert.are.equal("99\n", out)
-  end)
-
-  it("ends cleanly at end of input, also on an unfinished chunk", function()
-    local code = run({}, "")
-    assert.are.equal(0, code)
-    local code2 = run({}, "for i = 1, 2 do\n")
-    assert.are.equal(0, code2)
-  end)
-
-  it("-i enters the REPL after -e", function()
-    local code, out = run({ "-e", "z = 4", "-i" }, "=z * 2\n")
-    assert.are.equal(0, code)
-    assert.are.equal("8\n", out)
   end)
 end)
 
