@@ -57,6 +57,8 @@ describe("lunet executable", function()
     assert.are.equal(0, code)
     assert.truthy(out:find("lunet " .. lunet.version, 1, true), out)
     assert.truthy(out:find("Lua 5.4", 1, true), out)
+    -- the CPU target: a binary shared by hosts with other CPUs must say portable (LUNET_NATIVE=OFF)
+    assert.truthy(out:match("OpenBLAS, %-march=native%)\n") or out:match("OpenBLAS, portable%)\n"), out)
     local code2, out2 = run { "--version" }
     assert.are.equal(0, code2)
     assert.are.equal(out, out2)
