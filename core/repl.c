@@ -8,6 +8,7 @@
 #include <lua.h>
 #include <readline/history.h>
 #include <readline/readline.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,28 @@ static lua_State *repl_L;           /* the state completion calls into */
 static int repl_ref = LUA_NOREF;    /* the lunet.repl table, in the registry */
 static int matches_ref = LUA_NOREF; /* the current completion's candidates */
 static int interactive;
+static volatile sig_atomic_t cancelled; /* Ctrl-C at the prompt */
+
+/* Ctrl-C at the prompt drops what is being typed (and an unfinished chunk:
+ * see push_line) and shows a fresh prompt, as Python's REPL does; lua -i
+ * would exit and lose the session. (readline's usual idiom; readline is
+ * waiting for a key, nothing else runs.) */
+static void on_prompt_sigint(int sig) {
+  (void)sig;
+  cancelled = 1;
+  if (write(STDOUT_FILENO, "\n", 1) < 0) return;
+  rl_set_prompt("> ");
+  rl_on_new_line();
+  rl_replace_line("", 0);
+  rl_redisplay();
+}
+
+/* Pushes lunet.repl[name]. */
+static void push_repl_function(lua_State *L, const char *name) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+}
 
 /* Pushes the next line (without its newline) as a Lua string; 0 at the end
  * of input. From a pipe the line is read whole, however long, NUL bytes
@@ -27,7 +50,14 @@ static int interactive;
  * first part alone. */
 static int push_line(lua_State *L, const char *prompt) {
   if (interactive) {
+    signal(SIGINT, on_prompt_sigint);
     char *line = readline(prompt);
+    signal(SIGINT, SIG_DFL);
+    if (cancelled) {
+      cancelled = 0;
+      push_repl_function(L, "cancel");
+      lunet_cli_report(L, lunet_cli_docall(L, 0, 0));
+    }
     if (!line) return 0;
     if (line[0]) add_history(line);
     lua_pushstring(L, line);
@@ -42,13 +72,6 @@ static int push_line(lua_State *L, const char *prompt) {
   lua_pushlstring(L, line, (size_t)n);
   free(line);
   return 1;
-}
-
-/* Pushes lunet.repl[name]. */
-static void push_repl_function(lua_State *L, const char *name) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
-  lua_getfield(L, -1, name);
-  lua_remove(L, -2);
 }
 
 /* readline's generator: the state-th candidate, malloc'd (readline frees it). */
@@ -104,6 +127,7 @@ void lunet_repl_run(lua_State *L) {
     history_path(hist, sizeof hist);
     read_history(hist);
     rl_readline_name = "lunet";
+    rl_catch_signals = 0; /* Ctrl-C: on_prompt_sigint */
     rl_attempted_completion_function = complete_word;
     /* '.' and ':' join a name (lunet.trainers, df:show); operators and brackets end it */
     rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^#~";

@@ -117,6 +117,9 @@ function repl.feed(line)
   return "> "
 end
 
+-- Ctrl-C at the prompt: the unfinished chunk is dropped.
+function repl.cancel() pending = nil end
+
 -- The end of input: an unfinished chunk is reported, as Lua words it.
 function repl.finish()
   if not pending then return end
