@@ -210,6 +210,18 @@ describe("the REPL (issue 16 item 7)", function()
   end)
 end)
 
+describe("lunet.repl.feed and cancel (what Ctrl-C at the prompt calls)", function()
+  it("asks for more while a chunk is incomplete; cancel drops it", function()
+    assert.are.equal(">> ", repl.feed("for i = 1, 2 do"))
+    assert.are.equal(">> ", repl.feed("repl_spec_n = (repl_spec_n or 0) + i"))
+    repl.cancel()
+    assert.are.equal("> ", repl.feed("repl_spec_after = 1"))
+    assert.are.equal(1, _G.repl_spec_after)
+    assert.is_nil(_G.repl_spec_n) -- the loop never ran
+    _G.repl_spec_after = nil
+  end)
+end)
+
 describe("lunet.repl.complete (what Tab offers)", function()
   local complete = repl.complete
 
