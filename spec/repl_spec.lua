@@ -192,12 +192,15 @@ describe("the REPL (issue 16 item 7)", function()
       "error({})",
       "=1",
       ".tarce",
+      "x = = 1",
+      ".trace",
     }, "\n") .. "\n")
     assert.are.equal(0, code)
     assert.are.same({
       "lunet: stdin:1: deep failure (.trace shows the traceback)",
       "lunet: (error object is a table value)",
       "lunet: unknown command '.tarce' (.trace shows the last error's traceback)",
+      "lunet: stdin:1: unexpected symbol near '='",
     }, lines(err))
     local o = lines(out)
     assert.are.equal("no error yet", o[1])
@@ -206,7 +209,10 @@ describe("the REPL (issue 16 item 7)", function()
     assert.truthy(out:find("in function 'inner'", 1, true), out)
     assert.truthy(out:find("in function 'outer'", 1, true), out)
     assert.is_nil(out:find("lunet/repl", 1, true), out) -- the REPL's own frames are cut
-    assert.are.equal("1", o[#o])
+    assert.are.equal("1", o[#o - 2])
+    -- a syntax error has no traceback: .trace says the line did not run
+    assert.are.same({ "stdin:1: unexpected symbol near '='", "(a syntax error: the line did not run)" },
+      { o[#o - 1], o[#o] })
   end)
 end)
 

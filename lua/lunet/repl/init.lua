@@ -30,9 +30,11 @@ local function message_of(e)
   return string.format("(error object is a %s value)", type(e))
 end
 
-local function report(msg)
-  io.stderr:write("lunet: ", msg, hinted and "" or HINT, "\n")
-  hinted = true
+-- One line on stderr; the first error that ran code also says how to see
+-- its traceback.
+local function report(msg, ran)
+  io.stderr:write("lunet: ", msg, (ran and not hinted) and HINT or "", "\n")
+  hinted = hinted or ran
 end
 
 -- The traceback from the failing function down to the call of the line
@@ -83,7 +85,7 @@ local function run(fn, is_expr)
   if results[1] then
     if is_expr then show(results.n - 1, table.unpack(results, 2, results.n)) end
   else
-    report(message_of(results[2]))
+    report(message_of(results[2]), true)
   end
 end
 
@@ -113,7 +115,12 @@ function repl.feed(line)
     return ">> "
   end
   pending = nil
-  if fn then run(fn, how) else report(how) end
+  if fn then
+    run(fn, how)
+  else
+    last_trace = how .. "\n(a syntax error: the line did not run)"
+    report(how)
+  end
   return "> "
 end
 
@@ -126,7 +133,10 @@ function repl.finish()
   local src = pending
   pending = nil
   local _, err = load(src, "=stdin", "t")
-  if err then report(err) end
+  if err then
+    last_trace = err .. "\n(a syntax error: the line did not run)"
+    report(err)
+  end
 end
 
 -- The first lines of an interactive session (help(x) when a global help
