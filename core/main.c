@@ -2,15 +2,15 @@
  *   lunet script.lua [args]   run a script (arg as in lua)
  *   lunet -e 'code'           run code;  -v version;  -h help;  -i REPL after
  *   lunet <command> [args]    a subcommand implemented in lua/lunet/cmd/<command>.lua
- *   lunet                     interactive REPL (readline, history, =expr)
- * It finds its Lua package next to the installed binary or in the source tree. */
+ *   lunet                     interactive REPL (core/repl.c)
+ * It finds its Lua package next to itself (<exe dir>/../lua in a source tree,
+ * <exe dir>/../share/lunet/lua when installed), so a copied tree runs its own
+ * Lua; LUNET_LUA_DIR overrides. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#include <readline/history.h>
-#include <readline/readline.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bind/lbind.h"
+#include "cli.h"
 #include "common.h"
 #include "ps/wire.h"
 
@@ -32,7 +33,8 @@ static const char usage_text[] =
     "Options:\n"
     "  -e code     run code\n"
     "  -i          enter the interactive REPL after running the script/code\n"
-    "  -v          print the version and the BLAS build\n"
+    "  -v          print the version, the CPU target (-march=native or portable)\n"
+    "              and the Lua package's folder\n"
     "  -h          print this help\n"
     "  --          stop handling options\n"
     "With no script, lunet starts an interactive REPL ('=expr' or a bare\n"
@@ -61,8 +63,8 @@ static int message_handler(lua_State *L) {
   return 1;
 }
 
-/* Calls the function below narg arguments with a traceback handler and Ctrl-C hook. */
-static int docall(lua_State *L, int narg, int nres) {
+/* (cli.h) */
+int lunet_cli_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, message_handler);
   lua_insert(L, base);
@@ -73,7 +75,7 @@ static int docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
-static int report(lua_State *L, int status) {
+int lunet_cli_report(lua_State *L, int status) {
   if (status != LUA_OK) {
     fprintf(stderr, "lunet: %s\n", lua_tostring(L, -1));
     fflush(stderr);
@@ -91,33 +93,65 @@ static int is_package_dir(const char *dir) {
   return stat(path, &st) == 0;
 }
 
-static void find_lua_dir(char *out, size_t size) {
+/* Where the Lua package was found (lua_dir) and why (lua_dir_from, for -v);
+ * lua_dir_from is NULL when no place holds lunet/init.lua. */
+static char lua_dir[4096];
+static const char *lua_dir_from;
+static char lua_dir_tried[4 * 4096 + 64], lua_dir_error[sizeof lua_dir_tried + 256];
+
+static int try_lua_dir(const char *dir, const char *from) {
+  char resolved[4096];
+  size_t used = strlen(lua_dir_tried);
+  snprintf(lua_dir_tried + used, sizeof lua_dir_tried - used, "%s%s", used ? ", " : "", dir);
+  if (!is_package_dir(dir)) return 0;
+  snprintf(lua_dir, sizeof lua_dir, "%s", realpath(dir, resolved) ? resolved : dir);
+  lua_dir_from = from;
+  return 1;
+}
+
+/* $LUNET_LUA_DIR overrides; then the package next to this executable, so a
+ * copied or moved tree runs its own Lua: <exe dir>/../lua (a build directory
+ * inside the source tree) or <exe dir>/../share/lunet/lua (an installed
+ * tree); then the source tree it was built from (a build directory
+ * elsewhere) and the install prefix. Returns 0, or -1 with lua_dir_error. */
+static int find_lua_dir(void) {
   const char *env = getenv("LUNET_LUA_DIR");
-  if (env && is_package_dir(env)) { snprintf(out, size, "%s", env); return; }
-  char exe[2048];
+  if (env && *env) {
+    if (try_lua_dir(env, "LUNET_LUA_DIR")) return 0;
+    snprintf(lua_dir_error, sizeof lua_dir_error,
+             "LUNET_LUA_DIR='%s' holds no lunet/init.lua (it names the lua/ folder of a lunet tree)", env);
+    return -1;
+  }
+  char exe[2048], dir[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) {
       *slash = '\0';
-      snprintf(out, size, "%s/../share/lunet/lua", exe);
-      if (is_package_dir(out)) return;
+      snprintf(dir, sizeof dir, "%s/../lua", exe);
+      if (try_lua_dir(dir, "next to the executable")) return 0;
+      snprintf(dir, sizeof dir, "%s/../share/lunet/lua", exe);
+      if (try_lua_dir(dir, "next to the executable")) return 0;
     }
   }
-  snprintf(out, size, "%s", LUNET_LUA_BUILD_DIR);
-  if (is_package_dir(out)) return;
-  snprintf(out, size, "%s", LUNET_LUA_INSTALL_DIR);
+  if (try_lua_dir(LUNET_LUA_BUILD_DIR, "the source tree it was built from")) return 0;
+  if (try_lua_dir(LUNET_LUA_INSTALL_DIR, "the install prefix")) return 0;
+  snprintf(lua_dir_error, sizeof lua_dir_error, "cannot find its Lua package (lunet/init.lua); tried %s "
+           "(set LUNET_LUA_DIR to the lua/ folder of a lunet tree)", lua_dir_tried);
+  return -1;
 }
 
+/* package.path starts with the package's folder (found by find_lua_dir). */
 static void setup_paths(lua_State *L) {
-  char dir[4096];
-  find_lua_dir(dir, sizeof dir);
+  const char *dir = lua_dir;
   lua_getglobal(L, "package");
-  lua_getfield(L, -1, "path");
-  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
-  lua_setfield(L, -3, "path");
-  lua_pop(L, 1);
+  if (lua_dir_from) {
+    lua_getfield(L, -1, "path");
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
+    lua_setfield(L, -3, "path");
+    lua_pop(L, 1);
+  }
   /* the C runtime is linked in: require "lunet.core" finds it in package.preload */
   lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_lunet_core);
@@ -130,13 +164,13 @@ static void setup_paths(lua_State *L) {
 static int load_lunet_global(lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "lunet");
-  int status = docall(L, 1, 1);
+  int status = lunet_cli_docall(L, 1, 1);
   if (status == LUA_OK) {
     lua_getfield(L, -1, "help");
     lua_setglobal(L, "help");
     lua_setglobal(L, "lunet");
   }
-  return report(L, status);
+  return lunet_cli_report(L, status);
 }
 
 /* ---- arg table, as lua.c builds it ---- */
@@ -158,22 +192,22 @@ static int run_script(lua_State *L, char **argv, int argc, int script) {
     int n = argc - script - 1;
     luaL_checkstack(L, n + 3, "too many arguments to script");
     for (int i = script + 1; i < argc; i++) lua_pushstring(L, argv[i]);
-    status = docall(L, n, 0);
+    status = lunet_cli_docall(L, n, 0);
   }
-  return report(L, status);
+  return lunet_cli_report(L, status);
 }
 
 static int run_string(lua_State *L, const char *code) {
   int status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
-  if (status == LUA_OK) status = docall(L, 0, 0);
-  return report(L, status);
+  if (status == LUA_OK) status = lunet_cli_docall(L, 0, 0);
+  return lunet_cli_report(L, status);
 }
 
 /* `lunet worker ...` -> require("lunet.cmd.worker").main({...}) */
 static int run_command(lua_State *L, char **argv, int argc) {
   lua_getglobal(L, "require");
   lua_pushfstring(L, "lunet.cmd.%s", argv[1]);
-  int status = docall(L, 1, 1);
+  int status = lunet_cli_docall(L, 1, 1);
   if (status != LUA_OK) {
     lua_pop(L, 1);
     fprintf(stderr, "lunet: cannot open script or command '%s'\n%s", argv[1], usage_text);
@@ -186,117 +220,11 @@ static int run_command(lua_State *L, char **argv, int argc) {
     lua_pushstring(L, argv[i]);
     lua_rawseti(L, -2, i - 1);
   }
-  status = docall(L, 1, 1);
-  if (report(L, status) != LUA_OK) return 1;
+  status = lunet_cli_docall(L, 1, 1);
+  if (lunet_cli_report(L, status) != LUA_OK) return 1;
   int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
   lua_pop(L, 1);
   return code;
-}
-
-/* ---- the REPL ---- */
-
-static int interactive;
-
-/* Pushes the next line (without its newline) as a Lua string; 0 at the end
- * of input. From a pipe the line is read whole, however long, NUL bytes
- * included (getline): a fixed buffer would split a long line and run its
- * first part alone. */
-static int push_line(lua_State *L, const char *prompt) {
-  if (interactive) {
-    char *line = readline(prompt);
-    if (!line) return 0;
-    if (line[0]) add_history(line);
-    lua_pushstring(L, line);
-    free(line);
-    return 1;
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n = getline(&line, &cap, stdin);
-  if (n < 0) { free(line); return 0; }
-  if (n && line[n - 1] == '\n') n--;
-  lua_pushlstring(L, line, (size_t)n);
-  free(line);
-  return 1;
-}
-
-/* An incomplete chunk: its syntax error ends at <eof>. */
-static int incomplete(lua_State *L, int status) {
-  if (status != LUA_ERRSYNTAX) return 0;
-  size_t len;
-  const char *msg = lua_tolstring(L, -1, &len);
-  return len >= 5 && strcmp(msg + len - 5, "<eof>") == 0;
-}
-
-/* Compiles the line on top of the stack (replacing it) as `return <line>`
- * (an expression) or as a statement, reading continuation lines while the
- * chunk is incomplete. */
-static int load_input(lua_State *L) {
-  size_t len;
-  const char *line = lua_tolstring(L, -1, &len);
-  size_t skip = len && line[0] == '=';
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, "return ");
-  luaL_addlstring(&b, line + skip, len - skip);
-  luaL_pushresult(&b);
-  const char *ret = lua_tolstring(L, -1, &len);
-  int status = luaL_loadbuffer(L, ret, len, "=stdin");
-  lua_remove(L, -2);
-  if (status == LUA_OK) { lua_remove(L, -2); return status; }
-  lua_pop(L, 1);
-  for (;;) {
-    const char *chunk = lua_tolstring(L, -1, &len);
-    status = luaL_loadbuffer(L, chunk, len, "=stdin");
-    if (!incomplete(L, status)) break;
-    lua_pop(L, 1);
-    lua_pushliteral(L, "\n");
-    if (!push_line(L, ">> ")) { lua_pop(L, 1); status = luaL_loadbuffer(L, chunk, len, "=stdin"); break; }
-    lua_concat(L, 3);
-  }
-  lua_remove(L, -2); /* the source text */
-  return status;
-}
-
-static void print_results(lua_State *L, int base) {
-  int n = lua_gettop(L) - base;
-  if (n <= 0) return;
-  luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-  lua_getglobal(L, "print");
-  lua_insert(L, base + 1);
-  if (lua_pcall(L, n, 0, 0) != LUA_OK)
-    fprintf(stderr, "lunet: error calling 'print' (%s)\n", lua_tostring(L, -1));
-}
-
-static void history_path(char *out, size_t size) {
-  const char *home = getenv("HOME");
-  snprintf(out, size, "%s/.lunet_history", home ? home : ".");
-}
-
-static void repl(lua_State *L) {
-  char hist[4096];
-  interactive = isatty(STDIN_FILENO);
-  if (interactive) {
-    history_path(hist, sizeof hist);
-    read_history(hist);
-    printf("lunet %s (Lua 5.4, %s)  -- '=expr' prints a value, Ctrl-D exits\n", LUNET_VERSION,
-           "OpenBLAS");
-  }
-  int base = lua_gettop(L);
-  while (push_line(L, interactive ? "> " : "")) {
-    if (lua_rawlen(L, -1) == 0) { lua_pop(L, 1); continue; }
-    int status = load_input(L);
-    if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
-    if (status == LUA_OK) print_results(L, base);
-    else report(L, status);
-    lua_settop(L, base);
-    fflush(stdout);
-  }
-  if (interactive) {
-    write_history(hist);
-    history_truncate_file(hist, 1000);
-    printf("\n");
-  }
 }
 
 /* ---- main ---- */
@@ -306,6 +234,7 @@ static int pmain(lua_State *L) {
   char **argv = (char **)lua_touserdata(L, 2);
   luaL_checkversion(L);
   luaL_openlibs(L);
+  int have_lua = find_lua_dir() == 0;
   setup_paths(L);
 
   int script = 0, run_repl = 0, i;
@@ -314,7 +243,9 @@ static int pmain(lua_State *L) {
     if (a[0] != '-' || strcmp(a, "-") == 0) { script = i; break; }
     if (strcmp(a, "--") == 0) { if (i + 1 < argc) script = i + 1; break; }
     if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-      printf("lunet %s (%s, %s)\n", LUNET_VERSION, LUA_RELEASE, "OpenBLAS");
+      printf("lunet %s (%s, %s, %s)\n", LUNET_VERSION, LUA_RELEASE, "OpenBLAS", LUNET_CPU_TARGET);
+      if (have_lua) printf("Lua package: %s (%s)\n", lua_dir, lua_dir_from);
+      else printf("Lua package: none: %s\n", lua_dir_error);
       lua_pushinteger(L, 0);
       return 1;
     }
@@ -331,6 +262,11 @@ static int pmain(lua_State *L) {
     return 1;
   }
   create_arg_table(L, argv, argc, script);
+  if (!have_lua) {
+    fprintf(stderr, "lunet: %s\n", lua_dir_error);
+    lua_pushinteger(L, 1);
+    return 1;
+  }
   if (load_lunet_global(L) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
 
   /* a first argument that is not a file but a command name: lunet worker ... */
@@ -350,7 +286,7 @@ static int pmain(lua_State *L) {
   if (script && run_script(L, argv, argc, script) != LUA_OK) { lua_pushinteger(L, 1); return 1; }
   int ran_code = script != 0;
   for (i = 1; i < argc && !ran_code; i++) if (strcmp(argv[i], "-e") == 0) ran_code = 1;
-  if (run_repl || !ran_code) repl(L);
+  if (run_repl || !ran_code) lunet_repl_run(L);
   lua_pushinteger(L, 0);
   return 1;
 }
@@ -369,7 +305,7 @@ int main(int argc, char **argv) {
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
   int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
-  if (status != LUA_OK) report(L, status);
+  if (status != LUA_OK) lunet_cli_report(L, status);
   lua_close(L);
   /* every socket is closed now: what the driver's last sends still carry
    * (the stop to its last worker) goes out before the process ends */

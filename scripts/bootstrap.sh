@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lunet needs (only those missing), then configures
 # and builds. Usage: scripts/bootstrap.sh [build-dir] [extra cmake args...]
+# LUNET_NATIVE=OFF in the environment builds a portable binary (no
+# -march=native: one build shared by hosts with different CPUs); ON, the
+# default, tunes the element-wise kernels for this CPU.
 set -euo pipefail
+native=()
+case "${LUNET_NATIVE:-}" in
+  "") ;;
+  ON|OFF) native=(-DLUNET_NATIVE="$LUNET_NATIVE") ;;
+  *) echo "lunet: LUNET_NATIVE must be ON or OFF, got '$LUNET_NATIVE'" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}; shift || true
 
@@ -28,5 +37,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release "${native[@]}" "$@" >/dev/null
 cmake --build "$build" -j "$(nproc)"

@@ -56,21 +56,17 @@ describe("lunet.data argument checks", function()
       h.assert_error("show: option 'truncate' (true, false or a width) must be an integer >= 0, got 'no'", function()
         df:show(2, { truncate = "no" })
       end)
+      h.assert_error("show_string: n (the number of rows) must be an integer >= 0, got -1", function()
+        df:show_string(-1)
+      end)
+      h.assert_error("show_string: unknown option 'width'", function() df:show_string(2, { width = 3 }) end)
+      h.assert_error("schema_string: expected at most 0 arguments", function() df:schema_string(1) end)
     end)
 
     it("truncates as Spark: true is 20 characters, false none, a number that width", function()
       local long = string.rep("w", 30)
       local df = data.frame { { "t", { long } } }
-      local function shown(...)
-        local saved, path = io.output(), os.tmpname()
-        io.output(path)
-        local ok, s = pcall(df.show, df, ...)
-        io.output():close()
-        io.output(saved)
-        os.remove(path)
-        assert(ok, s)
-        return s
-      end
+      local function shown(...) return df:show_string(...) end
       h.assert_contains(shown(1, { truncate = true }), string.rep("w", 17) .. "...|")
       h.assert_contains(shown(1, { truncate = false }), "|" .. long .. "|")
       h.assert_contains(shown(1, { truncate = 6 }), "|www...|")

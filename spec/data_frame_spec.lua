@@ -7,16 +7,18 @@ local h = dofile("spec/helpers.lua")
 
 local HIGGS = "examples/data/atlas_higgs_v2_first22889.csv.gz"
 
--- Runs fn with io.write going to a scratch file (show/print_schema print).
+-- Runs fn with io.write going to a scratch file (show/print_schema print);
+-- returns what it wrote and fn's result.
 local function quietly(fn)
   local saved, path = io.output(), os.tmpname()
   io.output(path)
   local ok, res = pcall(fn)
   io.output():close()
   io.output(saved)
+  local written = h.read_file(path)
   os.remove(path)
   assert(ok, res)
-  return res
+  return written, res
 end
 
 local function tmpfile(text)
@@ -57,12 +59,20 @@ describe("data.read_csv", function()
   end)
 
   it("prints a Spark-like schema tree", function()
-    local out = quietly(function() return raw:select { "EventId", "Label" }:print_schema() end)
-    assert.are.equal("root\n |-- EventId: integer (nullable = true)\n |-- Label: string (nullable = true)\n", out)
+    local df = raw:select { "EventId", "Label" }
+    local tree = "root\n |-- EventId: integer (nullable = true)\n |-- Label: string (nullable = true)\n"
+    assert.are.equal(tree, df:schema_string())
+    local printed, n = quietly(function() return select("#", df:print_schema()) end)
+    assert.are.equal(tree, printed)
+    assert.are.equal(0, n) -- nothing for the REPL to echo a second time (issue 16 item 7)
   end)
 
   it("shows an aligned table", function()
-    local out = quietly(function() return raw:select { "EventId", "DER_mass_MMC", "Label" }:show(2) end)
+    local df = raw:select { "EventId", "DER_mass_MMC", "Label" }
+    local printed, n = quietly(function() return select("#", df:show(2)) end)
+    assert.are.equal(0, n)
+    assert.are.equal(df:show_string(2), printed)
+    local out = df:show_string(2)
     assert.are.equal(table.concat({
       "+-------+------------+-----+",
       "|EventId|DER_mass_MMC|Label|",

@@ -1,7 +1,8 @@
 -- Specs of the lunet executable (core/main.c) driven as a user drives it:
--- -v, -h, -e, scripts with arguments, missing scripts, script errors, the REPL
--- from a pipe, and the process-level functions of lunet.core (threads, clock,
--- executable path, the bare-sgemm timer).
+-- -v, -h, -e, scripts with arguments, missing scripts, script errors, where
+-- it finds its Lua package, and the process-level functions of lunet.core
+-- (threads, clock, executable path, the bare-sgemm timer). The REPL:
+-- spec/repl_spec.lua.
 local lunet = require "lunet"
 local core = require "lunet.core"
 
@@ -56,6 +57,8 @@ describe("lunet executable", function()
     assert.are.equal(0, code)
     assert.truthy(out:find("lunet " .. lunet.version, 1, true), out)
     assert.truthy(out:find("Lua 5.4", 1, true), out)
+    -- the CPU target: a binary shared by hosts with other CPUs must say portable (LUNET_NATIVE=OFF)
+    assert.truthy(out:match("OpenBLAS, %-march=native%)\n") or out:match("OpenBLAS, portable%)\n"), out)
     local code2, out2 = run { "--version" }
     assert.are.equal(0, code2)
     assert.are.equal(out, out2)
@@ -205,6 +208,36 @@ describe("lunet executable", function()
     assert.are.equal(lunet.version .. "\n", out)
   end)
 
+  -- (issue 16 item 9: the path was baked in, so a copied tree ran the old tree's Lua)
+  it("a copied tree runs its own Lua package, found next to the executable; -v says which", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute(("mkdir -p %s/build && cp %s %s/build/lunet && cp -r lua %s/lua"):format(sh_quote(dir),
+      sh_quote(EXE), sh_quote(dir), sh_quote(dir))))
+    local init = read_file(dir .. "/lua/lunet/init.lua")
+    write_file(dir .. "/lua/lunet/init.lua", "LUNET_TREE = 'the copy'\n" .. init)
+    local copy = dir .. "/build/lunet"
+    local env = "cd / && env -u LUNET_LUA_DIR -u LUNET_EXECUTABLE " .. sh_quote(copy)
+    local ok, _, _ = os.execute(env .. " -e 'assert(LUNET_TREE == \"the copy\")' 2>/dev/null")
+    local p = assert(io.popen(env .. " -v"))
+    local version = p:read("a")
+    p:close()
+    local real = assert(io.popen("realpath " .. sh_quote(dir .. "/lua"))):read("l")
+    os.execute("rm -rf " .. sh_quote(dir))
+    assert.is_true(ok, "the copy ran another tree's lunet/init.lua")
+    assert.truthy(version:find("Lua package: " .. real .. " (next to the executable)", 1, true), version)
+  end)
+
+  it("LUNET_LUA_DIR overrides, and one without lunet/init.lua is an error naming it", function()
+    local code, out = run({ "-v" }, nil, 'LUNET_LUA_DIR="$(pwd)/lua"')
+    assert.are.equal(0, code)
+    assert.truthy(out:find("(LUNET_LUA_DIR)", 1, true), out)
+    local code2, out2, err2 = run({ "-e", "print(1)" }, nil, "LUNET_LUA_DIR=/nonexistent/lua")
+    assert.are_not.equal(0, code2)
+    assert.are.equal("", out2)
+    assert.truthy(err2:find("LUNET_LUA_DIR='/nonexistent/lua' holds no lunet/init.lua", 1, true), err2)
+  end)
+
   it("keeps Lua's arithmetic exact: no flush-to-zero outside the kernels (issue 14 item 14)", function()
     local code, out, err = run { "-e", "print(5e-324 > 0, tonumber('4.9e-324') > 0, 2^-1074 > 0)" }
     assert.are.equal(0, code, err)
@@ -217,65 +250,6 @@ describe("lunet executable", function()
     assert.are.equal("1\n", out)
     local _, out2 = run { "-e", "lunet.set_num_threads(2) print(lunet.get_num_threads())" }
     assert.are.equal("2\n", out2)
-  end)
-end)
-
-describe("lunet REPL from a pipe", function()
-  it("prints =expr, bare expressions, and remembers globals", function()
-    local code, out, err = run({}, "=1+2\n2*3\nx = 5\n=x\n")
-    assert.are.equal(0, code, err)
-    assert.are.same({ "3", "6", "5" }, lines(out))
-  end)
-
-  it("prints several values and nothing for statements", function()
-    local _, out = run({}, "1, 'a', nil\nlocal y = 1\nprint('p')\n")
-    assert.are.same({ "1\ta\tnil", "p" }, lines(out))
-  end)
-
-  it("a statement error prints the error and continues", function()
-    local code, out, err = run({}, "error('first failure')\n=10\nlocal t = nil; t.x = 1\n=11\nx = = 2\n=12\n")
-    assert.are.equal(0, code)
-    assert.are.same({ "10", "11", "12" }, lines(out))
-    assert.truthy(err:find("first failure", 1, true), err)
-    assert.truthy(err:find("nil", 1, true), err)
-  end)
-
-  it("runs a line longer than 64 KiB whole, not its first part (issue 14 item 16)", function()
-    local long = string.rep("a", 100000)
-    local code, out, err = run({}, "s = '" .. long .. "'\n=#s\n='" .. long .. "' == s\n")
-    assert.are.equal(0, code, err)
-    assert.are.equal("", err)
-    assert.are.same({ "100000", "true" }, lines(out))
-  end)
-
-  it("continues incomplete statements on the next lines", function()
-    local _, out = run({}, "for i = 1, 3 do\nprint(i * 10)\nend\nfunction f(a)\nreturn a + 1\nend\n=f(41)\n")
-    assert.are.same({ "10", "20", "30", "42" }, lines(out))
-  end)
-
-  it("prints tensors readably", function()
-    local _, out = run({}, "=lunet.tensor{{1,2},{3,4}}\n")
-    assert.truthy(out:find("[[1, 2],", 1, true), out)
-    assert.truthy(out:find("(2, 2)", 1, true), out)
-  end)
-
-  it("a tensor error in the REPL names both shapes and the REPL goes on", function()
-    local _, out, err = run({}, "=lunet.zeros(2,3):matmul(lunet.zeros(4,5))\n=99\n")
-    assert.truthy(err:find("(2, 3)", 1, true) and err:find("(4, 5)", 1, true), err)
-    assert.are.equal("99\n", out)
-  end)
-
-  it("ends cleanly at end of input, also on an unfinished chunk", function()
-    local code = run({}, "")
-    assert.are.equal(0, code)
-    local code2 = run({}, "for i = 1, 2 do\n")
-    assert.are.equal(0, code2)
-  end)
-
-  it("-i enters the REPL after -e", function()
-    local code, out = run({ "-e", "z = 4", "-i" }, "=z * 2\n")
-    assert.are.equal(0, code)
-    assert.are.equal("8\n", out)
   end)
 end)
 

@@ -1,7 +1,7 @@
--- Specs of the authenticated, encrypted transport (DESIGN.md, Security):
--- `lunet keygen` (lua/lunet/cmd/keygen.lua), the trainer options server_key,
--- authorized_keys, worker_key and insecure (lua/lunet/runtime/security.lua,
--- keys.lua), ZeroMQ CURVE runs through the launchers, and peers the ZAP
+-- Specs of the authenticated, encrypted transport (DESIGN.md, Security; the
+-- key files' maker `lunet keygen`: spec/cmd_keygen_spec.lua; the options'
+-- checks: spec/runtime_security_options_spec.lua): core.Server and
+-- core.Client with CURVE, ZeroMQ CURVE runs through the launchers, and peers the ZAP
 -- handler (core/ps/zap.c) must keep out of a live run: a key pair the driver
 -- did not authorize, a plain ZeroMQ client, a worker given the wrong server key.
 -- Every wait is for an event (a process exit, a file, a handshake's outcome);
@@ -12,7 +12,7 @@ local core = require "lunet.core"
 local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
 local SELF = core.getpid()
 local h = dofile("spec/helpers.lua")
-local read_file, children, has, max_abs_diff = h.read_file, h.children, h.assert_contains, h.max_abs_diff
+local read_file, has, max_abs_diff = h.read_file, h.assert_contains, h.max_abs_diff
 local function problem(n) return h.problem(n, 8, 31) end
 local function small_model() return h.small_model(8, 16, 9) end
 local function no_children() h.no_children(SELF) end
@@ -34,8 +34,6 @@ local function run(argv, umask)
   assert(done, table.concat(argv, " ") .. " did not end")
   return code, o, e
 end
-
-local function mode_of(path) return (core.file_mode(path)) end
 
 local function first_line(path) return (read_file(path) or ""):match("^([^\n]*)") end
 
@@ -97,165 +95,6 @@ describe("authenticated transport", function()
     for k, v in pairs(opts or {}) do o[k] = v end
     return lunet.trainers.SingleTrainer(o)
   end
-
-  describe("lunet keygen", function()
-    it("writes the secret key 0600 (whatever the umask) and its public key, one Z85 key per file", function()
-      for _, umask in ipairs { "022", "000" } do
-        local path = dir .. "/key" .. umask
-        local code, out = run({ LUNET, "keygen", path }, umask)
-        assert.are.equal(0, code)
-        assert.are.equal(tonumber("600", 8), mode_of(path))
-        local pub_mode = mode_of(path .. ".pub")
-        assert(pub_mode & tonumber("444", 8) ~= 0 and pub_mode & tonumber("022", 8) == 0 or umask == "000",
-          ("%s.pub mode %o"):format(path, pub_mode))
-        local secret, public = read_file(path), read_file(path .. ".pub")
-        assert.truthy(secret:match("^%S+\n$"), secret)
-        assert.truthy(public:match("^%S+\n$"), public)
-        secret, public = secret:sub(1, -2), public:sub(1, -2)
-        assert.are.equal(40, #secret)
-        assert.is_true(core.curve_check(public))
-        assert.are.equal(public, core.curve_public(secret)) -- a pair
-        has(out, public) -- printed, to paste into authorized_keys
-      end
-      -- two runs, two different pairs
-      assert.are_not.equal(read_file(dir .. "/key022"), read_file(dir .. "/key000"))
-    end)
-
-    it("refuses to overwrite PATH or PATH.pub; --force replaces both, the secret key 0600 again", function()
-      local path = dir .. "/k"
-      assert.are.equal(0, (run { LUNET, "keygen", path }))
-      local secret, public = read_file(path), read_file(path .. ".pub")
-      local code, _, err = run { LUNET, "keygen", path }
-      assert.are.equal(1, code)
-      has(err, path .. " already exists; not overwritten (--force replaces it)")
-      assert.are.equal(secret, read_file(path))
-      assert.are.equal(public, read_file(path .. ".pub"))
-      -- a lone .pub is kept too
-      os.remove(path)
-      code, _, err = run { LUNET, "keygen", path }
-      assert.are.equal(1, code)
-      has(err, path .. ".pub already exists")
-      assert.is_nil(read_file(path))
-      -- --force over a secret key someone made world-readable
-      write(path, "old\n", tonumber("644", 8))
-      code = run { LUNET, "keygen", path, "--force" }
-      assert.are.equal(0, code)
-      assert.are.equal(tonumber("600", 8), mode_of(path))
-      assert.are_not.equal(public, read_file(path .. ".pub"))
-      assert.are.equal(first_line(path .. ".pub"), core.curve_public(first_line(path)))
-    end)
-
-    it("bad arguments exit 2 with the usage; an unwritable PATH exits 1 naming it", function()
-      for _, args in ipairs { {}, { "--bogus" }, { "a", "b" } } do
-        local code, _, err = run { LUNET, "keygen", table.unpack(args) }
-        assert.are.equal(2, code, table.concat(args, " "))
-        has(err, "usage: lunet keygen PATH [--force]")
-      end
-      local code, _, err = run { LUNET, "keygen", dir .. "/no/such/dir/k" }
-      assert.are.equal(1, code)
-      has(err, "cannot create " .. dir .. "/no/such/dir/k")
-    end)
-  end)
-
-  describe("options, checked before anything starts", function()
-    it("a non-loopback bind without keys is refused, saying why and what to give", function()
-      for _, bind in ipairs { "tcp://0.0.0.0:0", "tcp://*:5555", "tcp://10.1.2.3:0", "tcp://myhost:7000" } do
-        local ok, err = pcall(lunet.trainers.DOWNPOUR, { model = small_model(), bind = bind, verbose = false })
-        assert.is_false(ok)
-        assert.are.equal("DOWNPOUR: bind '" .. bind .. "' is not loopback: give server_key and authorized_keys "
-          .. "(ZeroMQ CURVE, see `lunet keygen`), or insecure = true", err)
-      end
-      -- loopback needs nothing
-      for _, bind in ipairs { "tcp://127.0.0.1:0", "tcp://127.1.2.3:0", "tcp://localhost:0" } do
-        assert(pcall(lunet.trainers.DOWNPOUR, { model = small_model(), bind = bind, verbose = false }), bind)
-      end
-    end)
-
-    it("insecure = true binds every interface without keys; a plain worker joins", function()
-      local ep = h.free_endpoint()
-      local port = ep:match("(%d+)$")
-      local w = spawn { LUNET, "worker", "--connect", "tcp://127.0.0.1:" .. port, "--timeout", "20" }
-      local t = single { bind = "tcp://0.0.0.0:" .. port, insecure = true, launcher = "external" }
-      local df = problem(1000)
-      local model = t:train(df)
-      assert.are.equal(2000, t.stats.samples)
-      assert(accuracy(model, df) > 0.9)
-      assert.are.same({ true, 0 }, { core.wait(w, HANG) })
-    end)
-
-    it("bad key files and option combinations are errors naming the option, file and line", function()
-      local k = keys()
-      local base = { server_key = k.server, authorized_keys = k.authorized }
-      local function err_of(extra, launcher)
-        local o = { model = small_model(), verbose = false, bind = "tcp://0.0.0.0:0", launcher = launcher }
-        for key, v in pairs(base) do o[key] = v end
-        for key, v in pairs(extra) do o[key] = v end
-        local ok, e = pcall(lunet.trainers.DOWNPOUR, o)
-        assert.is_false(ok, "expected an error")
-        return tostring(e)
-      end
-      local bad_line = dir .. "/bad_line"
-      write(bad_line, "# a comment\n" .. first_line(k.worker) .. "x\n", tonumber("600", 8))
-      has(err_of { server_key = bad_line }, "DOWNPOUR: server_key '" .. bad_line .. "':2: '", "' is not a CURVE key",
-        "a CURVE key is 40 Z85 characters, got 41")
-      local open = dir .. "/open"
-      write(open, first_line(k.worker) .. "\n", tonumber("644", 8))
-      has(err_of { server_key = open }, "DOWNPOUR: server_key '" .. open .. "': permissions 0644 are too open",
-        "chmod 600 " .. open)
-      local two = dir .. "/two"
-      write(two, first_line(k.worker) .. "\n" .. first_line(k.server) .. "\n", tonumber("600", 8))
-      has(err_of { server_key = two }, "DOWNPOUR: server_key '" .. two .. "':2: a second key")
-      has(err_of { server_key = dir .. "/missing" }, "DOWNPOUR: server_key '" .. dir .. "/missing': cannot read")
-      -- a .pub that is not the secret key's public key
-      write(k.server .. ".pub", k.worker_public .. "\n")
-      has(err_of {}, "DOWNPOUR: server_key '" .. k.server .. "': " .. k.server .. ".pub holds " .. k.worker_public)
-      write(k.server .. ".pub", k.server_public .. "\n")
-      local bad_auth = dir .. "/bad_auth"
-      write(bad_auth, k.worker_public .. "\n# ok\nnot-a-key here\n")
-      has(err_of { authorized_keys = bad_auth }, "DOWNPOUR: authorized_keys '" .. bad_auth .. "':3: 'not-a-key' is not a "
-        .. "CURVE key")
-      local empty = dir .. "/empty"
-      write(empty, "# nobody yet\n")
-      has(err_of { authorized_keys = empty }, "DOWNPOUR: authorized_keys '" .. empty .. "': no key in the file")
-      has(err_of { authorized_keys = false }, "authorized_keys must be the path of a key file")
-      local function alone(o)
-        o.model, o.verbose = small_model(), false
-        local ok, e = pcall(lunet.trainers.DOWNPOUR, o)
-        assert.is_false(ok)
-        return tostring(e)
-      end
-      has(alone { worker_key = k.worker }, "DOWNPOUR: worker_key is for CURVE: give server_key and authorized_keys too")
-      has(alone { server_key = k.server }, "DOWNPOUR: server_key needs authorized_keys too")
-      has(alone { authorized_keys = k.authorized }, "DOWNPOUR: authorized_keys needs server_key too")
-      has(err_of { insecure = true }, "DOWNPOUR: insecure = true contradicts server_key and authorized_keys")
-      has(err_of { insecure = "yes" }, "DOWNPOUR: insecure must be true or false, got yes")
-      -- a worker key the driver would refuse
-      local other = keygen(dir, "other")
-      has(err_of { worker_key = other }, "DOWNPOUR: worker_key '" .. other .. "': its public key ",
-        "is not in authorized_keys '" .. k.authorized .. "'")
-      -- mpirun and srun start workers elsewhere: they need a key to give them
-      has(err_of({}, "srun"), "DOWNPOUR: launcher 'srun' with server_key needs worker_key")
-      has(err_of({}, "mpirun"), "DOWNPOUR: launcher 'mpirun' with server_key needs worker_key")
-      assert.are.same({}, children(SELF)) -- (nothing was started)
-    end)
-
-    it("lunet worker: --key and --server-key are checked before it connects", function()
-      local k = keys()
-      local ep = "tcp://127.0.0.1:1"
-      local cases = {
-        { { "--key", k.worker }, "--key and --server-key go together" },
-        { { "--key", dir .. "/none", "--server-key", k.server_public }, "--key '" .. dir .. "/none': cannot read" },
-        { { "--key", k.worker, "--server-key", dir .. "/none.pub" }, "--server-key '" .. dir .. "/none.pub': cannot read" },
-        { { "--key", k.worker, "--server-key", "short" }, "--server-key 'short': cannot read" },
-        { { "--key" }, "bad argument '--key'" },
-      }
-      for _, c in ipairs(cases) do
-        local code, _, err = run { LUNET, "worker", "--connect", ep, "--timeout", "1", table.unpack(c[1]) }
-        assert.are.equal(2, code, table.concat(c[1], " "))
-        has(err, c[2])
-      end
-    end)
-  end)
 
   describe("core.Server and core.Client with curve", function()
     it("bad keys are errors naming the option and the mismatch", function()

@@ -218,9 +218,10 @@ describe("statistics", function()
   end)
 
   it("prints a summary and a history digest", function()
-    local printed
-    local text = t:summary { print_fn = function(s) printed = s end }
-    assert.are.equal(text, printed)
+    local text
+    assert.are.equal(0, select("#", t:summary { print_fn = function(s) text = s end })) -- nothing to echo again
+    h.assert_error("DOWNPOUR:summary: print_fn must be a function, got 'x'", function() t:summary { print_fn = "x" } end)
+    h.assert_error("DOWNPOUR:summary: unknown option 'print'", function() t:summary { print = print } end)
     assert.truthy(text:find("trainer%s+DOWNPOUR"))
     assert.truthy(text:find("updates%s+%d+"))
     local digest = tostring(t:history())

@@ -77,23 +77,37 @@ static int f_read(lua_State *L) {
   return 1;
 }
 
-/* mkdirs(path): creates path and its missing parents (mkdir -p); an error
- * names the part that cannot be made. */
+/* mkdirs(path [, mode]) -> {created, ...}: creates path and its missing
+ * parents (mkdir -p), those it creates with exactly mode when given (keys
+ * go in a 0700 folder), else 0777 less the umask; returns the folders it
+ * created, outermost first. An error names the part that cannot be made. */
 static int f_mkdirs(lua_State *L) {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
+  lua_Integer mode = luaL_optinteger(L, 2, -1);
+  luaL_argcheck(L, mode == -1 || (mode >= 0 && mode <= 07777), 2, "a mode from 0 to 07777");
   char *p = lua_newuserdatauv(L, len + 1, 0);
   memcpy(p, path, len + 1);
+  lua_newtable(L);
+  int created = 0;
   for (size_t i = 1; i <= len; i++) {
     if (p[i] != '/' && p[i] != '\0') continue;
     char c = p[i];
     p[i] = '\0';
     struct stat st;
-    if (mkdir(p, 0777) != 0 && errno != EEXIST) return luaL_error(L, "cannot create '%s': %s", p, strerror(errno));
+    if (mkdir(p, mode < 0 ? 0777 : (mode_t)mode) == 0) {
+      /* (the umask may only narrow the mode; chmod makes it exact) */
+      if (mode >= 0 && chmod(p, (mode_t)mode) != 0)
+        return luaL_error(L, "cannot set the mode of '%s': %s", p, strerror(errno));
+      lua_pushstring(L, p);
+      lua_rawseti(L, -2, ++created);
+    } else if (errno != EEXIST) {
+      return luaL_error(L, "cannot create '%s': %s", p, strerror(errno));
+    }
     if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) return luaL_error(L, "'%s' exists and is not a directory", p);
     p[i] = c;
   }
-  return 0;
+  return 1;
 }
 
 /* listdir(path) -> {name, ...} (no "." or ".."), unsorted */

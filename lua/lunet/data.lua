@@ -10,13 +10,15 @@
 --
 -- The parts: data/frame.lua (the DataFrame class, construction, inspection,
 -- column selection, the shared checks), data/rows.lua (row selections and
--- partitions), data/csv.lua (read_csv, write_csv), data/missing.lua (dropna
--- and the checks for NaN and string columns), data/mnist.lua (IDX and
+-- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
+-- write_csv), data/missing.lua (dropna and the checks for NaN and string
+-- columns), data/mnist.lua (IDX and
 -- MNIST). Every argument is checked with lunet.check before anything is
 -- allocated.
 local frame = require "lunet.data.frame"
 require "lunet.data.rows"
 require "lunet.data.missing"
+require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
 

@@ -39,4 +39,10 @@ return setmetatable(lunet, {
     rawset(t, key, mod)
     return mod
   end,
+  -- the names __index knows, for the REPL's Tab completion (lunet/repl/complete.lua)
+  __complete = function()
+    local names = {}
+    for k in pairs(submodules) do names[#names + 1] = k end
+    return names
+  end,
 })

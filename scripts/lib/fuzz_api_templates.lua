@@ -72,9 +72,9 @@ T["lunet.data.is_frame"] = { { "frame" } }
 T["lunet.data.check_column"] = { { "frame", "col", "str" } }
 
 each({ "DataFrame:count", "DataFrame:columns", "DataFrame:schema", "DataFrame:print_schema", "DataFrame:printSchema",
-       "DataFrame:num_partitions", "DataFrame:partitions", "DataFrame.__tostring" }, NONE)
+       "DataFrame:schema_string", "DataFrame:num_partitions", "DataFrame:partitions", "DataFrame.__tostring" }, NONE)
 T["DataFrame:dtype"] = { { "col" } }
-T["DataFrame:show"] = { { "nat", O { truncate = "pos" } }, {} }
+each({ "DataFrame:show", "DataFrame:show_string" }, { { "nat", O { truncate = "pos" } }, {} })
 each({ "DataFrame:select", "DataFrame:drop" }, { { "cols" }, { "col", "col" }, { "col" } })
 T["DataFrame:columns_except"] = { { "cols" }, { "col" } }
 each({ "DataFrame:with_column", "DataFrame:withColumn" }, { { "newcol", '=F.tensor("vector")' },

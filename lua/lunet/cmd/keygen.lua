@@ -5,7 +5,10 @@
 -- authorized_keys or to the workers (--server-key). Z85 text, one key per
 -- file. An existing PATH or PATH.pub is kept unless --force. The two files
 -- change together or not at all: a secret key without its .pub (or a .pub
--- of another key) would lock workers out with no hint why.
+-- of another key) would lock workers out with no hint why. A missing folder
+-- (keys/ in `lunet keygen keys/driver`) is made with mode 0700; an existing
+-- one that other users may write to gets a warning (they could swap the
+-- public keys), as ssh is wary of such folders.
 local core = require "lunet.core"
 
 local M = {}
@@ -73,6 +76,25 @@ local function install(path, secret, public, force)
   return true
 end
 
+-- Makes PATH's missing folders (mode 0700) or warns about an existing
+-- folder others may write to; nil, why if a folder cannot be made.
+local function prepare_folder(path)
+  local dir = path:match("^(.*[^/])/+[^/]*$")
+  if not dir then return true end
+  local mode = core.file_mode(dir)
+  if not mode then
+    local ok, made = pcall(core.mkdirs, dir, 448) -- 0700
+    if not ok then return nil, made end
+    for _, d in ipairs(made) do io.stderr:write("lunet keygen: created ", d, "/ (mode 0700)\n") end
+    return true
+  end
+  if mode & 18 ~= 0 and mode & 512 == 0 then -- 022 without the sticky bit 01000
+    io.stderr:write(string.format("lunet keygen: warning: %s/ (mode %04o) is writable by other users, who could "
+      .. "replace the public keys in it; chmod go-w %s\n", dir, mode, dir))
+  end
+  return true
+end
+
 function M.main(args)
   local path, force
   for _, a in ipairs(args) do
@@ -99,8 +121,13 @@ function M.main(args)
       return 1
     end
   end
+  local ok, err = prepare_folder(path)
+  if not ok then
+    io.stderr:write("lunet keygen: ", tostring(err), "\n")
+    return 1
+  end
   local public, secret = core.curve_keypair()
-  local ok, err = install(path, secret, public, force)
+  ok, err = install(path, secret, public, force)
   if not ok then
     io.stderr:write("lunet keygen: ", tostring(err):gsub("^write_private: ", ""), "\n")
     return 1

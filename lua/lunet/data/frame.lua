@@ -2,7 +2,8 @@
 -- immutable C columns (core/bind/lcolumn.c), with construction, inspection
 -- and column selection (none of which copies data), and the checks that
 -- lunet.data's parts and lunet.feature share. Row selections are added by
--- data/rows.lua, the CSV writer by data/csv.lua.
+-- data/rows.lua, printing (show, print_schema) by data/show.lua, the CSV
+-- writer by data/csv.lua.
 local core = require "lunet.core"
 local check = require "lunet.check"
 
@@ -192,71 +193,6 @@ function DataFrame:dtype(name, ...)
   self_check(self, "dtype")
   check.arity("dtype", 1, name, ...)
   return check_column(self, name, "dtype"):type()
-end
-
--- Spark's tree: "root\n |-- EventId: integer (nullable = true)\n ..."; printed
--- and returned.
-function DataFrame:print_schema(...)
-  self_check(self, "print_schema")
-  check.arity("print_schema", 0, ...)
-  local lines = { "root" }
-  for _, f in ipairs(self:schema()) do
-    lines[#lines + 1] = string.format(" |-- %s: %s (nullable = true)", f.name, f.type)
-  end
-  local s = table.concat(lines, "\n") .. "\n"
-  io.write(s)
-  return s
-end
-
-DataFrame.printSchema = DataFrame.print_schema
-
--- Cuts a cell as Spark's show does: truncate >= 4 keeps truncate - 3
--- characters and "...", a smaller one the first truncate characters.
-local function cut(s, truncate)
-  if truncate == 0 or #s <= truncate then return s end
-  if truncate < 4 then return s:sub(1, truncate) end
-  return s:sub(1, truncate - 3) .. "..."
-end
-
--- Spark's aligned table of the first n rows (default 20); printed and
--- returned. opts.truncate: true (20 characters, the default), false or 0
--- (none) or a width.
-function DataFrame:show(n, opts, ...)
-  self_check(self, "show")
-  check.arity("show", 2, n, opts, ...)
-  n = check.integer(n, "show", "n (the number of rows)", { min = 0, default = 20 })
-  opts = check.options(opts, "show", { "truncate" })
-  local truncate = opts.truncate
-  if truncate == nil or truncate == true then truncate = 20
-  elseif truncate == false then truncate = 0
-  else truncate = check.integer(truncate, "show", "option 'truncate' (true, false or a width)", { min = 0 }) end
-  n = math.min(n, self._rows)
-  local cells, widths = {}, {}
-  for j, name in ipairs(self._names) do
-    widths[j] = #name
-    local col = self._cols[name]
-    for i = 1, n do
-      local s = cut(col:format(i), truncate)
-      cells[i] = cells[i] or {}
-      cells[i][j] = s
-      if #s > widths[j] then widths[j] = #s end
-    end
-  end
-  local sep = {}
-  for j = 1, #self._names do sep[j] = string.rep("-", widths[j]) end
-  local bar = "+" .. table.concat(sep, "+") .. "+"
-  local function line(vals)
-    local parts = {}
-    for j, v in ipairs(vals) do parts[j] = string.rep(" ", widths[j] - #v) .. v end
-    return "|" .. table.concat(parts, "|") .. "|"
-  end
-  local out = { bar, line(self._names), bar }
-  for i = 1, n do out[#out + 1] = line(cells[i]) end
-  out[#out + 1] = bar
-  if n < self._rows then out[#out + 1] = string.format("only showing top %d rows", n) end
-  local s = table.concat(out, "\n") .. "\n"
-  io.write(s)
-  return s
 end
 
 function DataFrame:__tostring()

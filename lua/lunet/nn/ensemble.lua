@@ -133,7 +133,8 @@ function Ensemble:evaluate(x, y, opts, ...)
   return loss, acc
 end
 
--- Prints (and returns) a Keras-like table: one row per member.
+-- Prints a Keras-like table, one row per member, and returns nothing;
+-- {print_fn = f} hands the text to f instead of print.
 function Ensemble:summary(opts, ...)
   check.arity("Ensemble:summary", 1, opts, ...)
   opts = check.options(opts, "Ensemble:summary", { "print_fn" })
@@ -153,7 +154,6 @@ function Ensemble:summary(opts, ...)
   local text = table.concat(lines, "\n")
   local print_fn = opts.print_fn or print
   print_fn(text)
-  return text
 end
 
 -- ---------------------------------------------------------------- config, clone, save, load

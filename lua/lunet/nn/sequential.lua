@@ -113,7 +113,9 @@ function Sequential:count_params(...)
   return total
 end
 
--- Prints (and returns) a Keras-like table: layer, output shape, parameters.
+-- Prints a Keras-like table (layer, output shape, parameters) and returns
+-- nothing, as Keras does (the REPL would echo a returned text a second
+-- time); {print_fn = f} hands the text to f instead of print.
 function Sequential:summary(opts, ...)
   check.arity("Sequential:summary", 1, opts, ...)
   opts = check.options(opts, "Sequential:summary", { "print_fn" })
@@ -137,7 +139,6 @@ function Sequential:summary(opts, ...)
   local text = table.concat(lines, "\n")
   local print_fn = opts.print_fn or print
   print_fn(text)
-  return text
 end
 
 -- The flat parameter vector: a view sharing the model's buffer (no copy

@@ -221,8 +221,15 @@ local function mean_staleness(h, ...)
 end
 base.mean_staleness = mean_staleness
 
--- A short table of the run's figures; printed and returned.
-function Trainer:summary(opts)
+-- A short table of the run's figures, printed; returns nothing (as Keras's
+-- summary). {print_fn = f} hands the text to f instead of print.
+function Trainer:summary(opts, ...)
+  local where = self.name .. ":summary"
+  check.arity(where, 1, opts, ...)
+  opts = check.options(opts, where, { "print_fn" })
+  if opts.print_fn ~= nil and type(opts.print_fn) ~= "function" then
+    check.fail(where, "print_fn must be a function, got %s", check.describe(opts.print_fn))
+  end
   local s = need_run(self, "summary")
   local rows = {
     { "trainer", self.name }, { "workers", tostring(self.options.num_workers) },
@@ -240,10 +247,8 @@ function Trainer:summary(opts)
   end
   local lines = {}
   for _, r in ipairs(rows) do lines[#lines + 1] = string.format("%-16s %s", r[1], r[2]) end
-  local text = table.concat(lines, "\n")
-  local print_fn = opts and opts.print_fn or print
-  print_fn(text)
-  return text
+  local print_fn = opts.print_fn or print
+  print_fn(table.concat(lines, "\n"))
 end
 
 return base

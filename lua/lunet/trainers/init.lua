@@ -51,4 +51,10 @@ return setmetatable(trainers, {
     rawset(t, key, class)
     return class
   end,
+  -- the names __index knows, for the REPL's Tab completion (lunet/repl/complete.lua)
+  __complete = function()
+    local names = trainers.names()
+    for k in pairs(aliases) do names[#names + 1] = k end
+    return names
+  end,
 })
