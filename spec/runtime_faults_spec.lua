@@ -229,7 +229,8 @@ describe("runtime faults", function()
       assert.are.equal(1, t.stats.skipped_batches)
       -- (3 workers, 32 batches each epoch, 2 epochs) the summary says how many of how many
       assert.are.same({ 192, 0 }, { t.stats.batches, t.stats.skipped_updates })
-      local text = t:summary { print_fn = function() end }
+      local text
+      t:summary { print_fn = function(s) text = s end }
       has(text, "skipped batches  1 of 192", "skipped updates  0 of " .. t.stats.commits)
       local skipped = {}
       for _, e in ipairs(t:events()) do if e.kind == "skipped" then skipped[#skipped + 1] = e.message end end
