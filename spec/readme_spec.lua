@@ -61,6 +61,11 @@ describe("README.md", function()
     assert.is_true(f1_of(out) > 0.7, out)
   end)
 
+  it("the frame forms (filter, with_column) print what they compute", function()
+    local out = run("frames.lua", block(readme, "<!-- frame forms"))
+    h.assert_contains(out, "7817 signal events, ", " with DER_mass_MMC > 100\nEventId, pt_ratio\n")
+  end)
+
   it("the evaluate, predict and plot lines continue the first script", function()
     local script = block(readme, "<!-- file: first.lua") .. block(readme, "<!-- continues first.lua")
     local out = run("more.lua", script)
