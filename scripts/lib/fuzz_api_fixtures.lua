@@ -119,6 +119,9 @@ return function(dir)
     BinaryLabelTransformer = function()
       return feature.BinaryLabelTransformer { input_col = "s", output_col = "out", label = "a" }
     end,
+    Imputer = function()
+      return feature.Imputer { input_cols = { "x", "y" }, output_cols = { "x", "y2" }, missing_value = 2 }
+    end,
     Pipeline = function()
       return feature.Pipeline { stages = { feature.VectorAssembler { input_cols = { "x", "y" }, output_col = "xy" },
         feature.StandardScaler { input_col = "xy", output_col = "out" } } }
@@ -127,6 +130,7 @@ return function(dir)
   STAGES.StandardScalerModel = function() return STAGES.StandardScaler():fit(F.frame()) end
   STAGES.MinMaxScalerModel = function() return STAGES.MinMaxScaler():fit(F.frame()) end
   STAGES.StringIndexerModel = function() return STAGES.StringIndexer():fit(F.frame()) end
+  STAGES.ImputerModel = function() return STAGES.Imputer():fit(F.frame()) end
   STAGES.PipelineModel = function() return STAGES.Pipeline():fit(F.frame()) end
   F.STAGE_KINDS = {}
   for k in pairs(STAGES) do F.STAGE_KINDS[#F.STAGE_KINDS + 1] = k end
@@ -139,6 +143,8 @@ return function(dir)
     local opts = { model = F.model(), num_workers = 1, verbose = false, batch_size = 2, features_col = "v",
                    label_col = "onehot" }
     if name == "EnsembleTrainer" then opts.num_models = 2 end
+    -- (EAMSGD's workers step with Nesterov SGD: a model compiled otherwise is refused)
+    if name == "EAMSGD" or name == "AsynchronousEAMSGD" then opts.model = F.model("uncompiled") end
     return lunet.trainers[name or "DOWNPOUR"](opts)
   end
 

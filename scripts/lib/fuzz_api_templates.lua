@@ -76,6 +76,7 @@ each({ "DataFrame:count", "DataFrame:columns", "DataFrame:schema", "DataFrame:pr
 T["DataFrame:dtype"] = { { "col" } }
 each({ "DataFrame:show", "DataFrame:show_string" }, { { "nat", O { truncate = "pos" } }, {} })
 each({ "DataFrame:select", "DataFrame:drop" }, { { "cols" }, { "col", "col" }, { "col" } })
+T["DataFrame:dropna"] = { { O { cols = "cols" } }, {} }
 T["DataFrame:columns_except"] = { { "cols" }, { "col" } }
 each({ "DataFrame:with_column", "DataFrame:withColumn" }, { { "newcol", '=F.tensor("vector")' },
   { "newcol", "={1, 2, 3, 4}" }, { "newcol", '={"a", "b", "c", "d"}' }, { "newcol", "matrix" } })

@@ -20,6 +20,10 @@ local function stage(extra, required)
 end
 T["lunet.feature.VectorAssembler"] = { { O({ input_cols = "cols", output_col = "newcol" },
   { "input_cols", "output_col" }) } }
+T["lunet.feature.Imputer"] = { { O({ input_cols = "cols", output_cols = "cols", strategy = '="median"',
+  missing_value = "num" }, { "input_cols", "output_cols" }) } }
+T["lunet.feature.ImputerModel"] = { { O({ input_cols = '={"x"}', output_cols = '={"x2"}', surrogates = "={1}",
+  strategy = '="mode"', missing_value = "num" }, { "input_cols", "output_cols", "surrogates" }) } }
 T["lunet.feature.StandardScaler"] = stage { input_col = "veccol", with_mean = "bool", with_std = "bool" }
 T["lunet.feature.StandardScalerModel"] = stage({ input_col = "veccol", with_mean = "bool", with_std = "bool",
   mean = "={0, 1, 2}", std = "={1, 1, 1}" }, { "input_col", "output_col", "with_mean", "with_std", "mean", "std" })
