@@ -1,47 +1,21 @@
 -- Specs of `lunet keygen PATH [--force]` (lua/lunet/cmd/keygen.lua): the
 -- key pair's files and modes, the folders it makes (0700), the warning about
 -- a folder others may write to, and bad arguments. Every wait is for the
--- command's exit; HANG only guards against a hang.
+-- command's exit; HANG (spec/fixtures/curve_keys.lua) only guards against a hang.
 local core = require "lunet.core"
 
-local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
 local h = dofile("spec/helpers.lua")
-local read_file, has = h.read_file, h.assert_contains
-local HANG = 120 -- seconds: a wait this long means a hang
-
--- Runs argv (through sh with the umask given, stderr and stdout to files)
--- until it exits; returns the exit code, stdout and stderr.
-local function run(argv, umask)
-  local out, err = os.tmpname(), os.tmpname()
-  local pid = core.spawn({ "/bin/sh", "-c", 'umask "$UMASK"; exec "$@" >"$OUT" 2>"$ERR"', "sh", table.unpack(argv) },
-    { OUT = out, ERR = err, UMASK = umask or "022" })
-  local done, code = core.wait(pid, HANG)
-  if not done then core.kill(pid, "KILL"); core.wait(pid, 5) end
-  local o, e = read_file(out), read_file(err)
-  os.remove(out); os.remove(err)
-  assert(done, table.concat(argv, " ") .. " did not end")
-  return code, o, e
-end
+local K = dofile("spec/fixtures/curve_keys.lua") -- run (with a umask), first_line, key_dir
+local read_file, has, write = h.read_file, h.assert_contains, h.write_file
+local LUNET, run, first_line = K.LUNET, K.run, K.first_line
 
 local function mode_of(path) return (core.file_mode(path)) end
 
-local function first_line(path) return (read_file(path) or ""):match("^([^\n]*)") end
-
-local function write(path, text, mode)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  if mode then os.execute(string.format("chmod %o '%s'", mode, path)) end
-end
-
 describe("lunet keygen", function()
+  local scratch = h.scratch()
   local dir -- a fresh folder per test
-  before_each(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 '" .. dir .. "'"))
-  end)
-  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+  before_each(function() dir = K.key_dir(scratch) end)
+  after_each(scratch.clean)
 
   it("writes the secret key 0600 (whatever the umask) and its public key, one Z85 key per file", function()
     for _, umask in ipairs { "022", "000" } do

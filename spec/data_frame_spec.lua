@@ -21,13 +21,7 @@ local function quietly(fn)
   return written, res
 end
 
-local function tmpfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local tmpfile = h.tmpfile -- tmpfile(text) -> the path of a fresh file holding text
 
 describe("data.read_csv", function()
   local raw

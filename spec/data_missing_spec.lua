@@ -6,13 +6,7 @@ local lunet = require "lunet"
 local data, feature = lunet.data, lunet.feature
 local h = dofile("spec/helpers.lua")
 
-local function tmpfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local tmpfile = h.tmpfile -- tmpfile(text) -> the path of a fresh file holding text
 
 local function is_nan(v) return v ~= v end
 

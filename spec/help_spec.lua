@@ -10,20 +10,8 @@ local help = require "lunet.help"
 local reference = require "lunet.reference"
 local options = require "lunet.trainers.options"
 
-local EXE = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
 -- Runs `lunet args...`; returns its exit code, stdout and stderr.
-local function run(...)
-  local parts = {}
-  for i, a in ipairs { ... } do parts[i] = sh_quote(a) end
-  local out, err = os.tmpname(), os.tmpname()
-  local ok, _, code = os.execute(("%s %s >%s 2>%s"):format(sh_quote(EXE), table.concat(parts, " "), out, err))
-  local o, e = h.read_file(out), h.read_file(err)
-  os.remove(out); os.remove(err)
-  return ok and 0 or code, o, e
-end
+local function run(...) return h.run_lunet { ... } end
 
 -- The default an entry's text shows for option name ("  name  default  meaning"), or nil.
 local function shown_default(text, name)

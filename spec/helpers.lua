@@ -62,6 +62,50 @@ function helpers.read_file(path)
   return s
 end
 
+-- s as one word for sh: in single quotes, each ' inside written '\''.
+function helpers.sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Writes text to path (replacing it), then sets its mode (e.g. tonumber("600", 8)) when given.
+function helpers.write_file(path, text, mode)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  if mode then assert(os.execute(string.format("chmod %o %s", mode, helpers.sh_quote(path)))) end
+end
+
+-- A fresh temporary file holding text; returns its path (the caller removes it).
+function helpers.tmpfile(text)
+  local path = os.tmpname()
+  helpers.write_file(path, text)
+  return path
+end
+
+-- The non-empty lines of s, in order.
+function helpers.lines(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+-- Runs `lunet <args...>` (args already split; the executable from
+-- LUNET_EXECUTABLE, else build/lunet) with stdin text (none: empty) and an
+-- optional shell prefix (env settings, cd); returns code, stdout, stderr
+-- (a signal's code as the shell gives it: 128 + its number).
+function helpers.run_lunet(args, stdin, prefix)
+  local q = helpers.sh_quote
+  local out, err, inp = os.tmpname(), os.tmpname(), os.tmpname()
+  helpers.write_file(inp, stdin or "")
+  local parts = {}
+  for i, a in ipairs(args) do parts[i] = q(a) end
+  local cmd = ("%s %s %s <%s >%s 2>%s"):format(prefix or "", q(os.getenv("LUNET_EXECUTABLE") or "build/lunet"),
+    table.concat(parts, " "), q(inp), q(out), q(err))
+  local ok, how, code = os.execute(cmd)
+  local o, e = helpers.read_file(out), helpers.read_file(err)
+  os.remove(out); os.remove(err); os.remove(inp)
+  if how == "signal" then code = 128 + code end
+  return (ok and 0 or code), o, e
+end
+
 -- Polls f() until it is true, up to seconds; true if it became true.
 function helpers.eventually(f, seconds, step)
   local core = require "lunet.core"

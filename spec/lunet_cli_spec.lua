@@ -8,47 +8,14 @@ local core = require "lunet.core"
 
 local EXE = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
 
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- Runs `lunet <args...>` (args already split) with optional stdin text and an
--- optional shell prefix (env settings, cd); returns code, stdout, stderr.
-local function run(args, stdin, prefix)
-  local out, err, inp = os.tmpname(), os.tmpname(), os.tmpname()
-  write_file(inp, stdin or "")
-  local parts = {}
-  for i, a in ipairs(args) do parts[i] = sh_quote(a) end
-  local cmd = ("%s %s %s <%s >%s 2>%s"):format(prefix or "", sh_quote(EXE), table.concat(parts, " "),
-    sh_quote(inp), sh_quote(out), sh_quote(err))
-  local ok, how, code = os.execute(cmd)
-  local o, e = read_file(out), read_file(err)
-  os.remove(out); os.remove(err); os.remove(inp)
-  if how == "signal" then code = 128 + code end
-  return (ok and 0 or code), o, e
-end
+local h = dofile("spec/helpers.lua")
+local sh_quote, read_file, write_file, lines = h.sh_quote, h.read_file, h.write_file, h.lines
+local run = h.run_lunet -- run(args, stdin, prefix) -> code, stdout, stderr
 
 local function script(text)
   local path = os.tmpname() .. ".lua"
   write_file(path, text)
   return path
-end
-
-local function lines(s)
-  local t = {}
-  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
-  return t
 end
 
 describe("lunet executable", function()

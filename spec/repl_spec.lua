@@ -7,43 +7,8 @@
 local repl = require "lunet.repl"
 local locals = require "lunet.repl.locals"
 
-local EXE = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- Runs `lunet <args...>` with stdin text; returns code, stdout, stderr.
-local function run(args, stdin)
-  local out, err, inp = os.tmpname(), os.tmpname(), os.tmpname()
-  write_file(inp, stdin or "")
-  local parts = {}
-  for i, a in ipairs(args) do parts[i] = sh_quote(a) end
-  local cmd = ("%s %s <%s >%s 2>%s"):format(sh_quote(EXE), table.concat(parts, " "), sh_quote(inp), sh_quote(out),
-    sh_quote(err))
-  local ok, how, code = os.execute(cmd)
-  local o, e = read_file(out), read_file(err)
-  os.remove(out); os.remove(err); os.remove(inp)
-  if how == "signal" then code = 128 + code end
-  return (ok and 0 or code), o, e
-end
-
-local function lines(s)
-  local t = {}
-  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
-  return t
-end
+local h = dofile("spec/helpers.lua")
+local run, lines = h.run_lunet, h.lines -- run(args, stdin) -> code, stdout, stderr
 
 local function count(s, needle)
   local n, at = 0, 1

@@ -8,86 +8,20 @@
 local lunet = require "lunet"
 local core = require "lunet.core"
 
-local LUNET = os.getenv("LUNET_EXECUTABLE") or core.executable()
 local SELF = core.getpid()
 local h = dofile("spec/helpers.lua")
-local read_file, children, has = h.read_file, h.children, h.assert_contains
-local function problem(n) return h.problem(n, 8, 31) end
-local function small_model() return h.small_model(8, 16, 9) end
-local HANG = 120 -- seconds: a wait this long means a hang
+local K = dofile("spec/fixtures/curve_keys.lua") -- run, keygen, keys, the trainer these runs use
+local children, has, write = h.children, h.assert_contains, h.write_file
+local LUNET, HANG, run, first_line, keygen = K.LUNET, K.HANG, K.run, K.first_line, K.keygen
+local problem, small_model, single, accuracy = K.problem, K.small_model, K.single, h.accuracy
 
--- Runs argv (stderr and stdout to files) until it exits; returns the exit
--- code, stdout and stderr.
-local function run(argv)
-  local out, err = os.tmpname(), os.tmpname()
-  local pid = core.spawn({ "/bin/sh", "-c", 'exec "$@" >"$OUT" 2>"$ERR"', "sh", table.unpack(argv) },
-    { OUT = out, ERR = err })
-  local done, code = core.wait(pid, HANG)
-  if not done then core.kill(pid, "KILL"); core.wait(pid, 5) end
-  local o, e = read_file(out), read_file(err)
-  os.remove(out); os.remove(err)
-  assert(done, table.concat(argv, " ") .. " did not end")
-  return code, o, e
-end
-
-local function first_line(path) return (read_file(path) or ""):match("^([^\n]*)") end
-
-local function write(path, text, mode)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  if mode then os.execute(string.format("chmod %o '%s'", mode, path)) end
-end
-
--- A key pair made by `lunet keygen` under dir; returns its path and public key.
-local function keygen(dir, name)
-  local path = dir .. "/" .. name
-  local code, _, err = run { LUNET, "keygen", path }
-  assert(code == 0, "keygen: " .. tostring(err))
-  return path, first_line(path .. ".pub")
-end
-
-local function accuracy(model, df)
-  local _, acc = model:evaluate(df:column("features"), df:column("label"))
-  return acc
-end
-
+local scratch = h.scratch() -- what a test spawns, and its key folder: none outlives it
+local spawn = scratch.spawn
 local dir -- a fresh directory per test, for key files
-local started = {}
-local function spawn(argv)
-  local pid = core.spawn(argv)
-  started[#started + 1] = pid
-  return pid
-end
-before_each(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -m 700 '" .. dir .. "'"))
-end)
-after_each(function()
-  for _, pid in ipairs(started) do
-    if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end
-  end
-  started = {}
-  os.execute("rm -rf '" .. dir .. "'")
-end)
+before_each(function() dir = K.key_dir(scratch) end)
+after_each(scratch.clean)
 
--- the driver's key pair, one worker key pair, and an authorized_keys file
--- listing the worker (with a comment line, as a user would write it)
-local function keys()
-  local server, server_public = keygen(dir, "server")
-  local worker, worker_public = keygen(dir, "worker")
-  local authorized = dir .. "/authorized_keys"
-  write(authorized, "# the workers of this run\n" .. worker_public .. " worker@spec\n\n")
-  return { server = server, server_public = server_public, worker = worker, worker_public = worker_public,
-           authorized = authorized }
-end
-
-local function single(opts)
-  local o = { model = small_model(), num_epoch = 2, batch_size = 32, learning_rate = 0.05, verbose = false }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return lunet.trainers.SingleTrainer(o)
-end
+local function keys() return K.keys(dir) end
 
 describe("options, checked before anything starts", function()
   it("a non-loopback bind without keys is refused, saying why and what to give", function()

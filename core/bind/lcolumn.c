@@ -3,6 +3,7 @@
  * by Column:gather), columns made from Lua values, and the accounting that
  * lets the collector see the column buffers. lua/lunet/data builds DataFrame
  * on these. Rows are 1-based here, 0-based in C. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,21 @@ typedef struct { lunet_column_t *c; size_t counted; } column_box;
 
 lunet_column_t *lunet_check_column(lua_State *L, int i) {
   return ((column_box *)luaL_checkudata(L, i, LUNET_COLUMN_MT))->c;
+}
+
+lunet_column_t **lunet_check_columns(lua_State *L, int i, const char *where, int *n) {
+  i = lua_absindex(L, i);
+  luaL_checktype(L, i, LUA_TTABLE);
+  lua_Integer len = luaL_len(L, i);
+  if (len < 0 || len > INT_MAX) luaL_error(L, "%s: %I columns", where, (lua_Integer)len);
+  lunet_column_t **cols = lua_newuserdatauv(L, (size_t)(len + 1) * sizeof *cols, 0);
+  for (int k = 0; k < len; k++) {
+    lua_geti(L, i, k + 1);
+    cols[k] = lunet_check_column(L, -1);
+    lua_pop(L, 1);
+  }
+  *n = (int)len;
+  return cols;
 }
 
 /* Lua's collector sees only the small userdata boxes, not the C buffers

@@ -17,6 +17,11 @@ typedef struct { int64_t *idx; int64_t n; } lunet_rowindex_t;
 
 /* The column at i (borrowed), or a Lua argument error. */
 lunet_column_t *lunet_check_column(lua_State *L, int i);
+/* The list of columns at index i as a C array of *n borrowed pointers (the
+ * table keeps the columns alive), held by a scratch userdata this pushes
+ * (collected with it); a bad entry is a Lua argument error, a length beyond
+ * int raises "<where>: <n> columns". */
+lunet_column_t **lunet_check_columns(lua_State *L, int i, const char *where, int *n);
 /* Pushes a Column userdata owning c (takes ownership), counting the bytes it
  * allocated towards the collector's pace; c == NULL raises "<where>:
  * <errmsg>". lunet_push_column_view counts nothing (c shares buffers). */

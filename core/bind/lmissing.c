@@ -2,7 +2,6 @@
  * feature.Imputer, df:dropna and the NaN checks of lua/lunet/data/missing.lua
  * call these; the Lua side checks users' values, here only what memory
  * safety needs. */
-#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -23,18 +22,11 @@ static int d_first_nan(lua_State *L) {
 
 /* data_complete_rows({columns}, where) -> RowIndex of the rows without NaN */
 static int d_complete_rows(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
   const char *where = luaL_checkstring(L, 2);
-  lua_Integer n = luaL_len(L, 1);
-  if (n < 0 || n > INT_MAX) return luaL_error(L, "%s: %I columns", where, (lua_Integer)n);
-  lunet_column_t **cols = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *cols, 0);
-  for (int i = 0; i < n; i++) {
-    lua_geti(L, 1, i + 1);
-    cols[i] = lunet_check_column(L, -1);
-    lua_pop(L, 1);
-  }
+  int n;
+  lunet_column_t **cols = lunet_check_columns(L, 1, where, &n);
   lunet_rowindex_t *b = lunet_push_rowindex(L);
-  if (lunet_complete_rows(cols, (int)n, &b->idx, &b->n) < 0) return lunet_core_error(L, where);
+  if (lunet_complete_rows(cols, n, &b->idx, &b->n) < 0) return lunet_core_error(L, where);
   return 1;
 }
 

@@ -217,17 +217,10 @@ static int d_range(lua_State *L) {
 
 /* data_assemble({columns}, where) -> tensor (rows, total width) */
 static int d_assemble(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
   const char *where = luaL_checkstring(L, 2);
-  lua_Integer n = luaL_len(L, 1);
-  if (n < 0 || n > INT_MAX) return luaL_error(L, "%s: %I columns to assemble", where, (lua_Integer)n);
-  lunet_column_t **cols = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *cols, 0);
-  for (int i = 0; i < n; i++) {
-    lua_geti(L, 1, i + 1);
-    cols[i] = lunet_check_column(L, -1);
-    lua_pop(L, 1);
-  }
-  lunet_tensor_t *t = lunet_assemble(cols, (int)n);
+  int n;
+  lunet_column_t **cols = lunet_check_columns(L, 1, where, &n);
+  lunet_tensor_t *t = lunet_assemble(cols, n);
   if (!t) return lunet_core_error(L, where);
   lunet_push_tensor(L, t);
   return 1;

@@ -101,15 +101,18 @@ function doc.register(e)
   return e
 end
 
--- Every entry registered so far, by kind then name.
-function doc.entries()
-  local list = { table.unpack(entries) }
+-- Sorts a list of entries in place, by kind (in doc.KINDS' order) then
+-- name; returns it.
+function doc.sort(list)
   table.sort(list, function(a, b)
     if a.kind ~= b.kind then return KIND[a.kind] < KIND[b.kind] end
     return a.name < b.name
   end)
   return list
 end
+
+-- Every entry registered so far, by kind then name.
+function doc.entries() return doc.sort { table.unpack(entries) } end
 
 function doc.by_name(name) return by_name[name] end
 

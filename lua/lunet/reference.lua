@@ -13,9 +13,6 @@ reference.END = "<!-- reference: end -->"
 -- The modules whose files register entries when they load.
 local MODULES = { "lunet.nn", "lunet.feature", "lunet.evaluation", "lunet.predictors", "lunet.data" }
 
-local KIND_ORDER = {}
-for i, k in ipairs(doc.KINDS) do KIND_ORDER[k.kind] = i end
-
 -- The help entry of a trainer class (built-in or not).
 function reference.trainer_entry(class)
   local trainers = require "lunet.trainers"
@@ -37,11 +34,7 @@ function reference.entries()
     list[#list + 1] = reference.trainer_entry(trainers.get(name))
   end
   for _, e in ipairs(doc.entries()) do list[#list + 1] = e end
-  table.sort(list, function(a, b)
-    if a.kind ~= b.kind then return KIND_ORDER[a.kind] < KIND_ORDER[b.kind] end
-    return a.name < b.name
-  end)
-  return list
+  return doc.sort(list)
 end
 
 -- A default as help shows it: 'text', 5, true, {...}; required; - (not set).

@@ -14,6 +14,7 @@
 -- cross-entropies, sigmoid (or softmax) with binary_crossentropy, sigmoid with
 -- categorical_crossentropy (multi-label), any output with mse and mae.
 local check = require "lunet.check"
+local numel = require("lunet.nn.layers.layer").numel
 
 local losses = {}
 
@@ -48,12 +49,6 @@ local function output_activation(layers)
     if c.kind == "BatchNormalization" then return "linear", c end
     if not KEEPS_RANGE[c.kind] then return nil end
   end
-end
-
-local function numel(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
 end
 
 -- Raises "<where>: loss '<loss>' cannot fit the model's output: ..." when

@@ -10,6 +10,7 @@ local optimizers = require "lunet.nn.optimizers"
 local distributed = require "lunet.nn.distributed"
 local doc = require "lunet.doc"
 local losses = require "lunet.nn.losses"
+local numel = require("lunet.nn.layers.layer").numel
 
 local describe, fail = check.describe, check.fail
 local training = {}
@@ -81,12 +82,6 @@ end
 local function need_compiled(self, where)
   if not self.compiled then fail(where, "the model is not compiled (call model:compile{optimizer=, loss=})") end
   return self.net or self:build()
-end
-
-local function numel(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
 end
 
 -- x and y: tensors with a sample dimension and as many samples each (where

@@ -18,6 +18,7 @@ local frame = require "lunet.data.frame"
 local missing = require "lunet.data.missing"
 local nn = require "lunet.nn"
 local losses = require "lunet.nn.losses"
+local numel = require("lunet.nn.layers.layer").numel
 local options = require "lunet.trainers.options"
 local partitions = require "lunet.runtime.partitions"
 local plural = require("lunet.check").plural
@@ -25,12 +26,6 @@ local plural = require("lunet.check").plural
 local job = {}
 
 local function fail(name, fmt, ...) error(name .. ": " .. string.format(fmt, ...), 0) end
-
-local function numel(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
-end
 
 local function has_column(df, col)
   for _, c in ipairs(df:columns()) do if c == col then return true end end

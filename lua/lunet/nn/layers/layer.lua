@@ -106,6 +106,13 @@ function layer.sample_shape(v, where, what)
   return s
 end
 
+-- The number of values in a per-sample shape ({28, 28, 1} -> 784).
+function layer.numel(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
 -- A size n (-> {n, n}) or a pair {h, w} of sizes; default when v is nil.
 function layer.pair(v, where, what, default)
   if v == nil then v = default end
