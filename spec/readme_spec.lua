@@ -62,6 +62,10 @@ describe("README.md", function()
     local out = run("mine.lua", mine)
     h.assert_contains(out, "MyDOWNPOUR:")
     assert.is_true(f1_of(out) > 0.7, out)
+    -- help shows its summary and docs, as it does a built-in trainer's
+    out = run("help.lua", 'help(lunet.trainers.get("my_downpour"))')
+    h.assert_contains(out, "MyDOWNPOUR (trainer): DOWNPOUR, rewritten: ",
+      "communication_window  5               batches between a worker's commits\n", "options of every trainer:")
   end)
 
   it("the tensor block prints what its comments say", function()
