@@ -46,6 +46,9 @@ describe("lunet help (the command)", function()
                        driver_timeout = "10", report_interval = "0.25", model = "required", learning_rate = "-",
                        metrics = "-" }
     for k, v in pairs(expected) do assert.are.equal(v, shown_default(out, k), k) end
+    -- a default too long for its column stands on the option's line, still where the defaults start
+    local column = out:match("\n(  batch_size +)32 ")
+    h.assert_contains(out, "\n" .. column:gsub("batch_size", "loss      ") .. "'categorical_crossentropy'\n")
     -- every option, with what the made trainer holds when it is not given
     for _, defaults in ipairs { options.common, class.spec.options } do
       for k, v in pairs(defaults) do
