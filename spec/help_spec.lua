@@ -183,6 +183,16 @@ describe("the option docs", function()
 end)
 
 describe("README.md's reference", function()
+  it("names every common option in Distributed training's list, and only those", function()
+    local list = assert(h.read_file("README.md"):match("Common options: `(.-)`"))
+    local said = {}
+    for name in list:gmatch("[%w_]+") do said[#said + 1] = name end
+    local common = {}
+    for name in pairs(options.common) do common[#common + 1] = name end
+    table.sort(said); table.sort(common)
+    assert.are.same(common, said)
+  end)
+
   it("is what scripts/gen_reference.lua writes from the docs", function()
     local readme = h.read_file("README.md")
     local want, why = reference.splice(readme, reference.markdown())
