@@ -27,7 +27,8 @@ static lua_State *global_L;
 
 static const char usage_text[] =
     "usage: lunet [options] [script [args...]]\n"
-    "       lunet worker --connect tcp://HOST:PORT [--rank N] [--key PATH --server-key KEY]\n"
+    "       lunet worker --connect tcp://HOST:PORT [--rank N] [--timeout SECONDS]\n"
+    "                    [--key PATH --server-key KEY]\n"
     "       lunet keygen PATH [--force]   (a CURVE key pair: PATH, PATH.pub)\n"
     "       lunet help [NAME]             (the options of a trainer, layer, ...: help(x) in Lua)\n"
     "Options:\n"
@@ -38,7 +39,8 @@ static const char usage_text[] =
     "  -h          print this help\n"
     "  --          stop handling options\n"
     "With no script, lunet starts an interactive REPL ('=expr' or a bare\n"
-    "expression prints its value; history in ~/.lunet_history).\n";
+    "expression prints its value; Tab completes, help(x) documents x, .trace\n"
+    "shows the last error's traceback; history in ~/.lunet_history).\n";
 
 /* ---- Ctrl-C: stop the running Lua code at the next hook, as lua.c does ---- */
 

@@ -2,36 +2,55 @@
 -- optimizer, batch size, epochs and seed; one row per trainer (F1, accuracy,
 -- seconds, samples/s, speedup over SingleTrainer, updates, mean staleness)
 -- and one machine-readable line each.
--- usage: build/lunet scripts/compare_trainers.lua [--data DIR] [--epochs N] [--workers N]
---        [--trainers SingleTrainer,DOWNPOUR,...]
+-- usage: build/lunet scripts/compare_trainers.lua [--data FILE|DIR] [--epochs N] [--workers N]
+--        [--trainers SingleTrainer,DOWNPOUR,...]   (--help lists the options and their defaults)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
 package.path = here .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
 local higgs = require "higgs"
 local base = require "lunet.trainers.base"
+-- the examples' command line: --help, checked numbers, one line per mistake
+local args = dofile(here .. "/../examples/lib/args.lua")
 
-local data_dir, epochs, workers = here .. "/../examples/data", 5, 2
-local names = { "SingleTrainer", "DOWNPOUR", "ADAG", "AdaptiveADAG", "DynSGD", "AEASGD", "EAMSGD", "EASGD",
-                "AveragingTrainer", "DataParallel" }
-local i = 1
-while arg[i] do
-  local a, v = arg[i], arg[i + 1]
-  if a == "--data" and v then data_dir = v
-  elseif a == "--epochs" and v then epochs = math.tointeger(tonumber(v))
-  elseif a == "--workers" and v then workers = math.tointeger(tonumber(v))
-  elseif a == "--trainers" and v then
-    names = {}
-    for n in v:gmatch("[^,]+") do names[#names + 1] = n end
-  else error("compare_trainers: unknown argument '" .. a .. "' (use --data DIR, --epochs N, --workers N, "
-    .. "--trainers A,B)") end
-  i = i + 2
+local NAME = "compare_trainers"
+-- the CERN file's names (as downloaded, or unpacked), then the bundled sample's
+local FILES = { "atlas-higgs-challenge-2014-v2.csv.gz", "atlas-higgs-challenge-2014-v2.csv", higgs.SAMPLE }
+local ALL = { "SingleTrainer", "DOWNPOUR", "ADAG", "AdaptiveADAG", "DynSGD", "AEASGD", "EAMSGD", "EASGD",
+              "AveragingTrainer", "DataParallel" }
+local o = args.parse({
+  name = NAME, script = "scripts/compare_trainers.lua",
+  about = "The chosen trainers on the Higgs data, with the same model, optimizer, batch size, epochs and seed.",
+  options = {
+    { name = "data", kind = "string", value = "FILE|DIR", value_help = "a file or a directory",
+      default_text = "examples/data/" .. higgs.SAMPLE, help = "the Higgs CSV (.csv or .csv.gz), or its directory" },
+    { name = "epochs", kind = "integer", default = 5, help = "epochs each trainer trains" },
+    { name = "workers", kind = "integer", default = 2, help = "worker processes (SingleTrainer: 1)" },
+    { name = "trainers", kind = "string", value = "A,B,...", default_text = "all but EnsembleTrainer",
+      help = "the trainers compared, by name (`lunet help trainers`)" },
+  },
+  notes = { "", "A directory is searched for " .. table.concat(FILES, ", then ") .. "." },
+}, arg)
+local epochs, workers = o.epochs, o.workers
+local names = ALL
+if o.trainers then
+  names = {}
+  for n in o.trainers:gmatch("[^,]+") do
+    local ok, err = pcall(lunet.trainers.get, n)
+    if not ok then args.fail(NAME, ("--trainers: %s"):format(err), 2) end
+    names[#names + 1] = n
+  end
 end
-local path = data_dir .. "/" .. higgs.SAMPLE
-local f = io.open(path, "rb")
-if not f then error("compare_trainers: expected the Higgs CSV at " .. path .. " (--data DIR points at its folder)") end
-f:close()
+local path = o.data or here .. "/../examples/data/" .. higgs.SAMPLE
+local kind = args.kind(path)
+if kind == "directory" then
+  path = args.find_in(path, FILES) or args.fail(NAME, ("no Higgs CSV in %s (expected %s)"):format(path,
+    table.concat(FILES, ", ")))
+elseif kind ~= "file" then
+  args.fail(NAME, ("expected the Higgs CSV at %s (--data takes the file or its directory)"):format(path))
+end
 
-local train, test, n_features = higgs.prepare(path)
+local ok, train, test, n_features = pcall(higgs.prepare, path)
+if not ok then args.fail(NAME, train) end
 local x_test, y_test = test:column("features_normalized"), test:column("label_index")
 print(("%s: train %d rows, test %d rows, %d epoch%s, %d worker%s"):format(path, train:count(), test:count(), epochs,
   epochs == 1 and "" or "s", workers, workers == 1 and "" or "s"))

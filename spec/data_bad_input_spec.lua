@@ -3,6 +3,7 @@
 -- files in spec/fixtures.
 local lunet = require "lunet"
 local data, feature = lunet.data, lunet.feature
+local h = dofile("spec/helpers.lua")
 
 local FX = "spec/fixtures/"
 local INFER = { header = true, infer_schema = true }
@@ -63,6 +64,17 @@ describe("read_csv bad input", function()
   it("text after a closing quote", function()
     assert.matches("read_csv: spec/fixtures/malformed_quote.csv:2: malformed quoted field (text after a closing quote)",
       err_of(function() data.read_csv(FX .. "malformed_quote.csv", INFER) end), 1, true)
+  end)
+
+  it("the file and line of a bad field, also in a file named like a Lua source (x.lua)", function()
+    local scratch = h.scratch()
+    local path = scratch.path(".lua")
+    local f = assert(io.open(path, "wb"))
+    f:write(h.read_file(FX .. "malformed_quote.csv"))
+    f:close()
+    local err = err_of(function() data.read_csv(path, INFER) end)
+    scratch.clean()
+    assert.matches("read_csv: " .. path .. ":2: malformed quoted field", err, 1, true)
   end)
 
   it("a column named twice in the columns option", function()

@@ -1,7 +1,7 @@
 -- The three examples run on the bundled samples (one epoch here), print their
 -- scores and charts, take --data as a file or a directory, and answer --help,
 -- a bad number, a missing value and a wrong --data with one line (never a
--- traceback).
+-- traceback); so does scripts/compare_trainers.lua.
 local h = dofile("spec/helpers.lua")
 local lunet_exe = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
 
@@ -119,6 +119,31 @@ describe("examples", function()
     -- a directory without the files: the names looked for
     refused("higgs_notebook.lua", "--data spec", "no Higgs CSV in spec (expected atlas-higgs-challenge-2014-v2.csv.gz")
     refused("mnist_mlp.lua", "--data spec", "missing file spec/train-images-idx3-ubyte.gz")
+  end)
+
+  it("scripts/compare_trainers.lua: --help, its options checked in one line, two trainers compared", function()
+    local function script(args)
+      local p = assert(io.popen(("%s scripts/compare_trainers.lua %s 2>&1"):format(shell_quote(lunet_exe), args)))
+      local out = p:read("a")
+      return p:close() == true, out
+    end
+    local ok, out = script("--help")
+    assert(ok, out)
+    h.assert_contains(out, "usage: lunet scripts/compare_trainers.lua [options]", "--data FILE|DIR", "--epochs N",
+      "(default: 5)", "--workers N", "(default: 2)", "--trainers A,B,...", "(default: all but EnsembleTrainer)")
+    for args, said in pairs { ["--epochs abc"] = "option --epochs needs an integer >= 1, got 'abc'",
+                              ["--trainers SingleTrainer,Nope"] = "--trainers: trainers.get: unknown trainer 'Nope'",
+                              ["--data /nonexistent"] = "expected the Higgs CSV at /nonexistent",
+                              ["--worker 2"] = "unknown argument '--worker' (did you mean '--workers'?)" } do
+      ok, out = script(args)
+      assert.is_false(ok, args)
+      h.assert_contains(out, "compare_trainers: " .. said)
+      assert.is_nil(out:find("traceback", 1, true), out)
+    end
+    ok, out = script("--data examples/data --epochs 1 --trainers SingleTrainer,DOWNPOUR")
+    assert(ok, out)
+    h.assert_contains(out, "atlas_higgs_v2_first22889.csv.gz: train 15986 rows, test 6903 rows, 1 epoch, 2 workers",
+      "\nSingleTrainer ", "\nDOWNPOUR ", "bench=compare trainer=DOWNPOUR f1=0.")
   end)
 
   it("an unknown argument or one given twice is an error naming it", function()

@@ -34,6 +34,9 @@ describe("lunet help (the command)", function()
                        driver_timeout = "10", report_interval = "0.25", model = "required", learning_rate = "-",
                        metrics = "-" }
     for k, v in pairs(expected) do assert.are.equal(v, shown_default(out, k), k) end
+    -- a default too long for its column stands on the option's line, still where the defaults start
+    local column = out:match("\n(  batch_size +)32 ")
+    h.assert_contains(out, "\n" .. column:gsub("batch_size", "loss      ") .. "'categorical_crossentropy'\n")
     -- every option, with what the made trainer holds when it is not given
     for _, defaults in ipairs { options.common, class.spec.options } do
       for k, v in pairs(defaults) do
@@ -168,6 +171,16 @@ describe("the option docs", function()
 end)
 
 describe("README.md's reference", function()
+  it("names every common option in Distributed training's list, and only those", function()
+    local list = assert(h.read_file("README.md"):match("Common options: `(.-)`"))
+    local said = {}
+    for name in list:gmatch("[%w_]+") do said[#said + 1] = name end
+    local common = {}
+    for name in pairs(options.common) do common[#common + 1] = name end
+    table.sort(said); table.sort(common)
+    assert.are.same(common, said)
+  end)
+
   it("is what scripts/gen_reference.lua writes from the docs", function()
     local readme = h.read_file("README.md")
     local want, why = reference.splice(readme, reference.markdown())

@@ -37,6 +37,15 @@ describe("lunet executable", function()
     assert.truthy(out:lower():find("usage", 1, true), out)
     assert.truthy(out:find("-e", 1, true))
     assert.truthy(out:find("script", 1, true))
+    -- every form, the worker's options as `lunet worker --help` gives them, and the REPL's helps
+    local said = out:gsub("%s+", " ")
+    for _, s in ipairs { "lunet worker --connect tcp://HOST:PORT [--rank N] [--timeout SECONDS] [--key PATH "
+                         .. "--server-key KEY]", "lunet keygen PATH", "lunet help [NAME]",
+                         "help(x) documents x, .trace shows the last error's traceback" } do
+      assert.truthy(said:find(s, 1, true), s)
+    end
+    local _, usage = run { "worker", "--help" }
+    assert.truthy(usage:find("[--rank N] [--timeout SECONDS] [--key PATH --server-key ", 1, true), usage)
   end)
 
   it("-e runs code with lunet preloaded", function()

@@ -1,6 +1,9 @@
--- README.md's code runs as written: the first script, the trainer in one
--- file (trained with in place of DOWNPOUR), and the evaluate/predict/plot
--- lines that continue the first script.
+-- README.md's code runs as written and prints what it says: the first
+-- script, the tensor block, the frame forms, the data and models block with
+-- the distributed training block that continues it (1 epoch, not 5), the
+-- trainer in one file (trained with in place of DOWNPOUR), and the
+-- evaluate/predict/plot lines that continue the first script.
+local lunet = require "lunet"
 local h = dofile("spec/helpers.lua")
 local lunet_exe = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
 
@@ -59,11 +62,31 @@ describe("README.md", function()
     local out = run("mine.lua", mine)
     h.assert_contains(out, "MyDOWNPOUR:")
     assert.is_true(f1_of(out) > 0.7, out)
+    -- help shows its summary and docs, as it does a built-in trainer's
+    out = run("help.lua", 'help(lunet.trainers.get("my_downpour"))')
+    h.assert_contains(out, "MyDOWNPOUR (trainer): DOWNPOUR, rewritten: ",
+      "communication_window  5               batches between a worker's commits\n", "options of every trainer:")
+  end)
+
+  it("the tensor block prints what its comments say", function()
+    local out = run("tensors.lua", block(readme, "<!-- tensors"))
+    assert.are.equal("3\t6.0\t2\n-15.7151\t1.0\n0.0\n-23.5726\n", out)
   end)
 
   it("the frame forms (filter, with_column) print what they compute", function()
     local out = run("frames.lua", block(readme, "<!-- frame forms"))
-    h.assert_contains(out, "7817 signal events, ", " with DER_mass_MMC > 100\nEventId, pt_ratio\n")
+    h.assert_contains(out, "7817 signal events, 12612 with DER_mass_MMC > 100\n", "|EventId|  pt_ratio|\n",
+      "| 100000|0.63220084|\n", "only showing top 3 rows")
+  end)
+
+  it("the data and models block fits and saves, the distributed block continues it (1 epoch, not 5)", function()
+    local models, n = block(readme, "<!-- data and models"):gsub("epochs = 5,", "epochs = 1,")
+    local dist, m = block(readme, "<!-- continues data and models"):gsub("num_epoch = 5,", "num_epoch = 1,")
+    assert.are.same({ 1, 1 }, { n, m })
+    local out = run("dist.lua", models .. dist)
+    h.assert_contains(out, " |-- DER_mass_MMC: double (nullable = true)\n", "Epoch 1/1 - ", "history: ",
+      "\n  worker 0: ", "\n  worker 1: ", "\ntrainer          DOWNPOUR\n", "\nlost workers     0")
+    assert.are.equal(380402, lunet.nn.load(dir .. "/higgs.lunet"):count_params())
   end)
 
   it("the evaluate, predict and plot lines continue the first script", function()

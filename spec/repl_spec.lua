@@ -126,6 +126,13 @@ describe("the REPL (issue 16 item 7)", function()
     }, rest)
   end)
 
+  it("shows a class or constructor as its kind and name, with the help for it, not its insides", function()
+    local code, out, err = run({}, "lunet.trainers.DOWNPOUR\nlunet.nn.Dense\n{ lunet.feature.VectorAssembler }\n")
+    assert.are.equal(0, code, err)
+    assert.are.equal('<trainer DOWNPOUR: help "DOWNPOUR" shows its options>\n'
+      .. '<layer Dense: help "Dense" shows its options>\n{ <transformer VectorAssembler> }\n', out)
+  end)
+
   it("keeps a top-level local for the next lines, as globals; nested locals stay local", function()
     local code, out, err = run({}, table.concat({
       "local x = 5", "x",

@@ -72,8 +72,8 @@ function help.entry_text(e)
     for _, o in ipairs(s.options.list) do
       local default = reference.show(o.default)
       local head = "  " .. pad(o.name, nw) .. "  " .. pad(default, dw) .. "  "
-      if #o.name > nw or #default > dw then
-        out[#out + 1] = "  " .. o.name .. "  " .. default
+      if #o.name > nw or #default > dw then -- (a short name keeps to its column: the defaults align)
+        out[#out + 1] = "  " .. (#o.name > nw and o.name or pad(o.name, nw)) .. "  " .. default
         head = column
       end
       hanging(out, head, o.meaning)

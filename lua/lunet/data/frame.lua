@@ -52,10 +52,12 @@ local self_check = frame.self
 -- Calls fn, a function of the C binding, and returns its results. Lua gives
 -- its error the position of the line inside lunet that called it, which
 -- tells the user nothing: the error comes back as the bare message, which
--- names the function itself (as lunet.check's errors do).
+-- names the function itself (as lunet.check's errors do). (The position is
+-- the message's start, before any ':'; "read_csv: data.lua:2: ..." keeps
+-- the path and line of a CSV file named like a Lua source.)
 function frame.c(fn, ...)
   local res = table.pack(pcall(fn, ...))
-  if not res[1] then error((tostring(res[2]):gsub("^[^\n]-%.lua:%d+: ", "", 1)), 0) end
+  if not res[1] then error((tostring(res[2]):gsub("^[^\n:]*%.lua:%d+: ", "", 1)), 0) end
   return table.unpack(res, 2, res.n)
 end
 local c = frame.c

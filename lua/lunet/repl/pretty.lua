@@ -1,5 +1,8 @@
 -- lunet.repl.pretty: how the REPL shows a value. Objects with __tostring
--- (tensors, frames, models, trainers) show as they print; a plain table
+-- (tensors, frames, models, trainers) show as they print; a documented
+-- class or constructor (lunet.nn.Dense, lunet.trainers.DOWNPOUR) as its kind
+-- and name, <trainer DOWNPOUR>, with the help that shows its options at the
+-- top, not its functions' addresses; a plain table
 -- shows its contents, nested up to `depth` levels and `items` entries per
 -- table and `total` entries in all, lists as { a, b, c } and maps as
 -- { key = value } with sorted keys, on one line when it fits `width`
@@ -50,6 +53,18 @@ local function list_length(t)
   return n
 end
 
+-- The kind and name of a documented class or constructor (lunet.doc, for
+-- the modules loaded so far), or nil. A trainer class holds is_trainer
+-- itself; its trainers see it through their metatable.
+local function documented(v)
+  if type(v) == "table" and rawget(v, "is_trainer") and type(rawget(v, "name")) == "string" then
+    return "trainer", v.name
+  end
+  local doc = package.loaded["lunet.doc"]
+  local e = (type(v) == "table" or type(v) == "function") and doc and doc.by_object(v)
+  if e then return e.kind, e.name end
+end
+
 local render
 
 local function render_table(t, o, indent, level, seen)
@@ -97,6 +112,11 @@ end
 function render(v, o, indent, level, seen)
   local kind = type(v)
   if kind == "string" then return quote(v) end
+  local what, name = documented(v)
+  if what then
+    return level == 1 and ('<%s %s: help "%s" shows its options>'):format(what, name, name)
+      or ("<%s %s>"):format(what, name)
+  end
   if kind == "table" and not has_tostring(v) then return render_table(v, o, indent, level, seen) end
   local ok, s = pcall(tostring, v)
   s = ok and tostring(s) or string.format("<%s: __tostring failed: %s>", kind, tostring(s))

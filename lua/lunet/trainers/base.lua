@@ -237,7 +237,7 @@ function Trainer:summary(opts, ...)
     { "samples", tostring(s.samples) },
     { "samples/s", string.format("%.0f", self:samples_per_second()) },
     { "updates", tostring(s.num_updates) },
-    { "communication", string.format("%.2f s", s.communication_time) },
+    { "communication", string.format("%.2f s, summed over the workers", s.communication_time) },
     { "mean staleness", string.format("%.2f", mean_staleness(s.staleness)) },
     { "lost workers", tostring(s.lost_workers) },
   }
