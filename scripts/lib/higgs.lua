@@ -6,11 +6,12 @@ local nn, data, feature = lunet.nn, lunet.data, lunet.feature
 local higgs = {}
 
 higgs.SAMPLE = "atlas_higgs_v2_first22889.csv.gz"
+local ID_AND_LABELS = { "EventId", "Weight", "Label", "KaggleSet", "KaggleWeight" }
 
 -- split(raw) -> train, test, feature count: the notebook's chain on a read
 -- frame (assemble, scale, index and one-hot the label, shuffle, 70/30 split).
 function higgs.split(raw)
-  local cols = raw:columns_except { "EventId", "Weight", "Label", "KaggleSet", "KaggleWeight" }
+  local cols = raw:columns_except(ID_AND_LABELS)
   local df = feature.VectorAssembler { input_cols = cols, output_col = "features" }:transform(raw)
   df = feature.StandardScaler { input_col = "features", output_col = "features_normalized", with_mean = true,
                                 with_std = true }:fit(df):transform(df)
@@ -21,9 +22,16 @@ function higgs.split(raw)
   return train, test, #cols
 end
 
--- prepare(path) -> train, test, feature count
+-- impute(raw) -> raw with each feature's NaN (the data's -999.0, read with
+-- na_values) replaced by the column's mean, as examples/higgs_notebook.lua does.
+function higgs.impute(raw)
+  local cols = raw:columns_except(ID_AND_LABELS)
+  return feature.Imputer { input_cols = cols, output_cols = cols, strategy = "mean" }:fit(raw):transform(raw)
+end
+
+-- prepare(path) -> train, test, feature count: read (-999 as missing), impute, split.
 function higgs.prepare(path)
-  return higgs.split(data.read_csv(path, { header = true, infer_schema = true }))
+  return higgs.split(higgs.impute(data.read_csv(path, { header = true, infer_schema = true, na_values = { -999 } })))
 end
 
 -- The notebook's 600-600 relu MLP with dropout and a softmax output.
