@@ -47,6 +47,13 @@ describe("lunet REPL from a pipe", function()
     assert.are.same({ "100000", "true" }, lines(out))
   end)
 
+  it("cuts a long string value (a chart's SVG) and says how long it is; print shows it whole", function()
+    local code, out, err = run({}, "s = string.rep('x', 5000)\ns\nprint(#s, s == string.rep('x', 5000))\n")
+    assert.are.equal(0, code, err)
+    assert.are.same({ string.rep("x", 500), "... (5000 characters in all; print it to see every one)", "5000\ttrue" },
+      lines(out))
+  end)
+
   it("continues incomplete statements on the next lines", function()
     local _, out = run({}, "for i = 1, 3 do\nprint(i * 10)\nend\nfunction f(a)\nreturn a + 1\nend\n=f(41)\n")
     assert.are.same({ "10", "20", "30", "42" }, lines(out))

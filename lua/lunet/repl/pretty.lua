@@ -11,7 +11,7 @@
 -- print does) and quoted inside.
 local pretty = {}
 
-local DEFAULTS = { depth = 3, items = 40, total = 200, width = 80 }
+local DEFAULTS = { depth = 3, items = 40, total = 200, width = 80, chars = 2000 }
 
 local function quote(s)
   return '"' .. s:gsub('[%c"\\]', function(c)
@@ -124,11 +124,15 @@ function render(v, o, indent, level, seen)
 end
 
 -- The text of one value as the REPL shows it. opts: depth (3), items (40
--- per table), total (200 entries), width (80 columns).
+-- per table), total (200 entries), width (80 columns), chars (2000: a longer
+-- string, such as the SVG a chart returns, is cut; print shows all of it).
 function pretty.format(v, opts)
   local o = {}
   for k, d in pairs(DEFAULTS) do o[k] = opts and opts[k] or d end
   o.left = o.total
+  if type(v) == "string" and #v > o.chars then
+    return v:sub(1, o.chars // 4) .. ("\n... (%d characters in all; print it to see every one)"):format(#v)
+  end
   if type(v) == "string" then return v end
   return render(v, o, 0, 1, {})
 end
