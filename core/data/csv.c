@@ -247,7 +247,8 @@ static void on_record(int term, void *data) {
     if (r->state != RUN) return;
   }
   if (r->field != r->ncols) {
-    lunet_fail("%s:%lld: expected %d fields, found %d", r->path, (long long)start, r->ncols, r->field);
+    lunet_fail("%s:%lld: expected %d field%s, found %d", r->path, (long long)start, r->ncols,
+               r->ncols == 1 ? "" : "s", r->field);
     r->state = FAILED;
     return;
   }

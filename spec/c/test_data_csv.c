@@ -157,6 +157,7 @@ static void test_errors(void) {
   lunet_csv_options_t o = defaults();
   expect_error("a,b,c\n1,2,3\n1,2\n", &o, ".csv:3: expected 3 fields, found 2");
   expect_error("a,b\n1,2\n1,2,3\n", &o, ".csv:3: expected 2 fields, found 3");
+  expect_error("a\n1\n2,3\n", &o, ".csv:3: expected 1 field, found 2");
   expect_error("", &o, "empty file");
   expect_error("a,b\n", &o, "header only");
   expect_error("a,b\n1,\"2\n3,4\n", &o, ".csv:2: unterminated quoted field");
