@@ -29,6 +29,13 @@ describe("lunet.evaluation checks", function()
     end)
   end)
 
+  it("a list with a hole is named, wherever # counts past it (API fuzzer, seed 1796210173 call 18943)", function()
+    h.assert_error("evaluation.metrics: predictions must be a list (1, 2, ... without holes), entry 2 is nil",
+      function() evaluation.metrics({ 1, nil, 3 }, { 0, 1, 0 }) end)
+    h.assert_error("f: xs must be a list (1, 2, ... without holes), entry 1 is nil",
+      function() require("lunet.check").list({ nil, nil, 3 }, "f", "xs") end)
+  end)
+
   it("extra arguments are errors, and evaluate is called on an evaluator", function()
     h.assert_error("evaluation.metrics: expected at most 2 arguments, got 3", function()
       evaluation.metrics({ 0 }, { 0 }, {})

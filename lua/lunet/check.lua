@@ -255,11 +255,17 @@ function check.list(v, where, what, o)
   if type(v) ~= "table" or getmetatable(v) ~= nil then
     fail(where, "%s must be a list, got %s", what, describe(v))
   end
-  local n = #v
+  local n, count = #v, 0
   for k in pairs(v) do
     if math.type(k) ~= "integer" or k < 1 or k > n then
       fail(where, "%s must be a list (1, 2, ... without holes), found key %s", what, describe(k))
     end
+    count = count + 1
+  end
+  if count < n then -- ({1, nil, 3}: # may count past a nil)
+    local i = 1
+    while v[i] ~= nil do i = i + 1 end
+    fail(where, "%s must be a list (1, 2, ... without holes), entry %d is nil", what, i)
   end
   if o.nonempty and n == 0 then fail(where, "%s must not be empty", what) end
   if o.max_length and n > o.max_length then

@@ -33,6 +33,7 @@ local function indices(v, what, where)
   if type(v) ~= "table" then
     fail(where, "%s must be a tensor or a list of class indices", what)
   end
+  check.list(v, where, what)
   for i, c in ipairs(v) do
     if type(c) ~= "string" and (type(c) ~= "number" or not check.finite(c) or c ~= math.floor(c) or c < 0) then
       fail(where, "%s row %d is %s, not a class index (0, 1, ...)", what, i, tostring(c))
