@@ -35,14 +35,7 @@ local o = args.parse({
               .. "file " .. FILES[1] .. "." },
 }, arg)
 local epochs, out_dir = o.epochs, o.out
-local path = o.data or here .. "/data/" .. FILES[3]
-local kind = args.kind(path)
-if kind == "directory" then
-  path = args.find_in(path, FILES) or args.fail(NAME, ("no Higgs CSV in %s (expected %s)"):format(path,
-    table.concat(FILES, ", ")))
-elseif kind ~= "file" then
-  args.fail(NAME, ("expected the Higgs CSV at %s (--data takes the file or its directory)"):format(path))
-end
+local path = args.data_file(NAME, o.data or here .. "/data/" .. FILES[3], FILES, "Higgs CSV")
 
 -- ---- read the CSV: header and inferred schema, as spark.read.csv does ----
 -- -999.0 marks an undefined value in the ATLAS data (a jet variable of an

@@ -40,14 +40,8 @@ if o.trainers then
     names[#names + 1] = n
   end
 end
-local path = o.data or here .. "/../examples/data/" .. higgs.SAMPLE
-local kind = args.kind(path)
-if kind == "directory" then
-  path = args.find_in(path, FILES) or args.fail(NAME, ("no Higgs CSV in %s (expected %s)"):format(path,
-    table.concat(FILES, ", ")))
-elseif kind ~= "file" then
-  args.fail(NAME, ("expected the Higgs CSV at %s (--data takes the file or its directory)"):format(path))
-end
+local path = args.data_file(NAME, o.data or here .. "/../examples/data/" .. higgs.SAMPLE, FILES,
+  "Higgs CSV")
 
 local ok, train, test, n_features = pcall(higgs.prepare, path)
 if not ok then args.fail(NAME, train) end

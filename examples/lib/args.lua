@@ -141,4 +141,17 @@ function args.find_in(dir, names)
   end
 end
 
+-- --data as a file or a directory searched for names (the first found):
+-- the file's path, or a one-line usage failure of program name naming what.
+function args.data_file(name, path, names, what)
+  local kind = args.kind(path)
+  if kind == "directory" then
+    return args.find_in(path, names) or args.fail(name, ("no %s in %s (expected %s)"):format(what, path,
+      table.concat(names, ", ")))
+  elseif kind ~= "file" then
+    args.fail(name, ("expected the %s at %s (--data takes the file or its directory)"):format(what, path))
+  end
+  return path
+end
+
 return args
