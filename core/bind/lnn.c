@@ -70,11 +70,38 @@ static int m_output_shape(lua_State *L) {
   return 1;
 }
 
+/* set_loss(name[, {param = value}]) or set_loss({name = name, param = value}):
+ * the loss by a Keras name and its parameters (huber's delta), all checked
+ * before the net changes. */
 static int m_set_loss(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
+  int whole = lua_istable(L, 2); /* {name =, params...} */
+  if (whole) {
+    lua_settop(L, 2);
+    lua_getfield(L, 2, "name");
+    lua_insert(L, 2); /* the name at 2, the table of parameters at 3 */
+  }
   lunet_loss_t loss;
   if (lunet_loss_parse(&loss, luaL_checkstring(L, 2), "compile") < 0) return lunet_core_error(L, NULL);
+  lunet_loss_params_t p = lunet_loss_params_default();
+  if (lua_istable(L, 3)) {
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      if (!(whole && key && strcmp(key, "name") == 0)) {
+        if (!key) return luaL_error(L, "compile: loss '%s': parameters are named (got a %s key)",
+                                    lunet_loss_name(loss), luaL_typename(L, -2));
+        if (!lua_isnumber(L, -1))
+          return luaL_error(L, "compile: loss '%s': %s must be a number, got %s", lunet_loss_name(loss), key,
+                            luaL_typename(L, -1));
+        if (lunet_loss_params_set(&p, loss, key, lua_tonumber(L, -1), "compile") < 0)
+          return lunet_core_error(L, NULL);
+      }
+      lua_pop(L, 1);
+    }
+  }
   lunet_net_set_loss(net, loss);
+  net->loss_params = p;
   return 0;
 }
 
@@ -150,16 +177,35 @@ static lunet_tensor_t *check_batch_y(lua_State *L, lunet_net_t *net, int idx, in
   return y;
 }
 
-/* train_step(x, y[, skip_nonfinite]) -> loss, accuracy: forward, loss,
- * backward, update. A NaN/inf loss updates nothing: an error, or with
- * skip_nonfinite that loss is returned (the batch is skipped). */
+/* The sample weights at idx: nil (NULL, every weight 1) or a contiguous
+ * tensor of one value per sample, (batch) or (batch, 1). Their values are
+ * the caller's to check (the Lua layer refuses negative and NaN weights);
+ * the kernels take any. */
+static const float *check_batch_w(lua_State *L, int idx, int64_t batch, const char *where) {
+  if (lua_isnoneornil(L, idx)) return NULL;
+  lunet_tensor_t *w = lunet_check_tensor(L, idx);
+  char s[LUNET_SHAPE_STR_MAX];
+  if (!(w->ndim == 1 || (w->ndim == 2 && w->shape[1] == 1)))
+    luaL_error(L, "%s: sample weights have shape %s, expected (%I) or (%I, 1): one weight per sample", where,
+               lunet_shape_str(s, sizeof s, w->ndim, w->shape), (lua_Integer)batch, (lua_Integer)batch);
+  if (w->shape[0] != batch)
+    luaL_error(L, "%s: %I sample weights for %I samples (expected one per sample)", where,
+               (lua_Integer)w->shape[0], (lua_Integer)batch);
+  if (!lunet_tensor_is_contiguous(w)) luaL_error(L, "%s: sample weights must be contiguous", where);
+  return lunet_tensor_data(w);
+}
+
+/* train_step(x, y[, skip_nonfinite[, w]]) -> loss, accuracy: forward, loss
+ * (weighted by w), backward, update. A NaN/inf loss updates nothing: an
+ * error, or with skip_nonfinite that loss is returned (the batch is skipped). */
 static int m_train_step(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_tensor_t *x = check_batch_x(L, net, 2, "train_on_batch");
   lunet_tensor_t *y = check_batch_y(L, net, 3, x->shape[0], "train_on_batch");
+  const float *w = check_batch_w(L, 5, x->shape[0], "train_on_batch");
   double loss;
   int b = (int)x->shape[0];
-  int rc = lunet_net_train_step(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b);
+  int rc = lunet_net_train_step(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), w, b);
   if (rc < 0) return lunet_core_error(L, "train_on_batch");
   if (rc > 0 && !lua_toboolean(L, 4))
     return luaL_error(L, "train_on_batch: loss is %s at step %I; the weights were not updated "
@@ -170,29 +216,32 @@ static int m_train_step(lua_State *L) {
   return 2;
 }
 
-/* test(x, y) -> loss, accuracy in inference mode */
+/* test(x, y[, w]) -> loss (weighted by w), accuracy in inference mode */
 static int m_test(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_tensor_t *x = check_batch_x(L, net, 2, "test_on_batch");
   lunet_tensor_t *y = check_batch_y(L, net, 3, x->shape[0], "test_on_batch");
+  const float *w = check_batch_w(L, 4, x->shape[0], "test_on_batch");
   double loss;
   int b = (int)x->shape[0];
-  if (lunet_net_test(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), b) < 0)
+  if (lunet_net_test(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), w, b) < 0)
     return lunet_core_error(L, "test_on_batch");
   lua_pushnumber(L, loss);
   lua_pushnumber(L, lunet_net_accuracy(net, lunet_tensor_data(y), b));
   return 2;
 }
 
-/* loss_grad(x, y, want_input_grad) -> loss[, dL/dx tensor]: grads filled, no update */
+/* loss_grad(x, y, want_input_grad[, w]) -> loss[, dL/dx tensor]: grads
+ * filled (weighted by w), no update */
 static int m_loss_grad(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_tensor_t *x = check_batch_x(L, net, 2, "loss_and_gradients");
   lunet_tensor_t *y = check_batch_y(L, net, 3, x->shape[0], "loss_and_gradients");
+  const float *w = check_batch_w(L, 5, x->shape[0], "loss_and_gradients");
   int want = lua_toboolean(L, 4);
   lunet_net_set_need_input_grad(net, want);
   double loss;
-  if (lunet_net_loss_grad(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), (int)x->shape[0]) < 0)
+  if (lunet_net_loss_grad(net, &loss, lunet_tensor_data(x), lunet_tensor_data(y), w, (int)x->shape[0]) < 0)
     return lunet_core_error(L, "loss_and_gradients");
   lua_pushnumber(L, loss);
   if (!want) return 1;

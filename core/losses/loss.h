@@ -1,9 +1,15 @@
-/* Losses by their Keras names. Each evaluates the batch mean loss of outputs
- * y against targets t and writes dL/dy (scaled by 1/batch, so gradients are
- * those of the mean). With fused set the output layer's activation is the
- * loss' partner (softmax for the categorical ones, sigmoid for binary) and
- * the gradient is taken with respect to its input instead: y - t, which is
- * exact where the chained form would divide by a tiny probability. */
+/* Losses by their Keras names (tf.keras 2.x / Keras 2.3 semantics). A loss
+ * sees a batch of outputs y against targets t as rows of the last axis: the
+ * per-row loss l_r is the mean (or, for the cross-entropies, kl_divergence,
+ * cosine_similarity and categorical_hinge, the sum) over that axis, and the
+ * batch loss is SUM_OVER_BATCH_SIZE: sum_r w_r * l_r / rows, where w_r is the
+ * weight of the sample the row belongs to (1 without weights). Each kernel
+ * also writes dL/dy, rows scaled by w_r / rows. A zero weight gives its rows
+ * a zero gradient and no loss even where their targets are NaN.
+ * With fused set the output layer's activation is the loss' partner (softmax
+ * for the categorical cross-entropies, sigmoid for binary) and the gradient
+ * is taken with respect to its input instead: y - t, which is exact where the
+ * chained form would divide by a tiny probability. */
 #ifndef LUNET_LOSS_H
 #define LUNET_LOSS_H
 
@@ -11,29 +17,69 @@
 
 typedef enum {
   LUNET_LOSS_CATEGORICAL_CROSSENTROPY, LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
-  LUNET_LOSS_BINARY_CROSSENTROPY, LUNET_LOSS_MEAN_SQUARED_ERROR, LUNET_LOSS_MEAN_ABSOLUTE_ERROR
+  LUNET_LOSS_BINARY_CROSSENTROPY, LUNET_LOSS_MEAN_SQUARED_ERROR, LUNET_LOSS_MEAN_ABSOLUTE_ERROR,
+  LUNET_LOSS_HUBER, LUNET_LOSS_LOG_COSH, LUNET_LOSS_KL_DIVERGENCE, LUNET_LOSS_POISSON,
+  LUNET_LOSS_COSINE_SIMILARITY, LUNET_LOSS_HINGE, LUNET_LOSS_SQUARED_HINGE, LUNET_LOSS_CATEGORICAL_HINGE,
+  LUNET_LOSS_COUNT
 } lunet_loss_t;
 
-/* Parses a Keras name or alias ('mse', 'mae'); -1 naming where otherwise. */
+/* A loss' parameters (Keras' constructor arguments); defaults from
+ * lunet_loss_params_default. */
+typedef struct {
+  float delta; /* huber: where the quadratic turns linear (Keras: 1.0) */
+} lunet_loss_params_t;
+
+/* One evaluation: the batch's outputs, targets and weights, and the geometry
+ * (batch samples of `per` rows of k values). */
+typedef struct {
+  float *grad;      /* (batch * per, k) dL/dy out */
+  const float *y;   /* (batch * per, k) outputs */
+  const float *t;   /* (batch * per, k) targets; sparse: (batch) class indices */
+  const float *w;   /* (batch) sample weights, NULL = every weight 1 */
+  int64_t batch, per, k;
+  int fused;
+  lunet_loss_params_t params;
+} lunet_loss_batch_t;
+
+/* Parses a Keras name or alias ('mse', 'kld', 'huber_loss', ...); -1 naming
+ * where otherwise. */
 int lunet_loss_parse(lunet_loss_t *out, const char *name, const char *where);
+/* The canonical (Keras function) name. */
 const char *lunet_loss_name(lunet_loss_t loss);
 /* 1 when the targets are class indices (one per sample) rather than (B, n) */
 int lunet_loss_sparse(lunet_loss_t loss);
+lunet_loss_params_t lunet_loss_params_default(void);
+/* Sets parameter name of loss kind to v: -1 with a message naming where, the
+ * loss and the parameter when kind has no such parameter or v is out of its
+ * range. */
+int lunet_loss_params_set(lunet_loss_params_t *p, lunet_loss_t kind, const char *name, double v,
+                          const char *where);
 
-/* *loss = mean loss; grad (B, n) = dL/dy (or dL/d pre-activation when fused).
- * y (B, n); t (B, n), or (B) class indices for the sparse loss (an index out
- * of range gives -1 and a message). */
-int lunet_loss_eval(lunet_loss_t kind, double *loss, float *grad, const float *y, const float *t,
-                    int64_t batch, int64_t n, int fused);
+/* *loss = the weighted batch loss; a->grad filled (see the header). -1 and a
+ * message for a sparse class index out of range. */
+int lunet_loss_eval(lunet_loss_t kind, double *loss, const lunet_loss_batch_t *a);
 
-/* the per-kind kernels behind lunet_loss_eval */
-double lunet_loss_crossentropy(float *grad, const float *y, const float *t, int64_t batch, int64_t n,
-                               int fused);
-int lunet_loss_sparse_crossentropy(double *loss, float *grad, const float *y, const float *t,
-                                   int64_t batch, int64_t n, int fused);
-double lunet_loss_binary_crossentropy(float *grad, const float *y, const float *t, int64_t batch,
-                                      int64_t n, int fused);
-double lunet_loss_mse(float *grad, const float *y, const float *t, int64_t batch, int64_t n);
-double lunet_loss_mae(float *grad, const float *y, const float *t, int64_t batch, int64_t n);
+/* The weight of row r: its sample's weight (1 without weights). */
+static inline float lunet_loss_row_weight(const lunet_loss_batch_t *a, int64_t r) {
+  return a->w ? a->w[r / a->per] : 1.0f;
+}
+
+/* The per-family kernels behind lunet_loss_eval; each returns the batch loss.
+ * crossentropy.c */
+double lunet_loss_crossentropy(const lunet_loss_batch_t *a);
+int lunet_loss_sparse_crossentropy(double *loss, const lunet_loss_batch_t *a);
+double lunet_loss_binary_crossentropy(const lunet_loss_batch_t *a);
+/* regression.c */
+double lunet_loss_mse(const lunet_loss_batch_t *a);
+double lunet_loss_mae(const lunet_loss_batch_t *a);
+double lunet_loss_huber(const lunet_loss_batch_t *a);
+double lunet_loss_log_cosh(const lunet_loss_batch_t *a);
+double lunet_loss_cosine_similarity(const lunet_loss_batch_t *a);
+/* probabilistic.c */
+double lunet_loss_kl_divergence(const lunet_loss_batch_t *a);
+double lunet_loss_poisson(const lunet_loss_batch_t *a);
+/* hinge.c */
+double lunet_loss_hinge(const lunet_loss_batch_t *a, int squared);
+double lunet_loss_categorical_hinge(const lunet_loss_batch_t *a);
 
 #endif

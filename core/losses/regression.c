@@ -1,28 +1,88 @@
-/* The regression losses: mean squared and mean absolute error, averaged over
- * every output of every sample (Keras: mean over the last axis, then over the
- * batch, which is the same number). */
+/* The regression losses (Keras' grouping): mean squared error, mean absolute
+ * error, Huber and log-cosh (each the mean over the last axis), and cosine
+ * similarity (the negated sum over it). tf.keras 2.x formulas; gradients are
+ * the ones TensorFlow's ops give, ties included (|0|' = 0). */
 #include <math.h>
+#include <string.h>
 
 #include "loss.h"
 
-double lunet_loss_mse(float *grad, const float *y, const float *t, int64_t batch, int64_t n) {
-  double loss = 0.0;
-  float scale = 2.0f / (float)(batch * n);
-  for (int64_t i = 0; i < batch * n; i++) {
-    float d = y[i] - t[i];
-    loss += (double)d * d;
-    grad[i] = scale * d;
-  }
-  return loss / (double)(batch * n);
+/* The loop shared by the element-wise losses: f gives the loss of one
+ * difference d = y - t and *dl its derivative; rows weigh as in loss.h. */
+#define ELEMENTWISE(a, F)                                                          \
+  int64_t rows = (a)->batch * (a)->per, k = (a)->k;                                \
+  float inv = 1.0f / (float)(rows * k);                                            \
+  double loss = 0.0;                                                               \
+  for (int64_t r = 0; r < rows; r++) {                                             \
+    const float *y = (a)->y + r * k, *t = (a)->t + r * k;                          \
+    float *g = (a)->grad + r * k, w = lunet_loss_row_weight(a, r), s = w * inv;    \
+    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }             \
+    double l = 0.0;                                                                \
+    for (int64_t j = 0; j < k; j++) {                                              \
+      float d = y[j] - t[j], dl;                                                   \
+      l += F(d, &dl, (a)->params);                                                 \
+      g[j] = s * dl;                                                               \
+    }                                                                              \
+    loss += (double)w * l;                                                         \
+  }                                                                                \
+  return loss / (double)(rows * k)
+
+static double squared(float d, float *dl, lunet_loss_params_t p) {
+  (void)p;
+  *dl = 2.0f * d;
+  return (double)d * d;
 }
 
-double lunet_loss_mae(float *grad, const float *y, const float *t, int64_t batch, int64_t n) {
+static double absolute(float d, float *dl, lunet_loss_params_t p) {
+  (void)p;
+  *dl = d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f);
+  return fabs((double)d);
+}
+
+/* 0.5 d^2 within delta of the target, delta (|d| - delta / 2) beyond: the
+ * derivative is d clipped to [-delta, delta] */
+static double huber(float d, float *dl, lunet_loss_params_t p) {
+  double ad = fabs((double)d), q = ad < p.delta ? ad : p.delta;
+  *dl = d > p.delta ? p.delta : (d < -p.delta ? -p.delta : d);
+  return 0.5 * q * q + p.delta * (ad - q);
+}
+
+/* log(cosh d) = d + softplus(-2d) - log 2, which does not overflow where
+ * cosh would (tf.keras computes it so); the derivative is tanh d */
+static double log_cosh(float d, float *dl, lunet_loss_params_t p) {
+  (void)p;
+  double z = -2.0 * d, softplus = z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+  *dl = tanhf(d);
+  return (double)d + softplus - log(2.0);
+}
+
+double lunet_loss_mse(const lunet_loss_batch_t *a) { ELEMENTWISE(a, squared); }
+double lunet_loss_mae(const lunet_loss_batch_t *a) { ELEMENTWISE(a, absolute); }
+double lunet_loss_huber(const lunet_loss_batch_t *a) { ELEMENTWISE(a, huber); }
+double lunet_loss_log_cosh(const lunet_loss_batch_t *a) { ELEMENTWISE(a, log_cosh); }
+
+/* -sum_j u_j q_j with u, q the rows of t and y scaled to unit length, as
+ * tf.math.l2_normalize does: x / sqrt(max(sum x^2, 1e-12)). Below that
+ * floor the denominator is a constant, so its gradient term vanishes. */
+double lunet_loss_cosine_similarity(const lunet_loss_batch_t *a) {
+  int64_t rows = a->batch * a->per, k = a->k;
+  float inv = 1.0f / (float)rows;
   double loss = 0.0;
-  float scale = 1.0f / (float)(batch * n);
-  for (int64_t i = 0; i < batch * n; i++) {
-    float d = y[i] - t[i];
-    loss += fabs((double)d);
-    grad[i] = d > 0.0f ? scale : (d < 0.0f ? -scale : 0.0f);
+  for (int64_t r = 0; r < rows; r++) {
+    const float *y = a->y + r * k, *t = a->t + r * k;
+    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r);
+    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
+    double st = 0.0, sy = 0.0, dot = 0.0;
+    for (int64_t j = 0; j < k; j++) {
+      st += (double)t[j] * t[j];
+      sy += (double)y[j] * y[j];
+      dot += (double)t[j] * y[j];
+    }
+    double nt = 1.0 / sqrt(st > 1e-12 ? st : 1e-12), ny = 1.0 / sqrt(sy > 1e-12 ? sy : 1e-12);
+    /* tf.maximum passes its gradient to sum y^2 on a tie */
+    double c = sy >= 1e-12 ? dot * ny * ny : 0.0, s = (double)(w * inv) * nt * ny;
+    for (int64_t j = 0; j < k; j++) g[j] = (float)(-s * ((double)t[j] - c * y[j]));
+    loss -= (double)w * dot * nt * ny;
   }
-  return loss / (double)(batch * n);
+  return loss / (double)rows;
 }

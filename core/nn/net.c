@@ -114,6 +114,7 @@ int lunet_net_finish(lunet_net_t *net, uint64_t seed) {
 void lunet_net_set_loss(lunet_net_t *net, lunet_loss_t loss) {
   net->has_loss = 1;
   net->loss = loss;
+  net->loss_params = lunet_loss_params_default();
   for (int i = 0; i < net->nlayers; i++) net->layers[i]->act_fused_loss = 0;
   if (net->nlayers == 0) return;
   lunet_layer_t *last = net->layers[net->nlayers - 1];
@@ -230,14 +231,27 @@ static int forward(lunet_net_t *net, const float **out, const float *x, int batc
 
 static int64_t out_size(const lunet_net_t *net) { return size_at(net, net->nlayers); }
 
-static int loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+/* The loss of the last forward output against y weighted by w (NULL: all
+ * 1), its gradient into dbuf[nlayers]. Losses work on rows of the output's
+ * last axis (Keras' axis=-1); the sparse one on a sample's whole output. */
+static int eval_loss(lunet_net_t *net, double *loss, const float *y, const float *w, int batch, int fused) {
+  int nd;
+  int64_t shape[LUNET_LAYER_MAX_DIMS], size = out_size(net);
+  lunet_net_output_shape(net, &nd, shape);
+  int64_t k = lunet_loss_sparse(net->loss) ? size : shape[nd - 1];
+  lunet_loss_batch_t a = {.grad = net->dbuf[net->nlayers], .y = net->cur_a[net->nlayers], .t = y, .w = w,
+                          .batch = batch, .per = size / k, .k = k, .fused = fused, .params = net->loss_params};
+  return lunet_loss_eval(net->loss, loss, &a);
+}
+
+static int loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w, int batch) {
   if (!net->has_loss) return lunet_fail("Sequential: no loss (call compile first)");
   const float *out;
   if (forward(net, &out, x, batch, 1) < 0) return -1;
   int n = net->nlayers;
   float *g = net->dbuf[n];
   int fused = n > 0 && net->layers[n - 1]->act_fused_loss;
-  if (lunet_loss_eval(net->loss, loss, g, out, y, batch, out_size(net), fused) < 0) return -1;
+  if (eval_loss(net, loss, y, w, batch, fused) < 0) return -1;
   net->cur_d[n] = g;
   int fr = first_real(net);
   for (int i = n - 1; i >= 0; i--) {
@@ -250,21 +264,20 @@ static int loss_grad(lunet_net_t *net, double *loss, const float *x, const float
   return 0;
 }
 
-static int train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+static int train_step(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w,
+                      int batch) {
   if (!net->opt) return lunet_fail("Sequential: no optimizer (call compile first)");
-  if (loss_grad(net, loss, x, y, batch) < 0) return -1;
+  if (loss_grad(net, loss, x, y, w, batch) < 0) return -1;
   if (!isfinite(*loss)) return 1; /* no update from a NaN: the caller decides (error or skip) */
   lunet_optimizer_step(net->opt, lunet_tensor_data(net->params), lunet_tensor_data(net->grads));
   return 0;
 }
 
-static int test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+static int test(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w, int batch) {
   if (!net->has_loss) return lunet_fail("Sequential: no loss (call compile first)");
   const float *out;
   if (forward(net, &out, x, batch, 0) < 0) return -1;
-  int n = net->nlayers;
-  float *g = net->dbuf[n];
-  return lunet_loss_eval(net->loss, loss, g, out, y, batch, out_size(net), 0);
+  return eval_loss(net, loss, y, w, batch, 0);
 }
 
 /* The public steps run their kernels with denormals flushed (see
@@ -277,23 +290,26 @@ int lunet_net_forward(lunet_net_t *net, const float **out, const float *x, int b
   return rc;
 }
 
-int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w,
+                        int batch) {
   lunet_fpmode_t mode = lunet_ftz_enter();
-  int rc = loss_grad(net, loss, x, y, batch);
+  int rc = loss_grad(net, loss, x, y, w, batch);
   lunet_ftz_leave(mode);
   return rc;
 }
 
-int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w,
+                         int batch) {
   lunet_fpmode_t mode = lunet_ftz_enter();
-  int rc = train_step(net, loss, x, y, batch);
+  int rc = train_step(net, loss, x, y, w, batch);
   lunet_ftz_leave(mode);
   return rc;
 }
 
-int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch) {
+int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w,
+                   int batch) {
   lunet_fpmode_t mode = lunet_ftz_enter();
-  int rc = test(net, loss, x, y, batch);
+  int rc = test(net, loss, x, y, w, batch);
   lunet_ftz_leave(mode);
   return rc;
 }

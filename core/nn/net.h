@@ -29,6 +29,7 @@ typedef struct lunet_net {
   float **cur_d;                 /* (nlayers + 1) this step's gradients */
   int has_loss;
   lunet_loss_t loss;
+  lunet_loss_params_t loss_params; /* set_loss resets them to the defaults */
   lunet_optimizer_t *opt;        /* owned, may be NULL */
 } lunet_net_t;
 
@@ -43,7 +44,8 @@ int lunet_net_add(lunet_net_t *net, lunet_layer_t *layer);
  * from a generator seeded with seed. */
 int lunet_net_finish(lunet_net_t *net, uint64_t seed);
 
-/* Sets the loss (and fuses it with a final softmax / sigmoid). */
+/* Sets the loss with its default parameters (and fuses it with a final
+ * softmax / sigmoid); set net->loss_params after for others. */
 void lunet_net_set_loss(lunet_net_t *net, lunet_loss_t loss);
 /* Takes ownership of opt (frees the previous one); opt->n must be nparams. */
 void lunet_net_set_optimizer(lunet_net_t *net, lunet_optimizer_t *opt);
@@ -64,14 +66,18 @@ int lunet_net_check_target(const lunet_net_t *net, int ndim, const int64_t *shap
  * until the next call). Plans first. */
 int lunet_net_forward(lunet_net_t *net, const float **out, const float *x, int batch, int training);
 /* Forward (training mode), loss against y and backward: grads filled, the
- * loss in *loss. No optimizer step. */
-int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, int batch);
+ * loss in *loss. No optimizer step. w (batch) are the samples' weights, NULL
+ * for all 1: *loss = sum_i w_i l_i / batch (Keras' SUM_OVER_BATCH_SIZE), each
+ * sample's gradient scaled by w_i; a zero weight gives a zero gradient. */
+int lunet_net_loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w,
+                        int batch);
 /* loss_grad, NaN/inf check, optimizer step. Allocates nothing once planned.
  * Returns 1 (no error set) when the loss is NaN or infinite: the step is
  * skipped, weights and optimizer state are untouched. */
-int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, int batch);
-/* Loss in inference mode (no backward, no update). */
-int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, int batch);
+int lunet_net_train_step(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w,
+                         int batch);
+/* Loss in inference mode (no backward, no update), weighted as loss_grad's. */
+int lunet_net_test(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w, int batch);
 /* Fraction of correct predictions of the last forward output against y
  * (argmax for several outputs, 0.5 threshold for one). */
 double lunet_net_accuracy(const lunet_net_t *net, const float *y, int batch);

@@ -35,7 +35,7 @@ static void add(lunet_net_t *net, const lunet_cfg_entry_t *entries, int n) {
 static double loss_at(lunet_net_t *net, const float *x, const float *y, int b) {
   double l;
   lunet_net_reseed(net, 7);
-  if (lunet_net_loss_grad(net, &l, x, y, b) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
+  if (lunet_net_loss_grad(net, &l, x, y, NULL, b) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
   return l;
 }
 
@@ -184,15 +184,41 @@ static void check_no_alloc(void) {
   fill(x, 16 * 30, 1);
   onehot(y, 16, 2, 0);
   double loss, first = 0;
-  lunet_net_train_step(net, &loss, x, y, 16);
+  lunet_net_train_step(net, &loss, x, y, NULL, 16);
   uint64_t before = lunet_nn_alloc_count();
-  for (int i = 0; i < 50; i++) { lunet_net_train_step(net, &loss, x, y, 16); if (!i) first = loss; }
+  for (int i = 0; i < 50; i++) { lunet_net_train_step(net, &loss, x, y, NULL, 16); if (!i) first = loss; }
   CHECK(lunet_nn_alloc_count() == before, "train steps allocated %llu times",
         (unsigned long long)(lunet_nn_alloc_count() - before));
   CHECK(loss < first, "loss did not go down: %g -> %g", first, loss);
-  lunet_net_train_step(net, &loss, x, y, 8); /* a smaller batch reuses the buffers */
+  lunet_net_train_step(net, &loss, x, y, NULL, 8); /* a smaller batch reuses the buffers */
   CHECK(lunet_nn_alloc_count() == before, "a smaller batch allocated");
-  printf("ok no allocation in 50 training steps (loss %.4f -> %.4f)\n", first, loss);
+  float w[16];
+  for (int i = 0; i < 16; i++) w[i] = 0.25f * (float)(i % 5);
+  for (int i = 0; i < 20; i++) lunet_net_train_step(net, &loss, x, y, w, 16);
+  CHECK(lunet_nn_alloc_count() == before, "weighted train steps allocated");
+  printf("ok no allocation in 50 training steps (loss %.4f -> %.4f), nor in 20 weighted ones\n", first, loss);
+  lunet_net_free(net);
+}
+
+/* A sample of weight 0 contributes nothing, not even a NaN target: the loss
+ * and gradients equal those of the batch without it. */
+static void check_zero_weight(void) {
+  lunet_net_t *net = net1(3);
+  ADD(net, STR("kind", "Dense"), INT("units", 2), STR("activation", "sigmoid"));
+  lunet_net_finish(net, 3);
+  lunet_net_set_loss(net, LUNET_LOSS_BINARY_CROSSENTROPY);
+  float x[3 * 3], y[3 * 2] = {1, 0, 0, 1, NAN, NAN}, w[3] = {2, 1, 0}, g[8];
+  fill(x, 9, 4);
+  double l3, l2;
+  lunet_net_loss_grad(net, &l3, x, y, w, 3);
+  memcpy(g, lunet_tensor_data(net->grads), sizeof g);
+  float w2[2] = {2.0f * 2 / 3, 1.0f * 2 / 3}; /* the same sum w_i l_i / 3 over 2 samples */
+  lunet_net_loss_grad(net, &l2, x, y, w2, 2);
+  CHECK(isfinite(l3) && fabs(l3 - l2) < 1e-6, "zero weight: loss %g, without the sample %g", l3, l2);
+  for (int i = 0; i < 8; i++)
+    CHECK(fabsf(g[i] - lunet_tensor_data(net->grads)[i]) < 1e-6f, "zero weight: gradient %d is %g, expected %g",
+          i, g[i], lunet_tensor_data(net->grads)[i]);
+  printf("ok a zero-weight sample (NaN targets) adds no loss and no gradient\n");
   lunet_net_free(net);
 }
 
@@ -204,6 +230,7 @@ int main(void) {
   check_cnn(0, 0, "Conv2D valid, BN, AveragePooling2D, Conv2D");
   check_cnn(1, 1, "Conv2D same, BN, MaxPooling2D, Conv2D same");
   check_no_alloc();
+  check_zero_weight();
   if (failures) { printf("%d failures\n", failures); return 1; }
   printf("all gradient checks passed\n");
   return 0;

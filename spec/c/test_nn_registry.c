@@ -75,7 +75,7 @@ static double loss_of(lunet_net_t *net) {
   for (int i = 0; i < 12; i++) x[i] = (float)i / 12.0f;
   for (int i = 0; i < 6; i++) y[i] = (float)(i % 2);
   double loss;
-  CHECK(lunet_net_loss_grad(net, &loss, x, y, 3) == 0, "loss_grad: %s", lunet_errmsg());
+  CHECK(lunet_net_loss_grad(net, &loss, x, y, NULL, 3) == 0, "loss_grad: %s", lunet_errmsg());
   return loss;
 }
 

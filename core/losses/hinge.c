@@ -1,0 +1,77 @@
+/* The hinge losses (tf.keras 2.x): hinge and squared hinge (the mean over the
+ * last axis of max(1 - t y, 0), squared or not) and categorical hinge
+ * (max(max_j (1 - t_j) y_j - sum_j t_j y_j + 1, 0) per row). */
+#include <math.h>
+#include <string.h>
+
+#include "loss.h"
+
+/* tf.keras' _maybe_convert_labels: when every target of the batch is 0 or 1
+ * they are taken as 0/1 labels and mapped to -1/1 (2t - 1); otherwise used
+ * as given. Zero-weight rows do not count (their targets may be NaN). */
+static int binary_labels(const lunet_loss_batch_t *a) {
+  int64_t rows = a->batch * a->per;
+  for (int64_t r = 0; r < rows; r++) {
+    if (lunet_loss_row_weight(a, r) == 0.0f) continue;
+    for (int64_t j = 0; j < a->k; j++) {
+      float t = a->t[r * a->k + j];
+      if (t != 0.0f && t != 1.0f) return 0;
+    }
+  }
+  return 1;
+}
+
+double lunet_loss_hinge(const lunet_loss_batch_t *a, int squared) {
+  int64_t rows = a->batch * a->per, k = a->k;
+  float inv = 1.0f / (float)(rows * k);
+  int convert = binary_labels(a);
+  double loss = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *y = a->y + r * k, *t = a->t + r * k;
+    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r), s = w * inv;
+    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
+    double l = 0.0;
+    for (int64_t j = 0; j < k; j++) {
+      float tj = convert ? 2.0f * t[j] - 1.0f : t[j], m = 1.0f - tj * y[j];
+      /* tf.maximum passes the gradient on a tie (m == 0) to m; NaN passes on */
+      if (m < 0.0f) { g[j] = 0.0f; continue; }
+      l += squared ? (double)m * m : (double)m;
+      g[j] = (squared ? -2.0f * m * tj : -tj) * s;
+    }
+    loss += (double)w * l;
+  }
+  return loss / (double)(rows * k);
+}
+
+/* pos = sum_j t_j y_j, neg = max_j (1 - t_j) y_j. The gradient of neg goes
+ * to the arg max, split evenly among ties as tf.reduce_max's does. */
+double lunet_loss_categorical_hinge(const lunet_loss_batch_t *a) {
+  int64_t rows = a->batch * a->per, k = a->k;
+  float inv = 1.0f / (float)rows;
+  double loss = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *y = a->y + r * k, *t = a->t + r * k;
+    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r), s = w * inv;
+    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
+    float neg = -INFINITY;
+    double pos = 0.0;
+    for (int64_t j = 0; j < k; j++) {
+      float v = (1.0f - t[j]) * y[j];
+      if (v > neg || v != v) neg = v;
+      pos += (double)t[j] * y[j];
+    }
+    double m = (double)neg - pos + 1.0;
+    if (m != m) { /* a NaN output or target: the loss and the gradient say so */
+      for (int64_t j = 0; j < k; j++) g[j] = NAN;
+      loss += m;
+      continue;
+    }
+    if (m < 0.0) { memset(g, 0, (size_t)k * sizeof *g); continue; }
+    int ties = 0;
+    for (int64_t j = 0; j < k; j++) ties += (1.0f - t[j]) * y[j] == neg;
+    for (int64_t j = 0; j < k; j++)
+      g[j] = (-t[j] + ((1.0f - t[j]) * y[j] == neg ? (1.0f - t[j]) / (float)ties : 0.0f)) * s;
+    loss += (double)w * m;
+  }
+  return loss / (double)rows;
+}
