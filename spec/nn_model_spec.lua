@@ -269,7 +269,8 @@ describe("Sequential", function()
     local m = nn.Sequential { nn.Dense(600, { input_shape = { 30 } }), nn.Dense(2, { activation = "softmax" }) }
     assert.has_error(function() m:compile { optimizer = "adagrad", loss = "crossentropy" } end,
       "compile: unknown loss 'crossentropy' (expected categorical_crossentropy, sparse_categorical_crossentropy, "
-      .. "binary_crossentropy, mean_squared_error/mse or mean_absolute_error/mae)")
+      .. "binary_crossentropy, mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, "
+      .. "poisson, cosine_similarity, hinge, squared_hinge or categorical_hinge, or an nn.losses object)")
     assert.has_error(function() m:train_on_batch(lunet.zeros(4, 30), lunet.zeros(4, 2)) end,
       "train_on_batch: the model is not compiled (call model:compile{optimizer=, loss=})")
     m:compile { optimizer = "adagrad", loss = "categorical_crossentropy" }

@@ -11,6 +11,7 @@ local Activation = require "lunet.nn.layers.activation"
 local training = require "lunet.nn.training"
 local base = require "lunet.nn.layers.layer"
 local doc = require "lunet.doc"
+local losses = require "lunet.nn.losses"
 
 local copy_plain, describe, fail = base.copy_plain, check.describe, check.fail
 local vec = core.vec
@@ -110,11 +111,12 @@ function Ensemble:loss_head()
       fail("Ensemble:evaluate", "member %d is not compiled (call compile{optimizer=, loss=})", i)
     end
     loss = loss or m.compiled.loss
-    if m.compiled.loss ~= loss then
-      fail("Ensemble:evaluate", "member %d is compiled with loss '%s', member 1 with '%s'", i, m.compiled.loss, loss)
+    if not losses.equal(m.compiled.loss, loss) then
+      fail("Ensemble:evaluate", "member %d is compiled with loss '%s', member 1 with '%s'", i,
+        losses.describe(m.compiled.loss), losses.describe(loss))
     end
   end
-  if not self.head or self.head.compiled.loss ~= loss then
+  if not self.head or not losses.equal(self.head.compiled.loss, loss) then
     self.head = Sequential.new { Activation.new("linear", { input_shape = self:output_shape() }) }
     self.head:compile { loss = loss, optimizer = "sgd", metrics = { "accuracy" } }
   end

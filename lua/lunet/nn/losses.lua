@@ -1,41 +1,185 @@
--- The losses by their Keras names (core/losses/: the C kernels), and whether
--- a loss fits a model's output. compile takes any loss; fit and the trainers
--- refuse, before anything runs, a loss that cannot train the model's output.
+-- The losses by their Keras names (core/losses/: the C kernels, tf.keras 2.x
+-- semantics), the loss objects (nn.losses.Huber{delta = 2}, ...), and
+-- whether a loss fits a model's output. compile takes any loss; fit and the
+-- trainers refuse, before anything runs, a loss that cannot train the
+-- model's output.
+--
+-- A loss is data: its canonical name ('huber'), or {name = 'huber', delta =
+-- 2} when a parameter differs from its default, so configs, model files and
+-- worker jobs carry it as they carry any option; two losses are equal when
+-- their names and parameters are (losses.equal).
 --
 -- What "cannot fit" means (provably wrong, not merely unusual):
---   * categorical_crossentropy and sparse_categorical_crossentropy on a
---     1-wide output: one class, nothing to tell apart;
---   * any cross-entropy on an output whose last activation is not sigmoid or
---     softmax: lunet's cross-entropies take probabilities (clipped to
---     [1e-7, 1 - 1e-7]; there is no from_logits), so a linear, relu, tanh,
---     elu, leaky_relu or softplus output is clipped and its gradient lost;
---   * a softmax over a 1-wide output, with any loss: it is always 1.
--- Everything Keras users pair on purpose fits: softmax with the categorical
--- cross-entropies, sigmoid (or softmax) with binary_crossentropy, sigmoid with
--- categorical_crossentropy (multi-label), any output with mse and mae.
+--   * categorical_crossentropy, sparse_categorical_crossentropy and
+--     kl_divergence on a 1-wide output: one class, nothing to tell apart
+--     (the loss is least for an output of 1 whatever the target);
+--   * cosine_similarity on a 1-wide output: a value scaled to unit length is
+--     its sign, so the loss is -sign(y_true) sign(y_pred) and its gradient 0;
+--   * any cross-entropy or kl_divergence on an output whose last activation
+--     is not sigmoid or softmax: they take probabilities (clipped to
+--     [1e-7, 1 - 1e-7], resp. [1e-7, 1]; there is no from_logits), so a
+--     linear, relu, tanh, elu, leaky_relu or softplus output is clipped and
+--     its gradient lost;
+--   * a softmax over a 1-wide output, with any loss: it is always 1;
+--   * binary_crossentropy on a 2-wide softmax: binary cross-entropy scores
+--     each output as an independent yes/no, but a softmax ties the two
+--     (p2 = 1 - p1). With one-hot targets it is categorical_crossentropy
+--     spelled the long way; with one 0/1 label per sample (what the pairing
+--     usually means) Keras broadcasts the label over both outputs and the
+--     best it can do is 0.5 each. Either way the model meant Dense(1,
+--     sigmoid) + binary_crossentropy or softmax + categorical_crossentropy,
+--     so fit says which.
+-- Everything else trains: categorical_hinge on a 1-wide output with 0/1
+-- targets is a (lopsided) binary hinge; poisson on an output that can go
+-- negative is allowed as in Keras (its loss is NaN there, and the step
+-- says so); hinge, squared_hinge, huber, log_cosh, mse and mae fit any
+-- output.
 local check = require "lunet.check"
 local numel = require("lunet.nn.layers.layer").numel
 
 local losses = {}
 
--- name -> the canonical name (Keras' aliases mse and mae map to theirs)
-local NAMES = { categorical_crossentropy = "categorical_crossentropy",
-                sparse_categorical_crossentropy = "sparse_categorical_crossentropy",
-                binary_crossentropy = "binary_crossentropy", mean_squared_error = "mean_squared_error",
-                mean_absolute_error = "mean_absolute_error", mse = "mean_squared_error", mae = "mean_absolute_error" }
+-- name -> the canonical name (the Keras function names and tf.keras' aliases)
+local NAMES = {
+  categorical_crossentropy = "categorical_crossentropy",
+  sparse_categorical_crossentropy = "sparse_categorical_crossentropy",
+  binary_crossentropy = "binary_crossentropy", mean_squared_error = "mean_squared_error",
+  mean_absolute_error = "mean_absolute_error", mse = "mean_squared_error", mae = "mean_absolute_error",
+  huber = "huber", huber_loss = "huber", log_cosh = "log_cosh", logcosh = "log_cosh",
+  kl_divergence = "kl_divergence", kld = "kl_divergence", kullback_leibler_divergence = "kl_divergence",
+  poisson = "poisson", cosine_similarity = "cosine_similarity", hinge = "hinge", squared_hinge = "squared_hinge",
+  categorical_hinge = "categorical_hinge",
+}
 local EXPECTED = "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
-  .. "mean_squared_error/mse or mean_absolute_error/mae"
+  .. "mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, poisson, "
+  .. "cosine_similarity, hinge, squared_hinge or categorical_hinge"
 
--- The canonical name of a loss, or an error naming where it was given.
-function losses.canonical(name, where)
-  local c = type(name) == "string" and NAMES[name]
-  if not c then check.fail(where, "unknown loss %s (expected %s)", check.describe(name), EXPECTED) end
+-- The parameters a loss takes, with their Keras defaults and ranges.
+local PARAMS = {
+  huber = { delta = { default = 1.0, above = 0, max = 3.4028234663852886e38 } },
+}
+
+-- The Keras loss classes: nn.losses.Huber{delta = 2}, nn.losses.MeanSquaredError(), ...
+local CLASSES = {
+  CategoricalCrossentropy = "categorical_crossentropy",
+  SparseCategoricalCrossentropy = "sparse_categorical_crossentropy",
+  BinaryCrossentropy = "binary_crossentropy", MeanSquaredError = "mean_squared_error",
+  MeanAbsoluteError = "mean_absolute_error", Huber = "huber", LogCosh = "log_cosh",
+  KLDivergence = "kl_divergence", Poisson = "poisson", CosineSimilarity = "cosine_similarity",
+  Hinge = "hinge", SquaredHinge = "squared_hinge", CategoricalHinge = "categorical_hinge",
+}
+local CLASS_OF = {}
+for class, name in pairs(CLASSES) do CLASS_OF[name] = class end
+
+local Loss = { __name = "nn.losses object" }
+Loss.__index = Loss
+
+local function param_names(name)
+  local names = {}
+  for k in pairs(PARAMS[name] or {}) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+-- Checks the parameters of loss `name` in t (a table whose other keys are
+-- only `name`) and returns {k = v} of them, defaults filled in; errors
+-- name where.
+local function params_of(name, t, where)
+  local allowed = param_names(name)
+  local given = {}
+  for k, v in pairs(t) do if k ~= "name" then given[k] = v end end
+  if next(given) ~= nil and #allowed == 0 then
+    check.fail(where, "unknown option %s (loss '%s' takes none)", check.describe(next(given)), name)
+  end
+  check.options(given, where, allowed)
+  local p = {}
+  for _, k in ipairs(allowed) do
+    local r = PARAMS[name][k]
+    p[k] = check.number(given[k], where, k, { default = r.default, above = r.above, max = r.max })
+  end
+  return p
+end
+
+for class, name in pairs(CLASSES) do
+  -- nn.losses.<Class>{params}: a loss object, plain data with a name
+  losses[class] = function(opts, ...)
+    check.arity("nn.losses." .. class, 1, opts, ...)
+    if opts ~= nil and (type(opts) ~= "table" or getmetatable(opts) ~= nil) then
+      check.fail("nn.losses." .. class, "expected a table of options, got %s", check.describe(opts))
+    end
+    local self = setmetatable({ name = name }, Loss)
+    for k, v in pairs(params_of(name, opts or {}, "nn.losses." .. class)) do self[k] = v end
+    return self
+  end
+end
+
+function Loss:__tostring()
+  local parts = {}
+  for _, k in ipairs(param_names(self.name)) do parts[#parts + 1] = k .. " = " .. check.describe(self[k]) end
+  return string.format("nn.losses.%s{%s}", CLASS_OF[self.name], table.concat(parts, ", "))
+end
+
+-- The canonical form of a loss (a name, an nn.losses object or a config
+-- table {name =, params...}): its canonical name when every parameter is at
+-- its default, else {name =, params...} (plain data). Errors name where.
+local KNOWN = {}
+for k in pairs(NAMES) do KNOWN[#KNOWN + 1] = k end
+table.sort(KNOWN)
+
+local function unknown(where, name)
+  local near = check.closest(name, KNOWN)
+  if near then check.fail(where, "unknown loss %s (did you mean '%s'?)", check.describe(name), near) end
+  check.fail(where, "unknown loss %s (expected %s, or an nn.losses object)", check.describe(name), EXPECTED)
+end
+
+function losses.canonical(loss, where)
+  if type(loss) == "table" and type(loss.name) == "string" then
+    local name = NAMES[loss.name]
+    if not name then unknown(where, loss.name) end
+    local p, plain = params_of(name, loss, where .. ": loss '" .. name .. "'"), { name = name }
+    local default = true
+    for k, v in pairs(p) do
+      plain[k] = v
+      if v ~= PARAMS[name][k].default then default = false end
+    end
+    return default and name or plain
+  end
+  local c = type(loss) == "string" and NAMES[loss]
+  if not c then unknown(where, loss) end
   return c
 end
 
+-- The canonical name of a loss (any form canonical takes).
+function losses.name(loss, where)
+  local c = losses.canonical(loss, where or "loss")
+  return type(c) == "table" and c.name or c
+end
+
+-- 'huber' or 'huber (delta = 2)': a loss as messages show it.
+function losses.describe(loss)
+  local ok, c = pcall(losses.canonical, loss, "loss")
+  if not ok then return check.describe(loss) end
+  if type(c) == "string" then return c end
+  local parts = {}
+  for _, k in ipairs(param_names(c.name)) do parts[#parts + 1] = k .. " = " .. check.describe(c[k]) end
+  return string.format("%s (%s)", c.name, table.concat(parts, ", "))
+end
+
+-- Whether two losses are the same: same name and parameters.
+function losses.equal(a, b)
+  local ok_a, ca = pcall(losses.canonical, a, "loss")
+  local ok_b, cb = pcall(losses.canonical, b, "loss")
+  if not (ok_a and ok_b) or type(ca) ~= type(cb) then return false end
+  if type(ca) == "string" then return ca == cb end
+  if ca.name ~= cb.name then return false end
+  for _, k in ipairs(param_names(ca.name)) do if ca[k] ~= cb[k] then return false end end
+  return true
+end
+
 local CROSSENTROPY = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
-                       binary_crossentropy = true }
-local CATEGORICAL = { categorical_crossentropy = true, sparse_categorical_crossentropy = true }
+                       binary_crossentropy = true, kl_divergence = true }
+local CATEGORICAL = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
+                      kl_divergence = true }
 -- layers that keep their input's range: the activation before them is the output's
 local KEEPS_RANGE = { Dropout = true, Reshape = true, Flatten = true, MaxPooling2D = true, AveragePooling2D = true }
 
@@ -56,7 +200,7 @@ end
 -- model is built. Other models (an nn.Ensemble) are not checked.
 function losses.check_fit(model, loss, where)
   if type(model.layers) ~= "table" or not model.net then return end
-  loss = losses.canonical(loss, where)
+  loss = losses.name(loss, where)
   local width = numel(model.net:output_shape())
   local act, layer = output_activation(model.layers)
   local out = layer and string.format("its output layer %s (%s%s) gives %s per sample", layer.name, layer.kind,
@@ -74,10 +218,20 @@ function losses.check_fit(model, loss, where)
       .. "binary_crossentropy with a sigmoid output (two classes) or mean_squared_error/mean_absolute_error "
       .. "(regression)", loss)
   end
+  if loss == "cosine_similarity" and width == 1 then
+    refuse("one value scaled to unit length is its sign, so cosine_similarity is -sign(y_true) * sign(y_pred) "
+      .. "and its gradient is 0: compare vectors of 2 or more values, or use mean_squared_error for one")
+  end
   if CROSSENTROPY[loss] and act and act ~= "softmax" and act ~= "sigmoid" then
     refuse("%s takes probabilities (lunet has no from_logits): end the model with Activation('%s'), or use "
       .. "mean_squared_error/mean_absolute_error for a %s output (regression)", loss,
-      CATEGORICAL[loss] and "softmax" or "sigmoid", act)
+      (CATEGORICAL[loss]) and "softmax" or "sigmoid", act)
+  end
+  if loss == "binary_crossentropy" and act == "softmax" and width == 2 then
+    refuse("binary_crossentropy scores each output as an independent yes/no, but a softmax ties the two "
+      .. "(they sum to 1): for two classes end with Dense(1, {activation = 'sigmoid'}) and 0/1 labels, or keep "
+      .. "the softmax with categorical_crossentropy (one-hot targets) or sparse_categorical_crossentropy "
+      .. "(class indices)")
   end
 end
 

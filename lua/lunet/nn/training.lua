@@ -22,8 +22,9 @@ training.DOCS = {
   compile = doc.options {
     { "optimizer", "rmsprop", "a name (sgd, adagrad, adadelta, rmsprop, adam, adamax, nadam: Keras' defaults) or an "
       .. "nn.optimizers object, nn.optimizers.Adam{learning_rate = 1e-3}" },
-    { "loss", doc.REQUIRED, "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
-      .. "mean_squared_error (mse) or mean_absolute_error (mae)" },
+    { "loss", doc.REQUIRED, "a Keras name (categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
+      .. "mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, poisson, cosine_similarity, "
+      .. "hinge, squared_hinge, categorical_hinge) or an nn.losses object, nn.losses.Huber{delta = 2}" },
     { "metrics", {}, "{'accuracy'}: fit and evaluate report the accuracy too" },
   },
   fit = doc.options {

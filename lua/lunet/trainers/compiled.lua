@@ -4,8 +4,8 @@
 -- 'categorical_crossentropy', worker_optimizer 'adagrad', as dist-keras).
 --
 -- Trainer options given explicitly, with a compiled model:
---   loss              must be the compiled loss (aliases count as the same:
---                     'mse' is 'mean_squared_error'); another one conflicts:
+--   loss              must be the compiled loss (aliases and parameters count:
+--                     'mse' is 'mean_squared_error', Huber{} is 'huber'); another conflicts:
 --                     the loss states the problem, two cannot both hold.
 --   worker_optimizer  must be of the compiled optimizer's kind ('adam' for
 --                     Adam{...}); another kind conflicts. A name keeps the
@@ -33,9 +33,9 @@ function compiled.resolve(name, o, spec, given)
   local function fail(...) check.fail(name, ...) end
   local c = o.model.compiled
   local loss = losses.canonical(o.loss, name)
-  if c and given.loss and loss ~= c.loss then
-    fail("loss %s conflicts with the model's compiled loss '%s' (model:compile{loss = ...}): leave loss out to "
-      .. "train with the compiled one, or give the same", check.describe(o.loss), c.loss)
+  if c and given.loss and not losses.equal(loss, c.loss) then
+    fail("loss '%s' conflicts with the model's compiled loss '%s' (model:compile{loss = ...}): leave loss out to "
+      .. "train with the compiled one, or give the same", losses.describe(o.loss), losses.describe(c.loss))
   end
   o.loss = c and c.loss or loss
   if c and not given.metrics then o.metrics = table.move(c.metrics, 1, #c.metrics, 1, {}) end

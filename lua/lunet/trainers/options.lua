@@ -69,8 +69,8 @@ options.docs = {
   { "worker_optimizer", "the optimizer each worker steps with: a name ('sgd', 'adagrad', 'adam', ...) or an "
     .. "nn.optimizers object; when not given, the compiled model's, else 'adagrad'" },
   { "learning_rate", "the worker optimizer's learning rate, in place of its own" },
-  { "loss", "what the workers minimise (categorical_crossentropy, sparse_categorical_crossentropy, "
-    .. "binary_crossentropy, mse, mae); when not given, the compiled model's, else categorical_crossentropy" },
+  { "loss", "what the workers minimise: a name as compile's loss or an nn.losses object "
+    .. "(nn.losses.Huber{delta = 2}); when not given, the compiled model's, else categorical_crossentropy" },
   { "metrics", "what the workers report besides the loss ({'accuracy'}); when not given, the compiled model's" },
   { "features_col", "the frame's column of input vectors" },
   { "label_col", "the frame's column of targets (one-hot rows for categorical_crossentropy)" },
@@ -272,7 +272,8 @@ function options.check_common(name, o, spec, given)
     check.fail(name, "max_skipped applies with on_nan = 'skip' only (on_nan = 'error' stops at the first NaN/inf)")
   end
   o.max_message = check.integer(o.max_message, name, "max_message", { min = 1, max = math.maxinteger, optional = true })
-  for _, key in ipairs { "features_col", "label_col", "loss" } do check.string(o[key], name, key, { nonempty = true }) end
+  for _, key in ipairs { "features_col", "label_col" } do check.string(o[key], name, key, { nonempty = true }) end
+  -- (loss: a name or an nn.losses object, checked by compiled.resolve)
   if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
   bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
   if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
