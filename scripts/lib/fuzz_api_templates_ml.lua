@@ -81,6 +81,13 @@ local OPTIMIZER = O { learning_rate = "unit", lr = "unit", decay = "unit", momen
 each({ "lunet.nn.optimizers.SGD", "lunet.nn.optimizers.Adagrad", "lunet.nn.optimizers.Adadelta",
        "lunet.nn.optimizers.RMSprop", "lunet.nn.optimizers.Adam", "lunet.nn.optimizers.Adamax",
        "lunet.nn.optimizers.Nadam" }, { { OPTIMIZER } })
+for _, class in ipairs { "Huber", "Poisson", "KLDivergence", "CategoricalHinge", "MeanSquaredError", "LogCosh", "Hinge",
+                         "SquaredHinge", "CosineSimilarity", "MeanAbsoluteError", "BinaryCrossentropy",
+                         "CategoricalCrossentropy", "SparseCategoricalCrossentropy" } do
+  T["lunet.nn.losses." .. class] = { { O { delta = "num" } } }
+end
+T["lunet.nn.losses.canonical"] = { { '="kld"', "str" }, { '={name = "huber", delta = 2}', "str" } }
+T["lunet.nn.losses.check_fit"] = { { "model", '="kl_divergence"', "str" }, { "model", '="cosine_similarity"', "str" } }
 T["lunet.nn.optimizers.new"] = { { '="adam"', O { learning_rate = "unit" }, "str" } }
 T["lunet.nn.optimizers.get"] = { { '="sgd"' }, { "=F.optimizer()" }, { '={name = "adam", learning_rate = 0.1}' } }
 each({ "Optimizer:config", "Optimizer:hyper", "Optimizer.__tostring", "Layer:config", "Layer.__tostring" }, NONE)
@@ -91,7 +98,9 @@ T["Sequential:add"] = { { "layer" } }
 each({ "Sequential:build", "Sequential:clone", "Sequential:config", "Sequential:count_params", "Sequential:get_gradients",
        "Sequential:get_optimizer_state", "Sequential:saved_parts", "Sequential.__tostring" }, NONE)
 T["Sequential:compile"] = { { O({ optimizer = '="sgd"', loss = '="mse"', metrics = '={"accuracy"}' }, { "loss" }) },
-  { O({ optimizer = "=F.optimizer()", loss = '="categorical_crossentropy"' }, { "loss" }) } }
+  { O({ optimizer = "=F.optimizer()", loss = '="categorical_crossentropy"' }, { "loss" }) },
+  { O({ optimizer = '="adam"', loss = '=lunet.nn.losses.Huber{delta = 0.5}' }, { "loss" }) },
+  { O({ optimizer = '="sgd"', loss = '="categorical_hinge"' }, { "loss" }) } }
 T["Sequential:evaluate"] = { { "matrix", Y, O { batch_size = "pos", verbose = "bool", num_workers = "pos",
   launcher = '="local"' } } }
 T["Sequential:fit"] = { { "matrix", Y, O { epochs = "work", batch_size = "pos", validation_split = "unit",
