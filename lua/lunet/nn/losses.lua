@@ -5,10 +5,10 @@
 -- What "cannot fit" means (provably wrong, not merely unusual):
 --   * categorical_crossentropy and sparse_categorical_crossentropy on a
 --     1-wide output: one class, nothing to tell apart;
---   * any cross-entropy on an output whose last activation is not sigmoid or
---     softmax: lunet's cross-entropies take probabilities (clipped to
---     [1e-7, 1 - 1e-7]; there is no from_logits), so a linear, relu, tanh,
---     elu, leaky_relu or softplus output is clipped and its gradient lost;
+--   * any cross-entropy on an output whose last activation is not sigmoid,
+--     hard_sigmoid or softmax: lunet's cross-entropies take probabilities
+--     (clipped to [1e-7, 1 - 1e-7]; there is no from_logits), so a linear,
+--     relu, tanh, elu, ... output is clipped and its gradient lost;
 --   * a softmax over a 1-wide output, with any loss: it is always 1.
 -- Everything Keras users pair on purpose fits: softmax with the categorical
 -- cross-entropies, sigmoid (or softmax) with binary_crossentropy, sigmoid with
@@ -74,7 +74,7 @@ function losses.check_fit(model, loss, where)
       .. "binary_crossentropy with a sigmoid output (two classes) or mean_squared_error/mean_absolute_error "
       .. "(regression)", loss)
   end
-  if CROSSENTROPY[loss] and act and act ~= "softmax" and act ~= "sigmoid" then
+  if CROSSENTROPY[loss] and act and act ~= "softmax" and act ~= "sigmoid" and act ~= "hard_sigmoid" then
     refuse("%s takes probabilities (lunet has no from_logits): end the model with Activation('%s'), or use "
       .. "mean_squared_error/mean_absolute_error for a %s output (regression)", loss,
       CATEGORICAL[loss] and "softmax" or "sigmoid", act)
