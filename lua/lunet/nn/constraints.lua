@@ -73,9 +73,8 @@ end
 local CLASSES = { max_norm = "MaxNorm", min_max_norm = "MinMaxNorm", non_neg = "NonNeg", unit_norm = "UnitNorm" }
 -- nn.constraints.MaxNorm{max_value = 2, axis = 0}, max_norm(2[, axis]) or max_norm{...}; the
 -- same for MinMaxNorm / min_max_norm, NonNeg / non_neg and UnitNorm / unit_norm.
-for name, class in pairs(CLASSES) do
-  local where = "nn.constraints." .. class
-  local function new(...)
+local function constructor(name, where)
+  return function(...)
     local first = ...
     if first == nil or type(first) == "table" then
       check.arity(where, 1, ...)
@@ -86,7 +85,10 @@ for name, class in pairs(CLASSES) do
     for i, k in ipairs(POSITIONAL[name]) do opts[k] = given[i] end
     return make(name, opts, where)
   end
-  constraints[class], constraints[name] = new, new
+end
+for name, class in pairs(CLASSES) do
+  constraints[class] = constructor(name, "nn.constraints." .. class)
+  constraints[name] = constructor(name, "nn.constraints." .. name)
 end
 
 -- The constraint a layer option v stands for (where: the layer, what: the
@@ -116,20 +118,20 @@ doc.register { name = "MaxNorm", kind = "constraint",
   summary = "scales every slice of a weight whose L2 norm is above max_value down to it (Keras' max_norm)",
   usage = "nn.constraints.MaxNorm{max_value = 2, axis = 0}, nn.constraints.max_norm(2) or 'max_norm'," .. USAGE,
   sections = { { title = "options", options = DOCS.max_norm } },
-  aliases = { "nn.constraints.MaxNorm", "nn.constraints.max_norm", "max_norm" }, objects = { constraints.MaxNorm } }
+  aliases = { "nn.constraints.MaxNorm", "nn.constraints.max_norm", "max_norm" }, objects = { constraints.MaxNorm, constraints.max_norm } }
 doc.register { name = "MinMaxNorm", kind = "constraint",
   summary = "moves the L2 norm of every slice of a weight into [min_value, max_value] (Keras' min_max_norm)",
   usage = "nn.constraints.MinMaxNorm{min_value = 0, max_value = 1, rate = 1, axis = 0} or 'min_max_norm'," .. USAGE,
   sections = { { title = "options", options = DOCS.min_max_norm } },
   aliases = { "nn.constraints.MinMaxNorm", "nn.constraints.min_max_norm", "min_max_norm" },
-  objects = { constraints.MinMaxNorm } }
+  objects = { constraints.MinMaxNorm, constraints.min_max_norm } }
 doc.register { name = "NonNeg", kind = "constraint", summary = "sets a weight's negative values to 0 (Keras' non_neg)",
   usage = "nn.constraints.NonNeg() or 'non_neg'," .. USAGE, sections = {},
-  aliases = { "nn.constraints.NonNeg", "nn.constraints.non_neg", "non_neg" }, objects = { constraints.NonNeg } }
+  aliases = { "nn.constraints.NonNeg", "nn.constraints.non_neg", "non_neg" }, objects = { constraints.NonNeg, constraints.non_neg } }
 doc.register { name = "UnitNorm", kind = "constraint",
   summary = "scales every slice of a weight to L2 norm 1 (Keras' unit_norm)",
   usage = "nn.constraints.UnitNorm{axis = 0}, nn.constraints.unit_norm(0) or 'unit_norm'," .. USAGE,
   sections = { { title = "options", options = DOCS.unit_norm } },
-  aliases = { "nn.constraints.UnitNorm", "nn.constraints.unit_norm", "unit_norm" }, objects = { constraints.UnitNorm } }
+  aliases = { "nn.constraints.UnitNorm", "nn.constraints.unit_norm", "unit_norm" }, objects = { constraints.UnitNorm, constraints.unit_norm } }
 
 return constraints

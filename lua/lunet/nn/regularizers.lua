@@ -54,11 +54,10 @@ end
 
 -- nn.regularizers.L1{l1 = 0.01}, l1(0.01) (Keras' l1(l1=0.01)); the same for L2 / l2.
 for class, name in pairs { L1 = "l1", L2 = "l2" } do
-  local function new(...)
-    local where = "nn.regularizers." .. class
-    return make(name, args(where, { name }, ...), DOCS[class].defaults, where)
+  for _, called in ipairs { class, name } do
+    local where = "nn.regularizers." .. called
+    regularizers[called] = function(...) return make(name, args(where, { name }, ...), DOCS[class].defaults, where) end
   end
-  regularizers[class], regularizers[name] = new, new
 end
 
 -- nn.regularizers.L1L2{l1 = 0, l2 = 0} (Keras' class: no penalty unless given)
@@ -106,12 +105,12 @@ doc.register { name = "L1", kind = "regularizer", summary = "penalty l1 * sum |v
   usage = "nn.regularizers.L1{l1 = 0.01}, nn.regularizers.l1(0.01) or 'l1', as a Dense / Conv2D "
     .. "kernel_regularizer, bias_regularizer or activity_regularizer",
   sections = { { title = "options", options = DOCS.L1 } },
-  aliases = { "nn.regularizers.L1", "nn.regularizers.l1", "l1" }, objects = { regularizers.L1 } }
+  aliases = { "nn.regularizers.L1", "nn.regularizers.l1", "l1" }, objects = { regularizers.L1, regularizers.l1 } }
 doc.register { name = "L2", kind = "regularizer", summary = "penalty l2 * sum v^2 on a weight or a layer's output",
   usage = "nn.regularizers.L2{l2 = 0.01}, nn.regularizers.l2(0.01) or 'l2', as a Dense / Conv2D "
     .. "kernel_regularizer, bias_regularizer or activity_regularizer",
   sections = { { title = "options", options = DOCS.L2 } },
-  aliases = { "nn.regularizers.L2", "nn.regularizers.l2", "l2" }, objects = { regularizers.L2 } }
+  aliases = { "nn.regularizers.L2", "nn.regularizers.l2", "l2" }, objects = { regularizers.L2, regularizers.l2 } }
 doc.register { name = "L1L2", kind = "regularizer",
   summary = "penalty l1 * sum |v| + l2 * sum v^2 on a weight or a layer's output (an activity penalty is divided "
     .. "by the batch size, as tf.keras)",
