@@ -38,7 +38,7 @@ local POSITIONAL = { max_norm = { "max_value", "axis" }, min_max_norm = { "min_v
 -- any rank, checked when the layer is known). Returns a copy.
 local function axes(v, where, ndim)
   local list = type(v) == "table" and v or { v }
-  if type(v) == "table" then check.list(v, where, "axis", { nonempty = true }) end
+  if type(v) == "table" then check.list(v, where, "axis", { nonempty = true, max_length = ndim or 4 }) end
   local seen, out = {}, {}
   for i, a in ipairs(list) do
     local what = type(v) == "table" and string.format("axis[%d]", i) or "axis"
