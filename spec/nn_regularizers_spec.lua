@@ -207,6 +207,13 @@ describe("regularizers and constraints as data", function()
     assert.are.equal(0, h.max_abs_diff(m:get_weights(), loaded:get_weights()))
   end)
 
+  it("have help entries, found by name, by module and by constructor", function()
+    local help = require "lunet.help"
+    h.assert_contains(help.text(nn.regularizers), "L1L2", "L2")
+    h.assert_contains(help.text(nn.constraints.max_norm), "MaxNorm (constraint)", "max_value  2")
+    h.assert_contains(help.text("l1_l2"), "l1  0.01")
+  end)
+
   it("leave summary and the parameter count alone", function()
     local plain = nn.Sequential { nn.Conv2D(2, 2, { input_shape = { 3, 3, 1 } }), nn.Flatten(), nn.Dense(2), seed = 8 }
     local a, b = {}, {}

@@ -127,19 +127,46 @@ int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg) {
 /* ---- penalties and their gradients ---- */
 
 /* l1 sum |v| + l2 sum v^2 over v (n); g (n) += its gradient
- * l1 sign(v) + 2 l2 v, scaled by s, unless g is NULL. One pass. */
+ * l1 sign(v) + 2 l2 v, scaled by s, unless g is NULL. One pass; the sums
+ * run in LANES independent float lanes (so the loop vectorizes instead of
+ * waiting on one accumulator), gathered in double every CHUNK values. */
+#define LANES 16
+#define CHUNK 1024
 static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float s) {
   double a = 0.0, q = 0.0;
   float gl1 = s * r.l1, gl2 = 2.0f * s * r.l2;
-  if (g)
-    for (int64_t i = 0; i < n; i++) {
-      float x = v[i];
-      a += fabsf(x);
-      q += (double)x * x;
-      g[i] += gl1 * (float)((x > 0.0f) - (x < 0.0f)) + gl2 * x;
+  for (int64_t c = 0; c < n; c += CHUNK) {
+    int64_t m = n - c < CHUNK ? n - c : CHUNK, i = 0;
+    const float *vc = v + c;
+    float *gc = g ? g + c : NULL;
+    float la[LANES] = {0}, lq[LANES] = {0};
+    if (gc && gl1 == 0.0f) /* l2 alone (the common case): no signs */
+      for (; i + LANES <= m; i += LANES)
+        for (int k = 0; k < LANES; k++) {
+          float x = vc[i + k];
+          la[k] += fabsf(x);
+          lq[k] += x * x;
+          gc[i + k] += gl2 * x;
+        }
+    else if (gc)
+      for (; i + LANES <= m; i += LANES)
+        for (int k = 0; k < LANES; k++) {
+          float x = vc[i + k];
+          la[k] += fabsf(x);
+          lq[k] += x * x;
+          gc[i + k] += gl1 * ((float)(x > 0.0f) - (float)(x < 0.0f)) + gl2 * x;
+        }
+    else
+      for (; i + LANES <= m; i += LANES)
+        for (int k = 0; k < LANES; k++) { la[k] += fabsf(vc[i + k]); lq[k] += vc[i + k] * vc[i + k]; }
+    for (; i < m; i++) { /* the tail */
+      float x = vc[i];
+      la[0] += fabsf(x);
+      lq[0] += x * x;
+      if (gc) gc[i] += gl1 * ((float)(x > 0.0f) - (float)(x < 0.0f)) + gl2 * x;
     }
-  else
-    for (int64_t i = 0; i < n; i++) { a += fabsf(v[i]); q += (double)v[i] * v[i]; }
+    for (int k = 0; k < LANES; k++) { a += la[k]; q += lq[k]; }
+  }
   return r.l1 * a + r.l2 * q;
 }
 
