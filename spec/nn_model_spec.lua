@@ -255,11 +255,11 @@ describe("Sequential", function()
     assert.has_error(function() nn.Dense(10, { activaton = "relu" }) end,
       "Dense: unknown option 'activaton' (did you mean 'activation'?)")
     assert.has_error(function() nn.Dense(10, { activation = "rleu" }) end,
-      "Dense: activation must be 'linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'leaky_relu' or 'softplus', "
-      .. "got 'rleu'")
-    assert.has_error(function() nn.Activation "swish" end,
-      "Activation: activation must be 'linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'leaky_relu' or "
-      .. "'softplus', got 'swish'")
+      "Dense: activation must be 'linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'leaky_relu', 'softplus', "
+      .. "'selu', 'gelu', 'swish', 'silu', 'hard_sigmoid', 'exponential' or 'softsign', got 'rleu'")
+    assert.has_error(function() nn.Activation "mish" end,
+      "Activation: activation must be 'linear', 'relu', 'sigmoid', 'tanh', 'softmax', 'elu', 'leaky_relu', "
+      .. "'softplus', 'selu', 'gelu', 'swish', 'silu', 'hard_sigmoid', 'exponential' or 'softsign', got 'mish'")
     assert.has_error(function() nn.Dense(0) end, "Dense: units must be an integer from 1 to 2147483647, got 0")
     assert.has_error(function() nn.Dropout(1.5) end, "Dropout: rate must be less than 1, got 1.5")
     assert.has_error(function() nn.Sequential { nn.Dense(3) }:summary() end,

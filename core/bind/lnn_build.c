@@ -28,29 +28,68 @@ static void read_value(lua_State *L, int idx, lunet_cfg_value_t *v) {
   }
 }
 
-/* The config table at idx as a C view. Its entries live in a userdata pushed
- * on the stack (collected with it, also when a Lua error unwinds); the view
- * borrows the table's strings, so both stay on the stack while it is used. */
-static void read_config(lua_State *L, int idx, lunet_layer_config_t *cfg) {
+/* A table with no list part and some string key: a record (config.h). */
+static int is_record(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE || lua_rawlen(L, idx) > 0) return 0;
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
+    if (lua_type(L, -2) == LUA_TSTRING) { lua_pop(L, 2); return 1; }
+  return 0;
+}
+
+/* x = the entry key -> the value at idx (a list keeps its first items). */
+static void read_entry(lua_State *L, int idx, const char *key, lunet_cfg_entry_t *x) {
+  x->key = key;
+  read_value(L, idx, &x->v);
+  x->n = 0;
+  if (x->v.type != LUNET_CFG_LIST) return;
+  if (is_record(L, idx)) { x->v.type = LUNET_CFG_RECORD; return; }
+  lua_Unsigned len = lua_rawlen(L, idx);
+  x->n = len > INT_MAX ? INT_MAX : (int)len; /* read as "too long", never as a shorter list */
+  for (int i = 0; i < x->n && i < LUNET_CFG_MAX_ITEMS; i++) {
+    lua_rawgeti(L, idx, i + 1);
+    read_value(L, -1, &x->items[i]);
+    lua_pop(L, 1);
+  }
+}
+
+/* The string-keyed fields of the record at idx (one level: a record inside
+ * a record is read as a table value). */
+static int record_fields(lua_State *L, int idx) {
   int n = 0;
   for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) n += lua_type(L, -2) == LUA_TSTRING;
-  lunet_cfg_entry_t *e = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *e, 0);
-  int k = 0;
+  return n;
+}
+
+/* The config table at idx as a C view, records flattened (config.h). Its
+ * entries live in a userdata pushed on the stack (collected with it, also
+ * when a Lua error unwinds), whose user value holds the "<record>.<field>"
+ * keys; the view borrows the table's strings, so both stay on the stack
+ * while it is used. */
+static void read_config(lua_State *L, int idx, lunet_layer_config_t *cfg) {
+  int n = 0;
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
+    if (lua_type(L, -2) == LUA_TSTRING) n += 1 + (is_record(L, lua_gettop(L)) ? record_fields(L, lua_gettop(L)) : 0);
+  lunet_cfg_entry_t *e = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *e, 1);
+  int ud = lua_gettop(L);
+  lua_newtable(L); /* the flattened keys, kept alive by the userdata */
+  lua_setiuservalue(L, ud, 1);
+  lua_getiuservalue(L, ud, 1);
+  int keys = lua_gettop(L);
+  int k = 0, nkeys = 0;
   for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING) continue; /* lists and other keys are not options */
-    lunet_cfg_entry_t *x = &e[k++];
-    x->key = lua_tostring(L, -2);
-    read_value(L, -1, &x->v);
-    x->n = 0;
-    if (x->v.type != LUNET_CFG_LIST) continue;
-    lua_Unsigned len = lua_rawlen(L, -1);
-    x->n = len > INT_MAX ? INT_MAX : (int)len; /* read as "too long", never as a shorter list */
-    for (int i = 0; i < x->n && i < LUNET_CFG_MAX_ITEMS; i++) {
-      lua_rawgeti(L, -1, i + 1);
-      read_value(L, -1, &x->items[i]);
-      lua_pop(L, 1);
+    int rec = lua_gettop(L);
+    const char *key = lua_tostring(L, -2);
+    read_entry(L, rec, key, &e[k++]);
+    if (e[k - 1].v.type != LUNET_CFG_RECORD) continue;
+    for (lua_pushnil(L); lua_next(L, rec); lua_pop(L, 1)) {
+      if (lua_type(L, -2) != LUA_TSTRING) continue;
+      const char *flat = lua_pushfstring(L, "%s.%s", key, lua_tostring(L, -2));
+      lua_rawseti(L, keys, ++nkeys); /* the table keeps the string; its text does not move */
+      read_entry(L, lua_gettop(L), flat, &e[k++]);
     }
   }
+  lua_pop(L, 1); /* the keys table (the userdata holds it) */
   cfg->n = k;
   cfg->entries = e;
 }

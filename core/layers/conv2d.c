@@ -7,6 +7,7 @@
 
 #include "blas.h"
 #include "common.h"
+#include "regularize.h"
 #include "registry.h"
 #include "tensor.h"
 
@@ -36,6 +37,7 @@ static int conv_plan(lunet_layer_t *l, int max_batch) {
   size_t n = (size_t)(max_batch * d->oh * d->ow * patch(d)) * sizeof(float);
   d->cols = lunet_nn_alloc(n);
   if (l->need_input_grad) d->dcols = lunet_nn_alloc(n);
+  if (lunet_layer_plan_pre(l, max_batch) < 0) return -1;
   return d->cols && (d->dcols || !l->need_input_grad) ? 0 : -1;
 }
 
@@ -89,23 +91,25 @@ static void col2im(const conv2d_t *d, float *din, const float *dcols, int batch)
   }
 }
 
-/* out (P, F) = cols (P, KKC) @ W (KKC, F) + b, P = B*OH*OW */
+/* out (P, F) = act(cols (P, KKC) @ W (KKC, F) + b), P = B*OH*OW; the
+ * convolution goes to l->pre when the activation's backward needs it */
 static void conv_forward(lunet_layer_t *l, float *out, const float *in, int batch, int training) {
   conv2d_t *d = (conv2d_t *)l;
   int64_t p = batch * d->oh * d->ow, kkc = patch(d), f = d->f;
+  float *z = l->pre ? l->pre : out;
   im2col(d, d->cols, in, batch);
   if (d->use_bias)
-    for (int64_t r = 0; r < p; r++) memcpy(out + r * f, l->params + kkc * f, (size_t)f * sizeof *out);
+    for (int64_t r = 0; r < p; r++) memcpy(z + r * f, l->params + kkc * f, (size_t)f * sizeof *z);
   lunet_blas_sgemm(0, 0, (int)p, (int)f, (int)kkc, 1.0f, d->cols, (int)kkc, l->params, (int)f,
-                   d->use_bias ? 1.0f : 0.0f, out, (int)f);
-  lunet_act_forward(l->act, out, out, p, f);
+                   d->use_bias ? 1.0f : 0.0f, z, (int)f);
+  lunet_act_forward(l->act, out, z, p, f);
 }
 
 static void conv_backward(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out,
                           int batch) {
   conv2d_t *d = (conv2d_t *)l;
   int64_t p = batch * d->oh * d->ow, kkc = patch(d), f = d->f;
-  if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, p, f);
+  if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, l->pre, p, f);
   /* dW (KKC, F) = cols^T (KKC, P) @ dout (P, F) */
   lunet_blas_sgemm(1, 0, (int)kkc, (int)f, (int)p, 1.0f, d->cols, (int)kkc, dout, (int)f, 0.0f,
                    l->grads, (int)f);
@@ -144,7 +148,8 @@ static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
 }
 
 /* config: filters, kernel_size, strides, padding, activation, use_bias,
- * kernel_initializer, bias_initializer */
+ * kernel_initializer, bias_initializer and the weight options of
+ * regularize.h (kernel_regularizer.l1, ...) */
 static lunet_layer_t *conv2d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
   int filters, kh, kw, sh, sw, padding_same, use_bias;
   lunet_act_t act;
@@ -190,6 +195,10 @@ static lunet_layer_t *conv2d_from_config(const lunet_layer_config_t *cfg, int in
   l->out_size = oh * ow * filters;
   l->nparams = l->ntrainable = patch(d) * filters + (use_bias ? filters : 0);
   l->act = act;
+  /* the kernel is (KH, KW, C, F) as Keras', so Keras' constraint axes mean the same here */
+  l->kernel = (lunet_weight_t){.off = 0, .n = patch(d) * filters, .ndim = 4, .shape = {kh, kw, d->c, filters}};
+  l->bias = (lunet_weight_t){.off = patch(d) * filters, .n = use_bias ? filters : 0, .ndim = 1, .shape = {filters}};
+  if (lunet_reg_config(l, cfg) < 0) { lunet_layer_free(l); return NULL; }
   return l;
 }
 

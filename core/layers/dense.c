@@ -6,6 +6,7 @@
 
 #include "blas.h"
 #include "common.h"
+#include "regularize.h"
 #include "registry.h"
 
 typedef struct {
@@ -21,23 +22,27 @@ static void dense_init(lunet_layer_t *l, lunet_rng_t *rng) {
   if (d->use_bias) lunet_init_fill(d->bias_init, rng, l->params + d->k * d->units, d->units, d->k, d->units);
 }
 
-/* out (R, U) = in (R, K) @ W (K, U) + b (U), R = batch * rows per sample */
+static int dense_plan(lunet_layer_t *l, int max_batch) { return lunet_layer_plan_pre(l, max_batch); }
+
+/* out (R, U) = act(in (R, K) @ W (K, U) + b (U)), R = batch * rows per sample;
+ * the product goes to l->pre when the activation's backward needs it */
 static void dense_forward(lunet_layer_t *l, float *out, const float *in, int batch, int training) {
   dense_t *d = (dense_t *)l;
   int64_t rows = batch * l->in_size / d->k, u = d->units;
   const float *w = l->params, *b = l->params + d->k * u;
+  float *z = l->pre ? l->pre : out;
   if (d->use_bias)
-    for (int64_t r = 0; r < rows; r++) memcpy(out + r * u, b, (size_t)u * sizeof *out);
+    for (int64_t r = 0; r < rows; r++) memcpy(z + r * u, b, (size_t)u * sizeof *z);
   lunet_blas_sgemm(0, 0, (int)rows, (int)u, (int)d->k, 1.0f, in, (int)d->k, w, (int)u,
-                   d->use_bias ? 1.0f : 0.0f, out, (int)u);
-  lunet_act_forward(l->act, out, out, rows, u);
+                   d->use_bias ? 1.0f : 0.0f, z, (int)u);
+  lunet_act_forward(l->act, out, z, rows, u);
 }
 
 static void dense_backward(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out,
                            int batch) {
   dense_t *d = (dense_t *)l;
   int64_t rows = batch * l->in_size / d->k, u = d->units, k = d->k;
-  if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, rows, u);
+  if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, l->pre, rows, u);
   /* dW (K, U) = in^T (K, R) @ dout (R, U) */
   lunet_blas_sgemm(1, 0, (int)k, (int)u, (int)rows, 1.0f, in, (int)k, dout, (int)u, 0.0f, l->grads,
                    (int)u);
@@ -56,9 +61,11 @@ static void dense_backward(lunet_layer_t *l, float *din, float *dout, const floa
 }
 
 static const lunet_layer_ops_t dense_ops = {
-    .kind = "Dense", .init = dense_init, .forward = dense_forward, .backward = dense_backward};
+    .kind = "Dense", .init = dense_init, .plan = dense_plan, .forward = dense_forward,
+    .backward = dense_backward};
 
-/* config: units, activation, use_bias, kernel_initializer, bias_initializer */
+/* config: units, activation, use_bias, kernel_initializer, bias_initializer and
+ * the weight options of regularize.h (kernel_regularizer.l1, ...) */
 static lunet_layer_t *dense_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
   int units, use_bias;
   lunet_act_t act;
@@ -83,6 +90,9 @@ static lunet_layer_t *dense_from_config(const lunet_layer_config_t *cfg, int in_
   l->out_size = lunet_shape_numel(in_ndim, l->out_shape);
   l->nparams = l->ntrainable = d->k * units + (use_bias ? units : 0);
   l->act = act;
+  l->kernel = (lunet_weight_t){.off = 0, .n = d->k * units, .ndim = 2, .shape = {d->k, units}};
+  l->bias = (lunet_weight_t){.off = d->k * units, .n = use_bias ? units : 0, .ndim = 1, .shape = {units}};
+  if (lunet_reg_config(l, cfg) < 0) { lunet_layer_free(l); return NULL; }
   return l;
 }
 

@@ -33,7 +33,7 @@ const char *lunet_cfg_type_name(const lunet_cfg_value_t *v) {
   case LUNET_CFG_NUMBER: return "number";
   case LUNET_CFG_STRING: return "string";
   case LUNET_CFG_BOOLEAN: return "boolean";
-  case LUNET_CFG_LIST: return "table";
+  case LUNET_CFG_LIST: case LUNET_CFG_RECORD: return "table";
   default: return v->s ? v->s : "userdata";
   }
 }

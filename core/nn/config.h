@@ -15,8 +15,13 @@
  * longer list is reported, never truncated). */
 #define LUNET_CFG_MAX_ITEMS 4
 
+/* A RECORD is a nested table with string keys (a regularizer {l1 =, l2 =}):
+ * the config has no nested tables, so the binding flattens a record's fields
+ * into entries of their own keyed "<record>.<field>" ("kernel_regularizer.l1"),
+ * one level deep; the record's own entry only says it is there. */
 typedef enum {
-  LUNET_CFG_NIL, LUNET_CFG_NUMBER, LUNET_CFG_STRING, LUNET_CFG_BOOLEAN, LUNET_CFG_LIST, LUNET_CFG_OTHER
+  LUNET_CFG_NIL, LUNET_CFG_NUMBER, LUNET_CFG_STRING, LUNET_CFG_BOOLEAN, LUNET_CFG_LIST, LUNET_CFG_OTHER,
+  LUNET_CFG_RECORD
 } lunet_cfg_type_t;
 
 typedef struct lunet_cfg_value {

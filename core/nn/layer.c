@@ -40,7 +40,17 @@ void lunet_layer_setup(lunet_layer_t *l, const lunet_layer_ops_t *ops, int in_nd
 void lunet_layer_free(lunet_layer_t *l) {
   if (!l) return;
   if (l->ops->free) l->ops->free(l);
+  free(l->pre);
+  free(l->kernel.con.norms);
+  free(l->bias.con.norms);
   free(l);
+}
+
+int lunet_layer_plan_pre(lunet_layer_t *l, int max_batch) {
+  if (!lunet_act_needs_input(l->act)) return 0;
+  free(l->pre);
+  l->pre = lunet_nn_alloc((size_t)(max_batch * l->out_size) * sizeof *l->pre);
+  return l->pre ? 0 : -1;
 }
 
 size_t lunet_layer_state_size(const lunet_layer_t *l) { return l->ops->state_size ? l->ops->state_size(l) : 0; }

@@ -16,8 +16,38 @@ typedef struct lunet_layer lunet_layer_t;
 
 typedef enum {
   LUNET_ACT_LINEAR, LUNET_ACT_RELU, LUNET_ACT_SIGMOID, LUNET_ACT_TANH, LUNET_ACT_SOFTMAX,
-  LUNET_ACT_ELU, LUNET_ACT_LEAKY_RELU, LUNET_ACT_SOFTPLUS
+  LUNET_ACT_ELU, LUNET_ACT_LEAKY_RELU, LUNET_ACT_SOFTPLUS, LUNET_ACT_SELU, LUNET_ACT_GELU, LUNET_ACT_SWISH,
+  LUNET_ACT_HARD_SIGMOID, LUNET_ACT_EXPONENTIAL, LUNET_ACT_SOFTSIGN
 } lunet_act_t;
+
+/* Keras' L1L2 regularizer: penalty l1 sum |v| + l2 sum v^2 (both 0: none). */
+typedef struct lunet_reg {
+  float l1, l2;
+} lunet_reg_t;
+
+typedef enum {
+  LUNET_CON_NONE, LUNET_CON_MAX_NORM, LUNET_CON_NON_NEG, LUNET_CON_UNIT_NORM, LUNET_CON_MIN_MAX_NORM
+} lunet_con_kind_t;
+
+/* A Keras weight constraint, applied after every optimizer step
+ * (regularize.h). Norms are taken over the axes in `axes` (bit a: axis a of
+ * the weight's shape), one norm per index of the other axes. */
+typedef struct lunet_constraint {
+  lunet_con_kind_t kind;
+  float min_value, max_value, rate;
+  unsigned axes;
+  float *norms;  /* (product of the kept axes) owned scratch, planned at build */
+} lunet_constraint_t;
+
+/* A weight of a layer (Dense and Conv2D: its kernel and its bias) as Keras
+ * shapes it, with its regularizer and constraint. */
+typedef struct lunet_weight {
+  int64_t off, n;  /* its values: params[off .. off + n), n 0 for none */
+  int ndim;
+  int64_t shape[4]; /* Dense kernel (K, U), Conv2D kernel (KH, KW, C, F), a bias (U) */
+  lunet_reg_t reg;
+  lunet_constraint_t con;
+} lunet_weight_t;
 
 typedef struct lunet_layer_ops {
   const char *kind; /* "Dense", as in Keras */
@@ -65,6 +95,10 @@ struct lunet_layer {
   int need_input_grad;    /* set by the net before plan: 0 for a first layer */
   int has_seed;           /* the config gave the generator a seed of its own, ... */
   uint64_t seed;          /* ... which the model's seed does not override */
+  float *pre;             /* (max_batch * out_size) owned: the pre-activation, only when
+                           * lunet_act_needs_input(act) (Dense, Conv2D); see lunet_layer_plan_pre */
+  lunet_weight_t kernel, bias; /* regularized / constrained weights (n 0 for kinds without) */
+  lunet_reg_t activity_reg;    /* penalty on the layer's output */
 };
 
 /* ---- activations (activation.c) ---- */
@@ -74,8 +108,11 @@ int lunet_act_parse(lunet_act_t *out, const char *name, const char *where);
 const char *lunet_act_name(lunet_act_t act);
 /* y (rows, n) = act(x) (may alias) */
 void lunet_act_forward(lunet_act_t act, float *y, const float *x, int64_t rows, int64_t n);
-/* dx (rows, n) = dy * act'(.) written in place over dy, from the output y */
-void lunet_act_backward(lunet_act_t act, float *dy, const float *y, int64_t rows, int64_t n);
+/* dx (rows, n) = dy * act'(.) written in place over dy, from the output y
+ * and, when lunet_act_needs_input(act), the input x (rows, n) (else x may be NULL) */
+void lunet_act_backward(lunet_act_t act, float *dy, const float *y, const float *x, int64_t rows, int64_t n);
+/* 1 when act's slope is not a function of its output (gelu, swish). */
+int lunet_act_needs_input(lunet_act_t act);
 
 /* ---- initialisers (layer.c) ---- */
 
@@ -89,6 +126,11 @@ int lunet_init_parse(lunet_init_t *out, const char *name, const char *where);
 /* w (n) drawn by the Keras initialiser for a weight with these fans */
 void lunet_init_fill(lunet_init_t init, lunet_rng_t *rng, float *w, int64_t n, int64_t fan_in,
                      int64_t fan_out);
+
+/* For a layer whose fused activation needs its input: (re)allocates l->pre
+ * for max_batch samples of out_size; a no-op (0) for other activations; -1
+ * on OOM. Called from the kind's plan. */
+int lunet_layer_plan_pre(lunet_layer_t *l, int max_batch);
 
 /* Frees l and what it owns; NULL is a no-op. */
 void lunet_layer_free(lunet_layer_t *l);

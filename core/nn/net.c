@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "regularize.h"
 
 lunet_net_t *lunet_net_new(int in_ndim, const int64_t *in_shape) {
   char s[LUNET_SHAPE_STR_MAX];
@@ -119,7 +120,8 @@ void lunet_net_set_loss(lunet_net_t *net, lunet_loss_t loss) {
   if (net->nlayers == 0) return;
   lunet_layer_t *last = net->layers[net->nlayers - 1];
   int cat = loss == LUNET_LOSS_CATEGORICAL_CROSSENTROPY || loss == LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
-  if (!last->is_view && ((cat && last->act == LUNET_ACT_SOFTMAX) ||
+  /* (an activity regularizer's gradient is on the output: it needs the activation's own backward) */
+  if (!last->is_view && !lunet_reg_active(&last->activity_reg) && ((cat && last->act == LUNET_ACT_SOFTMAX) ||
                          (loss == LUNET_LOSS_BINARY_CROSSENTROPY && last->act == LUNET_ACT_SIGMOID)))
     last->act_fused_loss = 1;
 }
@@ -258,7 +260,7 @@ static int loss_grad(lunet_net_t *net, double *loss, const float *x, const float
     lunet_layer_t *l = net->layers[i];
     if (l->is_view) { net->cur_d[i] = net->cur_d[i + 1]; continue; }
     float *din = (i > fr || net->need_input_grad) ? net->dbuf[i] : NULL;
-    l->ops->backward(l, din, net->cur_d[i + 1], net->cur_a[i], net->cur_a[i + 1], batch);
+    lunet_reg_backward(l, loss, din, net->cur_d[i + 1], net->cur_a[i], net->cur_a[i + 1], batch);
     net->cur_d[i] = din;
   }
   return 0;
@@ -270,6 +272,7 @@ static int train_step(lunet_net_t *net, double *loss, const float *x, const floa
   if (loss_grad(net, loss, x, y, w, batch) < 0) return -1;
   if (!isfinite(*loss)) return 1; /* no update from a NaN: the caller decides (error or skip) */
   lunet_optimizer_step(net->opt, lunet_tensor_data(net->params), lunet_tensor_data(net->grads));
+  for (int i = 0; i < net->nlayers; i++) lunet_reg_constrain(net->layers[i]);
   return 0;
 }
 
@@ -277,7 +280,9 @@ static int test(lunet_net_t *net, double *loss, const float *x, const float *y, 
   if (!net->has_loss) return lunet_fail("Sequential: no loss (call compile first)");
   const float *out;
   if (forward(net, &out, x, batch, 0) < 0) return -1;
-  return eval_loss(net, loss, y, w, batch, 0);
+  if (eval_loss(net, loss, y, w, batch, 0) < 0) return -1;
+  for (int i = 0; i < net->nlayers; i++) *loss += lunet_reg_penalty(net->layers[i], net->cur_a[i + 1], batch);
+  return 0;
 }
 
 /* The public steps run their kernels with denormals flushed (see

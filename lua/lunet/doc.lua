@@ -75,6 +75,7 @@ end
 -- The kinds, in the order help and the README list them.
 doc.KINDS = {
   { kind = "trainer", title = "Trainers" }, { kind = "layer", title = "Layers" },
+  { kind = "regularizer", title = "Regularizers" }, { kind = "constraint", title = "Constraints" },
   { kind = "model", title = "Models" }, { kind = "transformer", title = "Transformers" },
   { kind = "evaluator", title = "Evaluators" }, { kind = "predictor", title = "Predictors" },
   { kind = "data", title = "Data" },

@@ -125,7 +125,8 @@ local function module_kinds(x)
   local loaded = package.loaded
   local map = { ["lunet.trainers"] = { "trainer" }, ["lunet.nn"] = { "layer", "model" },
                 ["lunet.feature"] = { "transformer" }, ["lunet.evaluation"] = { "evaluator" },
-                ["lunet.predictors"] = { "predictor" }, ["lunet.data"] = { "data" } }
+                ["lunet.predictors"] = { "predictor" }, ["lunet.data"] = { "data" },
+                ["lunet.nn.regularizers"] = { "regularizer" }, ["lunet.nn.constraints"] = { "constraint" } }
   for name, kinds in pairs(map) do if loaded[name] ~= nil and loaded[name] == x then return kinds end end
   return nil
 end

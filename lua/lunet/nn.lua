@@ -8,6 +8,7 @@
 --                        (nn/training.lua) and model file (nn/model_file.lua)
 --   nn/ensemble.lua      the mean of several models' outputs
 --   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
+--   nn/regularizers.lua, nn/constraints.lua   weight penalties and projections (plain data in layer configs)
 --   nn/losses.lua        the losses' names and objects, and whether a loss fits a model's output
 --   nn/distributed.lua   the hook through which evaluate reaches worker processes
 local core = require "lunet.core"
@@ -20,6 +21,8 @@ local model_file = require "lunet.nn.model_file"
 local nn = {
   optimizers = require "lunet.nn.optimizers",
   losses = require "lunet.nn.losses", -- nn.losses.Huber{delta = 2}, ...
+  regularizers = require "lunet.nn.regularizers",
+  constraints = require "lunet.nn.constraints",
   distributed = require "lunet.nn.distributed",
   Layer = require("lunet.nn.layers.layer").Layer, -- the methods every layer has
   Sequential = Sequential.new,

@@ -55,13 +55,17 @@ T["*.__tostring"] = NONE
 
 -- ---- lunet.nn: layers and models ----
 local INIT = '="he_normal"'
-T["lunet.nn.Dense"] = { { "pos", O { activation = '="relu"', input_shape = "={3}", input_dim = "pos", use_bias = "bool",
-  kernel_initializer = INIT, bias_initializer = '="zeros"', name = "str" } } }
+local REG = '=lunet.nn.regularizers.l1_l2(0.01, 0.02)'
+T["lunet.nn.Dense"] = { { "pos", O { activation = '="gelu"', input_shape = "={3}", input_dim = "pos", use_bias = "bool",
+  kernel_initializer = INIT, bias_initializer = '="zeros"', name = "str", kernel_regularizer = '="l2"',
+  bias_regularizer = REG, activity_regularizer = '="l1"', kernel_constraint = '=lunet.nn.constraints.max_norm(1, 1)',
+  bias_constraint = '="non_neg"' } } }
 T["lunet.nn.Activation"] = { { '="relu"', O { input_shape = "={3}", name = "str" } } }
 T["lunet.nn.Dropout"] = { { "unit", O { seed = "seed", input_shape = "={3}", name = "str" } } }
-T["lunet.nn.Conv2D"] = { { "pos", "pos", O { strides = "pos", padding = '="same"', activation = '="relu"',
+T["lunet.nn.Conv2D"] = { { "pos", "pos", O { strides = "pos", padding = '="same"', activation = '="swish"',
   input_shape = "={4, 4, 1}", use_bias = "bool", kernel_initializer = INIT, bias_initializer = '="ones"',
-  name = "str" } } }
+  name = "str", kernel_regularizer = REG, bias_regularizer = '="l1"', activity_regularizer = '="l2"',
+  kernel_constraint = '=lunet.nn.constraints.UnitNorm{axis = {0, 1, 2}}', bias_constraint = '="max_norm"' } } }
 each({ "lunet.nn.MaxPooling2D", "lunet.nn.AveragePooling2D" }, { { "pos", O { strides = "pos", padding = '="valid"',
   input_shape = "={4, 4, 1}", name = "str" } } })
 T["lunet.nn.Flatten"] = { { O { input_shape = "={2, 2}", name = "str" } } }
@@ -89,6 +93,18 @@ end
 T["lunet.nn.losses.canonical"] = { { '="kld"', "str" }, { '={name = "huber", delta = 2}', "str" } }
 T["lunet.nn.losses.check_fit"] = { { "model", '="kl_divergence"', "str" }, { "model", '="cosine_similarity"', "str" } }
 T["lunet.nn.optimizers.new"] = { { '="adam"', O { learning_rate = "unit" }, "str" } }
+each({ "lunet.nn.regularizers.L1", "lunet.nn.regularizers.l1" }, { { "unit" }, { O { l1 = "unit" } } })
+each({ "lunet.nn.regularizers.L2", "lunet.nn.regularizers.l2" }, { { "unit" }, { O { l2 = "unit" } } })
+each({ "lunet.nn.regularizers.L1L2", "lunet.nn.regularizers.l1_l2" }, { { "unit", "unit" },
+  { O { l1 = "unit", l2 = "unit" } } })
+T["lunet.nn.regularizers.get"] = { { '="l2"', '="Dense"', '="kernel_regularizer"' } }
+each({ "lunet.nn.constraints.MaxNorm", "lunet.nn.constraints.max_norm" }, { { "unit", "nat" },
+  { O { max_value = "unit", axis = "nat" } } })
+each({ "lunet.nn.constraints.MinMaxNorm", "lunet.nn.constraints.min_max_norm" }, { { "unit", "unit", "unit", "nat" },
+  { O { min_value = "unit", max_value = "unit", rate = "unit", axis = "nat" } } })
+each({ "lunet.nn.constraints.NonNeg", "lunet.nn.constraints.non_neg" }, NONE)
+each({ "lunet.nn.constraints.UnitNorm", "lunet.nn.constraints.unit_norm" }, { { "nat" }, { O { axis = "nat" } } })
+T["lunet.nn.constraints.get"] = { { '="max_norm"', '="Dense"', '="kernel_constraint"', "=2" } }
 T["lunet.nn.optimizers.get"] = { { '="sgd"' }, { "=F.optimizer()" }, { '={name = "adam", learning_rate = 0.1}' } }
 each({ "Optimizer:config", "Optimizer:hyper", "Optimizer.__tostring", "Layer:config", "Layer.__tostring" }, NONE)
 

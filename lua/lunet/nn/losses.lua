@@ -16,7 +16,7 @@
 --   * cosine_similarity on a 1-wide output: a value scaled to unit length is
 --     its sign, so the loss is -sign(y_true) sign(y_pred) and its gradient 0;
 --   * any cross-entropy or kl_divergence on an output whose last activation
---     is not sigmoid or softmax: they take probabilities (clipped to
+--     is not sigmoid, hard_sigmoid or softmax: they take probabilities (clipped to
 --     [1e-7, 1 - 1e-7], resp. [1e-7, 1]; there is no from_logits), so a
 --     linear, relu, tanh, elu, leaky_relu or softplus output is clipped and
 --     its gradient lost;
@@ -222,7 +222,7 @@ function losses.check_fit(model, loss, where)
     refuse("one value scaled to unit length is its sign, so cosine_similarity is -sign(y_true) * sign(y_pred) "
       .. "and its gradient is 0: compare vectors of 2 or more values, or use mean_squared_error for one")
   end
-  if CROSSENTROPY[loss] and act and act ~= "softmax" and act ~= "sigmoid" then
+  if CROSSENTROPY[loss] and act and act ~= "softmax" and act ~= "sigmoid" and act ~= "hard_sigmoid" then
     refuse("%s takes probabilities (lunet has no from_logits): end the model with Activation('%s'), or use "
       .. "mean_squared_error/mean_absolute_error for a %s output (regression)", loss,
       (CATEGORICAL[loss]) and "softmax" or "sigmoid", act)

@@ -9,11 +9,14 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local doc = require "lunet.doc"
+local regularizers = require "lunet.nn.regularizers"
+local constraints = require "lunet.nn.constraints"
 
 local describe, fail = check.describe, check.fail
 local layer = {}
 
-layer.ACTIVATIONS = { "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus" }
+layer.ACTIVATIONS = { "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus", "selu", "gelu",
+                      "swish", "silu", "hard_sigmoid", "exponential", "softsign" }
 layer.INITIALIZERS = { "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_uniform", "lecun_normal",
                        "zeros", "ones", "random_normal", "random_uniform" }
 local MAX_SAMPLE_DIMS = 3 -- per-sample shapes: (features), (steps, features) or (height, width, channels)
@@ -133,6 +136,40 @@ end
 
 function layer.initializer(v, where, what, default)
   return check.choice(v, where, what, layer.INITIALIZERS, default)
+end
+
+-- The regularizer and constraint options of the kinds with a kernel and a
+-- bias (Dense, Conv2D), to append to a kind's option docs.
+layer.WEIGHT_OPTIONS = {
+  { "kernel_regularizer", doc.OPTIONAL, "a penalty on the kernel added to the loss: 'l1', 'l2', 'l1_l2' (factors "
+    .. "0.01) or nn.regularizers.l2(1e-4), ... (help 'L1L2')" },
+  { "bias_regularizer", doc.OPTIONAL, "a penalty on the bias (the same values)" },
+  { "activity_regularizer", doc.OPTIONAL, "a penalty on the layer's output, divided by the batch size (the same "
+    .. "values)" },
+  { "kernel_constraint", doc.OPTIONAL, "applied to the kernel after every optimizer step: 'max_norm', 'non_neg', "
+    .. "'unit_norm', 'min_max_norm' or nn.constraints.MaxNorm{max_value =, axis =}, ... (help 'MaxNorm')" },
+  { "bias_constraint", doc.OPTIONAL, "applied to the bias after every optimizer step (the same values)" },
+}
+
+-- cfg gets the weight options of opts (layer.WEIGHT_OPTIONS), checked, as
+-- plain data: the kernel has kernel_ndim dimensions, the bias 1 (none
+-- without use_bias: a bias option is then an error, not ignored).
+function layer.weight_options(cfg, opts, where, kernel_ndim)
+  cfg.kernel_regularizer = regularizers.get(opts.kernel_regularizer, where, "kernel_regularizer")
+  cfg.bias_regularizer = regularizers.get(opts.bias_regularizer, where, "bias_regularizer")
+  cfg.activity_regularizer = regularizers.get(opts.activity_regularizer, where, "activity_regularizer")
+  cfg.kernel_constraint = constraints.get(opts.kernel_constraint, where, "kernel_constraint", kernel_ndim)
+  cfg.bias_constraint = constraints.get(opts.bias_constraint, where, "bias_constraint", 1)
+  for _, k in ipairs { "bias_regularizer", "bias_constraint" } do
+    if cfg[k] and not cfg.use_bias then fail(where, "%s given with use_bias = false (there is no bias)", k) end
+  end
+  return cfg
+end
+
+-- The weight options of a config c (for a kind's from_config).
+function layer.copy_weight_options(opts, c)
+  for _, o in ipairs(layer.WEIGHT_OPTIONS) do opts[o[1]] = c[o[1]] end
+  return opts
 end
 
 -- The options of a class: its own (class.options) and those every layer
