@@ -75,7 +75,8 @@ end
 -- The kinds, in the order help and the README list them.
 doc.KINDS = {
   { kind = "trainer", title = "Trainers" }, { kind = "layer", title = "Layers" },
-  { kind = "model", title = "Models" }, { kind = "transformer", title = "Transformers" },
+  { kind = "model", title = "Models" }, { kind = "optimizer", title = "Optimizers and learning-rate schedules" },
+  { kind = "transformer", title = "Transformers" },
   { kind = "evaluator", title = "Evaluators" }, { kind = "predictor", title = "Predictors" },
   { kind = "data", title = "Data" },
 }

@@ -8,6 +8,7 @@
 --                        (nn/training.lua) and model file (nn/model_file.lua)
 --   nn/ensemble.lua      the mean of several models' outputs
 --   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
+--   nn/schedules.lua     learning-rate schedules, plain data in optimizer configs
 --   nn/losses.lua        the losses' names, and whether a loss fits a model's output
 --   nn/distributed.lua   the hook through which evaluate reaches worker processes
 local core = require "lunet.core"
@@ -19,6 +20,7 @@ local model_file = require "lunet.nn.model_file"
 
 local nn = {
   optimizers = require "lunet.nn.optimizers",
+  schedules = require "lunet.nn.schedules",
   distributed = require "lunet.nn.distributed",
   Layer = require("lunet.nn.layers.layer").Layer, -- the methods every layer has
   Sequential = Sequential.new,
