@@ -12,7 +12,8 @@ local targets = {}
 
 -- The public tables (a class table exported here gives its static functions).
 local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "lunet.feature", "lunet.nn",
-                  "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.trainers",
+                  "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.nn.schedules",
+                  "lunet.trainers",
                   "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors" }
 
 -- Receiver classes: the fixture sources that make one (the first is used to
@@ -56,6 +57,7 @@ end
 -- `where`, so only crashes, hangs and sanitizer reports count against them.
 local CRASH_ONLY = { ["lunet.data.check_column"] = true,
                      ["lunet.nn.optimizers.new"] = true, ["lunet.nn.optimizers.get"] = true,
+                     ["lunet.nn.schedules.get"] = true,
                      ["lunet.evaluation.binary_metrics"] = true }
 
 -- Metamethods a user reaches with an operator, and how the call reads.

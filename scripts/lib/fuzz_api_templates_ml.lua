@@ -77,10 +77,32 @@ each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
 
 local OPTIMIZER = O { learning_rate = "unit", lr = "unit", decay = "unit", momentum = "unit", nesterov = "bool",
   epsilon = "unit", rho = "unit", beta_1 = "unit", beta_2 = "unit", amsgrad = "bool", schedule_decay = "unit",
-  name = "str" }
+  clipnorm = "unit", clipvalue = "unit", weight_decay = "unit", name = "str" }
+local SCHEDULED = O { learning_rate = "=lunet.nn.schedules.ExponentialDecay{initial_learning_rate = 0.1, "
+  .. "decay_steps = 2, decay_rate = 0.5}", clipnorm = "unit", decay = "unit" }
 each({ "lunet.nn.optimizers.SGD", "lunet.nn.optimizers.Adagrad", "lunet.nn.optimizers.Adadelta",
        "lunet.nn.optimizers.RMSprop", "lunet.nn.optimizers.Adam", "lunet.nn.optimizers.Adamax",
-       "lunet.nn.optimizers.Nadam" }, { { OPTIMIZER } })
+       "lunet.nn.optimizers.Nadam", "lunet.nn.optimizers.AdamW" }, { { OPTIMIZER }, { SCHEDULED } })
+local DECAY = { initial_learning_rate = "unit", decay_steps = "pos", decay_rate = "unit", staircase = "bool" }
+local STEPS = { "initial_learning_rate", "decay_steps", "decay_rate" }
+each({ "lunet.nn.schedules.ExponentialDecay", "lunet.nn.schedules.InverseTimeDecay" }, { { O(DECAY, STEPS) } })
+T["lunet.nn.schedules.PiecewiseConstantDecay"] = { { O({ boundaries = "={2, 5}", values = "={0.1, 0.01, 0.001}" },
+  { "boundaries", "values" }) } }
+T["lunet.nn.schedules.PolynomialDecay"] = { { O({ initial_learning_rate = "unit", decay_steps = "pos",
+  end_learning_rate = "unit", power = "unit", cycle = "bool" }, { "initial_learning_rate", "decay_steps" }) } }
+T["lunet.nn.schedules.CosineDecay"] = { { O({ initial_learning_rate = "unit", decay_steps = "pos", alpha = "unit",
+  warmup_target = "unit", warmup_steps = "nat" }, { "initial_learning_rate", "decay_steps" }) } }
+T["lunet.nn.schedules.InversePowerDecay"] = { { O({ initial_learning_rate = "unit", gamma = "unit", power = "unit" },
+  { "initial_learning_rate", "gamma", "power" }) } }
+T["lunet.nn.schedules.SigmoidDecay"] = { { O({ initial_learning_rate = "unit", gamma = "num", stepsize = "nat" },
+  { "initial_learning_rate", "gamma", "stepsize" }) } }
+T["lunet.nn.schedules.from_lr_policy"] = { { O({ lr_policy = '="step"', base_lr = "unit", gamma = "unit",
+  stepsize = "pos", power = "unit", max_iter = "pos" }, { "lr_policy", "base_lr" }) } }
+T["lunet.nn.schedules.get"] = { { '={name = "CosineDecay", initial_learning_rate = 0.1, decay_steps = 3}', "str" } }
+T["lunet.nn.schedules.is_schedule"] = { { "any" } }
+-- (Sequential's get/set_learning_rate are these functions, found here first)
+T["lunet.nn.optimizers.get_learning_rate"] = { { "model" } }
+T["lunet.nn.optimizers.set_learning_rate"] = { { "model", "unit" } }
 T["lunet.nn.optimizers.new"] = { { '="adam"', O { learning_rate = "unit" }, "str" } }
 T["lunet.nn.optimizers.get"] = { { '="sgd"' }, { "=F.optimizer()" }, { '={name = "adam", learning_rate = 0.1}' } }
 each({ "Optimizer:config", "Optimizer:hyper", "Optimizer.__tostring", "Layer:config", "Layer.__tostring" }, NONE)

@@ -167,6 +167,10 @@ optimizers.Optimizer = Optimizer
 -- ---- the model's learning rate (Sequential's get_learning_rate / set_learning_rate) ----
 
 local function compiled(model, where)
+  -- (required here: sequential.lua requires this file)
+  if not require("lunet.nn.sequential").is(model) then
+    fail(where, "expected a Sequential model (model:%s(...)), got %s", where, describe(model))
+  end
   if not model.compiled then fail(where, "the model is not compiled (call model:compile{optimizer=, loss=})") end
   return model.compiled.optimizer
 end
