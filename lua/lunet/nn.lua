@@ -9,6 +9,7 @@
 --   nn/ensemble.lua      the mean of several models' outputs
 --   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
 --   nn/schedules.lua     learning-rate schedules, plain data in optimizer configs
+--   nn/learning_rate.lua model:get_learning_rate / set_learning_rate
 --   nn/losses.lua        the losses' names, and whether a loss fits a model's output
 --   nn/distributed.lua   the hook through which evaluate reaches worker processes
 local core = require "lunet.core"

@@ -100,9 +100,8 @@ T["lunet.nn.schedules.from_lr_policy"] = { { O({ lr_policy = '="step"', base_lr 
   stepsize = "pos", power = "unit", max_iter = "pos" }, { "lr_policy", "base_lr" }) } }
 T["lunet.nn.schedules.get"] = { { '={name = "CosineDecay", initial_learning_rate = 0.1, decay_steps = 3}', "str" } }
 T["lunet.nn.schedules.is_schedule"] = { { "any" } }
--- (Sequential's get/set_learning_rate are these functions, found here first)
-T["lunet.nn.optimizers.get_learning_rate"] = { { "model" } }
-T["lunet.nn.optimizers.set_learning_rate"] = { { "model", "unit" } }
+T["Sequential:get_learning_rate"] = NONE
+T["Sequential:set_learning_rate"] = { { "unit" } }
 T["lunet.nn.optimizers.new"] = { { '="adam"', O { learning_rate = "unit" }, "str" } }
 T["lunet.nn.optimizers.get"] = { { '="sgd"' }, { "=F.optimizer()" }, { '={name = "adam", learning_rate = 0.1}' } }
 each({ "Optimizer:config", "Optimizer:hyper", "Optimizer.__tostring", "Layer:config", "Layer.__tostring" }, NONE)

@@ -83,6 +83,7 @@ local RANGES = {
   clipnorm = { above = 0, max = FLOAT_MAX }, clipvalue = { above = 0, max = FLOAT_MAX },
 }
 local BOOLEANS = { nesterov = true, amsgrad = true }
+optimizers.RANGES = RANGES
 
 -- new(name, opts) -> Optimizer {name =, learning_rate =, ...}
 function optimizers.new(name, opts, where)
@@ -163,44 +164,5 @@ for _, key in ipairs(KINDS) do
     aliases = { "nn.optimizers." .. spec.class }, objects = { new } }
 end
 optimizers.Optimizer = Optimizer
-
--- ---- the model's learning rate (Sequential's get_learning_rate / set_learning_rate) ----
-
-local function compiled(model, where)
-  -- (required here: sequential.lua requires this file)
-  if not require("lunet.nn.sequential").is(model) then
-    fail(where, "expected a Sequential model (model:%s(...)), got %s", where, describe(model))
-  end
-  if not model.compiled then fail(where, "the model is not compiled (call model:compile{optimizer=, loss=})") end
-  return model.compiled.optimizer
-end
-
--- model:get_learning_rate() -> the rate the next step uses (after decay, or
--- the schedule's at the optimizer's iterations).
-function optimizers.get_learning_rate(model, ...)
-  check.arity("get_learning_rate", 0, ...)
-  compiled(model, "get_learning_rate")
-  return model:build():learning_rate()
-end
-
--- model:set_learning_rate(v): the optimizer's constant rate (decay still
--- applies, as Keras 2's K.set_value(model.optimizer.lr, v)); an error while
--- a schedule sets it, as tf.keras. The compiled config gets the new rate
--- too, so model files and trainers' workers carry it.
-function optimizers.set_learning_rate(model, v, ...)
-  local where = "set_learning_rate"
-  check.arity(where, 1, v, ...)
-  local opt = compiled(model, where)
-  if schedules.is_schedule(opt.learning_rate) then
-    fail(where, "the optimizer's learning_rate is a schedule, %s: it sets every step's rate (compile with a number "
-      .. "to set the rate)", tostring(opt.learning_rate))
-  end
-  v = check.number(v, where, "learning_rate", RANGES.learning_rate)
-  -- a copy: the optimizer object the user compiled with may serve other models
-  local copy = setmetatable(opt:config(), Optimizer)
-  copy.learning_rate = v
-  model.compiled.optimizer = copy
-  model:build():set_learning_rate(v)
-end
 
 return optimizers

@@ -9,7 +9,7 @@ local layers = require "lunet.nn.layers"
 local base = require "lunet.nn.layers.layer"
 local training = require "lunet.nn.training"
 local model_file = require "lunet.nn.model_file"
-local optimizers = require "lunet.nn.optimizers"
+local learning_rate = require "lunet.nn.learning_rate"
 local doc = require "lunet.doc"
 
 local sample_shape, copy_plain, is_layer = base.sample_shape, base.copy_plain, layers.is_layer
@@ -245,7 +245,7 @@ for _, name in ipairs { "compile", "get_optimizer_state", "set_optimizer_state",
   Sequential[name] = training[name]
 end
 Sequential.save = model_file.save
-Sequential.get_learning_rate, Sequential.set_learning_rate = optimizers.get_learning_rate, optimizers.set_learning_rate
+local get_learning_rate, set_learning_rate = learning_rate.install(Sequential)
 Sequential.saved_parts = model_file.saved_parts
 
 local T = training.DOCS
@@ -264,6 +264,6 @@ doc.register { name = "learning_rate", kind = "model",
     .. "model:set_learning_rate(v) sets the optimizer's constant rate (an error with a schedule)",
   usage = "model:set_learning_rate(model:get_learning_rate() * 0.1)",
   aliases = { "get_learning_rate", "set_learning_rate" },
-  objects = { optimizers.get_learning_rate, optimizers.set_learning_rate } }
+  objects = { get_learning_rate, set_learning_rate } }
 
 return Sequential
