@@ -105,7 +105,7 @@ static int m_set_loss(lua_State *L) {
   return 0;
 }
 
-/* set_optimizer(name, {hyper = value}) */
+/* set_optimizer(name, {hyper = value}); learning_rate may be a schedule table */
 static int m_set_optimizer(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_optim_kind_t kind;
@@ -117,7 +117,10 @@ static int m_set_optimizer(lua_State *L) {
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       double v = lua_isboolean(L, -1) ? (double)lua_toboolean(L, -1) : lua_tonumber(L, -1);
-      if (lua_type(L, -2) != LUA_TSTRING || lunet_optimizer_set(o, lua_tostring(L, -2), v) < 0) {
+      int schedule = lua_istable(L, -1) && lua_type(L, -2) == LUA_TSTRING &&
+                     strcmp(lua_tostring(L, -2), "learning_rate") == 0;
+      if (schedule ? lunet_read_schedule(L, -1, &o->schedule) < 0
+                   : lua_type(L, -2) != LUA_TSTRING || lunet_optimizer_set(o, lua_tostring(L, -2), v) < 0) {
         lunet_optimizer_free(o);
         return lunet_core_error(L, NULL);
       }
@@ -394,4 +397,5 @@ void lunet_open_nn(lua_State *L) {
   luaL_setfuncs(L, nn_functions, 0);
   lunet_open_nn_build(L);
   lunet_open_nn_file(L);
+  lunet_open_nn_optim(L);
 }

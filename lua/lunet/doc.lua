@@ -76,7 +76,8 @@ end
 doc.KINDS = {
   { kind = "trainer", title = "Trainers" }, { kind = "layer", title = "Layers" },
   { kind = "regularizer", title = "Regularizers" }, { kind = "constraint", title = "Constraints" },
-  { kind = "model", title = "Models" }, { kind = "transformer", title = "Transformers" },
+  { kind = "model", title = "Models" }, { kind = "optimizer", title = "Optimizers and learning-rate schedules" },
+  { kind = "transformer", title = "Transformers" },
   { kind = "evaluator", title = "Evaluators" }, { kind = "predictor", title = "Predictors" },
   { kind = "data", title = "Data" },
 }

@@ -10,6 +10,8 @@
 --   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
 --   nn/regularizers.lua, nn/constraints.lua   weight penalties and projections (plain data in layer configs)
 --   nn/losses.lua        the losses' names and objects, and whether a loss fits a model's output
+--   nn/schedules.lua     learning-rate schedules, plain data in optimizer configs
+--   nn/learning_rate.lua model:get_learning_rate / set_learning_rate
 --   nn/distributed.lua   the hook through which evaluate reaches worker processes
 local core = require "lunet.core"
 local check = require "lunet.check"
@@ -23,6 +25,7 @@ local nn = {
   losses = require "lunet.nn.losses", -- nn.losses.Huber{delta = 2}, ...
   regularizers = require "lunet.nn.regularizers",
   constraints = require "lunet.nn.constraints",
+  schedules = require "lunet.nn.schedules",
   distributed = require "lunet.nn.distributed",
   Layer = require("lunet.nn.layers.layer").Layer, -- the methods every layer has
   Sequential = Sequential.new,

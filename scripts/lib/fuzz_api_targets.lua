@@ -13,7 +13,7 @@ local targets = {}
 -- The public tables (a class table exported here gives its static functions).
 local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "lunet.feature", "lunet.nn",
                   "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.nn.losses",
-                  "lunet.nn.regularizers", "lunet.nn.constraints", "lunet.trainers",
+                  "lunet.nn.regularizers", "lunet.nn.constraints", "lunet.nn.schedules", "lunet.trainers",
                   "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors" }
 
 -- Receiver classes: the fixture sources that make one (the first is used to
@@ -60,6 +60,7 @@ local CRASH_ONLY = { ["lunet.data.check_column"] = true,
                      ["lunet.nn.losses.canonical"] = true, ["lunet.nn.losses.name"] = true,
                      ["lunet.nn.losses.check_fit"] = true,
                      ["lunet.nn.regularizers.get"] = true, ["lunet.nn.constraints.get"] = true,
+                     ["lunet.nn.schedules.get"] = true,
                      ["lunet.evaluation.binary_metrics"] = true }
 
 -- Metamethods a user reaches with an operator, and how the call reads.

@@ -81,10 +81,12 @@ each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
 
 local OPTIMIZER = O { learning_rate = "unit", lr = "unit", decay = "unit", momentum = "unit", nesterov = "bool",
   epsilon = "unit", rho = "unit", beta_1 = "unit", beta_2 = "unit", amsgrad = "bool", schedule_decay = "unit",
-  name = "str" }
+  clipnorm = "unit", clipvalue = "unit", weight_decay = "unit", name = "str" }
+local SCHEDULED = O { learning_rate = "=lunet.nn.schedules.ExponentialDecay{initial_learning_rate = 0.1, "
+  .. "decay_steps = 2, decay_rate = 0.5}", clipnorm = "unit", decay = "unit" }
 each({ "lunet.nn.optimizers.SGD", "lunet.nn.optimizers.Adagrad", "lunet.nn.optimizers.Adadelta",
        "lunet.nn.optimizers.RMSprop", "lunet.nn.optimizers.Adam", "lunet.nn.optimizers.Adamax",
-       "lunet.nn.optimizers.Nadam" }, { { OPTIMIZER } })
+       "lunet.nn.optimizers.Nadam", "lunet.nn.optimizers.AdamW" }, { { OPTIMIZER }, { SCHEDULED } })
 for _, class in ipairs { "Huber", "Poisson", "KLDivergence", "CategoricalHinge", "MeanSquaredError", "LogCosh", "Hinge",
                          "SquaredHinge", "CosineSimilarity", "MeanAbsoluteError", "BinaryCrossentropy",
                          "CategoricalCrossentropy", "SparseCategoricalCrossentropy" } do
@@ -92,6 +94,25 @@ for _, class in ipairs { "Huber", "Poisson", "KLDivergence", "CategoricalHinge",
 end
 T["lunet.nn.losses.canonical"] = { { '="kld"', "str" }, { '={name = "huber", delta = 2}', "str" } }
 T["lunet.nn.losses.check_fit"] = { { "model", '="kl_divergence"', "str" }, { "model", '="cosine_similarity"', "str" } }
+local DECAY = { initial_learning_rate = "unit", decay_steps = "pos", decay_rate = "unit", staircase = "bool" }
+local STEPS = { "initial_learning_rate", "decay_steps", "decay_rate" }
+each({ "lunet.nn.schedules.ExponentialDecay", "lunet.nn.schedules.InverseTimeDecay" }, { { O(DECAY, STEPS) } })
+T["lunet.nn.schedules.PiecewiseConstantDecay"] = { { O({ boundaries = "={2, 5}", values = "={0.1, 0.01, 0.001}" },
+  { "boundaries", "values" }) } }
+T["lunet.nn.schedules.PolynomialDecay"] = { { O({ initial_learning_rate = "unit", decay_steps = "pos",
+  end_learning_rate = "unit", power = "unit", cycle = "bool" }, { "initial_learning_rate", "decay_steps" }) } }
+T["lunet.nn.schedules.CosineDecay"] = { { O({ initial_learning_rate = "unit", decay_steps = "pos", alpha = "unit",
+  warmup_target = "unit", warmup_steps = "nat" }, { "initial_learning_rate", "decay_steps" }) } }
+T["lunet.nn.schedules.InversePowerDecay"] = { { O({ initial_learning_rate = "unit", gamma = "unit", power = "unit" },
+  { "initial_learning_rate", "gamma", "power" }) } }
+T["lunet.nn.schedules.SigmoidDecay"] = { { O({ initial_learning_rate = "unit", gamma = "num", stepsize = "nat" },
+  { "initial_learning_rate", "gamma", "stepsize" }) } }
+T["lunet.nn.schedules.from_lr_policy"] = { { O({ lr_policy = '="step"', base_lr = "unit", gamma = "unit",
+  stepsize = "pos", power = "unit", max_iter = "pos" }, { "lr_policy", "base_lr" }) } }
+T["lunet.nn.schedules.get"] = { { '={name = "CosineDecay", initial_learning_rate = 0.1, decay_steps = 3}', "str" } }
+T["lunet.nn.schedules.is_schedule"] = { { "any" } }
+T["Sequential:get_learning_rate"] = NONE
+T["Sequential:set_learning_rate"] = { { "unit" } }
 T["lunet.nn.optimizers.new"] = { { '="adam"', O { learning_rate = "unit" }, "str" } }
 each({ "lunet.nn.regularizers.L1", "lunet.nn.regularizers.l1" }, { { "unit" }, { O { l1 = "unit" } } })
 each({ "lunet.nn.regularizers.L2", "lunet.nn.regularizers.l2" }, { { "unit" }, { O { l2 = "unit" } } })

@@ -9,6 +9,7 @@ local layers = require "lunet.nn.layers"
 local base = require "lunet.nn.layers.layer"
 local training = require "lunet.nn.training"
 local model_file = require "lunet.nn.model_file"
+local learning_rate = require "lunet.nn.learning_rate"
 local doc = require "lunet.doc"
 
 local sample_shape, copy_plain, is_layer = base.sample_shape, base.copy_plain, layers.is_layer
@@ -244,6 +245,7 @@ for _, name in ipairs { "compile", "get_optimizer_state", "set_optimizer_state",
   Sequential[name] = training[name]
 end
 Sequential.save = model_file.save
+local get_learning_rate, set_learning_rate = learning_rate.install(Sequential)
 Sequential.saved_parts = model_file.saved_parts
 
 local T = training.DOCS
@@ -257,5 +259,11 @@ doc.register { name = "Sequential", kind = "model",
                { title = "model:predict(x, {...}) -> outputs", label = "predict", options = T.predict } },
   aliases = { "nn.Sequential", "model", "compile", "fit", "evaluate", "predict" },
   objects = { Sequential, training.compile, training.fit, training.evaluate, training.predict } }
+doc.register { name = "learning_rate", kind = "model",
+  summary = "model:get_learning_rate() -> the rate of the next step (after decay or schedule); "
+    .. "model:set_learning_rate(v) sets the optimizer's constant rate (an error with a schedule)",
+  usage = "model:set_learning_rate(model:get_learning_rate() * 0.1)",
+  aliases = { "get_learning_rate", "set_learning_rate" },
+  objects = { get_learning_rate, set_learning_rate } }
 
 return Sequential

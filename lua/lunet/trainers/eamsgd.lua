@@ -25,6 +25,10 @@ local function optimizer(o, compiled, given, fail)
         tostring(require("lunet.nn.optimizers").get(compiled)))
     end
     opt = compiled
+    if not given.learning_rate and type(compiled.learning_rate) == "table" then
+      fail("learning_rate sets alpha = rho * learning_rate, and the model is compiled with a schedule (%s) as its "
+        .. "rate: give learning_rate", tostring(compiled.learning_rate.name))
+    end
     if not given.learning_rate then o.learning_rate = compiled.learning_rate end
     if not given.momentum then o.momentum = compiled.momentum or 0 end
   end
