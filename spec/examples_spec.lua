@@ -44,6 +44,29 @@ describe("examples", function()
     os.execute("rm -rf " .. shell_quote(out_dir))
   end)
 
+  it("higgs_notebook: AMS per trainer from the Weight column; --weights trains with it, class-balanced", function()
+    local out_dir = os.tmpname()
+    os.remove(out_dir)
+    for _, weights in ipairs { "", " --weights" } do
+      local ok, out = example("higgs_notebook.lua", "--data examples/data --limit 3000 --epochs 1 --out "
+        .. shell_quote(out_dir) .. weights)
+      assert(ok, out)
+      -- 3000 events: a 30% test split of about 900, the full sample's 818,238 events
+      h.assert_contains(out, "AMS: the test split's weights x ", "AMS@0.5  best AMS  threshold",
+        weights == "" and "trained unweighted" or "trained with the class-balanced Weight column (--weights)")
+      if weights ~= "" then
+        h.assert_contains(out, "--weights: training with the Weight column, each class's weights rescaled to total")
+      end
+      local rows = 0
+      for name, ams, best in out:gmatch("\n(%a+)%s+0%.%d+%s+0%.%d+%s+[%d.]+%s+%d+%s+([%d.]+)%s+([%d.]+)%s+[%d.]+") do
+        rows = rows + 1
+        assert(tonumber(best) >= tonumber(ams) - 1e-9, name .. ": best AMS below AMS at 0.5 in:\n" .. out)
+      end
+      assert.are.equal(6, rows, out)
+    end
+    os.execute("rm -rf " .. shell_quote(out_dir))
+  end)
+
   it("mnist_mlp: DataParallel learns the sample's digits (--data a directory)", function()
     local ok, out = example("mnist_mlp.lua", "--data examples/data/mnist --epochs 2")
     assert(ok, out)
@@ -76,7 +99,7 @@ describe("examples", function()
   it("--help prints every option with its default and exits 0", function()
     local defaults = {
       ["higgs_notebook.lua"] = { "--epochs N", "(default: 5)", "--limit N", "(default: all)", "--out DIR",
-        "(default: results)", "atlas_higgs_v2_first22889.csv.gz)", "CERN Open Data record 328",
+        "(default: results)", "atlas_higgs_v2_first22889.csv.gz)", "CERN Open Data record 328", "--weights ",
         "atlas-higgs-challenge-2014-v2.csv.gz" },
       ["mnist_mlp.lua"] = { "--epochs N", "10 on the sample, 20 on the full set", "--workers N", "(default: 2)",
         "--frequency batch|epoch", "(default: batch)", "train-images-idx3-ubyte.gz" },
@@ -102,6 +125,7 @@ describe("examples", function()
     end
     refused("mnist_cnn.lua", "--workers -1", "option --workers needs an integer >= 1, got '-1'")
     refused("higgs_notebook.lua", "--limit many", "option --limit needs an integer >= 1, got 'many'")
+    refused("higgs_notebook.lua", "--weights=yes", "option --weights takes no value, got 'yes'")
     refused("mnist_mlp.lua", "--frequency week", "option --frequency needs one of batch, epoch, got 'week'")
   end)
 

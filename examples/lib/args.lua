@@ -19,9 +19,10 @@ local function usage_text(spec)
   local lines = { ("usage: lunet %s [options]"):format(spec.script), spec.about, "", "options:" }
   local rows, width = {}, 0
   for _, o in ipairs(spec.options) do
-    local left = ("--%s %s"):format(o.name, o.value or (o.kind == "integer" and "N" or "VALUE"))
+    local left = o.kind == "flag" and ("--" .. o.name)
+      or ("--%s %s"):format(o.name, o.value or (o.kind == "integer" and "N" or "VALUE"))
     local default = o.default_text or (o.default ~= nil and tostring(o.default)) or "none"
-    rows[#rows + 1] = { left, ("%s (default: %s)"):format(o.help, default) }
+    rows[#rows + 1] = { left, o.kind == "flag" and o.help or ("%s (default: %s)"):format(o.help, default) }
     width = math.max(width, #left)
   end
   rows[#rows + 1] = { "-h, --help", "print this and exit" }
@@ -84,13 +85,15 @@ end
 -- (the default as --help shows it), value= ("N", "DIR"), value_help= (what a
 -- missing value should have been), help=, choices=, min=}, ...}, notes =
 -- {paragraphs after the options}}. Options are given as --name value or
--- --name=value, each at most once.
+-- --name=value, each at most once; kind = "flag" takes no value (--name:
+-- true; default false).
 function args.parse(spec, argv)
   local out, seen = {}, {}
   local by_name = {}
   for _, o in ipairs(spec.options) do
     by_name[o.name] = o
     out[o.name] = o.default
+    if o.kind == "flag" then out[o.name] = false end
   end
   local function usage_error(fmt, ...)
     args.fail(spec.name, fmt:format(...) .. (" (lunet %s --help lists the options)"):format(spec.script), 2)
@@ -113,6 +116,12 @@ function args.parse(spec, argv)
     end
     if seen[key] then usage_error("option --%s is given twice", key) end
     seen[key] = true
+    if o.kind == "flag" then
+      if inline ~= nil then usage_error("option --%s takes no value, got '%s'", key, inline) end
+      out[key] = true
+      i = i + 1
+      goto continue
+    end
     local text = inline
     if text == nil then
       text = argv[i + 1]
@@ -126,6 +135,7 @@ function args.parse(spec, argv)
     if v == nil then usage_error("option --%s needs %s, got '%s'", key, want, text) end
     out[key] = v
     i = i + 1
+    ::continue::
   end
   return out
 end

@@ -4,13 +4,17 @@
 -- Multiclass: f1 is the support-weighted mean of the per-label F1 (Spark's
 -- "f1"), weighted_precision / weighted_recall likewise, accuracy the fraction
 -- of exact matches. Classes are 0-based class indices (or strings).
--- The binary metrics live in evaluation/binary.lua, the printed tables in
--- evaluation/tables.lua; require "lunet.evaluation" gives them all.
+-- The binary metrics live in evaluation/binary.lua, the regression ones in
+-- evaluation/regression.lua, the Higgs challenge's AMS in evaluation/ams.lua,
+-- the printed tables in evaluation/tables.lua; require "lunet.evaluation"
+-- gives them all.
 local core = require "lunet.core"
 local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
 local binary = require "lunet.evaluation.binary"
 local tables = require "lunet.evaluation.tables"
+local regression = require "lunet.evaluation.regression"
+local ams = require "lunet.evaluation.ams"
 local doc = require "lunet.doc"
 
 local fail = check.fail
@@ -20,6 +24,9 @@ local evaluation = {
   BinaryEvaluator = binary.BinaryEvaluator,
   confusion_matrix = tables.confusion_matrix,
   classification_report = tables.classification_report,
+  RegressionEvaluator = regression.RegressionEvaluator,
+  AMSEvaluator = ams.AMSEvaluator,
+  ams = ams.ams,
 }
 
 local METRICS = { f1 = true, accuracy = true, weighted_precision = true, weighted_recall = true }

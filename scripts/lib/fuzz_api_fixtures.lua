@@ -153,6 +153,10 @@ return function(dir)
     local e = lunet.evaluation
     if name == "BinaryEvaluator" then return e.BinaryEvaluator { raw_prediction_col = "y", label_col = "label" } end
     if name == "AccuracyEvaluator" then return e.AccuracyEvaluator { prediction_col = "pred", label_col = "label" } end
+    if name == "RegressionEvaluator" then
+      return e.RegressionEvaluator { metric = "r2", prediction_col = "y", label_col = "x", weight_col = "label" }
+    end
+    if name == "AMSEvaluator" then return e.AMSEvaluator { score_col = "y", label_col = "label", weight_col = "x" } end
     return e.MulticlassEvaluator { prediction_col = "pred", label_col = "label" }
   end
 

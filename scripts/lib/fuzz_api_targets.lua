@@ -33,6 +33,8 @@ local function receivers(F)
     { class = "MulticlassEvaluator", make = { 'F.evaluator("MulticlassEvaluator")' } },
     { class = "BinaryEvaluator", make = { 'F.evaluator("BinaryEvaluator")' } },
     { class = "AccuracyEvaluator", make = { 'F.evaluator("AccuracyEvaluator")' } },
+    { class = "RegressionEvaluator", make = { 'F.evaluator("RegressionEvaluator")' } },
+    { class = "AMSEvaluator", make = { 'F.evaluator("AMSEvaluator")' } },
     { class = "ConfusionMatrix", make = { "F.confusion()" } },
     { class = "ClassificationReport", make = { "F.report()" } },
     { class = "ModelPredictor", make = { "F.predictor()" } },

@@ -104,7 +104,15 @@ T["lunet.evaluation.AccuracyEvaluator"] = { { O { prediction_col = '="pred"', la
 T["lunet.evaluation.confusion_matrix"] = { { "frame", '="pred"', '="label"' } }
 T["lunet.evaluation.classification_report"] = { { "frame", '="pred"', '="label"', O { digits = "nat" } } }
 T["lunet.evaluation.binary_metrics"] = { { "={0.1, 0.9, 0.5, 0.3}", "={0, 1, 1, 0}", '="w"' } }
-each({ "MulticlassEvaluator:evaluate", "BinaryEvaluator:evaluate", "AccuracyEvaluator:evaluate" }, { { "frame" } })
+T["lunet.evaluation.RegressionEvaluator"] = { { O { metric = '="var"', prediction_col = '="y"', label_col = '="x"',
+  weight_col = '="label"', through_origin = "bool" } } }
+T["lunet.evaluation.AMSEvaluator"] = { { O { score_col = '="y"', label_col = '="label"', weight_col = '="x"',
+  threshold = "num", b_reg = "pos", weight_scale = "pos" } }, { O { totals = '={signal = 2, background = 3}' } } }
+T["lunet.evaluation.ams"] = { { "num", "num", "pos" } }
+each({ "MulticlassEvaluator:evaluate", "BinaryEvaluator:evaluate", "AccuracyEvaluator:evaluate",
+       "RegressionEvaluator:evaluate", "AMSEvaluator:evaluate", "AMSEvaluator:best_threshold" }, { { "frame" } })
+T["RegressionEvaluator:is_larger_better"] = { {} }
+T["AMSEvaluator:is_larger_better"] = { {} }
 T["ConfusionMatrix:get"] = { { "nat", "nat" } }
 
 local CHART = { title = "str", xlabel = "str", ylabel = "str", path = "path", width = "=400", height = "=300" }
@@ -137,7 +145,8 @@ local TRAINER = { model = "model", worker_optimizer = '="sgd"', learning_rate = 
   seed = "seed", parallelism_factor = "pos", launcher = '="local"', bind = '="tcp://127.0.0.1:0"',
   num_threads = "pos", connect_timeout = "pos", worker_timeout = "pos", driver_timeout = "pos", reassign = "bool",
   report_interval = "unit", verbose = "=false", max_message = "=100000", on_nan = '="skip"', insecure = "bool",
-  checkpoint_every = "pos", checkpoint_dir = "path", resume_from = "file", metrics = '={"accuracy"}' }
+  checkpoint_every = "pos", checkpoint_dir = "path", resume_from = "file", metrics = '={"accuracy"}',
+  weight_col = '="x"' }
 local OWN = {
   DOWNPOUR = { communication_window = "pos", overlap = "bool" }, ADAG = { communication_window = "pos" },
   DynSGD = { communication_window = "pos" }, AdaptiveADAG = { communication_window = "pos", gamma = "unit" },

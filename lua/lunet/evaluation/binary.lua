@@ -74,24 +74,6 @@ function binary.metrics(scores, labels, where, names)
   return { area_under_roc = roc, area_under_pr = pr }
 end
 
--- The score per row of column name: a numeric column as it is, a vector
--- column of width 2 (class probabilities) as its second value, the
--- probability of class 1 (Spark's rawPrediction(1)).
-local function scores_of(df, name, where)
-  local col = df:_column(name, where)
-  if col:type() == "string" then
-    fail(where, "raw prediction column '%s' holds strings; expected a score or 2 class probabilities per row", name)
-  end
-  local values, width = common.scalar_values(col)
-  if values then return values end
-  local shape = col:row_shape()
-  if #shape ~= 1 or width ~= 2 then
-    fail(where, "raw prediction column '%s' holds %d values per row but the labels are binary (0/1); expected a "
-      .. "score or 2 class probabilities per row", name, width)
-  end
-  return col:tensor():narrow(2, 2, 1):contiguous():view({ col:rows() }):totable()
-end
-
 local BinaryEvaluator = {}
 BinaryEvaluator.__index = BinaryEvaluator
 BinaryEvaluator.__name = "BinaryEvaluator"
@@ -126,7 +108,7 @@ function BinaryEvaluator:evaluate(df, ...)
   local where = "BinaryEvaluator"
   common.check_self(self, BinaryEvaluator, where, df, ...)
   common.check_frame(df, where, self.raw_prediction_col, self.label_col)
-  local scores = scores_of(df, self.raw_prediction_col, where)
+  local scores = common.scores(df, self.raw_prediction_col, "raw prediction", where)
   local labels, width = common.scalar_values(df:_column(self.label_col, where))
   if not labels then
     fail(where, "label column '%s' holds %d values per row; expected 0 or 1 per row (for one-hot labels, use "

@@ -57,6 +57,56 @@ local function scalar_values(col)
 end
 common.scalar_values = scalar_values
 
+-- numbers(df, name, what, where) -> one finite number per row of a numeric
+-- column (or a (rows, 1) vector column); what names the column's role
+-- ("prediction", "label", "weight") in the errors, which name the row.
+function common.numbers(df, name, what, where)
+  local col = df:_column(name, where)
+  if col:type() == "string" then fail(where, "%s column '%s' holds strings; expected numbers", what, name) end
+  local values, width = scalar_values(col)
+  if not values then
+    fail(where, "%s column '%s' holds %d values per row; expected one number per row", what, name, width)
+  end
+  for i, v in ipairs(values) do
+    if not check.finite(v) then fail(where, "%s column '%s' row %d is %s, not a finite number", what, name, i,
+      check.describe(v)) end
+  end
+  return values
+end
+
+-- weights(df, name, where) -> the weight column's values (finite, >= 0, not
+-- all 0), or nil when name is nil (every row weighs 1).
+function common.weights(df, name, where)
+  if name == nil then return nil end
+  local w = common.numbers(df, name, "weight", where)
+  local total = 0
+  for i, v in ipairs(w) do
+    if v < 0 then fail(where, "weight column '%s' row %d is %s; weights must be >= 0", name, i, check.describe(v)) end
+    total = total + v
+  end
+  if total == 0 then fail(where, "every weight in column '%s' is 0: nothing to evaluate", name) end
+  return w
+end
+
+-- scores(df, name, what, where) -> the score per row of column name: a
+-- numeric column as it is, a vector column of width 2 (class probabilities)
+-- as its second value, the probability of class 1 (Spark's
+-- rawPrediction(1)). what names the column's role ("raw prediction").
+function common.scores(df, name, what, where)
+  local col = df:_column(name, where)
+  if col:type() == "string" then
+    fail(where, "%s column '%s' holds strings; expected a score or 2 class probabilities per row", what, name)
+  end
+  local values, width = scalar_values(col)
+  if values then return values end
+  local shape = col:row_shape()
+  if #shape ~= 1 or width ~= 2 then
+    fail(where, "%s column '%s' holds %d values per row but the labels are binary (0/1); expected a "
+      .. "score or 2 class probabilities per row", what, name, width)
+  end
+  return col:tensor():narrow(2, 2, 1):contiguous():view({ col:rows() }):totable()
+end
+
 -- classes(df, name, what, where) -> labels, kind: one class per row, either
 -- 0-based class indices (kind "index", Lua integers) or strings (kind
 -- "string"). what names the column's role ("prediction", "label").

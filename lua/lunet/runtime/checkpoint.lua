@@ -32,7 +32,7 @@ Checkpoints.__index = Checkpoints
 
 local function data_fingerprint(job)
   return { rows = job.rows, x_width = job.x_width, y_width = job.y_width,
-           hash = vec.hash(job.x) .. vec.hash(job.y) }
+           hash = vec.hash(job.x) .. vec.hash(job.y) .. (job.w and vec.hash(job.w) or "") }
 end
 
 -- start(run, trainer, job) -> the run's checkpoints, or nil without

@@ -70,8 +70,9 @@ end
 
 local DATA_OR_END = { data = true, end_of_data = true }
 
--- The next partition from the driver: x (rows, width), y (rows, k), its id
--- and (a resumed run) the {epoch=, batch=} to start at; nil when there is no more.
+-- The next partition from the driver: x (rows, width), y (rows, k), its id,
+-- (a resumed run) the {epoch=, batch=} to start at, and (weight_col) the
+-- rows' sample weights w (rows); nil when there is no more.
 function Context:next_partition()
   -- the driver counts a finished partition's batches before it counts it done
   -- (a checkpoint taken while this worker waits records both)
@@ -83,40 +84,55 @@ function Context:next_partition()
   local rows = meta.rows
   local x = msg.frames[1]:view { rows, table.unpack(self.model.input_shape) }
   local y = msg.frames[2]:view { rows, meta.y_width }
+  local w = msg.frames[3] and msg.frames[3]:view { rows }
+  if (w ~= nil) ~= (self.options.weight_col ~= nil) then
+    error(string.format("partition %d came %s sample weights, weight_col is %s", meta.partition,
+      w and "with" or "without", tostring(self.options.weight_col)), 0)
+  end
   self.partition = meta.partition
-  return x, y, meta.partition, meta.start
+  return x, y, meta.partition, meta.start, w
 end
 
 -- for x, y, last in ctx:batches() do ... end (last: the epoch's last batch):
 -- every batch of every partition this worker receives, num_epoch epochs over
 -- each, reshuffled every epoch with a seed of (trainer seed, partition,
 -- epoch). A checkpoint request is answered before a batch is given. Batch
--- views are made once per partition: the loop allocates nothing.
+-- views are made once per partition: the loop allocates nothing. With
+-- weight_col, each batch's sample weights (a contiguous (b) view of the
+-- partition's, reshuffled with its rows) go with it: ctx:train(x, y) of the
+-- batch given last uses them.
 function Context:batches()
-  local bs, epochs = self.options.batch_size, self.options.num_epoch
+  local bs, epochs, seed = self.options.batch_size, self.options.num_epoch, self.options.seed
   return coroutine.wrap(function()
     while true do
-      local x, y, p, start = self:next_partition()
+      local x, y, p, start, w = self:next_partition()
       if not x then return end
       local rows = #x
-      local xs, ys = {}, {}
+      local xs, ys, ws = {}, {}, {}
       for s = 1, rows, bs do
         local b = math.min(bs, rows - s + 1)
         xs[#xs + 1], ys[#ys + 1] = x:narrow(1, s, b), y:narrow(1, s, b)
+        if w then ws[#xs] = w:narrow(1, s, b) end
       end
       -- a resumed partition replays the shuffles of the epochs before its position
       local first_epoch, first_batch = start and start.epoch or 1, start and start.batch or 1
       for epoch = 1, epochs do
         self.epoch = epoch
-        vec.shuffle_rows(x, y, self.options.seed * 1000003 + p * 7919 + epoch)
+        local shuffle_seed = seed * 1000003 + p * 7919 + epoch
+        vec.shuffle_rows(x, y, shuffle_seed)
+        -- (the permutation depends on the seed and the row count only: the same one)
+        if w then vec.shuffle_rows(w, nil, shuffle_seed) end
         for i = epoch == first_epoch and first_batch or 1, epoch < first_epoch and 0 or #xs do
           self.batch = i
           if self.link:checkpoint_requested() then self:answer_checkpoint() end
+          self.batch_x, self.batch_w = xs[i], ws[i]
           coroutine.yield(xs[i], ys[i], i == #xs)
         end
       end
-      for i = 1, #xs do xs[i]:close(); ys[i]:close() end
+      self.batch_x, self.batch_w = nil, nil
+      for i = 1, #xs do xs[i]:close(); ys[i]:close(); if w then ws[i]:close() end end
       x:close(); y:close()
+      if w then w:close() end
     end
   end)
 end
@@ -154,11 +170,20 @@ end
 -- ---------------------------------------------------------------- training
 
 -- One optimizer step on the worker's model; records the loss for the reports.
-function Context:train(x, y)
+-- w: the batch's sample weights ((b) contiguous); with weight_col, when not
+-- given, those of the batch ctx:batches() gave last, which x must be.
+function Context:train(x, y, w)
+  if w == nil and self.options.weight_col then
+    if x ~= self.batch_x then
+      error("train: weight_col is set but this batch is not the one ctx:batches() gave last: pass its sample "
+        .. "weights, ctx:train(x, y, w)", 2)
+    end
+    w = self.batch_w
+  end
   -- the driver's training time starts with the first batch (worker clock; sent once)
   if not self.started then self.started = core.now() end
   -- a NaN/inf loss updates nothing (the C step skips it): the weights stay clean
-  local loss = self.model.net:train_step(x, y, true)
+  local loss = self.model.net:train_step(x, y, true, w)
   self.iteration = self.iteration + 1
   self.samples = self.samples + #x
   if loss ~= loss or loss == math.huge or loss == -math.huge then

@@ -21,7 +21,8 @@ local losses = require "lunet.nn.losses"
 local numel = require("lunet.nn.layers.layer").numel
 local options = require "lunet.trainers.options"
 local partitions = require "lunet.runtime.partitions"
-local plural = require("lunet.check").plural
+local check = require "lunet.check"
+local plural = check.plural
 
 local job = {}
 
@@ -82,6 +83,40 @@ local function labels(name, df, col, loss, out_width)
   return y:contiguous():view { rows, width }
 end
 
+-- The sample weights (Spark's weightCol) as a (rows) float32 vector, each
+-- finite and >= 0, not all 0; the messages name the row.
+local function sample_weights(name, df, col)
+  if not has_column(df, col) then
+    local names = df:columns()
+    table.sort(names)
+    local near = check.closest(col, names)
+    fail(name, "the frame has no column '%s' (weight_col)%s; it has %s", col,
+      near and string.format("; did you mean '%s'?", near) or "", table.concat(df:columns(), ", "))
+  end
+  local dtype = df:dtype(col)
+  if dtype == "string" then
+    fail(name, "weight column '%s' holds strings; expected one number per row (read the file with infer_schema "
+      .. "= true)", col)
+  end
+  local w = df:column(col)
+  local rows = #w
+  if w:numel() ~= rows then
+    fail(name, "weight column '%s' has %s per row; expected one weight per row", col,
+      plural(w:numel() // math.max(1, rows), "value"))
+  end
+  w = w:contiguous():view { rows }
+  local total = 0
+  for i, v in ipairs(w:totable()) do
+    if not check.finite(v) or v < 0 then
+      fail(name, "weight column '%s' row %d is %s; sample weights must be finite and >= 0%s", col, i,
+        check.describe(v), v ~= v and " (a missing value: drop the row, df:dropna)" or "")
+    end
+    total = total + v
+  end
+  if total == 0 then fail(name, "every weight in column '%s' (weight_col) is 0: nothing would be learned", col) end
+  return w
+end
+
 -- How many partitions, and how the messages name that number.
 local function partition_count(name, o, spec, user)
   local count, what
@@ -113,6 +148,8 @@ job.WORKER_MAX_MESSAGE = 4 << 30
 -- forever. What the driver sends (the parameters, a partition's data) must
 -- fit what a worker takes.
 local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, out_width)
+  -- (a weighted run's partitions carry one more value per row: the weight)
+  if o.weight_col then y_width = y_width + 1 end
   local most_rows = 0
   for _, p in ipairs(parts) do most_rows = math.max(most_rows, p.rows) end
   local largest, what = 4 * n_params, string.format("a commit (%d parameters as float32)", n_params)
@@ -137,7 +174,8 @@ local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, o
 end
 
 -- The partition of a trainer run, or an error naming the problem, before
--- anything starts. Returns {x=, y=, rows=, parts=, center=, model_config=,
+-- anything starts. Returns {x=, y=, w= (weight_col: the sample weights, else
+-- nil), rows=, parts= (each with x, y and w, views), center=, model_config=,
 -- result=(the model to return, compiled), n_params=, batches= (planned)}.
 function job.prepare(trainer, df)
   local name, o = trainer.name, trainer.options
@@ -160,6 +198,10 @@ function job.prepare(trainer, df)
   local d = trainer.spec.data or {}
   -- a prediction job ships features only (a one-column stand-in for labels)
   local y = d.labels == false and core.zeros({ rows, 1 }) or labels(name, df, o.label_col, o.loss, numel(out_shape))
+  if o.weight_col and d.labels == false then -- (jobs that score rows: weights only weigh a training loss)
+    fail(name, "weight_col applies to training; this job scores rows")
+  end
+  local w = o.weight_col and sample_weights(name, df, o.weight_col) or nil
   -- (a job that keeps the row order scores rows: its split is by num_workers)
   local user = d.shuffle ~= false and frame.user_partitions(df) or nil
   local count, what = partition_count(name, o, trainer.spec, user)
@@ -168,18 +210,21 @@ function job.prepare(trainer, df)
     -- copies: the frame's columns may share these buffers
     x, y = x:clone(), y:clone()
     core.vec.shuffle_rows(x, y, o.seed)
+    -- the permutation depends on the seed and the row count only: the same one
+    if w then w = w:clone(); core.vec.shuffle_rows(w, nil, o.seed) end
   end
   local parts = partitions.layout(rows, count)
   local batches = 0 -- the run's, as planned (on_nan = 'skip' counts skipped ones against them)
   for _, p in ipairs(parts) do
     p.x, p.y = x:narrow(1, p.first, p.rows), y:narrow(1, p.first, p.rows)
+    p.w = w and w:narrow(1, p.first, p.rows) or nil
     batches = batches + (p.rows + o.batch_size - 1) // o.batch_size * o.num_epoch
   end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
   local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
     numel(out_shape))
-  return { x = x, y = y, rows = rows, parts = parts, center = model:get_weights { copy = true },
+  return { x = x, y = y, w = w, rows = rows, parts = parts, center = model:get_weights { copy = true },
            max_message = largest, batches = batches,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }

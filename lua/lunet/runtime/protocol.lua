@@ -12,8 +12,8 @@
 --                                     options, model, n_params,                [, weights]] (resume)
 --                                     package_path, package_cpath, resume?
 --   data_request        W     0       finished? (the partition it finished)  -
---   data                D     0       partition, rows, x_width, y_width,     x, y
---                                     start? {epoch, batch} (resumed)
+--   data                D     0       partition, rows, x_width, y_width,     x, y [, w] (weight_col:
+--                                     start? {epoch, batch} (resumed)          the rows' weights)
 --   end_of_data         D     0       -                                      -
 --   report              W     n       samples, now, it?, loss?, t?, ep?,     -
 --                                     skipped? (batch records since the last),
@@ -60,7 +60,7 @@ local S = {
   data_request = { from = "worker", meta = { finished = "integer?" }, frames = { 0, 0 } },
   data = { from = "driver", meta = { partition = "integer", rows = "integer", x_width = "integer",
                                      y_width = "integer", start = { epoch = "integer", batch = "integer", ["?"] = true } },
-           frames = { 2, 2 } },
+           frames = { 2, 3 } },
   end_of_data = { from = "driver", meta = {}, frames = { 0, 0 } },
   report = { from = "worker", meta = { samples = "integer", now = "number", it = "integers?", loss = "numbers?",
                                        t = "numbers?", ep = "integers?", skipped = "strings?",

@@ -90,8 +90,11 @@ function Roster:give_data(w)
   if p then
     w.waiting = false
     -- (start: where a resumed run continues this partition)
-    return self.send(w, "data", 0, { partition = p.id, rows = p.rows, x_width = p.x:shape()[2],
-                                     y_width = p.y:shape()[2], start = start }, p.x, p.y)
+    local meta = { partition = p.id, rows = p.rows, x_width = p.x:shape()[2], y_width = p.y:shape()[2],
+                   start = start }
+    -- (weight_col: the rows' sample weights as a third frame)
+    if p.w then return self.send(w, "data", 0, meta, p.x, p.y, p.w) end
+    return self.send(w, "data", 0, meta, p.x, p.y)
   end
   w.waiting = self.partitions:pending()
   if not w.waiting then self.send(w, "end_of_data", 0) end

@@ -25,6 +25,7 @@ options.common = {
   metrics = OPTIONAL,
   features_col = "features",
   label_col = "label",
+  weight_col = OPTIONAL,    -- Spark's weightCol: a column of per-row sample weights (default: every row weighs 1)
   batch_size = 32,
   num_epoch = 1,
   num_workers = 2,
@@ -74,6 +75,8 @@ options.docs = {
   { "metrics", "what the workers report besides the loss ({'accuracy'}); when not given, the compiled model's" },
   { "features_col", "the frame's column of input vectors" },
   { "label_col", "the frame's column of targets (one-hot rows for categorical_crossentropy)" },
+  { "weight_col", "a column of per-row sample weights (Spark's weightCol; finite, >= 0): a batch's loss is "
+    .. "sum w_i l_i / batch size, as Keras's sample_weight (when not given: every row weighs 1)" },
   { "batch_size", "samples per training step of a worker" },
   { "num_epoch", "passes over the training frame" },
   { "num_workers", "worker processes" },
@@ -274,6 +277,7 @@ function options.check_common(name, o, spec, given)
   o.max_message = check.integer(o.max_message, name, "max_message", { min = 1, max = math.maxinteger, optional = true })
   for _, key in ipairs { "features_col", "label_col" } do check.string(o[key], name, key, { nonempty = true }) end
   -- (loss: a name or an nn.losses object, checked by compiled.resolve)
+  check.string(o.weight_col, name, "weight_col", { nonempty = true, optional = true })
   if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
   bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
   if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
