@@ -78,6 +78,7 @@ doc.KINDS = {
   { kind = "model", title = "Models" }, { kind = "transformer", title = "Transformers" },
   { kind = "evaluator", title = "Evaluators" }, { kind = "predictor", title = "Predictors" },
   { kind = "data", title = "Data" },
+  { kind = "metric", title = "Metrics" }, { kind = "callback", title = "Callbacks" },
 }
 local KIND = {}
 for i, k in ipairs(doc.KINDS) do KIND[k.kind] = i end
