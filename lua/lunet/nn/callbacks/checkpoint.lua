@@ -86,11 +86,9 @@ function checkpoint.ModelCheckpoint(filepath, opts, ...)
   function self.on_train_begin()
     self.best = self.mode == "min" and math.huge or -math.huge
     self.since = 0
-    -- a placeholder that no epoch will log fails now, not after the first epoch's work
-    local vars = { epoch = 1 }
-    for _, k in ipairs(self.params and self.params.metrics or {}) do vars[k] = 0.5 end
-    vars.lr = 0.5 -- (logged by the learning-rate callbacks)
-    format_path(filepath, vars, where)
+    -- a format lunet cannot read fails now, not after the first epoch's work (the names are
+    -- known at the epoch's end: callbacks may log values of their own)
+    format_path(filepath, setmetatable({ epoch = 1 }, { __index = function() return 0.5 end }), where)
   end
   function self.on_epoch_end(epoch, logs)
     self.since = self.since + 1
