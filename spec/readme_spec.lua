@@ -73,6 +73,11 @@ describe("README.md", function()
     assert.are.equal("3\t6.0\t2\n-15.7151\t1.0\n0.0\n-23.5726\n", out)
   end)
 
+  it("the training options block (weights, metrics, callbacks) prints what its comments say", function()
+    local out = run("training.lua", block(readme, "<!-- training options"))
+    assert.are.equal("true\ttrue\ntrue\n", out)
+  end)
+
   it("the frame forms (filter, with_column) print what they compute", function()
     local out = run("frames.lua", block(readme, "<!-- frame forms"))
     h.assert_contains(out, "7817 signal events, 12612 with DER_mass_MMC > 100\n", "|EventId|  pt_ratio|\n",

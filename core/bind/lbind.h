@@ -53,6 +53,7 @@ void lunet_open_vec(lua_State *L);
 void lunet_open_rng(lua_State *L);
 void lunet_open_sys(lua_State *L);
 void lunet_open_nn(lua_State *L);
+void lunet_open_metrics(lua_State *L);
 void lunet_open_data(lua_State *L);
 void lunet_open_ps(lua_State *L);
 void lunet_open_keys(lua_State *L);

@@ -9,6 +9,7 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_rng(L);
   lunet_open_sys(L);
   lunet_open_nn(L);
+  lunet_open_metrics(L);
   lunet_open_data(L);
   lunet_open_ps(L);
   lunet_open_keys(L);

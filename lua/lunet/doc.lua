@@ -80,6 +80,7 @@ doc.KINDS = {
   { kind = "transformer", title = "Transformers" },
   { kind = "evaluator", title = "Evaluators" }, { kind = "predictor", title = "Predictors" },
   { kind = "data", title = "Data" },
+  { kind = "metric", title = "Metrics" }, { kind = "callback", title = "Callbacks" },
 }
 local KIND = {}
 for i, k in ipairs(doc.KINDS) do KIND[k.kind] = i end

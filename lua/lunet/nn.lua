@@ -5,7 +5,10 @@
 -- step without allocating. The parts, one class per file:
 --   nn/layers/init.lua   the layer registry (one class per kind in nn/layers/)
 --   nn/sequential.lua    the Sequential model, with its training
---                        (nn/training.lua) and model file (nn/model_file.lua)
+--                        (nn/training.lua, nn/fit.lua, nn/weights.lua) and
+--                        model file (nn/model_file.lua)
+--   nn/metrics/          compile's metrics (nn.metrics.AUC{...}, ...)
+--   nn/callbacks/        fit's callbacks (nn.callbacks.EarlyStopping{...}, ...)
 --   nn/ensemble.lua      the mean of several models' outputs
 --   nn/optimizers.lua    optimizer configs (they travel through the core JSON codec)
 --   nn/regularizers.lua, nn/constraints.lua   weight penalties and projections (plain data in layer configs)
@@ -26,6 +29,8 @@ local nn = {
   regularizers = require "lunet.nn.regularizers",
   constraints = require "lunet.nn.constraints",
   schedules = require "lunet.nn.schedules",
+  metrics = require "lunet.nn.metrics",
+  callbacks = require "lunet.nn.callbacks",
   distributed = require "lunet.nn.distributed",
   Layer = require("lunet.nn.layers.layer").Layer, -- the methods every layer has
   Sequential = Sequential.new,

@@ -97,8 +97,8 @@ doc.register { name = "ModelPredictor", kind = "predictor",
 
 -- model:evaluate(x, y, {batch_size = 32, num_workers > 1, launcher = 'local', verbose=}) on worker
 -- processes, through nn's hook (lunet.nn.distributed; the arguments are checked by model:evaluate): the rows
--- split over num_workers, each scored where it is sent (predictors/evaluate_job.lua); the same sample-weighted
--- means come back as loss, accuracy.
+-- split over num_workers, each scored where it is sent (predictors/evaluate_job.lua); the mean loss and the
+-- compiled metrics' sums come back (model:evaluate turns the sums into the metrics' results).
 local function evaluate_on_workers(model, x, y, opts)
   local frame = data.frame { { "features", x }, { "label", y } }
   local job = require "lunet.predictors.evaluate_job" -- (the runtime loads on first use, not with lunet.predictors)
@@ -108,7 +108,7 @@ local function evaluate_on_workers(model, x, y, opts)
                       num_workers = opts.num_workers, launcher = opts.launcher or defaults.launcher,
                       verbose = verbose }:train(frame)
   return means[1], means[2]
-end
+end -- (the loss, and the metrics' sums)
 nn.distributed.evaluate = evaluate_on_workers
 
 return predictors

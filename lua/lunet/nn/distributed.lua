@@ -3,7 +3,8 @@
 -- work is spread over processes: the module that runs models there fills
 -- `evaluate` when it loads, and nn calls it with arguments model:evaluate
 -- has checked:
---   distributed.evaluate(model, x, y, {batch_size=, num_workers=, launcher=, verbose=}) -> loss, accuracy
+--   distributed.evaluate(model, x, y, {batch_size=, num_workers=, launcher=, verbose=}) -> loss, the sums of
+--   the compiled metrics (nn/metrics: Set:states, merged by addition)
 local distributed = { evaluate = nil }
 
 -- The filled hook. A model can be evaluated on workers before the provider

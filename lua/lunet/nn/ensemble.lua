@@ -25,6 +25,12 @@ function Ensemble.is(v) return getmetatable(v) == Ensemble end
 
 local OPTIONS = doc.options { { "name", "ensemble", "the model's name in summary() and model files" } }
 local PREDICT = training.DOCS.predict -- (the members' predict takes them)
+local EVALUATE = doc.options {
+  { "batch_size", 32, "samples per step" },
+  { "verbose", doc.OPTIONAL, "as fit's (0 to 2 or a boolean), for Keras' sake: nothing is printed" },
+  { "sample_weight", doc.OPTIONAL, "a tensor of one weight (>= 0) per sample (as Sequential:evaluate's)" },
+  { "return_dict", false, "return {loss =, <metric> = ...} instead of loss, metric values" },
+}
 
 local function shape_str(s)
   local parts = { "None" }
@@ -102,8 +108,8 @@ function Ensemble:predict(x, opts, ...)
 end
 
 -- The loss of the mean output is taken by a head without parameters (a linear
--- Activation compiled with the members' loss): the same C loss and accuracy
--- as Sequential:evaluate, on the ensemble's output.
+-- Activation compiled with the members' loss and member 1's metrics): the
+-- same C loss and metrics as Sequential:evaluate, on the ensemble's output.
 function Ensemble:loss_head()
   local loss = nil
   for i, m in ipairs(self.models) do
@@ -116,23 +122,28 @@ function Ensemble:loss_head()
         losses.describe(m.compiled.loss), losses.describe(loss))
     end
   end
-  if not self.head or not losses.equal(self.head.compiled.loss, loss) then
+  local c = self.models[1].compiled
+  if not self.head or not losses.equal(self.head.compiled.loss, loss) or self.head_of ~= c then
     self.head = Sequential.new { Activation.new("linear", { input_shape = self:output_shape() }) }
-    self.head:compile { loss = loss, optimizer = "sgd", metrics = { "accuracy" } }
+    self.head:compile { loss = loss, optimizer = "sgd", metrics = c.metrics, weighted_metrics = c.weighted_metrics }
+    self.head_of = c
   end
   return self.head
 end
 
--- evaluate(x, y, {batch_size = 32}) -> loss, accuracy of the mean output
+-- evaluate(x, y, {batch_size = 32, sample_weight =, return_dict = false}) -> loss, metrics of the mean
+-- output (member 1's compiled metrics, as Sequential:evaluate returns them)
 function Ensemble:evaluate(x, y, opts, ...)
   check.arity("Ensemble:evaluate", 3, x, y, opts, ...)
-  opts = check.options(opts, "Ensemble:evaluate", PREDICT.names)
+  opts = check.options(opts, "Ensemble:evaluate", EVALUATE.names)
   local head = self:loss_head()
   training.check_pair(x, y, "Ensemble:evaluate")
   local p = check.within("Ensemble:evaluate", nil, self.predict, self, x, { batch_size = opts.batch_size })
-  local loss, acc = head:evaluate(p, y:contiguous(), { batch_size = opts.batch_size })
+  local out = table.pack(check.within("Ensemble:evaluate", nil, head.evaluate, head, p, y:contiguous(),
+    { batch_size = opts.batch_size, sample_weight = opts.sample_weight, return_dict = opts.return_dict,
+      verbose = opts.verbose }))
   p:close()
-  return loss, acc
+  return table.unpack(out, 1, out.n)
 end
 
 -- Prints a Keras-like table, one row per member, and returns nothing;
@@ -273,8 +284,8 @@ doc.register { name = "Ensemble", kind = "model",
   summary = "the mean of several Sequential models' outputs (what EnsembleTrainer{merge_models = true} returns)",
   usage = "nn.Ensemble{model, model, ..., name = ...}",
   sections = { { title = "options", options = OPTIONS },
-               { title = "predict(x, {...}) and evaluate(x, y, {...})", label = "predict, evaluate",
-                 options = PREDICT } },
+               { title = "predict(x, {...})", label = "predict", options = PREDICT },
+               { title = "evaluate(x, y, {...}) -> loss, metrics...", label = "evaluate", options = EVALUATE } },
   aliases = { "nn.Ensemble" }, objects = { Ensemble } }
 
 return Ensemble

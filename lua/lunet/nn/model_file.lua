@@ -36,6 +36,37 @@ function model_file.save(self, path, ...)
   return self
 end
 
+model_file.WEIGHTS_FORMAT = "lunet.nn.weights"
+
+-- save_weights(path): the parameters alone (Keras' save_weights; what
+-- ModelCheckpoint{save_weights_only = true} writes), written atomically;
+-- load_weights(path) reads them into a model of as many parameters.
+function model_file.save_weights(self, path, ...)
+  check.arity("save_weights", 1, path, ...)
+  check.string(path, "save_weights", "path", { nonempty = true })
+  local params = self:build():params()
+  local header = { format = model_file.WEIGHTS_FORMAT, version = 1, params = params:numel() }
+  check.within("save_weights", nil, core.file_save, path, core.json_encode(header), { params })
+  return self
+end
+
+function model_file.load_weights(self, path, ...)
+  check.arity("load_weights", 1, path, ...)
+  check.string(path, "load_weights", "path", { nonempty = true })
+  local ok, header, tensors = pcall(model_file.read, path)
+  if not ok then fail("load_weights", "%s", (tostring(header):gsub("^nn%.load: ", ""))) end
+  if not header or (header.format ~= model_file.WEIGHTS_FORMAT and header.format ~= model_file.FORMAT) then
+    fail("load_weights", "'%s' holds no lunet weights", path)
+  end
+  local params, n = tensors[1], self:build():params():numel()
+  if not core.is_tensor(params) or params:numel() ~= n then
+    fail("load_weights", "'%s' holds %d weights, the model has %d parameters", path,
+      core.is_tensor(params) and params:numel() or 0, n)
+  end
+  self:set_weights(params)
+  return self
+end
+
 -- Gives model (fresh from header.config) the saved parameters, Dropout
 -- generator states and optimizer state. A checksum only proves the file is
 -- the one written: its contents are checked too, and a part that is missing

@@ -8,6 +8,7 @@ local check = require "lunet.check"
 local layers = require "lunet.nn.layers"
 local base = require "lunet.nn.layers.layer"
 local training = require "lunet.nn.training"
+local fit = require "lunet.nn.fit"
 local model_file = require "lunet.nn.model_file"
 local learning_rate = require "lunet.nn.learning_rate"
 local doc = require "lunet.doc"
@@ -180,7 +181,8 @@ function Sequential:config()
                 input_shape = copy_plain(self.input_shape), layers = copy_plain(self.layers) }
   if self.compiled then
     cfg.compile = { loss = self.compiled.loss, optimizer = self.compiled.optimizer:config(),
-                    metrics = copy_plain(self.compiled.metrics) }
+                    metrics = copy_plain(self.compiled.metrics),
+                    weighted_metrics = copy_plain(self.compiled.weighted_metrics) }
   end
   return cfg
 end
@@ -197,7 +199,8 @@ function Sequential.from_config(cfg)
     m:add(layers.from_config(lc, "nn.from_config: layers[" .. i .. "]"))
   end
   if cfg.compile then
-    m:compile { loss = cfg.compile.loss, optimizer = cfg.compile.optimizer, metrics = cfg.compile.metrics }
+    m:compile { loss = cfg.compile.loss, optimizer = cfg.compile.optimizer, metrics = cfg.compile.metrics,
+                weighted_metrics = cfg.compile.weighted_metrics }
   end
   return m
 end
@@ -241,10 +244,12 @@ end
 
 -- Training and the model file: plain functions of the model, as methods.
 for _, name in ipairs { "compile", "get_optimizer_state", "set_optimizer_state", "train_on_batch", "test_on_batch",
-                        "loss_and_gradients", "predict", "evaluate", "fit" } do
+                        "loss_and_gradients", "predict", "evaluate" } do
   Sequential[name] = training[name]
 end
-Sequential.save = model_file.save
+Sequential.fit = fit.fit
+Sequential.save, Sequential.save_weights, Sequential.load_weights = model_file.save, model_file.save_weights,
+  model_file.load_weights
 local get_learning_rate, set_learning_rate = learning_rate.install(Sequential)
 Sequential.saved_parts = model_file.saved_parts
 
@@ -254,11 +259,11 @@ doc.register { name = "Sequential", kind = "model",
   usage = "nn.Sequential{layer, ..., options} or model:add(layer); model:compile{...}; model:fit(x, y, {...})",
   sections = { { title = "options", options = DOCS },
                { title = "model:compile{...}", label = "compile", options = T.compile },
-               { title = "model:fit(x, y, {...}) -> history", label = "fit", options = T.fit },
-               { title = "model:evaluate(x, y, {...}) -> loss, accuracy", label = "evaluate", options = T.evaluate },
+               { title = "model:fit(x, y, {...}) -> History", label = "fit", options = fit.DOCS },
+               { title = "model:evaluate(x, y, {...}) -> loss, metrics...", label = "evaluate", options = T.evaluate },
                { title = "model:predict(x, {...}) -> outputs", label = "predict", options = T.predict } },
   aliases = { "nn.Sequential", "model", "compile", "fit", "evaluate", "predict" },
-  objects = { Sequential, training.compile, training.fit, training.evaluate, training.predict } }
+  objects = { Sequential, training.compile, fit.fit, training.evaluate, training.predict } }
 doc.register { name = "learning_rate", kind = "model",
   summary = "model:get_learning_rate() -> the rate of the next step (after decay or schedule); "
     .. "model:set_learning_rate(v) sets the optimizer's constant rate (an error with a schedule)",

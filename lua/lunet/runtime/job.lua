@@ -187,7 +187,8 @@ function job.prepare(trainer, df)
   if (trainer.spec.data or {}).shuffle ~= false then losses.check_fit(model, o.loss, name) end
   -- the workers' model: the architecture, compiled with what trains (trainers/compiled.lua)
   local cfg = model:config()
-  cfg.compile = { loss = o.loss, optimizer = o.optimizer_config, metrics = o.metrics or { "accuracy" } }
+  cfg.compile = { loss = o.loss, optimizer = o.optimizer_config, metrics = o.metrics or { "accuracy" },
+                  weighted_metrics = model.compiled and model.compiled.weighted_metrics or nil }
   local probe
   ok, probe = pcall(nn.from_config, cfg)
   if not ok then fail(name, "%s", tostring(probe):gsub("^compile: ", "")) end

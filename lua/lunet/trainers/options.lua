@@ -72,7 +72,8 @@ options.docs = {
   { "learning_rate", "the worker optimizer's learning rate, in place of its own" },
   { "loss", "what the workers minimise: a name as compile's loss or an nn.losses object "
     .. "(nn.losses.Huber{delta = 2}); when not given, the compiled model's, else categorical_crossentropy" },
-  { "metrics", "what the workers report besides the loss ({'accuracy'}); when not given, the compiled model's" },
+  { "metrics", "the metrics the workers' model is compiled with, and an uncompiled model's trained copy (Keras "
+    .. "names or nn.metrics objects; {'accuracy'} when not given); when not given, the compiled model's" },
   { "features_col", "the frame's column of input vectors" },
   { "label_col", "the frame's column of targets (one-hot rows for categorical_crossentropy)" },
   { "weight_col", "a column of per-row sample weights (Spark's weightCol; finite, >= 0): a batch's loss is "
@@ -278,7 +279,7 @@ function options.check_common(name, o, spec, given)
   for _, key in ipairs { "features_col", "label_col" } do check.string(o[key], name, key, { nonempty = true }) end
   -- (loss: a name or an nn.losses object, checked by compiled.resolve)
   check.string(o.weight_col, name, "weight_col", { nonempty = true, optional = true })
-  if o.metrics ~= nil then check.strings(o.metrics, name, "metrics") end
+  if o.metrics ~= nil then o.metrics = require("lunet.nn.metrics").normalize_list(o.metrics, name, "metrics") end
   bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
   if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
   require("lunet.trainers.compiled").resolve(name, o, spec, given)

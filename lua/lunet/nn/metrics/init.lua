@@ -1,0 +1,305 @@
+-- nn.metrics: Keras metrics for compile{metrics = {...}, weighted_metrics =
+-- {...}}, by name ('accuracy', 'mae', ...) or as objects
+-- (nn.metrics.AUC{...}: plain data, so a compiled config travels to worker
+-- processes). Semantics of tf.keras 2.x / Keras 2.3: 'accuracy' is binary,
+-- categorical or sparse as Keras 2.3 chooses it from the loss and output
+-- width; metrics are stateful over an epoch (reset at each epoch's start);
+-- compile's metrics ignore sample and class weights and weighted_metrics
+-- honour them, as in Keras. The sums run in C (core/nn/metrics.c) from the
+-- net's last forward output: no copy and no allocation per batch.
+local core = require "lunet.core"
+local check = require "lunet.check"
+local doc = require "lunet.doc"
+local curves = require "lunet.nn.metrics.curves"
+
+local describe, fail = check.describe, check.fail
+local metrics = {}
+
+-- name -> {kind = the C kind, sparse = targets are class indices (nil: either)}
+local BY_NAME = {
+  binary_accuracy = { kind = "binary_accuracy" },
+  categorical_accuracy = { kind = "categorical_accuracy" },
+  sparse_categorical_accuracy = { kind = "sparse_categorical_accuracy" },
+  top_k_categorical_accuracy = { kind = "top_k" },
+  sparse_top_k_categorical_accuracy = { kind = "sparse_top_k" },
+  mean_squared_error = { kind = "mse" }, mse = { kind = "mse" },
+  mean_absolute_error = { kind = "mae" }, mae = { kind = "mae" },
+  mean_absolute_percentage_error = { kind = "mape" }, mape = { kind = "mape" },
+}
+local SPARSE_KIND = { sparse_categorical_accuracy = true, sparse_top_k = true }
+-- a sparse metric's one-hot partner, for messages
+local PARTNER = { sparse_categorical_accuracy = "categorical_accuracy", sparse_top_k = "top_k_categorical_accuracy",
+                  categorical_accuracy = "sparse_categorical_accuracy", top_k = "sparse_top_k_categorical_accuracy" }
+
+-- ---------------------------------------------------------------- metric objects (plain data)
+
+local Metric = { __name = "nn.metrics object" }
+Metric.__index = Metric
+function Metric:__tostring() return "nn.metrics." .. self.class_name .. "(name=" .. self.name .. ")" end
+
+local CLASSES = {
+  AUC = doc.options {
+    { "num_thresholds", 200, "thresholds that bucket the scores (more than 1; Keras' default)" },
+    { "curve", "ROC", "'ROC' (true against false positive rate) or 'PR' (precision against recall)" },
+    { "summation_method", "interpolation", "'interpolation' (trapezoids; for PR, Davis & Goadrich's), "
+      .. "'minoring' or 'majoring' (lower or upper Riemann sum)" },
+    { "thresholds", doc.OPTIONAL, "a list of thresholds in [0, 1] used instead of num_thresholds (0 - 1e-7 and "
+      .. "1 + 1e-7 are added, as Keras does)" },
+    { "name", "auc", "the key in the history and logs" },
+  },
+  Precision = doc.options {
+    { "thresholds", 0.5, "a score above it counts as a positive prediction (lunet: one threshold, a number)" },
+    { "name", "precision", "the key in the history and logs" },
+  },
+  Recall = doc.options {
+    { "thresholds", 0.5, "a score above it counts as a positive prediction (lunet: one threshold, a number)" },
+    { "name", "recall", "the key in the history and logs" },
+  },
+  TopKCategoricalAccuracy = doc.options {
+    { "k", 5, "the target counts as found when it is among the k highest scores" },
+    { "name", "top_k_categorical_accuracy", "the key in the history and logs" },
+  },
+  SparseTopKCategoricalAccuracy = doc.options {
+    { "k", 5, "as TopKCategoricalAccuracy, for targets given as class indices" },
+    { "name", "sparse_top_k_categorical_accuracy", "the key in the history and logs" },
+  },
+  BinaryAccuracy = doc.options {
+    { "threshold", 0.5, "a score above it is the prediction 1 (compared with the target exactly, as Keras)" },
+    { "name", "binary_accuracy", "the key in the history and logs" },
+  },
+}
+metrics.DOCS = CLASSES
+
+-- The checked fields of a metric object of class cls from opts (where: the
+-- constructor's name, or compile's metrics[i]).
+local function make(cls, opts, where)
+  local D = CLASSES[cls]
+  opts = check.options(opts, where, D.names)
+  local m = setmetatable({ class_name = cls }, Metric)
+  m.name = check.string(opts.name, where, "name", { nonempty = true, default = D.defaults.name })
+  if cls == "AUC" then
+    m.num_thresholds = check.integer(opts.num_thresholds, where, "num_thresholds",
+      { min = 2, max = 1 << 20, default = D.defaults.num_thresholds })
+    m.curve = check.choice(opts.curve, where, "curve", { "ROC", "PR" }, D.defaults.curve)
+    m.summation_method = check.choice(opts.summation_method, where, "summation_method",
+      { "interpolation", "minoring", "majoring" }, D.defaults.summation_method)
+    if opts.thresholds ~= nil then
+      local t = check.numbers(opts.thresholds, where, "thresholds", { nonempty = true, max_length = 1 << 20 })
+      m.thresholds = {}
+      for i, v in ipairs(t) do m.thresholds[i] = check.number(v, where, ("thresholds[%d]"):format(i), { min = 0, max = 1 }) end
+    end
+  elseif cls == "Precision" or cls == "Recall" then
+    m.thresholds = check.number(opts.thresholds, where, "thresholds (one number in [0, 1])",
+      { min = 0, max = 1, default = D.defaults.thresholds })
+  elseif cls == "BinaryAccuracy" then
+    m.threshold = check.number(opts.threshold, where, "threshold", { default = D.defaults.threshold })
+  else
+    m.k = check.size(opts.k, where, "k", { default = D.defaults.k })
+  end
+  return m
+end
+
+for cls in pairs(CLASSES) do
+  metrics[cls] = function(opts, ...)
+    check.arity("nn.metrics." .. cls, 1, opts, ...)
+    return make(cls, opts, "nn.metrics." .. cls)
+  end
+end
+
+local NAMES_TEXT = "accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, "
+  .. "top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mse, mae, mape (or their long names), "
+  .. "or an nn.metrics object (AUC, Precision, Recall, ...)"
+
+local KNOWN = { "accuracy", "acc" } -- the names, for did-you-mean
+for k in pairs(BY_NAME) do KNOWN[#KNOWN + 1] = k end
+for k in pairs(CLASSES) do KNOWN[#KNOWN + 1] = k end
+table.sort(KNOWN)
+
+-- A metric as given (a name, an nn.metrics object or its plain config, from a
+-- model config) -> the checked spec to keep in the compiled config: a
+-- string, or a plain table {class_name =, name =, ...}.
+function metrics.normalize(v, where)
+  if type(v) == "string" then
+    if v == "accuracy" or v == "acc" or BY_NAME[v] then return v end
+    if CLASSES[v] then return make(v, nil, where) end -- 'AUC', as tf.keras deserializes a class name
+    local near = check.closest(v, KNOWN)
+    fail(where, "unknown metric %s%s (expected %s)", describe(v), near and (" (did you mean '" .. near .. "'?)") or "",
+      NAMES_TEXT)
+  end
+  if type(v) == "table" and (getmetatable(v) == Metric or getmetatable(v) == nil) and CLASSES[v.class_name] then
+    local opts = {}
+    for k, x in pairs(v) do if k ~= "class_name" then opts[k] = x end end
+    return make(v.class_name, opts, where)
+  end
+  fail(where, "unknown metric %s (expected %s)", describe(v), NAMES_TEXT)
+end
+
+-- A list of metrics (compile's metrics or weighted_metrics, a trainer's) ->
+-- the normalized list (metrics.normalize).
+function metrics.normalize_list(list, where, what)
+  check.list(list, where, what)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = metrics.normalize(v, string.format("%s: %s[%d]", where, what, i)) end
+  return out
+end
+
+-- The key of a normalized spec in logs and the history (Keras: the name the
+-- user gave; an object's name).
+function metrics.key(spec) return type(spec) == "string" and spec or spec.name end
+
+-- ---------------------------------------------------------------- a compiled set of metrics
+
+-- The C kind and options of a spec, for a model compiled with loss whose
+-- output has width values (Keras 2.3's choice for 'accuracy').
+local function resolve(spec, loss, width, where)
+  local sparse_loss = loss == "sparse_categorical_crossentropy"
+  if type(spec) == "string" then
+    if spec == "accuracy" or spec == "acc" then
+      if width == 1 or loss == "binary_crossentropy" then return "binary_accuracy", { threshold = 0.5 } end
+      if sparse_loss then return "sparse_categorical_accuracy", {} end
+      return "categorical_accuracy", {}
+    end
+    local kind = BY_NAME[spec].kind
+    if (SPARSE_KIND[kind] or false) ~= sparse_loss then
+      local targets = sparse_loss and "class indices (the loss is sparse_categorical_crossentropy)"
+        or ("rows of %d values (the loss is %s)"):format(width, loss)
+      fail(where, "metric '%s' needs %s targets, the model takes %s%s", spec,
+        SPARSE_KIND[kind] and "class-index" or (sparse_loss and "one-hot" or "matching"), targets,
+        PARTNER[kind] and (": use '" .. PARTNER[kind] .. "' or 'accuracy'") or "")
+    end
+    return kind, { threshold = 0.5, k = 5 }
+  end
+  local cls = spec.class_name
+  if sparse_loss ~= (cls == "SparseTopKCategoricalAccuracy") then
+    fail(where, "metric %s needs %s targets, the model's loss %s takes %s", tostring(spec),
+      cls == "SparseTopKCategoricalAccuracy" and "class-index" or "one-hot or 0/1", loss,
+      sparse_loss and "class indices" or "rows of values")
+  end
+  if cls == "AUC" then
+    local t = { -1e-7 }
+    if spec.thresholds then
+      local sorted = { table.unpack(spec.thresholds) }
+      table.sort(sorted)
+      for _, v in ipairs(sorted) do t[#t + 1] = v end
+    else
+      for i = 1, spec.num_thresholds - 2 do t[#t + 1] = i / (spec.num_thresholds - 1) end
+    end
+    t[#t + 1] = 1 + 1e-7
+    return "confusion", { thresholds = t }
+  elseif cls == "Precision" or cls == "Recall" then return "confusion", { thresholds = { spec.thresholds } }
+  elseif cls == "BinaryAccuracy" then return "binary_accuracy", { threshold = spec.threshold }
+  elseif cls == "TopKCategoricalAccuracy" then return "top_k", { k = spec.k }
+  else return "sparse_top_k", { k = spec.k } end
+end
+
+-- The result of one compiled metric from its C sums.
+local function result(m)
+  local s = m.c:state()
+  if m.kind ~= "confusion" then return s[2] == 0 and 0 or s[1] / s[2] end
+  local cls = m.spec.class_name
+  if cls == "Precision" then return curves.precision(s) end
+  if cls == "Recall" then return curves.recall(s) end
+  return curves.auc(s, m.nthr, m.spec.curve, m.spec.summation_method)
+end
+
+local Set = {}
+Set.__index = Set
+
+-- A model's compiled metrics: specs (metrics, unweighted) and wspecs
+-- (weighted_metrics), normalized, for loss and an output of width values.
+-- A weighted metric whose key is already taken is 'weighted_<key>' (tf.keras).
+-- Two metrics with one key are an error (give one a name).
+function metrics.compile(specs, wspecs, loss, width, where)
+  local self = setmetatable({ list = {}, keys = {} }, Set)
+  local taken = {}
+  local function add(spec, weighted, what)
+    local key = metrics.key(spec)
+    if weighted and taken[key] then key = "weighted_" .. key end
+    if taken[key] then
+      fail(where, "%s: a second metric named '%s' (give one a name: nn.metrics.AUC{name = 'auc_2'})", what, key)
+    end
+    taken[key] = true
+    local kind, o = resolve(spec, loss, width, where .. ": " .. what)
+    local c = check.within(where, what, core.metric_new, kind, o)
+    local m = { key = key, spec = spec, kind = kind, c = c, weighted = weighted,
+                nthr = o.thresholds and #o.thresholds }
+    self.list[#self.list + 1] = m
+    self.keys[#self.keys + 1] = key
+  end
+  for i, s in ipairs(specs) do add(s, false, ("metrics[%d]"):format(i)) end
+  for i, s in ipairs(wspecs) do add(s, true, ("weighted_metrics[%d]"):format(i)) end
+  return self
+end
+
+function Set:reset()
+  for _, m in ipairs(self.list) do m.c:reset() end
+end
+
+-- Adds a batch: y its targets, the net's last forward output its
+-- predictions, w its sample weights (or nil) for the weighted metrics.
+function Set:update(net, y, w)
+  local list = self.list
+  for i = 1, #list do
+    local m = list[i]
+    m.c:update(net, y, m.weighted and w or nil)
+  end
+end
+
+-- The results so far into logs (prefix 'val_' for validation); returns logs.
+function Set:results(logs, prefix)
+  prefix = prefix or ""
+  for _, m in ipairs(self.list) do logs[prefix .. m.key] = result(m) end
+  return logs
+end
+
+-- The results as a list, in compile order.
+function Set:values()
+  local out = {}
+  for i, m in ipairs(self.list) do out[i] = result(m) end
+  return out
+end
+
+-- Every metric's sums, one list after the other (a worker's share), and
+-- their sum back (the driver's): states merge by addition.
+function Set:states()
+  local out = {}
+  for _, m in ipairs(self.list) do
+    for _, v in ipairs(m.c:state()) do out[#out + 1] = v end
+  end
+  return out
+end
+
+function Set:add_states(flat)
+  local at = 1
+  for _, m in ipairs(self.list) do
+    local n = #m.c:state()
+    m.c:add_state(table.move(flat, at, at + n - 1, 1, {}))
+    at = at + n
+  end
+  assert(at == #flat + 1, "metric states of another compile")
+end
+
+local SUMMARY = {
+  AUC = "area under the ROC or PR curve by tf.keras' threshold-bucketed algorithm (num_thresholds confusion "
+    .. "matrices and a Riemann sum): tf.keras' value, close to but not the exact AUC",
+  Precision = "tp / (tp + fp) of the predictions above the threshold, against targets != 0",
+  Recall = "tp / (tp + fn) of the predictions above the threshold, against targets != 0",
+  TopKCategoricalAccuracy = "the share of samples whose one-hot target is among the k highest scores",
+  SparseTopKCategoricalAccuracy = "the share of samples whose class index is among the k highest scores",
+  BinaryAccuracy = "the share of outputs with target == (score > threshold) (mean over outputs, then samples)",
+}
+for cls, options in pairs(CLASSES) do
+  doc.register { name = cls, kind = "metric", summary = SUMMARY[cls],
+                 usage = "model:compile{..., metrics = {nn.metrics." .. cls .. "{...}}}",
+                 sections = { { title = "options", options = options } },
+                 aliases = { "nn.metrics." .. cls }, objects = { metrics[cls] } }
+end
+doc.register { name = "metrics", kind = "metric",
+  summary = "compile{metrics = {...}} by Keras name: " .. NAMES_TEXT .. "; reported per epoch in fit's history "
+    .. "(val_ too) and by evaluate after the loss; metrics ignore sample and class weights, weighted_metrics "
+    .. "honour them (Keras)",
+  usage = "model:compile{loss = 'binary_crossentropy', metrics = {'accuracy', nn.metrics.AUC{}}}",
+  aliases = { "nn.metrics", "weighted_metrics" }, objects = { metrics } }
+
+metrics.Metric = Metric
+return metrics
