@@ -1,4 +1,5 @@
-/* The learning rate from Lua: schedules read from their plain-data tables
+/* The optimizer from Lua: the net's optimizer and its state (checkpoints),
+ * and the learning rate: schedules read from their plain-data tables
  * (lua/lunet/nn/schedules.lua checked every value), a schedule's value at a
  * step (nn.schedules.X{...}(step) runs the optimizer's own C code), and the
  * net's current and constant rate (model:get_learning_rate / set_learning_rate). */
@@ -77,7 +78,68 @@ static int m_set_learning_rate(lua_State *L) {
   return 0;
 }
 
+/* set_optimizer(name, {hyper = value}); learning_rate may be a schedule table */
+static int m_set_optimizer(lua_State *L) {
+  lunet_net_t *net = lunet_check_net(L, 1);
+  lunet_optim_kind_t kind;
+  if (lunet_optimizer_parse(&kind, luaL_checkstring(L, 2), "compile") < 0)
+    return lunet_core_error(L, NULL);
+  lunet_optimizer_t *o = lunet_optimizer_new(kind, net->nparams);
+  if (!o) return lunet_core_error(L, NULL);
+  if (lua_istable(L, 3)) {
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      double v = lua_isboolean(L, -1) ? (double)lua_toboolean(L, -1) : lua_tonumber(L, -1);
+      int schedule = lua_istable(L, -1) && lua_type(L, -2) == LUA_TSTRING &&
+                     strcmp(lua_tostring(L, -2), "learning_rate") == 0;
+      if (schedule ? lunet_read_schedule(L, -1, &o->schedule) < 0
+                   : lua_type(L, -2) != LUA_TSTRING || lunet_optimizer_set(o, lua_tostring(L, -2), v) < 0) {
+        lunet_optimizer_free(o);
+        return lunet_core_error(L, NULL);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lunet_net_set_optimizer(net, o);
+  return 0;
+}
+
+/* optimizer_state() -> state tensor (a copy: a recompile frees the state),
+ * iterations, m_schedule */
+static int m_optimizer_state(lua_State *L) {
+  lunet_net_t *net = lunet_check_net(L, 1);
+  if (!net->opt) return 0;
+  int64_t n = (int64_t)net->opt->nslots * net->opt->n;
+  lunet_tensor_t *t = lunet_tensor_new_uninit(1, &n);
+  if (!t) return lunet_core_error(L, NULL);
+  memcpy(lunet_tensor_data(t), net->opt->state, (size_t)n * sizeof(float));
+  lunet_push_tensor(L, t);
+  lua_pushinteger(L, net->opt->iterations);
+  lua_pushnumber(L, net->opt->m_schedule);
+  return 3;
+}
+
+/* set_optimizer_state(tensor, iterations, m_schedule): the Lua side checked
+ * the values (lua/lunet/nn/sequential.lua); C checks the size it copies. */
+static int m_set_optimizer_state(lua_State *L) {
+  lunet_net_t *net = lunet_check_net(L, 1);
+  lunet_tensor_t *t = lunet_check_tensor(L, 2);
+  lua_Integer iterations = luaL_checkinteger(L, 3);
+  lua_Number m_schedule = luaL_checknumber(L, 4);
+  if (!net->opt) return luaL_error(L, "Sequential: no optimizer to restore (compile first)");
+  int64_t n = (int64_t)net->opt->nslots * net->opt->n;
+  if (lunet_tensor_numel(t) != n || !lunet_tensor_is_contiguous(t))
+    return luaL_error(L, "Sequential: optimizer state has %I values, %s expects %I",
+                      (lua_Integer)lunet_tensor_numel(t), lunet_optimizer_name(net->opt->kind), (lua_Integer)n);
+  memcpy(net->opt->state, lunet_tensor_data(t), (size_t)n * sizeof(float));
+  net->opt->iterations = iterations;
+  net->opt->m_schedule = m_schedule;
+  return 0;
+}
+
 static const luaL_Reg optim_methods[] = {
+    {"set_optimizer", m_set_optimizer}, {"optimizer_state", m_optimizer_state},
+    {"set_optimizer_state", m_set_optimizer_state},
     {"learning_rate", m_learning_rate}, {"set_learning_rate", m_set_learning_rate}, {NULL, NULL}};
 static const luaL_Reg optim_functions[] = {{"nn_schedule_value", l_schedule_value}, {NULL, NULL}};
 

@@ -23,7 +23,9 @@ function learning_rate.install(class)
   -- or the schedule's at the optimizer's iterations).
   function class.get_learning_rate(self, ...)
     check.arity("get_learning_rate", 0, ...)
-    compiled(self, "get_learning_rate")
+    local opt = compiled(self, "get_learning_rate")
+    -- a constant rate is the number the user gave (C holds it as float32: 0.1 would read 0.10000000149)
+    if type(opt.learning_rate) == "number" and (opt.decay or 0) == 0 then return opt.learning_rate end
     return self:build():learning_rate()
   end
 

@@ -24,7 +24,7 @@ local training = {}
 training.VERBOSE = "0 silent, 1 a progress bar, 2 one line per epoch (true = 1, false = 0)"
 training.DOCS = {
   compile = doc.options {
-    { "optimizer", "rmsprop", "a name (sgd, adagrad, adadelta, rmsprop, adam, adamax, nadam: Keras' defaults) or an "
+    { "optimizer", "rmsprop", "a name (sgd, adagrad, adadelta, rmsprop, adam, adamax, nadam, adamw: Keras' defaults) or an "
       .. "nn.optimizers object, nn.optimizers.Adam{learning_rate = 1e-3}" },
     { "loss", doc.REQUIRED, "a Keras name (categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
       .. "mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, poisson, cosine_similarity, "
