@@ -89,11 +89,8 @@ static int m_set_loss(lua_State *L) {
     while (lua_next(L, 3)) {
       const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
       if (!(whole && key && strcmp(key, "name") == 0)) {
-        if (!key) return luaL_error(L, "compile: loss '%s': parameters are named (got a %s key)",
-                                    lunet_loss_name(loss), luaL_typename(L, -2));
-        if (!lua_isnumber(L, -1))
-          return luaL_error(L, "compile: loss '%s': %s must be a number, got %s", lunet_loss_name(loss), key,
-                            luaL_typename(L, -1));
+        if (!key || lua_type(L, -1) != LUA_TNUMBER)
+          return luaL_error(L, "compile: loss '%s': parameters are name = number pairs", lunet_loss_name(loss));
         if (lunet_loss_params_set(&p, loss, key, lua_tonumber(L, -1), "compile") < 0)
           return lunet_core_error(L, NULL);
       }

@@ -38,7 +38,8 @@ int lunet_loss_params_set(lunet_loss_params_t *p, lunet_loss_t kind, const char 
                           const char *where) {
   if (kind == LUNET_LOSS_HUBER && strcmp(name, "delta") == 0) {
     /* delta <= 0 would make the loss identically 0 */
-    if (!(v > 0.0) || !isfinite(v) || v > 3.4e38)
+    if (v != v) return lunet_fail("%s: huber: delta must be a positive number, got nan", where);
+    if (!(v > 0.0) || v > 3.4e38)
       return lunet_fail("%s: huber: delta must be a positive number, got %g", where, v);
     p->delta = (float)v;
     return 0;
