@@ -2,6 +2,7 @@
 -- sgemm calls (same shapes and transposes) one step needs, timed in the same
 -- run on preallocated buffers. One machine-readable line per result:
 --   bench=mlp_step batch=64 samples_per_s=... floor_samples_per_s=... ratio=...
+--   bench=mlp_step_weighted_l2 ... plain_step_ms=... weighted_l2_step_ms=... ratio=...
 -- Usage: build/lunet scripts/bench_nn.lua [--quick]
 local lunet = require "lunet"
 local core = require "lunet.core"
@@ -66,6 +67,37 @@ local x = lunet.randn({ 64, 30 }, { seed = 1 })
 local y = lunet.zeros(64, 2)
 for i = 1, 64 do y:set(i, i % 2 + 1, 1) end
 bench("mlp_step", mlp, x, y, quick and 50 or 400)
+
+-- The same MLP with sample weights and an l2 penalty on every kernel (issue
+-- 17: within 5% of the plain step), timed alternately with the plain one in
+-- 20 rounds so the machine's drift hits both alike.
+local function paired(name, plain, weighted, w, steps)
+  local tp, tw = {}, {}
+  for _, m in ipairs { plain, weighted } do m:train_on_batch(x, y, m == weighted and w or nil) end
+  local allocs = nn.alloc_count()
+  for _ = 1, 20 do
+    for s = 1, steps // 20 do
+      local t0 = core.now()
+      plain:train_on_batch(x, y)
+      tp[#tp + 1] = core.now() - t0
+      t0 = core.now()
+      weighted:train_on_batch(x, y, w)
+      tw[#tw + 1] = core.now() - t0
+    end
+  end
+  local a, b = median(tp), median(tw)
+  print(string.format("bench=%s batch=%d threads=%d plain_step_ms=%.3f weighted_l2_step_ms=%.3f ratio=%.3f "
+    .. "allocs_in_steps=%d", name, #x, lunet.get_num_threads(), a * 1e3, b * 1e3, b / a, nn.alloc_count() - allocs))
+end
+local function notebook_mlp(reg)
+  local m = nn.Sequential {
+    nn.Dense(600, { input_shape = { 30 }, activation = "relu", kernel_regularizer = reg }), nn.Dropout(0.2),
+    nn.Dense(600, { activation = "relu", kernel_regularizer = reg }),
+    nn.Dense(2, { activation = "softmax", kernel_regularizer = reg }), seed = 1 }
+  return m:compile { optimizer = "adagrad", loss = "categorical_crossentropy" }
+end
+local w = lunet.rand({ 64 }, { seed = 3 })
+paired("mlp_step_weighted_l2", notebook_mlp(nil), notebook_mlp(nn.regularizers.l2(1e-4)), w, quick and 100 or 800)
 
 -- the Keras MNIST CNN, batch 100
 local cnn = nn.Sequential {

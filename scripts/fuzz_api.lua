@@ -200,7 +200,7 @@ end
 
 io.write(string.format("fuzz_api: seed %d, %d targets, %s, batches of %d, %d job(s), %g s per call, %s\n", o.seed,
   #list, o.calls and (o.calls .. " calls") or (o.seconds .. " s"), o.batch, o.jobs, o.timeout,
-  o.asan and "ASan build" or "no ASan (4 GB address-space limit)"))
+  o.asan and "ASan build" or "no ASan (3 GB address-space limit)"))
 runner.run(o)
 local seconds = core.now() - t0
 

@@ -106,7 +106,7 @@ describe("trainer options", function()
       { { launcher = "ssh" }, "launcher must be 'local', 'mpirun', 'srun' or 'external', got 'ssh'" },
       { { bind = "127.0.0.1:5555" }, "bind must look like tcp://HOST:PORT" },
       { { features_col = 3 }, "features_col must be a string, got 3" },
-      { { worker_optimizer = "adamw" }, "worker_optimizer: unknown optimizer 'adamw'" },
+      { { worker_optimizer = "adamz" }, "worker_optimizer: unknown optimizer 'adamz'" },
       { { learning_rate = -0.1 }, "learning_rate must be greater than 0, got -0.1" },
       -- a number given as a string says so (it read "got 0.01" in a log, as if the number were refused)
       { { learning_rate = "0.01" }, "learning_rate must be a finite number, got '0.01' (a string)" },

@@ -40,8 +40,10 @@ function runner.start(o, from, to)
   if o.self_test then argv[#argv + 1] = "--self-test" end
   local quoted = {}
   for i, a in ipairs(argv) do quoted[i] = sh_quote(a) end
+  -- 3 GB of address space: a huge count's tensor (1e9 floats, 3.7 GB) fails at once instead of being filled
+  -- for longer than the call's time limit on a busy machine
   local cmd = string.format("%scd %s && exec %s %s2>%s </dev/null",
-    o.asan and "" or "ulimit -v 4194304; ", sh_quote(dir), table.concat(quoted, " "),
+    o.asan and "" or "ulimit -v 3145728; ", sh_quote(dir), table.concat(quoted, " "),
     o.passthrough and "" or ">/dev/null ", sh_quote(h.err))
   h.pid = core.spawn({ "/bin/sh", "-c", cmd }, o.env)
   return h
