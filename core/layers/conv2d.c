@@ -111,11 +111,12 @@ static void conv_backward(lunet_layer_t *l, float *din, float *dout, const float
   int64_t p = batch * d->oh * d->ow, kkc = patch(d), f = d->f;
   if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, l->pre, p, f);
   /* dW (KKC, F) = cols^T (KKC, P) @ dout (P, F) */
-  lunet_blas_sgemm(1, 0, (int)kkc, (int)f, (int)p, 1.0f, d->cols, (int)kkc, dout, (int)f, 0.0f,
-                   l->grads, (int)f);
+  /* (grads_preset: the regularizers' gradients are in grads already, add to them) */
+  lunet_blas_sgemm(1, 0, (int)kkc, (int)f, (int)p, 1.0f, d->cols, (int)kkc, dout, (int)f,
+                   l->grads_preset ? 1.0f : 0.0f, l->grads, (int)f);
   if (d->use_bias) {
     float *db = l->grads + kkc * f;
-    memset(db, 0, (size_t)f * sizeof *db);
+    if (!l->grads_preset) memset(db, 0, (size_t)f * sizeof *db);
     for (int64_t r = 0; r < p; r++)
       for (int64_t j = 0; j < f; j++) db[j] += dout[r * f + j];
   }

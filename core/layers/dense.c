@@ -44,12 +44,13 @@ static void dense_backward(lunet_layer_t *l, float *din, float *dout, const floa
   int64_t rows = batch * l->in_size / d->k, u = d->units, k = d->k;
   if (!l->act_fused_loss) lunet_act_backward(l->act, dout, out, l->pre, rows, u);
   /* dW (K, U) = in^T (K, R) @ dout (R, U) */
-  lunet_blas_sgemm(1, 0, (int)k, (int)u, (int)rows, 1.0f, in, (int)k, dout, (int)u, 0.0f, l->grads,
-                   (int)u);
+  /* (grads_preset: the regularizers' gradients are in grads already, add to them) */
+  lunet_blas_sgemm(1, 0, (int)k, (int)u, (int)rows, 1.0f, in, (int)k, dout, (int)u, l->grads_preset ? 1.0f : 0.0f,
+                   l->grads, (int)u);
   if (d->use_bias) { /* db (U) = column sums of dout */
     float *db = l->grads + k * u;
-    memcpy(db, dout, (size_t)u * sizeof *db);
-    for (int64_t r = 1; r < rows; r++) {
+    if (!l->grads_preset) memset(db, 0, (size_t)u * sizeof *db);
+    for (int64_t r = 0; r < rows; r++) {
       const float *dr = dout + r * u;
       for (int64_t j = 0; j < u; j++) db[j] += dr[j];
     }

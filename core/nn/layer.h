@@ -93,6 +93,8 @@ struct lunet_layer {
   lunet_act_t act;        /* fused activation (Dense, Conv2D, Activation) */
   int act_fused_loss;     /* 1: the loss already gave dL/d(pre-activation) */
   int need_input_grad;    /* set by the net before plan: 0 for a first layer */
+  int grads_preset;       /* grads already hold the weight penalties' gradients: backward adds to them
+                             (Dense, Conv2D: beta = 1 in the weight-gradient sgemm, no separate pass) */
   int has_seed;           /* the config gave the generator a seed of its own, ... */
   uint64_t seed;          /* ... which the model's seed does not override */
   float *pre;             /* (max_batch * out_size) owned: the pre-activation, only when

@@ -126,13 +126,15 @@ int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg) {
 
 /* ---- penalties and their gradients ---- */
 
-/* l1 sum |v| + l2 sum v^2 over v (n); g (n) += its gradient
- * l1 sign(v) + 2 l2 v, scaled by s, unless g is NULL. One pass; the sums
- * run in LANES independent float lanes (so the loop vectorizes instead of
- * waiting on one accumulator), gathered in double every CHUNK values. */
+/* l1 sum |v| + l2 sum v^2 over v (n); unless g is NULL, its gradient
+ * l1 sign(v) + 2 l2 v, scaled by s, is added to g (n), or with set written
+ * over it (g is write-only then: the layer's sgemm adds its part after). One
+ * pass; the sums run in LANES independent float lanes (so the loop
+ * vectorizes instead of waiting on one accumulator), gathered in double
+ * every CHUNK values. */
 #define LANES 16
 #define CHUNK 1024
-static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float s) {
+static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float s, int set) {
   double a = 0.0, q = 0.0;
   float gl1 = s * r.l1, gl2 = 2.0f * s * r.l2;
   for (int64_t c = 0; c < n; c += CHUNK) {
@@ -140,11 +142,17 @@ static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float 
     const float *vc = v + c;
     float *gc = g ? g + c : NULL;
     float la[LANES] = {0}, lq[LANES] = {0};
-    if (gc && gl1 == 0.0f) /* l2 alone (the common case): no signs */
+    if (gc && gl1 == 0.0f && set) /* l2 alone (the common case): no signs */
       for (; i + LANES <= m; i += LANES)
         for (int k = 0; k < LANES; k++) {
           float x = vc[i + k];
-          la[k] += fabsf(x);
+          lq[k] += x * x;
+          gc[i + k] = gl2 * x;
+        }
+    else if (gc && gl1 == 0.0f)
+      for (; i + LANES <= m; i += LANES)
+        for (int k = 0; k < LANES; k++) {
+          float x = vc[i + k];
           lq[k] += x * x;
           gc[i + k] += gl2 * x;
         }
@@ -154,7 +162,7 @@ static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float 
           float x = vc[i + k];
           la[k] += fabsf(x);
           lq[k] += x * x;
-          gc[i + k] += gl1 * ((float)(x > 0.0f) - (float)(x < 0.0f)) + gl2 * x;
+          gc[i + k] = gl1 * ((float)(x > 0.0f) - (float)(x < 0.0f)) + gl2 * x + (set ? 0.0f : gc[i + k]);
         }
     else
       for (; i + LANES <= m; i += LANES)
@@ -163,7 +171,7 @@ static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float 
       float x = vc[i];
       la[0] += fabsf(x);
       lq[0] += x * x;
-      if (gc) gc[i] += gl1 * ((float)(x > 0.0f) - (float)(x < 0.0f)) + gl2 * x;
+      if (gc) gc[i] = gl1 * ((float)(x > 0.0f) - (float)(x < 0.0f)) + gl2 * x + (set ? 0.0f : gc[i]);
     }
     for (int k = 0; k < LANES; k++) { a += la[k]; q += lq[k]; }
   }
@@ -172,22 +180,39 @@ static double penalty(float *g, const float *v, int64_t n, lunet_reg_t r, float 
 
 static double weight_penalty(const lunet_weight_t *w, float *grads, const float *params) {
   if (w->n == 0 || !lunet_reg_active(&w->reg)) return 0.0;
-  return penalty(grads ? grads + w->off : NULL, params + w->off, w->n, w->reg, 1.0f);
+  return penalty(grads ? grads + w->off : NULL, params + w->off, w->n, w->reg, 1.0f, 0);
+}
+
+/* The penalty of w; its gradient written over w's part of grads (zeros
+ * without a regularizer), for a backward that adds to it. */
+static double weight_penalty_preset(const lunet_weight_t *w, float *grads, const float *params) {
+  if (w->n == 0) return 0.0;
+  if (!lunet_reg_active(&w->reg)) {
+    memset(grads + w->off, 0, (size_t)w->n * sizeof *grads);
+    return 0.0;
+  }
+  return penalty(grads + w->off, params + w->off, w->n, w->reg, 1.0f, 1);
 }
 
 void lunet_reg_backward(lunet_layer_t *l, double *loss, float *din, float *dout, const float *in,
                         const float *out, int batch) {
   /* tf.keras divides the activity penalty by the batch size */
   if (lunet_reg_active(&l->activity_reg))
-    *loss += penalty(dout, out, batch * l->out_size, l->activity_reg, 1.0f / (float)batch) / batch;
+    *loss += penalty(dout, out, batch * l->out_size, l->activity_reg, 1.0f / (float)batch, 0) / batch;
+  /* the weight penalties' gradients go first and the layer's sgemm adds its own to them (beta = 1): one
+   * pass over the weights instead of a second one over the gradients (bench_nn: mlp_step_weighted_l2) */
+  l->grads_preset = lunet_reg_active(&l->kernel.reg) || lunet_reg_active(&l->bias.reg);
+  if (l->grads_preset)
+    *loss += weight_penalty_preset(&l->kernel, l->grads, l->params) +
+             weight_penalty_preset(&l->bias, l->grads, l->params);
   l->ops->backward(l, din, dout, in, out, batch);
-  *loss += weight_penalty(&l->kernel, l->grads, l->params) + weight_penalty(&l->bias, l->grads, l->params);
+  l->grads_preset = 0;
 }
 
 double lunet_reg_penalty(const lunet_layer_t *l, const float *out, int batch) {
   double p = weight_penalty(&l->kernel, NULL, l->params) + weight_penalty(&l->bias, NULL, l->params);
   if (lunet_reg_active(&l->activity_reg))
-    p += penalty(NULL, out, batch * l->out_size, l->activity_reg, 1.0f) / batch;
+    p += penalty(NULL, out, batch * l->out_size, l->activity_reg, 1.0f, 0) / batch;
   return p;
 }
 
