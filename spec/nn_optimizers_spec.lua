@@ -3,12 +3,17 @@
 -- input x = 1 with mse against 0: loss = mean(w^2), so the gradient is 2w/3.
 local lunet = require "lunet"
 local nn = lunet.nn
+local h = dofile("spec/helpers.lua")
 
-local function probe(optimizer)
-  local m = nn.Sequential { nn.Dense(3, { input_shape = { 1 }, use_bias = false }), seed = 1 }
-  m:compile { optimizer = optimizer, loss = "mse" }
-  m:set_weights(lunet.tensor { 0.5, -1.0, 2.0 })
-  return m
+local probe = h.optimizer_probe
+
+-- The probe's weights after step t equal w (to float32 precision).
+local function assert_weights(m, w, t)
+  local got = m:get_weights()
+  for i = 1, 3 do
+    assert.is_true(math.abs(got:get(i) - w[i]) <= 1e-5 * math.max(1, math.abs(w[i])),
+      string.format("step %d weight %d: got %.8g expected %.8g", t, i, got:get(i), w[i]))
+  end
 end
 
 local function run(optimizer, rule, steps)
@@ -19,11 +24,7 @@ local function run(optimizer, rule, steps)
   for t = 1, steps or 3 do
     m:train_on_batch(x, y)
     for i = 1, 3 do w[i] = rule(w[i], 2 * w[i] / 3, state[i], t) end
-    local got = m:get_weights()
-    for i = 1, 3 do
-      assert.is_true(math.abs(got:get(i) - w[i]) <= 1e-5 * math.max(1, math.abs(w[i])),
-        string.format("step %d weight %d: got %.8g expected %.8g", t, i, got:get(i), w[i]))
-    end
+    assert_weights(m, w, t)
   end
 end
 
@@ -131,11 +132,7 @@ local function run_all(optimizer, rule, steps)
     local g = {}
     for i = 1, 3 do g[i] = 2 * w[i] / 3 end
     rule(w, g, state, t)
-    local got = m:get_weights()
-    for i = 1, 3 do
-      assert.is_true(math.abs(got:get(i) - w[i]) <= 1e-5 * math.max(1, math.abs(w[i])),
-        string.format("step %d weight %d: got %.8g expected %.8g", t, i, got:get(i), w[i]))
-    end
+    assert_weights(m, w, t)
   end
 end
 

@@ -149,12 +149,7 @@ describe("schedules refuse bad input", function()
 end)
 
 -- Dense(3, no bias) on x = 1 with mse against 0: the gradient is 2w/3.
-local function probe(optimizer)
-  local m = nn.Sequential { nn.Dense(3, { input_shape = { 1 }, use_bias = false }), seed = 1 }
-  m:compile { optimizer = optimizer, loss = "mse" }
-  m:set_weights(lunet.tensor { 0.5, -1.0, 2.0 })
-  return m
-end
+local probe = h.optimizer_probe
 local X, Y = lunet.ones(1, 1), lunet.zeros(1, 3)
 
 describe("a schedule as an optimizer's learning_rate", function()

@@ -13,25 +13,20 @@
 static float clip(float p) { return p < EPS ? EPS : (p > 1.0f - EPS ? 1.0f - EPS : p); }
 
 /* -sum_j t log y per row */
-double lunet_loss_crossentropy(const lunet_loss_batch_t *a) {
-  int64_t rows = a->batch * a->per, k = a->k;
-  float inv = 1.0f / (float)rows;
-  double loss = 0.0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float *y = a->y + r * k, *t = a->t + r * k;
-    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r), s = w * inv;
-    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
-    double l = 0.0;
-    for (int64_t j = 0; j < k; j++) {
-      float p = clip(y[j]);
-      if (t[j] != 0.0f) l -= (double)t[j] * log((double)p);
-      /* fused: softmax'(.) folded in */
-      g[j] = a->fused ? (y[j] - t[j]) * s : (y[j] == p ? -t[j] / p * s : 0.0f);
-    }
-    loss += (double)w * l;
+static double crossentropy_row(const lunet_loss_batch_t *a, const float *y, const float *t, float *g, float w,
+                               float s, const void *ctx) {
+  int64_t k = a->k;
+  double l = 0.0;
+  for (int64_t j = 0; j < k; j++) {
+    float p = clip(y[j]);
+    if (t[j] != 0.0f) l -= (double)t[j] * log((double)p);
+    /* fused: softmax'(.) folded in */
+    g[j] = a->fused ? (y[j] - t[j]) * s : (y[j] == p ? -t[j] / p * s : 0.0f);
   }
-  return loss / (double)rows;
+  return (double)w * l;
 }
+
+double lunet_loss_crossentropy(const lunet_loss_batch_t *a) { return lunet_loss_rows(a, 0, crossentropy_row, NULL); }
 
 /* one class index per sample over its k outputs (per is 1) */
 int lunet_loss_sparse_crossentropy(double *loss, const lunet_loss_batch_t *a) {
@@ -62,21 +57,16 @@ int lunet_loss_sparse_crossentropy(double *loss, const lunet_loss_batch_t *a) {
 }
 
 /* -mean_j(t log y + (1 - t) log(1 - y)) per row */
-double lunet_loss_binary_crossentropy(const lunet_loss_batch_t *a) {
-  int64_t rows = a->batch * a->per, k = a->k;
-  float inv = 1.0f / (float)(rows * k);
-  double loss = 0.0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float *y = a->y + r * k, *t = a->t + r * k;
-    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r), s = w * inv;
-    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
-    double l = 0.0;
-    for (int64_t j = 0; j < k; j++) {
-      float p = clip(y[j]);
-      l -= (double)t[j] * log((double)p) + (1.0 - (double)t[j]) * log(1.0 - (double)p);
-      g[j] = a->fused ? (y[j] - t[j]) * s : (y[j] == p ? (p - t[j]) / (p * (1.0f - p)) * s : 0.0f);
-    }
-    loss += (double)w * l;
+static double binary_row(const lunet_loss_batch_t *a, const float *y, const float *t, float *g, float w, float s,
+                         const void *ctx) {
+  int64_t k = a->k;
+  double l = 0.0;
+  for (int64_t j = 0; j < k; j++) {
+    float p = clip(y[j]);
+    l -= (double)t[j] * log((double)p) + (1.0 - (double)t[j]) * log(1.0 - (double)p);
+    g[j] = a->fused ? (y[j] - t[j]) * s : (y[j] == p ? (p - t[j]) / (p * (1.0f - p)) * s : 0.0f);
   }
-  return loss / (double)(rows * k);
+  return (double)w * l;
 }
+
+double lunet_loss_binary_crossentropy(const lunet_loss_batch_t *a) { return lunet_loss_rows(a, 1, binary_row, NULL); }

@@ -14,6 +14,7 @@
 #define LUNET_LOSS_H
 
 #include <stdint.h>
+#include <string.h>
 
 typedef enum {
   LUNET_LOSS_CATEGORICAL_CROSSENTROPY, LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
@@ -62,6 +63,30 @@ int lunet_loss_eval(lunet_loss_t kind, double *loss, const lunet_loss_batch_t *a
 /* The weight of row r: its sample's weight (1 without weights). */
 static inline float lunet_loss_row_weight(const lunet_loss_batch_t *a, int64_t r) {
   return a->w ? a->w[r / a->per] : 1.0f;
+}
+
+/* One row's kernel for lunet_loss_rows: the row's loss weighted by w (its
+ * sample's weight, never 0), its gradient into g scaled by s (w over the
+ * batch loss' divisor); ctx is the kernel's own (the loss' options). */
+typedef double (*lunet_loss_row_fn)(const lunet_loss_batch_t *a, const float *y, const float *t, float *g,
+                                    float w, float s, const void *ctx);
+
+/* The row loop every kernel but the sparse cross-entropy shares: the batch
+ * loss sum_r row(r) / n with n = rows * k (mean, the mean over the last
+ * axis) or rows (a sum over it); zero-weight rows get a zero gradient and
+ * add nothing. Inline, so the compiler inlines row into the loop as if written
+ * there. */
+static inline double lunet_loss_rows(const lunet_loss_batch_t *a, int mean, lunet_loss_row_fn row,
+                                     const void *ctx) {
+  int64_t rows = a->batch * a->per, k = a->k, n = mean ? rows * k : rows;
+  float inv = 1.0f / (float)n;
+  double loss = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r);
+    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
+    loss += row(a, a->y + r * k, a->t + r * k, g, w, w * inv, ctx);
+  }
+  return loss / (double)n;
 }
 
 /* The per-family kernels behind lunet_loss_eval; each returns the batch loss.

@@ -7,26 +7,6 @@
 
 #include "loss.h"
 
-/* The loop shared by the element-wise losses: f gives the loss of one
- * difference d = y - t and *dl its derivative; rows weigh as in loss.h. */
-#define ELEMENTWISE(a, F)                                                          \
-  int64_t rows = (a)->batch * (a)->per, k = (a)->k;                                \
-  float inv = 1.0f / (float)(rows * k);                                            \
-  double loss = 0.0;                                                               \
-  for (int64_t r = 0; r < rows; r++) {                                             \
-    const float *y = (a)->y + r * k, *t = (a)->t + r * k;                          \
-    float *g = (a)->grad + r * k, w = lunet_loss_row_weight(a, r), s = w * inv;    \
-    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }             \
-    double l = 0.0;                                                                \
-    for (int64_t j = 0; j < k; j++) {                                              \
-      float d = y[j] - t[j], dl;                                                   \
-      l += F(d, &dl, (a)->params);                                                 \
-      g[j] = s * dl;                                                               \
-    }                                                                              \
-    loss += (double)w * l;                                                         \
-  }                                                                                \
-  return loss / (double)(rows * k)
-
 static double squared(float d, float *dl, lunet_loss_params_t p) {
   (void)p;
   *dl = 2.0f * d;
@@ -56,33 +36,55 @@ static double log_cosh(float d, float *dl, lunet_loss_params_t p) {
   return (double)d + softplus - log(2.0);
 }
 
-double lunet_loss_mse(const lunet_loss_batch_t *a) { ELEMENTWISE(a, squared); }
-double lunet_loss_mae(const lunet_loss_batch_t *a) { ELEMENTWISE(a, absolute); }
-double lunet_loss_huber(const lunet_loss_batch_t *a) { ELEMENTWISE(a, huber); }
-double lunet_loss_log_cosh(const lunet_loss_batch_t *a) { ELEMENTWISE(a, log_cosh); }
+/* The row of the element-wise losses; ctx points to the ELEMENT naming
+ * the loss of one difference d = y - t (its derivative into dl). The
+ * switch is constant where the row is inlined (each kernel below), so it
+ * leaves the loop. */
+enum { SQUARED, ABSOLUTE, HUBER, LOG_COSH };
+static const int ELEMENT[] = { SQUARED, ABSOLUTE, HUBER, LOG_COSH };
+
+static double elementwise_row(const lunet_loss_batch_t *a, const float *y, const float *t, float *g, float w,
+                              float s, const void *ctx) {
+  int element = *(const int *)ctx;
+  int64_t k = a->k;
+  double l = 0.0;
+  for (int64_t j = 0; j < k; j++) {
+    float d = y[j] - t[j], dl;
+    switch (element) {
+    case SQUARED: l += squared(d, &dl, a->params); break;
+    case ABSOLUTE: l += absolute(d, &dl, a->params); break;
+    case HUBER: l += huber(d, &dl, a->params); break;
+    default: l += log_cosh(d, &dl, a->params);
+    }
+    g[j] = s * dl;
+  }
+  return (double)w * l;
+}
+
+double lunet_loss_mse(const lunet_loss_batch_t *a) { return lunet_loss_rows(a, 1, elementwise_row, &ELEMENT[SQUARED]); }
+double lunet_loss_mae(const lunet_loss_batch_t *a) { return lunet_loss_rows(a, 1, elementwise_row, &ELEMENT[ABSOLUTE]); }
+double lunet_loss_huber(const lunet_loss_batch_t *a) { return lunet_loss_rows(a, 1, elementwise_row, &ELEMENT[HUBER]); }
+double lunet_loss_log_cosh(const lunet_loss_batch_t *a) {
+  return lunet_loss_rows(a, 1, elementwise_row, &ELEMENT[LOG_COSH]);
+}
 
 /* -sum_j u_j q_j with u, q the rows of t and y scaled to unit length, as
  * tf.math.l2_normalize does: x / sqrt(max(sum x^2, 1e-12)). Below that
  * floor the denominator is a constant, so its gradient term vanishes. */
-double lunet_loss_cosine_similarity(const lunet_loss_batch_t *a) {
-  int64_t rows = a->batch * a->per, k = a->k;
-  float inv = 1.0f / (float)rows;
-  double loss = 0.0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float *y = a->y + r * k, *t = a->t + r * k;
-    float *g = a->grad + r * k, w = lunet_loss_row_weight(a, r);
-    if (w == 0.0f) { memset(g, 0, (size_t)k * sizeof *g); continue; }
-    double st = 0.0, sy = 0.0, dot = 0.0;
-    for (int64_t j = 0; j < k; j++) {
-      st += (double)t[j] * t[j];
-      sy += (double)y[j] * y[j];
-      dot += (double)t[j] * y[j];
-    }
-    double nt = 1.0 / sqrt(st > 1e-12 ? st : 1e-12), ny = 1.0 / sqrt(sy > 1e-12 ? sy : 1e-12);
-    /* tf.maximum passes its gradient to sum y^2 on a tie */
-    double c = sy >= 1e-12 ? dot * ny * ny : 0.0, s = (double)(w * inv) * nt * ny;
-    for (int64_t j = 0; j < k; j++) g[j] = (float)(-s * ((double)t[j] - c * y[j]));
-    loss -= (double)w * dot * nt * ny;
+static double cosine_row(const lunet_loss_batch_t *a, const float *y, const float *t, float *g, float w,
+                         float s, const void *ctx) {
+  int64_t k = a->k;
+  double st = 0.0, sy = 0.0, dot = 0.0;
+  for (int64_t j = 0; j < k; j++) {
+    st += (double)t[j] * t[j];
+    sy += (double)y[j] * y[j];
+    dot += (double)t[j] * y[j];
   }
-  return loss / (double)rows;
+  double nt = 1.0 / sqrt(st > 1e-12 ? st : 1e-12), ny = 1.0 / sqrt(sy > 1e-12 ? sy : 1e-12);
+  /* tf.maximum passes its gradient to sum y^2 on a tie */
+  double c = sy >= 1e-12 ? dot * ny * ny : 0.0, sn = (double)s * nt * ny;
+  for (int64_t j = 0; j < k; j++) g[j] = (float)(-sn * ((double)t[j] - c * y[j]));
+  return -(double)w * dot * nt * ny;
 }
+
+double lunet_loss_cosine_similarity(const lunet_loss_batch_t *a) { return lunet_loss_rows(a, 0, cosine_row, NULL); }

@@ -91,13 +91,7 @@ function ams.AMSEvaluator(opts, ...)
   return self
 end
 
-local function check_self(self, method, ...)
-  if getmetatable(self) ~= AMSEvaluator then
-    fail("AMSEvaluator", "call %s on an AMSEvaluator (evaluator:%s(df)), got %s", method, method,
-      check.describe(self))
-  end
-  check.arity("AMSEvaluator:" .. method, 1, ...)
-end
+local function check_self(self, method, ...) common.check_method(self, AMSEvaluator, method, 1, ...) end
 
 -- The frame's scores, signal flags and weights (scaled), checked row by row.
 local function read(self, df, where)
@@ -176,10 +170,7 @@ end
 
 -- is_larger_better() -> true (a larger significance is better)
 function AMSEvaluator:is_larger_better(...)
-  if getmetatable(self) ~= AMSEvaluator then
-    fail("AMSEvaluator", "call is_larger_better on an AMSEvaluator, got %s", check.describe(self))
-  end
-  check.arity("AMSEvaluator:is_larger_better", 0, ...)
+  common.check_method(self, AMSEvaluator, "is_larger_better", 0, ...)
   return true
 end
 

@@ -21,6 +21,17 @@ function common.check_self(self, class, where, df, ...)
   check.arity(where .. ":evaluate", 1, df, ...)
 end
 
+-- obj:method(...) with nargs arguments on an object of class (its __name
+-- names it in the messages); a method taking the frame shows its use.
+function common.check_method(self, class, method, nargs, ...)
+  local name = class.__name
+  if getmetatable(self) ~= class then
+    fail(name, "call %s on %s %s%s, got %s", method, name:match("^[AEIOU]") and "an" or "a", name,
+      nargs == 1 and (" (evaluator:%s(df))"):format(method) or "", check.describe(self))
+  end
+  check.arity(name .. ":" .. method, nargs, ...)
+end
+
 -- A list of one value per row from a Lua list or a (rows) or (rows, 1) tensor.
 function common.list(v, where, what)
   if core.is_tensor(v) then

@@ -99,10 +99,7 @@ end
 -- is_larger_better() -> true for r2 and var, false for the errors (Spark's
 -- isLargerBetter: what a model search maximises).
 function RegressionEvaluator:is_larger_better(...)
-  if getmetatable(self) ~= RegressionEvaluator then
-    fail("RegressionEvaluator", "call is_larger_better on a RegressionEvaluator, got %s", check.describe(self))
-  end
-  check.arity("RegressionEvaluator:is_larger_better", 0, ...)
+  common.check_method(self, RegressionEvaluator, "is_larger_better", 0, ...)
   return LARGER_BETTER[self.metric] == true
 end
 

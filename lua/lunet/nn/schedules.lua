@@ -30,12 +30,29 @@ local FLOAT_MAX = 3.4028234663852886e38
 local RATE = { min = 0, max = FLOAT_MAX } -- a learning rate reaches C as float32
 local classes, by_name = {}, {}
 
--- schedules.class{name, summary, options = {{name, default, meaning}, ...},
--- check = function(s, where) validates the filled table s}: the constructor
--- nn.schedules.<name>{...}, taking its option names and defaults from its docs.
+-- Option ranges, the 4th field of an option entry (doc.options ignores it):
+-- a check.number range, or BOOLEAN.
+local BOOLEAN = "boolean"
+local NONNEG = { min = 0, max = FLOAT_MAX }
+local STEPS = { above = 0, max = FLOAT_MAX }
+local INITIAL = { "initial_learning_rate", doc.REQUIRED, "the rate at step 0", RATE }
+
+-- The option values of s, checked in the options' order against their ranges.
+local function check_ranges(entries, s, where)
+  for _, e in ipairs(entries) do
+    local key, range = e[1], e[4]
+    if range == BOOLEAN then s[key] = check.boolean(s[key], where, key)
+    elseif range then s[key] = check.number(s[key], where, key, range) end
+  end
+end
+
+-- schedules.class{name, summary, options = {{name, default, meaning[, range]}, ...},
+-- check = function(s, where) (optional) validates what ranges do not}: the
+-- constructor nn.schedules.<name>{...}, taking its option names and defaults
+-- from its docs.
 local function class(d)
   local options = doc.options(d.options)
-  local c = { name = d.name, options = options, validate = d.check }
+  local c = { name = d.name, options = options }
   by_name[d.name] = c
   local function new(opts, ...)
     check.arity(d.name, 1, opts, ...)
@@ -49,7 +66,8 @@ local function class(d)
       end
       s[o.name] = v
     end
-    d.check(s, d.name)
+    check_ranges(d.options, s, d.name)
+    if d.check then d.check(s, d.name) end
     return s
   end
   c.new = new
@@ -62,23 +80,14 @@ local function class(d)
   return c
 end
 
-local function steps(s, where, key) s[key] = check.number(s[key], where, key, { above = 0, max = FLOAT_MAX }) end
-local function rate(s, where, key) s[key] = check.number(s[key], where, key, RATE) end
-
 class { name = "ExponentialDecay",
   summary = "initial_learning_rate * decay_rate ^ (step / decay_steps)",
   options = {
-    { "initial_learning_rate", doc.REQUIRED, "the rate at step 0" },
-    { "decay_steps", doc.REQUIRED, "steps per decay_rate factor (> 0)" },
-    { "decay_rate", doc.REQUIRED, "the factor per decay_steps (>= 0)" },
-    { "staircase", false, "true: step / decay_steps is floored (the rate drops every decay_steps steps)" },
-  },
-  check = function(s, where)
-    rate(s, where, "initial_learning_rate")
-    steps(s, where, "decay_steps")
-    s.decay_rate = check.number(s.decay_rate, where, "decay_rate", { min = 0, max = FLOAT_MAX })
-    s.staircase = check.boolean(s.staircase, where, "staircase")
-  end }
+    INITIAL,
+    { "decay_steps", doc.REQUIRED, "steps per decay_rate factor (> 0)", STEPS },
+    { "decay_rate", doc.REQUIRED, "the factor per decay_steps (>= 0)", NONNEG },
+    { "staircase", false, "true: step / decay_steps is floored (the rate drops every decay_steps steps)", BOOLEAN },
+  } }
 
 class { name = "PiecewiseConstantDecay",
   summary = "values[i + 1] while boundaries[i] < step <= boundaries[i + 1] (values[1] up to boundaries[1])",
@@ -105,51 +114,33 @@ class { name = "PiecewiseConstantDecay",
 class { name = "InverseTimeDecay",
   summary = "initial_learning_rate / (1 + decay_rate * step / decay_steps)",
   options = {
-    { "initial_learning_rate", doc.REQUIRED, "the rate at step 0" },
-    { "decay_steps", doc.REQUIRED, "the step unit (> 0)" },
-    { "decay_rate", doc.REQUIRED, "how fast the rate falls (>= 0)" },
-    { "staircase", false, "true: step / decay_steps is floored" },
-  },
-  check = function(s, where)
-    rate(s, where, "initial_learning_rate")
-    steps(s, where, "decay_steps")
-    s.decay_rate = check.number(s.decay_rate, where, "decay_rate", { min = 0, max = FLOAT_MAX })
-    s.staircase = check.boolean(s.staircase, where, "staircase")
-  end }
+    INITIAL,
+    { "decay_steps", doc.REQUIRED, "the step unit (> 0)", STEPS },
+    { "decay_rate", doc.REQUIRED, "how fast the rate falls (>= 0)", NONNEG },
+    { "staircase", false, "true: step / decay_steps is floored", BOOLEAN },
+  } }
 
 class { name = "PolynomialDecay",
   summary = "(initial - end) * (1 - min(step, decay_steps) / decay_steps) ^ power + end_learning_rate",
   options = {
-    { "initial_learning_rate", doc.REQUIRED, "the rate at step 0" },
-    { "decay_steps", doc.REQUIRED, "steps to reach end_learning_rate (> 0)" },
-    { "end_learning_rate", 0.0001, "the rate from decay_steps on" },
-    { "power", 1.0, "the polynomial's power (>= 0; 1 is linear)" },
-    { "cycle", false, "true: restart the decay every decay_steps, over a multiple of decay_steps (Keras)" },
-  },
-  check = function(s, where)
-    rate(s, where, "initial_learning_rate")
-    steps(s, where, "decay_steps")
-    rate(s, where, "end_learning_rate")
-    s.power = check.number(s.power, where, "power", { min = 0, max = FLOAT_MAX })
-    s.cycle = check.boolean(s.cycle, where, "cycle")
-  end }
+    INITIAL,
+    { "decay_steps", doc.REQUIRED, "steps to reach end_learning_rate (> 0)", STEPS },
+    { "end_learning_rate", 0.0001, "the rate from decay_steps on", RATE },
+    { "power", 1.0, "the polynomial's power (>= 0; 1 is linear)", NONNEG },
+    { "cycle", false, "true: restart the decay every decay_steps, over a multiple of decay_steps (Keras)", BOOLEAN },
+  } }
 
 class { name = "CosineDecay",
   summary = "a linear warmup to warmup_target (optional), then a cosine decay to alpha times the rate",
   options = {
-    { "initial_learning_rate", doc.REQUIRED, "the rate at step 0 (the start of the warmup, if any)" },
-    { "decay_steps", doc.REQUIRED, "steps of the cosine decay, after the warmup (> 0)" },
-    { "alpha", 0.0, "the final rate as a fraction of the decay's first rate, in [0, 1]" },
+    { "initial_learning_rate", doc.REQUIRED, "the rate at step 0 (the start of the warmup, if any)", RATE },
+    { "decay_steps", doc.REQUIRED, "steps of the cosine decay, after the warmup (> 0)", STEPS },
+    { "alpha", 0.0, "the final rate as a fraction of the decay's first rate, in [0, 1]", { min = 0, max = 1 } },
     { "warmup_target", doc.OPTIONAL, "the rate the warmup reaches, where the decay starts (when not given: no "
-      .. "warmup, the decay starts at initial_learning_rate)" },
-    { "warmup_steps", 0, "steps of the linear warmup from initial_learning_rate to warmup_target" },
+      .. "warmup, the decay starts at initial_learning_rate)", { optional = true, min = 0, max = FLOAT_MAX } },
+    { "warmup_steps", 0, "steps of the linear warmup from initial_learning_rate to warmup_target", NONNEG },
   },
   check = function(s, where)
-    rate(s, where, "initial_learning_rate")
-    steps(s, where, "decay_steps")
-    s.alpha = check.number(s.alpha, where, "alpha", { min = 0, max = 1 })
-    s.warmup_target = check.number(s.warmup_target, where, "warmup_target", { optional = true, min = 0, max = FLOAT_MAX })
-    s.warmup_steps = check.number(s.warmup_steps, where, "warmup_steps", { min = 0, max = FLOAT_MAX })
     if s.warmup_steps > 0 and s.warmup_target == nil then
       fail(where, "warmup_steps = %s needs warmup_target (the rate the warmup reaches)", describe(s.warmup_steps))
     end
@@ -158,28 +149,18 @@ class { name = "CosineDecay",
 class { name = "InversePowerDecay",
   summary = "initial_learning_rate * (1 + gamma * step) ^ -power (Caffe's lr_policy 'inv')",
   options = {
-    { "initial_learning_rate", doc.REQUIRED, "the rate at step 0" },
-    { "gamma", doc.REQUIRED, "how fast the rate falls (>= 0)" },
-    { "power", doc.REQUIRED, "the power (>= 0)" },
-  },
-  check = function(s, where)
-    rate(s, where, "initial_learning_rate")
-    s.gamma = check.number(s.gamma, where, "gamma", { min = 0, max = FLOAT_MAX })
-    s.power = check.number(s.power, where, "power", { min = 0, max = FLOAT_MAX })
-  end }
+    INITIAL,
+    { "gamma", doc.REQUIRED, "how fast the rate falls (>= 0)", NONNEG },
+    { "power", doc.REQUIRED, "the power (>= 0)", NONNEG },
+  } }
 
 class { name = "SigmoidDecay",
   summary = "initial_learning_rate / (1 + exp(-gamma * (step - stepsize))) (Caffe's lr_policy 'sigmoid')",
   options = {
-    { "initial_learning_rate", doc.REQUIRED, "the rate's scale (the limit for gamma > 0 after stepsize)" },
-    { "gamma", doc.REQUIRED, "the slope: < 0 decays, > 0 warms up" },
-    { "stepsize", doc.REQUIRED, "the step at which the rate is half initial_learning_rate (>= 0)" },
-  },
-  check = function(s, where)
-    rate(s, where, "initial_learning_rate")
-    s.gamma = check.number(s.gamma, where, "gamma", { min = -FLOAT_MAX, max = FLOAT_MAX })
-    s.stepsize = check.number(s.stepsize, where, "stepsize", { min = 0, max = FLOAT_MAX })
-  end }
+    { "initial_learning_rate", doc.REQUIRED, "the rate's scale (the limit for gamma > 0 after stepsize)", RATE },
+    { "gamma", doc.REQUIRED, "the slope: < 0 decays, > 0 warms up", { min = -FLOAT_MAX, max = FLOAT_MAX } },
+    { "stepsize", doc.REQUIRED, "the step at which the rate is half initial_learning_rate (>= 0)", NONNEG },
+  } }
 
 local NAMES = {}
 for i, c in ipairs(classes) do NAMES[i] = c.name end

@@ -45,15 +45,23 @@ control.DOCS = {
 }
 local D = control.DOCS
 
+-- What the monitoring constructors start with: where, the checked options,
+-- their defaults and the new callback's state holding monitor and mode.
+local function monitoring(name, opts, ...)
+  local where = "nn.callbacks." .. name
+  check.arity(where, 1, opts, ...)
+  opts = check.options(opts, where, D[name].names)
+  local d = D[name].defaults
+  local self = { warned = false }
+  self.monitor, self.mode = monitor.options(opts, where, d)
+  return where, opts, d, self
+end
+
 -- EarlyStopping{monitor = 'val_loss', min_delta = 0, patience = 0, mode = 'auto', baseline = nil,
 -- restore_best_weights = false, verbose = 0}: sets model.stop_training when the monitor stops improving.
 function control.EarlyStopping(opts, ...)
-  local where = "nn.callbacks.EarlyStopping"
-  check.arity(where, 1, opts, ...)
-  opts = check.options(opts, where, D.EarlyStopping.names)
-  local d = D.EarlyStopping.defaults
-  local self = { warned = false }
-  self.monitor, self.mode = monitor.options(opts, where, d)
+  local where, d, self
+  where, opts, d, self = monitoring("EarlyStopping", opts, ...)
   local min_delta = math.abs(check.number(opts.min_delta, where, "min_delta", { default = d.min_delta }))
   local patience = check.integer(opts.patience, where, "patience", { min = 0, default = d.patience })
   local baseline = check.number(opts.baseline, where, "baseline", { optional = true })
@@ -108,12 +116,8 @@ end
 -- cooldown = 0, min_lr = 0, verbose = 0}: multiplies the learning rate by factor when the monitor stalls;
 -- logs the rate as 'lr' (Keras 2.3).
 function control.ReduceLROnPlateau(opts, ...)
-  local where = "nn.callbacks.ReduceLROnPlateau"
-  check.arity(where, 1, opts, ...)
-  opts = check.options(opts, where, D.ReduceLROnPlateau.names)
-  local d = D.ReduceLROnPlateau.defaults
-  local self = { warned = false }
-  self.monitor, self.mode = monitor.options(opts, where, d)
+  local where, d, self
+  where, opts, d, self = monitoring("ReduceLROnPlateau", opts, ...)
   local factor = check.number(opts.factor, where, "factor", { above = 0, below = 1, default = d.factor })
   local patience = check.integer(opts.patience, where, "patience", { min = 0, default = d.patience })
   local min_delta = check.number(opts.min_delta, where, "min_delta", { default = d.min_delta })

@@ -37,6 +37,11 @@ local Metric = { __name = "nn.metrics object" }
 Metric.__index = Metric
 function Metric:__tostring() return "nn.metrics." .. self.class_name .. "(name=" .. self.name .. ")" end
 
+-- the option every class has: its key in the history and logs
+local function name_option(default) return { "name", default, "the key in the history and logs" } end
+local THRESHOLDS = { "thresholds", 0.5, "a score above it counts as a positive prediction (lunet: one threshold, "
+  .. "a number)" }
+
 local CLASSES = {
   AUC = doc.options {
     { "num_thresholds", 200, "thresholds that bucket the scores (more than 1; Keras' default)" },
@@ -45,27 +50,21 @@ local CLASSES = {
       .. "'minoring' or 'majoring' (lower or upper Riemann sum)" },
     { "thresholds", doc.OPTIONAL, "a list of thresholds in [0, 1] used instead of num_thresholds (0 - 1e-7 and "
       .. "1 + 1e-7 are added, as Keras does)" },
-    { "name", "auc", "the key in the history and logs" },
+    name_option "auc",
   },
-  Precision = doc.options {
-    { "thresholds", 0.5, "a score above it counts as a positive prediction (lunet: one threshold, a number)" },
-    { "name", "precision", "the key in the history and logs" },
-  },
-  Recall = doc.options {
-    { "thresholds", 0.5, "a score above it counts as a positive prediction (lunet: one threshold, a number)" },
-    { "name", "recall", "the key in the history and logs" },
-  },
+  Precision = doc.options { THRESHOLDS, name_option "precision" },
+  Recall = doc.options { THRESHOLDS, name_option "recall" },
   TopKCategoricalAccuracy = doc.options {
     { "k", 5, "the target counts as found when it is among the k highest scores" },
-    { "name", "top_k_categorical_accuracy", "the key in the history and logs" },
+    name_option "top_k_categorical_accuracy",
   },
   SparseTopKCategoricalAccuracy = doc.options {
     { "k", 5, "as TopKCategoricalAccuracy, for targets given as class indices" },
-    { "name", "sparse_top_k_categorical_accuracy", "the key in the history and logs" },
+    name_option "sparse_top_k_categorical_accuracy",
   },
   BinaryAccuracy = doc.options {
     { "threshold", 0.5, "a score above it is the prediction 1 (compared with the target exactly, as Keras)" },
-    { "name", "binary_accuracy", "the key in the history and logs" },
+    name_option "binary_accuracy",
   },
 }
 metrics.DOCS = CLASSES
