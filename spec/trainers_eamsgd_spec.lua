@@ -59,7 +59,8 @@ describe("EAMSGD's momentum around the worker optimizer", function()
     assert.are.equal("adagrad", o.worker_optimizer)
     local want = reference(w0, o, 12, adagrad(0.5))
     assert.is_true(math.abs(got - want) < 1e-5, ("center %.7f, the rule gives %.7f"):format(got, want))
-    -- not the look-ahead away from the momentum (dist-keras's r = -u), not Nesterov SGD
+    -- not the look-ahead away from the momentum (dist-keras's r = -u); the worker optimizer counts:
+    -- SGD at the same rate (plain Nesterov SGD inside the momentum) goes elsewhere
     local away = reference(w0, o, 12, adagrad(0.5), -1)
     assert.is_true(math.abs(got - away) > 1e-3, ("center %.7f, look-ahead away %.7f"):format(got, away))
     local sgd = train { worker_optimizer = nn.optimizers.SGD { learning_rate = 0.5 } }
