@@ -99,24 +99,17 @@ describe("a compiled model given to a trainer", function()
       function() trainers.DOWNPOUR { model = h.small_model(4), loss = "crossentropy" } end)
   end)
 
-  it("AEASGD keeps learning_rate for alpha; EAMSGD takes a compiled Nesterov SGD only", function()
+  it("AEASGD and EAMSGD keep learning_rate for alpha; EAMSGD wraps the compiled optimizer", function()
     local m = regression(3, { optimizer = "adam", loss = "mse" })
     local o = trainers.AEASGD { model = m, learning_rate = 0.05 }.options
     assert.are.same({ "adam", 0.001, 0.05 }, { o.optimizer_config.name, o.optimizer_config.learning_rate,
                                                o.learning_rate })
-    h.assert_error({ "EAMSGD: the model is compiled with nn.optimizers.Adam(learning_rate=0.001), but EAMSGD's "
-                     .. "workers step with SGD and Nesterov momentum", "or train with AEASGD" },
-      function() trainers.EAMSGD { model = m } end)
-    local sgd = regression(3, { optimizer = nn.optimizers.SGD { learning_rate = 0.02, momentum = 0.7, nesterov = true },
-                                loss = "mse" })
-    o = trainers.EAMSGD { model = sgd }.options
-    assert.are.same({ 0.02, 0.7 }, { o.learning_rate, o.momentum })
-    assert.are.same({ name = "sgd", learning_rate = 0.02, momentum = 0.7, nesterov = true }, o.optimizer_config)
-    o = trainers.EAMSGD { model = sgd, momentum = 0.5, learning_rate = 0.1 }.options
-    assert.are.same({ name = "sgd", learning_rate = 0.1, momentum = 0.5, nesterov = true }, o.optimizer_config)
-    -- (worker_optimizer given as its default was accepted and ignored)
-    h.assert_error("EAMSGD: worker_optimizer is fixed",
-      function() trainers.EAMSGD { model = h.small_model(4), worker_optimizer = "adagrad" } end)
+    -- (its momentum goes around the compiled optimizer's step: trainers_eamsgd_spec.lua)
+    o = trainers.EAMSGD { model = m, momentum = 0.5, learning_rate = 0.05 }.options
+    assert.are.same({ "adam", 0.001, 0.05, 0.5 }, { o.optimizer_config.name, o.optimizer_config.learning_rate,
+                                                    o.learning_rate, o.momentum })
+    h.assert_error("EAMSGD: worker_optimizer nn.optimizers.Adagrad(learning_rate=0.01) conflicts with the model's "
+      .. "compiled optimizer", function() trainers.EAMSGD { model = m, worker_optimizer = "adagrad" } end)
   end)
 end)
 

@@ -143,8 +143,6 @@ return function(dir)
     local opts = { model = F.model(), num_workers = 1, verbose = false, batch_size = 2, features_col = "v",
                    label_col = "onehot" }
     if name == "EnsembleTrainer" then opts.num_models = 2 end
-    -- (EAMSGD's workers step with Nesterov SGD: a model compiled otherwise is refused)
-    if name == "EAMSGD" or name == "AsynchronousEAMSGD" then opts.model = F.model("uncompiled") end
     return lunet.trainers[name or "DOWNPOUR"](opts)
   end
 

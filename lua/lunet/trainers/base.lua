@@ -18,9 +18,10 @@
 --                 ones, when a trainer is made; may fill o. given: the set
 --                 of options the user gave (the others are defaults).
 --   optimizer     fn(o, compiled, given, fail) -> the workers' optimizer
---                 config, for a trainer whose step is part of its rule
---                 (EAMSGD); compiled: the model's compiled optimizer config
---                 or nil (trainers/compiled.lua), before check.
+--                 config, or nil for the usual one (worker_optimizer, else
+--                 the compiled one: trainers/compiled.lua), for a trainer
+--                 with its own default (EAMSGD); compiled: the model's
+--                 compiled optimizer config or nil, before check.
 --   select        fn(o) -> the definition to run with these options
 --                 (DataParallel: a synchronous rule), when a trainer is made.
 --   worker        fn(ctx): the worker side, in every worker process (worker.lua).

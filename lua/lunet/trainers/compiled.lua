@@ -16,8 +16,9 @@
 --                     trainer whose rule owns learning_rate (AEASGD's alpha =
 --                     rho * learning_rate) leaves the optimizer's rate alone.
 --   metrics           replace the compiled ones (they change no update).
--- A conflict is an error naming both values. A trainer whose workers' step is
--- part of its rule (EAMSGD) builds the optimizer itself (spec.optimizer).
+-- A conflict is an error naming both values. A trainer may choose the
+-- optimizer itself (spec.optimizer; nil: as above): EAMSGD's default is the
+-- plain gradient step its momentum wraps.
 local check = require "lunet.check"
 local losses = require "lunet.nn.losses"
 local optimizers = require "lunet.nn.optimizers"
@@ -41,12 +42,10 @@ function compiled.resolve(name, o, spec, given)
   if c and not given.metrics then o.metrics = table.move(c.metrics, 1, #c.metrics, 1, {}) end
 
   local from_compile = c and c.optimizer:config()
-  local opt
-  if spec.optimizer then
-    opt = spec.optimizer(o, from_compile, given, fail)
-  elseif from_compile and not given.worker_optimizer then
+  local opt = spec.optimizer and spec.optimizer(o, from_compile, given, fail) -- (the trainer's own choice)
+  if not opt and from_compile and not given.worker_optimizer then
     opt = from_compile
-  else
+  elseif not opt then
     -- resolved now so that a typo fails here, not in a worker
     local ok, mine = pcall(optimizers.get, o.worker_optimizer, name .. ": worker_optimizer")
     if not ok then error(mine, 0) end

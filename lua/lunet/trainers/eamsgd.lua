@@ -1,10 +1,24 @@
 -- EAMSGD, elastic averaging with momentum (Zhang, Choromanska & LeCun, NIPS
--- 2015, Algorithm 2; dist-keras's EAMSGD): AEASGD whose workers step with
--- Nesterov momentum. Here the worker optimizer is SGD{momentum, nesterov=true}
--- at learning_rate (the paper's update), so worker_optimizer is not an option.
--- A model compiled with nn.optimizers.SGD{nesterov = true} gives the
--- learning_rate and momentum the options leave out (and its decay); one
--- compiled with another optimizer is an error (AEASGD trains with it).
+-- 2015, Algorithm 2; dist-keras's EAMSGD): AEASGD whose workers wrap Nesterov
+-- momentum around their optimizer's step, as dist-keras's EAMSGDWorker does.
+-- Per batch, with u the momentum buffer (zero at the start), delta =
+-- momentum, eta = learning_rate and s(w) the worker optimizer's step taken
+-- at w (its new weights minus w: -0.01 g(w) for SGD at 0.01; Adagrad's
+-- scaled step for 'adagrad', its accumulators updated as usual):
+--   u <- delta u + eta s(x + delta u)      x <- x + u
+-- Every communication_window batches the elastic step as AEASGD, alpha =
+-- rho * eta. With no worker_optimizer given and an uncompiled model the step
+-- is the plain gradient step (SGD at rate 1), so u <- delta u - eta g(x +
+-- delta u): the paper's Nesterov EAMSGD. A given worker_optimizer, or the
+-- compiled one, is wrapped with its own rate, the step then scaled by eta,
+-- as in dist-keras (r = r_t - learning_rate * (W_after - W_look)): with
+-- Adagrad at 0.01 and eta 0.05 a step moves 0.0005 of Adagrad's direction,
+-- before momentum amplifies it by up to 1 / (1 - delta).
+-- One difference: dist-keras looks ahead to W + momentum * r, with its r =
+-- -u, i.e. away from where momentum is carrying x; here the step is taken at
+-- x + delta u, the paper's Nesterov look-ahead.
+-- u is the worker's own state: a checkpoint keeps the worker's weights and
+-- its optimizer's state, not u (a resumed worker restarts momentum at 0).
 -- Defaults as dist-keras: rho 5.0, learning_rate 0.1, momentum 0.9,
 -- communication_window 32.
 local base = require "lunet.trainers.base"
@@ -12,39 +26,57 @@ local exchange = require "lunet.trainers.exchange"
 local check = require "lunet.check"
 local aeasgd = require("lunet.trainers.aeasgd").shared
 
-local function optimizer(o, compiled, given, fail)
-  if given.worker_optimizer then
-    fail("worker_optimizer is fixed: the workers step with SGD and Nesterov momentum (set momentum, learning_rate)")
+-- The worker optimizer: the generic resolution (the given one, else the
+-- compiled one: trainers/compiled.lua), except when neither is given.
+local function optimizer(o, compiled, given)
+  if given.worker_optimizer or compiled then return nil end
+  return { name = "sgd", learning_rate = 1 } -- s(w) = -g(w): eta scales it, the paper's step
+end
+
+-- The worker side: AEASGD's elastic step every window, and around each
+-- batch's optimizer step the momentum above.
+local function worker(ctx)
+  local vec, x, o = ctx.vec, ctx.weights, ctx.options
+  local center, elastic = ctx:buffer(), ctx:buffer()
+  local u, before = ctx:buffer(), ctx:buffer()
+  local alpha, delta, eta = o.rho * o.learning_rate, o.momentum, o.learning_rate
+  local function elastic_step()
+    ctx:pull(center)
+    vec.copy(elastic, x)
+    vec.axpy(elastic, -1, center)
+    vec.scale(elastic, alpha) -- E = alpha (x - c)
+    vec.axpy(x, -1, elastic)
+    ctx:commit(elastic)
   end
-  local opt = { name = "sgd" }
-  if compiled then
-    if compiled.name ~= "sgd" or not compiled.nesterov then
-      fail("the model is compiled with %s, but EAMSGD's workers step with SGD and Nesterov momentum: compile it "
-        .. "with nn.optimizers.SGD{nesterov = true, momentum = ..., learning_rate = ...}, or train with AEASGD "
-        .. "(the same elastic averaging, with the compiled optimizer)",
-        tostring(require("lunet.nn.optimizers").get(compiled)))
+  for xb, yb in ctx:windows(o.communication_window, elastic_step) do
+    vec.copy(before, x)
+    vec.axpy(x, delta, u)       -- the look-ahead x + delta u
+    local loss = ctx:train(xb, yb)
+    -- a skipped batch (on_nan = 'skip') moved nothing: x and u stay
+    if loss ~= loss or loss == math.huge or loss == -math.huge then
+      vec.copy(x, before)
+    else
+      vec.axpy(x, -1, before)
+      vec.axpy(x, -delta, u)    -- s = the step from the look-ahead
+      vec.scale(u, delta)
+      vec.axpy(u, eta, x)       -- u = delta u + eta s
+      vec.copy(x, before)
+      vec.axpy(x, 1, u)         -- x = x + u
     end
-    opt = compiled
-    if not given.learning_rate and type(compiled.learning_rate) == "table" then
-      fail("learning_rate sets alpha = rho * learning_rate, and the model is compiled with a schedule (%s) as its "
-        .. "rate: give learning_rate", tostring(compiled.learning_rate.name))
-    end
-    if not given.learning_rate then o.learning_rate = compiled.learning_rate end
-    if not given.momentum then o.momentum = compiled.momentum or 0 end
   end
-  opt.learning_rate, opt.momentum, opt.nesterov = o.learning_rate, o.momentum, true
-  return opt
 end
 
 return base.define {
   name = "EAMSGD",
   module = "lunet.trainers.eamsgd",
   options = { rho = 5.0, learning_rate = 0.1, momentum = 0.9, communication_window = 32 },
-  summary = "AEASGD whose workers step with Nesterov-momentum SGD at learning_rate (worker_optimizer is fixed) "
-    .. "(Zhang et al., NIPS 2015)",
+  summary = "AEASGD with Nesterov momentum around the worker optimizer's step s: u = momentum u + learning_rate "
+    .. "s(x + momentum u), x += u (the plain gradient when no worker_optimizer is given: the paper's rule) "
+    .. "(Zhang et al., NIPS 2015; dist-keras)",
   docs = { rho = "the elastic force (alpha = rho * learning_rate, below 1)",
-           learning_rate = "the workers' SGD rate, and alpha with rho",
-           momentum = "the workers' Nesterov momentum, in [0, 1)",
+           learning_rate = "scales each worker optimizer step inside the momentum (with no worker_optimizer: the "
+             .. "SGD rate), and sets alpha with rho",
+           momentum = "the Nesterov momentum around the worker optimizer's step, in [0, 1)",
            communication_window = "batches between elastic steps" },
   checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
   optimizer = optimizer,
@@ -52,6 +84,6 @@ return base.define {
     aeasgd.check(o, fail, name)
     check.fraction(o.momentum, name, "momentum")
   end,
-  worker = aeasgd.worker,
+  worker = worker,
   server_commit = exchange.add_delta, -- c += E
 }
