@@ -27,7 +27,7 @@ local COMMON = {
   { "path", doc.OPTIONAL, "also write the SVG there (atomically)" },
 }
 history.OPTIONS = doc.options(COMMON)
-history.COMPARE_OPTIONS = doc.options(COMMON)
+local SHARED = { title = "options of plot.history and plot.compare", options = history.OPTIONS }
 
 local XLABEL = { time = "time since train() (s)", updates = "center updates", samples = "samples trained",
                  epoch = "epoch", batch = "batch" }
@@ -119,8 +119,8 @@ end
 -- compare(trainers, opts) -> SVG text: one line per trainer
 function history.compare(list, opts)
   local where = "plot.compare"
-  opts = check.options(opts, where, history.COMPARE_OPTIONS.names)
-  local metric = opts.metric == nil and history.COMPARE_OPTIONS.defaults.metric or opts.metric
+  opts = check.options(opts, where, history.OPTIONS.names)
+  local metric = opts.metric == nil and history.OPTIONS.defaults.metric or opts.metric
   local by = curves.by(opts.by, where)
   local series, validation = {}, false
   for i, s in ipairs(sources(list, where)) do
@@ -138,10 +138,10 @@ history.entries.history = doc.register { name = "plot.history", kind = "plot",
   summary = "a trainer's metric against time, updates, samples or epochs as an SVG line chart (the training loss "
     .. "one line per worker, a validation metric one line)",
   usage = "lunet.plot.history(trainer_or_records, {metric = 'val_f1', by = 'time', path = 'f1.svg'})",
-  sections = { { title = "options", options = history.OPTIONS } }, aliases = { "lunet.plot.history" } }
+  shared = SHARED, aliases = { "lunet.plot.history" } }
 history.entries.compare = doc.register { name = "plot.compare", kind = "plot",
   summary = "several trainers' metric on one SVG line chart, one line each, the legend naming them",
   usage = "lunet.plot.compare({trainer1, trainer2} or {name = records, ...}, {metric = 'val_f1', by = 'time'})",
-  sections = { { title = "options", options = history.COMPARE_OPTIONS } }, aliases = { "lunet.plot.compare" } }
+  shared = SHARED, aliases = { "lunet.plot.compare" } }
 
 return history
