@@ -31,6 +31,13 @@ describe("examples", function()
     for _, chart in ipairs { "higgs_f1.svg", "higgs_seconds.svg", "higgs_downpour_loss.svg" } do
       assert.truthy(h.read_file(out_dir .. "/" .. chart):find("<svg", 1, true), chart)
     end
+    -- the validation F1 against time, one line per trainer, when the trainers keep a validation history
+    if not out:find("\nno validation history", 1, true) then
+      local val = h.read_file(out_dir .. "/higgs_val_f1.svg")
+      local _, lines = val:gsub('<polyline class="series"', "")
+      assert.are.equal(6, lines)
+      h.assert_contains(h.read_file(out_dir .. "/higgs_report.html"), "Validation F1 against time")
+    end
     os.execute("rm -rf " .. shell_quote(out_dir))
   end)
 
