@@ -1,9 +1,18 @@
 -- A researcher's comparison: the chosen trainers on one dataset, same model,
 -- optimizer, batch size, epochs and seed; one row per trainer (F1, accuracy,
 -- seconds, samples/s, speedup over SingleTrainer, updates, mean staleness)
--- and one machine-readable line each.
+-- and one machine-readable line each. When the trainers keep a validation
+-- history (trainer:validation_history(), the test split scored on the
+-- center while it trains), also, per trainer, the time its validation F1
+-- takes to reach --target-f1 and its temporal efficiency against
+-- SingleTrainer (Hermans: the ratio of the areas under the two F1-against-
+-- time curves; lunet.evaluation.temporal_efficiency), one line each. The
+-- HTML report (--out) has the table, the F1 bars and the comparison chart:
+-- validation F1 against time, one line per trainer (the training loss when
+-- there is no validation history).
 -- usage: build/lunet scripts/compare_trainers.lua [--data FILE|DIR] [--epochs N] [--workers N]
---        [--trainers SingleTrainer,DOWNPOUR,...]   (--help lists the options and their defaults)
+--        [--trainers SingleTrainer,DOWNPOUR,...] [--target-f1 F] [--out DIR]
+--        (--help lists the options and their defaults)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
 package.path = here .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
@@ -27,6 +36,9 @@ local o = args.parse({
     { name = "workers", kind = "integer", default = 2, help = "worker processes (SingleTrainer: 1)" },
     { name = "trainers", kind = "string", value = "A,B,...", default_text = "all but EnsembleTrainer",
       help = "the trainers compared, by name (`lunet help trainers`)" },
+    { name = "target-f1", kind = "number", min = 0, max = 1, default = 0.8, value = "F",
+      help = "the validation F1 whose time to reach is printed" },
+    { name = "out", kind = "string", value = "DIR", default = "results", help = "where compare_trainers.html goes" },
   },
   notes = { "", "A directory is searched for " .. table.concat(FILES, ", then ") .. "." },
 }, arg)
@@ -49,6 +61,12 @@ local x_test, y_test = test:column("features_normalized"), test:column("label_in
 print(("%s: train %d rows, test %d rows, %d epoch%s, %d worker%s"):format(path, train:count(), test:count(), epochs,
   epochs == 1 and "" or "s", workers, workers == 1 and "" or "s"))
 
+-- Validation during training exists when trainers have validation_history()
+-- and take validation_data (issue 18); until then the script says so once
+-- and prints no time to target nor temporal efficiency.
+local validates = type(base.Trainer.validation_history) == "function"
+  and require("lunet.trainers.options").common.validation_data ~= nil
+
 local rows = {}
 for _, name in ipairs(names) do
   local class = lunet.trainers.get(name)
@@ -56,6 +74,7 @@ for _, name in ipairs(names) do
                  batch_size = 64, num_epoch = epochs, seed = 42, verbose = false,
                  num_workers = name == "SingleTrainer" and 1 or workers }
   if class.name == "EnsembleTrainer" then opts.merge_models = true end -- one model to score
+  if validates then opts.validation_data, opts.validation_metrics = test, { "f1" } end
   local trainer = class(opts)
   local trained = trainer:train(train)
   local predicted = lunet.vec.argmax_rows(trained:predict(x_test, { batch_size = 1024 }))
@@ -63,7 +82,7 @@ for _, name in ipairs(names) do
   local m = lunet.evaluation.metrics(predicted, y_test)
   rows[#rows + 1] = { name = name, f1 = m.f1, accuracy = m.accuracy, seconds = trainer:training_time(),
                       rate = trainer:samples_per_second(), updates = trainer:num_updates(),
-                      staleness = base.mean_staleness(trainer:staleness()) }
+                      staleness = base.mean_staleness(trainer:staleness()), trainer = trainer }
 end
 
 local single
@@ -80,3 +99,55 @@ for _, r in ipairs(rows) do
   print(("bench=compare trainer=%s f1=%.4f accuracy=%.4f seconds=%.3f samples_per_s=%.0f speedup=%.3f updates=%d "
     .. "mean_staleness=%.3f"):format(r.name, r.f1, r.accuracy, r.seconds, r.rate, r.speedup, r.updates, r.staleness))
 end
+
+-- ---- validation: time to the target F1, temporal efficiency against SingleTrainer ----
+local ev, target = lunet.evaluation, o["target-f1"]
+local function has_f1(r)
+  local ok, h = pcall(function() return r.trainer:validation_history() end)
+  return ok and type(h) == "table" and #h > 0 and h[1].f1 ~= nil
+end
+local validated = validates
+for _, r in ipairs(rows) do validated = validated and has_f1(r) end
+print()
+if not validated then
+  print("no validation history (the trainers keep no validation F1 during training): no time to reach F1 "
+    .. target .. ", no temporal efficiency")
+else
+  for _, r in ipairs(rows) do
+    local reach = ev.time_to_reach(r.trainer, "val_f1", target)
+    local eff = single and ev.temporal_efficiency(r.trainer, single.trainer, { metric = "val_f1" })
+    print(("bench=compare_validation trainer=%s target_f1=%.4f seconds_to_target=%s temporal_efficiency=%s")
+      :format(r.name, target, reach and ("%.3f"):format(reach) or "never", eff and ("%.4f"):format(eff) or
+      "none(no SingleTrainer)"))
+  end
+end
+
+-- ---- the HTML report ----
+local plot, labels, f1s = lunet.plot, {}, {}
+local table_rows = {}
+for k, r in ipairs(rows) do
+  labels[k], f1s[k] = r.name, r.f1
+  table_rows[k] = { r.name, ("%.4f"):format(r.f1), ("%.4f"):format(r.accuracy), ("%.2f"):format(r.seconds),
+                    ("%.0f"):format(r.rate), ("%.2f"):format(r.speedup), r.updates, ("%.2f"):format(r.staleness) }
+end
+local runs = {}
+for _, r in ipairs(rows) do runs[#runs + 1] = r.trainer end
+local comparison = validated
+  and plot.compare(runs, { metric = "val_f1", by = "time", title = "Validation F1 against time" })
+  or plot.compare(runs, { metric = "loss", by = "time", smooth = 20, title = "Training loss against time" })
+os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
+local report = o.out .. "/compare_trainers.html"
+plot.report {
+  title = "lunet: trainers compared", path = report,
+  sections = { {
+    heading = "Trainers",
+    text = ("%s, %d epoch%s, %d worker%s, batch 64, seed 42.%s"):format(path, epochs, epochs == 1 and "" or "s",
+      workers, workers == 1 and "" or "s", validated and "" or
+      "\n\nNo validation history: the chart shows the training loss, not the validation F1."),
+    table = { header = { "trainer", "F1", "accuracy", "seconds", "samples/s", "speedup", "updates", "staleness" },
+              rows = table_rows },
+    charts = { plot.bar { title = "F1 on the test split", xlabel = "trainer", ylabel = "F1", labels = labels,
+                          values = f1s, format = "%.4f" }, comparison },
+  } },
+}
+print("report: " .. report)

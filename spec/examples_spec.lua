@@ -31,6 +31,13 @@ describe("examples", function()
     for _, chart in ipairs { "higgs_f1.svg", "higgs_seconds.svg", "higgs_downpour_loss.svg" } do
       assert.truthy(h.read_file(out_dir .. "/" .. chart):find("<svg", 1, true), chart)
     end
+    -- the validation F1 against time, one line per trainer, when the trainers keep a validation history
+    if not out:find("\nno validation history", 1, true) then
+      local val = h.read_file(out_dir .. "/higgs_val_f1.svg")
+      local _, lines = val:gsub('<polyline class="series"', "")
+      assert.are.equal(6, lines)
+      h.assert_contains(h.read_file(out_dir .. "/higgs_report.html"), "Validation F1 against time")
+    end
     os.execute("rm -rf " .. shell_quote(out_dir))
   end)
 
@@ -154,8 +161,10 @@ describe("examples", function()
     local ok, out = script("--help")
     assert(ok, out)
     h.assert_contains(out, "usage: lunet scripts/compare_trainers.lua [options]", "--data FILE|DIR", "--epochs N",
-      "(default: 5)", "--workers N", "(default: 2)", "--trainers A,B,...", "(default: all but EnsembleTrainer)")
+      "(default: 5)", "--workers N", "(default: 2)", "--trainers A,B,...", "(default: all but EnsembleTrainer)",
+      "--target-f1 F", "(default: 0.8)", "--out DIR")
     for args, said in pairs { ["--epochs abc"] = "option --epochs needs an integer >= 1, got 'abc'",
+                              ["--target-f1 2"] = "option --target-f1 needs a number from 0 to 1, got '2'",
                               ["--trainers SingleTrainer,Nope"] = "--trainers: trainers.get: unknown trainer 'Nope'",
                               ["--data /nonexistent"] = "expected the Higgs CSV at /nonexistent",
                               ["--worker 2"] = "unknown argument '--worker' (did you mean '--workers'?)" } do
@@ -164,10 +173,25 @@ describe("examples", function()
       h.assert_contains(out, "compare_trainers: " .. said)
       assert.is_nil(out:find("traceback", 1, true), out)
     end
-    ok, out = script("--data examples/data --epochs 1 --trainers SingleTrainer,DOWNPOUR")
+    local dir = os.tmpname()
+    os.remove(dir)
+    ok, out = script("--data examples/data --epochs 1 --trainers SingleTrainer,DOWNPOUR --out " .. shell_quote(dir))
     assert(ok, out)
     h.assert_contains(out, "atlas_higgs_v2_first22889.csv.gz: train 15986 rows, test 6903 rows, 1 epoch, 2 workers",
-      "\nSingleTrainer ", "\nDOWNPOUR ", "bench=compare trainer=DOWNPOUR f1=0.")
+      "\nSingleTrainer ", "\nDOWNPOUR ", "bench=compare trainer=DOWNPOUR f1=0.", "report: " .. dir)
+    -- the time to F1 0.8 and the efficiency against SingleTrainer when the trainers keep a validation history
+    if not out:find("\nno validation history", 1, true) then
+      h.assert_contains(out, "bench=compare_validation trainer=SingleTrainer target_f1=0.8000 seconds_to_target=",
+        "temporal_efficiency=1.0000", "bench=compare_validation trainer=DOWNPOUR target_f1=0.8000")
+    end
+    local f = assert(io.open(dir .. "/compare_trainers.html"))
+    local report = f:read("a")
+    f:close()
+    os.execute("rm -rf " .. shell_quote(dir))
+    -- the comparison chart: one line per trainer, the legend naming them
+    local _, lines = report:gsub('<polyline class="series"', "")
+    assert.are.equal(2, lines)
+    h.assert_contains(report, ">SingleTrainer</text>", ">DOWNPOUR</text>", " against time</text>")
   end)
 
   it("an unknown argument or one given twice is an error naming it", function()

@@ -5,59 +5,9 @@
 local plot = require "lunet.plot"
 local h = dofile("spec/helpers.lua")
 
--- ---- a small XML checker: balanced tags, quoted unique attributes, no raw
--- '<' or stray '&' in text or attribute values ----
-
-local function check_entities(s, where)
-  for amp in s:gmatch("&[^;%s]*;?") do
-    assert(amp:match("^&[%a#][%w]*;$"), ("unescaped '&' in %s: %q"):format(where, amp))
-  end
-  assert(not s:find("<", 1, true), ("raw '<' in %s: %q"):format(where, s))
-end
-
--- Returns the list of {name=, attrs=} of every start tag; raises on any error.
-local function parse_xml(text)
-  text = text:gsub("^%s*<%?xml.-%?>", ""):gsub("^%s*<!DOCTYPE[^>]*>", "")
-  local stack, tags, pos = {}, {}, 1
-  while true do
-    local s, e, body = text:find("<([^>]*)>", pos)
-    check_entities(text:sub(pos, (s or #text + 1) - 1), "text")
-    if not s then break end
-    pos = e + 1
-    local close = body:match("^/([%w:-]+)%s*$")
-    if close then
-      assert(#stack > 0, "closing </" .. close .. "> with nothing open")
-      local open = table.remove(stack)
-      assert(open == close, ("<%s> closed by </%s>"):format(open, close))
-    else
-      local name, rest = body:match("^([%w:-]+)(.-)$")
-      assert(name, "bad tag <" .. body .. ">")
-      local selfclose = rest:sub(-1) == "/"
-      if selfclose then rest = rest:sub(1, -2) end
-      local attrs = {}
-      local leftover = rest:gsub('%s+([%w:-]+)="([^"]*)"', function(k, v)
-        assert(attrs[k] == nil, ("attribute %s twice in <%s>"):format(k, name))
-        check_entities(v, "attribute " .. k)
-        attrs[k] = v
-        return ""
-      end)
-      assert(not leftover:find("%S"), ("unquoted or malformed attributes in <%s>: %q"):format(name, leftover))
-      tags[#tags + 1] = { name = name, attrs = attrs }
-      if not selfclose then stack[#stack + 1] = name end
-    end
-  end
-  assert(#stack == 0, "unclosed <" .. (stack[#stack] or "") .. ">")
-  return tags
-end
-
-local function count(text, needle)
-  local n, pos = 0, 1
-  while true do
-    local s, e = text:find(needle, pos, true)
-    if not s then return n end
-    n, pos = n + 1, e + 1
-  end
-end
+-- the XML checker and count(text, needle): spec/plot_xml.lua
+local xml = dofile("spec/plot_xml.lua")
+local parse_xml, count = xml.parse, xml.count
 
 -- The text of every <text class="cls"> element, tooltips removed.
 local function texts(svg, cls)
@@ -469,50 +419,5 @@ describe("plot files", function()
     assert.are.same({}, listdir(dir))
     os.execute("rm -rf '" .. dir .. "'")
     h.assert_error({ "plot.bar", "path must be a file name" }, function() plot.bar { values = { 1 }, path = 3 } end)
-  end)
-end)
-
-describe("plot.history", function()
-  local records = {}
-  for i = 1, 30 do
-    records[#records + 1] = { worker = 1 + i % 3, iteration = (i + 2) // 3, loss = 1 / i, time = i * 0.1, epoch = 1 }
-  end
-
-  it("draws one line per worker against time or batches", function()
-    local svg = plot.history(records)
-    parse_xml(svg)
-    assert.are.equal(3, count(svg, "<polyline"))
-    for _, s in ipairs { ">worker 1</", ">worker 2</", ">worker 3</", ">loss</", "time since train() (s)",
-                         ">training loss</" } do
-      assert.is_truthy(svg:find(s, 1, true), s)
-    end
-    local by_batch = plot.history(records, { by = "batch", smooth = 3, title = "DOWNPOUR" })
-    parse_xml(by_batch)
-    assert.is_truthy(by_batch:find(">batch</", 1, true))
-    assert.is_truthy(by_batch:find(">DOWNPOUR</", 1, true))
-  end)
-
-  it("takes a trainer and uses its history", function()
-    local trainers = require "lunet.trainers"
-    local t = trainers.DOWNPOUR { model = h.small_model(4) }
-    h.assert_error({ "plot.history", "has not trained yet" }, function() plot.history(t) end)
-    t.stats = { history = records } -- as a finished train() leaves it
-    local dir = tmpdir()
-    local svg = plot.history(t, { path = dir .. "/history.svg" })
-    assert.is_truthy(svg:find("DOWNPOUR: training loss", 1, true))
-    assert.are.equal(svg, read(dir .. "/history.svg"))
-    os.execute("rm -rf '" .. dir .. "'")
-  end)
-
-  it("rejects bad input naming the problem", function()
-    h.assert_error({ "plot.history", "no data (the history is empty)" }, function() plot.history({}) end)
-    h.assert_error({ "plot.history", "by must be 'time' or 'batch', got 'epoch'" }, function()
-      plot.history(records, { by = "epoch" })
-    end)
-    h.assert_error({ "plot.history", "history[2].loss must be a finite number, got nil" }, function()
-      plot.history({ { worker = 1, time = 1, loss = 1 }, { worker = 1, time = 2 } })
-    end)
-    h.assert_error({ "plot.history", "expected a trainer or its history()" }, function() plot.history(42) end)
-    h.assert_error("plot.history: unknown option 'colour'", function() plot.history(records, { colour = 1 }) end)
   end)
 end)

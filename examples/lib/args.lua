@@ -20,7 +20,7 @@ local function usage_text(spec)
   local rows, width = {}, 0
   for _, o in ipairs(spec.options) do
     local left = o.kind == "flag" and ("--" .. o.name)
-      or ("--%s %s"):format(o.name, o.value or (o.kind == "integer" and "N" or "VALUE"))
+      or ("--%s %s"):format(o.name, o.value or ((o.kind == "integer" or o.kind == "number") and "N" or "VALUE"))
     local default = o.default_text or (o.default ~= nil and tostring(o.default)) or "none"
     rows[#rows + 1] = { left, o.kind == "flag" and o.help or ("%s (default: %s)"):format(o.help, default) }
     width = math.max(width, #left)
@@ -53,6 +53,14 @@ local function convert(o, text)
     if not n or n < (o.min or 1) then return nil, ("an integer >= %d"):format(o.min or 1) end
     return n
   end
+  if o.kind == "number" then -- finite, within [min, max] when given
+    local n = tonumber(text)
+    local lo, hi = o.min or -math.huge, o.max or math.huge
+    if not n or n ~= n or n == math.huge or n == -math.huge or n < lo or n > hi then
+      return nil, o.min and o.max and ("a number from %g to %g"):format(o.min, o.max) or "a finite number"
+    end
+    return n
+  end
   if o.choices then
     for _, c in ipairs(o.choices) do if text == c then return text end end
     return nil, "one of " .. table.concat(o.choices, ", ")
@@ -81,7 +89,7 @@ local function nearest(word, spec)
 end
 
 -- args.parse(spec, argv) -> {name = value}: spec = {name=, script=, about=,
--- options = {{name=, kind = "integer" | "string", default=, default_text=
+-- options = {{name=, kind = "integer" | "number" | "string", default=, default_text=
 -- (the default as --help shows it), value= ("N", "DIR"), value_help= (what a
 -- missing value should have been), help=, choices=, min=}, ...}, notes =
 -- {paragraphs after the options}}. Options are given as --name value or

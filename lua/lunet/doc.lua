@@ -81,6 +81,7 @@ doc.KINDS = {
   { kind = "evaluator", title = "Evaluators" }, { kind = "predictor", title = "Predictors" },
   { kind = "data", title = "Data" },
   { kind = "metric", title = "Metrics" }, { kind = "callback", title = "Callbacks" },
+  { kind = "plot", title = "Plots" },
 }
 local KIND = {}
 for i, k in ipairs(doc.KINDS) do KIND[k.kind] = i end

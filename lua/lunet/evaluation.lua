@@ -6,8 +6,9 @@
 -- of exact matches. Classes are 0-based class indices (or strings).
 -- The binary metrics live in evaluation/binary.lua, the regression ones in
 -- evaluation/regression.lua, the Higgs challenge's AMS in evaluation/ams.lua,
--- the printed tables in evaluation/tables.lua; require "lunet.evaluation"
--- gives them all.
+-- the printed tables in evaluation/tables.lua, the comparison of training
+-- curves (time_to_reach, Hermans's temporal_efficiency) in
+-- evaluation/curves.lua; require "lunet.evaluation" gives them all.
 local core = require "lunet.core"
 local check = require "lunet.check"
 local common = require "lunet.evaluation.common"
@@ -15,6 +16,7 @@ local binary = require "lunet.evaluation.binary"
 local tables = require "lunet.evaluation.tables"
 local regression = require "lunet.evaluation.regression"
 local ams = require "lunet.evaluation.ams"
+local curves = require "lunet.evaluation.curves"
 local doc = require "lunet.doc"
 
 local fail = check.fail
@@ -27,6 +29,8 @@ local evaluation = {
   RegressionEvaluator = regression.RegressionEvaluator,
   AMSEvaluator = ams.AMSEvaluator,
   ams = ams.ams,
+  time_to_reach = curves.time_to_reach,
+  temporal_efficiency = curves.temporal_efficiency,
 }
 
 local METRICS = { f1 = true, accuracy = true, weighted_precision = true, weighted_recall = true }

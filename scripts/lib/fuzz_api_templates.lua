@@ -122,6 +122,9 @@ local function chart(extra, required)
   for k, v in pairs(extra) do spec[k] = v end
   return { { O(spec, required) } }
 end
+-- validation records in the shared format (issue 18)
+local VAL = "={{time = 1, updates = 2, samples = 64, epoch = 1, loss = 0.7, f1 = 0.5}, {time = 2, updates = 4, "
+  .. "samples = 128, epoch = 1, loss = 0.6, f1 = 0.7}}"
 T["lunet.plot.bar"] = chart({ labels = '={"a", "b"}', values = "={1, 2}", format = '="%.2f"', color = '="#336699"' },
   { "labels", "values" })
 T["lunet.plot.line"] = chart({ series = '={{name = "a", x = {1, 2, 3}, y = {3, 2, 1}}}', smooth = "pos" }, { "series" })
@@ -132,7 +135,12 @@ T["lunet.plot.report"] = { { O({ title = "str", path = "path", sections = '={{he
   { "sections" }) } }
 T["lunet.plot.history"] = { { "={{worker = 0, iteration = 1, loss = 0.5, time = 0.1}, {worker = 1, iteration = 2, "
   .. "loss = 0.4, time = 0.2}}", O { by = '="batch"', path = "path", title = "str", smooth = "pos", width = "=400",
-  height = "=300", xlabel = "str", ylabel = "str" } }, { "=F.trainer()" } }
+  height = "=300", xlabel = "str", ylabel = "str" } }, { "=F.trainer()" },
+  { VAL, O { metric = '="val_f1"', by = '="updates"' } } }
+T["lunet.plot.compare"] = { { "={a = " .. VAL:sub(2) .. ", b = " .. VAL:sub(2) .. "}",
+  O { metric = '="val_loss"', by = '="samples"', path = "path", title = "str", smooth = "pos" } } }
+T["lunet.evaluation.time_to_reach"] = { { VAL, '="val_f1"', "num", O { by = '="epoch"', mode = '="max"' } } }
+T["lunet.evaluation.temporal_efficiency"] = { { VAL, VAL, O({ metric = '="val_f1"', by = '="time"' }, { "metric" }) } }
 T["lunet.plot.ticks"] = { { "num", "=10", "pos" } }
 T["lunet.plot.escape"] = { { "str" } }
 
