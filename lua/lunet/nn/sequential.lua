@@ -40,7 +40,10 @@ function Sequential.new(list, opts, ...)
   if list ~= nil and (type(list) ~= "table" or getmetatable(list) ~= nil) then
     fail("Sequential", "expected a list of layers, got %s", describe(list))
   end
-  opts = copy_plain(check.options(opts, "Sequential", OPTIONS))
+  -- (a shallow copy: each value is checked below, and a deep copy of an unchecked value could loop)
+  local given = check.options(opts, "Sequential", OPTIONS)
+  opts = {}
+  for k, v in pairs(given) do opts[k] = v end
   local n = #(list or {})
   for k, v in pairs(list or {}) do
     if math.type(k) ~= "integer" or k < 1 or k > n then
