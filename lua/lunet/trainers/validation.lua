@@ -106,6 +106,11 @@ function validation.check(name, o, spec, given)
     check.fail(name, "validation_every = {updates = %d} would score only the end: the center takes one update, at "
       .. "the end (give seconds or {epochs = N})", every.updates)
   end
+  -- a trainer whose center takes one update, at the end (SingleTrainer), publishes its weights to the center
+  -- while validation runs: at each epoch's end, and with seconds every report_interval (or as often as asked)
+  if (spec.checkpoints or {}).updates == false then
+    o.publish_center = { seconds = every.seconds and math.min(every.seconds, o.report_interval) or nil }
+  end
   o.validation = { every = every,
                    metrics = o.validation_metrics ~= nil and validation.metrics(o.validation_metrics, name) or nil }
 end
