@@ -24,7 +24,7 @@
 /* The message types. What each one's meta and payload frames mean, who
  * sends it and what answers it is lua/lunet/runtime/protocol.lua (the one
  * place that documents the protocol); this list and that file's table name
- * the same 17 types in the same order. W: worker -> driver, D: driver -> worker. */
+ * the same 19 types in the same order. W: worker -> driver, D: driver -> worker. */
 typedef enum {
   LUNET_MSG_HELLO = 1,          /* W: who I am (version, rank, pid, host) */
   LUNET_MSG_JOB,                /* D: the job (meta) + the center [+ a resumed state] */
@@ -43,7 +43,9 @@ typedef enum {
   LUNET_MSG_DONE,               /* W: finished, with my totals; answered by stop */
   LUNET_MSG_STOP,               /* D: end now (reason: done, error, lost, refused) */
   LUNET_MSG_ERROR,              /* W: I failed (a message for the user) */
-  LUNET_MSG_LAST = LUNET_MSG_ERROR
+  LUNET_MSG_VALIDATE,           /* D: score this snapshot of the center (to the evaluator process) */
+  LUNET_MSG_VALIDATION,         /* W: the evaluator's scores of a snapshot */
+  LUNET_MSG_LAST = LUNET_MSG_VALIDATION
 } lunet_msg_type_t;
 
 typedef struct {

@@ -154,7 +154,8 @@ local TRAINER = { model = "model", worker_optimizer = '="sgd"', learning_rate = 
   num_threads = "pos", connect_timeout = "pos", worker_timeout = "pos", driver_timeout = "pos", reassign = "bool",
   report_interval = "unit", verbose = "=false", max_message = "=100000", on_nan = '="skip"', insecure = "bool",
   checkpoint_every = "pos", checkpoint_dir = "path", resume_from = "file", metrics = '={"accuracy"}',
-  weight_col = '="x"' }
+  weight_col = '="x"', validation_data = "frame", validation_split = "unit", validation_every = "pos",
+  validation_metrics = '={"accuracy", "f1"}' }
 local OWN = {
   DOWNPOUR = { communication_window = "pos", overlap = "bool" }, ADAG = { communication_window = "pos" },
   DynSGD = { communication_window = "pos" }, AdaptiveADAG = { communication_window = "pos", gamma = "unit" },

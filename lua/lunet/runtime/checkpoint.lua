@@ -208,6 +208,7 @@ function Checkpoints:write(answers)
     written = self.written + 1, request = self.requests, clock = state.clock, samples = samples,
     elapsed = state.elapsed + self.before, trained = state.trained + self.trained_before, lost_workers = state.lost,
     staleness = staleness, events = events, partitions = partitions, workers = workers,
+    validation = run.validation and run.validation:checkpoint_records() or nil,
   }
   local keep_upto = {}
   for rank, a in pairs(answers) do keep_upto[rank] = a.meta.iteration end

@@ -140,6 +140,7 @@ local function apply(ck, meta, arrays)
     end
     ck.resume[int(w.rank, "worker rank")] = r
   end
+  state.validation, state.trained_before = meta.validation, ck.trained_before
   ck.run:restore(state)
   ck.history:resumed(#state.history, ck.before)
   ck.restored_events = #state.events

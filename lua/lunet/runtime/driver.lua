@@ -17,6 +17,7 @@ local center = require "lunet.runtime.center"
 local roster = require "lunet.runtime.roster"
 local metrics = require "lunet.runtime.metrics"
 local server = require "lunet.runtime.server"
+local validation = require "lunet.runtime.validation"
 
 local driver = {}
 
@@ -145,7 +146,8 @@ function Run:handle(msg)
   else
     self.roster:heard(w)
   end
-  return handlers[msg.type](self, w, msg, meta)
+  handlers[msg.type](self, w, msg, meta)
+  if self.validation then self.validation:check_due() end -- (a validation due after this update)
 end
 
 -- Handles every message already received.
@@ -155,6 +157,8 @@ end
 
 function Run:serve()
   self.server = server.open(self.trainer, self.options, self.max_message, function(...) self:fail(...) end)
+  local v = self.validation
+  if v then v:start() end -- (the evaluator loads while the workers do)
   local started, err = server.pass_interrupt(pcall(self.launcher.start, self.launcher, self.server:workers_endpoint()))
   if not started then self:fail("%s", tostring(err)) end -- launcher 'mpirun': spawn: cannot start ...
   local last_watch = core.now()
@@ -165,10 +169,15 @@ function Run:serve()
       last_watch = core.now()
       self.roster:watch(self.server)
       self.metrics:tick()
+      if v then v:tick(true) end
+    elseif v then
+      v:tick(false) -- (its answers, without waiting)
     end
     self.center:check_round(self.roster) -- a worker lost, done or waiting may complete a round
+    if v then v:check_due() end
     if self.checkpoints then self.checkpoints:tick() end -- due, or every answer in: write
   end
+  if v then v:final() end -- the center train() returns, scored too
 end
 
 -- Tells running workers to stop, stops the launched processes, closes the socket.
@@ -179,6 +188,7 @@ function Run:shutdown(message)
   end
   if message or not self.launcher:wait_all(5) then self.launcher:kill_all() end
   if self.server then self.server:close() end
+  if self.validation then self.validation:close() end
 end
 
 -- ---------------------------------------------------------------- for checkpoint.lua
@@ -203,6 +213,7 @@ function Run:restore(s)
   self.center:restore(s)
   self.metrics:restore(s)
   self.partitions:restore(s.partitions)
+  if self.validation then self.validation:restore(s.validation, s.trained_before) end
 end
 
 -- run(trainer, df) -> trained model (or spec.result(S, job)), statistics
@@ -221,6 +232,8 @@ function driver.run(trainer, df)
   run.roster = roster.new { options = o, spec = trainer.spec, launcher = run.launcher, partitions = run.partitions,
                             metrics = run.metrics, t0 = t0, fail = fail, send = send,
                             drain = function() run:drain() end }
+  -- validation_data / validation_split: the frame and metrics checked now (runtime/validation.lua)
+  run.validation = validation.prepare(trainer, prepared, run)
   -- checkpoint_every, resume_from: checked now, before anything starts; a
   -- resumed run continues the checkpoint's center, clock, history, positions
   run.checkpoints = checkpoint.start(run, trainer, prepared)
@@ -237,6 +250,7 @@ function driver.run(trainer, df)
   if not ok then error(err, 0) end
   local st = run.metrics:stats(run.center:clock_now(), counts)
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
+  if run.validation then run.validation:finish(st) end -- st.validation: the records
   run.metrics:finish(st)
   run.metrics:check_skipped(st) -- on_nan = 'skip': too much left out fails the run
   -- a trainer may build its own result (EnsembleTrainer: one model per partition)

@@ -173,6 +173,8 @@ local function message_sizes(name, o, spec, n_params, parts, x_width, y_width, o
   return largest
 end
 
+job.features, job.labels, job.sample_weights = features, labels, sample_weights
+
 -- The partition of a trainer run, or an error naming the problem, before
 -- anything starts. Returns {x=, y=, w= (weight_col: the sample weights, else
 -- nil), rows=, parts= (each with x, y and w, views), center=, model_config=,
@@ -205,6 +207,10 @@ function job.prepare(trainer, df)
   local w = o.weight_col and sample_weights(name, df, o.weight_col) or nil
   -- (a job that keeps the row order scores rows: its split is by num_workers)
   local user = d.shuffle ~= false and frame.user_partitions(df) or nil
+  -- validation_split: the last rows, before the shuffle (Keras's choice: reproducible, and the same rows
+  -- whatever the seed); the training rows are the others
+  local val
+  if o.validation_split then x, y, w, rows, val = job.split(name, o.validation_split, x, y, w, rows, user) end
   local count, what = partition_count(name, o, trainer.spec, user)
   options.check_run(name, o, rows, count, what, d.name or "training frame")
   if d.shuffle ~= false and not user then
@@ -226,9 +232,27 @@ function job.prepare(trainer, df)
   local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
     numel(out_shape))
   return { x = x, y = y, w = w, rows = rows, parts = parts, center = model:get_weights { copy = true },
-           max_message = largest, batches = batches,
+           max_message = largest, batches = batches, validation = val,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],
            n_params = model:count_params() }
+end
+
+-- validation_split f of the (rows) rows x, y, w: the training x, y, w and rows, and {x=, y=, w=} (copies) of
+-- the last floor(rows * f) rows. user: the frame's own partition count (df:repartition), or nil.
+function job.split(name, f, x, y, w, rows, user)
+  if user then
+    fail(name, "validation_split takes the frame's last rows, which would cut its partitions (df:repartition): "
+      .. "give validation_data instead")
+  end
+  local nv = math.floor(rows * f)
+  if nv < 1 or nv >= rows then
+    fail(name, "validation_split = %s of %s leaves no training or no validation rows", check.describe(f),
+      plural(rows, "row"))
+  end
+  local n = rows - nv
+  local val = { x = x:narrow(1, n + 1, nv):clone(), y = y:narrow(1, n + 1, nv):clone(),
+                w = w and w:narrow(1, n + 1, nv):clone() or nil }
+  return x:narrow(1, 1, n), y:narrow(1, 1, n), w and w:narrow(1, 1, n) or nil, n, val
 end
 
 -- The fields of the job message worker `rank` receives (protocol.lua);
@@ -247,7 +271,8 @@ function job.shippable_options(o)
     local t = type(v)
     -- (worker_optimizer travels resolved, as optimizer_config)
     local plain = t == "number" or t == "string" or t == "boolean" or (t == "table" and k ~= "worker_optimizer")
-    if k ~= "model" and plain then out[k] = v end
+    -- (validation happens in the driver's evaluator: the workers need none of it)
+    if k ~= "model" and plain and k ~= "validation" and not k:find("^validation_") then out[k] = v end
   end
   return out
 end

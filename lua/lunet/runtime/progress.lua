@@ -46,8 +46,10 @@ function Progress:line()
   for _, l in ipairs(self.losses) do loss = loss + l end
   loss = #self.losses > 0 and loss / #self.losses or 0 / 0
   local eta = rate > 0 and (self.total - done) / rate or math.huge
-  return string.format("%s epoch %d/%d  %d/%d samples  %.0f samples/s  loss %s  ETA %s", self.name, epoch,
-    self.num_epoch, done, self.total, rate, loss == loss and string.format("%.4f", loss) or "-",
+  -- val_loss: the last validation of the center (runtime/validation.lua), when the run has one
+  local val = self.val_loss and string.format("  val_loss %.4f", self.val_loss) or ""
+  return string.format("%s epoch %d/%d  %d/%d samples  %.0f samples/s  loss %s%s  ETA %s", self.name, epoch,
+    self.num_epoch, done, self.total, rate, loss == loss and string.format("%.4f", loss) or "-", val,
     done >= self.total and "0:00" or format_time(eta))
 end
 

@@ -32,6 +32,9 @@
 --   done                W     0       communication_time, samples, batches   -
 --   stop                D     0       reason, message?                       -
 --   error               W     0       message                                -
+--   validate            D     id      -                                      center (a snapshot)
+--   validation          W     id      values (loss, then the metrics),       -
+--                                     nonfinite? (their indices: NaN/inf)
 --
 -- clock: the center's update count when sent (params, job) or when the
 -- worker last received it (commit, pull): the driver's staleness measure.
@@ -41,6 +44,10 @@
 -- and done (stop, reason "done"). stop ends a worker: "done", "error" (the
 -- run failed), "lost" (declared lost: its late messages are rejected),
 -- "refused" (not admitted: another version, or the run is full).
+-- The evaluator process (runtime/evaluator.lua; validation_data) speaks the
+-- same messages on a socket of its own: hello; job (its options: the
+-- validation metrics) and data (the validation rows); validate, answered by
+-- validation, in order; stop. A failure is an error message.
 local core = require "lunet.core"
 
 local json_encode, json_decode = core.json_encode, core.json_decode
@@ -82,6 +89,8 @@ local S = {
            frames = { 0, 0 } },
   stop = { from = "driver", meta = { reason = "string", message = "string?" }, frames = { 0, 0 } },
   error = { from = "worker", meta = { message = "string" }, frames = { 0, 0 } },
+  validate = { from = "driver", meta = {}, frames = { 1, 1 } },
+  validation = { from = "worker", meta = { values = "numbers", nonfinite = "integers?" }, frames = { 0, 0 } },
 }
 protocol.messages = S
 

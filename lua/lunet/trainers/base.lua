@@ -85,6 +85,7 @@ local function new(class, opts)
   options.check_common(name, o, spec, given)
   if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name, given) end
   options.check_checkpoints(name, o, spec.checkpoints)
+  require("lunet.trainers.validation").check(name, o, spec, given)
   -- (the keys stay with the trainer: its options travel to every worker)
   local transport = require("lunet.runtime.security").check(name, o)
   -- (after the security check, which says first why a non-loopback bind needs keys)
@@ -201,6 +202,10 @@ function Trainer:communication_time() return need_run(self, "communication_time"
 function Trainer:staleness() return need_run(self, "staleness").staleness end
 -- lost workers, reassigned partitions, ...: {{time=, kind=, worker=, message=}, ...}
 function Trainer:events() return need_run(self, "events").events end
+-- validation_data / validation_split: the center's scores while it trained, in time order,
+-- {{time=, updates=, samples=, epoch=, loss=, <metric>= ...}, ...} (runtime/validation.lua); the last
+-- is the returned center's. {} without validation.
+function Trainer:validation_history() return need_run(self, "validation_history").validation or {} end
 function Trainer:samples_per_second()
   local s = need_run(self, "samples_per_second")
   return s.training_time > 0 and s.samples / s.training_time or 0
@@ -245,6 +250,17 @@ function Trainer:summary(opts, ...)
   if self.options.on_nan == "skip" then -- (on_nan = 'error' skips nothing: it stops)
     rows[#rows + 1] = { "skipped batches", string.format("%d of %d", s.skipped_batches, s.batches) }
     rows[#rows + 1] = { "skipped updates", string.format("%d of %d", s.skipped_updates, s.commits) }
+  end
+  local last = s.validation and s.validation[#s.validation]
+  if last then -- the returned center's scores: the loss, then the metrics by name
+    local CLOCK = { time = true, updates = true, samples = true, epoch = true, loss = true }
+    local names = {}
+    for k in pairs(last) do if not CLOCK[k] then names[#names + 1] = k end end
+    table.sort(names)
+    local parts = { string.format("val_loss %.4f", last.loss) }
+    for _, k in ipairs(names) do parts[#parts + 1] = string.format("val_%s %.4f", k, last[k]) end
+    rows[#rows + 1] = { "validation", string.format("%s (%s)", table.concat(parts, ", "),
+      check.plural(#s.validation, "record")) }
   end
   local lines = {}
   for _, r in ipairs(rows) do lines[#lines + 1] = string.format("%-16s %s", r[1], r[2]) end

@@ -55,6 +55,11 @@ options.common = {
   checkpoint_every = OPTIONAL, -- seconds, or {updates = N}: write a checkpoint that often (lunet/runtime/checkpoint.lua)
   checkpoint_dir = OPTIONAL,   -- where (default "checkpoints"); the file is checkpoint_dir/checkpoint.lunet
   resume_from = OPTIONAL,      -- a checkpoint (or its directory) this run continues
+  -- Validation of the center while it trains (trainers/validation.lua, runtime/validation.lua).
+  validation_data = OPTIONAL,  -- a frame scored on snapshots of the center
+  validation_split = OPTIONAL, -- or the fraction of the training frame's last rows held out for it
+  validation_every = OPTIONAL, -- seconds, {updates = N} or {epochs = N} (default {epochs = 1})
+  validation_metrics = OPTIONAL, -- what is scored besides the loss (default: the compiled metrics)
 }
 
 -- Names users bring from Spark or dist-keras that only trainers map so
@@ -111,6 +116,14 @@ options.docs = {
   { "checkpoint_every", "seconds, or {updates = N}: write a checkpoint that often" },
   { "checkpoint_dir", "where checkpoints go, as DIR/checkpoint.lunet (when not given: 'checkpoints')" },
   { "resume_from", "a checkpoint (or its directory) this run continues" },
+  { "validation_data", "a frame (same columns and widths as the training frame) scored on snapshots of the center "
+    .. "while it trains, by an evaluator process, and once more on the returned center: trainer:validation_history()" },
+  { "validation_split", "a fraction in (0, 1): the training frame's last rows (before the partition shuffle, as "
+    .. "Keras) are held out as validation_data" },
+  { "validation_every", "how often the center is scored: seconds of training, {updates = N} or {epochs = N} (when "
+    .. "not given: {epochs = 1}, as Keras)" },
+  { "validation_metrics", "what is scored besides the loss: compile's metric names and nn.metrics objects, 'auc' "
+    .. "(nn.metrics.AUC) and 'f1' (lunet.evaluation's MulticlassEvaluator F1) (when not given: the compiled metrics)" },
 }
 
 -- The common options as help's section "options of every trainer", with

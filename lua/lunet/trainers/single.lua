@@ -1,8 +1,12 @@
 -- SingleTrainer: the baseline. One worker trains the model on the whole
 -- training frame for num_epoch epochs with the worker optimizer (dist-keras's
 -- SingleTrainer, whose Spark version stopped after one batch), then commits
--- its weights; the server keeps them as the center variable.
+-- its weights; the server keeps them as the center variable. With validation
+-- (validation_data) it also commits them at each epoch's end, and with
+-- validation_every = seconds every report_interval, so the center scored
+-- while it trains is the model's progress (each such commit is an update).
 local base = require "lunet.trainers.base"
+local core = require "lunet.core"
 
 return base.define {
   name = "SingleTrainer",
@@ -18,7 +22,19 @@ return base.define {
   end,
 
   worker = function(ctx)
-    for x, y in ctx:batches() do ctx:train(x, y) end
+    local publish = ctx.options.publish_center -- (trainers/validation.lua)
+    if not publish then
+      for x, y in ctx:batches() do ctx:train(x, y) end
+      return ctx:commit(ctx.weights)
+    end
+    local epoch, last = nil, core.now()
+    for x, y in ctx:batches() do
+      -- the first batch of a new epoch: the last one's weights go to the center first
+      if epoch and ctx.epoch ~= epoch then ctx:commit(ctx.weights); last = core.now() end
+      epoch = ctx.epoch
+      ctx:train(x, y)
+      if publish.seconds and core.now() - last >= publish.seconds then ctx:commit(ctx.weights); last = core.now() end
+    end
     ctx:commit(ctx.weights)
   end,
 
