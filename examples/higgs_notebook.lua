@@ -143,11 +143,10 @@ end
 local common = { model = model, loss = "categorical_crossentropy", worker_optimizer = "adagrad",
                  features_col = "features_normalized", label_col = "label", batch_size = 64,
                  num_epoch = epochs, seed = 42, weight_col = o.weights and "train_weight" or nil }
--- Validation during training, when this lunet's trainers have it: the test
--- split scored on the center as it trains, for the F1-against-time chart.
-local validates = type(require("lunet.trainers.base").Trainer.validation_history) == "function"
-  and require("lunet.trainers.options").common.validation_data ~= nil
-if validates then common.validation_data, common.validation_metrics = test, { "f1" } end
+-- Validation during training: the test split scored on the center as it
+-- trains (an evaluator process, off the workers' path), for the
+-- F1-against-time chart.
+common.validation_data, common.validation_metrics = test, { "f1" }
 local function options(extra)
   local o = {}
   for k, v in pairs(common) do o[k] = v end
@@ -208,19 +207,11 @@ local time_chart = plot.bar { title = "Training time", xlabel = "trainer", ylabe
                               values = seconds, format = "%.2f", path = out_dir .. "/higgs_seconds.svg" }
 local loss_chart = plot.history(by_name.DOWNPOUR.trainer, { by = "time", smooth = 20,
   title = "DOWNPOUR loss per worker", path = out_dir .. "/higgs_downpour_loss.svg" })
--- the validation F1 of every trainer against time, when they kept one
-local val_chart, trained_list = nil, {}
-for _, r in ipairs(results) do
-  local ok, h = pcall(function() return r.trainer:validation_history() end)
-  validates = validates and ok and type(h) == "table" and #h > 0 and h[1].f1 ~= nil
-  trained_list[#trained_list + 1] = r.trainer
-end
-if validates then
-  val_chart = plot.compare(trained_list, { metric = "val_f1", by = "time", title = "Validation F1 against time",
-    path = out_dir .. "/higgs_val_f1.svg" })
-else
-  print("no validation history (the trainers keep no validation F1 during training): no F1-against-time chart")
-end
+-- the validation F1 of every trainer against time
+local trained_list = {}
+for _, r in ipairs(results) do trained_list[#trained_list + 1] = r.trainer end
+local val_chart = plot.compare(trained_list, { metric = "val_f1", by = "time", title = "Validation F1 against time",
+  path = out_dir .. "/higgs_val_f1.svg" })
 local rows, header = {}, { "trainer", "F1", "accuracy", "seconds", "samples/s" }
 if ams_scale then
   for _, h in ipairs { "AMS at 0.5", "best AMS", "its threshold" } do header[#header + 1] = h end
@@ -239,8 +230,8 @@ plot.report {
     text = ("%s, %s, adagrad, the notebook's batch sizes and options, seed 42%s."):format(path, epochs_text,
       o.weights and ", trained with the class-balanced Weight column" or ""),
     table = { header = header, rows = rows },
-    charts = { f1_chart, time_chart, loss_chart, val_chart }, -- (val_chart nil: three)
+    charts = { f1_chart, time_chart, loss_chart, val_chart },
   } },
 }
-print(("Charts: %s/higgs_f1.svg, %s/higgs_seconds.svg, %s/higgs_downpour_loss.svg%s; report: %s/higgs_report.html")
-  :format(out_dir, out_dir, out_dir, val_chart and (", " .. out_dir .. "/higgs_val_f1.svg") or "", out_dir))
+print(("Charts: %s/higgs_f1.svg, %s/higgs_seconds.svg, %s/higgs_downpour_loss.svg, %s/higgs_val_f1.svg; report: "
+  .. "%s/higgs_report.html"):format(out_dir, out_dir, out_dir, out_dir, out_dir))

@@ -1,15 +1,14 @@
 -- A researcher's comparison: the chosen trainers on one dataset, same model,
 -- optimizer, batch size, epochs and seed; one row per trainer (F1, accuracy,
 -- seconds, samples/s, speedup over SingleTrainer, updates, mean staleness)
--- and one machine-readable line each. When the trainers keep a validation
--- history (trainer:validation_history(), the test split scored on the
--- center while it trains), also, per trainer, the time its validation F1
+-- and one machine-readable line each. Each trainer but EnsembleTrainer
+-- scores the test split on its center while it trains
+-- (trainer:validation_history()); per trainer, the time its validation F1
 -- takes to reach --target-f1 and its temporal efficiency against
 -- SingleTrainer (Hermans: the ratio of the areas under the two F1-against-
 -- time curves; lunet.evaluation.temporal_efficiency), one line each. The
 -- HTML report (--out) has the table, the F1 bars and the comparison chart:
--- validation F1 against time, one line per trainer (the training loss when
--- there is no validation history).
+-- validation F1 against time, one line per trainer.
 -- usage: build/lunet scripts/compare_trainers.lua [--data FILE|DIR] [--epochs N] [--workers N]
 --        [--trainers SingleTrainer,DOWNPOUR,...] [--target-f1 F] [--out DIR]
 --        (--help lists the options and their defaults)
@@ -61,12 +60,6 @@ local x_test, y_test = test:column("features_normalized"), test:column("label_in
 print(("%s: train %d rows, test %d rows, %d epoch%s, %d worker%s"):format(path, train:count(), test:count(), epochs,
   epochs == 1 and "" or "s", workers, workers == 1 and "" or "s"))
 
--- Validation during training exists when trainers have validation_history()
--- and take validation_data (issue 18); until then the script says so once
--- and prints no time to target nor temporal efficiency.
-local validates = type(base.Trainer.validation_history) == "function"
-  and require("lunet.trainers.options").common.validation_data ~= nil
-
 local rows = {}
 for _, name in ipairs(names) do
   local class = lunet.trainers.get(name)
@@ -74,7 +67,8 @@ for _, name in ipairs(names) do
                  batch_size = 64, num_epoch = epochs, seed = 42, verbose = false,
                  num_workers = name == "SingleTrainer" and 1 or workers }
   if class.name == "EnsembleTrainer" then opts.merge_models = true end -- one model to score
-  if validates then opts.validation_data, opts.validation_metrics = test, { "f1" } end
+  -- the test split scored on the center as it trains (EnsembleTrainer has no single center to score)
+  if class.name ~= "EnsembleTrainer" then opts.validation_data, opts.validation_metrics = test, { "f1" } end
   local trainer = class(opts)
   local trained = trainer:train(train)
   local predicted = lunet.vec.argmax_rows(trained:predict(x_test, { batch_size = 1024 }))
@@ -102,24 +96,19 @@ end
 
 -- ---- validation: time to the target F1, temporal efficiency against SingleTrainer ----
 local ev, target = lunet.evaluation, o["target-f1"]
-local function has_f1(r)
-  local ok, h = pcall(function() return r.trainer:validation_history() end)
-  return ok and type(h) == "table" and #h > 0 and h[1].f1 ~= nil
-end
-local validated = validates
-for _, r in ipairs(rows) do validated = validated and has_f1(r) end
 print()
-if not validated then
-  print("no validation history (the trainers keep no validation F1 during training): no time to reach F1 "
-    .. target .. ", no temporal efficiency")
-else
-  for _, r in ipairs(rows) do
-    local reach = ev.time_to_reach(r.trainer, "val_f1", target)
-    local eff = single and ev.temporal_efficiency(r.trainer, single.trainer, { metric = "val_f1" })
-    print(("bench=compare_validation trainer=%s target_f1=%.4f seconds_to_target=%s temporal_efficiency=%s")
-      :format(r.name, target, reach and ("%.3f"):format(reach) or "never", eff and ("%.4f"):format(eff) or
-      "none(no SingleTrainer)"))
+local validated = {}
+for _, r in ipairs(rows) do
+  if r.trainer.name == "EnsembleTrainer" then
+    print(("bench=compare_validation trainer=%s no_validation=1 (no single center to score)"):format(r.name))
+    goto continue
   end
+  validated[#validated + 1] = r.trainer
+  local reach = ev.time_to_reach(r.trainer, "val_f1", target)
+  local eff = single and ev.temporal_efficiency(r.trainer, single.trainer, { metric = "val_f1" })
+  print(("bench=compare_validation trainer=%s target_f1=%.4f seconds_to_target=%s temporal_efficiency=%s")
+    :format(r.name, target, reach and ("%.3f"):format(reach) or "never", eff and ("%.4f"):format(eff) or
+    "none(no SingleTrainer)"))
 end
 
 -- ---- the HTML report ----
@@ -130,20 +119,16 @@ for k, r in ipairs(rows) do
   table_rows[k] = { r.name, ("%.4f"):format(r.f1), ("%.4f"):format(r.accuracy), ("%.2f"):format(r.seconds),
                     ("%.0f"):format(r.rate), ("%.2f"):format(r.speedup), r.updates, ("%.2f"):format(r.staleness) }
 end
-local runs = {}
-for _, r in ipairs(rows) do runs[#runs + 1] = r.trainer end
-local comparison = validated
-  and plot.compare(runs, { metric = "val_f1", by = "time", title = "Validation F1 against time" })
-  or plot.compare(runs, { metric = "loss", by = "time", smooth = 20, title = "Training loss against time" })
+local comparison = #validated > 0
+  and plot.compare(validated, { metric = "val_f1", by = "time", title = "Validation F1 against time" }) or nil
 os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
 local report = o.out .. "/compare_trainers.html"
 plot.report {
   title = "lunet: trainers compared", path = report,
   sections = { {
     heading = "Trainers",
-    text = ("%s, %d epoch%s, %d worker%s, batch 64, seed 42.%s"):format(path, epochs, epochs == 1 and "" or "s",
-      workers, workers == 1 and "" or "s", validated and "" or
-      "\n\nNo validation history: the chart shows the training loss, not the validation F1."),
+    text = ("%s, %d epoch%s, %d worker%s, batch 64, seed 42."):format(path, epochs, epochs == 1 and "" or "s",
+      workers, workers == 1 and "" or "s"),
     table = { header = { "trainer", "F1", "accuracy", "seconds", "samples/s", "speedup", "updates", "staleness" },
               rows = table_rows },
     charts = { plot.bar { title = "F1 on the test split", xlabel = "trainer", ylabel = "F1", labels = labels,

@@ -77,9 +77,8 @@ describe("plot.history", function()
     h.assert_error("plot.history: records[2].loss must be a finite number, got nan", function()
       plot.history({ { time = 1, loss = 1 }, { time = 2, loss = 0 / 0 } })
     end)
-    h.assert_error({ "plot.history", "DOWNPOUR has no validation history, so no 'val_f1'" }, function()
-      plot.history(trained(), { metric = "val_f1" })
-    end)
+    h.assert_error({ "plot.history", "DOWNPOUR has no validation records, so no 'val_f1'", "validation_data" },
+      function() plot.history(trained(), { metric = "val_f1" }) end) -- (trained without validation)
     h.assert_error({ "plot.history", "DOWNPOUR has no validation records, so no 'val_f1'", "validation_data" },
       function() plot.history(trained({}), { metric = "val_f1" }) end)
     h.assert_error("plot.history: expected a trainer or a list of records, got 42", function() plot.history(42) end)

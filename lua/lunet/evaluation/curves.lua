@@ -60,10 +60,6 @@ function curves.records(src, metric, where)
   if is_trainer(src) then
     local name = tostring(src.name or "trainer")
     if val then
-      if type(src.validation_history) ~= "function" then
-        check.fail(where, "%s has no validation history, so no '%s' (this lunet's trainers have no "
-          .. "validation_history(); plot 'loss' for the training loss)", name, metric)
-      end
       local records = call(src, "validation_history", where)
       if type(records) ~= "table" or #records == 0 then
         check.fail(where, "%s has no validation records, so no '%s' (train it with validation_data = frame or "

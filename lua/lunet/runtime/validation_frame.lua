@@ -25,13 +25,16 @@ local function width_of(df, col)
 end
 
 -- The validation frame df -> {x=, y=, w=} (float32, copies), checked against the training frame (prepared).
+-- The rows are weighted when the frame has the run's weight_col, and count alike when it has not (as
+-- Keras scores validation_data = {x, y} unweighted whatever the training's sample_weight).
 function vframe.data(name, o, df, prepared)
   local where = name .. ": validation_data"
   local cols = table.concat(df:columns(), ", ")
   if df:count() == 0 then fail(where, "the frame has no rows") end
   local need = { { o.features_col, "features_col", prepared.x_width, "the model's input" },
                  { o.label_col, "label_col", prepared.y_width, "the loss and metrics need labels" } }
-  if o.weight_col then need[3] = { o.weight_col, "weight_col", 1, "the run's loss weighs rows" } end
+  local weighted = o.weight_col and has(df, o.weight_col)
+  if weighted then need[3] = { o.weight_col, "weight_col", 1, "the run's loss weighs rows" } end
   for _, c in ipairs(need) do
     local col, opt, width, why = c[1], c[2], c[3], c[4]
     if not has(df, col) then
@@ -44,7 +47,7 @@ function vframe.data(name, o, df, prepared)
   end
   local x = job.features(where, df, o.features_col, o.model.input_shape):clone()
   local y = job.labels(where, df, o.label_col, o.loss, prepared.y_width):clone()
-  local w = o.weight_col and job.sample_weights(where, df, o.weight_col):clone() or nil
+  local w = weighted and job.sample_weights(where, df, o.weight_col):clone() or nil
   return { x = x, y = y, w = w }
 end
 
