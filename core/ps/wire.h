@@ -41,11 +41,12 @@ typedef enum {
   LUNET_MSG_CHECKPOINT_REQUEST, /* D: send your state at your next batch boundary */
   LUNET_MSG_CHECKPOINT_STATE,   /* W: my state (position, counters) + optimizer state [+ weights] */
   LUNET_MSG_DONE,               /* W: finished, with my totals; answered by stop */
-  LUNET_MSG_STOP,               /* D: end now (reason: done, error, lost, refused) */
+  LUNET_MSG_STOP,               /* D: end now (reason: done, error, lost, refused, stop_training) */
   LUNET_MSG_ERROR,              /* W: I failed (a message for the user) */
   LUNET_MSG_VALIDATE,           /* D: score this snapshot of the center (to the evaluator process) */
   LUNET_MSG_VALIDATION,         /* W: the evaluator's scores of a snapshot */
-  LUNET_MSG_LAST = LUNET_MSG_VALIDATION
+  LUNET_MSG_LEARNING_RATE,      /* D: step with this learning rate from the next batch on (callbacks) */
+  LUNET_MSG_LAST = LUNET_MSG_LEARNING_RATE
 } lunet_msg_type_t;
 
 typedef struct {

@@ -2,7 +2,8 @@
 -- the client socket once the job has arrived, and the one place that reads
 -- it. Every message received is checked against protocol.lua; a stop ends
 -- the worker (an error {stop = why}, which worker.lua tells from a failure),
--- a checkpoint request is noted for the next batch boundary, the params of
+-- a checkpoint request is noted for the next batch boundary, a learning
+-- rate is handed to the context (before the next batch), the params of
 -- an overlapped pull are kept until they are taken, and while the worker
 -- waits for the driver it sends a heartbeat every report_interval and gives
 -- up after driver_timeout seconds without word from the driver.
@@ -31,6 +32,10 @@ function channel.new(client, options)
   return self
 end
 
+-- fn(rate): what the worker does with a learning_rate message (the context
+-- sets its model's rate; messages are read between batches only).
+function Channel:on_learning_rate(fn) self.rate = fn end
+
 -- What a waiting worker sends every report_interval to show it is alive
 -- (a heartbeat by default; the context sends its records then).
 function Channel:on_idle(fn) self.idle = fn end
@@ -58,10 +63,19 @@ local function take(self, msg, want, seq)
     stop("the driver sent a message this worker cannot read: %s", why)
   end
   local t = msg.type
-  if t == "stop" and want ~= "stop" then stop("the driver stopped the run: %s", fields.message or fields.reason) end
+  if t == "stop" and want ~= "stop" then
+    -- a callback ended training (EarlyStopping): worker.lua says done and exits 0
+    if fields.reason == "stop_training" then error({ stop = fields.message or fields.reason, finish = true }, 0) end
+    stop("the driver stopped the run: %s", fields.message or fields.reason)
+  end
   if (t == want or (type(want) == "table" and want[t])) and (seq == nil or msg.seq == seq) then return msg, fields end
   if t == "checkpoint_request" then
     self.request = fields -- answered at the next batch boundary
+    return nil
+  end
+  if t == "learning_rate" then
+    if not self.rate then stop("the driver sent a learning rate this job cannot take") end
+    self.rate(fields.value)
     return nil
   end
   if t == "params" and self.expecting and not self.arrived then

@@ -63,6 +63,8 @@ function context.new(link, job, model, clock, frames)
   end
   -- a worker waiting for the driver sends its records then, or a heartbeat
   link:on_idle(function() send_report(self, true) end)
+  -- callbacks (ReduceLROnPlateau, LearningRateScheduler): the model in training takes the driver's rate
+  link:on_learning_rate(function(v) self.model:set_learning_rate(v) end)
   return self
 end
 
@@ -265,6 +267,14 @@ function Context:channel() return self.link end
 function Context:finish()
   if self.ex then self.ex:finish() end
   self:report()
+  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
+end
+
+-- A callback ended training (stop reason stop_training): the last records
+-- are sent, without the exchange's last commit (the center is final); the
+-- totals for the done message.
+function Context:stopped()
+  send_report(self, false)
   return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
 end
 

@@ -4,9 +4,9 @@
 -- sees it; meta is JSON data, never code). Its parts: the partition table
 -- (partitions.lua), the center, commits and rounds (center.lua), the workers
 -- (roster.lua), what the run learns (metrics.lua), checkpoints
--- (checkpoint.lua) and the socket (server.lua). This file builds a run of
--- them, dispatches over `handlers`, serves until every worker is done, and
--- ends the run.
+-- (checkpoint.lua), validation (validation.lua), callbacks (callbacks.lua)
+-- and the socket (server.lua). This file builds a run of them, dispatches
+-- over `handlers`, serves until every worker is done, and ends the run.
 local core = require "lunet.core"
 local job = require "lunet.runtime.job"
 local launchers = require "lunet.runtime.launchers"
@@ -18,6 +18,7 @@ local roster = require "lunet.runtime.roster"
 local metrics = require "lunet.runtime.metrics"
 local server = require "lunet.runtime.server"
 local validation = require "lunet.runtime.validation"
+local callbacks = require "lunet.runtime.callbacks"
 
 local driver = {}
 
@@ -46,13 +47,18 @@ function handlers.hello(run, _, msg, meta)
     if foreign then run:count("foreign") end
     return run.server:stop(msg.peer, "refused", why)
   end
+  if run.stopping then -- (a worker late to a run a callback stopped: it has nothing to do)
+    run.roster:done(w)
+    return run.server:stop(msg.peer, "done", run.stopping)
+  end
   -- a resumed run: the worker's state at the checkpoint goes with its job
   local resume, frames = nil, {}
   if run.checkpoints then resume, frames = run.checkpoints:job_resume(w.rank) end
   if resume then run.metrics:resumed(w.rank, resume.samples) end
   local c = run.center
-  run:send(w, "job", c:clock_now(), job.message(run.trainer, run.job, w.rank, resume), c:weights(),
-    table.unpack(frames))
+  local fields = job.message(run.trainer, run.job, w.rank, resume)
+  if run.callbacks then run.callbacks:job(fields) end -- (the rate a callback set)
+  run:send(w, "job", c:clock_now(), fields, c:weights(), table.unpack(frames))
   c:sent(w.rank, c:weights())
 end
 
@@ -118,6 +124,9 @@ end
 
 function handlers.error(run, w, _, meta) run:fail("worker %d failed: %s", w.rank, meta.message) end
 
+-- What a worker a callback stopped may still send: its last records and its totals.
+local WHILE_STOPPING = { report = true, heartbeat = true, done = true, error = true }
+
 local NEVER_SAID_HELLO = "this connection never said hello (a connection ZeroMQ cut, e.g. for a message far above "
   .. "max_message, comes back as a new one)"
 
@@ -145,9 +154,40 @@ function Run:handle(msg)
       or NEVER_SAID_HELLO)
   else
     self.roster:heard(w)
+    -- a worker a callback stopped changes nothing more (its commit in flight, its request for data)
+    if w.stopping and not WHILE_STOPPING[msg.type] then return server.close_frames(msg) end
   end
   handlers[msg.type](self, w, msg, meta)
   if self.validation then self.validation:check_due() end -- (a validation due after this update)
+  if self.callbacks then self.callbacks:tick() end -- (an epoch's end, or begin)
+end
+
+-- A callback stopped training (EarlyStopping): every running worker is told
+-- (stop reason stop_training); each answers with done, then it is over.
+function Run:stop_training(message)
+  if self.stopping then return end
+  self.stopping = message
+  self:event("stopped", nil, message)
+  for _, w in self.roster:each() do
+    if w:running() then
+      w.stopping = true
+      self:send(w, "stop", 0, { reason = "stop_training", message = message })
+    end
+  end
+end
+
+-- A callback set the workers' learning rate: every running worker takes it before its next batch.
+function Run:learning_rate(v, who)
+  self:event("learning_rate", nil, string.format("%s set the workers' learning rate to %s", who or "a callback",
+    tostring(v)))
+  for _, w in self.roster:each() do
+    if w:running() and not w.stopping then self:send(w, "learning_rate", 0, { value = v }) end
+  end
+end
+
+-- The weights train() returns: the center's, or those a callback set (EarlyStopping's best).
+function Run:returned_weights()
+  return self.callbacks and self.callbacks:returned_weights() or self.center:weights()
 end
 
 -- Handles every message already received.
@@ -156,6 +196,7 @@ function Run:drain()
 end
 
 function Run:serve()
+  if self.callbacks then self.callbacks:begin() end -- (on_train_begin: before any process)
   self.server = server.open(self.trainer, self.options, self.max_message, function(...) self:fail(...) end)
   local v = self.validation
   if v then v:start() end -- (the evaluator loads while the workers do)
@@ -177,6 +218,7 @@ function Run:serve()
     if v then v:check_due() end
     if self.checkpoints then self.checkpoints:tick() end -- due, or every answer in: write
   end
+  if self.callbacks then self.callbacks:final() end -- (without validation: the last epoch's end)
   if v then v:final() end -- the center train() returns, scored too
 end
 
@@ -234,6 +276,8 @@ function driver.run(trainer, df)
                             drain = function() run:drain() end }
   -- validation_data / validation_split: the frame and metrics checked now (runtime/validation.lua)
   run.validation = validation.prepare(trainer, prepared, run)
+  -- callbacks: what they read checked against what the run logs (runtime/callbacks.lua)
+  run.callbacks = callbacks.prepare(trainer, prepared, run)
   -- checkpoint_every, resume_from: checked now, before anything starts; a
   -- resumed run continues the checkpoint's center, clock, history, positions
   run.checkpoints = checkpoint.start(run, trainer, prepared)
@@ -255,7 +299,8 @@ function driver.run(trainer, df)
   run.metrics:check_skipped(st) -- on_nan = 'skip': too much left out fails the run
   -- a trainer may build its own result (EnsembleTrainer: one model per partition)
   if trainer.spec.result then return trainer.spec.result(run.center:server_state(), prepared), st end
-  prepared.result:set_weights(run.center:weights())
+  prepared.result:set_weights(run:returned_weights())
+  if run.callbacks then run.callbacks:finish(st, prepared.result) end -- on_train_end; st.stopped_epoch
   return prepared.result, st
 end
 

@@ -271,8 +271,10 @@ function job.shippable_options(o)
     local t = type(v)
     -- (worker_optimizer travels resolved, as optimizer_config)
     local plain = t == "number" or t == "string" or t == "boolean" or (t == "table" and k ~= "worker_optimizer")
-    -- (validation happens in the driver's evaluator: the workers need none of it)
-    if k ~= "model" and plain and k ~= "validation" and not k:find("^validation_") then out[k] = v end
+    -- (validation happens in the driver's evaluator, callbacks in the driver: the workers need none of it)
+    if k ~= "model" and plain and k ~= "validation" and not k:find("^validation_") and k ~= "callbacks" then
+      out[k] = v
+    end
   end
   return out
 end

@@ -35,6 +35,7 @@
 --   validate            D     id      -                                      center (a snapshot)
 --   validation          W     id      values (loss, then the metrics),       -
 --                                     nonfinite? (their indices: NaN/inf)
+--   learning_rate       D     0       value (the rate from the next batch)   -
 --
 -- clock: the center's update count when sent (params, job) or when the
 -- worker last received it (commit, pull): the driver's staleness measure.
@@ -43,7 +44,10 @@
 -- and commit_pull (params; synchronous trainers once the round is complete)
 -- and done (stop, reason "done"). stop ends a worker: "done", "error" (the
 -- run failed), "lost" (declared lost: its late messages are rejected),
--- "refused" (not admitted: another version, or the run is full).
+-- "refused" (not admitted: another version, or the run is full),
+-- "stop_training" (a callback ended training: the worker answers with done,
+-- without its last commit, and exits 0). learning_rate (callbacks: ReduceLROnPlateau,
+-- LearningRateScheduler) is data only: the worker's model:set_learning_rate(value).
 -- The evaluator process (runtime/evaluator.lua; validation_data) speaks the
 -- same messages on a socket of its own: hello; job (its options: the
 -- validation metrics) and data (the validation rows); validate, answered by
@@ -91,6 +95,7 @@ local S = {
   error = { from = "worker", meta = { message = "string" }, frames = { 0, 0 } },
   validate = { from = "driver", meta = {}, frames = { 1, 1 } },
   validation = { from = "worker", meta = { values = "numbers", nonfinite = "integers?" }, frames = { 0, 0 } },
+  learning_rate = { from = "driver", meta = { value = "number" }, frames = { 0, 0 } },
 }
 protocol.messages = S
 

@@ -21,7 +21,8 @@ Worker.__index = Worker
 
 function Worker:running() return self.state == "running" end
 -- running and not waiting for a partition: it takes part in rounds and checkpoints
-function Worker:training() return self.state == "running" and not self.waiting end
+-- (a worker told to stop by a callback takes part in nothing more)
+function Worker:training() return self.state == "running" and not self.waiting and not self.stopping end
 function Worker:lost() return self.state == "lost" end
 
 -- new{options=, spec=, launcher=, partitions=, metrics=, t0= (connect_timeout

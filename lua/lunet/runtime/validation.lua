@@ -88,14 +88,16 @@ local function epoch_of(self, samples)
   return math.max(1, math.min(self.o.num_epoch, (samples + rows - 1) // rows))
 end
 
--- A snapshot of weights, queued for scoring; at: seconds since train().
-function V:snapshot(weights, at)
-  local m = self.run.metrics
+-- A snapshot of weights, queued for scoring; at: seconds since train();
+-- boundary: the epochs done, for one due at an epoch's end (callbacks' epoch).
+function V:snapshot(weights, at, boundary)
+  local m, cbs = self.run.metrics, self.run.callbacks
   local buf = spare_buffer(self, weights:numel())
   vec.copy(buf, weights)
   self.next_id = self.next_id + 1
   local r = { at = at, updates = self.run.center:clock_now(), samples = m.samples, epoch = epoch_of(self, m.samples) }
-  self.queue[#self.queue + 1] = { id = self.next_id, record = r, buf = buf }
+  self.queue[#self.queue + 1] = { id = self.next_id, record = r, buf = buf, boundary = boundary,
+                                  train_loss = cbs and cbs:train_loss() }
   send_queued(self)
 end
 
@@ -105,7 +107,8 @@ local function in_flight(self) return #self.queue > 0 end
 function V:check_due()
   local run = self.run
   local every, m = self.every, run.metrics
-  local due
+  if run.stopping then return end -- (a callback stopped training: the end is scored by final)
+  local due, boundary
   if every.updates then
     local clock = run.center:clock_now()
     if clock >= self.next_updates then
@@ -115,8 +118,8 @@ function V:check_due()
   elseif every.epochs then
     local at = self.next_epoch * self.prepared.rows
     if m.samples >= at and m.samples < self.total then
-      due = true
-      self.next_epoch = (m.samples // self.prepared.rows // every.epochs + 1) * every.epochs
+      due, boundary = true, m.samples // self.prepared.rows // every.epochs * every.epochs
+      self.next_epoch = boundary + every.epochs
     end
   elseif m.first_start and not in_flight(self) then
     local trained = core.now() - m.t0 - m.first_start
@@ -125,7 +128,7 @@ function V:check_due()
       self.next_time = trained + every.seconds
     end
   end
-  if due and not run.roster:finished() then self:snapshot(run.center:weights(), core.now() - m.t0) end
+  if due and not run.roster:finished() then self:snapshot(run.center:weights(), core.now() - m.t0, boundary) end
 end
 
 -- ---------------------------------------------------------------- the evaluator's messages
@@ -183,6 +186,8 @@ function V:take(msg)
   for i, v in ipairs(values_of(meta)) do r[self.keys[i]] = v end
   self.history[#self.history + 1] = r
   self.run.metrics.progress.val_loss = r.loss
+  -- (the snapshot's buffer is not reused before this returns)
+  if self.run.callbacks then self.run.callbacks:validated(r, item.buf, item.train_loss, item.boundary) end
 end
 
 -- Every turn of the driver's loop: the evaluator's answers; every 50 ms
@@ -198,15 +203,27 @@ function V:tick(watch)
   end
 end
 
--- At the end of training: the returned center is scored, and every answer waited for.
-function V:final()
-  local m = self.run.metrics
-  self:snapshot(self.run.center:weights(), (m.t_last_done or core.now()) - m.t0)
-  self.final_record = self.queue[#self.queue].record
+local function wait_all(self)
   while in_flight(self) do
     local msg = self.sock:recv(50)
     if msg then self:take(msg) end
     self:tick(true)
+  end
+end
+
+-- At the end of training: what train() returns is scored (the center, or
+-- the weights a callback set: EarlyStopping's best), and every answer
+-- waited for. Callbacks that set other weights at that last record get
+-- those scored too: the last record is always the returned model's.
+function V:final()
+  local m, cbs = self.run.metrics, self.run.callbacks
+  local at = (m.t_last_done or core.now()) - m.t0
+  for _ = 1, 2 do
+    local restores = cbs and cbs.restores
+    self:snapshot(self.run:returned_weights(), at, self.o.num_epoch)
+    self.final_record = self.queue[#self.queue].record
+    wait_all(self)
+    if not cbs or cbs.restores == restores then break end
   end
 end
 
@@ -284,7 +301,9 @@ function V:finish(st)
   local out = self:records()
   local last = out[#out]
   if last and self.final_record then -- the end of training is training_time, exactly
-    last.time, last.epoch = math.max(st.training_time, #out > 1 and out[#out - 1].time or 0), self.o.num_epoch
+    -- (a run a callback stopped ends in the epoch it was in)
+    last.time = math.max(st.training_time, #out > 1 and out[#out - 1].time or 0)
+    last.epoch = self.run.stopping and epoch_of(self, st.samples) or self.o.num_epoch
   end
   st.validation = out
 end

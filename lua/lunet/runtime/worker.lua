@@ -4,7 +4,8 @@
 -- (lunet.runtime.channel). It exits by itself when the driver says stop or
 -- goes silent for driver_timeout seconds. Exit codes: 0 done, 1 the trainer
 -- failed (the driver is told), 2 no job (cannot connect, refused, no
--- answer), 3 stopped by the driver or its silence.
+-- answer), 3 stopped by the driver or its silence (0 when a callback
+-- ended training: stop reason stop_training).
 local core = require "lunet.core"
 local channel = require "lunet.runtime.channel"
 local context = require "lunet.runtime.context"
@@ -86,6 +87,13 @@ function worker.run(args)
     return ok and 0 or 3
   end
   local err = totals
+  if type(err) == "table" and err.finish and type(ctx) == "table" then
+    -- a callback ended training (EarlyStopping): done, as at the end of the data
+    link:send("done", 0, ctx:stopped())
+    ok = pcall(link.await, link, "stop")
+    link:close()
+    return ok and 0 or 3
+  end
   if type(err) == "table" and err.stop then
     -- the driver is gone or told us to stop: nothing to report to it
     link:close()

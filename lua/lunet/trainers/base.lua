@@ -86,6 +86,7 @@ local function new(class, opts)
   if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name, given) end
   options.check_checkpoints(name, o, spec.checkpoints)
   require("lunet.trainers.validation").check(name, o, spec, given)
+  require("lunet.trainers.callbacks").check(name, o, spec)
   -- (the keys stay with the trainer: its options travel to every worker)
   local transport = require("lunet.runtime.security").check(name, o)
   -- (after the security check, which says first why a non-loopback bind needs keys)

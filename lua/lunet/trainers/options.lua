@@ -60,6 +60,7 @@ options.common = {
   validation_split = OPTIONAL, -- or the fraction of the training frame's last rows held out for it
   validation_every = OPTIONAL, -- seconds, {updates = N} or {epochs = N} (default {epochs = 1})
   validation_metrics = OPTIONAL, -- what is scored besides the loss (default: the compiled metrics)
+  callbacks = OPTIONAL,        -- nn.callbacks objects run by the driver (trainers/callbacks.lua)
 }
 
 -- Names users bring from Spark or dist-keras that only trainers map so
@@ -124,6 +125,10 @@ options.docs = {
     .. "not given: {epochs = 1}, as Keras)" },
   { "validation_metrics", "what is scored besides the loss: compile's metric names and nn.metrics objects, 'auc' "
     .. "(nn.metrics.AUC) and 'f1' (lunet.evaluation's MulticlassEvaluator F1) (when not given: the compiled metrics)" },
+  { "callbacks", "fit's callbacks, run by the driver: EarlyStopping (stops every worker; restore_best_weights returns "
+    .. "the best snapshot), ModelCheckpoint, ReduceLROnPlateau and LearningRateScheduler (send the workers a new "
+    .. "rate), CSVLogger, History, or tables of on_train_begin/end and on_epoch_begin/end(epoch, logs); on_epoch_end "
+    .. "fires at each validation record (logs: loss, lr, val_loss, val_<metric>), or each epoch's end without one" },
 }
 
 -- The common options as help's section "options of every trainer", with

@@ -73,6 +73,7 @@ function checkpoint.ModelCheckpoint(filepath, opts, ...)
   local self = { warned = false, filepath = filepath }
   self.monitor, self.mode = monitor.options(opts, where, d)
   local best_only = check.boolean(opts.save_best_only, where, "save_best_only", d.save_best_only)
+  self.save_best_only = best_only -- (read by trainers: the monitor must be logged only then)
   local weights_only = check.boolean(opts.save_weights_only, where, "save_weights_only", d.save_weights_only)
   local period = check.size(opts.period, where, "period", { default = d.period })
   local verbose = check.integer(opts.verbose, where, "verbose", { min = 0, max = 2, default = d.verbose })

@@ -19,7 +19,7 @@ local ALIAS = { on_train_batch_begin = "on_batch_begin", on_train_batch_end = "o
 
 -- A callback as given at where (callbacks[i]): a table whose on_* keys are
 -- known hooks holding functions, with at least one.
-local function check_callback(cb, where)
+function list.check_callback(cb, where)
   if type(cb) ~= "table" then
     fail(where, "expected a callback (an nn.callbacks object or a table of on_epoch_end = function ... ), got %s",
       describe(cb))
@@ -49,7 +49,7 @@ function list.new(callbacks, where, model, params, ...)
   if callbacks ~= nil then
     check.list(callbacks, where, "callbacks")
     for i, cb in ipairs(callbacks) do
-      check_callback(cb, ("%s: callbacks[%d]"):format(where, i))
+      list.check_callback(cb, ("%s: callbacks[%d]"):format(where, i))
       self.cbs[#self.cbs + 1] = cb
     end
   end
