@@ -122,13 +122,16 @@ function R:begin()
   self.started = true
 end
 
--- A job's fields (job.lua): the workers start with the run's current rate.
+-- A job's fields (job.lua): the workers' model (compiled from its config)
+-- starts with the run's current rate.
 function R:job(fields)
   if not self.rate_changed then return end
-  local opt = {}
-  for k, x in pairs(fields.options.optimizer_config) do opt[k] = x end
-  opt.learning_rate = self.rate
-  fields.options.optimizer_config = opt
+  local cfg, compile, opt = {}, {}, {}
+  for k, x in pairs(fields.model) do cfg[k] = x end
+  for k, x in pairs(cfg.compile) do compile[k] = x end
+  for k, x in pairs(compile.optimizer) do opt[k] = x end
+  opt.learning_rate, compile.optimizer, cfg.compile = self.rate, opt, compile
+  fields.model = cfg
 end
 
 -- The mean batch loss the workers reported since the last call (nil: none).
