@@ -32,7 +32,7 @@ describe("runtime protocol", function()
       done = { communication_time = 0.25, samples = 100, batches = 4 },
       stop = { reason = "done" },
       error = { message = "boom" },
-      validate = {}, validation = { values = { 0.5, 0.75 }, nonfinite = { 2 } },
+      validate = {}, validation = { values = { 0.5, 0.75 }, nonfinite = { 2 } }, learning_rate = { value = 0.01 },
     }
     local frames = { job = 1, data = 2, commit = 1, commit_pull = 1, params = 1, result = 1, checkpoint_state = 1, validate = 1 }
     local n = 0
@@ -44,7 +44,7 @@ describe("runtime protocol", function()
       assert(got, why)
       assert.are.same(fields, got)
     end
-    assert.are.equal(19, n)
+    assert.are.equal(20, n)
   end)
 
   it("refuses what does not fit, saying why", function()
