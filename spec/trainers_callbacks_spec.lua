@@ -47,7 +47,7 @@ end
 describe("trainers' callbacks", function()
   it("EarlyStopping stops every worker when the validation loss rises and returns the best snapshot", function()
     local dir = scratch_dir()
-    local epochs = 1000 -- (the run ends only when EarlyStopping stops it, in practice)
+    local epochs = 20000 -- (the run ends only when EarlyStopping stops it, in practice)
     local t = trainers.DOWNPOUR { model = compiled(), num_workers = 2, num_epoch = epochs, batch_size = 16,
       verbose = false, validation_data = flipped_frame(),
       callbacks = { nn.callbacks.EarlyStopping { patience = 2, restore_best_weights = true },
@@ -122,6 +122,19 @@ describe("trainers' callbacks", function()
       assert.is_number(c.logs.lr)
     end
     assert.are.equal(2, calls[#calls].epoch) -- (the last: the end of epoch 3, 0-based as fit's)
+  end)
+
+  it("without validation: on_epoch_end at each epoch's end with the loss, ModelCheckpoint saves the center", function()
+    local dir = scratch_dir()
+    local losses = {}
+    local t = trainers.SingleTrainer { model = compiled(), num_epoch = 2, batch_size = 16, verbose = false,
+      callbacks = { nn.callbacks.ModelCheckpoint { filepath = dir .. "/e-{epoch}.lunet", monitor = "loss" },
+                    { on_epoch_end = function(epoch, logs) losses[epoch + 1] = logs.loss end } } }
+    local m = t:train(df)
+    assert.are.equal(2, #losses)
+    for _, l in ipairs(losses) do assert.is_number(l) end
+    assert.is_truthy(nn.load(dir .. "/e-1.lunet"))
+    assert.are.equal(0, h.max_abs_diff(nn.load(dir .. "/e-2.lunet"):get_weights(), m:get_weights()))
   end)
 
   it("a compiled schedule travels in the optimizer config: it counts each worker's own steps", function()

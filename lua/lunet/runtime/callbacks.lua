@@ -9,7 +9,7 @@
 --                               without validation, at each epoch's end
 --   on_train_end(logs)          after the workers are done
 -- logs: loss (the mean batch loss the workers reported since the previous
--- on_epoch_end), lr (the workers' rate, when a number) and each validation
+-- validation; without validation, of the epoch's batches), lr (the workers' rate, when a number) and each validation
 -- score with Keras' val_ prefix (val_loss, val_accuracy, val_f1).
 -- cb.model is a model in the driver holding the weights being judged (the
 -- scored snapshot, or the center at the epoch's end): ModelCheckpoint saves
@@ -91,7 +91,7 @@ function callbacks.prepare(trainer, prepared, run)
   end
   local self = setmetatable({ run = run, o = o, cbs = o.callbacks, validation = v, rows = prepared.rows,
                               num_epoch = o.num_epoch, n_params = prepared.n_params, restores = 0,
-                              rate = o.optimizer_config.learning_rate, history_seen = 0 }, R)
+                              rate = o.optimizer_config.learning_rate, history_seen = 0, epoch_sums = {} }, R)
   self.model = facade(self, prepared.result)
   return self
 end
@@ -117,6 +117,7 @@ function R:begin()
   self.model.stop_training = false
   self:call("on_train_begin", {})
   local first = self.run.metrics.samples // self.rows -- (a resumed run: the epoch it continues)
+  self.history_seen = #self.run.metrics.history -- (and its losses are the checkpoint's)
   self.next_boundary = first + 1
   self:call("on_epoch_begin", first, {})
   self.started = true
@@ -134,12 +135,26 @@ function R:job(fields)
   fields.model = cfg
 end
 
--- The mean batch loss the workers reported since the last call (nil: none).
-function R:train_loss()
-  local h = self.run.metrics.history
+-- The mean batch loss the workers reported since the last call (nil: none);
+-- epoch (1-based): of that epoch's batches only, as fit's epoch loss.
+function R:train_loss(epoch)
+  local h, sums = self.run.metrics.history, self.epoch_sums
   local sum, n = 0, 0
-  for i = self.history_seen + 1, #h do sum, n = sum + h[i].loss, n + 1 end
+  for i = self.history_seen + 1, #h do
+    local r = h[i]
+    sum, n = sum + r.loss, n + 1
+    if not self.validation then -- (per epoch: only epochs' ends use it)
+      local e = r.epoch or 0
+      local s = sums[e] or { 0, 0 }
+      s[1], s[2], sums[e] = s[1] + r.loss, s[2] + 1, s
+    end
+  end
   self.history_seen = #h
+  if epoch then
+    local s = sums[epoch]
+    sums[epoch] = nil
+    return s and s[1] / s[2] or nil
+  end
   return n > 0 and sum / n or nil
 end
 
@@ -182,7 +197,7 @@ function R:tick()
     local e = self.next_boundary
     self.next_boundary = e + 1
     if not self.validation then
-      self:epoch_end(e - 1, { loss = self:train_loss() }, self.run.center:weights())
+      self:epoch_end(e - 1, { loss = self:train_loss(e) }, self.run.center:weights())
       if self.stopped then return end
     end
     self:call("on_epoch_begin", e, {})
@@ -191,7 +206,8 @@ end
 
 -- The end of training without validation: the last epoch's end, on the final center.
 function R:final()
-  if not self.validation then self:epoch_end(self.num_epoch - 1, { loss = self:train_loss() }, self.run.center:weights()) end
+  if self.validation then return end
+  self:epoch_end(self.num_epoch - 1, { loss = self:train_loss(self.num_epoch) }, self.run.center:weights())
 end
 
 -- The weights train() returns instead of the center (set_weights on cb.model), or nil.

@@ -47,6 +47,8 @@ function callbacks.check(name, o, spec)
     fail(name, "callbacks act on one center; %s returns its own result (one model per partition: give each "
       .. "model's fit its callbacks)", name)
   end
+  -- a center set once at the end (SingleTrainer) is published at each epoch's end: the callbacks judge it then
+  if not o.validation and (spec.checkpoints or {}).updates == false then o.publish_center = {} end
   for i, cb in ipairs(o.callbacks) do
     local where = string.format("%s: callbacks[%d]", name, i)
     list.check_callback(cb, where)
