@@ -54,6 +54,10 @@ local function facade(self, result)
   end
   function m.set_learning_rate(_, v, ...)
     check.arity("set_learning_rate", 1, v, ...)
+    if type(self.rate) ~= "number" then
+      check.fail("set_learning_rate", "the workers' learning_rate is a schedule, which sets every step's rate "
+        .. "(compile with a number to set the rate)")
+    end
     v = check.number(v, "set_learning_rate", "learning_rate", optimizers.RANGES.learning_rate)
     if v == self.rate then return end
     self.rate = v
