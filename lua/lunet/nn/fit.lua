@@ -99,6 +99,7 @@ function fit.fit(self, x, y, opts, ...)
   local w = weights.for_fit(self, y, opts.sample_weight, opts.class_weight, "fit")
   local xv, yv, wv
   xv, yv, wv, x, y, w = validation(self, opts, x, y, w)
+  if xv then xv, yv = xv:contiguous(), yv:contiguous() end -- (scored in narrow batches, like x)
   local n = #x
   -- copies when shuffling (the caller's tensors stay in their order); w is fit's own already
   if shuffle then x, y = x:contiguous():clone(), y:contiguous():clone()

@@ -281,7 +281,7 @@ function training.evaluate(self, x, y, opts, ...)
     self.compiled.set:add_states(states)
     return returned(self, loss, as_dict)
   end
-  return returned(self, training.score(self, x, y:contiguous(), w, bs, cbl), as_dict)
+  return returned(self, training.score(self, x:contiguous(), y:contiguous(), w, bs, cbl), as_dict)
 end
 
 return training
