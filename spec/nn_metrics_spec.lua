@@ -193,4 +193,17 @@ describe("nn metrics", function()
     h.assert_error("nn.metrics.Precision: unknown option 'top_k'", function() nn.metrics.Precision { top_k = 2 } end)
     h.assert_error("compile: metrics must be a list", compile { loss = "mse", metrics = "mae" })
   end)
+  it("scores a strided x (a transposed tensor) as its contiguous copy, in evaluate and fit's validation", function()
+    local m = identity(2, { loss = "mse", metrics = { "mae" } })
+    local p = lunet.tensor { { 0.1, 0.7, 0.2 }, { 0.9, 0.3, 0.8 } }:t() -- (3, 2), strided
+    local t = lunet.tensor { { 0, 1 }, { 1, 0 }, { 0, 1 } }
+    local l1, a1 = m:evaluate(p, t)
+    local l2, a2 = m:evaluate(p:contiguous(), t)
+    assert.are.equal(l2, l1)
+    assert.are.equal(a2, a1)
+    -- mae by hand: |0.1-0|+|0.9-1|+|0.7-1|+|0.3-0|+|0.2-0|+|0.8-1| = 1.2 over 6 values
+    near(0.2, a1)
+    local hist = m:fit(p, t, { verbose = 0, validation_data = { p, t }, shuffle = false })
+    assert.is_number(hist.history.val_loss[1])
+  end)
 end)
