@@ -112,6 +112,11 @@ end
 -- The process: 0 when the driver said stop, 1 after a failure (told to the driver).
 function evaluator.main()
   core.die_with_parent("TERM")
+  -- Below the workers it shares the host with (nice 10: about a tenth of a
+  -- core against each busy one): a snapshot scored later is a record later,
+  -- a core taken from a worker is training lost (validation_every's records
+  -- are skipped, not queued, while one is in flight).
+  core.nice(10)
   local endpoint = os.getenv("LUNET_EVALUATOR_CONNECT")
   if not endpoint then
     io.stderr:write("lunet evaluator: LUNET_EVALUATOR_CONNECT is not set (the driver starts this process)\n")
