@@ -38,6 +38,22 @@ void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float
   }
 }
 
+void lunet_vec_momentum_ahead(float *x, const float *u, float *before, float delta, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    before[i] = x[i];
+    x[i] += delta * u[i];
+  }
+}
+
+void lunet_vec_momentum_step(float *x, float *u, const float *before, float delta, float eta, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float du = delta * u[i];
+    float s = x[i] - before[i] - du;
+    u[i] = du + eta * s;
+    x[i] = before[i] + u[i];
+  }
+}
+
 double lunet_vec_sum(const float *x, size_t n) {
   /* four partial sums keep the loop vectorisable in double */
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -15,6 +15,10 @@
 --   downpour_validation  the downpour_speedup run with validation_every = 1
 --                      second (6,000 held-out rows, loss + f1, the evaluator
 --                      process) against the same run without, alternating
+--   eamsgd_wrap        the notebook's EAMSGD cell (2 workers, batch 10, window
+--                      10, momentum 0.85 around Adagrad) against its AEASGD
+--                      cell (batch 10, window 30): samples/s, alternating; the
+--                      difference is EAMSGD's momentum passes per batch
 -- usage: build/lunet scripts/bench_ps.lua [--reps N] [--epochs N] [--only NAME]
 --   (--only: the one benchmark line NAME, e.g. --only downpour_validation)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
@@ -169,6 +173,25 @@ if wanted("downpour_validation") then
   print(string.format("bench=downpour_validation workers=2 every_s=1 val_rows=6000 records=%d samples_per_s=%.0f "
     .. "unvalidated_samples_per_s=%.0f ratio=%.3f", median(records), median(with), median(without),
     median(with) / median(without)))
+end
+
+-- ---- 3c. the notebook's EAMSGD cell against its AEASGD cell, alternating
+if wanted("eamsgd_wrap") then
+  local function cell(name, extra)
+    local o = { model = notebook_mlp(), num_workers = 2, batch_size = 10, num_epoch = 1, rho = 5.0,
+                learning_rate = 0.05, worker_optimizer = "adagrad", verbose = false }
+    for k, v in pairs(extra) do o[k] = v end
+    local t = lunet.trainers[name](o)
+    t:train(df)
+    return t:samples_per_second()
+  end
+  local eamsgd, aeasgd = {}, {}
+  for _ = 1, math.max(3, reps) do
+    aeasgd[#aeasgd + 1] = cell("AEASGD", { communication_window = 30 })
+    eamsgd[#eamsgd + 1] = cell("EAMSGD", { communication_window = 10, momentum = 0.85 })
+  end
+  print(string.format("bench=eamsgd_wrap workers=2 batch=10 samples_per_s=%.0f aeasgd_samples_per_s=%.0f ratio=%.3f",
+    median(eamsgd), median(aeasgd), median(eamsgd) / median(aeasgd)))
 end
 
 -- ---- 4. time from train() to the first batch, 175,000 rows, 2 workers

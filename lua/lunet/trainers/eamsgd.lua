@@ -48,20 +48,15 @@ local function worker(ctx)
     vec.axpy(x, -1, elastic)
     ctx:commit(elastic)
   end
+  -- two fused passes per batch around the optimizer's (lunet.vec.momentum_*)
   for xb, yb in ctx:windows(o.communication_window, elastic_step) do
-    vec.copy(before, x)
-    vec.axpy(x, delta, u)       -- the look-ahead x + delta u
+    vec.momentum_ahead(x, u, before, delta)         -- before = x; x = the look-ahead x + delta u
     local loss = ctx:train(xb, yb)
     -- a skipped batch (on_nan = 'skip') moved nothing: x and u stay
     if loss ~= loss or loss == math.huge or loss == -math.huge then
       vec.copy(x, before)
     else
-      vec.axpy(x, -1, before)
-      vec.axpy(x, -delta, u)    -- s = the step from the look-ahead
-      vec.scale(u, delta)
-      vec.axpy(u, eta, x)       -- u = delta u + eta s
-      vec.copy(x, before)
-      vec.axpy(x, 1, u)         -- x = x + u
+      vec.momentum_step(x, u, before, delta, eta)   -- u = delta u + eta s; x = before + u
     end
   end
 end
