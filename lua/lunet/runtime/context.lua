@@ -131,6 +131,9 @@ function Context:batches()
           self.batch_x, self.batch_w = xs[i], ws[i]
           coroutine.yield(xs[i], ys[i], i == #xs)
         end
+        -- an epoch's end reaches the driver at once (validation_every = {epochs = N}
+        -- fires on it); the last one's with the partition (next_partition)
+        if epoch >= first_epoch and epoch < epochs then self:report() end
       end
       self.batch_x, self.batch_w = nil, nil
       for i = 1, #xs do xs[i]:close(); ys[i]:close(); if w then ws[i]:close() end end

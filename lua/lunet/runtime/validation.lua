@@ -88,13 +88,15 @@ local function epoch_of(self, samples)
   return math.max(1, math.min(self.o.num_epoch, (samples + rows - 1) // rows))
 end
 
--- A snapshot of weights, queued for scoring; at: seconds since train().
-function V:snapshot(weights, at)
+-- A snapshot of weights, queued for scoring; at: seconds since train();
+-- epoch: the record's (default: the one in progress, epoch_of).
+function V:snapshot(weights, at, epoch)
   local m = self.run.metrics
   local buf = spare_buffer(self, weights:numel())
   vec.copy(buf, weights)
   self.next_id = self.next_id + 1
-  local r = { at = at, updates = self.run.center:clock_now(), samples = m.samples, epoch = epoch_of(self, m.samples) }
+  local r = { at = at, updates = self.run.center:clock_now(), samples = m.samples,
+              epoch = epoch or epoch_of(self, m.samples) }
   self.queue[#self.queue + 1] = { id = self.next_id, record = r, buf = buf }
   send_queued(self)
 end
@@ -105,7 +107,7 @@ local function in_flight(self) return #self.queue > 0 end
 function V:check_due()
   local run = self.run
   local every, m = self.every, run.metrics
-  local due
+  local due, epoch
   if every.updates then
     local clock = run.center:clock_now()
     if clock >= self.next_updates then
@@ -115,7 +117,7 @@ function V:check_due()
   elseif every.epochs then
     local at = self.next_epoch * self.prepared.rows
     if m.samples >= at and m.samples < self.total then
-      due = true
+      due, epoch = true, m.samples // self.prepared.rows // every.epochs * every.epochs -- the boundary crossed
       self.next_epoch = (m.samples // self.prepared.rows // every.epochs + 1) * every.epochs
     end
   elseif m.first_start and not in_flight(self) then
@@ -125,7 +127,7 @@ function V:check_due()
       self.next_time = trained + every.seconds
     end
   end
-  if due and not run.roster:finished() then self:snapshot(run.center:weights(), core.now() - m.t0) end
+  if due and not run.roster:finished() then self:snapshot(run.center:weights(), core.now() - m.t0, epoch) end
 end
 
 -- ---------------------------------------------------------------- the evaluator's messages
