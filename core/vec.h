@@ -29,9 +29,11 @@ void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float
  * passes per batch. momentum_ahead: before = x; x += delta u (the
  * look-ahead the step is taken at). momentum_step, after the step moved x
  * from the look-ahead: s = x - before - delta u, u = delta u + eta s,
- * x = before + u. */
-void lunet_vec_momentum_ahead(float *x, const float *u, float *before, float delta, size_t n);
-void lunet_vec_momentum_step(float *x, float *u, const float *before, float delta, float eta, size_t n);
+ * x = before + u. The three arrays must not overlap. */
+void lunet_vec_momentum_ahead(float *restrict x, const float *restrict u, float *restrict before, float delta,
+                              size_t n);
+void lunet_vec_momentum_step(float *restrict x, float *restrict u, const float *restrict before, float delta,
+                             float eta, size_t n);
 /* sum of x (n), accumulated in double */
 double lunet_vec_sum(const float *x, size_t n);
 /* out (rows) = index of the largest element of each row of x (rows, cols),

@@ -166,9 +166,13 @@ describe("lunet.vec", function()
     it("rejects bad arguments", function()
       local z3, z4 = lunet.zeros(3), lunet.zeros(4)
       assert_error({ "vec.momentum_ahead", "x has 3", "u has 4" }, function() vec.momentum_ahead(z3, z4, z3, 0.5) end)
-      assert_error({ "vec.momentum_ahead", "before must be a buffer of its own" },
+      assert_error({ "vec.momentum_ahead", "three buffers that do not overlap" },
         function() vec.momentum_ahead(z3, lunet.zeros(3), z3, 0.5) end)
       assert_error({ "vec.momentum_step", "three buffers" }, function() vec.momentum_step(z3, z3, lunet.zeros(3), 0.5, 1) end)
+      local m = lunet.zeros(8) -- views of one buffer that share elements
+      assert_error({ "vec.momentum_step", "do not overlap" },
+        function() vec.momentum_step(m:narrow(1, 1, 3), lunet.zeros(3), m:narrow(1, 3, 3), 0.5, 1) end)
+      vec.momentum_step(m:narrow(1, 1, 3), lunet.zeros(3), m:narrow(1, 4, 3), 0.5, 1) -- adjacent: fine
       assert_error({ "vec.momentum_step", "eta" }, function() vec.momentum_step(z3, lunet.zeros(3), z4, 0.5, 0 / 0) end)
       assert_error({ "vec.momentum_step", "before" }, function() vec.momentum_step(z3, lunet.zeros(3), 1, 0.5, 1) end)
     end)

@@ -98,6 +98,11 @@ static int v_adaptive_axpy(lua_State *L) {
   return 1;
 }
 
+/* Whether the n floats at a and at b share any memory. */
+static int overlap(const float *a, const float *b, size_t n) {
+  return n && (uintptr_t)a < (uintptr_t)(b + n) && (uintptr_t)b < (uintptr_t)(a + n);
+}
+
 /* momentum_ahead(x, u, before, delta): before = x, x += delta u; returns x */
 static int v_momentum_ahead(lua_State *L) {
   size_t nx, nu, nb;
@@ -107,7 +112,8 @@ static int v_momentum_ahead(lua_State *L) {
   float delta = (float)luaL_checknumber(L, 4);
   same_size(L, nx, nu, "momentum_ahead", "x", "u");
   same_size(L, nx, nb, "momentum_ahead", "x", "before");
-  if (x == before || u == before) return luaL_error(L, "vec.momentum_ahead: before must be a buffer of its own");
+  if (overlap(x, before, nx) || overlap(u, before, nx) || overlap(x, u, nx))
+    return luaL_error(L, "vec.momentum_ahead: x, u and before must be three buffers that do not overlap");
   lunet_vec_momentum_ahead(x, u, before, delta, nx);
   lua_settop(L, 1);
   return 1;
@@ -123,8 +129,8 @@ static int v_momentum_step(lua_State *L) {
   float delta = (float)luaL_checknumber(L, 4), eta = (float)luaL_checknumber(L, 5);
   same_size(L, nx, nu, "momentum_step", "x", "u");
   same_size(L, nx, nb, "momentum_step", "x", "before");
-  if (x == u || x == before || u == before)
-    return luaL_error(L, "vec.momentum_step: x, u and before must be three buffers");
+  if (overlap(x, before, nx) || overlap(u, before, nx) || overlap(x, u, nx))
+    return luaL_error(L, "vec.momentum_step: x, u and before must be three buffers that do not overlap");
   lunet_vec_momentum_step(x, u, before, delta, eta, nx);
   lua_settop(L, 1);
   return 1;
