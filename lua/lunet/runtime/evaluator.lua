@@ -96,6 +96,12 @@ local function run(client)
     pred = core.zeros { d.rows, width }
     truth = classes(y, o.loss == "sparse_categorical_crossentropy")
   end
+  -- Set up (while the workers start), it scores at the lowest priority: on
+  -- a host whose cores the training keeps busy it takes only what they
+  -- leave, and a snapshot scored later is a record later (validation_every
+  -- in seconds skips, not queues, while one is in flight), not training
+  -- lost; on spare cores it runs at full speed.
+  core.nice(19)
   while true do
     local m = receive(client)
     if not m then return 0 end
@@ -112,11 +118,6 @@ end
 -- The process: 0 when the driver said stop, 1 after a failure (told to the driver).
 function evaluator.main()
   core.die_with_parent("TERM")
-  -- Below the workers it shares the host with (nice 10: about a tenth of a
-  -- core against each busy one): a snapshot scored later is a record later,
-  -- a core taken from a worker is training lost (validation_every's records
-  -- are skipped, not queued, while one is in flight).
-  core.nice(10)
   local endpoint = os.getenv("LUNET_EVALUATOR_CONNECT")
   if not endpoint then
     io.stderr:write("lunet evaluator: LUNET_EVALUATOR_CONNECT is not set (the driver starts this process)\n")
