@@ -38,6 +38,25 @@ void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float
   }
 }
 
+/* (x, u, before: disjoint, the binding checks: restrict lets the loops vectorise plainly) */
+void lunet_vec_momentum_ahead(float *restrict x, const float *restrict u, float *restrict before, float delta,
+                              size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    before[i] = x[i];
+    x[i] += delta * u[i];
+  }
+}
+
+void lunet_vec_momentum_step(float *restrict x, float *restrict u, const float *restrict before, float delta,
+                             float eta, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float du = delta * u[i];
+    float s = x[i] - before[i] - du;
+    u[i] = du + eta * s;
+    x[i] = before[i] + u[i];
+  }
+}
+
 double lunet_vec_sum(const float *x, size_t n) {
   /* four partial sums keep the loop vectorisable in double */
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -25,6 +25,15 @@ void lunet_vec_lerp(float *y, const float *x, float t, size_t n);
  * started from takes little of x. Each scale uses y before its own update;
  * gamma > 0. stale may alias y (then plain y += x). */
 void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float gamma, size_t n);
+/* Nesterov momentum around an optimizer's step (EAMSGD's worker), in two
+ * passes per batch. momentum_ahead: before = x; x += delta u (the
+ * look-ahead the step is taken at). momentum_step, after the step moved x
+ * from the look-ahead: s = x - before - delta u, u = delta u + eta s,
+ * x = before + u. The three arrays must not overlap. */
+void lunet_vec_momentum_ahead(float *restrict x, const float *restrict u, float *restrict before, float delta,
+                              size_t n);
+void lunet_vec_momentum_step(float *restrict x, float *restrict u, const float *restrict before, float delta,
+                             float eta, size_t n);
 /* sum of x (n), accumulated in double */
 double lunet_vec_sum(const float *x, size_t n);
 /* out (rows) = index of the largest element of each row of x (rows, cols),

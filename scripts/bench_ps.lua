@@ -12,19 +12,34 @@
 --                      SingleTrainer: total training samples/s
 --   first_batch        seconds from train() to the first batch trained,
 --                      175,000 rows, 2 workers
--- usage: build/lunet scripts/bench_ps.lua [--reps N] [--epochs N]
+--   downpour_validation  the downpour_speedup run with validation_every = 1
+--                      second (6,000 held-out rows, loss + f1, the evaluator
+--                      process) against the same run without, alternating
+--   eamsgd_wrap        the notebook's EAMSGD cell (2 workers, batch 10, window
+--                      10, momentum 0.85 around Adagrad) against its AEASGD
+--                      cell (batch 10, window 30): samples/s, alternating; the
+--                      difference is EAMSGD's momentum passes per batch
+-- usage: build/lunet scripts/bench_ps.lua [--reps N] [--epochs N] [--only NAME]
+--   (--only: the one benchmark line NAME, e.g. --only downpour_validation)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
 package.path = here .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
 local core = require "lunet.core"
 local nn, data = lunet.nn, lunet.data
 
-local reps, epochs = 5, 4
+local reps, epochs, only = 5, 4, nil
 local i = 1
 while arg[i] do
   if arg[i] == "--reps" then reps = math.tointeger(tonumber(arg[i + 1])); i = i + 2
   elseif arg[i] == "--epochs" then epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  else error("bench_ps: unknown argument '" .. arg[i] .. "' (use --reps N, --epochs N)") end
+  elseif arg[i] == "--only" then only = arg[i + 1]; i = i + 2
+  else error("bench_ps: unknown argument '" .. arg[i] .. "' (use --reps N, --epochs N, --only NAME)") end
+end
+-- whether the benchmark line `name` is run
+local function wanted(...)
+  if not only then return true end
+  for _, name in ipairs { ... } do if name == only then return true end end
+  return false
 end
 
 local function median(t)
@@ -86,15 +101,19 @@ local function framed_rate(rounds, keys)
   return rate
 end
 local framed, bare = {}, {}
-for _ = 1, reps do
-  bare[#bare + 1] = core.bench_zmq_bare(n_params, 300)
-  framed[#framed + 1] = framed_rate(300)
+if wanted("ps_commit_pull", "ps_runtime_rt") then
+  for _ = 1, reps do
+    bare[#bare + 1] = core.bench_zmq_bare(n_params, 300)
+    framed[#framed + 1] = framed_rate(300)
+  end
 end
-print(string.format("bench=ps_commit_pull floats=%d rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
-  median(framed), median(bare), median(framed) / median(bare)))
+if wanted("ps_commit_pull") then
+  print(string.format("bench=ps_commit_pull floats=%d rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
+    median(framed), median(bare), median(framed) / median(bare)))
+end
 
 -- ---- 1b. the same with ZeroMQ CURVE against plain TCP, alternating
-if core.curve_available() then
+if wanted("ps_commit_pull_curve") and core.curve_available() then
   local keys = {}
   keys.server_public, keys.server_secret = core.curve_keypair()
   keys.client_public, keys.client_secret = core.curve_keypair()
@@ -108,40 +127,82 @@ if core.curve_available() then
 end
 
 -- ---- 2. the same exchange through the runtime (worker process -> driver rule -> worker)
-local tiny = problem(8)
-local rt = {}
-for _ = 1, reps do
-  local t = lunet.trainers.get("pingpong_trainer") { model = notebook_mlp(), num_workers = 1, rounds = 300,
-                                                     verbose = false }
-  t:train(tiny)
-  rt[#rt + 1] = t:num_updates() / t:communication_time()
+if wanted("ps_runtime_rt") then
+  local tiny = problem(8)
+  local rt = {}
+  for _ = 1, reps do
+    local t = lunet.trainers.get("pingpong_trainer") { model = notebook_mlp(), num_workers = 1, rounds = 300,
+                                                       verbose = false }
+    t:train(tiny)
+    rt[#rt + 1] = t:num_updates() / t:communication_time()
+  end
+  print(string.format("bench=ps_runtime_rt floats=%d workers=1 rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
+    median(rt), median(bare), median(rt) / median(bare)))
 end
-print(string.format("bench=ps_runtime_rt floats=%d workers=1 rt_per_s=%.0f bare_rt_per_s=%.0f ratio=%.3f", n_params,
-  median(rt), median(bare), median(rt) / median(bare)))
 
 -- ---- 3. DOWNPOUR with 2 workers against SingleTrainer, alternating runs
 local df = problem(20000)
-local single, downpour = {}, {}
-local function rate(name, workers)
+local function rate(name, workers, validation)
   local t = lunet.trainers[name] { model = notebook_mlp(), num_workers = workers, batch_size = 64, num_epoch = epochs,
-                                   communication_window = name == "DOWNPOUR" and 5 or nil, verbose = false }
+                                   communication_window = name == "DOWNPOUR" and 5 or nil, verbose = false,
+                                   validation_data = validation, validation_every = validation and 1 or nil,
+                                   validation_metrics = validation and { "f1" } or nil }
   t:train(df)
-  return t:samples_per_second()
+  return t:samples_per_second(), t
 end
-for _ = 1, math.max(3, reps) do
-  single[#single + 1] = rate("SingleTrainer", 1)
-  downpour[#downpour + 1] = rate("DOWNPOUR", 2)
+if wanted("downpour_speedup") then
+  local single, downpour = {}, {}
+  for _ = 1, math.max(3, reps) do
+    single[#single + 1] = rate("SingleTrainer", 1)
+    downpour[#downpour + 1] = rate("DOWNPOUR", 2)
+  end
+  print(string.format("bench=downpour_speedup workers=2 window=5 batch=64 samples_per_s=%.0f "
+    .. "single_samples_per_s=%.0f ratio=%.3f", median(downpour), median(single), median(downpour) / median(single)))
 end
-print(string.format("bench=downpour_speedup workers=2 window=5 batch=64 samples_per_s=%.0f single_samples_per_s=%.0f "
-  .. "ratio=%.3f", median(downpour), median(single), median(downpour) / median(single)))
+
+-- ---- 3b. the same DOWNPOUR run validated every second against none, alternating
+if wanted("downpour_validation") then
+  local held_out = problem(26000):slice(20001, 6000) -- rows the run does not train on
+  local with, without, records = {}, {}, {}
+  for _ = 1, math.max(3, reps) do
+    without[#without + 1] = rate("DOWNPOUR", 2)
+    local r, t = rate("DOWNPOUR", 2, held_out)
+    with[#with + 1] = r
+    records[#records + 1] = #t:validation_history()
+  end
+  print(string.format("bench=downpour_validation workers=2 every_s=1 val_rows=6000 records=%d samples_per_s=%.0f "
+    .. "unvalidated_samples_per_s=%.0f ratio=%.3f", median(records), median(with), median(without),
+    median(with) / median(without)))
+end
+
+-- ---- 3c. the notebook's EAMSGD cell against its AEASGD cell, alternating
+if wanted("eamsgd_wrap") then
+  local function cell(name, extra)
+    local o = { model = notebook_mlp(), num_workers = 2, batch_size = 10, num_epoch = 1, rho = 5.0,
+                learning_rate = 0.05, worker_optimizer = "adagrad", verbose = false }
+    for k, v in pairs(extra) do o[k] = v end
+    local t = lunet.trainers[name](o)
+    t:train(df)
+    return t:samples_per_second()
+  end
+  local eamsgd, aeasgd = {}, {}
+  for _ = 1, math.max(3, reps) do
+    aeasgd[#aeasgd + 1] = cell("AEASGD", { communication_window = 30 })
+    eamsgd[#eamsgd + 1] = cell("EAMSGD", { communication_window = 10, momentum = 0.85 })
+  end
+  print(string.format("bench=eamsgd_wrap workers=2 batch=10 samples_per_s=%.0f aeasgd_samples_per_s=%.0f ratio=%.3f",
+    median(eamsgd), median(aeasgd), median(eamsgd) / median(aeasgd)))
+end
 
 -- ---- 4. time from train() to the first batch, 175,000 rows, 2 workers
-local big = problem(175000)
-local first = {}
-for _ = 1, 3 do
-  local t = lunet.trainers.DOWNPOUR { model = notebook_mlp(), num_workers = 2, batch_size = 64, num_epoch = 1,
-                                      verbose = false }
-  t:train(big)
-  first[#first + 1] = t.stats.first_batch_time
+if wanted("first_batch") then
+  local big = problem(175000)
+  local first = {}
+  for _ = 1, 3 do
+    local t = lunet.trainers.DOWNPOUR { model = notebook_mlp(), num_workers = 2, batch_size = 64, num_epoch = 1,
+                                        verbose = false }
+    t:train(big)
+    first[#first + 1] = t.stats.first_batch_time
+  end
+  print(string.format("bench=first_batch rows=175000 workers=2 seconds=%.3f", median(first)))
 end
-print(string.format("bench=first_batch rows=175000 workers=2 seconds=%.3f", median(first)))

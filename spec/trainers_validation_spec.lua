@@ -64,11 +64,27 @@ describe("validation during training", function()
                                        validation_split = 0.25, verbose = false }
     local m = t:train(df)
     local records = t:validation_history()
-    assert.is_true(#records >= 1 and #records <= 2, #records .. " records")
+    assert.are.equal(2, #records) -- the first epoch's end (its report), the end
     monotone(records)
     assert.are.equal(384 * 2, records[#records].samples) -- 512 rows, the last 128 held out
     local x, y = df:column("features"), df:column("label")
     same_as_evaluate(records[#records], m, x:narrow(1, 385, 128), y:narrow(1, 385, 128))
+  end)
+
+  it("{epochs = 1}: a record at every epoch's end, however rarely workers report, and the final one", function()
+    local t = trainers.DOWNPOUR { model = compiled(), num_workers = 2, num_epoch = 3, batch_size = 16,
+                                  validation_data = vd, validation_every = { epochs = 1 }, report_interval = 5,
+                                  verbose = false }
+    t:train(df)
+    local records = t:validation_history()
+    assert.are.equal(3, #records)
+    monotone(records)
+    for e, r in ipairs(records) do
+      assert.are.equal(e, r.epoch)
+      -- a partition's epoch is reported at its end: the boundary is seen before the run's last report
+      if e < 3 then assert.is_true(r.samples >= 512 * e and r.samples < 512 * 3, "samples " .. r.samples) end
+    end
+    assert.are.equal(512 * 3, records[3].samples)
   end)
 
   it("a trainer without validation has an empty history", function()

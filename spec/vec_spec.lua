@@ -29,7 +29,7 @@ end
 describe("lunet.vec", function()
   it("exists with every primitive", function()
     for _, name in ipairs { "copy", "axpy", "scale", "fill", "dot", "lerp", "adaptive_axpy", "sum", "argmax_rows",
-                            "all_finite" } do
+                            "all_finite", "momentum_ahead", "momentum_step" } do
       assert.are.equal("function", type(vec[name]), name)
     end
   end)
@@ -148,6 +148,33 @@ describe("lunet.vec", function()
       assert_error({ "lerp", "number", "nil" }, function() vec.lerp(lunet.zeros(3), lunet.zeros(3)) end)
       assert_error({ "vec.lerp", "y has 3", "x has 2" }, function() vec.lerp(lunet.zeros(3), lunet.zeros(2), 0.5) end)
       assert_error({ "vec.lerp", "contiguous" }, function() vec.lerp(lunet.zeros(6), lunet.zeros(2, 3):t(), 0.5) end)
+    end)
+  end)
+
+  describe("momentum_ahead and momentum_step (Nesterov momentum around a step)", function()
+    it("equal the passes they fuse: look ahead, then u = delta u + eta s, x = before + u", function()
+      local x, u, before = lunet.tensor { 1, -2, 0.5 }, lunet.tensor { 0.1, 0.2, -0.4 }, lunet.zeros(3)
+      assert.are.equal(x, vec.momentum_ahead(x, u, before, 0.5))
+      assert_flat(before, { 1, -2, 0.5 })
+      assert_flat(x, { 1.05, -1.9, 0.3 }, 1e-6)
+      vec.axpy(x, 1, lunet.tensor { -1, 2, 4 }) -- the optimizer's step s moves the look-ahead
+      assert.are.equal(x, vec.momentum_step(x, u, before, 0.5, 0.1))
+      assert_flat(u, { 0.05 - 0.1, 0.1 + 0.2, -0.2 + 0.4 }, 1e-6)
+      assert_flat(x, { 1 - 0.05, -2 + 0.3, 0.5 + 0.2 }, 1e-6)
+    end)
+
+    it("rejects bad arguments", function()
+      local z3, z4 = lunet.zeros(3), lunet.zeros(4)
+      assert_error({ "vec.momentum_ahead", "x has 3", "u has 4" }, function() vec.momentum_ahead(z3, z4, z3, 0.5) end)
+      assert_error({ "vec.momentum_ahead", "three buffers that do not overlap" },
+        function() vec.momentum_ahead(z3, lunet.zeros(3), z3, 0.5) end)
+      assert_error({ "vec.momentum_step", "three buffers" }, function() vec.momentum_step(z3, z3, lunet.zeros(3), 0.5, 1) end)
+      local m = lunet.zeros(8) -- views of one buffer that share elements
+      assert_error({ "vec.momentum_step", "do not overlap" },
+        function() vec.momentum_step(m:narrow(1, 1, 3), lunet.zeros(3), m:narrow(1, 3, 3), 0.5, 1) end)
+      vec.momentum_step(m:narrow(1, 1, 3), lunet.zeros(3), m:narrow(1, 4, 3), 0.5, 1) -- adjacent: fine
+      assert_error({ "vec.momentum_step", "eta" }, function() vec.momentum_step(z3, lunet.zeros(3), z4, 0.5, 0 / 0) end)
+      assert_error({ "vec.momentum_step", "before" }, function() vec.momentum_step(z3, lunet.zeros(3), 1, 0.5, 1) end)
     end)
   end)
 

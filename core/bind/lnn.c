@@ -172,6 +172,28 @@ static int m_test(lua_State *L) {
   return 2;
 }
 
+/* output(dst): copies the last forward output (train_step / test just
+ * before) of dst's first-dimension count of samples into dst, contiguous
+ * (B, output shape...): a caller scoring rows keeps the predictions of the
+ * same forward pass that gave the loss. */
+static int m_output(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  lunet_tensor_t *dst = lunet_check_tensor(L, 2);
+  int nd;
+  int64_t shape[LUNET_MAX_DIMS];
+  lunet_net_output_shape(net, &nd, shape);
+  int64_t n = lunet_shape_numel(nd, shape);
+  if (dst->ndim < 1 || !lunet_tensor_is_contiguous(dst)) return luaL_error(L, "output: dst must be contiguous");
+  int64_t batch = dst->shape[0];
+  if (!net->cur_a || !net->cur_a[net->nlayers] || batch > net->max_batch)
+    return luaL_error(L, "output: the net has no output for %I samples", (lua_Integer)batch);
+  if (lunet_tensor_numel(dst) != batch * n)
+    return luaL_error(L, "output: dst has %I values per sample, the net's output %I",
+                      (lua_Integer)(batch ? lunet_tensor_numel(dst) / batch : 0), (lua_Integer)n);
+  memcpy(lunet_tensor_data(dst), net->cur_a[net->nlayers], (size_t)(batch * n) * sizeof(float));
+  return 0;
+}
+
 /* loss_grad(x, y, want_input_grad[, w]) -> loss[, dL/dx tensor]: grads
  * filled (weighted by w), no update */
 static int m_loss_grad(lua_State *L) {
@@ -319,7 +341,7 @@ static int l_alloc_count(lua_State *L) {
 static const luaL_Reg net_methods[] = {
     {"layers", m_layers}, {"params", m_params}, {"grads", m_grads}, {"counts", m_counts},
     {"output_shape", m_output_shape}, {"set_loss", m_set_loss},
-    {"train_step", m_train_step}, {"test", m_test}, {"loss_grad", m_loss_grad}, {"predict", m_predict},
+    {"train_step", m_train_step}, {"test", m_test}, {"output", m_output}, {"loss_grad", m_loss_grad}, {"predict", m_predict},
     {"reseed", m_reseed}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
 
 static const luaL_Reg nn_functions[] = {{"nn_alloc_count", l_alloc_count}, {NULL, NULL}};

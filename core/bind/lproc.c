@@ -1,4 +1,4 @@
-/* core.spawn / kill / wait / die_with_parent / getpid: process control for
+/* core.spawn / kill / wait / die_with_parent / getpid / nice: process control for
  * the local launcher and for workers watching their driver. */
 #include <errno.h>
 #include <limits.h>
@@ -110,6 +110,18 @@ static int l_die_with_parent(lua_State *L) {
   return 1;
 }
 
+/* nice(increment) -> the process's new niceness: a helper process (the
+ * evaluator) yields the cores to the training ones it shares them with. */
+static int l_nice(lua_State *L) {
+  lua_Integer inc = luaL_checkinteger(L, 1);
+  if (inc < 0 || inc > 19) return luaL_error(L, "nice: increment must be from 0 to 19, got %I", inc);
+  errno = 0;
+  int n = nice((int)inc);
+  if (n == -1 && errno) return luaL_error(L, "nice: %s", strerror(errno));
+  lua_pushinteger(L, n);
+  return 1;
+}
+
 static int l_getpid(lua_State *L) {
   lua_pushinteger(L, getpid());
   return 1;
@@ -146,7 +158,7 @@ static int l_sleep(lua_State *L) {
 
 void lunet_open_proc(lua_State *L) {
   static const luaL_Reg fns[] = {{"spawn", l_spawn}, {"kill", l_kill}, {"wait", l_wait},
-                                 {"die_with_parent", l_die_with_parent}, {"getpid", l_getpid},
+                                 {"die_with_parent", l_die_with_parent}, {"getpid", l_getpid}, {"nice", l_nice},
                                  {"getppid", l_getppid}, {"getuid", l_getuid}, {"hostname", l_hostname}, {"sleep", l_sleep},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);

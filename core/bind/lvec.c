@@ -98,6 +98,44 @@ static int v_adaptive_axpy(lua_State *L) {
   return 1;
 }
 
+/* Whether the n floats at a and at b share any memory. */
+static int overlap(const float *a, const float *b, size_t n) {
+  return n && (uintptr_t)a < (uintptr_t)(b + n) && (uintptr_t)b < (uintptr_t)(a + n);
+}
+
+/* momentum_ahead(x, u, before, delta): before = x, x += delta u; returns x */
+static int v_momentum_ahead(lua_State *L) {
+  size_t nx, nu, nb;
+  float *x = flat(L, 1, &nx, "momentum_ahead", "x");
+  const float *u = flat(L, 2, &nu, "momentum_ahead", "u");
+  float *before = flat(L, 3, &nb, "momentum_ahead", "before");
+  float delta = (float)luaL_checknumber(L, 4);
+  same_size(L, nx, nu, "momentum_ahead", "x", "u");
+  same_size(L, nx, nb, "momentum_ahead", "x", "before");
+  if (overlap(x, before, nx) || overlap(u, before, nx) || overlap(x, u, nx))
+    return luaL_error(L, "vec.momentum_ahead: x, u and before must be three buffers that do not overlap");
+  lunet_vec_momentum_ahead(x, u, before, delta, nx);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* momentum_step(x, u, before, delta, eta): s = x - before - delta u,
+ * u = delta u + eta s, x = before + u; returns x */
+static int v_momentum_step(lua_State *L) {
+  size_t nx, nu, nb;
+  float *x = flat(L, 1, &nx, "momentum_step", "x");
+  float *u = flat(L, 2, &nu, "momentum_step", "u");
+  const float *before = flat(L, 3, &nb, "momentum_step", "before");
+  float delta = (float)luaL_checknumber(L, 4), eta = (float)luaL_checknumber(L, 5);
+  same_size(L, nx, nu, "momentum_step", "x", "u");
+  same_size(L, nx, nb, "momentum_step", "x", "before");
+  if (overlap(x, before, nx) || overlap(u, before, nx) || overlap(x, u, nx))
+    return luaL_error(L, "vec.momentum_step: x, u and before must be three buffers that do not overlap");
+  lunet_vec_momentum_step(x, u, before, delta, eta, nx);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int v_sum(lua_State *L) {
   size_t n;
   const float *x = flat(L, 1, &n, "sum", "x");
@@ -168,7 +206,8 @@ static int v_shuffle_rows(lua_State *L) {
 static const luaL_Reg vec_functions[] = {
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
-    {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows},
+    {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy},
+    {"momentum_ahead", v_momentum_ahead}, {"momentum_step", v_momentum_step}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows},
     {"all_finite", v_all_finite}, {"hash", v_hash},
     {NULL, NULL}};
 

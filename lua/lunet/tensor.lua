@@ -240,6 +240,20 @@ function vec.adaptive_axpy(y, x, stale, gamma, ...)
   return raw_vec.adaptive_axpy(y, x, stale, check.number(gamma, "vec.adaptive_axpy", "gamma",
     { above = 0, max = FLOAT_MAX }))
 end
+-- Nesterov momentum around a step (EAMSGD's worker; core/vec.h):
+-- momentum_ahead: before = x, x += delta u; momentum_step, after the step
+-- moved x: u = delta u + eta (x - before - delta u), x = before + u.
+function vec.momentum_ahead(x, u, before, delta, ...)
+  check.arity("vec.momentum_ahead", 0, ...)
+  tensors("vec.momentum_ahead", { "x", "u", "before" }, x, u, before)
+  return raw_vec.momentum_ahead(x, u, before, float32(delta, "vec.momentum_ahead", "delta"))
+end
+function vec.momentum_step(x, u, before, delta, eta, ...)
+  check.arity("vec.momentum_step", 0, ...)
+  tensors("vec.momentum_step", { "x", "u", "before" }, x, u, before)
+  return raw_vec.momentum_step(x, u, before, float32(delta, "vec.momentum_step", "delta"),
+    float32(eta, "vec.momentum_step", "eta"))
+end
 for _, name in ipairs { "dot", "sum", "hash", "all_finite", "argmax_rows" } do
   local nargs = name == "dot" and 2 or 1
   local where = "vec." .. name

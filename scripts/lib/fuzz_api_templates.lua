@@ -32,6 +32,8 @@ T["lunet.vec.axpy"] = { { "matrix", "num", "matrix" } }
 each({ "lunet.vec.scale", "lunet.vec.fill" }, { { "matrix", "num" } })
 T["lunet.vec.lerp"] = { { "matrix", "matrix", "unit" } }
 T["lunet.vec.adaptive_axpy"] = { { "matrix", "matrix", "=lunet.ones(4, 3)", "unit" } }
+T["lunet.vec.momentum_ahead"] = { { "matrix", "=lunet.ones(4, 3)", "=lunet.zeros(4, 3)", "unit" } }
+T["lunet.vec.momentum_step"] = { { "matrix", "=lunet.ones(4, 3)", "=lunet.zeros(4, 3)", "unit", "unit" } }
 each({ "lunet.vec.sum", "lunet.vec.hash", "lunet.vec.all_finite", "lunet.vec.argmax_rows" }, { { "matrix" } })
 T["lunet.vec.shuffle_rows"] = { { "matrix", '=F.tensor("onehot")', "seed" }, { "matrix", "=nil", "seed" } }
 

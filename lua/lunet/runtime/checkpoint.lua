@@ -5,7 +5,8 @@
 -- a checkpoint costs a worker two memcpys and one message, and the driver
 -- one file write. With every answer in, the driver writes the center, the
 -- workers' optimizer states, Dropout generators, weights (for trainers whose
--- workers keep their own: spec.checkpoints.worker_weights) and positions
+-- workers keep their own: spec.checkpoints.worker_weights), the buffers a
+-- trainer declares worker state (spec.checkpoints.worker_buffers) and positions
 -- (partition, epoch, batch), the clock, history and counters
 -- (lunet/runtime/checkpoint_file.lua: atomic, durable, never code).
 --
@@ -48,6 +49,7 @@ function checkpoint.start(run, trainer, job)
   local self = setmetatable({
     run = run, trainer = trainer, job = job, data = data_fingerprint(job),
     own_weights = (trainer.spec.checkpoints or {}).worker_weights == true,
+    buffers = (trainer.spec.checkpoints or {}).worker_buffers or {},
     -- requests: the last request id (a request sent to the workers; one that
     -- gets no valid answer, or whose write fails, is never written); written:
     -- the checkpoints written (both continue a resumed run's); seconds spent writing
@@ -77,13 +79,13 @@ function checkpoint.start(run, trainer, job)
 end
 
 -- A worker's answer carries its optimizer state (up to two vectors, Adam's
--- moments) and maybe its weights: the server must take messages that large.
+-- moments), maybe its weights, and its buffers: the server must take messages that large.
 function Checkpoints:allow_answers()
   local job, o = self.job, self.trainer.options
   local probe = require("lunet.nn").from_config(job.model_config)
   local state = probe:build():optimizer_state()
   self.opt_numel = state and state:numel() or 0
-  self.bytes = 4 * (self.opt_numel + (self.own_weights and job.n_params or 0))
+  self.bytes = 4 * (self.opt_numel + ((self.own_weights and 1 or 0) + #self.buffers) * job.n_params)
   probe:build():free()
   if o.max_message and o.max_message < self.bytes then
     self.run:fail("max_message = %d is below the %d bytes a worker's checkpoint answer takes", o.max_message,
@@ -120,8 +122,8 @@ end
 
 -- A worker's checkpoint_state (protocol.lua: {id=, position={partition=,
 -- epoch=, batch=}, iteration=, samples=, rng={...}, optimizer={iterations=,
--- m_schedule=}}, its optimizer state and, when asked, its weights as
--- frames), or nil meta for one that did not decode: for the pending request
+-- m_schedule=}}, its optimizer state, when asked its weights, then its
+-- buffers as frames), or nil meta for one that did not decode: for the pending request
 -- it counts as an answer without state, so the checkpoint goes on.
 function Checkpoints:answer(rank, msg, meta)
   local p, n = self.pending, self.job.n_params
@@ -135,7 +137,11 @@ function Checkpoints:answer(rank, msg, meta)
   local valid = meta and p.asked[rank] and p.answers[rank] == nil and self.run:holds(rank, pos.partition)
     and msg.frames[1]:numel() == self.opt_numel
     and (not self.own_weights or (msg.frames[2] and msg.frames[2]:numel() == n))
-  for _, s in ipairs(valid and meta.rng or {}) do
+    and #msg.frames == 1 + (self.own_weights and 1 or 0) + #self.buffers
+  local first = self.own_weights and 3 or 2 -- the buffers' frames
+  for i = first, #msg.frames do
+    if msg.frames[i]:numel() ~= n then valid = false end
+  end  for _, s in ipairs(valid and meta.rng or {}) do
     if not s:match("^%x+$") or #s ~= 64 then valid = false end
   end
   if not valid then
@@ -144,7 +150,8 @@ function Checkpoints:answer(rank, msg, meta)
     if p and p.asked[rank] and p.answers[rank] == nil then p.answers[rank] = false end
     return close_all(msg.frames)
   end
-  p.answers[rank] = { meta = meta, opt = msg.frames[1], weights = self.own_weights and msg.frames[2] or nil }
+  p.answers[rank] = { meta = meta, opt = msg.frames[1], weights = self.own_weights and msg.frames[2] or nil,
+                      buffers = { table.unpack(msg.frames, first) } }
   self:check_pending()
 end
 
@@ -175,6 +182,9 @@ function Checkpoints:write(answers)
       arrays[#arrays + 1] = { name = string.format("worker %d optimizer", rank), tensor = a.opt }
       if a.weights then
         arrays[#arrays + 1] = { name = string.format("worker %d weights", rank), tensor = a.weights }
+      end
+      for i, name in ipairs(self.buffers) do
+        arrays[#arrays + 1] = { name = string.format("worker %d buffer %s", rank, name), tensor = a.buffers[i] }
       end
     end
     samples = samples + rec.samples
@@ -216,6 +226,7 @@ function Checkpoints:write(answers)
   for _, a in pairs(answers) do
     a.opt:close()
     if a.weights then a.weights:close() end
+    for _, b in ipairs(a.buffers) do b:close() end
   end
   local dt = core.now() - t0
   if not ok then

@@ -137,6 +137,15 @@ local function apply(ck, meta, arrays)
       r.opt = arrays[string.format("worker %d optimizer", w.rank)]
         or error("worker " .. tostring(w.rank) .. "'s optimizer state is missing", 0)
       r.weights = arrays[string.format("worker %d weights", w.rank)]
+      r.buffers = {}
+      for i, name in ipairs(ck.buffers) do
+        r.buffers[i] = arrays[string.format("worker %d buffer %s", w.rank, name)]
+          or error(string.format("worker %s's buffer '%s' is missing", tostring(w.rank), name), 0)
+        if r.buffers[i]:numel() ~= ck.job.n_params then
+          error(string.format("worker %s's buffer '%s' holds %d values, not %d", tostring(w.rank), name,
+            r.buffers[i]:numel(), ck.job.n_params), 0)
+        end
+      end
     end
     ck.resume[int(w.rank, "worker rank")] = r
   end
@@ -166,7 +175,7 @@ function resume.restore(ck, path)
 end
 
 -- What a starting worker continues from: plain data for its job and the
--- tensors to send with it (optimizer state, its own weights); nil, {} for a
+-- tensors to send with it (optimizer state, its own weights, its buffers); nil, {} for a
 -- fresh start. Used once per rank: a worker that replaces a lost one starts
 -- fresh.
 function resume.job_resume(ck, rank)
@@ -178,6 +187,8 @@ function resume.job_resume(ck, rank)
     out.rng, out.optimizer = r.rng, r.optimizer
     frames[1] = r.opt
     if r.weights then frames[2], out.own_weights = r.weights, true end
+    if #r.buffers > 0 then out.buffers = ck.buffers end
+    for _, b in ipairs(r.buffers) do frames[#frames + 1] = b end
   end
   return out, frames
 end

@@ -47,19 +47,22 @@ local function send_report(self, heartbeat)
   self.last_report = core.now()
 end
 
--- new(link, job, model, clock, frames): the context of a job (protocol.lua's
--- job fields) over its channel, training model (built, with the center's
--- weights) from the center of clock; a resumed job's state from frames.
-function context.new(link, job, model, clock, frames)
+-- new(link, job, model, clock, frames[, checkpoints]): the context of a job
+-- (protocol.lua's job fields) over its channel, training model (built, with
+-- the center's weights) from the center of clock; a resumed job's state from
+-- frames. checkpoints: the trainer's spec.checkpoints (its worker_buffers).
+function context.new(link, job, model, clock, frames, checkpoints)
   local self = setmetatable({
     link = link, vec = vec, rank = job.rank, num_workers = job.num_workers, options = job.options, model = model,
     weights = model:get_weights(), n_params = job.n_params, clock = clock, iteration = 0, samples = 0,
     skipped = {}, reported_samples = 0, comm_time = 0, last_report = core.now(), records = new_records(),
+    -- the named buffers that are worker state (ctx:buffer(name)), and those a resumed job brought
+    kept_names = (checkpoints or {}).worker_buffers or {}, kept = {}, restored = {},
   }, Context)
   local r = job.resume
   if r then -- this worker's state at the checkpoint
     self.samples, self.reported_samples, self.iteration = r.samples, r.samples, r.iteration
-    checkpoint_worker.restore(model, r, frames)
+    self.restored = checkpoint_worker.restore(model, r, frames)
   end
   -- a worker waiting for the driver sends its records then, or a heartbeat
   link:on_idle(function() send_report(self, true) end)
@@ -130,6 +133,9 @@ function Context:batches()
           self.batch_x, self.batch_w = xs[i], ws[i]
           coroutine.yield(xs[i], ys[i], i == #xs)
         end
+        -- an epoch's end reaches the driver at once (validation_every = {epochs = N}
+        -- fires on it); the last one's with the partition (next_partition)
+        if epoch >= first_epoch and epoch < epochs then self:report() end
       end
       self.batch_x, self.batch_w = nil, nil
       for i = 1, #xs do xs[i]:close(); ys[i]:close(); if w then ws[i]:close() end end
@@ -148,7 +154,8 @@ end
 function Context:windows(n, close)
   n = check.size(n, "windows", "n")
   if type(close) ~= "function" then check.fail("windows", "close must be a function, got %s", check.describe(close)) end
-  local next_batch, since, closing = self:batches(), 0, false
+  -- a resumed worker's windows fall where the uninterrupted run's did
+  local next_batch, since, closing = self:batches(), self.iteration % n, false
   return function()
     if closing then
       closing = false
@@ -213,7 +220,13 @@ end
 function Context:add_samples(n) self.samples = self.samples + n end
 
 -- A new zero vector the size of the parameters (allocate before the loop).
-function Context:buffer() return core.zeros(self.n_params) end
+-- buffer(name): one of the trainer's checkpoints.worker_buffers, part of the
+-- worker's state (checkpoint_worker.lua keeps it and gives it back).
+function Context:buffer(name)
+  local b = core.zeros(self.n_params)
+  if name ~= nil then checkpoint_worker.keep(self, name, b) end
+  return b
+end
 
 -- The delta exchange (lunet.runtime.exchange), made once per worker with
 -- {overlap = false}: W - W_pulled sent, the center back. The context takes

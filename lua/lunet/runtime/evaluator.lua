@@ -39,17 +39,23 @@ local function classes(t, sparse)
   return core.data_argmax_rows(t, "evaluator"):totable()
 end
 
--- loss, the compiled metrics, f1 (when asked) of the model on x, y, w.
-local function score(model, o, x, y, w)
-  local training = require "lunet.nn.training"
-  local loss = training.score(model, x, y, w, o.batch_size)
-  local values = { loss, table.unpack(model.compiled.set:values()) }
-  if o.f1 then
-    local pred = model:predict(x, { batch_size = o.batch_size })
-    local sparse = o.loss == "sparse_categorical_crossentropy"
-    values[#values + 1] = require("lunet.evaluation").metrics(classes(pred, false), classes(y, sparse)).f1
-    pred:close()
+-- loss, the compiled metrics, f1 (when asked) of the model on x, y, w, as
+-- nn.training.score computes them; f1's predictions are the outputs of the
+-- same forward pass (one pass over the rows per snapshot: the evaluator
+-- shares the run's cores). pred: the (rows, width) buffer for them, or nil.
+local function score(model, o, x, y, w, pred, truth)
+  local net, set, bs = model.net, model.compiled.set, o.batch_size
+  set:reset()
+  local n, total = #x, 0
+  for s = 1, n, bs do
+    local b = math.min(bs, n - s + 1)
+    local yb, wb = y:narrow(1, s, b), w and w:narrow(1, s, b)
+    total = total + net:test(x:narrow(1, s, b), yb, wb) * b
+    set:update(net, yb, wb)
+    if pred then net:output(pred:narrow(1, s, b)) end
   end
+  local values = { total / n, table.unpack(set:values()) }
+  if pred then values[#values + 1] = require("lunet.evaluation").metrics(classes(pred, false), truth).f1 end
   return values
 end
 
@@ -82,13 +88,27 @@ local function run(client)
   local x = data.frames[1]:view { d.rows, table.unpack(model.input_shape) }
   local y = data.frames[2]:view { d.rows, d.y_width }
   local w = data.frames[3] and data.frames[3]:view { d.rows }
+  local o = spec.options
+  local pred, truth -- f1's: the predictions' buffer, the true classes (once)
+  if o.f1 then
+    local width = 1
+    for _, s in ipairs(model.net:output_shape()) do width = width * s end
+    pred = core.zeros { d.rows, width }
+    truth = classes(y, o.loss == "sparse_categorical_crossentropy")
+  end
+  -- Set up (while the workers start), it scores at the lowest priority: on
+  -- a host whose cores the training keeps busy it takes only what they
+  -- leave, and a snapshot scored later is a record later (validation_every
+  -- in seconds skips, not queues, while one is in flight), not training
+  -- lost; on spare cores it runs at full speed.
+  core.nice(19)
   while true do
     local m = receive(client)
     if not m then return 0 end
     if m.type == "validate" then
       model:set_weights(m.frames[1])
       close_frames(m)
-      client:send("validation", m.seq, protocol.encode("validation", encodable(score(model, spec.options, x, y, w))))
+      client:send("validation", m.seq, protocol.encode("validation", encodable(score(model, o, x, y, w, pred, truth))))
     else
       close_frames(m)
     end

@@ -9,7 +9,8 @@
 --   type                from  seq     meta                                   frames
 --   hello               W     0       version, rank?, pid?, host?            -
 --   job                 D     clock   trainer, name, rank, num_workers,      center [, optimizer state
---                                     options, model, n_params,                [, weights]] (resume)
+--                                     options, model, n_params,                [, weights] [, buffers]]
+--                                                                              (resume)
 --                                     package_path, package_cpath, resume?
 --   data_request        W     0       finished? (the partition it finished)  -
 --   data                D     0       partition, rows, x_width, y_width,     x, y [, w] (weight_col:
@@ -27,6 +28,7 @@
 --   result              W     0       partition                              output (predictions)
 --   checkpoint_request  D     0       id, weights                            -
 --   checkpoint_state    W     0       id, position {partition, epoch,        optimizer state [, weights]
+--                                                                            [, buffers] (worker_buffers)
 --                                     batch}, iteration, samples, rng,
 --                                     optimizer {iterations, m_schedule}
 --   done                W     0       communication_time, samples, batches   -
@@ -67,7 +69,7 @@ local S = {
   job = { from = "driver", meta = { trainer = "string", name = "string", rank = "integer", num_workers = "integer",
                                     options = "table", model = "table", n_params = "integer",
                                     package_path = "string", package_cpath = "string", resume = "table?" },
-          frames = { 1, 3 } },
+          frames = { 1, 7 } },
   data_request = { from = "worker", meta = { finished = "integer?" }, frames = { 0, 0 } },
   data = { from = "driver", meta = { partition = "integer", rows = "integer", x_width = "integer",
                                      y_width = "integer", start = { epoch = "integer", batch = "integer", ["?"] = true } },
@@ -88,7 +90,7 @@ local S = {
                        meta = { id = "integer", iteration = "integer", samples = "integer", rng = "strings",
                                 position = { partition = "integer", epoch = "integer", batch = "integer" },
                                 optimizer = { iterations = "integer", m_schedule = "number" } },
-                       frames = { 1, 2 } },
+                       frames = { 1, 6 } },
   done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer" },
            frames = { 0, 0 } },
   stop = { from = "driver", meta = { reason = "string", message = "string?" }, frames = { 0, 0 } },

@@ -61,9 +61,13 @@ end
 
 -- ---------------------------------------------------------------- snapshots
 
+-- A buffer no snapshot holds: not queued (a snapshot waiting for the evaluator's hello is not sent yet, so
+-- ZeroMQ holds no reference to it) and not still being sent (a reference of ZeroMQ's).
 local function spare_buffer(self, n)
+  local queued = {}
+  for _, item in ipairs(self.queue) do queued[item.buf] = true end
   for _, b in ipairs(self.spare) do
-    if b:storage_refs() == 1 then return b end
+    if not queued[b] and b:storage_refs() == 1 then return b end
   end
   local b = core.zeros(n)
   self.spare[#self.spare + 1] = b
@@ -89,13 +93,15 @@ local function epoch_of(self, samples)
 end
 
 -- A snapshot of weights, queued for scoring; at: seconds since train();
--- boundary: the epochs done, for one due at an epoch's end (callbacks' epoch).
+-- boundary: the epochs done, for one due at an epoch's end (the record's epoch, and the callbacks'; default:
+-- the one in progress, epoch_of).
 function V:snapshot(weights, at, boundary)
   local m, cbs = self.run.metrics, self.run.callbacks
   local buf = spare_buffer(self, weights:numel())
   vec.copy(buf, weights)
   self.next_id = self.next_id + 1
-  local r = { at = at, updates = self.run.center:clock_now(), samples = m.samples, epoch = epoch_of(self, m.samples) }
+  local r = { at = at, updates = self.run.center:clock_now(), samples = m.samples,
+              epoch = boundary or epoch_of(self, m.samples) }
   self.queue[#self.queue + 1] = { id = self.next_id, record = r, buf = buf, boundary = boundary,
                                   train_loss = cbs and cbs:train_loss() }
   send_queued(self)

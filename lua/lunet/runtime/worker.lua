@@ -38,7 +38,7 @@ local function setup(link, spec, frames, clock)
   if type(class) ~= "table" or not class.is_trainer then
     error("module '" .. spec.trainer .. "' is not a trainer", 0)
   end
-  return context.new(link, spec, model, clock, frames), class
+  return context.new(link, spec, model, clock, frames, (class.spec or {}).checkpoints), class
 end
 
 -- run{connect=, rank=, timeout=, curve=, server_key_from=} -> exit code

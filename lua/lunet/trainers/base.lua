@@ -50,7 +50,10 @@
 --                 trained (SingleTrainer; runtime/roster.lua).
 --   checkpoints   {worker_weights = true}: a checkpoint keeps each worker's
 --                 weights, its own variable between exchanges (a resumed
---                 worker continues from them, not the center); updates =
+--                 worker continues from them, not the center);
+--                 worker_buffers = {"name", ...}: the vectors a worker makes
+--                 with ctx:buffer(name) are its state too (EAMSGD's momentum):
+--                 a checkpoint keeps them, a resumed worker gets them back; updates =
 --                 false: the center takes one update, at the end, so
 --                 checkpoint_every = {updates = N} would never fire;
 --                 unsupported = "why": no checkpoints (trainers/options.lua
@@ -106,7 +109,7 @@ local KEYS = {
   worker = "function", server_commit = "function", server_round = "function", server_init = "function",
   server_sent = "function", server_result = "function", result = "function", partitions = "function",
   data = { labels = "boolean", shuffle = "boolean", name = "string" }, requires_every_worker = "boolean",
-  checkpoints = { worker_weights = "boolean", updates = "boolean", unsupported = "string" },
+  checkpoints = { worker_weights = "boolean", worker_buffers = "table", updates = "boolean", unsupported = "string" },
 }
 
 -- base.define(spec) -> the trainer class (see the header). A key it does not
@@ -136,6 +139,17 @@ function base.define(spec, ...)
     check.fail(where, "a trainer needs a name and a module (strings)")
   end
   if type(spec.worker) ~= "function" then check.fail(where, "a trainer needs a worker function") end
+  -- worker_buffers: names (they name a checkpoint's arrays), each once; as
+  -- many as the protocol's messages carry (runtime/protocol.lua)
+  local buffers, seen = (spec.checkpoints or {}).worker_buffers or {}, {}
+  if #buffers > 4 then check.fail(where, "checkpoints.worker_buffers: at most 4, got %d", #buffers) end
+  for i, b in ipairs(buffers) do
+    if type(b) ~= "string" or not b:match("^[%a_][%w_]*$") or seen[b] then
+      check.fail(where, "checkpoints.worker_buffers[%d] must be a new name (letters, digits, _), got %s", i,
+        check.describe(b))
+    end
+    seen[b] = true
+  end
   if type(spec.server_commit) ~= "function" and type(spec.server_round) ~= "function" then
     check.fail(where, "a trainer needs a server rule (server_commit, or server_round for a synchronous trainer)")
   end

@@ -17,8 +17,8 @@
 -- One difference: dist-keras looks ahead to W + momentum * r, with its r =
 -- -u, i.e. away from where momentum is carrying x; here the step is taken at
 -- x + delta u, the paper's Nesterov look-ahead.
--- u is the worker's own state: a checkpoint keeps the worker's weights and
--- its optimizer's state, not u (a resumed worker restarts momentum at 0).
+-- u is the worker's own state, as its weights and its optimizer's: a
+-- checkpoint keeps it (worker_buffers) and a resumed worker continues with it.
 -- Defaults as dist-keras: rho 5.0, learning_rate 0.1, momentum 0.9,
 -- communication_window 32.
 local base = require "lunet.trainers.base"
@@ -38,7 +38,7 @@ end
 local function worker(ctx)
   local vec, x, o = ctx.vec, ctx.weights, ctx.options
   local center, elastic = ctx:buffer(), ctx:buffer()
-  local u, before = ctx:buffer(), ctx:buffer()
+  local u, before = ctx:buffer("momentum"), ctx:buffer()
   local alpha, delta, eta = o.rho * o.learning_rate, o.momentum, o.learning_rate
   local function elastic_step()
     ctx:pull(center)
@@ -48,20 +48,15 @@ local function worker(ctx)
     vec.axpy(x, -1, elastic)
     ctx:commit(elastic)
   end
+  -- two fused passes per batch around the optimizer's (lunet.vec.momentum_*)
   for xb, yb in ctx:windows(o.communication_window, elastic_step) do
-    vec.copy(before, x)
-    vec.axpy(x, delta, u)       -- the look-ahead x + delta u
+    vec.momentum_ahead(x, u, before, delta)         -- before = x; x = the look-ahead x + delta u
     local loss = ctx:train(xb, yb)
     -- a skipped batch (on_nan = 'skip') moved nothing: x and u stay
     if loss ~= loss or loss == math.huge or loss == -math.huge then
       vec.copy(x, before)
     else
-      vec.axpy(x, -1, before)
-      vec.axpy(x, -delta, u)    -- s = the step from the look-ahead
-      vec.scale(u, delta)
-      vec.axpy(u, eta, x)       -- u = delta u + eta s
-      vec.copy(x, before)
-      vec.axpy(x, 1, u)         -- x = x + u
+      vec.momentum_step(x, u, before, delta, eta)   -- u = delta u + eta s; x = before + u
     end
   end
 end
@@ -78,7 +73,8 @@ return base.define {
              .. "SGD rate), and sets alpha with rho",
            momentum = "the Nesterov momentum around the worker optimizer's step, in [0, 1)",
            communication_window = "batches between elastic steps" },
-  checkpoints = { worker_weights = true }, -- x_i, not the center, is each worker's variable
+  -- x_i, not the center, is each worker's variable; u its momentum
+  checkpoints = { worker_weights = true, worker_buffers = { "momentum" } },
   optimizer = optimizer,
   check = function(o, fail, name)
     aeasgd.check(o, fail, name)
