@@ -68,7 +68,10 @@ for _, name in ipairs(names) do
                  num_workers = name == "SingleTrainer" and 1 or workers }
   if class.name == "EnsembleTrainer" then opts.merge_models = true end -- one model to score
   -- the test split scored on the center as it trains (EnsembleTrainer has no single center to score)
-  if class.name ~= "EnsembleTrainer" then opts.validation_data, opts.validation_metrics = test, { "f1" } end
+  -- (every quarter second of training: a short run gets a curve too)
+  if class.name ~= "EnsembleTrainer" then
+    opts.validation_data, opts.validation_metrics, opts.validation_every = test, { "f1" }, 0.25
+  end
   local trainer = class(opts)
   local trained = trainer:train(train)
   local predicted = lunet.vec.argmax_rows(trained:predict(x_test, { batch_size = 1024 }))
@@ -101,14 +104,19 @@ local validated = {}
 for _, r in ipairs(rows) do
   if r.trainer.name == "EnsembleTrainer" then
     print(("bench=compare_validation trainer=%s no_validation=1 (no single center to score)"):format(r.name))
-    goto continue
+  else
+    validated[#validated + 1] = r.trainer
+    local reach = ev.time_to_reach(r.trainer, "val_f1", target)
+    -- (none when the two curves share no time range: a run shorter than its first validation)
+    local ok, eff = pcall(function()
+      return single and ev.temporal_efficiency(r.trainer, single.trainer, { metric = "val_f1" }) or nil
+    end)
+    local none = not single and "none(no SingleTrainer)"
+      or not ok and "none(" .. tostring(eff):gsub("^.-: the curves", "the curves"):gsub("%s", "_") .. ")"
+    print(("bench=compare_validation trainer=%s target_f1=%.4f seconds_to_target=%s temporal_efficiency=%s")
+      :format(r.name, target, reach and ("%.3f"):format(reach) or "never", ok and eff and ("%.4f"):format(eff) or
+      none))
   end
-  validated[#validated + 1] = r.trainer
-  local reach = ev.time_to_reach(r.trainer, "val_f1", target)
-  local eff = single and ev.temporal_efficiency(r.trainer, single.trainer, { metric = "val_f1" })
-  print(("bench=compare_validation trainer=%s target_f1=%.4f seconds_to_target=%s temporal_efficiency=%s")
-    :format(r.name, target, reach and ("%.3f"):format(reach) or "never", eff and ("%.4f"):format(eff) or
-    "none(no SingleTrainer)"))
 end
 
 -- ---- the HTML report ----
