@@ -72,6 +72,27 @@ local function encodable(values)
   return { values = values, nonfinite = marks }
 end
 
+-- The scoring of snapshots: a function(weights) -> {loss, metric values...,
+-- f1?} over the validation rows x, y, w (tensors; x (rows, in...), y (rows,
+-- y_width), w (rows) or nil) with the model of cfg (the run's, compiled with
+-- the validation metrics); o: {batch_size, f1, loss}. The evaluator process
+-- uses it, and the driver for what is left at the end (runtime/validation.lua).
+function evaluator.scorer(cfg, o, x, y, w)
+  local model = require("lunet.nn").from_config(cfg)
+  model:build()
+  local pred, truth -- f1's: the predictions' buffer, the true classes (once)
+  if o.f1 then
+    local width = 1
+    for _, s in ipairs(model.net:output_shape()) do width = width * s end
+    pred = core.zeros { #x, width }
+    truth = classes(y, o.loss == "sparse_categorical_crossentropy")
+  end
+  return function(weights)
+    model:set_weights(weights)
+    return score(model, o, x, y, w, pred, truth)
+  end
+end
+
 local function run(client)
   local msg, spec = receive(client)
   if not msg then return 0 end
@@ -79,36 +100,29 @@ local function run(client)
   package.path = spec.package_path .. ";" .. package.path
   package.cpath = spec.package_cpath .. ";" .. package.cpath
   core.set_num_threads(spec.options.num_threads)
-  local model = require("lunet.nn").from_config(spec.model)
-  model:build()
   close_frames(msg)
   local data, d = receive(client)
   if not data then return 0 end
   if data.type ~= "data" then error("expected the validation rows, got " .. data.type, 0) end
-  local x = data.frames[1]:view { d.rows, table.unpack(model.input_shape) }
+  local input_shape = require("lunet.nn").from_config(spec.model).input_shape
+  local x = data.frames[1]:view { d.rows, table.unpack(input_shape) }
   local y = data.frames[2]:view { d.rows, d.y_width }
   local w = data.frames[3] and data.frames[3]:view { d.rows }
-  local o = spec.options
-  local pred, truth -- f1's: the predictions' buffer, the true classes (once)
-  if o.f1 then
-    local width = 1
-    for _, s in ipairs(model.net:output_shape()) do width = width * s end
-    pred = core.zeros { d.rows, width }
-    truth = classes(y, o.loss == "sparse_categorical_crossentropy")
-  end
+  local scored = evaluator.scorer(spec.model, spec.options, x, y, w)
   -- Set up (while the workers start), it scores at the lowest priority: on
   -- a host whose cores the training keeps busy it takes only what they
   -- leave, and a snapshot scored later is a record later (validation_every
   -- in seconds skips, not queues, while one is in flight), not training
-  -- lost; on spare cores it runs at full speed.
+  -- lost; on spare cores it runs at full speed. What is still queued when
+  -- training ends the driver scores itself, at its own priority.
   core.nice(19)
   while true do
     local m = receive(client)
     if not m then return 0 end
     if m.type == "validate" then
-      model:set_weights(m.frames[1])
+      local values = scored(m.frames[1])
       close_frames(m)
-      client:send("validation", m.seq, protocol.encode("validation", encodable(score(model, o, x, y, w, pred, truth))))
+      client:send("validation", m.seq, protocol.encode("validation", encodable(values)))
     else
       close_frames(m)
     end

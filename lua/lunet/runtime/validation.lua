@@ -163,6 +163,16 @@ local function values_of(meta)
   return v
 end
 
+-- A snapshot's values (in the order of self.keys) complete its record.
+local function complete(self, item, values)
+  local r = item.record
+  for i, v in ipairs(values) do r[self.keys[i]] = v end
+  self.history[#self.history + 1] = r
+  self.run.metrics.progress.val_loss = r.loss
+  -- (the snapshot's buffer is not reused before this returns)
+  if self.run.callbacks then self.run.callbacks:validated(r, item.buf, item.train_loss, item.boundary) end
+end
+
 function V:take(msg)
   local meta, why = protocol.decode(msg, "worker")
   close_frames(msg)
@@ -188,17 +198,14 @@ function V:take(msg)
       plural(#meta.values, "value"), item and tostring(item.id) or "none")
   end
   self.sent = self.sent - 1
-  local r = item.record
-  for i, v in ipairs(values_of(meta)) do r[self.keys[i]] = v end
-  self.history[#self.history + 1] = r
-  self.run.metrics.progress.val_loss = r.loss
-  -- (the snapshot's buffer is not reused before this returns)
-  if self.run.callbacks then self.run.callbacks:validated(r, item.buf, item.train_loss, item.boundary) end
+  complete(self, item, values_of(meta))
 end
+
 
 -- Every turn of the driver's loop: the evaluator's answers; every 50 ms
 -- (watch = true) whether its process is still there.
 function V:tick(watch)
+  if not self.sock then return end -- (closed: the end's snapshots are scored here)
   for msg in function() return self.sock:recv(0) end do self:take(msg) end
   if watch and self.pid and not self.code then
     local done, code = core.wait(self.pid, 0)
@@ -209,12 +216,23 @@ function V:tick(watch)
   end
 end
 
+-- At the end: the answers already there are taken, and the snapshots still
+-- queued are scored here (the evaluator runs at the lowest priority, which
+-- on a busy host would make train() wait for it; the driver's own priority
+-- is the user's), in order, with the evaluator's code (runtime/evaluator.lua).
 local function wait_all(self)
+  self:tick(true)
+  if not in_flight(self) then return end
+  if self.pid and not self.code then core.kill(self.pid, "TERM") end -- (its answers are not read any more)
+  self:close()
+  local d = self.data
+  self.scorer = self.scorer or require("lunet.runtime.evaluator").scorer(self.cfg,
+    { batch_size = self.o.batch_size, f1 = self.f1, loss = self.o.loss }, d.x, d.y, d.w)
   while in_flight(self) do
-    local msg = self.sock:recv(50)
-    if msg then self:take(msg) end
-    self:tick(true)
+    local item = table.remove(self.queue, 1)
+    complete(self, item, self.scorer(item.buf))
   end
+  self.sent = 0
 end
 
 -- At the end of training: what train() returns is scored (the center, or
@@ -245,6 +263,7 @@ function V:close()
     self.code = code
   end
   if self.sock then self.sock:close(); self.sock = nil end
+  self.peer = nil -- (nothing more is sent: send_queued leaves new snapshots queued)
 end
 
 -- ---------------------------------------------------------------- times, checkpoints, resume
