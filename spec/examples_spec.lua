@@ -39,23 +39,16 @@ describe("examples", function()
     os.execute("rm -rf " .. shell_quote(out_dir))
   end)
 
-  it("higgs_notebook: --data takes the CSV file itself, --limit reads its first events", function()
-    local out_dir = os.tmpname()
-    os.remove(out_dir)
-    local ok, out = example("higgs_notebook.lua", "--data examples/data/atlas_higgs_v2_first22889.csv.gz "
-      .. "--limit 3000 --epochs 1 --out " .. shell_quote(out_dir))
-    assert(ok, out)
-    h.assert_contains(out, "3000 events", "\nSingleTrainer ")
-    os.execute("rm -rf " .. shell_quote(out_dir))
-  end)
-
-  it("higgs_notebook: AMS per trainer from the Weight column; --weights trains with it, class-balanced", function()
+  it("higgs_notebook: --data takes the CSV file itself or its folder, --limit reads its first events; AMS per "
+    .. "trainer from the Weight column; --weights trains with it, class-balanced", function()
     local out_dir = os.tmpname()
     os.remove(out_dir)
     for _, weights in ipairs { "", " --weights" } do
-      local ok, out = example("higgs_notebook.lua", "--data examples/data --limit 3000 --epochs 1 --out "
+      local data = weights == "" and "examples/data/atlas_higgs_v2_first22889.csv.gz" or "examples/data"
+      local ok, out = example("higgs_notebook.lua", "--data " .. data .. " --limit 3000 --epochs 1 --out "
         .. shell_quote(out_dir) .. weights)
       assert(ok, out)
+      h.assert_contains(out, "3000 events", "\nSingleTrainer ")
       -- 3000 events: a 30% test split of about 900, the full sample's 818,238 events
       h.assert_contains(out, "AMS: the test split's weights x ", "AMS@0.5  best AMS  threshold",
         weights == "" and "trained unweighted" or "trained with the class-balanced Weight column (--weights)")
