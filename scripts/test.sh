@@ -22,7 +22,7 @@ echo "== ASan + UBSan build: ctest" >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs")
-echo "== under load: the runtime specs, 2 rounds in both builds with stress-ng on every core" >&2
+echo "== under load: the runtime specs, 2 rounds in both builds (and the examples, README, process, transport and CLI specs in Release) with stress-ng on every core" >&2
 "$here/scripts/stress.sh" 2
 echo "== libFuzzer (ASan + UBSan): wire, json, csv, idx decoders, 60 s each" >&2
 "$here/scripts/fuzz.sh" 60 wire json csv idx
