@@ -1,0 +1,120 @@
+-- The ctx methods that move parameters between a worker and the driver
+-- (runtime/context.lua installs them): commit, send_result, pull,
+-- commit_and_pull and its overlapped form. Zero-copy sends: each returns
+-- only when the caller may change its tensor again.
+local core = require "lunet.core"
+
+local vec = core.vec
+
+local context_exchange = {}
+
+function context_exchange.install(Context)
+  -- Zero-copy sends keep a reference to the tensor until ZeroMQ wrote it;
+  -- wait for that before the caller may change it again.
+  local function wait_sent(t, refs)
+    while t:storage_refs() > refs do core.sleep(0.00005) end
+  end
+
+  local function check_size(self, t, what)
+    if t:numel() ~= self.n_params then
+      error(string.format("%s: got %d values, the model has %d parameters", what, t:numel(), self.n_params), 3)
+    end
+  end
+
+  -- A delta about to be sent, checked first (one pass, ~15 us for 380k floats)
+  -- so that the error can name the batch; the driver checks again whatever
+  -- arrives. With on_nan = 'skip' it is sent, and the driver leaves it out.
+  local function check_delta(self, delta, what)
+    check_size(self, delta, what)
+    if self.options.on_nan ~= "skip" and not vec.all_finite(delta) then
+      error(string.format("%s: the delta has NaN or inf values after batch %d (epoch %d, partition %d); not sent",
+        what, self.iteration, self.epoch or 0, self.partition or -1), 0)
+    end
+  end
+
+  -- Sends delta to the server's rule; returns when delta may be reused. With
+  -- info = {partition = ctx.partition} the rule learns which partition the
+  -- commit belongs to (info.partition; EnsembleTrainer: which model).
+  function Context:commit(delta, info)
+    check_delta(self, delta, "commit")
+    local t0, refs = core.now(), delta:storage_refs()
+    self.link:send("commit", self.clock, info, delta)
+    wait_sent(delta, refs)
+    self.comm_time = self.comm_time + core.now() - t0
+  end
+
+  -- Sends the result of the current partition (e.g. its predictions) to the
+  -- trainer's server_result; returns when t may be reused.
+  function Context:send_result(t)
+    if not self.partition then error("send_result: no partition in hand", 2) end
+    local t0, refs = core.now(), t:storage_refs()
+    self.link:send("result", 0, { partition = self.partition }, t:contiguous())
+    wait_sent(t, refs)
+    self.comm_time = self.comm_time + core.now() - t0
+  end
+
+  -- The center in a params message (its clock becomes this worker's clock).
+  local function received_params(self, msg)
+    local p = msg.frames[1]
+    if not p or p:numel() ~= self.n_params then
+      error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
+    end
+    self.clock = msg.seq
+    return p
+  end
+
+  local function take_params(self, msg, into)
+    local p = received_params(self, msg)
+    vec.copy(into, p)
+    p:close()
+  end
+
+  -- Copies the center variable into `into`.
+  function Context:pull(into)
+    check_size(self, into, "pull")
+    local t0 = core.now()
+    self.link:send("pull", self.clock)
+    take_params(self, self.link:await("params"), into)
+    self.comm_time = self.comm_time + core.now() - t0
+  end
+
+  -- Both in one round trip: the server applies delta, then sends the center.
+  function Context:commit_and_pull(delta, into)
+    check_delta(self, delta, "commit_and_pull")
+    check_size(self, into, "commit_and_pull")
+    local t0, refs = core.now(), delta:storage_refs()
+    self.link:send("commit_pull", self.clock, nil, delta)
+    take_params(self, self.link:await("params"), into)
+    wait_sent(delta, refs)
+    self.comm_time = self.comm_time + core.now() - t0
+  end
+
+  -- The overlapped form of commit_and_pull: send now, keep training, and take
+  -- the center when it has arrived. start_commit_and_pull(delta) sends;
+  -- poll_params(wait) returns the received center (a tensor to close after
+  -- use) or nil while it is still on its way (wait = true blocks for it).
+  function Context:start_commit_and_pull(delta)
+    check_delta(self, delta, "start_commit_and_pull")
+    if self.sent_delta then error("start_commit_and_pull: the previous pull has not arrived yet", 2) end
+    local t0 = core.now()
+    self.sent_delta, self.sent_refs = delta, delta:storage_refs()
+    self.link:expect_params()
+    self.link:send("commit_pull", self.clock, nil, delta)
+    self.comm_time = self.comm_time + core.now() - t0
+  end
+
+  function Context:poll_params(wait)
+    local delta = self.sent_delta
+    if not delta then error("poll_params: no pull in flight", 2) end
+    local t_wait = core.now()
+    local msg = self.link:take_params(wait)
+    if not msg then return nil end
+    local p = received_params(self, msg)
+    wait_sent(delta, self.sent_refs)
+    self.sent_delta = nil
+    if wait then self.comm_time = self.comm_time + core.now() - t_wait end
+    return p
+  end
+end
+
+return context_exchange
