@@ -76,17 +76,35 @@ describe("trainers' callbacks", function()
 
   it("ReduceLROnPlateau{factor = 0.1} (dist-keras' Emperor scheme): the workers step with a tenth of the rate", function()
     local dir = scratch_dir()
+    local driver = {} -- the rate each record's callbacks began with (logs.lr), then the run's last
     -- the probe's center never changes: the validation loss stalls from the second record on
     local t = Probe { model = compiled(nn.optimizers.SGD { learning_rate = 0.1 }), num_workers = 2,
       num_epoch = 100000, batch_size = 16, probe_dir = dir, verbose = false, validation_data = df,
-      callbacks = { nn.callbacks.ReduceLROnPlateau { factor = 0.1, patience = 1 } } }
+      callbacks = { nn.callbacks.ReduceLROnPlateau { factor = 0.1, patience = 1 },
+                    { on_epoch_end = function(_, logs) driver[#driver + 1] = logs.lr end } } }
     local m = t:train(df)
+    driver[#driver + 1] = t.stats.learning_rate
+    local function close(a, b) return math.abs(a - b) <= 1e-12 * math.abs(b) end
+    -- the driver's rates: 0.1, then each change a tenth of the one before
+    local distinct = {}
+    for _, lr in ipairs(driver) do
+      if #distinct == 0 or not close(lr, distinct[#distinct]) then distinct[#distinct + 1] = lr end
+    end
+    assert.are.equal(0.1, distinct[1])
+    assert.is_true(#distinct >= 2, "the rate never changed")
+    for i = 2, #distinct do
+      assert.is_true(close(distinct[i], distinct[i - 1] * 0.1), "rate " .. i .. ": " .. distinct[i])
+    end
+    -- each worker steps with 0.1 first, then only with rates the driver set, never rising (a worker the
+    -- machine held back may miss one while two records lower it twice)
     for rank = 0, 1 do
-      local r = rates(dir, rank)
+      local r, k = rates(dir, rank), 1
       assert.are.equal(0.1, r[1])
-      local i = 1
-      while r[i] == 0.1 do i = i + 1 end -- (later records may lower it again before the probe ends)
-      assert.is_true(math.abs(r[i] - 0.01) < 1e-12, "worker " .. rank .. " went from 0.1 to " .. r[i])
+      for i, lr in ipairs(r) do
+        while k <= #distinct and not close(lr, distinct[k]) do k = k + 1 end
+        assert.is_true(k <= #distinct, "worker " .. rank .. ", batch " .. i .. ": rate " .. lr)
+      end
+      assert.is_true(k >= 2, "worker " .. rank .. " never stepped with a lowered rate")
     end
     -- the returned model steps on with the workers' last rate, as fit leaves it
     assert.are.equal(t.stats.learning_rate, m:get_learning_rate())
