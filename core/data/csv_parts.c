@@ -153,6 +153,20 @@ int lunet_csv_cut(const char *path, char quote, int64_t shard_bytes, int64_t **o
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) { rc = lunet_fail("%s: %s", path, strerror(errno)); break; }
     if (got == 0) break;
+    /* the common chunk (no quote, no CR, outside a quoted field): every LF
+     * ends a record; memchr finds them at memory speed */
+    if (started && !in_quote && !after_cr && !memchr(buf, q, (size_t)got) && !memchr(buf, '\r', (size_t)got)) {
+      for (char *p = buf, *end = buf + got; rc == 0 && (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
+        line++;
+        int64_t at = pos + (++p - buf);
+        if (at >= next) {
+          rc = add_cut(&c, at, line);
+          next = at + shard_bytes;
+        }
+      }
+      pos += got;
+      continue;
+    }
     for (ssize_t i = 0; i < got && rc == 0; i++) {
       unsigned char b = (unsigned char)buf[i];
       int was_cr = after_cr;
