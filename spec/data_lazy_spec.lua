@@ -113,15 +113,15 @@ describe("LazyFrame", function()
     local t = scan():to_data()
     _G.lazy_spec_ran = nil
     t.pipeline = "_G.lazy_spec_ran = true\n"
-    helpers.assert_error({ "lazy.from_data", "the pipeline text:1", "not a lunet feature model file" },
+    helpers.assert_error({ "from_data", "the pipeline text:1", "not a lunet feature model file" },
       function() lazy.from_data(t) end)
     assert.is_nil(_G.lazy_spec_ran)
     t.pipeline = "lunet-feature-model 1\nclass PipelineModel\nstage SelectColumns\ncols S 2 id\n"
-    helpers.assert_error({ "lazy.from_data", "the pipeline text:4", "list length does not match its count" },
+    helpers.assert_error({ "from_data", "the pipeline text:4", "list length does not match its count" },
       function() lazy.from_data(t) end)
-    helpers.assert_error({ "lazy.from_data", "unknown option 'stages'" },
+    helpers.assert_error({ "from_data", "unknown option 'stages'" },
       function() lazy.from_data { source = t.source, shards = t.shards, stages = {} } end)
-    helpers.assert_error({ "lazy.from_data", "needs 'source' and 'shards'" },
+    helpers.assert_error({ "from_data", "needs 'source' and 'shards'" },
       function() lazy.from_data { shards = t.shards } end)
   end)
 

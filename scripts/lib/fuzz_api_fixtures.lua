@@ -186,6 +186,14 @@ return function(dir)
 
   function F.file(kind) return FILES[kind](F.path("." .. kind)) end
 
+  -- A LazyFrame over a small CSV file (with "stages": an assembler and a
+  -- selection after it).
+  function F.lazy(kind)
+    local lf = data.scan_csv(F.file "csv", { header = true, infer_schema = true })
+    if kind ~= "stages" then return lf end
+    return feature.VectorAssembler { input_cols = { "a", "b" }, output_col = "ab" }:transform(lf):select("ab", "c")
+  end
+
   -- A directory holding MNIST's four IDX files (3 tiny images).
   function F.mnist_dir()
     local d = F.file "dir"

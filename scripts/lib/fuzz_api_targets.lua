@@ -38,6 +38,7 @@ local function receivers(F)
     { class = "ConfusionMatrix", make = { "F.confusion()" } },
     { class = "ClassificationReport", make = { "F.report()" } },
     { class = "ModelPredictor", make = { "F.predictor()" } },
+    { class = "LazyFrame", make = { "F.lazy()", 'F.lazy("stages")' } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers

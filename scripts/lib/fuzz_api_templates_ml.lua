@@ -51,8 +51,8 @@ T["lunet.feature.pipeline_text"] = { { '={F.stage("StandardScalerModel"), F.stag
   { '={F.stage("PipelineModel")}' } }
 T["lunet.feature.pipeline_from_text"] = { { '=lunet.feature.pipeline_text({F.stage("PipelineModel")})' }, { "str" } }
 -- Any class's fit, transform, save and init (the feature stages'): "*:method".
-T["*:fit"] = { { "frame" }, { '=F.frame("no_rows")' } }
-T["*:transform"] = { { "frame" }, { '=F.frame("no_rows")' } }
+T["*:fit"] = { { "frame" }, { '=F.frame("no_rows")' }, { "=F.lazy()" } }
+T["*:transform"] = { { "frame" }, { '=F.frame("no_rows")' }, { "=F.lazy()" } }
 T["*:save"] = { { "path" } }
 T["*:init"] = NONE
 T["*.__tostring"] = NONE

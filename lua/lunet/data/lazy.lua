@@ -117,7 +117,9 @@ function LazyFrame:open(shard, ...)
   self_check(self, "open")
   check.arity("LazyFrame:open", 1, shard, ...)
   if type(shard) ~= "table" then fail("LazyFrame:open", "shard must be a table, got %s", describe(shard)) end
-  return self:_open(shard)
+  local ok, reader = pcall(self._open, self, shard)
+  if not ok then fail("LazyFrame:open", "%s", tostring(reader)) end
+  return reader
 end
 
 function LazyFrame:_open(shard, upto)
@@ -211,7 +213,9 @@ function LazyFrame:select(...)
   self_check(self, "select")
   local list = ...
   if select("#", ...) ~= 1 or type(list) == "string" then list = { ... } end
-  return self:_with_stages { feature().SelectColumns { cols = list } }
+  local ok, stage = pcall(feature().SelectColumns, { cols = list })
+  if not ok then fail("LazyFrame:select", "%s", (tostring(stage):gsub("^SelectColumns: option 'cols'", "the columns"))) end
+  return self:_with_stages { stage }
 end
 
 -- Every row in memory, as one DataFrame (for data that fits).
@@ -245,7 +249,7 @@ function LazyFrame:to_data(...)
 end
 
 function lazy.from_data(t, ...)
-  local where = "lazy.from_data"
+  local where = "from_data"
   check.arity(where, 1, t, ...)
   if type(t) ~= "table" then fail(where, "expected the table lf:to_data() gives, got %s", describe(t)) end
   check.options(t, where, { "source", "shards", "pipeline" })

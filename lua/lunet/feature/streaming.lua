@@ -185,7 +185,7 @@ function streaming.can_fit(est) return ACCUMULATORS[class_name(est) or ""] ~= ni
 
 -- Fits the estimators ests together in one pass over lf: their fitted models,
 -- in order. where names each estimator (where(i) -> text).
-function streaming.fit_many(ests, lf, where)
+local function fit_many(ests, lf, where)
   local empty = lf:_empty()
   local accs = {}
   for i, est in ipairs(ests) do
@@ -211,6 +211,15 @@ function streaming.fit_many(ests, lf, where)
   local models = {}
   for i, acc in ipairs(accs) do models[i] = acc.finish(rows) end
   return models
+end
+
+function streaming.fit_many(ests, lf, where)
+  local ok, models = pcall(fit_many, ests, lf, where)
+  if ok then return models end
+  -- an error of the lazy frame's own stages gets the estimator's name first
+  local msg = tostring(models)
+  if msg:match("^LazyFrame[:%s]") or msg:match("^source%.open:") then fail(where(1), "%s", msg) end
+  error(models, 0)
 end
 
 -- est:fit(lf) for an estimator of lunet.feature.
