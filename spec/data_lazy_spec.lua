@@ -55,6 +55,21 @@ describe("LazyFrame", function()
       data.read_csv(file, { header = true, infer_schema = true }):column("f1")))
   end)
 
+  it("reads a Spark-style directory of parts, plain or gzip, in order", function()
+    local df = data.read_csv(file, { header = true, infer_schema = true })
+    for _, compression in ipairs { "none", "gzip" } do
+      local out = dir .. "/parts-" .. compression
+      data.write_csv(df, out, { partitions = 3, compression = compression })
+      local lf = data.scan_csv(out, { header = true, infer_schema = true, shard_bytes = 1500 })
+      assert.is_truthy(tostring(lf):find(" of 3 files, 0 stages]", 1, true), tostring(lf))
+      if compression == "gzip" then assert.are.equal(3, #lf:shards()) end
+      assert.are.equal(N, lf:count())
+      local got = lf:collect()
+      assert.are.same(df:columns(), got:columns())
+      assert.are.equal(0, helpers.max_abs_diff(df:column("id"), got:column("id")))
+    end
+  end)
+
   it("open(shard) gives one shard's chunks through the stages", function()
     local m = feature.Pipeline { stages = {
       feature.StringIndexer { input_col = "label", output_col = "y" },
