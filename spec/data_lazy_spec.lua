@@ -55,6 +55,27 @@ describe("LazyFrame", function()
       data.read_csv(file, { header = true, infer_schema = true }):column("f1")))
   end)
 
+  it("a loop left early closes the shard it had open", function()
+    local function open_files()
+      local p = io.popen("ls /proc/" .. require("lunet.core").getpid() .. "/fd | wc -l")
+      local n = tonumber(p:read("a"))
+      p:close()
+      return n
+    end
+    local lf = scan()
+    collectgarbage("stop") -- (a leak must show, not be collected)
+    local before = open_files()
+    for _ = 1, 20 do
+      for chunk in lf:chunks(10) do
+        assert.are.equal(10, chunk:count())
+        break
+      end
+    end
+    local after = open_files()
+    collectgarbage("restart")
+    assert.are.equal(before, after)
+  end)
+
   it("reads a Spark-style directory of parts, plain or gzip, in order", function()
     local df = data.read_csv(file, { header = true, infer_schema = true })
     for _, compression in ipairs { "none", "gzip" } do

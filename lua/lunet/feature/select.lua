@@ -4,10 +4,10 @@
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
 
-local select = {}
+local selection = {}
 
 local SelectColumns = class.new("SelectColumns", { cols = "columns" }, nil, { "cols" })
-select.SelectColumns = SelectColumns
+selection.SelectColumns = SelectColumns
 class.document(SelectColumns, "keeps the named columns, in that order (df:select as a stage; LazyFrame:select "
   .. "adds one)", { cols = "the columns kept, in order" })
 
@@ -25,4 +25,4 @@ function SelectColumns:transform(df, ...)
   return df:select(self.cols)
 end
 
-return select
+return selection
