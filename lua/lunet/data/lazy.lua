@@ -18,8 +18,9 @@ LazyFrame.__index = LazyFrame
 LazyFrame.__name = "LazyFrame"
 lazy.LazyFrame = LazyFrame
 
--- Rows per chunk when a caller does not say (a chunk is the unit of memory).
-lazy.CHUNK_ROWS = 65536
+-- Rows per chunk when a caller does not say (a chunk is the unit of memory:
+-- 16384 Higgs rows are about 5 MB of columns).
+lazy.CHUNK_ROWS = 16384
 
 -- (required here, not at the top: lunet.feature requires this file)
 local function feature() return require "lunet.feature" end
@@ -102,6 +103,11 @@ Reader.__close = function(r) r:close() end
 
 function Reader:next(max_rows)
   max_rows = check.integer(max_rows, "LazyFrame reader:next", "max_rows", { min = 1, default = lazy.CHUNK_ROWS })
+  -- the caller's earlier chunks are garbage by now, but Lua's collector sees
+  -- only their small handles, not their buffers: collecting here keeps a
+  -- stream's memory at a few chunks (a full cycle over the Lua heap, small
+  -- next to a chunk's parsing)
+  collectgarbage()
   while true do
     local chunk = self._raw:next(max_rows)
     self.bad_rows = self._raw.bad_rows
