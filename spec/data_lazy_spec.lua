@@ -55,6 +55,21 @@ describe("LazyFrame", function()
       data.read_csv(file, { header = true, infer_schema = true }):column("f1")))
   end)
 
+  it("a stream holds a few chunks' columns at a time, not the data's", function()
+    local lf = feature.VectorAssembler { input_cols = { "f1", "f2" }, output_col = "x" }:transform(scan())
+    collectgarbage()
+    local base, most, per_chunk = core.data_live_bytes(), 0, nil
+    for chunk in lf:chunks(20) do
+      local bytes = 0
+      for _, n in ipairs(chunk:columns()) do bytes = bytes + chunk:_column(n):nbytes() end
+      per_chunk = per_chunk or bytes
+      most = math.max(most, core.data_live_bytes() - base)
+    end
+    -- 25 chunks went by; at most the current one, the one before and the
+    -- columns they were built from are alive
+    assert.is_true(most <= 4 * per_chunk, string.format("%d bytes live, a chunk is %d", most, per_chunk))
+  end)
+
   it("a loop left early closes the shard it had open", function()
     local function open_files()
       local p = io.popen("ls /proc/" .. require("lunet.core").getpid() .. "/fd | wc -l")
