@@ -173,6 +173,9 @@ describe("streaming fit", function()
       .. "input_cols S 1 x\noutput_col s v\nstage os.execute\n")
     helpers.assert_error({ "feature.load", "bad.model:6", "unknown stage class" },
       function() feature.load(path("bad.model")) end)
+    -- a long text without a line break (the fuzzer's: it once took quadratic time)
+    helpers.assert_error({ "feature.pipeline_from_text", "the pipeline text:1", "not a lunet feature model file" },
+      function() feature.pipeline_from_text(("x"):rep(200000)) end)
   end)
 
   it("errors: an empty lazy frame, a column the stages removed, a stage that is code", function()

@@ -131,8 +131,14 @@ end
 -- text").
 function io_.parse(savable, stages, text, source, where)
   local function bad(ln, why) fail(where, "%s:%d: %s", source, ln, why) end
-  local lines = {}
-  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  -- (split with a plain find: a pattern retried at every position of a long
+  -- line without a newline takes quadratic time)
+  local lines, at = {}, 1
+  while at <= #text do
+    local nl = text:find("\n", at, true) or #text + 1
+    lines[#lines + 1] = text:sub(at, nl - 1)
+    at = nl + 1
+  end
   if lines[1] ~= "lunet-feature-model 1" then bad(1, "not a lunet feature model file") end
   local cname = (lines[2] or ""):match("^class (%w+)$")
   local cls = cname and savable[cname]
