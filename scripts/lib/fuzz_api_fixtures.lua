@@ -122,6 +122,7 @@ return function(dir)
     Imputer = function()
       return feature.Imputer { input_cols = { "x", "y" }, output_cols = { "x", "y2" }, missing_value = 2 }
     end,
+    SelectColumns = function() return feature.SelectColumns { cols = { "x", "y" } } end,
     Pipeline = function()
       return feature.Pipeline { stages = { feature.VectorAssembler { input_cols = { "x", "y" }, output_col = "xy" },
         feature.StandardScaler { input_col = "xy", output_col = "out" } } }
@@ -195,6 +196,14 @@ return function(dir)
   table.sort(F.FILE_KINDS)
 
   function F.file(kind) return FILES[kind](F.path("." .. kind)) end
+
+  -- A LazyFrame over a small CSV file (with "stages": an assembler and a
+  -- selection after it).
+  function F.lazy(kind)
+    local lf = data.scan_csv(F.file "csv", { header = true, infer_schema = true })
+    if kind ~= "stages" then return lf end
+    return feature.VectorAssembler { input_cols = { "a", "b" }, output_col = "ab" }:transform(lf):select("ab", "c")
+  end
 
   -- A directory holding MNIST's four IDX files (3 tiny images).
   function F.mnist_dir()

@@ -39,6 +39,7 @@ local function receivers(F)
     { class = "ClassificationReport", make = { "F.report()" } },
     { class = "ModelPredictor", make = { "F.predictor()" } },
     { class = "ShardReader", make = { "F.shard_reader()" } },
+    { class = "LazyFrame", make = { "F.lazy()", 'F.lazy("stages")' } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers

@@ -77,6 +77,16 @@ T["ShardReader:next"] = { { "pos" } }
 each({ "lunet.data.read_idx", "lunet.data.csv_bare_parse", "lunet.nn.load", "lunet.feature.load" }, { { "file" } })
 T["lunet.data.load_mnist"] = { { "=F.mnist_dir()", O { limit = "pos", train = "bool" } } }
 T["lunet.data.is_frame"] = { { "frame" } }
+T["lunet.data.scan_csv"] = { { "file", O { header = "bool", infer_schema = "bool", shard_bytes = "pos",
+  sample_rows = "pos", on_bad_rows = '="skip"', columns = '={"a", "c"}' } } }
+T["lunet.data.scan_hdf5"] = { { "file", O { datasets = '={"a"}' } } }
+T["lunet.data.is_lazy"] = { { "=F.lazy()" }, { "frame" } }
+T["lunet.data.from_data"] = { { '=F.lazy("stages"):to_data()' }, { "=F.lazy():to_data()" }, { "frame" } }
+each({ "LazyFrame:count", "LazyFrame:columns", "LazyFrame:schema", "LazyFrame:shards", "LazyFrame:collect",
+       "LazyFrame:to_data", "LazyFrame.__tostring" }, NONE)
+T["LazyFrame:chunks"] = { { "pos" }, {} }
+T["LazyFrame:open"] = { { "=F.lazy():shards()[1]" }, { "frame" } }
+T["LazyFrame:select"] = { { "cols" }, { "col", "col" }, { "col" } }
 T["lunet.data.check_column"] = { { "frame", "col", "str" } }
 
 each({ "DataFrame:count", "DataFrame:columns", "DataFrame:schema", "DataFrame:print_schema", "DataFrame:printSchema",

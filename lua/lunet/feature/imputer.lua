@@ -15,6 +15,9 @@
 --                            (e.g. -999.0); NaN is always missing as well
 -- ImputerModel holds the same options plus surrogates (one number per input
 -- column); it saves and loads like the other fitted models (feature.load).
+-- fit on a LazyFrame streams (feature/streaming.lua): the mean and the mode
+-- come out as here; the median is approximate, as Spark's (approxQuantile,
+-- relative error 0.001: exact below 500 values).
 --
 -- Where lunet differs from Spark: Spark treats null as always missing and
 -- NaN as missing only when missing_value is NaN; lunet has no null (read_csv
