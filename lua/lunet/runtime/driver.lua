@@ -129,7 +129,9 @@ end
 
 function handlers.error(run, w, _, meta)
   -- a shard the worker cannot read (runtime/stream.lua): which host could not, as a shared file system needs
-  if meta.message:match("^cannot read shard ") then run:fail("worker %d on host %s: %s", w.rank, w.host, meta.message) end
+  -- (a coroutine's error comes with the position of the loop that resumed it: left out)
+  local shard = meta.message:match("cannot read shard .*")
+  if shard then run:fail("worker %d on host %s: %s", w.rank, w.host, shard) end
   run:fail("worker %d failed: %s", w.rank, meta.message)
 end
 
