@@ -184,6 +184,41 @@ describe("training on a LazyFrame", function()
       .. paths[2])
   end)
 
+  it("resume_from continues a shard exactly: the resumed run ends bit-identical to an uninterrupted one", function()
+    local dir = make_dir(3, 10)
+    local ck = tmpdir()
+    local function single(extra)
+      local o = { model = model(), loss = "mse", label_col = "y", batch_size = 4, num_epoch = 2, seed = 4,
+                  worker_optimizer = "adam", learning_rate = 0.01, shuffle_buffer = 5, verbose = false }
+      for k, v in pairs(extra or {}) do o[k] = v end
+      return lunet.trainers.SingleTrainer(o)
+    end
+    local whole = F.train(single(), scan(dir)):get_weights():totable()
+    -- held before its 5th batch (the 2nd shard's 2nd of 3: 10 rows in batches of 4), checkpointed there,
+    -- then stopped
+    local held = single { checkpoint_every = 0.01, checkpoint_dir = ck }
+    held.module = "checkpoint_hold_trainer"
+    held.options.inner = "lunet.trainers.single"
+    held.options.hold_from, held.options.hold_answers, held.options.hold_stop = 5, 1, true
+    F.train(held, scan(dir))
+    local resumed = single { resume_from = ck }
+    local got = F.train(resumed, scan(dir)):get_weights():totable()
+    assert.same(whole, got)
+    assert.equal(60, resumed.stats.samples)
+    -- the checkpoint's 4 batches, then the 14 left (3 per shard-epoch, 6 of them): none trained twice
+    local its = {}
+    for i, r in ipairs(resumed.stats.history) do its[i] = r.iteration end
+    local want = {}
+    for i = 1, 18 do want[i] = i end
+    assert.same(want, its)
+    assert.equal(ck .. "/checkpoint.lunet", resumed.stats.checkpoints.resumed_from)
+    -- another directory is other data
+    local other = make_dir(2, 10)
+    h.assert_error({ "resume_from", "the training data differs", "3 shards", "2 shards" }, function()
+      single({ resume_from = ck }):train(scan(other))
+    end)
+  end)
+
   it("shuffle_buffer applies to a LazyFrame only; it must be a size", function()
     local t = probe(tmpdir(), { shuffle_buffer = 10 })
     h.assert_error("shuffle_buffer applies to a LazyFrame", function() t:train(h.problem(10, 2)) end)
