@@ -184,6 +184,28 @@ describe("training on a LazyFrame", function()
       .. paths[2])
   end)
 
+  it("a bad row stops the run naming its file and line; with on_bad_rows = 'skip' it is skipped and counted", function()
+    local dir, paths = make_dir(2, 6)
+    local text = h.read_file(paths[2])
+    -- the 4th record of part 2 loses a field: line 5 (after the header)
+    local lines = {}
+    for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    lines[5] = lines[5]:match("^([^,]*,[^,]*)")
+    h.write_file(paths[2], table.concat(lines, "\n") .. "\n")
+    local ok, err = F.try_train(probe(tmpdir()), scan(dir))
+    assert.is_false(ok)
+    h.assert_contains(tostring(err), "StreamProbe: worker 0 on host " .. core.hostname() .. ": cannot read shard "
+      .. paths[2], paths[2] .. ":5:")
+    local out = tmpdir()
+    local t = probe(out, { num_epoch = 2 })
+    F.train(t, scan(dir, { on_bad_rows = "skip" }))
+    assert.equal(2, t.stats.bad_rows) -- (the row is skipped at each of the 2 reads, one per epoch)
+    assert.equal(2 * 11, t.stats.samples)
+    local per = coverage(batches(out, 1))
+    assert.is_nil(per[1][10]) -- (row 10: part 2's 4th)
+    assert.equal(11, (function() local n = 0; for _ in pairs(per[1]) do n = n + 1 end; return n end)())
+  end)
+
   it("resume_from continues a shard exactly: the resumed run ends bit-identical to an uninterrupted one", function()
     local dir = make_dir(3, 10)
     local ck = tmpdir()
