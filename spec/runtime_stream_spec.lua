@@ -241,6 +241,34 @@ describe("training on a LazyFrame", function()
     end)
   end)
 
+  it("ModelPredictor on a LazyFrame: workers read the shards, the predictions come back in row order", function()
+    local dir, paths = make_dir(3, 7)
+    local m = model()
+    local want = {}
+    for _, p in ipairs(paths) do
+      local df = data.read_csv(p, { header = true, infer_schema = true })
+      df = feature.VectorAssembler { input_cols = { "id", "x2" }, output_col = "features" }:transform(df)
+      for _, v in ipairs(m:predict(df:column("features")):totable()) do want[#want + 1] = v[1] end
+    end
+    for _, workers in ipairs { 1, 2 } do
+      local out = lunet.predictors.ModelPredictor { model = m, num_workers = workers, keep_cols = { "id" } }
+        :predict(scan(dir))
+      assert.same({ "id", "prediction" }, out:columns())
+      assert.equal(21, out:count())
+      local ids, pred = out:column("id"), out:column("prediction")
+      for i = 1, 21 do
+        assert.equal(i, ids:get(i))
+        assert.near(want[i], pred:get(i, 1), 1e-6)
+      end
+    end
+    h.assert_error("keep_cols applies to a LazyFrame", function()
+      lunet.predictors.ModelPredictor { model = m, keep_cols = { "id" } }:predict(h.problem(4, 2))
+    end)
+    h.assert_error("the lazy frame has no column 'nope'", function()
+      lunet.predictors.ModelPredictor { model = m, keep_cols = { "nope" } }:predict(scan(dir))
+    end)
+  end)
+
   it("shuffle_buffer applies to a LazyFrame only; it must be a size", function()
     local t = probe(tmpdir(), { shuffle_buffer = 10 })
     h.assert_error("shuffle_buffer applies to a LazyFrame", function() t:train(h.problem(10, 2)) end)
