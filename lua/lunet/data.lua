@@ -12,21 +12,21 @@
 -- column selection, the shared checks), data/rows.lua (row selections and
 -- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
 -- write_csv; data/csv_parts.lua: directories and globs of part files),
--- data/source.lua (sources and shards: streaming reads), data/missing.lua (dropna and the checks for NaN and string
--- columns), data/mnist.lua (IDX and
--- MNIST), data/lazy.lua (LazyFrame: scan_csv and scan_hdf5 give one, a
--- dataset left on storage and read in chunks). Every argument is checked with lunet.check before anything is
--- allocated.
+-- data/source.lua (sources and shards: streaming reads), data/missing.lua
+-- (dropna and the checks for NaN and string columns), data/mnist.lua (IDX
+-- and MNIST), data/lazy.lua (LazyFrame: scan_csv and scan_hdf5 give one, a
+-- dataset left on storage and read in chunks). Every argument is checked
+-- with lunet.check before anything is allocated.
 local frame = require "lunet.data.frame"
 require "lunet.data.rows"
 require "lunet.data.missing"
 require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
+local source = require "lunet.data.source"
 local lazy = require "lunet.data.lazy"
 local check = require "lunet.check"
 local doc = require "lunet.doc"
-local source = require "lunet.data.source"
 
 local data = {
   DataFrame = frame.DataFrame,
@@ -37,10 +37,10 @@ local data = {
   csv_bare_parse = csv.csv_bare_parse,
   read_idx = mnist.read_idx,
   load_mnist = mnist.load_mnist,
+  source = source, -- datasets read shard by shard (scan_csv, workers' reads)
   LazyFrame = lazy.LazyFrame,
   is_lazy = lazy.is_lazy,
   from_data = lazy.from_data,
-  source = source, -- datasets read shard by shard (scan_csv, workers' reads)
 }
 
 -- A LazyFrame over the source planned by lunet.data.source: nothing is read
@@ -48,7 +48,7 @@ local data = {
 local function scan(format, where)
   return function(path, opts, ...)
     check.arity(where, 2, path, opts, ...)
-    local src, shards = frame.c(require("lunet.data.source").plan, format, path, opts, where)
+    local src, shards = frame.c(source.plan, format, path, opts, where)
     return lazy.new(src, shards, {})
   end
 end
@@ -62,6 +62,7 @@ data.scan_hdf5 = scan("hdf5", "scan_hdf5")
 doc.register { name = "scan_csv", kind = "data", summary = "a CSV file, directory or glob of parts as a "
   .. "LazyFrame (schema from a sample, shards cut at line boundaries; no rows read): read_csv's options plus "
   .. "shard_bytes, sample_rows and on_bad_rows", usage = "lunet.data.scan_csv(path_or_dir_or_glob, {...})",
+  sections = { { title = "options", options = source.CSV_OPTIONS } },
   aliases = { "data.scan_csv" }, objects = { data.scan_csv } }
 doc.register { name = "scan_hdf5", kind = "data", summary = "numeric HDF5 datasets as a LazyFrame (rows = the "
   .. "first dimension, shards of rows): read_hdf5's options plus shard_rows",
