@@ -149,6 +149,27 @@ describe("training on a LazyFrame", function()
     assert.equal(3 * 3 * 2, t.stats.batches)
   end)
 
+  it("epoch ends (callbacks, validation) come when every shard of the epoch is read", function()
+    local dir, paths = make_dir(3, 10)
+    local val = data.read_csv(paths[1], { header = true, infer_schema = true })
+    val = feature.VectorAssembler { input_cols = { "id", "x2" }, output_col = "features" }:transform(val)
+    local ends, begins = {}, {}
+    local t = lunet.trainers.DOWNPOUR { model = model(), loss = "mse", label_col = "y", num_workers = 2,
+      batch_size = 4, num_epoch = 3, learning_rate = 1e-4, verbose = false, validation_data = val,
+      callbacks = { { on_epoch_begin = function(e) begins[#begins + 1] = e end,
+                      on_epoch_end = function(e) ends[#ends + 1] = e end } } }
+    F.train(t, scan(dir))
+    assert.same({ 0, 1, 2 }, begins)
+    assert.same({ 0, 1, 2 }, ends)
+    local records = t.stats.validation
+    assert.equal(3, #records)
+    for e = 1, 3 do
+      assert.equal(e, records[e].epoch)
+      -- a record at an epoch's end comes after all its shards were read: at least that epoch's rows trained
+      assert.is_true(records[e].samples >= 30 * e)
+    end
+  end)
+
   it("a killed worker's shard is read again by the other, from its start", function()
     local dir = make_dir(3, 16)
     local out = tmpdir()
