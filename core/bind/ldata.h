@@ -36,5 +36,6 @@ extern const luaL_Reg lunet_column_kernels[];
 extern const luaL_Reg lunet_data_row_functions[];
 extern const luaL_Reg lunet_data_file_functions[];
 extern const luaL_Reg lunet_data_missing_functions[];
+extern const luaL_Reg lunet_data_hdf5_functions[]; /* lhdf5.c */
 
 #endif

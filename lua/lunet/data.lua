@@ -11,7 +11,7 @@
 -- The parts: data/frame.lua (the DataFrame class, construction, inspection,
 -- column selection, the shared checks), data/rows.lua (row selections and
 -- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
--- write_csv), data/missing.lua (dropna and the checks for NaN and string
+-- write_csv), data/hdf5.lua (read_hdf5, write_hdf5), data/missing.lua (dropna and the checks for NaN and string
 -- columns), data/mnist.lua (IDX and
 -- MNIST). Every argument is checked with lunet.check before anything is
 -- allocated.
@@ -21,6 +21,7 @@ require "lunet.data.missing"
 require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
+local hdf5 = require "lunet.data.hdf5"
 
 local data = {
   DataFrame = frame.DataFrame,
@@ -28,6 +29,8 @@ local data = {
   is_frame = frame.is_frame,
   read_csv = csv.read_csv,
   write_csv = csv.write_csv,
+  read_hdf5 = hdf5.read_hdf5,
+  write_hdf5 = hdf5.write_hdf5,
   csv_bare_parse = csv.csv_bare_parse,
   read_idx = mnist.read_idx,
   load_mnist = mnist.load_mnist,
