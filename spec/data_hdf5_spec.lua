@@ -5,7 +5,7 @@
 local lunet = require "lunet"
 local core = require "lunet.core"
 local data = lunet.data
-local hsrc = require "lunet.data.hdf5_source"
+local source = data.source
 local h = dofile("spec/helpers.lua")
 
 local PYTHON = "/usr/bin/python3" -- Debian's, where python3-h5py installs
@@ -205,12 +205,12 @@ with h5py.File(P, "w") as f:
         offset = offset + rows
       end
       write_bytes(dir .. "/_SUCCESS", "")
-      return core.data_h5_realpath(dir)
+      return dir
     end
 
     it("plans shards of shard_rows rows per file whose chunks add up to the files' frames", function()
       local dir = parts(s.path())
-      local src, shards = hsrc.plan(dir, { shard_rows = 3, datasets = { "z_int", "v" } }, "scan_hdf5")
+      local src, shards = source.plan("hdf5", dir, { shard_rows = 3, datasets = { "z_int", "v" } }, "scan_hdf5")
       assert.are.same({ "z_int", "v" }, src.names)
       assert.are.same({ "integer", "vector" }, src.types)
       assert.are.same({ 1, 3 }, src.widths)
@@ -222,7 +222,7 @@ with h5py.File(P, "w") as f:
       assert.are.equal(dir .. "/part-1.h5", shards[4].path)
       local ints, vecs, sizes = {}, {}, {}
       for _, sh in ipairs(shards) do
-        local r = hsrc.open(src, sh)
+        local r = source.open(src, sh)
         for chunk in function() return r:next(2) end do
           sizes[#sizes + 1] = chunk:count()
           assert.are.same({ "z_int", "v" }, chunk:columns())
@@ -237,8 +237,8 @@ with h5py.File(P, "w") as f:
       assert.are.same(values(want, "z_int"), ints)
       assert.are.same(values(want, "v"), vecs)
       -- a glob and a list name the same files
-      assert.are.equal(7, #select(2, hsrc.plan(dir .. "/part-*.h5", { shard_rows = 3 }, "scan_hdf5")))
-      assert.are.equal(2, #select(2, hsrc.plan({ dir .. "/part-2.h5" }, { shard_rows = 3 }, "scan_hdf5")))
+      assert.are.equal(7, #select(2, source.plan("hdf5", dir .. "/part-*.h5", { shard_rows = 3 }, "scan_hdf5")))
+      assert.are.equal(2, #select(2, source.plan("hdf5", { dir .. "/part-2.h5" }, { shard_rows = 3 }, "scan_hdf5")))
     end)
 
     it("names the first file that differs from the first one, and how", function()
@@ -246,39 +246,47 @@ with h5py.File(P, "w") as f:
       data.frame { { "a_dbl", { 1.5, 2 } }, { "v", core.zeros({ 2, 4 }) }, { "z_int", { 1, 2 } } }
         :write_hdf5(dir .. "/part-1.h5")
       h.assert_error("scan_hdf5: " .. dir .. "/part-1.h5: dataset 'v' has 4 values a row, was 3 in " .. dir .. "/part-0.h5",
-        function() hsrc.plan(dir, {}, "scan_hdf5") end)
+        function() source.plan("hdf5", dir, {}, "scan_hdf5") end)
       data.frame { { "a_dbl", { 1.5, 2 } }, { "v", core.zeros({ 2, 3 }) }, { "z_int", { 1.5, 2 } } }
         :write_hdf5(dir .. "/part-1.h5")
       h.assert_error("part-1.h5: dataset 'z_int' is double, was integer in",
-        function() hsrc.plan(dir, {}, "scan_hdf5") end)
+        function() source.plan("hdf5", dir, {}, "scan_hdf5") end)
       data.frame { { "a_dbl", { 1.5, 2 } }, { "v", core.zeros({ 2, 3 }) } }:write_hdf5(dir .. "/part-1.h5")
       h.assert_error("part-1.h5: no dataset 'z_int' (" .. dir .. "/part-0.h5 has it)",
-        function() hsrc.plan(dir, {}, "scan_hdf5") end)
+        function() source.plan("hdf5", dir, {}, "scan_hdf5") end)
     end)
 
     it("refuses a glob matching nothing, a directory without HDF5 files and bad options", function()
       local dir = s.path()
       assert(core.mkdirs(dir))
-      h.assert_error("scan_hdf5: directory '" .. dir .. "' has no .h5 or .hdf5 file",
-        function() hsrc.plan(dir, {}, "scan_hdf5") end)
-      h.assert_error("scan_hdf5: '" .. dir .. "/*.h5' matches no file", function() hsrc.plan(dir .. "/*.h5", {}, "scan_hdf5") end)
-      h.assert_error("option 'shard_rows' must be", function() hsrc.plan(dir, { shard_rows = 0 }, "scan_hdf5") end)
-      h.assert_error("unknown option 'shard_bytes'", function() hsrc.plan(dir, { shard_bytes = 10 }, "scan_hdf5") end)
+      h.assert_error("scan_hdf5: " .. dir .. ": no part files in the directory",
+        function() source.plan("hdf5", dir, {}, "scan_hdf5") end)
+      h.assert_error("scan_hdf5: " .. dir .. "/*.h5: the glob matches no file", function() source.plan("hdf5", dir .. "/*.h5", {}, "scan_hdf5") end)
+      write_bytes(dir .. "/part-0.csv", "a,b\n1,2\n")
+      h.assert_error("scan_hdf5: " .. dir .. "/part-0.csv: not an HDF5 file", function() source.plan("hdf5", dir, {}, "scan_hdf5") end)
+      h.assert_error("option 'shard_rows' must be", function() source.plan("hdf5", dir, { shard_rows = 0 }, "scan_hdf5") end)
+      h.assert_error("unknown option 'shard_bytes'", function() source.plan("hdf5", dir, { shard_bytes = 10 }, "scan_hdf5") end)
     end)
 
     it("a reader checks the file still matches its source", function()
       local dir = parts(s.path())
-      local src, shards = hsrc.plan(dir, { shard_rows = 3 }, "scan_hdf5")
+      local src, shards = source.plan("hdf5", dir, { shard_rows = 3 }, "scan_hdf5")
       sample(2):write_hdf5(dir .. "/part-0.h5") -- rewritten shorter after the plan
       h.assert_error("part-0.h5: the shard's rows 4 to 6 are past the file's 2 rows",
-        function() hsrc.open(src, shards[2]) end)
+        function() source.open(src, shards[2]) end)
       data.frame { { "a_dbl", { 1.5, 2, 3 } }, { "v", core.zeros({ 3, 2 }) }, { "z_int", { 1, 2, 3 } } }
         :write_hdf5(dir .. "/part-0.h5")
       h.assert_error("part-0.h5: dataset 'v' is now vector of width 2, the source has vector of width 3",
-        function() hsrc.open(src, shards[1]) end)
+        function() source.open(src, shards[1]) end)
+      -- a source and a shard arrive as data: checked before use
+      local bad = { format = "hdf5", names = { "v" }, types = { "string" }, widths = { 3 }, datasets = { "v" } }
+      h.assert_error("source.open: source.types[1] must be 'integer', 'double' or 'vector'",
+        function() source.open(bad, shards[1]) end)
+      h.assert_error("source.open: shard.first must be",
+        function() source.open(src, { kind = "hdf5", path = shards[1].path, first = -1, rows = 1 }) end)
       os.remove(dir .. "/part-1.h5")
       h.assert_error("cannot open '" .. dir .. "/part-1.h5': No such file or directory",
-        function() hsrc.open(src, shards[4]) end)
+        function() source.open(src, shards[4]) end)
     end)
   end)
 end)

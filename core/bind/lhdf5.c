@@ -2,10 +2,7 @@
  * userdata (datasets(), read(i, first, count), close()) and the writer.
  * lua/lunet/data/hdf5.lua checks the user's options; here only what memory
  * safety needs. Indices are 1-based in Lua, rows 0-based as in the shards. */
-#include <errno.h>
 #include <limits.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "common.h"
 #include "h5file.h"
@@ -122,19 +119,4 @@ static int d_h5_write(lua_State *L) {
   return 0;
 }
 
-/* data_h5_realpath(path) -> the absolute path (links resolved) or nil, why:
- * shards name files absolutely, for workers started elsewhere. */
-static int d_h5_realpath(lua_State *L) {
-  char *p = realpath(luaL_checkstring(L, 1), NULL);
-  if (!p) {
-    lua_pushnil(L);
-    lua_pushstring(L, strerror(errno));
-    return 2;
-  }
-  lua_pushstring(L, p);
-  free(p);
-  return 1;
-}
-
-const luaL_Reg lunet_data_hdf5_functions[] = {{"data_h5_open", d_h5_open}, {"data_h5_write", d_h5_write},
-                                              {"data_h5_realpath", d_h5_realpath}, {NULL, NULL}};
+const luaL_Reg lunet_data_hdf5_functions[] = {{"data_h5_open", d_h5_open}, {"data_h5_write", d_h5_write}, {NULL, NULL}};

@@ -11,7 +11,9 @@
 -- The parts: data/frame.lua (the DataFrame class, construction, inspection,
 -- column selection, the shared checks), data/rows.lua (row selections and
 -- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
--- write_csv), data/hdf5.lua (read_hdf5, write_hdf5), data/missing.lua (dropna and the checks for NaN and string
+-- write_csv; data/csv_parts.lua: directories and globs of part files),
+-- data/source.lua (sources and shards: streaming reads), data/hdf5.lua (read_hdf5,
+-- write_hdf5; data/hdf5_source.lua: the source's hdf5 format), data/missing.lua (dropna and the checks for NaN and string
 -- columns), data/mnist.lua (IDX and
 -- MNIST). Every argument is checked with lunet.check before anything is
 -- allocated.
@@ -22,6 +24,7 @@ require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
 local hdf5 = require "lunet.data.hdf5"
+local source = require "lunet.data.source"
 
 local data = {
   DataFrame = frame.DataFrame,
@@ -34,6 +37,7 @@ local data = {
   csv_bare_parse = csv.csv_bare_parse,
   read_idx = mnist.read_idx,
   load_mnist = mnist.load_mnist,
+  source = source, -- datasets read shard by shard (scan_csv, workers' reads)
 }
 
 -- Raises "<where>: unknown column 'x' (available: a, b, c)" (for lunet.feature,

@@ -6,6 +6,7 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
 local doc = require "lunet.doc"
+local parts = require "lunet.data.csv_parts"
 
 local csv = {}
 local fail, describe = check.fail, check.describe
@@ -21,7 +22,8 @@ end
 
 local SCHEMA_TYPES = { "integer", "double", "string" }
 
-local READ = doc.options {
+-- The reading options read_csv shares with source.plan("csv", ...) (scan_csv).
+csv.READ_COMMON = {
   { "header", false, "the first line names the columns (else _c0, _c1, ...)" },
   { "infer_schema", false, "read numeric columns as numbers (else every column is a string, as Spark)" },
   { "schema", doc.OPTIONAL, "{name = 'integer' | 'double' | 'string'}: these columns' types" },
@@ -31,9 +33,25 @@ local READ = doc.options {
     .. "that mean a missing value: NaN in a numeric column (kept as text in a string column); an empty field in a "
     .. "numeric column is NaN without it" },
   { "columns", doc.OPTIONAL, "the columns to keep, by name (the others are skipped while reading)" },
-  { "limit", doc.OPTIONAL, "read at most this many rows" },
 }
-local WRITE = doc.options { { "delimiter", ",", "the field separator, one character (not '\"')" } }
+-- The common options followed by more (doc.options triples).
+function csv.with_common(more)
+  local list = { table.unpack(csv.READ_COMMON) }
+  for _, t in ipairs(more) do list[#list + 1] = t end
+  return list
+end
+local READ = doc.options(csv.with_common { { "limit", doc.OPTIONAL, "read at most this many rows" } })
+-- Spark's spellings of the options
+csv.READ_HINTS = { inferSchema = "infer_schema", sep = "delimiter", nullValue = "na_values" }
+local WRITE = doc.options {
+  { "delimiter", ",", "the field separator, one character (not '\"')" },
+  { "header", true, "write the column names as the first line (of every part)" },
+  { "partitions", doc.OPTIONAL, "write a Spark-style directory of this many part files (default: the frame's "
+    .. "repartition count, else 1), rows split by lunet's partition rule (df:partitions())" },
+  { "compression", "none", "'gzip': the parts are part-*.csv.gz (a directory is written)" },
+  { "mode", "error", "a directory that exists: 'error', or 'overwrite' to replace it (Spark's SaveMode); "
+    .. "directories only" },
+}
 -- na_values split into the texts and the numbers it lists.
 local function na_lists(list, where)
   local what = "option 'na_values'"
@@ -67,9 +85,21 @@ end
 function csv.read_csv(path, opts, ...)
   local where = "read_csv"
   check.arity(where, 2, path, opts, ...)
-  opts = check.options(opts, where, READ.names, { inferSchema = "infer_schema", sep = "delimiter",
-    nullValue = "na_values" })
+  opts = check.options(opts, where, READ.names, csv.READ_HINTS)
   check.string(path, where, "path", { nonempty = true })
+  local o = csv.read_options(opts, where)
+  if opts.limit ~= nil then o.limit = check.integer(opts.limit, where, "option 'limit'", { min = 1 }) end
+  local _, kind = parts.call(where, core.data_csv_list, path)
+  if kind ~= "file" then return parts.read(path, o, where) end
+  local names, list = frame.c(core.data_read_csv, path, o)
+  local cols = {}
+  for i, n in ipairs(names) do cols[n] = list[i] end
+  return frame.new(names, cols, #names > 0 and list[1]:rows() or 0)
+end
+
+-- The options of csv.READ_COMMON, checked (opts has passed check.options),
+-- as the C reader takes them (core/bind/lcsv.c), limit = -1.
+function csv.read_options(opts, where)
   local o = {
     header = check.boolean(opts.header, where, "option 'header'", READ.defaults.header),
     infer = check.boolean(opts.infer_schema, where, "option 'infer_schema'", READ.defaults.infer_schema),
@@ -87,7 +117,6 @@ function csv.read_csv(path, opts, ...)
       seen[c] = true
     end
   end
-  if opts.limit ~= nil then o.limit = check.integer(opts.limit, where, "option 'limit'", { min = 1 }) end
   if opts.schema ~= nil then
     if type(opts.schema) ~= "table" or getmetatable(opts.schema) ~= nil then
       fail(where, "option 'schema' must be a table {name = type}, got %s", describe(opts.schema))
@@ -100,26 +129,43 @@ function csv.read_csv(path, opts, ...)
       o.schema_types[#o.schema_types + 1] = t
     end
   end
-  local names, list = frame.c(core.data_read_csv, path, o)
-  local cols = {}
-  for i, n in ipairs(names) do cols[n] = list[i] end
-  return frame.new(names, cols, #names > 0 and list[1]:rows() or 0)
+  return o
 end
 
--- Writes df as CSV with a header, atomically: a fresh temporary file beside
--- path (never path .. ".tmp", which may be the user's), renamed over path
--- once every byte is written and synced.
+-- Writes df as CSV, atomically. A file: a fresh temporary file beside path
+-- (never path .. ".tmp", which may be the user's), renamed over path once
+-- every byte is written and synced. A directory (partitions or compression
+-- given, or path ending in '/'), as Spark's df.write.csv: part files
+-- part-00000-<id>.csv[.gz], each with its header, and _SUCCESS, all written
+-- into a fresh hidden directory beside path, synced, then renamed to path;
+-- an existing path is an error unless mode = 'overwrite' (Spark's SaveMode).
 function csv.write_csv(df, path, opts, ...)
   local where = "write_csv"
   check.arity(where, 3, df, path, opts, ...)
   if not frame.is_frame(df) then fail(where, "expected a DataFrame, got %s", describe(df)) end
   check.string(path, where, "path", { nonempty = true })
-  opts = check.options(opts, where, WRITE.names)
+  opts = check.options(opts, where, WRITE.names, { saveMode = "mode", codec = "compression" })
   local delimiter = one_char(opts.delimiter == nil and WRITE.defaults.delimiter or opts.delimiter, where, "delimiter")
   if delimiter == '"' then fail(where, "option 'delimiter' cannot be the quote character '\"'") end
+  local header = check.boolean(opts.header, where, "option 'header'", WRITE.defaults.header)
+  local compression = check.choice(opts.compression, where, "option 'compression'", { "none", "gzip" }, "none")
+  local partitions = check.size(opts.partitions, where, "option 'partitions'", { optional = true, max = 100000 })
+  local as_dir = partitions ~= nil or opts.compression ~= nil or path:sub(-1) == "/"
+  if opts.mode ~= nil and not as_dir then
+    fail(where, "option 'mode' applies to a directory (give partitions or compression, or end the path with '/')")
+  end
+  local mode = check.choice(opts.mode, where, "option 'mode'", { "error", "overwrite" }, "error")
   local list = {}
   for i, n in ipairs(df._names) do list[i] = df._cols[n] end
-  frame.c(core.data_write_csv, path, df._names, list, delimiter)
+  if not as_dir then return frame.c(core.data_write_csv, path, df._names, list, delimiter, header) end
+  local firsts, counts = {}, {}
+  for p, r in ipairs(frame.partition_ranges(df._rows, partitions or frame.user_partitions(df) or 1)) do
+    firsts[p], counts[p] = r.first, r.count
+  end
+  local dir = path:match("^(.-)/*$")
+  if dir == "" then dir = "/" end
+  frame.c(core.data_write_csv_dir, dir, df._names, list, delimiter, header, compression == "gzip",
+    mode == "overwrite", firsts, counts)
 end
 
 function frame.DataFrame:write_csv(path, opts, ...)

@@ -8,69 +8,30 @@
 -- "hdf5", path (absolute), first (0-based row), rows}.
 local core = require "lunet.core"
 local check = require "lunet.check"
+local doc = require "lunet.doc"
 local hdf5 = require "lunet.data.hdf5"
+local parts = require "lunet.data.csv_parts"
 
 local M = {}
 local fail, describe = check.fail, check.describe
 
-M.DEFAULT_SHARD_ROWS = 65536
+-- read_hdf5's options plus shard_rows (lunet.data.source documents them).
+M.OPTIONS = doc.options { { "datasets", doc.OPTIONAL, hdf5.READ.list[1].meaning },
+  { "columns", doc.OPTIONAL, hdf5.READ.list[2].meaning },
+  { "shard_rows", 65536, "rows a shard holds (the last shard of a file holds the rest): a worker reads a file's "
+    .. "shards in hyperslabs of at most a chunk" } }
 
--- A Lua pattern matching the whole of the glob g ('*', '?', '[...]').
-local function glob_pattern(g)
-  local out, i = { "^" }, 1
-  while i <= #g do
-    local ch = g:sub(i, i)
-    if ch == "*" then out[#out + 1] = "[^/]*"
-    elseif ch == "?" then out[#out + 1] = "[^/]"
-    elseif ch == "[" and g:find("]", i + 1, true) then
-      local j = g:find("]", i + 1, true)
-      local set = g:sub(i + 1, j - 1):gsub("^!", "^"):gsub("%%", "%%%%")
-      out[#out + 1] = "[" .. set .. "]"
-      i = j
-    else out[#out + 1] = ch:gsub("%W", "%%%0") end
-    i = i + 1
-  end
-  return table.concat(out) .. "$"
-end
-
-local function is_hdf5_name(name) return name:match("%.h5$") or name:match("%.hdf5$") end
-
--- The files path names, sorted: one file, a directory's .h5/.hdf5 files
--- (names starting with '.' or '_' skipped, as Spark skips _SUCCESS), a glob
--- in the last path component, or a list of files.
+-- The files path names, absolute and sorted: one file, a directory's part
+-- files or a glob (lunet.data.source's listing, Spark's rule: names starting
+-- with '.' or '_' and .crc files skipped), or a list of such paths.
 function M.files(path, where)
-  if type(path) == "table" then
-    check.strings(path, where, "the list of files", { nonempty = true })
-    return path
+  local list = type(path) == "table" and check.strings(path, where, "the list of paths", { nonempty = true })
+    or { check.string(path, where, "path", { nonempty = true }) }
+  local out = {}
+  for _, p in ipairs(list) do
+    for _, file in ipairs((parts.call(where, core.data_csv_list, p))) do out[#out + 1] = file end
   end
-  check.string(path, where, "path", { nonempty = true })
-  local kind, why = core.file_kind(path)
-  if kind == "directory" then
-    local list = {}
-    for _, name in ipairs(core.listdir(path)) do
-      if is_hdf5_name(name) and not name:match("^[._]") then list[#list + 1] = path:gsub("/*$", "") .. "/" .. name end
-    end
-    if #list == 0 then fail(where, "directory '%s' has no .h5 or .hdf5 file", path) end
-    table.sort(list)
-    return list
-  end
-  local dir, base = path:match("^(.*/)([^/]*)$")
-  dir, base = dir or "", base or path
-  if kind == nil and base:find("[*?[]") then
-    local ok, names = pcall(core.listdir, dir == "" and "." or dir)
-    if not ok then fail(where, "'%s' matches no file (%s)", path, (tostring(names):gsub("^[^\n:]*%.lua:%d+: ", ""))) end
-    local pat, list = glob_pattern(base), {}
-    for _, name in ipairs(names) do
-      if name:match(pat) and not name:match("^%.") and core.file_kind(dir .. name) == "file" then
-        list[#list + 1] = dir .. name
-      end
-    end
-    if #list == 0 then fail(where, "'%s' matches no file", path) end
-    table.sort(list)
-    return list
-  end
-  if kind == nil then fail(where, "cannot open '%s': %s", path, why) end
-  return { path }
+  return out
 end
 
 -- How file's datasets differ from the first file's, or nil.
@@ -88,13 +49,12 @@ end
 -- plus shard_rows.
 function M.plan(path, opts, where)
   where = where or "scan_hdf5"
-  local o = hdf5.read_options(opts, where, { "shard_rows" })
-  local shard_rows = M.DEFAULT_SHARD_ROWS
-  if opts and opts.shard_rows ~= nil then shard_rows = check.integer(opts.shard_rows, where, "option 'shard_rows'", { min = 1 }) end
+  local o = hdf5.read_options(opts, where, { "shard_rows" }) -- (M.OPTIONS.names)
+  local shard_rows = check.integer((opts or {}).shard_rows, where, "option 'shard_rows'",
+    { min = 1, default = M.OPTIONS.defaults.shard_rows })
   local files = M.files(path, where)
   local src, first_sets, shards, first_path
   for _, file in ipairs(files) do
-    local abs = core.data_h5_realpath(file) or file
     local ok, f, sets, names = pcall(hdf5.open_file, file, o, where)
     if not ok then -- a later file lacking a dataset: say which file has it
       error(tostring(f) .. (src and f:find("no dataset '", 1, true) and " (" .. first_path .. " has it)" or ""), 0)
@@ -114,7 +74,7 @@ function M.plan(path, opts, where)
     end
     local rows = sets[1].rows
     for first = 0, rows - 1, shard_rows do
-      shards[#shards + 1] = { kind = "hdf5", path = abs, first = first, rows = math.min(shard_rows, rows - first) }
+      shards[#shards + 1] = { kind = "hdf5", path = file, first = first, rows = math.min(shard_rows, rows - first) }
     end
   end
   return src, shards
@@ -122,16 +82,19 @@ end
 
 local Reader = {}
 Reader.__index = Reader
+Reader.__name = "ShardReader"
 
 -- reader:next(max_rows) -> the next rows of the shard as a DataFrame (at
 -- most max_rows), or nil at its end.
-function Reader:next(max_rows)
-  if not self._file then fail("hdf5 reader", "the reader of %s is closed", self.path) end
-  check.integer(max_rows, "hdf5 reader", "max_rows", { min = 1 })
+function Reader:next(max_rows, ...)
+  if getmetatable(self) ~= Reader then fail("next", "call it on a reader (reader:next(n)), got %s", describe(self)) end
+  check.arity("next", 1, max_rows, ...)
+  max_rows = check.size(max_rows, "next", "max_rows")
+  if not self._file then fail("next", "the reader of %s is closed", self.path) end
   local n = math.min(max_rows, self._last - self._pos)
   if n <= 0 then return nil end
   local ok, df = pcall(hdf5.read_rows, self._file, self._names, self._pos, n)
-  if not ok then error("hdf5 reader: " .. tostring(df), 0) end
+  if not ok then error("next: " .. tostring(df), 0) end
   self._pos = self._pos + n
   return df
 end
@@ -144,12 +107,29 @@ Reader.__close = Reader.close
 
 -- open(src, shard) -> a reader of the shard's rows; the file must still have
 -- the source's datasets, with its types and widths, and the shard's rows.
+-- A source and a shard arrive as data (a worker's job): checked here, so a
+-- bad one is a clear error, not a misread.
+local function check_hdf5(src, shard, where)
+  local n = #check.strings(src.names, where, "source.names", { nonempty = true })
+  for _, key in ipairs { "types", "widths", "datasets" } do
+    check.list(src[key], where, "source." .. key)
+    if #src[key] ~= n then fail(where, "source.names has %d entries, source.%s %d", n, key, #src[key]) end
+  end
+  for i = 1, n do
+    check.choice(src.types[i], where, string.format("source.types[%d]", i), { "integer", "double", "vector" })
+    check.integer(src.widths[i], where, string.format("source.widths[%d]", i), { min = 1 })
+    check.string(src.datasets[i], where, string.format("source.datasets[%d]", i), { nonempty = true })
+  end
+  if shard.kind ~= "hdf5" then fail(where, "shard.kind must be 'hdf5', got %s", describe(shard.kind)) end
+  check.string(shard.path, where, "shard.path", { nonempty = true })
+  check.integer(shard.first, where, "shard.first", { min = 0 })
+  check.integer(shard.rows, where, "shard.rows", { min = 0 })
+end
+
 function M.open(src, shard)
-  local where = "hdf5 reader"
-  if type(shard) ~= "table" or shard.kind ~= "hdf5" then fail(where, "expected an hdf5 shard, got %s", describe(shard)) end
-  check.string(shard.path, where, "the shard's path", { nonempty = true })
-  local first = check.integer(shard.first, where, "the shard's first row", { min = 0 })
-  local rows = check.integer(shard.rows, where, "the shard's rows", { min = 0 })
+  local where = "source.open"
+  check_hdf5(src, shard, where)
+  local first, rows = shard.first, shard.rows
   local f, sets = hdf5.open_file(shard.path, { datasets = src.datasets, rename = {} }, where)
   for i, s in ipairs(sets) do
     local want = { type = src.types[i], width = src.widths[i] or 1 }
