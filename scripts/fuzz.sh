@@ -62,8 +62,15 @@ run_target() {
     return
   fi
   cp "$here/spec/fuzz/corpus/$name/"* "$run/$name/"
-  local rc=0
-  (cd "$run" && TMPDIR="$run" "$build/fuzz_$name" -max_total_time="$seconds" -max_len="$max_len" \
+  local rc=0 lsan=${LSAN_OPTIONS:-} asan=$ASAN_OPTIONS
+  # libhdf5 (not instrumented) leaks on some damaged files, and asks malloc
+  # for absurd sizes that a NULL answers (it then fails cleanly): its leaks
+  # are suppressed (spec/fuzz/lsan_hdf5.supp), malloc may return NULL
+  if [ "$name" = hdf5 ]; then
+    lsan=suppressions=$here/spec/fuzz/lsan_hdf5.supp
+    asan=${asan/allocator_may_return_null=0/allocator_may_return_null=1}
+  fi
+  (cd "$run" && TMPDIR="$run" LSAN_OPTIONS="$lsan" ASAN_OPTIONS="$asan" "$build/fuzz_$name" -max_total_time="$seconds" -max_len="$max_len" \
      -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/$name/" "$run/$name") \
     >"$run/$name.log" 2>&1 || rc=$?
   echo "$rc" >"$run/$name.rc"

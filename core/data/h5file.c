@@ -58,12 +58,43 @@ static const char *class_name(H5T_class_t c) {
   }
 }
 
+/* libhdf5 trusts a compact dataset's stored size: one smaller than its shape
+ * needs makes H5Dread copy from NULL (a crash on a damaged file, found by
+ * spec/fuzz/fuzz_hdf5.c). Checked here, with contiguous data that would lie
+ * past the end of the file. bytes: what the shape and type need. */
+static int check_storage(hid_t id, const char *path, const char *name, uint64_t bytes) {
+  hid_t plist = H5Dget_create_plist(id);
+  if (plist < 0) return lunet_fail("%s: dataset '%s': cannot read its layout", path, name);
+  H5D_layout_t layout = H5Pget_layout(plist);
+  H5Pclose(plist);
+  hsize_t stored = H5Dget_storage_size(id);
+  if (layout == H5D_COMPACT && stored < bytes)
+    return lunet_fail("%s: dataset '%s' stores %llu bytes, its shape needs %llu (a damaged file)", path, name,
+                      (unsigned long long)stored, (unsigned long long)bytes);
+  if (layout == H5D_CONTIGUOUS && stored > 0) {
+    haddr_t offset = H5Dget_offset(id);
+    hsize_t file_size = 0;
+    hid_t file = H5Iget_file_id(id);
+    if (file >= 0) {
+      H5Fget_filesize(file, &file_size);
+      H5Fclose(file);
+    }
+    if (stored < bytes || offset == HADDR_UNDEF || offset > file_size || stored > file_size - offset)
+      return lunet_fail("%s: dataset '%s' stores %llu bytes at offset %llu of a %llu-byte file, its shape needs "
+                        "%llu (a damaged file)", path, name, (unsigned long long)stored,
+                        (unsigned long long)offset, (unsigned long long)file_size, (unsigned long long)bytes);
+  }
+  if (layout < 0) return lunet_fail("%s: dataset '%s': cannot read its layout (a damaged file?)", path, name);
+  return 0;
+}
+
 /* Describes dataset id (named name) into s, or fails naming path, the
  * dataset and what is wrong with it. */
 static int describe(lunet_h5dataset_t *s, hid_t id, const char *path, const char *name, const char *where) {
   hid_t type = H5Dget_type(id);
   if (type < 0) return lunet_fail("%s: dataset '%s': cannot read its type", path, name);
   H5T_class_t cls = H5Tget_class(type);
+  size_t type_size = H5Tget_size(type);
   H5Tclose(type);
   if (cls != H5T_INTEGER && cls != H5T_FLOAT)
     return lunet_fail("%s: dataset '%s' is %s dataset; %s reads numeric datasets (integer and float types)", path,
@@ -85,12 +116,15 @@ static int describe(lunet_h5dataset_t *s, hid_t id, const char *path, const char
   if (rank == 2 && dims[1] == 0)
     return lunet_fail("%s: dataset '%s' has shape (%llu, 0): rows without values", path, name,
                       (unsigned long long)dims[0]);
+  if (type_size < 1 || type_size > 16)
+    return lunet_fail("%s: dataset '%s' has numbers of %zu bytes (a damaged file?)", path, name, type_size);
   s->rows = (int64_t)dims[0];
   s->width = rank == 2 ? (int64_t)dims[1] : 1;
   s->kind = rank == 2 ? LUNET_H5_VECTOR : cls == H5T_INTEGER ? LUNET_H5_INTEGER : LUNET_H5_DOUBLE;
-  if (rank == 2 && s->rows > INT64_MAX / 8 / s->width)
+  uint64_t bytes;
+  if (__builtin_mul_overflow((uint64_t)s->rows, (uint64_t)s->width * type_size, &bytes) || s->rows > INT64_MAX / 8 / s->width)
     return lunet_fail("%s: dataset '%s' is too large (%lld x %lld)", path, name, (long long)s->rows, (long long)s->width);
-  return 0;
+  return check_storage(id, path, name, bytes);
 }
 
 /* Appends dataset name (opened as id; ownership passes to f) to f. */

@@ -65,8 +65,10 @@ end
 function hdf5.open_file(path, o, where)
   local ok, f = pcall(core.data_h5_open, path, o.datasets, where)
   if not ok then
-    local hint = o.datasets == nil and " (option 'datasets' picks the datasets to read)" or ""
-    if tostring(f):find("no dataset '") then hint = "" end
+    local hint = ""
+    for _, about in ipairs { "reads numeric datasets", "reads datasets of rank", "different first dimensions" } do
+      if o.datasets == nil and tostring(f):find(about, 1, true) then hint = " (option 'datasets' picks the datasets to read)" end
+    end
     error(where .. ": " .. tostring(f):gsub("^[^\n:]*%.lua:%d+: ", "", 1) .. hint, 0)
   end
   local sets = f:datasets()
