@@ -6,7 +6,7 @@
 # (default 60), as many at a time as there are cores, each decoder on a
 # scratch copy of its seed corpus (spec/fuzz/corpus/NAME, so the repository's
 # corpus stays as written), and prints one summary line:
-#   fuzz targets=5 seconds=60 executions=wire:N,json:N,csv:N,idx:N,api:N crashes=0
+#   fuzz targets=6 seconds=60 executions=wire:N,json:N,csv:N,idx:N,hdf5:N,api:N crashes=0
 # (api:N counts API calls). Exits non-zero when any target crashes, leaks,
 # trips a sanitizer or hangs (for api: any failure of its rule, see
 # scripts/lib/fuzz_api_verdict.lua); a decoder's input is kept under

@@ -182,6 +182,15 @@ with h5py.File(P, "w") as f:
       assert.is_true(ok or tostring(e):find("read_hdf5: " .. path, 1, true) ~= nil, tostring(e))
     end)
 
+    it("refuses the damaged files the fuzzer found (libhdf5 1.10.8 crashed on them) by their flaw", function()
+      local dir = "spec/fuzz/corpus/hdf5/"
+      h.assert_error("read_hdf5: " .. dir .. "compact-short.h5: dataset 'v' stores 0 bytes, its shape needs 24 (a damaged file)",
+        function() data.read_hdf5(dir .. "compact-short.h5") end)
+      h.assert_error("read_hdf5: " .. dir .. "bad-int-offset.h5: dataset 'x' has a malformed number type (a damaged file)",
+        function() data.read_hdf5(dir .. "bad-int-offset.h5", { datasets = { "x" } }) end)
+      assert.are.same({ 1, 2, 3 }, values(data.read_hdf5(dir .. "small.h5"), "x")) -- the seed they came from
+    end)
+
     it("checks read_hdf5's options", function()
       local path = s.path(".h5")
       sample(2):write_hdf5(path)
