@@ -199,7 +199,8 @@ static int add_named(lunet_h5file_t *f, const char *const *datasets, int n, cons
   return 0;
 }
 
-lunet_h5file_t *lunet_h5file_open(const char *path, const char *const *datasets, int n, const char *where) {
+lunet_h5file_t *lunet_h5file_open_in_process(const char *path, const char *const *datasets, int n,
+                                             const char *where) {
   quiet();
   const char *why;
   int fd = lunet_file_open_read(path, &why); /* a clear reason for a missing file or a directory */

@@ -14,7 +14,7 @@
 volatile double fuzz_hdf5_sink; /* keeps the reads below from being optimised away */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  lunet_h5file_t *f = lunet_h5file_open(fuzz_file_write(data, size), NULL, 0, "fuzz_hdf5");
+  lunet_h5file_t *f = lunet_h5file_open_in_process(fuzz_file_write(data, size), NULL, 0, "fuzz_hdf5");
   if (!f) {
     if (!lunet_errmsg()[0]) abort();
     return 0;
