@@ -111,9 +111,10 @@ static int preflight(const char *path, const char *const *datasets, int n, const
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   if (timed_out) return lunet_fail("%s: libhdf5 was still reading the file's metadata after %d s (a damaged file?)", path, PREFLIGHT_MS / 1000);
   if (got != '0' && got != '1') {
+    /* (under ASan a crash is an exit status: the sanitizer reports it and exits) */
     if (WIFSIGNALED(status))
       return lunet_fail("%s: libhdf5 crashed reading the file (signal %d): a damaged file", path, WTERMSIG(status));
-    return lunet_fail("%s: libhdf5 failed reading the file (exit status %d): a damaged file", path,
+    return lunet_fail("%s: libhdf5 crashed reading the file (exit status %d): a damaged file", path,
                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   }
   return 0;
