@@ -9,6 +9,7 @@
  * device, inode, size, change time and dataset list) is not vetted again:
  * a worker reading many shards of one file pays once. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -51,6 +52,8 @@ static int find_vetted(const vetted_t *v) {
   return 0;
 }
 
+void lunet_h5file_forget_vetted(void) { vetted_n = vetted_next = 0; }
+
 static void add_vetted(const vetted_t *v) {
   vetted[vetted_next] = *v;
   vetted_next = (vetted_next + 1) % VETTED_MAX;
@@ -59,7 +62,13 @@ static void add_vetted(const vetted_t *v) {
 
 static void child(int out, const char *path, const char *const *datasets, int n, const char *where) {
   struct rlimit no_core = {0, 0};
-  setrlimit(RLIMIT_CORE, &no_core); /* a crash here is reported, not dumped */
+  setrlimit(RLIMIT_CORE, &no_core); /* a crash here is reported by the parent: no core dump, */
+  int null = open("/dev/null", O_WRONLY);
+  if (null >= 0) dup2(null, 2); /* and no sanitizer report on stderr, */
+  /* nor a crash handler of the parent's (a sanitizer's, libFuzzer's): the
+   * child just dies and the parent says so */
+  static const int deadly[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM};
+  for (size_t i = 0; i < sizeof deadly / sizeof deadly[0]; i++) signal(deadly[i], SIG_DFL);
   lunet_h5file_t *f = lunet_h5file_open_in_process(path, datasets, n, where);
   char ok = f ? '1' : '0';
   for (int i = 0; f && i < lunet_h5file_count(f); i++) {
