@@ -128,6 +128,24 @@ describe("source.plan('csv')", function()
     assert.equal("4|say \"4\"|nan", got[4]:lower():gsub("%-nan", "nan"))
   end)
 
+  it("keeps a record that straddles two reads whole, strings included (reads are 256 kB)", function()
+    local lines = { "n,s,x" }
+    for i = 1, 30000 do lines[#lines + 1] = string.format("%d,str%d,%d.5", i, i % 977, i) end
+    local d = dir_with { ["big.csv"] = table.concat(lines, "\n") .. "\n" }
+    local src, shards = source.plan("csv", d, { header = true, infer_schema = true }, "t")
+    assert.same({ "integer", "string", "double" }, src.types)
+    local r, n = source.open(src, shards[1]), 0
+    for chunk in function() return r:next(999) end do
+      for i = 1, chunk:count() do
+        n = n + 1
+        assert.equal(n, chunk._cols.n:get(i))
+        assert.equal("str" .. (n % 977), chunk._cols.s:get(i))
+        assert.equal(n + 0.5, chunk._cols.x:get(i))
+      end
+    end
+    assert.equal(30000, n)
+  end)
+
   it("expands a glob; an empty directory, a glob matching nothing and a missing path are errors naming them", function()
     local d = dir_with { ["a-1.csv"] = "v\n1\n", ["a-2.csv"] = "v\n2\n", ["b.csv"] = "w\n3\n" }
     local _, shards = source.plan("csv", d .. "/a-*.csv", { header = true }, "t")

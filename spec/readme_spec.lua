@@ -1,5 +1,5 @@
 -- README.md's code runs as written and prints what it says: the first
--- script, the tensor block, the frame forms, the data and models block with
+-- script, the tensor block, the frame forms, the part files, the data and models block with
 -- the distributed training block that continues it (1 epoch, not 5), the
 -- trainer in one file (trained with in place of DOWNPOUR), and the
 -- evaluate/predict/plot lines that continue the first script.
@@ -76,6 +76,11 @@ describe("README.md", function()
   it("the training options block (weights, metrics, callbacks) prints what its comments say", function()
     local out = run("training.lua", block(readme, "<!-- training options"))
     assert.are.equal("true\ttrue\ntrue\n", out)
+  end)
+
+  it("the part files block writes a directory, reads it back and streams a shard", function()
+    local out = run("parts.lua", block(readme, "<!-- part files"))
+    assert.equal("true\ttrue\n4\t1000\n", out)
   end)
 
   it("the frame forms (filter, with_column) print what they compute", function()

@@ -54,7 +54,7 @@ int32_t lunet_strdict_intern(lunet_strdict_t *d, const char *s, size_t len);
 int32_t lunet_strdict_find(const lunet_strdict_t *d, const char *s, size_t len);
 static inline const char *lunet_strdict_get(const lunet_strdict_t *d, int32_t code, size_t *len) {
   *len = d->len[code];
-  return d->arena + d->off[code];
+  return d->arena ? d->arena + d->off[code] : ""; /* only empty strings interned: no arena yet */
 }
 
 /* ---- columns ---- */

@@ -1,10 +1,8 @@
-/* The shard cursor of csvshard.h: one shard (a whole file, plain or gzip, or
- * a byte range of a plain file) parsed by libcsv in LUNET_CSV_CHUNK reads,
- * with the parser's state kept between calls, into typed row buffers that
- * next() hands out max_rows at a time. The buffers hold at most max_rows
- * plus one read's rows; string columns intern into a per-buffer dictionary
- * and every chunk gets its own, so memory stays bounded however long the
- * shard. Fields follow the whole-file reader's rules (csv_fields.c). */
+/* The shard cursor of csvshard.h: a shard parsed by libcsv in LUNET_CSV_CHUNK
+ * reads (parser state kept between calls) into typed row buffers that next()
+ * hands out max_rows at a time: at most max_rows plus one read's rows, and
+ * string dictionaries renewed as they drain, so memory is bounded however
+ * long the shard. Fields follow the whole-file reader's rules (csv_fields.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -62,8 +60,7 @@ static void fail_now(lunet_csv_cursor_t *c) {
 
 static char *copy_string(const char *s) {
   char *d = lunet_malloc(strlen(s) + 1);
-  if (d) strcpy(d, s);
-  return d;
+  return d ? strcpy(d, s) : NULL;
 }
 
 static int grow(lunet_csv_cursor_t *c) {
@@ -81,6 +78,13 @@ static int grow(lunet_csv_cursor_t *c) {
   }
   c->cap = cap;
   return 0;
+}
+
+/* The row being filled has no string yet: compact() re-interns only the
+ * codes a record in progress has stored. */
+static void clear_pending(lunet_csv_cursor_t *c) {
+  for (int k = 0; k < c->nout; k++)
+    if (c->types[k] == LUNET_COL_STRING) c->codes[k][c->rows] = -1;
 }
 
 /* A value its column cannot take: an error, or (skip mode) a bad row. */
@@ -167,26 +171,31 @@ static void on_record(int term, void *data) {
     }
     bad = 1;
   }
-  if (bad) { c->bad_rows++; return; }
-  if (++c->rows == c->cap && grow(c) < 0) fail_now(c);
+  if (bad) c->bad_rows++;
+  else if (++c->rows == c->cap && grow(c) < 0) { fail_now(c); return; }
+  clear_pending(c);
 }
 
-/* Moves the rows not handed out yet to the front; string columns get a fresh
- * dictionary holding only theirs, so dictionaries do not grow with the shard. */
+/* Moves the rows not handed out yet, and the fields a record in progress
+ * (one that straddles reads) has stored, to the front; string columns get a
+ * fresh dictionary holding only theirs, so dictionaries do not grow with the
+ * shard. */
 static int compact(lunet_csv_cursor_t *c) {
   int64_t keep = c->rows - c->head;
   for (int k = 0; k < c->nout; k++) {
     if (c->types[k] != LUNET_COL_STRING) {
-      memmove(c->f[k], c->f[k] + c->head, (size_t)keep * sizeof(double));
+      memmove(c->f[k], c->f[k] + c->head, (size_t)(keep + 1) * sizeof(double));
       continue;
     }
     lunet_strdict_t *d = lunet_strdict_new();
     if (!d) return -1;
-    for (int64_t i = 0; i < keep; i++) {
-      size_t len;
-      const char *s = lunet_strdict_get(c->dict[k], c->codes[k][c->head + i], &len);
-      int32_t code = lunet_strdict_intern(d, s, len);
-      if (code < 0) { lunet_strdict_free(d); return -1; }
+    for (int64_t i = 0; i <= keep; i++) {
+      int32_t code = c->codes[k][c->head + i];
+      if (code >= 0) {
+        size_t len;
+        const char *s = lunet_strdict_get(c->dict[k], code, &len);
+        if ((code = lunet_strdict_intern(d, s, len)) < 0) { lunet_strdict_free(d); return -1; }
+      }
       c->codes[k][i] = code;
     }
     lunet_strdict_free(c->dict[k]);
@@ -269,7 +278,6 @@ int lunet_csv_cursor_next(lunet_csv_cursor_t *c, int64_t max_rows, lunet_column_
 }
 
 int64_t lunet_csv_cursor_bad_rows(const lunet_csv_cursor_t *c) { return c->bad_rows; }
-
 void lunet_csv_cursor_free(lunet_csv_cursor_t *c) {
   if (!c) return;
   if (c->parser_ready) csv_free(&c->p);
@@ -283,19 +291,9 @@ void lunet_csv_cursor_free(lunet_csv_cursor_t *c) {
     if (c->codes) free(c->codes[k]);
     if (c->dict) lunet_strdict_free(c->dict[k]);
   }
-  free(c->hdr);
-  free(c->f);
-  free(c->codes);
-  free(c->dict);
-  free(c->fields);
-  free(c->out);
-  free(c->types);
-  free(c->na_texts);
-  free(c->na_numbers);
-  free(c->buf);
-  free(c->error);
-  free(c->path);
-  free(c);
+  void *owned[] = {c->hdr, c->f, c->codes, c->dict, c->fields, c->out, c->types, c->na_texts, c->na_numbers,
+                   c->buf, c->error, c->path, c};
+  for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) free(owned[i]);
 }
 
 /* Copies the options; 0 or -1. */
@@ -329,7 +327,9 @@ static int copy_options(lunet_csv_cursor_t *c, const lunet_csv_cursor_options_t 
   if (o->n_na_numbers) memcpy(c->na_numbers, o->na_numbers, (size_t)o->n_na_numbers * sizeof(double));
   c->na.numbers = c->na_numbers;
   c->na.n_numbers = o->n_na_numbers;
-  return grow(c);
+  if (grow(c) < 0) return -1;
+  clear_pending(c);
+  return 0;
 }
 
 /* Every field maps to an output column or -1, each output column is read
@@ -349,8 +349,7 @@ static int check_options(const char *path, const lunet_csv_cursor_options_t *o) 
   for (int k = 0; k < o->nout; k++)
     if (o->types[k] != LUNET_COL_INTEGER && o->types[k] != LUNET_COL_DOUBLE && o->types[k] != LUNET_COL_STRING)
       return lunet_fail("%s: column type %s cannot be read from CSV", path, lunet_coltype_name(o->types[k]));
-  if (o->delimiter == o->quote || o->delimiter == '\n' || o->delimiter == '\r' || o->quote == '\n' ||
-      o->quote == '\r')
+  if (o->delimiter == o->quote || strchr("\r\n", o->delimiter) || strchr("\r\n", o->quote))
     return lunet_fail("%s: bad delimiter or quote", path);
   return 0;
 }

@@ -164,6 +164,17 @@ return function(dir)
 
   function F.predictor() return lunet.predictors.ModelPredictor { model = F.model(), features_col = "v" } end
 
+  -- a planned CSV source, one of its shards, and a reader of it
+  function F.csv_plan()
+    return lunet.data.source.plan("csv", F.file("csv"), { header = true, infer_schema = true }, "fixture")
+  end
+  function F.csv_source() return (F.csv_plan()) end
+  function F.csv_shard() return select(2, F.csv_plan())[1] end
+  function F.shard_reader()
+    local src, shards = F.csv_plan()
+    return lunet.data.source.open(src, shards[1])
+  end
+
   -- ---- files (written fresh on each use) ----
   local FILES = {
     csv = function(p) return write(p, "a,b,c\n1,2.5,x\n3,4.5,y\n") end,

@@ -11,7 +11,7 @@ local values = require "fuzz_api_values"
 local targets = {}
 
 -- The public tables (a class table exported here gives its static functions).
-local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "lunet.feature", "lunet.nn",
+local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "lunet.data.source", "lunet.feature", "lunet.nn",
                   "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.nn.losses",
                   "lunet.nn.regularizers", "lunet.nn.constraints", "lunet.nn.schedules", "lunet.trainers",
                   "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors" }
@@ -38,6 +38,7 @@ local function receivers(F)
     { class = "ConfusionMatrix", make = { "F.confusion()" } },
     { class = "ClassificationReport", make = { "F.report()" } },
     { class = "ModelPredictor", make = { "F.predictor()" } },
+    { class = "ShardReader", make = { "F.shard_reader()" } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers
@@ -63,7 +64,12 @@ local CRASH_ONLY = { ["lunet.data.check_column"] = true,
                      ["lunet.nn.losses.check_fit"] = true,
                      ["lunet.nn.regularizers.get"] = true, ["lunet.nn.constraints.get"] = true,
                      ["lunet.nn.schedules.get"] = true,
-                     ["lunet.evaluation.binary_metrics"] = true }
+                     ["lunet.evaluation.binary_metrics"] = true,
+                     -- source.plan names its caller's where (scan_csv); a shard's
+                     -- errors name its path first ("<path>:<line>: ..."), which
+                     -- a worker's runtime prefixes with its host
+                     ["lunet.data.source.plan"] = true, ["lunet.data.source.open"] = true,
+                     ["ShardReader:next"] = true }
 
 -- Metamethods a user reaches with an operator, and how the call reads.
 local OPERATORS = {

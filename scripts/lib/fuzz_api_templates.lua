@@ -67,7 +67,14 @@ T["lunet.data.frame"] = { { "={x = {1, 2}, y = {3, 4}}" }, { '={{"a", F.tensor("
   { '={{"a", {"x", "y"}}}' }, { '={{"m", F.tensor("matrix")}}' } }
 T["lunet.data.read_csv"] = { { "file", O { header = "bool", infer_schema = "bool", schema = '={a = "integer", b = "double"}',
   delimiter = '=","', quote = "='\"'", na_values = '={"NA", ""}', columns = '={"a", "c"}', limit = "pos" } } }
-T["lunet.data.write_csv"] = { { "frame", "path", O { delimiter = '=";"' } } }
+T["lunet.data.write_csv"] = { { "frame", "path", O { delimiter = '=";"', header = "bool" } },
+  { "frame", "path", O { partitions = "pos", compression = '="gzip"', mode = '="overwrite"', header = "bool" } } }
+T["lunet.data.source.plan"] = { { '="csv"', "file", O { header = "bool", infer_schema = "bool", shard_bytes = "pos",
+  sample_rows = "pos", on_bad_rows = '="skip"', na_values = '={"NA", ""}', columns = '={"a", "c"}' }, '="scan_csv"' },
+  { '="hdf5"', "file", O { shard_rows = "pos", datasets = '={"x", "v"}', columns = '={z = "x"}' }, '="scan_hdf5"' } }
+T["lunet.data.source.open"] = { { "=F.csv_source()", "=F.csv_shard()" } }
+T["lunet.data.source.register"] = { { '="fuzz"', "={plan = print, open = print}" } }
+T["ShardReader:next"] = { { "pos" } }
 T["lunet.data.read_hdf5"] = { { "file", O { datasets = '={"x", "v"}', columns = '={z = "x"}' } } }
 T["lunet.data.write_hdf5"] = { { "frame", "path", O { columns = "cols" } } }
 each({ "lunet.data.read_idx", "lunet.data.csv_bare_parse", "lunet.nn.load", "lunet.feature.load" }, { { "file" } })
@@ -96,7 +103,8 @@ each({ "DataFrame:filter", "DataFrame:where" }, { { "fn" }, { "={true, false, tr
   { '=F.tensor("labels")' } })
 each({ "DataFrame:repartition", "DataFrame:partition" }, { { "pos" } })
 each({ "DataFrame:union", "DataFrame:union_all" }, { { "frame" } })
-T["DataFrame:write_csv"] = { { "path", O { delimiter = '=";"' } } }
+T["DataFrame:write_csv"] = { { "path", O { delimiter = '=";"' } },
+  { "path", O { partitions = "pos", compression = '="gzip"', mode = '="overwrite"' } } }
 T["DataFrame:write_hdf5"] = { { "path", O { columns = "cols" } } }
 
 -- ---- evaluation, plot, predictors, trainers ----

@@ -81,7 +81,8 @@ end
 -- start is skipped. Column names follow Spark: "_c<i>" without a header or
 -- for an empty header field, and every field of a name repeated in the
 -- header gets its 0-based position appended ("a,a" -> a0, a1); a clash this
--- makes is an error.
+-- makes is an error. path may name a directory of part files or a glob
+-- (data/csv_parts.lua): every file is read, each with its own header.
 function csv.read_csv(path, opts, ...)
   local where = "read_csv"
   check.arity(where, 2, path, opts, ...)
@@ -179,10 +180,12 @@ function csv.csv_bare_parse(path, ...)
   return frame.c(core.data_csv_bare_parse, check.string(path, "csv_bare_parse", "path", { nonempty = true }))
 end
 
-doc.register { name = "read_csv", kind = "data", summary = "a CSV file (.gz too) as a DataFrame, streamed by libcsv",
-  usage = "lunet.data.read_csv(path, {...})", sections = { { title = "options", options = READ } },
+doc.register { name = "read_csv", kind = "data", summary = "a CSV file (.gz too), a directory of part files or a "
+    .. "glob as a DataFrame, streamed by libcsv",
+  usage = "lunet.data.read_csv(path_or_dir_or_glob, {...})", sections = { { title = "options", options = READ } },
   aliases = { "data.read_csv" }, objects = { csv.read_csv } }
-doc.register { name = "write_csv", kind = "data", summary = "a DataFrame as CSV with a header, written atomically",
+doc.register { name = "write_csv", kind = "data", summary = "a DataFrame as CSV with a header, or as a Spark-style "
+    .. "directory of part files, written atomically",
   usage = "lunet.data.write_csv(df, path, {...}) or df:write_csv(path, {...})",
   sections = { { title = "options", options = WRITE } },
   aliases = { "data.write_csv", "DataFrame:write_csv" }, objects = { csv.write_csv, frame.DataFrame.write_csv } }

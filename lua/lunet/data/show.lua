@@ -68,7 +68,7 @@ local function show_text(self, where, n, opts)
     return "|" .. table.concat(parts, "|") .. "|"
   end
   local out = { bar, line(self._names), bar }
-  for i = 1, n do out[#out + 1] = line(cells[i]) end
+  for i = 1, n do out[#out + 1] = line(cells[i] or {}) end -- (a frame of no columns has rows of no cells)
   out[#out + 1] = bar
   if n < self._rows then out[#out + 1] = string.format("only showing top %d rows", n) end
   return table.concat(out, "\n") .. "\n"
