@@ -26,7 +26,10 @@ static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 /* The innermost message libhdf5 recorded ("" when none), for errors such as
  * a missing compression filter that only libhdf5 can explain. */
 static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *out) {
-  if (n == 0 && e->desc) snprintf(out, 200, ": %s", e->desc);
+  /* (the plugin loader's complaints come first and say nothing of the cause:
+   * a missing filter is "H5Z_pipeline: required filter 'lzf' is not registered") */
+  if (((char *)out)[0] || !e->desc || (e->func_name && strncmp(e->func_name, "H5PL", 4) == 0)) return 0;
+  snprintf(out, 200, ": %s", e->desc);
   return 0;
 }
 static const char *h5_why(char buf[200]) {
@@ -44,18 +47,10 @@ static char *dup_str(const char *s) {
 
 /* "a string", "a compound", ... for a class read_hdf5 does not read. */
 static const char *class_name(H5T_class_t c) {
-  switch (c) {
-  case H5T_STRING: return "a string";
-  case H5T_COMPOUND: return "a compound";
-  case H5T_ENUM: return "an enum (h5py writes booleans as enums)";
-  case H5T_ARRAY: return "an array-typed";
-  case H5T_VLEN: return "a variable-length";
-  case H5T_REFERENCE: return "a reference";
-  case H5T_OPAQUE: return "an opaque";
-  case H5T_BITFIELD: return "a bitfield";
-  case H5T_TIME: return "a time";
-  default: return "a non-numeric";
-  }
+  return c == H5T_STRING ? "a string" : c == H5T_COMPOUND ? "a compound"
+         : c == H5T_ENUM ? "an enum (h5py writes booleans as enums)" : c == H5T_ARRAY ? "an array-typed"
+         : c == H5T_VLEN ? "a variable-length" : c == H5T_REFERENCE ? "a reference" : c == H5T_OPAQUE ? "an opaque"
+         : c == H5T_BITFIELD ? "a bitfield" : c == H5T_TIME ? "a time" : "a non-numeric";
 }
 
 /* Whether an integer or float type's bit fields lie inside its bytes:
@@ -218,9 +213,10 @@ lunet_h5file_t *lunet_h5file_open_in_process(const char *path, const char *const
   if (fapl >= 0) H5Pset_file_locking(fapl, 0, 1);
 #endif
   f->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-  if (fapl >= 0) H5Pclose(fapl);
   char buf[200];
-  if (f->file < 0) { lunet_fail("%s: cannot open the HDF5 file%s", path, h5_why(buf)); lunet_h5file_free(f); return NULL; }
+  h5_why(buf); /* now: every later call of libhdf5 clears its error stack */
+  if (fapl >= 0) H5Pclose(fapl);
+  if (f->file < 0) { lunet_fail("%s: cannot open the HDF5 file%s", path, buf); lunet_h5file_free(f); return NULL; }
   int rc = n > 0 ? add_named(f, datasets, n, where) : add_root(f, where);
   for (int i = 1; rc == 0 && i < f->n; i++) {
     if (f->sets[i].rows != f->sets[0].rows) {
@@ -253,8 +249,9 @@ const lunet_h5dataset_t *lunet_h5file_dataset(const lunet_h5file_t *f, int i) {
 }
 
 /* Reads rows first..first+count-1 of dataset id (rank 1 or 2, width values
- * a row) into out as mem_type. */
-static int read_rows(hid_t id, int rank, int64_t first, int64_t count, int64_t width, hid_t mem_type, void *out) {
+ * a row) into out as mem_type; on failure why holds libhdf5's reason. */
+static int read_rows(hid_t id, int rank, int64_t first, int64_t count, int64_t width, hid_t mem_type, void *out,
+                     char why[200]) {
   if (count == 0) return 0;
   hid_t fs = H5Dget_space(id);
   hsize_t start[2] = {(hsize_t)first, 0}, n[2] = {(hsize_t)count, (hsize_t)width};
@@ -262,6 +259,7 @@ static int read_rows(hid_t id, int rank, int64_t first, int64_t count, int64_t w
   herr_t rc = -1;
   if (fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, n, NULL) >= 0)
     rc = H5Dread(id, mem_type, ms, fs, H5P_DEFAULT, out);
+  if (rc < 0) h5_why(why);
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
   return rc < 0 ? -1 : 0;
@@ -276,15 +274,15 @@ lunet_column_t *lunet_h5file_read(lunet_h5file_t *f, int i, int64_t first, int64
                (long long)first + 1, (long long)first + count);
     return NULL;
   }
-  char buf[200];
+  char buf[200] = "";
   if (s->kind == LUNET_H5_VECTOR) {
     int64_t shape[2] = {count, s->width};
     lunet_tensor_t *t = lunet_tensor_new_uninit(2, shape);
     if (!t) return NULL;
-    if (read_rows(f->ids[i], 2, first, count, s->width, H5T_NATIVE_FLOAT, t->storage->data + t->offset) < 0) {
+    if (read_rows(f->ids[i], 2, first, count, s->width, H5T_NATIVE_FLOAT, t->storage->data + t->offset, buf) < 0) {
       lunet_tensor_free(t);
       lunet_fail("%s: dataset '%s': cannot read rows %lld to %lld%s", f->path, s->name, (long long)first + 1,
-                 (long long)first + count, h5_why(buf));
+                 (long long)first + count, buf);
       return NULL;
     }
     lunet_column_t *c = lunet_column_new_tensor(t);
@@ -293,13 +291,32 @@ lunet_column_t *lunet_h5file_read(lunet_h5file_t *f, int i, int64_t first, int64
   }
   double *v = lunet_malloc((size_t)count * sizeof *v);
   if (!v) return NULL;
-  if (read_rows(f->ids[i], 1, first, count, 1, H5T_NATIVE_DOUBLE, v) < 0) {
+  if (read_rows(f->ids[i], 1, first, count, 1, H5T_NATIVE_DOUBLE, v, buf) < 0) {
     free(v);
     lunet_fail("%s: dataset '%s': cannot read rows %lld to %lld%s", f->path, s->name, (long long)first + 1,
-               (long long)first + count, h5_why(buf));
+               (long long)first + count, buf);
     return NULL;
   }
   return lunet_column_new_f64(s->kind == LUNET_H5_INTEGER ? LUNET_COL_INTEGER : LUNET_COL_DOUBLE, v, count);
+}
+
+int lunet_h5file_vet(lunet_h5file_t *f) {
+  for (int i = 0; i < f->n; i++) {
+    int64_t rows = f->sets[i].rows;
+    lunet_column_t *first = rows > 0 ? lunet_h5file_read(f, i, 0, 1) : NULL;
+    lunet_column_t *last = rows > 1 ? lunet_h5file_read(f, i, rows - 1, 1) : NULL;
+    int ok = (rows == 0 || first) && (rows <= 1 || last);
+    lunet_column_free(first);
+    lunet_column_free(last);
+    if (!ok) return -1;
+    hid_t plist = H5Dget_create_plist(f->ids[i]);
+    H5D_layout_t layout = plist >= 0 ? H5Pget_layout(plist) : H5D_LAYOUT_ERROR;
+    if (plist >= 0) H5Pclose(plist);
+    hsize_t chunks; /* counting them walks the whole chunk index */
+    if (layout == H5D_CHUNKED && H5Dget_num_chunks(f->ids[i], H5S_ALL, &chunks) < 0)
+      return lunet_fail("%s: dataset '%s': its chunk index cannot be read (a damaged file)", f->path, f->sets[i].name);
+  }
+  return 0;
 }
 
 /* ---- writing ---- */
@@ -327,7 +344,7 @@ static int check_writable(int n, const char *const *names, lunet_column_t *const
   return 0;
 }
 
-static int write_column(hid_t file, const char *name, const lunet_column_t *c) {
+static int write_column(hid_t file, const char *name, const lunet_column_t *c, char why[200]) {
   int rank = c->type == LUNET_COL_VECTOR ? 2 : 1;
   hsize_t dims[2] = {(hsize_t)c->rows, rank == 2 ? (hsize_t)c->tensor->shape[1] : 1};
   hid_t file_type, mem_type;
@@ -345,6 +362,7 @@ static int write_column(hid_t file, const char *name, const lunet_column_t *c) {
   hid_t space = H5Screate_simple(rank, dims, NULL);
   hid_t set = space >= 0 ? H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
   herr_t rc = set >= 0 && (c->rows == 0 || H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
+  if (rc < 0) h5_why(why);
   if (set >= 0 && H5Dclose(set) < 0) rc = -1;
   if (space >= 0) H5Sclose(space);
   return rc;
@@ -365,8 +383,8 @@ int lunet_h5_write(const char *path, int n, const char *const *names, lunet_colu
     return -1;
   }
   for (int i = 0; i < n; i++) {
-    if (write_column(file, names[i], cols[i]) < 0) {
-      lunet_fail("cannot write '%s': column '%s'%s", path, names[i], h5_why(buf));
+    if (write_column(file, names[i], cols[i], buf) < 0) {
+      lunet_fail("cannot write '%s': column '%s'%s", path, names[i], buf);
       H5Fclose(file);
       lunet_atomic_abort(&a);
       return -1;

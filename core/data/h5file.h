@@ -34,13 +34,16 @@ lunet_h5file_t *lunet_h5file_open(const char *path, const char *const *datasets,
 /* The same in this process only. libhdf5 1.10.8 trusts a file's metadata, and
  * a damaged or hostile file can crash it (spec/fuzz/fuzz_hdf5.c found wild
  * reads in its B-tree code), so lunet_h5file_open (h5guard.c) first runs
- * this in a child process that also reads the first and last row of every
- * dataset: a child that dies, or is still busy after 60 s, makes the open an
+ * this in a child process that also vets the file (lunet_h5file_vet): a
+ * child that dies, or is still busy after 60 s, makes the open an
  * error ("<path>: libhdf5 crashed reading the file ..."), never a crash of
  * the caller. Damage that only a read in the middle of a chunked dataset
  * meets is not covered. */
 lunet_h5file_t *lunet_h5file_open_in_process(const char *path, const char *const *datasets, int n,
                                              const char *where);
+/* What the vetting child does after opening: reads the first and last row
+ * of every dataset and walks the chunk index of chunked ones. 0 or -1. */
+int lunet_h5file_vet(lunet_h5file_t *f);
 /* Forgets which files this process vetted (for fuzz_hdf5, which rewrites one
  * file in place faster than its change time ticks). */
 void lunet_h5file_forget_vetted(void);
