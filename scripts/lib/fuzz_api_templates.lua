@@ -70,10 +70,13 @@ T["lunet.data.read_csv"] = { { "file", O { header = "bool", infer_schema = "bool
 T["lunet.data.write_csv"] = { { "frame", "path", O { delimiter = '=";"', header = "bool" } },
   { "frame", "path", O { partitions = "pos", compression = '="gzip"', mode = '="overwrite"', header = "bool" } } }
 T["lunet.data.source.plan"] = { { '="csv"', "file", O { header = "bool", infer_schema = "bool", shard_bytes = "pos",
-  sample_rows = "pos", on_bad_rows = '="skip"', na_values = '={"NA", ""}', columns = '={"a", "c"}' }, '="scan_csv"' } }
+  sample_rows = "pos", on_bad_rows = '="skip"', na_values = '={"NA", ""}', columns = '={"a", "c"}' }, '="scan_csv"' },
+  { '="hdf5"', "file", O { shard_rows = "pos", datasets = '={"x", "v"}', columns = '={z = "x"}' }, '="scan_hdf5"' } }
 T["lunet.data.source.open"] = { { "=F.csv_source()", "=F.csv_shard()" } }
 T["lunet.data.source.register"] = { { '="fuzz"', "={plan = print, open = print}" } }
 T["ShardReader:next"] = { { "pos" } }
+T["lunet.data.read_hdf5"] = { { "file", O { datasets = '={"x", "v"}', columns = '={z = "x"}' } } }
+T["lunet.data.write_hdf5"] = { { "frame", "path", O { columns = "cols" } } }
 each({ "lunet.data.read_idx", "lunet.data.csv_bare_parse", "lunet.nn.load", "lunet.feature.load" }, { { "file" } })
 T["lunet.data.load_mnist"] = { { "=F.mnist_dir()", O { limit = "pos", train = "bool" } } }
 T["lunet.data.is_frame"] = { { "frame" } }
@@ -112,6 +115,7 @@ each({ "DataFrame:repartition", "DataFrame:partition" }, { { "pos" } })
 each({ "DataFrame:union", "DataFrame:union_all" }, { { "frame" } })
 T["DataFrame:write_csv"] = { { "path", O { delimiter = '=";"' } },
   { "path", O { partitions = "pos", compression = '="gzip"', mode = '="overwrite"' } } }
+T["DataFrame:write_hdf5"] = { { "path", O { columns = "cols" } } }
 
 -- ---- evaluation, plot, predictors, trainers ----
 T["lunet.evaluation.metrics"] = { { "={0, 1, 1}", "={0, 1, 0}" }, { '=F.tensor("labels")', '=F.tensor("labels")' } }
