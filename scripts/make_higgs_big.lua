@@ -42,7 +42,7 @@ local o = args.parse({
       help = "the Higgs-layout CSV repeated (with a header line)" },
   },
   notes = { "", "Row g is the sample's row g mod its size, EventId made unique and the DER_*/PRI_* doubles "
-    .. "jittered by 1% (the undefined -999.0 kept). Memory holds one part (about 300 bytes per row)." },
+    .. "jittered by 1% (the undefined -999.0 kept). Memory holds one part: about 250 MB at 250,000 rows a part." },
 }, arg)
 
 local function usage(fmt, ...)
@@ -85,6 +85,7 @@ local first_id = sample:column("EventId"):get(1)
 local part_rows = (rows + parts - 1) // parts
 local block = sample
 while block:count() < S - 1 + part_rows do block = block:union(block) end
+collectgarbage() -- (the smaller copies)
 
 local gen = lunet.Generator(o.seed)
 -- x rounded in place to 3 decimals, as the sample is written (and so
@@ -97,16 +98,28 @@ local function decimals3(x)
 end
 -- df with its DER_*/PRI_* doubles jittered: x (1 + JITTER n), except below
 -- -499 (the undefined -999.0). The mask is arithmetic, so the work stays in
--- C: relu(1 - relu(x + 500)) is 1 at -999 and 0 at every value above -499.
+-- C: 1 - relu(1 - relu(x + 500)) is 0 at -999 and 1 at every value above
+-- -499. Temporaries are closed as soon as used: the collector does not see
+-- tensor memory, and a part's would pile up.
 local function jitter(df)
+  local noise = lunet.zeros(df:count())
   for _, name in ipairs(jittered) do
-    local x = df:column(name):clone() -- (a double column's float32 copy; cloned: column() may share memory)
-    local undefined = (x + 500):relu():neg():add(1):relu()
-    local noise = lunet.zeros(x:size(1))
+    local view = df:column(name)
+    local x = view:clone() -- (column() may share the frame's memory)
+    view:close()
+    local shifted = x + 500
+    local defined = shifted:relu()
+    shifted:close()
+    defined:scale_(-1):add_(1)
+    local undefined = defined:relu()
+    defined:close()
     gen:fill_normal(noise, 0, JITTER)
-    noise:mul_(undefined:neg():add(1))
-    df = df:with_column(name, decimals3(x:add(x:mul(noise))))
+    noise:mul_(undefined:scale_(-1):add_(1)):mul_(x) -- x n where defined, else 0
+    undefined:close()
+    df = df:with_column(name, decimals3(x:add_(noise)))
+    x:close()
   end
+  noise:close()
   return df
 end
 
@@ -169,6 +182,8 @@ local ok_write, err = pcall(function()
     local f = assert(io.open(tmp .. "/" .. name, "rb"))
     bytes = bytes + f:seek("end")
     f:close()
+    df = nil
+    collectgarbage() -- (the part's columns: the next part's take their place)
     io.write(("%s: part %d/%d, %d rows\n"):format(NAME, p + 1, parts, n))
     io.stdout:flush()
   end
