@@ -60,6 +60,7 @@ void lunet_open_keys(lua_State *L);
 void lunet_open_json(lua_State *L);
 void lunet_open_proc(lua_State *L);
 void lunet_open_file(lua_State *L);
+void lunet_open_shuffle(lua_State *L);
 
 /* lua_CFunction that opens the `lunet.core` module table. */
 int luaopen_lunet_core(lua_State *L);

@@ -16,5 +16,6 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_json(L);
   lunet_open_proc(L);
   lunet_open_file(L);
+  lunet_open_shuffle(L);
   return 1;
 }

@@ -234,8 +234,9 @@ static void push_doubles(lua_State *L, const double *v, int64_t n) {
   }
 }
 
-/* data_stats(x (rows, d)) -> mean, std (unbiased), min, max as Lua arrays */
-static int d_stats(lua_State *L) {
+/* data_stats(x (rows, d)) -> mean, std (unbiased), min, max as Lua arrays;
+ * data_moments(x) -> mean, m2 (sum of squared deviations), min, max */
+static int stats(lua_State *L, int moments) {
   lunet_tensor_t *x = lunet_check_tensor(L, 1);
   if (x->ndim == 1) {
     int64_t shape[2] = {x->shape[0], 1};
@@ -251,7 +252,7 @@ static int d_stats(lua_State *L) {
   }
   int64_t d = x->shape[1];
   double *s = lunet_malloc((size_t)(4 * d) * sizeof *s);
-  if (!s || lunet_colstats(x, s, s + d, s + 2 * d, s + 3 * d) < 0) {
+  if (!s || (moments ? lunet_colmoments : lunet_colstats)(x, s, s + d, s + 2 * d, s + 3 * d) < 0) {
     free(s);
     lunet_tensor_free(x);
     return lunet_core_error(L, "stats");
@@ -261,6 +262,8 @@ static int d_stats(lua_State *L) {
   lunet_tensor_free(x);
   return 4;
 }
+static int d_stats(lua_State *L) { return stats(L, 0); }
+static int d_moments(lua_State *L) { return stats(L, 1); }
 
 /* data_one_hot(idx (rows), dim, where) -> (rows, dim) */
 static int d_one_hot(lua_State *L) {
@@ -328,5 +331,6 @@ static int d_index_to_string(lua_State *L) {
 const luaL_Reg lunet_data_row_functions[] = {
     {"data_permutation", d_permutation}, {"data_split", d_split}, {"data_mask", d_mask},
     {"data_range", d_range}, {"data_assemble", d_assemble}, {"data_stats", d_stats},
+    {"data_moments", d_moments},
     {"data_one_hot", d_one_hot}, {"data_argmax_rows", d_argmax_rows},
     {"data_index_to_string", d_index_to_string}, {NULL, NULL}};

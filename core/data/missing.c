@@ -81,6 +81,25 @@ static int compare_doubles(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+int lunet_column_present_sorted(const lunet_column_t *c, double missing, double **values, int64_t *count) {
+  if (c->type == LUNET_COL_STRING || (c->tensor && c->tensor->ndim != 1))
+    return lunet_fail("imputation needs a scalar numeric column, got a %s column", lunet_coltype_name(c->type));
+  const float *f = c->tensor ? lunet_tensor_data(c->tensor) : NULL; /* (rows) */
+  const double *d = c->tensor ? NULL : lunet_column_f64(c);       /* (rows) */
+  if (f) missing = as_float(missing);
+  double *v = lunet_malloc((size_t)(c->rows ? c->rows : 1) * sizeof *v); /* (rows), the first n used */
+  if (!v) return -1;
+  int64_t n = 0;
+  for (int64_t i = 0; i < c->rows; i++) {
+    double x = value_at(f, d, i);
+    if (!isnan(x) && x != missing) v[n++] = x;
+  }
+  qsort(v, (size_t)n, sizeof *v, compare_doubles);
+  *values = v;
+  *count = n;
+  return 0;
+}
+
 int lunet_impute_fit(const lunet_column_t *c, double missing, lunet_impute_t how, double *surrogate,
                      int64_t *valid) {
   if (c->type == LUNET_COL_STRING || (c->tensor && c->tensor->ndim != 1))

@@ -30,6 +30,11 @@ typedef enum { LUNET_IMPUTE_MEAN, LUNET_IMPUTE_MEDIAN, LUNET_IMPUTE_MODE } lunet
 int lunet_impute_fit(const lunet_column_t *c, double missing, lunet_impute_t how, double *surrogate,
                      int64_t *valid);
 
+/* values (malloc'ed, the caller frees it) = the values of the scalar numeric
+ * column c that are neither NaN nor missing, ascending; *count of them (the
+ * per-chunk step of a streaming median or mode). */
+int lunet_column_present_sorted(const lunet_column_t *c, double missing, double **values, int64_t *count);
+
 /* A new column: c with every NaN and every value equal to missing replaced
  * by surrogate. integer and double columns give a double column, a float
  * column a float column. */

@@ -44,7 +44,7 @@ lunet_tensor_t *lunet_assemble(lunet_column_t *const *cols, int n) {
   return out;
 }
 
-int lunet_colstats(const lunet_tensor_t *x, double *mean, double *std, double *min, double *max) {
+int lunet_colmoments(const lunet_tensor_t *x, double *mean, double *m2, double *min, double *max) {
   if (x->ndim != 2 || !lunet_tensor_is_contiguous(x))
     return lunet_fail("statistics need a contiguous (rows, d) tensor");
   int64_t rows = x->shape[0], d = x->shape[1];
@@ -68,12 +68,23 @@ int lunet_colstats(const lunet_tensor_t *x, double *mean, double *std, double *m
   for (int64_t j = 0; j < d; j++) {
     double m = rows ? s[j] / (double)rows : 0.0;
     if (mean) mean[j] = rows ? m + (double)p[j] : 0.0;
-    if (std) {
-      double var = rows > 1 ? (sq[j] - (double)rows * m * m) / (double)(rows - 1) : 0.0;
-      std[j] = var > 0 ? sqrt(var) : 0.0;
+    if (m2) {
+      double q = sq[j] - (double)rows * m * m;
+      m2[j] = q > 0 ? q : 0.0;
     }
   }
   free(s);
+  return 0;
+}
+
+int lunet_colstats(const lunet_tensor_t *x, double *mean, double *std, double *min, double *max) {
+  int64_t rows = x->ndim == 2 ? x->shape[0] : 0;
+  if (lunet_colmoments(x, mean, std, min, max) < 0) return -1;
+  if (std)
+    for (int64_t j = 0; j < x->shape[1]; j++) {
+      double var = rows > 1 ? std[j] / (double)(rows - 1) : 0.0;
+      std[j] = var > 0 ? sqrt(var) : 0.0;
+    }
   return 0;
 }
 

@@ -19,6 +19,11 @@ lunet_tensor_t *lunet_assemble(lunet_column_t *const *cols, int n);
  * and max. Each output is (d); NULL outputs are skipped. */
 int lunet_colstats(const lunet_tensor_t *x, double *mean, double *std, double *min, double *max);
 
+/* The same pass with m2 (d) = the sum of squared deviations from the mean
+ * instead of std: the per-chunk moments that a streaming fit merges (Chan et
+ * al.'s formula, feature/streaming.lua). */
+int lunet_colmoments(const lunet_tensor_t *x, double *mean, double *m2, double *min, double *max);
+
 /* out (rows, dim): row i is e_{idx[i]}; indices must be integers in [0, dim). */
 lunet_tensor_t *lunet_one_hot(const lunet_tensor_t *idx, int64_t dim);
 

@@ -13,7 +13,8 @@
 -- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
 -- write_csv), data/missing.lua (dropna and the checks for NaN and string
 -- columns), data/mnist.lua (IDX and
--- MNIST). Every argument is checked with lunet.check before anything is
+-- MNIST), data/lazy.lua (LazyFrame: scan_csv and scan_hdf5 give one, a
+-- dataset left on storage and read in chunks). Every argument is checked with lunet.check before anything is
 -- allocated.
 local frame = require "lunet.data.frame"
 require "lunet.data.rows"
@@ -21,6 +22,9 @@ require "lunet.data.missing"
 require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
+local lazy = require "lunet.data.lazy"
+local check = require "lunet.check"
+local doc = require "lunet.doc"
 
 local data = {
   DataFrame = frame.DataFrame,
@@ -31,7 +35,35 @@ local data = {
   csv_bare_parse = csv.csv_bare_parse,
   read_idx = mnist.read_idx,
   load_mnist = mnist.load_mnist,
+  LazyFrame = lazy.LazyFrame,
+  is_lazy = lazy.is_lazy,
+  from_data = lazy.from_data,
 }
+
+-- A LazyFrame over the source planned by lunet.data.source: nothing is read
+-- but the schema sample and the headers.
+local function scan(format, where)
+  return function(path, opts, ...)
+    check.arity(where, 2, path, opts, ...)
+    local src, shards = frame.c(require("lunet.data.source").plan, format, path, opts, where)
+    return lazy.new(src, shards, {})
+  end
+end
+
+-- data.scan_csv(path_or_dir_or_glob, opts): read_csv's options plus
+-- shard_bytes, sample_rows and on_bad_rows (lunet.data.source).
+data.scan_csv = scan("csv", "scan_csv")
+-- data.scan_hdf5(path, opts): read_hdf5's options plus shard_rows.
+data.scan_hdf5 = scan("hdf5", "scan_hdf5")
+
+doc.register { name = "scan_csv", kind = "data", summary = "a CSV file, directory or glob of parts as a "
+  .. "LazyFrame (schema from a sample, shards cut at line boundaries; no rows read): read_csv's options plus "
+  .. "shard_bytes, sample_rows and on_bad_rows", usage = "lunet.data.scan_csv(path_or_dir_or_glob, {...})",
+  aliases = { "data.scan_csv" }, objects = { data.scan_csv } }
+doc.register { name = "scan_hdf5", kind = "data", summary = "numeric HDF5 datasets as a LazyFrame (rows = the "
+  .. "first dimension, shards of rows): read_hdf5's options plus shard_rows",
+  usage = "lunet.data.scan_hdf5(path, {datasets = {...}})", aliases = { "data.scan_hdf5" },
+  objects = { data.scan_hdf5 } }
 
 -- Raises "<where>: unknown column 'x' (available: a, b, c)" (for lunet.feature,
 -- the predictors and the evaluators).

@@ -56,6 +56,15 @@ function StringIndexer:fit(df, ...)
   local labels, counts = col:string_counts()
   local count = {}
   for i, l in ipairs(labels) do count[l] = counts[i] end
+  return self:_model(count)
+end
+
+-- The model of a StringIndexer from its label counts ({label = count}; a
+-- streaming fit adds them up chunk by chunk): labels ordered as Spark, by
+-- frequency (ties alphabetical) or alphabetically; labels[1] gets index 0.
+function StringIndexer:_model(count)
+  local labels = {}
+  for l in pairs(count) do labels[#labels + 1] = l end
   local o = self.order
   table.sort(labels, function(a, b)
     if o == "alphabet_asc" then return a < b end

@@ -28,9 +28,8 @@ end
 local SPECIAL = { nan = 0 / 0, inf = math.huge, ["-inf"] = -math.huge }
 local function tonum(s) return SPECIAL[s] or tonumber(s) end
 
--- The file's text for a fitted model.
-local function serialise(self, name)
-  local lines = { "lunet-feature-model 1", "class " .. name }
+-- The "key kind value" lines of an object's options, sorted by key.
+local function body(self, lines)
   local keys = {}
   for k in pairs(self) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -45,39 +44,49 @@ local function serialise(self, name)
       lines[#lines + 1] = string.format("%s %s %d%s%s", k, kind, #v, #v > 0 and " " or "", table.concat(parts, " "))
     end
   end
+  return lines
+end
+
+-- The file's text for a fitted model.
+local function serialise(self, name)
+  return table.concat(body(self, { "lunet-feature-model 1", "class " .. name }), "\n") .. "\n"
+end
+
+-- The name of a stage's class when it is one of stages (name -> class), else
+-- an error: a user's own Lua transformer is code, and only data is saved.
+local function stage_name(stages, stage, i, where)
+  local mt = getmetatable(stage)
+  local name = type(mt) == "table" and rawget(mt, "__name")
+  if type(name) == "string" and stages[name] == mt then return name end
+  fail(where, "stage %d (%s) cannot be saved: only lunet.feature's transformers and fitted models are data "
+    .. "(a transformer written in Lua is code, which is never saved or shipped)", i,
+    type(name) == "string" and name or check.describe(stage))
+end
+
+-- The text of a list of transformers and fitted models, as PipelineModel:save
+-- writes it: the model header, then each stage as a "stage NAME" line and its
+-- option lines. A PipelineModel among them is written as its own stages.
+function io_.pipeline_text(stages, list, where)
+  local lines = { "lunet-feature-model 1", "class PipelineModel" }
+  local function add(l)
+    for i, stage in ipairs(l) do
+      local name = stage_name(stages, stage, i, where)
+      if name == "PipelineModel" then add(stage.stages)
+      else
+        lines[#lines + 1] = "stage " .. name
+        body(stage, lines)
+      end
+    end
+  end
+  add(list)
   return table.concat(lines, "\n") .. "\n"
 end
 
--- Gives each class of savable (name -> class) a save(path) method.
-function io_.make_savable(savable)
-  for name, cls in pairs(savable) do
-    cls.save = function(self, path, ...)
-      local where = name .. ":save"
-      if getmetatable(self) ~= cls then fail(where, "call it on a %s (model:save(path))", name) end
-      check.arity(where, 1, path, ...)
-      check.string(path, where, "path", { nonempty = true })
-      local ok, err = pcall(core.file_write, path, serialise(self, name))
-      if not ok then fail(where, "%s", err) end
-    end
-  end
-end
-
--- A fitted model of one of the savable classes, from its file.
-function io_.load(savable, path, ...)
-  local where = "feature.load"
-  check.arity(where, 1, path, ...)
-  check.string(path, where, "path", { nonempty = true })
-  local ok, text = pcall(core.file_read, path)
-  if not ok then fail(where, "%s", text) end
-  local function bad(ln, why) fail(where, "%s:%d: %s", path, ln, why) end
-  local lines = {}
-  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  if lines[1] ~= "lunet-feature-model 1" then bad(1, "not a lunet feature model file") end
-  local cname = (lines[2] or ""):match("^class (%w+)$")
-  local cls = cname and savable[cname]
-  if not cls then bad(2, "unknown model class '" .. tostring(cname or lines[2]) .. "'") end
+-- The options of lines[first..last] ("key kind value" each); bad(ln, why)
+-- raises naming line ln.
+local function parse_body(lines, first, last, bad)
   local opts = {}
-  for ln = 3, #lines do
+  for ln = first, last do
     local key, kind, rest = lines[ln]:match("^([%w_]+) ([snbSN]) ?(.*)$")
     if not key then bad(ln, "malformed line") end
     if opts[key] ~= nil then bad(ln, "'" .. key .. "' given twice") end
@@ -98,9 +107,67 @@ function io_.load(savable, path, ...)
       opts[key] = list
     end
   end
-  local built, model = pcall(cls, opts)
-  if not built then fail(where, "%s: %s", path, tostring(model)) end
-  return model
+  return opts
+end
+
+-- Gives each class of savable (name -> class) a save(path) method; stages
+-- (name -> class) are the classes a PipelineModel may hold.
+function io_.make_savable(savable, stages)
+  for name, cls in pairs(savable) do
+    cls.save = function(self, path, ...)
+      local where = name .. ":save"
+      if getmetatable(self) ~= cls then fail(where, "call it on a %s (model:save(path))", name) end
+      check.arity(where, 1, path, ...)
+      check.string(path, where, "path", { nonempty = true })
+      local text = name == "PipelineModel" and io_.pipeline_text(stages, self.stages, where) or serialise(self, name)
+      local ok, err = pcall(core.file_write, path, text)
+      if not ok then fail(where, "%s", err) end
+    end
+  end
+end
+
+-- A fitted model of one of the savable classes (or a PipelineModel of
+-- stages), from text; source names it in errors (a path, or "the pipeline
+-- text").
+function io_.parse(savable, stages, text, source, where)
+  local function bad(ln, why) fail(where, "%s:%d: %s", source, ln, why) end
+  local lines = {}
+  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  if lines[1] ~= "lunet-feature-model 1" then bad(1, "not a lunet feature model file") end
+  local cname = (lines[2] or ""):match("^class (%w+)$")
+  local cls = cname and savable[cname]
+  if not cls then bad(2, "unknown model class '" .. tostring(cname or lines[2]) .. "'") end
+  local function build(c, opts, what)
+    local built, model = pcall(c, opts)
+    if not built then fail(where, "%s: %s%s", source, what, tostring(model)) end
+    return model
+  end
+  if cname ~= "PipelineModel" then return build(cls, parse_body(lines, 3, #lines, bad), "") end
+  local list, starts = {}, {}
+  for ln = 3, #lines do
+    if lines[ln]:match("^stage ") then starts[#starts + 1] = ln end
+  end
+  if #lines >= 3 and starts[1] ~= 3 then bad(3, "expected 'stage NAME'") end
+  for i, ln in ipairs(starts) do
+    local sname = lines[ln]:match("^stage (%w+)$")
+    local scls = sname and stages[sname]
+    if not scls or sname == "PipelineModel" then
+      bad(ln, "unknown stage class '" .. tostring(sname or lines[ln]:sub(7)) .. "'")
+    end
+    list[i] = build(scls, parse_body(lines, ln + 1, (starts[i + 1] or #lines + 1) - 1, bad),
+      string.format("stage %d (%s): ", i, sname))
+  end
+  return build(cls, { stages = list }, "")
+end
+
+-- A fitted model of one of the savable classes, from its file.
+function io_.load(savable, stages, path, ...)
+  local where = "feature.load"
+  check.arity(where, 1, path, ...)
+  check.string(path, where, "path", { nonempty = true })
+  local ok, text = pcall(core.file_read, path)
+  if not ok then fail(where, "%s", text) end
+  return io_.parse(savable, stages, text, path, where)
 end
 
 return io_

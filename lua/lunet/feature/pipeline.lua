@@ -1,7 +1,9 @@
 -- lunet.feature.pipeline: Spark ML's Pipeline (estimators and transformers
--- fitted in order) and the PipelineModel it makes.
+-- fitted in order) and the PipelineModel it makes, on a DataFrame or a
+-- LazyFrame (lunet.data.lazy: fitting streams, transforming adds stages).
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
+local lazy = require "lunet.data.lazy"
 
 local pipeline = {}
 local fail, describe = check.fail, check.describe
@@ -52,7 +54,13 @@ local function run_stage(where, i, stage, name, df)
 end
 
 -- Fits the estimators in order, each on the output of the stages before it.
+-- On a LazyFrame each estimator streams once over the stages before it
+-- (feature/streaming.lua).
 function Pipeline:fit(df, ...)
+  if lazy.is_lazy(df) and getmetatable(self) == Pipeline then
+    check.arity("Pipeline:fit", 1, df, ...)
+    return PipelineModel { stages = require("lunet.feature.streaming").fit_pipeline(self.stages, df, run_stage) }
+  end
   class.frame_arg(self, Pipeline, "fit", df, ...)
   local fitted = {}
   for i, stage in ipairs(self.stages) do
@@ -64,7 +72,13 @@ function Pipeline:fit(df, ...)
   return PipelineModel { stages = fitted }
 end
 
+-- On a LazyFrame: a new LazyFrame with these stages after its own (nothing
+-- is read).
 function PipelineModel:transform(df, ...)
+  if lazy.is_lazy(df) and getmetatable(self) == PipelineModel then
+    check.arity("PipelineModel:transform", 1, df, ...)
+    return df:_with_stages(self.stages)
+  end
   class.frame_arg(self, PipelineModel, "transform", df, ...)
   for i, s in ipairs(self.stages) do df = run_stage("PipelineModel:transform", i, s, "transform", df) end
   return df

@@ -120,7 +120,7 @@ function R:begin()
   for _, cb in ipairs(self.cbs) do cb.model, cb.params = self.model, params end
   self.model.stop_training = false
   self:call("on_train_begin", {})
-  local first = self.run.metrics.samples // self.rows -- (a resumed run: the epoch it continues)
+  local first = self.run.metrics:epochs_done() -- (a resumed run: the epoch it continues)
   self.history_seen = #self.run.metrics.history -- (and its losses are the checkpoint's)
   self.next_boundary = first + 1
   self:call("on_epoch_begin", first, {})
@@ -196,8 +196,8 @@ end
 -- After every message: epoch boundaries (on_epoch_begin; without validation on_epoch_end first).
 function R:tick()
   if self.stopped then return end
-  local samples = self.run.metrics.samples
-  while self.next_boundary < self.num_epoch and samples >= self.next_boundary * self.rows do
+  local done = self.run.metrics:epochs_done()
+  while self.next_boundary < self.num_epoch and done >= self.next_boundary do
     local e = self.next_boundary
     self.next_boundary = e + 1
     if not self.validation then

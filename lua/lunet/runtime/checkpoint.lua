@@ -32,6 +32,8 @@ local Checkpoints = {}
 Checkpoints.__index = Checkpoints
 
 local function data_fingerprint(job)
+  -- a LazyFrame's run: its shards (the driver never reads the rows)
+  if job.stream then return { shards = job.fingerprint } end
   return { rows = job.rows, x_width = job.x_width, y_width = job.y_width,
            hash = vec.hash(job.x) .. vec.hash(job.y) .. (job.w and vec.hash(job.w) or "") }
 end

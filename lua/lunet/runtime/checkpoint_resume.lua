@@ -88,6 +88,11 @@ local function check_match(ck, path, meta)
   p, a, b = first_difference(meta.options, resume.result_options(trainer.options, trainer.spec), "")
   if p then resume_error(ck, path, "option %s is %s in the checkpoint, %s here", p, show(a), show(b)) end
   local d, ours = type(meta.data) == "table" and meta.data or {}, ck.data
+  if d.shards ~= ours.shards then
+    resume_error(ck, path, "the training data differs: the checkpoint read %s, this run %s", tostring(d.shards or
+      "an in-memory frame"), tostring(ours.shards or "an in-memory frame"))
+  end
+  if ours.shards then return end
   if d.rows ~= ours.rows or d.x_width ~= ours.x_width or d.y_width ~= ours.y_width then
     resume_error(ck, path, "the training data differs: the checkpoint has %s rows of %s features and %s label "
       .. "values, this frame %d rows of %d and %d", tostring(d.rows), tostring(d.x_width), tostring(d.y_width),

@@ -28,6 +28,15 @@ local MAX_RECORDS = 1000 -- a report never grows past this many batches
 
 local function new_records() return { it = {}, loss = {}, t = {}, ep = {}, n = 0 } end
 
+-- This process's VmHWM in bytes (the driver's stats: worker_peak_rss), or nil off Linux.
+local function peak_rss()
+  local f = io.open("/proc/self/status")
+  if not f then return nil end
+  local kb = f:read("a"):match("VmHWM:%s*(%d+)%s*kB")
+  f:close()
+  return kb and math.tointeger(tonumber(kb)) * 1024 or nil
+end
+
 -- Sends the batch records gathered since the last report; with heartbeat =
 -- true and nothing new, a heartbeat instead. Sends only: nothing is read.
 local function send_report(self, heartbeat)
@@ -36,7 +45,8 @@ local function send_report(self, heartbeat)
     self.link:send_numbered("report", {
       it = r.n > 0 and r.it or nil, loss = r.n > 0 and r.loss or nil, t = r.n > 0 and r.t or nil,
       ep = r.n > 0 and r.ep or nil, samples = self.samples, now = core.now(),
-      skipped = #self.skipped > 0 and self.skipped or nil, start = not self.start_sent and self.started or nil })
+      skipped = #self.skipped > 0 and self.skipped or nil, start = not self.start_sent and self.started or nil,
+      peak_rss = peak_rss(), bad_rows = self.stream and self.stream.bad_rows or nil })
     self.start_sent = self.started ~= nil
     self.records = new_records()
     if #self.skipped > 0 then self.skipped = {} end
@@ -59,6 +69,8 @@ function context.new(link, job, model, clock, frames, checkpoints)
     -- the named buffers that are worker state (ctx:buffer(name)), and those a resumed job brought
     kept_names = (checkpoints or {}).worker_buffers or {}, kept = {}, restored = {},
   }, Context)
+  -- a LazyFrame's run: the worker reads its shards (runtime/stream.lua)
+  if job.stream then self.stream = require("lunet.runtime.stream").new(self, job.name, job.stream) end
   local r = job.resume
   if r then -- this worker's state at the checkpoint
     self.samples, self.reported_samples, self.iteration = r.samples, r.samples, r.iteration
@@ -98,6 +110,8 @@ function Context:next_partition()
   return x, y, meta.partition, meta.start, w
 end
 
+-- (A LazyFrame's run: the batches of the (epoch, shard) entries the worker
+-- reads, runtime/stream.lua; last: an entry's last batch.)
 -- for x, y, last in ctx:batches() do ... end (last: the epoch's last batch):
 -- every batch of every partition this worker receives, num_epoch epochs over
 -- each, reshuffled every epoch with a seed of (trainer seed, partition,
@@ -107,6 +121,7 @@ end
 -- partition's, reshuffled with its rows) go with it: ctx:train(x, y) of the
 -- batch given last uses them.
 function Context:batches()
+  if self.stream then return self.stream:batches() end
   local bs, epochs, seed = self.options.batch_size, self.options.num_epoch, self.options.seed
   return coroutine.wrap(function()
     while true do

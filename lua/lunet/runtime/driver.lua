@@ -13,6 +13,8 @@ local launchers = require "lunet.runtime.launchers"
 local checkpoint = require "lunet.runtime.checkpoint"
 local protocol = require "lunet.runtime.protocol"
 local partitions = require "lunet.runtime.partitions"
+local shards = require "lunet.runtime.shards"
+local stream_job = require "lunet.runtime.stream_job"
 local center = require "lunet.runtime.center"
 local roster = require "lunet.runtime.roster"
 local metrics = require "lunet.runtime.metrics"
@@ -109,7 +111,10 @@ function handlers.checkpoint_state(run, w, msg, meta)
 end
 
 function handlers.data_request(run, w, _, meta)
-  if run.partitions:finish(w.rank, meta.finished) then run.roster:serve_waiting() end
+  if run.partitions:finish(w.rank, meta.finished) then
+    if run.job.stream then run:shards_over() end -- (an epoch's end: callbacks and validation see it next)
+    run.roster:serve_waiting()
+  end
   run.roster:give_data(w)
 end
 
@@ -122,7 +127,13 @@ function handlers.done(run, w, _, meta)
   run.roster:serve_waiting()
 end
 
-function handlers.error(run, w, _, meta) run:fail("worker %d failed: %s", w.rank, meta.message) end
+function handlers.error(run, w, _, meta)
+  -- a shard the worker cannot read (runtime/stream.lua): which host could not, as a shared file system needs
+  -- (a coroutine's error comes with the position of the loop that resumed it: left out)
+  local shard = meta.message:match("cannot read shard .*")
+  if shard then run:fail("worker %d on host %s: %s", w.rank, w.host, shard) end
+  run:fail("worker %d failed: %s", w.rank, meta.message)
+end
 
 -- What a worker a callback stopped may still send: its last records and its totals.
 local WHILE_STOPPING = { report = true, heartbeat = true, done = true, error = true }
@@ -190,6 +201,12 @@ function Run:returned_weights()
   return self.callbacks and self.callbacks:returned_weights() or self.center:weights()
 end
 
+-- A LazyFrame's run: the (epoch, shard) entries over, to the metrics (progress, epochs).
+function Run:shards_over()
+  local n, _, epochs = shards.progress(self.partitions)
+  self.metrics:shards_over(n, epochs)
+end
+
 -- Handles every message already received.
 function Run:drain()
   for msg in function() return self.server:recv(0) end do self:handle(msg) end
@@ -255,20 +272,25 @@ function Run:restore(s)
   self.center:restore(s)
   self.metrics:restore(s)
   self.partitions:restore(s.partitions)
+  if self.job.stream then self:shards_over() end
   if self.validation then self.validation:restore(s.validation, s.trained_before) end
 end
 
 -- run(trainer, df) -> trained model (or spec.result(S, job)), statistics
 function driver.run(trainer, df)
   local o, t0 = trainer.options, core.now()
-  local prepared = job.prepare(trainer, df)
+  -- a LazyFrame (data.scan_csv): the workers read its shards themselves (runtime/stream_job.lua)
+  local lazy = package.loaded["lunet.data.lazy"]
+  local streaming = lazy ~= nil and lazy.is_lazy(df)
+  local prepared = streaming and stream_job.prepare(trainer, df) or job.prepare(trainer, df)
   local run = setmetatable({ trainer = trainer, name = trainer.name, spec = trainer.spec, options = o, job = prepared,
                              launcher = launchers.new(o, trainer.transport) }, Run)
   local fail, send = function(...) run:fail(...) end, function(...) run:send(...) end
-  run.metrics = metrics.new { name = trainer.name, t0 = t0, total = prepared.rows * o.num_epoch, rows = prepared.rows,
+  run.metrics = metrics.new { name = trainer.name, t0 = t0, total = prepared.rows and prepared.rows * o.num_epoch,
+                              rows = prepared.rows, shards = streaming and #prepared.shard_list * o.num_epoch or nil,
                               num_epoch = o.num_epoch, verbose = o.verbose, batches = prepared.batches,
                               skip_limit = o.on_nan == "skip" and o.max_skipped or nil, fail = fail }
-  run.partitions = partitions.new(prepared.parts, o)
+  run.partitions = streaming and shards.new(prepared.shard_list, o) or partitions.new(prepared.parts, o)
   run.center = center.new { weights = prepared.center, spec = trainer.spec, options = o, metrics = run.metrics,
                             fail = fail, send = send }
   run.roster = roster.new { options = o, spec = trainer.spec, launcher = run.launcher, partitions = run.partitions,

@@ -175,13 +175,11 @@ end
 
 job.features, job.labels, job.sample_weights = features, labels, sample_weights
 
--- The partition of a trainer run, or an error naming the problem, before
--- anything starts. Returns {x=, y=, w= (weight_col: the sample weights, else
--- nil), rows=, parts= (each with x, y and w, views), center=, model_config=,
--- result=(the model to return, compiled), n_params=, batches= (planned)}.
-function job.prepare(trainer, df)
+-- The trainer's model checked and described for the workers: the model, its
+-- config (compiled with what trains), a probe built from that config and its
+-- output shape.
+function job.model_setup(trainer)
   local name, o = trainer.name, trainer.options
-  if not data.is_frame(df) then fail(name, "train: expected a DataFrame, got %s", type(df)) end
   local model = o.model
   local ok, err = pcall(model.build, model)
   if not ok then fail(name, "the model cannot be built: %s", tostring(err)) end
@@ -194,7 +192,21 @@ function job.prepare(trainer, df)
   local probe
   ok, probe = pcall(nn.from_config, cfg)
   if not ok then fail(name, "%s", tostring(probe):gsub("^compile: ", "")) end
-  local out_shape = probe:build():output_shape()
+  return model, cfg, probe, probe:build():output_shape()
+end
+
+-- The partition of a trainer run, or an error naming the problem, before
+-- anything starts. Returns {x=, y=, w= (weight_col: the sample weights, else
+-- nil), rows=, parts= (each with x, y and w, views), center=, model_config=,
+-- result=(the model to return, compiled), n_params=, batches= (planned)}.
+function job.prepare(trainer, df)
+  local name, o = trainer.name, trainer.options
+  if not data.is_frame(df) then fail(name, "train: expected a DataFrame, got %s", type(df)) end
+  if o.shuffle_buffer ~= nil then
+    fail(name, "shuffle_buffer applies to a LazyFrame (data.scan_csv, data.scan_hdf5), whose rows workers read "
+      .. "themselves; an in-memory frame is shuffled whole")
+  end
+  local model, cfg, probe, out_shape = job.model_setup(trainer)
   local rows = df:count()
   if rows == 0 then fail(name, "the training frame has no rows") end
   local x = features(name, df, o.features_col, model.input_shape)
@@ -258,7 +270,9 @@ end
 -- The fields of the job message worker `rank` receives (protocol.lua);
 -- resume: where a resumed worker continues (checkpoint.lua), or nil.
 function job.message(trainer, prepared, rank, resume)
-  return { trainer = trainer.module, name = trainer.name, rank = rank, num_workers = trainer.options.num_workers,
+  -- (a LazyFrame's run: the frame as data, never code, and the worker's shuffle buffer)
+  local stream = prepared.stream and { frame = prepared.data, shuffle_buffer = prepared.shuffle_buffer } or nil
+  return { stream = stream, trainer = trainer.module, name = trainer.name, rank = rank, num_workers = trainer.options.num_workers,
            options = job.shippable_options(trainer.options), model = prepared.model_config,
            package_path = package.path, package_cpath = package.cpath, n_params = prepared.n_params,
            resume = resume }

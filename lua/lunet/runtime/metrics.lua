@@ -20,6 +20,7 @@ local MAX_SKIP_EVENTS = 100 -- then only counted: a run that skips every batch m
 local COUNTERS = { "foreign", "late", "lost", "skipped", "refused" }
 
 -- new{name=, t0=, total= (samples), rows= (per epoch), num_epoch=, verbose=,
+-- shards= (a LazyFrame's run: its (epoch, shard) entries; total and rows nil),
 -- batches= (the run's planned batches), skip_limit= (max_skipped with
 -- on_nan = 'skip', else nil), fail=fn(fmt, ...) (raises the run's error)}
 function metrics.new(o)
@@ -30,8 +31,10 @@ function metrics.new(o)
     samples = 0,            -- samples trained, over all workers
     worker_samples = {},    -- rank -> the samples that worker reported
     last_batch = {}, comm_time = {},
+    peak_rss = {}, bad_rows = {}, -- rank -> the worker's VmHWM (bytes) and rows skipped (on_bad_rows = 'skip')
+    rows = o.rows, num_epoch = o.num_epoch, epochs = 0, -- epochs: those over (a LazyFrame's run)
     progress = progress.new { name = o.name, total = o.total, rows = o.rows, num_epoch = o.num_epoch,
-                              enabled = o.verbose },
+                              shards = o.shards, enabled = o.verbose },
   }, Metrics)
   for _, k in ipairs(COUNTERS) do self.counts[k] = 0 end
   return self
@@ -90,6 +93,8 @@ end
 -- since the last one, the worker's sample count and skipped batches.
 function Metrics:report(rank, meta)
   self:worker_count(rank, meta.samples)
+  if meta.peak_rss then self.peak_rss[rank] = meta.peak_rss end
+  if meta.bad_rows then self.bad_rows[rank] = meta.bad_rows end
   self:skipped(rank, meta.skipped)
   -- worker clock -> driver clock (same offset for the whole report)
   local offset = core.now() - meta.now - self.t0
@@ -130,6 +135,20 @@ function Metrics:snapshot()
            trained = self.first_start and elapsed - self.first_start or 0 }
 end
 
+-- A LazyFrame's run: its (epoch, shard) entries over, and the epochs over
+-- (runtime/shards.lua's progress); the driver never counts rows.
+function Metrics:shards_over(n, epochs)
+  self.epochs = epochs
+  self.progress:shards_over(n, epochs)
+end
+
+-- The epochs over: every shard of each read (a LazyFrame's run), or the
+-- samples trained over the rows of one (an in-memory frame's).
+function Metrics:epochs_done()
+  if not self.rows then return self.epochs end
+  return math.min(self.num_epoch, self.samples // self.rows)
+end
+
 -- A resumed run's counts, history, staleness and events (before any worker starts).
 function Metrics:restore(s)
   self.samples, self.counts.lost = s.samples, s.lost
@@ -149,15 +168,31 @@ function Metrics:stats(clock, server)
   for _, n in pairs(self.staleness) do applied = applied + n end
   local c = self.counts
   local start = self.first_start or 0
+  local bad, rss = 0, {}
+  for _, n in pairs(self.bad_rows) do bad = bad + n end
+  for rank, b in pairs(self.peak_rss) do rss[rank] = b end
   return {
     history = self.history, training_time = math.max(0, (self.t_last_done or core.now()) - self.t0 - start),
     training_start = self.first_start, num_updates = clock,
     communication_time = comm, staleness = self.staleness, events = self.events, samples = samples,
     lost_workers = c.lost, first_batch_time = self.first_batch, foreign_messages = c.foreign,
+    -- (train() to the first trained batch, reported; each worker's and the driver's peak RSS)
+    first_batch_seconds = self.first_batch, worker_peak_rss = rss, driver_peak_rss = metrics.peak_rss(),
+    bad_rows = bad,
     rejected_peers = server and server.denied, -- connections the ZAP handler refused (CURVE)
     dropped_messages = server and server.dropped, late_messages = c.late, skipped_batches = c.skipped,
     skipped_updates = c.refused, batches = #self.history + c.skipped, commits = applied + c.refused,
   }
+end
+
+-- This process's peak resident set (VmHWM of /proc/self/status) in bytes, or nil off Linux.
+function metrics.peak_rss()
+  local f = io.open("/proc/self/status")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  local kb = s:match("VmHWM:%s*(%d+)%s*kB")
+  return kb and math.tointeger(tonumber(kb)) * 1024 or nil
 end
 
 -- "3 of 1250 batches and 1 of 40 updates skipped", or nil when none was.

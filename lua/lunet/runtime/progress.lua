@@ -13,10 +13,14 @@ local function format_time(s)
   return string.format("%d:%02d", s // 60, s % 60)
 end
 
--- new{name=, total=samples, rows=per epoch, num_epoch=, enabled=}
+-- new{name=, total=samples, rows=per epoch, num_epoch=, enabled=} or, for a
+-- LazyFrame's run (rows unknown: nothing is counted up front), shards= (its
+-- (epoch, shard) entries) instead of total and rows: progress and ETA by
+-- entries over.
 local function new(o)
   local tty = core.isatty(2)
-  return setmetatable({ name = o.name, total = o.total, rows = o.rows, num_epoch = o.num_epoch,
+  return setmetatable({ name = o.name, total = o.total, rows = o.rows, num_epoch = o.num_epoch, shards = o.shards,
+                        shards_done = 0, epochs_done = 0,
                         enabled = o.enabled, tty = tty, period = tty and 0.1 or 5.0, last_draw = -math.huge,
                         t0 = core.now(), window = {}, losses = {}, drawn = false }, Progress)
 end
@@ -31,6 +35,12 @@ function Progress:update(done, losses)
   self:draw(false)
 end
 
+-- A LazyFrame's run: n entries over, epochs over.
+function Progress:shards_over(n, epochs)
+  self.shards_done, self.epochs_done = n, epochs
+  self:draw(false)
+end
+
 function Progress:line()
   local now = core.now()
   local w = self.window
@@ -41,6 +51,7 @@ function Progress:line()
   if #w >= 2 and w[#w][1] - w[1][1] >= 1 then rate = (w[#w][2] - w[1][2]) / (w[#w][1] - w[1][1])
   elseif now > self.t0 then rate = (self.done or 0) / (now - self.t0) end
   local done = self.done or 0
+  if self.shards then return self:shard_line(now, rate) end
   local epoch = self.rows > 0 and math.min(self.num_epoch, done // self.rows + 1) or 1
   local loss = 0
   for _, l in ipairs(self.losses) do loss = loss + l end
@@ -51,6 +62,18 @@ function Progress:line()
   return string.format("%s epoch %d/%d  %d/%d samples  %.0f samples/s  loss %s%s  ETA %s", self.name, epoch,
     self.num_epoch, done, self.total, rate, loss == loss and string.format("%.4f", loss) or "-", val,
     done >= self.total and "0:00" or format_time(eta))
+end
+
+function Progress:shard_line(now, rate)
+  local loss = 0
+  for _, l in ipairs(self.losses) do loss = loss + l end
+  loss = #self.losses > 0 and loss / #self.losses or 0 / 0
+  local n, all = self.shards_done, self.shards
+  local eta = n > 0 and (now - self.t0) * (all - n) / n or math.huge
+  local val = self.val_loss and string.format("  val_loss %.4f", self.val_loss) or ""
+  return string.format("%s epoch %d/%d  %d/%d shards  %d samples  %.0f samples/s  loss %s%s  ETA %s", self.name,
+    math.min(self.num_epoch, self.epochs_done + 1), self.num_epoch, n, all, self.done or 0, rate,
+    loss == loss and string.format("%.4f", loss) or "-", val, n >= all and "0:00" or format_time(eta))
 end
 
 function Progress:draw(force)

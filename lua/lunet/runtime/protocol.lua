@@ -11,14 +11,19 @@
 --   job                 D     clock   trainer, name, rank, num_workers,      center [, optimizer state
 --                                     options, model, n_params,                [, weights] [, buffers]]
 --                                                                              (resume)
---                                     package_path, package_cpath, resume?
+--                                     package_path, package_cpath, resume?,
+--                                     stream? {frame, shuffle_buffer} (a
+--                                     LazyFrame's run: lazy.from_data's table)
 --   data_request        W     0       finished? (the partition it finished)  -
 --   data                D     0       partition, rows, x_width, y_width,     x, y [, w] (weight_col:
 --                                     start? {epoch, batch} (resumed)          the rows' weights)
+--                                     or (LazyFrame) partition, epoch,       - (the worker reads
+--                                     index, shard, start?                     the shard)
 --   end_of_data         D     0       -                                      -
 --   report              W     n       samples, now, it?, loss?, t?, ep?,     -
 --                                     skipped? (batch records since the last),
---                                     start? (its first batch's start, once)
+--                                     start? (its first batch's start, once),
+--                                     peak_rss? (VmHWM bytes), bad_rows?
 --   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
 --                                     (D: the answer to a report/heartbeat)
 --   commit              W     clock   partition?                             delta
@@ -68,16 +73,19 @@ local S = {
             frames = { 0, 0 } },
   job = { from = "driver", meta = { trainer = "string", name = "string", rank = "integer", num_workers = "integer",
                                     options = "table", model = "table", n_params = "integer",
-                                    package_path = "string", package_cpath = "string", resume = "table?" },
+                                    package_path = "string", package_cpath = "string", resume = "table?",
+                                    stream = "table?" },
           frames = { 1, 7 } },
   data_request = { from = "worker", meta = { finished = "integer?" }, frames = { 0, 0 } },
-  data = { from = "driver", meta = { partition = "integer", rows = "integer", x_width = "integer",
-                                     y_width = "integer", start = { epoch = "integer", batch = "integer", ["?"] = true } },
-           frames = { 2, 3 } },
+  -- (a LazyFrame's entry: epoch, index and shard, no rows, no frames: the worker reads the shard)
+  data = { from = "driver", meta = { partition = "integer", rows = "integer?", x_width = "integer?",
+                                     y_width = "integer?", epoch = "integer?", index = "integer?", shard = "table?",
+                                     start = { epoch = "integer", batch = "integer", ["?"] = true } },
+           frames = { 0, 3 } },
   end_of_data = { from = "driver", meta = {}, frames = { 0, 0 } },
   report = { from = "worker", meta = { samples = "integer", now = "number", it = "integers?", loss = "numbers?",
                                        t = "numbers?", ep = "integers?", skipped = "strings?",
-                                       start = "number?" },
+                                       start = "number?", peak_rss = "integer?", bad_rows = "integer?" },
              frames = { 0, 0 } },
   heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
   commit = { from = "worker", meta = { partition = "integer?" }, frames = { 1, 1 } },

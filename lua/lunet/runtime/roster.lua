@@ -8,6 +8,7 @@
 -- the partitions too (data, end_of_data).
 local core = require "lunet.core"
 local plural = require("lunet.check").plural
+local shards = require "lunet.runtime.shards"
 
 local roster = {}
 
@@ -88,6 +89,11 @@ end
 -- The next partition for w, or end_of_data; w waits while one may still come.
 function Roster:give_data(w)
   local p, start = self.partitions:take(w.rank)
+  if p and p.shard then -- a LazyFrame's (epoch, shard) entry: the worker reads it (runtime/stream.lua)
+    w.waiting = false
+    return self.send(w, "data", 0, { partition = p.id, epoch = p.epoch, index = p.index, shard = p.shard,
+                                     start = start })
+  end
   if p then
     w.waiting = false
     -- (start: where a resumed run continues this partition)
@@ -137,7 +143,9 @@ end
 
 local function describe_parts(parts)
   local what = {}
-  for _, p in ipairs(parts) do what[#what + 1] = string.format("partition %d (%s)", p.id, plural(p.rows, "row")) end
+  for _, p in ipairs(parts) do
+    what[#what + 1] = p.shard and shards.describe(p) or string.format("partition %d (%s)", p.id, plural(p.rows, "row"))
+  end
   return #what > 0 and table.concat(what, ", ") or "no partition"
 end
 

@@ -40,7 +40,6 @@ function validation.prepare(trainer, prepared, run)
     run = run, name = name, o = o, prepared = prepared, data = data, cfg = cfg, keys = keys, f1 = f1,
     every = every, history = {}, restored = 0, before = 0, spare = {}, queue = {}, sent = 0, next_id = 0,
     next_updates = every.updates, next_epoch = every.epochs, next_time = every.seconds,
-    total = prepared.rows * o.num_epoch,
   }, V)
 end
 
@@ -89,6 +88,7 @@ end
 -- The epoch of a record: the one in progress, or the one just finished at a boundary.
 local function epoch_of(self, samples)
   local rows = self.prepared.rows
+  if not rows then return math.min(self.o.num_epoch, self.run.metrics:epochs_done() + 1) end
   return math.max(1, math.min(self.o.num_epoch, (samples + rows - 1) // rows))
 end
 
@@ -122,9 +122,10 @@ function V:check_due()
       self.next_updates = (clock // every.updates + 1) * every.updates
     end
   elseif every.epochs then
-    local at = self.next_epoch * self.prepared.rows
-    if m.samples >= at and m.samples < self.total then
-      due, boundary = true, m.samples // self.prepared.rows // every.epochs * every.epochs
+    -- (the last epoch's end is scored by final)
+    local done = m:epochs_done()
+    if done >= self.next_epoch and done < self.o.num_epoch then
+      due, boundary = true, done // every.epochs * every.epochs
       self.next_epoch = boundary + every.epochs
     end
   elseif m.first_start and not in_flight(self) then
@@ -316,7 +317,8 @@ function V:restore(records, trained_before)
   if last then -- the next ones continue from where the checkpoint was
     local e = self.every
     if e.updates then self.next_updates = (last.updates // e.updates + 1) * e.updates end
-    if e.epochs then self.next_epoch = (last.samples // self.prepared.rows // e.epochs + 1) * e.epochs end
+    local done = self.prepared.rows and last.samples // self.prepared.rows or self.run.metrics:epochs_done()
+    if e.epochs then self.next_epoch = (done // e.epochs + 1) * e.epochs end
   end
 end
 

@@ -31,6 +31,7 @@ options.common = {
   num_workers = 2,
   seed = 0,
   parallelism_factor = 1,   -- partitions per worker, handed out as workers finish
+  shuffle_buffer = OPTIONAL, -- a LazyFrame's rows: each worker's shuffle buffer (rows; default 10000, tf.data's shuffle)
   launcher = "local",       -- local | mpirun | srun | external
   launcher_program = OPTIONAL, -- the mpirun / srun executable (default: by name on PATH)
   hostfile = OPTIONAL,      -- mpirun --hostfile
@@ -90,6 +91,9 @@ options.docs = {
   { "seed", "seeds the partitioning shuffle, each worker's batch order and Dropout streams" },
   { "parallelism_factor", "partitions per worker (num_workers * parallelism_factor in all), handed out as workers "
     .. "finish" },
+  { "shuffle_buffer", "training on a LazyFrame (data.scan_csv): the rows of each worker's shuffle buffer, "
+    .. "tf.data's Dataset.shuffle (fill, then each row drawn uniformly from the buffer and refilled from the shard; "
+    .. "1 keeps the file order); seeded with (seed, epoch, shard) (when not given: 10000)" },
   { "on_nan", "a NaN or infinite loss or delta: 'error' stops the run naming the worker and batch, 'skip' leaves "
     .. "it out" },
   { "max_skipped", "with on_nan = 'skip', the largest fraction of batches or updates skipped before the run fails" },
@@ -275,6 +279,7 @@ function options.check_common(name, o, spec, given)
   for _, key in ipairs { "batch_size", "num_epoch", "parallelism_factor" } do o[key] = check.size(o[key], name, key) end
   o.num_threads = check.size(o.num_threads, name, "num_threads", { max = blas_max_threads() })
   o.seed = check.seed(o.seed, name)
+  if o.shuffle_buffer ~= nil then o.shuffle_buffer = check.size(o.shuffle_buffer, name, "shuffle_buffer") end
   check_launcher(name, o)
   for _, key in ipairs { "connect_timeout", "worker_timeout", "driver_timeout", "report_interval" } do
     check.positive(o[key], name, key)
