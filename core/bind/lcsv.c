@@ -79,6 +79,7 @@ static int d_read_csv(lua_State *L) {
   o.header = lunet_opt_boolean(L, 2, "header", 0, "read_csv");
   o.infer = lunet_opt_boolean(L, 2, "infer", 0, "read_csv");
   o.limit = lunet_opt_integer(L, 2, "limit", -1, "read_csv");
+  o.skip_bad = lunet_opt_boolean(L, 2, "skip_bad", 0, "read_csv");
   o.n_na = string_list(L, 2, "na_values", (const char ***)&o.na_values);
   o.n_na_numbers = number_list(L, 2, "na_numbers", &o.na_numbers);
   o.n_columns = string_list(L, 2, "columns", (const char ***)&o.columns);

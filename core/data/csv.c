@@ -6,7 +6,8 @@
  * decided on the first row, so the common case parses the file once. Empty
  * fields and na_values are NaN in numeric columns and never make a column
  * strings. Its parts: csv_input.c (the bytes), csv_names.c (the column
- * names). */
+ * names), csv_fields.c (the field and line rules it shares with the shard
+ * cursor). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -48,59 +49,37 @@ typedef struct {
   char **names;         /* (ncols) column names */
   int skip;             /* skip the header record after a restart */
   int field;            /* position in the current record */
-  int64_t line;         /* physical line (1-based) where the current record starts */
-  int64_t extra;        /* newlines inside quoted fields of the current record */
-  int nf;               /* fields seen in the current record */
-  int after_cr;         /* the last record ended with CR: a following LF ends nothing */
+  int bad;              /* the current record is bad (skip_bad) */
+  lunet_csv_lines_t lines;
+  lunet_csv_na_t na;
   int64_t rows, cap;
 } reader;
 
 static void fail_field(reader *r, const colstate *c, const char *text, const char *type) {
-  lunet_fail("%s:%lld: column '%s': cannot parse '%.60s' as %s", r->path, (long long)r->line,
+  if (r->o->skip_bad) { r->bad = 1; return; }
+  lunet_fail("%s:%lld: column '%s': cannot parse '%.60s' as %s", r->path, (long long)r->lines.line,
              r->names[c - r->cs], text, type);
   r->state = FAILED;
-}
-
-static int is_na(const reader *r, const char *s, size_t len) {
-  for (int i = 0; i < r->o->n_na; i++)
-    if (strlen(r->o->na_values[i]) == len && memcmp(r->o->na_values[i], s, len) == 0) return 1;
-  return 0;
-}
-
-/* A value that na_numbers lists ("-999.0" and "-999" alike match -999). */
-static int is_na_number(const reader *r, double v) {
-  for (int i = 0; i < r->o->n_na_numbers; i++)
-    if (r->o->na_numbers[i] == v) return 1;
-  return 0;
-}
-
-/* Newlines inside a (quoted) field, so error lines stay physical lines. Only
- * string fields are scanned: a number never holds one. */
-static int64_t count_newlines(const char *s, size_t len) {
-  int64_t n = 0;
-  for (const char *p = s; (p = memchr(p, '\n', len - (size_t)(p - s))) != NULL; p++) n++;
-  return n;
 }
 
 static void store_field(reader *r, colstate *c, const char *s, size_t len) {
   if (c->type == LUNET_COL_STRING) {
     int32_t code = lunet_strdict_intern(c->dict, s, len);
     if (code < 0) { r->state = FAILED; return; }
-    if (len && memchr(s, '\n', len)) r->extra += count_newlines(s, len);
+    /* only string fields are scanned for newlines: a number never holds one */
+    if (len && memchr(s, '\n', len)) r->lines.extra += lunet_csv_count_newlines(s, len);
     c->codes[r->rows] = code;
     return;
   }
-  /* an empty field is a missing number (Spark reads it as null), never a
-   * reason to read the column as strings */
-  if (len == 0 || is_na(r, s, len)) { c->f[r->rows] = NAN; return; }
+  /* a missing number is never a reason to read the column as strings */
   double v;
-  int is_int;
-  if (!lunet_parse_number(s, len, &v, &is_int)) {
+  int is_int, kind = lunet_csv_number_field(&r->na, s, len, &v, &is_int);
+  if (kind == LUNET_FIELD_NA) { c->f[r->rows] = NAN; return; }
+  if (kind == LUNET_FIELD_NOT_NUMBER) {
     if (!c->fixed) { c->as_string = 1; r->state = RESTART; return; }
     fail_field(r, c, s, lunet_coltype_name(c->type));
     return;
   }
-  if (is_na_number(r, v)) { c->f[r->rows] = NAN; return; }
   c->seen = 1;
   if (c->type == LUNET_COL_INTEGER && !is_int) {
     if (c->fixed) { fail_field(r, c, s, "integer"); return; }
@@ -131,9 +110,9 @@ static int grow(reader *r) {
 static void on_field(void *s, size_t len, void *data) {
   reader *r = data;
   if (r->state != RUN) return;
-  r->nf++;
+  r->lines.nf++;
   if (r->skip) { /* the header again, after a restart */
-    if (s && len) r->extra += count_newlines(s, len);
+    if (s && len) r->lines.extra += lunet_csv_count_newlines(s, len);
     return;
   }
   if (r->ncols < 0) { /* first record: keep the texts (names or first row) */
@@ -150,13 +129,16 @@ static void on_field(void *s, size_t len, void *data) {
     if (!copy) { r->state = FAILED; return; }
     memcpy(copy, s ? s : "", len);
     copy[len] = '\0';
-    r->extra += count_newlines(copy, len);
+    r->lines.extra += lunet_csv_count_newlines(copy, len);
     r->first_len[r->nfirst] = len;
     r->first[r->nfirst++] = copy;
     return;
   }
   int j = r->field++;
-  if (j >= r->ncols || r->cs[j].out < 0) return;
+  if (j >= r->ncols || r->cs[j].out < 0) { /* not read, but its lines count */
+    if (s && len && memchr(s, '\n', len)) r->lines.extra += lunet_csv_count_newlines(s, len);
+    return;
+  }
   store_field(r, &r->cs[j], s ? s : "", len);
 }
 
@@ -226,26 +208,23 @@ static int reset_columns(reader *r) {
 static void on_record(int term, void *data) {
   reader *r = data;
   if (r->state != RUN) return;
-  int nf = r->nf, lf_of_crlf = term == '\n' && r->after_cr && nf == 0;
-  r->after_cr = term == '\r';
-  r->nf = 0;
-  if (lf_of_crlf) return;
-  if (nf == 0) { r->line++; return; } /* a blank line */
-  int64_t start = r->line;
-  r->line += 1 + r->extra;
-  r->extra = 0;
+  int64_t start = lunet_csv_lines_record(&r->lines, term);
+  if (start == 0) return;
   if (r->skip) { r->skip = 0; return; }
   if (r->ncols < 0) {
     if (setup(r) < 0 || reset_columns(r) < 0) { r->state = FAILED; return; }
+    /* limit 0 (internal: lunet_csv_header) wants the names only */
+    if (r->o->limit == 0) { r->state = DONE; return; }
     if (r->o->header) return;
     /* no header: the first record is data */
     for (int j = 0; j < r->ncols && r->state == RUN; j++) {
       r->field++;
       if (r->cs[j].out >= 0) store_field(r, &r->cs[j], r->first[j], r->first_len[j]);
     }
-    r->extra = 0; /* counted when the texts were kept */
+    r->lines.extra = 0; /* counted when the texts were kept */
     if (r->state != RUN) return;
   }
+  if ((r->field != r->ncols || r->bad) && r->o->skip_bad) { r->field = r->bad = 0; return; }
   if (r->field != r->ncols) {
     lunet_fail("%s:%lld: expected %d field%s, found %d", r->path, (long long)start, r->ncols,
                r->ncols == 1 ? "" : "s", r->field);
@@ -285,7 +264,7 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
     if (lunet_csv_read_chunk(gz, r->path, buf, &n) < 0) { rc = -1; break; }
     if (n == 0) {
       if (csv_fini(&p, on_field, on_record, r) != 0 && r->state == RUN)
-        rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->line);
+        rc = lunet_fail("%s:%lld: unterminated quoted field", r->path, (long long)r->lines.line);
       break;
     }
     /* a UTF-8 byte-order mark (Excel writes one) is not part of the first
@@ -296,7 +275,7 @@ static int parse_pass(reader *r, gzFile gz, char *buf) {
         r->state == RUN) {
       int e = csv_error(&p);
       rc = e == CSV_EPARSE ? lunet_fail("%s:%lld: malformed quoted field (text after a closing quote)",
-                                        r->path, (long long)r->line)
+                                        r->path, (long long)r->lines.line)
                            : lunet_fail("%s: %s", r->path, csv_strerror(e));
       break;
     }
@@ -341,7 +320,8 @@ lunet_table_t *lunet_csv_read(const char *path, const lunet_csv_options_t *opts)
   if (!gz) return NULL;
   char *buf = lunet_malloc(LUNET_CSV_CHUNK);
   if (!buf) { gzclose(gz); return NULL; }
-  reader r = {.path = path, .o = opts, .ncols = -1, .line = 1};
+  reader r = {.path = path, .o = opts, .ncols = -1, .lines = {.line = 1},
+              .na = {opts->na_values, opts->n_na, opts->na_numbers, opts->n_na_numbers}};
   lunet_table_t *t = NULL;
   int rc;
   for (;;) {
@@ -350,10 +330,7 @@ lunet_table_t *lunet_csv_read(const char *path, const lunet_csv_options_t *opts)
     /* a column turned out to hold strings: read again with it as strings */
     r.state = RUN;
     r.skip = opts->header;
-    r.line = 1;
-    r.extra = 0;
-    r.nf = 0;
-    r.after_cr = 0;
+    r.lines = (lunet_csv_lines_t){.line = 1};
     if (gzrewind(gz) != 0 || reset_columns(&r) < 0) { rc = lunet_fail("%s: cannot rewind", path); break; }
   }
   if (rc == 0) {

@@ -23,6 +23,7 @@ typedef struct {
   const char *const *schema_names; /* explicit types for these columns */
   const lunet_coltype_t *schema_types;
   int n_schema;
+  int skip_bad;               /* skip records of the wrong field count (a plan's sample) */
 } lunet_csv_options_t;
 
 /* The result of a read: ncols named columns of `rows` rows. */

@@ -11,7 +11,8 @@
 -- The parts: data/frame.lua (the DataFrame class, construction, inspection,
 -- column selection, the shared checks), data/rows.lua (row selections and
 -- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
--- write_csv), data/missing.lua (dropna and the checks for NaN and string
+-- write_csv; data/csv_parts.lua: directories and globs of part files),
+-- data/source.lua (sources and shards: streaming reads), data/missing.lua (dropna and the checks for NaN and string
 -- columns), data/mnist.lua (IDX and
 -- MNIST), data/lazy.lua (LazyFrame: scan_csv and scan_hdf5 give one, a
 -- dataset left on storage and read in chunks). Every argument is checked with lunet.check before anything is
@@ -23,6 +24,7 @@ require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
 local lazy = require "lunet.data.lazy"
+local source = require "lunet.data.source"
 local check = require "lunet.check"
 local doc = require "lunet.doc"
 
@@ -38,6 +40,7 @@ local data = {
   LazyFrame = lazy.LazyFrame,
   is_lazy = lazy.is_lazy,
   from_data = lazy.from_data,
+  source = source, -- datasets read shard by shard (scan_csv, workers' reads)
 }
 
 -- A LazyFrame over the source planned by lunet.data.source: nothing is read

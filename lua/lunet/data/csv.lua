@@ -6,6 +6,7 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 local frame = require "lunet.data.frame"
 local doc = require "lunet.doc"
+local parts = require "lunet.data.csv_parts"
 
 local csv = {}
 local fail, describe = check.fail, check.describe
@@ -21,7 +22,8 @@ end
 
 local SCHEMA_TYPES = { "integer", "double", "string" }
 
-local READ = doc.options {
+-- The reading options read_csv shares with source.plan("csv", ...) (scan_csv).
+csv.READ_COMMON = {
   { "header", false, "the first line names the columns (else _c0, _c1, ...)" },
   { "infer_schema", false, "read numeric columns as numbers (else every column is a string, as Spark)" },
   { "schema", doc.OPTIONAL, "{name = 'integer' | 'double' | 'string'}: these columns' types" },
@@ -31,8 +33,16 @@ local READ = doc.options {
     .. "that mean a missing value: NaN in a numeric column (kept as text in a string column); an empty field in a "
     .. "numeric column is NaN without it" },
   { "columns", doc.OPTIONAL, "the columns to keep, by name (the others are skipped while reading)" },
-  { "limit", doc.OPTIONAL, "read at most this many rows" },
 }
+-- The common options followed by more (doc.options triples).
+function csv.with_common(more)
+  local list = { table.unpack(csv.READ_COMMON) }
+  for _, t in ipairs(more) do list[#list + 1] = t end
+  return list
+end
+local READ = doc.options(csv.with_common { { "limit", doc.OPTIONAL, "read at most this many rows" } })
+-- Spark's spellings of the options
+csv.READ_HINTS = { inferSchema = "infer_schema", sep = "delimiter", nullValue = "na_values" }
 local WRITE = doc.options { { "delimiter", ",", "the field separator, one character (not '\"')" } }
 -- na_values split into the texts and the numbers it lists.
 local function na_lists(list, where)
@@ -67,9 +77,21 @@ end
 function csv.read_csv(path, opts, ...)
   local where = "read_csv"
   check.arity(where, 2, path, opts, ...)
-  opts = check.options(opts, where, READ.names, { inferSchema = "infer_schema", sep = "delimiter",
-    nullValue = "na_values" })
+  opts = check.options(opts, where, READ.names, csv.READ_HINTS)
   check.string(path, where, "path", { nonempty = true })
+  local o = csv.read_options(opts, where)
+  if opts.limit ~= nil then o.limit = check.integer(opts.limit, where, "option 'limit'", { min = 1 }) end
+  local _, kind = parts.call(where, core.data_csv_list, path)
+  if kind ~= "file" then return parts.read(path, o, where) end
+  local names, list = frame.c(core.data_read_csv, path, o)
+  local cols = {}
+  for i, n in ipairs(names) do cols[n] = list[i] end
+  return frame.new(names, cols, #names > 0 and list[1]:rows() or 0)
+end
+
+-- The options of csv.READ_COMMON, checked (opts has passed check.options),
+-- as the C reader takes them (core/bind/lcsv.c), limit = -1.
+function csv.read_options(opts, where)
   local o = {
     header = check.boolean(opts.header, where, "option 'header'", READ.defaults.header),
     infer = check.boolean(opts.infer_schema, where, "option 'infer_schema'", READ.defaults.infer_schema),
@@ -87,7 +109,6 @@ function csv.read_csv(path, opts, ...)
       seen[c] = true
     end
   end
-  if opts.limit ~= nil then o.limit = check.integer(opts.limit, where, "option 'limit'", { min = 1 }) end
   if opts.schema ~= nil then
     if type(opts.schema) ~= "table" or getmetatable(opts.schema) ~= nil then
       fail(where, "option 'schema' must be a table {name = type}, got %s", describe(opts.schema))
@@ -100,10 +121,7 @@ function csv.read_csv(path, opts, ...)
       o.schema_types[#o.schema_types + 1] = t
     end
   end
-  local names, list = frame.c(core.data_read_csv, path, o)
-  local cols = {}
-  for i, n in ipairs(names) do cols[n] = list[i] end
-  return frame.new(names, cols, #names > 0 and list[1]:rows() or 0)
+  return o
 end
 
 -- Writes df as CSV with a header, atomically: a fresh temporary file beside
