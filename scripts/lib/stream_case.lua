@@ -68,8 +68,11 @@ local status = assert(io.open("/proc/self/status")):read("a")
 local driver_peak = tonumber(status:match("VmHWM:%s*(%d+) kB")) * 1024
 local buffer = case == "stream" and (trainer.options.shuffle_buffer
   or require("lunet.runtime.stream_job").DEFAULT_SHUFFLE_BUFFER) or 0
-local workers = {}
-for rank = 1, 2 do workers[rank] = ("worker%d_peak_rss=%s"):format(rank, tostring(st.worker_peak_rss[rank])) end
-print(("case=%s %s prepare_s=%.3f samples=%d samples_per_s=%.1f first_batch_s=%.3f driver_peak_rss=%d %s "
+-- each worker's peak, by rank: "rank:bytes,rank:bytes"
+local ranks, workers = {}, {}
+for rank in pairs(st.worker_peak_rss) do ranks[#ranks + 1] = rank end
+table.sort(ranks)
+for i, rank in ipairs(ranks) do workers[i] = ("%s:%d"):format(rank, st.worker_peak_rss[rank]) end
+print(("case=%s %s prepare_s=%.3f samples=%d samples_per_s=%.1f first_batch_s=%.3f driver_peak_rss=%d worker_peak_rss=%s "
   .. "model_params=%d shuffle_buffer=%d"):format(case, extra, prepare_s, st.samples, trainer:samples_per_second(),
-  st.first_batch_seconds, driver_peak, table.concat(workers, " "), model:count_params(), buffer))
+  st.first_batch_seconds, driver_peak, #workers > 0 and table.concat(workers, ",") or "none", model:count_params(), buffer))
