@@ -150,6 +150,24 @@ describe("scripts/make_higgs_big.lua", function()
     assert.are.equal("100004", parts[1][5]:match("^(%d+),"))
   end)
 
+  it("gives README's Data larger than memory block a directory it trains on, every row once", function()
+    local out = base .. "/h"
+    assert.are.equal(0, (h.run_lunet({ SCRIPT, "--rows", "600", "--parts", "3", "--out", out })))
+    local readme = h.read_file("README.md")
+    local at = assert(readme:find("<!-- data larger than memory:", 1, true))
+    local first = assert(readme:find("```lua\n", at, true))
+    local last = assert(readme:find("\n```", first + 7, true))
+    local code = readme:sub(first + 7, last):gsub("/tmp/higgs%-1M", out)
+    local script = base .. "/readme_block.lua"
+    h.write_file(script, code .. "\nprint('samples', trainer.stats.samples, #lf:shards())\n")
+    local status, stdout, stderr = h.run_lunet({ script })
+    assert.are.equal(0, status, stderr)
+    assert.are.equal("600\t3", stdout:match("samples\t(%d+\t%d+)"), stdout)
+    local first_batch, rss = stdout:match("\n?([%d.e-]+)\t(%d+)\n")
+    assert(tonumber(first_batch) and tonumber(first_batch) >= 0, stdout)
+    assert(tonumber(rss) > 0, stdout)
+  end)
+
   it("refuses bad arguments with exit code 2 (1 for an existing DIR) and creates nothing", function()
     local out = base .. "/x"
     local cases = {
