@@ -76,7 +76,8 @@ if has.EventId ~= "integer" then
   args.fail(NAME, ("--sample %s: expected an integer EventId column, found %s"):format(sample_path,
     has.EventId and ("a " .. has.EventId .. " one") or "none"))
 end
-local first_id = sample:column("EventId"):get(1)
+-- (the Column's own value: column() would give a float32 tensor, inexact past 2^24)
+local first_id = sample:_column("EventId"):get(1)
 
 -- ---- the rows: slices of the sample repeated, built once ----
 -- A part starts anywhere in the sample, so the block holds enough copies
@@ -189,7 +190,7 @@ local ok_write, err = pcall(function()
   end
   local f = assert(io.open(tmp .. "/_SUCCESS", "wb"))
   f:close()
-  if core.file_kind(out) then error(("%s appeared while writing; the parts are left unwritten"):format(out), 0) end
+  if core.file_kind(out) then error(("%s appeared while the parts were written; it is left as it is"):format(out), 0) end
   local ok_mv, why = os.rename(tmp, out)
   if not ok_mv then error(("cannot rename %s to %s: %s"):format(tmp, out, why), 0) end
 end)
