@@ -11,11 +11,12 @@ local h = dofile("spec/helpers.lua")
 
 local SCRIPT = "scripts/make_higgs_big.lua"
 local HEADER = "EventId,DER_mass_MMC,PRI_tau_eta,PRI_jet_num,Weight,Label"
+-- (ids past 2^24, which float32 cannot hold: EventIds must stay exact)
 local SAMPLE = { -- id, mass, eta, jets, weight, label
-  { 500, 138.47, 1.017, 2, 0.00081448039868, "s" },
-  { 501, 160.937, -2.039, 1, 0.681041906806, "b" },
-  { 502, -999.0, 0.5, 0, 2.5, "b" },
-  { 503, 143.905, -999.0, 3, 1.5, "s" },
+  { 16777217, 138.47, 1.017, 2, 0.00081448039868, "s" },
+  { 16777218, 160.937, -2.039, 1, 0.681041906806, "b" },
+  { 16777219, -999.0, 0.5, 0, 2.5, "b" },
+  { 16777220, 143.905, -999.0, 3, 1.5, "s" },
 }
 
 local function sample_text()
@@ -85,7 +86,7 @@ describe("scripts/make_higgs_big.lua", function()
         local f = {}
         for field in (line .. ","):gmatch("([^,]*),") do f[#f + 1] = field end
         local want = SAMPLE[g % 4 + 1]
-        assert.are.equal(500 + g, tonumber(f[1]))
+        assert.are.equal(tostring(16777217 + g), f[1])
         for _, col in ipairs { 2, 3 } do
           local v, w = tonumber(f[col]), want[col]
           if w == -999 then
