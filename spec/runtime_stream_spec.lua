@@ -184,6 +184,28 @@ describe("training on a LazyFrame", function()
       .. paths[2])
   end)
 
+  it("a bad row stops the run naming its file and line; with on_bad_rows = 'skip' it is skipped and counted", function()
+    local dir, paths = make_dir(2, 6)
+    local text = h.read_file(paths[2])
+    -- the 4th record of part 2 loses a field: line 5 (after the header)
+    local lines = {}
+    for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    lines[5] = lines[5]:match("^([^,]*,[^,]*)")
+    h.write_file(paths[2], table.concat(lines, "\n") .. "\n")
+    local ok, err = F.try_train(probe(tmpdir()), scan(dir))
+    assert.is_false(ok)
+    h.assert_contains(tostring(err), "StreamProbe: worker 0 on host " .. core.hostname() .. ": cannot read shard "
+      .. paths[2], paths[2] .. ":5:")
+    local out = tmpdir()
+    local t = probe(out, { num_epoch = 2 })
+    F.train(t, scan(dir, { on_bad_rows = "skip" }))
+    assert.equal(2, t.stats.bad_rows) -- (the row is skipped at each of the 2 reads, one per epoch)
+    assert.equal(2 * 11, t.stats.samples)
+    local per = coverage(batches(out, 1))
+    assert.is_nil(per[1][10]) -- (row 10: part 2's 4th)
+    assert.equal(11, (function() local n = 0; for _ in pairs(per[1]) do n = n + 1 end; return n end)())
+  end)
+
   it("resume_from continues a shard exactly: the resumed run ends bit-identical to an uninterrupted one", function()
     local dir = make_dir(3, 10)
     local ck = tmpdir()
@@ -216,6 +238,34 @@ describe("training on a LazyFrame", function()
     local other = make_dir(2, 10)
     h.assert_error({ "resume_from", "the training data differs", "3 shards", "2 shards" }, function()
       single({ resume_from = ck }):train(scan(other))
+    end)
+  end)
+
+  it("ModelPredictor on a LazyFrame: workers read the shards, the predictions come back in row order", function()
+    local dir, paths = make_dir(3, 7)
+    local m = model()
+    local want = {}
+    for _, p in ipairs(paths) do
+      local df = data.read_csv(p, { header = true, infer_schema = true })
+      df = feature.VectorAssembler { input_cols = { "id", "x2" }, output_col = "features" }:transform(df)
+      for _, v in ipairs(m:predict(df:column("features")):totable()) do want[#want + 1] = v[1] end
+    end
+    for _, workers in ipairs { 1, 2 } do
+      local out = lunet.predictors.ModelPredictor { model = m, num_workers = workers, keep_cols = { "id" } }
+        :predict(scan(dir))
+      assert.same({ "id", "prediction" }, out:columns())
+      assert.equal(21, out:count())
+      local ids, pred = out:column("id"), out:column("prediction")
+      for i = 1, 21 do
+        assert.equal(i, ids:get(i))
+        assert.near(want[i], pred:get(i, 1), 1e-6)
+      end
+    end
+    h.assert_error("keep_cols applies to a LazyFrame", function()
+      lunet.predictors.ModelPredictor { model = m, keep_cols = { "id" } }:predict(h.problem(4, 2))
+    end)
+    h.assert_error("the lazy frame has no column 'nope'", function()
+      lunet.predictors.ModelPredictor { model = m, keep_cols = { "nope" } }:predict(scan(dir))
     end)
   end)
 

@@ -24,9 +24,9 @@ require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
 local lazy = require "lunet.data.lazy"
-local source = require "lunet.data.source"
 local check = require "lunet.check"
 local doc = require "lunet.doc"
+local source = require "lunet.data.source"
 
 local data = {
   DataFrame = frame.DataFrame,

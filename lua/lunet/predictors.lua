@@ -24,6 +24,8 @@ local OPTIONS = doc.options {
   { "num_workers", 1, "above 1: predict on that many worker processes (a Sequential model)" },
   { "launcher", "local", "how those workers start, as a trainer's launcher (num_workers > 1)" },
   { "verbose", false, "draw the workers' progress line (num_workers > 1)" },
+  { "keep_cols", doc.OPTIONAL, "predicting a LazyFrame: its numeric columns returned beside the predictions (as "
+    .. "float32; when not given: none). The result is an in-memory frame in the driver's memory" },
 }
 local WHERE = "ModelPredictor"
 
@@ -45,6 +47,11 @@ function predictors.ModelPredictor(opts)
     launcher = check.choice(opts.launcher, WHERE, "launcher", require("lunet.trainers.options").LAUNCHERS, D.launcher),
     verbose = check.boolean(opts.verbose, WHERE, "verbose", D.verbose),
   }, ModelPredictor)
+  if opts.keep_cols ~= nil then
+    check.list(opts.keep_cols, WHERE, "keep_cols")
+    for i, c in ipairs(opts.keep_cols) do check.string(c, WHERE, "keep_cols[" .. i .. "]", { nonempty = true }) end
+    self.keep_cols = { table.unpack(opts.keep_cols) }
+  end
   if not (nn.is_model(self.model) or nn.is_ensemble(self.model)) then
     fail(WHERE, "model must be an nn model, got %s", describe(self.model))
   end
@@ -58,13 +65,18 @@ function predictors.ModelPredictor(opts)
     -- the job's own checks (launcher, the local launcher's limit on num_workers) now, not at predict()
     local job = require "lunet.predictors.job"
     self.job = job { model = self.model, features_col = self.features_col, num_workers = self.num_workers,
-                     batch_size = self.batch_size, launcher = self.launcher, verbose = self.verbose }
+                     batch_size = self.batch_size, launcher = self.launcher, verbose = self.verbose,
+                     keep_cols = self.keep_cols }
   end
   return self
 end
 
 -- predict(df) -> df with output_col added (rows in the same order)
 function ModelPredictor:predict(df)
+  if data.is_lazy(df) then return self:predict_lazy(df) end
+  if self.keep_cols then
+    fail(WHERE, "keep_cols applies to a LazyFrame (data.scan_csv); an in-memory frame keeps all its columns")
+  end
   if not data.is_frame(df) then fail("ModelPredictor:predict", "expected a DataFrame, got %s", type(df)) end
   data.check_column(df, self.features_col, "ModelPredictor")
   if df:count() == 0 then fail(WHERE, "the frame has no rows") end
@@ -86,6 +98,29 @@ function ModelPredictor:predict(df)
     out = self.job:train(df)
   end
   return df:with_column(self.output_col, out)
+end
+
+-- predict(lf) on a LazyFrame: an in-memory frame of keep_cols and output_col, in the frame's row order (the
+-- shards' order), read by this process or by num_workers worker processes (predictors/stream.lua).
+function ModelPredictor:predict_lazy(lf)
+  local cols = lf:columns()
+  for _, c in ipairs { self.features_col, table.unpack(self.keep_cols or {}) } do
+    local found = false
+    for _, x in ipairs(cols) do if x == c then found = true end end
+    if not found then
+      fail(WHERE, "the lazy frame has no column '%s'; it has %s", c, table.concat(cols, ", "))
+    end
+  end
+  local pstream = require "lunet.predictors.stream"
+  local keep = self.keep_cols or {}
+  if self.num_workers == 1 then
+    return pstream.local_predict({ model = self.model, features_col = self.features_col, keep_cols = keep,
+                                   output_col = self.output_col, batch_size = self.batch_size }, lf)
+  end
+  local got = self.job:train(lf)
+  local width = 1
+  for _, d in ipairs(self.model:build():output_shape()) do width = width * d end
+  return pstream.frame(got.pieces, keep, self.output_col, width)
 end
 
 predictors.ModelPredictor_class = ModelPredictor

@@ -44,12 +44,16 @@ function context_exchange.install(Context)
   end
 
   -- Sends the result of the current partition (e.g. its predictions) to the
-  -- trainer's server_result; returns when t may be reused.
-  function Context:send_result(t)
+  -- trainer's server_result; returns when t may be reused. A LazyFrame's
+  -- entry sends one per chunk: chunk (its number) and kept (a second tensor).
+  function Context:send_result(t, chunk, kept)
     if not self.partition then error("send_result: no partition in hand", 2) end
-    local t0, refs = core.now(), t:storage_refs()
-    self.link:send("result", 0, { partition = self.partition }, t:contiguous())
+    local t0, refs, krefs = core.now(), t:storage_refs(), kept and kept:storage_refs()
+    local meta = { partition = self.partition, chunk = chunk }
+    if kept then self.link:send("result", 0, meta, t:contiguous(), kept:contiguous())
+    else self.link:send("result", 0, meta, t:contiguous()) end
     wait_sent(t, refs)
+    if kept then wait_sent(kept, krefs) end
     self.comm_time = self.comm_time + core.now() - t0
   end
 

@@ -95,8 +95,10 @@ end
 function handlers.result(run, w, msg, meta)
   local p = run.partitions:held(w.rank, meta.partition)
   if run.spec.server_result and p then
+    -- (a LazyFrame's entry: one result per chunk read, numbered, with the kept columns as a second frame)
     run.spec.server_result(run.center:server_state(), msg.frames[1], { worker = w.rank, partition = p.id,
-                                                                         rows = p.rows })
+                                                                         rows = p.rows, chunk = meta.chunk,
+                                                                         kept = msg.frames[2] })
   else
     run:count("foreign")
   end
@@ -290,7 +292,8 @@ function driver.run(trainer, df)
                               rows = prepared.rows, shards = streaming and #prepared.shard_list * o.num_epoch or nil,
                               num_epoch = o.num_epoch, verbose = o.verbose, batches = prepared.batches,
                               skip_limit = o.on_nan == "skip" and o.max_skipped or nil, fail = fail }
-  run.partitions = streaming and shards.new(prepared.shard_list, o) or partitions.new(prepared.parts, o)
+  run.partitions = streaming and shards.new(prepared.shard_list, o, (trainer.spec.data or {}).shuffle == false)
+    or partitions.new(prepared.parts, o)
   run.center = center.new { weights = prepared.center, spec = trainer.spec, options = o, metrics = run.metrics,
                             fail = fail, send = send }
   run.roster = roster.new { options = o, spec = trainer.spec, launcher = run.launcher, partitions = run.partitions,

@@ -30,7 +30,8 @@
 --   commit_pull         W     clock   -                                      delta
 --   pull                W     clock   -                                      -
 --   params              D     clock   -                                      center
---   result              W     0       partition                              output (predictions)
+--   result              W     0       partition, chunk? (LazyFrame)          output (predictions)
+--                                                                            [, kept columns]
 --   checkpoint_request  D     0       id, weights                            -
 --   checkpoint_state    W     0       id, position {partition, epoch,        optimizer state [, weights]
 --                                                                            [, buffers] (worker_buffers)
@@ -92,7 +93,7 @@ local S = {
   commit_pull = { from = "worker", meta = {}, frames = { 1, 1 } },
   pull = { from = "worker", meta = {}, frames = { 0, 0 } },
   params = { from = "driver", meta = {}, frames = { 1, 1 } },
-  result = { from = "worker", meta = { partition = "integer" }, frames = { 1, 1 } },
+  result = { from = "worker", meta = { partition = "integer", chunk = "integer?" }, frames = { 1, 2 } },
   checkpoint_request = { from = "driver", meta = { id = "integer", weights = "boolean" }, frames = { 0, 0 } },
   checkpoint_state = { from = "worker",
                        meta = { id = "integer", iteration = "integer", samples = "integer", rng = "strings",

@@ -22,23 +22,26 @@ function shards.order(n, seed, epoch)
   return core.Generator(seed * 1000003 + epoch * 7919):permutation(n)
 end
 
--- layout(list, num_epoch, seed) -> {{id=, epoch=, index=, shard=}, ...}: one
--- entry per (epoch, shard), in queue order; ids from 0 in that order.
--- index: the shard's 1-based place in list.
-function shards.layout(list, num_epoch, seed)
-  local out = {}
+-- layout(list, num_epoch, seed[, ordered]) -> {{id=, epoch=, index=, shard=},
+-- ...}: one entry per (epoch, shard), in queue order; ids from 0 in that
+-- order. index: the shard's 1-based place in list. ordered: the shards in
+-- list order (a job that scores rows keeps their order).
+function shards.layout(list, num_epoch, seed, ordered)
+  local out, identity = {}, {}
+  for k = 1, #list do identity[k] = k end
   for e = 1, num_epoch do
-    for _, k in ipairs(shards.order(#list, seed, e)) do
+    for _, k in ipairs(ordered and identity or shards.order(#list, seed, e)) do
       out[#out + 1] = { id = #out, epoch = e, index = k, shard = list[k] }
     end
   end
   return out
 end
 
--- new(list, {num_epoch=, seed=, reassign=}) -> partitions.lua's table over
--- layout's entries, nobody's share.
-function shards.new(list, o)
-  local t = partitions.new(shards.layout(list, o.num_epoch, o.seed), { num_workers = 0, reassign = o.reassign })
+-- new(list, {num_epoch=, seed=, reassign=}[, ordered]) -> partitions.lua's
+-- table over layout's entries, nobody's share.
+function shards.new(list, o, ordered)
+  local t = partitions.new(shards.layout(list, o.num_epoch, o.seed, ordered),
+    { num_workers = 0, reassign = o.reassign })
   t.num_shards, t.num_epoch = #list, o.num_epoch
   return t
 end

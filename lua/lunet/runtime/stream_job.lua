@@ -49,7 +49,8 @@ function stream_job.prepare(trainer, lf)
   end
   local list = lf:shards()
   if #list == 0 then fail(name, "the lazy frame has no shards: nothing to train on") end
-  if o.num_workers > #list * o.num_epoch then
+  -- (a job that scores rows: a worker without a shard just ends)
+  if d.labels ~= false and o.num_workers > #list * o.num_epoch then
     fail(name, "num_workers = %d is more than the %s to read (%s x %s): a worker would have nothing to train",
       o.num_workers, check.plural(#list * o.num_epoch, "shard"), check.plural(#list, "shard"),
       check.plural(o.num_epoch, "epoch"))
@@ -63,8 +64,14 @@ function stream_job.prepare(trainer, lf)
     fail(name, "max_message = %d bytes cannot carry a commit (%d parameters as float32): %d bytes; give at least "
       .. "%d, or leave max_message out", o.max_message, n_params, 4 * n_params, 4 * n_params)
   end
+  -- a job that scores rows sends one result per chunk read (predictors/stream.lua): the outputs and kept columns
+  local largest = 4 * n_params
+  if trainer.spec.server_result then
+    largest = math.max(largest, 4 * require("lunet.runtime.stream").CHUNK_ROWS
+      * (numel(out_shape) + #(o.keep_cols or {})))
+  end
   return { stream = true, data = lf:to_data(), shard_list = list, fingerprint = shards.fingerprint(list),
-           center = model:get_weights { copy = true }, max_message = 4 * n_params, model_config = cfg,
+           center = model:get_weights { copy = true }, max_message = largest, model_config = cfg,
            result = model.compiled and model:clone() or probe, n_params = n_params,
            shuffle_buffer = o.shuffle_buffer or stream_job.DEFAULT_SHUFFLE_BUFFER,
            -- the widths a validation frame must have (runtime/validation_frame.lua)
