@@ -130,7 +130,10 @@ describe("read_csv", function()
       h.assert_error("write_csv: option 'delimiter' cannot be the quote character", function()
         df:write_csv(s.path(".csv"), { delimiter = '"' })
       end)
-      h.assert_error("write_csv: unknown option 'header'", function() df:write_csv(s.path(".csv"), { header = true }) end)
+      h.assert_error("write_csv: unknown option 'headers' (did you mean 'header'?)",
+        function() df:write_csv(s.path(".csv"), { headers = true }) end)
+      h.assert_error("write_csv: option 'mode' applies to a directory",
+        function() df:write_csv(s.path(".csv"), { mode = "overwrite" }) end)
     end)
   end)
 end)

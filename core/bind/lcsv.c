@@ -116,15 +116,11 @@ static int d_csv_bare_parse(lua_State *L) {
   return 1;
 }
 
-/* data_write_csv(path, names, columns, delimiter): names are strings, one
- * per column. */
-static int d_write_csv(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+/* The names (strings) at 2 and columns at 3 as C arrays in scratch userdata
+ * left on the stack; returns their count. */
+static int write_columns(lua_State *L, const char ***pnames, lunet_column_t ***pcols) {
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
-  size_t dlen;
-  const char *delim = luaL_optlstring(L, 4, ",", &dlen);
-  if (dlen != 1) return luaL_error(L, "write_csv: the delimiter must be one character");
   lua_Integer n = luaL_len(L, 2);
   if (n < 0 || n > INT_MAX / 2 || luaL_len(L, 3) != n)
     return luaL_error(L, "write_csv: %I names for %I columns", (lua_Integer)n, (lua_Integer)luaL_len(L, 3));
@@ -139,7 +135,55 @@ static int d_write_csv(lua_State *L) {
     cols[i] = lunet_check_column(L, -1);
     lua_pop(L, 1);
   }
-  if (lunet_csv_write(path, (int)n, names, cols, delim[0]) < 0) return lunet_core_error(L, "write_csv");
+  *pnames = names;
+  *pcols = cols;
+  return (int)n;
+}
+
+static char write_delimiter(lua_State *L, int i) {
+  size_t dlen;
+  const char *delim = luaL_optlstring(L, i, ",", &dlen);
+  if (dlen != 1) luaL_error(L, "write_csv: the delimiter must be one character");
+  return delim[0];
+}
+
+/* data_write_csv(path, names, columns, delimiter, header): names are
+ * strings, one per column. */
+static int d_write_csv(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const char **names;
+  lunet_column_t **cols;
+  int n = write_columns(L, &names, &cols);
+  char delim = write_delimiter(L, 4);
+  if (lunet_csv_write(path, n, names, cols, delim, lua_isnone(L, 5) || lua_toboolean(L, 5)) < 0)
+    return lunet_core_error(L, "write_csv");
+  return 0;
+}
+
+/* data_write_csv_dir(dir, names, columns, delimiter, header, gzip,
+ * overwrite, {first (1-based)}, {count}) */
+static int d_write_csv_dir(lua_State *L) {
+  const char *dir = luaL_checkstring(L, 1);
+  const char **names;
+  lunet_column_t **cols;
+  int n = write_columns(L, &names, &cols);
+  char delim = write_delimiter(L, 4);
+  luaL_checktype(L, 8, LUA_TTABLE);
+  luaL_checktype(L, 9, LUA_TTABLE);
+  lua_Integer parts = luaL_len(L, 8);
+  if (parts < 1 || parts > 100000 || luaL_len(L, 9) != parts)
+    return luaL_error(L, "write_csv: %I partitions", (lua_Integer)parts);
+  int64_t *first = lua_newuserdatauv(L, (size_t)parts * 2 * sizeof *first, 0), *count = first + parts;
+  for (int p = 0; p < parts; p++) {
+    lua_geti(L, 8, p + 1);
+    lua_geti(L, 9, p + 1);
+    first[p] = (int64_t)luaL_checkinteger(L, -2) - 1;
+    count[p] = (int64_t)luaL_checkinteger(L, -1);
+    lua_pop(L, 2);
+  }
+  if (lunet_csv_write_dir(dir, n, names, cols, (int)parts, first, count, delim, lua_toboolean(L, 5),
+                          lua_toboolean(L, 6), lua_toboolean(L, 7)) < 0)
+    return lunet_core_error(L, "write_csv");
   return 0;
 }
 
@@ -153,5 +197,6 @@ static int d_read_idx(lua_State *L) {
 const luaL_Reg lunet_data_file_functions[] = {{"data_read_csv", d_read_csv},
                                               {"data_csv_bare_parse", d_csv_bare_parse},
                                               {"data_write_csv", d_write_csv},
+                                              {"data_write_csv_dir", d_write_csv_dir},
                                               {"data_read_idx", d_read_idx},
                                               {NULL, NULL}};

@@ -40,8 +40,8 @@ static void put_number(FILE *f, double v, int is_float) {
   fputs(buf, f);
 }
 
-int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet_column_t *const *cols,
-                    char delim) {
+/* Checks what the writers need of the columns. */
+int lunet_csv_check_columns(int ncols, const char *const *names, lunet_column_t *const *cols) {
   for (int j = 0; j < ncols; j++) {
     if (!names[j]) return lunet_fail("column %d has no name", j + 1);
     if (cols[j]->rows != cols[0]->rows)
@@ -51,16 +51,19 @@ int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet
       return lunet_fail("column '%s' is a vector column; CSV holds scalar columns only (drop or select it away)",
                         names[j]);
   }
-  lunet_atomic_t a;
-  if (lunet_atomic_open(&a, path) < 0) return -1;
-  FILE *f = a.f;
-  for (int j = 0; j < ncols; j++) {
-    if (j) fputc(delim, f);
-    put_string(f, names[j], strlen(names[j]), delim);
+  return 0;
+}
+
+void lunet_csv_write_rows(FILE *f, int ncols, const char *const *names, lunet_column_t *const *cols, int64_t first,
+                          int64_t count, char delim, int header) {
+  if (header) {
+    for (int j = 0; j < ncols; j++) {
+      if (j) fputc(delim, f);
+      put_string(f, names[j], strlen(names[j]), delim);
+    }
+    fputc('\n', f);
   }
-  fputc('\n', f);
-  int64_t rows = ncols ? cols[0]->rows : 0;
-  for (int64_t i = 0; i < rows; i++) {
+  for (int64_t i = first; i < first + count; i++) {
     for (int j = 0; j < ncols; j++) {
       const lunet_column_t *c = cols[j];
       if (j) fputc(delim, f);
@@ -76,5 +79,13 @@ int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet
     }
     fputc('\n', f);
   }
+}
+
+int lunet_csv_write(const char *path, int ncols, const char *const *names, lunet_column_t *const *cols,
+                    char delim, int header) {
+  if (lunet_csv_check_columns(ncols, names, cols) < 0) return -1;
+  lunet_atomic_t a;
+  if (lunet_atomic_open(&a, path) < 0) return -1;
+  lunet_csv_write_rows(a.f, ncols, names, cols, 0, ncols ? cols[0]->rows : 0, delim, header);
   return lunet_atomic_commit(&a);
 }

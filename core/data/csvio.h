@@ -6,6 +6,7 @@
 #define LUNET_CSVIO_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "column.h"
 
@@ -48,7 +49,26 @@ int64_t lunet_csv_bare_parse(const char *path);
  * non-NULL and every column have the same rows; vector columns are not
  * writable (assemble them away first). */
 int lunet_csv_write(const char *path, int ncols, const char *const *names,
-                    lunet_column_t *const *cols, char delimiter);
+                    lunet_column_t *const *cols, char delimiter, int header);
+
+/* Writes a Spark-style directory dir of nparts part files
+ * "part-00000-<random id>.csv[.gz]", part p holding rows first[p] ..
+ * first[p] + count[p] - 1 with a header line each (header set) and gzip'ed
+ * when gzip is set; atomically: everything goes into a fresh hidden directory
+ * beside dir, each file fsync'ed, then "_SUCCESS" (Spark's marker), then the
+ * directory is renamed to dir. An existing dir is an error unless overwrite
+ * (Spark's SaveMode.Overwrite: the old dir is renamed away, then removed
+ * with everything in it). 0, or -1 with a message (nothing is left behind). */
+int lunet_csv_write_dir(const char *dir, int ncols, const char *const *names, lunet_column_t *const *cols,
+                        int nparts, const int64_t *first, const int64_t *count, char delimiter, int header, int gzip,
+                        int overwrite);
+
+/* The columns are writable: named, of equal rows, not vectors. 0 or -1. */
+int lunet_csv_check_columns(int ncols, const char *const *names, lunet_column_t *const *cols);
+/* Rows first .. first + count - 1 as CSV to f, a header line first when
+ * header is set (errors show in f's error flag). */
+void lunet_csv_write_rows(FILE *f, int ncols, const char *const *names, lunet_column_t *const *cols, int64_t first,
+                          int64_t count, char delimiter, int header);
 
 /* Parses a complete number (no surrounding text). Returns 1 and sets *out when
  * s[0..len) is a decimal number (or NaN/Inf spelled out), *is_int when it is

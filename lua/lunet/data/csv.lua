@@ -43,7 +43,15 @@ end
 local READ = doc.options(csv.with_common { { "limit", doc.OPTIONAL, "read at most this many rows" } })
 -- Spark's spellings of the options
 csv.READ_HINTS = { inferSchema = "infer_schema", sep = "delimiter", nullValue = "na_values" }
-local WRITE = doc.options { { "delimiter", ",", "the field separator, one character (not '\"')" } }
+local WRITE = doc.options {
+  { "delimiter", ",", "the field separator, one character (not '\"')" },
+  { "header", true, "write the column names as the first line (of every part)" },
+  { "partitions", doc.OPTIONAL, "write a Spark-style directory of this many part files (default: the frame's "
+    .. "repartition count, else 1), rows split by lunet's partition rule (df:partitions())" },
+  { "compression", "none", "'gzip': the parts are part-*.csv.gz (a directory is written)" },
+  { "mode", "error", "a directory that exists: 'error', or 'overwrite' to replace it (Spark's SaveMode); "
+    .. "directories only" },
+}
 -- na_values split into the texts and the numbers it lists.
 local function na_lists(list, where)
   local what = "option 'na_values'"
@@ -124,20 +132,40 @@ function csv.read_options(opts, where)
   return o
 end
 
--- Writes df as CSV with a header, atomically: a fresh temporary file beside
--- path (never path .. ".tmp", which may be the user's), renamed over path
--- once every byte is written and synced.
+-- Writes df as CSV, atomically. A file: a fresh temporary file beside path
+-- (never path .. ".tmp", which may be the user's), renamed over path once
+-- every byte is written and synced. A directory (partitions or compression
+-- given, or path ending in '/'), as Spark's df.write.csv: part files
+-- part-00000-<id>.csv[.gz], each with its header, and _SUCCESS, all written
+-- into a fresh hidden directory beside path, synced, then renamed to path;
+-- an existing path is an error unless mode = 'overwrite' (Spark's SaveMode).
 function csv.write_csv(df, path, opts, ...)
   local where = "write_csv"
   check.arity(where, 3, df, path, opts, ...)
   if not frame.is_frame(df) then fail(where, "expected a DataFrame, got %s", describe(df)) end
   check.string(path, where, "path", { nonempty = true })
-  opts = check.options(opts, where, WRITE.names)
+  opts = check.options(opts, where, WRITE.names, { saveMode = "mode", codec = "compression" })
   local delimiter = one_char(opts.delimiter == nil and WRITE.defaults.delimiter or opts.delimiter, where, "delimiter")
   if delimiter == '"' then fail(where, "option 'delimiter' cannot be the quote character '\"'") end
+  local header = check.boolean(opts.header, where, "option 'header'", WRITE.defaults.header)
+  local compression = check.choice(opts.compression, where, "option 'compression'", { "none", "gzip" }, "none")
+  local partitions = check.size(opts.partitions, where, "option 'partitions'", { optional = true, max = 100000 })
+  local as_dir = partitions ~= nil or opts.compression ~= nil or path:sub(-1) == "/"
+  if opts.mode ~= nil and not as_dir then
+    fail(where, "option 'mode' applies to a directory (give partitions or compression, or end the path with '/')")
+  end
+  local mode = check.choice(opts.mode, where, "option 'mode'", { "error", "overwrite" }, "error")
   local list = {}
   for i, n in ipairs(df._names) do list[i] = df._cols[n] end
-  frame.c(core.data_write_csv, path, df._names, list, delimiter)
+  if not as_dir then return frame.c(core.data_write_csv, path, df._names, list, delimiter, header) end
+  local firsts, counts = {}, {}
+  for p, r in ipairs(frame.partition_ranges(df._rows, partitions or frame.user_partitions(df) or 1)) do
+    firsts[p], counts[p] = r.first, r.count
+  end
+  local dir = path:match("^(.-)/*$")
+  if dir == "" then dir = "/" end
+  frame.c(core.data_write_csv_dir, dir, df._names, list, delimiter, header, compression == "gzip",
+    mode == "overwrite", firsts, counts)
 end
 
 function frame.DataFrame:write_csv(path, opts, ...)

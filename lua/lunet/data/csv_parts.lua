@@ -14,7 +14,8 @@ local function basename(path) return (path:match("[^/]+$")) or path end
 -- Calls a C function; its error ("PATH: why") comes back as "<where>: PATH: why".
 local function call(where, fn, ...)
   local res = table.pack(pcall(c, fn, ...))
-  if not res[1] then error(where .. ": " .. tostring(res[2]), 0) end
+  -- (the C reader names itself "read_csv: "; where says who asked)
+  if not res[1] then error(where .. ": " .. tostring(res[2]):gsub("^read_csv: ", ""), 0) end
   return table.unpack(res, 2, res.n)
 end
 parts.call = call
