@@ -122,6 +122,7 @@ return function(dir)
     Imputer = function()
       return feature.Imputer { input_cols = { "x", "y" }, output_cols = { "x", "y2" }, missing_value = 2 }
     end,
+    SelectColumns = function() return feature.SelectColumns { cols = { "x", "y" } } end,
     Pipeline = function()
       return feature.Pipeline { stages = { feature.VectorAssembler { input_cols = { "x", "y" }, output_col = "xy" },
         feature.StandardScaler { input_col = "xy", output_col = "out" } } }

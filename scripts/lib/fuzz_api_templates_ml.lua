@@ -46,6 +46,10 @@ T["lunet.feature.BinaryLabelTransformer"] = stage({ label = '="a"' }, { "input_c
 T["lunet.feature.Pipeline"] = { { O({ stages = '={F.stage("VectorAssembler"), F.stage("StandardScaler")}' },
   { "stages" }) } }
 T["lunet.feature.PipelineModel"] = { { O({ stages = '={F.stage("StandardScalerModel")}' }, { "stages" }) } }
+T["lunet.feature.SelectColumns"] = { { O({ cols = "cols" }, { "cols" }) } }
+T["lunet.feature.pipeline_text"] = { { '={F.stage("StandardScalerModel"), F.stage("SelectColumns")}' },
+  { '={F.stage("PipelineModel")}' } }
+T["lunet.feature.pipeline_from_text"] = { { '=lunet.feature.pipeline_text({F.stage("PipelineModel")})' }, { "str" } }
 -- Any class's fit, transform, save and init (the feature stages'): "*:method".
 T["*:fit"] = { { "frame" }, { '=F.frame("no_rows")' } }
 T["*:transform"] = { { "frame" }, { '=F.frame("no_rows")' } }
