@@ -14,7 +14,8 @@
 -- stay as they are; PRI_jet_num, Weight, Label,
 -- KaggleSet and KaggleWeight unchanged, so labels and jet counts stay valid.
 -- Per-row work is C: row copies are column slices and concats, the jitter is
--- tensor arithmetic, the text comes from write_csv; memory holds one part.
+-- tensor arithmetic, the text (and the gzip) comes from write_csv; memory
+-- holds one part.
 --
 -- usage: build/lunet scripts/make_higgs_big.lua --rows N --out DIR [--parts K] [--seed S] [--gzip]
 --        [--sample FILE]   (--help lists the options and their defaults)
@@ -143,14 +144,23 @@ local function job_uuid()
   return ("%s-%s-4%s-%s%s-%s"):format(h:sub(1, 8), h:sub(9, 12), h:sub(14, 16), variant, h:sub(18, 20), h:sub(21, 32))
 end
 
--- Writes df to path (.csv, or .csv.gz when gzip) through write_csv; a plain
--- file is compressed in place by gzip (inside the temporary directory).
+-- Writes df to path .. ".csv", or to path .. ".csv.gz" when gz: write_csv
+-- compresses (zlib) only as a directory, so the part is written as a
+-- one-part directory beside it whose file is then renamed into place.
 local function write_part(df, path, gz)
-  df:write_csv(path)
-  if gz then
-    local ok_gz = os.execute("gzip -1 -n '" .. path:gsub("'", "'\\''") .. "'")
-    if not ok_gz then error(("gzip failed on %s"):format(path), 0) end
+  if not gz then return df:write_csv(path .. ".csv") end
+  local sub = path .. ".dir"
+  df:write_csv(sub, { partitions = 1, compression = "gzip" })
+  local names = core.listdir(sub)
+  for _, n in ipairs(names) do
+    if n:match("^part%-.*%.csv%.gz$") then
+      local ok_mv, why = os.rename(sub .. "/" .. n, path .. ".csv.gz")
+      if not ok_mv then error(why, 0) end
+    else
+      os.remove(sub .. "/" .. n)
+    end
   end
+  os.remove(sub)
 end
 
 -- The temporary directory: beside DIR (same file system, so the rename is
@@ -178,8 +188,9 @@ local ok_write, err = pcall(function()
     local n = (p + 1) * rows // parts - first
     local df = block:slice(first % S + 1, n):with_column("EventId", event_ids(first, n))
     df = jitter(df)
-    local name = ("part-%05d-%s-c000.csv%s"):format(p, uuid, o.gzip and ".gz" or "")
-    write_part(df, tmp .. "/" .. name:gsub("%.gz$", ""), o.gzip)
+    local name = ("part-%05d-%s-c000"):format(p, uuid)
+    write_part(df, tmp .. "/" .. name, o.gzip)
+    name = name .. (o.gzip and ".csv.gz" or ".csv")
     local f = assert(io.open(tmp .. "/" .. name, "rb"))
     bytes = bytes + f:seek("end")
     f:close()
