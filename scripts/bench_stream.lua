@@ -32,8 +32,8 @@ local o = args.parse({
   about = "Streaming (data.scan_csv, workers read their shards) against in-memory training on generated Higgs "
     .. "directories: peak RSS, time to the first batch, samples/s.",
   options = {
-    { name = "rows-small", kind = "integer", default = 1000000, help = "rows of the small directory" },
-    { name = "rows-large", kind = "integer", default = 10000000, help = "rows of the large directory" },
+    { name = "rows-small", kind = "integer", default = 1000000, help = "rows of the small directory, when generated" },
+    { name = "rows-large", kind = "integer", default = 10000000, help = "rows of the large directory, when generated" },
     { name = "dir", kind = "string", value = "DIR", default = "/tmp/lunet-bench-stream",
       help = "where the generated directories go (higgs-<rows>, reused when complete)" },
     { name = "small", kind = "string", value = "DIR", default_text = "generated",
