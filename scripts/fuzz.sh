@@ -12,20 +12,20 @@
 # scripts/lib/fuzz_api_verdict.lua); a decoder's input is kept under
 # build-fuzz/fuzz-artifacts/ (its path is printed, with the command that
 # replays it), an API failure is printed with its --replay SEED:INDEX line.
-# Usage: scripts/fuzz.sh [seconds-per-target] [target...]  (default: wire json csv idx api)
+# Usage: scripts/fuzz.sh [seconds-per-target] [target...]  (default: wire json csv idx hdf5 api)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 build=$here/build-fuzz
-targets=(wire json csv idx api)
+targets=(wire json csv idx hdf5 api)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 decoders=()
 for name in "${targets[@]}"; do
   case $name in
-    wire|json|csv|idx) decoders+=("fuzz_$name") ;;
+    wire|json|csv|idx|hdf5) decoders+=("fuzz_$name") ;;
     api) decoders+=(lunet) ;;
-    *) echo "fuzz: unknown target '$name' (expected wire, json, csv, idx or api)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown target '$name' (expected wire, json, csv, idx, hdf5 or api)" >&2; exit 2 ;;
   esac
 done
 max_len=4096 # bytes: above every seed; a JSON job or a few CSV rows, not a data set

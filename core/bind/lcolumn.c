@@ -383,5 +383,6 @@ void lunet_open_data(lua_State *L) {
   luaL_setfuncs(L, lunet_data_row_functions, 0);
   luaL_setfuncs(L, lunet_data_file_functions, 0);
   luaL_setfuncs(L, lunet_data_missing_functions, 0);
+  luaL_setfuncs(L, lunet_data_hdf5_functions, 0);
   lunet_open_source(L);
 }

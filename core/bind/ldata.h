@@ -36,6 +36,7 @@ extern const luaL_Reg lunet_column_kernels[];
 extern const luaL_Reg lunet_data_row_functions[];
 extern const luaL_Reg lunet_data_file_functions[];
 extern const luaL_Reg lunet_data_missing_functions[];
+extern const luaL_Reg lunet_data_hdf5_functions[]; /* lhdf5.c */
 /* The CSV shard functions and the cursor's metatable (lsource.c). */
 void lunet_open_source(lua_State *L);
 

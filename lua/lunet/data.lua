@@ -12,7 +12,8 @@
 -- column selection, the shared checks), data/rows.lua (row selections and
 -- partitions), data/show.lua (show, print_schema), data/csv.lua (read_csv,
 -- write_csv; data/csv_parts.lua: directories and globs of part files),
--- data/source.lua (sources and shards: streaming reads), data/missing.lua (dropna and the checks for NaN and string
+-- data/source.lua (sources and shards: streaming reads), data/hdf5.lua (read_hdf5,
+-- write_hdf5; data/hdf5_source.lua: the source's hdf5 format), data/missing.lua (dropna and the checks for NaN and string
 -- columns), data/mnist.lua (IDX and
 -- MNIST), data/lazy.lua (LazyFrame: scan_csv and scan_hdf5 give one, a
 -- dataset left on storage and read in chunks). Every argument is checked with lunet.check before anything is
@@ -23,6 +24,7 @@ require "lunet.data.missing"
 require "lunet.data.show"
 local csv = require "lunet.data.csv"
 local mnist = require "lunet.data.mnist"
+local hdf5 = require "lunet.data.hdf5"
 local lazy = require "lunet.data.lazy"
 local check = require "lunet.check"
 local doc = require "lunet.doc"
@@ -34,6 +36,8 @@ local data = {
   is_frame = frame.is_frame,
   read_csv = csv.read_csv,
   write_csv = csv.write_csv,
+  read_hdf5 = hdf5.read_hdf5,
+  write_hdf5 = hdf5.write_hdf5,
   csv_bare_parse = csv.csv_bare_parse,
   read_idx = mnist.read_idx,
   load_mnist = mnist.load_mnist,

@@ -175,6 +175,7 @@ return function(dir)
     ensemble = function(p) F.ensemble():save(p); return p end,
     feature = function(p) F.stage("StandardScalerModel"):save(p); return p end,
     idx = function(p) return write(p, "\0\0\8\1\0\0\0\3\1\2\3") end,
+    h5 = function(p) F.frame():drop("s"):write_hdf5(p); return p end,
     bad_idx = function(p) return write(p, "\0\0\8\4\127\255\255\255") end,
     dir = function(p) require("lunet.core").mkdirs(p); return p end,
     missing = function(p) return p end,

@@ -68,6 +68,8 @@ T["lunet.data.frame"] = { { "={x = {1, 2}, y = {3, 4}}" }, { '={{"a", F.tensor("
 T["lunet.data.read_csv"] = { { "file", O { header = "bool", infer_schema = "bool", schema = '={a = "integer", b = "double"}',
   delimiter = '=","', quote = "='\"'", na_values = '={"NA", ""}', columns = '={"a", "c"}', limit = "pos" } } }
 T["lunet.data.write_csv"] = { { "frame", "path", O { delimiter = '=";"' } } }
+T["lunet.data.read_hdf5"] = { { "file", O { datasets = '={"x", "v"}', columns = '={z = "x"}' } } }
+T["lunet.data.write_hdf5"] = { { "frame", "path", O { columns = "cols" } } }
 each({ "lunet.data.read_idx", "lunet.data.csv_bare_parse", "lunet.nn.load", "lunet.feature.load" }, { { "file" } })
 T["lunet.data.load_mnist"] = { { "=F.mnist_dir()", O { limit = "pos", train = "bool" } } }
 T["lunet.data.is_frame"] = { { "frame" } }
@@ -95,6 +97,7 @@ each({ "DataFrame:filter", "DataFrame:where" }, { { "fn" }, { "={true, false, tr
 each({ "DataFrame:repartition", "DataFrame:partition" }, { { "pos" } })
 each({ "DataFrame:union", "DataFrame:union_all" }, { { "frame" } })
 T["DataFrame:write_csv"] = { { "path", O { delimiter = '=";"' } } }
+T["DataFrame:write_hdf5"] = { { "path", O { columns = "cols" } } }
 
 -- ---- evaluation, plot, predictors, trainers ----
 T["lunet.evaluation.metrics"] = { { "={0, 1, 1}", "={0, 1, 0}" }, { '=F.tensor("labels")', '=F.tensor("labels")' } }

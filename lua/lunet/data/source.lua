@@ -200,12 +200,14 @@ local function open_csv(src, shard)
 end
 
 source.register("csv", { plan = plan_csv, open = open_csv })
+local hdf5_source = require "lunet.data.hdf5_source"
+source.register("hdf5", hdf5_source)
 
 doc.register { name = "source", kind = "data", summary = "datasets read shard by shard: plan a source, open a "
     .. "shard, stream it as DataFrame chunks",
   usage = "local src, shards = lunet.data.source.plan('csv', path_or_dir_or_glob, {...}, where); "
     .. "local r = lunet.data.source.open(src, shards[1]); local chunk = r:next(1024)",
-  sections = { { title = "csv options", options = PLAN } },
+  sections = { { title = "csv options", options = PLAN }, { title = "hdf5 options", label = "hdf5", options = hdf5_source.OPTIONS } },
   aliases = { "data.source", "source.plan", "source.open" }, objects = { source.plan, source.open } }
 
 return source
