@@ -10,6 +10,7 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 local doc = require "lunet.doc"
 local hdf5 = require "lunet.data.hdf5"
+local shard_reader = require "lunet.data.shard_reader"
 local parts = require "lunet.data.csv_parts"
 
 local M = {}
@@ -80,30 +81,15 @@ function M.plan(path, opts, where)
   return src, shards
 end
 
-local Reader = {}
-Reader.__index = Reader
-Reader.__name = "ShardReader"
-
--- reader:next(max_rows) -> the next rows of the shard as a DataFrame (at
--- most max_rows), or nil at its end.
-function Reader:next(max_rows, ...)
-  if getmetatable(self) ~= Reader then fail("next", "call it on a reader (reader:next(n)), got %s", describe(self)) end
-  check.arity("next", 1, max_rows, ...)
-  max_rows = check.size(max_rows, "next", "max_rows")
-  if not self._file then fail("next", "the reader of %s is closed", self.path) end
+-- The shard's next rows (at most max_rows), read as hyperslabs; nil at its end.
+local function read_rows(self, max_rows)
   local n = math.min(max_rows, self._last - self._pos)
   if n <= 0 then return nil end
-  local ok, df = pcall(hdf5.read_rows, self._file, self._names, self._pos, n)
+  local ok, df = pcall(hdf5.read_rows, self._handle, self._names, self._pos, n)
   if not ok then error("next: " .. tostring(df), 0) end
   self._pos = self._pos + n
   return df
 end
-
-function Reader:close()
-  if self._file then self._file:close() end
-  self._file = nil
-end
-Reader.__close = Reader.close
 
 -- open(src, shard) -> a reader of the shard's rows; the file must still have
 -- the source's datasets, with its types and widths, and the shard's rows.
@@ -144,8 +130,7 @@ function M.open(src, shard)
     fail(where, "%s: the shard's rows %d to %d are past the file's %d rows", shard.path, first + 1, first + rows,
       sets[1].rows)
   end
-  return setmetatable({ path = shard.path, bad_rows = 0, _file = f, _names = src.names, _pos = first,
-    _last = first + rows }, Reader)
+  return shard_reader.new(shard.path, f, read_rows, { _names = src.names, _pos = first, _last = first + rows })
 end
 
 return M

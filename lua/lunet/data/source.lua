@@ -12,6 +12,7 @@ local doc = require "lunet.doc"
 local frame = require "lunet.data.frame"
 local csv = require "lunet.data.csv"
 local parts = require "lunet.data.csv_parts"
+local shard_reader = require "lunet.data.shard_reader"
 
 local source = {}
 local fail, describe = check.fail, check.describe
@@ -148,29 +149,16 @@ local function check_csv(src, shard, where)
   check.boolean(shard.gz, where, "shard.gz", false)
 end
 
-local Reader = {}
-Reader.__index = Reader
-Reader.__name = "ShardReader"
-
 -- The next chunk of at most max_rows rows as a DataFrame, nil at the end.
-function Reader:next(max_rows, ...)
-  if getmetatable(self) ~= Reader then fail("next", "call it on a reader (reader:next(n)), got %s", describe(self)) end
-  check.arity("next", 1, max_rows, ...)
-  max_rows = check.size(max_rows, "next", "max_rows")
-  if not self._cursor then fail("next", "the reader of %s is closed", self.path) end
-  local cols, rows = frame.c(self._cursor.next, self._cursor, max_rows)
-  self.bad_rows = self._cursor:bad_rows()
+local function read_csv_chunk(self, max_rows)
+  local cursor = self._handle
+  local cols, rows = frame.c(cursor.next, cursor, max_rows)
+  self.bad_rows = cursor:bad_rows()
   if not cols then return nil end
   local named = {}
   for i, n in ipairs(self._names) do named[n] = cols[i] end
   return frame.new(self._names, named, rows)
 end
-
-function Reader:close()
-  if self._cursor then self._cursor:close() end
-  self._cursor = nil
-end
-Reader.__close = Reader.close
 
 local function open_csv(src, shard)
   local where = "source.open"
@@ -196,7 +184,7 @@ local function open_csv(src, shard)
     { delimiter = src.delimiter or ",", quote = src.quote or '"', header = src.header == true,
       skip_bad = src.on_bad_rows == "skip", fields = fields, out = out, types = src.types, na_texts = na_texts,
       na_numbers = na_numbers })
-  return setmetatable({ path = shard.path, bad_rows = 0, _cursor = cursor, _names = src.names }, Reader)
+  return shard_reader.new(shard.path, cursor, read_csv_chunk, { _names = src.names })
 end
 
 source.register("csv", { plan = plan_csv, open = open_csv })
