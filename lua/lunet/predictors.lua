@@ -145,5 +145,9 @@ local function evaluate_on_workers(model, x, y, opts)
   return means[1], means[2]
 end -- (the loss, and the metrics' sums)
 nn.distributed.evaluate = evaluate_on_workers
+-- model:evaluate(lf, {...}) on a LazyFrame, here or on workers (predictors/evaluate_stream.lua)
+nn.distributed.evaluate_lazy = function(model, lf, o)
+  return require("lunet.predictors.evaluate_stream").evaluate(model, lf, o)
+end
 
 return predictors
