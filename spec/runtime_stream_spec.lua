@@ -220,11 +220,26 @@ describe("training on a LazyFrame", function()
     local out = tmpdir()
     local t = probe(out, { num_epoch = 2 })
     F.train(t, scan(dir, { on_bad_rows = "skip" }))
-    assert.equal(2, t.stats.bad_rows) -- (the row is skipped at each of the 2 reads, one per epoch)
+    assert.equal(1, t.stats.bad_rows) -- (the data's one bad row, though each of the 2 epochs skipped it)
     assert.equal(2 * 11, t.stats.samples)
     local per = coverage(batches(out, 1))
     assert.is_nil(per[1][10]) -- (row 10: part 2's 4th)
     assert.equal(11, (function() local n = 0; for _ in pairs(per[1]) do n = n + 1 end; return n end)())
+  end)
+
+  it("bad_rows counts the data's bad rows, not the reads: 2 epochs on 2 workers over 3 bad rows report 3", function()
+    local dir, paths = make_dir(3, 6)
+    -- part 1 loses a field at its 2nd and 5th records, part 3 at its 3rd (lines 3, 6 and 4 after the header)
+    for _, cut in ipairs { { 1, { 3, 6 } }, { 3, { 4 } } } do
+      local lines = {}
+      for l in h.read_file(paths[cut[1]]):gmatch("[^\n]+") do lines[#lines + 1] = l end
+      for _, i in ipairs(cut[2]) do lines[i] = lines[i]:match("^([^,]*,[^,]*)") end
+      h.write_file(paths[cut[1]], table.concat(lines, "\n") .. "\n")
+    end
+    local t = probe(tmpdir(), { num_workers = 2, num_epoch = 2 })
+    F.train(t, scan(dir, { on_bad_rows = "skip" }))
+    assert.equal(3, t.stats.bad_rows)
+    assert.equal(2 * 15, t.stats.samples) -- (18 rows, 3 skipped, in each epoch)
   end)
 
   it("resume_from continues a shard exactly: the resumed run ends bit-identical to an uninterrupted one", function()

@@ -71,9 +71,11 @@ function predictors.ModelPredictor(opts)
   return self
 end
 
+local predict_lazy
+
 -- predict(df) -> df with output_col added (rows in the same order)
 function ModelPredictor:predict(df)
-  if data.is_lazy(df) then return self:predict_lazy(df) end
+  if data.is_lazy(df) then return predict_lazy(self, df) end
   if self.keep_cols then
     fail(WHERE, "keep_cols applies to a LazyFrame (data.scan_csv); an in-memory frame keeps all its columns")
   end
@@ -102,7 +104,8 @@ end
 
 -- predict(lf) on a LazyFrame: an in-memory frame of keep_cols and output_col, in the frame's row order (the
 -- shards' order), read by this process or by num_workers worker processes (predictors/stream.lua).
-function ModelPredictor:predict_lazy(lf)
+-- (a local function, not a method: only predict calls it, with a LazyFrame)
+function predict_lazy(self, lf)
   local cols = lf:columns()
   for _, c in ipairs { self.features_col, table.unpack(self.keep_cols or {}) } do
     local found = false
@@ -145,5 +148,9 @@ local function evaluate_on_workers(model, x, y, opts)
   return means[1], means[2]
 end -- (the loss, and the metrics' sums)
 nn.distributed.evaluate = evaluate_on_workers
+-- model:evaluate(lf, {...}) on a LazyFrame, here or on workers (predictors/evaluate_stream.lua)
+nn.distributed.evaluate_lazy = function(model, lf, o)
+  return require("lunet.predictors.evaluate_stream").evaluate(model, lf, o)
+end
 
 return predictors

@@ -143,7 +143,10 @@ T["Sequential:compile"] = { { O({ optimizer = '="sgd"', loss = '="mse"', metrics
   { O({ optimizer = '="adam"', loss = '=lunet.nn.losses.Huber{delta = 0.5}' }, { "loss" }) },
   { O({ optimizer = '="sgd"', loss = '="categorical_hinge"' }, { "loss" }) } }
 T["Sequential:evaluate"] = { { "matrix", Y, O { batch_size = "pos", verbose = "bool", num_workers = "pos",
-  launcher = '="local"' } } }
+  launcher = '="local"' } },
+  -- a LazyFrame (Keras' evaluate(dataset)): y left out, its columns named
+  { '=F.lazy("stages")', O { features_col = '="ab"', label_col = '="c"', weight_col = "col", batch_size = "pos",
+    num_workers = "pos", return_dict = "bool", sample_weight = "matrix" } } }
 T["Sequential:fit"] = { { "matrix", Y, O { epochs = "work", batch_size = "pos", validation_split = "unit",
   validation_data = '={F.tensor("matrix"), F.tensor("onehot")}', shuffle = "bool", verbose = "=0", seed = "seed",
   initial_epoch = "nat" } } }

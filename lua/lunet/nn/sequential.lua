@@ -263,7 +263,7 @@ doc.register { name = "Sequential", kind = "model",
   sections = { { title = "options", options = DOCS },
                { title = "model:compile{...}", label = "compile", options = T.compile },
                { title = "model:fit(x, y, {...}) -> History", label = "fit", options = fit.DOCS },
-               { title = "model:evaluate(x, y, {...}) -> loss, metrics...", label = "evaluate", options = T.evaluate },
+               { title = "model:evaluate(x, y, {...}) or model:evaluate(lazy_frame, {...}) -> loss, metrics...", label = "evaluate", options = T.evaluate },
                { title = "model:predict(x, {...}) -> outputs", label = "predict", options = T.predict } },
   aliases = { "nn.Sequential", "model", "compile", "fit", "evaluate", "predict" },
   objects = { Sequential, training.compile, fit.fit, training.evaluate, training.predict } }

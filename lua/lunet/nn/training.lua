@@ -45,6 +45,11 @@ training.DOCS = {
       .. "fit's, 0 to 2 or a boolean); in one process nothing is printed" },
     { "num_workers", 1, "above 1: score the rows on that many worker processes" },
     { "launcher", "local", "how those workers start, as a trainer's launcher ('local', 'mpirun', 'srun')" },
+    { "features_col", "features", "evaluating a LazyFrame, evaluate(lf, {...}) (Keras' evaluate(dataset)): its "
+      .. "column of input vectors" },
+    { "label_col", "label", "evaluating a LazyFrame: its column of targets" },
+    { "weight_col", doc.OPTIONAL, "evaluating a LazyFrame: its column of per-row sample weights (Spark's weightCol; "
+      .. "finite, >= 0), as sample_weight weighs in-memory samples" },
   },
   predict = doc.options {
     { "batch_size", 32, "samples per step" },
@@ -255,12 +260,63 @@ local function returned(self, loss, as_dict)
   return loss, table.unpack(set:values())
 end
 
+-- The options only a LazyFrame's evaluate takes, and those only in-memory x and y take.
+local LAZY_ONLY = { "features_col", "label_col", "weight_col" }
+local IN_MEMORY_ONLY = {
+  sample_weight = "a LazyFrame's weights are one of its columns: give weight_col",
+  callbacks = "a LazyFrame is scored in chunks, without on_test_* callbacks",
+}
+
+-- evaluate(lf, {...}) on a LazyFrame (data.scan_csv, data.scan_hdf5): Keras'
+-- evaluate(dataset), where a dataset holds its labels and y is left out
+-- (evaluate(lf, nil, {...}) too). The frame is streamed (never collected)
+-- here or on num_workers worker processes, each reading its shards; the
+-- loss and the metrics' sums are those of evaluate on the collected x and y.
+local function evaluate_lazy(self, lf, y, opts)
+  if opts == nil and type(y) == "table" and not core.is_tensor(y) then y, opts = nil, y end
+  if y ~= nil then
+    fail("evaluate", "a LazyFrame holds its labels (label_col): call evaluate(lf, {...}) without y, got y = %s",
+      describe(y))
+  end
+  opts = check.options(opts, "evaluate", EVALUATE.names)
+  training.need_compiled(self, "evaluate")
+  for _, k in ipairs { "sample_weight", "callbacks" } do
+    if opts[k] ~= nil then fail("evaluate", "%s applies to in-memory x and y; %s", k, IN_MEMORY_ONLY[k]) end
+  end
+  local D = EVALUATE.defaults
+  local o = {
+    batch_size = check.size(opts.batch_size, "evaluate", "batch_size", { default = D.batch_size }),
+    num_workers = check.size(opts.num_workers, "evaluate", "num_workers", { default = D.num_workers }),
+    launcher = check.string(opts.launcher, "evaluate", "launcher", { optional = true }),
+    verbose = verbosity(opts.verbose, "evaluate", 0), -- (workers' progress line: drawn when asked, as x, y's)
+    features_col = check.string(opts.features_col, "evaluate", "features_col",
+      { default = D.features_col, nonempty = true }),
+    label_col = check.string(opts.label_col, "evaluate", "label_col", { default = D.label_col, nonempty = true }),
+    weight_col = check.string(opts.weight_col, "evaluate", "weight_col", { optional = true, nonempty = true }),
+  }
+  local as_dict = check.boolean(opts.return_dict, "evaluate", "return_dict", D.return_dict)
+  local ok, loss, states = pcall(distributed.evaluator("evaluate_lazy"), self, lf, o)
+  if not ok then error(loss, 0) end -- the message names the part of the run that failed
+  self.compiled.set:reset()
+  self.compiled.set:add_states(states)
+  return returned(self, loss, as_dict)
+end
+
 -- evaluate(x, y, {batch_size = 32, sample_weight =, return_dict = false, callbacks =, num_workers = 1,
 -- launcher = 'local'}) -> loss, metric values (compile order; Keras); num_workers > 1 scores the rows on
--- worker processes (through nn/distributed.lua), with the same results.
+-- worker processes (through nn/distributed.lua), with the same results. x may be a LazyFrame instead:
+-- evaluate(lf, {features_col =, label_col =, weight_col =, ...}) (evaluate_lazy above).
 function training.evaluate(self, x, y, opts, ...)
   check.arity("evaluate", 3, x, y, opts, ...)
+  -- (a LazyFrame exists only once its module is loaded: nn does not require the data layer)
+  local lazy = package.loaded["lunet.data.lazy"]
+  if lazy and lazy.is_lazy(x) then return evaluate_lazy(self, x, y, opts) end
   opts = check.options(opts, "evaluate", EVALUATE.names)
+  for _, k in ipairs(LAZY_ONLY) do
+    if opts[k] ~= nil then
+      fail("evaluate", "%s applies to a LazyFrame (evaluate(lf, {...})); x and y are given as tensors", k)
+    end
+  end
   training.need_compiled(self, "evaluate")
   training.check_samples(self, x, y, "evaluate")
   local bs = check.size(opts.batch_size, "evaluate", "batch_size", { default = EVALUATE.defaults.batch_size })
@@ -275,7 +331,7 @@ function training.evaluate(self, x, y, opts, ...)
     if w or cbl then
       fail("evaluate", "%s scores on one process: with num_workers > 1 leave it out", w and "sample_weight" or "callbacks")
     end
-    local ok, loss, states = pcall(distributed.evaluator(), self, x, y, opts)
+    local ok, loss, states = pcall(distributed.evaluator "evaluate", self, x, y, opts)
     if not ok then error(loss, 0) end -- the message names the part of the run that failed
     self.compiled.set:reset()
     self.compiled.set:add_states(states)

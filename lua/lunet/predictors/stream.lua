@@ -79,7 +79,7 @@ function pstream.worker(ctx)
       out:close()
       if kept then kept:close() end
     end
-    s.bad_rows = s.bad_rows + (reader.bad_rows or 0)
+    s.entry_bad_rows = reader.bad_rows or 0
     reader:close()
     ctx:report()
   end

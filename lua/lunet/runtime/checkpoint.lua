@@ -209,6 +209,9 @@ function Checkpoints:write(answers)
   local staleness = {}
   for s, c in pairs(state.staleness) do staleness[#staleness + 1] = { s, c } end
   table.sort(staleness, function(x, y) return x[1] < y[1] end)
+  local bad_rows = {} -- {shard index, rows}, as staleness's pairs
+  for index, n in pairs(state.bad_rows) do bad_rows[#bad_rows + 1] = { index, n } end
+  table.sort(bad_rows, function(x, y) return x[1] < y[1] end)
   local events = {}
   for i, e in ipairs(state.events) do
     events[i] = { time = i > self.restored_events and e.time + self.before or e.time, kind = e.kind,
@@ -219,7 +222,7 @@ function Checkpoints:write(answers)
     options = resume.result_options(trainer.options, trainer.spec), data = self.data,
     written = self.written + 1, request = self.requests, clock = state.clock, samples = samples,
     elapsed = state.elapsed + self.before, trained = state.trained + self.trained_before, lost_workers = state.lost,
-    staleness = staleness, events = events, partitions = partitions, workers = workers,
+    staleness = staleness, events = events, partitions = partitions, workers = workers, bad_rows = bad_rows,
     validation = run.validation and run.validation:checkpoint_records() or nil,
   }
   local keep_upto = {}

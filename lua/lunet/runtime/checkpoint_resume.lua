@@ -114,7 +114,7 @@ end
 local function apply(ck, meta, arrays)
   local state = { center = arrays.center, clock = int(meta.clock, "clock"), samples = int(meta.samples, "samples"),
                   lost = int(meta.lost_workers, "lost_workers"), history = {}, staleness = {}, events = {},
-                  partitions = {} }
+                  partitions = {}, bad_rows = {} }
   ck.requests = int(meta.request, "request")
   ck.written = int(meta.written, "written")
   ck.before = tonumber(meta.elapsed) or error("elapsed is missing", 0)
@@ -126,6 +126,7 @@ local function apply(ck, meta, arrays)
   end
   for _, pair in ipairs(meta.staleness) do state.staleness[int(pair[1], "staleness")] = int(pair[2], "staleness") end
   for i, e in ipairs(meta.events) do state.events[i] = e end
+  for _, pair in ipairs(meta.bad_rows or {}) do state.bad_rows[int(pair[1], "bad_rows")] = int(pair[2], "bad_rows") end
   -- partitions: done and lost ones are not handed out again; one in progress
   -- goes back to its worker with the position to continue from
   for i, rec in ipairs(meta.partitions) do

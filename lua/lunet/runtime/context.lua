@@ -46,7 +46,7 @@ local function send_report(self, heartbeat)
       it = r.n > 0 and r.it or nil, loss = r.n > 0 and r.loss or nil, t = r.n > 0 and r.t or nil,
       ep = r.n > 0 and r.ep or nil, samples = self.samples, now = core.now(),
       skipped = #self.skipped > 0 and self.skipped or nil, start = not self.start_sent and self.started or nil,
-      peak_rss = peak_rss(), bad_rows = self.stream and self.stream.bad_rows or nil })
+      peak_rss = peak_rss() })
     self.start_sent = self.started ~= nil
     self.records = new_records()
     if #self.skipped > 0 then self.skipped = {} end

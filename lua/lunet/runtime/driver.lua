@@ -113,6 +113,8 @@ function handlers.checkpoint_state(run, w, msg, meta)
 end
 
 function handlers.data_request(run, w, _, meta)
+  local p = run.partitions:held(w.rank, meta.finished)
+  if p and p.index and meta.bad_rows then run.metrics:bad_rows_read(p.index, meta.bad_rows) end
   if run.partitions:finish(w.rank, meta.finished) then
     if run.job.stream then run:shards_over() end -- (an epoch's end: callbacks and validation see it next)
     run.roster:serve_waiting()

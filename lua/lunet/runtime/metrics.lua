@@ -31,7 +31,8 @@ function metrics.new(o)
     samples = 0,            -- samples trained, over all workers
     worker_samples = {},    -- rank -> the samples that worker reported
     last_batch = {}, comm_time = {},
-    peak_rss = {}, bad_rows = {}, -- rank -> the worker's VmHWM (bytes) and rows skipped (on_bad_rows = 'skip')
+    peak_rss = {}, -- rank -> the worker's VmHWM (bytes)
+    bad_rows = {}, -- shard index -> the most rows any one read of it skipped (on_bad_rows = 'skip')
     rows = o.rows, num_epoch = o.num_epoch, epochs = 0, -- epochs: those over (a LazyFrame's run)
     progress = progress.new { name = o.name, total = o.total, rows = o.rows, num_epoch = o.num_epoch,
                               shards = o.shards, enabled = o.verbose },
@@ -94,7 +95,6 @@ end
 function Metrics:report(rank, meta)
   self:worker_count(rank, meta.samples)
   if meta.peak_rss then self.peak_rss[rank] = meta.peak_rss end
-  if meta.bad_rows then self.bad_rows[rank] = meta.bad_rows end
   self:skipped(rank, meta.skipped)
   -- worker clock -> driver clock (same offset for the whole report)
   local offset = core.now() - meta.now - self.t0
@@ -111,6 +111,14 @@ function Metrics:report(rank, meta)
     if not self.first_batch then self.first_batch = t[i] + offset end
   end
   self.progress:update(self.samples, table.move(loss, 1, n, 1, {}))
+end
+
+-- A read of shard index (a LazyFrame's, to its end) skipped n bad rows. The
+-- data's count, not the reads': a shard read every epoch, or again after a
+-- reassign or a resume, skips the same rows each time, so the shard counts
+-- the most any one read of it skipped.
+function Metrics:bad_rows_read(index, n)
+  if n > (self.bad_rows[index] or 0) then self.bad_rows[index] = n end
 end
 
 -- count updates that were `staleness` updates behind the center
@@ -131,7 +139,7 @@ function Metrics:snapshot()
   for rank, s in pairs(self.worker_samples) do workers[rank] = s end
   local elapsed = core.now() - self.t0
   return { samples = self.samples, lost = self.counts.lost, history = self.history, events = self.events,
-           staleness = self.staleness, worker_samples = workers, elapsed = elapsed,
+           staleness = self.staleness, worker_samples = workers, elapsed = elapsed, bad_rows = self.bad_rows,
            trained = self.first_start and elapsed - self.first_start or 0 }
 end
 
@@ -155,6 +163,7 @@ function Metrics:restore(s)
   for i, r in ipairs(s.history) do self.history[i] = r end
   for k, c in pairs(s.staleness) do self.staleness[k] = c end
   for i, e in ipairs(s.events) do self.events[i] = e end
+  for index, n in pairs(s.bad_rows or {}) do self:bad_rows_read(index, n) end
 end
 
 -- The statistics of the run (trainer.stats); server: the socket's counts.

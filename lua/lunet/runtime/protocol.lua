@@ -14,7 +14,9 @@
 --                                     package_path, package_cpath, resume?,
 --                                     stream? {frame, shuffle_buffer} (a
 --                                     LazyFrame's run: lazy.from_data's table)
---   data_request        W     0       finished? (the partition it finished)  -
+--   data_request        W     0       finished? (the partition it finished), -
+--                                     bad_rows? (rows its read skipped:
+--                                     on_bad_rows = 'skip', a LazyFrame's)
 --   data                D     0       partition, rows, x_width, y_width,     x, y [, w] (weight_col:
 --                                     start? {epoch, batch} (resumed)          the rows' weights)
 --                                     or (LazyFrame) partition, epoch,       - (the worker reads
@@ -23,7 +25,7 @@
 --   report              W     n       samples, now, it?, loss?, t?, ep?,     -
 --                                     skipped? (batch records since the last),
 --                                     start? (its first batch's start, once),
---                                     peak_rss? (VmHWM bytes), bad_rows?
+--                                     peak_rss? (VmHWM bytes)
 --   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
 --                                     (D: the answer to a report/heartbeat)
 --   commit              W     clock   partition?                             delta
@@ -77,7 +79,7 @@ local S = {
                                     package_path = "string", package_cpath = "string", resume = "table?",
                                     stream = "table?" },
           frames = { 1, 7 } },
-  data_request = { from = "worker", meta = { finished = "integer?" }, frames = { 0, 0 } },
+  data_request = { from = "worker", meta = { finished = "integer?", bad_rows = "integer?" }, frames = { 0, 0 } },
   -- (a LazyFrame's entry: epoch, index and shard, no rows, no frames: the worker reads the shard)
   data = { from = "driver", meta = { partition = "integer", rows = "integer?", x_width = "integer?",
                                      y_width = "integer?", epoch = "integer?", index = "integer?", shard = "table?",
@@ -86,7 +88,7 @@ local S = {
   end_of_data = { from = "driver", meta = {}, frames = { 0, 0 } },
   report = { from = "worker", meta = { samples = "integer", now = "number", it = "integers?", loss = "numbers?",
                                        t = "numbers?", ep = "integers?", skipped = "strings?",
-                                       start = "number?", peak_rss = "integer?", bad_rows = "integer?" },
+                                       start = "number?", peak_rss = "integer?" },
              frames = { 0, 0 } },
   heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
   commit = { from = "worker", meta = { partition = "integer?" }, frames = { 1, 1 } },

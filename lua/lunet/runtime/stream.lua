@@ -30,7 +30,7 @@ function stream.new(ctx, name, spec)
   local model = ctx.model
   local out = numel(model:build():output_shape())
   return setmetatable({ ctx = ctx, name = name, lf = lazy.from_data(spec.frame), capacity = spec.shuffle_buffer,
-                        input_shape = model.input_shape, out_width = out, bad_rows = 0 }, S)
+                        input_shape = model.input_shape, out_width = out }, S)
 end
 
 -- The shuffle seed of an entry: (trainer seed, epoch, shard).
@@ -41,8 +41,9 @@ function S:next_entry()
   local ctx = self.ctx
   -- the driver counts a finished entry's batches before it counts it over
   if ctx.partition then ctx:report() end
-  ctx.link:send("data_request", 0, { finished = ctx.partition })
-  ctx.partition = nil
+  -- (with the rows the finished entry skipped: the driver keeps the most any read of a shard skipped)
+  ctx.link:send("data_request", 0, { finished = ctx.partition, bad_rows = ctx.partition and self.entry_bad_rows })
+  ctx.partition, self.entry_bad_rows = nil, nil
   local msg, meta = ctx.link:await { data = true, end_of_data = true }
   if msg.type == "end_of_data" then return nil end
   if not meta.shard then
@@ -113,7 +114,7 @@ function S:read(meta)
   end
   next_chunk()
   if not self.buf then -- (an empty shard: nothing to batch)
-    self.bad_rows = self.bad_rows + (reader.bad_rows or 0)
+    self.entry_bad_rows = reader.bad_rows or 0
     reader:close()
     return
   end
@@ -149,7 +150,7 @@ function S:read(meta)
     end
   end
   ctx.batch_x, ctx.batch_w = nil, nil
-  self.bad_rows = self.bad_rows + (reader.bad_rows or 0)
+  self.entry_bad_rows = reader.bad_rows or 0
   reader:close()
 end
 

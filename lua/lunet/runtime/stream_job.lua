@@ -49,8 +49,8 @@ function stream_job.prepare(trainer, lf)
   end
   local list = lf:shards()
   if #list == 0 then fail(name, "the lazy frame has no shards: nothing to train on") end
-  -- (a job that scores rows: a worker without a shard just ends)
-  if d.labels ~= false and o.num_workers > #list * o.num_epoch then
+  -- (a job that scores rows, in order: a worker without a shard just ends)
+  if d.shuffle ~= false and o.num_workers > #list * o.num_epoch then
     fail(name, "num_workers = %d is more than the %s to read (%s x %s): a worker would have nothing to train",
       o.num_workers, check.plural(#list * o.num_epoch, "shard"), check.plural(#list, "shard"),
       check.plural(o.num_epoch, "epoch"))
