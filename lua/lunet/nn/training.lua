@@ -321,7 +321,9 @@ function training.evaluate(self, x, y, opts, ...)
   training.check_samples(self, x, y, "evaluate")
   local bs = check.size(opts.batch_size, "evaluate", "batch_size", { default = EVALUATE.defaults.batch_size })
   local workers = check.size(opts.num_workers, "evaluate", "num_workers", { default = EVALUATE.defaults.num_workers })
-  check.string(opts.launcher, "evaluate", "launcher", { optional = true })
+  if check.string(opts.launcher, "evaluate", "launcher", { optional = true }) and workers == 1 then
+    fail("evaluate", "launcher applies to worker processes: give num_workers > 1")
+  end
   local as_dict = check.boolean(opts.return_dict, "evaluate", "return_dict", EVALUATE.defaults.return_dict)
   verbosity(opts.verbose, "evaluate")
   local w = opts.sample_weight ~= nil and weights.sample(opts.sample_weight, #x, "evaluate", "sample_weight") or nil

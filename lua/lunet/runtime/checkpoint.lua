@@ -251,7 +251,7 @@ end
 function Checkpoints:finish(st)
   if self.before > 0 then
     local before = self.before
-    for i = self.history.restored + 1, #st.history do st.history[i].time = st.history[i].time + before end
+    st.history:shift_times(self.history.restored + 1, before)
     for i = self.restored_events + 1, #st.events do st.events[i].time = st.events[i].time + before end
     st.training_time = st.training_time + self.trained_before
     -- (the first batch: the resumed run's, or this one's, on the continued clock)

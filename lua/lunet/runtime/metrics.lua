@@ -6,6 +6,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local progress = require "lunet.runtime.progress"
+local history_store = require "lunet.runtime.history_store"
 
 local metrics = {}
 
@@ -25,7 +26,7 @@ local COUNTERS = { "foreign", "late", "lost", "skipped", "refused" }
 -- on_nan = 'skip', else nil), fail=fn(fmt, ...) (raises the run's error)}
 function metrics.new(o)
   local self = setmetatable({
-    name = o.name, t0 = o.t0, history = {}, events = {}, staleness = {}, counts = {},
+    name = o.name, t0 = o.t0, history = history_store.new(), events = {}, staleness = {}, counts = {},
     planned_batches = o.batches, skip_limit = o.skip_limit, fail = o.fail,
     first_start = nil,      -- seconds from t0 to the start of the run's first batch (the earliest reported)
     samples = 0,            -- samples trained, over all workers

@@ -180,31 +180,9 @@ local function need_run(self, what)
   return self.stats
 end
 
-local History = {}
-History.__index = History
-
--- Per worker: batches, first and last loss.
-function History:__tostring()
-  local per, order = {}, {}
-  for _, r in ipairs(self) do
-    local w = per[r.worker]
-    if not w then
-      w = { n = 0, first = r.loss }; per[r.worker] = w; order[#order + 1] = r.worker
-    end
-    w.n, w.last, w.time = w.n + 1, r.loss, r.time
-  end
-  table.sort(order)
-  local lines = { "history: " .. check.plural(#self, "batch", "batches") }
-  for _, k in ipairs(order) do
-    local w = per[k]
-    lines[#lines + 1] = string.format("  worker %d: %s, loss %.4f -> %.4f, last at %.2f s", k,
-      check.plural(w.n, "batch", "batches"), w.first, w.last, w.time)
-  end
-  return table.concat(lines, "\n")
-end
-
--- {{worker=, iteration=, epoch=, loss=, time= (seconds since train())}, ...}
-function Trainer:history() return setmetatable(need_run(self, "history").history, History) end
+-- {{worker=, iteration=, epoch=, loss=, time= (seconds since train())}, ...}: the records, kept packed
+-- (runtime/history_store.lua); printing it summarises each worker.
+function Trainer:history() return need_run(self, "history").history end
 -- seconds from the start of the first batch (any worker's) to the last
 -- worker done: waiting for workers to start or connect does not count
 function Trainer:training_time() return need_run(self, "training_time").training_time end
