@@ -13,13 +13,14 @@
 --                     samples/s; once on --rows-small rows, once on --rows-large
 --   memory_train      rows=<small>: the same directory through data.read_csv,
 --                     the same pipeline and training on the in-memory frame
---   stream_vs_memory  samples/s streaming over in-memory, the same rows, this run
+--   stream_vs_memory  samples/s streaming over in-memory, the same rows, this run: the medians of
+--                     --repeat alternated runs of each
 --   stream_driver_rss the driver's peak RSS on the large directory over the small one
 -- Each case runs in its own process (scripts/lib/stream_case.lua), so each
 -- peak RSS is that case's alone. The directories are made by
 -- scripts/make_higgs_big.lua into --dir (kept: a later run reuses them), or
 -- given with --small / --large.
--- usage: build/lunet scripts/bench_stream.lua [--rows-small N] [--rows-large N] [--dir DIR] [--skip-large]
+-- usage: build/lunet scripts/bench_stream.lua [--rows-small N] [--rows-large N] [--dir DIR] [--skip-large] [--repeat N]
 --        [--small DIR] [--large DIR]   (--help lists the options and their defaults)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
 local lunet = require "lunet"
@@ -41,6 +42,8 @@ local o = args.parse({
     { name = "large", kind = "string", value = "DIR", default_text = "generated",
       help = "an existing Higgs-layout directory as the large one" },
     { name = "skip-large", kind = "flag", help = "only the small directory (streaming and in-memory)" },
+    { name = "repeat", kind = "integer", default = 3,
+      help = "streaming and in-memory runs on the small directory, alternated: stream_vs_memory compares their medians" },
   },
 }, arg)
 
@@ -118,6 +121,15 @@ local function report(bench, dir, r)
   io.stdout:flush()
 end
 
+if o["repeat"] < 1 then args.fail(NAME, ("--repeat must be at least 1, got %d"):format(o["repeat"])) end
+
+local function median(list)
+  local s = table.move(list, 1, #list, 1, {})
+  table.sort(s)
+  local n = #s
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
 local small = directory(o.small, o["rows-small"])
 local large = not o["skip-large"] and directory(o.large, o["rows-large"]) or nil
 local s_small = run_case("stream", small)
@@ -129,8 +141,21 @@ if large then
 end
 local m_small = run_case("memory", small)
 report("memory_train", small, m_small)
-print(("bench=stream_vs_memory rows=%d stream_samples_per_s=%.0f memory_samples_per_s=%.0f ratio=%.3f"):format(
-  s_small.samples, s_small.samples_per_s, m_small.samples_per_s, s_small.samples_per_s / m_small.samples_per_s))
+-- (samples/s of one 1M-row run moves by 10% with the machine: alternated runs, medians compared)
+local stream_rates, memory_rates = { s_small.samples_per_s }, { m_small.samples_per_s }
+for i = 2, o["repeat"] do
+  stream_rates[i] = run_case("stream", small).samples_per_s
+  memory_rates[i] = run_case("memory", small).samples_per_s
+end
+local function list(rates)
+  local out = {}
+  for i, r in ipairs(rates) do out[i] = ("%.0f"):format(r) end
+  return table.concat(out, ",")
+end
+local s_med, m_med = median(stream_rates), median(memory_rates)
+print(("bench=stream_vs_memory rows=%d runs=%d stream_samples_per_s=%.0f memory_samples_per_s=%.0f ratio=%.3f "
+  .. "stream_runs=%s memory_runs=%s"):format(s_small.samples, o["repeat"], s_med, m_med, s_med / m_med,
+  list(stream_rates), list(memory_rates)))
 if s_large then
   print(("bench=stream_driver_rss small_rows=%d large_rows=%d small_mb=%s large_mb=%s ratio=%.3f"):format(
     s_small.samples, s_large.samples, mb(s_small.driver_peak_rss), mb(s_large.driver_peak_rss),
