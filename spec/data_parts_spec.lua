@@ -11,12 +11,7 @@ local h = dofile("spec/helpers.lua")
 local scratch = h.scratch()
 teardown(scratch.clean)
 
-local function dir_with(files)
-  local d = scratch.path("-parts")
-  core.mkdirs(d)
-  for name, text in pairs(files) do h.write_file(d .. "/" .. name, text) end
-  return d
-end
+local function dir_with(files) return scratch.dir_with(files, "-parts") end
 
 local function rows_of(df)
   local out = {}

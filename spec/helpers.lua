@@ -80,6 +80,14 @@ function helpers.tmpfile(text)
   return path
 end
 
+-- A fresh temporary directory; returns its path (the caller removes it).
+function helpers.tmpdir()
+  local path = os.tmpname()
+  os.remove(path)
+  assert(os.execute("mkdir -p " .. helpers.sh_quote(path)))
+  return path
+end
+
 -- The non-empty lines of s, in order.
 function helpers.lines(s)
   local t = {}
@@ -178,6 +186,13 @@ function helpers.scratch()
     p = p .. (suffix or "")
     paths[#paths + 1] = p
     return p
+  end
+  -- a fresh directory holding files {[name] = text}
+  function s.dir_with(files, suffix)
+    local d = s.path(suffix or "-dir")
+    core.mkdirs(d)
+    for name, text in pairs(files) do helpers.write_file(d .. "/" .. name, text) end
+    return d
   end
   function s.stop()
     for _, pid in ipairs(started) do

@@ -8,12 +8,7 @@ local feature = require "lunet.feature"
 local nn = require "lunet.nn"
 local h = require "spec.helpers"
 
-local function tmpdir()
-  local path = os.tmpname()
-  os.remove(path)
-  assert(os.execute("mkdir -p " .. h.sh_quote(path)))
-  return path
-end
+local tmpdir = h.tmpdir
 
 -- 3 parts of 7 rows: features x1..x3, a 0/1 label y, a weight w (some 0).
 local function make_dir()

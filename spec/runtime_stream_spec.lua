@@ -14,12 +14,7 @@ package.path = "spec/fixtures/?.lua;" .. package.path
 local F = dofile("spec/fixtures/fault_runs.lua") -- train() under a watchdog
 local Probe = lunet.trainers.get("stream_probe_trainer")
 
-local function tmpdir()
-  local path = os.tmpname()
-  os.remove(path)
-  assert(os.execute("mkdir -p " .. h.sh_quote(path)))
-  return path
-end
+local tmpdir = h.tmpdir
 
 -- A directory of `parts` CSV parts of `rows` rows each (ids 1.. across them,
 -- written with data.write_csv), and the part paths.

@@ -30,12 +30,7 @@ local function compiled(optimizer)
   return m
 end
 
-local function scratch_dir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. h.sh_quote(dir)))
-  return dir
-end
+local scratch_dir = h.tmpdir
 
 -- The rates a probe worker stepped with, one per batch.
 local function rates(dir, rank)
