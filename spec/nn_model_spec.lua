@@ -289,6 +289,11 @@ describe("Sequential", function()
     s:compile { optimizer = "sgd", loss = "sparse_categorical_crossentropy" }
     assert.has_error(function() s:train_on_batch(lunet.zeros(2, 2), lunet.tensor { 0, 3 }) end,
       "train_on_batch: sparse_categorical_crossentropy: sample 2 has label 3, expected a class index in 0..2")
+    -- fit raises its batches' errors as its own (the API fuzzer's seed 1796232682, call 19562)
+    assert.has_error(function() s:fit(lunet.zeros(2, 2), lunet.tensor { 0, 3 }, { verbose = 0 }) end,
+      "fit: sparse_categorical_crossentropy: sample 2 has label 3, expected a class index in 0..2")
+    assert.has_error(function() m:fit(x, lunet.ones(4, 2), { verbose = 0, shuffle = false }) end,
+      "fit: loss is NaN at step 1; the weights were not updated (lower the learning rate or check the inputs for NaN)")
     assert.has_error(function() nn.Reshape { 5, 0 } end,
       "Reshape: target_shape[2] (one may be -1) must be an integer from 1 to 2147483647, got 0")
     assert.has_error(function() nn.Sequential { nn.Reshape({ 7 }, { input_shape = { 2, 3 } }) }:count_params() end,

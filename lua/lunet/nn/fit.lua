@@ -35,6 +35,17 @@ fit.DOCS = doc.options {
 }
 local FIT = fit.DOCS
 
+-- A batch's step: the step's own error (a label out of range, a NaN loss)
+-- raised as fit's, without the binding's position and name.
+local function step(net, x, y, skip, w)
+  local ok, l = pcall(net.train_step, net, x, y, skip, w)
+  if ok then return l end
+  local msg = tostring(l)
+  if msg:sub(-12) == "interrupted!" then error(l, 0) end -- (Ctrl-C goes on as it is)
+  while msg:match("^[^%s:]+:%d+: ") do msg = msg:gsub("^[^%s:]+:%d+: ", "", 1) end
+  fail("fit", "%s", (msg:gsub("^train_on_batch: ", "")))
+end
+
 local function format_time(s)
   if s >= 3600 then return string.format("%d:%02d:%02d", s // 3600, (s % 3600) // 60, s % 60) end
   return string.format("%d:%02d", math.floor(s) // 60, math.floor(s) % 60)
@@ -135,7 +146,7 @@ function fit.fit(self, x, y, opts, ...)
       local b = math.min(bs, n - s + 1)
       local yb, wb = y:narrow(1, s, b), w and w:narrow(1, s, b)
       if cbl.has_train_batch then cbl:call("on_train_batch_begin", bi - 1, { batch = bi - 1, size = b }) end
-      local l = net:train_step(x:narrow(1, s, b), yb, skip, wb)
+      local l = step(net, x:narrow(1, s, b), yb, skip, wb)
       set:update(net, yb, wb)
       loss, seen = loss + l * b, seen + b
       if cbl.has_train_batch then
