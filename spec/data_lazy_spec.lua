@@ -179,6 +179,8 @@ describe("LazyFrame", function()
   it("errors name the stage, the column and the method", function()
     helpers.assert_error({ "LazyFrame", "stage 1 (SelectColumns)", "unknown column 'nope'" },
       function() scan():select("nope"):columns() end)
+    helpers.assert_error({ "SelectColumns: unknown column 'x'" }, -- (the API fuzzer's seed 1796232682, call 61602)
+      function() lunet.feature.SelectColumns { cols = { "x" } }:transform(scan():collect()) end)
     helpers.assert_error({ "lazy.new", "stages[1]", "not a transformer" },
       function() lazy.new(scan().source, scan():shards(), { 42 }) end)
     helpers.assert_error({ "LazyFrame:chunks", "max_rows" }, function() scan():chunks(0) end)

@@ -3,6 +3,7 @@
 -- with the other stages.
 local check = require "lunet.check"
 local class = require "lunet.feature.class"
+local frame = require "lunet.data.frame"
 
 local selection = {}
 
@@ -22,6 +23,8 @@ SelectColumns.__tostring = function(self) return "SelectColumns(" .. table.conca
 
 function SelectColumns:transform(df, ...)
   class.frame_arg(self, SelectColumns, "transform", df, ...)
+  -- (a missing column is named as this stage's, as every stage's errors are)
+  for _, n in ipairs(self.cols) do frame.check_column(df, n, "SelectColumns") end
   return df:select(self.cols)
 end
 
