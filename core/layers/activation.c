@@ -188,6 +188,7 @@ static lunet_layer_t *activation_from_config(const lunet_layer_config_t *cfg, in
   lunet_layer_t *l = lunet_nn_alloc(sizeof *l);
   if (!l) return NULL;
   lunet_layer_setup(l, &activation_ops, in_ndim, in_shape);
+  l->mask_keep = 1;
   l->act = act;
   snprintf(l->name, sizeof l->name, "Activation(%s)", act_names[act]);
   return l;

@@ -127,6 +127,7 @@ static lunet_layer_t *bn_from_config(const lunet_layer_config_t *cfg, int in_ndi
   if (!b) return NULL;
   lunet_layer_t *l = &b->base;
   lunet_layer_setup(l, &bn_ops, in_ndim, in_shape);
+  l->mask_keep = 1;
   b->c = in_shape[in_ndim - 1];
   b->stats = lunet_nn_alloc((size_t)(4 * b->c) * sizeof(float));
   if (!b->stats) { free(b); return NULL; }

@@ -81,6 +81,7 @@ static lunet_layer_t *dense_from_config(const lunet_layer_config_t *cfg, int in_
   if (!d) return NULL;
   lunet_layer_t *l = &d->base;
   lunet_layer_setup(l, &dense_ops, in_ndim, in_shape);
+  l->mask_keep = 1;
   snprintf(l->name, sizeof l->name, "Dense(%d)", units);
   d->k = in_shape[in_ndim - 1];
   d->units = units;

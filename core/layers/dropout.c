@@ -99,6 +99,7 @@ static lunet_layer_t *dropout_from_config(const lunet_layer_config_t *cfg, int i
   dropout_t *d = lunet_nn_alloc(sizeof *d);
   if (!d) return NULL;
   lunet_layer_setup(&d->base, &dropout_ops, in_ndim, in_shape);
+  d->base.mask_keep = 1;
   snprintf(d->base.name, sizeof d->base.name, "Dropout(%g)", (double)rate);
   d->rate = rate;
   d->base.has_seed = lunet_config_get(cfg, "seed") != NULL;

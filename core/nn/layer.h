@@ -101,6 +101,14 @@ struct lunet_layer {
                            * lunet_act_needs_input(act) (Dense, Conv2D); see lunet_layer_plan_pre */
   lunet_weight_t kernel, bias; /* regularized / constrained weights (n 0 for kinds without) */
   lunet_reg_t activity_reg;    /* penalty on the layer's output */
+  /* Keras masking (Embedding's mask_zero): a mask is (batch, steps) floats,
+   * 1 for a step that counts and 0 for padding. */
+  int makes_mask;         /* set at build: the layer makes a mask (Embedding with mask_zero) ... */
+  float *mask_out;        /* ... in this buffer it owns (planned for max_batch), filled by forward */
+  int mask_keep;          /* the output carries the input's mask (Dense, Dropout, Activation, an RNN with
+                             return_sequences, TimeDistributed) */
+  int mask_use;           /* the layer reads its input's mask (RNNs, GlobalAveragePooling1D) */
+  const float *mask_in;   /* set by the net before forward (kept through backward): the input's mask or NULL */
 };
 
 /* ---- activations (activation.c) ---- */

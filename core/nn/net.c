@@ -73,6 +73,13 @@ int lunet_net_add(lunet_net_t *net, lunet_layer_t *layer) {
     lunet_layer_free(layer);
     return rc;
   }
+  if (net->out_masked && !layer->mask_keep && !layer->mask_use) { /* as Keras 2: a mask is never dropped silently */
+    int rc = lunet_fail("%s: does not support masking, but its input carries a mask (Embedding's mask_zero)",
+                        layer->name);
+    lunet_layer_free(layer);
+    return rc;
+  }
+  net->out_masked = layer->makes_mask || (net->out_masked && layer->mask_keep);
   net->nparams += layer->nparams; /* the running total, for the check above; finish recounts */
   if (net->nlayers == net->cap) {
     int cap = net->cap ? 2 * net->cap : 8;
@@ -221,11 +228,16 @@ int lunet_net_check_target(const lunet_net_t *net, int ndim, const int64_t *shap
 static int forward(lunet_net_t *net, const float **out, const float *x, int batch, int training) {
   if (lunet_net_plan(net, batch) < 0) return -1;
   net->cur_a[0] = x;
+  const float *mask = NULL;
   for (int i = 0; i < net->nlayers; i++) {
     lunet_layer_t *l = net->layers[i];
-    if (l->is_view) { net->cur_a[i + 1] = net->cur_a[i]; continue; }
-    l->ops->forward(l, net->abuf[i + 1], net->cur_a[i], batch, training);
-    net->cur_a[i + 1] = net->abuf[i + 1];
+    l->mask_in = mask;
+    if (l->is_view) net->cur_a[i + 1] = net->cur_a[i];
+    else {
+      l->ops->forward(l, net->abuf[i + 1], net->cur_a[i], batch, training);
+      net->cur_a[i + 1] = net->abuf[i + 1];
+    }
+    mask = l->makes_mask ? l->mask_out : l->mask_keep ? mask : NULL;
   }
   *out = net->cur_a[net->nlayers];
   return 0;

@@ -19,6 +19,7 @@ typedef struct lunet_net {
   int in_ndim;
   int64_t in_shape[LUNET_LAYER_MAX_DIMS];
   int finished;                  /* parameters allocated */
+  int out_masked;                /* the last layer's output carries a mask (layer.h: makes_mask) */
   int64_t nparams, ntrainable;
   lunet_tensor_t *params;        /* (nparams) owned reference; shared with Lua views */
   lunet_tensor_t *grads;         /* (nparams) */
