@@ -24,5 +24,17 @@ register(pooling2d.AveragePooling2D)
 register(require "lunet.nn.layers.flatten")
 register(require "lunet.nn.layers.reshape")
 register(require "lunet.nn.layers.batch_normalization")
+-- sequence, image and normalisation layers
+register(require "lunet.nn.layers.conv1d")
+for _, kind in ipairs { "MaxPooling1D", "AveragePooling1D" } do register(require("lunet.nn.layers.pooling1d")[kind]) end
+for _, kind in ipairs { "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D",
+                        "GlobalMaxPooling2D" } do register(require("lunet.nn.layers.global_pooling")[kind]) end
+register(require("lunet.nn.layers.padding2d").ZeroPadding2D)
+register(require("lunet.nn.layers.padding2d").Cropping2D)
+register(require "lunet.nn.layers.up_sampling2d")
+register(require "lunet.nn.layers.layer_normalization")
+for _, kind in ipairs { "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise" } do
+  register(require("lunet.nn.layers.noise")[kind])
+end
 
 return layers
