@@ -111,7 +111,7 @@ static int read_axes(const lunet_layer_config_t *cfg, int ndim, int *count) {
                         "-%d..-1; 0 is the batch)", lunet_cfg_value_str(text, sizeof text, &items[i]), ndim, ndim,
                         ndim);
     int k = (int)(a < 0 ? a + ndim : a - 1);
-    if (seen[k]++) return lunet_fail("LayerNormalization: axis %lld is given twice", (long long)a);
+    if (seen[k]++) return lunet_fail("LayerNormalization: axis %lld names an axis given before", (long long)a);
   }
   for (int k = ndim - n; k < ndim; k++)
     if (!seen[k])
