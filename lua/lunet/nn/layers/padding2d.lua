@@ -48,9 +48,10 @@ local function make(kind, key, default, summary, min)
   })
   local A = Class.args.defaults
 
-  -- nn.<kind>(amounts, {input_shape=, name=})
+  -- nn.<kind>(amounts, {input_shape=, name=}), or nn.<kind>{input_shape=, name=} with the default amounts
   function Class.new(v, opts, ...)
     check.arity(kind, 0, ...)
+    if opts == nil and layer.is_options(v) then v, opts = nil, v end
     opts = layer.options(opts, kind, Class)
     if v == nil then v = A[key] end
     return layer.new(Class, { kind = kind, [key] = amounts(v, kind, key, min) }, opts, kind)

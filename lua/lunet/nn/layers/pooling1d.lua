@@ -30,9 +30,10 @@ local function pooling(kind)
     return check.size(v, kind, what)
   end
 
-  -- nn.<kind>(pool_size = 2, {strides = pool_size, padding = 'valid', input_shape=, name=})
+  -- nn.<kind>(pool_size = 2, {strides = pool_size, padding = 'valid', input_shape=, name=}), or nn.<kind>{options}
   function Pooling.new(pool_size, opts, ...)
     check.arity(kind, 0, ...)
+    if opts == nil and layer.is_options(pool_size) then pool_size, opts = nil, pool_size end
     opts = layer.options(opts, kind, Pooling)
     local size = single(pool_size == nil and A.pool_size or pool_size, "pool_size")
     return layer.new(Pooling, { kind = kind, pool_size = size,

@@ -12,10 +12,11 @@ local UpSampling2D = layer.class("UpSampling2D", {
 })
 local D, A = UpSampling2D.options.defaults, UpSampling2D.args.defaults
 
--- nn.UpSampling2D(size = 2, {interpolation = 'nearest', input_shape=, name=})
+-- nn.UpSampling2D(size = 2, {interpolation = 'nearest', input_shape=, name=}), or nn.UpSampling2D{options}
 function UpSampling2D.new(size, opts, ...)
   local w = "UpSampling2D"
   check.arity(w, 0, ...)
+  if opts == nil and layer.is_options(size) then size, opts = nil, size end
   opts = layer.options(opts, w, UpSampling2D)
   return layer.new(UpSampling2D, { kind = w, size = layer.pair(size, w, "size", A.size),
     interpolation = check.choice(opts.interpolation, w, "interpolation", { "nearest", "bilinear" },
