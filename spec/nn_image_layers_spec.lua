@@ -215,3 +215,34 @@ describe("SpatialDropout2D", function()
       function() model { nn.SpatialDropout2D(0.2, { input_shape = { 4, 2 } }) }:build() end)
   end)
 end)
+
+describe("model files", function()
+  it("keep every sequence, image and normalisation layer: config, weights and generators", function()
+    local s = h.scratch()
+    local models = {
+      model { nn.Conv1D(4, 3, { input_shape = { 12, 4 }, padding = "causal", dilation_rate = 2, groups = 2,
+                kernel_regularizer = "l2", bias_constraint = "non_neg" }),
+              nn.MaxPooling1D(2, { padding = "same" }), nn.AveragePooling1D { strides = 1 },
+              nn.LayerNormalization { epsilon = 1e-2, center = false }, nn.SpatialDropout1D(0.5, { seed = 4 }),
+              nn.GaussianNoise(0.3), nn.GlobalAveragePooling1D { keepdims = true }, nn.Flatten(), nn.Dense(2) },
+      model { nn.ZeroPadding2D({ { 1, 0 }, { 2, 1 } }, { input_shape = { 4, 3, 2 } }), nn.Cropping2D { 1, 0 },
+              nn.UpSampling2D({ 2, 1 }, { interpolation = "bilinear" }), nn.SpatialDropout2D(0.4),
+              nn.LayerNormalization { axis = { 1, 2, 3 } }, nn.GlobalMaxPooling2D(), nn.Dense(1) },
+    }
+    for i, m in ipairs(models) do
+      local path = s.path(i .. ".lunet")
+      local shape = m:config().input_shape
+      local xs = { 3 }
+      for _, d in ipairs(shape) do xs[#xs + 1] = d end
+      local x = lunet.rand(xs, { seed = i, low = -1, high = 1 })
+      local y = lunet.zeros(3, i == 1 and 2 or 1)
+      m:train_on_batch(x, y)
+      m:save(path)
+      local back = nn.load(path)
+      assert.are.same(m:config(), back:config())
+      assert.is_true(h.max_abs_diff(m:predict(x), back:predict(x)) == 0)
+      assert.are.equal(m:loss_and_gradients(x, y), back:loss_and_gradients(x, y)) -- the generators' states too
+    end
+    s.clean()
+  end)
+end)
