@@ -169,6 +169,38 @@ describe("1-D pooling", function()
   end)
 end)
 
+describe("ZeroPadding1D, Cropping1D and UpSampling1D", function()
+  local x = lunet.tensor { { { 1 }, { 2 }, { 3 } } }
+  local function run(layer) return model { layer }:predict(x):view(-1):totable() end
+
+  it("pad, crop and repeat steps as Keras (defaults: padding 1, cropping {1, 1}, size 2)", function()
+    assert.are.same({ 0, 1, 2, 3, 0 }, run(nn.ZeroPadding1D { input_shape = { 3, 1 } }))
+    assert.are.same({ 0, 0, 1, 2, 3, 0 }, run(nn.ZeroPadding1D({ 2, 1 }, { input_shape = { 3, 1 } })))
+    assert.are.same({ 2 }, run(nn.Cropping1D { input_shape = { 3, 1 } }))
+    assert.are.same({ 1, 2 }, run(nn.Cropping1D({ 0, 1 }, { input_shape = { 3, 1 } })))
+    assert.are.same({ 1, 1, 2, 2, 3, 3 }, run(nn.UpSampling1D { input_shape = { 3, 1 } }))
+  end)
+
+  it("show their shapes and pass the gradient check", function()
+    local m = model { nn.Conv1D(2, 2, { input_shape = { 6, 2 }, activation = "tanh" }), nn.ZeroPadding1D { 1, 2 },
+                      nn.UpSampling1D(3), nn.Cropping1D { 4, 1 }, nn.Flatten(), nn.Dense(2) }
+    local s = summary_lines(m)
+    assert.truthy(s:find("(None, 8, 2)", 1, true) and s:find("(None, 24, 2)", 1, true) and s:find("(None, 19, 2)", 1, true))
+    h.gradcheck(m, lunet.rand({ 2, 6, 2 }, { seed = 3, low = -1, high = 1 }), lunet.rand({ 2, 2 }, { seed = 4 }),
+      "ZeroPadding1D, UpSampling1D, Cropping1D")
+  end)
+
+  it("refuse cropping everything, images, and bad amounts", function()
+    h.assert_error({ "Cropping1D((2, 2))", "cropping 4 steps leaves nothing of input (3, 1)" },
+      function() model { nn.Cropping1D(2, { input_shape = { 3, 1 } }) }:build() end)
+    h.assert_error({ "ZeroPadding1D((1, 1))", "(3, 3, 1)", "sequences" },
+      function() model { nn.ZeroPadding1D(1, { input_shape = { 3, 3, 1 } }) }:build() end)
+    h.assert_error({ "Cropping1D", "cropping", "{start, end}" }, function() nn.Cropping1D { 1, 2, 3 } end)
+    h.assert_error({ "UpSampling1D", "unknown option", "interpolation" },
+      function() nn.UpSampling1D(2, { interpolation = "bilinear" }) end)
+  end)
+end)
+
 describe("global pooling over steps", function()
   it("averages and takes the maximum per channel, keepdims keeps a step axis", function()
     local x = lunet.tensor { { { 1, -1 }, { 4, -2 }, { 3, -3 }, { 2, -4 } } }

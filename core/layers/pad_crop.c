@@ -1,6 +1,7 @@
 /* ZeroPadding2D and Cropping2D over channels-last images (N, H, W, C), as
  * Keras 2: rows and columns of zeros added around each image, or removed from
- * its borders. Both are one shifted copy (out(y, x) = in(y + dy, x + dx), 0
+ * its borders; ZeroPadding1D and Cropping1D do the same to the steps of
+ * sequences (N, steps, C), run as images of width 1. Both are one shifted copy (out(y, x) = in(y + dy, x + dx), 0
  * outside), and each one's backward is the other's shifted copy. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +50,25 @@ static const lunet_layer_ops_t pad_ops = {
     .kind = "ZeroPadding2D", .forward = padcrop_forward, .backward = padcrop_backward};
 static const lunet_layer_ops_t crop_ops = {
     .kind = "Cropping2D", .forward = padcrop_forward, .backward = padcrop_backward};
+static const lunet_layer_ops_t pad1d_ops = {
+    .kind = "ZeroPadding1D", .forward = padcrop_forward, .backward = padcrop_backward};
+static const lunet_layer_ops_t crop1d_ops = {
+    .kind = "Cropping1D", .forward = padcrop_forward, .backward = padcrop_backward};
 
 /* config: padding or cropping = {top, bottom, left, right} (lunet.nn spells
- * Keras' forms out), each an integer >= 0 */
+ * Keras' forms out), each an integer >= 0; dims 1: {start, end} of the steps */
 static lunet_layer_t *padcrop_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape,
-                                          const lunet_layer_ops_t *ops, const char *key, int crop) {
+                                          const lunet_layer_ops_t *ops, const char *key, int crop, int dims) {
   int n;
   const lunet_cfg_value_t *items;
-  int64_t v[4];
-  if (lunet_config_list(cfg, key, "a list {top, bottom, left, right}", &n, &items) < 0) return NULL;
-  if (n != 4) {
-    lunet_fail("%s: %s must be a list {top, bottom, left, right}, got a list of %d", ops->kind, key, n);
+  int64_t v[4] = {0, 0, 0, 0};
+  const char *form = dims == 2 ? "a list {top, bottom, left, right}" : "a list {start, end}";
+  if (lunet_config_list(cfg, key, form, &n, &items) < 0) return NULL;
+  if (n != 2 * dims) {
+    lunet_fail("%s: %s must be %s, got a list of %d", ops->kind, key, form, n);
     return NULL;
   }
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < n; i++)
     if (lunet_cfg_value_int64(&items[i], &v[i]) < 0 || v[i] < 0 || v[i] > LUNET_MAX_SIZE) {
       char text[64];
       lunet_fail("%s: %s[%d] must be an integer from 0 to %lld, got %s", ops->kind, key, i + 1,
@@ -70,19 +76,25 @@ static lunet_layer_t *padcrop_from_config(const lunet_layer_config_t *cfg, int i
       return NULL;
     }
   char name[64], have[LUNET_SHAPE_STR_MAX];
-  snprintf(name, sizeof name, "%s((%lld, %lld), (%lld, %lld))", ops->kind, (long long)v[0], (long long)v[1],
-           (long long)v[2], (long long)v[3]);
-  if (in_ndim != 3) {
-    lunet_fail("%s: input has per-sample shape %s, expects images (height, width, channels)", name,
-               lunet_shape_str(have, sizeof have, in_ndim, in_shape));
+  if (dims == 2)
+    snprintf(name, sizeof name, "%s((%lld, %lld), (%lld, %lld))", ops->kind, (long long)v[0], (long long)v[1],
+             (long long)v[2], (long long)v[3]);
+  else snprintf(name, sizeof name, "%s((%lld, %lld))", ops->kind, (long long)v[0], (long long)v[1]);
+  if (in_ndim != dims + 1) {
+    lunet_fail("%s: input has per-sample shape %s, expects %s", name, lunet_shape_str(have, sizeof have, in_ndim, in_shape),
+               dims == 2 ? "images (height, width, channels)" : "sequences (steps, channels)");
     return NULL;
   }
-  int64_t sign = crop ? -1 : 1;
-  int64_t oh = in_shape[0] + sign * (v[0] + v[1]), ow = in_shape[1] + sign * (v[2] + v[3]);
+  int64_t sign = crop ? -1 : 1, w = dims == 2 ? in_shape[1] : 1;
+  int64_t oh = in_shape[0] + sign * (v[0] + v[1]), ow = w + sign * (v[2] + v[3]);
   if (oh < 1 || ow < 1) {
-    lunet_fail("%s: cropping %lld rows and %lld columns leaves nothing of input %s", name,
-               (long long)(v[0] + v[1]), (long long)(v[2] + v[3]),
-               lunet_shape_str(have, sizeof have, in_ndim, in_shape));
+    if (dims == 2)
+      lunet_fail("%s: cropping %lld rows and %lld columns leaves nothing of input %s", name,
+                 (long long)(v[0] + v[1]), (long long)(v[2] + v[3]),
+                 lunet_shape_str(have, sizeof have, in_ndim, in_shape));
+    else
+      lunet_fail("%s: cropping %lld steps leaves nothing of input %s", name, (long long)(v[0] + v[1]),
+                 lunet_shape_str(have, sizeof have, in_ndim, in_shape));
     return NULL;
   }
   padcrop_t *p = lunet_nn_alloc(sizeof *p);
@@ -90,20 +102,31 @@ static lunet_layer_t *padcrop_from_config(const lunet_layer_config_t *cfg, int i
   lunet_layer_t *l = &p->base;
   lunet_layer_setup(l, ops, in_ndim, in_shape);
   snprintf(l->name, sizeof l->name, "%s", name);
-  p->h = in_shape[0]; p->w = in_shape[1]; p->c = in_shape[2]; p->oh = oh; p->ow = ow;
+  p->h = in_shape[0]; p->w = w; p->c = in_shape[dims]; p->oh = oh; p->ow = ow;
   p->dy = -sign * v[0]; p->dx = -sign * v[2];
-  l->out_shape[0] = oh; l->out_shape[1] = ow;
-  l->out_size = lunet_shape_numel(3, l->out_shape);
+  l->out_shape[0] = oh;
+  if (dims == 2) l->out_shape[1] = ow;
+  l->out_size = lunet_shape_numel(in_ndim, l->out_shape);
   return l;
 }
 
 static lunet_layer_t *pad_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
-  return padcrop_from_config(cfg, in_ndim, in_shape, &pad_ops, "padding", 0);
+  return padcrop_from_config(cfg, in_ndim, in_shape, &pad_ops, "padding", 0, 2);
 }
 
 static lunet_layer_t *crop_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
-  return padcrop_from_config(cfg, in_ndim, in_shape, &crop_ops, "cropping", 1);
+  return padcrop_from_config(cfg, in_ndim, in_shape, &crop_ops, "cropping", 1, 2);
+}
+
+static lunet_layer_t *pad1d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return padcrop_from_config(cfg, in_ndim, in_shape, &pad1d_ops, "padding", 0, 1);
+}
+
+static lunet_layer_t *crop1d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return padcrop_from_config(cfg, in_ndim, in_shape, &crop1d_ops, "cropping", 1, 1);
 }
 
 const lunet_layer_kind_t lunet_zero_padding2d_kind = {"ZeroPadding2D", pad_from_config};
 const lunet_layer_kind_t lunet_cropping2d_kind = {"Cropping2D", crop_from_config};
+const lunet_layer_kind_t lunet_zero_padding1d_kind = {"ZeroPadding1D", pad1d_from_config};
+const lunet_layer_kind_t lunet_cropping1d_kind = {"Cropping1D", crop1d_from_config};

@@ -1,4 +1,5 @@
-/* UpSampling2D over channels-last images (N, H, W, C), as Keras 2: each image
+/* UpSampling2D over channels-last images (N, H, W, C), as Keras 2 (and
+ * UpSampling1D, each step repeated, as images of width 1): each image
  * resized by integer factors (SH, SW), 'nearest' (every pixel repeated) or
  * 'bilinear' as tf.image.resize with half-pixel centres (what Keras 2.x
  * calls; torch's align_corners=False is the same): output pixel y reads
@@ -94,28 +95,33 @@ static void up_free(lunet_layer_t *l) {
 
 static const lunet_layer_ops_t up_ops = {
     .kind = "UpSampling2D", .forward = up_forward, .backward = up_backward, .free = up_free};
+static const lunet_layer_ops_t up1d_ops = {
+    .kind = "UpSampling1D", .forward = up_forward, .backward = up_backward, .free = up_free};
 
-/* config: size (a size or a pair, default 2), interpolation ('nearest' or 'bilinear') */
-static lunet_layer_t *up_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
-  int sh, sw;
-  const char *interp;
-  if (lunet_config_size_pair(cfg, "size", 2, &sh, &sw) < 0 ||
-      lunet_config_string(cfg, "interpolation", "nearest", &interp) < 0)
+/* config: size (a size or a pair, default 2), interpolation ('nearest' or
+ * 'bilinear'); dims 1: size is one size, nearest only (Keras' UpSampling1D) */
+static lunet_layer_t *up_build(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape, int dims) {
+  int sh, sw = 1;
+  const char *interp = "nearest";
+  if (dims == 2 ? lunet_config_size_pair(cfg, "size", 2, &sh, &sw) < 0 ||
+                  lunet_config_string(cfg, "interpolation", "nearest", &interp) < 0
+                : lunet_config_size(cfg, "size", 2, &sh) < 0)
     return NULL;
   char name[64], have[LUNET_SHAPE_STR_MAX];
-  snprintf(name, sizeof name, "UpSampling2D(%dx%d)", sh, sw);
+  if (dims == 2) snprintf(name, sizeof name, "UpSampling2D(%dx%d)", sh, sw);
+  else snprintf(name, sizeof name, "UpSampling1D(%d)", sh);
   int bilinear = strcmp(interp, "bilinear") == 0;
   if (!bilinear && strcmp(interp, "nearest") != 0) {
     lunet_fail("%s: interpolation must be 'nearest' or 'bilinear', got '%s'", name, interp);
     return NULL;
   }
-  if (in_ndim != 3) {
-    lunet_fail("%s: input has per-sample shape %s, expects images (height, width, channels)", name,
-               lunet_shape_str(have, sizeof have, in_ndim, in_shape));
+  if (in_ndim != dims + 1) {
+    lunet_fail("%s: input has per-sample shape %s, expects %s", name, lunet_shape_str(have, sizeof have, in_ndim, in_shape),
+               dims == 2 ? "images (height, width, channels)" : "sequences (steps, channels)");
     return NULL;
   }
-  int64_t oh, ow;
-  if (__builtin_mul_overflow(in_shape[0], (int64_t)sh, &oh) || __builtin_mul_overflow(in_shape[1], (int64_t)sw, &ow) ||
+  int64_t oh, ow, w = dims == 2 ? in_shape[1] : 1;
+  if (__builtin_mul_overflow(in_shape[0], (int64_t)sh, &oh) || __builtin_mul_overflow(w, (int64_t)sw, &ow) ||
       oh > LUNET_MAX_SIZE || ow > LUNET_MAX_SIZE) {
     lunet_fail("%s: the output of input %s would have more than %lld rows or columns", name,
                lunet_shape_str(have, sizeof have, in_ndim, in_shape), (long long)LUNET_MAX_SIZE);
@@ -124,11 +130,12 @@ static lunet_layer_t *up_from_config(const lunet_layer_config_t *cfg, int in_ndi
   upsample_t *u = lunet_nn_alloc(sizeof *u);
   if (!u) return NULL;
   lunet_layer_t *l = &u->base;
-  lunet_layer_setup(l, &up_ops, in_ndim, in_shape);
+  lunet_layer_setup(l, dims == 2 ? &up_ops : &up1d_ops, in_ndim, in_shape);
   snprintf(l->name, sizeof l->name, "%s", name);
-  u->h = in_shape[0]; u->w = in_shape[1]; u->c = in_shape[2]; u->oh = oh; u->ow = ow; u->bilinear = bilinear;
-  l->out_shape[0] = oh; l->out_shape[1] = ow;
-  l->out_size = lunet_shape_numel(3, l->out_shape);
+  u->h = in_shape[0]; u->w = w; u->c = in_shape[dims]; u->oh = oh; u->ow = ow; u->bilinear = bilinear;
+  l->out_shape[0] = oh;
+  if (dims == 2) l->out_shape[1] = ow;
+  l->out_size = lunet_shape_numel(in_ndim, l->out_shape);
   if (l->out_size > LUNET_MAX_SIZE) { /* refused by the net: no tables for it */
     lunet_fail("%s: the output has more than %lld values per sample", name, (long long)LUNET_MAX_SIZE);
     lunet_layer_free(l);
@@ -142,4 +149,13 @@ static lunet_layer_t *up_from_config(const lunet_layer_config_t *cfg, int in_ndi
   return l;
 }
 
+static lunet_layer_t *up_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return up_build(cfg, in_ndim, in_shape, 2);
+}
+
+static lunet_layer_t *up1d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return up_build(cfg, in_ndim, in_shape, 1);
+}
+
 const lunet_layer_kind_t lunet_upsampling2d_kind = {"UpSampling2D", up_from_config};
+const lunet_layer_kind_t lunet_upsampling1d_kind = {"UpSampling1D", up1d_from_config};

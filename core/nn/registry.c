@@ -29,7 +29,10 @@
   X(lunet_layer_normalization_kind) \
   X(lunet_spatial_dropout1d_kind)   \
   X(lunet_spatial_dropout2d_kind)   \
-  X(lunet_gaussian_noise_kind)
+  X(lunet_gaussian_noise_kind)      \
+  X(lunet_zero_padding1d_kind)      \
+  X(lunet_cropping1d_kind)          \
+  X(lunet_upsampling1d_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)

@@ -86,6 +86,9 @@ each({ "lunet.nn.GlobalAveragePooling2D", "lunet.nn.GlobalMaxPooling2D" },
   { { O { keepdims = "bool", input_shape = "={4, 4, 1}", name = "str" } } })
 each({ "lunet.nn.ZeroPadding2D", "lunet.nn.Cropping2D" }, { { "pos", O { input_shape = "={4, 4, 1}", name = "str" } },
   { "={1, 0}", O { name = "str" } }, { "={{1, 0}, {0, 1}}", O { name = "str" } } })
+each({ "lunet.nn.ZeroPadding1D", "lunet.nn.Cropping1D" }, { { "pos", O { input_shape = "={6, 2}", name = "str" } },
+  { "={1, 0}", O { name = "str" } } })
+T["lunet.nn.UpSampling1D"] = { { "pos", O { input_shape = "={6, 2}", name = "str" } } }
 T["lunet.nn.UpSampling2D"] = { { "pos", O { interpolation = '="bilinear"', input_shape = "={4, 4, 1}", name = "str" } } }
 T["lunet.nn.LayerNormalization"] = { { O { axis = "=-1", epsilon = "unit", center = "bool", scale = "bool",
   beta_initializer = '="zeros"', gamma_initializer = '="ones"', input_shape = "={3}", name = "str" } } }

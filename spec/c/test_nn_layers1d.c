@@ -168,6 +168,35 @@ static void check_image_layers(void) {
   lunet_net_free(net);
 }
 
+/* ZeroPadding1D, Cropping1D, UpSampling1D: the 2-D kernels on images of width 1 */
+static void check_sequence_shapes(void) {
+  struct { lunet_cfg_entry_t e[2]; const char *what; } cases[] = {
+      {{STR("kind", "ZeroPadding1D"), PAIR("padding", 2, 1)}, "ZeroPadding1D (2, 1)"},
+      {{STR("kind", "Cropping1D"), PAIR("cropping", 1, 2)}, "Cropping1D (1, 2)"},
+      {{STR("kind", "UpSampling1D"), INT("size", 3)}, "UpSampling1D 3"}};
+  for (int c = 0; c < 3; c++) {
+    lunet_net_t *net = net_of(2, 5, 3, 0);
+    lunet_layer_config_t cfg = {2, cases[c].e};
+    lunet_layer_t *l = lunet_layer_from_config(&cfg, 2, net->in_shape);
+    CHECK(l && lunet_net_add(net, l) == 0, "%s: %s", cases[c].what, lunet_errmsg());
+    gradcheck_mse(cases[c].what, net, 2);
+    lunet_net_free(net);
+  }
+  float x[3] = {1, 2, 3}, pad[6] = {0, 0, 1, 2, 3, 0}, crop[1] = {2}, up[6] = {1, 1, 2, 2, 3, 3};
+  lunet_net_t *net = net_of(2, 3, 1, 0);
+  ADD(net, STR("kind", "ZeroPadding1D"), PAIR("padding", 2, 1));
+  expect("ZeroPadding1D values", run(net, x, 1), pad, 6);
+  lunet_net_free(net);
+  net = net_of(2, 3, 1, 0);
+  ADD(net, STR("kind", "Cropping1D"), PAIR("cropping", 1, 1));
+  expect("Cropping1D values", run(net, x, 1), crop, 1);
+  lunet_net_free(net);
+  net = net_of(2, 3, 1, 0);
+  ADD(net, STR("kind", "UpSampling1D"), INT("size", 2));
+  expect("UpSampling1D values", run(net, x, 1), up, 6);
+  lunet_net_free(net);
+}
+
 static void check_norm_noise(void) {
   lunet_net_t *net = net_of(2, 3, 5, 0);
   ADD(net, STR("kind", "LayerNormalization"), STR("gamma_initializer", "random_normal"),
@@ -239,7 +268,11 @@ static void check_refusals(void) {
       {2, 3, 3, 0, {STR("kind", "GlobalMaxPooling2D")}, 1, "GlobalMaxPooling2D: input has per-sample shape (3, 3)"},
       {2, 3, 3, 0, {STR("kind", "LayerNormalization"), INT("axis", 1)}, 2, "the last ones"},
       {1, 3, 0, 0, {STR("kind", "SpatialDropout2D"), NUM("rate", 0.1)}, 2, "SpatialDropout2D(0.1): input"},
-      {3, 2, 2, 1, {STR("kind", "UpSampling2D"), STR("interpolation", "cubic")}, 2, "'nearest' or 'bilinear'"}};
+      {3, 2, 2, 1, {STR("kind", "UpSampling2D"), STR("interpolation", "cubic")}, 2, "'nearest' or 'bilinear'"},
+      {2, 3, 2, 0, {STR("kind", "Cropping1D"), PAIR("cropping", 2, 1)}, 2,
+       "Cropping1D((2, 1)): cropping 3 steps leaves nothing of input (3, 2)"},
+      {2, 3, 2, 0, {STR("kind", "ZeroPadding1D"), QUAD("padding", 1, 1, 1, 1)}, 2, "must be a list {start, end}"},
+      {3, 3, 2, 1, {STR("kind", "UpSampling1D")}, 1, "UpSampling1D(2): input has per-sample shape (3, 2, 1)"}};
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     int64_t s[3] = {cases[c].a, cases[c].b, cases[c].c};
     lunet_layer_config_t cfg = {cases[c].n, cases[c].e};
@@ -280,6 +313,7 @@ int main(void) {
   check_pooling();
   check_masked_average();
   check_image_layers();
+  check_sequence_shapes();
   check_norm_noise();
   check_refusals();
   check_no_alloc();

@@ -29,9 +29,11 @@ register(require "lunet.nn.layers.conv1d")
 for _, kind in ipairs { "MaxPooling1D", "AveragePooling1D" } do register(require("lunet.nn.layers.pooling1d")[kind]) end
 for _, kind in ipairs { "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D",
                         "GlobalMaxPooling2D" } do register(require("lunet.nn.layers.global_pooling")[kind]) end
-register(require("lunet.nn.layers.padding2d").ZeroPadding2D)
-register(require("lunet.nn.layers.padding2d").Cropping2D)
-register(require "lunet.nn.layers.up_sampling2d")
+for _, kind in ipairs { "ZeroPadding2D", "Cropping2D", "ZeroPadding1D", "Cropping1D" } do
+  register(require("lunet.nn.layers.padding")[kind])
+end
+register(require("lunet.nn.layers.up_sampling").UpSampling2D)
+register(require("lunet.nn.layers.up_sampling").UpSampling1D)
 register(require "lunet.nn.layers.layer_normalization")
 for _, kind in ipairs { "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise" } do
   register(require("lunet.nn.layers.noise")[kind])

@@ -1,5 +1,6 @@
 -- nn.UpSampling2D: a channels-last image resized by integer factors,
--- 'nearest' or 'bilinear' (core/layers/upsampling2d.c).
+-- 'nearest' or 'bilinear'; nn.UpSampling1D: each step of a sequence repeated
+-- (core/layers/upsampling2d.c). Returns {UpSampling2D =, UpSampling1D =}.
 local check = require "lunet.check"
 local layer = require "lunet.nn.layers.layer"
 
@@ -27,4 +28,21 @@ function UpSampling2D.from_config(c)
   return UpSampling2D.new(c.size, { interpolation = c.interpolation, name = c.name })
 end
 
-return UpSampling2D
+local UpSampling1D = layer.class("UpSampling1D", {
+  summary = "each step of a (steps, channels) sample repeated size times",
+  usage = "nn.UpSampling1D(size, {options})",
+  args = { { "size", 2, "the factor" } },
+})
+
+-- nn.UpSampling1D(size = 2, {input_shape=, name=}), or nn.UpSampling1D{options}
+function UpSampling1D.new(size, opts, ...)
+  local w = "UpSampling1D"
+  check.arity(w, 0, ...)
+  if opts == nil and layer.is_options(size) then size, opts = nil, size end
+  opts = layer.options(opts, w, UpSampling1D)
+  return layer.new(UpSampling1D, { kind = w, size = check.size(size, w, "size", { default = 2 }) }, opts, w)
+end
+
+function UpSampling1D.from_config(c) return UpSampling1D.new(c.size, { name = c.name }) end
+
+return { UpSampling2D = UpSampling2D, UpSampling1D = UpSampling1D }
