@@ -15,7 +15,10 @@
   X(lunet_average_pooling2d_kind)   \
   X(lunet_flatten_kind)             \
   X(lunet_reshape_kind)             \
-  X(lunet_batchnorm_kind)
+  X(lunet_batchnorm_kind)           \
+  X(lunet_depthwise_conv2d_kind)    \
+  X(lunet_separable_conv2d_kind)    \
+  X(lunet_conv2d_transpose_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)
