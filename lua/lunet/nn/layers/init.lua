@@ -24,5 +24,8 @@ register(pooling2d.AveragePooling2D)
 register(require "lunet.nn.layers.flatten")
 register(require "lunet.nn.layers.reshape")
 register(require "lunet.nn.layers.batch_normalization")
+register(require "lunet.nn.layers.depthwise_conv2d")
+register(require "lunet.nn.layers.separable_conv2d")
+register(require "lunet.nn.layers.conv2d_transpose")
 
 return layers
