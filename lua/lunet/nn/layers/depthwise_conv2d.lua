@@ -10,7 +10,7 @@ local KERNELS = { "depthwise" }
 local options = {
   conv.STRIDES, conv.PADDING,
   { "depth_multiplier", 1, "output channels per input channel: the output has channels x depth_multiplier" },
-  conv.DILATION, conv.ACTIVATION, conv.USE_BIAS,
+  conv.DILATION, conv.ACTIVATION, { "use_bias", true, "add one bias per output channel" },
   { "depthwise_initializer", "glorot_uniform", "how the kernel starts: " .. table.concat(layer.INITIALIZERS, ", ") },
   { "bias_initializer", "zeros", "how the bias starts (the same names)" },
 }
