@@ -157,6 +157,22 @@ describe("convolution variants", function()
     assert.are.same(m:get_weights():totable(), nn.from_config(cfg):get_weights():totable())
   end)
 
+  it("save / nn.load keep the config, the weights and the outputs", function()
+    local s = h.scratch()
+    local m = nn.Sequential { nn.SeparableConv2D(3, 2, { input_shape = { 6, 6, 2 }, depth_multiplier = 2 }),
+      nn.DepthwiseConv2D(2, { padding = "same" }), nn.Conv2DTranspose(2, 3, { strides = 2, output_padding = 1 }),
+      nn.Conv2D(4, 3, { groups = 2, dilation_rate = 2 }), seed = 9 }
+    m:compile { optimizer = "adam", loss = "mse" }
+    local x = lunet.rand({ 2, 6, 6, 2 }, { seed = 1 })
+    m:train_on_batch(x, m:predict(x) * 0.5)
+    local path = s.path(".lunet")
+    m:save(path)
+    local back = nn.load(path)
+    assert.are.same(m:config(), back:config())
+    assert.are.equal(0, h.max_abs_diff(m:predict(x), back:predict(x)))
+    s.clean()
+  end)
+
   describe("bad input", function()
     it("groups that do not divide the filters or the channels", function()
       h.assert_error("Conv2D: filters (3) must be a multiple of groups (2)", function() nn.Conv2D(3, 1, { groups = 2 }) end)
