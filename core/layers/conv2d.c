@@ -40,6 +40,10 @@ static int conv_plan(lunet_layer_t *l, int max_batch) {
   size_t n = (size_t)(max_batch * d->g.oh * d->g.ow * lunet_conv_taps(&d->g) * d->g.groups) * sizeof(float);
   d->cols = lunet_nn_alloc(n);
   if (l->need_input_grad) d->dcols = lunet_nn_alloc(n);
+  if (lunet_conv_wants_plane(&d->g) && !d->g.plane) {
+    d->g.plane = lunet_nn_alloc((size_t)(d->g.h * d->g.w * d->g.c) * sizeof(float));
+    if (!d->g.plane) return -1;
+  }
   if (lunet_layer_plan_pre(l, max_batch) < 0) return -1;
   return d->cols && (d->dcols || !l->need_input_grad) ? 0 : -1;
 }
@@ -76,6 +80,7 @@ static void conv_free(lunet_layer_t *l) {
   conv2d_t *d = (conv2d_t *)l;
   free(d->cols);
   free(d->dcols);
+  free(d->g.plane);
 }
 
 static const lunet_layer_ops_t conv2d_ops = {

@@ -80,41 +80,118 @@ static void im2col_rows(const lunet_conv_geom_t *g, float *cols, const float *in
   }
 }
 
+int lunet_conv_wants_plane(const lunet_conv_geom_t *g) { return g->groups > 1 && g->groups == g->c; }
+
+/* dst (m, n) = src (n, m) transposed, in blocks of 16 x 16 so both sides
+ * stream through whole cache lines */
+static void transpose(float *dst, const float *src, int64_t n, int64_t m) {
+  enum { T = 16 };
+  for (int64_t i0 = 0; i0 < n; i0 += T)
+    for (int64_t j0 = 0; j0 < m; j0 += T) {
+      int64_t i1 = i0 + T < n ? i0 + T : n, j1 = j0 + T < m ? j0 + T : m;
+      for (int64_t j = j0; j < j1; j++)
+        for (int64_t i = i0; i < i1; i++) dst[j * n + i] = src[i * m + j];
+    }
+}
+
+/* Depthwise (one channel a group): each sample's image is first transposed
+ * to (C, H, W) in g->plane, so a window row is read from one channel's
+ * contiguous row. cols (C, B*OH*OW, KH*KW). */
+static void im2col_planes(const lunet_conv_geom_t *g, float *cols, const float *in, int batch) {
+  int64_t c = g->c, hw = g->h * g->w, taps = lunet_conv_taps(g), p = batch * g->oh * g->ow, per = g->oh * g->ow;
+  for (int b = 0; b < batch; b++) {
+    const float *img = in + b * hw * c;
+    transpose(g->plane, img, hw, c);
+    for (int64_t k = 0; k < c; k++) {
+      const float *pl = g->plane + k * hw;
+      float *dst = cols + (k * p + b * per) * taps;
+      for (int64_t oy = 0; oy < g->oh; oy++)
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+          int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
+          int inside = y0 >= 0 && y0 + (int64_t)(g->kh - 1) * g->dh < g->h && x0 >= 0 &&
+                       x0 + (int64_t)(g->kw - 1) * g->dw < g->w;
+          for (int i = 0; i < g->kh; i++) {
+            int64_t y = y0 + (int64_t)i * g->dh;
+            const float *row = pl + y * g->w;
+            if (inside)
+              for (int j = 0; j < g->kw; j++) *dst++ = row[x0 + (int64_t)j * g->dw];
+            else
+              for (int j = 0; j < g->kw; j++) {
+                int64_t x = x0 + (int64_t)j * g->dw;
+                *dst++ = y < 0 || y >= g->h || x < 0 || x >= g->w ? 0.0f : row[x];
+              }
+          }
+        }
+    }
+  }
+}
+
+/* col2im's depthwise case: taps summed into g->plane (C, H, W), then
+ * transposed back onto the sample's (H, W, C) image. */
+static void col2im_planes(const lunet_conv_geom_t *g, float *img, const float *cols, int batch) {
+  int64_t c = g->c, hw = g->h * g->w, taps = lunet_conv_taps(g), p = batch * g->oh * g->ow, per = g->oh * g->ow;
+  for (int b = 0; b < batch; b++) {
+    memset(g->plane, 0, (size_t)(hw * c) * sizeof *g->plane);
+    for (int64_t k = 0; k < c; k++) {
+      float *pl = g->plane + k * hw;
+      const float *src = cols + (k * p + b * per) * taps;
+      for (int64_t oy = 0; oy < g->oh; oy++)
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+          int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
+          for (int i = 0; i < g->kh; i++) {
+            int64_t y = y0 + (int64_t)i * g->dh;
+            float *row = pl + y * g->w;
+            for (int j = 0; j < g->kw; j++, src++) {
+              int64_t x = x0 + (int64_t)j * g->dw;
+              if (y >= 0 && y < g->h && x >= 0 && x < g->w) row[x] += *src;
+            }
+          }
+        }
+    }
+    float *im = img + b * hw * c;
+    transpose(im, g->plane, c, hw);
+  }
+}
+
 void lunet_conv_im2col(const lunet_conv_geom_t *g, float *cols, const float *in, int batch) {
   if (g->groups == 1 && g->dw == 1) { im2col_rows(g, cols, in, batch); return; }
-  int64_t c = g->c, cg = c / g->groups, taps = lunet_conv_taps(g), p = batch * g->oh * g->ow, r = 0;
+  if (lunet_conv_wants_plane(g)) { im2col_planes(g, cols, in, batch); return; }
+  int64_t c = g->c, cg = c / g->groups, taps = lunet_conv_taps(g), p = batch * g->oh * g->ow, per = g->oh * g->ow;
+  /* sample by sample, group by group: each group's rows are written in order (one stream, not one per group)
+   * while the sample's image stays in cache */
   for (int b = 0; b < batch; b++) {
     const float *img = in + b * g->h * g->w * c;
-    for (int64_t oy = 0; oy < g->oh; oy++)
-      for (int64_t ox = 0; ox < g->ow; ox++, r++) {
-        int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
-        for (int k = 0; k < g->groups; k++) {
-          float *dst = cols + (k * p + r) * taps;
+    for (int k = 0; k < g->groups; k++) {
+      float *dst = cols + (k * p + b * per) * taps;
+      for (int64_t oy = 0; oy < g->oh; oy++)
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+          int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
           for (int i = 0; i < g->kh; i++) {
             int64_t y = y0 + (int64_t)i * g->dh;
             for (int j = 0; j < g->kw; j++, dst += cg) {
               int64_t x = x0 + (int64_t)j * g->dw;
               if (y < 0 || y >= g->h || x < 0 || x >= g->w) { memset(dst, 0, (size_t)cg * sizeof *dst); continue; }
               const float *src = img + (y * g->w + x) * c + k * cg;
-              if (cg == 1) *dst = *src; /* depthwise: one value a tap */
+              if (cg == 1) *dst = *src; /* (a single-channel image with dilation) */
               else memcpy(dst, src, (size_t)cg * sizeof *dst);
             }
           }
         }
-      }
+    }
   }
 }
 
 void lunet_conv_col2im(const lunet_conv_geom_t *g, float *img, const float *cols, int batch) {
-  int64_t c = g->c, cg = c / g->groups, taps = lunet_conv_taps(g), p = batch * g->oh * g->ow, r = 0;
+  if (lunet_conv_wants_plane(g)) { col2im_planes(g, img, cols, batch); return; }
+  int64_t c = g->c, cg = c / g->groups, taps = lunet_conv_taps(g), p = batch * g->oh * g->ow, per = g->oh * g->ow;
   memset(img, 0, (size_t)(batch * g->h * g->w * c) * sizeof *img);
   for (int b = 0; b < batch; b++) {
     float *im = img + b * g->h * g->w * c;
-    for (int64_t oy = 0; oy < g->oh; oy++)
-      for (int64_t ox = 0; ox < g->ow; ox++, r++) {
-        int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
-        for (int k = 0; k < g->groups; k++) {
-          const float *src = cols + (k * p + r) * taps;
+    for (int k = 0; k < g->groups; k++) {
+      const float *src = cols + (k * p + b * per) * taps;
+      for (int64_t oy = 0; oy < g->oh; oy++)
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+          int64_t y0 = oy * g->sh - g->pt, x0 = ox * g->sw - g->pl;
           for (int i = 0; i < g->kh; i++) {
             int64_t y = y0 + (int64_t)i * g->dh;
             if (y < 0 || y >= g->h) { src += g->kw * cg; continue; }
@@ -126,7 +203,7 @@ void lunet_conv_col2im(const lunet_conv_geom_t *g, float *img, const float *cols
             }
           }
         }
-      }
+    }
   }
 }
 

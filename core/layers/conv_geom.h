@@ -17,7 +17,12 @@ typedef struct lunet_conv_geom {
   int64_t oh, ow;   /* the window's positions (the convolution's output) */
   int kh, kw, sh, sw, dh, dw, pt, pl; /* kernel, strides, dilation, top / left padding */
   int groups;       /* channels split into groups of C / groups, filters likewise (Keras' groups) */
+  float *plane;     /* (H*W*C) owned by the layer, planned when lunet_conv_wants_plane: one sample's image
+                       channel by channel, so a depthwise im2col reads rows, not one value per pixel */
 } lunet_conv_geom_t;
+
+/* 1 when im2col / col2im use g->plane (one channel a group: depthwise). */
+int lunet_conv_wants_plane(const lunet_conv_geom_t *g);
 
 /* The options every convolution kind reads: kernel_size, strides,
  * dilation_rate, padding, activation, use_bias. */

@@ -47,6 +47,10 @@ static int sep_plan(lunet_layer_t *l, int max_batch) {
   size_t n = (size_t)(p * lunet_conv_taps(&d->g) * d->g.groups) * sizeof(float);
   d->cols = lunet_nn_alloc(n);
   if (l->need_input_grad) d->dcols = lunet_nn_alloc(n);
+  if (lunet_conv_wants_plane(&d->g) && !d->g.plane) {
+    d->g.plane = lunet_nn_alloc((size_t)(d->g.h * d->g.w * d->g.c) * sizeof(float));
+    if (!d->g.plane) return -1;
+  }
   d->mid = lunet_nn_alloc((size_t)(p * d->cm) * sizeof(float));
   d->dmid = lunet_nn_alloc((size_t)(p * d->cm) * sizeof(float));
   if (lunet_layer_plan_pre(l, max_batch) < 0) return -1;
@@ -91,7 +95,7 @@ static void sep_backward(lunet_layer_t *l, float *din, float *dout, const float 
 
 static void sep_free(lunet_layer_t *l) {
   sepconv_t *d = (sepconv_t *)l;
-  free(d->cols); free(d->dcols); free(d->mid); free(d->dmid);
+  free(d->cols); free(d->dcols); free(d->mid); free(d->dmid); free(d->g.plane);
 }
 
 static const lunet_layer_ops_t sep_ops = {
