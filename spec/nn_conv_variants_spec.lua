@@ -175,9 +175,11 @@ describe("convolution variants", function()
 
   describe("bad input", function()
     it("groups that do not divide the filters or the channels", function()
-      h.assert_error("Conv2D: filters (3) must be a multiple of groups (2)", function() nn.Conv2D(3, 1, { groups = 2 }) end)
+      h.assert_error("Conv2D: filters (3) must be a multiple of groups (2)",
+        function() nn.Conv2D(3, 1, { groups = 2 }) end)
       local m = nn.Sequential { nn.Conv2D(4, 1, { groups = 4, input_shape = { 5, 5, 6 } }) }
-      h.assert_error({ "Sequential: layer 1", "Conv2D(4, 1x1): the input's 6 channels must be a multiple of groups (4)" },
+      h.assert_error({ "Sequential: layer 1",
+                       "Conv2D(4, 1x1): the input's 6 channels must be a multiple of groups (4)" },
         function() m:build() end)
       h.assert_error("groups must be an integer", function() nn.Conv2D(4, 1, { groups = 0 }) end)
     end)
@@ -197,7 +199,8 @@ describe("convolution variants", function()
         function() nn.Conv2DTranspose(2, 3, { strides = 2, output_padding = 2 }) end)
       h.assert_error("Conv2DTranspose: output_padding {1, 0} must be smaller than strides {1, 1}",
         function() nn.Conv2DTranspose(2, 3, { output_padding = { 1, 0 } }) end)
-      h.assert_error("output_padding[1] must be an integer", function() nn.Conv2DTranspose(2, 3, { output_padding = -1 }) end)
+      h.assert_error("output_padding[1] must be an integer",
+        function() nn.Conv2DTranspose(2, 3, { output_padding = -1 }) end)
       h.assert_error("output_padding must be an integer >= 0 or a pair",
         function() nn.Conv2DTranspose(2, 3, { output_padding = "1" }) end)
       -- Keras' even kernel with 'same' and output_padding 0: no convolution maps the output back (TensorFlow's error)
@@ -209,17 +212,21 @@ describe("convolution variants", function()
 
     it("a kernel larger than the input with 'valid'", function()
       for _, c in ipairs {
-        { nn.Conv2D(2, 6, { input_shape = { 5, 5, 1 } }), "Conv2D(2, 6x6): input (5, 5, 1) is smaller than the kernel" },
+        { nn.Conv2D(2, 6, { input_shape = { 5, 5, 1 } }),
+          "Conv2D(2, 6x6): input (5, 5, 1) is smaller than the kernel" },
         { nn.Conv2D(2, 3, { input_shape = { 5, 5, 1 }, dilation_rate = 3 }), "smaller than the kernel (dilated)" },
-        { nn.DepthwiseConv2D({ 2, 6 }, { input_shape = { 5, 5, 1 } }), "DepthwiseConv2D(2x6): input (5, 5, 1) is smaller" },
-        { nn.SeparableConv2D(2, 6, { input_shape = { 5, 5, 1 } }), "SeparableConv2D(2, 6x6): input (5, 5, 1) is smaller" },
+        { nn.DepthwiseConv2D({ 2, 6 }, { input_shape = { 5, 5, 1 } }),
+          "DepthwiseConv2D(2x6): input (5, 5, 1) is smaller" },
+        { nn.SeparableConv2D(2, 6, { input_shape = { 5, 5, 1 } }),
+          "SeparableConv2D(2, 6x6): input (5, 5, 1) is smaller" },
       } do
         h.assert_error(c[2], function() nn.Sequential { c[1] }:build() end)
       end
     end)
 
     it("an input that is not images", function()
-      for _, l in ipairs { nn.DepthwiseConv2D(2, { input_shape = { 10 } }), nn.SeparableConv2D(2, 2, { input_shape = { 10 } }),
+      for _, l in ipairs { nn.DepthwiseConv2D(2, { input_shape = { 10 } }),
+                           nn.SeparableConv2D(2, 2, { input_shape = { 10 } }),
                            nn.Conv2DTranspose(2, 2, { input_shape = { 4, 3 } }) } do
         h.assert_error("input must be images (height, width, channels)", function() nn.Sequential { l }:build() end)
       end
@@ -230,12 +237,14 @@ describe("convolution variants", function()
         function() nn.DepthwiseConv2D(3, { kernel_regularizer = "l2" }) end)
       h.assert_error("SeparableConv2D: unknown option 'kernel_initializer'",
         function() nn.SeparableConv2D(2, 3, { kernel_initializer = "zeros" }) end)
-      h.assert_error("Conv2DTranspose: unknown option 'groups'", function() nn.Conv2DTranspose(2, 3, { groups = 2 }) end)
+      h.assert_error("Conv2DTranspose: unknown option 'groups'",
+        function() nn.Conv2DTranspose(2, 3, { groups = 2 }) end)
       h.assert_error("Conv2D: unknown option 'data_format'",
         function() nn.Conv2D(2, 3, { data_format = "channels_first" }) end)
       h.assert_error("DepthwiseConv2D: bias_regularizer given with use_bias = false",
         function() nn.DepthwiseConv2D(3, { use_bias = false, bias_regularizer = "l2" }) end)
-      h.assert_error("depth_multiplier must be an integer", function() nn.SeparableConv2D(2, 3, { depth_multiplier = 0.5 }) end)
+      h.assert_error("depth_multiplier must be an integer",
+        function() nn.SeparableConv2D(2, 3, { depth_multiplier = 0.5 }) end)
       h.assert_error("DepthwiseConv2D", function() nn.DepthwiseConv2D() end)
     end)
   end)

@@ -188,7 +188,9 @@ end
 -- The weight options of a config c (for a kind's from_config; kernels as
 -- layer.weight_options).
 function layer.copy_weight_options(opts, c, kernels)
-  for _, o in ipairs(kernels and layer.named_weight_options(kernels) or layer.WEIGHT_OPTIONS) do opts[o[1]] = c[o[1]] end
+  for _, o in ipairs(kernels and layer.named_weight_options(kernels) or layer.WEIGHT_OPTIONS) do
+    opts[o[1]] = c[o[1]]
+  end
   return opts
 end
 
