@@ -32,7 +32,10 @@
   X(lunet_gaussian_noise_kind)      \
   X(lunet_zero_padding1d_kind)      \
   X(lunet_cropping1d_kind)          \
-  X(lunet_upsampling1d_kind)
+  X(lunet_upsampling1d_kind)         \
+  X(lunet_depthwise_conv2d_kind)    \
+  X(lunet_separable_conv2d_kind)    \
+  X(lunet_conv2d_transpose_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)

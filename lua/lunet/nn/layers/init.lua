@@ -38,5 +38,8 @@ register(require "lunet.nn.layers.layer_normalization")
 for _, kind in ipairs { "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise" } do
   register(require("lunet.nn.layers.noise")[kind])
 end
+register(require "lunet.nn.layers.depthwise_conv2d")
+register(require "lunet.nn.layers.separable_conv2d")
+register(require "lunet.nn.layers.conv2d_transpose")
 
 return layers
