@@ -24,5 +24,7 @@ register(pooling2d.AveragePooling2D)
 register(require "lunet.nn.layers.flatten")
 register(require "lunet.nn.layers.reshape")
 register(require "lunet.nn.layers.batch_normalization")
+local merge = require "lunet.nn.layers.merge"
+for _, kind in ipairs { "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate" } do register(merge[kind]) end
 
 return layers
