@@ -63,7 +63,7 @@ function Model:build()
   for j, nd in ipairs(self.nodes) do
     nodes[j] = { config = self.layers[nd.layer], inputs = nd.inputs, owner = nd.owner, name = self.layers[nd.layer].name }
   end
-  self.net = check.within("nn.Model", nil, core.graph_new, self.input_shapes, nodes, self.outputs, self.seed)
+  self.net = check.within("Model", nil, core.graph_new, self.input_shapes, nodes, self.outputs, self.seed)
   if self.compiled then training.apply_compile(self) end
   return self.net
 end

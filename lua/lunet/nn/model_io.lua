@@ -33,8 +33,9 @@ end
 
 -- v (a tensor, a list of tensors in order, or a table keyed by name) as a
 -- list of #names tensors; what: 'x' or 'y'.
-local function as_list(v, names, where, what)
+local function as_list(v, names, where, what, total)
   if core.is_tensor(v) then
+    if #names ~= 1 and v:dim() == 2 and v:size(2) == total then return v end -- (packed already: pack_inputs' result)
     if #names ~= 1 then
       fail(where, "%s must be a list of %d tensors (one per %s: %s) or a table keyed by name, got one tensor", what,
         #names, what == "x" and "input" or "output", table.concat(names, ", "))
@@ -72,6 +73,7 @@ end
 -- list (tensors of widths[k] values per sample, as many samples each)
 -- packed into one (N, sum of widths) tensor; a single one as it is.
 local function pack(list, names, widths, where, what)
+  if core.is_tensor(list) then return list end
   local n
   for k, t in ipairs(list) do
     local at = #list > 1 and ("%s[%d] ('%s')"):format(what, k, names[k]) or what
@@ -99,13 +101,16 @@ local function pack(list, names, widths, where, what)
 end
 
 -- model:pack_inputs(x) -> the packed input tensor of x (a tensor for one
--- input, a list of tensors in input order, or a table keyed by input name).
+-- input, a list of tensors in input order, or a table keyed by input name;
+-- a packed (N, total) tensor is taken as it is).
 function model_io.pack_inputs(self, x, where)
   where = where or "pack_inputs"
   self:build()
   local widths = {}
   for k, s in ipairs(self.input_shapes) do widths[k] = numel(s) end
-  return pack(as_list(x, self.input_names, where, "x"), self.input_names, widths, where, "x")
+  local total = 0
+  for _, w in ipairs(widths) do total = total + w end
+  return pack(as_list(x, self.input_names, where, "x", total), self.input_names, widths, where, "x")
 end
 
 -- model:pack_targets(y) -> the packed targets of y (per output, like x).
@@ -114,7 +119,9 @@ function model_io.pack_targets(self, y, where)
   self:build()
   local widths = {}
   for k = 1, #self.output_shapes do widths[k] = target_width(self, k) end
-  return pack(as_list(y, self.output_names, where, "y"), self.output_names, widths, where, "y")
+  local total = 0
+  for _, w in ipairs(widths) do total = total + w end
+  return pack(as_list(y, self.output_names, where, "y", total), self.output_names, widths, where, "y")
 end
 
 -- model:unpack_outputs(packed) -> a tensor (N, output shape...) for one

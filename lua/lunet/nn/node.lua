@@ -88,6 +88,7 @@ function node.call(layer, x, ...)
   local ok, shape = pcall(core.layer_output_shape, cfg, shapes)
   if not ok then
     local msg = tostring(shape):gsub("^[^\n:]*%.lua:%d+: ", "")
+    if msg:sub(1, #cfg.kind + 2) == cfg.kind .. ": " then msg = msg:sub(#cfg.kind + 3) end -- (named once)
     local from = {}
     for i, n in ipairs(inputs) do from[i] = ("%s gives %s"):format(n:describe(), shape_str(n.shape)) end
     fail(where, "called on %s: %s", table.concat(from, " and "), msg)
