@@ -70,6 +70,11 @@ function nn.load(path, ...)
   if format ~= model_file.FORMAT then check.fail("nn.load", "'%s' does not hold a lunet Sequential model", path) end
   return Sequential.from_file(path, header, tensors)
 end
-nn.load_model = nn.load -- (Keras' name)
+-- nn.load_model(path): nn.load by Keras' name
+function nn.load_model(path, ...)
+  local ok, m = pcall(nn.load, path, ...)
+  if ok then return m end
+  error((tostring(m):gsub("^nn%.load:", "nn.load_model:")), 0)
+end
 
 return nn

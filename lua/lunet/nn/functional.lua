@@ -21,6 +21,7 @@ local learning_rate = require "lunet.nn.learning_rate"
 local Sequential = require "lunet.nn.sequential"
 
 local describe, fail, copy_plain = check.describe, check.fail, base.copy_plain
+local pack_x, pack_y = model_io.pack_inputs_at, model_io.pack_targets_at
 local Model = {}
 Model.__index = Model
 Model.FORMAT = "lunet.nn.Model"
@@ -78,8 +79,8 @@ local function packed_validation(self, opts, where)
   if #vd ~= 2 and #vd ~= 3 then
     fail(where, "validation_data must be {x, y} or {x, y, sample_weight}, got %d entries", #vd)
   end
-  o.validation_data = { self:pack_inputs(vd[1], where .. ": validation_data"),
-                        self:pack_targets(vd[2], where .. ": validation_data"), vd[3] }
+  o.validation_data = { pack_x(self, vd[1], where .. ": validation_data"),
+                        pack_y(self, vd[2], where .. ": validation_data"), vd[3] }
   return o
 end
 
@@ -103,7 +104,8 @@ function Model:fit(x, y, opts, ...)
   if type(opts) == "table" and opts.class_weight ~= nil and #self.outputs > 1 then
     fail("fit", "class_weight applies to a model with one output; weigh several outputs' samples with sample_weight")
   end
-  return fit.fit(self, self:pack_inputs(x, "fit"), self:pack_targets(y, "fit"), packed_validation(self, opts, "fit"))
+  local px, py = pack_x(self, x, "fit"), pack_y(self, y, "fit")
+  return fit.fit(self, px, py, packed_validation(self, opts, "fit"))
 end
 
 function Model:evaluate(x, y, opts, ...)
@@ -111,27 +113,27 @@ function Model:evaluate(x, y, opts, ...)
   local lazy = package.loaded["lunet.data.lazy"]
   if lazy and lazy.is_lazy(x) then return training.evaluate(self, x, y, opts) end
   training.need_compiled(self, "evaluate")
-  return training.evaluate(self, self:pack_inputs(x, "evaluate"), self:pack_targets(y, "evaluate"), opts)
+  return training.evaluate(self, pack_x(self, x, "evaluate"), pack_y(self, y, "evaluate"), opts)
 end
 
 -- predict(x, {...}) -> a tensor for one output, a list of tensors for several
 function Model:predict(x, opts, ...)
   check.arity("predict", 2, x, opts, ...)
-  return self:unpack_outputs(training.predict(self, self:pack_inputs(x, "predict"), opts))
+  return self:unpack_outputs(training.predict(self, pack_x(self, x, "predict"), opts))
 end
 
 function Model:train_on_batch(x, y, sample_weight, ...)
   check.arity("train_on_batch", 3, x, y, sample_weight, ...)
   training.need_compiled(self, "train_on_batch")
-  return training.train_on_batch(self, self:pack_inputs(x, "train_on_batch"), self:pack_targets(y, "train_on_batch"),
-    sample_weight)
+  local px, py = pack_x(self, x, "train_on_batch"), pack_y(self, y, "train_on_batch")
+  return training.train_on_batch(self, px, py, sample_weight)
 end
 
 function Model:test_on_batch(x, y, sample_weight, ...)
   check.arity("test_on_batch", 3, x, y, sample_weight, ...)
   training.need_compiled(self, "test_on_batch")
-  return training.test_on_batch(self, self:pack_inputs(x, "test_on_batch"), self:pack_targets(y, "test_on_batch"),
-    sample_weight)
+  local px, py = pack_x(self, x, "test_on_batch"), pack_y(self, y, "test_on_batch")
+  return training.test_on_batch(self, px, py, sample_weight)
 end
 
 -- loss_and_gradients(x, y, {...}): the input gradient (input_gradients =
@@ -139,8 +141,8 @@ end
 function Model:loss_and_gradients(x, y, opts, ...)
   check.arity("loss_and_gradients", 3, x, y, opts, ...)
   training.need_compiled(self, "loss_and_gradients")
-  return training.loss_and_gradients(self, self:pack_inputs(x, "loss_and_gradients"),
-    self:pack_targets(y, "loss_and_gradients"), opts)
+  return training.loss_and_gradients(self, pack_x(self, x, "loss_and_gradients"),
+    pack_y(self, y, "loss_and_gradients"), opts)
 end
 
 -- ---------------------------------------------------------------- summary

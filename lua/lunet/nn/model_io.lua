@@ -100,11 +100,10 @@ local function pack(list, names, widths, where, what)
   return out
 end
 
--- model:pack_inputs(x) -> the packed input tensor of x (a tensor for one
+-- pack_inputs(model, x) -> the packed input tensor of x (a tensor for one
 -- input, a list of tensors in input order, or a table keyed by input name;
 -- a packed (N, total) tensor is taken as it is).
-function model_io.pack_inputs(self, x, where)
-  where = where or "pack_inputs"
+function model_io.pack_inputs_at(self, x, where)
   self:build()
   local widths = {}
   for k, s in ipairs(self.input_shapes) do widths[k] = numel(s) end
@@ -114,14 +113,24 @@ function model_io.pack_inputs(self, x, where)
 end
 
 -- model:pack_targets(y) -> the packed targets of y (per output, like x).
-function model_io.pack_targets(self, y, where)
-  where = where or "pack_targets"
+function model_io.pack_targets_at(self, y, where)
   self:build()
   local widths = {}
   for k = 1, #self.output_shapes do widths[k] = target_width(self, k) end
   local total = 0
   for _, w in ipairs(widths) do total = total + w end
   return pack(as_list(y, self.output_names, where, "y", total), self.output_names, widths, where, "y")
+end
+
+-- (the public forms; the _at ones name their caller: fit, predict, ...)
+function model_io.pack_inputs(self, x, ...)
+  check.arity("pack_inputs", 1, x, ...)
+  return model_io.pack_inputs_at(self, x, "pack_inputs")
+end
+
+function model_io.pack_targets(self, y, ...)
+  check.arity("pack_targets", 1, y, ...)
+  return model_io.pack_targets_at(self, y, "pack_targets")
 end
 
 -- model:unpack_outputs(packed) -> a tensor (N, output shape...) for one

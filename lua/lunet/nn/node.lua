@@ -95,6 +95,7 @@ function node.call(layer, x, ...)
   end
   return setmetatable({ layer = layer, inputs = inputs, shape = shape }, Node)
 end
+base.call = node.call -- (every layer class's __call)
 
 doc.register { name = "Input", kind = "layer",
   summary = "a model input of the functional API: call layers on it, then nn.Model{inputs =, outputs =}",
