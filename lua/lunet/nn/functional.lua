@@ -48,7 +48,13 @@ function Model.new(opts, ...)
   self.name = check.string(opts.name, "nn.Model", "name", { nonempty = true, default = DOCS.defaults.name })
   self.seed = check.integer(opts.seed, "nn.Model", "seed", { optional = true })
   self.input_names, self.input_shapes, self.output_names, self.output_shapes = {}, {}, {}, {}
-  for i, inp in ipairs(self.inputs) do self.input_names[i], self.input_shapes[i] = inp.name, inp.shape end
+  local total = 0
+  for i, inp in ipairs(self.inputs) do
+    self.input_names[i], self.input_shapes[i] = inp.name, inp.shape
+    total = total + base.numel(inp.shape)
+  end
+  -- the shape of one row of x as the C net and the runtime's workers take it: the input's, or the packed width
+  self.input_shape = #self.inputs == 1 and copy_plain(self.inputs[1].shape) or { total }
   for k, a in ipairs(self.outputs) do
     local nd = self.nodes[a - #self.inputs]
     self.output_names[k], self.output_shapes[k] = self.layers[nd.layer].name, nd.shape
@@ -89,7 +95,7 @@ local function check_losses(self, where)
   local c = self.compiled
   for k, a in ipairs(self.outputs) do
     local shape = self.output_shapes[k]
-    local view = { layers = { self.layers[self.nodes[a - #self.inputs].layer] },
+    local view = { layers = { self.layers[self.nodes[a - #self.inputs].layer] }, -- (an output as a Sequential's end)
                    net = { output_shape = function() return shape end } }
     losses.check_fit(view, c.losses and c.losses[k] or c.loss, where)
   end
