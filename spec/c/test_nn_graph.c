@@ -162,6 +162,42 @@ static void check_shared(void) {
   lunet_net_free(net);
 }
 
+/* views (Reshape, Flatten) pass values and gradients through: here an
+ * activation read by a view and by a merge, and a view as an output */
+static void check_views(void) {
+  lunet_net_t *net = net1(6);
+  int d = NODE(net, -1, IN(0), STR("kind", "Dense"), INT("units", 4), STR("activation", "tanh"));
+  const lunet_cfg_entry_t re[] = {STR("kind", "Reshape"),
+                                  {.key = "target_shape", .v = {.type = LUNET_CFG_LIST}, .n = 2,
+                                   .items = {{.type = LUNET_CFG_NUMBER, .is_int = 1, .i = 2},
+                                             {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = 2}}}};
+  int in_d[1] = {d};
+  int r = node(net, re, 2, 1, in_d, -1);
+  int f = NODE(net, -1, IN(r), STR("kind", "Flatten"));
+  int m = NODE(net, -1, IN(d, f), STR("kind", "Multiply"));
+  int o1 = NODE(net, -1, IN(m), STR("kind", "Dense"), INT("units", 2));
+  int o2 = NODE(net, -1, IN(0), STR("kind", "Flatten")); /* an input passed through, as an output */
+  (void)o2;
+  int outs[2] = {o1, f};
+  lunet_net_set_outputs(net, 2, outs);
+  CHECK(lunet_net_finish(net, 1) < 0 && strstr(lunet_errmsg(), "Flatten reaches no output"), "%s", lunet_errmsg());
+  lunet_net_free(net);
+  net = net1(6);
+  d = NODE(net, -1, IN(0), STR("kind", "Dense"), INT("units", 4), STR("activation", "tanh"));
+  in_d[0] = d;
+  r = node(net, re, 2, 1, in_d, -1);
+  f = NODE(net, -1, IN(r), STR("kind", "Flatten"));
+  m = NODE(net, -1, IN(d, f), STR("kind", "Multiply"));
+  o1 = NODE(net, -1, IN(m), STR("kind", "Dense"), INT("units", 2));
+  outs[0] = o1;
+  outs[1] = f;
+  lunet_net_set_outputs(net, 2, outs);
+  CHECK(lunet_net_finish(net, 1) == 0, "%s", lunet_errmsg());
+  lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
+  gradcheck("views read beside a merge, a view as an output", net, 3);
+  lunet_net_free(net);
+}
+
 static void check_no_alloc(void) {
   lunet_net_t *net = net1(8);
   int64_t s5[1] = {5};
@@ -226,6 +262,7 @@ int main(void) {
   check_two_in_two_out();
   check_merges();
   check_shared();
+  check_views();
   check_no_alloc();
   check_refusals();
   if (failures) printf("%d failures\n", failures);
