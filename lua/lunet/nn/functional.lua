@@ -281,7 +281,8 @@ doc.register { name = "Model", kind = "model",
   summary = "a functional model (Keras 2): layers called on nn.Input nodes, any DAG with several inputs and outputs, "
     .. "shared layers and merges, over one flat parameter buffer",
   usage = "local x = nn.Input{shape = {8}}; local y = nn.Dense(1)(nn.Dense(16, {activation = 'relu'})(x)); "
-    .. "local m = nn.Model{inputs = x, outputs = y}",
+    .. "local m = nn.Model{inputs = x, outputs = y}; then compile, fit, evaluate, predict as Sequential's (help "
+    .. "'Sequential'), with x a list of tensors (one per input, or {input_name = tensor}) and y one per output",
   sections = { { title = "options", options = DOCS } },
   aliases = { "nn.Model" }, objects = { Model.new } }
 
