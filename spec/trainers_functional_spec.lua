@@ -45,6 +45,21 @@ describe("trainers with a functional model", function()
     assert.is_true(accuracy(trained, df) > 0.9, "accuracy " .. accuracy(trained, df))
   end)
 
+  it("scores a validation frame of the same columns on snapshots, its last record equal to evaluate", function()
+    local m = two_input_model(1)
+    m:compile { optimizer = "adam", loss = "categorical_crossentropy", metrics = { "accuracy" } }
+    local vd = frame(100, 7)
+    local t = trainers.DOWNPOUR { model = m, features_col = { "a", "b" }, label_col = "label", num_workers = 2,
+                                  batch_size = 16, num_epoch = 2, validation_data = vd, verbose = false }
+    local trained = t:train(df)
+    local records = t:validation_history()
+    assert.is_true(#records >= 1)
+    local last = records[#records]
+    local loss, acc = trained:evaluate({ vd:column("a"), vd:column("b") }, vd:column("label"))
+    assert.is_true(math.abs(last.loss - loss) < 1e-5, last.loss .. " vs " .. loss)
+    assert.is_true(math.abs(last.accuracy - acc) < 1e-6)
+  end)
+
   it("DOWNPOUR trains a two-input, two-output model on 2 workers, with per-output losses and weights", function()
     local m = two_input_model(2)
     m:compile { optimizer = "adam", loss = { cls = "categorical_crossentropy", reg = "mse" }, loss_weights = { 1, 0.5 } }
