@@ -111,6 +111,16 @@ describe("functional API bad input", function()
     end)
   end)
 
+  it("refuses a loss that cannot train an output, naming the output layer", function()
+    local m = nn.Model { inputs = x, outputs = { nn.Dense(1, { activation = "softmax", name = "one" })(x),
+                                                 nn.Dense(2, { name = "two" })(x) } }
+    m:compile { loss = { one = "binary_crossentropy", two = "mse" } }
+    h.assert_error({ "fit: loss 'binary_crossentropy' cannot fit the model's output: its output layer one (Dense, "
+                     .. "softmax) gives 1 value per sample", "a softmax over one value is always 1" }, function()
+      m:fit(lunet.zeros(4, 10), { lunet.zeros(4, 1), lunet.zeros(4, 2) }, { verbose = 0 })
+    end)
+  end)
+
   it("refuses a mask at a merge, as a layer that cannot carry it", function()
     -- (the C runner's per-node check: a merge neither keeps nor uses a mask)
     local ok, kinds = pcall(function() return nn.Embedding end)

@@ -145,6 +145,19 @@ describe("nn.Model", function()
       assert.are.equal(0, maxdiff(m:get_weights(), l:get_weights()))
     end)
 
+    it("weighs every output's loss by the samples' weights", function()
+      local w = core.zeros(12)
+      for i = 1, 6 do w:set(i, 1) end -- (the first half counts, the second not at all)
+      local half = function(t) return t:narrow(1, 1, 6) end
+      local l, l1, l2 = m:evaluate({ xa, xb }, { y1, y2 }, { sample_weight = w })
+      local h1, h11, h12 = m:evaluate({ half(xa), half(xb) }, { half(y1), half(y2) })
+      -- (sum_i w_i l_i / 12: the half's mean loss halved)
+      assert.is_true(math.abs(l - h1 / 2) < 1e-5 and math.abs(l1 - h11 / 2) < 1e-5 and math.abs(l2 - h12 / 2) < 1e-5)
+      local hist = m:fit({ xa, xb }, { y1, y2 }, { epochs = 1, batch_size = 12, shuffle = false, verbose = 0,
+                                                    sample_weight = w })
+      assert.is_true(math.abs(hist.history.loss[1] - l) < 1e-5)
+    end)
+
     it("returns the packed input gradients of loss_and_gradients", function()
       local _, dx = m:loss_and_gradients({ xa, xb }, { y1, y2 }, { input_gradients = true })
       assert.are.same({ 12, 5 }, dx:shape())
