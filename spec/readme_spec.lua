@@ -78,6 +78,11 @@ describe("README.md", function()
     assert.are.equal("true\ttrue\ntrue\n", out)
   end)
 
+  it("the functional models block trains a two-input, two-output model with a shared layer", function()
+    local out = run("functional.lua", block(readme, "<!-- functional models"))
+    assert.are.equal("true\ttrue\n2\t1\t288\n", out)
+  end)
+
   it("the part files block writes a directory, reads it back and streams a shard", function()
     local out = run("parts.lua", block(readme, "<!-- part files"))
     assert.equal("true\ttrue\n4\t1000\n", out)

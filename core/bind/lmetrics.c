@@ -62,31 +62,35 @@ static int l_metric_new(lua_State *L) {
   return 1;
 }
 
-/* update(net, y[, w]): adds the batch of y's first dimension, whose
- * predictions are the net's last forward output (train_step / test on this
- * y just before). y (B, n), or (B) class indices for the sparse kinds; w (B)
- * sample weights. Checks what memory safety needs; a batch larger than the
- * net's buffers is refused. */
+/* update(net, y[, w[, k]]): adds the batch of y's first dimension, whose
+ * predictions are the net's last forward output k (1-based, default 1;
+ * train_step / test on this y just before). y (B, n), or (B) class indices
+ * for the sparse kinds; with several outputs y is the packed targets and
+ * output k's are read from the net's copy. w (B) sample weights. Checks
+ * what memory safety needs; a batch larger than the net's buffers is
+ * refused. */
 static int m_update(lua_State *L) {
   lunet_metric_t *m = check_metric(L, 1);
   lunet_net_t *net = lunet_check_net(L, 2);
   lunet_tensor_t *y = lunet_check_tensor(L, 3);
   lunet_tensor_t *w = lua_isnoneornil(L, 4) ? NULL : lunet_check_tensor(L, 4);
-  int nd;
-  int64_t shape[LUNET_MAX_DIMS];
-  lunet_net_output_shape(net, &nd, shape);
-  int64_t n = lunet_shape_numel(nd, shape);
+  lua_Integer k = luaL_optinteger(L, 5, 1);
+  if (k < 1 || k > net->noutputs) return luaL_error(L, "metric: the net has no output %I", k);
+  const lunet_net_output_t *o = &net->outputs[k - 1];
+  int64_t n = o->size, want = lunet_metric_sparse(m->kind) ? 1 : n;
   if (y->ndim < 1 || !lunet_tensor_is_contiguous(y)) return luaL_error(L, "metric: targets must be contiguous");
   int64_t batch = y->shape[0];
-  if (!net->cur_a || !net->cur_a[net->nlayers] || batch > net->max_batch)
+  const float *p = lunet_net_output_values(net, (int)k - 1);
+  if (!p || batch > net->max_batch)
     return luaL_error(L, "metric: the net has no output for %I samples", (lua_Integer)batch);
-  if (lunet_tensor_numel(y) != batch * (lunet_metric_sparse(m->kind) ? 1 : n))
+  int64_t have = batch ? lunet_tensor_numel(y) / batch : 0;
+  if (net->noutputs > 1 ? (have != net->tgt_total || o->tsize != want) : lunet_tensor_numel(y) != batch * want)
     return luaL_error(L, "metric: targets have %I values per sample, expected %I",
-                      (lua_Integer)(batch ? lunet_tensor_numel(y) / batch : 0),
-                      (lua_Integer)(lunet_metric_sparse(m->kind) ? 1 : n));
+                      (lua_Integer)(net->noutputs > 1 ? o->tsize : have), (lua_Integer)want);
   if (w && (!lunet_tensor_is_contiguous(w) || lunet_tensor_numel(w) != batch))
     return luaL_error(L, "metric: sample weights must be %I contiguous values", (lua_Integer)batch);
-  lunet_metric_update(m, net->cur_a[net->nlayers], lunet_tensor_data(y), w ? lunet_tensor_data(w) : NULL, batch, n);
+  const float *t = lunet_net_output_targets(net, (int)k - 1, lunet_tensor_data(y));
+  lunet_metric_update(m, p, t, w ? lunet_tensor_data(w) : NULL, batch, n);
   return 0;
 }
 

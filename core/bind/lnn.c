@@ -1,6 +1,7 @@
 /* Lua binding of the nn area: the Net userdata (a built C network runner):
  * shapes, parameters, the loss, the training and inference steps, layer
- * states (the optimizer and its state: lnn_optim.c). lua/lunet/nn builds the Keras-like
+ * states (the optimizer and its state: lnn_optim.c; the layers' generator
+ * states: lnn_state.c). lua/lunet/nn builds the Keras-like
  * API on these; nets are made by lnn_build.c, model files read and written
  * by lnn_file.c. */
 #include <limits.h>
@@ -70,36 +71,82 @@ static int m_output_shape(lua_State *L) {
   return 1;
 }
 
+/* The loss at idx, name or {name =, param = value...}, with parameters
+ * {param = value} at idx + 1 for a name: all checked before the net changes. */
+static void read_loss(lua_State *L, int idx, lunet_loss_t *loss, lunet_loss_params_t *p) {
+  int whole = lua_istable(L, idx); /* {name =, params...} */
+  int ptab = whole ? idx : idx + 1;
+  if (whole) lua_getfield(L, idx, "name");
+  else lua_pushvalue(L, idx);
+  if (lunet_loss_parse(loss, luaL_checkstring(L, -1), "compile") < 0) lunet_core_error(L, NULL);
+  lua_pop(L, 1);
+  *p = lunet_loss_params_default();
+  if (!lua_istable(L, ptab)) return;
+  lua_pushnil(L);
+  while (lua_next(L, ptab)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    if (!(whole && key && strcmp(key, "name") == 0)) {
+      if (!key || lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "compile: loss '%s': parameters are name = number pairs", lunet_loss_name(*loss));
+      if (lunet_loss_params_set(p, *loss, key, lua_tonumber(L, -1), "compile") < 0) lunet_core_error(L, NULL);
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* set_loss(name[, {param = value}]) or set_loss({name = name, param = value}):
- * the loss by a Keras name and its parameters (huber's delta), all checked
- * before the net changes. */
+ * every output's loss by a Keras name and its parameters (huber's delta). */
 static int m_set_loss(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
-  int whole = lua_istable(L, 2); /* {name =, params...} */
-  if (whole) {
-    lua_settop(L, 2);
-    lua_getfield(L, 2, "name");
-    lua_insert(L, 2); /* the name at 2, the table of parameters at 3 */
-  }
   lunet_loss_t loss;
-  if (lunet_loss_parse(&loss, luaL_checkstring(L, 2), "compile") < 0) return lunet_core_error(L, NULL);
-  lunet_loss_params_t p = lunet_loss_params_default();
-  if (lua_istable(L, 3)) {
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-      if (!(whole && key && strcmp(key, "name") == 0)) {
-        if (!key || lua_type(L, -1) != LUA_TNUMBER)
-          return luaL_error(L, "compile: loss '%s': parameters are name = number pairs", lunet_loss_name(loss));
-        if (lunet_loss_params_set(&p, loss, key, lua_tonumber(L, -1), "compile") < 0)
-          return lunet_core_error(L, NULL);
-      }
-      lua_pop(L, 1);
-    }
-  }
-  lunet_net_set_loss(net, loss);
-  net->loss_params = p;
+  lunet_loss_params_t p;
+  lua_settop(L, 3);
+  read_loss(L, 2, &loss, &p);
+  for (int k = 0; k < net->noutputs; k++)
+    if (lunet_net_set_output_loss(net, k, loss, p, 1.0f) < 0) return lunet_core_error(L, NULL);
   return 0;
+}
+
+/* set_output_loss(k, loss, weight): output k's (1-based) loss, a name or
+ * {name =, param = value}, and its weight in the net's loss. */
+static int m_set_output_loss(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  double weight = luaL_checknumber(L, 4);
+  lua_settop(L, 4);
+  lua_pushnil(L); /* (a name's parameter table: none) */
+  lua_replace(L, 4);
+  lunet_loss_t loss;
+  lunet_loss_params_t p;
+  read_loss(L, 3, &loss, &p);
+  if (k < 1 || k > net->noutputs) return luaL_error(L, "compile: the model has no output %I", k);
+  if (lunet_net_set_output_loss(net, (int)k - 1, loss, p, (float)weight) < 0) return lunet_core_error(L, NULL);
+  return 0;
+}
+
+/* output_losses() -> {loss of output 1, ...} at the last step (unweighted) */
+static int m_output_losses(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  lua_createtable(L, net->noutputs, 0);
+  for (int k = 0; k < net->noutputs; k++) {
+    lua_pushnumber(L, net->outputs[k].last_loss);
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 1;
+}
+
+/* output_shapes() -> {shape of output 1, ...} (per sample) */
+static int m_output_shapes(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  lua_createtable(L, net->noutputs, 0);
+  for (int k = 0; k < net->noutputs; k++) {
+    int nd;
+    int64_t s[LUNET_LAYER_MAX_DIMS];
+    lunet_net_act_shape(net, net->outputs[k].act, &nd, s);
+    lunet_push_shape(L, nd, s);
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 1;
 }
 
 static lunet_tensor_t *check_batch_x(lua_State *L, lunet_net_t *net, int idx, const char *where) {
@@ -179,18 +226,21 @@ static int m_test(lua_State *L) {
 static int m_output(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lunet_tensor_t *dst = lunet_check_tensor(L, 2);
-  int nd;
-  int64_t shape[LUNET_MAX_DIMS];
-  lunet_net_output_shape(net, &nd, shape);
-  int64_t n = lunet_shape_numel(nd, shape);
+  int64_t n = net->out_total;
   if (dst->ndim < 1 || !lunet_tensor_is_contiguous(dst)) return luaL_error(L, "output: dst must be contiguous");
   int64_t batch = dst->shape[0];
-  if (!net->cur_a || !net->cur_a[net->nlayers] || batch > net->max_batch)
+  if (!lunet_net_output_values(net, 0) || batch > net->max_batch)
     return luaL_error(L, "output: the net has no output for %I samples", (lua_Integer)batch);
   if (lunet_tensor_numel(dst) != batch * n)
     return luaL_error(L, "output: dst has %I values per sample, the net's output %I",
                       (lua_Integer)(batch ? lunet_tensor_numel(dst) / batch : 0), (lua_Integer)n);
-  memcpy(lunet_tensor_data(dst), net->cur_a[net->nlayers], (size_t)(batch * n) * sizeof(float));
+  float *d = lunet_tensor_data(dst);
+  for (int k = 0, off = 0; k < net->noutputs; k++) { /* several outputs: side by side */
+    int64_t m = net->outputs[k].size;
+    const float *p = lunet_net_output_values(net, k);
+    for (int64_t b = 0; b < batch; b++) memcpy(d + b * n + off, p + b * m, (size_t)m * sizeof(float));
+    off += (int)m;
+  }
   return 0;
 }
 
@@ -210,7 +260,13 @@ static int m_loss_grad(lua_State *L) {
   if (!want) return 1;
   lunet_tensor_t *dx = lunet_tensor_new_uninit(x->ndim, x->shape);
   if (!dx) return lunet_core_error(L, NULL);
-  memcpy(lunet_tensor_data(dx), lunet_net_input_grad(net), (size_t)lunet_tensor_numel(x) * sizeof(float));
+  int64_t b = x->shape[0];
+  for (int k = 0, off = 0; k < net->ninputs; k++) { /* several inputs: packed like x */
+    int64_t m = lunet_shape_numel(net->in_ndims[k], net->in_shapes[k]);
+    const float *g = lunet_net_input_grad_k(net, k);
+    for (int64_t r = 0; r < b; r++) memcpy(lunet_tensor_data(dx) + r * net->in_total + off, g + r * m, (size_t)m * sizeof(float));
+    off += (int)m;
+  }
   lunet_push_tensor(L, dx);
   return 2;
 }
@@ -224,6 +280,7 @@ static int m_predict(lua_State *L) {
   int nd;
   int64_t shape[LUNET_MAX_DIMS], n = x->shape[0];
   lunet_net_output_shape(net, &nd, shape + 1);
+  if (net->noutputs > 1) { nd = 1; shape[1] = net->out_total; } /* packed side by side */
   shape[0] = n;
   lunet_tensor_t *out = lunet_tensor_new_uninit(nd + 1, shape);
   if (!out) return lunet_core_error(L, "predict");
@@ -237,91 +294,6 @@ static int m_predict(lua_State *L) {
     memcpy(lunet_tensor_data(out) + s * out_size, y, (size_t)(b * out_size) * sizeof(float));
   }
   return 1;
-}
-
-/* The layers with state (ops->state_size > 0), described for messages as
- * "<state_name> states" / "<kind> layers" when they are of one kind. */
-static int state_layers(const lunet_net_t *net, const char **what, const char **kind) {
-  int k = 0;
-  *what = *kind = NULL;
-  for (int i = 0; i < net->nlayers; i++) {
-    const lunet_layer_ops_t *o = net->layers[i]->ops;
-    if (!lunet_layer_state_size(net->layers[i])) continue;
-    if (k++ == 0) { *what = o->state_name; *kind = o->kind; }
-    else if (*kind != o->kind) *what = *kind = NULL;
-  }
-  return k;
-}
-
-/* rng_states() -> {hex, ...}: one string per layer with state (a Dropout
- * generator: 64 hex digits), the state's bytes in hex (model files keep them) */
-static int m_rng_states(lua_State *L) {
-  lunet_net_t *net = check_net(L, 1);
-  size_t total = lunet_net_state_size(net);
-  uint8_t *state = lua_newuserdatauv(L, total ? total : 1, 0);
-  lunet_net_get_state(net, state);
-  lua_newtable(L);
-  int k = 0;
-  for (int i = 0; i < net->nlayers; i++) {
-    size_t n = lunet_layer_state_size(net->layers[i]);
-    if (!n) continue;
-    luaL_Buffer b;
-    char *hex = luaL_buffinitsize(L, &b, 2 * n);
-    for (size_t j = 0; j < n; j++) {
-      hex[2 * j] = "0123456789abcdef"[state[j] >> 4];
-      hex[2 * j + 1] = "0123456789abcdef"[state[j] & 15];
-    }
-    luaL_pushresultsize(&b, 2 * n);
-    lua_rawseti(L, -2, ++k);
-    state += n;
-  }
-  return 1;
-}
-
-static int hex_digit(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* set_rng_states({hex, ...}): one state per layer with state, as rng_states
- * gave them; all checked before any is set (a damaged file must not leave a
- * half-restored net). */
-static int m_set_rng_states(lua_State *L) {
-  lunet_net_t *net = check_net(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  const char *what, *kind;
-  int want = state_layers(net, &what, &kind);
-  lua_Integer have = luaL_len(L, 2);
-  if (have != want && what)
-    return luaL_error(L, "set_rng_states: %I %s states for %d %s layers", have, what, want, kind);
-  if (have != want) return luaL_error(L, "set_rng_states: %I layer states for %d layers with state", have, want);
-  size_t total = lunet_net_state_size(net);
-  uint8_t *state = lua_newuserdatauv(L, total ? total : 1, 0), *p = state;
-  int k = 0;
-  for (int i = 0; i < net->nlayers; i++) {
-    size_t n = lunet_layer_state_size(net->layers[i]), len = 0;
-    if (!n) continue;
-    lua_geti(L, 2, ++k);
-    const char *hex = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-    int ok = hex && len == 2 * n;
-    for (size_t j = 0; ok && j < n; j++) {
-      int hi = hex_digit(hex[2 * j]), lo = hex_digit(hex[2 * j + 1]);
-      ok = hi >= 0 && lo >= 0;
-      if (ok) p[j] = (uint8_t)(hi << 4 | lo);
-    }
-    if (!ok)
-      return luaL_error(L, "set_rng_states: %s state %d is not %d hex digits of a valid state",
-                        net->layers[i]->ops->state_name, k, (int)(2 * n));
-    lua_pop(L, 1);
-    p += n;
-  }
-  if (lunet_net_set_state(net, state, total) < 0) return lunet_core_error(L, "set_rng_states");
-  return 0;
-}
-
-/* reseed(seed): every layer's generator from seed (layer i from seed + i) */
-static int m_reseed(lua_State *L) {
-  lunet_net_reseed(check_net(L, 1), (uint64_t)luaL_checkinteger(L, 2));
-  return 0;
 }
 
 /* plan(batch): size the buffers now (so the first timed step does not) */
@@ -341,8 +313,9 @@ static int l_alloc_count(lua_State *L) {
 static const luaL_Reg net_methods[] = {
     {"layers", m_layers}, {"params", m_params}, {"grads", m_grads}, {"counts", m_counts},
     {"output_shape", m_output_shape}, {"set_loss", m_set_loss},
+    {"set_output_loss", m_set_output_loss}, {"output_losses", m_output_losses}, {"output_shapes", m_output_shapes},
     {"train_step", m_train_step}, {"test", m_test}, {"output", m_output}, {"loss_grad", m_loss_grad}, {"predict", m_predict},
-    {"reseed", m_reseed}, {"rng_states", m_rng_states}, {"set_rng_states", m_set_rng_states}, {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
+    {"plan", m_plan}, {"free", m_gc}, {NULL, NULL}};
 
 static const luaL_Reg nn_functions[] = {{"nn_alloc_count", l_alloc_count}, {NULL, NULL}};
 
@@ -357,4 +330,5 @@ void lunet_open_nn(lua_State *L) {
   lunet_open_nn_build(L);
   lunet_open_nn_file(L);
   lunet_open_nn_optim(L);
+  lunet_open_nn_state(L);
 }

@@ -23,5 +23,7 @@ void lunet_open_nn_file(lua_State *L);
  * the Net metatable exists); a schedule table into a struct (0 / -1). */
 void lunet_open_nn_optim(lua_State *L);
 int lunet_read_schedule(lua_State *L, int idx, lunet_schedule_t *s);
+/* lnn_state.c: reseed, rng_states, set_rng_states (after the Net metatable exists). */
+void lunet_open_nn_state(lua_State *L);
 
 #endif

@@ -122,6 +122,108 @@ static int l_net_new(lua_State *L) {
   return 1;
 }
 
+/* The shapes of the list at idx into ndims / shapes (at most max). */
+static int read_shapes(lua_State *L, int idx, int max, int *ndims, int64_t (*shapes)[LUNET_MAX_DIMS], const char *where) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_Integer n = luaL_len(L, idx);
+  if (n < 1 || n > max) luaL_error(L, "%s: 1 to %d inputs, got %I", where, max, n);
+  for (int k = 0; k < (int)n; k++) {
+    lua_geti(L, idx, k + 1);
+    ndims[k] = lunet_read_shape(L, lua_gettop(L), shapes[k], 0, where);
+    if (ndims[k] < 1 || ndims[k] > LUNET_LAYER_MAX_DIMS) luaL_error(L, "%s: a shape has 1 to %d sizes", where, LUNET_LAYER_MAX_DIMS);
+    lua_pop(L, 1);
+  }
+  return (int)n;
+}
+
+/* layer_output_shape(config, {shape, ...}) -> the per-sample output shape of
+ * the layer config describes called on inputs of those shapes (the
+ * functional API's shape inference, layer by layer); an error with the
+ * kind's message otherwise. */
+static int l_layer_output_shape(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int ndims[LUNET_NET_MAX_NIN];
+  int64_t shapes[LUNET_NET_MAX_NIN][LUNET_MAX_DIMS];
+  const int64_t *ptrs[LUNET_NET_MAX_NIN];
+  int n = read_shapes(L, 2, LUNET_NET_MAX_NIN, ndims, shapes, "layer_output_shape");
+  for (int k = 0; k < n; k++) ptrs[k] = shapes[k];
+  lunet_layer_config_t cfg;
+  read_config(L, 1, &cfg);
+  lunet_layer_t *l = lunet_layer_from_config_n(&cfg, n, ndims, ptrs);
+  if (!l) return lunet_core_error(L, NULL);
+  if (l->out_size > LUNET_MAX_SIZE) {
+    lua_pushstring(L, l->name);
+    lunet_layer_free(l);
+    return luaL_error(L, "%s: the output has more than %d values per sample", lua_tostring(L, -1), INT_MAX);
+  }
+  lunet_push_shape(L, l->out_ndim, l->out_shape);
+  lunet_layer_free(l);
+  return 1;
+}
+
+/* graph_new({input shape, ...}, {{config =, inputs = {a, ...}, owner =, name =}, ...}, {a, ...}, seed) -> Net:
+ * a Model's C net. Activations count from 1: the inputs, then the nodes'
+ * outputs in order; owner (a node index) shares that node's weights. */
+static int l_graph_new(lua_State *L) {
+  int ndims[LUNET_NET_MAX_IO];
+  int64_t shapes[LUNET_NET_MAX_IO][LUNET_MAX_DIMS];
+  int ni = read_shapes(L, 1, LUNET_NET_MAX_IO, ndims, shapes, "Model: inputs");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_Integer seed = luaL_checkinteger(L, 4);
+  lunet_net_box *box = lua_newuserdatauv(L, sizeof *box, 0); /* safe state first: net NULL */
+  box->net = NULL;
+  luaL_setmetatable(L, LUNET_NET_MT);
+  lunet_net_t *net = lunet_net_new(ndims[0], shapes[0]);
+  if (!net) return lunet_core_error(L, "Model");
+  box->net = net;
+  net->graph = 1;
+  for (int k = 1; k < ni; k++)
+    if (lunet_net_add_input(net, ndims[k], shapes[k]) < 0) return lunet_core_error(L, NULL);
+  lua_Integer n = luaL_len(L, 2);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_geti(L, 2, i) != LUA_TTABLE) return luaL_error(L, "Model: node %I is not a table", i);
+    int node = lua_gettop(L);
+    lua_getfield(L, node, "name");
+    const char *name = lua_isstring(L, -1) ? lua_tostring(L, -1) : "?";
+    int in[LUNET_NET_MAX_NIN], indims[LUNET_NET_MAX_NIN];
+    int64_t ishapes[LUNET_NET_MAX_NIN][LUNET_LAYER_MAX_DIMS];
+    const int64_t *ptrs[LUNET_NET_MAX_NIN];
+    if (lua_getfield(L, node, "inputs") != LUA_TTABLE) return luaL_error(L, "Model: layer '%s': no inputs", name);
+    lua_Integer nin = luaL_len(L, -1);
+    if (nin < 1 || nin > LUNET_NET_MAX_NIN) return luaL_error(L, "Model: layer '%s': 1 to %d inputs, got %I", name, LUNET_NET_MAX_NIN, nin);
+    for (int j = 0; j < (int)nin; j++) {
+      lua_geti(L, -1, j + 1);
+      lua_Integer a = lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      if (a < 1 || a > ni + i - 1) return luaL_error(L, "Model: layer '%s': input %d is not computed before it", name, j + 1);
+      in[j] = (int)a - 1;
+      lunet_net_act_shape(net, in[j], &indims[j], ishapes[j]);
+      ptrs[j] = ishapes[j];
+    }
+    lua_getfield(L, node, "owner");
+    int owner = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) - 1 : -1;
+    if (lua_getfield(L, node, "config") != LUA_TTABLE) return luaL_error(L, "Model: layer '%s': no config", name);
+    lunet_layer_config_t cfg;
+    read_config(L, lua_gettop(L), &cfg);
+    lunet_layer_t *layer = lunet_layer_from_config_n(&cfg, (int)nin, indims, ptrs);
+    if (!layer || lunet_net_add_node(net, layer, (int)nin, in, owner) < 0)
+      return luaL_error(L, "Model: layer '%s': %s", name, lunet_errmsg());
+    lua_settop(L, node - 1);
+  }
+  int outs[LUNET_NET_MAX_IO];
+  lua_Integer no = luaL_len(L, 3);
+  if (no < 1 || no > LUNET_NET_MAX_IO) return luaL_error(L, "Model: 1 to %d outputs, got %I", LUNET_NET_MAX_IO, no);
+  for (int k = 0; k < (int)no; k++) {
+    lua_geti(L, 3, k + 1);
+    outs[k] = (int)lua_tointeger(L, -1) - 1;
+    lua_pop(L, 1);
+  }
+  if (lunet_net_set_outputs(net, (int)no, outs) < 0 || lunet_net_finish(net, (uint64_t)seed) < 0)
+    return lunet_core_error(L, NULL);
+  return 1;
+}
+
 /* nn_default_seed() -> a seed drawn from the default generator (below 2^52,
  * so it survives a JSON round trip as a number) */
 static int l_default_seed(lua_State *L) {
@@ -130,6 +232,7 @@ static int l_default_seed(lua_State *L) {
 }
 
 static const luaL_Reg build_functions[] = {
-    {"net_new", l_net_new}, {"nn_default_seed", l_default_seed}, {NULL, NULL}};
+    {"net_new", l_net_new}, {"graph_new", l_graph_new}, {"layer_output_shape", l_layer_output_shape},
+    {"nn_default_seed", l_default_seed}, {NULL, NULL}};
 
 void lunet_open_nn_build(lua_State *L) { luaL_setfuncs(L, build_functions, 0); }

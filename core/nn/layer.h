@@ -77,6 +77,12 @@ typedef struct lunet_layer_ops {
    * nothing, when in is not a state of this layer. */
   int (*set_state)(lunet_layer_t *l, const uint8_t *in, size_t n);
   const char *state_name; /* with state_size: what the state is, for messages ("Dropout generator") */
+  /* A kind with several inputs (merge layers) has these instead of forward /
+   * backward: out (B, out_size) = f(in[0] (B, size 0), in[1], ...), and
+   * din[j] (B, size j) = dL/din[j] for each din[j] not NULL. */
+  void (*forward_n)(lunet_layer_t *l, float *out, const float *const *in, int batch, int training);
+  void (*backward_n)(lunet_layer_t *l, float *const *din, float *dout, const float *const *in, const float *out,
+                     int batch);
 } lunet_layer_ops_t;
 
 struct lunet_layer {

@@ -37,10 +37,22 @@
   X(lunet_separable_conv2d_kind)    \
   X(lunet_conv2d_transpose_kind)
 
+/* The kinds with several inputs (lunet_layer_kind_n_t), one line each. */
+#define LAYER_KINDS_N(X)            \
+  X(lunet_add_kind)                 \
+  X(lunet_subtract_kind)            \
+  X(lunet_multiply_kind)            \
+  X(lunet_average_kind)             \
+  X(lunet_maximum_kind)             \
+  X(lunet_concatenate_kind)
+
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)
 #define ADDRESS(kind) &kind,
 static const lunet_layer_kind_t *const kinds[] = {LAYER_KINDS(ADDRESS)};
+#define DECLARE_N(kind) extern const lunet_layer_kind_n_t kind;
+LAYER_KINDS_N(DECLARE_N)
+static const lunet_layer_kind_n_t *const kinds_n[] = {LAYER_KINDS_N(ADDRESS)};
 
 const lunet_layer_kind_t *lunet_layer_kind_find(const char *name) {
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
@@ -48,11 +60,19 @@ const lunet_layer_kind_t *lunet_layer_kind_find(const char *name) {
   return NULL;
 }
 
-lunet_layer_t *lunet_layer_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+lunet_layer_t *lunet_layer_from_config_n(const lunet_layer_config_t *cfg, int nin, const int *ndims,
+                                         const int64_t *const *shapes) {
   const char *name;
   if (lunet_config_string(cfg, "kind", NULL, &name) < 0) return NULL;
   if (!name) { lunet_fail("layer config has no 'kind'"); return NULL; }
+  for (size_t i = 0; i < sizeof kinds_n / sizeof *kinds_n; i++)
+    if (strcmp(kinds_n[i]->name, name) == 0) return kinds_n[i]->from_config_n(cfg, nin, ndims, shapes);
   const lunet_layer_kind_t *kind = lunet_layer_kind_find(name);
   if (!kind) { lunet_fail("unknown layer kind '%s'", name); return NULL; }
-  return kind->from_config(cfg, in_ndim, in_shape);
+  if (nin != 1) { lunet_fail("%s: takes one input, got %d", name, nin); return NULL; }
+  return kind->from_config(cfg, ndims[0], shapes[0]);
+}
+
+lunet_layer_t *lunet_layer_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return lunet_layer_from_config_n(cfg, 1, &in_ndim, &in_shape);
 }

@@ -18,10 +18,23 @@ typedef struct lunet_layer_kind {
   lunet_layer_t *(*from_config)(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape);
 } lunet_layer_kind_t;
 
+/* A kind with several inputs (merge layers), registered in registry.c's
+ * second list: the layer for nin inputs of per-sample shapes (ndims[j],
+ * shapes[j]). */
+typedef struct lunet_layer_kind_n {
+  const char *name;
+  lunet_layer_t *(*from_config_n)(const lunet_layer_config_t *cfg, int nin, const int *ndims,
+                                  const int64_t *const *shapes);
+} lunet_layer_kind_n_t;
+
 /* The kind registered under name, or NULL. */
 const lunet_layer_kind_t *lunet_layer_kind_find(const char *name);
 /* The layer cfg describes (its kind is cfg's "kind"); NULL with "layer config
  * has no 'kind'", "unknown layer kind 'X'" or the kind's own message. */
 lunet_layer_t *lunet_layer_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape);
+/* The same for a layer called on nin inputs: a single-input kind refuses
+ * nin != 1 ("Dense: takes one input, got 2"). */
+lunet_layer_t *lunet_layer_from_config_n(const lunet_layer_config_t *cfg, int nin, const int *ndims,
+                                         const int64_t *const *shapes);
 
 #endif

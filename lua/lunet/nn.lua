@@ -21,6 +21,8 @@ local check = require "lunet.check"
 local layers = require "lunet.nn.layers"
 local Sequential = require "lunet.nn.sequential"
 local Ensemble = require "lunet.nn.ensemble"
+local Model = require "lunet.nn.functional"
+local node = require "lunet.nn.node"
 local model_file = require "lunet.nn.model_file"
 
 local nn = {
@@ -35,7 +37,12 @@ local nn = {
   Layer = require("lunet.nn.layers.layer").Layer, -- the methods every layer has
   Sequential = Sequential.new,
   Sequential_class = Sequential,
-  is_model = Sequential.is,
+  -- the functional API: nn.Input{shape =}, layer(node), nn.Model{inputs =, outputs =}
+  Input = node.Input,
+  Model = Model.new,
+  Model_class = Model,
+  is_node = node.is_node,
+  is_model = function(v) return Sequential.is(v) or Model.is(v) end,
   -- nn.Ensemble{models}: the mean of the members' outputs
   Ensemble = Ensemble.new,
   is_ensemble = Ensemble.is,
@@ -44,22 +51,30 @@ local nn = {
 }
 for kind, constructor in pairs(layers.constructors) do nn[kind] = constructor end -- nn.Dense, nn.Dropout, ...
 
--- nn.from_config(cfg) -> the Sequential or nn.Ensemble of a config() (plain data)
+-- nn.from_config(cfg) -> the Sequential, nn.Model or nn.Ensemble of a config() (plain data)
 function nn.from_config(cfg, ...)
   check.arity("nn.from_config", 1, cfg, ...)
   if type(cfg) == "table" and cfg.class_name == "Ensemble" then return Ensemble.from_config(cfg) end
+  if type(cfg) == "table" and cfg.class_name == "Model" then return Model.from_config(cfg) end
   return Sequential.from_config(cfg)
 end
 
--- nn.load(path) -> the Sequential or nn.Ensemble saved there.
+-- nn.load(path) -> the Sequential, nn.Model or nn.Ensemble saved there.
 function nn.load(path, ...)
   check.arity("nn.load", 1, path, ...)
   check.string(path, "nn.load", "path", { nonempty = true })
   local header, tensors = model_file.read(path)
   local format = header and header.format
   if format == Ensemble.FORMAT then return Ensemble.from_file(path, header, tensors) end
+  if format == Model.FORMAT then return Model.from_file(path, header, tensors) end
   if format ~= model_file.FORMAT then check.fail("nn.load", "'%s' does not hold a lunet Sequential model", path) end
   return Sequential.from_file(path, header, tensors)
+end
+-- nn.load_model(path): nn.load by Keras' name
+function nn.load_model(path, ...)
+  local ok, m = pcall(nn.load, path, ...)
+  if ok then return m end
+  error((tostring(m):gsub("^nn%.load:", "nn.load_model:")), 0)
 end
 
 return nn

@@ -18,7 +18,8 @@ ModelPredictor.__index = ModelPredictor
 
 local OPTIONS = doc.options {
   { "model", doc.REQUIRED, "the nn model (an nn.Ensemble too, in one process) whose outputs are added" },
-  { "features_col", "features", "the column of inputs" },
+  { "features_col", "features", "the column of inputs (a functional model with several inputs: a list of columns, one "
+    .. "per input; several outputs go side by side in output_col)" },
   { "output_col", "prediction", "the column of outputs added (or replaced)" },
   { "batch_size", 1024, "rows per forward pass" },
   { "num_workers", 1, "above 1: predict on that many worker processes (a Sequential model)" },
@@ -39,8 +40,10 @@ function predictors.ModelPredictor(opts)
   local D = OPTIONS.defaults
   local self = setmetatable({
     model = opts.model,
-    features_col = check.string(opts.features_col, WHERE, "features_col",
-      { default = D.features_col, nonempty = true }),
+    -- (a list: one column per input of a functional model)
+    features_col = type(opts.features_col) == "table" and getmetatable(opts.features_col) == nil
+      and { table.unpack(check.strings(opts.features_col, WHERE, "features_col", { nonempty = true })) }
+      or check.string(opts.features_col, WHERE, "features_col", { default = D.features_col, nonempty = true }),
     output_col = check.string(opts.output_col, WHERE, "output_col", { default = D.output_col, nonempty = true }),
     batch_size = check.size(opts.batch_size, WHERE, "batch_size", { default = D.batch_size }),
     num_workers = check.size(opts.num_workers, WHERE, "num_workers", { default = D.num_workers }),
@@ -61,7 +64,7 @@ function predictors.ModelPredictor(opts)
       fail(WHERE, "%s applies to worker processes: give num_workers > 1", self.verbose and "verbose" or "launcher")
     end
   else
-    if not nn.is_model(self.model) then fail(WHERE, "num_workers > 1 needs a Sequential model") end
+    if not nn.is_model(self.model) then fail(WHERE, "num_workers > 1 needs a Sequential or functional model") end
     -- the job's own checks (launcher, the local launcher's limit on num_workers) now, not at predict()
     local job = require "lunet.predictors.job"
     self.job = job { model = self.model, features_col = self.features_col, num_workers = self.num_workers,
@@ -80,10 +83,15 @@ function ModelPredictor:predict(df)
     fail(WHERE, "keep_cols applies to a LazyFrame (data.scan_csv); an in-memory frame keeps all its columns")
   end
   if not data.is_frame(df) then fail("ModelPredictor:predict", "expected a DataFrame, got %s", type(df)) end
-  data.check_column(df, self.features_col, "ModelPredictor")
+  local list = type(self.features_col) == "table"
+  for _, c in ipairs(list and self.features_col or { self.features_col }) do data.check_column(df, c, "ModelPredictor") end
   if df:count() == 0 then fail(WHERE, "the frame has no rows") end
   local out
-  if self.num_workers == 1 then
+  if self.num_workers == 1 and (list or self.model.input_shapes and #self.model.input_shapes > 1) then
+    -- a functional model's inputs, one column each; several outputs side by side in output_col
+    local x = require("lunet.runtime.job").model_features(WHERE, df, self.features_col, self.model)
+    out = self.model:build():predict(x, self.batch_size)
+  elseif self.num_workers == 1 then
     local x = df:column(self.features_col)
     local input = self.model.input_shape
     if input and core.is_tensor(x) then
@@ -107,6 +115,10 @@ end
 -- (a local function, not a method: only predict calls it, with a LazyFrame)
 function predict_lazy(self, lf)
   local cols = lf:columns()
+  if type(self.features_col) == "table" then
+    fail(WHERE, "features_col is a list of columns: score an in-memory frame (lf:collect()), a LazyFrame's rows "
+      .. "are read as one features column")
+  end
   for _, c in ipairs { self.features_col, table.unpack(self.keep_cols or {}) } do
     local found = false
     for _, x in ipairs(cols) do if x == c then found = true end end

@@ -95,6 +95,22 @@ return function(dir)
 
   function F.ensemble() return nn.Ensemble { F.model(), F.model() } end
 
+  -- the functional API: {inputs =, outputs =} of a small graph, and compiled models of one ("one") or two
+  -- inputs and outputs ("two")
+  function F.graph()
+    local a, b = nn.Input { shape = { 3 } }, nn.Input { shape = { 2 } }
+    local h = nn.Dense(2)(nn.Concatenate()({ a, b }))
+    return { inputs = { a, b }, outputs = { nn.Dense(2, { activation = "softmax" })(h), nn.Dense(1)(nn.Add()({ h, h })) } }
+  end
+  function F.functional(kind)
+    if kind == "two" then
+      return nn.Model(F.graph()):compile { optimizer = "sgd", loss = { "categorical_crossentropy", "mse" } }
+    end
+    local x = nn.Input { shape = { 3 } }
+    return nn.Model { inputs = x, outputs = nn.Dense(2, { activation = "softmax" })(x), seed = 1 }
+      :compile { optimizer = "sgd", loss = "categorical_crossentropy", metrics = { "accuracy" } }
+  end
+
   function F.layer(kind)
     if kind == "conv" then return nn.Conv2D(2, 3) end
     if kind == "dropout" then return nn.Dropout(0.5) end

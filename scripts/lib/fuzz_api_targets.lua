@@ -27,7 +27,8 @@ local function receivers(F)
                                     'F.frame("one_row")', 'F.frame("empty")', 'F.frame("images")' } },
     { class = "Sequential", make = {} },
     { class = "Ensemble", make = { "F.ensemble()" } },
-    { class = "Layer", make = { "F.layer()", 'F.layer("conv")', 'F.layer("dropout")' } },
+    { class = "Layer", make = { "F.layer()", 'F.layer("conv")', 'F.layer("dropout")' },
+      names = { "Dense", "Conv2D", "Dropout" } }, -- (a call, layer(node), names the layer's kind)
     { class = "Optimizer", make = { "F.optimizer()", 'F.optimizer("SGD")', 'F.optimizer("Nadam")' } },
     { class = "Trainer", make = {}, names = {} },
     { class = "MulticlassEvaluator", make = { 'F.evaluator("MulticlassEvaluator")' } },
@@ -40,6 +41,7 @@ local function receivers(F)
     { class = "ModelPredictor", make = { "F.predictor()" } },
     { class = "ShardReader", make = { "F.shard_reader()" } },
     { class = "LazyFrame", make = { "F.lazy()", 'F.lazy("stages")' } },
+    { class = "Model", make = { "F.functional()", 'F.functional("two")' } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers

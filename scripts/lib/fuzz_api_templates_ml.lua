@@ -117,9 +117,16 @@ T["lunet.nn.BatchNormalization"] = { { O { momentum = "unit", epsilon = "unit", 
   axis = "=-1", input_shape = "={3}", name = "str" } } }
 T["lunet.nn.Sequential"] = { { "={F.layer(), lunet.nn.Activation('softmax')}", O { name = "str", seed = "seed",
   input_shape = "={3}" } }, {} }
+T["lunet.nn.Input"] = { { O { shape = "={3}", name = "str" } } }
+T["lunet.nn.Model"] = { { "=F.graph()" }, { O { inputs = "=F.graph().inputs", outputs = "=F.graph().outputs",
+  name = "str", seed = "seed" } } }
+each({ "lunet.nn.Add", "lunet.nn.Subtract", "lunet.nn.Multiply", "lunet.nn.Average", "lunet.nn.Maximum" },
+  { { O { name = "str" } } })
+T["lunet.nn.Concatenate"] = { { O { axis = "=-1", name = "str" } } }
+each({ "lunet.nn.is_node" }, { { "any" } })
 T["lunet.nn.Ensemble"] = { { '={F.model(), F.model("sparse")}', O { name = "str" } } }
-T["lunet.nn.from_config"] = { { "=F.model():config()" }, { "=F.ensemble():config()" }, { '=F.model("cnn"):config()' },
-  { '=F.model("conv_variants"):config()' } }
+T["lunet.nn.from_config"] = { { "=F.functional():config()" }, { "=F.model():config()" }, { "=F.ensemble():config()" },
+  { '=F.model("cnn"):config()' }, { '=F.model("conv_variants"):config()' } }
 T["lunet.nn.Layer.from_config"] = { { "=F.layer():config()" }, { '=F.layer("conv"):config()' } }
 each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
 

@@ -197,9 +197,10 @@ end
 
 -- Raises "<where>: loss '<loss>' cannot fit the model's output: ..." when
 -- the loss cannot train a Sequential model's output (see the header);
--- model is built. Other models (an nn.Ensemble) are not checked.
+-- model is built. Other models (an nn.Ensemble, an nn.Model: its fit checks
+-- each output) are not checked.
 function losses.check_fit(model, loss, where)
-  if type(model.layers) ~= "table" or not model.net then return end
+  if type(model.layers) ~= "table" or not model.net or model.nodes then return end
   loss = losses.name(loss, where)
   local width = numel(model.net:output_shape())
   local act, layer = output_activation(model.layers)

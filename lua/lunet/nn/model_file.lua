@@ -1,4 +1,4 @@
--- A Sequential model in a model file, as plain functions of the model
+-- A Sequential or functional model in a model file, as plain functions of the model
 -- (nn/sequential.lua installs save and saved_parts as its methods): the
 -- architecture, weights, optimizer state and Dropout generator states in one
 -- file (core/nn/modelfile.c: JSON header + float32 arrays + checksum, written
@@ -12,6 +12,7 @@ local describe, fail = check.describe, check.fail
 local model_file = {}
 
 model_file.FORMAT = "lunet.nn.Sequential"
+model_file.MODEL_FORMAT = "lunet.nn.Model" -- (nn.Model's; its FORMAT)
 
 -- What a model file holds of a model: the header fields {config=, rng=,
 -- optimizer=}, the parameters and the optimizer state (nil when not compiled).
@@ -31,7 +32,7 @@ function model_file.save(self, path, ...)
   check.arity("save", 1, path, ...)
   check.string(path, "save", "path", { nonempty = true })
   local header, params, state = model_file.saved_parts(self)
-  header.format, header.version = model_file.FORMAT, 1
+  header.format, header.version = self.FORMAT or model_file.FORMAT, 1 -- (nn.Model has a format of its own)
   check.within("save", nil, core.file_save, path, core.json_encode(header), { params, state })
   return self
 end
@@ -55,7 +56,8 @@ function model_file.load_weights(self, path, ...)
   check.string(path, "load_weights", "path", { nonempty = true })
   local ok, header, tensors = pcall(model_file.read, path)
   if not ok then fail("load_weights", "%s", (tostring(header):gsub("^nn%.load: ", ""))) end
-  if not header or (header.format ~= model_file.WEIGHTS_FORMAT and header.format ~= model_file.FORMAT) then
+  local format = header and header.format
+  if format ~= model_file.WEIGHTS_FORMAT and format ~= model_file.FORMAT and format ~= model_file.MODEL_FORMAT then
     fail("load_weights", "'%s' holds no lunet weights", path)
   end
   local params, n = tensors[1], self:build():params():numel()

@@ -10,6 +10,8 @@ local base = require "lunet.nn.layers.layer"
 local training = require "lunet.nn.training"
 local fit = require "lunet.nn.fit"
 local model_file = require "lunet.nn.model_file"
+local model_io = require "lunet.nn.model_io"
+local outputs = require "lunet.nn.outputs"
 local learning_rate = require "lunet.nn.learning_rate"
 local doc = require "lunet.doc"
 
@@ -70,6 +72,10 @@ function Sequential:add(layer, ...)
   if not is_layer(layer) then
     fail("Sequential:add", "expected an nn layer (nn.Dense(...), ...), got %s", describe(layer))
   end
+  if layer.merge then
+    fail("Sequential:add", "%s merges several inputs: use it in a functional model (nn.Model), called on a list of nodes",
+      layer.cfg.kind)
+  end
   if layer.input_shape then -- the first layer's says what the model takes; a later one's would be ignored
     local shape, where = layer.input_shape, "Sequential:add"
     if #self.layers > 0 then
@@ -102,6 +108,9 @@ function Sequential:build()
   if not self.seed then self.seed = core.nn_default_seed() end
   -- (a layer that does not fit its input is named by the C builder: "Sequential: layer 2: Conv2D(...): ...")
   self.net = check.within("Sequential", nil, core.net_new, self.input_shape, self.layers, self.seed)
+  -- (the functional API's view of the model: one input, one output)
+  self.input_shapes, self.input_names = { copy_plain(self.input_shape) }, { self.layers[1].name .. "_input" }
+  self.output_shapes, self.output_names = { self.net:output_shape() }, { self.layers[#self.layers].name }
   if self.compiled then training.apply_compile(self) end
   return self.net
 end
@@ -183,9 +192,8 @@ function Sequential:config()
   local cfg = { class_name = "Sequential", name = self.name, seed = self.seed,
                 input_shape = copy_plain(self.input_shape), layers = copy_plain(self.layers) }
   if self.compiled then
-    cfg.compile = { loss = self.compiled.loss, optimizer = self.compiled.optimizer:config(),
-                    metrics = copy_plain(self.compiled.metrics),
-                    weighted_metrics = copy_plain(self.compiled.weighted_metrics) }
+    cfg.compile = copy_plain(outputs.config(self, self.compiled))
+    cfg.compile.optimizer = self.compiled.optimizer:config()
   end
   return cfg
 end
@@ -203,7 +211,7 @@ function Sequential.from_config(cfg)
   end
   if cfg.compile then
     m:compile { loss = cfg.compile.loss, optimizer = cfg.compile.optimizer, metrics = cfg.compile.metrics,
-                weighted_metrics = cfg.compile.weighted_metrics }
+                weighted_metrics = cfg.compile.weighted_metrics, loss_weights = cfg.compile.loss_weights }
   end
   return m
 end
@@ -255,6 +263,8 @@ Sequential.save, Sequential.save_weights, Sequential.load_weights = model_file.s
   model_file.load_weights
 local get_learning_rate, set_learning_rate = learning_rate.install(Sequential)
 Sequential.saved_parts = model_file.saved_parts
+Sequential.pack_inputs, Sequential.pack_targets, Sequential.unpack_outputs = model_io.pack_inputs, model_io.pack_targets,
+  model_io.unpack_outputs
 
 local T = training.DOCS
 doc.register { name = "Sequential", kind = "model",

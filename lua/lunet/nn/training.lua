@@ -10,11 +10,10 @@ local check = require "lunet.check"
 local optimizers = require "lunet.nn.optimizers"
 local distributed = require "lunet.nn.distributed"
 local doc = require "lunet.doc"
-local losses = require "lunet.nn.losses"
-local metrics = require "lunet.nn.metrics"
 local weights = require "lunet.nn.weights"
 local callback_list = require "lunet.nn.callbacks.list"
-local numel = require("lunet.nn.layers.layer").numel
+local outputs = require "lunet.nn.outputs"
+local model_io = require "lunet.nn.model_io"
 
 local describe, fail = check.describe, check.fail
 local training = {}
@@ -28,7 +27,10 @@ training.DOCS = {
       .. "nn.optimizers object, nn.optimizers.Adam{learning_rate = 1e-3}" },
     { "loss", doc.REQUIRED, "a Keras name (categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
       .. "mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, poisson, cosine_similarity, "
-      .. "hinge, squared_hinge, categorical_hinge) or an nn.losses object, nn.losses.Huber{delta = 2}" },
+      .. "hinge, squared_hinge, categorical_hinge) or an nn.losses object, nn.losses.Huber{delta = 2}; a model with "
+      .. "several outputs: one for all, a list in output order or {output_name = loss, ...}" },
+    { "loss_weights", doc.OPTIONAL, "several outputs: a list or {output_name = w}, the model's loss is sum_k w_k "
+      .. "loss_k (default 1 each)" },
     { "metrics", {}, "what fit and evaluate report besides the loss, by Keras name ('accuracy', 'mae', "
       .. "'top_k_categorical_accuracy', ...) or nn.metrics object (AUC{}, Precision{}, Recall{}); sample and class "
       .. "weights are not applied to them (Keras): see help('metrics')" },
@@ -63,9 +65,13 @@ local COMPILE, EVALUATE, PREDICT = training.DOCS.compile, training.DOCS.evaluate
 -- is rebuilt).
 function training.apply_compile(self)
   local c = self.compiled
-  self.net:set_loss(c.loss)
+  if c.losses then
+    for k, loss in ipairs(c.losses) do self.net:set_output_loss(k, loss, c.loss_weights[k]) end
+  else
+    self.net:set_loss(c.loss)
+  end
   self.net:set_optimizer(c.optimizer.name, c.optimizer:hyper())
-  c.set = metrics.compile(c.metrics, c.weighted_metrics, c.loss, numel(self.net:output_shape()), "compile")
+  c.set = outputs.metric_set(self, c, "compile")
 end
 
 -- compile{optimizer = 'adagrad' | nn.optimizers.X{...}, loss = 'categorical_crossentropy', metrics = {'accuracy'},
@@ -73,15 +79,12 @@ end
 function training.compile(self, opts, ...)
   check.arity("compile", 1, opts, ...)
   opts = check.options(opts, "compile", COMPILE.names)
-  local loss = losses.canonical(opts.loss, "compile")
-  local list = metrics.normalize_list(opts.metrics or COMPILE.defaults.metrics, "compile", "metrics")
-  local wlist = metrics.normalize_list(opts.weighted_metrics or COMPILE.defaults.weighted_metrics, "compile",
-    "weighted_metrics")
-  local opt = optimizers.get(opts.optimizer or COMPILE.defaults.optimizer, "compile")
-  local net = self:build()
-  -- (a metric that cannot read this output fails here, before the model changes)
-  metrics.compile(list, wlist, loss, numel(net:output_shape()), "compile")
-  self.compiled = { loss = loss, optimizer = opt, metrics = list, weighted_metrics = wlist }
+  self:build()
+  local c = outputs.resolve(self, opts, COMPILE.defaults, "compile")
+  c.optimizer = optimizers.get(opts.optimizer or COMPILE.defaults.optimizer, "compile")
+  -- (a metric that cannot read its output fails here, before the model changes)
+  outputs.metric_set(self, c, "compile")
+  self.compiled = c
   training.apply_compile(self)
   return self
 end
@@ -107,9 +110,7 @@ end
 function training.check_samples(self, x, y, where)
   training.check_pair(x, y, where)
   if #x == 0 then fail(where, "x has no samples") end
-  local net = self.net
-  local takes, gives = numel(self.input_shape), numel(net:output_shape())
-  if self.compiled.loss == "sparse_categorical_crossentropy" then gives = 1 end
+  local takes, gives = model_io.widths(self)
   if x:numel() // #x ~= takes then
     fail(where, "x has %d values per sample, the model's input takes %d", x:numel() // #x, takes)
   end

@@ -17,7 +17,8 @@ return base.define {
     while true do
       local x = ctx:next_partition()
       if not x then return end
-      local out = ctx.model:predict(x, { batch_size = ctx.options.batch_size })
+      -- (the net's predict: a functional model's several outputs side by side, as one tensor to send)
+      local out = ctx.model:build():predict(x, ctx.options.batch_size)
       ctx:add_samples(#x)
       ctx:send_result(out)
       out:close()
@@ -46,8 +47,13 @@ return base.define {
       end
       return { pieces = pieces }
     end
-    local width = 1
-    for _, d in ipairs(job.result:build():output_shape()) do width = width * d end
+    local width, model = 0, job.result
+    model:build()
+    for _, shape in ipairs(model.output_shapes) do -- (a functional model's outputs side by side)
+      local n = 1
+      for _, d in ipairs(shape) do n = n * d end
+      width = width + n
+    end
     local out = core.zeros({ job.rows, width })
     for _, p in ipairs(job.parts) do
       local o = S.outputs and S.outputs[p.id]

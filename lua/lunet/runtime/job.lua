@@ -175,6 +175,56 @@ end
 
 job.features, job.labels, job.sample_weights = features, labels, sample_weights
 
+-- (rows, sum of widths): the matrices of list side by side, as the model's packed inputs / targets
+local function side_by_side(list)
+  if #list == 1 then return list[1] end
+  local rows, total = #list[1], 0
+  for _, t in ipairs(list) do total = total + t:shape()[2] end
+  local out, off = core.zeros { rows, total }, 0
+  for _, t in ipairs(list) do
+    if rows > 0 then out:narrow(2, off + 1, t:shape()[2]):copy(t) end
+    off = off + t:shape()[2]
+  end
+  return out
+end
+
+-- cols (features_col or label_col: a column, or a list of one per input / output) checked against the
+-- model's count of n inputs / outputs (names: theirs); a list of columns.
+local function columns_for(name, cols, key, n, what, names)
+  if type(cols) == "string" then
+    if n > 1 then
+      fail(name, "the model has %d %ss (%s): give %s a list of %d columns, one per %s", n, what,
+        table.concat(names, ", "), key, n, what)
+    end
+    return { cols }
+  end
+  if #cols ~= n then
+    fail(name, "%s has %d columns, the model has %s (%s)", key, #cols, plural(n, what), table.concat(names, ", "))
+  end
+  return cols
+end
+
+-- The model's packed inputs from features_col (a column per input), as (rows, width) float32.
+function job.model_features(name, df, cols, model)
+  model:build()
+  local list = columns_for(name, cols, "features_col", #model.input_shapes, "input", model.input_names)
+  local parts = {}
+  for k, col in ipairs(list) do parts[k] = features(name, df, col, model.input_shapes[k]) end
+  return side_by_side(parts)
+end
+
+-- The model's packed targets from label_col (a column per output) for loss (one loss, or one per output).
+function job.model_labels(name, df, cols, loss, model)
+  model:build()
+  local list = columns_for(name, cols, "label_col", #model.output_shapes, "output", model.output_names)
+  local parts = {}
+  for k, col in ipairs(list) do
+    local lk = type(loss) == "table" and loss.name == nil and loss[k] or loss
+    parts[k] = labels(name, df, col, type(lk) == "table" and lk.name or lk, numel(model.output_shapes[k]))
+  end
+  return side_by_side(parts)
+end
+
 -- The trainer's model checked and described for the workers: the model, its
 -- config (compiled with what trains), a probe built from that config and its
 -- output shape.
@@ -188,7 +238,8 @@ function job.model_setup(trainer)
   -- the workers' model: the architecture, compiled with what trains (trainers/compiled.lua)
   local cfg = model:config()
   cfg.compile = { loss = o.loss, optimizer = o.optimizer_config, metrics = o.metrics or { "accuracy" },
-                  weighted_metrics = model.compiled and model.compiled.weighted_metrics or nil }
+                  weighted_metrics = model.compiled and model.compiled.weighted_metrics or nil,
+                  loss_weights = model.compiled and model.compiled.loss_weights or nil }
   local probe
   ok, probe = pcall(nn.from_config, cfg)
   if not ok then fail(name, "%s", tostring(probe):gsub("^compile: ", "")) end
@@ -209,10 +260,10 @@ function job.prepare(trainer, df)
   local model, cfg, probe, out_shape = job.model_setup(trainer)
   local rows = df:count()
   if rows == 0 then fail(name, "the training frame has no rows") end
-  local x = features(name, df, o.features_col, model.input_shape)
+  local x = job.model_features(name, df, o.features_col, model)
   local d = trainer.spec.data or {}
   -- a prediction job ships features only (a one-column stand-in for labels)
-  local y = d.labels == false and core.zeros({ rows, 1 }) or labels(name, df, o.label_col, o.loss, numel(out_shape))
+  local y = d.labels == false and core.zeros({ rows, 1 }) or job.model_labels(name, df, o.label_col, o.loss, model)
   if o.weight_col and d.labels == false then -- (jobs that score rows: weights only weigh a training loss)
     fail(name, "weight_col applies to training; this job scores rows")
   end
@@ -241,8 +292,10 @@ function job.prepare(trainer, df)
   end
   -- the returned model keeps the user's compile settings, or takes the trainer's
   local result = model.compiled and model:clone() or probe
+  local out_width = 0 -- (a functional model's outputs, side by side, as a prediction job sends them)
+  for _, shape in ipairs(model.output_shapes or { out_shape }) do out_width = out_width + numel(shape) end
   local largest = message_sizes(name, o, trainer.spec, model:count_params(), parts, x:shape()[2], y:shape()[2],
-    numel(out_shape))
+    out_width)
   return { x = x, y = y, w = w, rows = rows, parts = parts, center = model:get_weights { copy = true },
            max_message = largest, batches = batches, validation = val,
            model_config = cfg, result = result, x_width = x:shape()[2], y_width = y:shape()[2],

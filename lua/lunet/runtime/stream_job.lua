@@ -39,6 +39,12 @@ function stream_job.prepare(trainer, lf)
     fail(name, "this trainer fixes its partitions (one per model); a LazyFrame is read in shards: collect it "
       .. "into memory first")
   end
+  for _, key in ipairs { "features_col", "label_col" } do
+    if type(o[key]) == "table" then -- (the workers' readers batch one features and one label column)
+      fail(name, "%s is a list of columns: that packs an in-memory frame's columns (collect the LazyFrame, or "
+        .. "assemble one vector column per row with feature.VectorAssembler)", key)
+    end
+  end
   local model, cfg, probe, out_shape = job.model_setup(trainer)
   local cols = lf:columns()
   need_column(name, cols, o.features_col, "features_col")

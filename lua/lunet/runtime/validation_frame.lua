@@ -31,10 +31,15 @@ function vframe.data(name, o, df, prepared)
   local where = name .. ": validation_data"
   local cols = table.concat(df:columns(), ", ")
   if df:count() == 0 then fail(where, "the frame has no rows") end
-  local need = { { o.features_col, "features_col", prepared.x_width, "the model's input" },
-                 { o.label_col, "label_col", prepared.y_width, "the loss and metrics need labels" } }
+  local need = {}
+  if type(o.features_col) == "string" then -- (lists of columns, one per input / output: checked by job.model_*)
+    need[#need + 1] = { o.features_col, "features_col", prepared.x_width, "the model's input" }
+  end
+  if type(o.label_col) == "string" then
+    need[#need + 1] = { o.label_col, "label_col", prepared.y_width, "the loss and metrics need labels" }
+  end
   local weighted = o.weight_col and has(df, o.weight_col)
-  if weighted then need[3] = { o.weight_col, "weight_col", 1, "the run's loss weighs rows" } end
+  if weighted then need[#need + 1] = { o.weight_col, "weight_col", 1, "the run's loss weighs rows" } end
   for _, c in ipairs(need) do
     local col, opt, width, why = c[1], c[2], c[3], c[4]
     if not has(df, col) then
@@ -45,8 +50,8 @@ function vframe.data(name, o, df, prepared)
       fail(where, "column '%s' (%s) has %s per row, the training frame's has %d", col, opt, plural(w, "value"), width)
     end
   end
-  local x = job.features(where, df, o.features_col, o.model.input_shape):clone()
-  local y = job.labels(where, df, o.label_col, o.loss, prepared.y_width):clone()
+  local x = job.model_features(where, df, o.features_col, o.model):clone()
+  local y = job.model_labels(where, df, o.label_col, o.loss, o.model):clone()
   local w = weighted and job.sample_weights(where, df, o.weight_col):clone() or nil
   return { x = x, y = y, w = w }
 end

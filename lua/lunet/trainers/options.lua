@@ -81,8 +81,10 @@ options.docs = {
     .. "(nn.losses.Huber{delta = 2}); when not given, the compiled model's, else categorical_crossentropy" },
   { "metrics", "the metrics the workers' model is compiled with, and an uncompiled model's trained copy (Keras "
     .. "names or nn.metrics objects; {'accuracy'} when not given); when not given, the compiled model's" },
-  { "features_col", "the frame's column of input vectors" },
-  { "label_col", "the frame's column of targets (one-hot rows for categorical_crossentropy)" },
+  { "features_col", "the frame's column of input vectors (a functional model with several inputs: a list of "
+    .. "columns, one per input)" },
+  { "label_col", "the frame's column of targets (one-hot rows for categorical_crossentropy; several outputs: a list "
+    .. "of columns, one per output)" },
   { "weight_col", "a column of per-row sample weights (Spark's weightCol; finite, >= 0): a batch's loss is "
     .. "sum w_i l_i / batch size, as Keras's sample_weight (when not given: every row weighs 1)" },
   { "batch_size", "samples per training step of a worker" },
@@ -299,7 +301,10 @@ function options.check_common(name, o, spec, given)
     check.fail(name, "max_skipped applies with on_nan = 'skip' only (on_nan = 'error' stops at the first NaN/inf)")
   end
   o.max_message = check.integer(o.max_message, name, "max_message", { min = 1, max = math.maxinteger, optional = true })
-  for _, key in ipairs { "features_col", "label_col" } do check.string(o[key], name, key, { nonempty = true }) end
+  for _, key in ipairs { "features_col", "label_col" } do -- (a list: one column per model input / output)
+    if type(o[key]) == "table" and getmetatable(o[key]) == nil then check.strings(o[key], name, key, { nonempty = true })
+    else check.string(o[key], name, key, { nonempty = true }) end
+  end
   -- (loss: a name or an nn.losses object, checked by compiled.resolve)
   check.string(o.weight_col, name, "weight_col", { nonempty = true, optional = true })
   if o.metrics ~= nil then o.metrics = require("lunet.nn.metrics").normalize_list(o.metrics, name, "metrics") end

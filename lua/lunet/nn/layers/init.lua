@@ -41,5 +41,7 @@ end
 register(require "lunet.nn.layers.depthwise_conv2d")
 register(require "lunet.nn.layers.separable_conv2d")
 register(require "lunet.nn.layers.conv2d_transpose")
+local merge = require "lunet.nn.layers.merge"
+for _, kind in ipairs { "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate" } do register(merge[kind]) end
 
 return layers

@@ -65,6 +65,8 @@ function layer.class(kind, d)
     { __index = Layer })
   class.__index = class
   class.__tostring = layer_tostring
+  -- the functional API: layer(node) -> the node of its output (nn/node.lua sets layer.call when it loads)
+  class.__call = function(self, ...) return layer.call(self, ...) end
   classes[class], by_kind[kind] = true, class
   local sections = {}
   if #class.args.list > 0 then

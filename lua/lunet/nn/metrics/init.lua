@@ -209,52 +209,94 @@ Set.__index = Set
 -- A weighted metric whose key is already taken is 'weighted_<key>' (tf.keras).
 -- Two metrics with one key are an error (give one a name).
 function metrics.compile(specs, wspecs, loss, width, where)
+  return metrics.compile_outputs({ { specs = specs, wspecs = wspecs, loss = loss, width = width } }, where)
+end
+
+-- The metrics of a model with several outputs, one set: outs[k] = {specs =,
+-- wspecs =, loss =, width =, name =} for output k. With more than one
+-- output, Keras' keys: '<name>_<metric>', and each output's loss is logged
+-- as '<name>_loss' (before the metrics, as tf.keras 2 reports them).
+function metrics.compile_outputs(outs, where)
   local self = setmetatable({ list = {}, keys = {} }, Set)
   local taken = {}
-  local function add(spec, weighted, what)
-    local key = metrics.key(spec)
-    if weighted and taken[key] then key = "weighted_" .. key end
+  local several = #outs > 1
+  if several then
+    self.outputs = {}
+    for k, o in ipairs(outs) do
+      self.outputs[k] = o.name
+      self.keys[#self.keys + 1] = o.name .. "_loss"
+      taken[o.name .. "_loss"] = true
+    end
+    self.osum, self.ocount = {}, 0
+    for k = 1, #outs do self.osum[k] = 0 end
+  end
+  local function add(k, spec, weighted, what)
+    local o = outs[k]
+    local key = (several and o.name .. "_" or "") .. metrics.key(spec)
+    if weighted and taken[key] then key = (several and o.name .. "_weighted_" or "weighted_") .. metrics.key(spec) end
     if taken[key] then
       fail(where, "%s: a second metric named '%s' (give one a name: nn.metrics.AUC{name = 'auc_2'})", what, key)
     end
     taken[key] = true
-    local kind, o = resolve(spec, loss, width, where .. ": " .. what)
-    local c = check.within(where, what, core.metric_new, kind, o)
-    local m = { key = key, spec = spec, kind = kind, c = c, weighted = weighted,
-                nthr = o.thresholds and #o.thresholds }
+    local kind, opts = resolve(spec, o.loss, o.width, where .. ": " .. what)
+    local c = check.within(where, what, core.metric_new, kind, opts)
+    local m = { key = key, spec = spec, kind = kind, c = c, weighted = weighted, output = k,
+                nthr = opts.thresholds and #opts.thresholds }
     self.list[#self.list + 1] = m
     self.keys[#self.keys + 1] = key
   end
-  for i, s in ipairs(specs) do add(s, false, ("metrics[%d]"):format(i)) end
-  for i, s in ipairs(wspecs) do add(s, true, ("weighted_metrics[%d]"):format(i)) end
+  for k, o in ipairs(outs) do
+    local at = several and ("['%s']"):format(o.name) or ""
+    for i, s in ipairs(o.specs) do add(k, s, false, ("metrics%s[%d]"):format(at, i)) end
+    for i, s in ipairs(o.wspecs) do add(k, s, true, ("weighted_metrics%s[%d]"):format(at, i)) end
+  end
   return self
 end
 
 function Set:reset()
   for _, m in ipairs(self.list) do m.c:reset() end
+  if self.outputs then
+    for k = 1, #self.outputs do self.osum[k] = 0 end
+    self.ocount = 0
+  end
 end
 
 -- Adds a batch: y its targets, the net's last forward output its
--- predictions, w its sample weights (or nil) for the weighted metrics.
+-- predictions, w its sample weights (or nil) for the weighted metrics;
+-- with several outputs, the outputs' losses of that step too.
 function Set:update(net, y, w)
   local list = self.list
   for i = 1, #list do
     local m = list[i]
-    m.c:update(net, y, m.weighted and w or nil)
+    m.c:update(net, y, m.weighted and w or nil, m.output)
   end
+  if self.outputs then
+    local ls, b = net:output_losses(), #y
+    for k = 1, #ls do self.osum[k] = self.osum[k] + ls[k] * b end
+    self.ocount = self.ocount + b
+  end
+end
+
+-- The outputs' mean losses so far (several outputs), in output order.
+local function output_losses(self)
+  local out = {}
+  for k = 1, #(self.outputs or {}) do out[k] = self.ocount == 0 and 0 or self.osum[k] / self.ocount end
+  return out
 end
 
 -- The results so far into logs (prefix 'val_' for validation); returns logs.
 function Set:results(logs, prefix)
   prefix = prefix or ""
+  for k, v in ipairs(output_losses(self)) do logs[prefix .. self.outputs[k] .. "_loss"] = v end
   for _, m in ipairs(self.list) do logs[prefix .. m.key] = result(m) end
   return logs
 end
 
--- The results as a list, in compile order.
+-- The results as a list, in key order (the outputs' losses, then the
+-- metrics in compile order).
 function Set:values()
-  local out = {}
-  for i, m in ipairs(self.list) do out[i] = result(m) end
+  local out = output_losses(self)
+  for _, m in ipairs(self.list) do out[#out + 1] = result(m) end
   return out
 end
 
@@ -265,6 +307,10 @@ function Set:states()
   for _, m in ipairs(self.list) do
     for _, v in ipairs(m.c:state()) do out[#out + 1] = v end
   end
+  if self.outputs then
+    for k = 1, #self.outputs do out[#out + 1] = self.osum[k] end
+    out[#out + 1] = self.ocount
+  end
   return out
 end
 
@@ -274,6 +320,10 @@ function Set:add_states(flat)
     local n = #m.c:state()
     m.c:add_state(table.move(flat, at, at + n - 1, 1, {}))
     at = at + n
+  end
+  if self.outputs then
+    for k = 1, #self.outputs do self.osum[k], at = self.osum[k] + flat[at], at + 1 end
+    self.ocount, at = self.ocount + flat[at], at + 1
   end
   assert(at == #flat + 1, "metric states of another compile")
 end
