@@ -15,7 +15,13 @@
   X(lunet_average_pooling2d_kind)   \
   X(lunet_flatten_kind)             \
   X(lunet_reshape_kind)             \
-  X(lunet_batchnorm_kind)
+  X(lunet_batchnorm_kind)           \
+  X(lunet_embedding_kind)           \
+  X(lunet_simple_rnn_kind)          \
+  X(lunet_lstm_kind)                \
+  X(lunet_gru_kind)                 \
+  X(lunet_bidirectional_kind)       \
+  X(lunet_time_distributed_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)
