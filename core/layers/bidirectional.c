@@ -165,9 +165,12 @@ static lunet_layer_t *inner(const lunet_layer_config_t *cfg, const char *prefix,
   if (!sub.n) { lunet_fail("the config has no inner layer ('%s')", prefix); goto done; }
   if (flip) {
     if (lunet_config_boolean(&sub, "go_backwards", 0, &back) < 0) goto done;
-    lunet_cfg_entry_t *e = (lunet_cfg_entry_t *)sub.entries;
-    for (int i = 0; i < sub.n; i++) if (strcmp(e[i].key, "go_backwards") == 0) e[i].v.type = LUNET_CFG_NIL;
-    e[sub.n++] = (lunet_cfg_entry_t){.key = "go_backwards", .v = {.type = LUNET_CFG_BOOLEAN, .b = !back}};
+    lunet_cfg_entry_t *e = (lunet_cfg_entry_t *)sub.entries, flipped = {.key = "go_backwards",
+                                                                         .v = {.type = LUNET_CFG_BOOLEAN, .b = !back}};
+    int i = 0;
+    while (i < sub.n && strcmp(e[i].key, "go_backwards") != 0) i++;
+    e[i] = flipped; /* over the inner's entry, or in the spare slot */
+    if (i == sub.n) sub.n++;
   }
   l = lunet_layer_from_config(&sub, nd, s);
 done:

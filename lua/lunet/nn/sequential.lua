@@ -81,6 +81,10 @@ function Sequential:add(layer, ...)
     end
     self.input_shape = shape
   end
+  if layer.cfg.return_state then -- (as Keras: several outputs need the functional API)
+    fail("Sequential:add", "%s: return_state = true gives several outputs, which a Sequential cannot pass on (use "
+      .. "the functional API)", layer.cfg.name or layer.cfg.kind)
+  end
   local cfg = copy_plain(layer.cfg)
   if not cfg.name then
     local prefix = snake(cfg.kind)

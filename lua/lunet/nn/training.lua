@@ -223,7 +223,9 @@ function training.predict(self, x, opts, ...)
   opts = check.options(opts, "predict", PREDICT.names)
   if not core.is_tensor(x) then fail("predict", "x must be a tensor, got %s", describe(x)) end
   verbosity(opts.verbose, "predict")
-  return self:build():predict(x, check.size(opts.batch_size, "predict", "batch_size",
+  local net = self:build()
+  -- (a step's own error, an Embedding's bad id, reads "predict: ...", without a position)
+  return check.within("predict", nil, net.predict, net, x, check.size(opts.batch_size, "predict", "batch_size",
     { default = PREDICT.defaults.batch_size }))
 end
 

@@ -24,5 +24,13 @@ register(pooling2d.AveragePooling2D)
 register(require "lunet.nn.layers.flatten")
 register(require "lunet.nn.layers.reshape")
 register(require "lunet.nn.layers.batch_normalization")
+register(require "lunet.nn.layers.embedding")
+local recurrent = require "lunet.nn.layers.recurrent"
+register(recurrent.SimpleRNN)
+register(recurrent.LSTM)
+register(recurrent.GRU)
+local wrappers = require "lunet.nn.layers.wrappers"
+register(wrappers.Bidirectional)
+register(wrappers.TimeDistributed)
 
 return layers
