@@ -42,6 +42,32 @@ describe("recurrent layers: gradient checks", function()
     h.gradcheck(m, lunet.rand({ 3, 4, 2 }, { seed = 5, low = -1, high = 1 }), lunet.rand({ 3, 2 }, { seed = 6 }), "GRU")
   end)
 
+  it("LSTM and TimeDistributed(Dense) with kernel, recurrent, bias and activity regularizers", function()
+    local m = nn.Sequential { nn.LSTM(3, { input_shape = { 4, 2 }, return_sequences = true, kernel_regularizer = "l2",
+                                           recurrent_regularizer = nn.regularizers.l1_l2(0.01, 0.02),
+                                           bias_regularizer = "l1", bias_initializer = "random_normal" }),
+                              nn.TimeDistributed(nn.Dense(2, { kernel_regularizer = "l2", activity_regularizer = "l2" })),
+                              nn.Flatten(), seed = 13 }
+    m:compile { optimizer = "sgd", loss = "mse" }
+    h.gradcheck(m, lunet.rand({ 2, 4, 2 }, { seed = 14, low = -1, high = 1 }), lunet.rand({ 2, 8 }, { seed = 15 }),
+      "regularized")
+  end)
+
+  it("recurrent_constraint keeps the recurrent kernel's column norms", function()
+    local m = nn.Sequential { nn.SimpleRNN(3, { input_shape = { 4, 2 }, recurrent_initializer = "ones",
+                                                recurrent_constraint = nn.constraints.MaxNorm { max_value = 0.5 } }),
+                              seed = 16 }
+    m:compile { optimizer = "sgd", loss = "mse" }
+    m:train_on_batch(lunet.rand({ 2, 4, 2 }, { seed = 17 }), lunet.rand({ 2, 3 }, { seed = 18 }))
+    local w = m:get_weights()
+    local rk = w:narrow(1, 2 * 3 + 1, 9):view(3, 3)
+    for j = 1, 3 do
+      local n = 0
+      for i = 1, 3 do n = n + rk:get(i, j) ^ 2 end
+      assert.is_true(math.sqrt(n) <= 0.5 + 1e-5, "column " .. j .. " norm " .. math.sqrt(n))
+    end
+  end)
+
   it("Embedding(mask_zero) -> LSTM -> Dense: parameters (ids have no gradient)", function()
     local m = nn.Sequential { nn.Embedding(9, 3, { input_length = 6, mask_zero = true }), nn.LSTM(4), nn.Dense(2),
                               seed = 7 }

@@ -143,9 +143,8 @@ static void rnn_forward(lunet_layer_t *l, float *out, const float *in, int batch
 static void rnn_backward(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out, int batch) {
   rnn_t *r = (rnn_t *)l;
   int64_t T = r->t, U = r->u, F = r->f, GU = r->g * U, os = l->out_size, sp = seq_part(r), rows = batch * T;
-  /* (grads_preset: the kernel's and the bias' penalty gradients are there already; R has none) */
+  /* (grads_preset: the weights' penalty gradients are there already, added to) */
   if (!l->grads_preset) memset(l->grads, 0, (size_t)l->nparams * sizeof *l->grads);
-  else memset(l->grads + r->off_r, 0, (size_t)(U * GU) * sizeof *l->grads);
   for (int b = 0; b < batch; b++) {
     const float *d = dout + b * os;
     for (int64_t j = 0; j < U; j++) {
@@ -292,6 +291,7 @@ static lunet_layer_t *rnn_from_config(rnn_cell_t cell, const lunet_layer_config_
   l->seed = (uint64_t)seed;
   lunet_rng_seed(&r->rng, l->seed);
   l->kernel = (lunet_weight_t){.off = 0, .n = r->off_r, .ndim = 2, .shape = {r->f, gu}};
+  l->recurrent = (lunet_weight_t){.off = r->off_r, .n = r->u * gu, .ndim = 2, .shape = {r->u, gu}};
   l->bias = (lunet_weight_t){.off = r->off_b, .n = proto.use_bias ? gu : 0, .ndim = 1, .shape = {gu}};
   if (r->reset_after && proto.use_bias) /* Keras' (2, 3U) bias: both rows are the bias weight */
     l->bias = (lunet_weight_t){.off = r->off_b, .n = nb, .ndim = 2, .shape = {2, gu}};

@@ -16,9 +16,9 @@
 #include "tensor.h"
 
 void lunet_layer_move_weights(lunet_layer_t *to, lunet_layer_t *from) { /* the wrapper applies the inner's penalties */
-  to->kernel = from->kernel; to->bias = from->bias; to->activity_reg = from->activity_reg;
-  from->kernel.con.norms = from->bias.con.norms = NULL;
-  from->kernel = (lunet_weight_t){0}; from->bias = (lunet_weight_t){0};
+  to->kernel = from->kernel; to->bias = from->bias; to->recurrent = from->recurrent;
+  to->activity_reg = from->activity_reg;
+  from->kernel = from->bias = from->recurrent = (lunet_weight_t){0}; /* (the constraints' norms move too) */
   from->activity_reg = (lunet_reg_t){0.0f, 0.0f};
 }
 
@@ -127,6 +127,9 @@ static lunet_layer_t *td_from_config(const lunet_layer_config_t *cfg, int in_ndi
   l->has_seed = in->has_seed;
   l->seed = in->seed;
   lunet_layer_move_weights(l, in);
+  /* Keras divides the inner layer's activity penalty by its own batch, B*T samples */
+  l->activity_reg.l1 /= (float)d->t;
+  l->activity_reg.l2 /= (float)d->t;
   return l;
 }
 

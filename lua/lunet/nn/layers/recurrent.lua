@@ -11,6 +11,8 @@
 local check = require "lunet.check"
 local layer = require "lunet.nn.layers.layer"
 local doc = require "lunet.doc"
+local regularizers = require "lunet.nn.regularizers"
+local constraints = require "lunet.nn.constraints"
 
 local GATES = { SimpleRNN = 1, LSTM = 4, GRU = 3 }
 
@@ -45,7 +47,11 @@ local function recurrent(kind)
       .. "per sample and gate)" },
     { "seed", doc.OPTIONAL, "the dropout generator's seed (when not given: drawn from the model's seed)" },
   } do options[#options + 1] = o end
-  for _, o in ipairs(layer.WEIGHT_OPTIONS) do options[#options + 1] = o end -- (kernel and bias; not the recurrent one)
+  for _, o in ipairs(layer.WEIGHT_OPTIONS) do options[#options + 1] = o end
+  options[#options + 1] = { "recurrent_regularizer", doc.OPTIONAL, "a penalty on the recurrent kernel (as "
+    .. "kernel_regularizer)" }
+  options[#options + 1] = { "recurrent_constraint", doc.OPTIONAL, "applied to the recurrent kernel after every "
+    .. "optimizer step (as kernel_constraint)" }
   local Class = layer.class(kind, {
     summary = ({ SimpleRNN = "a fully connected recurrent layer: h = activation(x W + h' R + b)",
                  LSTM = "long short-term memory (Hochreiter 1997), Keras 2's LSTM",
@@ -88,8 +94,10 @@ local function recurrent(kind)
       cfg.reset_after = check.boolean(opts.reset_after, kind, "reset_after", D.reset_after)
     end
     layer.weight_options(cfg, opts, kind, 2)
+    cfg.recurrent_regularizer = regularizers.get(opts.recurrent_regularizer, kind, "recurrent_regularizer")
+    cfg.recurrent_constraint = constraints.get(opts.recurrent_constraint, kind, "recurrent_constraint", 2)
     if cfg.bias_constraint and cfg.reset_after then -- (the bias is (2, 3 * units): check its axes as such)
-      cfg.bias_constraint = require("lunet.nn.constraints").get(opts.bias_constraint, kind, "bias_constraint", 2)
+      cfg.bias_constraint = constraints.get(opts.bias_constraint, kind, "bias_constraint", 2)
     end
     return layer.new(Class, cfg, opts, kind)
   end

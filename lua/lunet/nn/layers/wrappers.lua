@@ -31,8 +31,9 @@ local function recurrent_config(v, where, what)
   end
   local cfg = copy_plain(v.cfg)
   if cfg.return_state then fail(where, "%s: return_state is not available inside Bidirectional", what) end
-  for _, o in ipairs(layer.WEIGHT_OPTIONS) do
-    if cfg[o[1]] ~= nil then fail(where, "%s: %s is not available inside Bidirectional", what, o[1]) end
+  for _, o in ipairs { "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                      "bias_constraint", "recurrent_regularizer", "recurrent_constraint" } do
+    if cfg[o] ~= nil then fail(where, "%s: %s is not available inside Bidirectional", what, o) end
   end
   return cfg
 end
