@@ -47,6 +47,9 @@ static int rnn_plan(lunet_layer_t *l, int max_batch) {
   rnn_t *r = (rnn_t *)l;
   rnn_free(l);
   int64_t B = max_batch, T = r->t, U = r->u, F = r->f, GU = r->g * U;
+  if (B > LUNET_MAX_SIZE / (T * (GU > F ? GU : F))) /* the sgemms' rows and strides are ints */
+    return lunet_fail("%s: a batch of %d samples is too large (at most %lld values per batch)", l->name, max_batch,
+                      (long long)LUNET_MAX_SIZE);
   int ok = 1, lstm = r->cell == RNN_LSTM, gru = r->cell == RNN_GRU;
   int needs = lunet_act_needs_input(r->act) || lunet_act_needs_input(r->ract);
   r->xw = plan_buf(&ok, B * T * GU);
@@ -263,6 +266,11 @@ static lunet_layer_t *rnn_from_config(rnn_cell_t cell, const lunet_layer_config_
     lunet_shape_str(want, sizeof want, in_ndim, in_shape);
     snprintf(s, sizeof s, "(batch, %s", want + 1);
     lunet_fail("%s(%d): expects (batch, steps, features), input has shape %s", kind, units, s);
+    return NULL;
+  }
+  if ((int64_t)units * proto.g > LUNET_MAX_SIZE / (in_shape[0] > units ? in_shape[0] : units)) {
+    lunet_fail("%s(%d): %lld steps of %d units are too large (steps * %lld * units values per sample, at most %lld)",
+               kind, units, (long long)in_shape[0], units, (long long)proto.g, (long long)LUNET_MAX_SIZE);
     return NULL;
   }
   rnn_t *r = lunet_nn_alloc(sizeof *r);
