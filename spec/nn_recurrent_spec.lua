@@ -176,13 +176,17 @@ describe("recurrent layers: values", function()
     local s = h.scratch()
     local m = nn.Sequential { nn.Embedding(10, 3, { input_length = 4, mask_zero = true }),
                               nn.Bidirectional(nn.GRU(2, { return_sequences = true }), { merge_mode = "sum" }),
-                              nn.TimeDistributed(nn.Dense(2)), nn.SimpleRNN(2, { dropout = 0.1, seed = 3 }), seed = 9 }
+                              nn.TimeDistributed(nn.Dense(2)),
+                              nn.SimpleRNN(2, { dropout = 0.5, recurrent_dropout = 0.5, seed = 3 }), seed = 9 }
     m:compile { optimizer = "adam", loss = "mse" }
     local path = s.path("rnn.lunet")
     m:save(path)
     local back = nn.load(path)
     local x = lunet.tensor { { 1, 2, 3, 0 }, { 9, 8, 0, 0 } }
     assert.is_true(h.max_abs_diff(m:predict(x), back:predict(x)) == 0)
+    -- the dropout generator's state too: the next training step draws the same masks
+    local y = lunet.rand({ 2, 2 }, { seed = 4 })
+    assert.are.equal(m:loss_and_gradients(x, y), back:loss_and_gradients(x, y))
     s.clean()
   end)
 end)
@@ -202,6 +206,9 @@ describe("recurrent layers: bad input", function()
     h.assert_error("Embedding: mask_zero = true needs input_dim >= 2", function() nn.Embedding(1, 4, { mask_zero = true }) end)
     h.assert_error("return_state = true gives several outputs", function()
       nn.Sequential { nn.GRU(2, { input_shape = { 3, 2 }, return_state = true }) }
+    end)
+    h.assert_error("Bidirectional: merge_mode = false gives several outputs", function()
+      nn.Sequential { nn.Bidirectional(nn.GRU(2), { input_shape = { 3, 2 }, merge_mode = false }) }
     end)
     h.assert_error("LSTM: unknown option 'stateful'", function() nn.LSTM(3, { stateful = true }) end)
     h.assert_error("GRU: dropout must be", function() nn.GRU(3, { dropout = 1 }) end)

@@ -1,5 +1,7 @@
 /* Bidirectional (Keras 2): a forward and a backward recurrent layer over the
- * same input, their outputs merged ('concat', 'sum', 'mul', 'ave'); with
+ * same input, their outputs merged ('concat', 'sum', 'mul', 'ave'), or
+ * both kept (Keras' merge_mode None: config false; the output per sample is
+ * [forward's | backward's], two outputs for the functional API); with
  * return_sequences the backward layer's sequence is reversed back to input
  * order first, as Keras does. Parameters: the forward layer's, then the
  * backward's (Keras' get_weights order). The inner configs are the config's
@@ -13,7 +15,7 @@
 #include "rnn.h"
 #include "tensor.h"
 
-enum { MERGE_CONCAT, MERGE_SUM, MERGE_MUL, MERGE_AVE };
+enum { MERGE_CONCAT, MERGE_SUM, MERGE_MUL, MERGE_AVE, MERGE_NONE };
 
 typedef struct {
   lunet_layer_t base;
@@ -58,20 +60,34 @@ static int bd_plan(lunet_layer_t *l, int max_batch) {
 /* the backward layer's row for output step t: reversed with return_sequences */
 static int64_t bd_brow(const bidir_t *d, int64_t t) { return d->seq ? d->t - 1 - t : t; }
 
+/* where output step t of sample b keeps the forward (*f) and backward (*g)
+ * parts in the merged buffer m (the same place when they are combined) */
+static void bd_parts(const bidir_t *d, float *m, int b, int64_t t, float **f, float **g) {
+  int64_t os = d->base.out_size;
+  if (d->merge == MERGE_NONE) {
+    *f = m + b * os + t * d->uf;
+    *g = m + b * os + d->t * d->uf + t * d->ub;
+    return;
+  }
+  *f = m + (b * d->t + t) * (d->merge == MERGE_CONCAT ? d->uf + d->ub : d->uf);
+  *g = d->merge == MERGE_CONCAT ? *f + d->uf : *f;
+}
+
 static void bd_forward(lunet_layer_t *l, float *out, const float *in, int batch, int training) {
   bidir_t *d = (bidir_t *)l;
   bd_views(l);
   d->fw->ops->forward(d->fw, d->of, in, batch, training);
   d->bw->ops->forward(d->bw, d->ob, in, batch, training);
-  int64_t w = d->merge == MERGE_CONCAT ? d->uf + d->ub : d->uf;
+  int64_t w = d->uf;
   for (int b = 0; b < batch; b++)
     for (int64_t t = 0; t < d->t; t++) {
       const float *f = d->of + (b * d->t + t) * d->uf, *g = d->ob + (b * d->t + bd_brow(d, t)) * d->ub;
-      float *o = out + (b * d->t + t) * w;
+      float *o, *og;
+      bd_parts(d, out, b, t, &o, &og);
       switch (d->merge) {
-      case MERGE_CONCAT:
+      case MERGE_CONCAT: case MERGE_NONE:
         memcpy(o, f, (size_t)d->uf * sizeof *o);
-        memcpy(o + d->uf, g, (size_t)d->ub * sizeof *o);
+        memcpy(og, g, (size_t)d->ub * sizeof *o);
         break;
       case MERGE_SUM: for (int64_t j = 0; j < w; j++) o[j] = f[j] + g[j]; break;
       case MERGE_MUL: for (int64_t j = 0; j < w; j++) o[j] = f[j] * g[j]; break;
@@ -83,16 +99,17 @@ static void bd_forward(lunet_layer_t *l, float *out, const float *in, int batch,
 static void bd_backward(lunet_layer_t *l, float *din, float *dout, const float *in, const float *out, int batch) {
   bidir_t *d = (bidir_t *)l;
   bd_views(l);
-  int64_t w = d->merge == MERGE_CONCAT ? d->uf + d->ub : d->uf;
+  int64_t w = d->uf;
   for (int b = 0; b < batch; b++)
     for (int64_t t = 0; t < d->t; t++) {
       int64_t fr = (b * d->t + t) * d->uf, br = (b * d->t + bd_brow(d, t)) * d->ub;
-      const float *o = dout + (b * d->t + t) * w;
+      float *o, *og;
+      bd_parts(d, dout, b, t, &o, &og);
       float *df = d->df + fr, *db = d->db + br;
       switch (d->merge) {
-      case MERGE_CONCAT:
+      case MERGE_CONCAT: case MERGE_NONE:
         memcpy(df, o, (size_t)d->uf * sizeof *o);
-        memcpy(db, o + d->uf, (size_t)d->ub * sizeof *o);
+        memcpy(db, og, (size_t)d->ub * sizeof *o);
         break;
       case MERGE_SUM: memcpy(df, o, (size_t)w * sizeof *o); memcpy(db, o, (size_t)w * sizeof *o); break;
       case MERGE_MUL:
@@ -179,14 +196,19 @@ done:
   return l;
 }
 
-/* config: layer, merge_mode ('concat'), backward_layer (optional) */
+/* config: layer, merge_mode ('concat', or false: none), backward_layer (optional) */
 static lunet_layer_t *bd_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
   static const char *const modes[] = {"concat", "sum", "mul", "ave"};
-  const char *mode;
+  const char *mode = "none";
   int merge = -1;
-  if (lunet_config_string(cfg, "merge_mode", "concat", &mode) < 0) return NULL;
-  for (int i = 0; i < 4; i++) if (strcmp(mode, modes[i]) == 0) merge = i;
-  if (merge < 0) { lunet_fail("Bidirectional: merge_mode must be 'concat', 'sum', 'mul' or 'ave', got '%s'", mode); return NULL; }
+  const lunet_cfg_value_t *mv = lunet_config_get(cfg, "merge_mode");
+  if (mv && mv->type == LUNET_CFG_BOOLEAN && !mv->b) merge = MERGE_NONE;
+  else if (lunet_config_string(cfg, "merge_mode", "concat", &mode) < 0) return NULL;
+  for (int i = 0; i < 4 && merge < 0; i++) if (strcmp(mode, modes[i]) == 0) merge = i;
+  if (merge < 0) {
+    lunet_fail("Bidirectional: merge_mode must be 'concat', 'sum', 'mul', 'ave' or false, got '%s'", mode);
+    return NULL;
+  }
   int own_back = lunet_config_get(cfg, "backward_layer") != NULL;
   lunet_layer_t *fw = inner(cfg, "layer", 0, in_ndim, in_shape), *bw = NULL;
   if (fw) bw = own_back ? inner(cfg, "backward_layer", 0, in_ndim, in_shape) : inner(cfg, "layer", 1, in_ndim, in_shape);
@@ -199,7 +221,7 @@ static lunet_layer_t *bd_from_config(const lunet_layer_config_t *cfg, int in_ndi
     snprintf(msg, sizeof msg, "the forward and backward layers disagree on return_sequences");
   else if (((rnn_t *)fw)->backwards == ((rnn_t *)bw)->backwards)
     snprintf(msg, sizeof msg, "backward_layer must have the opposite go_backwards of layer");
-  else if (merge != MERGE_CONCAT && fw->out_size != bw->out_size)
+  else if (merge != MERGE_CONCAT && merge != MERGE_NONE && fw->out_size != bw->out_size)
     snprintf(msg, sizeof msg, "merge_mode '%s' needs layers of the same units (%s and %s)", mode, fw->name, bw->name);
   else if (has_penalties(fw) || has_penalties(bw))
     snprintf(msg, sizeof msg, "the wrapped layers' regularizers and constraints are not available inside Bidirectional");
@@ -216,9 +238,10 @@ static lunet_layer_t *bd_from_config(const lunet_layer_config_t *cfg, int in_ndi
   d->seq = ((rnn_t *)fw)->ret_seq;
   d->t = d->seq ? in_shape[0] : 1;
   d->uf = ((rnn_t *)fw)->u; d->ub = ((rnn_t *)bw)->u;
-  l->out_ndim = d->seq ? 2 : 1;
+  l->out_ndim = d->seq && merge != MERGE_NONE ? 2 : 1;
   l->out_shape[0] = d->seq ? d->t : 0;
   l->out_shape[l->out_ndim - 1] = merge == MERGE_CONCAT ? d->uf + d->ub : d->uf;
+  if (merge == MERGE_NONE) l->out_shape[0] = d->t * (d->uf + d->ub);
   l->out_size = lunet_shape_numel(l->out_ndim, l->out_shape);
   l->nparams = fw->nparams + bw->nparams;
   l->ntrainable = fw->ntrainable + bw->ntrainable;

@@ -132,6 +132,13 @@ static void check_wrappers(void) {
                                    INT("layer.units", 3), BOOL("layer.return_sequences", seq));
       check_layer(what, &c, 2, shape, 2, mask);
     }
+  for (int seq = 0; seq < 2; seq++) {
+    snprintf(what, sizeof what, "Bidirectional(GRU) merge_mode none seq=%d", seq);
+    lunet_layer_config_t c = CFG(STR("kind", "Bidirectional"), BOOL("merge_mode", 0),
+                                 {.key = "layer", .v = {.type = LUNET_CFG_RECORD}}, STR("layer.kind", "GRU"),
+                                 INT("layer.units", 3), BOOL("layer.return_sequences", seq));
+    check_layer(what, &c, 2, shape, 2, mask);
+  }
   lunet_layer_config_t g = CFG(STR("kind", "Bidirectional"), {.key = "layer", .v = {.type = LUNET_CFG_RECORD}},
                                STR("layer.kind", "GRU"), INT("layer.units", 3),
                                {.key = "backward_layer", .v = {.type = LUNET_CFG_RECORD}}, STR("backward_layer.kind", "SimpleRNN"),

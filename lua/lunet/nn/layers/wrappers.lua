@@ -15,8 +15,8 @@ local Bidirectional = layer.class("Bidirectional", {
   args = { { "layer", doc.REQUIRED, "an nn.SimpleRNN, nn.LSTM or nn.GRU (its copy with go_backwards flipped reads "
              .. "the sequence backwards)" } },
   options = {
-    { "merge_mode", "concat", "how the two outputs combine: 'concat', 'sum', 'mul' or 'ave' (Keras' None, two "
-      .. "outputs, is not available)" },
+    { "merge_mode", "concat", "how the two outputs combine: 'concat', 'sum', 'mul' or 'ave'; false (Keras' None) "
+      .. "keeps both, two outputs for the functional API (a Sequential cannot pass them on)" },
     { "backward_layer", doc.OPTIONAL, "the backward layer (a recurrent layer with go_backwards = true), instead of "
       .. "the copy" },
   },
@@ -43,9 +43,11 @@ function Bidirectional.new(inner, opts, ...)
   local where = "Bidirectional"
   check.arity(where, 0, ...)
   opts = layer.options(opts, where, Bidirectional)
-  local cfg = { kind = "Bidirectional", layer = recurrent_config(inner, where, "layer"),
-                merge_mode = check.choice(opts.merge_mode, where, "merge_mode", { "concat", "sum", "mul", "ave" },
-                  Bidirectional.options.defaults.merge_mode) }
+  local cfg = { kind = "Bidirectional", layer = recurrent_config(inner, where, "layer"), merge_mode = false }
+  if opts.merge_mode ~= false then
+    cfg.merge_mode = check.choice(opts.merge_mode, where, "merge_mode", { "concat", "sum", "mul", "ave" },
+      Bidirectional.options.defaults.merge_mode)
+  end
   local fw = cfg.layer
   if opts.backward_layer ~= nil then
     local bw = recurrent_config(opts.backward_layer, where, "backward_layer")
@@ -55,7 +57,7 @@ function Bidirectional.new(inner, opts, ...)
     if (bw.return_sequences or false) ~= (fw.return_sequences or false) then
       fail(where, "backward_layer must have return_sequences = %s as layer", tostring(fw.return_sequences or false))
     end
-    if cfg.merge_mode ~= "concat" and bw.units ~= fw.units then
+    if cfg.merge_mode ~= "concat" and cfg.merge_mode ~= false and bw.units ~= fw.units then
       fail(where, "merge_mode '%s' needs layer and backward_layer of the same units, got %d and %d", cfg.merge_mode,
         fw.units, bw.units)
     end
@@ -67,6 +69,15 @@ function Bidirectional.new(inner, opts, ...)
     o.input_shape, opts = inner.input_shape, o
   end
   return layer.new(Bidirectional, cfg, opts, where)
+end
+
+-- The per-sample shapes of the parts of the output for input (steps,
+-- features): {merged}, or {forward's, backward's} with merge_mode = false.
+function Bidirectional.output_parts(cfg, input_shape)
+  local fw, bw = cfg.layer, cfg.backward_layer or cfg.layer
+  local function shape(units) return fw.return_sequences and { input_shape[1], units } or { units } end
+  if cfg.merge_mode == false then return { shape(fw.units), shape(bw.units) } end
+  return { shape(cfg.merge_mode == "concat" and fw.units + bw.units or fw.units) }
 end
 
 function Bidirectional.from_config(c)
