@@ -203,6 +203,16 @@ describe("recurrent layers: bad input", function()
     m:compile { optimizer = "sgd", loss = "mse" }
     h.assert_error("Embedding(5, 2): sample 1 has id -1",
       function() m:fit(lunet.tensor { { -1, 2, 3 } }, lunet.zeros(1, 2), { verbose = 0 }) end)
+    for _, c in ipairs {
+      { "evaluate", function() return m:evaluate(lunet.tensor { { 1, 9, 3 } }, lunet.zeros(1, 2), { verbose = 0 }) end },
+      { "train_on_batch", function() return m:train_on_batch(lunet.tensor { { 1, 9, 3 } }, lunet.zeros(1, 2)) end },
+      { "test_on_batch", function() return m:test_on_batch(lunet.tensor { { 1, 9, 3 } }, lunet.zeros(1, 2)) end },
+      { "loss_and_gradients", function() return m:loss_and_gradients(lunet.tensor { { 1, 9, 3 } }, lunet.zeros(1, 2)) end },
+    } do
+      local ok, err = pcall(c[2])
+      assert.is_false(ok)
+      assert.are.equal(c[1] .. ": Embedding(5, 2): sample 1 has id 9 at step 2, expected an integer in [0, 5)", err)
+    end
     h.assert_error("Embedding: mask_zero = true needs input_dim >= 2", function() nn.Embedding(1, 4, { mask_zero = true }) end)
     h.assert_error("return_state = true gives several outputs", function()
       nn.Sequential { nn.GRU(2, { input_shape = { 3, 2 }, return_state = true }) }

@@ -54,8 +54,8 @@ const float *rnn_state_dropped(const rnn_t *r, int64_t s, int m, int batch);
 void rnn_recurrent_product(rnn_t *r, float *rec, int64_t s, int64_t col0, int64_t cols, int batch);
 
 /* The per-step kernels (rnn_cells.c): forward fills H[s+1] (and C[s+1]),
- * gates, zpre, ac, rh for step s reading input step t; mask (B) rows 0 keep the
- * state. Backward reads dh (B, U) (and dc), writes dxw rows of input step t,
+ * gates, zpre, ac, rh for step s reading input step t; a sample whose mask
+ * (B, T) (or NULL) is 0 at [b, t] keeps its state. Backward reads dh (B, U) (and dc), writes dxw rows of input step t,
  * drec (GRU), accumulates dR / the recurrent bias in grads and leaves the
  * previous state's gradient in dhn (and dc). */
 void rnn_cell_forward(rnn_t *r, int64_t s, int64_t t, const float *mask, int batch);

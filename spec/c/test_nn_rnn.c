@@ -187,7 +187,7 @@ static void check_embedding_net(void) {
     if (err > worst) worst = err;
     CHECK(err <= 1.0, "Embedding net: param %lld numeric %.6g analytic %.6g", (long long)i, num, g[i]);
   }
-  /* the rows of ids never used (none is 6 ... all used but 0's row gets only masked steps' nothing) */
+  /* the padding id's row: its steps are masked, so it gets no gradient */
   for (int j = 0; j < 3; j++) CHECK(g[j] == 0.0f, "the padding id's row has a gradient %g", g[j]);
   printf("ok %-55s worst error/tolerance %.3f\n", "Embedding(mask_zero) -> LSTM -> Dense parameters", worst);
   /* padding steps change nothing: the padding id's embedding row does not reach the output */
