@@ -172,6 +172,24 @@ describe("recurrent layers: values", function()
     assert.is_true(loss[#loss] < 0.5 * loss[1], string.format("loss %g -> %g", loss[1], loss[#loss]))
   end)
 
+  it("a training step allocates nothing, neither in C nor on the Lua heap", function()
+    local m = nn.Sequential { nn.Embedding(30, 4, { input_length = 6, mask_zero = true }),
+                              nn.Bidirectional(nn.LSTM(5, { return_sequences = true, dropout = 0.2 })),
+                              nn.TimeDistributed(nn.Dense(3)), nn.GRU(4, { recurrent_dropout = 0.1 }),
+                              nn.Dense(1, { activation = "sigmoid" }), seed = 3 }
+    m:compile { optimizer = "adam", loss = "binary_crossentropy" }
+    local x, y = ids(16, 6, 30, 4, true), lunet.rand({ 16, 1 }, { seed = 5 })
+    m:train_on_batch(x, y) -- plans the buffers
+    local before = nn.alloc_count()
+    collectgarbage "stop"
+    local kb = collectgarbage "count"
+    for _ = 1, 10 do m:train_on_batch(x, y) end
+    local grown = collectgarbage "count" - kb
+    collectgarbage "restart"
+    assert.are.equal(before, nn.alloc_count())
+    assert.is_true(grown < 1, "Lua heap grew by " .. grown .. " KB")
+  end)
+
   it("save and load keep the layers and their weights", function()
     local s = h.scratch()
     local m = nn.Sequential { nn.Embedding(10, 3, { input_length = 4, mask_zero = true }),

@@ -9,7 +9,8 @@ local regularizers = require "lunet.nn.regularizers"
 local constraints = require "lunet.nn.constraints"
 
 local Embedding = layer.class("Embedding", {
-  summary = "a lookup table: integer ids (batch, steps) -> vectors (batch, steps, output_dim)",
+  summary = "a lookup table: integer ids (batch, steps) -> vectors (batch, steps, output_dim); ids have no "
+    .. "gradient (input gradients are zeros)",
   usage = "nn.Embedding(input_dim, output_dim, {options})",
   args = { { "input_dim", doc.REQUIRED, "the number of ids (ids are 0 .. input_dim - 1)" },
            { "output_dim", doc.REQUIRED, "the size of each id's vector" } },
