@@ -105,6 +105,17 @@ describe("recurrent layers: values", function()
     end
   end)
 
+  it("inside Bidirectional, masked steps output zeros (Keras' zero_output_for_mask)", function()
+    local m = nn.Sequential { nn.Embedding(20, 4, { input_length = 5, mask_zero = true }),
+                              nn.Bidirectional(nn.GRU(3, { return_sequences = true })), seed = 2 }
+    local o = m:predict(lunet.tensor { { 3, 7, 0, 0, 0 } })
+    for t = 1, 5 do
+      local zero = true
+      for j = 1, 6 do zero = zero and o:get(1, t, j) == 0 end
+      assert.are.equal(t > 2, zero)
+    end
+  end)
+
   it("go_backwards reads the sequence reversed", function()
     local f = nn.Sequential { nn.GRU(3, { input_shape = { 4, 2 } }), seed = 2 }
     local b = nn.Sequential { nn.GRU(3, { input_shape = { 4, 2 }, go_backwards = true }), seed = 2 }

@@ -3,7 +3,7 @@
  * both kept (Keras' merge_mode None: config false; the output per sample is
  * [forward's | backward's], two outputs for the functional API); with
  * return_sequences the backward layer's sequence is reversed back to input
- * order first, as Keras does. Parameters: the forward layer's, then the
+ * order first, and a masked step's outputs are zeros, as Keras does. Parameters: the forward layer's, then the
  * backward's (Keras' get_weights order). The inner configs are the config's
  * "layer." and "backward_layer." entries (config.h's lunet_config_sub). */
 #include <stdio.h>
@@ -236,6 +236,7 @@ static lunet_layer_t *bd_from_config(const lunet_layer_config_t *cfg, int in_ndi
   snprintf(l->name, sizeof l->name, "Bidirectional(%.40s)", fw->name);
   d->fw = fw; d->bw = bw; d->merge = merge;
   d->seq = ((rnn_t *)fw)->ret_seq;
+  ((rnn_t *)fw)->zero_masked = ((rnn_t *)bw)->zero_masked = d->seq; /* as Keras' Bidirectional */
   d->t = d->seq ? in_shape[0] : 1;
   d->uf = ((rnn_t *)fw)->u; d->ub = ((rnn_t *)bw)->u;
   l->out_ndim = d->seq && merge != MERGE_NONE ? 2 : 1;

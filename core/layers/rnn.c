@@ -135,7 +135,11 @@ static void rnn_forward(lunet_layer_t *l, float *out, const float *in, int batch
   for (int b = 0; b < batch; b++) {
     float *o = out + b * os;
     if (r->ret_seq)
-      for (int64_t s = 0; s < T; s++) memcpy(o + s * U, rnn_state(r, s + 1, batch) + b * U, (size_t)U * sizeof *o);
+      for (int64_t s = 0; s < T; s++) {
+        int64_t t = r->backwards ? T - 1 - s : s;
+        if (r->zero_masked && l->mask_in && l->mask_in[b * T + t] == 0.0f) memset(o + s * U, 0, (size_t)U * sizeof *o);
+        else memcpy(o + s * U, rnn_state(r, s + 1, batch) + b * U, (size_t)U * sizeof *o);
+      }
     else memcpy(o, rnn_state(r, T, batch) + b * U, (size_t)U * sizeof *o);
     if (!r->ret_state) continue;
     memcpy(o + sp, rnn_state(r, T, batch) + b * U, (size_t)U * sizeof *o);
@@ -159,6 +163,7 @@ static void rnn_backward(lunet_layer_t *l, float *din, float *dout, const float 
     int64_t t = r->backwards ? T - 1 - s : s;
     for (int b = 0; b < batch; b++) {
       const float *d = dout + b * os + (r->ret_seq ? s * U : 0);
+      if (r->zero_masked && l->mask_in && l->mask_in[b * T + t] == 0.0f) continue; /* a zero output */
       if (r->ret_seq || s == T - 1)
         for (int64_t j = 0; j < U; j++) r->dh[b * U + j] += d[j];
     }

@@ -23,6 +23,8 @@ typedef struct {
   int nin, nrec;            /* dropout masks on the input / the state: 1, or G with recurrent_dropout (Keras'
                                implementation 1: one mask per gate) */
   int dropped;              /* the last forward applied dropout (training) */
+  int zero_masked;          /* a masked step outputs zeros, not the previous output (Keras' zero_output_for_mask,
+                               which Bidirectional sets with return_sequences) */
   lunet_rng_t rng;
   int64_t off_r, off_b;     /* W at 0, R at off_r, the bias at off_b */
   int max_batch;
