@@ -169,8 +169,8 @@ static int is_rnn(const lunet_layer_t *l) {
 static int has_penalties(const lunet_layer_t *l) {
   return l->kernel.reg.l1 != 0.0f || l->kernel.reg.l2 != 0.0f || l->bias.reg.l1 != 0.0f || l->bias.reg.l2 != 0.0f ||
          l->activity_reg.l1 != 0.0f || l->activity_reg.l2 != 0.0f || l->kernel.con.kind != LUNET_CON_NONE ||
-         l->bias.con.kind != LUNET_CON_NONE || l->recurrent.reg.l1 != 0.0f || l->recurrent.reg.l2 != 0.0f ||
-         l->recurrent.con.kind != LUNET_CON_NONE;
+         l->bias.con.kind != LUNET_CON_NONE || l->kernel2.reg.l1 != 0.0f || l->kernel2.reg.l2 != 0.0f ||
+         l->kernel2.con.kind != LUNET_CON_NONE;
 }
 
 /* One inner layer from the entries under prefix; the backward one (no

@@ -75,27 +75,6 @@ static const lunet_layer_ops_t embedding_ops = {
     .kind = "Embedding", .init = embedding_init, .plan = embedding_plan, .forward = embedding_forward,
     .backward = embedding_backward, .free = embedding_free, .check_input = embedding_check_input};
 
-/* Keras names the table's options embeddings_*: read them as regularize.h's kernel_* */
-static int rename_weight_options(const lunet_layer_config_t *cfg, lunet_cfg_entry_t *out) {
-  static const char *const from[] = {"embeddings_regularizer", "embeddings_constraint"};
-  static const char *const to[] = {"kernel_regularizer", "kernel_constraint"};
-  static char keys[64][48]; /* never more than a record's few fields; built once per key, read only after */
-  int nk = 0;
-  for (int i = 0; i < cfg->n; i++) {
-    out[i] = cfg->entries[i];
-    if (strncmp(out[i].key, "kernel_", 7) == 0) return -1;
-    for (int k = 0; k < 2; k++) {
-      size_t len = strlen(from[k]);
-      const char *key = cfg->entries[i].key;
-      if (strncmp(key, from[k], len) != 0 || (key[len] != '\0' && key[len] != '.')) continue;
-      if (nk == 64 || strlen(key) >= 40) return -1;
-      snprintf(keys[nk], sizeof keys[nk], "%s%s", to[k], key + len);
-      out[i].key = keys[nk++];
-    }
-  }
-  return 0;
-}
-
 /* config: input_dim, output_dim, embeddings_initializer ('uniform'), mask_zero, embeddings_regularizer,
  * activity_regularizer, embeddings_constraint */
 static lunet_layer_t *embedding_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
@@ -117,15 +96,8 @@ static lunet_layer_t *embedding_from_config(const lunet_layer_config_t *cfg, int
                output_dim, lunet_shape_str(s, sizeof s, in_ndim, in_shape) + 1);
     return NULL;
   }
-  lunet_cfg_entry_t *entries = malloc((size_t)(cfg->n ? cfg->n : 1) * sizeof *entries);
-  if (!entries) { lunet_fail("out of memory"); return NULL; }
-  lunet_layer_config_t renamed = {cfg->n, entries};
-  embedding_t *e = NULL;
-  if (rename_weight_options(cfg, entries) < 0) {
-    lunet_fail("Embedding(%d, %d): give embeddings_regularizer / embeddings_constraint", input_dim, output_dim);
-    goto done;
-  }
-  if (!(e = lunet_nn_alloc(sizeof *e))) goto done;
+  embedding_t *e = lunet_nn_alloc(sizeof *e);
+  if (!e) return NULL;
   lunet_layer_t *l = &e->base;
   lunet_layer_setup(l, &embedding_ops, in_ndim, in_shape);
   snprintf(l->name, sizeof l->name, "Embedding(%d, %d)", input_dim, output_dim);
@@ -139,10 +111,9 @@ static lunet_layer_t *embedding_from_config(const lunet_layer_config_t *cfg, int
   l->out_size = lunet_shape_numel(2, l->out_shape);
   l->nparams = l->ntrainable = (int64_t)input_dim * output_dim;
   l->kernel = (lunet_weight_t){.off = 0, .n = l->nparams, .ndim = 2, .shape = {input_dim, output_dim}};
-  if (lunet_reg_config(l, &renamed) < 0) { lunet_layer_free(l); e = NULL; }
-done:
-  free(entries);
-  return e ? &e->base : NULL;
+  /* (Keras names the table's options embeddings_regularizer, embeddings_constraint) */
+  if (lunet_reg_config_named(l, cfg, "embeddings", NULL) < 0) { lunet_layer_free(l); return NULL; }
+  return l;
 }
 
 const lunet_layer_kind_t lunet_embedding_kind = {"Embedding", embedding_from_config};

@@ -304,11 +304,11 @@ static lunet_layer_t *rnn_from_config(rnn_cell_t cell, const lunet_layer_config_
   l->seed = (uint64_t)seed;
   lunet_rng_seed(&r->rng, l->seed);
   l->kernel = (lunet_weight_t){.off = 0, .n = r->off_r, .ndim = 2, .shape = {r->f, gu}};
-  l->recurrent = (lunet_weight_t){.off = r->off_r, .n = r->u * gu, .ndim = 2, .shape = {r->u, gu}};
+  l->kernel2 = (lunet_weight_t){.off = r->off_r, .n = r->u * gu, .ndim = 2, .shape = {r->u, gu}}; /* recurrent_* */
   l->bias = (lunet_weight_t){.off = r->off_b, .n = proto.use_bias ? gu : 0, .ndim = 1, .shape = {gu}};
   if (r->reset_after && proto.use_bias) /* Keras' (2, 3U) bias: both rows are the bias weight */
     l->bias = (lunet_weight_t){.off = r->off_b, .n = nb, .ndim = 2, .shape = {2, gu}};
-  if (lunet_reg_config(l, cfg) < 0) { lunet_layer_free(l); return NULL; }
+  if (lunet_reg_config_named(l, cfg, "kernel", "recurrent") < 0) { lunet_layer_free(l); return NULL; }
   return l;
 }
 

@@ -16,9 +16,9 @@
 #include "tensor.h"
 
 void lunet_layer_move_weights(lunet_layer_t *to, lunet_layer_t *from) { /* the wrapper applies the inner's penalties */
-  to->kernel = from->kernel; to->bias = from->bias; to->recurrent = from->recurrent;
+  to->kernel = from->kernel; to->bias = from->bias; to->kernel2 = from->kernel2;
   to->activity_reg = from->activity_reg;
-  from->kernel = from->bias = from->recurrent = (lunet_weight_t){0}; /* (the constraints' norms move too) */
+  from->kernel = from->bias = from->kernel2 = (lunet_weight_t){0}; /* (the constraints' norms move too) */
   from->activity_reg = (lunet_reg_t){0.0f, 0.0f};
 }
 

@@ -17,12 +17,16 @@
  * kernel_regularizer, bias_regularizer, activity_regularizer {l1=, l2=} and
  * kernel_constraint, bias_constraint {name = 'max_norm' | 'non_neg' |
  * 'unit_norm' | 'min_max_norm', max_value=, min_value=, rate=, axis = an
- * axis or a list of axes, Keras' 0-based, negative from the end}; a layer
- * with a recurrent kernel (l->recurrent.n > 0) also recurrent_regularizer
- * and recurrent_constraint, any other refuses them. Allocates
+ * axis or a list of axes, Keras' 0-based, negative from the end}. Allocates
  * a constraint's norm scratch (freed by lunet_layer_free). -1 with a message
  * naming the layer, the option and the value. */
 int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg);
+/* The same with the kernels' options named as the kind names its kernels
+ * (DepthwiseConv2D: "depthwise" -> depthwise_regularizer, ...): kernel for
+ * l->kernel and, unless NULL, kernel2 for l->kernel2 (SeparableConv2D's
+ * "pointwise"). lunet_reg_config is (l, cfg, "kernel", NULL). */
+int lunet_reg_config_named(lunet_layer_t *l, const lunet_layer_config_t *cfg, const char *kernel,
+                           const char *kernel2);
 
 /* 1 when r adds anything. */
 int lunet_reg_active(const lunet_reg_t *r);

@@ -81,6 +81,13 @@ return function(dir)
         nn.Flatten(), nn.Dropout(0.5, { seed = 3 }), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
         :compile { optimizer = "adagrad", loss = "categorical_crossentropy" }
     end,
+    conv_variants = function() -- the same input as cnn's, through every convolution kind
+      return nn.Sequential({ nn.Conv2D(2, 3, { input_shape = { 4, 4, 1 }, padding = "same", dilation_rate = 2 }),
+        nn.DepthwiseConv2D(2, { depth_multiplier = 2 }), nn.SeparableConv2D(2, 2, { pointwise_regularizer = "l2" }),
+        nn.Conv2DTranspose(2, 3, { strides = 2, padding = "same", output_padding = 1 }),
+        nn.Conv2D(2, 1, { groups = 2 }), nn.Flatten(), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
+        :compile { optimizer = "adam", loss = "categorical_crossentropy" }
+    end,
     rnn = function()
       return nn.Sequential({ nn.Embedding(10, 3, { input_length = 3, mask_zero = true }),
         nn.Bidirectional(nn.GRU(2, { return_sequences = true })), nn.TimeDistributed(nn.Dense(2)),
@@ -88,7 +95,7 @@ return function(dir)
         :compile { optimizer = "adam", loss = "categorical_crossentropy" }
     end,
   }
-  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "rnn" }
+  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "conv_variants", "rnn" }
 
   function F.model(kind) return MODELS[kind or "compiled"]() end
 
