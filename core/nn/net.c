@@ -138,8 +138,8 @@ int lunet_net_add_node(lunet_net_t *net, lunet_layer_t *layer, int nin, const in
   node->nin = nin;
   node->owner = owner;
   if (owner >= 0) { /* a second call: the owner's penalties and constraints already count */
-    layer->kernel.reg = layer->bias.reg = (lunet_reg_t){0, 0};
-    layer->kernel.con.kind = layer->bias.con.kind = LUNET_CON_NONE;
+    layer->kernel.reg = layer->bias.reg = layer->kernel2.reg = (lunet_reg_t){0, 0};
+    layer->kernel.con.kind = layer->bias.con.kind = layer->kernel2.con.kind = LUNET_CON_NONE;
   } else {
     net->nparams += layer->nparams; /* the running total, for the check above; finish recounts */
   }

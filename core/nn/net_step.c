@@ -38,6 +38,8 @@ static int forward(lunet_net_t *net, const float *x, int batch, int training) {
     const lunet_node_t *node = &net->nodes[i];
     int a = ni + i, in0 = node->in[0];
     l->mask_in = net->cur_m[in0];
+    /* (a kind that must vet its input's values first: Embedding's ids) */
+    if (l->ops->check_input && l->ops->check_input(l, net->cur_a[in0], batch) < 0) return -1;
     if (l->is_view) net->cur_a[a] = net->cur_a[in0];
     else if (!l->ops->forward_n) {
       l->ops->forward(l, net->abuf[a], net->cur_a[in0], batch, training);

@@ -88,8 +88,14 @@ return function(dir)
         nn.Conv2D(2, 1, { groups = 2 }), nn.Flatten(), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
         :compile { optimizer = "adam", loss = "categorical_crossentropy" }
     end,
+    rnn = function()
+      return nn.Sequential({ nn.Embedding(10, 3, { input_length = 3, mask_zero = true }),
+        nn.Bidirectional(nn.GRU(2, { return_sequences = true })), nn.TimeDistributed(nn.Dense(2)),
+        nn.LSTM(2, { dropout = 0.2 }), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
+        :compile { optimizer = "adam", loss = "categorical_crossentropy" }
+    end,
   }
-  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "conv_variants" }
+  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "conv_variants", "rnn" }
 
   function F.model(kind) return MODELS[kind or "compiled"]() end
 

@@ -43,5 +43,13 @@ register(require "lunet.nn.layers.separable_conv2d")
 register(require "lunet.nn.layers.conv2d_transpose")
 local merge = require "lunet.nn.layers.merge"
 for _, kind in ipairs { "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate" } do register(merge[kind]) end
+register(require "lunet.nn.layers.embedding")
+local recurrent = require "lunet.nn.layers.recurrent"
+register(recurrent.SimpleRNN)
+register(recurrent.LSTM)
+register(recurrent.GRU)
+local wrappers = require "lunet.nn.layers.wrappers"
+register(wrappers.Bidirectional)
+register(wrappers.TimeDistributed)
 
 return layers
