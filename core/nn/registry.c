@@ -35,13 +35,15 @@
   X(lunet_upsampling1d_kind)         \
   X(lunet_depthwise_conv2d_kind)    \
   X(lunet_separable_conv2d_kind)    \
-  X(lunet_conv2d_transpose_kind) \
+  X(lunet_conv2d_transpose_kind)    \
+  X(lunet_output_part_kind) \
   X(lunet_embedding_kind)           \
   X(lunet_simple_rnn_kind)          \
   X(lunet_lstm_kind)                \
   X(lunet_gru_kind)                 \
   X(lunet_bidirectional_kind)       \
-  X(lunet_time_distributed_kind)
+  X(lunet_time_distributed_kind)    \
+  X(lunet_output_part_kind)
 
 /* The kinds with several inputs (lunet_layer_kind_n_t), one line each. */
 #define LAYER_KINDS_N(X)            \

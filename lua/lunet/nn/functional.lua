@@ -57,7 +57,9 @@ function Model.new(opts, ...)
   self.input_shape = #self.inputs == 1 and copy_plain(self.inputs[1].shape) or { total }
   for k, a in ipairs(self.outputs) do
     local nd = self.nodes[a - #self.inputs]
-    self.output_names[k], self.output_shapes[k] = self.layers[nd.layer].name, nd.shape
+    -- (a layer's second output onwards: Keras' "<layer>_<k>" naming of further tensors)
+    local name = self.layers[nd.layer].name .. (nd.part and nd.part.index > 0 and "_" .. nd.part.index or "")
+    self.output_names[k], self.output_shapes[k] = name, nd.shape
   end
   return self
 end
@@ -68,7 +70,13 @@ function Model:build()
   if not self.seed then self.seed = core.nn_default_seed() end
   local nodes = {}
   for j, nd in ipairs(self.nodes) do
-    nodes[j] = { config = self.layers[nd.layer], inputs = nd.inputs, owner = nd.owner, name = self.layers[nd.layer].name }
+    local name = self.layers[nd.layer].name
+    if nd.part then -- (one output of a layer that gives several: its values within the layer's)
+      nodes[j] = { config = { kind = "OutputPart", offset = nd.part.offset, shape = nd.shape, keep_mask = #nd.shape == 2 },
+                   inputs = nd.inputs, name = ("%s[%d]"):format(name, nd.part.index) }
+    else
+      nodes[j] = { config = self.layers[nd.layer], inputs = nd.inputs, owner = nd.owner, name = name }
+    end
   end
   self.net = check.within("Model", nil, core.graph_new, self.input_shapes, nodes, self.outputs, self.seed)
   if self.compiled then training.apply_compile(self) end
@@ -184,9 +192,11 @@ function Model:summary(opts, ...)
     lines[#lines + 1] = i < nrows and rule or double
   end
   for li, cfg in ipairs(self.layers) do
-    local conns, shape, params = {}, nil, 0
+    local conns, shape, params, parts = {}, nil, 0, {}
     for j, nd in ipairs(self.nodes) do
-      if nd.layer == li then
+      if nd.layer == li and nd.part then -- (a layer with several outputs: Keras lists their shapes)
+        parts[#parts + 1] = node.shape_str(nd.shape)
+      elseif nd.layer == li then
         if not nd.owner then params = info[j].params end
         local s = node.shape_str(nd.shape)
         shape = (shape == nil or shape == s) and s or "multiple"
@@ -196,6 +206,7 @@ function Model:summary(opts, ...)
         end
       end
     end
+    if #parts > 0 then shape = "[" .. table.concat(parts, ", ") .. "]" end
     lines[#lines + 1] = row { cfg.name .. " (" .. cfg.kind .. ")", shape, params, conns[1] }
     for c = 2, #conns do lines[#lines + 1] = row { "", "", "", conns[c] } end
     lines[#lines + 1] = #self.inputs + li < nrows and rule or double

@@ -67,7 +67,7 @@ function graph.from_nodes(inputs, outputs, where)
   end
   for _, n in ipairs(inputs) do if n.name then take(n.name, "inputs") end end
   for _, n in ipairs(order) do
-    if not layer_index[n.layer] then
+    if n.layer and not layer_index[n.layer] then
       layer_index[n.layer] = true
       if n.layer.cfg.name then take(n.layer.cfg.name, "layers") end
     end
@@ -86,6 +86,13 @@ function graph.from_nodes(inputs, outputs, where)
   layer_index = {}
   local first_node = {}
   for j, n in ipairs(order) do
+    if n.part_of then -- (a part of a call's outputs: a node of its own, no layer or call of its own)
+      local whole = act[n.part_of] - #inputs
+      act[n] = #inputs + j
+      m.nodes[j] = { layer = m.nodes[whole].layer, part = { index = n.part, offset = n.offset, of = whole },
+                     inputs = { act[n.part_of] }, shape = copy_plain(n.shape) }
+      goto next
+    end
     local li = layer_index[n.layer]
     if not li then
       local cfg = copy_plain(n.layer.cfg)
@@ -100,12 +107,13 @@ function graph.from_nodes(inputs, outputs, where)
     m.nodes[j] = { layer = li, call = calls[li], inputs = ins, owner = first_node[li] ~= j and first_node[li] or nil,
                    shape = copy_plain(n.shape) }
     calls[li] = calls[li] + 1
+    ::next::
   end
   -- every input a node reads is a model input, and every model input is read
   for n, reader in pairs(reached_by) do
     if not act[n] then
       fail(where, "%s '%s' depends on %s which is not in inputs", reader.layer.cfg.kind,
-        m.layers[layer_index[reader.layer]].name, n.name and ("input '" .. n.name .. "'")
+        reader.layer.cfg.name or m.layers[layer_index[reader.layer]].name, n.name and ("input '" .. n.name .. "'")
           or ("an unnamed input of shape " .. node.shape_str(n.shape)))
     end
   end
@@ -121,10 +129,11 @@ function graph.from_nodes(inputs, outputs, where)
   return m
 end
 
--- The Keras reference of activation a: {layer name, call index, 0}.
+-- The Keras reference of activation a: {layer name, call index, output index}.
 local function ref(m, a)
   if a <= #m.inputs then return { m.inputs[a].name, 0, 0 } end
   local nd = m.nodes[a - #m.inputs]
+  if nd.part then return { m.layers[nd.layer].name, m.nodes[nd.part.of].call, nd.part.index } end
   return { m.layers[nd.layer].name, nd.call, 0 }
 end
 graph.ref = ref
@@ -142,10 +151,12 @@ function graph.config(m)
     out[#out + 1] = entry[li]
   end
   for _, nd in ipairs(m.nodes) do
+    if nd.part then goto next end
     local call = {}
     for k, a in ipairs(nd.inputs) do call[k] = ref(m, a) end
     local e = entry[nd.layer].inbound_nodes
     e[#e + 1] = call
+    ::next::
   end
   local ins, outs = {}, {}
   for a = 1, #m.inputs do ins[a] = ref(m, a) end
@@ -170,7 +181,7 @@ function graph.nodes_of_config(cfg, where)
     by_name[e.name] = true
     made[e.name] = {}
     if e.class_name == "InputLayer" then
-      made[e.name][0] = check.within(where, at, node.Input, { shape = e.config.shape, name = e.name })
+      made[e.name][0] = { check.within(where, at, node.Input, { shape = e.config.shape, name = e.name }) }
     else
       local c = copy_plain(e.config)
       c.name = e.name
@@ -183,10 +194,16 @@ function graph.nodes_of_config(cfg, where)
   end
   local function resolve(r, what)
     if type(r) ~= "table" or type(r[1]) ~= "string" or math.type(r[2]) ~= "integer" then
-      fail(where, "%s must be {layer name, node index, 0}, got %s", what, describe(r))
+      fail(where, "%s must be {layer name, node index, output index}, got %s", what, describe(r))
     end
     if not made[r[1]] then fail(where, "%s names an unknown layer '%s'", what, r[1]) end
-    return made[r[1]][r[2]]
+    local outs = made[r[1]][r[2]]
+    if not outs then return nil end
+    local k = r[3] == nil and 0 or r[3]
+    if math.type(k) ~= "integer" or not outs[k + 1] then
+      fail(where, "%s names output %s of layer '%s', which has %d", what, describe(r[3]), r[1], #outs)
+    end
+    return outs[k + 1]
   end
   while #pending > 0 do -- (each pass makes the calls whose inputs exist; none made: they wait on each other)
     local rest = {}
@@ -195,7 +212,7 @@ function graph.nodes_of_config(cfg, where)
       for k, r in ipairs(p.refs) do ins[k] = resolve(r, ("layer '%s' call %d input %d"):format(p.name, p.call, k)) or false end
       local ready = true
       for _, x in ipairs(ins) do ready = ready and x ~= false end
-      if ready then made[p.name][p.call] = p.layer.merge and p.layer(ins) or p.layer(ins[1])
+      if ready then made[p.name][p.call] = table.pack(p.layer(p.layer.merge and ins or ins[1]))
       else rest[#rest + 1] = p end
     end
     if #rest == #pending then

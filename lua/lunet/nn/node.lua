@@ -27,6 +27,7 @@ node.shape_str = shape_str
 
 -- "input 'x'", "Dense 'dense_a'", or the kind alone for an unnamed layer.
 function Node:describe()
+  if self.part_of then return ("%s's output %d"):format(self.part_of:describe(), self.part + 1) end
   if self.input then return self.name and ("input '" .. self.name .. "'") or "an Input" end
   local cfg = self.layer.cfg
   return cfg.name and ("%s '%s'"):format(cfg.kind, cfg.name) or cfg.kind
@@ -53,7 +54,10 @@ function node.Input(opts, ...)
 end
 
 -- layer(x) or merge_layer({a, b, ...}) -> the node of the layer's output
--- (installed as every layer class's __call by layers/layer.lua).
+-- (installed as every layer class's __call by layers/layer.lua); a layer
+-- with several outputs (return_state, Bidirectional's merge_mode = false)
+-- returns one node per output: local out, h, c = nn.LSTM(8, {return_state =
+-- true})(x).
 function node.call(layer, x, ...)
   local cfg = layer.cfg
   local where = cfg.name and ("%s '%s'"):format(cfg.kind, cfg.name) or cfg.kind
@@ -93,7 +97,17 @@ function node.call(layer, x, ...)
     for i, n in ipairs(inputs) do from[i] = ("%s gives %s"):format(n:describe(), shape_str(n.shape)) end
     fail(where, "called on %s: %s", table.concat(from, " and "), msg)
   end
-  return setmetatable({ layer = layer, inputs = inputs, shape = shape }, Node)
+  local whole = setmetatable({ layer = layer, inputs = inputs, shape = shape }, Node)
+  local class = getmetatable(layer)
+  local parts = class.output_parts and class.output_parts(cfg, inputs[1].shape)
+  if not parts or #parts < 2 then return whole end
+  -- (several outputs side by side: one node per part, as Keras returns a list of tensors)
+  local out, offset = {}, 0
+  for k, s in ipairs(parts) do
+    out[k] = setmetatable({ part_of = whole, part = k - 1, offset = offset, inputs = { whole }, shape = s }, Node)
+    offset = offset + base.numel(s)
+  end
+  return table.unpack(out)
 end
 base.call = node.call -- (every layer class's __call)
 
