@@ -3,6 +3,9 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "common.h"
 
 static uint64_t splitmix64(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -93,4 +96,21 @@ lunet_rng_t *lunet_rng_default(void) {
 void lunet_rng_default_seed(uint64_t seed) {
   lunet_rng_seed(&default_rng, seed);
   default_seeded = 1;
+}
+
+void lunet_rng_state_get(const lunet_rng_t *r, uint8_t *out) {
+  for (int w = 0; w < 4; w++)
+    for (int b = 0; b < 8; b++) out[8 * w + b] = (uint8_t)(r->s[w] >> (56 - 8 * b));
+}
+
+int lunet_rng_state_set(lunet_rng_t *r, const uint8_t *in, size_t n) {
+  uint64_t s[4] = {0, 0, 0, 0}, any = 0;
+  if (n != LUNET_RNG_STATE_BYTES) return lunet_fail("%zu bytes, expected %d", n, LUNET_RNG_STATE_BYTES);
+  for (int w = 0; w < 4; w++) {
+    for (int b = 0; b < 8; b++) s[w] = s[w] << 8 | in[8 * w + b];
+    any |= s[w];
+  }
+  if (!any) return lunet_fail("all zero, the one state xoshiro256** never leaves");
+  memcpy(r->s, s, sizeof s);
+  return 0;
 }

@@ -25,6 +25,13 @@ void lunet_rng_fill_uniform(lunet_rng_t *r, float *y, size_t n, float lo, float 
 void lunet_rng_fill_normal(lunet_rng_t *r, float *y, size_t n, float mean, float std);
 /* y (n) = normal(mean, std) redrawn beyond 2 std (Keras truncated_normal) */
 void lunet_rng_fill_truncated_normal(lunet_rng_t *r, float *y, size_t n, float mean, float std);
+/* out (LUNET_RNG_STATE_BYTES) = r's state as four big-endian words (portable:
+ * its hex reads as the words printed with %016llx, the model files' form). */
+#define LUNET_RNG_STATE_BYTES 32
+void lunet_rng_state_get(const lunet_rng_t *r, uint8_t *out);
+/* r's state from in (n bytes, as lunet_rng_state_get writes it); -1 with a
+ * message, changing nothing, when n is wrong or the state all zero. */
+int lunet_rng_state_set(lunet_rng_t *r, const uint8_t *in, size_t n);
 /* out (n) = a uniformly random permutation of 0..n-1 (Fisher-Yates) */
 void lunet_rng_permutation(lunet_rng_t *r, int64_t *out, size_t n);
 

@@ -1,5 +1,6 @@
-/* MaxPooling2D and AveragePooling2D over channels-last images (N, H, W, C).
- * Max pooling remembers which input won each window so backward is a scatter;
+/* MaxPooling2D and AveragePooling2D over channels-last images (N, H, W, C),
+ * and MaxPooling1D / AveragePooling1D over sequences (N, steps, C), run as
+ * images of width 1. Max pooling remembers which input won each window so backward is a scatter;
  * average pooling with 'same' padding divides by the taps inside the image,
  * as Keras does. */
 #include <float.h>
@@ -110,6 +111,12 @@ static const lunet_layer_ops_t max_ops = {
 static const lunet_layer_ops_t avg_ops = {
     .kind = "AveragePooling2D", .plan = pool_plan, .forward = pool_forward, .backward = pool_backward,
     .free = pool_free};
+static const lunet_layer_ops_t max1d_ops = {
+    .kind = "MaxPooling1D", .plan = pool_plan, .forward = pool_forward, .backward = pool_backward,
+    .free = pool_free};
+static const lunet_layer_ops_t avg1d_ops = {
+    .kind = "AveragePooling1D", .plan = pool_plan, .forward = pool_forward, .backward = pool_backward,
+    .free = pool_free};
 
 static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
   if (same) {
@@ -121,49 +128,69 @@ static int64_t out_size(int64_t n, int k, int s, int same, int *pad) {
   return n >= k ? (n - k) / s + 1 : 0;
 }
 
-/* config: pool_size (default 2), strides (default pool_size), padding */
+/* config: pool_size (default 2), strides (default pool_size), padding; dims
+ * 2 (images, pairs) or 1 (sequences, sizes: the width is 1) */
 static lunet_layer_t *pool_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape,
-                                       int is_max) {
-  const char *kind = is_max ? "MaxPooling2D" : "AveragePooling2D";
-  int padding_same, ph, pw, sh, sw;
-  if (lunet_config_padding(cfg, &padding_same) < 0 || lunet_config_size_pair(cfg, "pool_size", 2, &ph, &pw) < 0)
+                                       int is_max, int dims) {
+  const lunet_layer_ops_t *ops = dims == 2 ? (is_max ? &max_ops : &avg_ops) : (is_max ? &max1d_ops : &avg1d_ops);
+  const char *kind = ops->kind;
+  int padding_same, ph, pw = 1, sh, sw = 1;
+  if (lunet_config_padding(cfg, &padding_same) < 0) return NULL;
+  if (dims == 2 ? lunet_config_size_pair(cfg, "pool_size", 2, &ph, &pw) < 0
+                : lunet_config_size(cfg, "pool_size", 2, &ph) < 0)
     return NULL;
   if (!lunet_config_get(cfg, "strides")) { sh = ph; sw = pw; } /* Keras: strides default to pool_size */
-  else if (lunet_config_size_pair(cfg, "strides", 0, &sh, &sw) < 0) return NULL;
-  char have[LUNET_SHAPE_STR_MAX];
-  if (in_ndim != 3) {
-    lunet_fail("%s(%dx%d): input must be images (height, width, channels), got per-sample shape %s",
-               kind, ph, pw, lunet_shape_str(have, sizeof have, in_ndim, in_shape));
+  else if (dims == 2 ? lunet_config_size_pair(cfg, "strides", 0, &sh, &sw) < 0
+                     : lunet_config_size(cfg, "strides", 0, &sh) < 0)
+    return NULL;
+  char have[LUNET_SHAPE_STR_MAX], name[64];
+  if (dims == 2) snprintf(name, sizeof name, "%s(%dx%d)", kind, ph, pw);
+  else snprintf(name, sizeof name, "%s(%d)", kind, ph);
+  if (in_ndim != dims + 1) {
+    lunet_fail("%s: input must be %s, got per-sample shape %s", name,
+               dims == 2 ? "images (height, width, channels)" : "sequences (steps, channels)",
+               lunet_shape_str(have, sizeof have, in_ndim, in_shape));
     return NULL;
   }
+  int64_t h = in_shape[0], w = dims == 2 ? in_shape[1] : 1, c = in_shape[dims];
   int pt, pl;
-  int64_t oh = out_size(in_shape[0], ph, sh, padding_same, &pt);
-  int64_t ow = out_size(in_shape[1], pw, sw, padding_same, &pl);
+  int64_t oh = out_size(h, ph, sh, padding_same, &pt);
+  int64_t ow = out_size(w, pw, sw, padding_same, &pl);
   if (oh < 1 || ow < 1) {
-    lunet_fail("%s(%dx%d): input %s is smaller than the pool", kind, ph, pw,
-               lunet_shape_str(have, sizeof have, in_ndim, in_shape));
+    lunet_fail("%s: input %s is smaller than the pool", name, lunet_shape_str(have, sizeof have, in_ndim, in_shape));
     return NULL;
   }
   pool_t *p = lunet_nn_alloc(sizeof *p);
   if (!p) return NULL;
   lunet_layer_t *l = &p->base;
-  lunet_layer_setup(l, is_max ? &max_ops : &avg_ops, in_ndim, in_shape);
-  snprintf(l->name, sizeof l->name, "%s(%dx%d)", kind, ph, pw);
+  lunet_layer_setup(l, ops, in_ndim, in_shape);
+  snprintf(l->name, sizeof l->name, "%s", name);
   p->is_max = is_max;
-  p->h = in_shape[0]; p->w = in_shape[1]; p->c = in_shape[2];
+  p->h = h; p->w = w; p->c = c;
   p->oh = oh; p->ow = ow; p->ph = ph; p->pw = pw; p->sh = sh; p->sw = sw; p->pt = pt; p->pl = pl;
-  l->out_shape[0] = oh; l->out_shape[1] = ow;
+  l->out_shape[0] = oh;
+  if (dims == 2) l->out_shape[1] = ow;
   l->out_size = oh * ow * p->c;
   return l;
 }
 
 static lunet_layer_t *max_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
-  return pool_from_config(cfg, in_ndim, in_shape, 1);
+  return pool_from_config(cfg, in_ndim, in_shape, 1, 2);
 }
 
 static lunet_layer_t *avg_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
-  return pool_from_config(cfg, in_ndim, in_shape, 0);
+  return pool_from_config(cfg, in_ndim, in_shape, 0, 2);
+}
+
+static lunet_layer_t *max1d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return pool_from_config(cfg, in_ndim, in_shape, 1, 1);
+}
+
+static lunet_layer_t *avg1d_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {
+  return pool_from_config(cfg, in_ndim, in_shape, 0, 1);
 }
 
 const lunet_layer_kind_t lunet_max_pooling2d_kind = {"MaxPooling2D", max_from_config};
 const lunet_layer_kind_t lunet_average_pooling2d_kind = {"AveragePooling2D", avg_from_config};
+const lunet_layer_kind_t lunet_max_pooling1d_kind = {"MaxPooling1D", max1d_from_config};
+const lunet_layer_kind_t lunet_average_pooling1d_kind = {"AveragePooling1D", avg1d_from_config};

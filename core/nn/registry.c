@@ -15,7 +15,24 @@
   X(lunet_average_pooling2d_kind)   \
   X(lunet_flatten_kind)             \
   X(lunet_reshape_kind)             \
-  X(lunet_batchnorm_kind)
+  X(lunet_batchnorm_kind)           \
+  X(lunet_conv1d_kind)              \
+  X(lunet_max_pooling1d_kind)       \
+  X(lunet_average_pooling1d_kind)   \
+  X(lunet_global_average_pooling1d_kind) \
+  X(lunet_global_max_pooling1d_kind)     \
+  X(lunet_global_average_pooling2d_kind) \
+  X(lunet_global_max_pooling2d_kind)     \
+  X(lunet_zero_padding2d_kind)      \
+  X(lunet_cropping2d_kind)          \
+  X(lunet_upsampling2d_kind)        \
+  X(lunet_layer_normalization_kind) \
+  X(lunet_spatial_dropout1d_kind)   \
+  X(lunet_spatial_dropout2d_kind)   \
+  X(lunet_gaussian_noise_kind)      \
+  X(lunet_zero_padding1d_kind)      \
+  X(lunet_cropping1d_kind)          \
+  X(lunet_upsampling1d_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)

@@ -72,6 +72,28 @@ T["lunet.nn.Conv2D"] = { { "pos", "pos", O { strides = "pos", padding = '="same"
   kernel_constraint = '=lunet.nn.constraints.UnitNorm{axis = {0, 1, 2}}', bias_constraint = '="max_norm"' } } }
 each({ "lunet.nn.MaxPooling2D", "lunet.nn.AveragePooling2D" }, { { "pos", O { strides = "pos", padding = '="valid"',
   input_shape = "={4, 4, 1}", name = "str" } } })
+-- sequence, image and normalisation layers
+T["lunet.nn.Conv1D"] = { { "pos", "pos", O { strides = "pos", padding = '="causal"', dilation_rate = "pos", groups = "pos",
+  activation = '="tanh"', input_shape = "={6, 2}", use_bias = "bool", kernel_initializer = INIT,
+  bias_initializer = '="zeros"', name = "str", kernel_regularizer = REG, bias_regularizer = '="l2"',
+  activity_regularizer = '="l1"', kernel_constraint = '=lunet.nn.constraints.max_norm(2, {0, 1})',
+  bias_constraint = '="non_neg"' } } }
+each({ "lunet.nn.MaxPooling1D", "lunet.nn.AveragePooling1D" }, { { "pos", O { strides = "pos", padding = '="same"',
+  input_shape = "={6, 2}", name = "str" } } })
+each({ "lunet.nn.GlobalAveragePooling1D", "lunet.nn.GlobalMaxPooling1D" },
+  { { O { keepdims = "bool", input_shape = "={6, 2}", name = "str" } } })
+each({ "lunet.nn.GlobalAveragePooling2D", "lunet.nn.GlobalMaxPooling2D" },
+  { { O { keepdims = "bool", input_shape = "={4, 4, 1}", name = "str" } } })
+each({ "lunet.nn.ZeroPadding2D", "lunet.nn.Cropping2D" }, { { "pos", O { input_shape = "={4, 4, 1}", name = "str" } },
+  { "={1, 0}", O { name = "str" } }, { "={{1, 0}, {0, 1}}", O { name = "str" } } })
+each({ "lunet.nn.ZeroPadding1D", "lunet.nn.Cropping1D" }, { { "pos", O { input_shape = "={6, 2}", name = "str" } },
+  { "={1, 0}", O { name = "str" } } })
+T["lunet.nn.UpSampling1D"] = { { "pos", O { input_shape = "={6, 2}", name = "str" } } }
+T["lunet.nn.UpSampling2D"] = { { "pos", O { interpolation = '="bilinear"', input_shape = "={4, 4, 1}", name = "str" } } }
+T["lunet.nn.LayerNormalization"] = { { O { axis = "=-1", epsilon = "unit", center = "bool", scale = "bool",
+  beta_initializer = '="zeros"', gamma_initializer = '="ones"', input_shape = "={3}", name = "str" } } }
+each({ "lunet.nn.SpatialDropout1D", "lunet.nn.SpatialDropout2D" }, { { "unit", O { seed = "seed", name = "str" } } })
+T["lunet.nn.GaussianNoise"] = { { "unit", O { seed = "seed", input_shape = "={3}", name = "str" } } }
 T["lunet.nn.Flatten"] = { { O { input_shape = "={2, 2}", name = "str" } } }
 T["lunet.nn.Reshape"] = { { "={3, 1}", O { input_shape = "={3}", name = "str" } } }
 T["lunet.nn.BatchNormalization"] = { { O { momentum = "unit", epsilon = "unit", center = "bool", scale = "bool",

@@ -24,5 +24,19 @@ register(pooling2d.AveragePooling2D)
 register(require "lunet.nn.layers.flatten")
 register(require "lunet.nn.layers.reshape")
 register(require "lunet.nn.layers.batch_normalization")
+-- sequence, image and normalisation layers
+register(require "lunet.nn.layers.conv1d")
+for _, kind in ipairs { "MaxPooling1D", "AveragePooling1D" } do register(require("lunet.nn.layers.pooling1d")[kind]) end
+for _, kind in ipairs { "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D",
+                        "GlobalMaxPooling2D" } do register(require("lunet.nn.layers.global_pooling")[kind]) end
+for _, kind in ipairs { "ZeroPadding2D", "Cropping2D", "ZeroPadding1D", "Cropping1D" } do
+  register(require("lunet.nn.layers.padding")[kind])
+end
+register(require("lunet.nn.layers.up_sampling").UpSampling2D)
+register(require("lunet.nn.layers.up_sampling").UpSampling1D)
+register(require "lunet.nn.layers.layer_normalization")
+for _, kind in ipairs { "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise" } do
+  register(require("lunet.nn.layers.noise")[kind])
+end
 
 return layers

@@ -172,6 +172,13 @@ function layer.copy_weight_options(opts, c)
   return opts
 end
 
+-- True when v is an options table rather than a positional argument (a
+-- table with string keys and no list part): lets a kind whose positional
+-- argument has a default be called nn.Kind{options} as in Keras.
+function layer.is_options(v)
+  return type(v) == "table" and getmetatable(v) == nil and v[1] == nil and next(v) ~= nil
+end
+
 -- The options of a class: its own (class.options) and those every layer
 -- takes (COMMON).
 function layer.options(opts, where, class)
