@@ -5,37 +5,7 @@
 local lunet = require "lunet"
 local nn = lunet.nn
 
-local function check(model, x, y, what)
-  local _, dx = model:loss_and_gradients(x, y, { input_gradients = true, seed = 3 })
-  local g = model:get_gradients():clone()
-  local w = model:get_weights()
-  local h = 2e-3
-  local function loss() return (model:loss_and_gradients(x, y, { seed = 3 })) end
-  local worst = 0
-  local function compare(num, ana, where)
-    local err = math.abs(num - ana) / (2e-3 + 2e-2 * math.abs(num))
-    worst = math.max(worst, err)
-    assert(err <= 1, string.format("%s: %s numeric %.6g analytic %.6g", what, where, num, ana))
-  end
-  local np = w:numel()
-  for i = 1, np, math.max(1, np // 25) do
-    local keep = w:get(i)
-    w:set(i, keep + h); local lp = loss()
-    w:set(i, keep - h); local lm = loss()
-    w:set(i, keep)
-    compare((lp - lm) / (2 * h), g:get(i), "parameter " .. i)
-  end
-  local flat, dflat = x:view(-1), dx:view(-1)
-  local nx = flat:numel()
-  for i = 1, nx, math.max(1, nx // 25) do
-    local keep = flat:get(i)
-    flat:set(i, keep + h); local lp = loss()
-    flat:set(i, keep - h); local lm = loss()
-    flat:set(i, keep)
-    compare((lp - lm) / (2 * h), dflat:get(i), "input " .. i)
-  end
-  return worst
-end
+local check = require("spec.helpers").gradcheck
 
 local function onehot(n, k)
   local y = lunet.zeros(n, k)

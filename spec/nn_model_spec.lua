@@ -236,7 +236,8 @@ describe("Sequential", function()
     assert.are.equal(0, weights("zeros"):abs():max())
     assert.has_error(function() nn.Dense(3, { kernel_initializer = "glorot" }) end,
       "Dense: kernel_initializer must be 'glorot_uniform', 'glorot_normal', 'he_normal', 'he_uniform', "
-      .. "'lecun_uniform', 'lecun_normal', 'zeros', 'ones', 'random_normal' or 'random_uniform', got 'glorot'")
+      .. "'lecun_uniform', 'lecun_normal', 'zeros', 'ones', 'random_normal', 'random_uniform', 'uniform' or "
+      .. "'orthogonal', got 'glorot'")
   end)
 
   it("BatchNormalization uses batch statistics in training and running ones at inference", function()

@@ -52,12 +52,31 @@ static void read_entry(lua_State *L, int idx, const char *key, lunet_cfg_entry_t
   }
 }
 
-/* The string-keyed fields of the record at idx (one level: a record inside
- * a record is read as a table value). */
-static int record_fields(lua_State *L, int idx) {
+/* The entries the string-keyed fields of the table at idx make, a record's
+ * fields counted as entries of their own (recursively: a wrapper's inner
+ * layer config holds records too, "layer.kernel_regularizer.l1"). */
+static int count_entries(lua_State *L, int idx) {
   int n = 0;
-  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) n += lua_type(L, -2) == LUA_TSTRING;
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
+    if (lua_type(L, -2) == LUA_TSTRING) n += 1 + (is_record(L, lua_gettop(L)) ? count_entries(L, lua_gettop(L)) : 0);
   return n;
+}
+
+/* The entries of the table at idx into e from *k, keys prefixed "<prefix>."
+ * (none at the top); the flattened keys are kept in the table at keys. */
+static void flatten(lua_State *L, int idx, const char *prefix, lunet_cfg_entry_t *e, int *k, int keys, int *nkeys) {
+  luaL_checkstack(L, 4, "layer config nested too deep");
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING) continue; /* lists and other keys are not options */
+    int val = lua_gettop(L);
+    const char *key = lua_tostring(L, -2);
+    if (prefix) {
+      key = lua_pushfstring(L, "%s.%s", prefix, key);
+      lua_rawseti(L, keys, ++*nkeys); /* the table keeps the string; its text does not move */
+    }
+    read_entry(L, val, key, &e[(*k)++]);
+    if (e[*k - 1].v.type == LUNET_CFG_RECORD) flatten(L, val, key, e, k, keys, nkeys);
+  }
 }
 
 /* The config table at idx as a C view, records flattened (config.h). Its
@@ -66,9 +85,7 @@ static int record_fields(lua_State *L, int idx) {
  * keys; the view borrows the table's strings, so both stay on the stack
  * while it is used. */
 static void read_config(lua_State *L, int idx, lunet_layer_config_t *cfg) {
-  int n = 0;
-  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
-    if (lua_type(L, -2) == LUA_TSTRING) n += 1 + (is_record(L, lua_gettop(L)) ? record_fields(L, lua_gettop(L)) : 0);
+  int n = count_entries(L, idx);
   lunet_cfg_entry_t *e = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *e, 1);
   int ud = lua_gettop(L);
   lua_newtable(L); /* the flattened keys, kept alive by the userdata */
@@ -76,19 +93,7 @@ static void read_config(lua_State *L, int idx, lunet_layer_config_t *cfg) {
   lua_getiuservalue(L, ud, 1);
   int keys = lua_gettop(L);
   int k = 0, nkeys = 0;
-  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
-    if (lua_type(L, -2) != LUA_TSTRING) continue; /* lists and other keys are not options */
-    int rec = lua_gettop(L);
-    const char *key = lua_tostring(L, -2);
-    read_entry(L, rec, key, &e[k++]);
-    if (e[k - 1].v.type != LUNET_CFG_RECORD) continue;
-    for (lua_pushnil(L); lua_next(L, rec); lua_pop(L, 1)) {
-      if (lua_type(L, -2) != LUA_TSTRING) continue;
-      const char *flat = lua_pushfstring(L, "%s.%s", key, lua_tostring(L, -2));
-      lua_rawseti(L, keys, ++nkeys); /* the table keeps the string; its text does not move */
-      read_entry(L, lua_gettop(L), flat, &e[k++]);
-    }
-  }
+  flatten(L, idx, NULL, e, &k, keys, &nkeys);
   lua_pop(L, 1); /* the keys table (the userdata holds it) */
   cfg->n = k;
   cfg->entries = e;

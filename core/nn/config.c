@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -161,4 +162,18 @@ int lunet_config_padding(const lunet_layer_config_t *c, int *same) {
   if (strcmp(p, "valid") == 0) { *same = 0; return 0; }
   if (strcmp(p, "same") == 0) { *same = 1; return 0; }
   return lunet_fail("%s: padding must be 'valid' or 'same', got '%s'", lunet_config_kind(c), p);
+}
+
+int lunet_config_sub(const lunet_layer_config_t *c, const char *prefix, lunet_layer_config_t *out) {
+  size_t len = strlen(prefix);
+  lunet_cfg_entry_t *e = malloc((size_t)(c->n + 1) * sizeof *e);
+  if (!e) return lunet_fail("out of memory");
+  int n = 0;
+  for (int i = 0; i < c->n; i++)
+    if (strncmp(c->entries[i].key, prefix, len) == 0 && c->entries[i].key[len] == '.') {
+      e[n] = c->entries[i];
+      e[n++].key += len + 1;
+    }
+  *out = (lunet_layer_config_t){n, e};
+  return 0;
 }

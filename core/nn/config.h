@@ -18,7 +18,8 @@
 /* A RECORD is a nested table with string keys (a regularizer {l1 =, l2 =}):
  * the config has no nested tables, so the binding flattens a record's fields
  * into entries of their own keyed "<record>.<field>" ("kernel_regularizer.l1"),
- * one level deep; the record's own entry only says it is there. */
+ * at any depth (a wrapper's "layer.kernel_regularizer.l1"); the record's own
+ * entry only says it is there. */
 typedef enum {
   LUNET_CFG_NIL, LUNET_CFG_NUMBER, LUNET_CFG_STRING, LUNET_CFG_BOOLEAN, LUNET_CFG_LIST, LUNET_CFG_OTHER,
   LUNET_CFG_RECORD
@@ -81,5 +82,11 @@ int lunet_config_activation(const lunet_layer_config_t *c, lunet_act_t *out);
 int lunet_config_initializer(const lunet_layer_config_t *c, const char *key, const char *def,
                              lunet_init_t *out);
 int lunet_config_padding(const lunet_layer_config_t *c, int *same);
+
+/* A nested layer config (a wrapper's inner layer): out = the entries of c
+ * under "<prefix>." with the prefix stripped (keys and values borrowed from
+ * c); out->entries is malloc'd with one spare slot at the end (for an
+ * override), the caller frees it. -1 on OOM. */
+int lunet_config_sub(const lunet_layer_config_t *c, const char *prefix, lunet_layer_config_t *out);
 
 #endif

@@ -43,6 +43,7 @@ void lunet_layer_free(lunet_layer_t *l) {
   free(l->pre);
   free(l->kernel.con.norms);
   free(l->bias.con.norms);
+  free(l->recurrent.con.norms);
   free(l);
 }
 
@@ -57,14 +58,42 @@ size_t lunet_layer_state_size(const lunet_layer_t *l) { return l->ops->state_siz
 
 static const char *const init_names[] = {"glorot_uniform", "glorot_normal", "he_normal", "he_uniform",
                                          "lecun_uniform", "lecun_normal", "zeros", "ones",
-                                         "random_normal", "random_uniform"};
+                                         "random_normal", "random_uniform", "uniform", "orthogonal"};
 
 int lunet_init_parse(lunet_init_t *out, const char *name, const char *where) {
   for (size_t i = 0; i < sizeof init_names / sizeof *init_names; i++)
     if (strcmp(name, init_names[i]) == 0) { *out = (lunet_init_t)i; return 0; }
   return lunet_fail("%s: unknown initializer '%s' (expected glorot_uniform, glorot_normal, he_normal, "
-                    "he_uniform, lecun_uniform, lecun_normal, zeros, ones, random_normal or "
-                    "random_uniform)", where, name);
+                    "he_uniform, lecun_uniform, lecun_normal, zeros, ones, random_normal, "
+                    "random_uniform, uniform or orthogonal)", where, name);
+}
+
+/* Keras' Orthogonal (gain 1): w (rows, cols) = the Q of a QR of a normal
+ * matrix (modified Gram-Schmidt over the min(rows, cols) columns of a
+ * (max, min) matrix, r's diagonal made positive), transposed when rows < cols. */
+static void fill_orthogonal(lunet_rng_t *rng, float *w, int64_t n, int64_t rows) {
+  if (rows < 1 || n % rows != 0) rows = 1;
+  int64_t cols = n / rows, big = rows > cols ? rows : cols, small = rows > cols ? cols : rows;
+  double *q = malloc((size_t)(big * small) * sizeof *q); /* (big, small), column j at q[i * small + j] */
+  if (!q) { lunet_rng_fill_normal(rng, w, (size_t)n, 0.0f, 1.0f / (float)sqrt((double)big)); return; }
+  for (int64_t i = 0; i < big * small; i++) q[i] = lunet_rng_normal(rng);
+  for (int64_t j = 0; j < small; j++) {
+    for (int64_t k = 0; k < j; k++) {
+      double d = 0.0;
+      for (int64_t i = 0; i < big; i++) d += q[i * small + k] * q[i * small + j];
+      for (int64_t i = 0; i < big; i++) q[i * small + j] -= d * q[i * small + k];
+    }
+    double norm = 0.0;
+    for (int64_t i = 0; i < big; i++) norm += q[i * small + j] * q[i * small + j];
+    norm = norm > 0.0 ? 1.0 / sqrt(norm) : 0.0;
+    for (int64_t i = 0; i < big; i++) q[i * small + j] *= norm;
+  }
+  for (int64_t i = 0; i < big; i++)
+    for (int64_t j = 0; j < small; j++) {
+      if (rows >= cols) w[i * cols + j] = (float)q[i * small + j];
+      else w[j * cols + i] = (float)q[i * small + j];
+    }
+  free(q);
 }
 
 /* Keras 2 VarianceScaling: uniform limit sqrt(3 scale / n), normal draws are
@@ -109,7 +138,11 @@ void lunet_init_fill(lunet_init_t init, lunet_rng_t *rng, float *w, int64_t n, i
     lunet_rng_fill_normal(rng, w, count, 0.0f, 0.05f);
     break;
   case LUNET_INIT_RANDOM_UNIFORM:
+  case LUNET_INIT_UNIFORM: /* Keras' 'uniform' is RandomUniform(-0.05, 0.05) */
     lunet_rng_fill_uniform(rng, w, count, -0.05f, 0.05f);
+    break;
+  case LUNET_INIT_ORTHOGONAL:
+    fill_orthogonal(rng, w, n, fan_in);
     break;
   }
 }

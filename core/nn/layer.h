@@ -76,6 +76,9 @@ typedef struct lunet_layer_ops {
   /* ... and the state set from in (n bytes); -1 with a message, changing
    * nothing, when in is not a state of this layer. */
   int (*set_state)(lunet_layer_t *l, const uint8_t *in, size_t n);
+  /* Checks the input's values before forward (Embedding's ids); -1 with a
+   * message naming the layer, the sample and the value. */
+  int (*check_input)(const lunet_layer_t *l, const float *in, int batch);
   const char *state_name; /* with state_size: what the state is, for messages ("Dropout generator") */
 } lunet_layer_ops_t;
 
@@ -100,6 +103,7 @@ struct lunet_layer {
   float *pre;             /* (max_batch * out_size) owned: the pre-activation, only when
                            * lunet_act_needs_input(act) (Dense, Conv2D); see lunet_layer_plan_pre */
   lunet_weight_t kernel, bias; /* regularized / constrained weights (n 0 for kinds without) */
+  lunet_weight_t recurrent;    /* a recurrent layer's recurrent kernel (U, G*U) (n 0 for other kinds) */
   lunet_reg_t activity_reg;    /* penalty on the layer's output */
   /* Keras masking (Embedding's mask_zero): a mask is (batch, steps) floats,
    * 1 for a step that counts and 0 for padding. */
@@ -129,11 +133,12 @@ int lunet_act_needs_input(lunet_act_t act);
 typedef enum {
   LUNET_INIT_GLOROT_UNIFORM, LUNET_INIT_GLOROT_NORMAL, LUNET_INIT_HE_NORMAL, LUNET_INIT_HE_UNIFORM,
   LUNET_INIT_LECUN_UNIFORM, LUNET_INIT_LECUN_NORMAL, LUNET_INIT_ZEROS, LUNET_INIT_ONES,
-  LUNET_INIT_RANDOM_NORMAL, LUNET_INIT_RANDOM_UNIFORM
+  LUNET_INIT_RANDOM_NORMAL, LUNET_INIT_RANDOM_UNIFORM, LUNET_INIT_UNIFORM, LUNET_INIT_ORTHOGONAL
 } lunet_init_t;
 
 int lunet_init_parse(lunet_init_t *out, const char *name, const char *where);
-/* w (n) drawn by the Keras initialiser for a weight with these fans */
+/* w (n) drawn by the Keras initialiser for a weight with these fans
+ * ('orthogonal' reads w as (fan_in, n / fan_in), Keras' flattening) */
 void lunet_init_fill(lunet_init_t init, lunet_rng_t *rng, float *w, int64_t n, int64_t fan_in,
                      int64_t fan_out);
 
@@ -141,6 +146,10 @@ void lunet_init_fill(lunet_init_t init, lunet_rng_t *rng, float *w, int64_t n, i
  * for max_batch samples of out_size; a no-op (0) for other activations; -1
  * on OOM. Called from the kind's plan. */
 int lunet_layer_plan_pre(lunet_layer_t *l, int max_batch);
+
+/* A wrapper (TimeDistributed) takes over its inner layer's kernel, bias and
+ * activity regularizers and constraints (the net applies a layer's own). */
+void lunet_layer_move_weights(lunet_layer_t *to, lunet_layer_t *from);
 
 /* Frees l and what it owns; NULL is a no-op. */
 void lunet_layer_free(lunet_layer_t *l);

@@ -232,6 +232,7 @@ static int forward(lunet_net_t *net, const float **out, const float *x, int batc
   for (int i = 0; i < net->nlayers; i++) {
     lunet_layer_t *l = net->layers[i];
     l->mask_in = mask;
+    if (l->ops->check_input && l->ops->check_input(l, net->cur_a[i], batch) < 0) return -1;
     if (l->is_view) net->cur_a[i + 1] = net->cur_a[i];
     else {
       l->ops->forward(l, net->abuf[i + 1], net->cur_a[i], batch, training);

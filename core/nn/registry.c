@@ -32,7 +32,13 @@
   X(lunet_gaussian_noise_kind)      \
   X(lunet_zero_padding1d_kind)      \
   X(lunet_cropping1d_kind)          \
-  X(lunet_upsampling1d_kind)
+  X(lunet_upsampling1d_kind) \
+  X(lunet_embedding_kind)           \
+  X(lunet_simple_rnn_kind)          \
+  X(lunet_lstm_kind)                \
+  X(lunet_gru_kind)                 \
+  X(lunet_bidirectional_kind)       \
+  X(lunet_time_distributed_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)

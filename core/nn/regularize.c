@@ -119,6 +119,11 @@ int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg) {
       read_reg(l, cfg, "activity_regularizer", &l->activity_reg) < 0 ||
       read_con(l, cfg, "kernel_constraint", &l->kernel) < 0 || read_con(l, cfg, "bias_constraint", &l->bias) < 0)
     return -1;
+  if (l->recurrent.n == 0 && (lunet_config_get(cfg, "recurrent_regularizer") || lunet_config_get(cfg, "recurrent_constraint")))
+    return lunet_fail("%s: recurrent_regularizer and recurrent_constraint belong to recurrent layers", l->name);
+  if (l->recurrent.n && (read_reg(l, cfg, "recurrent_regularizer", &l->recurrent.reg) < 0 ||
+                         read_con(l, cfg, "recurrent_constraint", &l->recurrent) < 0))
+    return -1;
   if (l->bias.n == 0 && (lunet_reg_active(&l->bias.reg) || l->bias.con.kind != LUNET_CON_NONE))
     return lunet_fail("%s: a bias regularizer or constraint needs use_bias = true", l->name);
   return 0;
@@ -201,16 +206,19 @@ void lunet_reg_backward(lunet_layer_t *l, double *loss, float *din, float *dout,
     *loss += penalty(dout, out, batch * l->out_size, l->activity_reg, 1.0f / (float)batch, 0) / batch;
   /* the weight penalties' gradients go first and the layer's sgemm adds its own to them (beta = 1): one
    * pass over the weights instead of a second one over the gradients (bench_nn: mlp_step_weighted_l2) */
-  l->grads_preset = lunet_reg_active(&l->kernel.reg) || lunet_reg_active(&l->bias.reg);
+  l->grads_preset = lunet_reg_active(&l->kernel.reg) || lunet_reg_active(&l->bias.reg) ||
+                    lunet_reg_active(&l->recurrent.reg);
   if (l->grads_preset)
     *loss += weight_penalty_preset(&l->kernel, l->grads, l->params) +
-             weight_penalty_preset(&l->bias, l->grads, l->params);
+             weight_penalty_preset(&l->bias, l->grads, l->params) +
+             weight_penalty_preset(&l->recurrent, l->grads, l->params);
   l->ops->backward(l, din, dout, in, out, batch);
   l->grads_preset = 0;
 }
 
 double lunet_reg_penalty(const lunet_layer_t *l, const float *out, int batch) {
-  double p = weight_penalty(&l->kernel, NULL, l->params) + weight_penalty(&l->bias, NULL, l->params);
+  double p = weight_penalty(&l->kernel, NULL, l->params) + weight_penalty(&l->bias, NULL, l->params) +
+             weight_penalty(&l->recurrent, NULL, l->params);
   if (lunet_reg_active(&l->activity_reg))
     p += penalty(NULL, out, batch * l->out_size, l->activity_reg, 1.0f, 0) / batch;
   return p;
@@ -271,4 +279,5 @@ static void constrain(float *p, const lunet_weight_t *w) {
 void lunet_reg_constrain(lunet_layer_t *l) {
   constrain(l->params, &l->kernel);
   constrain(l->params, &l->bias);
+  constrain(l->params, &l->recurrent);
 }

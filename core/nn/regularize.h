@@ -17,7 +17,9 @@
  * kernel_regularizer, bias_regularizer, activity_regularizer {l1=, l2=} and
  * kernel_constraint, bias_constraint {name = 'max_norm' | 'non_neg' |
  * 'unit_norm' | 'min_max_norm', max_value=, min_value=, rate=, axis = an
- * axis or a list of axes, Keras' 0-based, negative from the end}. Allocates
+ * axis or a list of axes, Keras' 0-based, negative from the end}; a layer
+ * with a recurrent kernel (l->recurrent.n > 0) also recurrent_regularizer
+ * and recurrent_constraint, any other refuses them. Allocates
  * a constraint's norm scratch (freed by lunet_layer_free). -1 with a message
  * naming the layer, the option and the value. */
 int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg);

@@ -81,8 +81,14 @@ return function(dir)
         nn.Flatten(), nn.Dropout(0.5, { seed = 3 }), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
         :compile { optimizer = "adagrad", loss = "categorical_crossentropy" }
     end,
+    rnn = function()
+      return nn.Sequential({ nn.Embedding(10, 3, { input_length = 3, mask_zero = true }),
+        nn.Bidirectional(nn.GRU(2, { return_sequences = true })), nn.TimeDistributed(nn.Dense(2)),
+        nn.LSTM(2, { dropout = 0.2 }), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
+        :compile { optimizer = "adam", loss = "categorical_crossentropy" }
+    end,
   }
-  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn" }
+  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "rnn" }
 
   function F.model(kind) return MODELS[kind or "compiled"]() end
 

@@ -98,10 +98,30 @@ T["lunet.nn.Flatten"] = { { O { input_shape = "={2, 2}", name = "str" } } }
 T["lunet.nn.Reshape"] = { { "={3, 1}", O { input_shape = "={3}", name = "str" } } }
 T["lunet.nn.BatchNormalization"] = { { O { momentum = "unit", epsilon = "unit", center = "bool", scale = "bool",
   axis = "=-1", input_shape = "={3}", name = "str" } } }
+T["lunet.nn.Embedding"] = { { "pos", "pos", O { embeddings_initializer = '="uniform"', mask_zero = "bool",
+  input_length = "pos", embeddings_regularizer = '="l2"', activity_regularizer = REG,
+  embeddings_constraint = '="max_norm"', input_shape = "={4}", name = "str" } } }
+local RNN = { activation = '="tanh"', use_bias = "bool", kernel_initializer = INIT,
+  recurrent_initializer = '="orthogonal"', bias_initializer = '="zeros"', return_sequences = "bool",
+  return_state = "bool", go_backwards = "bool", dropout = "unit", recurrent_dropout = "unit", seed = "seed",
+  kernel_regularizer = REG, bias_regularizer = '="l1"', activity_regularizer = '="l2"',
+  kernel_constraint = '="max_norm"', bias_constraint = '="non_neg"', input_shape = "={4, 3}", name = "str" }
+T["lunet.nn.SimpleRNN"] = { { "pos", O(RNN) } }
+local LSTM = { recurrent_activation = '="hard_sigmoid"', unit_forget_bias = "bool" }
+for k, v in pairs(RNN) do LSTM[k] = v end
+T["lunet.nn.LSTM"] = { { "pos", O(LSTM) } }
+local GRU = { recurrent_activation = '="sigmoid"', reset_after = "bool" }
+for k, v in pairs(RNN) do GRU[k] = v end
+T["lunet.nn.GRU"] = { { "pos", O(GRU) } }
+T["lunet.nn.Bidirectional"] = { { '=lunet.nn.LSTM(2, {return_sequences = true})', O { merge_mode = '="sum"',
+  backward_layer = '=lunet.nn.LSTM(2, {return_sequences = true, go_backwards = true})', input_shape = "={4, 3}",
+  name = "str" } } }
+T["lunet.nn.TimeDistributed"] = { { '=lunet.nn.Dense(2)', O { input_shape = "={4, 3}", name = "str" } },
+  { '=F.layer("dropout")' } }
 T["lunet.nn.Sequential"] = { { "={F.layer(), lunet.nn.Activation('softmax')}", O { name = "str", seed = "seed",
   input_shape = "={3}" } }, {} }
 T["lunet.nn.Ensemble"] = { { '={F.model(), F.model("sparse")}', O { name = "str" } } }
-T["lunet.nn.from_config"] = { { "=F.model():config()" }, { "=F.ensemble():config()" }, { '=F.model("cnn"):config()' } }
+T["lunet.nn.from_config"] = { { "=F.model():config()" }, { '=F.model("rnn"):config()' }, { "=F.ensemble():config()" }, { '=F.model("cnn"):config()' } }
 T["lunet.nn.Layer.from_config"] = { { "=F.layer():config()" }, { '=F.layer("conv"):config()' } }
 each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
 

@@ -164,7 +164,7 @@ function fit.fit(self, x, y, opts, ...)
     end
     local logs = set:results { loss = loss / seen }
     if xv then
-      local vl = training.score(self, xv, yv, wv, bs, cbl)
+      local vl = training.score(self, xv, yv, wv, bs, cbl, "fit")
       set:results(logs, "val_")
       logs.val_loss = vl
     end

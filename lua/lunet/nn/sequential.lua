@@ -81,6 +81,10 @@ function Sequential:add(layer, ...)
     end
     self.input_shape = shape
   end
+  if layer.cfg.return_state or layer.cfg.merge_mode == false then -- (as Keras: several outputs need the functional API)
+    fail("Sequential:add", "%s: %s gives several outputs, which a Sequential cannot pass on (use the functional API)",
+      layer.cfg.name or layer.cfg.kind, layer.cfg.return_state and "return_state = true" or "merge_mode = false")
+  end
   local cfg = copy_plain(layer.cfg)
   if not cfg.name then
     local prefix = snake(cfg.kind)

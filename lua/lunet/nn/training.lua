@@ -175,13 +175,32 @@ local function batch_values(self, net, loss, y, w)
   return loss, table.unpack(set:values())
 end
 
+-- fn(...), a net's step that the binding names name; the step's own error
+-- (an Embedding's bad id, a label out of range) is raised as where's, without
+-- the binding's position and name. (Fixed arguments and results, no table:
+-- a training step allocates nothing on the Lua heap either.)
+local function step_error(where, name, err)
+  local msg = tostring(err)
+  if msg:sub(-12) == "interrupted!" then error(err, 0) end -- (Ctrl-C goes on as it is)
+  while msg:match("^[^%s:]+:%d+: ") do msg = msg:gsub("^[^%s:]+:%d+: ", "", 1) end
+  if msg:sub(1, #name + 2) == name .. ": " then msg = msg:sub(#name + 3) end
+  fail(where, "%s", msg)
+end
+
+function training.step(where, name, fn, a, b, c, d, e)
+  local ok, r1, r2 = pcall(fn, a, b, c, d, e)
+  if not ok then step_error(where, name, r1) end
+  return r1, r2
+end
+
 -- One step on a batch: forward, loss, backward, optimizer step. Returns the
 -- loss (and the metrics). The step allocates nothing once the batch size was seen.
 function training.train_on_batch(self, x, y, sample_weight, ...)
   local w
   x, y, w = batch_args("train_on_batch", x, y, sample_weight, ...)
   local net = training.need_compiled(self, "train_on_batch")
-  return batch_values(self, net, (net:train_step(x, y, false, w)), y, w)
+  return batch_values(self, net, (training.step("train_on_batch", "train_on_batch", net.train_step, net, x, y, false, w)),
+    y, w)
 end
 
 -- Loss (and metrics) in inference mode, no update.
@@ -189,7 +208,7 @@ function training.test_on_batch(self, x, y, sample_weight, ...)
   local w
   x, y, w = batch_args("test_on_batch", x, y, sample_weight, ...)
   local net = training.need_compiled(self, "test_on_batch")
-  return batch_values(self, net, (net:test(x, y, w)), y, w)
+  return batch_values(self, net, (training.step("test_on_batch", "test_on_batch", net.test, net, x, y, w)), y, w)
 end
 
 -- Loss and gradients without an update (gradient checks); the parameter
@@ -205,7 +224,9 @@ function training.loss_and_gradients(self, x, y, opts, ...)
   local seed = check.integer(opts.seed, "loss_and_gradients", "seed", { optional = true })
   local net = training.need_compiled(self, "loss_and_gradients")
   if seed then net:reseed(seed) end
-  return net:loss_grad(x, y, want)
+  local loss, dx = training.step("loss_and_gradients", "loss_and_gradients", net.loss_grad, net, x, y, want)
+  if want then return loss, dx end
+  return loss
 end
 
 -- Keras' verbose: 0 (silent), 1 (progress bar), 2 (one line per epoch);
@@ -223,15 +244,18 @@ function training.predict(self, x, opts, ...)
   opts = check.options(opts, "predict", PREDICT.names)
   if not core.is_tensor(x) then fail("predict", "x must be a tensor, got %s", describe(x)) end
   verbosity(opts.verbose, "predict")
-  return self:build():predict(x, check.size(opts.batch_size, "predict", "batch_size",
+  local net = self:build()
+  -- (a step's own error, an Embedding's bad id, reads "predict: ...", without a position)
+  return check.within("predict", nil, net.predict, net, x, check.size(opts.batch_size, "predict", "batch_size",
     { default = PREDICT.defaults.batch_size }))
 end
 
 -- Scores x, y (contiguous; w: sample weights or nil) in batches of bs in
 -- inference mode: returns the mean loss (sum_i w_i l_i / n, as tf.keras);
 -- the model's metrics hold their results. cbl: a callback list (on_test_*)
--- or nil. fit's validation and evaluate share it.
-function training.score(self, x, y, w, bs, cbl)
+-- or nil. fit's validation and evaluate (where) share it.
+function training.score(self, x, y, w, bs, cbl, where)
+  where = where or "evaluate"
   local net, set = self.net, self.compiled.set
   set:reset()
   if cbl then cbl:call("on_test_begin", {}) end
@@ -241,7 +265,7 @@ function training.score(self, x, y, w, bs, cbl)
     local b = math.min(bs, n - s + 1)
     local yb, wb = y:narrow(1, s, b), w and w:narrow(1, s, b)
     if batched then cbl:call("on_test_batch_begin", k, { batch = k, size = b }) end
-    local l = net:test(x:narrow(1, s, b), yb, wb)
+    local l = training.step(where, "test_on_batch", net.test, net, x:narrow(1, s, b), yb, wb)
     set:update(net, yb, wb)
     total = total + l * b
     if batched then cbl:call("on_test_batch_end", k, set:results { batch = k, size = b, loss = l }) end
@@ -339,7 +363,7 @@ function training.evaluate(self, x, y, opts, ...)
     self.compiled.set:add_states(states)
     return returned(self, loss, as_dict)
   end
-  return returned(self, training.score(self, x:contiguous(), y:contiguous(), w, bs, cbl), as_dict)
+  return returned(self, training.score(self, x:contiguous(), y:contiguous(), w, bs, cbl, "evaluate"), as_dict)
 end
 
 return training

@@ -38,5 +38,13 @@ register(require "lunet.nn.layers.layer_normalization")
 for _, kind in ipairs { "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise" } do
   register(require("lunet.nn.layers.noise")[kind])
 end
+register(require "lunet.nn.layers.embedding")
+local recurrent = require "lunet.nn.layers.recurrent"
+register(recurrent.SimpleRNN)
+register(recurrent.LSTM)
+register(recurrent.GRU)
+local wrappers = require "lunet.nn.layers.wrappers"
+register(wrappers.Bidirectional)
+register(wrappers.TimeDistributed)
 
 return layers

@@ -18,7 +18,7 @@ local layer = {}
 layer.ACTIVATIONS = { "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus", "selu", "gelu",
                       "swish", "silu", "hard_sigmoid", "exponential", "softsign" }
 layer.INITIALIZERS = { "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_uniform", "lecun_normal",
-                       "zeros", "ones", "random_normal", "random_uniform" }
+                       "zeros", "ones", "random_normal", "random_uniform", "uniform", "orthogonal" }
 local MAX_SAMPLE_DIMS = 3 -- per-sample shapes: (features), (steps, features) or (height, width, channels)
 layer.MAX_SAMPLE_DIMS = MAX_SAMPLE_DIMS
 
