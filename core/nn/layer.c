@@ -44,6 +44,7 @@ void lunet_layer_free(lunet_layer_t *l) {
   free(l->kernel.con.norms);
   free(l->bias.con.norms);
   free(l->recurrent.con.norms);
+  free(l->kernel2.con.norms);
   free(l);
 }
 

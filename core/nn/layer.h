@@ -104,6 +104,7 @@ struct lunet_layer {
                            * lunet_act_needs_input(act) (Dense, Conv2D); see lunet_layer_plan_pre */
   lunet_weight_t kernel, bias; /* regularized / constrained weights (n 0 for kinds without) */
   lunet_weight_t recurrent;    /* a recurrent layer's recurrent kernel (U, G*U) (n 0 for other kinds) */
+  lunet_weight_t kernel2;      /* a second kernel (SeparableConv2D's pointwise), n 0 for kinds without */
   lunet_reg_t activity_reg;    /* penalty on the layer's output */
   /* Keras masking (Embedding's mask_zero): a mask is (batch, steps) floats,
    * 1 for a step that counts and 0 for padding. */

@@ -38,7 +38,10 @@
   X(lunet_lstm_kind)                \
   X(lunet_gru_kind)                 \
   X(lunet_bidirectional_kind)       \
-  X(lunet_time_distributed_kind)
+  X(lunet_time_distributed_kind) \
+  X(lunet_depthwise_conv2d_kind)    \
+  X(lunet_separable_conv2d_kind)    \
+  X(lunet_conv2d_transpose_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)

@@ -113,11 +113,24 @@ static int read_con(lunet_layer_t *l, const lunet_layer_config_t *cfg, const cha
   return c->norms ? 0 : lunet_fail("%s: out of memory for %s", l->name, rec);
 }
 
+/* A kernel's <name>_regularizer and <name>_constraint into w. */
+static int read_kernel(lunet_layer_t *l, const lunet_layer_config_t *cfg, const char *name, lunet_weight_t *w) {
+  char reg[64], con[64];
+  snprintf(reg, sizeof reg, "%s_regularizer", name);
+  snprintf(con, sizeof con, "%s_constraint", name);
+  return read_reg(l, cfg, reg, &w->reg) < 0 || read_con(l, cfg, con, w) < 0 ? -1 : 0;
+}
+
 int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg) {
-  if (read_reg(l, cfg, "kernel_regularizer", &l->kernel.reg) < 0 ||
+  return lunet_reg_config_named(l, cfg, "kernel", NULL);
+}
+
+int lunet_reg_config_named(lunet_layer_t *l, const lunet_layer_config_t *cfg, const char *kernel,
+                           const char *kernel2) {
+  if (read_kernel(l, cfg, kernel, &l->kernel) < 0 || (kernel2 && read_kernel(l, cfg, kernel2, &l->kernel2) < 0) ||
       read_reg(l, cfg, "bias_regularizer", &l->bias.reg) < 0 ||
       read_reg(l, cfg, "activity_regularizer", &l->activity_reg) < 0 ||
-      read_con(l, cfg, "kernel_constraint", &l->kernel) < 0 || read_con(l, cfg, "bias_constraint", &l->bias) < 0)
+      read_con(l, cfg, "bias_constraint", &l->bias) < 0)
     return -1;
   if (l->recurrent.n == 0 && (lunet_config_get(cfg, "recurrent_regularizer") || lunet_config_get(cfg, "recurrent_constraint")))
     return lunet_fail("%s: recurrent_regularizer and recurrent_constraint belong to recurrent layers", l->name);
@@ -207,9 +220,10 @@ void lunet_reg_backward(lunet_layer_t *l, double *loss, float *din, float *dout,
   /* the weight penalties' gradients go first and the layer's sgemm adds its own to them (beta = 1): one
    * pass over the weights instead of a second one over the gradients (bench_nn: mlp_step_weighted_l2) */
   l->grads_preset = lunet_reg_active(&l->kernel.reg) || lunet_reg_active(&l->bias.reg) ||
-                    lunet_reg_active(&l->recurrent.reg);
+                    lunet_reg_active(&l->recurrent.reg) || lunet_reg_active(&l->kernel2.reg);
   if (l->grads_preset)
     *loss += weight_penalty_preset(&l->kernel, l->grads, l->params) +
+             weight_penalty_preset(&l->kernel2, l->grads, l->params) +
              weight_penalty_preset(&l->bias, l->grads, l->params) +
              weight_penalty_preset(&l->recurrent, l->grads, l->params);
   l->ops->backward(l, din, dout, in, out, batch);
@@ -217,8 +231,8 @@ void lunet_reg_backward(lunet_layer_t *l, double *loss, float *din, float *dout,
 }
 
 double lunet_reg_penalty(const lunet_layer_t *l, const float *out, int batch) {
-  double p = weight_penalty(&l->kernel, NULL, l->params) + weight_penalty(&l->bias, NULL, l->params) +
-             weight_penalty(&l->recurrent, NULL, l->params);
+  double p = weight_penalty(&l->kernel, NULL, l->params) + weight_penalty(&l->kernel2, NULL, l->params) +
+             weight_penalty(&l->bias, NULL, l->params) + weight_penalty(&l->recurrent, NULL, l->params);
   if (lunet_reg_active(&l->activity_reg))
     p += penalty(NULL, out, batch * l->out_size, l->activity_reg, 1.0f, 0) / batch;
   return p;
@@ -278,6 +292,7 @@ static void constrain(float *p, const lunet_weight_t *w) {
 
 void lunet_reg_constrain(lunet_layer_t *l) {
   constrain(l->params, &l->kernel);
+  constrain(l->params, &l->kernel2);
   constrain(l->params, &l->bias);
   constrain(l->params, &l->recurrent);
 }

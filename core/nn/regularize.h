@@ -23,6 +23,12 @@
  * a constraint's norm scratch (freed by lunet_layer_free). -1 with a message
  * naming the layer, the option and the value. */
 int lunet_reg_config(lunet_layer_t *l, const lunet_layer_config_t *cfg);
+/* The same with the kernels' options named as the kind names its kernels
+ * (DepthwiseConv2D: "depthwise" -> depthwise_regularizer, ...): kernel for
+ * l->kernel and, unless NULL, kernel2 for l->kernel2 (SeparableConv2D's
+ * "pointwise"). lunet_reg_config is (l, cfg, "kernel", NULL). */
+int lunet_reg_config_named(lunet_layer_t *l, const lunet_layer_config_t *cfg, const char *kernel,
+                           const char *kernel2);
 
 /* 1 when r adds anything. */
 int lunet_reg_active(const lunet_reg_t *r);

@@ -87,8 +87,15 @@ return function(dir)
         nn.LSTM(2, { dropout = 0.2 }), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
         :compile { optimizer = "adam", loss = "categorical_crossentropy" }
     end,
+    conv_variants = function() -- the same input as cnn's, through every convolution kind
+      return nn.Sequential({ nn.Conv2D(2, 3, { input_shape = { 4, 4, 1 }, padding = "same", dilation_rate = 2 }),
+        nn.DepthwiseConv2D(2, { depth_multiplier = 2 }), nn.SeparableConv2D(2, 2, { pointwise_regularizer = "l2" }),
+        nn.Conv2DTranspose(2, 3, { strides = 2, padding = "same", output_padding = 1 }),
+        nn.Conv2D(2, 1, { groups = 2 }), nn.Flatten(), nn.Dense(2, { activation = "softmax" }) }, { seed = 1 })
+        :compile { optimizer = "adam", loss = "categorical_crossentropy" }
+    end,
   }
-  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "rnn" }
+  F.MODEL_KINDS = { "compiled", "sparse", "uncompiled", "no_layers", "no_shape", "cnn", "rnn", "conv_variants" }
 
   function F.model(kind) return MODELS[kind or "compiled"]() end
 

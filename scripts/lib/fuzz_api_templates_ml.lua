@@ -69,7 +69,24 @@ T["lunet.nn.Dropout"] = { { "unit", O { seed = "seed", input_shape = "={3}", nam
 T["lunet.nn.Conv2D"] = { { "pos", "pos", O { strides = "pos", padding = '="same"', activation = '="swish"',
   input_shape = "={4, 4, 1}", use_bias = "bool", kernel_initializer = INIT, bias_initializer = '="ones"',
   name = "str", kernel_regularizer = REG, bias_regularizer = '="l1"', activity_regularizer = '="l2"',
-  kernel_constraint = '=lunet.nn.constraints.UnitNorm{axis = {0, 1, 2}}', bias_constraint = '="max_norm"' } } }
+  kernel_constraint = '=lunet.nn.constraints.UnitNorm{axis = {0, 1, 2}}', bias_constraint = '="max_norm"',
+  dilation_rate = "pos", groups = "pos" } } }
+T["lunet.nn.DepthwiseConv2D"] = { { "pos", O { strides = "pos", padding = '="same"', depth_multiplier = "pos",
+  dilation_rate = "pos", activation = '="relu"', input_shape = "={4, 4, 2}", use_bias = "bool",
+  depthwise_initializer = INIT, bias_initializer = '="ones"', name = "str", depthwise_regularizer = REG,
+  bias_regularizer = '="l1"', activity_regularizer = '="l2"', depthwise_constraint = '="max_norm"',
+  bias_constraint = '="non_neg"' } } }
+T["lunet.nn.SeparableConv2D"] = { { "pos", "pos", O { strides = "pos", padding = '="same"', depth_multiplier = "pos",
+  dilation_rate = "pos", activation = '="tanh"', input_shape = "={4, 4, 2}", use_bias = "bool",
+  depthwise_initializer = INIT, pointwise_initializer = '="zeros"', bias_initializer = '="ones"', name = "str",
+  depthwise_regularizer = REG, pointwise_regularizer = '="l2"', bias_regularizer = '="l1"',
+  activity_regularizer = '="l2"', depthwise_constraint = '="unit_norm"', pointwise_constraint = '="non_neg"',
+  bias_constraint = '="max_norm"' } } }
+T["lunet.nn.Conv2DTranspose"] = { { "pos", "pos", O { strides = "pos", padding = '="same"', output_padding = "pos",
+  dilation_rate = "pos", activation = '="sigmoid"', input_shape = "={3, 3, 2}", use_bias = "bool",
+  kernel_initializer = INIT, bias_initializer = '="ones"', name = "str", kernel_regularizer = REG,
+  bias_regularizer = '="l1"', activity_regularizer = '="l2"', kernel_constraint = '="max_norm"',
+  bias_constraint = '="non_neg"' } } }
 each({ "lunet.nn.MaxPooling2D", "lunet.nn.AveragePooling2D" }, { { "pos", O { strides = "pos", padding = '="valid"',
   input_shape = "={4, 4, 1}", name = "str" } } })
 -- sequence, image and normalisation layers
@@ -121,7 +138,8 @@ T["lunet.nn.TimeDistributed"] = { { '=lunet.nn.Dense(2)', O { input_shape = "={4
 T["lunet.nn.Sequential"] = { { "={F.layer(), lunet.nn.Activation('softmax')}", O { name = "str", seed = "seed",
   input_shape = "={3}" } }, {} }
 T["lunet.nn.Ensemble"] = { { '={F.model(), F.model("sparse")}', O { name = "str" } } }
-T["lunet.nn.from_config"] = { { "=F.model():config()" }, { '=F.model("rnn"):config()' }, { "=F.ensemble():config()" }, { '=F.model("cnn"):config()' } }
+T["lunet.nn.from_config"] = { { "=F.model():config()" }, { '=F.model("rnn"):config()' }, { "=F.ensemble():config()" },
+  { '=F.model("cnn"):config()' }, { '=F.model("conv_variants"):config()' } }
 T["lunet.nn.Layer.from_config"] = { { "=F.layer():config()" }, { '=F.layer("conv"):config()' } }
 each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
 

@@ -21,8 +21,8 @@ Sequential.__index = Sequential
 
 function Sequential.is(v) return getmetatable(v) == Sequential end
 
-local function snake(kind)
-  return (kind:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1%2"):lower())
+local function snake(kind) -- Keras' to_snake_case: Conv2DTranspose -> conv2d_transpose
+  return (kind:gsub("(.)(%u[%l%d]+)", "%1_%2"):gsub("(%l)(%u)", "%1_%2"):lower())
 end
 
 local DOCS = doc.options {

@@ -46,5 +46,8 @@ register(recurrent.GRU)
 local wrappers = require "lunet.nn.layers.wrappers"
 register(wrappers.Bidirectional)
 register(wrappers.TimeDistributed)
+register(require "lunet.nn.layers.depthwise_conv2d")
+register(require "lunet.nn.layers.separable_conv2d")
+register(require "lunet.nn.layers.conv2d_transpose")
 
 return layers

@@ -151,14 +151,33 @@ layer.WEIGHT_OPTIONS = {
   { "bias_constraint", doc.OPTIONAL, "applied to the bias after every optimizer step (the same values)" },
 }
 
+-- The weight options of a kind whose kernels Keras names otherwise
+-- (DepthwiseConv2D: {"depthwise"}, SeparableConv2D: {"depthwise",
+-- "pointwise"}): layer.WEIGHT_OPTIONS with <name>_regularizer and
+-- <name>_constraint for each kernel, in Keras' order.
+function layer.named_weight_options(kernels)
+  local W, out = layer.WEIGHT_OPTIONS, {}
+  local function each(o)
+    for _, k in ipairs(kernels) do
+      out[#out + 1] = { o[1]:gsub("^kernel", k), o[2], (o[3]:gsub("the kernel", "the " .. k .. " kernel")) }
+    end
+  end
+  each(W[1]); out[#out + 1] = W[2]; out[#out + 1] = W[3]
+  each(W[4]); out[#out + 1] = W[5]
+  return out
+end
+
 -- cfg gets the weight options of opts (layer.WEIGHT_OPTIONS), checked, as
 -- plain data: the kernel has kernel_ndim dimensions, the bias 1 (none
--- without use_bias: a bias option is then an error, not ignored).
-function layer.weight_options(cfg, opts, where, kernel_ndim)
-  cfg.kernel_regularizer = regularizers.get(opts.kernel_regularizer, where, "kernel_regularizer")
+-- without use_bias: a bias option is then an error, not ignored). kernels
+-- names the kernels as layer.named_weight_options (default {"kernel"}).
+function layer.weight_options(cfg, opts, where, kernel_ndim, kernels)
+  for _, k in ipairs(kernels or { "kernel" }) do
+    cfg[k .. "_regularizer"] = regularizers.get(opts[k .. "_regularizer"], where, k .. "_regularizer")
+    cfg[k .. "_constraint"] = constraints.get(opts[k .. "_constraint"], where, k .. "_constraint", kernel_ndim)
+  end
   cfg.bias_regularizer = regularizers.get(opts.bias_regularizer, where, "bias_regularizer")
   cfg.activity_regularizer = regularizers.get(opts.activity_regularizer, where, "activity_regularizer")
-  cfg.kernel_constraint = constraints.get(opts.kernel_constraint, where, "kernel_constraint", kernel_ndim)
   cfg.bias_constraint = constraints.get(opts.bias_constraint, where, "bias_constraint", 1)
   for _, k in ipairs { "bias_regularizer", "bias_constraint" } do
     if cfg[k] and not cfg.use_bias then fail(where, "%s given with use_bias = false (there is no bias)", k) end
@@ -166,9 +185,12 @@ function layer.weight_options(cfg, opts, where, kernel_ndim)
   return cfg
 end
 
--- The weight options of a config c (for a kind's from_config).
-function layer.copy_weight_options(opts, c)
-  for _, o in ipairs(layer.WEIGHT_OPTIONS) do opts[o[1]] = c[o[1]] end
+-- The weight options of a config c (for a kind's from_config; kernels as
+-- layer.weight_options).
+function layer.copy_weight_options(opts, c, kernels)
+  for _, o in ipairs(kernels and layer.named_weight_options(kernels) or layer.WEIGHT_OPTIONS) do
+    opts[o[1]] = c[o[1]]
+  end
   return opts
 end
 
