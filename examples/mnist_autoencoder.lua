@@ -34,6 +34,11 @@ local o = mnist.args({
   },
 }, here)
 if o.show > 20 then o.fail(("--show %d: at most 20 digits fit the chart's row"):format(o.show)) end
+-- the chart's folder before the training, not after it
+os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "' 2>/dev/null")
+if require("lunet.core").file_kind(o.out) ~= "directory" then
+  o.fail(("--out %s: cannot create that directory"):format(o.out))
+end
 local workers = o.workers
 local train, test = mnist.load(o)
 
@@ -85,9 +90,9 @@ local mse = (decoded - x):square():mean()
 -- the mean training digit, the same for every input: the error of knowing the
 -- data but not the digit in hand
 local baseline = (x - train:column("features"):mean(1)):square():mean()
-print(("DataParallel (%d workers, %s decoder, %s loss): test reconstruction mse %.4f (the mean digit's: %.4f), "
-  .. "%.1f s training, %.0f samples/s"):format(workers, o.decoder, o.loss, mse, baseline, trainer:training_time(),
-  trainer:samples_per_second()))
+print(("DataParallel (%s, %s decoder, %s loss): test reconstruction mse %.4f (the mean digit's: %.4f), "
+  .. "%.1f s training, %.0f samples/s"):format(workers == 1 and "1 worker" or workers .. " workers", o.decoder,
+  o.loss, mse, baseline, trainer:training_time(), trainer:samples_per_second()))
 
 -- ---- the chart: test digits (row 1) over their reconstructions (row 2) ----
 local k = math.min(o.show, n)
@@ -96,10 +101,9 @@ local labels = test:column("label")
 for i = 1, k do
   local original, rebuilt = x:narrow(1, i, 1), decoded:narrow(1, i, 1)
   images[i], images[k + i] = original:view { 28, 28 }, rebuilt:view { 28, 28 }
-  titles[i] = ("digit %d"):format(math.tointeger(labels:get(i)) or labels:get(i))
+  titles[i] = ("digit %d"):format(labels:get(i))
   titles[k + i] = ("mse %.3f"):format((rebuilt - original):square():mean())
 end
-os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
 local path = o.out .. "/mnist_autoencoder.svg"
 local ok, err = pcall(lunet.plot.images, { images = images, rows = 2, titles = titles, path = path,
   row_titles = { "original", "decoded" },

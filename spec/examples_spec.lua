@@ -94,17 +94,18 @@ describe("examples", function()
       "chart: " .. dir .. "/mnist_autoencoder.svg")
     local mse, mean = out:match("test reconstruction mse ([%d.]+) %(the mean digit's: ([%d.]+)%)")
     assert(mse, out)
+    local svg = h.read_file(dir .. "/mnist_autoencoder.svg")
     local images = {}
-    for _, t in ipairs(xml.parse(h.read_file(dir .. "/mnist_autoencoder.svg"))) do
+    for _, t in ipairs(xml.parse(svg)) do
       if t.name == "image" then images[#images + 1] = t end
     end
     os.execute("rm -rf " .. shell_quote(dir))
-    return tonumber(mse), tonumber(mean), images, out
+    return tonumber(mse), tonumber(mean), images, out, svg
   end
 
   it("mnist_autoencoder: UpSampling2D decoder reconstructs the test digits far better than the mean digit; "
     .. "the chart holds originals over reconstructions", function()
-    local mse, mean, images, out = autoencoder("--data examples/data/mnist --epochs 1 --show 6")
+    local mse, mean, images, out, svg = autoencoder("--data examples/data/mnist --epochs 1 --show 6")
     h.assert_contains(out, "(UpSampling2D)", "DataParallel (2 workers, upsampling decoder, mse loss)")
     -- the mean digit scores 0.071 on the sample's test digits, a blank image 0.123;
     -- one epoch reached 0.017
@@ -116,6 +117,8 @@ describe("examples", function()
     end
     assert.are.equal(images[1].attrs.x, images[7].attrs.x) -- each reconstruction under its digit
     assert.is_true(tonumber(images[7].attrs.y) > tonumber(images[1].attrs.y))
+    -- the sample's test split starts 4, 9, 9, 7, 1, 1; each reconstruction captioned with its error
+    h.assert_contains(svg, ">original</text>", ">decoded</text>", ">digit 4</text>", ">digit 7</text>", ">mse 0.0")
   end)
 
   it("mnist_autoencoder: --decoder transpose (Conv2DTranspose) and --loss binary_crossentropy", function()
@@ -202,6 +205,7 @@ describe("examples", function()
     refused("mnist_cnn.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
     refused("mnist_autoencoder.lua", "--data /nonexistent", "--data /nonexistent: no such file or directory")
     refused("mnist_lstm.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
+    refused("mnist_autoencoder.lua", "--out spec/helpers.lua/charts", "--out spec/helpers.lua/charts: cannot create")
     -- a directory without the files: the names looked for
     refused("higgs_notebook.lua", "--data spec", "no Higgs CSV in spec (expected atlas-higgs-challenge-2014-v2.csv.gz")
     refused("mnist_mlp.lua", "--data spec", "missing file spec/train-images-idx3-ubyte.gz")
