@@ -205,6 +205,15 @@ describe("plot.images", function()
     assert.is_true(first_label_x <= num(list[1].attrs.x))
   end)
 
+  it("cuts a long title and long row labels rather than widening the chart without end", function()
+    local long = string.rep("reconstruction ", 400)
+    local svg = plot.images { images = { lunet.rand(4, 4) }, title = long, row_titles = { long } }
+    local root = xml.parse(svg)[1]
+    assert.is_true(num(root.attrs.width) <= 1200, root.attrs.width)
+    assert.is_true(#texts(svg, "row%-title")[1] < 40)
+    h.assert_contains(svg, "<title>" .. long .. "</title>")
+  end)
+
   it("returns the SVG and writes it to path", function()
     local dir = h.tmpdir()
     local path = dir .. "/grid.svg"

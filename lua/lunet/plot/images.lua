@@ -35,6 +35,7 @@ local MAX_GRID = 10            -- images per row by default
 local MAX_SAMPLES = 1 << 22    -- values drawn in one chart: PNG encoding in Lua costs about 1 s per 4M
 local TARGET = 84              -- the default scale's image size, in px
 local MARGIN, GAP, CAPTION, ROW_TITLE_SIZE = 10, 8, 16, 12
+local ROW_TITLE_CHARS, TITLE_ROOM = 24, 960 -- longer row labels are cut; a title widens the chart up to this
 
 local TENSOR_MT = getmetatable(core.zeros(0))
 
@@ -186,14 +187,20 @@ function images.build(o, where)
   local cw, ch = iw * scale, ih * scale
   local cap = titles and CAPTION or 0
   local left = MARGIN
+  local shown_rows = {}
   if row_titles then
     local widest = 0
-    for _, s in ipairs(row_titles) do widest = math.max(widest, svg.text_width(s, ROW_TITLE_SIZE)) end
+    for r, s in ipairs(row_titles) do
+      shown_rows[r] = svg.truncate(s, ROW_TITLE_CHARS)
+      widest = math.max(widest, svg.text_width(shown_rows[r], ROW_TITLE_SIZE))
+    end
     left = left + widest + 8
   end
   local top = title and 36 or MARGIN
   local grid_w = cols * cw + (cols - 1) * GAP
-  local width = math.ceil(math.max(left + grid_w + MARGIN, title and svg.text_width(title, 15) + 20 or 0))
+  -- (axes.title cuts a title wider than the chart)
+  local title_w = title and math.min(TITLE_ROOM, svg.text_width(title, 15) + 20) or 0
+  local width = math.ceil(math.max(left + grid_w + MARGIN, title_w))
   local height = math.ceil(top + rows * (cap + ch) + (rows - 1) * GAP + MARGIN)
   if width > check.MAX_PIXELS or height > check.MAX_PIXELS then
     check.fail(where, "the grid would be %d x %d px, over the %d px limit (lower scale, or fewer images per row)",
@@ -207,12 +214,12 @@ function images.build(o, where)
   end
   local d = svg.doc(width, height, title)
   axes.title(d, width, title)
-  local cap_chars = math.max(1, cw // (11 * 0.6))
+  local cap_chars = math.max(1, math.floor(cw / (11 * 0.6)))
   for r = 1, rows do
     local y = top + (r - 1) * (cap + ch + GAP)
     if row_titles then
-      d:text(left - 8, y + cap + ch / 2 + 4, row_titles[r], { anchor = "end", size = ROW_TITLE_SIZE,
-        class = "row-title" })
+      d:text(left - 8, y + cap + ch / 2 + 4, shown_rows[r], { anchor = "end", size = ROW_TITLE_SIZE,
+        class = "row-title", tooltip = shown_rows[r] ~= row_titles[r] and row_titles[r] or nil })
     end
     for c = 1, cols do
       local i = (r - 1) * cols + c
