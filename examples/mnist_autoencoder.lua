@@ -2,8 +2,8 @@
 -- "Convolutional autoencoder for image denoising" builds one (narrower: 16
 -- and 8 filters): Conv2D 16 3x3 -> max-pool 2x2 -> Conv2D 8 3x3 -> max-pool
 -- 2x2 (a code of 7x7x8 = 392 values for 784 pixels), then back up to 28x28
--- with UpSampling2D + Conv2D (Keras's autoencoder blog) or Conv2DTranspose
--- with strides 2 (keras.io's), and a sigmoid Conv2D 1 3x3 for the pixels.
+-- with UpSampling2D each followed by a Conv2D, or Conv2DTranspose with
+-- strides 2 (keras.io's), and a sigmoid Conv2D 1 3x3 for the pixels.
 -- Elephas's synchronous DataParallel fits it on worker processes with the
 -- digits as their own targets (label_col = features_col); the test digits'
 -- reconstruction error is printed beside the mean training digit's (what a
