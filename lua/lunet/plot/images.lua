@@ -32,7 +32,7 @@ images.DOC = doc.options {
 images.OPTIONS = images.DOC.names
 
 local MAX_GRID = 10            -- images per row by default
-local MAX_SAMPLES = 1 << 22    -- values drawn in one chart: PNG encoding in Lua costs about 1 s per 4M
+local MAX_SAMPLES = 1 << 22    -- values drawn in one chart: the PNGs take about 1 s per million in Lua
 local TARGET = 84              -- the default scale's image size, in px
 local MARGIN, GAP, CAPTION, ROW_TITLE_SIZE = 10, 8, 16, 12
 local ROW_TITLE_CHARS, TITLE_ROOM = 24, 960 -- longer row labels are cut; a title widens the chart up to this
