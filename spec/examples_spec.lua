@@ -1,8 +1,9 @@
--- The three examples run on the bundled samples (one epoch here), print their
--- scores and charts, take --data as a file or a directory, and answer --help,
--- a bad number, a missing value and a wrong --data with one line (never a
--- traceback); so does scripts/compare_trainers.lua.
+-- The examples run on the bundled samples (one or two epochs here), print
+-- their scores and charts, take --data as a file or a directory, and answer
+-- --help, a bad number, a missing value and a wrong --data with one line
+-- (never a traceback); so does scripts/compare_trainers.lua.
 local h = dofile("spec/helpers.lua")
+local xml = dofile("spec/plot_xml.lua")
 local lunet_exe = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
 
 local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
@@ -83,7 +84,61 @@ describe("examples", function()
     assert(acc and acc > 0.5, out)
   end)
 
-  local NAMES = { "higgs_notebook.lua", "mnist_mlp.lua", "mnist_cnn.lua" }
+  -- the autoencoder's printed errors and its chart's <image> tags
+  local function autoencoder(args)
+    local dir = os.tmpname()
+    os.remove(dir)
+    local ok, out = example("mnist_autoencoder.lua", args .. " --out " .. shell_quote(dir))
+    assert(ok, out)
+    h.assert_contains(out, "MNIST from examples/data/mnist: 8000 training digits, 2000 test digits",
+      "chart: " .. dir .. "/mnist_autoencoder.svg")
+    local mse, mean = out:match("test reconstruction mse ([%d.]+) %(the mean digit's: ([%d.]+)%)")
+    assert(mse, out)
+    local svg = h.read_file(dir .. "/mnist_autoencoder.svg")
+    local images = {}
+    for _, t in ipairs(xml.parse(svg)) do
+      if t.name == "image" then images[#images + 1] = t end
+    end
+    os.execute("rm -rf " .. shell_quote(dir))
+    return tonumber(mse), tonumber(mean), images, out, svg
+  end
+
+  it("mnist_autoencoder: UpSampling2D decoder reconstructs the test digits far better than the mean digit; "
+    .. "the chart holds originals over reconstructions", function()
+    local mse, mean, images, out, svg = autoencoder("--data examples/data/mnist --epochs 1 --show 6")
+    h.assert_contains(out, "(UpSampling2D)", "DataParallel (2 workers, upsampling decoder, mse loss)")
+    -- the mean digit scores 0.071 on the sample's test digits, a blank image 0.123;
+    -- one epoch reached 0.017
+    assert(mse > 0 and mse < 0.5 * mean and mse < 0.035, out)
+    assert.are.equal(12, #images) -- 6 originals, 6 reconstructions
+    for _, im in ipairs(images) do
+      assert.truthy(im.attrs.href:find("^data:image/png;base64,"))
+      assert.are.same({ "84", "84" }, { im.attrs.width, im.attrs.height })
+    end
+    assert.are.equal(images[1].attrs.x, images[7].attrs.x) -- each reconstruction under its digit
+    assert.is_true(tonumber(images[7].attrs.y) > tonumber(images[1].attrs.y))
+    -- the sample's test split starts 4, 9, 9, 7, 1, 1; each reconstruction captioned with its error
+    h.assert_contains(svg, ">original</text>", ">decoded</text>", ">digit 4</text>", ">digit 7</text>", ">mse 0.0")
+  end)
+
+  it("mnist_autoencoder: --decoder transpose (Conv2DTranspose) and --loss binary_crossentropy", function()
+    local mse, mean, images, out = autoencoder("--epochs 1 --decoder transpose --loss binary_crossentropy")
+    h.assert_contains(out, "(Conv2DTranspose)", "transpose decoder, binary_crossentropy loss")
+    -- one epoch reached 0.047 (two: 0.013)
+    assert(mse > 0 and mse < 0.85 * mean, out)
+    assert.are.equal(16, #images) -- --show 8 by default
+  end)
+
+  it("mnist_lstm: an LSTM reading the digits' rows learns the sample's digits", function()
+    local ok, out = example("mnist_lstm.lua", "--data examples/data/mnist --epochs 1")
+    assert(ok, out)
+    h.assert_contains(out, "MNIST from examples/data/mnist: 8000 training digits", "lstm_1 (LSTM)", "(None, 128)")
+    -- chance is 0.1
+    local acc = tonumber(out:match("test accuracy ([%d.]+)"))
+    assert(acc and acc > 0.5, out)
+  end)
+
+  local NAMES = { "higgs_notebook.lua", "mnist_mlp.lua", "mnist_cnn.lua", "mnist_autoencoder.lua", "mnist_lstm.lua" }
 
   -- a failure the user caused: non-zero, the message, and no traceback
   local function refused(name, args, ...)
@@ -102,6 +157,11 @@ describe("examples", function()
       ["mnist_mlp.lua"] = { "--epochs N", "10 on the sample, 20 on the full set", "--workers N", "(default: 2)",
         "--frequency batch|epoch", "(default: batch)", "train-images-idx3-ubyte.gz" },
       ["mnist_cnn.lua"] = { "--epochs N", "2 on the sample, 6 on the full set", "--workers N",
+        "t10k-labels-idx1-ubyte.gz" },
+      ["mnist_autoencoder.lua"] = { "--epochs N", "(default: 2)", "--workers N",
+        "--decoder upsampling|transpose", "(default: upsampling)", "--loss mse|binary_crossentropy", "(default: mse)",
+        "--show N", "(default: 8)", "--out DIR", "(default: results)" },
+      ["mnist_lstm.lua"] = { "--epochs N", "2 on the sample, 3 on the full set", "--workers N",
         "t10k-labels-idx1-ubyte.gz" },
     }
     for _, name in ipairs(NAMES) do
@@ -125,6 +185,11 @@ describe("examples", function()
     refused("higgs_notebook.lua", "--limit many", "option --limit needs an integer >= 1, got 'many'")
     refused("higgs_notebook.lua", "--weights=yes", "option --weights takes no value, got 'yes'")
     refused("mnist_mlp.lua", "--frequency week", "option --frequency needs one of batch, epoch, got 'week'")
+    refused("mnist_autoencoder.lua", "--decoder deconv",
+      "option --decoder needs one of upsampling, transpose, got 'deconv'")
+    refused("mnist_autoencoder.lua", "--loss mae", "option --loss needs one of mse, binary_crossentropy, got 'mae'")
+    refused("mnist_autoencoder.lua", "--show 21", "--show 21: at most 20 digits fit the chart's row")
+    refused("mnist_lstm.lua", "--workers 0", "option --workers needs an integer >= 1, got '0'")
   end)
 
   it("--data without a value says it needs one", function()
@@ -138,6 +203,9 @@ describe("examples", function()
     refused("higgs_notebook.lua", "--data /nonexistent", "expected the Higgs CSV at /nonexistent")
     refused("mnist_mlp.lua", "--data /nonexistent", "--data /nonexistent: no such file or directory")
     refused("mnist_cnn.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
+    refused("mnist_autoencoder.lua", "--data /nonexistent", "--data /nonexistent: no such file or directory")
+    refused("mnist_lstm.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
+    refused("mnist_autoencoder.lua", "--out spec/helpers.lua/charts", "--out spec/helpers.lua/charts: cannot create")
     -- a directory without the files: the names looked for
     refused("higgs_notebook.lua", "--data spec", "no Higgs CSV in spec (expected atlas-higgs-challenge-2014-v2.csv.gz")
     refused("mnist_mlp.lua", "--data spec", "missing file spec/train-images-idx3-ubyte.gz")

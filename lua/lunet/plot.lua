@@ -1,13 +1,15 @@
 -- lunet.plot: self-contained SVG charts a browser opens, in pure Lua: bar
 -- charts (F1 or seconds per trainer), line charts (loss per worker against
 -- time or batches), histograms (staleness) and an HTML report that inlines
--- them with a run's tables; a run's metric against time (plot.history, one
--- trainer; plot.compare, several). Every function returns the text and, given
+-- them with a run's tables; image grids (plot.images); a run's metric
+-- against time (plot.history, one trainer; plot.compare, several). Every function returns the text and, given
 -- path=, also writes it there atomically. The parts: plot/svg.lua (escaping,
 -- ticks, palette, document, file write), plot/axes.lua (margins, axes,
--- legend), plot/{bar,line,histogram,report,history}.lua, plot/check.lua (input).
+-- legend), plot/{bar,line,histogram,report,history,images}.lua, plot/png.lua
+-- (the image grid's embedded PNGs), plot/check.lua (input).
 local check = require "lunet.plot.check"
 local svg = require "lunet.plot.svg"
+local doc = require "lunet.doc"
 
 local plot = { PALETTE = svg.PALETTE, escape = svg.escape }
 
@@ -49,6 +51,15 @@ plot.line = public("plot.line", require "lunet.plot.line")
 plot.histogram = public("plot.histogram", require "lunet.plot.histogram")
 -- report{title=, path=, sections={{heading=, text=, pre=, table={header=, rows=}, charts={svg or path, ...}}, ...}}
 plot.report = public("plot.report", require "lunet.plot.report")
+-- images{images = {tensor (H, W[, C]), ...} or tensor (N, H, W[, C]), rows=, cols=, titles=, row_titles=,
+-- title=, normalize=, scale=, path=}: an SVG grid of images, each an embedded PNG
+local images = require "lunet.plot.images"
+plot.images = public("plot.images", images)
+doc.register { name = "plot.images", kind = "plot",
+  summary = "a grid of grayscale or RGB images (tensors) as an SVG, each image an embedded PNG drawn pixelated, "
+    .. "with captions, row labels and a title",
+  usage = "lunet.plot.images{images = {a, b, c, d}, rows = 2, titles = {'a', 'b', 'c', 'd'}, path = 'grid.svg'}",
+  sections = { { title = "options", options = images.DOC } }, aliases = { "lunet.plot.images" }, objects = { plot.images } }
 
 -- ---- a run's metric against time: one trainer, or several compared ----
 

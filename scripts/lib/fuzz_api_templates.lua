@@ -164,6 +164,10 @@ T["lunet.plot.compare"] = { { "={a = " .. VAL:sub(2) .. ", b = " .. VAL:sub(2) .
   O { metric = '="val_loss"', by = '="samples"', path = "path", title = "str", smooth = "pos" } } }
 T["lunet.evaluation.time_to_reach"] = { { VAL, '="val_f1"', "num", O { by = '="epoch"', mode = '="max"' } } }
 T["lunet.evaluation.temporal_efficiency"] = { { VAL, VAL, O({ metric = '="val_f1"', by = '="time"' }, { "metric" }) } }
+T["lunet.plot.images"] = { { O({ images = "=lunet.rand(4, 8, 8, 1)", rows = "pos", cols = "pos", title = "str",
+  normalize = '="minmax"', scale = "pos", path = "path" }, { "images" }) },
+  { O({ images = "={lunet.rand(5, 5), lunet.rand(4, 5, 3)}", titles = '={"a", "b"}', row_titles = '={"r"}',
+  normalize = '="global"', scale = "pos" }, { "images" }) } }
 T["lunet.plot.ticks"] = { { "num", "=10", "pos" } }
 T["lunet.plot.escape"] = { { "str" } }
 

@@ -6,7 +6,7 @@
 -- of data and a number format are the charts' own.
 local base = require "lunet.check"
 
-local check = { describe = base.describe, finite = base.finite }
+local check = { describe = base.describe, finite = base.finite, plural = base.plural }
 
 local TAG = {}
 
@@ -28,6 +28,7 @@ end
 check.options = tagged(base.options)   -- (opts, where, allowed)
 check.integer = tagged(base.integer)   -- (v, where, what, {min=, max=, default=, optional=})
 check.number = tagged(base.number)     -- (v, where, what, {min=, ...})
+check.choice = tagged(base.choice)     -- (v, where, what, choices, default)
 local plain_list, numbers = tagged(base.list), tagged(base.numbers)
 
 -- The largest chart width or height, in px: the drawing work (ticks,
