@@ -47,8 +47,8 @@ local function as_list(v, names, where, what, total)
   end
   if #v > 0 then
     if #v ~= #names then
-      fail(where, "%s has %d tensors, the model has %d %ss (%s)", what, #v, #names, what == "x" and "input" or "output",
-        table.concat(names, ", "))
+      fail(where, "%s has %s, the model has %s (%s)", what, check.plural(#v, "tensor"),
+        check.plural(#names, what == "x" and "input" or "output"), table.concat(names, ", "))
     end
     for k in pairs(v) do
       if math.type(k) ~= "integer" then fail(where, "%s mixes a list and the key %s", what, describe(k)) end

@@ -29,7 +29,7 @@ local function per_output(v, names, whole, where, what, default)
   end
   if not plain(v) then fail(where, "%s must be %s, got %s", what, "a value, a list or a table keyed by output name", describe(v)) end
   if #v > 0 then
-    if #v ~= n then fail(where, "%s has %d entries, the model has %d outputs (%s)", what, #v, n, table.concat(names, ", ")) end
+    if #v ~= n then fail(where, "%s has %s, the model has %s (%s)", what, check.plural(#v, "entry", "entries"), check.plural(n, "output"), table.concat(names, ", ")) end
     return v
   end
   local index, out = {}, {}
