@@ -3,79 +3,9 @@
  * DepthwiseConv2D, SeparableConv2D (with a pointwise regularizer: the second
  * kernel's penalty gradient) and Conv2DTranspose, each with 'same' and
  * 'valid' padding and strides; plus a no-allocation check of their training
- * step. Float32, small sizes, tolerances as test_nn_gradcheck.c. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "common.h"
-#include "net.h"
-#include "registry.h"
-
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } while (0)
-
-#define INT(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}}
-#define NUM(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .d = x}}
-#define STR(k, x) {.key = k, .v = {.type = LUNET_CFG_STRING, .s = x}}
-#define REC(k) {.key = k, .v = {.type = LUNET_CFG_RECORD}}
-#define SIZE2(x) {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}
-#define PAIR(k, a, b) {.key = k, .v = {.type = LUNET_CFG_LIST}, .n = 2, .items = {SIZE2(a), SIZE2(b)}}
-#define ADD(net, ...) do { const lunet_cfg_entry_t e_[] = {__VA_ARGS__}; \
-  add(net, e_, (int)(sizeof e_ / sizeof *e_)); } while (0)
-
-static void add(lunet_net_t *net, const lunet_cfg_entry_t *entries, int n) {
-  int nd;
-  int64_t shape[LUNET_LAYER_MAX_DIMS];
-  lunet_net_output_shape(net, &nd, shape);
-  lunet_layer_config_t cfg = {n, entries};
-  lunet_layer_t *l = lunet_layer_from_config(&cfg, nd, shape);
-  if (!l || lunet_net_add(net, l) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
-}
-
-static double loss_at(lunet_net_t *net, const float *x, const float *y, int b) {
-  double l;
-  if (lunet_net_loss_grad(net, &l, x, y, NULL, b) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
-  return l;
-}
-
-/* central differences against the analytic gradient on up to 80 sampled
- * parameters and 80 sampled input values */
-static void gradcheck(const char *what, lunet_net_t *net, float *x, const float *y, int b) {
-  int64_t np = net->nparams, nx = b * lunet_shape_numel(net->in_ndim, net->in_shape);
-  float *g = malloc((size_t)(np + 1) * sizeof *g), *gx = malloc((size_t)nx * sizeof *gx);
-  lunet_net_set_need_input_grad(net, 1);
-  loss_at(net, x, y, b);
-  memcpy(g, lunet_tensor_data(net->grads), (size_t)np * sizeof *g);
-  memcpy(gx, lunet_net_input_grad(net), (size_t)nx * sizeof *gx);
-  float *p = lunet_tensor_data(net->params);
-  const float h = 2e-3f;
-  double worst = 0.0;
-  for (int pass = 0; pass < 2; pass++) {
-    float *v = pass ? x : p, *ana = pass ? gx : g;
-    int64_t n = pass ? nx : np, step = n > 80 ? n / 80 : 1;
-    for (int64_t i = 0; i < n; i += step) {
-      float keep = v[i];
-      v[i] = keep + h; double lp = loss_at(net, x, y, b);
-      v[i] = keep - h; double lm = loss_at(net, x, y, b);
-      v[i] = keep;
-      double num = (lp - lm) / (2 * h), err = fabs(num - ana[i]) / (2e-3 + 2e-2 * fabs(num));
-      if (err > worst) worst = err;
-      CHECK(err <= 1.0, "%s: %s %lld numeric %.6g analytic %.6g", what, pass ? "input" : "param", (long long)i, num,
-            ana[i]);
-    }
-  }
-  printf("ok %-58s worst error/tolerance %.3f\n", what, worst);
-  free(g); free(gx);
-}
-
-static void fill(float *x, int64_t n, uint64_t seed) {
-  lunet_rng_t r;
-  lunet_rng_seed(&r, seed);
-  lunet_rng_fill_uniform(&r, x, (size_t)n, -1.0f, 1.0f);
-}
+ * step. Float32, small sizes, nn_check.h's tolerances, up to 80 sampled
+ * parameters and 80 input values. */
+#include "nn_check.h"
 
 /* The layer under test on a (7, 6, 4) image, then Flatten and mse against
  * random targets; checked, then trained a few steps without allocating. */
@@ -95,7 +25,7 @@ static void finish_and_check(lunet_net_t *net, const char *what) {
   int64_t nx = B * 7 * 6 * 4, ny = B * lunet_shape_numel(nd, out);
   float *x = malloc((size_t)nx * sizeof *x), *y = malloc((size_t)ny * sizeof *y);
   fill(x, nx, 21); fill(y, ny, 22);
-  gradcheck(what, net, x, y, B);
+  gradcheck_n(what, net, x, y, B, 80);
   lunet_net_set_optimizer(net, lunet_optimizer_new(LUNET_OPT_ADAGRAD, net->nparams));
   double loss;
   lunet_net_train_step(net, &loss, x, y, NULL, B);

@@ -1,85 +1,7 @@
 /* Finite-difference gradient checks of every layer and loss of the C runner
  * (parameters and inputs), plus a no-allocation check of the training step.
- * Float32 with small sizes: central differences with h = 1e-2 on a loss of
- * order 1 leave ~1e-4 of rounding noise, so tolerances are a few 1e-3. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "common.h"
-#include "net.h"
-#include "registry.h"
-
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } while (0)
-
-/* Layers are built as lunet.nn builds them: from a config, through the registry. */
-#define INT(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}}
-#define STR(k, x) {.key = k, .v = {.type = LUNET_CFG_STRING, .s = x}}
-#define SIZE2(x) {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}
-#define PAIR(k, a, b) {.key = k, .v = {.type = LUNET_CFG_LIST}, .n = 2, .items = {SIZE2(a), SIZE2(b)}}
-#define ADD(net, ...) do { const lunet_cfg_entry_t e_[] = {__VA_ARGS__}; \
-  add(net, e_, (int)(sizeof e_ / sizeof *e_)); } while (0)
-
-static void add(lunet_net_t *net, const lunet_cfg_entry_t *entries, int n) {
-  int nd;
-  int64_t shape[LUNET_LAYER_MAX_DIMS];
-  lunet_net_output_shape(net, &nd, shape);
-  lunet_layer_config_t cfg = {n, entries};
-  lunet_layer_t *l = lunet_layer_from_config(&cfg, nd, shape);
-  if (!l || lunet_net_add(net, l) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
-}
-
-static double loss_at(lunet_net_t *net, const float *x, const float *y, int b) {
-  double l;
-  lunet_net_reseed(net, 7);
-  if (lunet_net_loss_grad(net, &l, x, y, NULL, b) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
-  return l;
-}
-
-/* compares analytic gradients with central differences on every parameter
- * (up to 60 sampled) and every input element (up to 60 sampled) */
-static void gradcheck(const char *what, lunet_net_t *net, float *x, const float *y, int b) {
-  int64_t np = net->nparams, nx = b * lunet_shape_numel(net->in_ndim, net->in_shape);
-  float *g = malloc((size_t)(np + 1) * sizeof *g), *gx = malloc((size_t)nx * sizeof *gx);
-  lunet_net_set_need_input_grad(net, 1);
-  loss_at(net, x, y, b);
-  memcpy(g, lunet_tensor_data(net->grads), (size_t)np * sizeof *g);
-  memcpy(gx, lunet_net_input_grad(net), (size_t)nx * sizeof *gx);
-  float *p = lunet_tensor_data(net->params);
-  const float h = 2e-3f;
-  double worst = 0.0;
-  int64_t step = np > 60 ? np / 60 : 1;
-  for (int64_t i = 0; i < np; i += step) {
-    float keep = p[i];
-    p[i] = keep + h; double lp = loss_at(net, x, y, b);
-    p[i] = keep - h; double lm = loss_at(net, x, y, b);
-    p[i] = keep;
-    double num = (lp - lm) / (2 * h), err = fabs(num - g[i]) / (2e-3 + 2e-2 * fabs(num));
-    if (err > worst) worst = err;
-    CHECK(err <= 1.0, "%s: param %lld numeric %.6g analytic %.6g", what, (long long)i, num, g[i]);
-  }
-  step = nx > 60 ? nx / 60 : 1;
-  for (int64_t i = 0; i < nx; i += step) {
-    float keep = x[i];
-    x[i] = keep + h; double lp = loss_at(net, x, y, b);
-    x[i] = keep - h; double lm = loss_at(net, x, y, b);
-    x[i] = keep;
-    double num = (lp - lm) / (2 * h), err = fabs(num - gx[i]) / (2e-3 + 2e-2 * fabs(num));
-    if (err > worst) worst = err;
-    CHECK(err <= 1.0, "%s: input %lld numeric %.6g analytic %.6g", what, (long long)i, num, gx[i]);
-  }
-  printf("ok %-40s worst error/tolerance %.3f\n", what, worst);
-  free(g); free(gx);
-}
-
-static void fill(float *x, int64_t n, uint64_t seed) {
-  lunet_rng_t r;
-  lunet_rng_seed(&r, seed);
-  lunet_rng_fill_uniform(&r, x, (size_t)n, -1.0f, 1.0f);
-}
+ * The finite-difference kit and its tolerances are nn_check.h's. */
+#include "nn_check.h"
 
 static void onehot(float *y, int b, int n, int sparse) {
   for (int i = 0; i < b; i++) {
@@ -87,8 +9,6 @@ static void onehot(float *y, int b, int n, int sparse) {
     for (int j = 0; j < n; j++) y[i * n + j] = j == i % n ? 1.0f : 0.0f;
   }
 }
-
-static lunet_net_t *net1(int64_t f) { int64_t s[1] = {f}; return lunet_net_new(1, s); }
 
 static void check_dense_acts_losses(void) {
   const char *acts[] = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu", "softplus"};

@@ -2,21 +2,8 @@
  * layers, activations read by several nodes, shared layers. Every case is a
  * finite-difference gradient check over the parameters and the packed input;
  * then the training step of a graph allocates nothing. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "nn_check.h"
 
-#include "common.h"
-#include "net.h"
-#include "registry.h"
-
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } while (0)
-
-#define INT(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}}
-#define STR(k, x) {.key = k, .v = {.type = LUNET_CFG_STRING, .s = x}}
 /* NODE(net, owner, {inputs}, entries...) -> the node's activation */
 #define NODE(net, owner, ins, ...) ({ const lunet_cfg_entry_t e_[] = {__VA_ARGS__}; const int in_[] = ins; \
   node(net, e_, (int)(sizeof e_ / sizeof *e_), (int)(sizeof in_ / sizeof *in_), in_, owner); })
@@ -34,55 +21,16 @@ static int node(lunet_net_t *net, const lunet_cfg_entry_t *entries, int n, int n
   return a;
 }
 
-static double loss_at(lunet_net_t *net, const float *x, const float *y, int b) {
-  double l;
-  if (lunet_net_loss_grad(net, &l, x, y, NULL, b) < 0) { printf("error: %s\n", lunet_errmsg()); exit(1); }
-  return l;
-}
-
-static void fill(float *x, int64_t n, uint64_t seed) {
-  lunet_rng_t r;
-  lunet_rng_seed(&r, seed);
-  lunet_rng_fill_uniform(&r, x, (size_t)n, -1.0f, 1.0f);
-}
-
 /* analytic vs central differences on every parameter and every value of the packed input */
-static void gradcheck(const char *what, lunet_net_t *net, int b) {
-  int64_t np = net->nparams, nx = b * net->in_total, ny = b * net->tgt_total;
+static void graph_check(const char *what, lunet_net_t *net, int b) {
+  int64_t nx = b * net->in_total, ny = b * net->tgt_total;
   float *x = malloc((size_t)nx * sizeof *x), *y = malloc((size_t)ny * sizeof *y);
-  float *g = malloc((size_t)(np + 1) * sizeof *g), *gx = malloc((size_t)nx * sizeof *gx);
   fill(x, nx, 3);
   fill(y, ny, 4);
   for (int64_t i = 0; i < ny; i++) y[i] = 0.5f + 0.4f * y[i]; /* in (0, 1): any loss takes them */
-  lunet_net_set_need_input_grad(net, 1);
-  loss_at(net, x, y, b);
-  memcpy(g, lunet_tensor_data(net->grads), (size_t)np * sizeof *g);
-  for (int k = 0, off = 0; k < net->ninputs; k++) { /* the inputs' gradients, packed like x */
-    int64_t m = lunet_shape_numel(net->in_ndims[k], net->in_shapes[k]);
-    for (int r = 0; r < b; r++) memcpy(gx + r * net->in_total + off, lunet_net_input_grad_k(net, k) + r * m, (size_t)m * sizeof *gx);
-    off += (int)m;
-  }
-  float *p = lunet_tensor_data(net->params);
-  const float h = 2e-3f;
-  double worst = 0.0;
-  for (int pass = 0; pass < 2; pass++) {
-    float *v = pass ? x : p, *an = pass ? gx : g;
-    int64_t n = pass ? nx : np;
-    for (int64_t i = 0; i < n; i++) {
-      float keep = v[i];
-      v[i] = keep + h; double lp = loss_at(net, x, y, b);
-      v[i] = keep - h; double lm = loss_at(net, x, y, b);
-      v[i] = keep;
-      double num = (lp - lm) / (2 * h), err = fabs(num - an[i]) / (2e-3 + 2e-2 * fabs(num));
-      if (err > worst) worst = err;
-      CHECK(err <= 1.0, "%s: %s %lld numeric %.6g analytic %.6g", what, pass ? "input" : "param", (long long)i, num, an[i]);
-    }
-  }
-  printf("ok %-48s worst error/tolerance %.3f\n", what, worst);
-  free(x); free(y); free(g); free(gx);
+  gradcheck_n(what, net, x, y, b, 0);
+  free(x); free(y);
 }
-
-static lunet_net_t *net1(int64_t f) { int64_t s[1] = {f}; return lunet_net_new(1, s); }
 
 /* two inputs, two branches read by two merges, two outputs with their losses and weights */
 static void check_two_in_two_out(void) {
@@ -102,7 +50,7 @@ static void check_two_in_two_out(void) {
   lunet_net_set_output_loss(net, 1, LUNET_LOSS_BINARY_CROSSENTROPY, lunet_loss_params_default(), 0.5f); /* (fused with the sigmoid) */
   CHECK(net->in_total == 7 && net->tgt_total == 5 && net->out_total == 5, "packed sizes %lld %lld %lld",
         (long long)net->in_total, (long long)net->tgt_total, (long long)net->out_total);
-  gradcheck("two inputs, Add + Concatenate, two outputs", net, 3);
+  graph_check("two inputs, Add + Concatenate, two outputs", net, 3);
   /* the net's loss is the weighted sum of the outputs' */
   float x[2 * 7], y[2 * 5];
   fill(x, 14, 5);
@@ -126,7 +74,7 @@ static void check_merges(void) {
     lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
     char what[64];
     snprintf(what, sizeof what, "%s of Dense branches", kinds[k]);
-    gradcheck(what, net, 3);
+    graph_check(what, net, 3);
     lunet_net_free(net);
   }
   int64_t s[2] = {2, 3}; /* Concatenate over the first per-sample axis */
@@ -140,7 +88,7 @@ static void check_merges(void) {
   CHECK(nd == 2 && shape[0] == 4 && shape[1] == 4, "Concatenate axis 1 shape");
   lunet_net_finish(net, 2);
   lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
-  gradcheck("Concatenate(axis = 1) of (2, 4) and (2, 4)", net, 2);
+  graph_check("Concatenate(axis = 1) of (2, 4) and (2, 4)", net, 2);
   lunet_net_free(net);
 }
 
@@ -158,7 +106,7 @@ static void check_shared(void) {
   CHECK(net->nparams == 16 + 5, "shared Dense counted twice: %lld parameters", (long long)net->nparams);
   CHECK(net->layers[1]->params == net->layers[0]->params, "the second call has its own weights");
   lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
-  gradcheck("a Dense shared by two inputs", net, 3);
+  graph_check("a Dense shared by two inputs", net, 3);
   lunet_net_free(net);
 }
 
@@ -194,7 +142,7 @@ static void check_views(void) {
   lunet_net_set_outputs(net, 2, outs);
   CHECK(lunet_net_finish(net, 1) == 0, "%s", lunet_errmsg());
   lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
-  gradcheck("views read beside a merge, a view as an output", net, 3);
+  graph_check("views read beside a merge, a view as an output", net, 3);
   lunet_net_free(net);
 }
 

@@ -1,20 +1,7 @@
 /* The layer registry and the config view (core/nn/registry.h, config.h), and
  * the per-layer state interface over a net (net.h: reseed, state_size,
  * get_state, set_state), without Lua. */
-#include <stdio.h>
-#include <string.h>
-
-#include "common.h"
-#include "net.h"
-#include "registry.h"
-
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } while (0)
-
-#define INT(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}}
-#define REAL(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .d = x}}
-#define STR(k, x) {.key = k, .v = {.type = LUNET_CFG_STRING, .s = x}}
+#include "nn_check.h"
 
 /* The layer the entries describe for input (4), or NULL. */
 static lunet_layer_t *build(const lunet_cfg_entry_t *e, int n) {
@@ -36,11 +23,11 @@ static void check_registry(void) {
   REFUSES("Dense: units must be an integer from 1 to 2147483647, got 4294967298", STR("kind", "Dense"),
           INT("units", 4294967298));
   REFUSES("Dense: units must be an integer from 1 to 2147483647, got nil", STR("kind", "Dense"));
-  REFUSES("Dense: units must be an integer from 1 to 2147483647, got 2.5", STR("kind", "Dense"), REAL("units", 2.5));
+  REFUSES("Dense: units must be an integer from 1 to 2147483647, got 2.5", STR("kind", "Dense"), NUM("units", 2.5));
   REFUSES("Dense: option 'activation' must be a string, got number", STR("kind", "Dense"), INT("units", 2),
           INT("activation", 1));
-  REFUSES("Dropout(1.5): rate must be in [0, 1)", STR("kind", "Dropout"), REAL("rate", 1.5));
-  const lunet_cfg_entry_t dense[] = {STR("kind", "Dense"), REAL("units", 3.0)}; /* an integral float is a size */
+  REFUSES("Dropout(1.5): rate must be in [0, 1)", STR("kind", "Dropout"), NUM("rate", 1.5));
+  const lunet_cfg_entry_t dense[] = {STR("kind", "Dense"), NUM("units", 3.0)}; /* an integral float is a size */
   lunet_layer_t *l = build(dense, 2);
   CHECK(l && l->out_size == 3 && strcmp(l->name, "Dense(3)") == 0, "Dense from units = 3.0");
   lunet_layer_free(l);
@@ -55,8 +42,8 @@ static lunet_net_t *dropout_net(void) {
   int64_t in[1] = {4};
   lunet_net_t *net = lunet_net_new(1, in);
   const lunet_cfg_entry_t dense[] = {STR("kind", "Dense"), INT("units", 8)};
-  const lunet_cfg_entry_t drop[] = {STR("kind", "Dropout"), REAL("rate", 0.5)};
-  const lunet_cfg_entry_t seeded[] = {STR("kind", "Dropout"), REAL("rate", 0.5), INT("seed", 42)};
+  const lunet_cfg_entry_t drop[] = {STR("kind", "Dropout"), NUM("rate", 0.5)};
+  const lunet_cfg_entry_t seeded[] = {STR("kind", "Dropout"), NUM("rate", 0.5), INT("seed", 42)};
   const lunet_cfg_entry_t out[] = {STR("kind", "Dense"), INT("units", 2)};
   lunet_layer_config_t cfgs[] = {{2, dense}, {2, drop}, {3, seeded}, {2, out}};
   for (int i = 0; i < 4; i++) {

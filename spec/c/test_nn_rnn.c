@@ -3,36 +3,14 @@
  * wrappers.c): each layer alone, loss = sum(out * r) for a fixed random r,
  * with a hand-made mask (B, T); Embedding and a masked Embedding -> LSTM net
  * through the runner, and the no-allocation check of an LSTM training step. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "nn_check.h"
 
-#include "common.h"
-#include "net.h"
-#include "registry.h"
+typedef struct { lunet_layer_t *l; float *out, *r; const float *x; int b; } probe_t;
 
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } while (0)
-#define INT(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .is_int = 1, .i = x}}
-#define NUM(k, x) {.key = k, .v = {.type = LUNET_CFG_NUMBER, .d = x}}
-#define STR(k, x) {.key = k, .v = {.type = LUNET_CFG_STRING, .s = x}}
-#define BOOL(k, x) {.key = k, .v = {.type = LUNET_CFG_BOOLEAN, .b = x}}
-#define CFG(...) ((lunet_layer_config_t){(int)(sizeof (lunet_cfg_entry_t[]){__VA_ARGS__} / sizeof(lunet_cfg_entry_t)), \
-  (lunet_cfg_entry_t[]){__VA_ARGS__}})
-
-static void fill(float *x, int64_t n, uint64_t seed, float lo, float hi) {
-  lunet_rng_t r;
-  lunet_rng_seed(&r, seed);
-  lunet_rng_fill_uniform(&r, x, (size_t)n, lo, hi);
-}
-
-typedef struct { lunet_layer_t *l; float *out, *r; int b; } probe_t;
-
-static double loss_of(probe_t *p, const float *x) {
+static double loss_of(void *ctx) {
+  probe_t *p = ctx;
   if (p->l->ops->reseed) p->l->ops->reseed(p->l, 5); /* the same dropout masks every time */
-  p->l->ops->forward(p->l, p->out, x, p->b, 1);
+  p->l->ops->forward(p->l, p->out, p->x, p->b, 1);
   double s = 0;
   for (int64_t i = 0; i < p->b * p->l->out_size; i++) s += (double)p->out[i] * p->r[i];
   return s;
@@ -54,29 +32,14 @@ static void check_layer(const char *what, const lunet_layer_config_t *cfg, int n
   l->need_input_grad = 1;
   l->mask_in = mask;
   if (l->ops->plan(l, b) < 0) { printf("error: plan\n"); failures++; return; }
-  fill(x, nx, 11, -1.0f, 1.0f);
-  fill(r, no, 12, -1.0f, 1.0f);
-  probe_t pr = {l, out, r, b};
-  loss_of(&pr, x);
+  fill(x, nx, 11);
+  fill(r, no, 12);
+  probe_t pr = {l, out, r, x, b};
+  loss_of(&pr);
   memcpy(d, r, (size_t)no * 4);
   l->ops->backward(l, dx, d, x, out, b);
-  const float h = 2e-3f;
-  double worst = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    float *v = pass ? x : p, *ana = pass ? dx : g;
-    int64_t n = pass ? nx : np, step = n > 80 ? n / 80 : 1;
-    for (int64_t i = 0; i < n; i += step) {
-      float keep = v[i];
-      v[i] = keep + h; double lp = loss_of(&pr, x);
-      v[i] = keep - h; double lm = loss_of(&pr, x);
-      v[i] = keep;
-      double num = (lp - lm) / (2 * h), err = fabs(num - ana[i]) / (2e-3 + 2e-2 * fabs(num));
-      if (err > worst) worst = err;
-      CHECK(err <= 1.0, "%s: %s %lld numeric %.6g analytic %.6g", what, pass ? "input" : "param", (long long)i, num,
-            ana[i]);
-    }
-  }
-  printf("ok %-55s worst error/tolerance %.3f\n", what, worst);
+  double worst = fd_compare(what, "param", p, g, np, 80, loss_of, &pr, 0.0);
+  fd_report(what, fd_compare(what, "input", x, dx, nx, 80, loss_of, &pr, worst));
   lunet_layer_free(l);
   free(p); free(g); free(x); free(dx); free(out); free(r); free(d);
 }
@@ -173,23 +136,15 @@ static void check_embedding_net(void) {
   lunet_net_finish(net, 3);
   lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
   float x[3 * 6] = {1, 2, 3, 0, 0, 0, 4, 5, 6, 1, 2, 0, 6, 6, 1, 2, 3, 4}, y[3 * 2] = {0.5f, -0.5f, 1, 0, 0, 1};
-  double base, lp, lm, worst = 0;
-  lunet_net_loss_grad(net, &base, x, y, NULL, 3);
+  net_loss_t c = {net, x, y, 3};
+  net_loss(&c);
   int64_t np = net->nparams;
   float *g = malloc((size_t)np * 4), *p = lunet_tensor_data(net->params);
   memcpy(g, lunet_tensor_data(net->grads), (size_t)np * 4);
-  for (int64_t i = 0; i < np; i++) {
-    float keep = p[i], h = 2e-3f;
-    p[i] = keep + h; lunet_net_loss_grad(net, &lp, x, y, NULL, 3);
-    p[i] = keep - h; lunet_net_loss_grad(net, &lm, x, y, NULL, 3);
-    p[i] = keep;
-    double num = (lp - lm) / (2 * h), err = fabs(num - g[i]) / (2e-3 + 2e-2 * fabs(num));
-    if (err > worst) worst = err;
-    CHECK(err <= 1.0, "Embedding net: param %lld numeric %.6g analytic %.6g", (long long)i, num, g[i]);
-  }
+  double worst = fd_compare("Embedding net", "param", p, g, np, 0, net_loss, &c, 0.0);
   /* the padding id's row: its steps are masked, so it gets no gradient */
   for (int j = 0; j < 3; j++) CHECK(g[j] == 0.0f, "the padding id's row has a gradient %g", g[j]);
-  printf("ok %-55s worst error/tolerance %.3f\n", "Embedding(mask_zero) -> LSTM -> Dense parameters", worst);
+  fd_report("Embedding(mask_zero) -> LSTM -> Dense parameters", worst);
   /* padding steps change nothing: the padding id's embedding row does not reach the output */
   const float *o1;
   lunet_net_forward(net, &o1, x, 3, 0);
