@@ -57,26 +57,16 @@ static void dropout_free(lunet_layer_t *l) { free(((dropout_t *)l)->mask); }
 
 static void dropout_reseed(lunet_layer_t *l, uint64_t seed) { lunet_rng_seed(&((dropout_t *)l)->rng, seed); }
 
-/* The state is the generator's four words, each big-endian: its hex reads as
- * the words printed with %016llx (the format of model files). */
-static size_t dropout_state_size(const lunet_layer_t *l) { return sizeof ((dropout_t *)l)->rng.s; }
+/* The state is the generator's (lunet_rng_state_get: four big-endian words,
+ * the format of model files). */
+static size_t dropout_state_size(const lunet_layer_t *l) { return LUNET_RNG_STATE_BYTES; }
 
 static void dropout_get_state(const lunet_layer_t *l, uint8_t *out) {
-  const lunet_rng_t *r = &((const dropout_t *)l)->rng;
-  for (int w = 0; w < 4; w++)
-    for (int b = 0; b < 8; b++) out[8 * w + b] = (uint8_t)(r->s[w] >> (56 - 8 * b));
+  lunet_rng_state_get(&((const dropout_t *)l)->rng, out);
 }
 
 static int dropout_set_state(lunet_layer_t *l, const uint8_t *in, size_t n) {
-  uint64_t s[4] = {0, 0, 0, 0}, any = 0;
-  if (n != sizeof s) return lunet_fail("%zu bytes, expected %zu", n, sizeof s);
-  for (int w = 0; w < 4; w++) {
-    for (int b = 0; b < 8; b++) s[w] = s[w] << 8 | in[8 * w + b];
-    any |= s[w];
-  }
-  if (!any) return lunet_fail("all zero, the one state xoshiro256** never leaves");
-  memcpy(((dropout_t *)l)->rng.s, s, sizeof s);
-  return 0;
+  return lunet_rng_state_set(&((dropout_t *)l)->rng, in, n);
 }
 
 static const lunet_layer_ops_t dropout_ops = {

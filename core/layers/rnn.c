@@ -199,25 +199,13 @@ static void rnn_backward(lunet_layer_t *l, float *din, float *dout, const float 
 
 static void rnn_reseed(lunet_layer_t *l, uint64_t seed) { lunet_rng_seed(&((rnn_t *)l)->rng, seed); }
 
-/* the generator's four words, big-endian, as Dropout's state */
-static size_t rnn_state_size(const lunet_layer_t *l) { return sizeof ((const rnn_t *)l)->rng.s; }
+/* the generator's state, as Dropout's (lunet_rng_state_get) */
+static size_t rnn_state_size(const lunet_layer_t *l) { return LUNET_RNG_STATE_BYTES; }
 
-static void rnn_get_state(const lunet_layer_t *l, uint8_t *out) {
-  const lunet_rng_t *g = &((const rnn_t *)l)->rng;
-  for (int w = 0; w < 4; w++)
-    for (int b = 0; b < 8; b++) out[8 * w + b] = (uint8_t)(g->s[w] >> (56 - 8 * b));
-}
+static void rnn_get_state(const lunet_layer_t *l, uint8_t *out) { lunet_rng_state_get(&((const rnn_t *)l)->rng, out); }
 
 static int rnn_set_state(lunet_layer_t *l, const uint8_t *in, size_t n) {
-  uint64_t s[4] = {0, 0, 0, 0}, any = 0;
-  if (n != sizeof s) return lunet_fail("%zu bytes, expected %zu", n, sizeof s);
-  for (int w = 0; w < 4; w++) {
-    for (int b = 0; b < 8; b++) s[w] = s[w] << 8 | in[8 * w + b];
-    any |= s[w];
-  }
-  if (!any) return lunet_fail("all zero, the one state xoshiro256** never leaves");
-  memcpy(((rnn_t *)l)->rng.s, s, sizeof s);
-  return 0;
+  return lunet_rng_state_set(&((rnn_t *)l)->rng, in, n);
 }
 
 #define RNN_OPS(name, str)                                                                                    \
