@@ -16,7 +16,7 @@ local training = require "lunet.nn.training"
 local fit = require "lunet.nn.fit"
 local model_file = require "lunet.nn.model_file"
 local model_io = require "lunet.nn.model_io"
-local outputs = require "lunet.nn.outputs"
+local common = require "lunet.nn.model_common"
 local learning_rate = require "lunet.nn.learning_rate"
 local Sequential = require "lunet.nn.sequential"
 
@@ -211,13 +211,7 @@ function Model:summary(opts, ...)
     for c = 2, #conns do lines[#lines + 1] = row { "", "", "", conns[c] } end
     lines[#lines + 1] = #self.inputs + li < nrows and rule or double
   end
-  local total, trainable = net:counts()
-  lines[#lines + 1] = ("Total params: %d"):format(total)
-  lines[#lines + 1] = ("Trainable params: %d"):format(trainable)
-  lines[#lines + 1] = ("Non-trainable params: %d"):format(total - trainable)
-  lines[#lines + 1] = rule
-  local print_fn = opts.print_fn or print
-  print_fn(table.concat(lines, "\n"))
+  common.print_summary(lines, net, rule, opts)
 end
 
 -- ---------------------------------------------------------------- config, clone, save, load
@@ -228,10 +222,7 @@ function Model:config()
   if not self.seed then self.seed = core.nn_default_seed() end
   local cfg = graph.config(self)
   cfg.class_name, cfg.name, cfg.seed = "Model", self.name, self.seed
-  if self.compiled then
-    cfg.compile = copy_plain(outputs.config(self, self.compiled))
-    cfg.compile.optimizer = self.compiled.optimizer:config()
-  end
+  cfg.compile = common.compile_config(self)
   return cfg
 end
 
@@ -240,40 +231,22 @@ function Model.from_config(cfg)
     fail("nn.from_config", "expected the config of a Model, got %s", describe(cfg))
   end
   local ins, outs = graph.nodes_of_config(cfg, "nn.from_config")
-  local m = Model.new { inputs = ins, outputs = outs, name = cfg.name, seed = cfg.seed }
-  if cfg.compile then
-    local c = cfg.compile
-    m:compile { loss = c.loss, loss_weights = c.loss_weights, optimizer = c.optimizer, metrics = c.metrics,
-                weighted_metrics = c.weighted_metrics }
-  end
-  return m
+  return common.compile_from_config(Model.new { inputs = ins, outputs = outs, name = cfg.name, seed = cfg.seed },
+    cfg.compile)
 end
 
 -- A new model with the same architecture, compile settings and (copied) weights.
 function Model:clone(...)
   check.arity("clone", 0, ...)
-  local m = Model.from_config(self:config())
-  if self.net then m:set_weights(self.net:params()) end
-  return m
+  return common.clone(Model, self)
 end
 
 function Model.from_saved_parts(header, params, state, where)
-  where = where or "nn.load"
-  if type(header) ~= "table" then fail(where, "has no header table") end
-  return model_file.restore(Model.from_config(header.config), header, params, state, where)
+  return model_file.from_saved_parts(Model, header, params, state, where)
 end
 
 -- The model of the file at path (nn.load, whose header says it holds a Model).
-function Model.from_file(path, header, tensors)
-  if #tensors > 2 then fail("nn.load", "'%s' holds %d arrays, a Model has 1 or 2", path, #tensors) end
-  local where = "nn.load: '" .. path .. "'"
-  local ok, m = pcall(Model.from_saved_parts, header, tensors[1], tensors[2], where)
-  if not ok then
-    m = tostring(m)
-    error(m:sub(1, #where) == where and m or where .. " holds a damaged model: " .. m, 0)
-  end
-  return m
-end
+function Model.from_file(path, header, tensors) return model_file.from_file(Model, "a Model", path, header, tensors) end
 
 function Model:__tostring()
   return ("nn.Model(%s, %d inputs, %d layers, %d outputs)"):format(self.name, #self.inputs, #self.layers, #self.outputs)

@@ -96,6 +96,29 @@ function model_file.restore(model, header, params, state, where)
   return model
 end
 
+-- The model of Class (Sequential or nn.Model) of a model file's parts
+-- (saved_parts: header fields, parameters, optimizer state or nil); where
+-- names the file in errors.
+function model_file.from_saved_parts(Class, header, params, state, where)
+  where = where or "nn.load"
+  if type(header) ~= "table" then fail(where, "has no header table") end
+  return model_file.restore(Class.from_config(header.config), header, params, state, where)
+end
+
+-- The model of Class (what: "a Model" in errors) of the file at path, whose
+-- decoded header says it holds one (nn.load reads it): a damaged part is an
+-- error naming path.
+function model_file.from_file(Class, what, path, header, tensors)
+  if #tensors > 2 then fail("nn.load", "'%s' holds %d arrays, %s has 1 or 2", path, #tensors, what) end
+  local where = "nn.load: '" .. path .. "'"
+  local ok, m = pcall(Class.from_saved_parts, header, tensors[1], tensors[2], where)
+  if not ok then
+    m = tostring(m)
+    error(m:sub(1, #where) == where and m or where .. " holds a damaged model: " .. m, 0)
+  end
+  return m
+end
+
 -- The header (decoded, or nil when it is not a JSON object) and the arrays
 -- of the model file at path; a file that cannot be read or is damaged is an
 -- error "nn.load: '<path>' ...".

@@ -11,7 +11,7 @@ local training = require "lunet.nn.training"
 local fit = require "lunet.nn.fit"
 local model_file = require "lunet.nn.model_file"
 local model_io = require "lunet.nn.model_io"
-local outputs = require "lunet.nn.outputs"
+local common = require "lunet.nn.model_common"
 local learning_rate = require "lunet.nn.learning_rate"
 local doc = require "lunet.doc"
 
@@ -149,14 +149,7 @@ function Sequential:summary(opts, ...)
       shape_str(info.output_shape), info.params)
     lines[#lines + 1] = i < #self.layers and rule or double
   end
-  local total, trainable = net:counts()
-  lines[#lines + 1] = string.format("Total params: %d", total)
-  lines[#lines + 1] = string.format("Trainable params: %d", trainable)
-  lines[#lines + 1] = string.format("Non-trainable params: %d", total - trainable)
-  lines[#lines + 1] = rule
-  local text = table.concat(lines, "\n")
-  local print_fn = opts.print_fn or print
-  print_fn(text)
+  common.print_summary(lines, net, rule, opts)
 end
 
 -- The flat parameter vector: a view sharing the model's buffer (no copy
@@ -194,11 +187,8 @@ function Sequential:config()
   if not self.input_shape then fail("Sequential:config", "the model has no input shape") end
   if not self.seed then self.seed = core.nn_default_seed() end
   local cfg = { class_name = "Sequential", name = self.name, seed = self.seed,
-                input_shape = copy_plain(self.input_shape), layers = copy_plain(self.layers) }
-  if self.compiled then
-    cfg.compile = copy_plain(outputs.config(self, self.compiled))
-    cfg.compile.optimizer = self.compiled.optimizer:config()
-  end
+                input_shape = copy_plain(self.input_shape), layers = copy_plain(self.layers),
+                compile = common.compile_config(self) }
   return cfg
 end
 
@@ -213,11 +203,7 @@ function Sequential.from_config(cfg)
   for i, lc in ipairs(cfg.layers) do
     m:add(layers.from_config(lc, "nn.from_config: layers[" .. i .. "]"))
   end
-  if cfg.compile then
-    m:compile { loss = cfg.compile.loss, optimizer = cfg.compile.optimizer, metrics = cfg.compile.metrics,
-                weighted_metrics = cfg.compile.weighted_metrics, loss_weights = cfg.compile.loss_weights }
-  end
-  return m
+  return common.compile_from_config(m, cfg.compile)
 end
 
 -- A new model with the same architecture, compile settings and (copied)
@@ -225,32 +211,19 @@ end
 function Sequential:clone(...)
   check.arity("clone", 0, ...)
   if not self.input_shape then fail("Sequential:clone", "the model has no input shape") end
-  local m = Sequential.from_config(self:config())
-  if self.net then m:set_weights(self.net:params()) end
-  return m
+  return common.clone(Sequential, self)
 end
 
 -- The model of a model file's parts (model_file.saved_parts: header fields,
 -- parameters, optimizer state or nil); where names the file in errors.
 function Sequential.from_saved_parts(header, params, state, where)
-  where = where or "nn.load"
-  if type(header) ~= "table" then fail(where, "has no header table") end
-  return model_file.restore(Sequential.from_config(header.config), header, params, state, where)
+  return model_file.from_saved_parts(Sequential, header, params, state, where)
 end
 
 -- The model of the file at path, whose decoded header says it holds a
 -- Sequential (nn.load reads it): a damaged part is an error naming path.
 function Sequential.from_file(path, header, tensors)
-  if #tensors > 2 then
-    fail("nn.load", "'%s' holds %d arrays, a Sequential model has 1 or 2", path, #tensors)
-  end
-  local where = "nn.load: '" .. path .. "'"
-  local ok, m = pcall(Sequential.from_saved_parts, header, tensors[1], tensors[2], where)
-  if not ok then
-    m = tostring(m)
-    error(m:sub(1, #where) == where and m or where .. " holds a damaged model: " .. m, 0)
-  end
-  return m
+  return model_file.from_file(Sequential, "a Sequential model", path, header, tensors)
 end
 
 function Sequential:__tostring()
