@@ -1,12 +1,12 @@
--- nn.MaxPooling2D and nn.AveragePooling2D: one class made for each kind, as
--- core/layers/pool2d.c is one kernel for both. Returns {MaxPooling2D =,
--- AveragePooling2D =}.
-local check = require "lunet.check"
+-- nn.MaxPooling2D and nn.AveragePooling2D: one class made for each kind
+-- (nn/layers/pooling.lua), as core/layers/pool2d.c is one kernel for both.
+-- Returns {MaxPooling2D =, AveragePooling2D =}.
 local layer = require "lunet.nn.layers.layer"
+local pool = require "lunet.nn.layers.pooling"
 local doc = require "lunet.doc"
 
 local function pooling(kind)
-  local Pooling = layer.class(kind, {
+  return pool.class(kind, {
     summary = (kind == "MaxPooling2D" and "the maximum" or "the mean") .. " of each window of a channels-last "
       .. "(height, width, channels) sample, per channel",
     usage = "nn." .. kind .. "(pool_size, {options})",
@@ -16,24 +16,7 @@ local function pooling(kind)
         .. "pool_size)" },
       { "padding", "valid", "'valid' (no padding) or 'same' (output size = ceil(input / stride))" },
     },
-  })
-  local D, A = Pooling.options.defaults, Pooling.args.defaults
-
-  -- nn.<kind>(pool_size = 2, {strides = pool_size, padding = 'valid', input_shape=, name=})
-  function Pooling.new(pool_size, opts, ...)
-    check.arity(kind, 0, ...)
-    opts = layer.options(opts, kind, Pooling)
-    local size = layer.pair(pool_size, kind, "pool_size", A.pool_size)
-    return layer.new(Pooling, { kind = kind, pool_size = size, strides = layer.pair(opts.strides, kind, "strides", size),
-                                padding = check.choice(opts.padding, kind, "padding", { "valid", "same" }, D.padding) },
-                     opts, kind)
-  end
-
-  function Pooling.from_config(c)
-    return Pooling.new(c.pool_size, { strides = c.strides, padding = c.padding, name = c.name })
-  end
-
-  return Pooling
+  }, function(v, what, default) return layer.pair(v, kind, what, default) end)
 end
 
 return { MaxPooling2D = pooling "MaxPooling2D", AveragePooling2D = pooling "AveragePooling2D" }
