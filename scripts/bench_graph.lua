@@ -7,17 +7,13 @@
 -- machine-readable line:
 --   bench=graph_concat_step batch=64 threads=1 graph_step_ms=... sequential_step_ms=... ratio=... allocs_in_steps=0
 -- Usage: build/lunet scripts/bench_graph.lua [--quick]
+package.path = (arg[0]:match("^(.*)/[^/]*$") or "scripts") .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
-local core = require "lunet.core"
+local timing = require "bench_timing"
 local nn = lunet.nn
 
 local quick = arg and arg[1] == "--quick"
 lunet.set_num_threads(1)
-
-local function median(t)
-  table.sort(t)
-  return t[(#t + 1) // 2]
-end
 
 local x = nn.Input { shape = { 256 } }
 local branches = { nn.Dense(512, { activation = "relu" })(x), nn.Dense(512, { activation = "relu" })(x) }
@@ -34,19 +30,9 @@ local ys = lunet.zeros(batch, 10)
 for i = 1, batch do ys:set(i, i % 10 + 1, 1) end
 for _, m in ipairs { graph, seq } do for _ = 1, 3 do m.net:train_step(xs, ys) end end
 
-local rounds, steps = 20, quick and 5 or 40
-local tg, ts = {}, {}
 local allocs = nn.alloc_count()
-for _ = 1, rounds do
-  for _, pair in ipairs { { graph, tg }, { seq, ts } } do
-    local net, times = pair[1].net, pair[2]
-    for _ = 1, steps do
-      local t0 = core.now()
-      net:train_step(xs, ys)
-      times[#times + 1] = core.now() - t0
-    end
-  end
-end
-local g, s = median(tg), median(ts)
+local times = timing.alternate({ function() graph.net:train_step(xs, ys) end, function() seq.net:train_step(xs, ys) end },
+  20, quick and 5 or 40, true)
+local g, s = timing.median(times[1]), timing.median(times[2])
 print(string.format("bench=graph_concat_step batch=%d threads=%d graph_step_ms=%.3f sequential_step_ms=%.3f "
   .. "ratio=%.3f allocs_in_steps=%d", batch, lunet.get_num_threads(), g * 1e3, s * 1e3, g / s, nn.alloc_count() - allocs))

@@ -4,17 +4,14 @@
 --   bench=mlp_step batch=64 samples_per_s=... floor_samples_per_s=... ratio=...
 --   bench=mlp_step_weighted_l2 ... plain_step_ms=... weighted_l2_step_ms=... ratio=...
 -- Usage: build/lunet scripts/bench_nn.lua [--quick]
+package.path = (arg[0]:match("^(.*)/[^/]*$") or "scripts") .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
 local core = require "lunet.core"
+local timing = require "bench_timing"
 local nn = lunet.nn
 
 local quick = arg and arg[1] == "--quick"
 lunet.set_num_threads(1)
-
-local function median(t)
-  table.sort(t)
-  return t[(#t + 1) // 2]
-end
 
 -- the sgemm calls of one training step: forward, weight gradient and (except
 -- for the first layer) input gradient of every Dense and Conv2D
@@ -45,13 +42,9 @@ local function bench(name, model, x, y, steps)
   model:train_on_batch(x, y) -- plans buffers, warms caches
   model:train_on_batch(x, y)
   local allocs = nn.alloc_count()
-  local times = {}
-  for s = 1, steps do
-    local t0 = core.now()
-    model:train_on_batch(x, y)
-    times[s] = core.now() - t0
-  end
-  local step = median(times)
+  local times, step_fn = {}, function() model:train_on_batch(x, y) end
+  for _ = 1, steps do timing.time(times, step_fn) end
+  local step = timing.median(times)
   local floor = core.nn_bench_gemms(step_gemms(model, batch), steps)
   print(string.format("bench=%s batch=%d threads=%d step_ms=%.3f floor_ms=%.3f samples_per_s=%.0f "
     .. "floor_samples_per_s=%.0f ratio=%.3f allocs_in_steps=%d", name, batch, lunet.get_num_threads(), step * 1e3,
@@ -72,20 +65,11 @@ bench("mlp_step", mlp, x, y, quick and 50 or 400)
 -- 17: within 5% of the plain step), timed alternately with the plain one in
 -- 20 rounds so the machine's drift hits both alike.
 local function paired(name, plain, weighted, w, steps)
-  local tp, tw = {}, {}
   for _, m in ipairs { plain, weighted } do m:train_on_batch(x, y, m == weighted and w or nil) end
   local allocs = nn.alloc_count()
-  for _ = 1, 20 do
-    for s = 1, steps // 20 do
-      local t0 = core.now()
-      plain:train_on_batch(x, y)
-      tp[#tp + 1] = core.now() - t0
-      t0 = core.now()
-      weighted:train_on_batch(x, y, w)
-      tw[#tw + 1] = core.now() - t0
-    end
-  end
-  local a, b = median(tp), median(tw)
+  local times = timing.alternate({ function() plain:train_on_batch(x, y) end,
+                                   function() weighted:train_on_batch(x, y, w) end }, 20, steps // 20)
+  local a, b = timing.median(times[1]), timing.median(times[2])
   print(string.format("bench=%s batch=%d threads=%d plain_step_ms=%.3f weighted_l2_step_ms=%.3f ratio=%.3f "
     .. "allocs_in_steps=%d", name, #x, lunet.get_num_threads(), a * 1e3, b * 1e3, b / a, nn.alloc_count() - allocs))
 end
