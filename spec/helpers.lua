@@ -250,4 +250,49 @@ function helpers.optimizer_probe(optimizer)
   return m
 end
 
+-- The layer specs' model: a Sequential of layers (seed 1 unless the list
+-- gives one), compiled with sgd and mse.
+function helpers.sgd_model(layers)
+  layers.seed = layers.seed or 1
+  local m = require("lunet.nn").Sequential(layers)
+  m:compile { optimizer = "sgd", loss = "mse" }
+  return m
+end
+
+-- The text m:summary() prints.
+function helpers.summary_text(m)
+  local lines = {}
+  m:summary { print_fn = function(s) lines[#lines + 1] = s end }
+  return table.concat(lines, "\n")
+end
+
+-- Debian's python3, where python3-torch installs (not pyenv's python3 on PATH).
+helpers.PYTHON = "/usr/bin/python3"
+local have_torch
+
+-- Whether helpers.PYTHON imports torch (asked once).
+function helpers.have_torch()
+  if have_torch == nil then have_torch = os.execute(helpers.PYTHON .. " -c 'import torch' >/dev/null 2>&1") == true end
+  return have_torch
+end
+
+-- Runs script with torch, numpy and D (data, JSON-decoded) in scope and
+-- float64 the default dtype; the script sets OUT, returned decoded.
+function helpers.torch(data, script)
+  local core = require "lunet.core"
+  local base = os.tmpname()
+  local f = assert(io.open(base .. ".json", "w"))
+  f:write(core.json_encode(data)); f:close()
+  f = assert(io.open(base .. ".py", "w"))
+  f:write("import json, torch, numpy as np\ntorch.set_default_dtype(torch.float64)\nD = json.load(open(" ..
+    string.format("%q", base .. ".json") .. "))\n" .. script .. "\nprint(json.dumps(OUT))\n")
+  f:close()
+  local p = assert(io.popen(helpers.PYTHON .. " " .. base .. ".py"))
+  local out = p:read("a")
+  local ok = p:close()
+  os.remove(base); os.remove(base .. ".json"); os.remove(base .. ".py")
+  assert(ok, "the torch script failed")
+  return core.json_decode(out)
+end
+
 return helpers

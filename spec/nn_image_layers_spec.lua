@@ -5,19 +5,11 @@
 -- GlobalAveragePooling2D / GlobalMaxPooling2D and SpatialDropout2D: values,
 -- gradient checks through the model API, summary shapes, bad input.
 local lunet = require "lunet"
-local core = require "lunet.core"
 local nn = lunet.nn
 local h = dofile("spec/helpers.lua")
 
-local PYTHON = "/usr/bin/python3" -- Debian's, where python3-torch installs (not pyenv's python3)
-local HAVE_TORCH = os.execute(PYTHON .. " -c 'import torch' >/dev/null 2>&1") == true
-
-local function model(layers)
-  layers.seed = layers.seed or 1
-  local m = nn.Sequential(layers)
-  m:compile { optimizer = "sgd", loss = "mse" }
-  return m
-end
+local HAVE_TORCH = h.have_torch()
+local model, output_shape = h.sgd_model, h.summary_text
 
 -- the (1, H, W, 1) tensor of rows
 local function image(rows)
@@ -36,12 +28,6 @@ local function rows_of(t)
     for j = 1, t:size(3) do out[i][j] = t:get(1, i, j, 1) end
   end
   return out
-end
-
-local function output_shape(m)
-  local lines = {}
-  m:summary { print_fn = function(s) lines[#lines + 1] = s end }
-  return table.concat(lines, "\n")
 end
 
 describe("ZeroPadding2D and Cropping2D", function()
@@ -115,20 +101,10 @@ describe("UpSampling2D", function()
       local m = model { nn.UpSampling2D(size, { input_shape = { 3, 4, 2 }, interpolation = "bilinear" }) }
       local x = lunet.rand({ 2, 3, 4, 2 }, { seed = 3, low = -1, high = 1 })
       local y = m:predict(x)
-      local base = os.tmpname()
-      local f = assert(io.open(base .. ".py", "w"))
-      f:write(string.format([[
-import json, torch
-torch.set_default_dtype(torch.float64)
-x = torch.tensor(json.loads(%q)).permute(0, 3, 1, 2)
-y = torch.nn.functional.interpolate(x, scale_factor=(%d, %d), mode="bilinear", align_corners=False)
-print(json.dumps(y.permute(0, 2, 3, 1).reshape(-1).tolist()))
-]], core.json_encode(x:totable()), size[1], size[2]))
-      f:close()
-      local p = assert(io.popen(PYTHON .. " " .. base .. ".py"))
-      local want = core.json_decode(p:read("a"))
-      assert.is_true(p:close(), "the torch script failed")
-      os.remove(base); os.remove(base .. ".py")
+      local want = h.torch({ x = x:totable(), size = size }, [[
+x = torch.tensor(D["x"]).permute(0, 3, 1, 2)
+y = torch.nn.functional.interpolate(x, scale_factor=tuple(D["size"]), mode="bilinear", align_corners=False)
+OUT = y.permute(0, 2, 3, 1).reshape(-1).tolist()]])
       local flat = y:view(-1)
       assert.are.equal(#want, flat:numel())
       for i = 1, #want do assert.is_true(math.abs(flat:get(i) - want[i]) < 1e-5, "value " .. i) end

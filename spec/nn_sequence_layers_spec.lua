@@ -6,30 +6,11 @@
 -- numbers, gradient checks through the model API, shapes in summary(),
 -- masking, and the errors bad input makes.
 local lunet = require "lunet"
-local core = require "lunet.core"
 local nn = lunet.nn
 local h = dofile("spec/helpers.lua")
 
-local PYTHON = "/usr/bin/python3" -- Debian's, where python3-torch installs (not pyenv's python3)
-local HAVE_TORCH = os.execute(PYTHON .. " -c 'import torch' >/dev/null 2>&1") == true
-
--- Runs script with torch, numpy and D (the JSON-decoded data) in scope; the
--- script sets OUT, returned decoded.
-local function torch(data, script)
-  local base = os.tmpname()
-  local f = assert(io.open(base .. ".json", "w"))
-  f:write(core.json_encode(data)); f:close()
-  f = assert(io.open(base .. ".py", "w"))
-  f:write("import json, torch, numpy as np\ntorch.set_default_dtype(torch.float64)\nD = json.load(open(" ..
-    string.format("%q", base .. ".json") .. "))\n" .. script .. "\nprint(json.dumps(OUT))\n")
-  f:close()
-  local p = assert(io.popen(PYTHON .. " " .. base .. ".py"))
-  local out = p:read("a")
-  local ok = p:close()
-  os.remove(base); os.remove(base .. ".json"); os.remove(base .. ".py")
-  assert(ok, "the torch script failed")
-  return core.json_decode(out)
-end
+local HAVE_TORCH = h.have_torch()
+local torch, model, summary_lines = h.torch, h.sgd_model, h.summary_text
 
 -- max |a - b| over a tensor and a nested list of the same shape
 local function max_diff(t, list)
@@ -43,19 +24,6 @@ local function max_diff(t, list)
   walk(list)
   assert.are.equal(flat:numel(), i)
   return worst
-end
-
-local function summary_lines(m)
-  local lines = {}
-  m:summary { print_fn = function(s) lines[#lines + 1] = s end }
-  return table.concat(lines, "\n")
-end
-
-local function model(layers, seed)
-  layers.seed = seed or 1
-  local m = nn.Sequential(layers)
-  m:compile { optimizer = "sgd", loss = "mse" }
-  return m
 end
 
 describe("Conv1D", function()
