@@ -208,29 +208,33 @@ void lunet_conv_col2im(const lunet_conv_geom_t *g, float *img, const float *cols
 }
 
 /* Group k's kernel is the columns [k F/g, (k+1) F/g) of w (taps, F): a
- * sub-matrix with row stride F, as are its outputs' columns in z (P, F). */
+ * sub-matrix with row stride F, as are its outputs' columns in z (P, F); its
+ * columns (P, taps) are block k of cols. One product per group: c_k = op(a_k)
+ * op(b_k) + beta c_k, where X_k starts at X + k * X_step. */
+static void group_gemm(const lunet_conv_geom_t *g, int ta, int tb, int64_t m, int64_t n, int64_t kk, const float *a,
+                       int64_t a_step, int64_t lda, const float *b, int64_t b_step, int64_t ldb, float beta, float *c,
+                       int64_t c_step, int64_t ldc) {
+  for (int k = 0; k < g->groups; k++)
+    lunet_blas_sgemm(ta, tb, (int)m, (int)n, (int)kk, 1.0f, a + k * a_step, (int)lda, b + k * b_step, (int)ldb, beta,
+                     c + k * c_step, (int)ldc);
+}
+
 void lunet_conv_gemm_forward(const lunet_conv_geom_t *g, float *z, const float *cols, const float *w, int64_t f,
                              int batch, float beta) {
   int64_t p = batch * g->oh * g->ow, taps = lunet_conv_taps(g), fg = f / g->groups;
-  for (int k = 0; k < g->groups; k++)
-    lunet_blas_sgemm(0, 0, (int)p, (int)fg, (int)taps, 1.0f, cols + k * p * taps, (int)taps, w + k * fg, (int)f,
-                     beta, z + k * fg, (int)f);
+  group_gemm(g, 0, 0, p, fg, taps, cols, p * taps, taps, w, fg, f, beta, z, fg, f);
 }
 
 void lunet_conv_gemm_weights(const lunet_conv_geom_t *g, float *dw, const float *cols, const float *dz, int64_t f,
                              int batch, float beta) {
   int64_t p = batch * g->oh * g->ow, taps = lunet_conv_taps(g), fg = f / g->groups;
-  for (int k = 0; k < g->groups; k++)
-    lunet_blas_sgemm(1, 0, (int)taps, (int)fg, (int)p, 1.0f, cols + k * p * taps, (int)taps, dz + k * fg, (int)f,
-                     beta, dw + k * fg, (int)f);
+  group_gemm(g, 1, 0, taps, fg, p, cols, p * taps, taps, dz, fg, f, beta, dw, fg, f);
 }
 
 void lunet_conv_gemm_input(const lunet_conv_geom_t *g, float *dcols, const float *dz, const float *w, int64_t f,
                            int batch) {
   int64_t p = batch * g->oh * g->ow, taps = lunet_conv_taps(g), fg = f / g->groups;
-  for (int k = 0; k < g->groups; k++)
-    lunet_blas_sgemm(0, 1, (int)p, (int)taps, (int)fg, 1.0f, dz + k * fg, (int)f, w + k * fg, (int)f, 0.0f,
-                     dcols + k * p * taps, (int)taps);
+  group_gemm(g, 0, 1, p, taps, fg, dz, fg, f, w, fg, f, 0.0f, dcols, p * taps, taps);
 }
 
 void lunet_conv_bias_fill(float *z, const float *b, int64_t rows, int64_t f) {
