@@ -53,11 +53,24 @@ local function amounts1d(v, where, what, min)
   return { amount(v[1], where, what .. "[1]", min), amount(v[2], where, what .. "[2]", min) }
 end
 
-local function make1d(kind, key, default, summary)
+-- The two forms of the amounts: their reader, their doc, and (2-D) a
+-- config's saved {top, bottom, left, right} back to an argument.
+local FORMS = {
+  { read = amounts1d, doc = "n (both ends) or {start, end}: steps" },
+  { read = amounts, doc = "n (every side), {rows, columns} (top and bottom, left and right) or "
+      .. "{{top, bottom}, {left, right}}",
+    saved = function(v)
+      if type(v) == "table" and #v == 4 then return { { v[1], v[2] }, { v[3], v[4] } } end
+      return v
+    end },
+}
+
+local function make(kind, key, default, summary, dims)
+  local form = FORMS[dims]
   local Class = layer.class(kind, {
     summary = summary,
     usage = "nn." .. kind .. "(" .. key .. ", {options})",
-    args = { { key, default, "n (both ends) or {start, end}: steps" } },
+    args = { { key, default, form.doc } },
   })
   local A = Class.args.defaults
 
@@ -67,35 +80,12 @@ local function make1d(kind, key, default, summary)
     if opts == nil and layer.is_options(v) then v, opts = nil, v end
     opts = layer.options(opts, kind, Class)
     if v == nil then v = A[key] end
-    return layer.new(Class, { kind = kind, [key] = amounts1d(v, kind, key, 0) }, opts, kind)
-  end
-
-  function Class.from_config(c) return Class.new(c[key], { name = c.name }) end
-
-  return Class
-end
-
-local function make(kind, key, default, summary, min)
-  local Class = layer.class(kind, {
-    summary = summary,
-    usage = "nn." .. kind .. "(" .. key .. ", {options})",
-    args = { { key, default, "n (every side), {rows, columns} (top and bottom, left and right) or "
-      .. "{{top, bottom}, {left, right}}" } },
-  })
-  local A = Class.args.defaults
-
-  -- nn.<kind>(amounts, {input_shape=, name=}), or nn.<kind>{input_shape=, name=} with the default amounts
-  function Class.new(v, opts, ...)
-    check.arity(kind, 0, ...)
-    if opts == nil and layer.is_options(v) then v, opts = nil, v end
-    opts = layer.options(opts, kind, Class)
-    if v == nil then v = A[key] end
-    return layer.new(Class, { kind = kind, [key] = amounts(v, kind, key, min) }, opts, kind)
+    return layer.new(Class, { kind = kind, [key] = form.read(v, kind, key, 0) }, opts, kind)
   end
 
   function Class.from_config(c)
     local v = c[key]
-    if type(v) == "table" and #v == 4 then v = { { v[1], v[2] }, { v[3], v[4] } } end
+    if form.saved then v = form.saved(v) end
     return Class.new(v, { name = c.name })
   end
 
@@ -104,12 +94,12 @@ end
 
 return {
   ZeroPadding2D = make("ZeroPadding2D", "padding", 1, "rows and columns of zeros around a channels-last "
-    .. "(height, width, channels) sample", 0),
+    .. "(height, width, channels) sample", 2),
   Cropping2D = make("Cropping2D", "cropping", 0, "cuts rows and columns from the borders of a channels-last "
-    .. "(height, width, channels) sample", 0),
-  ZeroPadding1D = make1d("ZeroPadding1D", "padding", 1, "steps of zeros before and after a (steps, channels) "
-    .. "sample"),
+    .. "(height, width, channels) sample", 2),
+  ZeroPadding1D = make("ZeroPadding1D", "padding", 1, "steps of zeros before and after a (steps, channels) "
+    .. "sample", 1),
   -- (Keras' Cropping1D crops (1, 1) by default)
-  Cropping1D = make1d("Cropping1D", "cropping", { 1, 1 }, "cuts steps from the start and the end of a (steps, "
-    .. "channels) sample"),
+  Cropping1D = make("Cropping1D", "cropping", { 1, 1 }, "cuts steps from the start and the end of a (steps, "
+    .. "channels) sample", 1),
 }
