@@ -94,10 +94,15 @@ describe("nn: options that disagree or are not what they claim (items 13, 17)", 
     h.assert_error("Dense: input_dim = 4 and input_shape = {3} disagree (give one of them)",
       function() nn.Dense(2, { input_dim = 4, input_shape = { 3 } }) end)
     assert.are.same({ 3 }, nn.Dense(2, { input_dim = 3, input_shape = { 3 } }).input_shape)
-    h.assert_error("Sequential:add: input_shape belongs to the first layer, layer 2 (Dense) has one",
+    -- (the constructor names itself, add names add: found by the API fuzzer, seed 1796249754, call 2175)
+    h.assert_error("Sequential: input_shape belongs to the first layer, layer 2 (Dense) has one",
       function() nn.Sequential { nn.Dense(2, { input_shape = { 3 } }), nn.Dense(2, { input_shape = { 2 } }) } end)
-    h.assert_error("Sequential:add: the first layer's input_shape {4} disagrees with the model's {3}",
+    h.assert_error("Sequential: the first layer's input_shape {4} disagrees with the model's {3}",
       function() nn.Sequential({ nn.Dense(2, { input_shape = { 4 } }) }, { input_shape = { 3 } }) end)
+    h.assert_error("Sequential:add: input_shape belongs to the first layer, layer 2 (Dense) has one",
+      function() nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }:add(nn.Dense(2, { input_shape = { 2 } })) end)
+    h.assert_error("Sequential:add: the first layer's input_shape {4} disagrees with the model's {3}",
+      function() nn.Sequential({}, { input_shape = { 3 } }):add(nn.Dense(2, { input_shape = { 4 } })) end)
   end)
 
   it("fit names a bad seed, verbose, shuffle or initial_epoch", function()

@@ -68,8 +68,11 @@ describe("merge layers", function()
     h.assert_error({ "Concatenate 'cat': called on", "axis 3 is not an axis of inputs of 2 dimensions" }, function()
       nn.Concatenate { axis = 3, name = "cat" } ({ dx, dx })
     end)
-    h.assert_error("Sequential:add: Add merges several inputs: use it in a functional model", function()
+    h.assert_error("Sequential: Add merges several inputs: use it in a functional model", function()
       nn.Sequential { nn.Dense(2, { input_shape = { 3 } }), nn.Add() }
+    end)
+    h.assert_error("Sequential:add: Add merges several inputs: use it in a functional model", function()
+      nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }:add(nn.Add())
     end)
   end)
 

@@ -20,6 +20,7 @@ local describe, fail = check.describe, check.fail
 
 local Sequential = {}
 Sequential.__index = Sequential
+local add_layer -- (self, layer, where): below
 
 function Sequential.is(v) return getmetatable(v) == Sequential end
 
@@ -63,7 +64,7 @@ function Sequential.new(list, opts, ...)
       fail("Sequential", "entry %d is not an nn layer (nn.Dense(...), ...), got %s", i, describe(list[i]))
     end
   end
-  for i = 1, n do self:add(list[i]) end
+  for i = 1, n do add_layer(self, list[i], "Sequential") end
   return self
 end
 
@@ -72,12 +73,18 @@ function Sequential:add(layer, ...)
   if not is_layer(layer) then
     fail("Sequential:add", "expected an nn layer (nn.Dense(...), ...), got %s", describe(layer))
   end
+  return add_layer(self, layer, "Sequential:add")
+end
+
+-- Appends layer (checked as a layer); where names the public call in errors
+-- (the constructor's list, or add).
+function add_layer(self, layer, where)
   if layer.merge then
-    fail("Sequential:add", "%s merges several inputs: use it in a functional model (nn.Model), called on a list of nodes",
+    fail(where, "%s merges several inputs: use it in a functional model (nn.Model), called on a list of nodes",
       layer.cfg.kind)
   end
   if layer.input_shape then -- the first layer's says what the model takes; a later one's would be ignored
-    local shape, where = layer.input_shape, "Sequential:add"
+    local shape = layer.input_shape
     if #self.layers > 0 then
       fail(where, "input_shape belongs to the first layer, layer %d (%s) has one", #self.layers + 1, layer.cfg.kind)
     end
@@ -88,7 +95,7 @@ function Sequential:add(layer, ...)
     self.input_shape = shape
   end
   if layer.cfg.return_state or layer.cfg.merge_mode == false then -- (as Keras: several outputs need the functional API)
-    fail("Sequential:add", "%s: %s gives several outputs, which a Sequential cannot pass on (use the functional API)",
+    fail(where, "%s: %s gives several outputs, which a Sequential cannot pass on (use the functional API)",
       layer.cfg.name or layer.cfg.kind, layer.cfg.return_state and "return_state = true" or "merge_mode = false")
   end
   local cfg = copy_plain(layer.cfg)
