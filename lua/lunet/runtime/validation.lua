@@ -24,6 +24,7 @@ local validation = {}
 
 local V = {}
 V.__index = V
+validation.Validation = V -- (the methods, for specs that drive one without processes)
 
 local sockets = 0 -- for unique socket names
 
@@ -114,7 +115,7 @@ function V:check_due()
   local run = self.run
   local every, m = self.every, run.metrics
   if run.stopping then return end -- (a callback stopped training: the end is scored by final)
-  local due, boundary
+  local due
   if every.updates then
     local clock = run.center:clock_now()
     if clock >= self.next_updates then
@@ -122,11 +123,13 @@ function V:check_due()
       self.next_updates = (clock // every.updates + 1) * every.updates
     end
   elseif every.epochs then
-    -- (the last epoch's end is scored by final)
+    -- Every boundary passed gets its record, also when several epochs end at one message (a straggler's shard
+    -- of one epoch read after the next epoch's) or at the run's last: each is an on_epoch_end. (The last
+    -- epoch's end is scored by final.)
     local done = m:epochs_done()
-    if done >= self.next_epoch and done < self.o.num_epoch then
-      due, boundary = true, done // every.epochs * every.epochs
-      self.next_epoch = boundary + every.epochs
+    while done >= self.next_epoch and self.next_epoch < self.o.num_epoch do
+      self:snapshot(run.center:weights(), core.now() - m.t0, self.next_epoch)
+      self.next_epoch = self.next_epoch + every.epochs
     end
   elseif m.first_start and not in_flight(self) then
     local trained = core.now() - m.t0 - m.first_start
@@ -135,7 +138,7 @@ function V:check_due()
       self.next_time = trained + every.seconds
     end
   end
-  if due and not run.roster:finished() then self:snapshot(run.center:weights(), core.now() - m.t0, boundary) end
+  if due and not run.roster:finished() then self:snapshot(run.center:weights(), core.now() - m.t0) end
 end
 
 -- ---------------------------------------------------------------- the evaluator's messages
