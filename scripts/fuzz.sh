@@ -6,26 +6,26 @@
 # (default 60), as many at a time as there are cores, each decoder on a
 # scratch copy of its seed corpus (spec/fuzz/corpus/NAME, so the repository's
 # corpus stays as written), and prints one summary line:
-#   fuzz targets=7 seconds=60 executions=wire:N,json:N,csv:N,csv_shard:N,idx:N,hdf5:N,api:N crashes=0
+#   fuzz targets=9 seconds=60 executions=wire:N,json:N,csv:N,csv_shard:N,idx:N,hdf5:N,h5tree:N,zip:N,api:N crashes=0
 # (api:N counts API calls). Exits non-zero when any target crashes, leaks,
 # trips a sanitizer or hangs (for api: any failure of its rule, see
 # scripts/lib/fuzz_api_verdict.lua); a decoder's input is kept under
 # build-fuzz/fuzz-artifacts/ (its path is printed, with the command that
 # replays it), an API failure is printed with its --replay SEED:INDEX line.
-# Usage: scripts/fuzz.sh [seconds-per-target] [target...]  (default: wire json csv csv_shard idx hdf5 api)
+# Usage: scripts/fuzz.sh [seconds-per-target] [target...]  (default: wire json csv csv_shard idx hdf5 h5tree zip api)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 build=$here/build-fuzz
-targets=(wire json csv csv_shard idx hdf5 api)
+targets=(wire json csv csv_shard idx hdf5 h5tree zip api)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 decoders=()
 for name in "${targets[@]}"; do
   case $name in
-    wire|json|csv|csv_shard|idx|hdf5) decoders+=("fuzz_$name") ;;
+    wire|json|csv|csv_shard|idx|hdf5|h5tree|zip) decoders+=("fuzz_$name") ;;
     api) decoders+=(lunet) ;;
-    *) echo "fuzz: unknown target '$name' (expected wire, json, csv, csv_shard, idx, hdf5 or api)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown target '$name' (expected wire, json, csv, csv_shard, idx, hdf5, h5tree, zip or api)" >&2; exit 2 ;;
   esac
 done
 max_len=4096 # bytes: above every seed; a JSON job or a few CSV rows, not a data set
@@ -62,15 +62,17 @@ run_target() {
     return
   fi
   cp "$here/spec/fuzz/corpus/$name/"* "$run/$name/"
-  local rc=0 lsan=${LSAN_OPTIONS:-} asan=$ASAN_OPTIONS
+  local rc=0 lsan=${LSAN_OPTIONS:-} asan=$ASAN_OPTIONS len=$max_len
   # libhdf5 (not instrumented) leaks on some damaged files, and asks malloc
   # for absurd sizes that a NULL answers (it then fails cleanly): its leaks
   # are suppressed (spec/fuzz/lsan_hdf5.supp), malloc may return NULL
-  if [ "$name" = hdf5 ]; then
+  if [ "$name" = hdf5 ] || [ "$name" = h5tree ]; then
     lsan=suppressions=$here/spec/fuzz/lsan_hdf5.supp
     asan=${asan/allocator_may_return_null=0/allocator_may_return_null=1}
   fi
-  (cd "$run" && TMPDIR="$run" LSAN_OPTIONS="$lsan" ASAN_OPTIONS="$asan" "$build/fuzz_$name" -max_total_time="$seconds" -max_len="$max_len" \
+  # h5py's smallest file with a group is some 6 KiB (h5tree's seeds)
+  if [ "$name" = h5tree ]; then len=16384; fi
+  (cd "$run" && TMPDIR="$run" LSAN_OPTIONS="$lsan" ASAN_OPTIONS="$asan" "$build/fuzz_$name" -max_total_time="$seconds" -max_len="$len" \
      -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/$name/" "$run/$name") \
     >"$run/$name.log" 2>&1 || rc=$?
   echo "$rc" >"$run/$name.rc"

@@ -22,6 +22,10 @@ typedef void (*lunet_h5guard_fn)(void *arg);
  * ("cannot open 'PATH': No such file or directory"). */
 int lunet_h5guard_run(const char *name, const char *path, uint64_t key, lunet_h5guard_fn vet, void *arg);
 
+/* The time a child may take (default 60 s; the fuzz targets set less than
+ * libFuzzer's own timeout). */
+void lunet_h5guard_set_deadline(double seconds);
+
 /* Forgets which files this process vetted (for the fuzz targets, which
  * rewrite one file in place faster than its change time ticks). */
 void lunet_h5guard_forget(void);

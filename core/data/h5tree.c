@@ -121,6 +121,12 @@ lunet_h5tree_t *lunet_h5tree_open_in_process(const char *path, const void *bytes
     lunet_h5tree_free(t);
     return NULL;
   }
+  H5O_info_t root; /* every path starts there */
+  if (H5Oget_info_by_name2(t->file, "/", &root, H5O_INFO_BASIC, t->lapl) < 0 || root.type != H5O_TYPE_GROUP) {
+    lunet_fail("%s: cannot read the file's root group (a damaged file)%s", name, lunet_h5t_why(buf));
+    lunet_h5tree_free(t);
+    return NULL;
+  }
   return t;
 }
 
