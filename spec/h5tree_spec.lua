@@ -179,6 +179,8 @@ with h5py.File(P, 'w') as f:
       h.assert_error(p .. ": attribute 'compound' of '/' is a compound", function() t:attrs("/") end)
       h.assert_error(p .. ": attribute 'matrix' of '/' has 2 dimensions", function() t:attr("/", "matrix") end)
       h.assert_error("bad argument #1 to 'read'", function() t:read({}) end)
+      h.assert_error("a path or name holding a NUL byte", function() t:read("half\0x") end)
+      assert.is_nil(t:attr("/", "")) -- no attribute has an empty name
       t:close()
       t:close() -- twice is fine
       h.assert_error(p .. ": the HDF5 file is closed", function() t:list("/") end)
@@ -210,6 +212,22 @@ with h5py.File(P, 'w') as f:
           t:read("compressed")
         end)
       end
+    end)
+
+    it("refuses the damaged files libhdf5 1.10.8 crashed on (spec/fuzz/corpus/hdf5) by their flaw", function()
+      local dir = "spec/fuzz/corpus/hdf5/"
+      -- a damaged B-tree crashes libhdf5 itself: the walk in the vetting child dies, the open fails
+      h.assert_error(dir .. "bad-btree.h5: libhdf5 crashed reading the file",
+                     function() core.h5_open(dir .. "bad-btree.h5") end)
+      h.assert_error("x.keras: w.h5: libhdf5 crashed reading the file",
+                     function() core.h5_open_bytes(h.read_file(dir .. "bad-btree.h5"), "x.keras: w.h5") end)
+      local t = core.h5_open(dir .. "compact-short.h5")
+      h.assert_error(dir .. "compact-short.h5: dataset 'v' stores 0 bytes, its shape needs 24 (a damaged file)",
+                     function() t:read("v") end)
+      assert.same({ 3 }, t:read("x"):shape())
+      t = core.h5_open(dir .. "bad-int-offset.h5")
+      h.assert_error(dir .. "bad-int-offset.h5: dataset 'x' has a malformed number type (a damaged file)",
+                     function() t:read("x") end)
     end)
 
     it("reads a truncated copy of a real Keras file as an error, never a crash", function()

@@ -112,6 +112,8 @@ with zipfile.ZipFile(P, 'w') as z:
     h.write_file(hdf5, "\137HDF\r\n\26\n" .. ("\0"):rep(100))
     h.assert_error(hdf5 .. ": not a zip file", function() core.zip_list(hdf5) end)
     h.assert_error("bad argument #2 to 'zip_read'", function() core.zip_read(p) end)
+    h.assert_error("a path or name holding a NUL byte", function() core.zip_read(p, "config.json\0") end)
+    h.assert_error("member 1's name holds a NUL byte", function() core.zip_write(p, { { name = "a\0b", data = "" } }) end)
   end)
 
   it("refuses truncated and damaged zips", function()

@@ -39,10 +39,22 @@ static int t_tostring(lua_State *L) {
 
 static const char *KIND_NAMES[] = {NULL, "group", "dataset"};
 
+/* A path or name argument: a string without NUL bytes (C would cut it and
+ * name another object). */
+static const char *check_name(lua_State *L, int arg) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+  if (strlen(s) != len) luaL_argerror(L, arg, "a path or name holding a NUL byte");
+  return s;
+}
+static const char *opt_name(lua_State *L, int arg, const char *def) {
+  return lua_isnoneornil(L, arg) ? def : check_name(L, arg);
+}
+
 /* t:list([group]) -> {{name=, kind='group'|'dataset'}, ...} in name order. */
 static int t_list(lua_State *L) {
   lunet_h5tree_t *t = check_open(L);
-  const char *path = luaL_optstring(L, 2, "/");
+  const char *path = opt_name(L, 2, "/");
   lunet_h5entry_t *e;
   int64_t n;
   if (lunet_h5tree_list(t, path, &e, &n) < 0) return lunet_core_error(L, NULL);
@@ -62,7 +74,7 @@ static int t_list(lua_State *L) {
 /* t:kind(path) -> 'group' | 'dataset' | nil. */
 static int t_kind(lua_State *L) {
   lunet_h5tree_t *t = check_open(L);
-  lunet_h5obj_t k = lunet_h5tree_kind(t, luaL_checkstring(L, 2));
+  lunet_h5obj_t k = lunet_h5tree_kind(t, check_name(L, 2));
   if (k == LUNET_H5_NONE) lua_pushnil(L);
   else lua_pushstring(L, KIND_NAMES[k]);
   return 1;
@@ -100,14 +112,14 @@ static void push_attr(lua_State *L, lunet_h5tree_t *t, const char *path, const c
 /* t:attr(path, name) -> string | {strings} | number | {numbers} | boolean | nil. */
 static int t_attr(lua_State *L) {
   lunet_h5tree_t *t = check_open(L);
-  push_attr(L, t, luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  push_attr(L, t, check_name(L, 2), check_name(L, 3));
   return 1;
 }
 
 /* t:attrs(path) -> {name = value}. */
 static int t_attrs(lua_State *L) {
   lunet_h5tree_t *t = check_open(L);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = check_name(L, 2);
   char **names;
   int64_t n;
   if (lunet_h5tree_attr_names(t, path, &names, &n) < 0) return lunet_core_error(L, NULL);
@@ -135,7 +147,7 @@ static int t_shape(lua_State *L) {
   lunet_h5tree_t *t = check_open(L);
   int ndim;
   int64_t shape[LUNET_MAX_DIMS];
-  if (lunet_h5tree_shape(t, luaL_checkstring(L, 2), &ndim, shape) < 0) return lunet_core_error(L, NULL);
+  if (lunet_h5tree_shape(t, check_name(L, 2), &ndim, shape) < 0) return lunet_core_error(L, NULL);
   lunet_push_shape(L, ndim, shape);
   return 1;
 }
@@ -143,7 +155,7 @@ static int t_shape(lua_State *L) {
 /* t:read(path) -> float32 Tensor of the dataset's shape. */
 static int t_read(lua_State *L) {
   lunet_h5tree_t *t = check_open(L);
-  lunet_tensor_t *x = lunet_h5tree_read(t, luaL_checkstring(L, 2));
+  lunet_tensor_t *x = lunet_h5tree_read(t, check_name(L, 2));
   if (!x) return lunet_core_error(L, NULL);
   lunet_push_tensor(L, x);
   return 1;
@@ -173,7 +185,7 @@ static treebox *push_box(lua_State *L, const char *name) {
 
 /* core.h5_open(path) -> H5Tree. */
 static int l_h5_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = check_name(L, 1);
   treebox *b = push_box(L, path);
   b->t = lunet_h5tree_open(path);
   if (!b->t) return lunet_core_error(L, NULL);
@@ -184,7 +196,7 @@ static int l_h5_open(lua_State *L) {
 static int l_h5_open_bytes(lua_State *L) {
   size_t len;
   const char *bytes = luaL_checklstring(L, 1, &len);
-  const char *name = luaL_checkstring(L, 2);
+  const char *name = check_name(L, 2);
   treebox *b = push_box(L, name);
   b->t = lunet_h5tree_open_bytes(bytes, len, name);
   if (!b->t) return lunet_core_error(L, NULL);

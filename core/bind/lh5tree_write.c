@@ -11,6 +11,14 @@
 
 typedef struct { lunet_h5writer_t *w; } writerbox;
 
+/* A path or name argument: a string without NUL bytes (C would cut it). */
+static const char *check_name(lua_State *L, int arg) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+  if (strlen(s) != len) luaL_argerror(L, arg, "a path or name holding a NUL byte");
+  return s;
+}
+
 static lunet_h5writer_t *check_writer(lua_State *L) {
   writerbox *b = luaL_checkudata(L, 1, LUNET_H5WRITER_MT);
   if (!b->w) {
@@ -39,7 +47,7 @@ static int w_commit(lua_State *L) {
 
 static int w_group(lua_State *L) {
   lunet_h5writer_t *w = check_writer(L);
-  if (lunet_h5writer_group(w, luaL_checkstring(L, 2)) < 0) return lunet_core_error(L, NULL);
+  if (lunet_h5writer_group(w, check_name(L, 2)) < 0) return lunet_core_error(L, NULL);
   return 0;
 }
 
@@ -101,7 +109,7 @@ static void to_value(lua_State *L, int idx, lunet_h5value_t *v, const char *what
 /* w:attr(path, name, value): string, number, boolean, or a list of one of them. */
 static int w_attr(lua_State *L) {
   lunet_h5writer_t *w = check_writer(L);
-  const char *path = luaL_checkstring(L, 2), *name = luaL_checkstring(L, 3);
+  const char *path = check_name(L, 2), *name = check_name(L, 3);
   luaL_checkany(L, 4);
   lua_pushfstring(L, "cannot write '%s': attribute '%s' of '%s'", lunet_h5writer_path(w), name, path);
   lunet_h5value_t v;
@@ -113,7 +121,7 @@ static int w_attr(lua_State *L) {
 
 static int w_write(lua_State *L) {
   lunet_h5writer_t *w = check_writer(L);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = check_name(L, 2);
   lunet_tensor_t *x = lunet_check_tensor(L, 3);
   if (lunet_h5writer_write(w, path, x) < 0) return lunet_core_error(L, NULL);
   return 0;
@@ -121,7 +129,7 @@ static int w_write(lua_State *L) {
 
 static int w_write_int64(lua_State *L) {
   lunet_h5writer_t *w = check_writer(L);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = check_name(L, 2);
   lua_Integer value = luaL_checkinteger(L, 3);
   if (lunet_h5writer_write_int64(w, path, value) < 0) return lunet_core_error(L, NULL);
   return 0;
@@ -136,7 +144,7 @@ static int w_tostring(lua_State *L) {
 
 /* core.h5_create(path) -> H5Writer. */
 static int l_h5_create(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = check_name(L, 1);
   writerbox *b = lua_newuserdatauv(L, sizeof *b, 1);
   b->w = NULL; /* safe to collect before the file exists */
   lua_pushvalue(L, 1);

@@ -4,13 +4,22 @@
  * member (zipfile.h). */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
 #include "lbind.h"
 #include "zipfile.h"
 
+/* A path or member name argument: a string without NUL bytes. */
+static const char *check_name(lua_State *L, int arg) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+  if (strlen(s) != len) luaL_argerror(L, arg, "a path or name holding a NUL byte");
+  return s;
+}
+
 static int l_zip_list(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = check_name(L, 1);
   lunet_zip_entry_t *e;
   int64_t n;
   if (lunet_zip_list(path, &e, &n) < 0) return lunet_core_error(L, NULL);
@@ -28,7 +37,7 @@ static int l_zip_list(lua_State *L) {
 }
 
 static int l_zip_read(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1), *member = luaL_checkstring(L, 2);
+  const char *path = check_name(L, 1), *member = check_name(L, 2);
   char *data;
   size_t len;
   if (lunet_zip_read(path, member, &data, &len) < 0) return lunet_core_error(L, NULL);
@@ -39,7 +48,7 @@ static int l_zip_read(lua_State *L) {
 
 /* zip_write(path, members): each member a table {name = string, data = string}. */
 static int l_zip_write(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = check_name(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_Integer n = luaL_len(L, 2);
   if (n < 0 || n > INT_MAX / 2) return luaL_error(L, "zip_write: %I members", n);
@@ -50,7 +59,10 @@ static int l_zip_write(lua_State *L) {
                         luaL_typename(L, -1));
     if (lua_getfield(L, -1, "name") != LUA_TSTRING)
       return luaL_error(L, "zip_write: '%s': member %I's name is a %s, expected a string", path, i, luaL_typename(L, -1));
-    m[i - 1].name = lua_tostring(L, -1);
+    size_t nlen;
+    m[i - 1].name = lua_tolstring(L, -1, &nlen);
+    if (strlen(m[i - 1].name) != nlen)
+      return luaL_error(L, "zip_write: '%s': member %I's name holds a NUL byte", path, i);
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "data") != LUA_TSTRING)
       return luaL_error(L, "zip_write: '%s': member '%s''s data is a %s, expected a string", path, m[i - 1].name,

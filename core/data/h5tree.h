@@ -100,7 +100,8 @@ typedef struct lunet_h5writer lunet_h5writer_t;
 lunet_h5writer_t *lunet_h5writer_new(const char *path);
 /* Makes group path (and its missing parents); an existing group is fine. */
 int lunet_h5writer_group(lunet_h5writer_t *w, const char *path);
-/* Sets attribute name of the group or dataset at path (replacing it), as
+/* Sets attribute name of the group or dataset at path (replacing it; a
+ * missing path is made a group, with its parents), as
  * h5py writes a Python value: STRING scalar -> variable-length UTF-8 string;
  * STRING list -> fixed-length NUL-padded byte strings of the longest one's
  * length (numpy 'S'); INTEGER -> int64, FLOAT -> float64, scalar or 1-D; an

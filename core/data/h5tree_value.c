@@ -202,7 +202,7 @@ int lunet_h5tree_attr(lunet_h5tree_t *t, const char *path, const char *name, lun
   path = lunet_h5t_path(path);
   hid_t obj = lunet_h5t_open(t, path);
   if (obj < 0) return -1;
-  htri_t there = H5Aexists(obj, name);
+  htri_t there = name[0] ? H5Aexists(obj, name) : 0; /* (libhdf5 fails on an empty name) */
   if (there <= 0) {
     H5Oclose(obj);
     return there == 0 ? 0 : lunet_fail("%s: cannot read the attributes of '%s' (a damaged file)", t->name, path);
