@@ -283,6 +283,24 @@ with h5py.File(P, 'w') as f:
                   t:list("/"))
     end)
 
+    it("keeps int64 counts exact (read_int64), which float32 tensors cannot past 2^24", function()
+      local p = s.path(".h5")
+      local w = core.h5_create(p)
+      w:write_int64("iteration", (1 << 40) + 1)
+      w:write("as_float", core.tensor({ 7 }))
+      w:write("fraction", core.tensor({ 7.5 }))
+      w:write("two", core.tensor({ 1, 2 }))
+      w:commit()
+      local t = core.h5_open(p)
+      assert.equal((1 << 40) + 1, t:read_int64("iteration"))
+      assert.equal(math.type(1), math.type(t:read_int64("iteration")))
+      assert.equal(7, t:read_int64("as_float")) -- older Keras kept iterations in a float
+      h.assert_error(p .. ": dataset 'fraction' holds 7.5, not an integer", function() t:read_int64("fraction") end)
+      h.assert_error(p .. ": dataset 'two' has shape (2); read_int64 reads a dataset of one value",
+                     function() t:read_int64("two") end)
+      h.assert_error(p .. ": no object 'none'", function() t:read_int64("none") end)
+    end)
+
     it("writes the layouts h5py writes, which Keras' loader reads", function()
       if not HAVE_H5PY then return pending(NO_H5PY) end
       local p = write_keras_like(s.path(".h5"))

@@ -1,6 +1,6 @@
 /* Lua binding of core/data/h5tree.c's reader: core.h5_open(path) and
  * core.h5_open_bytes(bytes, display_name) -> a "lunet.H5Tree" userdata with
- * list, kind, attr, attrs, shape, read and close (see h5tree.h; the Keras
+ * list, kind, attr, attrs, shape, read, read_int64 and close (see h5tree.h; the Keras
  * readers of lua/lunet/keras use it). Messages name the file and object. */
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +161,15 @@ static int t_read(lua_State *L) {
   return 1;
 }
 
+/* t:read_int64(path) -> the integer a one-value dataset holds. */
+static int t_read_int64(lua_State *L) {
+  lunet_h5tree_t *t = check_open(L);
+  int64_t v;
+  if (lunet_h5tree_read_int64(t, check_name(L, 2), &v) < 0) return lunet_core_error(L, NULL);
+  lua_pushinteger(L, (lua_Integer)v);
+  return 1;
+}
+
 /* A closed box (safe to collect before the open succeeds) holding name. */
 static treebox *push_box(lua_State *L, const char *name) {
   treebox *b = lua_newuserdatauv(L, sizeof *b, 1);
@@ -169,7 +178,8 @@ static treebox *push_box(lua_State *L, const char *name) {
   lua_setiuservalue(L, -2, 1);
   if (luaL_newmetatable(L, LUNET_H5TREE_MT)) {
     static const luaL_Reg methods[] = {{"list", t_list}, {"kind", t_kind}, {"attr", t_attr}, {"attrs", t_attrs},
-                                       {"shape", t_shape}, {"read", t_read}, {"close", t_close}, {NULL, NULL}};
+                                       {"shape", t_shape}, {"read", t_read}, {"read_int64", t_read_int64},
+                                       {"close", t_close}, {NULL, NULL}};
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, t_close);

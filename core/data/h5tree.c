@@ -255,6 +255,8 @@ static void walk(walk_t *w, const char *path) {
     int64_t shape[LUNET_MAX_DIMS];
     lunet_tensor_t *x = lunet_h5tree_shape(w->t, path, &ndim, shape) == 0 ? lunet_h5tree_read(w->t, path) : NULL;
     if (!x) w->rc = -1;
+    int64_t one;
+    if (x && lunet_tensor_numel(x) == 1 && lunet_h5tree_read_int64(w->t, path, &one) < 0) w->rc = -1;
     lunet_tensor_free(x);
     return;
   }

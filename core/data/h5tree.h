@@ -91,6 +91,12 @@ int lunet_h5tree_shape(lunet_h5tree_t *t, const char *path, int *ndim, int64_t s
  * 64 MiB of fill values. */
 lunet_tensor_t *lunet_h5tree_read(lunet_h5tree_t *t, const char *path);
 
+/* The one value of a dataset holding one (any shape of one element) as an
+ * int64: integer classes exactly (a float32 tensor holds integers exactly
+ * only up to 2^24: Keras' optimizer iteration count), float classes when the
+ * value is an integer. 0 or -1. */
+int lunet_h5tree_read_int64(lunet_h5tree_t *t, const char *path, int64_t *out);
+
 /* ---- writing (h5tree_write.c) ---- */
 
 typedef struct lunet_h5writer lunet_h5writer_t;

@@ -332,3 +332,37 @@ lunet_tensor_t *lunet_h5tree_read(lunet_h5tree_t *t, const char *path) {
   H5Dclose(set);
   return x;
 }
+
+int lunet_h5tree_read_int64(lunet_h5tree_t *t, const char *path, int64_t *out) {
+  lunet_h5t_quiet();
+  path = lunet_h5t_path(path);
+  int ndim;
+  int64_t shape[LUNET_MAX_DIMS];
+  uint64_t bytes, need;
+  hid_t set = open_dataset(t, path, &ndim, shape, &bytes, &need);
+  if (set < 0) return -1;
+  int rc = check_size(t, set, path, bytes, need);
+  if (rc == 0 && bytes != sizeof(float)) {
+    char buf[LUNET_SHAPE_STR_MAX];
+    rc = lunet_fail("%s: dataset '%s' has shape %s; read_int64 reads a dataset of one value", t->name, path,
+                    lunet_shape_str(buf, sizeof buf, ndim, shape));
+  }
+  hid_t type = rc == 0 ? H5Dget_type(set) : -1;
+  int integer = type >= 0 && H5Tget_class(type) == H5T_INTEGER;
+  if (type >= 0) H5Tclose(type);
+  char buf[200];
+  if (rc == 0 && integer) { /* int64 as it is: float32 holds integers exactly only up to 2^24 */
+    if (H5Dread(set, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+      rc = lunet_fail("%s: dataset '%s': cannot read it%s", t->name, path, lunet_h5t_why(buf));
+  } else if (rc == 0) { /* older Keras kept the iteration count in a float */
+    double v;
+    if (H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0)
+      rc = lunet_fail("%s: dataset '%s': cannot read it%s", t->name, path, lunet_h5t_why(buf));
+    else if (!(v >= -9.2233720368547758e18 && v < 9.2233720368547758e18) || v != (double)(int64_t)v)
+      rc = lunet_fail("%s: dataset '%s' holds %g, not an integer", t->name, path, v);
+    else
+      *out = (int64_t)v;
+  }
+  H5Dclose(set);
+  return rc;
+}
