@@ -52,8 +52,8 @@ static lunet_layer_t *permute_from_config(const lunet_layer_config_t *cfg, int i
   if (lunet_config_list(cfg, "dims", "a list of axes (a permutation of 1 .. the input's rank)", &n, &items) < 0)
     return NULL;
   if (n != in_ndim) {
-    lunet_fail("Permute: dims has %d axes, but the input's samples have shape %s (%d axes)", n,
-               lunet_shape_str(have, sizeof have, in_ndim, in_shape), in_ndim);
+    lunet_fail("Permute: dims has %d ax%s, but the input's samples have shape %s (%d ax%s)", n, n == 1 ? "is" : "es",
+               lunet_shape_str(have, sizeof have, in_ndim, in_shape), in_ndim, in_ndim == 1 ? "is" : "es");
     return NULL;
   }
   int dims[LUNET_LAYER_MAX_DIMS], seen[LUNET_LAYER_MAX_DIMS] = {0};

@@ -27,7 +27,8 @@ local function options_class(kind, d, make)
 end
 
 local function number(v, w, what, default, min)
-  return check.number(v, w, what, { min = min or -FLOAT_MAX, max = FLOAT_MAX, default = default })
+  return check.number(v, w, what, { min = min or -FLOAT_MAX, max = FLOAT_MAX, default = default,
+                                    optional = default == nil })
 end
 
 local ReLU = options_class("ReLU", {
