@@ -210,3 +210,17 @@ describe("trainable = false across workers", function()
     assert.is_true(last < 0.9 * first, ("loss %g -> %g"):format(first, last))
   end)
 end)
+
+describe("trainable = false in wrappers", function()
+  it("freezes a TimeDistributed or Bidirectional whose inner layers are frozen; one direction alone is refused", function()
+    local td = h.sgd_model { nn.TimeDistributed(nn.Dense(3, { trainable = false }), { input_shape = { 4, 2 } }) }
+    h.assert_contains(h.summary_text(td), "Trainable params: 0", "Non-trainable params: 9")
+    local bi = h.sgd_model { nn.Bidirectional(nn.LSTM(2, { trainable = false }), { input_shape = { 4, 2 } }) }
+    h.assert_contains(h.summary_text(bi), "Trainable params: 0")
+    h.assert_error({ "layer 'bidirectional_1'", "forward layer is frozen and its backward layer trainable" },
+      function()
+        h.sgd_model { nn.Bidirectional(nn.LSTM(2, { trainable = false }), { input_shape = { 4, 2 },
+          backward_layer = nn.LSTM(2, { go_backwards = true }) }) }
+      end)
+  end)
+end)

@@ -25,6 +25,31 @@ local function node_layer(model, j)
   return not nd.part and nd.layer or nil
 end
 
+-- The flag of cfg (a layer of a model; where: the public call) as a
+-- boolean, checked.
+local function flag(v, cfg, where, what)
+  if v ~= nil and type(v) ~= "boolean" then
+    fail(where, "layer '%s': %strainable must be true or false, got %s", cfg.name, what or "", describe(v))
+  end
+  return v ~= false
+end
+
+-- Whether cfg's layer is frozen: its own flag, or a wrapper's inner layer's
+-- (Keras: a wrapper's weights are its inner layers'; a Bidirectional's two
+-- directions are frozen together, or the Bidirectional is).
+function trainable.frozen(cfg, where)
+  local own = flag(cfg.trainable, cfg, where)
+  if type(cfg.layer) ~= "table" then return not own end
+  local fw = flag(cfg.layer.trainable, cfg, where, "its inner layer's ")
+  local bw = fw
+  if type(cfg.backward_layer) == "table" then bw = flag(cfg.backward_layer.trainable, cfg, where, "its backward layer's ") end
+  if fw ~= bw then
+    fail(where, "layer '%s': its forward layer is %s and its backward layer %s: freeze both, or the %s itself",
+      cfg.name, fw and "trainable" or "frozen", bw and "trainable" or "frozen", cfg.kind)
+  end
+  return not own or not fw
+end
+
 -- Tells net (model's, just built or cached) the frozen layers its configs
 -- name; where: the public call, for a flag that is not a boolean.
 function trainable.sync(model, net, where)
@@ -33,11 +58,7 @@ function trainable.sync(model, net, where)
   for j = 1, model.nodes and #model.nodes or #model.layers do
     local li = node_layer(model, j)
     local cfg = li and model.layers[li]
-    local t = cfg and cfg.trainable
-    if t ~= nil and type(t) ~= "boolean" then
-      fail(where, "layer '%s': trainable must be true or false, got %s", cfg.name, describe(t))
-    end
-    local frozen = t == false
+    local frozen = cfg and trainable.frozen(cfg, where) or false
     if (told[j] or false) ~= frozen then
       net:set_frozen(j, frozen)
       told[j] = frozen
