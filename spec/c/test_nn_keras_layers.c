@@ -2,7 +2,9 @@
  * PReLU, ELU, Softmax, ThresholdedReLU, Masking, Minimum, GaussianDropout,
  * AlphaDropout, ActivityRegularization): values against hand-computed
  * numbers, finite-difference gradient checks on parameters and inputs,
- * refusals, and a training step that allocates nothing. */
+ * refusals, and a training step that allocates nothing; frozen layers
+ * (trainable = false, net_frozen.c): untouched by AdamW's weight decay and a
+ * constraint, zero gradients, counts, no allocation in a step. */
 #include "nn_check.h"
 
 static void expect(const char *what, const float *got, const float *want, int n) {
@@ -297,6 +299,50 @@ static void check_no_alloc(void) {
   lunet_net_free(net);
 }
 
+static void check_frozen(void) {
+  lunet_net_t *net = net1(4);
+  ADD(net, STR("kind", "Dense"), INT("units", 5), REC("kernel_constraint"), STR("kernel_constraint.name", "max_norm"),
+      NUM("kernel_constraint.max_value", 0.1), STR("bias_initializer", "random_normal"));
+  ADD(net, STR("kind", "BatchNormalization"));
+  ADD(net, STR("kind", "PReLU"), STR("alpha_initializer", "random_uniform"));
+  ADD(net, STR("kind", "Dense"), INT("units", 2));
+  CHECK(lunet_net_finish(net, 1) == 0, "%s", lunet_errmsg());
+  CHECK(lunet_net_set_frozen(net, 0, 1) == 0 && lunet_net_set_frozen(net, 1, 1) == 0, "%s", lunet_errmsg());
+  /* Dense 25 and BatchNormalization 20 frozen; PReLU 5 and Dense 12 trainable */
+  CHECK(net->nparams == 62 && net->ntrainable == 17 && net->nfrozen == 45, "counts %lld %lld %lld",
+        (long long)net->nparams, (long long)net->ntrainable, (long long)net->nfrozen);
+  lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
+  lunet_optimizer_t *o = lunet_optimizer_new(LUNET_OPT_ADAMW, net->nparams);
+  lunet_optimizer_set(o, "weight_decay", 0.5);
+  lunet_optimizer_set(o, "learning_rate", 0.05);
+  lunet_net_set_optimizer(net, o);
+  float x[8 * 4], y[8 * 2], before[62];
+  fill(x, 32, 3); fill(y, 16, 4);
+  const float *p = lunet_tensor_data(net->params);
+  memcpy(before, p, sizeof before);
+  double loss;
+  lunet_net_train_step(net, &loss, x, y, NULL, 8);
+  uint64_t allocs = lunet_nn_alloc_count();
+  for (int i = 0; i < 20; i++) lunet_net_train_step(net, &loss, x, y, NULL, 8);
+  CHECK(lunet_nn_alloc_count() == allocs, "frozen train steps allocated");
+  CHECK(memcmp(before, p, 45 * sizeof *p) == 0, "frozen Dense and BatchNormalization moved (AdamW decay, max_norm)");
+  int moved = 0;
+  for (int i = 45; i < 62; i++) moved += before[i] != p[i];
+  CHECK(moved == 17, "%d of the 17 trainable parameters moved", moved);
+  const float *g = lunet_tensor_data(net->grads);
+  int nonzero = 0;
+  for (int i = 0; i < 45; i++) nonzero += g[i] != 0.0f;
+  CHECK(nonzero == 0, "%d frozen gradients are not 0", nonzero);
+  printf("ok frozen layers: bit-identical after 21 AdamW steps (weight decay, max_norm), zero gradients, no allocation\n");
+  /* unfrozen, they learn again */
+  CHECK(lunet_net_set_frozen(net, 0, 0) == 0 && net->ntrainable == 42, "unfreeze: %lld trainable", (long long)net->ntrainable);
+  lunet_net_train_step(net, &loss, x, y, NULL, 8);
+  CHECK(memcmp(before, p, 25 * sizeof *p) != 0, "the unfrozen Dense learns");
+  CHECK(memcmp(before + 25, p + 25, 20 * sizeof *p) == 0, "the frozen BatchNormalization keeps its statistics");
+  printf("ok unfreezing a layer\n");
+  lunet_net_free(net);
+}
+
 int main(void) {
   check_values();
   check_masking();
@@ -304,6 +350,7 @@ int main(void) {
   check_gradients();
   check_refusals();
   check_no_alloc();
+  check_frozen();
   if (failures) { printf("%d failures\n", failures); return 1; }
   printf("all Keras layer checks passed\n");
   return 0;
