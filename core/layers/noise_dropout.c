@@ -64,7 +64,9 @@ static void ndrop_backward(lunet_layer_t *l, float *din, float *dout, const floa
 static void ndrop_free(lunet_layer_t *l) { free(((ndrop_t *)l)->factor); }
 static void ndrop_reseed(lunet_layer_t *l, uint64_t seed) { lunet_rng_seed(&((ndrop_t *)l)->rng, seed); }
 static size_t ndrop_state_size(const lunet_layer_t *l) { return LUNET_RNG_STATE_BYTES; }
-static void ndrop_get_state(const lunet_layer_t *l, uint8_t *out) { lunet_rng_state_get(&((const ndrop_t *)l)->rng, out); }
+static void ndrop_get_state(const lunet_layer_t *l, uint8_t *out) {
+  lunet_rng_state_get(&((const ndrop_t *)l)->rng, out);
+}
 static int ndrop_set_state(lunet_layer_t *l, const uint8_t *in, size_t n) {
   return lunet_rng_state_set(&((ndrop_t *)l)->rng, in, n);
 }

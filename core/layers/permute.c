@@ -42,7 +42,8 @@ static void permute_backward(lunet_layer_t *l, float *din, float *dout, const fl
   }
 }
 
-static const lunet_layer_ops_t permute_ops = {.kind = "Permute", .forward = permute_forward, .backward = permute_backward};
+static const lunet_layer_ops_t permute_ops = {
+    .kind = "Permute", .forward = permute_forward, .backward = permute_backward};
 
 /* config: dims, a permutation of 1 .. the input's rank */
 static lunet_layer_t *permute_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {

@@ -35,7 +35,8 @@ static void repeat_backward(lunet_layer_t *l, float *din, float *dout, const flo
   }
 }
 
-static const lunet_layer_ops_t repeat_ops = {.kind = "RepeatVector", .forward = repeat_forward, .backward = repeat_backward};
+static const lunet_layer_ops_t repeat_ops = {
+    .kind = "RepeatVector", .forward = repeat_forward, .backward = repeat_backward};
 
 /* config: n (>= 1) */
 static lunet_layer_t *repeat_from_config(const lunet_layer_config_t *cfg, int in_ndim, const int64_t *in_shape) {

@@ -42,7 +42,9 @@ function trainable.frozen(cfg, where)
   if type(cfg.layer) ~= "table" then return not own end
   local fw = flag(cfg.layer.trainable, cfg, where, "its inner layer's ")
   local bw = fw
-  if type(cfg.backward_layer) == "table" then bw = flag(cfg.backward_layer.trainable, cfg, where, "its backward layer's ") end
+  if type(cfg.backward_layer) == "table" then
+    bw = flag(cfg.backward_layer.trainable, cfg, where, "its backward layer's ")
+  end
   if fw ~= bw then
     fail(where, "layer '%s': its forward layer is %s and its backward layer %s: freeze both, or the %s itself",
       cfg.name, fw and "trainable" or "frozen", bw and "trainable" or "frozen", cfg.kind)
