@@ -1,7 +1,8 @@
 -- Keras' trainable = false (frozen layers): the ways a Keras user writes it,
 -- frozen weights bit-identical after fit (adam, sgd with momentum, adamw
 -- with its decoupled weight decay, a constraint, a weight penalty) and after
--- a DOWNPOUR run of 2 workers while the rest learns, zero gradients,
+-- a DOWNPOUR run of 2 workers (and AveragingTrainer, EASGD of 3) while the
+-- rest learns, zero gradients,
 -- Keras' parameter counts, BatchNormalization frozen in inference mode, the
 -- flag through configs and model files, and the errors.
 local lunet = require "lunet"
@@ -209,6 +210,20 @@ describe("trainable = false across workers", function()
     local first, last = m:evaluate(x8, y8), trained:evaluate(x8, y8)
     assert.is_true(last < 0.9 * first, ("loss %g -> %g"):format(first, last))
   end)
+
+  -- (averaging 3 equal values may round them: the center puts the frozen values back after every rule)
+  for _, name in ipairs { "AveragingTrainer", "EASGD" } do
+    it(name .. " with 3 workers leaves the frozen layer bit-identical", function()
+      local m = nn.Sequential { nn.Dense(16, { input_shape = { 8 }, trainable = false }), nn.Activation "relu",
+                                nn.Dense(2, { activation = "softmax" }), seed = 3 }
+      local before = m:get_weights { copy = true }
+      local trained = lunet.trainers[name] { model = m, num_workers = 3, batch_size = 32, num_epoch = 1,
+                                             worker_optimizer = "adam", verbose = false }:train(h.problem(900, 8, 5))
+      local w, n = trained:get_weights(), 8 * 16 + 16
+      assert.are.equal(0, h.max_abs_diff(slice(before, 1, n), slice(w, 1, n)))
+      assert.is_true(h.max_abs_diff(slice(before, n + 1, w:numel()), slice(w, n + 1, w:numel())) > 1e-4)
+    end)
+  end
 end)
 
 describe("trainable = false in wrappers", function()
