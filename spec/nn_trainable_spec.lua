@@ -88,6 +88,16 @@ describe("trainable = false", function()
     m:fit(x, y, { epochs = 1, batch_size = 32, verbose = 0 })
     m:get_layer(1).trainable = false
     assert.is_true(frozen_first(m), "frozen after a fit")
+    -- with momentum loaded from a checkpoint's optimizer state (Keras keeps none for a frozen weight)
+    m = mlp()
+    m:compile { optimizer = nn.optimizers.SGD { learning_rate = 0.1, momentum = 0.9 }, loss = "mse" }
+    m:fit(x, y, { epochs = 1, batch_size = 32, verbose = 0 })
+    local state = m:get_optimizer_state()
+    m:get_layer(1).trainable = false
+    m:set_optimizer_state(state) -- (no compile after it: the loaded momentum is the optimizer's)
+    local w0 = m:get_weights { copy = true }
+    m:fit(x, y, { epochs = 1, batch_size = 32, verbose = 0 })
+    assert.are.equal(0, h.max_abs_diff(slice(w0, 1, 35), slice(m:get_weights(), 1, 35)), "a loaded momentum")
     -- and unfrozen again, it learns
     m:get_layer(1).trainable = true
     assert.is_false(frozen_first(m))

@@ -265,6 +265,7 @@ void lunet_net_set_loss(lunet_net_t *net, lunet_loss_t loss) {
 void lunet_net_set_optimizer(lunet_net_t *net, lunet_optimizer_t *opt) {
   lunet_optimizer_free(net->opt);
   net->opt = opt;
+  net->frozen_clean = 0; /* (net_frozen.c) */
 }
 
 void lunet_net_set_need_input_grad(lunet_net_t *net, int on) { net->need_input_grad = on; }

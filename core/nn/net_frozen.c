@@ -1,12 +1,13 @@
 /* Frozen layers (Keras' trainable = false, see net.h): a frozen layer's
  * parameters never change in training. Its gradients are zeroed after each
- * backward, and its values are kept across the optimizer step and put back
- * after it, so no optimizer rule (a decoupled weight decay, momentum or
- * moments loaded from a file) nor a constraint moves them: bit-identical by
- * construction, at the cost of two copies of the frozen values per step. A
- * frozen layer's backward is skipped when nothing needs it (no input
- * gradient below it, no weight penalty), which is what makes fine-tuning a
- * frozen base cheap. */
+ * backward and the optimizer's state of them (momentum, moments: Keras keeps
+ * none for a frozen weight) is zeroed once whenever it may have changed (a
+ * new optimizer, a loaded state, a layer frozen), so every rule's update of
+ * them is exactly 0; the one rule that moves a weight without a gradient,
+ * AdamW's decoupled decay, has their values kept and put back around its
+ * step. Constraints skip frozen layers (net_step.c). A frozen layer's
+ * backward is skipped when nothing needs it (no input gradient below it, no
+ * weight penalty), which is what makes fine-tuning a frozen base cheap. */
 #include "net.h"
 
 #include <stdlib.h>
@@ -40,6 +41,7 @@ int lunet_net_set_frozen(lunet_net_t *net, int i, int frozen) {
   }
   net->nfrozen = n;
   net->ntrainable = nt;
+  net->frozen_clean = 0;
   if (net->finished && l->nparams > 0 && net->nodes[i].owner < 0)
     memset(l->grads, 0, (size_t)l->nparams * sizeof *l->grads);
   net->max_batch = 0; /* which backward passes run changed: the next step re-plans */
@@ -51,14 +53,24 @@ void lunet_net_frozen_zero_grads(lunet_net_t *net) {
   EACH_FROZEN(net, l) memset(l->grads, 0, (size_t)l->nparams * sizeof *l->grads);
 }
 
-void lunet_net_frozen_save(lunet_net_t *net) {
-  float *k = net->frozen_keep;
+/* the optimizer's state of the frozen parameters set to 0: each slot is (n) */
+static void zero_state(lunet_net_t *net) {
+  lunet_optimizer_t *o = net->opt;
+  const float *base = lunet_tensor_data(net->params);
+  for (int s = 0; s < o->nslots; s++)
+    EACH_FROZEN(net, l) memset(o->state + s * o->n + (l->params - base), 0, (size_t)l->nparams * sizeof(float));
+}
+
+void lunet_net_frozen_before_step(lunet_net_t *net) {
   if (net->nfrozen == 0) return;
+  if (!net->frozen_clean) { zero_state(net); net->frozen_clean = 1; }
+  if (net->opt->weight_decay == 0.0f) return;
+  float *k = net->frozen_keep;
   EACH_FROZEN(net, l) { memcpy(k, l->params, (size_t)l->nparams * sizeof *k); k += l->nparams; }
 }
 
-void lunet_net_frozen_restore(lunet_net_t *net) {
+void lunet_net_frozen_after_step(lunet_net_t *net) {
+  if (net->nfrozen == 0 || net->opt->weight_decay == 0.0f) return;
   const float *k = net->frozen_keep;
-  if (net->nfrozen == 0) return;
   EACH_FROZEN(net, l) { memcpy(l->params, k, (size_t)l->nparams * sizeof *k); k += l->nparams; }
 }
