@@ -341,6 +341,25 @@ static void check_frozen(void) {
   CHECK(memcmp(before + 25, p + 25, 20 * sizeof *p) == 0, "the frozen BatchNormalization keeps its statistics");
   printf("ok unfreezing a layer\n");
   lunet_net_free(net);
+  /* every optimizer (amsgrad too) leaves a frozen layer bit-identical: zero gradients, zero state */
+  for (int k = LUNET_OPT_SGD; k <= LUNET_OPT_ADAMW; k++) {
+    net = net1(4);
+    ADD(net, STR("kind", "Dense"), INT("units", 3), STR("bias_initializer", "random_normal"));
+    ADD(net, STR("kind", "Dense"), INT("units", 2));
+    lunet_net_finish(net, 2);
+    lunet_net_set_frozen(net, 0, 1);
+    lunet_net_set_loss(net, LUNET_LOSS_MEAN_SQUARED_ERROR);
+    o = lunet_optimizer_new((lunet_optim_kind_t)k, net->nparams);
+    lunet_optimizer_set(o, "momentum", 0.9);
+    if (k == LUNET_OPT_ADAM) lunet_optimizer_set(o, "amsgrad", 1);
+    lunet_net_set_optimizer(net, o);
+    p = lunet_tensor_data(net->params);
+    memcpy(before, p, 15 * sizeof *p);
+    for (int i = 0; i < 5; i++) lunet_net_train_step(net, &loss, x, y, NULL, 8);
+    CHECK(memcmp(before, p, 15 * sizeof *p) == 0, "%s moved a frozen layer", lunet_optimizer_name((lunet_optim_kind_t)k));
+    lunet_net_free(net);
+  }
+  printf("ok every optimizer leaves a frozen layer bit-identical\n");
 }
 
 int main(void) {
