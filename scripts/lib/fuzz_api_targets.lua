@@ -113,8 +113,9 @@ function targets.discover(F)
     local ok, obj = pcall(load("local F = ...; return " .. rc.make[1]), F)
     if not ok then error("fuzz_api: fixture " .. rc.make[1] .. " failed: " .. tostring(obj)) end
     local mt = getmetatable(obj)
-    -- (a class whose __index is a function, as nn layers' for .trainable, is walked from the class itself)
-    local index, depth = type(mt.__index) == "function" and mt or mt.__index, 0
+    local index, depth = mt.__index, 0
+    -- (a class whose __index is a function, as the layer classes' for layer.trainable, falls back to itself)
+    if type(index) == "function" then index = mt end
     local function add(name, call, extra)
       if seen[name] then return end
       seen[name] = true
