@@ -143,6 +143,11 @@ describe("Masking", function()
     near(m:predict(lunet.tensor { { { 0, 0 }, { 0, 1 }, { 2, 0 } } }), { 0, 0, 0, 1, 2, 0 }, 0, "Masking")
     h.assert_error({ "Permute", "does not support masking" },
       function() model { nn.Masking { input_shape = { 3, 2 } }, nn.Permute { 2, 1 } }:build() end)
+    h.assert_error({ "Softmax", "does not support masking" },
+      function() model { nn.Masking { input_shape = { 3, 2 } }, nn.Softmax() }:build() end)
+    local kept = model { nn.Masking { input_shape = { 3, 2 } }, nn.ReLU(), nn.PReLU(), nn.GaussianDropout(0.1),
+                         nn.ActivityRegularization { l2 = 0.1 }, nn.LSTM(2) } -- these carry the mask on
+    assert.are.same({ 1, 2 }, kept:predict(lunet.zeros(1, 3, 2)):shape())
   end)
 end)
 

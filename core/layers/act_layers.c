@@ -2,7 +2,7 @@
  * LeakyReLU, ELU, ThresholdedReLU, Softmax; PReLU has a weight: prelu.c),
  * with tf.keras 2.x semantics: ReLU is K.relu(x, negative_slope, max_value,
  * threshold), so x == threshold gives 0; Softmax works over any axis of the
- * sample. Each carries its input's mask (Keras' supports_masking). A NaN
+ * sample. Each but Softmax carries its input's mask (Keras' supports_masking). A NaN
  * input stays NaN, as with the Activation layer, so it reaches the loss. */
 #include <math.h>
 #include <stdio.h>
@@ -190,6 +190,9 @@ static lunet_layer_t *softmax_from_config(const lunet_layer_config_t *cfg, int i
   for (int i = 0; i < ax; i++) a->outer *= in_shape[i];
   for (int i = ax + 1; i < in_ndim; i++) a->inner *= in_shape[i];
   a->n = in_shape[ax];
+  /* Keras' Softmax adds -1e9 where its mask is 0, a (batch, steps) mask that does not match a sequence's values:
+   * a masked input is refused (the net's "does not support masking") rather than passed on unused */
+  a->base.mask_keep = 0;
   snprintf(a->base.name, sizeof a->base.name, "Softmax(axis %lld)", (long long)axis);
   return &a->base;
 }

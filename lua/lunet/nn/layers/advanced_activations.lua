@@ -1,8 +1,8 @@
 -- Keras' advanced activation layers: nn.ReLU, nn.LeakyReLU, nn.PReLU,
 -- nn.ELU, nn.Softmax, nn.ThresholdedReLU (core/layers/act_layers.c and
 -- prelu.c), with Keras 2's option names and defaults (LeakyReLU also takes
--- Keras 3's negative_slope). Each carries its input's mask. Returns the
--- classes by kind.
+-- Keras 3's negative_slope). Each but Softmax carries its input's mask.
+-- Returns the classes by kind.
 local check = require "lunet.check"
 local layer = require "lunet.nn.layers.layer"
 local doc = require "lunet.doc"
@@ -81,7 +81,7 @@ local ThresholdedReLU = options_class("ThresholdedReLU", {
 function ThresholdedReLU.from_config(c) return ThresholdedReLU.new { theta = c.theta, name = c.name } end
 
 local Softmax = options_class("Softmax", {
-  summary = "the softmax along an axis of the sample (exp(x) / sum exp(x) along it)",
+  summary = "the softmax along an axis of the sample (exp(x) / sum exp(x) along it); a masked input is refused",
   usage = "nn.Softmax{axis = -1}",
   options = { { "axis", -1, "the axis, Keras' numbering: -1 the last, 1 the first after the batch (0, the batch, is "
     .. "not allowed)" } },
