@@ -48,9 +48,12 @@ int lunet_net_set_frozen(lunet_net_t *net, int i, int frozen) {
   return 0;
 }
 
+/* (a frozen layer whose backward did not run still has the zeros set_frozen wrote; a shared node of it adds
+ * nothing to them: net_step.c skips that sum) */
 void lunet_net_frozen_zero_grads(lunet_net_t *net) {
   if (net->nfrozen == 0) return;
-  EACH_FROZEN(net, l) memset(l->grads, 0, (size_t)l->nparams * sizeof *l->grads);
+  EACH_FROZEN(net, l)
+    if (net->nodes[i_].run_backward) memset(l->grads, 0, (size_t)l->nparams * sizeof *l->grads);
 }
 
 /* the optimizer's state of the frozen parameters set to 0: each slot is (n) */

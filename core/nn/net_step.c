@@ -122,7 +122,7 @@ static void backward(lunet_net_t *net, double *loss, int batch) {
       }
   }
   for (int i = 0; i < net->nlayers; i++) /* a shared layer's calls add up in its owner's gradients */
-    if (net->nodes[i].owner >= 0 && net->layers[i]->nparams)
+    if (net->nodes[i].owner >= 0 && net->layers[i]->nparams && !net->layers[net->nodes[i].owner]->frozen)
       lunet_vec_axpy(net->layers[net->nodes[i].owner]->grads, 1.0f, net->nodes[i].own_grads,
                      (size_t)net->layers[i]->nparams);
   lunet_net_frozen_zero_grads(net); /* (a frozen layer's backward ran for its input's gradient or its penalty) */
