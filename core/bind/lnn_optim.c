@@ -132,6 +132,7 @@ static int m_set_optimizer_state(lua_State *L) {
     return luaL_error(L, "Sequential: optimizer state has %I values, %s expects %I",
                       (lua_Integer)lunet_tensor_numel(t), lunet_optimizer_name(net->opt->kind), (lua_Integer)n);
   memcpy(net->opt->state, lunet_tensor_data(t), (size_t)n * sizeof(float));
+  net->frozen_clean = 0; /* (a frozen layer's moments are dropped at the next step: net_frozen.c) */
   net->opt->iterations = iterations;
   net->opt->m_schedule = m_schedule;
   return 0;

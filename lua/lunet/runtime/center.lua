@@ -15,11 +15,13 @@ local Center = {}
 Center.__index = Center
 
 -- new{weights=, spec=, options=, metrics=, fail=fn(fmt, ...), send=fn(w,
--- type, seq, fields, frames...)}: weights (the initial center) becomes the center.
+-- type, seq, fields, frames...), frozen=}: weights (the initial center) becomes the center; frozen: the
+-- frozen layers' ranges {{first, count}, ...} (net:frozen_ranges()), which no rule changes.
 function center.new(o)
   local w = o.weights
   return setmetatable({
     spec = o.spec, options = o.options, metrics = o.metrics, fail = o.fail, send = o.send, tensor = w, clock = 0,
+    frozen = o.frozen or {},
     spare = { w }, round = {},
     S = { center = w, clock = 0, num_workers = o.options.num_workers, options = o.options, vec = vec },
   }, Center)
@@ -27,10 +29,19 @@ end
 
 -- The trainer's server_init(S), once the center is final (after a resume).
 function Center:init()
+  -- (the frozen layers' values, put back after every rule: averaging equal values may round them)
+  self.kept = {}
+  for i, r in ipairs(self.frozen) do self.kept[i] = self.tensor:narrow(1, r[1], r[2]):clone() end
   if self.spec.server_init then self.spec.server_init(self.S) end
 end
 
 function Center:weights() return self.tensor end
+
+-- t (the center or a round's reply) with the frozen layers' values put back.
+local function keep_frozen(self, t)
+  for i, r in ipairs(self.frozen) do vec.copy(t:narrow(1, r[1], r[2]), self.kept[i]) end
+  return t
+end
 function Center:clock_now() return self.clock end
 function Center:server_state() return self.S end
 
@@ -108,6 +119,7 @@ function Center:commit(rank, msg, partition)
     self:writable()
     self.spec.server_commit(self.S, delta, { worker = rank, clock = msg.seq, staleness = staleness,
                                              partition = partition })
+    keep_frozen(self, self.S.center)
     tick(self)
   end
   close_frames(msg)
@@ -142,7 +154,8 @@ function Center:check_round(roster)
   table.sort(commits, function(a, b) return a.worker < b.worker end)
   self:writable()
   local reply = self.spec.server_round(self.S, commits) or self.S.center
-  reply = self:idle_copy(reply) -- the rule may change its reply buffer next round
+  keep_frozen(self, self.S.center)
+  reply = keep_frozen(self, self:idle_copy(reply)) -- the rule may change its reply buffer next round
   tick(self)
   self.metrics:stale(0, #commits)
   self.round = {}

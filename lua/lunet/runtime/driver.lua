@@ -297,7 +297,7 @@ function driver.run(trainer, df)
   run.partitions = streaming and shards.new(prepared.shard_list, o, (trainer.spec.data or {}).shuffle == false)
     or partitions.new(prepared.parts, o)
   run.center = center.new { weights = prepared.center, spec = trainer.spec, options = o, metrics = run.metrics,
-                            fail = fail, send = send }
+                            fail = fail, send = send, frozen = prepared.result:build():frozen_ranges() }
   run.roster = roster.new { options = o, spec = trainer.spec, launcher = run.launcher, partitions = run.partitions,
                             metrics = run.metrics, t0 = t0, fail = fail, send = send,
                             drain = function() run:drain() end }
