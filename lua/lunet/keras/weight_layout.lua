@@ -146,7 +146,7 @@ local function owners(model, info)
 end
 
 -- of(model) -> a list, one entry per model layer in model order:
--- {name =, kind =, cfg =, weights = {{name =, shape =, scope =, k3 =, view =}, ...}}.
+-- {name =, kind =, cfg =, weights = {{name =, shape =, scope =, k3 =, view =, offset =}, ...}}.
 -- A kind whose parameters this table does not know is an error naming it.
 function layout.of(model)
   local net = model:build()
@@ -164,6 +164,7 @@ function layout.of(model)
       local off, total = li.offset, 0
       for _, s in ipairs(spec(cfg, li.input_shape)) do
         local k = numel(s.shape)
+        s.offset = off + total -- (0-based, in the flat parameters)
         s.view = params:narrow(1, off + total + 1, k):view(table.unpack(s.shape))
         total = total + k
         entry.weights[#entry.weights + 1] = s
