@@ -101,15 +101,20 @@ local function assign(t, e, fl, ctx)
     if ctx.theano and FLIPPED[e.kind] and i == 1 then v = flip_kernel(v, s.shape) end
     values[i] = v
   end
-  for i, s in ipairs(e.weights) do s.view:copy(values[i]:view(table.unpack(s.shape))) end
+  for i, s in ipairs(e.weights) do
+    s.view:copy(values[i]:view(table.unpack(s.shape)))
+    ctx.names[s.offset] = fl.weights[i].name
+  end
   return true
 end
 
 -- Loads the weights under group (the root for weights files, model_weights
 -- for whole models) into model. opts: by_name, skip_mismatch; where: the file.
+-- Returns model and the file's name of each weight set, by its offset in the
+-- parameters (Keras 2.0 ordered optimizer arrays by those names).
 function h5_in.load_weights(model, t, group, where, opts)
   opts = opts or {}
-  local ctx = { where = where, skip_mismatch = opts.skip_mismatch, theano = t:attr("/", "backend") == "theano"
+  local ctx = { where = where, names = {}, skip_mismatch = opts.skip_mismatch, theano = t:attr("/", "backend") == "theano"
     or t:attr(group, "backend") == "theano" }
   local version = t:attr(group, "keras_version") or t:attr("/", "keras_version")
   if type(version) == "string" and version:match("^1%.") then
@@ -139,7 +144,7 @@ function h5_in.load_weights(model, t, group, where, opts)
     io.stderr:write(("load_weights: %s: skipped layers whose weights do not fit (skip_mismatch): %s\n"):format(where,
       table.concat(skipped, ", ")))
   end
-  return model
+  return model, ctx.names
 end
 
 -- The decoded JSON attribute name at the root, or nil when absent.
@@ -164,15 +169,16 @@ function h5_in.load_model(t, where, opts)
     fail(where, "is an HDF5 file but no Keras model: no model_config attribute")
   end
   if t:kind("/model_weights") ~= "group" then fail(where, "has a model_config but no model_weights group") end
-  local model = require("lunet.keras.config_in").model(cfg, opts.config, where)
-  h5_in.load_weights(model, t, "/model_weights", where)
+  local model = require("lunet.keras.config_in").model(cfg, { input_shape = opts.input_shape, initializers = "default",
+    keras_version = t:attr("/", "keras_version") }, where)
+  local _, file_names = h5_in.load_weights(model, t, "/model_weights", where)
   local training = h5_in.json_attr(t, "training_config", where)
   if training and opts.compile ~= false then
     local tc = require "lunet.keras.training_config"
     model:build()
     model:compile(tc.compile_in(training, model.output_names, where))
     if t:kind("/optimizer_weights") == "group" and opts.optimizer_state ~= false then
-      require("lunet.keras.optimizer_state").load_h5(model, t, where)
+      require("lunet.keras.optimizer_state").load_h5(model, t, where, file_names)
     end
   end
   return model

@@ -26,7 +26,7 @@ function keras.sniff(path, where)
   return nil
 end
 
-local LOAD_OPTIONS = { "compile", "optimizer_state", "config" }
+local LOAD_OPTIONS = { "compile", "optimizer_state", "input_shape" }
 
 -- Opens path's HDF5 tree, runs f(t), closes it (also when f fails).
 local function with_tree(path, where, f)
@@ -37,7 +37,8 @@ local function with_tree(path, where, f)
   return r
 end
 
--- nn.load_keras(path, {compile = true, optimizer_state = true, config = {...}}) -> a lunet model
+-- nn.load_keras(path, {compile = true, optimizer_state = true, input_shape =}) -> a lunet model
+-- (input_shape: a shape, or one per input, for the None sizes of the model's inputs)
 function keras.load(path, opts, ...)
   check.arity("nn.load_keras", 2, path, opts, ...)
   check.string(path, "nn.load_keras", "path", { nonempty = true })

@@ -65,8 +65,9 @@ local function base_name(n)
 end
 
 -- Sets model's optimizer state from arrays {{name =, shape =, read = function() -> tensor}, ...}
--- in the file's order; where names the file.
-function ostate.load(model, arrays, where)
+-- in the file's order; where names the file; file_names (optional): the
+-- file's name of each weight by its offset (h5_in.load_weights).
+function ostate.load(model, arrays, where, file_names)
   local o = model.compiled.optimizer
   local slots, ws = slots_of(o), ostate.trainable(model)
   local iterations, m_schedule, rest = 0, 1, {}
@@ -89,7 +90,19 @@ function ostate.load(model, arrays, where)
   if #rest == k * P then
     local named = rest[1] and (rest[1].name:match("_momentum$") or rest[1].name:match("^%a+/m/"))
     local first, second = named and "interleaved" or "blocked", named and "blocked" or "interleaved"
-    order = fits(rest, ws, k, first) and first or fits(rest, ws, k, second) and second
+    -- (Keras 2.0 ordered the optimizer's weights by their variable names: the file's weight names)
+    local sorted = nil
+    if file_names then
+      sorted = { table.unpack(ws) }
+      for _, w in ipairs(sorted) do w.file_name = file_names[w.offset] or w.name end
+      table.sort(sorted, function(a, b) return a.file_name < b.file_name end)
+    end
+    for _, cand in ipairs { ws, sorted } do
+      if not order then
+        order = fits(rest, cand, k, first) and first or fits(rest, cand, k, second) and second or nil
+        if order then ws = cand end
+      end
+    end
   end
   if not order then
     fail(where, "optimizer state: %d arrays for %s with %d slot%s (%s) over %d trainable weights; they do not map "
@@ -110,7 +123,7 @@ function ostate.load(model, arrays, where)
 end
 
 -- An HDF5 file's optimizer_weights group (weight_names in order) into model.
-function ostate.load_h5(model, t, where)
+function ostate.load_h5(model, t, where, file_names)
   local names = require("lunet.keras.h5_in").string_list(t, "/optimizer_weights", "weight_names") or {}
   local arrays = {}
   for i, nm in ipairs(names) do
@@ -118,7 +131,7 @@ function ostate.load_h5(model, t, where)
     if t:kind(p) ~= "dataset" then fail(where, "optimizer_weights lists %s, but the file has no dataset %s", nm, p) end
     arrays[i] = { name = nm, shape = t:shape(p), read = function() return t:read(p) end }
   end
-  ostate.load(model, arrays, where)
+  ostate.load(model, arrays, where, file_names)
 end
 
 -- The arrays to write for model's optimizer state, tf.keras >= 2.11's

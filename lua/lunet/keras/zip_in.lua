@@ -91,7 +91,13 @@ function zip_in.load_model(path, where, opts)
   end
   local ok, cfg = pcall(core.json_decode, member(path, "config.json", where))
   if not ok or type(cfg) ~= "table" then fail(where, "config.json is not valid JSON: %s", describe(cfg)) end
-  local model = require("lunet.keras.config_in").model(cfg, opts.config, where)
+  local version
+  if names["metadata.json"] then
+    local okm, meta = pcall(core.json_decode, member(path, "metadata.json", where))
+    version = okm and type(meta) == "table" and meta.keras_version or nil
+  end
+  local model = require("lunet.keras.config_in").model(cfg, { input_shape = opts.input_shape, initializers = "default",
+    keras_version = version }, where)
   local t = check.within(where, nil, core.h5_open_bytes, member(path, "model.weights.h5", where),
     path .. ":model.weights.h5")
   local done, err = pcall(function()
