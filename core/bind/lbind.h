@@ -61,6 +61,7 @@ void lunet_open_json(lua_State *L);
 void lunet_open_proc(lua_State *L);
 void lunet_open_file(lua_State *L);
 void lunet_open_shuffle(lua_State *L);
+void lunet_open_h5tree(lua_State *L); /* lh5tree.c: core.h5_open, h5_open_bytes, h5_create */
 
 /* lua_CFunction that opens the `lunet.core` module table. */
 int luaopen_lunet_core(lua_State *L);

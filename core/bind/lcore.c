@@ -17,5 +17,6 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_proc(L);
   lunet_open_file(L);
   lunet_open_shuffle(L);
+  lunet_open_h5tree(L);
   return 1;
 }

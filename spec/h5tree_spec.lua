@@ -1,0 +1,251 @@
+-- core.h5_open / h5_open_bytes / h5_create (core/data/h5tree*.c, issue 21):
+-- generic HDF5 trees as Keras files hold them. Files written by h5py are read
+-- back (strings of every kind, numbers, float16/float64/int64 datasets,
+-- nested groups), files written here are checked with h5py (the layouts
+-- Keras' loader reads), real Keras files are read when
+-- /work/shared/fixtures/keras is there, and every error names the file and
+-- the object.
+local core = require "lunet.core"
+local h = dofile("spec/helpers.lua")
+
+local PYTHON = h.PYTHON
+local HAVE_H5PY = os.execute(PYTHON .. " -c 'import h5py' >/dev/null 2>&1") == true
+local NO_H5PY = "python3-h5py is not installed (scripts/bootstrap.sh installs it)"
+local FIXTURES = "/work/shared/fixtures/keras"
+local HAVE_FIXTURES = os.execute("test -d " .. FIXTURES) == true
+local NO_FIXTURES = FIXTURES .. " is absent (the real Keras files are not part of the repository)"
+
+-- Runs a python3 script with h5py and numpy imported as h5py, np, and P the
+-- path; returns what it prints.
+local function h5py(path, script)
+  local py = path .. ".py"
+  h.write_file(py, "import h5py, numpy as np\nP = " .. string.format("%q", path) .. "\n" .. script)
+  local p = assert(io.popen(PYTHON .. " " .. py))
+  local out = p:read("a")
+  local ok = p:close()
+  os.remove(py)
+  assert(ok, "h5py script failed: " .. out)
+  return out
+end
+
+local function values(t)
+  local out = {}
+  for i = 1, t:numel() do out[i] = t:view({ -1 }):get(i) end
+  return out
+end
+
+describe("h5tree", function()
+  local s
+  before_each(function() s = h.scratch() end)
+  after_each(function() s.clean() end)
+
+  -- A file with what Keras files hold, written by h5py.
+  local function keras_like()
+    local p = s.path(".h5")
+    h5py(p, [=[
+with h5py.File(P, 'w') as f:
+    f.attrs['keras_version'] = '2.15.0'                  # vlen UTF-8 str
+    f.attrs['backend'] = np.bytes_(b'tensorflow')         # fixed-length bytes (older Keras)
+    f.attrs['model_config'] = '{"class_name": "Sequential", "\u00e9": 1}'
+    f.attrs['layer_names'] = np.array([b'dense_1', b'dropout'], dtype='S')
+    f.attrs['vlen_names'] = ['conv2d', 'max_pooling2d']   # Keras 3: vlen string arrays
+    f.attrs['count'] = 3
+    f.attrs['rate'] = 2.5
+    f.attrs['floats'] = np.array([1.5, -2.0])
+    f.attrs['ints'] = np.array([7, -8], dtype=np.int32)
+    f.attrs['big'] = np.uint64(2**63 + 5)
+    f.attrs['empty'] = np.array([])                      # weight_names of a layer without weights
+    f.attrs['flag'] = True
+    g = f.create_group('model_weights/dense_1')
+    g.attrs['weight_names'] = np.array([b'dense_1/kernel:0', b'dense_1/bias:0'], dtype='S')
+    g['dense_1/kernel:0'] = np.arange(6, dtype=np.float32).reshape(2, 3) / 4
+    g['dense_1/bias:0'] = np.array([0.5, -0.25, 1], dtype=np.float32)
+    f.create_group('model_weights/dropout').attrs['weight_names'] = np.array([])
+    f['optimizer_weights/iter'] = np.int64(42)
+    f['half'] = np.array([[0.5, -1.5], [2, 65504]], dtype=np.float16)
+    f['double'] = np.array([1/3, 1e300, -0.0])
+    f['int64'] = np.array([2**40, -3], dtype=np.int64)
+    f['uint8'] = np.array([[[[1, 255]]]], dtype=np.uint8)
+    f['text'] = b'not numbers'
+    f['five'] = np.zeros((1, 1, 1, 1, 2), dtype=np.float32)
+    f.create_dataset('compressed', data=np.ones((100, 10), dtype=np.float32), compression='gzip')
+    f.create_dataset('huge', shape=(2**20, 2**20), dtype='f4', chunks=(1024, 1024))
+    f.create_dataset('fill', shape=(17 * 2**20,), dtype='f4', chunks=(2**20,))
+    f.attrs.create('compound', np.zeros(2, dtype=[('a', 'i4'), ('b', 'f8')]))
+    f.attrs['matrix'] = np.zeros((2, 2))
+]=])
+    return p
+  end
+
+  describe("reading", function()
+    it("lists groups and datasets in name order and says what is at a path", function()
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local t = core.h5_open(keras_like())
+      local names = {}
+      for i, e in ipairs(t:list("/")) do names[i] = e.name .. ":" .. e.kind end
+      assert.same({ "compressed:dataset", "double:dataset", "fill:dataset", "five:dataset", "half:dataset",
+                    "huge:dataset", "int64:dataset", "model_weights:group", "optimizer_weights:group",
+                    "text:dataset", "uint8:dataset" }, names)
+      assert.same(t:list("/"), t:list())
+      assert.same(t:list("/"), t:list(""))
+      assert.same({ { name = "dense_1", kind = "group" }, { name = "dropout", kind = "group" } }, t:list("model_weights"))
+      assert.same({ { name = "bias:0", kind = "dataset" }, { name = "kernel:0", kind = "dataset" } },
+                  t:list("/model_weights/dense_1/dense_1"))
+      assert.equal("group", t:kind("model_weights/dense_1"))
+      assert.equal("group", t:kind("/"))
+      assert.equal("dataset", t:kind("optimizer_weights/iter"))
+      assert.is_nil(t:kind("nothing"))
+      assert.is_nil(t:kind("nothing/below"))
+      assert.is_nil(t:kind("optimizer_weights/iter/below"))
+      t:close()
+    end)
+
+    it("reads string, number and boolean attributes as h5py wrote them", function()
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local t = core.h5_open(keras_like())
+      assert.equal("2.15.0", t:attr("/", "keras_version"))
+      assert.equal("tensorflow", t:attr("/", "backend"))
+      assert.equal('{"class_name": "Sequential", "\u{e9}": 1}', t:attr("/", "model_config"))
+      assert.same({ "dense_1", "dropout" }, t:attr("/", "layer_names"))
+      assert.same({ "conv2d", "max_pooling2d" }, t:attr("/", "vlen_names"))
+      assert.equal(3, t:attr("/", "count"))
+      assert.equal(math.type(3), math.type(t:attr("/", "count")))
+      assert.equal(2.5, t:attr("/", "rate"))
+      assert.same({ 1.5, -2.0 }, t:attr("/", "floats"))
+      assert.same({ 7, -8 }, t:attr("/", "ints"))
+      assert.equal(math.maxinteger, t:attr("/", "big")) -- saturated
+      assert.same({}, t:attr("/", "empty"))
+      assert.is_true(t:attr("/", "flag"))
+      assert.is_nil(t:attr("/", "absent"))
+      assert.same({ "dense_1/kernel:0", "dense_1/bias:0" }, t:attr("model_weights/dense_1", "weight_names"))
+      assert.same({ weight_names = {} }, t:attrs("model_weights/dropout"))
+      assert.same({}, t:attrs("model_weights"))
+    end)
+
+    it("reads datasets of any number type as float32 tensors of their shape", function()
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local t = core.h5_open(keras_like())
+      local k = t:read("model_weights/dense_1/dense_1/kernel:0")
+      assert.same({ 2, 3 }, k:shape())
+      assert.same({ 0, 0.25, 0.5, 0.75, 1, 1.25 }, values(k))
+      assert.same({ 2, 3 }, t:shape("model_weights/dense_1/dense_1/kernel:0"))
+      assert.same({ 0.5, -1.5, 2, 65504 }, values(t:read("half")))
+      local d = values(t:read("double"))
+      assert.near(1 / 3, d[1], 1e-7)
+      assert.equal(math.huge, d[2]) -- float32 overflows to inf, as numpy's astype does
+      assert.same({ 2.0 ^ 40, -3 }, values(t:read("int64")))
+      assert.same({ 1, 1, 1, 2 }, t:read("uint8"):shape())
+      assert.same({ 1, 255 }, values(t:read("uint8")))
+      assert.same({ 1 }, t:shape("optimizer_weights/iter")) -- rank 0 reads as {1}
+      assert.same({ 42 }, values(t:read("optimizer_weights/iter")))
+      local c = t:read("compressed")
+      assert.same({ 100, 10 }, c:shape())
+      assert.equal(1000, c:sum())
+    end)
+
+    it("opens a file held in a string, naming it as told", function()
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local bytes = h.read_file(keras_like())
+      local t = core.h5_open_bytes(bytes, "m.keras: model.weights.h5")
+      assert.equal("2.15.0", t:attr("/", "keras_version"))
+      assert.same({ 0.5, -0.25, 1 }, values(t:read("model_weights/dense_1/dense_1/bias:0")))
+      h.assert_error("m.keras: model.weights.h5: no object 'model_weights/dense_2'",
+                     function() t:read("model_weights/dense_2") end)
+      t:close()
+      bytes = nil
+      collectgarbage()
+    end)
+  end)
+
+  describe("errors", function()
+    it("names the file and the object", function()
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local p = keras_like()
+      local t = core.h5_open(p)
+      h.assert_error(p .. ": no object 'model_weights/dense_9'", function() t:read("model_weights/dense_9") end)
+      h.assert_error(p .. ": no object 'a/b'", function() t:list("a/b") end)
+      h.assert_error(p .. ": no object 'x'", function() t:attrs("x") end)
+      h.assert_error(p .. ": no object 'x'", function() t:attr("x", "y") end)
+      h.assert_error(p .. ": 'optimizer_weights/iter' is a dataset, not a group",
+                     function() t:list("optimizer_weights/iter") end)
+      h.assert_error(p .. ": 'model_weights' is a group, not a dataset", function() t:read("model_weights") end)
+      h.assert_error(p .. ": 'model_weights' is a group, not a dataset", function() t:shape("model_weights") end)
+      h.assert_error(p .. ": dataset 'text' is a string dataset", function() t:read("text") end)
+      h.assert_error(p .. ": dataset 'five' has 5 dimensions; lunet tensors have at most 4", function() t:read("five") end)
+      h.assert_error(p .. ": dataset 'five' has 5 dimensions", function() t:shape("five") end)
+      h.assert_error({ p .. ": dataset 'huge' needs", "stores 0" }, function() t:read("huge") end)
+      h.assert_error({ p .. ": dataset 'fill' needs 71303168 bytes" }, function() t:read("fill") end)
+      h.assert_error(p .. ": attribute 'compound' of '/' is a compound", function() t:attr("/", "compound") end)
+      h.assert_error(p .. ": attribute 'compound' of '/' is a compound", function() t:attrs("/") end)
+      h.assert_error(p .. ": attribute 'matrix' of '/' has 2 dimensions", function() t:attr("/", "matrix") end)
+      h.assert_error("bad argument #1 to 'read'", function() t:read({}) end)
+      t:close()
+      t:close() -- twice is fine
+      h.assert_error(p .. ": the HDF5 file is closed", function() t:list("/") end)
+      h.assert_error(p .. ": the HDF5 file is closed", function() t:read("half") end)
+      assert.matches("closed", tostring(t))
+    end)
+
+    it("refuses missing, foreign and truncated files", function()
+      local missing = s.path(".h5")
+      h.assert_error("cannot open '" .. missing .. "': No such file or directory", function() core.h5_open(missing) end)
+      local dir = s.dir_with({})
+      h.assert_error("cannot open '" .. dir .. "'", function() core.h5_open(dir) end)
+      local text = s.path(".h5")
+      h.write_file(text, "not an HDF5 file at all\n")
+      h.assert_error(text .. ": not an HDF5 file", function() core.h5_open(text) end)
+      h.assert_error("x.keras: a.h5: not an HDF5 file", function() core.h5_open_bytes("", "x.keras: a.h5") end)
+      h.assert_error("x.keras: a.h5: not an HDF5 file", function() core.h5_open_bytes(("\0"):rep(4096), "x.keras: a.h5") end)
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local bytes = h.read_file(keras_like())
+      for _, cut in ipairs({ 8, 100, 800, 2048, #bytes // 2, #bytes - 1 }) do
+        local p = s.path(".h5")
+        h.write_file(p, bytes:sub(1, cut))
+        h.assert_error(p .. ":", function()
+          local t = core.h5_open(p)
+          t:read("compressed") -- a file cut near its end may still open: its data is then missing
+        end)
+        h.assert_error("cut.h5:", function()
+          local t = core.h5_open_bytes(bytes:sub(1, cut), "cut.h5")
+          t:read("compressed")
+        end)
+      end
+    end)
+
+    it("reads a truncated copy of a real Keras file as an error, never a crash", function()
+      if not HAVE_FIXTURES then return pending(NO_FIXTURES) end
+      local bytes = h.read_file(FIXTURES .. "/keras2_gru_jet.h5")
+      local p = s.path(".h5")
+      h.write_file(p, bytes:sub(1, #bytes * 2 // 3))
+      h.assert_error(p .. ": ", function()
+        local t = core.h5_open(p)
+        t:read("model_weights/rnn_densef/rnn_densef/kernel:0")
+        t:read("optimizer_weights/training/Adam/Variable_9:0")
+      end)
+    end)
+  end)
+
+  describe("real Keras files", function()
+    it("reads their root attributes, layer names, weights and optimizer state", function()
+      if not HAVE_FIXTURES then return pending(NO_FIXTURES) end
+      local t = core.h5_open(FIXTURES .. "/keras2_gru_jet.h5")
+      local a = t:attrs("/")
+      assert.equal("2.1.3", a.keras_version)
+      assert.equal("tensorflow", a.backend)
+      assert.equal("Model", core.json_decode(a.model_config).class_name)
+      assert.is_string(a.training_config)
+      assert.same({ "input_1", "gru_selu", "dense_relu", "dropout_1", "rnn_densef" },
+                  t:attr("model_weights", "layer_names"))
+      assert.same({ "gru_selu/kernel:0", "gru_selu/recurrent_kernel:0", "gru_selu/bias:0" },
+                  t:attr("model_weights/gru_selu", "weight_names"))
+      assert.same({ 6, 60 }, t:read("model_weights/gru_selu/gru_selu/kernel:0"):shape())
+      assert.same({ 1 }, t:shape("optimizer_weights/Adam/iterations:0"))
+      t:close()
+      t = core.h5_open(FIXTURES .. "/keras3_cnn_mnist.h5")
+      assert.equal("3.1.1", t:attr("/", "keras_version"))
+      assert.same({ "kernel", "bias" }, t:attr("model_weights/conv2d", "weight_names")) -- vlen strings in Keras 3
+      assert.same({ 3, 3, 1, 32 }, t:read("model_weights/conv2d/kernel"):shape())
+      t:close()
+    end)
+  end)
+end)
