@@ -59,6 +59,9 @@ function nn.from_config(cfg, ...)
   return Sequential.from_config(cfg)
 end
 
+-- nn.model_from_json(text, {input_shape =, initializers =}) -> the model of a Keras JSON config (lunet/keras/config_in.lua)
+nn.model_from_json = require("lunet.keras.config_in").model_from_json
+
 -- nn.load(path) -> the Sequential, nn.Model or nn.Ensemble saved there.
 function nn.load(path, ...)
   check.arity("nn.load", 1, path, ...)
