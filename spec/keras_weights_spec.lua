@@ -73,6 +73,8 @@ describe("keras weight layout", function()
         "bidirectional_1/backward_lstm/lstm_cell/recurrent_kernel:0 (2, 8)",
         "bidirectional_1/backward_lstm/lstm_cell/bias:0 (8,)",
         "time_distributed_1/kernel:0 (4, 2)", "time_distributed_1/bias:0 (2,)" } },
+    { "PReLU", function() return nn.Sequential { nn.PReLU { shared_axes = { 1 }, input_shape = { 3, 4 } } } end,
+      { "p_re_lu_1/alpha:0 (1, 4)" } },
   }
   for _, c in ipairs(cases) do
     it(c[1] .. ": Keras names and shapes, views tiling the parameters", function()
@@ -138,5 +140,86 @@ describe("keras weight layout", function()
     local h1 = math.tanh(0.5 * 1 + 0.1)
     local h2 = math.tanh(0.5 * -1 + 2 * h1 + 0.1)
     assert.is_true(math.abs(m:predict(lunet.tensor { { { 1 }, { -1 } } }):get(1, 1) - h2) < 1e-6)
+  end)
+
+  -- The state arrays of a file, by name, as flat tables.
+  local function file_values(path, names)
+    local core = require "lunet.core"
+    local t = core.h5_open(path)
+    local out = {}
+    for i, n in ipairs(names) do local v = t:read(n); out[i] = v:contiguous():view(v:numel()):totable() end
+    t:close()
+    return out
+  end
+
+  local function state_at(m, slot, offset, k)
+    local state = m:get_optimizer_state().state
+    local n = m:count_params()
+    return state:narrow(1, (slot - 1) * n + offset + 1, k):totable()
+  end
+
+  it("optimizer state: tf.keras 2.x's blocked slots and Keras 3's per-weight slots map onto lunet's Adam", function()
+    local D = "spec/fixtures/keras/"
+    local m = nn.load_keras(D .. "tfkeras2_mlp.h5")
+    local s = m:get_optimizer_state()
+    assert.are.equal(7, s.iterations)
+    local e = layout.of(m)[1] -- dense: kernel (10, 16) at offset 0
+    local f = file_values(D .. "tfkeras2_mlp.h5", { "/optimizer_weights/Adam/dense/kernel/m:0",
+      "/optimizer_weights/Adam/dense/kernel/v:0" })
+    assert.are.same(f[1], state_at(m, 1, e.weights[1].offset, 160))
+    assert.are.same(f[2], state_at(m, 2, e.weights[1].offset, 160))
+    local k3 = nn.load_keras(D .. "keras3_cnn.h5")
+    local c = layout.of(k3)[1] -- conv2d: kernel then bias
+    local g = file_values(D .. "keras3_cnn.h5", { "/optimizer_weights/sequential_conv2d_bias_momentum",
+      "/optimizer_weights/sequential_conv2d_bias_velocity" })
+    assert.are.same(g[1], state_at(k3, 1, c.weights[2].offset, #g[1]))
+    assert.are.same(g[2], state_at(k3, 2, c.weights[2].offset, #g[2]))
+  end)
+
+  it("optimizer state that does not map is an error naming the counts, unless optimizer_state = false", function()
+    local os = require "lunet.keras.optimizer_state"
+    local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }
+    m:compile { optimizer = "adam", loss = "mse" }
+    local arrays = { { name = "iter", shape = {}, read = function() return lunet.tensor { 3 } end },
+                     { name = "m", shape = { 3, 2 }, read = function() return lunet.ones(3, 2) end } }
+    require("spec.helpers").assert_error({ "m.h5", "optimizer state: 1 arrays for adam with 2 slots (m, v) over 2 trainable weights",
+                   "optimizer_state = false" }, function() os.load(m, arrays, "m.h5") end)
+    local ok = pcall(nn.load_keras, "spec/fixtures/keras/tfkeras2_mlp.h5", { optimizer_state = false })
+    assert.is_true(ok)
+  end)
+
+  it("a Theano-backend file's convolution kernels are flipped, as Keras does", function()
+    local core = require "lunet.core"
+    local dir = require("spec.helpers").tmpdir()
+    local p = dir .. "/theano.h5"
+    local w = core.h5_create(p)
+    w:attr("/", "layer_names", { "conv2d_1" })
+    w:attr("/", "backend", "theano")
+    w:attr("/", "keras_version", "2.1.2")
+    w:group("/conv2d_1")
+    w:attr("/conv2d_1", "weight_names", { "conv2d_1/kernel:0", "conv2d_1/bias:0" })
+    w:write("/conv2d_1/conv2d_1/kernel:0", lunet.tensor { 1, 2, 3, 4 }:view(2, 2, 1, 1))
+    w:write("/conv2d_1/conv2d_1/bias:0", lunet.tensor { 0.5 })
+    w:commit()
+    local m = nn.Sequential { nn.Conv2D(1, 2, { input_shape = { 2, 2, 1 } }) }
+    m:load_weights(p)
+    assert.are.same({ 4, 3, 2, 1, 0.5 }, m:get_weights():totable())
+  end)
+
+  it("a Keras 1 file is refused", function()
+    local core = require "lunet.core"
+    local dir = require("spec.helpers").tmpdir()
+    local p = dir .. "/k1.h5"
+    local w = core.h5_create(p)
+    w:attr("/", "layer_names", { "dense_1" })
+    w:attr("/", "keras_version", "1.2.2")
+    w:group("/dense_1")
+    w:attr("/dense_1", "weight_names", { "dense_1_W:0", "dense_1_b:0" })
+    w:write("/dense_1/dense_1_W:0", lunet.ones(3, 2))
+    w:write("/dense_1/dense_1_b:0", lunet.ones(2))
+    w:commit()
+    local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }
+    require("spec.helpers").assert_error({ "load_weights", "k1.h5", "Keras 1.2.2", "Keras 2 and 3" },
+      function() m:load_weights(p) end)
   end)
 end)
