@@ -222,4 +222,38 @@ describe("keras weight layout", function()
     require("spec.helpers").assert_error({ "load_weights", "k1.h5", "Keras 1.2.2", "Keras 2 and 3" },
       function() m:load_weights(p) end)
   end)
+
+  it("layer_names split into layer_names0, layer_names1 (Keras' 64 KiB attribute limit) are read whole", function()
+    local core = require "lunet.core"
+    local p = require("spec.helpers").tmpdir() .. "/split.h5"
+    local w = core.h5_create(p)
+    w:attr("/", "layer_names0", { "a" })
+    w:attr("/", "layer_names1", { "b" })
+    for i, n in ipairs { "a", "b" } do
+      w:group("/" .. n)
+      w:attr("/" .. n, "weight_names", { n .. "/kernel:0" })
+      w:write("/" .. n .. "/" .. n .. "/kernel:0", lunet.full({ 2, 2 }, i))
+    end
+    w:commit()
+    local m = nn.Sequential { nn.Dense(2, { input_shape = { 2 }, use_bias = false }), nn.Dense(2, { use_bias = false }) }
+    m:load_weights(p)
+    assert.are.same({ 1, 1, 1, 1, 2, 2, 2, 2 }, m:get_weights():totable())
+  end)
+
+  it("Keras 3 weights (a .keras zip's model.weights.h5 on its own) and a whole-model file go to load_weights", function()
+    local core = require "lunet.core"
+    local D = "spec/fixtures/keras/"
+    local m = nn.load_keras(D .. "keras3_cnn.h5", { compile = false })
+    local p = require("spec.helpers").tmpdir() .. "/k3.weights.h5"
+    local f = assert(io.open(p, "wb"))
+    f:write(core.zip_read(D .. "keras3_cnn_zip.keras", "model.weights.h5"))
+    f:close()
+    local z = nn.load_keras(D .. "keras3_cnn_zip.keras", { compile = false })
+    m:load_weights(p)
+    assert.are.same(z:get_weights():totable(), m:get_weights():totable())
+    m:get_weights():fill(0)
+    m:load_weights(D .. "keras3_cnn.h5") -- (model_weights of a whole-model file)
+    assert.are.same(nn.load_keras(D .. "keras3_cnn.h5", { compile = false }):get_weights():totable(),
+      m:get_weights():totable())
+  end)
 end)
