@@ -67,6 +67,7 @@ void lunet_net_free(lunet_net_t *net) {
   lunet_tensor_free(net->params);
   lunet_tensor_free(net->grads);
   lunet_optimizer_free(net->opt);
+  free(net->frozen_keep);
   free(net);
 }
 

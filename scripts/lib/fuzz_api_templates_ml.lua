@@ -152,8 +152,8 @@ T["lunet.nn.ReLU"] = { { O { max_value = "unit", negative_slope = "unit", thresh
 T["lunet.nn.LeakyReLU"] = { { O { alpha = "unit", input_shape = "={3}", name = "str" } },
   { O { negative_slope = "unit", name = "str" } } }
 T["lunet.nn.PReLU"] = { { O { alpha_initializer = '="zeros"', alpha_regularizer = '="l2"', alpha_constraint = '="non_neg"',
-  shared_axes = "={1}", input_shape = "={2, 3}", name = "str" } } }
-T["lunet.nn.ELU"] = { { O { alpha = "unit", input_shape = "={3}", name = "str" } } }
+  shared_axes = "={1}", input_shape = "={2, 3}", name = "str", trainable = "bool" } } }
+T["lunet.nn.ELU"] = { { O { alpha = "unit", input_shape = "={3}", name = "str", trainable = "bool" } } }
 T["lunet.nn.ThresholdedReLU"] = { { O { theta = "unit", input_shape = "={3}", name = "str" } } }
 T["lunet.nn.Softmax"] = { { O { axis = "=-1", input_shape = "={3}", name = "str" } } }
 T["lunet.nn.Masking"] = { { O { mask_value = "num", input_shape = "={4, 3}", name = "str" } } }
