@@ -114,6 +114,20 @@ describe("keras round trip", function()
     same(m:get_weights(), m2:get_weights())
   end)
 
+  it("a frozen layer (trainable = false) has no optimizer slots in the file and stays frozen", function()
+    local m = randomize(nn.Sequential { nn.Dense(3, { input_shape = { 4 }, trainable = false }), nn.Dense(2) }, 6)
+    m:compile { optimizer = "adam", loss = "mse" }
+    m:train_on_batch(lunet.rand({ 4, 4 }, { seed = 1 }), lunet.rand({ 4, 2 }, { seed = 2 }))
+    local p = dir .. "/frozen.h5"
+    local m2 = round_trip(m, nil, p)
+    assert.is_false(m2.layers[1].trainable)
+    local t = require("lunet.core").h5_open(p)
+    assert.are.same({ "iteration:0", "Adam/m/dense_2/kernel:0", "Adam/v/dense_2/kernel:0", "Adam/m/dense_2/bias:0",
+                      "Adam/v/dense_2/bias:0" }, t:attr("/optimizer_weights", "weight_names"))
+    t:close()
+    same(m:get_optimizer_state().state, m2:get_optimizer_state().state)
+  end)
+
   it("save_weights('.h5') writes Keras' weights-only layout, which load_weights reads by order and by name", function()
     local m = randomize(nn.Sequential { nn.Dense(4, { input_shape = { 3 } }), nn.Dense(2) }, 5)
     local p = dir .. "/w.h5"
