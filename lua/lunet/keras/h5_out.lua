@@ -16,12 +16,18 @@ local h5_out = {}
 h5_out.KERAS_VERSION = require("lunet.keras.config_out").KERAS_VERSION -- (the layout reproduced: tf.keras 2.12)
 local BACKEND = "tensorflow"
 
--- The model's layers in the order of its Keras config (Keras' model.layers:
--- a Sequential's InputLayer is not one of them), with their weights.
+-- The model's layers in the order of its Keras config cfg (Keras'
+-- model.layers: a Sequential's InputLayer is not one of them), or in the
+-- model's order without cfg, with their weights.
 local function keras_layers(model, cfg)
   local entries, by_name = layout.of(model), {}
   for _, e in ipairs(entries) do by_name[e.name] = e end
   local out, seen = {}, {}
+  if not cfg then -- (save_weights: Keras' model.layers order, a functional model's inputs first)
+    for _, inp in ipairs(model.nodes and model.inputs or {}) do out[#out + 1] = { name = inp.name, weights = {} } end
+    for _, e in ipairs(entries) do out[#out + 1] = e end
+    return out
+  end
   local list = cfg.config and cfg.config.layers or {}
   for _, lc in ipairs(list) do
     local name = lc.config and lc.config.name or lc.name
@@ -101,8 +107,7 @@ end
 
 -- model:save_weights(path) for .h5 / .hdf5: Keras' weights-only layout.
 function h5_out.save_weights(model, path)
-  local cfg = require("lunet.keras.config_out").model_config(model, "save_weights")
-  local layers = keras_layers(model, cfg)
+  local layers = keras_layers(model, nil)
   with_writer(path, "save_weights: " .. path, function(w) write_weights(w, "", layers) end)
 end
 
