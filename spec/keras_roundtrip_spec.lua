@@ -128,6 +128,27 @@ describe("keras round trip", function()
     same(m:get_optimizer_state().state, m2:get_optimizer_state().state)
   end)
 
+  it("training_config out and in gives the same compile settings (legacy decay, Huber, several optimizers)", function()
+    local core = require "lunet.core"
+    local tc = require "lunet.keras.training_config"
+    local common = require "lunet.nn.model_common"
+    local settings = {
+      { optimizer = nn.optimizers.SGD { learning_rate = 0.1, momentum = 0.9, nesterov = true }, loss = "mse" },
+      { optimizer = nn.optimizers.Adam { learning_rate = 0.01, decay = 0.001, clipnorm = 1 }, loss = nn.losses.Huber { delta = 2 },
+        metrics = { "mae" } },
+      { optimizer = nn.optimizers.RMSprop { rho = 0.8 }, loss = "categorical_crossentropy", metrics = { "accuracy" } },
+      { optimizer = nn.optimizers.Adadelta {}, loss = "binary_crossentropy" },
+    }
+    for _, c in ipairs(settings) do
+      local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 }, activation = "sigmoid" }) }
+      m:compile(c)
+      local text = core.json_encode(tc.compile_out(m))
+      local m2 = nn.Sequential { nn.Dense(2, { input_shape = { 3 }, activation = "sigmoid" }) }
+      m2:compile(tc.compile_in(core.json_decode(text), m2:build() and m2.output_names, "m.h5"))
+      assert.are.same(common.compile_config(m), common.compile_config(m2))
+    end
+  end)
+
   it("save_weights('.h5') writes Keras' weights-only layout, which load_weights reads by order and by name", function()
     local m = randomize(nn.Sequential { nn.Dense(4, { input_shape = { 3 } }), nn.Dense(2) }, 5)
     local p = dir .. "/w.h5"

@@ -211,25 +211,28 @@ end
 
 local function jarray(t) return core.json_array and core.json_array(t) or t end -- (core.json_array: kcfg)
 
--- tf.keras 2.12's optimizer_config of a lunet optimizer config.
+-- tf.keras 2.12's optimizer_config of a lunet optimizer config: its new
+-- optimizers ("Custom>Adam", with their extra keys), or a legacy one (the
+-- keys OptimizerV2 accepts, is_legacy_optimizer) when decay is set, which
+-- only the legacy optimizers have.
 function tc.optimizer_out(o)
   local class = CLASS_OF[o.name]
-  local cfg = { name = class, learning_rate = o.learning_rate, clipnorm = o.clipnorm or core.json_null,
-                clipvalue = o.clipvalue or core.json_null, global_clipnorm = core.json_null, jit_compile = false,
-                use_ema = false, ema_momentum = 0.99, ema_overwrite_frequency = core.json_null }
+  local cfg = { name = class, learning_rate = o.learning_rate }
   for _, k in ipairs(TAKES[o.name]) do if o[k] ~= nil then cfg[k] = o[k] end end
-  if type(o.learning_rate) == "table" then
-    local s = o.learning_rate
+  if type(o.learning_rate) == "table" then -- a schedule: {class_name, config}
     local sc = {}
-    for k, v in pairs(s) do if k ~= "name" then sc[k] = v end end
-    cfg.learning_rate = { class_name = s.name, config = sc }
+    for k, v in pairs(o.learning_rate) do if k ~= "name" then sc[k] = v end end
+    cfg.learning_rate = { class_name = o.learning_rate.name, config = sc }
   end
-  if cfg.weight_decay == nil then cfg.weight_decay = core.json_null end
-  if (o.decay or 0) ~= 0 then -- (only the legacy optimizers take decay)
+  if (o.decay or 0) ~= 0 then
     cfg.decay, cfg.is_legacy_optimizer = o.decay, true
+    cfg.clipnorm, cfg.clipvalue = o.clipnorm, o.clipvalue -- (nil: left out)
     return { class_name = class, config = cfg }
   end
-  cfg.is_legacy_optimizer = false
+  cfg.clipnorm, cfg.clipvalue = o.clipnorm or core.json_null, o.clipvalue or core.json_null
+  cfg.global_clipnorm, cfg.jit_compile, cfg.is_legacy_optimizer = core.json_null, false, false
+  cfg.use_ema, cfg.ema_momentum, cfg.ema_overwrite_frequency = false, 0.99, core.json_null
+  if cfg.weight_decay == nil then cfg.weight_decay = core.json_null end
   return { class_name = "Custom>" .. class, config = cfg }
 end
 
