@@ -308,3 +308,23 @@ describe("core.json_decode", function()
     assert_error({ "bad argument #1", "string expected, got no value" }, function() decode() end)
   end)
 end)
+
+describe("core.json_array", function()
+  it("marks a table so that it is written as an array, [] when empty", function()
+    assert.are.equal("[]", encode(core.json_array {}))
+    assert.are.equal("{}", encode {})
+    assert.are.equal('{"inbound_nodes":[],"x":{}}', encode { inbound_nodes = core.json_array {}, x = {} })
+    assert.are.equal("[1,2]", encode(core.json_array { 1, 2 }))
+    local t = {}
+    assert.are.equal(t, core.json_array(t)) -- returns its argument
+    assert.are.equal(t, core.json_array(t)) -- marking twice is fine
+  end)
+
+  it("refuses a marked table with string keys, a table with another metatable, and a non-table", function()
+    assert_error("json_encode: value[1] is marked as an array (json_array) but has string keys",
+      function() encode { core.json_array { a = 1 } } end)
+    assert_error("json_array: the table already has a metatable",
+      function() core.json_array(setmetatable({}, {})) end)
+    assert_error("table expected", function() core.json_array(1) end)
+  end)
+end)

@@ -1,7 +1,9 @@
 /* core.json_encode / core.json_decode: configuration as data, never code.
  * Decoding is strict (core/ps/json.c); encoding sorts object keys so that the
  * same table always gives the same text, and refuses what JSON cannot say
- * (functions, userdata, NaN, non-string keys in a map, cycles). */
+ * (functions, userdata, NaN, non-string keys in a map, cycles). A table marked
+ * with core.json_array(t) is always an array: an empty one is [] (Keras configs
+ * need [] where a plain empty table gives {}). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +141,12 @@ static void encode_table(lua_State *L, strbuf *b, int idx, int depth, const char
   /* the decoder's limit: the text this writes must read back */
   if (depth >= LUNET_JSON_MAX_DEPTH) luaL_error(L, "json_encode: nesting too deep at %s (a cycle?)", path);
   lua_Integer count = 0, max_index = 0;
-  int only_strings = 1, only_ints = 1;
+  int only_strings = 1, only_ints = 1, marked = 0;
+  if (lua_getmetatable(L, idx)) {
+    luaL_getmetatable(L, "lunet.json.array");
+    marked = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
@@ -151,7 +158,8 @@ static void encode_table(lua_State *L, strbuf *b, int idx, int depth, const char
     } else luaL_error(L, "json_encode: %s has a %s key; only strings or array indices", path, luaL_typename(L, -1));
   }
   char sub[512];
-  if (count > 0 && only_ints) {
+  if (marked && !only_ints) luaL_error(L, "json_encode: %s is marked as an array (json_array) but has string keys", path);
+  if ((count > 0 && only_ints) || marked) {
     if (max_index != count) luaL_error(L, "json_encode: %s is a sparse array (holes are not JSON)", path);
     sb_char(L, b, '[');
     for (lua_Integer i = 1; i <= count; i++) {
@@ -228,6 +236,21 @@ static void encode(lua_State *L, strbuf *b, int idx, int depth, const char *path
   }
 }
 
+/* core.json_array(t) -> t, marked so that json_encode writes it as an array
+ * ([] when empty); t must be a table without another metatable. */
+static int l_json_array(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  luaL_getmetatable(L, "lunet.json.array");
+  if (lua_getmetatable(L, 1)) {
+    if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "json_array: the table already has a metatable");
+    lua_pop(L, 2);
+    return 1;
+  }
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
 static int l_json_encode(lua_State *L) {
   luaL_checkany(L, 1);
   lua_settop(L, 1);
@@ -253,4 +276,10 @@ void lunet_open_json(lua_State *L) {
   lua_setfield(L, -2, "json_encode");
   lua_pushcfunction(L, l_json_decode);
   lua_setfield(L, -2, "json_decode");
+  luaL_newmetatable(L, "lunet.json.array");
+  lua_pushstring(L, "json_array");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_json_array);
+  lua_setfield(L, -2, "json_array");
 }

@@ -59,6 +59,9 @@ function nn.from_config(cfg, ...)
   return Sequential.from_config(cfg)
 end
 
+-- nn.model_from_json(text, {input_shape =, initializers =}) -> the model of a Keras JSON config (lunet/keras/config_in.lua)
+nn.model_from_json = require("lunet.keras.config_in").model_from_json
+
 -- nn.load(path) -> the Sequential, nn.Model or nn.Ensemble saved there.
 function nn.load(path, ...)
   check.arity("nn.load", 1, path, ...)
@@ -76,5 +79,8 @@ function nn.load_model(path, ...)
   if ok then return m end
   error((tostring(m):gsub("^nn%.load:", "nn.load_model:")), 0)
 end
+
+-- nn.load_keras(path, {compile =, optimizer_state =, input_shape =}) -> the model of a Keras HDF5 or .keras file
+nn.load_keras = require("lunet.keras").load
 
 return nn

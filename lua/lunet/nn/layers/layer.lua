@@ -37,7 +37,12 @@ local Layer = {}
 layer.Layer = Layer
 
 -- The layer's configuration as plain data (a copy).
-function Layer:config() return copy_plain(self.cfg) end
+function Layer:config()
+  if not layer.is_layer(self) then -- (nn.Layer.config(x) called on something else)
+    check.fail("nn.Layer.config", "expected a layer (layer:config()), got %s", check.describe(self))
+  end
+  return copy_plain(self.cfg)
+end
 
 local function layer_tostring(self) return "nn." .. self.cfg.kind .. core.json_encode(self.cfg) end
 
