@@ -110,7 +110,7 @@ local function initializer(v, ctx, what)
   if value(c.seed) ~= nil then return nil, text .. " (a seeded draw)" end
   local mapped = CLASS_INIT[name]
   if name == "VarianceScaling" then mapped = variance_scaling(c)
-  elseif name == "Orthogonal" then mapped = (value(c.gain) or 1) == 1 and "orthogonal" or nil
+  elseif name == "Orthogonal" or name == "OrthogonalInitializer" then mapped = (value(c.gain) or 1) == 1 and "orthogonal" or nil
   elseif name == "RandomUniform" then
     -- (lunet's 'uniform', Embedding's default, and 'random_uniform' are both this one)
     mapped = (value(c.minval) or -0.05) == -0.05 and (value(c.maxval) or 0.05) == 0.05 and "uniform" or nil
