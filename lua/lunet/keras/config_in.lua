@@ -161,7 +161,8 @@ local function sequential(state, cfg)
     list, name = c, "sequential" -- (Keras <= 2.1: the bare list)
   elseif type(c) == "table" then
     list, name = value(c.layers), value(c.name) or "sequential"
-    build_shape = value(c.build_input_shape) or (type(cfg.build_config) == "table" and value(cfg.build_config.input_shape))
+    build_shape = value(c.build_input_shape) or (type(cfg.build_config) == "table" and value(cfg.build_config.input_shape)
+      or nil)
     for k in pairs(c) do
       if not ({ layers = true, name = true, trainable = true, dtype = true, build_input_shape = true })[k] then
         fail(state.where, "Sequential config key %s is not supported by lunet", describe(k))

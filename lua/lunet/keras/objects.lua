@@ -128,6 +128,7 @@ end
 -- Without an exact equivalent: an error, or with ctx.initializers ==
 -- 'default' (the weights come from a file) lunet's default.
 function objects.initializer_in(v, ctx, what, default)
+  if value(v) == nil then return nil end -- (absent: Keras' default, which is lunet's)
   local mapped, text = initializer(v, ctx, what)
   if mapped then return mapped end
   if ctx.initializers == "default" then return default end
