@@ -40,7 +40,7 @@ static int m_layers(lua_State *L) {
     lunet_push_shape(L, l->out_ndim, l->out_shape); lua_setfield(L, -2, "output_shape");
     lunet_push_shape(L, l->in_ndim, l->in_shape); lua_setfield(L, -2, "input_shape");
     lua_pushinteger(L, l->nparams); lua_setfield(L, -2, "params");
-    lua_pushinteger(L, l->ntrainable); lua_setfield(L, -2, "trainable");
+    lua_pushinteger(L, l->frozen ? 0 : l->ntrainable); lua_setfield(L, -2, "trainable");
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -61,6 +61,16 @@ static int m_counts(lua_State *L) {
   lua_pushinteger(L, net->nparams);
   lua_pushinteger(L, net->ntrainable);
   return 2;
+}
+
+/* set_frozen(i, frozen): Keras' trainable = not frozen for node i (1-based) */
+static int m_set_frozen(lua_State *L) {
+  lunet_net_t *net = check_net(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  luaL_checktype(L, 3, LUA_TBOOLEAN);
+  if (i < 1 || i > net->nlayers || lunet_net_set_frozen(net, (int)i - 1, lua_toboolean(L, 3)) < 0)
+    return luaL_error(L, "%s", i < 1 || i > net->nlayers ? "set_frozen: no such layer" : lunet_errmsg());
+  return 0;
 }
 
 static int m_output_shape(lua_State *L) {
@@ -311,7 +321,7 @@ static int l_alloc_count(lua_State *L) {
 }
 
 static const luaL_Reg net_methods[] = {
-    {"layers", m_layers}, {"params", m_params}, {"grads", m_grads}, {"counts", m_counts},
+    {"layers", m_layers}, {"params", m_params}, {"grads", m_grads}, {"counts", m_counts}, {"set_frozen", m_set_frozen},
     {"output_shape", m_output_shape}, {"set_loss", m_set_loss},
     {"set_output_loss", m_set_output_loss}, {"output_losses", m_output_losses}, {"output_shapes", m_output_shapes},
     {"train_step", m_train_step}, {"test", m_test}, {"output", m_output}, {"loss_grad", m_loss_grad}, {"predict", m_predict},

@@ -2,7 +2,9 @@
  * as Keras 2: training normalises with the batch statistics and moves the
  * running ones (momentum 0.99, Bessel-corrected variance); inference uses the
  * running statistics. Parameters, in Keras order: gamma, beta (trainable),
- * moving_mean, moving_variance (non-trainable: their gradient stays 0). */
+ * moving_mean, moving_variance (non-trainable: their gradient stays 0). A
+ * frozen layer (trainable = false) runs in inference mode in training too,
+ * as tf.keras >= 2.1: moving statistics, not updated. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@ static void bn_forward(lunet_layer_t *l, float *out, const float *in, int batch,
   int64_t c = b->c, rows = batch * l->in_size / c;
   float *mean = b->stats, *invstd = b->stats + c;
   float *mm = l->params + off_mean(b), *mv = mm + c;
+  training = training && !l->frozen; /* a frozen layer runs in inference mode (tf.keras >= 2.1) */
   if (training) {
     /* two passes in double: batch statistics are sums of many small terms */
     for (int64_t j = 0; j < c; j++) {
@@ -82,6 +85,13 @@ static void bn_backward(lunet_layer_t *l, float *din, float *dout, const float *
   bn_t *b = (bn_t *)l;
   int64_t c = b->c, rows = batch * l->in_size / c;
   float *invstd = b->stats + c, *sum_d = b->stats + 2 * c, *sum_dx = b->stats + 3 * c;
+  if (l->frozen) { /* inference mode: the moving statistics are constants, dx = gamma invstd dout */
+    memset(l->grads, 0, (size_t)l->nparams * sizeof *l->grads);
+    if (din)
+      for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < c; j++) din[r * c + j] = (b->scale ? l->params[j] : 1.0f) * invstd[j] * dout[r * c + j];
+    return;
+  }
   memset(sum_d, 0, (size_t)(2 * c) * sizeof *sum_d);
   for (int64_t r = 0; r < rows; r++)
     for (int64_t j = 0; j < c; j++) {

@@ -120,6 +120,8 @@ struct lunet_layer {
                              return_sequences, TimeDistributed) */
   int mask_use;           /* the layer reads its input's mask (RNNs, GlobalAveragePooling1D) */
   const float *mask_in;   /* set by the net before forward (kept through backward): the input's mask or NULL */
+  int frozen;             /* Keras' trainable = false (net_frozen.c): training leaves the parameters as they are
+                             (BatchNormalization then also runs in inference mode) */
 };
 
 /* ---- activations (activation.c) ---- */

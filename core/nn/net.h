@@ -72,6 +72,8 @@ typedef struct lunet_net {
   float *tbuf[LUNET_NET_MAX_IO]; /* several outputs: (max_batch, tsize) targets unpacked */
   float *obuf;                   /* several outputs: (max_batch, out_total) outputs packed */
   lunet_optimizer_t *opt;        /* owned, may be NULL */
+  int64_t nfrozen;               /* parameters of frozen layers (net_frozen.c) ... */
+  float *frozen_keep;            /* ... (nfrozen) owned: their values across an optimizer step */
 } lunet_net_t;
 
 /* New empty net for samples of in_shape (per sample, 1 to 3 sizes). */
@@ -119,6 +121,21 @@ void lunet_net_set_loss(lunet_net_t *net, lunet_loss_t loss);
 void lunet_net_set_optimizer(lunet_net_t *net, lunet_optimizer_t *opt);
 /* Keep dL/dinput after backward (gradient checks). */
 void lunet_net_set_need_input_grad(lunet_net_t *net, int on);
+
+/* ---- frozen layers, Keras' trainable = false (net_frozen.c) ---- */
+/* Freezes (frozen 1) or unfreezes node i's layer: its parameters stop
+ * counting as trainable, their gradients stay 0 and an optimizer step (its
+ * weight decay and momentum included) and the constraints leave them as
+ * they are; a frozen BatchNormalization normalises with its moving
+ * statistics and does not update them (tf.keras 2.x). Called between
+ * steps, never inside one: it may allocate, and the next step re-plans.
+ * -1 with a message (out of memory, no node i). */
+int lunet_net_set_frozen(lunet_net_t *net, int i, int frozen);
+/* For the steps: zeroes the frozen layers' gradients (after backward), and
+ * keeps / puts back their values around the optimizer step. */
+void lunet_net_frozen_zero_grads(lunet_net_t *net);
+void lunet_net_frozen_save(lunet_net_t *net);
+void lunet_net_frozen_restore(lunet_net_t *net);
 
 /* Makes buffers hold at least batch samples; allocates only when they are too
  * small (net_graph.c, which also frees them: lunet_net_free_buffers). */

@@ -35,7 +35,7 @@ static int is_output(const lunet_net_t *net, int a) {
 }
 
 /* Which gradients a step computes: an input's when asked; a node's output
- * when its backward runs, that is when it has parameters, an activity
+ * when its backward runs, that is when it has parameters (not frozen), an activity
  * penalty (added to the loss in backward) or an input that needs one. Then,
  * walking the nodes backwards, the first node to reach an activation writes
  * its gradient, the later ones add to it. */
@@ -48,7 +48,11 @@ static void wire(lunet_net_t *net, unsigned char *seen) {
     int in_grad = 0;
     for (int j = 0; j < node->nin; j++) in_grad |= net->needg[node->in[j]];
     l->need_input_grad = in_grad;
-    node->run_backward = l->nparams > 0 || lunet_reg_active(&l->activity_reg) || in_grad;
+    /* (a frozen layer's parameters need no gradient, but its weight penalties join the loss in backward) */
+    const lunet_layer_t *o = node->owner >= 0 ? net->layers[node->owner] : l;
+    int learns = l->nparams > 0 && (!o->frozen || lunet_reg_active(&o->kernel.reg) || lunet_reg_active(&o->bias.reg) ||
+                                    lunet_reg_active(&o->kernel2.reg));
+    node->run_backward = learns || lunet_reg_active(&l->activity_reg) || in_grad;
     net->needg[ni + i] = (unsigned char)node->run_backward;
   }
   memset(seen, 0, (size_t)nact);

@@ -125,6 +125,7 @@ static void backward(lunet_net_t *net, double *loss, int batch) {
     if (net->nodes[i].owner >= 0 && net->layers[i]->nparams)
       lunet_vec_axpy(net->layers[net->nodes[i].owner]->grads, 1.0f, net->nodes[i].own_grads,
                      (size_t)net->layers[i]->nparams);
+  lunet_net_frozen_zero_grads(net); /* (a frozen layer's backward ran for its input's gradient or its penalty) */
 }
 
 static int loss_grad(lunet_net_t *net, double *loss, const float *x, const float *y, const float *w, int batch) {
@@ -139,9 +140,11 @@ static int train_step(lunet_net_t *net, double *loss, const float *x, const floa
   if (!net->opt) return lunet_fail("%s: no optimizer (call compile first)", what(net));
   if (loss_grad(net, loss, x, y, w, batch) < 0) return -1;
   if (!isfinite(*loss)) return 1; /* no update from a NaN: the caller decides (error or skip) */
+  lunet_net_frozen_save(net);
   lunet_optimizer_step(net->opt, lunet_tensor_data(net->params), lunet_tensor_data(net->grads));
   for (int i = 0; i < net->nlayers; i++)
     if (net->nodes[i].owner < 0) lunet_reg_constrain(net->layers[i]);
+  lunet_net_frozen_restore(net);
   return 0;
 }
 

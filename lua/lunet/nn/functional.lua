@@ -19,6 +19,7 @@ local model_io = require "lunet.nn.model_io"
 local common = require "lunet.nn.model_common"
 local learning_rate = require "lunet.nn.learning_rate"
 local Sequential = require "lunet.nn.sequential"
+local trainable = require "lunet.nn.trainable"
 
 local describe, fail, copy_plain = check.describe, check.fail, base.copy_plain
 local pack_x, pack_y = model_io.pack_inputs_at, model_io.pack_targets_at
@@ -66,7 +67,7 @@ end
 
 -- The C net, built on first use.
 function Model:build()
-  if self.net then return self.net end
+  if self.net then trainable.sync(self, self.net, "Model"); return self.net end
   if not self.seed then self.seed = core.nn_default_seed() end
   local nodes = {}
   for j, nd in ipairs(self.nodes) do
@@ -79,6 +80,7 @@ function Model:build()
     end
   end
   self.net = check.within("Model", nil, core.graph_new, self.input_shapes, nodes, self.outputs, self.seed)
+  trainable.sync(self, self.net, "Model")
   if self.compiled then training.apply_compile(self) end
   return self.net
 end
@@ -261,6 +263,7 @@ Model.to_json = require("lunet.keras.config_out").to_json -- (Keras' model.to_js
 Model.pack_inputs, Model.pack_targets, Model.unpack_outputs = model_io.pack_inputs, model_io.pack_targets,
   model_io.unpack_outputs
 learning_rate.install(Model)
+trainable.install(Model)
 
 doc.register { name = "Model", kind = "model",
   summary = "a functional model (Keras 2): layers called on nn.Input nodes, any DAG with several inputs and outputs, "

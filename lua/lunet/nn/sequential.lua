@@ -14,6 +14,7 @@ local model_io = require "lunet.nn.model_io"
 local common = require "lunet.nn.model_common"
 local learning_rate = require "lunet.nn.learning_rate"
 local doc = require "lunet.doc"
+local trainable = require "lunet.nn.trainable"
 
 local sample_shape, copy_plain, is_layer = base.sample_shape, base.copy_plain, layers.is_layer
 local describe, fail = check.describe, check.fail
@@ -111,7 +112,7 @@ end
 
 -- The C net, built on first use.
 function Sequential:build()
-  if self.net then return self.net end
+  if self.net then trainable.sync(self, self.net, "Sequential"); return self.net end
   if not self.input_shape then
     fail("Sequential", "the model has no input shape (give input_shape = {...} to the first layer)")
   end
@@ -119,6 +120,7 @@ function Sequential:build()
   if not self.seed then self.seed = core.nn_default_seed() end
   -- (a layer that does not fit its input is named by the C builder: "Sequential: layer 2: Conv2D(...): ...")
   self.net = check.within("Sequential", nil, core.net_new, self.input_shape, self.layers, self.seed)
+  trainable.sync(self, self.net, "Sequential")
   -- (the functional API's view of the model: one input, one output)
   self.input_shapes, self.input_names = { copy_plain(self.input_shape) }, { self.layers[1].name .. "_input" }
   self.output_shapes, self.output_names = { self.net:output_shape() }, { self.layers[#self.layers].name }
@@ -246,6 +248,7 @@ Sequential.fit = fit.fit
 Sequential.save, Sequential.save_weights, Sequential.load_weights = model_file.save, model_file.save_weights,
   model_file.load_weights
 local get_learning_rate, set_learning_rate = learning_rate.install(Sequential)
+trainable.install(Sequential)
 Sequential.saved_parts = model_file.saved_parts
 Sequential.to_json = require("lunet.keras.config_out").to_json -- (Keras' model.to_json())
 Sequential.pack_inputs, Sequential.pack_targets, Sequential.unpack_outputs = model_io.pack_inputs, model_io.pack_targets,

@@ -91,7 +91,7 @@ end
 
 function training.need_compiled(self, where)
   if not self.compiled then fail(where, "the model is not compiled (call model:compile{optimizer=, loss=})") end
-  return self.net or self:build()
+  return self:build() -- (the cached net, told of layers frozen since)
 end
 
 -- x and y: tensors with a sample dimension and as many samples each (where

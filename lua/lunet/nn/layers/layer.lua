@@ -49,6 +49,9 @@ local COMMON = doc.options {
     .. "{height, width, channels}" },
   { "input_dim", doc.OPTIONAL, "n: input_shape = {n} (give one of them, or both agreeing)" },
   { "name", doc.OPTIONAL, "the layer's name in summary() and model files (when not given: kind_N, dense_1)" },
+  { "trainable", true, "false freezes the layer (Keras' trainable): training leaves its weights as they are and "
+    .. "they count as non-trainable; a frozen BatchNormalization uses and keeps its moving statistics. Also "
+    .. "layer.trainable = false, model.layers[i].trainable = false or model:set_trainable(name, false)" },
 }
 layer.COMMON = COMMON
 layer.SHARED = { title = "options of every layer", options = COMMON } -- (help lists them after a kind's own)
@@ -63,7 +66,15 @@ function layer.class(kind, d)
   assert(not by_kind[kind], "a second layer class of kind " .. kind)
   local class = setmetatable({ kind = kind, args = doc.options(d.args or {}), options = doc.options(d.options or {}) },
     { __index = Layer })
-  class.__index = class
+  -- layer.trainable reads and sets the config's trainable (Keras' attribute; stored only when false)
+  class.__index = function(self, k)
+    if k == "trainable" then return rawget(self, "cfg").trainable ~= false end
+    return class[k]
+  end
+  class.__newindex = function(self, k, v)
+    if k == "trainable" then layer.set_trainable(rawget(self, "cfg"), v, kind)
+    else rawset(self, k, v) end
+  end
   class.__tostring = layer_tostring
   -- the functional API: layer(node) -> the node of its output (nn/node.lua sets layer.call when it loads)
   class.__call = function(self, ...) return layer.call(self, ...) end
@@ -87,7 +98,16 @@ function layer.is_layer(v) return classes[getmetatable(v)] == true end
 function layer.from_config(cfg, where)
   local class = type(cfg) == "table" and by_kind[cfg.kind]
   if not class then fail(where, "unknown layer kind %s", describe(type(cfg) == "table" and cfg.kind or cfg)) end
-  return check.within(where, nil, class.from_config, cfg)
+  local l = check.within(where, nil, class.from_config, cfg)
+  if cfg.trainable ~= nil then check.within(where, nil, layer.set_trainable, l.cfg, cfg.trainable, cfg.kind) end
+  return l
+end
+
+-- cfg.trainable from v (a boolean; where names the layer): kept only when
+-- false, so a trainable layer's config is as before.
+function layer.set_trainable(cfg, v, where)
+  if type(v) ~= "boolean" then fail(where, "trainable must be true or false, got %s", describe(v)) end
+  if v then cfg.trainable = nil else cfg.trainable = false end
 end
 
 function Layer.from_config(cfg, ...)
@@ -226,6 +246,7 @@ function layer.new(class, cfg, opts, where)
     self.input_shape = { dim }
   end
   if opts.name ~= nil then cfg.name = check.string(opts.name, where, "name", { nonempty = true }) end
+  if opts.trainable ~= nil then layer.set_trainable(cfg, opts.trainable, where) end
   return self
 end
 
