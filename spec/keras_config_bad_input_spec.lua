@@ -57,6 +57,7 @@ describe("Keras configs in: refusals naming the layer, its class and what lunet 
                                                     dtype = "float32", activity_regularizer = NULL } }
     local m = load(sequential({ NULL, 5, 2 }, lstm))
     assert.are.equal("LSTM", m.layers[1].kind)
+    assert.are.equal("tanh", m.layers[1].activation) -- (absent: the class's default; null would be linear)
   end)
 
   it("refuses unknown classes, Lambda (Python code), custom modules and nested models", function()

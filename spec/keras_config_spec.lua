@@ -172,6 +172,56 @@ describe("Keras model configs of each version's format (spec/fixtures/keras/conf
   end)
 end)
 
+describe("channels_first Keras models", function()
+  -- conv: 1x1, 2 -> 2 channels, kernel (1, 1, 2, 2) = {{1, 0}, {0, 2}} (channel 0 kept, channel 1 doubled); dense
+  -- (8 -> 1) weights 1..8; the input (C, H, W) = (2, 2, 2) holds 1..8 in Keras' order.
+  local W = core.tensor { 1, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8 }
+  local X = core.tensor { { { { 1, 2 }, { 3, 4 } }, { { 5, 6 }, { 7, 8 } } } }
+
+  it("run on Keras-ordered tensors through inserted Permutes: conv output flattened in Keras' (C, H, W) order",
+    function()
+    local m = nn.model_from_json(read(SAMPLES .. "keras21_channels_first.json"))
+    local names = {}
+    for _, l in ipairs(m.layers) do names[#names + 1] = l.name .. ":" .. l.kind end
+    assert.are.same({ "conv__to_channels_last:Permute", "conv:Conv2D", "flatten__to_channels_first:Permute",
+                      "flatten:Flatten", "dense:Dense" }, names)
+    m:set_weights(W)
+    -- Keras: conv = {x0, 2 x1} = {1, 2, 3, 4, 10, 12, 14, 16} flattened (C, H, W); . (1..8) = 378
+    assert.are.equal(378, m:predict(X):get(1, 1))
+  end)
+
+  it("Flatten(data_format = channels_first) flattens in channels-last order, as Keras' (no Permute back)", function()
+    local cfg = core.json_decode(read(SAMPLES .. "keras21_channels_first.json"))
+    cfg.config.layers[3].config.data_format = "channels_first"
+    local m = config_in.model(cfg)
+    assert.are.equal("Permute,Conv2D,Flatten,Dense", kinds(m))
+    m:set_weights(W)
+    -- (H, W, C) order: {1, 10, 2, 12, 3, 14, 4, 16} . (1..8) = 330
+    assert.are.equal(330, m:predict(X):get(1, 1))
+  end)
+
+  it("maps BatchNormalization's axis 1 to the channels and keeps pooling channels_first", function()
+    local m = nn.model_from_json(read(SAMPLES .. "tfkeras_channels_first_cnn.json"))
+    assert.are.equal("Permute,Conv2D,BatchNormalization,MaxPooling2D,Flatten,Dense", kinds(m))
+    assert.are.same({ 3, 8, 8 }, m.input_shape)
+    assert.are.equal(112 + 16 + 130, m:count_params())
+    assert.are.equal("(2)", shapes(m))
+  end)
+
+  it("puts an output back in Keras' order", function()
+    local cfg = core.json_decode(read(SAMPLES .. "keras21_channels_first.json"))
+    cfg.config.layers[3], cfg.config.layers[4] = nil, nil
+    cfg.config.output_layers = { { "conv", 0, 0 } }
+    local m = config_in.model(cfg)
+    assert.are.equal("Permute,Conv2D,Permute", kinds(m))
+    assert.are.equal("conv__to_channels_first", m.layers[3].name)
+    m:set_weights(core.tensor { 1, 0, 0, 2 })
+    local y = m:predict(X)
+    assert.are.same({ 1, 2, 2, 2 }, y:shape())
+    assert.are.equal(10, y:get(1, 2, 1, 1)) -- (channel 1, doubled, in Keras' (C, H, W) place)
+  end)
+end)
+
 -- Same lunet layer configs (and input shapes) for two models.
 local function same_model(a, b)
   assert.are.same(a:config().layers, b:config().layers) -- (0 and 0.0 alike: Keras writes rates as floats)
@@ -255,6 +305,33 @@ describe("model:to_json()", function()
     local cfg = core.json_decode(text)
     assert.are.equal("Functional", cfg.class_name)
     assert.are.same({ { "a", 0, 0 }, { "seq", 0, 0 } }, cfg.config.input_layers)
+  end)
+
+  it("writes the Keras layers of issue 21 (Permute, RepeatVector, ReLU, LeakyReLU, PReLU, ELU, Softmax, "
+    .. "ThresholdedReLU, Masking, Minimum, GaussianDropout, AlphaDropout, ActivityRegularization) and frozen "
+    .. "layers, and reads back to the same model", function()
+    local m = nn.Sequential({
+      nn.Masking { mask_value = -1, input_shape = { 4, 3 } },
+      nn.Permute { 2, 1 },
+      nn.ReLU { max_value = 6, negative_slope = 0.1, threshold = 0.5 },
+      nn.LeakyReLU { alpha = 0.2 },
+      nn.PReLU { alpha_initializer = "ones", shared_axes = { 1 }, alpha_regularizer = "l2" },
+      nn.ELU { alpha = 0.5 },
+      nn.ThresholdedReLU { theta = 0.3 },
+      nn.GaussianDropout(0.1, { seed = 2 }),
+      nn.AlphaDropout(0.1),
+      nn.ActivityRegularization { l1 = 0.01, l2 = 0.02 },
+      nn.Dense(3, { trainable = false }),
+      nn.Softmax { axis = 1 },
+      nn.Flatten(),
+      nn.RepeatVector(2),
+    })
+    local back = nn.model_from_json(m:to_json())
+    same_model(m, back)
+    assert.are.equal(false, back.layers[11].trainable)
+    local a, b = nn.Input { shape = { 3 }, name = "a" }, nn.Input { shape = { 3 }, name = "b" }
+    local g = nn.Model { inputs = { a, b }, outputs = nn.Minimum {} { a, b } }
+    same_model(g, nn.model_from_json(g:to_json()))
   end)
 
   it("writes Embedding with mask_zero and reads back", function()

@@ -17,7 +17,6 @@ local core = require "lunet.core"
 local objects = require "lunet.keras.objects"
 local layers_in = require "lunet.keras.layers_in"
 local Reader = require "lunet.keras.reader"
-local base = require "lunet.nn.layers.layer"
 local layers = require "lunet.nn.layers"
 local arrange = require "lunet.keras.layout"
 local doc = require "lunet.doc"
@@ -30,11 +29,6 @@ local MODEL_KEYS = { class_name = true, config = true, keras_version = true, bac
                      registered_name = true, build_config = true, compile_config = true }
 
 -- ---------------------------------------------------------------- one layer
-
-local function supports_trainable()
-  for _, n in ipairs(base.COMMON.names) do if n == "trainable" then return true end end
-  return false
-end
 
 -- The lunet layer of a Keras layer entry {class_name, config, ...}; ins:
 -- the per-sample shapes of its inputs, cf: whether they are channels_first
@@ -77,10 +71,7 @@ local function translate(state, entry, ins, cf, outer)
   end
   local dtype = objects.dtype_name(x:get("dtype"))
   if dtype ~= "float32" then ctx.fail("option dtype = %s is not supported by lunet (it computes in float32)", dtype) end
-  if x:get("trainable") == false then
-    if not supports_trainable() then ctx.fail("option trainable = false is not supported by lunet") end
-    ctx.trainable = false
-  end
+  if x:get("trainable") == false then ctx.trainable = false end -- (a frozen layer: named() passes it on)
   local ok, layer = pcall(t, x, ctx)
   if not ok then
     local msg = tostring(layer)
@@ -88,7 +79,6 @@ local function translate(state, entry, ins, cf, outer)
     error(prefix .. msg:gsub("^[^\n:]*%.lua:%d+: ", ""), 0)
   end
   x:finish()
-  if ctx.trainable == false then layer.cfg.trainable = false end
   return layer
 end
 config_in.translate = translate

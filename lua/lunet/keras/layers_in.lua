@@ -11,10 +11,12 @@ local layers = require "lunet.nn.layers"
 local C = layers.constructors
 local T = {}
 
--- The common options of a lunet layer: its Keras name.
+-- The common options of a lunet layer: its Keras name, and trainable =
+-- false for a frozen Keras layer.
 local function named(ctx, opts)
   opts = opts or {}
   opts.name = ctx.name
+  if ctx.trainable == false then opts.trainable = false end
   return opts
 end
 
@@ -213,7 +215,6 @@ local function recurrent(kind)
       recurrent_constraint = x:constraint("recurrent_constraint") })
     if kind ~= "SimpleRNN" then
       opts.recurrent_activation = x:activation("recurrent_activation")
-      if x.cfg.recurrent_activation == nil then opts.recurrent_activation = nil end -- (absent: lunet's default)
     end
     if kind == "LSTM" then opts.unit_forget_bias = x:get("unit_forget_bias") end
     if kind == "GRU" then -- (no reset_after key: Keras <= 2.2, whose GRU resets before the product)
