@@ -95,6 +95,8 @@ describe("Keras model configs of real files (../shared/fixtures/keras)", functio
           if layer_kinds then assert.are.equal(layer_kinds, kinds(m)) end
           assert.are.equal(params, m:count_params())
           assert.are.equal(out, shapes(m))
+          local back = nn.model_from_json(m:to_json()) -- (and out to tf.keras 2.x's form and back: the same model)
+          assert.are.same(m:config().layers, back:config().layers)
         end)
       end
     end
@@ -158,6 +160,20 @@ describe("Keras model configs of each version's format (spec/fixtures/keras/conf
     assert.are.equal(4 * 4 + 4 + 8 * 2 + 2, m:count_params()) -- (the shared Dense counted once)
     local y = m:predict({ core.ones({ 2, 4 }), core.ones({ 2, 4 }) })
     assert.are.same({ 2, 2 }, y:shape())
+  end)
+
+  it("a Sequential whose first layer is a wrapper takes the input shape its layer holds (Keras 2.1's "
+    .. "Bidirectional(LSTM(input_shape =))); TimeDistributed's layer sees one step", function()
+    local N = core.json_null
+    local m = config_in.model { class_name = "Sequential", config = {
+      { class_name = "Bidirectional", config = { name = "bi", merge_mode = "ave", layer = { class_name = "LSTM",
+        config = { name = "lstm_1", units = 2, return_sequences = true, batch_input_shape = { N, 5, 3 } } } } },
+      { class_name = "TimeDistributed", config = { name = "td", layer = { class_name = "BatchNormalization",
+        config = { name = "bn", axis = 1 } } } } } }
+    assert.are.same({ 5, 3 }, m.input_shape)
+    assert.are.equal("Bidirectional,TimeDistributed", kinds(m))
+    assert.are.equal("ave", m.layers[1].merge_mode)
+    assert.are.equal("(5,2)", shapes(m))
   end)
 
   it("Keras 3 Sequential: module / registered_name / build_config / compile_config, OrthogonalInitializer, "

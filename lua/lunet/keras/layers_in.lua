@@ -236,7 +236,10 @@ function T.Bidirectional(x, ctx)
     backward_layer = back and ctx.inner(back, "backward_layer") or nil }))
 end
 
-function T.TimeDistributed(x, ctx) return C.TimeDistributed(ctx.inner(x:get("layer"), "layer"), named(ctx)) end
+function T.TimeDistributed(x, ctx) -- (its layer sees one step)
+  local step = { table.unpack(ctx.input_shapes[1], 2) }
+  return C.TimeDistributed(ctx.inner(x:get("layer"), "layer", { step }), named(ctx))
+end
 
 -- ---------------------------------------------------------------- klayers' kinds
 
