@@ -60,6 +60,15 @@ describe("Keras configs in: refusals naming the layer, its class and what lunet 
     assert.are.equal("tanh", m.layers[1].activation) -- (absent: the class's default; null would be linear)
   end)
 
+  it("reads Keras 2's and Keras 3's names of the advanced activations' options", function()
+    local m = load(sequential({ NULL, 4 }, { class_name = "LeakyReLU", config = { name = "k2", alpha = 0.1 } },
+      { class_name = "LeakyReLU", config = { name = "k3", negative_slope = 0.2 } },
+      { class_name = "ReLU", config = { name = "r", max_value = NULL, negative_slope = 0.0, threshold = 0.0 } }))
+    assert.are.equal(0.1, m.layers[1].alpha)
+    assert.are.equal(0.2, m.layers[2].alpha)
+    assert.is_nil(m.layers[3].max_value)
+  end)
+
   it("refuses unknown classes, Lambda (Python code), custom modules and nested models", function()
     assert_error("nn.load_keras: layer 'mine' (MyLayer): the class MyLayer is not supported by lunet",
       function() load(sequential({ NULL, 4 }, { class_name = "MyLayer", config = { name = "mine" } })) end)
@@ -162,6 +171,14 @@ describe("Keras configs in: refusals naming the layer, its class and what lunet 
       function() load(functional({ input, d("a", "in"), d("a", "in") }, { { "in", 0, 0 } }, { { "a", 0, 0 } })) end)
     assert_error("output_layers[1] names a call of 'a' that does not exist",
       function() load(functional({ input, d("a", "in") }, { { "in", 0, 0 } }, { { "a", 3, 0 } })) end)
+    assert_error("the model config's input_layers is a dict of tensors; lunet models take a list",
+      function() load(functional({ input, d("a", "in") }, { x = { "in", 0, 0 } }, { { "a", 0, 0 } })) end)
+    assert_error("layer 'c' (Conv1D): option data_format = channels_first is not supported by lunet for 1-D layers",
+      function() load(sequential({ NULL, 4, 2 }, { class_name = "Conv1D", config = { name = "c", filters = 1,
+        kernel_size = { 1 }, data_format = "channels_first" } })) end)
+    assert_error("layer 'dw' (DepthwiseConv2D): option groups = 2 is not supported by lunet",
+      function() load(sequential({ NULL, 4, 4, 2 }, { class_name = "DepthwiseConv2D", config = { name = "dw",
+        kernel_size = { 1, 1 }, groups = 2 } })) end)
     assert_error("input 'in' has dtype string",
       function()
         local s = { class_name = "InputLayer", name = "in", config = { name = "in", batch_input_shape = { NULL, 3 },

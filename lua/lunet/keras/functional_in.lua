@@ -56,6 +56,9 @@ local function ref_list(v, state, what)
   v = value(v)
   if type(v) ~= "table" then fail(state.where, "the model config's %s is %s", what, describe(v)) end
   if type(v[1]) == "string" then return { v } end
+  if next(v) ~= nil and v[1] == nil then -- (Keras 3's inputs by name {name = ref}: lunet's are a list)
+    fail(state.where, "the model config's %s is a dict of tensors; lunet models take a list", what)
+  end
   return v
 end
 
