@@ -171,6 +171,9 @@ local function sequential(state, cfg)
     batch = value(fc.batch_input_shape) or value(fc.batch_shape)
     local inner = type(value(fc.layer)) == "table" and value(fc.layer.config) -- (a wrapper's: its layer may hold it)
     if batch == nil and type(inner) == "table" then batch = value(inner.batch_input_shape) end
+    if batch == nil and first.class_name ~= "Embedding" and math.type(value(fc.input_dim)) == "integer" then
+      batch = { core.json_null, fc.input_dim } -- (Keras 1 style input_dim on a first Dense)
+    end
     if batch == nil and value(fc.input_shape) then
       batch = { core.json_null }
       for i, d in ipairs(fc.input_shape) do batch[i + 1] = d end
