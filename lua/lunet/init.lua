@@ -21,6 +21,9 @@ local lunet = {
   get_num_threads = tensor.get_num_threads,
   blas_config = tensor.blas_config,
   now = tensor.now,
+  load_npy = tensor.load_npy,
+  load_npz = tensor.load_npz,
+  save_npy = tensor.save_npy,
   -- help(x): the options of x with their defaults and meanings (lunet/help.lua, loaded on first use); the
   -- lunet executable makes it the global `help`
   help = function(...) return require("lunet.help").help(...) end,

@@ -287,6 +287,12 @@ for _, name in ipairs { "get_num_threads", "blas_config", "now" } do
   end
 end
 
+-- numpy files (lunet/npy.lua, loaded on first use): load_npy(path),
+-- load_npz(path) -> {name = tensor}, save_npy(path, t)
+for _, name in ipairs { "load_npy", "load_npz", "save_npy" } do
+  M[name] = function(...) return require("lunet.npy")[name](...) end
+end
+
 function M.is_tensor(...)
   check.arity("is_tensor", 1, ...)
   return core.is_tensor((...))
