@@ -114,6 +114,8 @@ function targets.discover(F)
     if not ok then error("fuzz_api: fixture " .. rc.make[1] .. " failed: " .. tostring(obj)) end
     local mt = getmetatable(obj)
     local index, depth = mt.__index, 0
+    -- (a class whose __index is a function, as the layer classes' for layer.trainable, falls back to itself)
+    if type(index) == "function" then index = mt end
     local function add(name, call, extra)
       if seen[name] then return end
       seen[name] = true
