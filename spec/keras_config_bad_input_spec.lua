@@ -171,6 +171,18 @@ describe("Keras configs in: refusals naming the layer, its class and what lunet 
       function() load(functional({ input, d("a", "in"), d("a", "in") }, { { "in", 0, 0 } }, { { "a", 0, 0 } })) end)
     assert_error("output_layers[1] names a call of 'a' that does not exist",
       function() load(functional({ input, d("a", "in") }, { { "in", 0, 0 } }, { { "a", 3, 0 } })) end)
+    assert_error("nn.load_keras: layer 'c' (Conv2D): Conv2D 'c': called on input 'in' gives (None, 3)",
+      function()
+        local conv = { class_name = "Conv2D", name = "c", config = { name = "c", filters = 1, kernel_size = { 2, 2 } },
+                       inbound_nodes = { { { "in", 0, 0, {} } } } }
+        load(functional({ input, conv }, { { "in", 0, 0 } }, { { "c", 0, 0 } }))
+      end)
+    assert_error("nn.load_keras: input 'in2' (inputs[2]) reaches no output",
+      function()
+        local in2 = { class_name = "InputLayer", name = "in2", config = { name = "in2", batch_input_shape = { NULL, 3 } },
+                      inbound_nodes = {} }
+        load(functional({ input, in2, d("a", "in") }, { { "in", 0, 0 }, { "in2", 0, 0 } }, { { "a", 0, 0 } }))
+      end)
     assert_error("the model config's input_layers is a dict of tensors; lunet models take a list",
       function() load(functional({ input, d("a", "in") }, { x = { "in", 0, 0 } }, { { "a", 0, 0 } })) end)
     assert_error("layer 'c' (Conv1D): option data_format = channels_first is not supported by lunet for 1-D layers",

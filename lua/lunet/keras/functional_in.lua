@@ -12,7 +12,6 @@ local arrange = require "lunet.keras.layout"
 
 local value, fail, describe = objects.value, check.fail, check.describe
 
-
 -- The refs {name, node, tensor} of one Keras call (Keras 2's list of
 -- [name, node, tensor, kwargs], Keras 3's {args, kwargs}).
 local function call_refs(state, lname, k, call)
@@ -68,7 +67,7 @@ return function(state, cfg, kit)
   if type(c) ~= "table" or type(value(c.layers)) ~= "table" then
     fail(state.where, "the %s config has no layers", tostring(cfg.class_name))
   end
-  local made, pending, count = {}, {}, 0 -- made[name][node] = {{node =, cf =}, ...} per output tensor
+  local made, pending = {}, {} -- made[name][node] = {{node =, cf =}, ...} per output tensor
   local inputs_by_name = {}
   for i, e in ipairs(c.layers) do
     local ec = type(e) == "table" and value(e.config)
@@ -77,7 +76,7 @@ return function(state, cfg, kit)
     if made[lname] then fail(state.where, "two layers are named '%s'", lname) end
     made[lname] = {}
     if e.class_name == "InputLayer" then
-      count = count + 1
+      if type(ec) ~= "table" then fail(state.where, "InputLayer '%s' has no config", lname) end
       inputs_by_name[lname] = { entry = e, batch = value(ec.batch_input_shape) or value(ec.batch_shape) }
     else
       local nodes = value(e.inbound_nodes) or {}
@@ -122,16 +121,14 @@ return function(state, cfg, kit)
         local cfs, ranks, nodes = {}, {}, {}
         for i, g in ipairs(got) do cfs[i], ranks[i], nodes[i] = g.cf, #g.node.shape, g.node end
         local acts, out_cf = arrange(p.entry.class_name, value(p.entry.config), cfs, ranks)
-        local cf_in = false
         for i, a in pairs(acts) do
           local suffix = (p.call > 0 and "_" .. p.call or "") .. (#nodes > 1 and "_" .. i or "")
           nodes[i] = permute_layer(state, p.name .. suffix, a == "to_last")(nodes[i])
           cfs[i] = a == "to_last"
         end
-        cf_in = cfs[1]
         local shapes = {}
         for i, nd in ipairs(nodes) do shapes[i] = nd.shape end
-        local layer = layer_of[p.name] or translate(state, p.entry, shapes, cf_in)
+        local layer = layer_of[p.name] or translate(state, p.entry, shapes, cfs[1])
         layer_of[p.name] = layer
         local ok, o = pcall(function() return table.pack(layer(layer.merge and nodes or nodes[1])) end)
         if not ok then fail(state.where, "layer '%s' (%s): %s", p.name, p.entry.class_name, tostring(o)) end
@@ -152,5 +149,8 @@ return function(state, cfg, kit)
     if not g then fail(state.where, "output_layers[%d] names a call of '%s' that does not exist", k, tostring(r[1])) end
     outs[k] = g.cf and permute_layer(state, r[1] .. (k > 1 and "_" .. k or ""), false)(g.node) or g.node
   end
-  return require("lunet.nn.functional").new { inputs = input_nodes, outputs = outs, name = value(c.name) or "model" }
+  local ok, m = pcall(require("lunet.nn.functional").new, { inputs = input_nodes, outputs = outs,
+                                                            name = value(c.name) or "model" })
+  if not ok then fail(state.where, "%s", (tostring(m):gsub("^nn%.Model: ", ""))) end
+  return m
 end
