@@ -188,6 +188,9 @@ describe("Keras configs in: refusals naming the layer, its class and what lunet 
     assert_error("layer 'c' (Conv1D): option data_format = channels_first is not supported by lunet for 1-D layers",
       function() load(sequential({ NULL, 4, 2 }, { class_name = "Conv1D", config = { name = "c", filters = 1,
         kernel_size = { 1 }, data_format = "channels_first" } })) end)
+    assert_error("layer 'p' (ZeroPadding1D): option data_format = channels_first is not supported by lunet for 1-D",
+      function() load(sequential({ NULL, 4, 2 }, { class_name = "ZeroPadding1D", config = { name = "p", padding = 1,
+        data_format = "channels_first" } })) end)
     assert_error("layer 'dw' (DepthwiseConv2D): option groups = 2 is not supported by lunet",
       function() load(sequential({ NULL, 4, 4, 2 }, { class_name = "DepthwiseConv2D", config = { name = "dw",
         kernel_size = { 1, 1 }, groups = 2 } })) end)

@@ -124,6 +124,9 @@ T.GlobalAvgPool2D, T.GlobalMaxPool2D, T.GlobalAvgPool1D, T.GlobalMaxPool1D = T.G
 for _, k in ipairs { "ZeroPadding2D", "Cropping2D", "ZeroPadding1D", "Cropping1D" } do
   local key = k:match("^Zero") and "padding" or "cropping"
   T[k] = function(x, ctx)
+    if k:match("1D$") and x:get("data_format") == "channels_first" then
+      ctx.fail("option data_format = channels_first is not supported by lunet for 1-D layers")
+    end
     x:any("data_format")
     return C[k](x:get(key), named(ctx))
   end
