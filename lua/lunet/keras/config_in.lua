@@ -4,14 +4,16 @@
 -- Sequential's bare layer list or {name, layers}; "Model" / "Functional"
 -- with Keras 2 inbound nodes [[name, node, tensor, kwargs]] or Keras 3 nodes
 -- {args, kwargs} of __keras_tensor__ objects). Each lunet layer keeps its
--- Keras name (weights are matched by it). Layers: lua/lunet/keras/layers_in.lua.
+-- Keras name (weights are matched by it). Layers: lua/lunet/keras/layers_in.lua
+-- (read through keras/reader.lua); functional models: keras/functional_in.lua.
 --
 -- channels_first: lunet's image layers are channels-last, so a channels_first
 -- model runs on its Keras-ordered tensors through inserted nn.Permute layers:
 -- (C, H, W) -> (H, W, C) before the first channels_first layer, and back to
 -- Keras' order before any layer that is not channels_first-aware (a Flatten
 -- without data_format, a Dense, ...) and at the outputs; named
--- <layer>__to_channels_last / <layer>__to_channels_first (no weights).
+-- <layer>__to_channels_last / <layer>__to_channels_first (no weights; where:
+-- keras/layout.lua). Written back by to_json, they are Keras Permute layers.
 local check = require "lunet.check"
 local core = require "lunet.core"
 local objects = require "lunet.keras.objects"
