@@ -215,6 +215,43 @@ describe("Keras configs in: refusals naming the layer, its class and what lunet 
   end)
 end)
 
+describe("damaged configs", function()
+  -- Values anywhere in the committed samples replaced by junk or removed: every outcome is a model or an error
+  -- that names the call (never a Lua error from inside, such as "attempt to index a nil value").
+  it("give a model or an error naming the call", function()
+    local texts = {}
+    for _, f in ipairs { "keras20_functional_model", "keras21_sequential_list", "tfkeras24_sequential_input",
+                         "keras3_functional_nodes", "keras3_sequential_embedding", "keras21_channels_first" } do
+      local h = io.open("spec/fixtures/keras/config/" .. f .. ".json")
+      texts[#texts + 1] = h:read("a")
+      h:close()
+    end
+    local junk = { NULL, 0, -1, 1.5, "x", true, {}, { 1 }, { a = 1 }, { NULL, 3 }, 1e300, "channels_first" }
+    local state = 12345
+    local function rand(n) -- (a small LCG: the same cases every run)
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state % n + 1
+    end
+    local function slots(t, out)
+      for k, v in pairs(t) do
+        out[#out + 1] = { t, k }
+        if type(v) == "table" then slots(v, out) end
+      end
+      return out
+    end
+    for _ = 1, 400 do
+      local cfg = core.json_decode(texts[rand(#texts)])
+      local all = slots(cfg, {})
+      for _ = 1, rand(3) do
+        local s = all[rand(#all)]
+        if rand(3) == 1 then s[1][s[2]] = nil else s[1][s[2]] = junk[rand(#junk)] end
+      end
+      local ok, err = pcall(config_in.model, cfg, { input_shape = rand(5) == 1 and { 7 } or nil }, "nn.load_keras")
+      if not ok then assert.truthy(tostring(err):match("^nn%.load_keras: "), tostring(err)) end
+    end
+  end)
+end)
+
 describe("nn.model_from_json's own errors", function()
   it("names itself for bad text and arguments", function()
     assert_error("nn.model_from_json: the text is not JSON", function() nn.model_from_json("{oops") end)

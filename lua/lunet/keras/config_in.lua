@@ -103,8 +103,12 @@ local function input_shape(state, batch, k, name)
   local keras = { n = n - 1 }
   local free = false
   for i = 2, n do
-    keras[i - 1] = value(batch[i])
-    free = free or keras[i - 1] == nil
+    local d = value(batch[i])
+    if d ~= nil and (math.type(d) ~= "integer" or d < 1) then
+      fail(state.where, "input '%s' has the shape %s: its sizes must be integers >= 1 or None", name, Reader.show(batch))
+    end
+    keras[i - 1] = d
+    free = free or d == nil
   end
   local given = state.input_shape and state.input_shape[k]
   if given == nil then
@@ -165,9 +169,10 @@ local function sequential(state, cfg)
   end
   local first, from, batch, in_name = list[1], 1, nil, nil
   if type(first) == "table" and first.class_name == "InputLayer" then
-    local ic = value(first.config) or {}
+    local ic = value(first.config)
+    if type(ic) ~= "table" then fail(state.where, "the InputLayer has no config, got %s", describe(ic)) end
     batch = value(ic.batch_input_shape) or value(ic.batch_shape)
-    in_name, from = value(ic.name) or "input", 2
+    in_name, from = type(ic.name) == "string" and ic.name or "input", 2
   elseif type(first) == "table" and type(value(first.config)) == "table" then
     local fc = first.config
     batch = value(fc.batch_input_shape) or value(fc.batch_shape)
@@ -183,14 +188,16 @@ local function sequential(state, cfg)
     if batch == nil and first.class_name == "Embedding" and value(fc.input_length) then
       batch = { core.json_null, fc.input_length }
     end
-    in_name = (value(fc.name) or "layer") .. "_input"
+    in_name = (type(fc.name) == "string" and fc.name or "layer") .. "_input"
   end
   batch = batch or build_shape
   if batch == nil then
     fail(state.where, "the Sequential model has no input shape (no InputLayer, batch_input_shape or build_input_shape)")
   end
   local shape = input_shape(state, batch, 1, in_name)
-  local m = require("lunet.nn.sequential").new(nil, { name = name, input_shape = shape })
+  if type(name) ~= "string" then fail(state.where, "the Sequential's name must be a string, got %s", describe(name)) end
+  local m = check.within(state.where, nil, require("lunet.nn.sequential").new, nil, { name = name,
+    input_shape = shape })
   local cf = false
   local function add(layer)
     local ok, out = pcall(core.layer_output_shape, layer.cfg, { shape })
@@ -198,7 +205,7 @@ local function sequential(state, cfg)
       fail(state.where, "layer '%s' (%s) does not fit its input of shape %s: %s", layer.cfg.name, layer.cfg.kind,
         shape_text(shape), tostring(out):gsub("^[^\n:]*%.lua:%d+: ", ""))
     end
-    m:add(layer)
+    check.within(state.where, nil, m.add, m, layer)
     shape = out
   end
   for i = from, #list do
@@ -208,7 +215,7 @@ local function sequential(state, cfg)
     end
     local ec = type(e) == "table" and value(e.config)
     local acts, out_cf = arrange(type(e) == "table" and e.class_name, type(ec) == "table" and ec, { cf }, { #shape })
-    local lname = type(ec) == "table" and value(ec.name) or ("layers[" .. i .. "]")
+    local lname = type(ec) == "table" and type(ec.name) == "string" and ec.name or ("layers[" .. i .. "]")
     if acts[1] then add(permute_layer(state, lname, acts[1] == "to_last")); cf = acts[1] == "to_last" end
     add(translate(state, e, { shape }, cf))
     cf = out_cf
@@ -253,13 +260,16 @@ function config_in.model(cfg, opts, where)
     local s = check.list(opts.input_shape, where, "input_shape", { nonempty = true })
     state.input_shape = type(s[1]) == "table" and s or { s }
   end
-  local class = cfg.class_name
-  if class == "Sequential" then return sequential(state, cfg) end
-  if class == "Model" or class == "Functional" then
-    return require("lunet.keras.functional_in")(state, cfg, { translate = translate, input_shape = input_shape,
-                                                              permute_layer = permute_layer })
+  local class, m = cfg.class_name, nil
+  if class == "Sequential" then m = sequential(state, cfg)
+  elseif class == "Model" or class == "Functional" then
+    m = require("lunet.keras.functional_in")(state, cfg, { translate = translate, input_shape = input_shape,
+                                                           permute_layer = permute_layer })
+  else
+    fail(where, "the model class %s is not supported by lunet (Sequential, Model or Functional)", class)
   end
-  fail(where, "the model class %s is not supported by lunet (Sequential, Model or Functional)", class)
+  check.within(where, nil, m.build, m) -- (what only the whole net can check, e.g. a shared layer's inputs, fails here)
+  return m
 end
 
 -- nn.model_from_json(text, {input_shape =, initializers =}) -> the

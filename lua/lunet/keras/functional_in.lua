@@ -12,6 +12,17 @@ local arrange = require "lunet.keras.layout"
 
 local value, fail, describe = objects.value, check.fail, check.describe
 
+-- A checked ref {layer name, node index, tensor index} (what names it).
+local function ref(state, what, name, node, tensor)
+  node, tensor = value(node), value(tensor)
+  if type(name) ~= "string" or (node ~= nil and math.type(node) ~= "integer") or (tensor ~= nil and
+      math.type(tensor) ~= "integer") then
+    fail(state.where, "%s must be [layer name, node index, tensor index], got %s", what,
+      Reader.show({ name, node, tensor }))
+  end
+  return { name, node or 0, tensor or 0 }
+end
+
 -- The refs {name, node, tensor} of one Keras call (Keras 2's list of
 -- [name, node, tensor, kwargs], Keras 3's {args, kwargs}).
 local function call_refs(state, lname, k, call)
@@ -27,8 +38,10 @@ local function call_refs(state, lname, k, call)
   if type(call) == "table" and call.args ~= nil then -- Keras 3
     kwargs_ok(call.kwargs)
     local args = value(call.args) or {}
-    if #args ~= 1 then fail(state.where, "layer '%s' call %d has %d arguments, lunet takes one tensor or a list", lname,
-      k, #args) end
+    if type(args) ~= "table" or #args ~= 1 then
+      fail(state.where, "layer '%s' call %d has %d arguments, lunet takes one tensor or a list", lname, k,
+        type(args) == "table" and #args or 0)
+    end
     local a = args[1]
     local list = (type(a) == "table" and a.class_name == nil) and a or { a }
     for i, t in ipairs(list) do
@@ -37,7 +50,7 @@ local function call_refs(state, lname, k, call)
       if type(h) ~= "table" then
         fail(state.where, "layer '%s' call %d argument %d is not a Keras tensor, got %s", lname, k, i, Reader.show(t))
       end
-      refs[i] = { h[1], h[2], h[3] }
+      refs[i] = ref(state, ("layer '%s' call %d argument %d"):format(lname, k, i), h[1], h[2], h[3])
     end
     return refs
   end
@@ -45,7 +58,7 @@ local function call_refs(state, lname, k, call)
   for i, r in ipairs(call) do
     if type(r) ~= "table" then fail(state.where, "layer '%s' inbound node %d entry %d is %s", lname, k, i, describe(r)) end
     kwargs_ok(value(r[4]))
-    refs[i] = { r[1], r[2], r[3] }
+    refs[i] = ref(state, ("layer '%s' inbound node %d entry %d"):format(lname, k, i), r[1], r[2], r[3])
   end
   return refs
 end
@@ -54,11 +67,18 @@ end
 local function ref_list(v, state, what)
   v = value(v)
   if type(v) ~= "table" then fail(state.where, "the model config's %s is %s", what, describe(v)) end
-  if type(v[1]) == "string" then return { v } end
+  if type(v[1]) == "string" then v = { v } end
   if next(v) ~= nil and v[1] == nil then -- (Keras 3's inputs by name {name = ref}: lunet's are a list)
     fail(state.where, "the model config's %s is a dict of tensors; lunet models take a list", what)
   end
-  return v
+  local out = {}
+  for i, r in ipairs(v) do
+    local w = ("%s[%d]"):format(what, i)
+    if type(r) ~= "table" then fail(state.where, "%s must be [layer name, node index, tensor index], got %s", w,
+      Reader.show(r)) end
+    out[i] = ref(state, w, r[1], r[2], r[3])
+  end
+  return out
 end
 
 return function(state, cfg, kit)
@@ -80,6 +100,7 @@ return function(state, cfg, kit)
       inputs_by_name[lname] = { entry = e, batch = value(ec.batch_input_shape) or value(ec.batch_shape) }
     else
       local nodes = value(e.inbound_nodes) or {}
+      if type(nodes) ~= "table" then fail(state.where, "layer '%s' has inbound_nodes %s", lname, Reader.show(nodes)) end
       for k, call in ipairs(nodes) do
         pending[#pending + 1] = { entry = e, name = lname, call = k - 1, refs = call_refs(state, lname, k, call) }
       end
@@ -100,14 +121,15 @@ return function(state, cfg, kit)
       fail(state.where, "input '%s' has dtype %s; lunet takes float32 (or integer ids)", r[1], dtype)
     end
     x:finish()
-    input_nodes[k] = nn_input { shape = input_shape(state, info.batch, k, r[1]), name = r[1] }
+    input_nodes[k] = check.within(state.where, ("input '%s'"):format(r[1]), nn_input,
+      { shape = input_shape(state, info.batch, k, r[1]), name = r[1] })
     made[r[1]][0] = { { node = input_nodes[k], cf = false } }
   end
   local layer_of = {}
   local function resolve(r)
-    local outs = made[r[1]] and made[r[1]][r[2] or 0]
-    if not made[r[1]] then fail(state.where, "a call names an unknown layer '%s'", tostring(r[1])) end
-    return outs and outs[(r[3] or 0) + 1]
+    local outs = made[r[1]] and made[r[1]][r[2]]
+    if not made[r[1]] then fail(state.where, "a call names an unknown layer '%s'", r[1]) end
+    return outs and outs[r[3] + 1]
   end
   while #pending > 0 do
     local rest = {}
