@@ -164,6 +164,9 @@ each({ "lunet.nn.is_node" }, { { "any" } })
 T["lunet.nn.Ensemble"] = { { '={F.model(), F.model("sparse")}', O { name = "str" } } }
 T["lunet.nn.from_config"] = { { "=F.functional():config()" }, { "=F.model():config()" }, { "=F.ensemble():config()" },
   { '=F.model("cnn"):config()' }, { '=F.model("conv_variants"):config()' }, { '=F.model("rnn"):config()' } }
+T["lunet.nn.model_from_json"] = { { "=F.model():to_json()" }, { "=F.functional():to_json()" },
+  { '=F.model("cnn"):to_json()' }, { '=F.model("rnn"):to_json()' }, { '=F.functional("two"):to_json()' },
+  { "=F.model():to_json()", O { input_shape = "={3}", initializers = '="default"', keras_version = '="2.12.0"' } } }
 T["lunet.nn.Layer.from_config"] = { { "=F.layer():config()" }, { '=F.layer("conv"):config()' } }
 each({ "lunet.nn.is_model", "lunet.nn.is_ensemble" }, { { "model" } })
 
@@ -220,6 +223,7 @@ each({ "Optimizer:config", "Optimizer:hyper", "Optimizer.__tostring", "Layer:con
 local Y = '=F.tensor("onehot")'
 local SUMMARY = { { O { print_fn = "fn" } } }
 T["Sequential:add"] = { { "layer" } }
+each({ "Sequential:to_json", "Model:to_json" }, NONE)
 each({ "Sequential:build", "Sequential:clone", "Sequential:config", "Sequential:count_params", "Sequential:get_gradients",
        "Sequential:get_optimizer_state", "Sequential:saved_parts", "Sequential.__tostring" }, NONE)
 T["Sequential:compile"] = { { O({ optimizer = '="sgd"', loss = '="mse"', metrics = '={"accuracy"}' }, { "loss" }) },

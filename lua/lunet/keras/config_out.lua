@@ -92,9 +92,9 @@ function config_out.model_config(model, where)
 end
 
 -- model:to_json() -> Keras' model.to_json() text of the model.
-function config_out.to_json(model, ...)
+function config_out.to_json(self, ...)
   check.arity("to_json", 0, ...)
-  local cfg = config_out.model_config(model, "to_json")
+  local cfg = config_out.model_config(self, "to_json")
   cfg.keras_version, cfg.backend = config_out.KERAS_VERSION, "tensorflow"
   return core.json_encode(cfg)
 end

@@ -11,10 +11,12 @@ local layers = require "lunet.nn.layers"
 local C = layers.constructors
 local T = {}
 
--- The common options of a lunet layer: its Keras name.
+-- The common options of a lunet layer: its Keras name, and trainable =
+-- false for a frozen Keras layer.
 local function named(ctx, opts)
   opts = opts or {}
   opts.name = ctx.name
+  if ctx.trainable == false then opts.trainable = false end
   return opts
 end
 
@@ -122,6 +124,9 @@ T.GlobalAvgPool2D, T.GlobalMaxPool2D, T.GlobalAvgPool1D, T.GlobalMaxPool1D = T.G
 for _, k in ipairs { "ZeroPadding2D", "Cropping2D", "ZeroPadding1D", "Cropping1D" } do
   local key = k:match("^Zero") and "padding" or "cropping"
   T[k] = function(x, ctx)
+    if k:match("1D$") and x:get("data_format") == "channels_first" then
+      ctx.fail("option data_format = channels_first is not supported by lunet for 1-D layers")
+    end
     x:any("data_format")
     return C[k](x:get(key), named(ctx))
   end
@@ -213,7 +218,6 @@ local function recurrent(kind)
       recurrent_constraint = x:constraint("recurrent_constraint") })
     if kind ~= "SimpleRNN" then
       opts.recurrent_activation = x:activation("recurrent_activation")
-      if x.cfg.recurrent_activation == nil then opts.recurrent_activation = nil end -- (absent: lunet's default)
     end
     if kind == "LSTM" then opts.unit_forget_bias = x:get("unit_forget_bias") end
     if kind == "GRU" then -- (no reset_after key: Keras <= 2.2, whose GRU resets before the product)
@@ -235,7 +239,10 @@ function T.Bidirectional(x, ctx)
     backward_layer = back and ctx.inner(back, "backward_layer") or nil }))
 end
 
-function T.TimeDistributed(x, ctx) return C.TimeDistributed(ctx.inner(x:get("layer"), "layer"), named(ctx)) end
+function T.TimeDistributed(x, ctx) -- (its layer sees one step)
+  local step = { table.unpack(ctx.input_shapes[1], 2) }
+  return C.TimeDistributed(ctx.inner(x:get("layer"), "layer", { step }), named(ctx))
+end
 
 -- ---------------------------------------------------------------- klayers' kinds
 

@@ -141,4 +141,24 @@ local function recurrent(kind)
 end
 for _, kind in ipairs { "SimpleRNN", "LSTM", "GRU" } do O[kind] = recurrent(kind) end
 
+-- (klayers' kinds)
+function O.Permute(c) return { dims = c.dims } end
+function O.RepeatVector(c) return { n = c.n } end
+function O.ReLU(c)
+  return { max_value = nn_or_null(c.max_value), negative_slope = (c.negative_slope or 0) + 0.0,
+           threshold = (c.threshold or 0) + 0.0 }
+end
+function O.LeakyReLU(c) return { alpha = c.alpha + 0.0 } end
+function O.ELU(c) return { alpha = c.alpha + 0.0 } end
+function O.ThresholdedReLU(c) return { theta = c.theta + 0.0 } end
+function O.Softmax(c) return { axis = c.axis } end
+function O.PReLU(c)
+  return { alpha_initializer = init(c.alpha_initializer or "zeros"), alpha_regularizer = reg(c.alpha_regularizer),
+           alpha_constraint = con(c.alpha_constraint), shared_axes = nn_or_null(c.shared_axes) }
+end
+function O.Masking(c) return { mask_value = c.mask_value + 0.0 } end
+function O.GaussianDropout(c) return { rate = c.rate, seed = nn_or_null(c.seed) } end
+function O.AlphaDropout(c) return { rate = c.rate, noise_shape = NULL, seed = nn_or_null(c.seed) } end
+function O.ActivityRegularization(c) return { l1 = (c.l1 or 0) + 0.0, l2 = (c.l2 or 0) + 0.0 } end
+
 return O

@@ -110,7 +110,7 @@ local function initializer(v, ctx, what)
   if value(c.seed) ~= nil then return nil, text .. " (a seeded draw)" end
   local mapped = CLASS_INIT[name]
   if name == "VarianceScaling" then mapped = variance_scaling(c)
-  elseif name == "Orthogonal" then mapped = (value(c.gain) or 1) == 1 and "orthogonal" or nil
+  elseif name == "Orthogonal" or name == "OrthogonalInitializer" then mapped = (value(c.gain) or 1) == 1 and "orthogonal" or nil
   elseif name == "RandomUniform" then
     -- (lunet's 'uniform', Embedding's default, and 'random_uniform' are both this one)
     mapped = (value(c.minval) or -0.05) == -0.05 and (value(c.maxval) or 0.05) == 0.05 and "uniform" or nil
@@ -128,6 +128,7 @@ end
 -- Without an exact equivalent: an error, or with ctx.initializers ==
 -- 'default' (the weights come from a file) lunet's default.
 function objects.initializer_in(v, ctx, what, default)
+  if value(v) == nil then return nil end -- (absent: Keras' default, which is lunet's)
   local mapped, text = initializer(v, ctx, what)
   if mapped then return mapped end
   if ctx.initializers == "default" then return default end

@@ -51,7 +51,11 @@ end
 -- An option whose every value computes the same in lunet (implementation, fused, ...).
 function Reader:any(key) self:get(key) end
 
-function Reader:activation(key) return objects.activation_in(self:get(key), self.ctx, key) end
+-- An activation: absent is the class's default (Keras' is lunet's), null is Keras' None (linear).
+function Reader:activation(key)
+  if self.cfg[key] == nil then self.used[key] = true; return nil end
+  return objects.activation_in(self:get(key), self.ctx, key)
+end
 function Reader:initializer(key, default) return objects.initializer_in(self:get(key), self.ctx, key, default) end
 function Reader:regularizer(key) return objects.regularizer_in(self:get(key), self.ctx, key) end
 function Reader:constraint(key) return objects.constraint_in(self:get(key), self.ctx, key) end
