@@ -18,5 +18,6 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_file(L);
   lunet_open_shuffle(L);
   lunet_open_h5tree(L);
+  lunet_open_zip(L);
   return 1;
 }
