@@ -28,19 +28,23 @@ static int m_gc(lua_State *L) {
   return 0;
 }
 
-/* layers() -> {{name=, kind=, output_shape=, params=, trainable=}, ...} */
+/* layers() -> {{name=, kind=, output_shape=, input_shape=, params=, trainable=, offset=}, ...}: offset is
+ * where the layer's parameters start in params() (0-based, in floats; a
+ * shared layer's node gives its owner's), for views of one layer's weights. */
 static int m_layers(lua_State *L) {
   lunet_net_t *net = check_net(L, 1);
   lua_createtable(L, net->nlayers, 0);
   for (int i = 0; i < net->nlayers; i++) {
     lunet_layer_t *l = net->layers[i];
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 7);
     lua_pushstring(L, l->name); lua_setfield(L, -2, "name");
     lua_pushstring(L, l->ops->kind); lua_setfield(L, -2, "kind");
     lunet_push_shape(L, l->out_ndim, l->out_shape); lua_setfield(L, -2, "output_shape");
     lunet_push_shape(L, l->in_ndim, l->in_shape); lua_setfield(L, -2, "input_shape");
     lua_pushinteger(L, l->nparams); lua_setfield(L, -2, "params");
     lua_pushinteger(L, l->ntrainable); lua_setfield(L, -2, "trainable");
+    lua_pushinteger(L, l->nparams && l->params ? (lua_Integer)(l->params - lunet_tensor_data(net->params)) : 0);
+    lua_setfield(L, -2, "offset");
     lua_rawseti(L, -2, i + 1);
   }
   return 1;

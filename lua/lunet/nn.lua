@@ -80,4 +80,7 @@ function nn.load_model(path, ...)
   error((tostring(m):gsub("^nn%.load:", "nn.load_model:")), 0)
 end
 
+-- nn.load_keras(path, {compile =, optimizer_state =, input_shape =}) -> the model of a Keras HDF5 or .keras file
+function nn.load_keras(path, opts, ...) return require("lunet.keras").load(path, opts, ...) end
+
 return nn
