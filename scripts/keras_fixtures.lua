@@ -35,7 +35,7 @@ for _, fx in ipairs(list) do
   io.stdout:flush()
   if r.loaded then
     loaded = loaded + 1
-    if r.max_abs_diff <= fixtures.TOLERANCE then within = within + 1 end
+    if r.max_abs_diff and r.max_abs_diff <= fixtures.TOLERANCE then within = within + 1 end
   end
 end
 print(("keras_fixtures dir=%s total=%d loaded=%d within_1e-4=%d"):format(dir, #list, loaded, within))
