@@ -1,5 +1,5 @@
 /* Keras 2 merge layers: Add, Subtract (exactly 2 inputs), Multiply, Average,
- * Maximum (element-wise over inputs of one shape) and Concatenate (along an
+ * Maximum, Minimum (element-wise over inputs of one shape) and Concatenate (along an
  * axis, the other sizes equal). They take several inputs (forward_n /
  * backward_n of layer.h) and have no parameters. */
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "registry.h"
 #include "tensor.h"
 
-typedef enum { MERGE_ADD, MERGE_SUBTRACT, MERGE_MULTIPLY, MERGE_AVERAGE, MERGE_MAXIMUM, MERGE_CONCAT } merge_op_t;
+typedef enum { MERGE_ADD, MERGE_SUBTRACT, MERGE_MULTIPLY, MERGE_AVERAGE, MERGE_MAXIMUM, MERGE_CONCAT, MERGE_MINIMUM } merge_op_t;
 
 typedef struct {
   lunet_layer_t base;
@@ -43,6 +43,7 @@ static void merge_forward(lunet_layer_t *l, float *out, const float *const *in, 
     case MERGE_SUBTRACT: for (int64_t i = 0; i < n; i++) out[i] -= x[i]; break;
     case MERGE_MULTIPLY: for (int64_t i = 0; i < n; i++) out[i] *= x[i]; break;
     case MERGE_MAXIMUM: for (int64_t i = 0; i < n; i++) out[i] = x[i] > out[i] ? x[i] : out[i]; break;
+    case MERGE_MINIMUM: for (int64_t i = 0; i < n; i++) out[i] = x[i] < out[i] ? x[i] : out[i]; break;
     default: for (int64_t i = 0; i < n; i++) out[i] += x[i]; break; /* add, average */
     }
   }
@@ -54,6 +55,13 @@ static void merge_forward(lunet_layer_t *l, float *out, const float *const *in, 
 static int argmax_at(const merge_t *m, const float *const *in, int64_t i) {
   int best = 0;
   for (int j = 1; j < m->nin; j++) if (in[j][i] > in[best][i]) best = j;
+  return best;
+}
+
+/* ... and of the minimum (Minimum: the first of equal ones too) */
+static int argmin_at(const merge_t *m, const float *const *in, int64_t i) {
+  int best = 0;
+  for (int j = 1; j < m->nin; j++) if (in[j][i] < in[best][i]) best = j;
   return best;
 }
 
@@ -92,6 +100,9 @@ static void merge_backward(lunet_layer_t *l, float *const *din, float *dout, con
     case MERGE_MAXIMUM:
       for (int64_t i = 0; i < n; i++) d[i] = argmax_at(m, in, i) == j ? dout[i] : 0.0f;
       break;
+    case MERGE_MINIMUM:
+      for (int64_t i = 0; i < n; i++) d[i] = argmin_at(m, in, i) == j ? dout[i] : 0.0f;
+      break;
     default:
       memcpy(d, dout, (size_t)n * sizeof *d);
       break;
@@ -127,6 +138,7 @@ static const lunet_layer_ops_t merge_ops[] = {
     {.kind = "Average", .forward_n = merge_forward, .backward_n = merge_backward},
     {.kind = "Maximum", .forward_n = merge_forward, .backward_n = merge_backward},
     {.kind = "Concatenate", .forward_n = merge_forward, .backward_n = merge_backward, .free = merge_free},
+    {.kind = "Minimum", .forward_n = merge_forward, .backward_n = merge_backward},
 };
 
 static lunet_layer_t *merge_new(merge_op_t op, const lunet_layer_config_t *cfg, int nin, const int *ndims,
@@ -180,3 +192,4 @@ MERGE_KIND(lunet_multiply_kind, MERGE_MULTIPLY, "Multiply")
 MERGE_KIND(lunet_average_kind, MERGE_AVERAGE, "Average")
 MERGE_KIND(lunet_maximum_kind, MERGE_MAXIMUM, "Maximum")
 MERGE_KIND(lunet_concatenate_kind, MERGE_CONCAT, "Concatenate")
+MERGE_KIND(lunet_minimum_kind, MERGE_MINIMUM, "Minimum")

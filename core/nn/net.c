@@ -120,7 +120,7 @@ static int check_node(const lunet_net_t *net, const lunet_layer_t *layer, int ni
   }
   for (int j = 0; j < nin; j++) /* as Keras 2: a mask is never dropped silently */
     if (net->masked[in[j]] && (nin > 1 || (!layer->mask_keep && !layer->mask_use)))
-      return lunet_fail("%s: does not support masking, but its input carries a mask (Embedding's mask_zero)", layer->name);
+      return lunet_fail("%s: does not support masking, but its input carries a mask (Embedding's mask_zero, Masking)", layer->name);
   return 0;
 }
 

@@ -43,7 +43,19 @@
   X(lunet_gru_kind)                 \
   X(lunet_bidirectional_kind)       \
   X(lunet_time_distributed_kind)    \
-  X(lunet_output_part_kind)
+  X(lunet_output_part_kind)         \
+  X(lunet_permute_kind)             \
+  X(lunet_repeat_vector_kind)       \
+  X(lunet_relu_kind)                \
+  X(lunet_leaky_relu_kind)          \
+  X(lunet_prelu_kind)               \
+  X(lunet_elu_kind)                 \
+  X(lunet_softmax_kind)             \
+  X(lunet_thresholded_relu_kind)    \
+  X(lunet_masking_kind)             \
+  X(lunet_gaussian_dropout_kind)    \
+  X(lunet_alpha_dropout_kind)       \
+  X(lunet_activity_regularization_kind)
 
 /* The kinds with several inputs (lunet_layer_kind_n_t), one line each. */
 #define LAYER_KINDS_N(X)            \
@@ -52,7 +64,8 @@
   X(lunet_multiply_kind)            \
   X(lunet_average_kind)             \
   X(lunet_maximum_kind)             \
-  X(lunet_concatenate_kind)
+  X(lunet_concatenate_kind)         \
+  X(lunet_minimum_kind)
 
 #define DECLARE(kind) extern const lunet_layer_kind_t kind;
 LAYER_KINDS(DECLARE)

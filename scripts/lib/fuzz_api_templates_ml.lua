@@ -143,6 +143,23 @@ T["lunet.nn.Model"] = { { "=F.graph()" }, { O { inputs = "=F.graph().inputs", ou
 each({ "lunet.nn.Add", "lunet.nn.Subtract", "lunet.nn.Multiply", "lunet.nn.Average", "lunet.nn.Maximum" },
   { { O { name = "str" } } })
 T["lunet.nn.Concatenate"] = { { O { axis = "=-1", name = "str" } } }
+-- the Keras layers of issue 21
+T["lunet.nn.Minimum"] = { { O { name = "str" } } }
+T["lunet.nn.Permute"] = { { "={2, 1}", O { input_shape = "={2, 3}", name = "str" } } }
+T["lunet.nn.RepeatVector"] = { { "pos", O { input_shape = "={3}", name = "str" } } }
+T["lunet.nn.ReLU"] = { { O { max_value = "unit", negative_slope = "unit", threshold = "unit", input_shape = "={3}",
+  name = "str" } } }
+T["lunet.nn.LeakyReLU"] = { { O { alpha = "unit", input_shape = "={3}", name = "str" } },
+  { O { negative_slope = "unit", name = "str" } } }
+T["lunet.nn.PReLU"] = { { O { alpha_initializer = '="zeros"', alpha_regularizer = '="l2"', alpha_constraint = '="non_neg"',
+  shared_axes = "={1}", input_shape = "={2, 3}", name = "str" } } }
+T["lunet.nn.ELU"] = { { O { alpha = "unit", input_shape = "={3}", name = "str" } } }
+T["lunet.nn.ThresholdedReLU"] = { { O { theta = "unit", input_shape = "={3}", name = "str" } } }
+T["lunet.nn.Softmax"] = { { O { axis = "=-1", input_shape = "={3}", name = "str" } } }
+T["lunet.nn.Masking"] = { { O { mask_value = "num", input_shape = "={4, 3}", name = "str" } } }
+each({ "lunet.nn.GaussianDropout", "lunet.nn.AlphaDropout" }, { { "unit", O { seed = "seed", input_shape = "={3}",
+  name = "str" } } })
+T["lunet.nn.ActivityRegularization"] = { { O { l1 = "unit", l2 = "unit", input_shape = "={3}", name = "str" } } }
 each({ "lunet.nn.is_node" }, { { "any" } })
 T["lunet.nn.Ensemble"] = { { '={F.model(), F.model("sparse")}', O { name = "str" } } }
 T["lunet.nn.from_config"] = { { "=F.functional():config()" }, { "=F.model():config()" }, { "=F.ensemble():config()" },

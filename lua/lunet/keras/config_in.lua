@@ -429,6 +429,6 @@ doc.register { name = "model_from_json", kind = "model",
   usage = "local m = nn.model_from_json(io.open('model.json'):read('a'), {options}); m:load_weights('w.h5'); "
     .. "print(m:to_json())",
   sections = { { title = "options", options = config_in.DOCS } },
-  aliases = { "nn.model_from_json", "to_json" }, objects = { config_in.model_from_json } }
+  aliases = { "nn.model_from_json" }, objects = { config_in.model_from_json } }
 
 return config_in

@@ -80,8 +80,9 @@ local function same_shape(a, b)
   return true
 end
 
--- Reads file layer fl into model layer e (checked whole before anything is
--- set); a mismatch is an error, or false with skip_mismatch.
+-- Reads file layer fl for model layer e into ctx.plan (set once every layer
+-- is checked, so a bad file changes nothing); a mismatch is an error, or
+-- false with skip_mismatch.
 local function assign(t, e, fl, ctx)
   if #fl.weights ~= #e.weights then
     if ctx.skip_mismatch then return false end
@@ -102,7 +103,7 @@ local function assign(t, e, fl, ctx)
     values[i] = v
   end
   for i, s in ipairs(e.weights) do
-    s.view:copy(values[i]:view(table.unpack(s.shape)))
+    ctx.plan[#ctx.plan + 1] = { s = s, value = values[i] }
     ctx.names[s.offset] = fl.weights[i].name
   end
   return true
@@ -114,7 +115,7 @@ end
 -- parameters (Keras 2.0 ordered optimizer arrays by those names).
 function h5_in.load_weights(model, t, group, where, opts)
   opts = opts or {}
-  local ctx = { where = where, names = {}, skip_mismatch = opts.skip_mismatch, theano = t:attr("/", "backend") == "theano"
+  local ctx = { where = where, names = {}, plan = {}, skip_mismatch = opts.skip_mismatch, theano = t:attr("/", "backend") == "theano"
     or t:attr(group, "backend") == "theano" }
   local version = t:attr(group, "keras_version") or t:attr("/", "keras_version")
   if type(version) == "string" and version:match("^1%.") then
@@ -140,8 +141,9 @@ function h5_in.load_weights(model, t, group, where, opts)
     end
     for i, e in ipairs(model_layers) do assign(t, e, flayers[i], ctx) end
   end
+  for _, a in ipairs(ctx.plan) do a.s.view:copy(a.value:view(table.unpack(a.s.shape))) end
   if #skipped > 0 then
-    io.stderr:write(("load_weights: %s: skipped layers whose weights do not fit (skip_mismatch): %s\n"):format(where,
+    io.stderr:write(("%s: skipped layers whose weights do not fit (skip_mismatch): %s\n"):format(where,
       table.concat(skipped, ", ")))
   end
   return model, ctx.names

@@ -28,9 +28,10 @@ end
 
 local LOAD_OPTIONS = { "compile", "optimizer_state", "input_shape" }
 
--- Opens path's HDF5 tree, runs f(t), closes it (also when f fails).
-local function with_tree(path, where, f)
-  local t = check.within(where, nil, core.h5_open, path)
+-- Opens path's HDF5 tree, runs f(t), closes it (also when f fails); call
+-- prefixes the opener's errors (which name the file).
+local function with_tree(path, call, f)
+  local t = check.within(call, nil, core.h5_open, path)
   local ok, r = pcall(f, t)
   t:close()
   if not ok then error(r, 0) end
@@ -49,7 +50,7 @@ function keras.load(path, opts, ...)
   local kind = keras.sniff(path, "nn.load_keras")
   if kind == "zip" then return require("lunet.keras.zip_in").load_model(path, where, opts) end
   if kind ~= "hdf5" then fail(where, "is neither an HDF5 file nor a .keras zip (its first bytes say neither)") end
-  return with_tree(path, where, function(t) return require("lunet.keras.h5_in").load_model(t, where, opts) end)
+  return with_tree(path, "nn.load_keras", function(t) return require("lunet.keras.h5_in").load_model(t, where, opts) end)
 end
 
 -- Whether path names a Keras weights file for model:load_weights: HDF5
@@ -68,7 +69,7 @@ function keras.load_weights(model, path, opts)
   check.boolean(opts.by_name, "load_weights", "by_name", false)
   check.boolean(opts.skip_mismatch, "load_weights", "skip_mismatch", false)
   local where = "load_weights: " .. path
-  return with_tree(path, where, function(t)
+  return with_tree(path, "load_weights", function(t)
     local h5_in = require "lunet.keras.h5_in"
     if h5_in.string_list(t, "/", "layer_names") then return h5_in.load_weights(model, t, "/", where, opts) end
     if t:kind("/model_weights") == "group" then return h5_in.load_weights(model, t, "/model_weights", where, opts) end

@@ -81,7 +81,7 @@ local CLASS_INIT = { GlorotUniform = "glorot_uniform", GlorotNormal = "glorot_no
                      Zeros = "zeros", Ones = "ones", Zero = "zeros", One = "ones" }
 local STRING_INIT = { glorot_uniform = true, glorot_normal = true, he_normal = true, he_uniform = true,
                       lecun_uniform = true, lecun_normal = true, zeros = true, ones = true, orthogonal = true,
-                      random_normal = true, random_uniform = true, zero = "zeros", one = "ones" }
+                      random_normal = true, random_uniform = true, uniform = true, zero = "zeros", one = "ones" }
 -- VarianceScaling(scale, mode, distribution) -> lunet's name; Keras <= 2.2's
 -- 'normal' and tf.keras' 'truncated_normal' are both truncated normals.
 local function variance_scaling(c)
@@ -112,7 +112,8 @@ local function initializer(v, ctx, what)
   if name == "VarianceScaling" then mapped = variance_scaling(c)
   elseif name == "Orthogonal" then mapped = (value(c.gain) or 1) == 1 and "orthogonal" or nil
   elseif name == "RandomUniform" then
-    mapped = (value(c.minval) or -0.05) == -0.05 and (value(c.maxval) or 0.05) == 0.05 and "random_uniform" or nil
+    -- (lunet's 'uniform', Embedding's default, and 'random_uniform' are both this one)
+    mapped = (value(c.minval) or -0.05) == -0.05 and (value(c.maxval) or 0.05) == 0.05 and "uniform" or nil
   elseif name == "RandomNormal" then
     mapped = (value(c.mean) or 0) == 0 and (value(c.stddev) or 0.05) == 0.05 and "random_normal" or nil
   elseif name == "Constant" then
@@ -160,8 +161,11 @@ end
 
 -- ---------------------------------------------------------------- regularizers, constraints
 
-local REG_CLASS = { L1L2 = { "l1", "l2" }, L1 = { "l1" }, L2 = { "l2" }, l1 = { "l1" }, l2 = { "l2" },
-                    l1_l2 = { "l1", "l2" } }
+-- Keras' regularizer classes (Keras 2.0's L1L2, tf.keras' L1 / L2 too) and
+-- the factors each holds, with their class defaults.
+local REG_CLASS = { L1L2 = { "l1_l2", l1 = 0.0, l2 = 0.0 }, L1 = { "l1", l1 = 0.01 }, L2 = { "l2", l2 = 0.01 },
+                    l1 = { "l1", l1 = 0.01 }, l2 = { "l2", l2 = 0.01 }, l1_l2 = { "l1_l2", l1 = 0.01, l2 = 0.01 } }
+local REG_OUT = { l1 = "L1", l2 = "L2", l1_l2 = "L1L2" }
 
 function objects.regularizer_in(v, ctx, what)
   v = value(v)
@@ -171,23 +175,24 @@ function objects.regularizer_in(v, ctx, what)
     ctx.fail("%s = %s is not a regularizer lunet has (l1, l2, l1_l2)", what, v)
   end
   local name, c = class_of(v, ctx, what)
-  local keys = name and REG_CLASS[name]
-  if not keys then ctx.fail("%s %s is not a regularizer lunet has (L1, L2, L1L2)", what, tostring(name or v)) end
-  local r, allowed = { name = "l1_l2", l1 = 0.0, l2 = 0.0 }, {}
-  for _, k in ipairs(keys) do allowed[k] = true end
+  local family = name and REG_CLASS[name]
+  if not family then ctx.fail("%s %s is not a regularizer lunet has (L1, L2, L1L2)", what, tostring(name or v)) end
+  local r = { name = family[1] }
   for k, x in pairs(c) do
-    if not allowed[k] then ctx.fail("%s %s: unknown field %s", what, name, tostring(k)) end
-    r[k] = value(x) or 0.0
+    if family[k] == nil then ctx.fail("%s %s: unknown field %s", what, name, tostring(k)) end
+    r[k] = value(x)
   end
-  if #keys == 1 and c[keys[1]] == nil then r[keys[1]] = 0.01 end -- (L1() / L2() without a factor: Keras' 0.01)
+  for k, d in pairs(family) do if k ~= 1 and r[k] == nil then r[k] = d end end
   return r
 end
 
+-- lunet's regularizer as tf.keras 2.x's L1 / L2 / L1L2 object (JSON null for none).
 function objects.regularizer_out(r)
   if r == nil then return NULL end
-  local l1 = r.l1 or (r.name == "l1" and 0.01) or 0.0
-  local l2 = r.l2 or (r.name == "l2" and 0.01) or 0.0
-  return { class_name = "L1L2", config = { l1 = l1 + 0.0, l2 = l2 + 0.0 } }
+  local c = {}
+  for k, x in pairs(r) do if k ~= "name" then c[k] = x + 0.0 end end
+  for k, d in pairs(REG_CLASS[r.name]) do if k ~= 1 and c[k] == nil then c[k] = d end end
+  return { class_name = REG_OUT[r.name], config = c }
 end
 
 local CONSTRAINT_CLASS = { MaxNorm = "max_norm", MinMaxNorm = "min_max_norm", NonNeg = "non_neg",

@@ -51,5 +51,16 @@ register(recurrent.GRU)
 local wrappers = require "lunet.nn.layers.wrappers"
 register(wrappers.Bidirectional)
 register(wrappers.TimeDistributed)
+-- Keras layers that imported models use (issue 21)
+register(merge.Minimum)
+register(require "lunet.nn.layers.permute")
+register(require "lunet.nn.layers.repeat_vector")
+local advanced = require "lunet.nn.layers.advanced_activations"
+for _, kind in ipairs { "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU" } do register(advanced[kind]) end
+register(require "lunet.nn.layers.masking")
+local noise_dropout = require "lunet.nn.layers.noise_dropout"
+register(noise_dropout.GaussianDropout)
+register(noise_dropout.AlphaDropout)
+register(require "lunet.nn.layers.activity_regularization")
 
 return layers

@@ -1,6 +1,6 @@
 -- The merge layers of Keras 2 (core/layers/merge.c), called on a list of
 -- nodes in the functional API: nn.Add()({a, b}). Add, Subtract (exactly 2
--- inputs), Multiply, Average and Maximum work element-wise on inputs of one
+-- inputs), Multiply, Average, Maximum and Minimum work element-wise on inputs of one
 -- shape; Concatenate joins its inputs along an axis. No parameters.
 local check = require "lunet.check"
 local layer = require "lunet.nn.layers.layer"
@@ -13,9 +13,10 @@ local SUMMARY = {
   Multiply = "the element-wise product of its inputs (all of one shape)",
   Average = "the element-wise mean of its inputs (all of one shape)",
   Maximum = "the element-wise maximum of its inputs (all of one shape; on ties the gradient goes to the first)",
+  Minimum = "the element-wise minimum of its inputs (all of one shape; on ties the gradient goes to the first)",
 }
 
-for _, kind in ipairs { "Add", "Subtract", "Multiply", "Average", "Maximum" } do
+for _, kind in ipairs { "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum" } do
   local class = layer.class(kind, {
     summary = SUMMARY[kind],
     usage = "nn." .. kind .. "{options}({a, b, ...}) in a functional model (nn.Model)",
