@@ -225,6 +225,129 @@ with h5py.File(P, 'w') as f:
     end)
   end)
 
+  describe("writing", function()
+    -- What Keras' HDF5 writer puts in a file, written here.
+    local function write_keras_like(p)
+      local w = core.h5_create(p)
+      w:attr("/", "keras_version", "2.15.0")
+      w:attr("/", "backend", "tensorflow")
+      w:attr("/", "model_config", '{"class_name": "Sequential", "name": "m\u{e9}"}')
+      w:group("model_weights")
+      w:attr("model_weights", "layer_names", { "dense", "dropout" })
+      w:attr("model_weights/dense", "weight_names", { "dense/kernel:0", "dense/bias:0" })
+      w:attr("model_weights/dropout", "weight_names", {})
+      w:write("model_weights/dense/dense/kernel:0", core.tensor({ { 1, 2, 3 }, { 4, 5, 6 } }):transpose(1, 2))
+      w:write("model_weights/dense/dense/bias:0", core.tensor({ 0.5, -0.25 }))
+      w:write_int64("optimizer_weights/iteration", 42)
+      w:attr("/", "count", 3)
+      w:attr("/", "rate", 2.5)
+      w:attr("/", "ints", { 1, -2 })
+      w:attr("/", "floats", { 1, 2.5 })
+      w:attr("/", "flags", { true, false })
+      w:attr("/", "count", 4) -- replaces
+      w:commit()
+      return p
+    end
+
+    it("writes what it reads back", function()
+      local p = write_keras_like(s.path(".h5"))
+      local t = core.h5_open(p)
+      assert.same({ keras_version = "2.15.0", backend = "tensorflow",
+                    model_config = '{"class_name": "Sequential", "name": "m\u{e9}"}', count = 4, rate = 2.5,
+                    ints = { 1, -2 }, floats = { 1, 2.5 }, flags = { true, false } }, t:attrs("/"))
+      assert.same({ "dense", "dropout" }, t:attr("model_weights", "layer_names"))
+      assert.same({}, t:attr("model_weights/dropout", "weight_names"))
+      local k = t:read("model_weights/dense/dense/kernel:0")
+      assert.same({ 3, 2 }, k:shape())
+      assert.same({ 1, 4, 2, 5, 3, 6 }, values(k))
+      assert.same({ 42 }, values(t:read("optimizer_weights/iteration")))
+      assert.same({ { name = "model_weights", kind = "group" }, { name = "optimizer_weights", kind = "group" } },
+                  t:list("/"))
+    end)
+
+    it("writes the layouts h5py writes, which Keras' loader reads", function()
+      if not HAVE_H5PY then return pending(NO_H5PY) end
+      local p = write_keras_like(s.path(".h5"))
+      local out = h5py(p, [=[
+import json
+f = h5py.File(P, 'r')
+cfg = f.attrs['model_config']
+if hasattr(cfg, 'decode'): cfg = cfg.decode('utf-8')        # Keras' load_model
+g = f['model_weights']
+names = [n.decode('utf8') for n in g.attrs['layer_names']]  # Keras' load_weights
+wn = [[n.decode('utf8') for n in g[l].attrs['weight_names']] for l in names]
+k = f['model_weights/dense/dense/kernel:0']
+it = f['optimizer_weights/iteration']
+ln = h5py.h5a.open(g.id, b'layer_names').get_type()
+mc = h5py.h5a.open(f.id, b'model_config').get_type()
+print(json.dumps({
+  'cfg_type': type(f.attrs['model_config']).__name__, 'name': json.loads(cfg)['name'],
+  'layer_names_dtype': str(g.attrs['layer_names'].dtype), 'names': names, 'weight_names': wn,
+  'empty_dtype': str(g['dropout'].attrs['weight_names'].dtype),
+  'nullpad': ln.get_strpad() == h5py.h5t.STR_NULLPAD, 'vlen_utf8': mc.is_variable_str() and mc.get_cset() == h5py.h5t.CSET_UTF8,
+  'kernel': k[()].tolist(), 'kernel_dtype': str(k.dtype), 'iter': int(it[()]), 'iter_dtype': str(it.dtype),
+  'iter_shape': list(it.shape), 'count': repr(f.attrs['count']), 'ints': str(f.attrs['ints'].dtype),
+  'floats': str(f.attrs['floats'].dtype), 'flags': f.attrs['flags'].tolist()}))
+]=])
+      assert.same({ cfg_type = "str", name = "m\u{e9}", layer_names_dtype = "|S7", names = { "dense", "dropout" },
+                    weight_names = { { "dense/kernel:0", "dense/bias:0" }, {} }, empty_dtype = "float64",
+                    nullpad = true, vlen_utf8 = true, kernel = { { 1, 4 }, { 2, 5 }, { 3, 6 } },
+                    kernel_dtype = "float32", iter = 42, iter_dtype = "int64", iter_shape = {}, count = "4",
+                    ints = "int64", floats = "float64", flags = { true, false } }, core.json_decode(out))
+    end)
+
+    it("leaves nothing when aborted or dropped, and the old file when a write fails", function()
+      local dir = s.dir_with({})
+      local p = dir .. "/m.h5"
+      local w = core.h5_create(p)
+      w:group("g")
+      w:abort()
+      w:abort() -- twice is fine
+      w = core.h5_create(p)
+      w:write("x", core.tensor({ 1 }))
+      w = nil -- luacheck: ignore
+      collectgarbage()
+      collectgarbage()
+      assert.equal("", io.popen("ls -A " .. h.sh_quote(dir)):read("a"))
+      write_keras_like(p)
+      local before = h.read_file(p)
+      w = core.h5_create(p)
+      w:group("other")
+      w:abort()
+      assert.equal(before, h.read_file(p))
+      assert.equal("m.h5\n", io.popen("ls -A " .. h.sh_quote(dir)):read("a"))
+    end)
+
+    it("names the file and the object in its errors", function()
+      local p = s.path(".h5")
+      local w = core.h5_create(p)
+      w:write("model_weights/d/kernel:0", core.tensor({ 1, 2 }))
+      local where = "cannot write '" .. p .. "': "
+      h.assert_error(where .. "'model_weights/d/kernel:0' exists already",
+                     function() w:write("model_weights/d/kernel:0", core.tensor({ 1 })) end)
+      h.assert_error(where .. "'model_weights/d/kernel:0' is a dataset, not a group",
+                     function() w:group("model_weights/d/kernel:0") end)
+      h.assert_error(where .. "attribute 'x' of '/': element 2 is a string in a list of numbers",
+                     function() w:attr("/", "x", { 1, "a" }) end)
+      h.assert_error(where .. "attribute 'x' of '/': element 1 is a table",
+                     function() w:attr("/", "x", { {} }) end)
+      h.assert_error(where .. "attribute 'x' of '/': a function", function() w:attr("/", "x", print) end)
+      h.assert_error(where .. "attribute 'x' of '/': a string holding a NUL byte", function() w:attr("/", "x", "a\0b") end)
+      local long = {}
+      for i = 1, 5000 do long[i] = "layer_name_" .. i end
+      h.assert_error({ where .. "attribute 'layer_names' of 'g'", "exceed the 64512 bytes",
+                       "Keras splits such lists into name0, name1" },
+                     function() w:attr("g", "layer_names", long) end)
+      h.assert_error("bad argument #2 to 'write'", function() w:write("y", "not a tensor") end)
+      h.assert_error("bad argument #2 to 'write_int64'", function() w:write_int64("y", 1.5) end)
+      w:commit()
+      h.assert_error(where .. "the writer is committed or aborted", function() w:group("g") end)
+      h.assert_error(where .. "the writer is committed or aborted", function() w:commit() end)
+      local nodir = s.path() .. "/no/such/dir/m.h5"
+      h.assert_error("cannot create a file next to '" .. nodir .. "'", function() core.h5_create(nodir) end)
+    end)
+  end)
+
   describe("real Keras files", function()
     it("reads their root attributes, layer names, weights and optimizer state", function()
       if not HAVE_FIXTURES then return pending(NO_FIXTURES) end

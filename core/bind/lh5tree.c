@@ -194,4 +194,5 @@ static int l_h5_open_bytes(lua_State *L) {
 void lunet_open_h5tree(lua_State *L) {
   static const luaL_Reg fns[] = {{"h5_open", l_h5_open}, {"h5_open_bytes", l_h5_open_bytes}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
+  lunet_open_h5writer(L);
 }
