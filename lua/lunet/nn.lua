@@ -81,6 +81,6 @@ function nn.load_model(path, ...)
 end
 
 -- nn.load_keras(path, {compile =, optimizer_state =, input_shape =}) -> the model of a Keras HDF5 or .keras file
-function nn.load_keras(path, opts, ...) return require("lunet.keras").load(path, opts, ...) end
+nn.load_keras = require("lunet.keras").load
 
 return nn

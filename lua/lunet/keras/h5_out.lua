@@ -13,7 +13,7 @@ local layout = require "lunet.keras.weight_layout"
 local fail = check.fail
 local h5_out = {}
 
-h5_out.KERAS_VERSION = "2.12.0" -- (the layout reproduced)
+h5_out.KERAS_VERSION = require("lunet.keras.config_out").KERAS_VERSION -- (the layout reproduced: tf.keras 2.12)
 local BACKEND = "tensorflow"
 
 -- The model's layers in the order of its Keras config (Keras' model.layers:

@@ -9,7 +9,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 
-local describe, fail = check.describe, check.fail
+local fail = check.fail
 local keras = {}
 
 local HDF5_MAGIC, ZIP_MAGIC = "\137HDF\r\n\26\n", "PK\3\4"
@@ -97,5 +97,29 @@ function keras.is_h5_path(path)
   return type(path) == "string" and (path:match("%.h5$") or path:match("%.hdf5$")) ~= nil
 end
 
-keras.describe = describe
+local doc = require "lunet.doc"
+doc.register { name = "load_keras", kind = "model",
+  summary = "nn.load_keras(path, {options}) -> the Sequential or nn.Model of a Keras model file: HDF5 from Keras 2.x, "
+    .. "tf.keras or Keras 3 (model.save('m.h5')) or a Keras 3 .keras zip (the kind is read from the file's first "
+    .. "bytes, not its name); weights, the compile settings of training_config and the optimizer state when present. "
+    .. "model:load_weights(path, {by_name =, skip_mismatch =}) reads Keras weights files (save_weights' HDF5: by "
+    .. "layer order as Keras, or by name)",
+  usage = "local m = nn.load_keras('model.h5'); m:fit(x, y, {epochs = 1}); m:save_keras('tuned.h5')",
+  sections = { { title = "options", options = doc.options {
+    { "compile", true, "compile the model with the file's training_config (Keras' load_model(compile=)); a loss, "
+      .. "optimizer or option lunet lacks is an error naming it, so load with false to skip it" },
+    { "optimizer_state", true, "set the optimizer state from the file's optimizer weights when they map exactly onto "
+      .. "the compiled optimizer's slots (one array per slot and trainable weight); otherwise an error: false "
+      .. "starts with a fresh state" },
+    { "input_shape", doc.OPTIONAL, "a shape (or one per input) for the None sizes of the model's inputs" },
+  } } },
+  aliases = { "nn.load_keras", "load_keras" }, objects = { keras.load } }
+doc.register { name = "save_keras", kind = "model",
+  summary = "model:save_keras(path) writes the model as tf.keras 2.x's model.save('m.h5') does (keras_version, "
+    .. "backend, model_config, training_config when compiled, model_weights/<layer>/<layer>/kernel:0, "
+    .. "optimizer_weights), so keras.models.load_model and nn.load_keras read it; model:save_weights(path) with a "
+    .. ".h5 / .hdf5 path writes Keras' weights-only layout",
+  usage = "model:save_keras('model.h5'); model:save_weights('weights.h5')",
+  aliases = { "model:save_keras" }, objects = { keras.save } }
+
 return keras

@@ -47,8 +47,23 @@ local function inert(key, v, opt)
   return false
 end
 
--- The lunet optimizer config {name =, ...} of a Keras optimizer_config; where names the file.
+-- Keras 3 keeps compile's optimizer as given: a name means that class with
+-- Keras 3's defaults, which differ from Keras 2's for some (Adadelta's and
+-- Adamax's learning rate, Adagrad's starting accumulators of 0.1).
+local K3_DEFAULTS = { sgd = {}, adam = {}, rmsprop = {}, adamw = {}, adadelta = { learning_rate = 0.001 },
+                      adamax = { learning_rate = 0.001 }, adagrad = { learning_rate = 0.001, initial_accumulator_value = 0.1 } }
+
+-- The lunet optimizer config {name =, ...} of a Keras optimizer_config (or
+-- a Keras 3 optimizer name); where names the file.
 function tc.optimizer_in(oc, where)
+  if type(oc) == "string" then
+    local d = K3_DEFAULTS[oc:lower()]
+    if not d then
+      fail(where, "training_config: optimizer '%s' has no lunet counterpart with Keras 3's defaults; load with "
+        .. "{compile = false}", oc)
+    end
+    oc = { class_name = CLASS_OF[oc:lower()], config = d }
+  end
   if not plain(oc) or type(oc.class_name) ~= "string" then
     fail(where, "training_config: optimizer_config must be {class_name =, config =}, got %s", describe(oc))
   end
