@@ -220,6 +220,13 @@ return function(dir)
     dir = function(p) require("lunet.core").mkdirs(p); return p end,
     missing = function(p) return p end,
     fifo = function() return dir .. "/fifo" end,
+    npy = function(p) lunet.save_npy(p, F.tensor("matrix")); return p end,
+    npz = function(p)
+      lunet.save_npy(p .. ".x", F.tensor("matrix"))
+      local f = io.open(p .. ".x", "rb"); local bytes = f:read("a"); f:close()
+      require("lunet.core").zip_write(p, { { name = "x.npy", data = bytes }, { name = "cut.npy", data = bytes:sub(1, 20) } })
+      return p
+    end,
   }
   F.FILE_KINDS = {}
   for k in pairs(FILES) do F.FILE_KINDS[#F.FILE_KINDS + 1] = k end
