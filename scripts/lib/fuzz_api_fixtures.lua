@@ -227,6 +227,13 @@ return function(dir)
       require("lunet.core").zip_write(p, { { name = "x.npy", data = bytes }, { name = "cut.npy", data = bytes:sub(1, 20) } })
       return p
     end,
+    keras = function(p) F.model():save_keras(p); return p end, -- (Keras HDF5 model, weights-only, and cut short)
+    keras_weights = function(p) F.model():save_weights(p .. ".h5"); return p .. ".h5" end,
+    keras_cut = function(p)
+      F.model():save_keras(p)
+      local f = io.open(p, "rb"); local whole = f:read("a"); f:close()
+      return write(p, whole:sub(1, #whole // 2))
+    end,
   }
   F.FILE_KINDS = {}
   for k in pairs(FILES) do F.FILE_KINDS[#F.FILE_KINDS + 1] = k end

@@ -241,6 +241,13 @@ T["Sequential:set_optimizer_state"] = { { "=F.model():get_optimizer_state()" } }
 each({ "Sequential:train_on_batch", "Sequential:test_on_batch" }, { { "matrix", Y } })
 T["Sequential:loss_and_gradients"] = { { "matrix", Y, O { input_gradients = "bool", seed = "seed" } } }
 T["Sequential:save"] = { { "path" } }
+-- (issue 21: Keras files in and out)
+T["lunet.nn.load_keras"] = { { "file", O { compile = "bool", optimizer_state = "bool", input_shape = "shape" } },
+  { '=F.file("keras")', O { compile = "bool", optimizer_state = "bool" } } }
+T["Sequential:load_weights"] = { { "file", O { by_name = "bool", skip_mismatch = "bool" } },
+  { '=F.file("keras_weights")', O { by_name = "bool", skip_mismatch = "bool" } }, { '=F.file("model")' } }
+T["Sequential:save_keras"] = { { "path" } }
+T["Sequential:save_weights"] = { { "path" }, { '=F.path(".h5")' } }
 T["Sequential:summary"] = SUMMARY
 
 T["Ensemble:predict"] = { { "matrix", O { batch_size = "pos", verbose = "bool" } } }

@@ -85,7 +85,7 @@ end
 function h5_out.save_model(model, path)
   local where = "save_keras: " .. path
   local config_out = require "lunet.keras.config_out"
-  local cfg = config_out.model_config(model)
+  local cfg = config_out.model_config(model, "save_keras")
   local layers = keras_layers(model, cfg)
   local training = model.compiled and require("lunet.keras.training_config").compile_out(model)
   with_writer(path, where, function(w)
@@ -101,7 +101,7 @@ end
 
 -- model:save_weights(path) for .h5 / .hdf5: Keras' weights-only layout.
 function h5_out.save_weights(model, path)
-  local cfg = require("lunet.keras.config_out").model_config(model)
+  local cfg = require("lunet.keras.config_out").model_config(model, "save_weights")
   local layers = keras_layers(model, cfg)
   with_writer(path, "save_weights: " .. path, function(w) write_weights(w, "", layers) end)
 end

@@ -17,6 +17,9 @@ local HDF5_MAGIC, ZIP_MAGIC = "\137HDF\r\n\26\n", "PK\3\4"
 -- "hdf5", "zip" or nil (another kind of file) for the file at path; a file
 -- that cannot be opened is an error naming it.
 function keras.sniff(path, where)
+  local kind, why = core.file_kind(path)
+  if kind == nil then fail(where, "cannot open '%s': %s", path, why) end
+  if kind ~= "file" then fail(where, "'%s' is a %s, not a model file", path, kind) end -- (reading a FIFO would block)
   local f, err = io.open(path, "rb")
   if not f then fail(where, "cannot open '%s': %s", path, tostring(err):gsub("^[^:]*: ", "")) end
   local head = f:read(8) or ""
