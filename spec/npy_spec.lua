@@ -139,6 +139,13 @@ print(a.dtype, a.shape, a.ravel().tolist(), s.shape, float(s), v.shape, v.tolist
     assert.are.equal("float32 (3, 2) [1.5, -2.0, 3.25, 0.0010000000474974513, 0.0, 7.0] () 4.5 (3,) [1.0, 2.0, 3.0]\n",
       out)
     same_values(flat(t), lunet.load_npy(dir .. "/saved.npy"))
+    -- and byte for byte what np.save writes for the same float32 array (header padding included)
+    python [[
+np.save('ref.npy', np.load('saved.npy').astype('<f4'))
+np.save('ref1.npy', np.array([1, 2, 3], dtype='<f4'))
+]]
+    assert.are.equal(h.read_file(dir .. "/ref.npy"), h.read_file(dir .. "/saved.npy"))
+    assert.are.equal(h.read_file(dir .. "/ref1.npy"), h.read_file(dir .. "/saved1.npy"))
   end)
 
   it("load_npz reads every member, stored or deflated", function()
