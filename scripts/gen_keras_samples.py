@@ -94,11 +94,11 @@ def tfkeras2_mlp():
     L.write_full_model(path("tfkeras2_mlp.h5"), era, TF2, config, w, adam_training_config(),
                        tf2_adam_slots(rng, w, 7))
     L.write_expected(path("tfkeras2_mlp.expected.npz"), x=x, y=f32(y))
-    # the same file cut in half: a truncated HDF5
+    # the same file's first 8 KiB (superblock, root attributes, part of the groups): a truncated HDF5
     with open(path("tfkeras2_mlp.h5"), "rb") as fi:
         data = fi.read()
     with open(path("truncated.h5"), "wb") as fo:
-        fo.write(data[:len(data) // 2])
+        fo.write(data[:8192])
 
 
 # ---------------------------------------------------------------- Keras 2.2 functional: 2 inputs, 2 outputs
@@ -366,7 +366,7 @@ statistics).
 | higgs_mlp.h5 | h5 | tf.keras 2.6 Sequential 30-32-16-2 (relu, relu, softmax) for examples/keras_finetune.lua: trained by PyTorch for one epoch on the first 4,000 events of the bundled Higgs sample (the notebook's preprocessing); Adam state |
 | tfkeras2_lambda.h5 | refused | a Lambda layer (marshalled Python bytecode): must be refused, naming the layer |
 | keras21_wrong_shape.json + .weights.h5 | refused | keras21_cnn's JSON with a weights file whose dense_1 kernel is (30, 6) where the model has (36, 6) |
-| truncated.h5 | refused | the first half of tfkeras2_mlp.h5 |
+| truncated.h5 | refused | the first 8 KiB of tfkeras2_mlp.h5 |
 | not_keras.h5 | refused | an HDF5 file with one dataset and no Keras attributes |
 | keras3_missing_weights.keras | refused | a .keras zip without model.weights.h5 |
 """

@@ -66,6 +66,23 @@ describe("examples", function()
     os.execute("rm -rf " .. shell_quote(out_dir))
   end)
 
+  it("keras_finetune: the Keras Higgs MLP scored, fine-tuned by DOWNPOUR and ADAG, exported and read back", function()
+    for _, trainer in ipairs { "DOWNPOUR", "ADAG" } do
+      local dir = os.tmpname()
+      os.remove(dir)
+      local ok, out = example("keras_finetune.lua", "--epochs 1 --trainer " .. trainer .. " --out "
+        .. shell_quote(dir .. "/ft/higgs.h5"))
+      assert(ok, out)
+      local before = tonumber(out:match("F1 of the Keras model as loaded: ([%d.]+)"))
+      local after = tonumber(out:match("F1 after 1 epoch of " .. trainer .. " on 2 workers: ([%d.]+)"))
+      assert(before and after, out)
+      assert(before > 0.6 and after > 0.75, out) -- (the sample model was trained briefly: ~0.69)
+      h.assert_contains(out, 'Model: "sequential"', "train 15986 rows, test 6903 rows",
+        "saved " .. dir .. "/ft/higgs.h5 (Keras HDF5); read back: the same 6903 predictions, bit for bit")
+      os.execute("rm -rf " .. shell_quote(dir))
+    end
+  end)
+
   it("mnist_mlp: DataParallel learns the sample's digits (--data a directory)", function()
     local ok, out = example("mnist_mlp.lua", "--data examples/data/mnist --epochs 2")
     assert(ok, out)
@@ -138,7 +155,8 @@ describe("examples", function()
     assert(acc and acc > 0.5, out)
   end)
 
-  local NAMES = { "higgs_notebook.lua", "mnist_mlp.lua", "mnist_cnn.lua", "mnist_autoencoder.lua", "mnist_lstm.lua" }
+  local NAMES = { "higgs_notebook.lua", "mnist_mlp.lua", "mnist_cnn.lua", "mnist_autoencoder.lua", "mnist_lstm.lua",
+                  "keras_finetune.lua" }
 
   -- a failure the user caused: non-zero, the message, and no traceback
   local function refused(name, args, ...)
@@ -163,6 +181,9 @@ describe("examples", function()
         "--show N", "(default: 8)", "--out DIR", "(default: results)" },
       ["mnist_lstm.lua"] = { "--epochs N", "2 on the sample, 3 on the full set", "--workers N",
         "t10k-labels-idx1-ubyte.gz" },
+      ["keras_finetune.lua"] = { "--model PATH", "(default: spec/fixtures/keras/higgs_mlp.h5)", "--trainer NAME",
+        "(default: DOWNPOUR)", "--epochs N", "(default: 2)", "--workers N", "--out PATH",
+        "(default: results/higgs_finetuned.h5)", "Trainers: DOWNPOUR, ADAG," },
     }
     for _, name in ipairs(NAMES) do
       for _, flag in ipairs { "--help", "-h" } do
@@ -190,6 +211,7 @@ describe("examples", function()
     refused("mnist_autoencoder.lua", "--loss mae", "option --loss needs one of mse, binary_crossentropy, got 'mae'")
     refused("mnist_autoencoder.lua", "--show 21", "--show 21: at most 20 digits fit the chart's row")
     refused("mnist_lstm.lua", "--workers 0", "option --workers needs an integer >= 1, got '0'")
+    refused("keras_finetune.lua", "--trainer Horovod", "option --trainer needs one of DOWNPOUR, ADAG,")
   end)
 
   it("--data without a value says it needs one", function()
@@ -205,6 +227,11 @@ describe("examples", function()
     refused("mnist_cnn.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
     refused("mnist_autoencoder.lua", "--data /nonexistent", "--data /nonexistent: no such file or directory")
     refused("mnist_lstm.lua", "--data spec/helpers.lua", "--data spec/helpers.lua is not an MNIST file")
+    refused("keras_finetune.lua", "--data /nonexistent", "expected the Higgs CSV at /nonexistent")
+    refused("keras_finetune.lua", "--model /nonexistent.h5", "keras_finetune: nn.load_keras", "/nonexistent.h5")
+    refused("keras_finetune.lua", "--model spec/fixtures/keras/keras21_cnn.weights.h5", "keras21_cnn.weights.h5")
+    refused("keras_finetune.lua", "--model spec/fixtures/keras/tfkeras2_mlp.h5",
+      "expected one input of 30 features and one output of 2 classes")
     refused("mnist_autoencoder.lua", "--out spec/helpers.lua/charts", "--out spec/helpers.lua/charts: cannot create")
     -- a directory without the files: the names looked for
     refused("higgs_notebook.lua", "--data spec", "no Higgs CSV in spec (expected atlas-higgs-challenge-2014-v2.csv.gz")

@@ -1,6 +1,6 @@
 -- README.md's code runs as written and prints what it says: the first
 -- script, the tensor block, the frame forms, the part files, the data and models block with
--- the distributed training block that continues it (1 epoch, not 5), the
+-- the distributed training block that continues it (1 epoch, not 5), the Keras models block, the
 -- trainer in one file (trained with in place of DOWNPOUR), and the
 -- evaluate/predict/plot lines that continue the first script.
 local lunet = require "lunet"
@@ -52,6 +52,18 @@ describe("README.md", function()
     local out = run("first.lua", block(readme, "<!-- file: first.lua"))
     assert.is_true(f1_of(out) > 0.7, out)
     assert.truthy(h.read_file(dir .. "/loss.svg"):find("<svg", 1, true))
+  end)
+
+  it("the Keras models block loads, predicts, exports and reads back the committed sample", function()
+    assert(os.execute("ln -s " .. shell_quote(root .. "/spec") .. " " .. shell_quote(dir .. "/spec")))
+    local out = run("keras.lua", block(readme, "<!-- file: keras.lua"))
+    h.assert_contains(out, 'Model: "sequential"', "[lunet.Tensor of shape (4, 2)]", '{"backend":"tensorflow"')
+    local z = lunet.load_npz("spec/fixtures/keras/higgs_mlp.expected.npz")
+    local first = out:match("%[%[([%d.]+),")
+    assert(first and math.abs(tonumber(first) - z.y:get(1, 1)) < 1e-4, out)
+    local _, n = out:gsub("%[lunet.Tensor of shape %(4, 2%)%]", "")
+    assert.are.equal(2, n)
+    assert.truthy(h.read_file(dir .. "/higgs_mlp_copy.h5"))
   end)
 
   it("the trainer in one file trains the first script as DOWNPOUR does", function()

@@ -9,6 +9,7 @@
 -- the member, never a crash.
 local core = require "lunet.core"
 local check = require "lunet.check"
+local doc = require "lunet.doc"
 
 local fail, describe = check.fail, check.describe
 local M = {}
@@ -274,5 +275,20 @@ function M.save_npy(...)
 end
 
 M.parse = parse -- (bytes, err): for a .npy held in a string (specs, other readers)
+
+local tensor = require "lunet.tensor" -- (its load_npy, ... are the public forms that call these)
+doc.register { name = "load_npy", kind = "data",
+  summary = "a numpy .npy file as a float32 tensor (any numeric dtype, either byte order, Fortran order, formats "
+    .. "1.0-3.0, up to 4 dimensions); a 1-D string array as a list of strings; pickled objects are refused",
+  usage = "local x = lunet.load_npy('x.npy')", aliases = { "lunet.load_npy" },
+  objects = { M.load_npy, tensor.load_npy } }
+doc.register { name = "load_npz", kind = "data",
+  summary = "a numpy .npz file (np.savez, np.savez_compressed) as {name = tensor}, each member read as load_npy "
+    .. "reads a .npy; errors name the member",
+  usage = "local z = lunet.load_npz('NAME.expected.npz'); print(model:predict(z.x), z.y)",
+  aliases = { "lunet.load_npz" }, objects = { M.load_npz, tensor.load_npz } }
+doc.register { name = "save_npy", kind = "data",
+  summary = "a tensor as a numpy .npy file of dtype '<f4' (C order, format 1.0), written atomically",
+  usage = "lunet.save_npy('out.npy', t)", aliases = { "lunet.save_npy" }, objects = { M.save_npy, tensor.save_npy } }
 
 return M

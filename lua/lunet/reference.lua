@@ -11,7 +11,8 @@ reference.BEGIN = "<!-- reference: begin (generated from the option docs in the 
 reference.END = "<!-- reference: end -->"
 
 -- The modules whose files register entries when they load.
-local MODULES = { "lunet.nn", "lunet.feature", "lunet.evaluation", "lunet.predictors", "lunet.data", "lunet.plot" }
+local MODULES = { "lunet.nn", "lunet.feature", "lunet.evaluation", "lunet.predictors", "lunet.data", "lunet.plot",
+                  "lunet.npy" }
 
 -- The help entry of a trainer class (built-in or not).
 function reference.trainer_entry(class)

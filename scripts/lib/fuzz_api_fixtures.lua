@@ -220,6 +220,13 @@ return function(dir)
     dir = function(p) require("lunet.core").mkdirs(p); return p end,
     missing = function(p) return p end,
     fifo = function() return dir .. "/fifo" end,
+    npy = function(p) lunet.save_npy(p, F.tensor("matrix")); return p end,
+    npz = function(p)
+      lunet.save_npy(p .. ".x", F.tensor("matrix"))
+      local f = io.open(p .. ".x", "rb"); local bytes = f:read("a"); f:close()
+      require("lunet.core").zip_write(p, { { name = "x.npy", data = bytes }, { name = "cut.npy", data = bytes:sub(1, 20) } })
+      return p
+    end,
     keras = function(p) F.model():save_keras(p); return p end, -- (Keras HDF5 model, weights-only, and cut short)
     keras_weights = function(p) F.model():save_weights(p .. ".h5"); return p .. ".h5" end,
     keras_cut = function(p)
