@@ -1,6 +1,7 @@
--- lunet.nn stands on its own (issue 15): its files require one another
--- without a cycle and nothing above them (only lunet.core, lunet.check and
--- lunet.doc, the option reference's data, which requires nothing);
+-- lunet.nn stands on its own (issue 15): its files, with lunet.keras (the
+-- Keras file formats of its models, issue 21), require one another without a
+-- cycle and nothing above them (only lunet.core, lunet.check and lunet.doc,
+-- the option reference's data, which requires nothing);
 -- loading it loads none of the runtime, trainers, predictors or data; and
 -- model:evaluate reaches worker processes only through the hook that
 -- lunet.predictors fills (lunet.nn.distributed), loaded on first use.
@@ -20,7 +21,7 @@ end
 
 -- The module names that the files of lunet.nn require: {file = {module, ...}}.
 local function nn_requires()
-  local p = assert(io.popen("find lua/lunet/nn lua/lunet/nn.lua -name '*.lua' | sort"))
+  local p = assert(io.popen("find lua/lunet/nn lua/lunet/nn.lua lua/lunet/keras -name '*.lua' | sort"))
   local files = {}
   for path in p:lines() do
     local name = path:gsub("^lua/", ""):gsub("/init%.lua$", ""):gsub("%.lua$", ""):gsub("/", ".")
@@ -39,9 +40,9 @@ describe("lunet.nn's layering", function()
     assert.truthy(files["lunet.nn"] and files["lunet.nn.sequential"] and files["lunet.nn.layers"], "files not found")
     for file, list in pairs(files) do
       for _, mod in ipairs(list) do
-        local inside = mod == "lunet.nn" or mod:find("^lunet%.nn%.")
+        local inside = mod == "lunet.nn" or mod:find("^lunet%.nn%.") or mod == "lunet.keras" or mod:find("^lunet%.keras%.")
         assert(inside or mod == "lunet.core" or mod == "lunet.check" or mod == "lunet.doc", file .. " requires " .. mod)
-        if inside then assert(files[mod], file .. " requires " .. mod .. ", which is not a file of lunet.nn") end
+        if inside then assert(files[mod], file .. " requires " .. mod .. ", which is not a file of lunet.nn or lunet.keras") end
       end
     end
     local state = {} -- nil: not seen, 1: on the current path, 2: done

@@ -24,6 +24,7 @@ local Ensemble = require "lunet.nn.ensemble"
 local Model = require "lunet.nn.functional"
 local node = require "lunet.nn.node"
 local model_file = require "lunet.nn.model_file"
+local keras = require "lunet.keras"
 
 local nn = {
   optimizers = require "lunet.nn.optimizers",
@@ -59,8 +60,6 @@ function nn.from_config(cfg, ...)
   return Sequential.from_config(cfg)
 end
 
--- nn.model_from_json(text, {input_shape =, initializers =}) -> the model of a Keras JSON config (lunet/keras/config_in.lua)
-nn.model_from_json = require("lunet.keras.config_in").model_from_json
 
 -- nn.load(path) -> the Sequential, nn.Model or nn.Ensemble saved there.
 function nn.load(path, ...)
@@ -73,14 +72,25 @@ function nn.load(path, ...)
   if format ~= model_file.FORMAT then check.fail("nn.load", "'%s' does not hold a lunet Sequential model", path) end
   return Sequential.from_file(path, header, tensors)
 end
--- nn.load_model(path): nn.load by Keras' name
+-- nn.load_model(path): nn.load by Keras' name; a Keras file (HDF5 or .keras
+-- zip, told by its first bytes) is read by nn.load_keras, as Keras would.
 function nn.load_model(path, ...)
-  local ok, m = pcall(nn.load, path, ...)
+  local load = type(path) == "string" and keras.is_keras_file(path) and keras.load or nn.load
+  local ok, m = pcall(load, path, ...)
   if ok then return m end
-  error((tostring(m):gsub("^nn%.load:", "nn.load_model:")), 0)
+  error((tostring(m):gsub("^nn%.load_keras:", "nn.load_model:"):gsub("^nn%.load:", "nn.load_model:")), 0)
 end
 
--- nn.load_keras(path, {compile =, optimizer_state =, input_shape =}) -> the model of a Keras HDF5 or .keras file
-nn.load_keras = require("lunet.keras").load
+-- Keras' files (lunet.keras sits above the model classes, so it is plugged in here):
+-- nn.load_keras(path, {compile =, optimizer_state =, input_shape =}) -> the model of a Keras HDF5 or .keras file;
+-- nn.model_from_json(text, {input_shape =, initializers =}) -> the model of a Keras JSON config;
+-- model:to_json() (Keras' model.to_json()) and model:save_keras(path) (a Keras 2 HDF5 model file).
+nn.load_keras = keras.load
+nn.model_from_json = require("lunet.keras.config_in").model_from_json
+model_file.keras = keras
+for _, class in ipairs { Sequential, Model } do
+  class.to_json = require("lunet.keras.config_out").to_json
+  class.save_keras = keras.save
+end
 
 return nn

@@ -180,7 +180,8 @@ function h5_in.load_model(t, where, opts)
     model:build()
     model:compile(tc.compile_in(training, model.output_names, where))
     if t:kind("/optimizer_weights") == "group" and opts.optimizer_state ~= false then
-      require("lunet.keras.optimizer_state").load_h5(model, t, where, file_names)
+      local names = h5_in.string_list(t, "/optimizer_weights", "weight_names") or {}
+      require("lunet.keras.optimizer_state").load_h5(model, t, where, file_names, names)
     end
   end
   return model

@@ -29,6 +29,17 @@ function keras.sniff(path, where)
   return nil
 end
 
+-- Whether path is a regular file whose first bytes are HDF5's or a zip's
+-- (nn.load_model reads such a file as Keras'); never an error.
+function keras.is_keras_file(path)
+  if core.file_kind(path) ~= "file" then return false end
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local head = f:read(8) or ""
+  f:close()
+  return head == HDF5_MAGIC or head:sub(1, 4) == ZIP_MAGIC
+end
+
 local LOAD_OPTIONS = { "compile", "optimizer_state", "input_shape" }
 
 -- Opens path's HDF5 tree, runs f(t), closes it (also when f fails); call

@@ -64,7 +64,8 @@ local function base_name(n)
   return ((n:match("([^/]+)$") or n):gsub(":%d+$", ""):gsub("_%d+$", ""))
 end
 
--- Sets model's optimizer state from arrays {{name =, shape =, read = function() -> tensor}, ...}
+-- Sets model's optimizer state from arrays {{name =, shape =, read = function() -> tensor,
+-- read_int64 = function() -> integer}, ...}
 -- in the file's order; where names the file; file_names (optional): the
 -- file's name of each weight by its offset (h5_in.load_weights).
 function ostate.load(model, arrays, where, file_names)
@@ -74,7 +75,7 @@ function ostate.load(model, arrays, where, file_names)
   for _, a in ipairs(arrays) do
     local b = base_name(a.name)
     if BOOKKEEPING[b] and #a.shape <= 1 and (#a.shape == 0 or a.shape[1] == 1) then
-      if b:match("^iter") then iterations = math.tointeger(math.floor(a.read():get(1) + 0.5)) end
+      if b:match("^iter") then iterations = a.read_int64() end -- (exact: float32 holds counts up to 2^24 only)
       if b == "m_schedule" then m_schedule = a.read():get(1) end
     else
       rest[#rest + 1] = a
@@ -122,14 +123,14 @@ function ostate.load(model, arrays, where, file_names)
   model.net:set_optimizer_state(state, iterations, o.name == "nadam" and m_schedule or ms)
 end
 
--- An HDF5 file's optimizer_weights group (weight_names in order) into model.
-function ostate.load_h5(model, t, where, file_names)
-  local names = require("lunet.keras.h5_in").string_list(t, "/optimizer_weights", "weight_names") or {}
+-- An HDF5 file's optimizer_weights group (names: its weight_names, in order) into model.
+function ostate.load_h5(model, t, where, file_names, names)
   local arrays = {}
   for i, nm in ipairs(names) do
     local p = "/optimizer_weights/" .. nm
     if t:kind(p) ~= "dataset" then fail(where, "optimizer_weights lists %s, but the file has no dataset %s", nm, p) end
-    arrays[i] = { name = nm, shape = t:shape(p), read = function() return t:read(p) end }
+    arrays[i] = { name = nm, shape = t:shape(p), read = function() return t:read(p) end,
+                  read_int64 = function() return t:read_int64(p) end }
   end
   ostate.load(model, arrays, where, file_names)
 end

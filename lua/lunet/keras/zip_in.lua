@@ -71,7 +71,8 @@ local function load_optimizer(model, t, where)
   local arrays = {}
   for i, p in ipairs(paths) do
     local name = i == 1 and "iteration" or i == 2 and "learning_rate" or ("var_%d_momentum"):format(i)
-    arrays[i] = { name = name, shape = t:shape(p), read = function() return t:read(p) end }
+    arrays[i] = { name = name, shape = t:shape(p), read = function() return t:read(p) end,
+                  read_int64 = function() return t:read_int64(p) end }
   end
   if #arrays > 0 then require("lunet.keras.optimizer_state").load(model, arrays, where) end
 end

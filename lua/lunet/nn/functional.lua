@@ -259,8 +259,6 @@ for _, name in ipairs { "count_params", "get_weights", "set_weights", "get_gradi
 for _, name in ipairs { "compile", "get_optimizer_state", "set_optimizer_state" } do Model[name] = training[name] end
 Model.save, Model.save_weights, Model.load_weights = model_file.save, model_file.save_weights, model_file.load_weights
 Model.saved_parts = model_file.saved_parts
-Model.to_json = require("lunet.keras.config_out").to_json -- (Keras' model.to_json())
-Model.save_keras = function(self, ...) return require("lunet.keras").save(self, ...) end -- (Keras 2 HDF5 model file)
 Model.pack_inputs, Model.pack_targets, Model.unpack_outputs = model_io.pack_inputs, model_io.pack_targets,
   model_io.unpack_outputs
 learning_rate.install(Model)

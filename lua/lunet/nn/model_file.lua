@@ -39,14 +39,19 @@ end
 
 model_file.WEIGHTS_FORMAT = "lunet.nn.weights"
 
+-- lunet.keras, which sits above the model classes (it builds them from Keras
+-- configs): lunet.nn (nn.lua) sets it when it loads, so that Keras weight
+-- files go there without lunet.nn's files requiring it.
+model_file.keras = nil
+
 -- save_weights(path): the parameters alone (Keras' save_weights; what
 -- ModelCheckpoint{save_weights_only = true} writes), written atomically;
 -- load_weights(path) reads them into a model of as many parameters.
 function model_file.save_weights(self, path, ...)
   check.arity("save_weights", 1, path, ...)
   check.string(path, "save_weights", "path", { nonempty = true })
-  local keras = require "lunet.keras"
-  if keras.is_h5_path(path) then return keras.save_weights(self, path) end -- (.h5 / .hdf5: Keras' layout)
+  local keras = model_file.keras
+  if keras and keras.is_h5_path(path) then return keras.save_weights(self, path) end -- (.h5 / .hdf5: Keras' layout)
   local params = self:build():params()
   local header = { format = model_file.WEIGHTS_FORMAT, version = 1, params = params:numel() }
   check.within("save_weights", nil, core.file_save, path, core.json_encode(header), { params })
@@ -58,8 +63,8 @@ end
 function model_file.load_weights(self, path, opts, ...)
   check.arity("load_weights", 2, path, opts, ...)
   check.string(path, "load_weights", "path", { nonempty = true })
-  local keras = require "lunet.keras"
-  if keras.is_weights_file(path) then return keras.load_weights(self, path, opts) end
+  local keras = model_file.keras
+  if keras and keras.is_weights_file(path) then return keras.load_weights(self, path, opts) end
   if opts ~= nil then fail("load_weights", "options (by_name, skip_mismatch) apply to Keras weights files; '%s' is not one", path) end
   local ok, header, tensors = pcall(model_file.read, path)
   if not ok then fail("load_weights", "%s", (tostring(header):gsub("^nn%.load: ", ""))) end

@@ -250,8 +250,6 @@ Sequential.save, Sequential.save_weights, Sequential.load_weights = model_file.s
 local get_learning_rate, set_learning_rate = learning_rate.install(Sequential)
 trainable.install(Sequential)
 Sequential.saved_parts = model_file.saved_parts
-Sequential.to_json = require("lunet.keras.config_out").to_json -- (Keras' model.to_json())
-Sequential.save_keras = function(self, ...) return require("lunet.keras").save(self, ...) end -- (Keras 2 HDF5 model file)
 Sequential.pack_inputs, Sequential.pack_targets, Sequential.unpack_outputs = model_io.pack_inputs, model_io.pack_targets,
   model_io.unpack_outputs
 
