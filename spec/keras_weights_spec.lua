@@ -180,7 +180,8 @@ describe("keras weight layout", function()
     local os = require "lunet.keras.optimizer_state"
     local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }
     m:compile { optimizer = "adam", loss = "mse" }
-    local arrays = { { name = "iter", shape = {}, read = function() return lunet.tensor { 3 } end },
+    local arrays = { { name = "iter", shape = {}, read = function() return lunet.tensor { 3 } end,
+                       read_int64 = function() return 3 end },
                      { name = "m", shape = { 3, 2 }, read = function() return lunet.ones(3, 2) end } }
     require("spec.helpers").assert_error({ "m.h5", "optimizer state: 1 arrays for adam with 2 slots (m, v) over 2 trainable weights",
                    "optimizer_state = false" }, function() os.load(m, arrays, "m.h5") end)
