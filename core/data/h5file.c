@@ -10,6 +10,7 @@
 #include "common.h"
 #include "file.h"
 #include "h5file.h"
+#include "h5types.h"
 
 struct lunet_h5file {
   hid_t file;
@@ -53,10 +54,8 @@ static const char *class_name(H5T_class_t c) {
          : c == H5T_BITFIELD ? "a bitfield" : c == H5T_TIME ? "a time" : "a non-numeric";
 }
 
-/* Whether an integer or float type's bit fields lie inside its bytes:
- * libhdf5 1.10.8 converts a type claiming its bits start past its end by
- * reading wild memory (a crash found by spec/fuzz/fuzz_hdf5.c). */
-static int numeric_type_ok(hid_t type) {
+/* (h5types.h) */
+int lunet_h5_numeric_type_ok(hid_t type) {
   size_t size = H5Tget_size(type), bits = 8 * size, precision = H5Tget_precision(type);
   int offset = H5Tget_offset(type);
   H5T_order_t order = H5Tget_order(type);
@@ -105,7 +104,7 @@ static int describe(lunet_h5dataset_t *s, hid_t id, const char *path, const char
   if (type < 0) return lunet_fail("%s: dataset '%s': cannot read its type", path, name);
   H5T_class_t cls = H5Tget_class(type);
   size_t type_size = H5Tget_size(type);
-  int sane = cls != H5T_INTEGER && cls != H5T_FLOAT ? 1 : numeric_type_ok(type);
+  int sane = cls != H5T_INTEGER && cls != H5T_FLOAT ? 1 : lunet_h5_numeric_type_ok(type);
   H5Tclose(type);
   if (!sane) return lunet_fail("%s: dataset '%s' has a malformed number type (a damaged file)", path, name);
   if (cls != H5T_INTEGER && cls != H5T_FLOAT)

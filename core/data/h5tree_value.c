@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "h5tree_int.h"
+#include "h5types.h"
 
 #define ATTR_MAX_ELEMENTS (1 << 24)
 #define ATTR_MAX_BYTES ((size_t)1 << 28)
@@ -146,21 +147,6 @@ static int read_numbers(hid_t attr, H5T_class_t cls, lunet_h5value_t *v, const c
   return 0;
 }
 
-/* Whether an integer or float type's bit fields lie inside its bytes:
- * libhdf5 1.10.8 converts a type claiming bits past its end by reading wild
- * memory (found by spec/fuzz/fuzz_hdf5.c for h5file.c). */
-static int numeric_type_ok(hid_t type) {
-  size_t size = H5Tget_size(type), bits = 8 * size, precision = H5Tget_precision(type);
-  int offset = H5Tget_offset(type);
-  H5T_order_t order = H5Tget_order(type);
-  if (size < 1 || size > 16 || precision < 1 || offset < 0 || precision + (size_t)offset > bits) return 0;
-  if (order != H5T_ORDER_LE && order != H5T_ORDER_BE && order != H5T_ORDER_VAX) return 0;
-  if (H5Tget_class(type) != H5T_FLOAT) return 1;
-  size_t spos, epos, esize, mpos, msize;
-  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return 0;
-  return spos < bits && esize >= 1 && msize >= 1 && epos + esize <= bits && mpos + msize <= bits;
-}
-
 static int read_attr(hid_t attr, lunet_h5value_t *v, const char *what) {
   hid_t space = H5Aget_space(attr);
   int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
@@ -179,7 +165,7 @@ static int read_attr(hid_t attr, lunet_h5value_t *v, const char *what) {
   int rc;
   if (cls == H5T_STRING) {
     rc = read_strings(attr, type, v, what);
-  } else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && numeric_type_ok(type)) {
+  } else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && lunet_h5_numeric_type_ok(type)) {
     v->type = cls == H5T_FLOAT ? LUNET_H5V_FLOAT : LUNET_H5V_INTEGER;
     rc = read_numbers(attr, cls, v, what);
   } else if (cls == H5T_ENUM && is_bool_enum(type)) {
@@ -234,7 +220,7 @@ static hid_t open_dataset(lunet_h5tree_t *t, const char *path, int *ndim, int64_
   }
   hid_t type = H5Dget_type(obj);
   H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
-  int sane = type >= 0 && numeric_type_ok(type);
+  int sane = type >= 0 && lunet_h5_numeric_type_ok(type);
   size_t type_size = type >= 0 ? H5Tget_size(type) : 0;
   if (type >= 0) H5Tclose(type);
   const char *bad = NULL;

@@ -74,12 +74,6 @@ local function flip_kernel(v, shape)
   return out:view(table.unpack(shape))
 end
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
-
 -- Reads file layer fl for model layer e into ctx.plan (set once every layer
 -- is checked, so a bad file changes nothing); a mismatch is an error, or
 -- false with skip_mismatch.
@@ -93,7 +87,7 @@ local function assign(t, e, fl, ctx)
   for i, s in ipairs(e.weights) do
     local p = fl.weights[i].path
     local fshape = t:shape(p)
-    if not same_shape(fshape, s.shape) then
+    if not layout.same_shape(fshape, s.shape) then
       if ctx.skip_mismatch then return false end
       fail(ctx.where, "layer '%s' (%s): weight %s has shape %s in the file, the model's is %s", e.name, e.kind,
         s.name, layout.shape_str(fshape), layout.shape_str(s.shape))

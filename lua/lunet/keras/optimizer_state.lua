@@ -42,17 +42,11 @@ function ostate.trainable(model)
   return out
 end
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
-
 local function fits(arrays, ws, k, order)
   for s = 1, k do
     for j, w in ipairs(ws) do
       local i = order == "blocked" and (s - 1) * #ws + j or (j - 1) * k + s
-      if not same_shape(arrays[i].shape, w.shape) then return false end
+      if not layout.same_shape(arrays[i].shape, w.shape) then return false end
     end
   end
   return true
@@ -83,7 +77,7 @@ function ostate.load(model, arrays, where, file_names)
   end
   local k, P = #slots, #ws
   -- (Keras 2.1+'s Adam keeps a vhat per weight of shape (1,) when amsgrad is off)
-  if o.name == "adam" and not o.amsgrad and #rest == 3 * P and P > 0 and same_shape(rest[#rest].shape, { 1 }) then
+  if o.name == "adam" and not o.amsgrad and #rest == 3 * P and P > 0 and layout.same_shape(rest[#rest].shape, { 1 }) then
     for _ = 1, P do rest[#rest] = nil end
   end
   if k == 0 and #rest == P then rest = {} end -- (Keras 2's SGD keeps moments without momentum: unused)

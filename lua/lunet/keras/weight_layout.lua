@@ -189,6 +189,13 @@ function layout.tf_name(layer_name, s)
 end
 
 -- A shape as Keras prints it: (64, 10).
+-- Whether two shapes (lists of sizes) are equal.
+function layout.same_shape(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
+
 function layout.shape_str(shape)
   local p = {}
   for i, d in ipairs(shape) do p[i] = tostring(d) end

@@ -11,12 +11,6 @@ local layout = require "lunet.keras.weight_layout"
 local describe, fail = check.describe, check.fail
 local zip_in = {}
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
-
 -- The datasets under group g (vars/0, vars/1, ...), in index order.
 local function vars_of(t, g)
   local out = {}
@@ -49,7 +43,7 @@ function zip_in.load_weights(model, t, where, opts)
             counters[sub] - 1)
         end
         local fshape = t:shape(p)
-        if not same_shape(fshape, s.shape) then
+        if not layout.same_shape(fshape, s.shape) then
           if opts.skip_mismatch then ok = false; break end
           fail(where, "layer '%s' (%s): weight %s has shape %s in the file, the model's is %s", e.name, e.kind, s.name,
             layout.shape_str(fshape), layout.shape_str(s.shape))

@@ -8,26 +8,30 @@ local doc = require "lunet.doc"
 
 local SEED = { "seed", doc.OPTIONAL, "the layer's generator's seed (when not given: drawn from the model's seed)" }
 
-local function spatial(kind, input)
+-- The class of a noise layer of kind whose one argument is a drop rate in
+-- [0, 1) (the spatial dropouts here, GaussianDropout and AlphaDropout in
+-- noise_dropout.lua): nn.<kind>(rate, {seed=, input_shape=, name=}).
+local function rate_class(kind, summary, rate_doc)
   local Class = layer.class(kind, {
-    summary = "dropout of whole channels: in training each channel of a " .. input .. " sample is zeroed with "
-      .. "probability rate and the rest scaled by 1 / (1 - rate); off at inference",
+    summary = summary,
     usage = "nn." .. kind .. "(rate, {options})",
-    args = { { "rate", doc.REQUIRED, "the fraction of channels dropped, in [0, 1)" } },
+    args = { { "rate", doc.REQUIRED, rate_doc } },
     options = { SEED },
   })
-
-  -- nn.<kind>(rate, {seed=, input_shape=, name=})
   function Class.new(rate, opts, ...)
     check.arity(kind, 0, ...)
     opts = layer.options(opts, kind, Class)
     return layer.new(Class, { kind = kind, rate = check.fraction(rate, kind, "rate"),
                               seed = check.integer(opts.seed, kind, "seed", { optional = true }) }, opts, kind)
   end
-
   function Class.from_config(c) return Class.new(c.rate, { seed = c.seed, name = c.name }) end
-
   return Class
+end
+
+local function spatial(kind, input)
+  return rate_class(kind, "dropout of whole channels: in training each channel of a " .. input .. " sample is zeroed "
+    .. "with probability rate and the rest scaled by 1 / (1 - rate); off at inference",
+    "the fraction of channels dropped, in [0, 1)")
 end
 
 local GaussianNoise = layer.class("GaussianNoise", {
@@ -53,4 +57,5 @@ return {
   SpatialDropout1D = spatial("SpatialDropout1D", "(steps, channels)"),
   SpatialDropout2D = spatial("SpatialDropout2D", "(height, width, channels)"),
   GaussianNoise = GaussianNoise,
+  rate_class = rate_class,
 }
