@@ -305,3 +305,17 @@ describe("the IMDB tutorial's model (BinaryCrossentropy(from_logits = true))", f
     assert.is_true(m:evaluate(z.x, labels, { verbose = 0 }) < before)
   end)
 end)
+
+describe("validation's f1 with a from_logits loss", function()
+  it("cuts the logits at 0 (sigmoid 0.5), not at 0.5", function()
+    local evaluator = require "lunet.runtime.evaluator"
+    local m = nn.Sequential { nn.Activation("linear", { input_shape = { 1 } }) }
+    m:compile { optimizer = "sgd", loss = losses.BinaryCrossentropy { from_logits = true } }
+    local x, y = lunet.tensor { { 0.3 }, { -0.2 }, { 0.7 }, { -1 } }, lunet.tensor { { 0 }, { 0 }, { 1 }, { 1 } }
+    local score = evaluator.scorer(m:config(), { batch_size = 2, f1 = true, loss = m.compiled.loss }, x, y)
+    local values = score(m:get_weights())
+    local want = lunet.evaluation.metrics({ 1, 0, 1, 0 }, { 0, 0, 1, 1 }).f1
+    assert.are.equal(want, values[#values])
+    assert.are_not.equal(lunet.evaluation.metrics({ 0, 0, 1, 0 }, { 0, 0, 1, 1 }).f1, want)
+  end)
+end)

@@ -135,7 +135,7 @@ local function loss_in(v, where)
     if name == "huber" and not null(c.delta) then return { name = "huber", delta = c.delta } end
     local takes, out = CROSSENTROPY_PARAMS[name], { name = name }
     for _, k in ipairs(takes or {}) do if not null(c[k]) then out[k] = c[k] end end
-    if not takes and c.from_logits ~= nil and c.from_logits ~= false then -- (no Keras loss but these has it)
+    if not takes and c.from_logits ~= nil and c.from_logits ~= false then -- (only the cross-entropies take it)
       fail(where, "training_config: %s(from_logits = %s) is not available in lunet; load with {compile = false}",
         v.class_name, describe(c.from_logits))
     end
