@@ -319,3 +319,23 @@ describe("validation's f1 with a from_logits loss", function()
     assert.are_not.equal(lunet.evaluation.metrics({ 0, 0, 1, 0 }, { 0, 0, 1, 1 }).f1, want)
   end)
 end)
+
+describe("a distributed trainer with a from_logits loss", function()
+  it("DOWNPOUR trains a linear output with categorical / sparse cross-entropy from logits", function()
+    local df = h.problem(400, 4, 3)
+    for _, c in ipairs { { losses.CategoricalCrossentropy { from_logits = true, label_smoothing = 0.1 }, "label" },
+                         { losses.SparseCategoricalCrossentropy { from_logits = true }, "label_index" } } do
+      local m = nn.Sequential { nn.Dense(2, { input_shape = { 4 } }), seed = 2 }
+      m:compile { optimizer = nn.optimizers.SGD { learning_rate = 0.1 }, loss = c[1] }
+      local t = lunet.trainers.DOWNPOUR { model = m, num_workers = 2, num_epoch = 5, batch_size = 16, label_col = c[2],
+                                          verbose = false }
+      local trained = t:train(df)
+      assert.are.same(losses.canonical(c[1], "t"), trained.compiled.loss)
+      -- (the class is the logits' argmax, as the softmax's)
+      local p, index, right = trained:predict(df:column("features")), df:column("label_index"), 0
+      for i = 1, #p do right = right + ((p:get(i, 2) > p:get(i, 1) and 1 or 0) == index:get(i) and 1 or 0) end
+      local acc = right / #p
+      assert(acc > 0.9, losses.describe(c[1]) .. ": accuracy " .. acc)
+    end
+  end)
+end)
