@@ -367,8 +367,8 @@ describe("which losses fit which outputs", function()
     h.assert_error("loss 'kl_divergence' cannot fit the model's output: its output layer dense_1 (Dense, sigmoid) "
       .. "gives 1 value per sample; kl_divergence tells 2 or more classes apart",
       function() losses.check_fit(model_of(1, "sigmoid"), "kld", "f") end)
-    h.assert_error("kl_divergence takes probabilities (lunet has no from_logits): end the model with "
-      .. "Activation('softmax')", function() losses.check_fit(model_of(3, "relu"), "kl_divergence", "f") end)
+    h.assert_error("kl_divergence takes probabilities: end the model with Activation('softmax'), or use "
+      .. "mean_squared_error", function() losses.check_fit(model_of(3, "relu"), "kl_divergence", "f") end)
     h.assert_error("cosine_similarity is -sign(y_true) * sign(y_pred) and its gradient is 0",
       function() losses.check_fit(model_of(1), "cosine_similarity", "f") end)
   end)

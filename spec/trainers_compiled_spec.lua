@@ -131,8 +131,9 @@ describe("a loss that cannot fit the model's output", function()
       .. "(Dense, sigmoid) gives 1 value per sample",
       function() losses.check_fit(model_of { dense(1, "sigmoid") }, "sparse_categorical_crossentropy", "f") end)
     h.assert_error({ "loss 'binary_crossentropy' cannot fit the model's output: its output layer dense_1 (Dense, "
-                     .. "linear) gives 1 value per sample; binary_crossentropy takes probabilities (lunet has no "
-                     .. "from_logits): end the model with Activation('sigmoid')" },
+                     .. "linear) gives 1 value per sample; binary_crossentropy takes probabilities: end the "
+                     .. "model with Activation('sigmoid'), or give the loss from_logits = true "
+                     .. "(nn.losses.BinaryCrossentropy{from_logits = true}) to train the linear output as logits" },
       function() losses.check_fit(model_of { dense(1) }, "binary_crossentropy", "f") end)
     h.assert_error("its output layer activation_1 (Activation relu) gives 4 values per sample; "
       .. "categorical_crossentropy takes probabilities",

@@ -116,9 +116,11 @@ static void read_loss(lua_State *L, int idx, lunet_loss_t *loss, lunet_loss_para
   while (lua_next(L, ptab)) {
     const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     if (!(whole && key && strcmp(key, "name") == 0)) {
-      if (!key || lua_type(L, -1) != LUA_TNUMBER)
-        luaL_error(L, "compile: loss '%s': parameters are name = number pairs", lunet_loss_name(*loss));
-      if (lunet_loss_params_set(p, *loss, key, lua_tonumber(L, -1), "compile") < 0) lunet_core_error(L, NULL);
+      int vt = lua_type(L, -1); /* (a flag such as from_logits: a boolean, as 1 / 0) */
+      if (!key || (vt != LUA_TNUMBER && vt != LUA_TBOOLEAN))
+        luaL_error(L, "compile: loss '%s': parameters are name = number (or boolean) pairs", lunet_loss_name(*loss));
+      double v = vt == LUA_TBOOLEAN ? (double)lua_toboolean(L, -1) : lua_tonumber(L, -1);
+      if (lunet_loss_params_set(p, *loss, key, v, "compile") < 0) lunet_core_error(L, NULL);
     }
     lua_pop(L, 1);
   }

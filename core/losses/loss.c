@@ -32,10 +32,24 @@ const char *lunet_loss_name(lunet_loss_t loss) { return loss_names[loss]; }
 
 int lunet_loss_sparse(lunet_loss_t loss) { return loss == LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY; }
 
-lunet_loss_params_t lunet_loss_params_default(void) { return (lunet_loss_params_t){.delta = 1.0f}; }
+lunet_loss_params_t lunet_loss_params_default(void) {
+  return (lunet_loss_params_t){.delta = 1.0f, .from_logits = 0, .label_smoothing = 0.0f};
+}
+
+/* the parameters each loss takes, for messages */
+static const char *params_text(lunet_loss_t kind) {
+  switch (kind) {
+  case LUNET_LOSS_HUBER: return " (expected delta)";
+  case LUNET_LOSS_BINARY_CROSSENTROPY: case LUNET_LOSS_CATEGORICAL_CROSSENTROPY:
+    return " (expected from_logits or label_smoothing)";
+  case LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: return " (expected from_logits)";
+  default: return " (it takes none)";
+  }
+}
 
 int lunet_loss_params_set(lunet_loss_params_t *p, lunet_loss_t kind, const char *name, double v,
                           const char *where) {
+  int ce = kind == LUNET_LOSS_BINARY_CROSSENTROPY || kind == LUNET_LOSS_CATEGORICAL_CROSSENTROPY;
   if (kind == LUNET_LOSS_HUBER && strcmp(name, "delta") == 0) {
     /* delta <= 0 would make the loss identically 0 */
     if (v != v) return lunet_fail("%s: huber: delta must be a positive number, got nan", where);
@@ -44,8 +58,20 @@ int lunet_loss_params_set(lunet_loss_params_t *p, lunet_loss_t kind, const char 
     p->delta = (float)v;
     return 0;
   }
-  return lunet_fail("%s: loss '%s' has no parameter '%s'%s", where, loss_names[kind], name,
-                    kind == LUNET_LOSS_HUBER ? " (expected delta)" : " (it takes none)");
+  if ((ce || kind == LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) && strcmp(name, "from_logits") == 0) {
+    if (v != 0.0 && v != 1.0)
+      return lunet_fail("%s: %s: from_logits must be true or false (1 or 0), got %g", where, loss_names[kind], v);
+    p->from_logits = v == 1.0;
+    return 0;
+  }
+  if (ce && strcmp(name, "label_smoothing") == 0) {
+    /* (tf.keras takes any float; outside [0, 1] the smoothed targets leave [0, 1]) */
+    if (!(v >= 0.0 && v <= 1.0))
+      return lunet_fail("%s: %s: label_smoothing must be a number in [0, 1], got %g", where, loss_names[kind], v);
+    p->label_smoothing = (float)v;
+    return 0;
+  }
+  return lunet_fail("%s: loss '%s' has no parameter '%s'%s", where, loss_names[kind], name, params_text(kind));
 }
 
 int lunet_loss_eval(lunet_loss_t kind, double *loss, const lunet_loss_batch_t *a) {

@@ -9,7 +9,9 @@
  * With fused set the output layer's activation is the loss' partner (softmax
  * for the categorical cross-entropies, sigmoid for binary) and the gradient
  * is taken with respect to its input instead: y - t, which is exact where the
- * chained form would divide by a tiny probability. */
+ * chained form would divide by a tiny probability. With from_logits the
+ * cross-entropies take y as logits (the output is linear, never fused) and
+ * apply the sigmoid / softmax themselves, stably. */
 #ifndef LUNET_LOSS_H
 #define LUNET_LOSS_H
 
@@ -27,7 +29,9 @@ typedef enum {
 /* A loss' parameters (Keras' constructor arguments); defaults from
  * lunet_loss_params_default. */
 typedef struct {
-  float delta; /* huber: where the quadratic turns linear (Keras: 1.0) */
+  float delta;           /* huber: where the quadratic turns linear (Keras: 1.0) */
+  int from_logits;       /* the cross-entropies: 1 = y are logits (Keras: False) */
+  float label_smoothing; /* binary / categorical cross-entropy: t' = t (1 - ls) + ls / 2 resp. ls / k (Keras: 0) */
 } lunet_loss_params_t;
 
 /* One evaluation: the batch's outputs, targets and weights, and the geometry

@@ -251,7 +251,8 @@ int lunet_net_set_output_loss(lunet_net_t *net, int k, lunet_loss_t loss, lunet_
   int cat = loss == LUNET_LOSS_CATEGORICAL_CROSSENTROPY || loss == LUNET_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
   /* (an activity regularizer's gradient is on the output: it needs the activation's own backward; so does a
    * reader of the output, whose gradient is the activation's) */
-  if (!last->is_view && !lunet_reg_active(&last->activity_reg) && readers(net, o->act) == 0 &&
+  /* (from_logits: the loss applies the sigmoid / softmax itself, on a linear output) */
+  if (!params.from_logits && !last->is_view && !lunet_reg_active(&last->activity_reg) && readers(net, o->act) == 0 &&
       ((cat && last->act == LUNET_ACT_SOFTMAX) || (loss == LUNET_LOSS_BINARY_CROSSENTROPY && last->act == LUNET_ACT_SIGMOID)))
     last->act_fused_loss = 1;
   return 0;

@@ -183,8 +183,14 @@ for _, class in ipairs { "Huber", "Poisson", "KLDivergence", "CategoricalHinge",
                          "CategoricalCrossentropy", "SparseCategoricalCrossentropy" } do
   T["lunet.nn.losses." .. class] = { { O { delta = "num" } } }
 end
-T["lunet.nn.losses.canonical"] = { { '="kld"', "str" }, { '={name = "huber", delta = 2}', "str" } }
-T["lunet.nn.losses.check_fit"] = { { "model", '="kl_divergence"', "str" }, { "model", '="cosine_similarity"', "str" } }
+-- (the cross-entropies' from_logits / label_smoothing)
+for _, class in ipairs { "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy" } do
+  table.insert(T["lunet.nn.losses." .. class], { O { from_logits = "bool", label_smoothing = "unit" } })
+end
+T["lunet.nn.losses.canonical"] = { { '="kld"', "str" }, { '={name = "huber", delta = 2}', "str" },
+  { '={name = "binary_crossentropy", from_logits = true, label_smoothing = 0.1}', "str" } }
+T["lunet.nn.losses.check_fit"] = { { "model", '="kl_divergence"', "str" }, { "model", '="cosine_similarity"', "str" },
+  { "model", '={name = "categorical_crossentropy", from_logits = true}', "str" } }
 local DECAY = { initial_learning_rate = "unit", decay_steps = "pos", decay_rate = "unit", staircase = "bool" }
 local STEPS = { "initial_learning_rate", "decay_steps", "decay_rate" }
 each({ "lunet.nn.schedules.ExponentialDecay", "lunet.nn.schedules.InverseTimeDecay" }, { { O(DECAY, STEPS) } })

@@ -104,7 +104,14 @@ local LOSS_CLASSES = {
   CategoricalHinge = "categorical_hinge",
 }
 
--- One loss: a name, or a {class_name, config} object.
+-- The cross-entropies' Keras parameters lunet's losses take (nn.losses).
+local CROSSENTROPY_PARAMS = { binary_crossentropy = { "from_logits", "label_smoothing" },
+                              categorical_crossentropy = { "from_logits", "label_smoothing" },
+                              sparse_categorical_crossentropy = { "from_logits" } }
+
+-- One loss: a name, or a {class_name, config} object (its reduction the
+-- batch mean, its axis the last; the cross-entropies' from_logits and
+-- label_smoothing kept: {name =, from_logits = true, ...}).
 local function loss_in(v, where)
   if type(v) == "string" then return v end
   if plain(v) and type(v.class_name) == "string" then
@@ -112,16 +119,36 @@ local function loss_in(v, where)
     if not name then fail(where, "training_config: loss '%s' has no lunet counterpart; load with {compile = false}",
       v.class_name) end
     local c = null(v.config) and {} or v.config
-    if c.from_logits == true then
-      fail(where, "training_config: %s(from_logits = true) is not available in lunet (its losses take "
-        .. "probabilities); load with {compile = false}", v.class_name)
+    -- (what lunet computes: Keras' default reduction and axis; anything else would train another loss)
+    if not (null(c.reduction) or c.reduction == "auto" or c.reduction == "sum_over_batch_size") then
+      fail(where, "training_config: %s(reduction = %s) is not available in lunet (it averages over the batch: "
+        .. "'auto' / 'sum_over_batch_size'); load with {compile = false}", v.class_name, describe(c.reduction))
     end
-    if not null(c.label_smoothing) and c.label_smoothing ~= 0 then
+    if not (null(c.axis) or c.axis == -1) then
+      fail(where, "training_config: %s(axis = %s) is not available in lunet (the loss runs over the last axis, -1); "
+        .. "load with {compile = false}", v.class_name, describe(c.axis))
+    end
+    if not null(c.ignore_class) then
+      fail(where, "training_config: %s(ignore_class = %s) is not available in lunet; load with {compile = false}",
+        v.class_name, describe(c.ignore_class))
+    end
+    if name == "huber" and not null(c.delta) then return { name = "huber", delta = c.delta } end
+    local takes, out = CROSSENTROPY_PARAMS[name], { name = name }
+    for _, k in ipairs(takes or {}) do if not null(c[k]) then out[k] = c[k] end end
+    if not takes and c.from_logits ~= nil and c.from_logits ~= false then -- (only the cross-entropies take it)
+      fail(where, "training_config: %s(from_logits = %s) is not available in lunet; load with {compile = false}",
+        v.class_name, describe(c.from_logits))
+    end
+    if not takes and not null(c.label_smoothing) and c.label_smoothing ~= 0 then
       fail(where, "training_config: %s(label_smoothing = %s) is not available in lunet; load with {compile = false}",
         v.class_name, describe(c.label_smoothing))
     end
-    if name == "huber" and not null(c.delta) then return { name = "huber", delta = c.delta } end
-    return name
+    if name == "sparse_categorical_crossentropy" and not null(c.label_smoothing) and c.label_smoothing ~= 0 then
+      fail(where, "training_config: %s(label_smoothing = %s) is not available in lunet (Keras' sparse cross-entropy "
+        .. "has none); load with {compile = false}", v.class_name, describe(c.label_smoothing))
+    end
+    -- (nn.losses checks the values and drops those at their defaults)
+    return require("lunet.nn.losses").canonical(out, where .. ": training_config: loss " .. v.class_name)
   end
   fail(where, "training_config: a loss must be a name or {class_name, config}, got %s", describe(v))
 end
@@ -132,6 +159,11 @@ local function metric_in(v, where)
   if plain(v) and plain(v.config) then
     local c = v.config
     if v.class_name == "MeanMetricWrapper" and type(c.fn) == "string" then return c.fn end
+    if v.class_name == "BinaryAccuracy" and not null(c.threshold) and c.threshold ~= 0.5 then
+      -- (threshold 0: the accuracy of a logit output, as Keras' IMDB tutorial compiles it)
+      return { class_name = "BinaryAccuracy", name = type(c.name) == "string" and c.name or "binary_accuracy",
+               threshold = c.threshold }
+    end
     if not null(c.threshold) and c.threshold ~= 0.5 then
       fail(where, "training_config: metric %s(threshold = %s) is not available in lunet; load with {compile = false}",
         v.class_name, describe(c.threshold))
@@ -236,17 +268,35 @@ function tc.optimizer_out(o)
   return { class_name = "Custom>" .. class, config = cfg }
 end
 
+-- Keras' loss class of a lunet cross-entropy name
+local CE_CLASS = { binary_crossentropy = "BinaryCrossentropy", categorical_crossentropy = "CategoricalCrossentropy",
+                   sparse_categorical_crossentropy = "SparseCategoricalCrossentropy" }
+
+-- A loss as tf.keras 2.12 writes it: a name, or {class_name, config} with
+-- every argument of the class (a loss with parameters).
 local function loss_out(l)
   if type(l) == "string" then return l end
   if type(l) == "table" and l.name == "huber" then
     return { class_name = "Huber", config = { reduction = "auto", name = "huber_loss", delta = l.delta or 1.0 } }
+  end
+  if type(l) == "table" and CE_CLASS[l.name] then
+    local cfg = { reduction = "auto", name = l.name, from_logits = l.from_logits or false }
+    if l.name == "sparse_categorical_crossentropy" then cfg.ignore_class = core.json_null
+    else cfg.label_smoothing, cfg.axis = l.label_smoothing or 0.0, -1 end
+    return { class_name = CE_CLASS[l.name], config = cfg }
   end
   return type(l) == "table" and l.name or l
 end
 
 local function metrics_out(m)
   local out = {}
-  for i, x in ipairs(m or {}) do out[i] = type(x) == "table" and (x.name or x.kind) or x end
+  for i, x in ipairs(m or {}) do
+    if type(x) == "table" and x.class_name == "BinaryAccuracy" then -- (its threshold kept)
+      out[i] = { class_name = "BinaryAccuracy", config = { name = x.name, dtype = "float32", threshold = x.threshold } }
+    else
+      out[i] = type(x) == "table" and (x.name or x.kind) or x
+    end
+  end
   return jarray(out)
 end
 

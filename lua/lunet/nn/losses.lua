@@ -5,7 +5,9 @@
 -- model's output.
 --
 -- A loss is data: its canonical name ('huber'), or {name = 'huber', delta =
--- 2} when a parameter differs from its default, so configs, model files and
+-- 2} / {name = 'binary_crossentropy', from_logits = true} when a parameter
+-- differs from its default (Keras' constructor arguments: huber's delta, the
+-- cross-entropies' from_logits and label_smoothing), so configs, model files and
 -- worker jobs carry it as they carry any option; two losses are equal when
 -- their names and parameters are (losses.equal).
 --
@@ -17,9 +19,13 @@
 --     its sign, so the loss is -sign(y_true) sign(y_pred) and its gradient 0;
 --   * any cross-entropy or kl_divergence on an output whose last activation
 --     is not sigmoid, hard_sigmoid or softmax: they take probabilities (clipped to
---     [1e-7, 1 - 1e-7], resp. [1e-7, 1]; there is no from_logits), so a
---     linear, relu, tanh, elu, leaky_relu or softplus output is clipped and
---     its gradient lost;
+--     [1e-7, 1 - 1e-7], resp. [1e-7, 1]), so a linear, relu, tanh, elu,
+--     leaky_relu or softplus output is clipped and its gradient lost; the
+--     way to train such an output is from_logits = true;
+--   * a cross-entropy with from_logits = true on a sigmoid, hard_sigmoid or
+--     softmax output (what tf.keras warns about): the loss applies the
+--     sigmoid / softmax itself, so the model's probabilities would be taken
+--     as logits (squashed twice: the loss can never reach 0);
 --   * a softmax over a 1-wide output, with any loss: it is always 1;
 --   * binary_crossentropy on a 2-wide softmax: binary cross-entropy scores
 --     each output as an independent yes/no, but a softmax ties the two
@@ -54,9 +60,15 @@ local EXPECTED = "categorical_crossentropy, sparse_categorical_crossentropy, bin
   .. "mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, poisson, "
   .. "cosine_similarity, hinge, squared_hinge or categorical_hinge"
 
--- The parameters a loss takes, with their Keras defaults and ranges.
+-- The parameters a loss takes, with their Keras defaults and ranges (flag:
+-- true or false).
+local FROM_LOGITS = { default = false, flag = true }
+local LABEL_SMOOTHING = { default = 0, min = 0, max = 1 }
 local PARAMS = {
   huber = { delta = { default = 1.0, above = 0, max = 3.4028234663852886e38 } },
+  binary_crossentropy = { from_logits = FROM_LOGITS, label_smoothing = LABEL_SMOOTHING },
+  categorical_crossentropy = { from_logits = FROM_LOGITS, label_smoothing = LABEL_SMOOTHING },
+  sparse_categorical_crossentropy = { from_logits = FROM_LOGITS },
 }
 
 -- The Keras loss classes: nn.losses.Huber{delta = 2}, nn.losses.MeanSquaredError(), ...
@@ -95,7 +107,8 @@ local function params_of(name, t, where)
   local p = {}
   for _, k in ipairs(allowed) do
     local r = PARAMS[name][k]
-    p[k] = check.number(given[k], where, k, { default = r.default, above = r.above, max = r.max })
+    if r.flag then p[k] = check.boolean(given[k], where, k, r.default)
+    else p[k] = check.number(given[k], where, k, { default = r.default, above = r.above, min = r.min, max = r.max }) end
   end
   return p
 end
@@ -138,9 +151,8 @@ function losses.canonical(loss, where)
     if not name then unknown(where, loss.name) end
     local p, plain = params_of(name, loss, where .. ": loss '" .. name .. "'"), { name = name }
     local default = true
-    for k, v in pairs(p) do
-      plain[k] = v
-      if v ~= PARAMS[name][k].default then default = false end
+    for k, v in pairs(p) do -- (only the parameters that differ from their defaults)
+      if v ~= PARAMS[name][k].default then plain[k], default = v, false end
     end
     return default and name or plain
   end
@@ -161,7 +173,9 @@ function losses.describe(loss)
   if not ok then return check.describe(loss) end
   if type(c) == "string" then return c end
   local parts = {}
-  for _, k in ipairs(param_names(c.name)) do parts[#parts + 1] = k .. " = " .. check.describe(c[k]) end
+  for _, k in ipairs(param_names(c.name)) do
+    if c[k] ~= nil then parts[#parts + 1] = k .. " = " .. check.describe(c[k]) end
+  end
   return string.format("%s (%s)", c.name, table.concat(parts, ", "))
 end
 
@@ -178,6 +192,7 @@ end
 
 local CROSSENTROPY = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
                        binary_crossentropy = true, kl_divergence = true }
+local PROBABILITIES = { softmax = true, sigmoid = true, hard_sigmoid = true }
 local CATEGORICAL = { categorical_crossentropy = true, sparse_categorical_crossentropy = true,
                       kl_divergence = true }
 -- layers that keep their input's range: the activation before them is the output's
@@ -201,6 +216,8 @@ end
 -- each output) are not checked.
 function losses.check_fit(model, loss, where)
   if type(model.layers) ~= "table" or not model.net or model.nodes then return end
+  local c = losses.canonical(loss, where)
+  local logits = type(c) == "table" and c.from_logits == true
   loss = losses.name(loss, where)
   local width = numel(model.net:output_shape())
   local act, layer = output_activation(model.layers)
@@ -223,10 +240,17 @@ function losses.check_fit(model, loss, where)
     refuse("one value scaled to unit length is its sign, so cosine_similarity is -sign(y_true) * sign(y_pred) "
       .. "and its gradient is 0: compare vectors of 2 or more values, or use mean_squared_error for one")
   end
-  if CROSSENTROPY[loss] and act and act ~= "softmax" and act ~= "sigmoid" and act ~= "hard_sigmoid" then
-    refuse("%s takes probabilities (lunet has no from_logits): end the model with Activation('%s'), or use "
+  if CROSSENTROPY[loss] and not logits and act and not PROBABILITIES[act] then
+    local as_logits = (PARAMS[loss] or {}).from_logits and string.format(", or give the loss from_logits = "
+      .. "true (nn.losses.%s{from_logits = true}) to train the %s output as logits", CLASS_OF[loss], act) or ""
+    refuse("%s takes probabilities: end the model with Activation('%s')%s, or use "
       .. "mean_squared_error/mean_absolute_error for a %s output (regression)", loss,
-      (CATEGORICAL[loss]) and "softmax" or "sigmoid", act)
+      (CATEGORICAL[loss]) and "softmax" or "sigmoid", as_logits, act)
+  end
+  if logits and PROBABILITIES[act] then
+    refuse("with from_logits = true the loss applies the %s itself, so the output's probabilities would be "
+      .. "taken as logits and squashed twice (tf.keras warns of this): end the model with a linear layer, or "
+      .. "drop from_logits to train the %s output as probabilities", CATEGORICAL[loss] and "softmax" or "sigmoid", act)
   end
   if loss == "binary_crossentropy" and act == "softmax" and width == 2 then
     refuse("binary_crossentropy scores each output as an independent yes/no, but a softmax ties the two "

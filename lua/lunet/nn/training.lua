@@ -27,7 +27,8 @@ training.DOCS = {
       .. "nn.optimizers object, nn.optimizers.Adam{learning_rate = 1e-3}" },
     { "loss", doc.REQUIRED, "a Keras name (categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, "
       .. "mean_squared_error/mse, mean_absolute_error/mae, huber, log_cosh, kl_divergence/kld, poisson, cosine_similarity, "
-      .. "hinge, squared_hinge, categorical_hinge) or an nn.losses object, nn.losses.Huber{delta = 2}; a model with "
+      .. "hinge, squared_hinge, categorical_hinge) or an nn.losses object, nn.losses.Huber{delta = 2}, "
+      .. "nn.losses.BinaryCrossentropy{from_logits = true, label_smoothing = 0.1}; a model with "
       .. "several outputs: one for all, a list in output order or {output_name = loss, ...}" },
     { "loss_weights", doc.OPTIONAL, "several outputs: a list or {output_name = w}, the model's loss is sum_k w_k "
       .. "loss_k (default 1 each)" },

@@ -90,7 +90,8 @@ function weights.for_fit(model, y, sample_weight, class_weight, where)
   local w = sample_weight ~= nil and weights.sample(sample_weight, n, where, "sample_weight") or nil
   if class_weight == nil then return w end
   local width = numel(model.net:output_shape())
-  local sparse = model.compiled.loss == "sparse_categorical_crossentropy"
+  local loss = model.compiled.loss
+  local sparse = (type(loss) == "table" and loss.name or loss) == "sparse_categorical_crossentropy"
   local classes = class_count(width, sparse)
   check_class_weight(class_weight, classes, width, sparse, where)
   local cw = {}

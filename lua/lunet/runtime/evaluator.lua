@@ -27,13 +27,14 @@ local function receive(client)
   end
 end
 
--- Class indices (0-based) of rows of scores or targets: argmax, or > 0.5 for one column.
-local function classes(t, sparse)
+-- Class indices (0-based) of rows of scores or targets: argmax, or > cut for
+-- one column (0.5; 0 for logits: sigmoid(z) > 0.5 where z > 0).
+local function classes(t, sparse, cut)
   local n, width = t:shape()[1], t:shape()[2]
   if sparse then return t:view { n }:totable() end
   if width == 1 then
     local out = {}
-    for i, v in ipairs(t:view { n }:totable()) do out[i] = v > 0.5 and 1 or 0 end
+    for i, v in ipairs(t:view { n }:totable()) do out[i] = v > (cut or 0.5) and 1 or 0 end
     return out
   end
   return core.data_argmax_rows(t, "evaluator"):totable()
@@ -55,7 +56,10 @@ local function score(model, o, x, y, w, pred, truth)
     if pred then net:output(pred:narrow(1, s, b)) end
   end
   local values = { total / n, table.unpack(set:values()) }
-  if pred then values[#values + 1] = require("lunet.evaluation").metrics(classes(pred, false), truth).f1 end
+  if pred then
+    local logits = type(o.loss) == "table" and o.loss.from_logits -- (a binary loss on logits: cut at 0)
+    values[#values + 1] = require("lunet.evaluation").metrics(classes(pred, false, logits and 0 or 0.5), truth).f1
+  end
   return values
 end
 
@@ -85,7 +89,7 @@ function evaluator.scorer(cfg, o, x, y, w)
     local width = 1
     for _, s in ipairs(model.net:output_shape()) do width = width * s end
     pred = core.zeros { #x, width }
-    truth = classes(y, o.loss == "sparse_categorical_crossentropy")
+    truth = classes(y, (type(o.loss) == "table" and o.loss.name or o.loss) == "sparse_categorical_crossentropy")
   end
   return function(weights)
     model:set_weights(weights)

@@ -61,6 +61,7 @@ end
 
 -- The labels as (rows, width) float32, matching the model's output.
 local function labels(name, df, col, loss, out_width)
+  if type(loss) == "table" then loss = loss.name end -- ({name =, from_logits = true}: its name decides)
   if not has_column(df, col) then
     fail(name, "the frame has no column '%s' (label_col); it has %s", col, table.concat(df:columns(), ", "))
   end

@@ -82,7 +82,8 @@ function stream_job.prepare(trainer, lf)
            shuffle_buffer = o.shuffle_buffer or stream_job.DEFAULT_SHUFFLE_BUFFER,
            -- the widths a validation frame must have (runtime/validation_frame.lua)
            x_width = numel(model.input_shape),
-           y_width = o.loss == "sparse_categorical_crossentropy" and 1 or numel(out_shape) }
+           y_width = (type(o.loss) == "table" and o.loss.name or o.loss) == "sparse_categorical_crossentropy" and 1
+             or numel(out_shape) }
 end
 
 return stream_job

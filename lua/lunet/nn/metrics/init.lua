@@ -151,6 +151,7 @@ function metrics.key(spec) return type(spec) == "string" and spec or spec.name e
 -- The C kind and options of a spec, for a model compiled with loss whose
 -- output has width values (Keras 2.3's choice for 'accuracy').
 local function resolve(spec, loss, width, where)
+  if type(loss) == "table" then loss = loss.name end -- ({name =, from_logits = true}: its name decides)
   local sparse_loss = loss == "sparse_categorical_crossentropy"
   if type(spec) == "string" then
     if spec == "accuracy" or spec == "acc" then
