@@ -2,18 +2,14 @@
 -- generic HDF5 trees as Keras files hold them. Files written by h5py are read
 -- back (strings of every kind, numbers, float16/float64/int64 datasets,
 -- nested groups), files written here are checked with h5py (the layouts
--- Keras' loader reads), real Keras files are read when
--- /work/shared/fixtures/keras is there, and every error names the file and
--- the object.
+-- Keras' loader reads), and every error names the file and the object
+-- (the real Keras files: spec/h5tree_keras_files_spec.lua).
 local core = require "lunet.core"
 local h = dofile("spec/helpers.lua")
 
 local PYTHON = h.PYTHON
 local HAVE_H5PY = os.execute(PYTHON .. " -c 'import h5py' >/dev/null 2>&1") == true
 local NO_H5PY = "python3-h5py is not installed (scripts/bootstrap.sh installs it)"
-local FIXTURES = "/work/shared/fixtures/keras"
-local HAVE_FIXTURES = os.execute("test -d " .. FIXTURES) == true
-local NO_FIXTURES = FIXTURES .. " is absent (the real Keras files are not part of the repository)"
 
 -- Runs a python3 script with h5py and numpy imported as h5py, np, and P the
 -- path; returns what it prints.
@@ -229,18 +225,6 @@ with h5py.File(P, 'w') as f:
       h.assert_error(dir .. "bad-int-offset.h5: dataset 'x' has a malformed number type (a damaged file)",
                      function() t:read("x") end)
     end)
-
-    it("reads a truncated copy of a real Keras file as an error, never a crash", function()
-      if not HAVE_FIXTURES then return pending(NO_FIXTURES) end
-      local bytes = h.read_file(FIXTURES .. "/keras2_gru_jet.h5")
-      local p = s.path(".h5")
-      h.write_file(p, bytes:sub(1, #bytes * 2 // 3))
-      h.assert_error(p .. ": ", function()
-        local t = core.h5_open(p)
-        t:read("model_weights/rnn_densef/rnn_densef/kernel:0")
-        t:read("optimizer_weights/training/Adam/Variable_9:0")
-      end)
-    end)
   end)
 
   describe("writing", function()
@@ -381,30 +365,6 @@ print(json.dumps({
       h.assert_error(where .. "the writer is committed or aborted", function() w:commit() end)
       local nodir = s.path() .. "/no/such/dir/m.h5"
       h.assert_error("cannot create a file next to '" .. nodir .. "'", function() core.h5_create(nodir) end)
-    end)
-  end)
-
-  describe("real Keras files", function()
-    it("reads their root attributes, layer names, weights and optimizer state", function()
-      if not HAVE_FIXTURES then return pending(NO_FIXTURES) end
-      local t = core.h5_open(FIXTURES .. "/keras2_gru_jet.h5")
-      local a = t:attrs("/")
-      assert.equal("2.1.3", a.keras_version)
-      assert.equal("tensorflow", a.backend)
-      assert.equal("Model", core.json_decode(a.model_config).class_name)
-      assert.is_string(a.training_config)
-      assert.same({ "input_1", "gru_selu", "dense_relu", "dropout_1", "rnn_densef" },
-                  t:attr("model_weights", "layer_names"))
-      assert.same({ "gru_selu/kernel:0", "gru_selu/recurrent_kernel:0", "gru_selu/bias:0" },
-                  t:attr("model_weights/gru_selu", "weight_names"))
-      assert.same({ 6, 60 }, t:read("model_weights/gru_selu/gru_selu/kernel:0"):shape())
-      assert.same({ 1 }, t:shape("optimizer_weights/Adam/iterations:0"))
-      t:close()
-      t = core.h5_open(FIXTURES .. "/keras3_cnn_mnist.h5")
-      assert.equal("3.1.1", t:attr("/", "keras_version"))
-      assert.same({ "kernel", "bias" }, t:attr("model_weights/conv2d", "weight_names")) -- vlen strings in Keras 3
-      assert.same({ 3, 3, 1, 32 }, t:read("model_weights/conv2d/kernel"):shape())
-      t:close()
     end)
   end)
 end)

@@ -17,13 +17,9 @@ local function read(path)
   return s
 end
 
-local function fixtures_dir()
-  for _, d in ipairs { os.getenv("LUNET_KERAS_FIXTURES") or "", "../shared/fixtures/keras",
-                       "/work/shared/fixtures/keras" } do
-    if d ~= "" and read(d .. "/PROVENANCE.md") then return d end
-  end
-end
-local FIXTURES = fixtures_dir()
+-- ($LUNET_SHARED/fixtures/keras, else ../shared/fixtures/keras: one rule for every spec and script)
+local FIXTURES = dofile("scripts/lib/keras_fixture_check.lua").shared_dir(".")
+if not read(FIXTURES .. "/PROVENANCE.md") then FIXTURES = nil end
 
 local function kinds(m)
   local out = {}
@@ -83,7 +79,7 @@ describe("Keras model configs of real files (../shared/fixtures/keras)", functio
   for _, f in ipairs(REAL) do
     local name, how, class, layer_kinds, params, out, opts = table.unpack(f)
     if not FIXTURES then
-      pending(name .. ": the folder ../shared/fixtures/keras is absent (set LUNET_KERAS_FIXTURES)")
+      pending(name .. ": the folder ../shared/fixtures/keras is absent (set LUNET_SHARED to the folder holding fixtures/keras)")
     else
       local text, why = config_text(FIXTURES .. "/" .. name, how)
       if not text then

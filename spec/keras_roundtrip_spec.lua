@@ -7,7 +7,7 @@ local lunet = require "lunet"
 local nn = lunet.nn
 local helpers = require "spec.helpers"
 
-local SHARED = "/work/shared/fixtures/keras/"
+local SHARED = dofile("scripts/lib/keras_fixture_check.lua").shared_dir(".") .. "/" -- ($LUNET_SHARED, else ../shared)
 
 local function same(a, b)
   assert.are.same(a:shape(), b:shape())
