@@ -54,6 +54,18 @@ describe("the committed Keras samples", function()
     assert.are.equal("keras_zip", by_name.keras3_cnn_zip.format)
   end)
 
+  it("nn.load_model reads a Keras file as Keras' load_model does (HDF5 or .keras zip), and a lunet file as before", function()
+    for _, f in ipairs { "tfkeras2_mlp.h5", "keras3_cnn_zip.keras" } do
+      local z = lunet.load_npz(DIR .. "/" .. f:gsub("%.%w+$", "") .. ".expected.npz")
+      assert.are.same(flat(nn.load_keras(DIR .. "/" .. f):predict(z.x)), flat(nn.load_model(DIR .. "/" .. f):predict(z.x)))
+    end
+    local dir = tmpdir()
+    local m = nn.load_model(DIR .. "/tfkeras2_mlp.h5")
+    m:save(dir .. "/m.lunet")
+    assert.are.same(flat(m:get_weights()), flat(nn.load_model(dir .. "/m.lunet"):get_weights()))
+    h.assert_error({ "nn.load_model:", "truncated.h5" }, function() nn.load_model(DIR .. "/truncated.h5") end)
+  end)
+
   it("compiles a model from its training_config (Adam, categorical_crossentropy, accuracy)", function()
     local m = nn.load_keras(DIR .. "/tfkeras2_mlp.h5")
     assert.is_truthy(m.compiled)
