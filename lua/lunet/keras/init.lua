@@ -92,10 +92,12 @@ function keras.load_weights(model, path, opts)
   end)
 end
 
--- model:save_keras(path): the tf.keras 2.x HDF5 model file.
+-- model:save_keras(path): a Keras 3 .keras zip for a .keras path (Keras 3's
+-- load_model wants a zip there), else the tf.keras 2.x HDF5 model file.
 function keras.save(model, path, ...)
   check.arity("save_keras", 1, path, ...)
   check.string(path, "save_keras", "path", { nonempty = true })
+  if path:match("%.keras$") then require("lunet.keras.zip_out").save_model(model, path); return model end
   require("lunet.keras.h5_out").save_model(model, path)
   return model
 end
@@ -131,9 +133,10 @@ doc.register { name = "load_keras", kind = "model",
 doc.register { name = "save_keras", kind = "model",
   summary = "model:save_keras(path) writes the model as tf.keras 2.x's model.save('m.h5') does (keras_version, "
     .. "backend, model_config, training_config when compiled, model_weights/<layer>/<layer>/kernel:0, "
-    .. "optimizer_weights), so keras.models.load_model and nn.load_keras read it; model:save_weights(path) with a "
-    .. ".h5 / .hdf5 path writes Keras' weights-only layout",
-  usage = "model:save_keras('model.h5'); model:save_weights('weights.h5')",
+    .. "optimizer_weights), or for a path ending in .keras the Keras 3 zip of model.save('m.keras') "
+    .. "(metadata.json, config.json, model.weights.h5 with the optimizer's variables), so keras.models.load_model and "
+    .. "nn.load_keras read it; model:save_weights(path) with a .h5 / .hdf5 path writes Keras' weights-only layout",
+  usage = "model:save_keras('model.h5'); model:save_keras('model.keras'); model:save_weights('weights.h5')",
   aliases = { "model:save_keras" }, objects = { keras.save } }
 
 return keras
