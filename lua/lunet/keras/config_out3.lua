@@ -42,6 +42,9 @@ FIX.Embedding = drop("input_length")
 FIX.Conv2DTranspose = drop("groups")
 FIX.DepthwiseConv2D = drop("groups")
 FIX.SeparableConv2D = drop("groups")
+-- (Keras 3's spatial dropouts take rate, seed, name and dtype only)
+FIX.SpatialDropout1D = drop("noise_shape", "trainable")
+FIX.SpatialDropout2D = FIX.SpatialDropout1D
 local function recurrent(k, c)
   k.time_major, k.implementation = nil, nil
   k.zero_output_for_mask, k.seed = false, c.seed or NULL
