@@ -208,6 +208,8 @@ describe("save_keras to .keras (Keras 3 zip)", function()
     local d = helpers.tmpdir()
     local m = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }), nn.ThresholdedReLU { theta = 0.5 } }
     helpers.assert_error({ "save_keras", "ThresholdedReLU", "Keras 3" }, function() m:save_keras(d .. "/t.keras") end)
+    local leaky = nn.Sequential { nn.Dense(2, { input_shape = { 3 }, activation = "leaky_relu", name = "leaky" }) }
+    helpers.assert_error({ "save_keras", "'leaky'", "leaky_relu" }, function() leaky:save_keras(d .. "/a.keras") end)
     local legacy = nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }
     legacy:compile { optimizer = nn.optimizers.SGD { learning_rate = 0.1, decay = 0.01 }, loss = "mse" }
     helpers.assert_error({ "save_keras", "decay" }, function() legacy:save_keras(d .. "/l.keras") end)
