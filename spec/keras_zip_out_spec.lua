@@ -219,6 +219,35 @@ describe("save_keras to .keras (Keras 3 zip)", function()
     assert.are.equal("", io.popen("ls -A " .. helpers.sh_quote(d)):read("a")) -- (no file, no temp file)
   end)
 
+  it("an optimizer whose Keras 3 variable order lunet does not map is an error both ways; a schedule has no rate variable",
+    function()
+      local d = helpers.tmpdir()
+      local m, x, y = mlp()
+      m:compile { optimizer = nn.optimizers.Adam { learning_rate = 0.01, amsgrad = true }, loss = "categorical_crossentropy" }
+      m:train_on_batch(x, y)
+      helpers.assert_error({ "save_keras", "adam with amsgrad", "save it as .h5" },
+        function() m:save_keras(d .. "/ams.keras") end)
+      assert.are.equal("", io.popen("ls -A " .. helpers.sh_quote(d)):read("a"))
+      -- the same state saved under plain Adam, loaded into a model compiled with amsgrad: refused, not misplaced
+      local s = nn.Sequential { nn.Dense(3, { input_shape = { 4 }, activation = "softmax" }) }
+      s:compile { optimizer = nn.optimizers.Adam { learning_rate = 0.01 }, loss = "categorical_crossentropy" }
+      s:train_on_batch(x, y)
+      s:save_keras(d .. "/plain.keras")
+      local keras3 = require "lunet.keras.optimizer_state"
+      local compiled = nn.load_keras(d .. "/plain.keras")
+      compiled:compile { optimizer = nn.optimizers.Adam { learning_rate = 0.01, amsgrad = true }, loss = "categorical_crossentropy" }
+      helpers.assert_error({ "m.keras", "adam with amsgrad", "optimizer_state = false" },
+        function() keras3.keras3_check(compiled, "m.keras", "load with {optimizer_state = false} to start with a fresh state") end)
+      -- a learning-rate schedule: iteration, then the slots (no learning_rate variable), read back in place
+      local sched = nn.Sequential { nn.Dense(3, { input_shape = { 4 }, activation = "softmax" }) }
+      sched:compile { optimizer = nn.optimizers.Adam { learning_rate = nn.schedules.ExponentialDecay {
+        initial_learning_rate = 0.01, decay_steps = 10, decay_rate = 0.5 } }, loss = "categorical_crossentropy" }
+      sched:train_on_batch(x, y)
+      round_trip(sched, x, d .. "/sched.keras")
+      local back = round_trip(sched, x, d .. "/sched.h5") -- (tf.keras 2's training_config carries it too)
+      assert.are.same(sched.compiled.optimizer, back.compiled.optimizer)
+    end)
+
   it(".h5 paths still get the tf.keras 2 HDF5 file", function()
     local m = randomize(nn.Sequential { nn.Dense(2, { input_shape = { 3 } }) }, 2)
     m:save_keras(dir .. "/m.h5")

@@ -131,6 +131,18 @@ end
 
 -- The arrays to write for model's optimizer state, tf.keras >= 2.11's
 -- layout: {{name =, tensor =}...} (the iteration count apart: returned second).
+-- Keras 3 keeps the slots of most optimizers per weight, interleaved (what
+-- zip_in reads and zip_out writes); for Adam/AdamW with amsgrad, Adadelta and
+-- Nadam its variables are laid out otherwise (vhats after the pairs, an extra
+-- u_product), which lunet does not map: an error naming the optimizer and how
+-- to go on (hint), never state put in the wrong slots.
+function ostate.keras3_check(model, where, hint)
+  local o = model.compiled.optimizer
+  local odd = ((o.name == "adam" or o.name == "adamw") and o.amsgrad) and (o.name .. " with amsgrad")
+    or (o.name == "adadelta" or o.name == "nadam") and o.name
+  if odd then fail(where, "optimizer state: Keras 3 lays out %s's variables in an order lunet does not map; %s", odd, hint) end
+end
+
 function ostate.out(model)
   local o = model.compiled.optimizer
   local state, iterations = model.net:optimizer_state()

@@ -55,6 +55,19 @@ local K3_DEFAULTS = { sgd = {}, adam = {}, rmsprop = {}, adamw = {}, adadelta = 
 
 -- The lunet optimizer config {name =, ...} of a Keras optimizer_config (or
 -- a Keras 3 optimizer name); where names the file.
+-- A learning rate as Keras serializes it: a number, or a schedule object
+-- {class_name, config} (Keras 3 adds module, registered_name) -> lunet's
+-- schedule data {name = class_name, <config>} (tc.optimizer_out's inverse;
+-- the config's own name and nulls left out).
+local function schedule_in(v)
+  if not (plain(v) and type(v.class_name) == "string") then return v end
+  local out = { name = v.class_name }
+  if plain(v.config) then
+    for k, x in pairs(v.config) do if k ~= "name" and not null(x) then out[k] = x end end
+  end
+  return out
+end
+
 function tc.optimizer_in(oc, where)
   if type(oc) == "string" then
     local d = K3_DEFAULTS[oc:lower()]
@@ -78,7 +91,7 @@ function tc.optimizer_in(oc, where)
   local cfg = null(oc.config) and {} or oc.config
   for k, v in pairs(cfg) do
     if k == "lr" or k == "learning_rate" then
-      out.learning_rate = v -- (a schedule's {class_name, config} goes to nn.schedules, which names what it lacks)
+      out.learning_rate = schedule_in(v) -- (a schedule goes to nn.schedules, which names what it lacks)
     elseif (k == "decay" or k == "clipnorm" or k == "clipvalue") then
       if not null(v) and not (v == 0 and k == "decay") then out[k] = v end
     elseif takes[k] and not null(v) then

@@ -63,12 +63,16 @@ end
 local function load_optimizer(model, t, where)
   local paths = vars_of(t, "/optimizer")
   local arrays = {}
+  local ostate = require "lunet.keras.optimizer_state"
+  if #paths > 0 then ostate.keras3_check(model, where, "load with {optimizer_state = false} to start with a fresh state") end
+  -- (a learning-rate schedule is no variable in Keras 3: then the slots follow the iteration count)
+  local lr_var = type(model.compiled.optimizer.learning_rate) == "number"
   for i, p in ipairs(paths) do
-    local name = i == 1 and "iteration" or i == 2 and "learning_rate" or ("var_%d_momentum"):format(i)
+    local name = i == 1 and "iteration" or (i == 2 and lr_var) and "learning_rate" or ("var_%d_momentum"):format(i)
     arrays[i] = { name = name, shape = t:shape(p), read = function() return t:read(p) end,
                   read_int64 = function() return t:read_int64(p) end }
   end
-  if #arrays > 0 then require("lunet.keras.optimizer_state").load(model, arrays, where) end
+  if #arrays > 0 then ostate.load(model, arrays, where) end
 end
 
 local function member(path, name, where)

@@ -49,14 +49,16 @@ end
 
 -- optimizer/vars: iteration (int64), learning_rate (a float32 scalar; a
 -- schedule is no variable in Keras 3), then per trainable weight its slots.
-local function write_optimizer(w, model)
-  local arrays, iterations = require("lunet.keras.optimizer_state").out(model)
+local function write_optimizer(w, model, where)
+  local ostate = require "lunet.keras.optimizer_state"
+  ostate.keras3_check(model, where, "save it as .h5 (tf.keras 2's layout), or compile with another optimizer")
+  local arrays, iterations = ostate.out(model)
   local lr = model.compiled.optimizer.learning_rate
   w:group("/optimizer/vars")
   w:write_int64("/optimizer/vars/0", iterations)
   local i = 1
   if type(lr) == "number" then
-    w:write("/optimizer/vars/1", require("lunet").zeros({}):fill(lr))
+    w:write("/optimizer/vars/1", core.zeros({}):fill(lr))
     i = 2
   end
   for _, a in ipairs(arrays) do
@@ -72,7 +74,7 @@ local function weights_bytes(model, cfg, path, where)
   local w = check.within(where, nil, core.h5_create, tmp)
   local ok, err = pcall(function()
     write_weights(w, model, cfg)
-    if model.compiled then write_optimizer(w, model) end
+    if model.compiled then write_optimizer(w, model, where) end
   end)
   if not ok then
     pcall(w.abort, w)
