@@ -113,7 +113,8 @@ end
 
 local function shape_text(s) return "(" .. table.concat(s, ", ") .. ")" end
 
--- Loads fx and predicts its x: {loaded = true, max_abs_diff =, model =} or
+-- Loads fx and predicts its x: {loaded = true, max_abs_diff =, model =,
+-- shapes = (the sample shape of each input, as M.load takes them)} or
 -- {loaded = false, reason =} (the error, one line). Without an expected
 -- file, only loads (max_abs_diff nil).
 function M.check(fx)
@@ -149,7 +150,7 @@ function M.check(fx)
     end
     worst = math.max(worst, max_abs_diff(outs[k], y))
   end
-  return { loaded = true, max_abs_diff = worst, model = model, note = note }
+  return { loaded = true, max_abs_diff = worst, model = model, note = note, shapes = shapes }
 end
 
 -- The line scripts/keras_fixtures.lua prints for fx and its result r.
