@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "alloc.h"
 #include "common.h"
 
 /* (the order of lunet_msg_type_t) */
@@ -108,10 +109,17 @@ int lunet_wire_send(void *zsock, const uint8_t *peer, size_t peer_len, const lun
   lunet_wire_header_t h = *hin;
   h.nframes = (uint32_t)nframes;
   h.payload_bytes = 0;
+  size_t largest = 0;
   for (int i = 0; i < nframes; i++) {
     if (!lunet_tensor_is_contiguous(frames[i])) return lunet_fail("payload frame %d is not contiguous", i + 1);
-    h.payload_bytes += (uint64_t)lunet_tensor_numel(frames[i]) * sizeof(float);
+    size_t bytes = (size_t)lunet_tensor_numel(frames[i]) * sizeof(float);
+    h.payload_bytes += bytes;
+    if (bytes > largest) largest = bytes;
   }
+  /* the exchange repeats messages of this size, here and at the peer (which
+   * answers in kind): glibc must reuse their pages (alloc.h) */
+  if (h.type == LUNET_MSG_COMMIT || h.type == LUNET_MSG_COMMIT_PULL || h.type == LUNET_MSG_PARAMS)
+    lunet_malloc_fit(largest);
   /* Each payload frame holds a view of its tensor's storage (not the tensor
    * itself): t:storage_refs() stays above 1 until ZeroMQ has written the
    * frame, which is how a caller knows it may change the tensor again.
