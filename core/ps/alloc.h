@@ -13,7 +13,9 @@
  * ZeroMQ's few extra bytes) from the heap and keep four such blocks (+ 16 MiB)
  * when they are freed, so that a message of that size reuses the pages of
  * the last one instead of mapping, faulting in and zeroing fresh ones.
- * Called by the send path with a commit's or a pull's largest payload frame.
+ * Called by the send and receive paths (wire.c) with the largest payload
+ * frame of a commit, commit_pull or params message (a well-formed one, from
+ * an admitted peer).
  * Only ever raises the thresholds; does nothing above LUNET_MALLOC_FIT_MAX,
  * and nothing at all when the user set malloc thresholds (GLIBC_TUNABLES or
  * the MALLOC_*_ variables) or the allocator is not glibc's. Thread-safe; a

@@ -95,6 +95,12 @@ static void release_tensor(void *data, void *hint) {
   lunet_tensor_free(hint); /* atomic: ZeroMQ calls this from its I/O thread */
 }
 
+/* Commits and pulls repeat messages of one size for the whole run: glibc
+ * must reuse their pages (alloc.h), on both sides, whichever sends first. */
+static int is_exchange(int type) {
+  return type == LUNET_MSG_COMMIT || type == LUNET_MSG_COMMIT_PULL || type == LUNET_MSG_PARAMS;
+}
+
 static int send_bytes(void *zsock, const void *data, size_t len, int more) {
   if (zmq_send(zsock, data, len, more ? ZMQ_SNDMORE : 0) < 0)
     return lunet_fail("send failed: %s", zmq_strerror(zmq_errno()));
@@ -116,10 +122,7 @@ int lunet_wire_send(void *zsock, const uint8_t *peer, size_t peer_len, const lun
     h.payload_bytes += bytes;
     if (bytes > largest) largest = bytes;
   }
-  /* the exchange repeats messages of this size, here and at the peer (which
-   * answers in kind): glibc must reuse their pages (alloc.h) */
-  if (h.type == LUNET_MSG_COMMIT || h.type == LUNET_MSG_COMMIT_PULL || h.type == LUNET_MSG_PARAMS)
-    lunet_malloc_fit(largest);
+  if (is_exchange(h.type)) lunet_malloc_fit(largest);
   /* Each payload frame holds a view of its tensor's storage (not the tensor
    * itself): t:storage_refs() stays above 1 until ZeroMQ has written the
    * frame, which is how a caller knows it may change the tensor again.
@@ -322,6 +325,14 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
     out->frames[out->nframes++] = t;
   }
   if (lunet_wire_reader_end(&r, out) < 0) return drop(zsock, 0, out, why);
+  if (is_exchange(out->h.type)) {
+    size_t largest = 0;
+    for (int i = 0; i < out->nframes; i++) {
+      size_t bytes = (size_t)lunet_tensor_numel(out->frames[i]) * sizeof(float);
+      if (bytes > largest) largest = bytes;
+    }
+    lunet_malloc_fit(largest);
+  }
   return 1;
 }
 
