@@ -130,7 +130,7 @@ static void encode_f16(uint8_t *out, const float *src, float *res, size_t n) {
   }
 #endif
   for (; i < n; i++) {
-    float v = src[i] + (res ? res[i] : 0.0f);
+    float v = (res ? src[i] + res[i] : src[i]);
     uint16_t h = lunet_f32_to_f16(clampf(v, F16_MAX));
     memcpy(out + 2 * i, &h, 2);
     if (res) res[i] = v - lunet_f16_to_f32(h);
@@ -139,7 +139,7 @@ static void encode_f16(uint8_t *out, const float *src, float *res, size_t n) {
 
 static void encode_bf16(uint8_t *out, const float *src, float *res, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    float v = src[i] + (res ? res[i] : 0.0f);
+    float v = (res ? src[i] + res[i] : src[i]);
     uint16_t h = lunet_f32_to_bf16(clampf(v, BF16_MAX));
     memcpy(out + 2 * i, &h, 2);
     if (res) res[i] = v - lunet_bf16_to_f32(h);
@@ -173,14 +173,14 @@ static float magnitude(float v) { return isnan(v) ? INFINITY : fabsf(v); }
  * threshold: lower indices first); the residual keeps everything else. */
 static void encode_topk(lunet_codec_t *c, uint8_t *out, const float *src, float *res) {
   size_t n = c->n, k = c->k;
-  for (size_t i = 0; i < n; i++) c->scratch[i] = magnitude(src[i] + (res ? res[i] : 0.0f));
+  for (size_t i = 0; i < n; i++) c->scratch[i] = magnitude((res ? src[i] + res[i] : src[i]));
   float t = kth_largest(c->scratch, n, k);
   size_t above = 0;
-  for (size_t i = 0; i < n; i++) above += magnitude(src[i] + (res ? res[i] : 0.0f)) > t;
+  for (size_t i = 0; i < n; i++) above += magnitude((res ? src[i] + res[i] : src[i])) > t;
   size_t ties = k - above, j = 0;
   uint8_t *vals = out + 4 * k;
   for (size_t i = 0; i < n; i++) {
-    float v = src[i] + (res ? res[i] : 0.0f), m = magnitude(v);
+    float v = (res ? src[i] + res[i] : src[i]), m = magnitude(v);
     int take = m > t || (m == t && ties > 0);
     if (take && m == t && !(m > t)) ties--;
     if (take && j < k) {
@@ -206,7 +206,7 @@ static void encode_q8(uint8_t *out, const float *src, float *res, size_t n) {
     size_t i0 = b * LUNET_CODEC_Q8_BLOCK, i1 = i0 + LUNET_CODEC_Q8_BLOCK < n ? i0 + LUNET_CODEC_Q8_BLOCK : n;
     float v[LUNET_CODEC_Q8_BLOCK], lo = INFINITY, hi = -INFINITY;
     for (size_t i = i0; i < i1; i++) {
-      float x = v[i - i0] = src[i] + (res ? res[i] : 0.0f);
+      float x = v[i - i0] = (res ? src[i] + res[i] : src[i]);
       lo = x < lo ? x : lo;
       hi = x > hi ? x : hi;
     }

@@ -42,10 +42,11 @@ size_t lunet_codec_size(const lunet_codec_t *c);  /* payload bytes */
  * residual = v - decode(out): exactly what the decoder will produce, so the
  * sum of the decoded payloads plus the residual is the sum of the src (up to
  * the float rounding of those two additions). residual NULL: no feedback.
- * src and residual (n) each. fp16/bf16 saturate a finite value beyond the
- * largest finite half to it (the excess stays in the residual); NaN stays NaN,
- * inf stays inf. Top-k keeps the k largest |v|; among equal magnitudes at the
- * threshold, the lower indices. q8 rounds to nearest (deterministic; the
+ * src and residual (n) each. fp16/bf16 saturate a value beyond the largest
+ * finite one, inf included, to it (the excess stays in the residual; the
+ * scalar conversions below give inf, as IEEE); NaN stays NaN. Top-k keeps the
+ * k largest |v| (NaN counts as inf); among equal magnitudes at the threshold,
+ * the lower indices. q8 rounds to nearest (deterministic; the
  * residual carries the rounding). Returns the bytes written. */
 size_t lunet_codec_encode(lunet_codec_t *c, uint8_t *out, const float *src, float *residual);
 

@@ -29,11 +29,14 @@ local function parse(name, c)
   if c == "fp16" or c == "bf16" then return { encoding = c } end
   if type(c) == "string" then check.fail(name, "%s, got '%s'", USAGE, c) end
   if type(c) ~= "table" or getmetatable(c) ~= nil then check.fail(name, "%s, got %s", USAGE, check.describe(c)) end
-  for k in pairs(c) do
-    if k == "commit" or k == "pull" then
+  for _, k in ipairs { "commit", "pull" } do
+    if c[k] ~= nil then
       check.fail(name, "compression: unknown key '%s' (commits: compression = 'fp16' | 'bf16' | {top_k = F} | "
         .. "{quantize = 8}; pulls: pull_compression = 'fp16')", k)
-    elseif k ~= "top_k" and k ~= "quantize" then
+    end
+  end
+  for k in pairs(c) do
+    if k ~= "top_k" and k ~= "quantize" then
       check.fail(name, "compression: unknown key %s (%s)", check.describe(k), USAGE)
     end
   end
