@@ -197,6 +197,34 @@ describe("compressed payloads on the wire", function()
   end)
 end)
 
+describe("the worker's encoder", function()
+  it("keeps its residual across commits and sends a delta with NaN raw, residual untouched", function()
+    local enc = compression.encoder({ compression = { top_k = 0.5 } }, 4)
+    local payload, meta = enc:encode(tensor_of { 1, -0.25, 0.5, 4 })
+    assert.are.same({ encoding = "topk", n = 4 }, meta)
+    assert.are.equal(4, payload:numel())
+    assert.are.same({ 0, -0.25, 0.5, 0 }, enc:pending():totable())
+    local nan = tensor_of { 0 / 0, 1, 1, 1 }
+    local p2, m2 = enc:encode(nan)
+    assert.are.equal(nan, p2)
+    assert.is_nil(m2)
+    assert.are.same({ 0, -0.25, 0.5, 0 }, enc:pending():totable())
+    assert.is_nil(compression.encoder({}, 4))
+  end)
+
+  it("decodes the params the driver sent with pull_compression, refusing another n", function()
+    local dec = compression.decoder({ pull_compression = "fp16" }, 3)
+    local center = tensor_of { 1, 0.1, -2 }
+    local payload, meta = dec:params(center)
+    assert.are.same({ encoding = "fp16", n = 3 }, meta)
+    local into = core.zeros(3)
+    assert.are.equal(into, compression.received({ fields = meta }, payload, into))
+    assert.is_true(h.max_abs_diff(into, center) < 1e-3)
+    h.assert_error({ "an encoding of 3 parameters, the model has 4" },
+      function() compression.received({ fields = meta }, payload, core.zeros(4)) end)
+  end)
+end)
+
 describe("the compression options", function()
   local df = h.problem(2000, 8, 5)
 

@@ -6,6 +6,13 @@
 -- per worker, made once) and the fp16 encoding of the parameters it sends.
 -- The C kernels are core/ps/codec.c; the wire's meta fields (encoding, n) are
 -- documented and size-checked in protocol.lua.
+-- Checkpoints do not keep the residual: a resumed worker starts with none.
+-- What is lost is what its last commits had not sent yet (top-k: the small
+-- values of the last windows), as a worker's steps since its last commit
+-- are lost with it; the center itself is checkpointed whole.
+-- pull_compression rounds what a worker receives, not the center; a rule
+-- that remembers what each worker received (AdaptiveADAG's server_sent)
+-- hears the float32 center.
 local core = require "lunet.core"
 local check = require "lunet.check"
 
