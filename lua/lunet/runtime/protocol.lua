@@ -157,24 +157,24 @@ local function mismatch(v, kind, path)
   return type(v) ~= kind and string.format("%s is not a %s", path, kind) or nil
 end
 
--- nil when an encoded payload frame fits its meta (encoding, n), else what
--- is wrong; a message without encoding carries float32 values.
+-- nil when an encoded payload of `bytes` bytes (its frame's; 0: none) fits
+-- its meta (encoding, n), else what is wrong; a message without encoding
+-- carries float32 values.
 local ENCODINGS = { fp16 = true, bf16 = true, topk = true, q8 = true }
-function protocol.payload_mismatch(fields, frame)
+function protocol.payload_mismatch(fields, bytes)
   local enc, n = fields.encoding, fields.n
   if enc == nil then
     return n ~= nil and "n is given without an encoding" or nil
   end
   if not ENCODINGS[enc] then return "unknown encoding " .. string.format("%q", enc) .. " (fp16, bf16, topk, q8)" end
   if n == nil or n < 0 or n > 1 << 40 then return "encoding " .. enc .. " without a valid element count n" end
-  local got = frame and frame:numel() or 0
   if enc == "topk" then
-    if got % 2 ~= 0 or got < 2 or got // 2 > n then
+    if bytes % 8 ~= 0 or bytes < 8 or bytes // 8 > n then
       return string.format("a topk payload of %d bytes for n = %d (expected 8 bytes per kept value, 1 to %d of them)",
-        4 * got, n, n)
+        bytes, n, n)
     end
-  elseif got ~= core.codec_floats(enc, n) then
-    return string.format("a %s payload of %d bytes for n = %d (expected %d)", enc, 4 * got, n,
+  elseif bytes ~= 4 * core.codec_floats(enc, n) then
+    return string.format("a %s payload of %d bytes for n = %d (expected %d)", enc, bytes, n,
       4 * core.codec_floats(enc, n))
   end
   return nil
@@ -240,7 +240,8 @@ function protocol.decode(msg, from)
     end
   end
   if s.meta.encoding then
-    local why = protocol.payload_mismatch(fields, msg.frames and msg.frames[1])
+    local frame = msg.frames and msg.frames[1]
+    local why = protocol.payload_mismatch(fields, frame and 4 * frame:numel() or 0)
     if why then return nil, msg.type .. ": " .. why end
   end
   msg.fields = fields -- (the payload's encoding, for whoever reads the frame)
