@@ -62,6 +62,8 @@ options.common = {
   validation_every = OPTIONAL, -- seconds, {updates = N} or {epochs = N} (default {epochs = 1})
   validation_metrics = OPTIONAL, -- what is scored besides the loss (default: the compiled metrics)
   callbacks = OPTIONAL,        -- nn.callbacks objects run by the driver (trainers/callbacks.lua)
+  compression = OPTIONAL,      -- 'fp16' | 'bf16' | {top_k = F} | {quantize = 8}: commits (runtime/compression.lua)
+  pull_compression = OPTIONAL, -- 'fp16' | 'bf16': the parameters the driver sends
 }
 
 -- Names users bring from Spark or dist-keras that only trainers map so
@@ -135,6 +137,14 @@ options.docs = {
     .. "the best snapshot), ModelCheckpoint, ReduceLROnPlateau and LearningRateScheduler (send the workers a new "
     .. "rate), CSVLogger, History, or tables of on_train_begin/end and on_epoch_begin/end(epoch, logs); on_epoch_end "
     .. "fires at each validation record (logs: loss, lr, val_loss, val_<metric>), or each epoch's end without one" },
+  { "compression", "how commits travel: 'fp16' or 'bf16' (round to nearest even: 2x fewer bytes), {top_k = F} (the "
+    .. "fraction F of the values largest in magnitude, with their indices: 0.01 sends ~50x fewer bytes) or {quantize = "
+    .. "8} (8-bit codes, a min and scale per 256 values: ~4x), with error feedback: a worker adds what it did not send "
+    .. "to its next commit, nothing learned is lost (Lin et al. 2018). DOWNPOUR, ADAG, DynSGD, AdaptiveADAG, AEASGD, "
+    .. "EAMSGD and DataParallel (they commit changes); a resumed worker starts with nothing pending. Bytes: "
+    .. "trainer.stats.commit_bytes, bytes_per_commit, compression_ratio (when not given: float32)" },
+  { "pull_compression", "'fp16' or 'bf16': the parameters the driver sends a worker, rounded (the center stays "
+    .. "float32; the trainers compression applies to; when not given: float32)" },
 }
 
 -- The common options as help's section "options of every trainer", with
