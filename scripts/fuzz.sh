@@ -6,26 +6,26 @@
 # (default 60), as many at a time as there are cores, each decoder on a
 # scratch copy of its seed corpus (spec/fuzz/corpus/NAME, so the repository's
 # corpus stays as written), and prints one summary line:
-#   fuzz targets=9 seconds=60 executions=wire:N,json:N,csv:N,csv_shard:N,idx:N,hdf5:N,h5tree:N,zip:N,api:N crashes=0
+#   fuzz targets=10 seconds=60 executions=wire:N,json:N,csv:N,csv_shard:N,idx:N,hdf5:N,h5tree:N,zip:N,codec:N,api:N crashes=0
 # (api:N counts API calls). Exits non-zero when any target crashes, leaks,
 # trips a sanitizer or hangs (for api: any failure of its rule, see
 # scripts/lib/fuzz_api_verdict.lua); a decoder's input is kept under
 # build-fuzz/fuzz-artifacts/ (its path is printed, with the command that
 # replays it), an API failure is printed with its --replay SEED:INDEX line.
-# Usage: scripts/fuzz.sh [seconds-per-target] [target...]  (default: wire json csv csv_shard idx hdf5 h5tree zip api)
+# Usage: scripts/fuzz.sh [seconds-per-target] [target...]  (default: wire json csv csv_shard idx hdf5 h5tree zip codec api)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 build=$here/build-fuzz
-targets=(wire json csv csv_shard idx hdf5 h5tree zip api)
+targets=(wire json csv csv_shard idx hdf5 h5tree zip codec api)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 decoders=()
 for name in "${targets[@]}"; do
   case $name in
-    wire|json|csv|csv_shard|idx|hdf5|h5tree|zip) decoders+=("fuzz_$name") ;;
+    wire|json|csv|csv_shard|idx|hdf5|h5tree|zip|codec) decoders+=("fuzz_$name") ;;
     api) decoders+=(lunet) ;;
-    *) echo "fuzz: unknown target '$name' (expected wire, json, csv, csv_shard, idx, hdf5, h5tree, zip or api)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown target '$name' (expected wire, json, csv, csv_shard, idx, hdf5, h5tree, zip, codec or api)" >&2; exit 2 ;;
   esac
 done
 max_len=4096 # bytes: above every seed; a JSON job or a few CSV rows, not a data set

@@ -24,7 +24,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$here/build-asan" && ctest --output-on-failure -j "$jobs")
 echo "== under load: the runtime specs, 2 rounds in Release and 1 in ASan (and the examples once, README, process, transport and CLI specs in Release) with stress-ng on every core" >&2
 "$here/scripts/stress.sh" 2 1
-echo "== libFuzzer (ASan + UBSan): wire, json, csv, csv_shard, idx, hdf5, h5tree, zip decoders, 20 s each" >&2
-"$here/scripts/fuzz.sh" 20 wire json csv csv_shard idx hdf5 h5tree zip
+echo "== libFuzzer (ASan + UBSan): wire, json, csv, csv_shard, idx, hdf5, h5tree, zip, codec decoders, 20 s each" >&2
+"$here/scripts/fuzz.sh" 20 wire json csv csv_shard idx hdf5 h5tree zip codec
 echo "== API fuzzer (ASan + UBSan): every public function and method, 60 s" >&2
 "$here/scripts/fuzz.sh" 60 api

@@ -6,6 +6,7 @@
 -- are sent from. The rule sees S = {center=, clock=, num_workers=, options=,
 -- vec=} (its own fields too: S is the trainer's server state).
 local core = require "lunet.core"
+local compression = require "lunet.runtime.compression"
 
 local vec = core.vec
 
@@ -23,6 +24,7 @@ function center.new(o)
     spec = o.spec, options = o.options, metrics = o.metrics, fail = o.fail, send = o.send, tensor = w, clock = 0,
     frozen = o.frozen or {},
     spare = { w }, round = {},
+    codec = compression.decoder(o.options, w:numel()), -- compressed commits in, pull_compression out
     S = { center = w, clock = 0, num_workers = o.options.num_workers, options = o.options, vec = vec },
   }, Center)
 end
@@ -81,7 +83,8 @@ end
 -- The center (or a round's reply t) to worker w; the rule hears what w got.
 function Center:send_params(w, t)
   t = t or self.tensor
-  self.send(w, "params", self.clock, nil, t)
+  local payload, meta = self.codec:params(t)
+  self.send(w, "params", self.clock, meta, payload)
   self:sent(w.rank, t)
 end
 
@@ -94,8 +97,13 @@ end
 
 -- The delta of a commit, or nil (refused and recorded) if it cannot be applied.
 function Center:checked_delta(rank, msg)
-  local delta = msg.frames[1]
-  if not delta or delta:numel() ~= self.tensor:numel() then
+  local delta, why = msg.frames[1], nil
+  if delta then delta, why = self.codec:delta(rank, msg, delta) end
+  if why then
+    self.metrics:event("refused", rank, string.format("worker %d committed a payload that cannot be read (%s); "
+      .. "refused", rank, why))
+    return nil
+  elseif not delta or delta:numel() ~= self.tensor:numel() then
     self.metrics:event("refused", rank, string.format("worker %d committed %d values, the model has %d; refused", rank,
       delta and delta:numel() or 0, self.tensor:numel()))
     return nil
@@ -164,6 +172,11 @@ function Center:check_round(roster)
     local w = roster:get(c.worker)
     if not w:lost() then self:send_params(w, reply) end
   end
+end
+
+-- The exchange's byte counts into st (trainer.stats): compression.lua's Decoder:stats.
+function Center:exchange_stats(st)
+  for k, v in pairs(self.codec:stats()) do st[k] = v end
 end
 
 -- What a checkpoint keeps: the center (by reference) and the clock.

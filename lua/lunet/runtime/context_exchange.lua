@@ -3,6 +3,7 @@
 -- commit_and_pull and its overlapped form. Zero-copy sends: each returns
 -- only when the caller may change its tensor again.
 local core = require "lunet.core"
+local compression = require "lunet.runtime.compression"
 
 local vec = core.vec
 
@@ -32,14 +33,31 @@ function context_exchange.install(Context)
     end
   end
 
+  -- What goes on the wire for delta: itself, or with the compression option
+  -- its encoding (the encoder and its residual are made at the first commit)
+  -- and the meta naming it, merged with info.
+  local function encoded(self, delta, info)
+    if self.encoder == nil then self.encoder = compression.encoder(self.options, self.n_params) or false end
+    if not self.encoder then return delta, info end
+    local payload, meta = self.encoder:encode(delta)
+    if meta and info then
+      local both = {}
+      for k, v in pairs(info) do both[k] = v end
+      for k, v in pairs(meta) do both[k] = v end
+      meta = both
+    end
+    return payload, meta or info
+  end
+
   -- Sends delta to the server's rule; returns when delta may be reused. With
   -- info = {partition = ctx.partition} the rule learns which partition the
   -- commit belongs to (info.partition; EnsembleTrainer: which model).
   function Context:commit(delta, info)
     check_delta(self, delta, "commit")
-    local t0, refs = core.now(), delta:storage_refs()
-    self.link:send("commit", self.clock, info, delta)
-    wait_sent(delta, refs)
+    local payload, meta = encoded(self, delta, info)
+    local t0, refs = core.now(), payload:storage_refs()
+    self.link:send("commit", self.clock, meta, payload)
+    wait_sent(payload, refs)
     self.comm_time = self.comm_time + core.now() - t0
   end
 
@@ -57,10 +75,19 @@ function context_exchange.install(Context)
     self.comm_time = self.comm_time + core.now() - t0
   end
 
-  -- The center in a params message (its clock becomes this worker's clock).
-  local function received_params(self, msg)
+  -- The center in a params message (its clock becomes this worker's clock);
+  -- an encoded one (pull_compression) is decoded into `into`, or, when into
+  -- is nil, into a buffer of the context (a view of it is returned).
+  local function received_params(self, msg, into)
     local p = msg.frames[1]
-    if not p or p:numel() ~= self.n_params then
+    if p and msg.fields and msg.fields.encoding then
+      if not into then
+        self.pull_buffer = self.pull_buffer or core.zeros(self.n_params)
+        into = self.pull_buffer:narrow(1, 1, self.n_params)
+      end
+      p = compression.received(msg, p, into)
+      msg.frames[1]:close()
+    elseif not p or p:numel() ~= self.n_params then
       error(string.format("the driver sent %d parameters, the model has %d", p and p:numel() or 0, self.n_params), 0)
     end
     self.clock = msg.seq
@@ -68,9 +95,11 @@ function context_exchange.install(Context)
   end
 
   local function take_params(self, msg, into)
-    local p = received_params(self, msg)
-    vec.copy(into, p)
-    p:close()
+    local p = received_params(self, msg, into)
+    if p ~= into then
+      vec.copy(into, p)
+      p:close()
+    end
   end
 
   -- Copies the center variable into `into`.
@@ -86,10 +115,11 @@ function context_exchange.install(Context)
   function Context:commit_and_pull(delta, into)
     check_delta(self, delta, "commit_and_pull")
     check_size(self, into, "commit_and_pull")
-    local t0, refs = core.now(), delta:storage_refs()
-    self.link:send("commit_pull", self.clock, nil, delta)
+    local payload, meta = encoded(self, delta)
+    local t0, refs = core.now(), payload:storage_refs()
+    self.link:send("commit_pull", self.clock, meta, payload)
     take_params(self, self.link:await("params"), into)
-    wait_sent(delta, refs)
+    wait_sent(payload, refs)
     self.comm_time = self.comm_time + core.now() - t0
   end
 
@@ -101,9 +131,10 @@ function context_exchange.install(Context)
     check_delta(self, delta, "start_commit_and_pull")
     if self.sent_delta then error("start_commit_and_pull: the previous pull has not arrived yet", 2) end
     local t0 = core.now()
-    self.sent_delta, self.sent_refs = delta, delta:storage_refs()
+    local payload, meta = encoded(self, delta)
+    self.sent_delta, self.sent_refs = payload, payload:storage_refs()
     self.link:expect_params()
-    self.link:send("commit_pull", self.clock, nil, delta)
+    self.link:send("commit_pull", self.clock, meta, payload)
     self.comm_time = self.comm_time + core.now() - t0
   end
 

@@ -320,6 +320,7 @@ function driver.run(trainer, df)
   run:shutdown(not ok and (type(err) == "string" and err or "the driver stopped") or nil)
   if not ok then error(err, 0) end
   local st = run.metrics:stats(run.center:clock_now(), counts)
+  run.center:exchange_stats(st) -- commit_bytes, raw_bytes, bytes_per_commit, compression_ratio
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   if run.validation then run.validation:finish(st) end -- st.validation: the records
   run.metrics:finish(st)

@@ -28,10 +28,10 @@
 --                                     peak_rss? (VmHWM bytes)
 --   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
 --                                     (D: the answer to a report/heartbeat)
---   commit              W     clock   partition?                             delta
---   commit_pull         W     clock   -                                      delta
+--   commit              W     clock   partition?, encoding?, n?              delta
+--   commit_pull         W     clock   encoding?, n?                          delta
 --   pull                W     clock   -                                      -
---   params              D     clock   -                                      center
+--   params              D     clock   encoding?, n?                          center
 --   result              W     0       partition, chunk? (LazyFrame)          output (predictions)
 --                                                                            [, kept columns]
 --   checkpoint_request  D     0       id, weights                            -
@@ -58,6 +58,15 @@
 -- "stop_training" (a callback ended training: the worker answers with done,
 -- without its last commit, and exits 0). learning_rate (callbacks: ReduceLROnPlateau,
 -- LearningRateScheduler) is data only: the worker's model:set_learning_rate(value).
+-- encoding (compression, pull_compression; runtime/compression.lua,
+-- core/ps/codec.h): the frame is not n float32 values but their encoding, its
+-- raw bytes padded to a multiple of 4: "fp16" | "bf16" (n 16-bit values,
+-- round to nearest even), "topk" (k u32 indices, strictly ascending and
+-- below n, then their k float32 values; k = bytes / 8, 1 <= k <= n), "q8"
+-- (per block of 256 values a float32 min and scale, then n u8 codes; value =
+-- min + code * scale). n is the element count, required with encoding. A
+-- frame whose size does not fit its encoding and n is refused here; indices
+-- are checked by the decoder, which never reads past the frame.
 -- The evaluator process (runtime/evaluator.lua; validation_data) speaks the
 -- same messages on a socket of its own: hello; job (its options: the
 -- validation metrics) and data (the validation rows); validate, answered by
@@ -91,10 +100,11 @@ local S = {
                                        start = "number?", peak_rss = "integer?" },
              frames = { 0, 0 } },
   heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
-  commit = { from = "worker", meta = { partition = "integer?" }, frames = { 1, 1 } },
-  commit_pull = { from = "worker", meta = {}, frames = { 1, 1 } },
+  commit = { from = "worker", meta = { partition = "integer?", encoding = "string?", n = "integer?" },
+             frames = { 1, 1 } },
+  commit_pull = { from = "worker", meta = { encoding = "string?", n = "integer?" }, frames = { 1, 1 } },
   pull = { from = "worker", meta = {}, frames = { 0, 0 } },
-  params = { from = "driver", meta = {}, frames = { 1, 1 } },
+  params = { from = "driver", meta = { encoding = "string?", n = "integer?" }, frames = { 1, 1 } },
   result = { from = "worker", meta = { partition = "integer", chunk = "integer?" }, frames = { 1, 2 } },
   checkpoint_request = { from = "driver", meta = { id = "integer", weights = "boolean" }, frames = { 0, 0 } },
   checkpoint_state = { from = "worker",
@@ -147,6 +157,29 @@ local function mismatch(v, kind, path)
   return type(v) ~= kind and string.format("%s is not a %s", path, kind) or nil
 end
 
+-- nil when an encoded payload frame fits its meta (encoding, n), else what
+-- is wrong; a message without encoding carries float32 values.
+local ENCODINGS = { fp16 = true, bf16 = true, topk = true, q8 = true }
+function protocol.payload_mismatch(fields, frame)
+  local enc, n = fields.encoding, fields.n
+  if enc == nil then
+    return n ~= nil and "n is given without an encoding" or nil
+  end
+  if not ENCODINGS[enc] then return "unknown encoding " .. string.format("%q", enc) .. " (fp16, bf16, topk, q8)" end
+  if n == nil or n < 0 or n > 1 << 40 then return "encoding " .. enc .. " without a valid element count n" end
+  local got = frame and frame:numel() or 0
+  if enc == "topk" then
+    if got % 2 ~= 0 or got < 2 or got // 2 > n then
+      return string.format("a topk payload of %d bytes for n = %d (expected 8 bytes per kept value, 1 to %d of them)",
+        4 * got, n, n)
+    end
+  elseif got ~= core.codec_floats(enc, n) then
+    return string.format("a %s payload of %d bytes for n = %d (expected %d)", enc, 4 * got, n,
+      4 * core.codec_floats(enc, n))
+  end
+  return nil
+end
+
 local function optional_table(kind) return type(kind) == "table" and kind["?"] end
 
 -- encode(type, fields) -> the meta text of a message of that type. A field
@@ -177,7 +210,8 @@ function protocol.encode(type_name, fields)
   return json_encode(fields)
 end
 
--- decode(msg, from) -> the fields of a received message (a table), or nil
+-- decode(msg, from) -> the fields of a received message (a table, also kept
+-- as msg.fields), or nil
 -- and why it does not fit: an unknown type, one the other side does not
 -- send (from = "worker" | "driver": who sent it), a frame count out of range,
 -- meta that is not a JSON object or misses or mistypes a field.
@@ -205,6 +239,11 @@ function protocol.decode(msg, from)
       if why then return nil, msg.type .. ": " .. why end
     end
   end
+  if s.meta.encoding then
+    local why = protocol.payload_mismatch(fields, msg.frames and msg.frames[1])
+    if why then return nil, msg.type .. ": " .. why end
+  end
+  msg.fields = fields -- (the payload's encoding, for whoever reads the frame)
   return fields
 end
 

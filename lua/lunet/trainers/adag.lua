@@ -33,6 +33,7 @@ end
 adag.class = base.define {
   name = "ADAG",
   module = "lunet.trainers.adag",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { communication_window = base.OPTIONAL },
   summary = "dist-keras's ADAG (the thesis's AGN): every window commits its update divided by the window's length "
     .. "(Hermans 2017)",

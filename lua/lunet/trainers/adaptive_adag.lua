@@ -30,6 +30,7 @@ local check = require "lunet.check"
 return base.define {
   name = "AdaptiveADAG",
   module = "lunet.trainers.adaptive_adag",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { communication_window = 5, gamma = 1e-4 },
   summary = "the thesis's ADAG (dist-keras's Experimental): each commit scaled per parameter by "
     .. "1 / ((c - c_stale)^2 / gamma + 1) (Hermans 2017)",

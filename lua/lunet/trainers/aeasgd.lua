@@ -40,6 +40,7 @@ end
 aeasgd.class = base.define {
   name = "AEASGD",
   module = "lunet.trainers.aeasgd",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { rho = 5.0, learning_rate = 0.1, communication_window = 32 },
   summary = "asynchronous elastic averaging: every window E = alpha (x - c), x -= E, commit E; server: c += E; "
     .. "alpha = rho * learning_rate (Zhang et al., NIPS 2015)",

@@ -88,6 +88,7 @@ local function new(class, opts)
   options.check_common(name, o, spec, given)
   if spec.check then spec.check(o, function(...) check.fail(name, ...) end, name, given) end
   options.check_checkpoints(name, o, spec.checkpoints)
+  require("lunet.runtime.compression").check(name, o, spec)
   require("lunet.trainers.validation").check(name, o, spec, given)
   require("lunet.trainers.callbacks").check(name, o, spec)
   -- (the keys stay with the trainer: its options travel to every worker)
@@ -109,6 +110,7 @@ local KEYS = {
   worker = "function", server_commit = "function", server_round = "function", server_init = "function",
   server_sent = "function", server_result = "function", result = "function", partitions = "function",
   data = { labels = "boolean", shuffle = "boolean", name = "string" }, requires_every_worker = "boolean",
+  delta_commits = "boolean", -- its commits are changes the rule adds: compression may apply (runtime/compression.lua)
   checkpoints = { worker_weights = "boolean", worker_buffers = "table", updates = "boolean", unsupported = "string" },
 }
 

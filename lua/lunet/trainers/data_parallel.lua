@@ -61,6 +61,7 @@ end
 local spec = {
   name = "DataParallel",
   module = "lunet.trainers.data_parallel",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { mode = "asynchronous", frequency = "epoch" },
   summary = "Elephas' SparkModel: workers send W - W_start every epoch or batch; synchronous averages a round's "
     .. "deltas, asynchronous and hogwild apply each as it comes",

@@ -18,6 +18,7 @@ local check = require "lunet.check"
 return base.define {
   name = "DOWNPOUR",
   module = "lunet.trainers.downpour",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { communication_window = 5, overlap = true },
   summary = "every communication_window batches a worker commits W - W_pulled and pulls the center; "
     .. "server: center += delta (Dean et al., NIPS 2012)",

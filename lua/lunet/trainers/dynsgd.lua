@@ -10,6 +10,7 @@ local exchange = require "lunet.trainers.exchange"
 return base.define {
   name = "DynSGD",
   module = "lunet.trainers.dynsgd",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { communication_window = 5 },
   summary = "as DOWNPOUR; the server scales each delta by 1 / (staleness + 1) (Jiang et al., SIGMOD 2017)",
   docs = { communication_window = "batches between a worker's commits" },

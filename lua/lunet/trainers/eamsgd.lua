@@ -64,6 +64,7 @@ end
 return base.define {
   name = "EAMSGD",
   module = "lunet.trainers.eamsgd",
+  delta_commits = true, -- (compression: error feedback applies)
   options = { rho = 5.0, learning_rate = 0.1, momentum = 0.9, communication_window = 32 },
   summary = "AEASGD with Nesterov momentum around the worker optimizer's step s: u = momentum u + learning_rate "
     .. "s(x + momentum u), x += u (the plain gradient when no worker_optimizer is given: the paper's rule) "

@@ -62,6 +62,9 @@ options.common = {
   validation_every = OPTIONAL, -- seconds, {updates = N} or {epochs = N} (default {epochs = 1})
   validation_metrics = OPTIONAL, -- what is scored besides the loss (default: the compiled metrics)
   callbacks = OPTIONAL,        -- nn.callbacks objects run by the driver (trainers/callbacks.lua)
+  -- Compressed exchange (runtime/compression.lua): commits with error feedback, pulls without.
+  compression = OPTIONAL,      -- 'fp16' | 'bf16' | {top_k = FRACTION} | {quantize = 8}
+  pull_compression = OPTIONAL, -- 'fp16' | 'bf16': the parameters the driver sends
 }
 
 -- Names users bring from Spark or dist-keras that only trainers map so
@@ -135,6 +138,17 @@ options.docs = {
     .. "the best snapshot), ModelCheckpoint, ReduceLROnPlateau and LearningRateScheduler (send the workers a new "
     .. "rate), CSVLogger, History, or tables of on_train_begin/end and on_epoch_begin/end(epoch, logs); on_epoch_end "
     .. "fires at each validation record (logs: loss, lr, val_loss, val_<metric>), or each epoch's end without one" },
+  { "compression", "how a worker's commits travel: 'fp16' or 'bf16' (16-bit floats, round to nearest even; "
+    .. "about 2x fewer bytes), {top_k = F} (the fraction F of the values largest in magnitude, with their indices: "
+    .. "0.01 sends about 50x fewer bytes), {quantize = 8} (8-bit codes, a min and a scale per block of 256 values, "
+    .. "round to nearest: about 4x); with error feedback: each worker adds what it did not send to its next commit, "
+    .. "so nothing learned is lost (Lin et al. 2018). Trainers that commit changes only (DOWNPOUR, ADAG, DynSGD, "
+    .. "AdaptiveADAG, AEASGD, EAMSGD, DataParallel); a resumed worker starts with nothing pending (the residual is "
+    .. "not checkpointed). Bytes sent: trainer.stats.commit_bytes, bytes_per_commit, compression_ratio (when not "
+    .. "given: float32)" },
+  { "pull_compression", "'fp16' or 'bf16': the parameters the driver sends a worker after each commit, rounded "
+    .. "(no error feedback: the center itself stays float32; the same trainers as compression; when not given: "
+    .. "float32)" },
 }
 
 -- The common options as help's section "options of every trainer", with
