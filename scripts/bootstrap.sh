@@ -20,9 +20,10 @@ build=${1:-$here/build}; shift || true
 # veth): spec/runtime_netns_spec.lua; stress-ng (the load): scripts/stress.sh;
 # python3-h5py: spec/data_hdf5_spec.lua reads a file h5py wrote; python3-torch: the recurrent
 # layers' reference (spec/nn_recurrent_torch_spec.lua) and scripts/bench_lstm.lua;
-# libzip-dev: Keras 3 .keras archives (core/data/zipfile.c).
+# libzip-dev: Keras 3 .keras archives (core/data/zipfile.c); libsodium-dev: the
+# CURVE benchmark's cipher floor (core/ps/bench.c).
 packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libopenblas-dev
-          libzmq3-dev libcsv-dev lua-busted libreadline-dev zlib1g-dev libhdf5-dev python3-h5py python3-torch libzip-dev
+          libzmq3-dev libcsv-dev lua-busted libreadline-dev zlib1g-dev libhdf5-dev python3-h5py python3-torch libzip-dev libsodium-dev
           openmpi-bin clang libclang-rt-14-dev valgrind slurm-wlm munge iproute2 stress-ng)
 missing=()
 for p in "${packages[@]}"; do

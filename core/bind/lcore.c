@@ -1,8 +1,11 @@
 /* The `lunet.core` module: every binding area's functions in one table.
  * lua/lunet/init.lua builds the public API on top of it. */
+#include "alloc.h"
 #include "lbind.h"
 
 int luaopen_lunet_core(lua_State *L) {
+  /* before any parameter vector or ZeroMQ message exists (alloc.h says why) */
+  lunet_malloc_tune();
   lua_newtable(L);
   lunet_open_tensor(L);
   lunet_open_vec(L);

@@ -5,7 +5,10 @@
  *   curve_public(secret) -> public               (raises on a bad key)
  *   curve_check(text) -> true | false, why       (a 40-character Z85 key?)
  *   write_private(path, text, replace?)          (mode 0600 from the start)
- *   file_mode(path) -> mode, owner uid | nil, why */
+ *   file_mode(path) -> mode, owner uid | nil, why
+ *   bench_secretbox(bytes, reps) -> seal + open pairs per second (CURVE's
+ *                                cipher, for scripts/bench_ps.lua) */
+#include <limits.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +16,7 @@
 #include "common.h"
 #include "keys.h"
 #include "lbind.h"
+#include "wire.h"
 
 static int l_curve_available(lua_State *L) {
   lua_pushboolean(L, lunet_curve_available());
@@ -71,10 +75,21 @@ static int l_file_mode(lua_State *L) {
   return 2;
 }
 
+static int l_bench_secretbox(lua_State *L) {
+  lua_Integer bytes = luaL_checkinteger(L, 1), reps = luaL_optinteger(L, 2, 100);
+  if (bytes < 0 || bytes > (lua_Integer)(1 << 30))
+    return luaL_error(L, "bench_secretbox: bytes must be in 0..2^30, got %I", bytes);
+  if (reps < 1 || reps > INT_MAX) return luaL_error(L, "bench_secretbox: reps must be positive, got %I", reps);
+  double rate = lunet_ps_bench_secretbox((size_t)bytes, (int)reps);
+  if (rate < 0) return lunet_core_error(L, "bench_secretbox");
+  lua_pushnumber(L, rate);
+  return 1;
+}
+
 void lunet_open_keys(lua_State *L) {
   static const luaL_Reg fns[] = {{"curve_available", l_curve_available}, {"curve_keypair", l_curve_keypair},
                                  {"curve_public", l_curve_public},       {"curve_check", l_curve_check},
                                  {"write_private", l_write_private},     {"file_mode", l_file_mode},
-                                 {NULL, NULL}};
+                                 {"bench_secretbox", l_bench_secretbox}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

@@ -1,6 +1,8 @@
-/* The floor the transport benchmark compares against: a bare zero-copy
+/* The floors the transport benchmarks compare against: a bare zero-copy
  * DEALER -> ROUTER -> DEALER round trip of n floats each way, no lunet
- * header, no validation, both sockets in this thread (as the lunet loop is). */
+ * header, no validation, both sockets in this thread (as the lunet loop is);
+ * and libsodium's own speed at what CURVE does to each message. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <zmq.h>
 
@@ -45,6 +47,41 @@ done:
   zmq_close(dealer);
   zmq_close(router);
   free(out);
+  free(back);
+  return rate;
+}
+
+/* CURVE encrypts each message with crypto_box_easy_afternm, which is
+ * crypto_secretbox_easy (XSalsa20-Poly1305) under the session key: this
+ * times that pair on preallocated buffers, a fresh nonce per message as
+ * CURVE's is. */
+double lunet_ps_bench_secretbox(size_t bytes, int reps) {
+  if (sodium_init() < 0) return lunet_fail("bench_secretbox: libsodium cannot be initialised"), -1;
+  if (bytes > SIZE_MAX - crypto_secretbox_MACBYTES) return lunet_fail("bench_secretbox: %zu bytes is too many", bytes), -1;
+  unsigned char key[crypto_secretbox_KEYBYTES], nonce[crypto_secretbox_NONCEBYTES];
+  crypto_secretbox_keygen(key);
+  randombytes_buf(nonce, sizeof nonce);
+  unsigned char *plain = lunet_calloc(bytes ? bytes : 1, 1);
+  unsigned char *box = lunet_malloc(bytes + crypto_secretbox_MACBYTES);
+  unsigned char *back = lunet_malloc(bytes ? bytes : 1);
+  double rate = -1;
+  if (!plain || !box || !back) goto done;
+  randombytes_buf(plain, bytes);
+  double t0 = 0;
+  for (int r = -2; r < reps; r++) { /* 2 warm-up pairs */
+    if (r == 0) t0 = lunet_now();
+    sodium_increment(nonce, sizeof nonce);
+    crypto_secretbox_easy(box, plain, bytes, nonce, key);
+    if (crypto_secretbox_open_easy(back, box, bytes + crypto_secretbox_MACBYTES, nonce, key) != 0) {
+      lunet_fail("bench_secretbox: a message did not open (libsodium is broken?)");
+      goto done;
+    }
+  }
+  rate = reps / (lunet_now() - t0);
+done:
+  sodium_memzero(key, sizeof key);
+  free(plain);
+  free(box);
   free(back);
   return rate;
 }

@@ -145,4 +145,10 @@ void lunet_zmq_term(void);
 /* Round trips per second of a bare zero-copy ZeroMQ exchange of n floats each
  * way (the benchmark floor for lunet's commit + pull); -1 if it could not run. */
 double lunet_ps_bench_bare(size_t n, int reps);
+
+/* Seal + open pairs per second of crypto_secretbox_easy /
+ * crypto_secretbox_open_easy (what CURVE does to every message) on a
+ * message of bytes bytes, one thread; -1 with a message if it could not run.
+ * A CURVE round trip seals and opens twice: its bound is half this rate. */
+double lunet_ps_bench_secretbox(size_t bytes, int reps);
 #endif
