@@ -2,23 +2,26 @@
 -- sample, its driver and each worker on a "host" of their own (a Linux
 -- network namespace), each worker joined to the driver by a veth pair
 -- shaped to a 1 Gbit/s link (tbf, both directions) with a 0.5 ms one-way
--- delay (netem, both directions, when the kernel has it). One run per
+-- delay (netem, both directions, when the kernel has it). --reps runs per
 -- configuration (CURVE or plain TCP, times each compression setting), one
 -- machine-readable line each:
 --   bench=crosshost trainer=DOWNPOUR workers=2 rate=1gbit delay_ms=0.5 curve=no
 --   compression=none target_f1=0.80 seconds_to_target=... final_f1=...
---   bytes_per_commit=... seconds=... updates=...
+--   bytes_per_commit=... seconds=... updates=... epochs=5 reps=3
 -- seconds_to_target: from the run's start (the driver's socket bound, the
 -- workers registering, the job and the data crossing the link) to the
 -- first validation snapshot of the center (every 10 updates, the test
--- split, F1) whose F1 reaches --target-f1; "never" when none did.
+-- split, F1) whose F1 reaches --target-f1; the median over --reps runs
+-- ("never" when most never did; reached=R/N says how many did);
+-- final_f1 (the returned center's F1) and seconds (train()'s wall time)
+-- are medians too.
 -- Without netem the delay is not applied and the line says so:
 -- delay_ms=0 delay=unavailable(netem_missing); no other delay is faked.
 -- Run it through scripts/bench_crosshost.sh, as root: the shell script
 -- removes the namespaces on every exit path (its trap) and skips, saying
 -- why, without root or iproute2. --dry-run (no root) prints the planned
 -- lines, for checking the command line and the line format.
--- usage: scripts/bench_crosshost.sh [--epochs N] [--target-f1 F] [--curve yes|no|both]
+-- usage: scripts/bench_crosshost.sh [--epochs N] [--reps N] [--target-f1 F] [--curve yes|no|both]
 --        [--compression NAME,...] [--dry-run]   (--help lists the options)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
 package.path = here .. "/lib/?.lua;" .. package.path
@@ -27,10 +30,17 @@ local args = dofile(here .. "/../examples/lib/args.lua")
 
 local NAME = "bench_crosshost"
 local RATE, DELAY_MS = "1gbit", 0.5
--- The compression settings measured: name (as the line prints it) and the
--- trainer's compression option (nil: none). Extend the list to measure more.
+-- The compression settings measured (scripts/bench_compression.lua's
+-- names), in order: name (as the line prints it) and the trainer options
+-- it sets (compression, pull_compression). Extend the list to measure more.
 local COMPRESSIONS = {
-  { name = "none" },
+  { name = "none", options = {} },
+  { name = "fp16", options = { compression = "fp16" } },
+  { name = "bf16", options = { compression = "bf16" } },
+  { name = "topk1", options = { compression = { top_k = 0.01 } } },
+  { name = "q8", options = { compression = { quantize = 8 } } },
+  { name = "fp16_pull", options = { compression = "fp16", pull_compression = "fp16" } },
+  { name = "topk1_pull", options = { compression = { top_k = 0.01 }, pull_compression = "fp16" } },
 }
 local names = {}
 for i, c in ipairs(COMPRESSIONS) do names[i] = c.name end
@@ -40,17 +50,18 @@ local o = args.parse({
   about = "DOWNPOUR (2 workers, Higgs sample) across emulated hosts: time to a target F1 over a shaped link.",
   options = {
     { name = "epochs", kind = "integer", default = 5, help = "epochs each run trains" },
+    { name = "reps", kind = "integer", default = 3, help = "runs per configuration (the line has their medians)" },
     { name = "target-f1", kind = "number", min = 0, max = 1, default = 0.8, value = "F",
       help = "the validation F1 whose time to reach is printed" },
     { name = "curve", kind = "string", choices = { "yes", "no", "both" }, default = "both", value = "yes|no|both",
       help = "runs with ZeroMQ CURVE, without, or both" },
     { name = "compression", kind = "string", value = "NAME,...", default = table.concat(names, ","),
-      help = "the compression settings run, by name (" .. table.concat(names, ", ") .. ")" },
+      help = "the compression settings run (_pull: pull_compression = 'fp16' too)" },
     { name = "dry-run", kind = "flag", help = "print the planned lines and exit (no root needed)" },
     { name = "prefix", kind = "string", value = "NAME",
-      help = "the namespaces' name prefix (bench_crosshost.sh gives it, and removes them)" },
+      help = "the namespaces' prefix (given by bench_crosshost.sh)" },
     { name = "dir", kind = "string", value = "DIR",
-      help = "a private directory for keys and output (bench_crosshost.sh gives it, and removes it)" },
+      help = "a private directory for keys and output (given by bench_crosshost.sh)" },
   },
 }, arg)
 
@@ -80,7 +91,7 @@ end
 
 if o["dry-run"] then
   for _, cfg in ipairs(configs) do
-    print(head(cfg, { rate = RATE, delay_ms = DELAY_MS }) .. (" epochs=%d dry_run=1"):format(o.epochs))
+    print(head(cfg, { rate = RATE, delay_ms = DELAY_MS }) .. (" epochs=%d reps=%d dry_run=1"):format(o.epochs, o.reps))
   end
   os.exit(0)
 end
@@ -198,7 +209,7 @@ local function run(k, cfg)
     worker_keys = { "--key", keys .. "/worker", "--server-key", keys .. "/server.pub" }
   end
   local out = dir .. "/result" .. k
-  local compression = cfg.compression.value and core.json_encode(cfg.compression.value) or "none"
+  local compression = next(cfg.compression.options) and core.json_encode(cfg.compression.options) or "none"
   local d = start(ns.d, "driver", { LUNET, here .. "/lib/crosshost_driver.lua", port, keys, compression,
                                     tostring(o.epochs), out })
   local w = {}
@@ -212,23 +223,46 @@ local function run(k, cfg)
   return core.json_decode(assert(read(out), "the driver wrote no result"))
 end
 
-local function line(cfg, link, r)
-  local target, reach = o["target-f1"], nil
-  for _, rec in ipairs(r.records) do
-    if rec.f1 >= target then reach = rec.seconds; break end
+local function median(t)
+  local c = {}
+  for i, v in ipairs(t) do c[i] = v end
+  table.sort(c)
+  local n = #c
+  return n % 2 == 1 and c[(n + 1) // 2] or (c[n // 2] + c[n // 2 + 1]) / 2
+end
+
+-- The line of a configuration from its runs' results: medians over the runs
+-- (a run that never reached the target counts as infinitely slow).
+local function line(cfg, link, results)
+  local target = o["target-f1"]
+  local reach, finals, walls, reached = {}, {}, {}, 0
+  for i, r in ipairs(results) do
+    reach[i] = math.huge
+    for _, rec in ipairs(r.records) do
+      if rec.f1 >= target then reach[i] = rec.seconds; reached = reached + 1; break end
+    end
+    local last = r.records[#r.records]
+    finals[i], walls[i] = last and last.f1 or 0 / 0, r.wall
   end
-  local last = r.records[#r.records]
-  return head(cfg, link) .. (" seconds_to_target=%s final_f1=%.4f bytes_per_commit=%d seconds=%.2f updates=%d "
-    .. "epochs=%d"):format(reach and ("%.2f"):format(reach) or "never", last and last.f1 or 0 / 0,
-    r.bytes_per_commit, r.wall, r.num_updates, o.epochs)
+  local t = median(reach)
+  return head(cfg, link) .. (" seconds_to_target=%s reached=%d/%d final_f1=%.4f bytes_per_commit=%d seconds=%.2f "
+    .. "updates=%d epochs=%d reps=%d"):format(t == math.huge and "never" or ("%.2f"):format(t), reached, #results,
+    median(finals), results[1].bytes_per_commit, median(walls), results[1].num_updates, o.epochs, #results)
 end
 
 local ok, err = pcall(function()
   local link = up()
-  for k, cfg in ipairs(configs) do
-    print(line(cfg, link, run(k, cfg)))
-    io.stdout:flush()
+  local results, n = {}, 0
+  for rep = 1, o.reps do -- (the configurations alternate: the machine's drift hits them alike)
+    for k, cfg in ipairs(configs) do
+      n = n + 1
+      io.stderr:write(("bench_crosshost: run %d of %d: curve=%s compression=%s (rep %d)\n"):format(n,
+        o.reps * #configs, cfg.curve, cfg.compression.name, rep))
+      results[k] = results[k] or {}
+      results[k][rep] = run(n, cfg)
+    end
   end
+  for k, cfg in ipairs(configs) do print(line(cfg, link, results[k])) end
 end)
 for _, pid in ipairs(started) do -- (a failed run's processes: ours, by id)
   if pcall(core.kill, pid, "KILL") then pcall(core.wait, pid, 5) end

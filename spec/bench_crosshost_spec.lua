@@ -26,31 +26,45 @@ end
 
 describe("scripts/bench_crosshost", function()
   it("--dry-run prints one line per configuration, plain TCP before CURVE, in the benchmark's format", function()
-    local code, out, err = script("--dry-run", "--epochs", "3", "--target-f1", "0.75")
+    local code, out, err = script("--dry-run", "--epochs", "3", "--target-f1", "0.75", "--compression", "none,topk1_pull")
     assert.are.equal(0, code, err)
     local lines = h.lines(out)
-    assert.are.same({
-      "bench=crosshost trainer=DOWNPOUR workers=2 rate=1gbit delay_ms=0.5 curve=no compression=none target_f1=0.75 "
-        .. "epochs=3 dry_run=1",
-      "bench=crosshost trainer=DOWNPOUR workers=2 rate=1gbit delay_ms=0.5 curve=yes compression=none target_f1=0.75 "
-        .. "epochs=3 dry_run=1",
-    }, lines)
+    local function planned(curve, compression)
+      return ("bench=crosshost trainer=DOWNPOUR workers=2 rate=1gbit delay_ms=0.5 curve=%s compression=%s "
+        .. "target_f1=0.75 epochs=3 reps=3 dry_run=1"):format(curve, compression)
+    end
+    assert.are.same({ planned("no", "none"), planned("no", "topk1_pull"), planned("yes", "none"),
+                      planned("yes", "topk1_pull") }, lines)
     for _, l in ipairs(lines) do
       for field in l:gmatch("%S+") do assert(field:match("^[%w_]+=[^=%s]+$"), "not key=value: " .. field) end
     end
   end)
 
-  it("--curve chooses the runs", function()
-    local code, out = script("--dry-run", "--curve", "yes")
+  it("by default, every compression setting with and without CURVE; --curve and --reps choose", function()
+    local code, out = script("--dry-run")
+    assert.are.equal(0, code)
+    local settings = {}
+    for _, l in ipairs(h.lines(out)) do
+      local curve, c = l:match(" curve=(%w+) compression=([%w_]+) ")
+      settings[#settings + 1] = curve .. ":" .. c
+    end
+    local expected = {}
+    for _, curve in ipairs { "no", "yes" } do
+      for _, c in ipairs { "none", "fp16", "bf16", "topk1", "q8", "fp16_pull", "topk1_pull" } do
+        expected[#expected + 1] = curve .. ":" .. c
+      end
+    end
+    assert.are.same(expected, settings)
+    code, out = script("--dry-run", "--curve", "yes", "--compression", "fp16", "--reps", "1")
     assert.are.equal(0, code)
     local lines = h.lines(out)
     assert.are.equal(1, #lines)
-    has(lines[1], " curve=yes ", " compression=none ")
+    has(lines[1], " curve=yes ", " compression=fp16 ", " reps=1 ")
   end)
 
   it("refuses a compression it does not know, a bad --curve and an unknown option, one line each, code 2", function()
     for _, case in ipairs {
-      { { "--dry-run", "--compression", "zip" }, "--compression: unknown setting 'zip' (known: none" },
+      { { "--dry-run", "--compression", "zip" }, "--compression: unknown setting 'zip' (known: none, fp16, bf16, topk1, q8, fp16_pull, topk1_pull)" },
       { { "--dry-run", "--curve", "maybe" }, "--curve", "yes, no, both" },
       { { "--dry-run", "--target-f1", "2" }, "--target-f1", "from 0 to 1" },
       { { "--dry-run", "--epoch", "2" }, "unknown argument '--epoch'", "did you mean '--epochs'" },

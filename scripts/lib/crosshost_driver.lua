@@ -6,8 +6,8 @@
 -- for two workers started by hand on the other "hosts" (launcher
 -- "external"): with ZeroMQ CURVE when KEYS is a directory holding the pair
 -- KEYS/server and KEYS/authorized_keys, plain TCP (insecure = true) when it
--- is "-". COMPRESSION is the trainer's compression option as JSON ("none":
--- no option given). The test split is scored on the center every 10
+-- is "-". COMPRESSION is the trainer options compression and
+-- pull_compression as a JSON object ("none": neither given). The test split is scored on the center every 10
 -- updates (validation_every = {updates = 10}, f1). OUT (JSON) gets the
 -- validation records, each with its seconds from the run's start (the
 -- driver's clock starts before the workers register, so the job and the
@@ -35,7 +35,12 @@ if keys == "-" then
 else
   o.server_key, o.authorized_keys = keys .. "/server", keys .. "/authorized_keys"
 end
-if compression ~= "none" then o.compression = core.json_decode(compression) end
+if compression ~= "none" then
+  for k, v in pairs(core.json_decode(compression)) do
+    assert(k == "compression" or k == "pull_compression", "crosshost_driver.lua: not a compression option: " .. k)
+    o[k] = v
+  end
+end
 
 local trainer = lunet.trainers.DOWNPOUR(o)
 local t_call = core.now()
@@ -50,8 +55,7 @@ end
 local result = core.json_encode {
   records = records, wall = wall, training_time = st.training_time, samples = st.samples,
   num_updates = st.num_updates,
-  -- (commits carry raw float32 until the compression option is there: 4 bytes a parameter)
-  bytes_per_commit = st.bytes_per_commit or model:count_params() * 4,
+  bytes_per_commit = st.bytes_per_commit, compression_ratio = st.compression_ratio,
 }
 local f = assert(io.open(out .. ".tmp", "w"))
 f:write(result)
