@@ -6,12 +6,14 @@
 -- configuration (CURVE or plain TCP, times each compression setting), one
 -- machine-readable line each:
 --   bench=crosshost trainer=DOWNPOUR workers=2 rate=1gbit delay_ms=0.5 curve=no
---   compression=none target_f1=0.80 seconds_to_target=... final_f1=...
+--   compression=none target_f1=0.82 seconds_to_target=... final_f1=...
 --   bytes_per_commit=... seconds=... updates=... epochs=5 reps=3
 -- seconds_to_target: from the run's start (the driver's socket bound, the
 -- workers registering, the job and the data crossing the link) to the
 -- first validation snapshot of the center (every 10 updates, the test
--- split, F1) whose F1 reaches --target-f1; the median over --reps runs
+-- split, F1) whose F1 reaches --target-f1 (default 0.82: on the bundled
+-- sample the uncompressed run passes it in its first or second epoch and
+-- ends near 0.825); the median over --reps runs
 -- ("never" when most never did; reached=R/N says how many did);
 -- final_f1 (the returned center's F1) and seconds (train()'s wall time)
 -- are medians too.
@@ -51,7 +53,7 @@ local o = args.parse({
   options = {
     { name = "epochs", kind = "integer", default = 5, help = "epochs each run trains" },
     { name = "reps", kind = "integer", default = 3, help = "runs per configuration (the line has their medians)" },
-    { name = "target-f1", kind = "number", min = 0, max = 1, default = 0.8, value = "F",
+    { name = "target-f1", kind = "number", min = 0, max = 1, default = 0.82, value = "F",
       help = "the validation F1 whose time to reach is printed" },
     { name = "curve", kind = "string", choices = { "yes", "no", "both" }, default = "both", value = "yes|no|both",
       help = "runs with ZeroMQ CURVE, without, or both" },
