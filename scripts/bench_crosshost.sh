@@ -33,7 +33,9 @@ remove() {
 tmp=${TMPDIR:-/tmp}
 # a killed run's leftovers (its shell's PID is gone): namespaces and directory
 for p in $( (ip netns list | awk '{print $1}'; ls "$tmp") | sed -n 's/^lunet-xh-\([0-9]*\)-.*/\1/p' | sort -u); do
-  [ -d "/proc/$p" ] || { remove "lunet-xh-$p-"; rm -rf "$tmp/lunet-xh-$p-"*; }
+  # (a zombie nobody has reaped yet is gone too: its state, after "(comm) ", is Z)
+  state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)
+  [ -n "$state" ] && [ "$state" != Z ] || { remove "lunet-xh-$p-"; rm -rf "$tmp/lunet-xh-$p-"*; }
 done
 
 prefix="lunet-xh-$$-"
