@@ -26,6 +26,7 @@ done
 remove() {
   for n in $(ip netns list | awk '{print $1}' | grep "^$1"); do
     pids=$(ip netns pids "$n" 2>/dev/null)
+    # shellcheck disable=SC2086 # (one argument per process id)
     [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
     ip netns del "$n" 2>/dev/null
   done
@@ -35,12 +36,16 @@ tmp=${TMPDIR:-/tmp}
 for p in $( (ip netns list | awk '{print $1}'; ls "$tmp") | sed -n 's/^lunet-xh-\([0-9]*\)-.*/\1/p' | sort -u); do
   # (a zombie nobody has reaped yet is gone too: its state, after "(comm) ", is Z)
   state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)
-  [ -n "$state" ] && [ "$state" != Z ] || { remove "lunet-xh-$p-"; rm -rf "$tmp/lunet-xh-$p-"*; }
+  if [ -z "$state" ] || [ "$state" = Z ]; then
+    remove "lunet-xh-$p-"
+    rm -rf "$tmp/lunet-xh-$p-"*
+  fi
 done
 
 prefix="lunet-xh-$$-"
 work=$(mktemp -d "$tmp/$prefix"XXXXXX) || exit 1 # (its keys, the runs' output: removed with the namespaces)
 child=
+# shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
   [ -n "$child" ] && kill -KILL "$child" 2>/dev/null
   remove "$prefix"
