@@ -290,12 +290,20 @@ end
 -- never needs it: specs that break the protocol on purpose send through it.
 function Context:channel() return self.link end
 
+-- The done message's totals; waiting_time (for the center, the channel's
+-- count) and busy_time (from the first batch) split the windows' time.
+local function totals(self)
+  local now = core.now()
+  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration,
+           waiting_time = self.link.waited, busy_time = now - (self.started or now) }
+end
+
 -- The end of the worker function (worker.lua): the exchange's last center
 -- taken, the last records sent; the totals for the done message.
 function Context:finish()
   if self.ex then self.ex:finish() end
   self:report()
-  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
+  return totals(self)
 end
 
 -- A callback ended training (stop reason stop_training): the last records
@@ -303,7 +311,7 @@ end
 -- totals for the done message.
 function Context:stopped()
   send_report(self, false)
-  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
+  return totals(self)
 end
 
 -- commit, send_result, pull, commit_and_pull and the overlapped form: runtime/context_exchange.lua

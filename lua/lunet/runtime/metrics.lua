@@ -31,7 +31,7 @@ function metrics.new(o)
     first_start = nil,      -- seconds from t0 to the start of the run's first batch (the earliest reported)
     samples = 0,            -- samples trained, over all workers
     worker_samples = {},    -- rank -> the samples that worker reported
-    last_batch = {}, comm_time = {},
+    last_batch = {}, comm_time = {}, split = {},
     peak_rss = {}, -- rank -> the worker's VmHWM (bytes)
     bad_rows = {}, -- shard index -> the most rows any one read of it skipped (on_bad_rows = 'skip')
     rows = o.rows, num_epoch = o.num_epoch, epochs = 0, -- epochs: those over (a LazyFrame's run)
@@ -127,8 +127,11 @@ function Metrics:stale(staleness, n)
   self.staleness[staleness] = (self.staleness[staleness] or 0) + (n or 1)
 end
 
-function Metrics:done(rank, comm_time)
+-- waiting, busy: the seconds the worker waited for the center, and from its
+-- first batch to its end (older workers: nil)
+function Metrics:done(rank, comm_time, waiting, busy)
   self.comm_time[rank] = comm_time
+  if waiting and busy then self.split[rank] = { comm = comm_time, waiting = waiting, busy = busy } end
   self.t_last_done = core.now()
 end
 
@@ -167,6 +170,20 @@ function Metrics:restore(s)
   for index, n in pairs(s.bad_rows or {}) do self:bad_rows_read(index, n) end
 end
 
+-- Where the workers' time went, summed over them, in seconds: compute
+-- (training, and everything but the exchange), exchange (copying and
+-- sending deltas and centers) and waiting (for the center to come back).
+local function time_split(split)
+  local t = { compute = 0, exchange = 0, waiting = 0 }
+  if not next(split) then return nil end
+  for _, s in pairs(split) do
+    t.compute = t.compute + math.max(0, s.busy - s.comm)
+    t.exchange = t.exchange + math.max(0, s.comm - s.waiting)
+    t.waiting = t.waiting + s.waiting
+  end
+  return t
+end
+
 -- The statistics of the run (trainer.stats); server: the socket's counts.
 -- training_time counts from the start of the first batch (training_start:
 -- seconds after train(); workers started late do not count) to the last
@@ -192,6 +209,7 @@ function Metrics:stats(clock, server)
     rejected_peers = server and server.denied, -- connections the ZAP handler refused (CURVE)
     dropped_messages = server and server.dropped, late_messages = c.late, skipped_batches = c.skipped,
     skipped_updates = c.refused, batches = #self.history + c.skipped, commits = applied + c.refused,
+    time_split = time_split(self.split),
   }
 end
 

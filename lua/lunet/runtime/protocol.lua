@@ -28,10 +28,12 @@
 --                                     peak_rss? (VmHWM bytes)
 --   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
 --                                     (D: the answer to a report/heartbeat)
---   commit              W     clock   partition?                             delta
---   commit_pull         W     clock   -                                      delta
+--   commit              W     clock   partition?, shm? {bytes, n}            delta (none with shm)
+--   commit_pull         W     clock   shm? {bytes, n}                        delta (none with shm)
 --   pull                W     clock   -                                      -
---   params              D     clock   -                                      center
+--   params              D     clock   shm? (bytes)                           center (none with shm)
+--   shm_offer           W     0       fd, bytes (a local worker's segment)   -
+--   shm_answer          D     0       accepted, message? (why not)           -
 --   result              W     0       partition, chunk? (LazyFrame)          output (predictions)
 --                                                                            [, kept columns]
 --   checkpoint_request  D     0       id, weights                            -
@@ -39,7 +41,9 @@
 --                                                                            [, buffers] (worker_buffers)
 --                                     batch}, iteration, samples, rng,
 --                                     optimizer {iterations, m_schedule}
---   done                W     0       communication_time, samples, batches   -
+--   done                W     0       communication_time, samples, batches,  -
+--                                     waiting_time?, busy_time? (windows'
+--                                     time split: stats.time_split)
 --   stop                D     0       reason, message?                       -
 --   error               W     0       message                                -
 --   validate            D     id      -                                      center (a snapshot)
@@ -49,6 +53,15 @@
 --
 -- clock: the center's update count when sent (params, job) or when the
 -- worker last received it (commit, pull): the driver's staleness measure.
+-- shm (runtime/shm_link.lua): a local worker's payload in shared memory,
+-- not in a frame. After its job a local worker may offer a memfd segment
+-- (shm_offer: the fd number in its process, whose pid its hello gave, and
+-- the bytes of one area, 4 * n_params); the driver answers shm_answer
+-- (accepted: it mapped it; else message says why, and frames go on). Then
+-- commit and commit_pull carry shm = {bytes (in the commit area), n (the
+-- worker's commit count: the driver stores it in the segment's header once
+-- it has read the commit)} and no frame, and params carry shm = bytes (in
+-- the params area) and no frame.
 -- A worker answers nothing; the driver answers hello (job or stop), each
 -- report and heartbeat (heartbeat), data_request (data or end_of_data), pull
 -- and commit_pull (params; synchronous trainers once the round is complete)
@@ -71,6 +84,7 @@ local protocol = {}
 -- Field kinds: "integer", "number", "string", "boolean", "table" (any JSON
 -- object), "numbers" / "integers" / "strings" (lists of those), or a nested
 -- schema table; a trailing "?" makes a field optional.
+local SHM = { bytes = "integer", n = "integer", ["?"] = true } -- (a payload in the segment: shm_link.lua)
 local S = {
   hello = { from = "worker", meta = { version = "string", rank = "integer?", pid = "integer?", host = "string?" },
             frames = { 0, 0 } },
@@ -91,10 +105,12 @@ local S = {
                                        start = "number?", peak_rss = "integer?" },
              frames = { 0, 0 } },
   heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
-  commit = { from = "worker", meta = { partition = "integer?" }, frames = { 1, 1 } },
-  commit_pull = { from = "worker", meta = {}, frames = { 1, 1 } },
+  commit = { from = "worker", meta = { partition = "integer?", shm = SHM }, frames = { 0, 1 }, in_shm = true },
+  commit_pull = { from = "worker", meta = { shm = SHM }, frames = { 0, 1 }, in_shm = true },
   pull = { from = "worker", meta = {}, frames = { 0, 0 } },
-  params = { from = "driver", meta = {}, frames = { 1, 1 } },
+  params = { from = "driver", meta = { shm = "integer?" }, frames = { 0, 1 }, in_shm = true },
+  shm_offer = { from = "worker", meta = { fd = "integer", bytes = "integer" }, frames = { 0, 0 } },
+  shm_answer = { from = "driver", meta = { accepted = "boolean", message = "string?" }, frames = { 0, 0 } },
   result = { from = "worker", meta = { partition = "integer", chunk = "integer?" }, frames = { 1, 2 } },
   checkpoint_request = { from = "driver", meta = { id = "integer", weights = "boolean" }, frames = { 0, 0 } },
   checkpoint_state = { from = "worker",
@@ -102,7 +118,8 @@ local S = {
                                 position = { partition = "integer", epoch = "integer", batch = "integer" },
                                 optimizer = { iterations = "integer", m_schedule = "number" } },
                        frames = { 1, 6 } },
-  done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer" },
+  done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer",
+                                     waiting_time = "number?", busy_time = "number?" },
            frames = { 0, 0 } },
   stop = { from = "driver", meta = { reason = "string", message = "string?" }, frames = { 0, 0 } },
   error = { from = "worker", meta = { message = "string" }, frames = { 0, 0 } },
@@ -204,6 +221,10 @@ function protocol.decode(msg, from)
       local why = mismatch(fields[k], kind, k)
       if why then return nil, msg.type .. ": " .. why end
     end
+  end
+  -- (a payload in shared memory, shm_link.lua: then no frame, else one)
+  if s.in_shm and n ~= (fields.shm and 0 or 1) then
+    return nil, string.format("%s with %d payload frames and%s shm", msg.type, n, fields.shm and "" or " no")
   end
   return fields
 end
