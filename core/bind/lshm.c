@@ -76,8 +76,8 @@ static int seg_write(lua_State *L) {
   if (!lunet_tensor_is_contiguous(t)) return luaL_error(L, "Segment:write: the tensor is not contiguous");
   size_t n = (size_t)lunet_tensor_numel(t) * sizeof(float);
   if (n > lunet_shm_area_bytes(s))
-    return luaL_error(L, "Segment:write: %zu bytes do not fit the %s area (%zu bytes)", n, lua_tostring(L, 2),
-                      lunet_shm_area_bytes(s));
+    return luaL_error(L, "Segment:write: %I bytes do not fit the %s area (%I bytes)", (lua_Integer)n, lua_tostring(L, 2),
+                      (lua_Integer)lunet_shm_area_bytes(s));
   memcpy(lunet_shm_area(s, area), lunet_tensor_data(t), n);
   lua_pushinteger(L, (lua_Integer)n);
   return 1;
@@ -88,8 +88,8 @@ static int seg_view(lua_State *L) {
   int area = check_area(L, 2, "Segment:view");
   size_t n = check_bytes(L, 3, "Segment:view");
   if (n > lunet_shm_area_bytes(s))
-    return luaL_error(L, "Segment:view: %zu bytes, the %s area has %zu", n, lua_tostring(L, 2),
-                      lunet_shm_area_bytes(s));
+    return luaL_error(L, "Segment:view: %I bytes, the %s area has %I", (lua_Integer)n, lua_tostring(L, 2),
+                      (lua_Integer)lunet_shm_area_bytes(s));
   int64_t shape[1] = {(int64_t)(n / sizeof(float))};
   lunet_shm_retain(s);
   lunet_tensor_t *t = lunet_tensor_wrap(lunet_shm_area(s, area), 1, shape, lunet_shm_view_release, s);
