@@ -55,6 +55,7 @@ end
 -- segment; false when it goes as frames (no segment, or not a commit).
 function shm_link.send(link, type_name, seq, fields, frame)
   if not (link.shm and COMMITS[type_name] and frame) then return false end
+  if fields and next(fields) then protocol.encode(type_name, fields) end -- (the caller's fields checked as frames' are)
   wait_consumed(link)
   local bytes = link.shm:write("commit", frame)
   link.shm_sent = link.shm_sent + 1
