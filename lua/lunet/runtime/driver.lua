@@ -129,7 +129,7 @@ function handlers.data_request(run, w, _, meta)
 end
 
 function handlers.done(run, w, _, meta)
-  run.metrics:done(w.rank, meta.communication_time, meta.waiting_time, meta.busy_time)
+  run.metrics:done(w.rank, meta)
   run.roster:done(w) -- (first: a stop that cannot be sent does not make it lost)
   shm_link.release(w)
   run:send(w, "stop", 0, { reason = "done" })

@@ -127,11 +127,13 @@ function Metrics:stale(staleness, n)
   self.staleness[staleness] = (self.staleness[staleness] or 0) + (n or 1)
 end
 
--- waiting, busy: the seconds the worker waited for the center, and from its
--- first batch to its end (older workers: nil)
-function Metrics:done(rank, comm_time, waiting, busy)
-  self.comm_time[rank] = comm_time
-  if waiting and busy then self.split[rank] = { comm = comm_time, waiting = waiting, busy = busy } end
+-- totals: the done message's fields (communication_time; compute_time,
+-- exchange_time, waiting_time: its time split)
+function Metrics:done(rank, totals)
+  self.comm_time[rank] = totals.communication_time
+  if totals.compute_time and totals.exchange_time and totals.waiting_time then
+    self.split[rank] = { compute = totals.compute_time, exchange = totals.exchange_time, waiting = totals.waiting_time }
+  end
   self.t_last_done = core.now()
 end
 
@@ -170,16 +172,15 @@ function Metrics:restore(s)
   for index, n in pairs(s.bad_rows or {}) do self:bad_rows_read(index, n) end
 end
 
--- Where the workers' time went, summed over them, in seconds: compute
--- (training, and everything but the exchange), exchange (copying and
--- sending deltas and centers) and waiting (for the center to come back).
+-- Where the workers' time went from their first batch, summed over them,
+-- in seconds: compute (training, and everything but the exchange), exchange
+-- (the delta's arithmetic, copying and sending deltas and centers) and
+-- waiting (for the center to come back).
 local function time_split(split)
-  local t = { compute = 0, exchange = 0, waiting = 0 }
   if not next(split) then return nil end
+  local t = { compute = 0, exchange = 0, waiting = 0 }
   for _, s in pairs(split) do
-    t.compute = t.compute + math.max(0, s.busy - s.comm)
-    t.exchange = t.exchange + math.max(0, s.comm - s.waiting)
-    t.waiting = t.waiting + s.waiting
+    for k in pairs(t) do t[k] = t[k] + s[k] end
   end
   return t
 end

@@ -42,8 +42,8 @@
 --                                     batch}, iteration, samples, rng,
 --                                     optimizer {iterations, m_schedule}
 --   done                W     0       communication_time, samples, batches,  -
---                                     waiting_time?, busy_time? (windows'
---                                     time split: stats.time_split)
+--                                     compute_time?, exchange_time?,
+--                                     waiting_time? (stats.time_split)
 --   stop                D     0       reason, message?                       -
 --   error               W     0       message                                -
 --   validate            D     id      -                                      center (a snapshot)
@@ -119,7 +119,8 @@ local S = {
                                 optimizer = { iterations = "integer", m_schedule = "number" } },
                        frames = { 1, 6 } },
   done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer",
-                                     waiting_time = "number?", busy_time = "number?" },
+                                     compute_time = "number?", exchange_time = "number?",
+                                     waiting_time = "number?" },
            frames = { 0, 0 } },
   stop = { from = "driver", meta = { reason = "string", message = "string?" }, frames = { 0, 0 } },
   error = { from = "worker", meta = { message = "string" }, frames = { 0, 0 } },
