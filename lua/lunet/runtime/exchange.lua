@@ -29,22 +29,16 @@ function Exchange:poll(wait)
   if not self.in_flight then return end
   local center = self.ctx:poll_params(wait)
   if not center then return end
-  local vec, t0 = self.vec, core.now()
-  vec.axpy(self.w, 1, center) -- W += C - W_sent
-  vec.axpy(self.w, -1, self.pulled)
-  vec.copy(self.pulled, center)
+  local t0 = core.now()
+  self.vec.fold(self.w, self.pulled, center) -- W += C - W_sent, W_pulled = C (one pass)
   center:close()
   self.in_flight = false
   spent(self, t0)
 end
 
--- delta = (W - W_pulled) * scale
+-- delta = (W - W_pulled) * scale (one pass)
 local function compute(self, scale)
-  local vec = self.vec
-  vec.copy(self.delta, self.w)
-  vec.axpy(self.delta, -1, self.pulled)
-  if scale and scale ~= 1 then vec.scale(self.delta, scale) end
-  return self.delta
+  return self.vec.delta(self.delta, self.w, self.pulled, scale or 1)
 end
 
 -- Commits (W - W_pulled) * scale (scale nil: 1) and continues from the
