@@ -38,6 +38,23 @@ void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float
   }
 }
 
+void lunet_vec_delta(float *restrict out, const float *restrict w, const float *restrict pulled, float scale,
+                     size_t n) {
+  /* (the same roundings as copy, axpy -1 and scale: w - pulled, then one product) */
+  if (scale == 1.0f) {
+    for (size_t i = 0; i < n; i++) out[i] = w[i] - pulled[i];
+  } else {
+    for (size_t i = 0; i < n; i++) out[i] = (w[i] - pulled[i]) * scale;
+  }
+}
+
+void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    w[i] = (w[i] + c[i]) - pulled[i];
+    pulled[i] = c[i];
+  }
+}
+
 /* (x, u, before: disjoint, the binding checks: restrict lets the loops vectorise plainly) */
 void lunet_vec_momentum_ahead(float *restrict x, const float *restrict u, float *restrict before, float delta,
                               size_t n) {

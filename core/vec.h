@@ -34,6 +34,13 @@ void lunet_vec_momentum_ahead(float *restrict x, const float *restrict u, float 
                               size_t n);
 void lunet_vec_momentum_step(float *restrict x, float *restrict u, const float *restrict before, float delta,
                              float eta, size_t n);
+/* The delta exchange's passes (runtime/exchange.lua), one pass each instead
+ * of two or three BLAS-1 calls. vec_delta: out = (w - pulled) * scale.
+ * vec_fold: w = (w + c) - pulled, then pulled = c (a center folded into
+ * weights trained on past the commit). The arrays must not overlap. */
+void lunet_vec_delta(float *restrict out, const float *restrict w, const float *restrict pulled, float scale,
+                     size_t n);
+void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n);
 /* sum of x (n), accumulated in double */
 double lunet_vec_sum(const float *x, size_t n);
 /* out (rows) = index of the largest element of each row of x (rows, cols),

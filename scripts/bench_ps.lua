@@ -10,7 +10,10 @@
 --   ps_runtime_rt      the same exchange through the whole runtime: a worker
 --                      process, the driver's rule, the reply (PingPong trainer)
 --   downpour_speedup   DOWNPOUR, 2 local workers, window 5, batch 64, against
---                      SingleTrainer: total training samples/s
+--                      SingleTrainer: total training samples/s; through
+--                      shared memory (shm_workers) and in frames; the
+--                      fractions of the workers' time computing, exchanging
+--                      and waiting for the center
 --   first_batch        seconds from train() to the first batch trained,
 --                      175,000 rows, 2 workers
 --   downpour_validation  the downpour_speedup run with validation_every = 1
@@ -148,22 +151,33 @@ end
 
 -- ---- 3. DOWNPOUR with 2 workers against SingleTrainer, alternating runs
 local df = problem(20000)
-local function rate(name, workers, validation)
+local function rate(name, workers, validation, shared_memory)
   local t = lunet.trainers[name] { model = notebook_mlp(), num_workers = workers, batch_size = 64, num_epoch = epochs,
                                    communication_window = name == "DOWNPOUR" and 5 or nil, verbose = false,
+                                   shared_memory = shared_memory,
                                    validation_data = validation, validation_every = validation and 1 or nil,
                                    validation_metrics = validation and { "f1" } or nil }
   t:train(df)
   return t:samples_per_second(), t
 end
 if wanted("downpour_speedup") then
-  local single, downpour = {}, {}
+  -- (DOWNPOUR through shared memory, the default, and in socket frames; the
+  -- split of the workers' window time: compute, exchange, waiting)
+  local single, downpour, framed, split = {}, {}, {}, { compute = 0, exchange = 0, waiting = 0 }
+  local shm_workers
   for _ = 1, math.max(3, reps) do
     single[#single + 1] = rate("SingleTrainer", 1)
-    downpour[#downpour + 1] = rate("DOWNPOUR", 2)
+    local r, t = rate("DOWNPOUR", 2)
+    downpour[#downpour + 1], shm_workers = r, t.stats.shm_workers
+    for k, v in pairs(t.stats.time_split) do split[k] = split[k] + v end
+    framed[#framed + 1] = rate("DOWNPOUR", 2, nil, false)
   end
+  local total = split.compute + split.exchange + split.waiting
   print(string.format("bench=downpour_speedup workers=2 window=5 batch=64 samples_per_s=%.0f "
-    .. "single_samples_per_s=%.0f ratio=%.3f", median(downpour), median(single), median(downpour) / median(single)))
+    .. "single_samples_per_s=%.0f ratio=%.3f shm_workers=%d frames_samples_per_s=%.0f frames_ratio=%.3f "
+    .. "compute=%.3f exchange=%.3f waiting=%.3f", median(downpour), median(single), median(downpour) / median(single),
+    shm_workers, median(framed), median(framed) / median(single), split.compute / total, split.exchange / total,
+    split.waiting / total))
 end
 
 -- ---- 3b. the same DOWNPOUR run validated every second against none, alternating

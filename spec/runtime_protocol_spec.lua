@@ -33,6 +33,7 @@ describe("runtime protocol", function()
       stop = { reason = "done" },
       error = { message = "boom" },
       validate = {}, validation = { values = { 0.5, 0.75 }, nonfinite = { 2 } }, learning_rate = { value = 0.01 },
+      shm_offer = { fd = 5, bytes = 4096 }, shm_answer = { accepted = false, message = "why" },
     }
     local frames = { job = 1, data = 2, commit = 1, commit_pull = 1, params = 1, result = 1, checkpoint_state = 1, validate = 1 }
     local n = 0
@@ -44,7 +45,18 @@ describe("runtime protocol", function()
       assert(got, why)
       assert.are.same(fields, got)
     end
-    assert.are.equal(20, n)
+    assert.are.equal(22, n)
+    -- a payload in shared memory (runtime/shm_link.lua): the meta says so, no frame
+    for type_name, fields in pairs { commit = { partition = 1, shm = { bytes = 8, n = 3 } },
+                                     commit_pull = { shm = { bytes = 8, n = 4 } }, params = { shm = 8 } } do
+      local from = protocol.messages[type_name].from
+      local got, why = protocol.decode(msg(type_name, protocol.encode(type_name, fields), 0), from)
+      assert(got, why)
+      assert.are.same(fields, got)
+      got, why = protocol.decode(msg(type_name, protocol.encode(type_name, fields), 1), from)
+      assert.is_nil(got)
+      assert(why:find("1 payload frames and shm", 1, true), why)
+    end
   end)
 
   it("refuses what does not fit, saying why", function()

@@ -56,6 +56,7 @@ void lunet_open_nn(lua_State *L);
 void lunet_open_metrics(lua_State *L);
 void lunet_open_data(lua_State *L);
 void lunet_open_ps(lua_State *L);
+void lunet_open_shm(lua_State *L);
 void lunet_open_keys(lua_State *L);
 void lunet_open_json(lua_State *L);
 void lunet_open_proc(lua_State *L);

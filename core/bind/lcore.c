@@ -12,6 +12,7 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_metrics(L);
   lunet_open_data(L);
   lunet_open_ps(L);
+  lunet_open_shm(L);
   lunet_open_keys(L);
   lunet_open_json(L);
   lunet_open_proc(L);

@@ -203,7 +203,45 @@ static int v_shuffle_rows(lua_State *L) {
   return 0;
 }
 
+/* Three distinct contiguous arrays of one size (the fused kernels' restrict). */
+static void disjoint3(lua_State *L, const char *where, const float *a, const float *b, const float *c, size_t n) {
+  const float *p[3] = {a, b, c};
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++)
+      if (p[i] < p[j] + n && p[j] < p[i] + n) luaL_error(L, "vec.%s: the tensors must not overlap", where);
+}
+
+/* delta(out, w, pulled, scale): out = (w - pulled) * scale; returns out */
+static int v_delta(lua_State *L) {
+  size_t no, nw, np;
+  float *out = flat(L, 1, &no, "delta", "out");
+  const float *w = flat(L, 2, &nw, "delta", "w");
+  const float *pulled = flat(L, 3, &np, "delta", "pulled");
+  float scale = (float)luaL_optnumber(L, 4, 1.0);
+  same_size(L, no, nw, "delta", "out", "w");
+  same_size(L, no, np, "delta", "out", "pulled");
+  disjoint3(L, "delta", out, w, pulled, no);
+  lunet_vec_delta(out, w, pulled, scale, no);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* fold(w, pulled, c): w = w + c - pulled, pulled = c; returns w */
+static int v_fold(lua_State *L) {
+  size_t nw, np, nc;
+  float *w = flat(L, 1, &nw, "fold", "w");
+  float *pulled = flat(L, 2, &np, "fold", "pulled");
+  const float *c = flat(L, 3, &nc, "fold", "c");
+  same_size(L, nw, np, "fold", "w", "pulled");
+  same_size(L, nw, nc, "fold", "w", "c");
+  disjoint3(L, "fold", w, pulled, c, nw);
+  lunet_vec_fold(w, pulled, c, nw);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg vec_functions[] = {
+    {"delta", v_delta}, {"fold", v_fold},
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
     {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy},

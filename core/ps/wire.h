@@ -46,7 +46,9 @@ typedef enum {
   LUNET_MSG_VALIDATE,           /* D: score this snapshot of the center (to the evaluator process) */
   LUNET_MSG_VALIDATION,         /* W: the evaluator's scores of a snapshot */
   LUNET_MSG_LEARNING_RATE,      /* D: step with this learning rate from the next batch on (callbacks) */
-  LUNET_MSG_LAST = LUNET_MSG_LEARNING_RATE
+  LUNET_MSG_SHM_OFFER,          /* W: my shared memory segment (a local worker: memfd fd number) */
+  LUNET_MSG_SHM_ANSWER,         /* D: the segment is mapped, or refused (frames go on) */
+  LUNET_MSG_LAST = LUNET_MSG_SHM_ANSWER
 } lunet_msg_type_t;
 
 typedef struct {

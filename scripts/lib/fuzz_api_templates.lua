@@ -179,6 +179,7 @@ local TRAINER = { model = "model", worker_optimizer = '="sgd"', learning_rate = 
   features_col = '="v"', label_col = '="onehot"', batch_size = "pos", num_epoch = "pos", num_workers = "pos",
   seed = "seed", parallelism_factor = "pos", launcher = '="local"', bind = '="tcp://127.0.0.1:0"',
   num_threads = "pos", connect_timeout = "pos", worker_timeout = "pos", driver_timeout = "pos", reassign = "bool",
+  shared_memory = "bool",
   report_interval = "unit", verbose = "=false", max_message = "=100000", on_nan = '="skip"', insecure = "bool",
   checkpoint_every = "pos", checkpoint_dir = "path", resume_from = "file", metrics = '={"accuracy"}',
   weight_col = '="x"', validation_data = "frame", validation_split = "unit", validation_every = "pos",

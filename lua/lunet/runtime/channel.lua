@@ -9,6 +9,7 @@
 -- up after driver_timeout seconds without word from the driver.
 local core = require "lunet.core"
 local protocol = require "lunet.runtime.protocol"
+local shm_link = require "lunet.runtime.shm_link"
 
 local encode = protocol.encode
 
@@ -27,7 +28,7 @@ local stop = channel.stop
 function channel.new(client, options)
   local self = setmetatable({ client = client, interval = options.report_interval,
                               driver_timeout = options.driver_timeout, last_heard = core.now(), seq = 0,
-                              request = nil, expecting = false, arrived = nil }, Channel)
+                              request = nil, expecting = false, arrived = nil, waited = 0 }, Channel)
   self.idle = function() self:send_numbered("heartbeat", { now = core.now() }) end
   return self
 end
@@ -63,6 +64,10 @@ local function take(self, msg, want, seq)
     stop("the driver sent a message this worker cannot read: %s", why)
   end
   local t = msg.type
+  if t == "params" and fields.shm then -- (its payload is in this worker's segment: shm_link.lua)
+    local ok, why = shm_link.received(self, msg, fields)
+    if not ok then stop("the driver sent params this worker cannot read: %s", why) end
+  end
   if t == "stop" and want ~= "stop" then
     -- a callback ended training (EarlyStopping): worker.lua says done and exits 0
     if fields.reason == "stop_training" then error({ stop = fields.message or fields.reason, finish = true }, 0) end
@@ -101,11 +106,16 @@ end
 -- returns it and its fields.
 function Channel:await(want, seq)
   local ms = math.max(1, math.floor(self.interval * 1000))
+  local t0 = core.now()
   while true do
     local msg = self.client:recv(ms)
     if msg then
       local got, fields = take(self, msg, want, seq)
-      if got then return got, fields end
+      if got then
+        -- (the time a worker waits for the center: the "waiting" of its windows)
+        if want == "params" then self.waited = self.waited + core.now() - t0 end
+        return got, fields
+      end
     else
       check_heard(self)
       -- (sends only: a reply arriving meanwhile is read by the next recv)
@@ -159,8 +169,9 @@ function Channel:take_checkpoint_request()
 end
 
 -- Sends a message of type_name with fields (protocol.encode checks them)
--- and payload frames.
+-- and payload frames (a commit's through the segment, if the worker has one).
 function Channel:send(type_name, seq, fields, ...)
+  if self.shm and shm_link.send(self, type_name, seq, fields, ...) then return end
   self.client:send(type_name, seq, encode(type_name, fields), ...)
 end
 
@@ -182,6 +193,7 @@ end
 function Channel:close(wait_ms)
   if wait_ms and wait_ms > 0 then self.client:recv(wait_ms) end
   self.client:close()
+  if self.shm then self.shm:close(); self.shm = nil end
 end
 
 return channel

@@ -65,7 +65,7 @@ function context.new(link, job, model, clock, frames, checkpoints)
   local self = setmetatable({
     link = link, vec = vec, rank = job.rank, num_workers = job.num_workers, options = job.options, model = model,
     weights = model:get_weights(), n_params = job.n_params, clock = clock, iteration = 0, samples = 0,
-    skipped = {}, reported_samples = 0, comm_time = 0, last_report = core.now(), records = new_records(),
+    skipped = {}, reported_samples = 0, comm_time = 0, arith_time = 0, last_report = core.now(), records = new_records(),
     -- the named buffers that are worker state (ctx:buffer(name)), and those a resumed job brought
     kept_names = (checkpoints or {}).worker_buffers or {}, kept = {}, restored = {},
   }, Context)
@@ -290,12 +290,24 @@ end
 -- never needs it: specs that break the protocol on purpose send through it.
 function Context:channel() return self.link end
 
+-- The done message's totals, with the split of the time from the first
+-- batch: waiting (for the center: the channel's count), exchange (the rest of
+-- the sends and receives, and the exchange's arithmetic) and compute (the rest).
+local function totals(self)
+  local now = core.now()
+  local busy, waiting = now - (self.started or now), self.link.waited
+  local exchanged = math.max(0, self.comm_time - waiting) + self.arith_time
+  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration,
+           waiting_time = waiting, exchange_time = exchanged,
+           compute_time = math.max(0, busy - self.comm_time - self.arith_time) }
+end
+
 -- The end of the worker function (worker.lua): the exchange's last center
 -- taken, the last records sent; the totals for the done message.
 function Context:finish()
   if self.ex then self.ex:finish() end
   self:report()
-  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
+  return totals(self)
 end
 
 -- A callback ended training (stop reason stop_training): the last records
@@ -303,7 +315,7 @@ end
 -- totals for the done message.
 function Context:stopped()
   send_report(self, false)
-  return { communication_time = self.comm_time, samples = self.samples, batches = self.iteration }
+  return totals(self)
 end
 
 -- commit, send_result, pull, commit_and_pull and the overlapped form: runtime/context_exchange.lua

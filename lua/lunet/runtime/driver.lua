@@ -21,6 +21,7 @@ local metrics = require "lunet.runtime.metrics"
 local server = require "lunet.runtime.server"
 local validation = require "lunet.runtime.validation"
 local callbacks = require "lunet.runtime.callbacks"
+local shm_link = require "lunet.runtime.shm_link"
 
 local driver = {}
 
@@ -33,6 +34,8 @@ function Run:count(what) self.metrics:count(what) end
 
 -- A message to a registered worker w; one that cannot be sent loses w.
 function Run:send(w, type, seq, fields, ...)
+  -- (params to a worker with a shared memory segment: into its params area, shm_link.lua)
+  if type == "params" and w.shm and shm_link.send_params(self, w, seq, fields, ...) then return end
   local ok, err = self.server:send(w.peer, type, seq, fields, ...)
   if not ok and not w:lost() then self.roster:lose(w, "unreachable (" .. tostring(err) .. ")") end
 end
@@ -81,6 +84,9 @@ end
 
 function handlers.pull(run, w) run.center:send_params(w) end
 
+-- a local worker's shared memory segment: mapped, or refused with an event (shm_link.lua)
+function handlers.shm_offer(run, w, _, meta) shm_link.attach(run, w, meta, run.job.n_params) end
+
 function handlers.report(run, w, msg, meta)
   run.metrics:report(w.rank, meta)
   run:send(w, "heartbeat", msg.seq) -- the worker hears the driver is alive
@@ -123,8 +129,9 @@ function handlers.data_request(run, w, _, meta)
 end
 
 function handlers.done(run, w, _, meta)
-  run.metrics:done(w.rank, meta.communication_time)
+  run.metrics:done(w.rank, meta)
   run.roster:done(w) -- (first: a stop that cannot be sent does not make it lost)
+  shm_link.release(w)
   run:send(w, "stop", 0, { reason = "done" })
   -- a partition it stopped early is over, and a share it never took goes
   -- to the others: workers waiting for either are served now
@@ -172,7 +179,9 @@ function Run:handle(msg)
     -- a worker a callback stopped changes nothing more (its commit in flight, its request for data)
     if w.stopping and not WHILE_STOPPING[msg.type] then return server.close_frames(msg) end
   end
+  shm_link.take(w, msg, meta) -- (a commit's payload in w's segment becomes its frame)
   handlers[msg.type](self, w, msg, meta)
+  shm_link.taken(w, msg, meta)
   if self.validation then self.validation:check_due() end -- (a validation due after this update)
   if self.callbacks then self.callbacks:tick() end -- (an epoch's end, or begin)
 end
@@ -251,6 +260,7 @@ function Run:shutdown(message)
   end
   if message or not self.launcher:wait_all(5) then self.launcher:kill_all() end
   if self.server then self.server:close() end
+  for _, w in self.roster:each() do shm_link.release(w) end -- (the segments unmapped on every exit path)
   if self.validation then self.validation:close() end
 end
 
@@ -321,6 +331,7 @@ function driver.run(trainer, df)
   if not ok then error(err, 0) end
   local st = run.metrics:stats(run.center:clock_now(), counts)
   run.center:exchange_stats(st) -- commit_bytes, raw_bytes, bytes_per_commit, compression_ratio
+  st.shm_workers = run.shm_workers or 0 -- local workers that exchanged through shared memory
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   if run.validation then run.validation:finish(st) end -- st.validation: the records
   run.metrics:finish(st)

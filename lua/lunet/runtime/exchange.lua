@@ -6,7 +6,12 @@
 --   overlap    send and keep training; when C arrives, W += C - W_sent and
 --              W_pulled = C, so every local step reaches the center once
 -- One exchange is in flight at a time; its buffers are allocated once.
+local core = require "lunet.core"
+
 local exchange = {}
+
+-- (the exchange's own arithmetic, timed: part of the windows' exchange time, stats.time_split)
+local function spent(self, t0) self.ctx.arith_time = self.ctx.arith_time + core.now() - t0 end
 
 local Exchange = {}
 Exchange.__index = Exchange
@@ -24,21 +29,16 @@ function Exchange:poll(wait)
   if not self.in_flight then return end
   local center = self.ctx:poll_params(wait)
   if not center then return end
-  local vec = self.vec
-  vec.axpy(self.w, 1, center) -- W += C - W_sent
-  vec.axpy(self.w, -1, self.pulled)
-  vec.copy(self.pulled, center)
+  local t0 = core.now()
+  self.vec.fold(self.w, self.pulled, center) -- W += C - W_sent, W_pulled = C (one pass)
   center:close()
   self.in_flight = false
+  spent(self, t0)
 end
 
--- delta = (W - W_pulled) * scale
+-- delta = (W - W_pulled) * scale (one pass)
 local function compute(self, scale)
-  local vec = self.vec
-  vec.copy(self.delta, self.w)
-  vec.axpy(self.delta, -1, self.pulled)
-  if scale and scale ~= 1 then vec.scale(self.delta, scale) end
-  return self.delta
+  return self.vec.delta(self.delta, self.w, self.pulled, scale or 1)
 end
 
 -- Commits (W - W_pulled) * scale (scale nil: 1) and continues from the
@@ -47,16 +47,22 @@ end
 -- commits only.
 function Exchange:send(scale, last)
   self:poll(true)
+  local t0 = core.now()
   local delta = compute(self, scale)
+  spent(self, t0)
   if last then
     self.ctx:commit(delta)
   elseif self.overlap then
+    t0 = core.now()
     self.vec.copy(self.pulled, self.w) -- W_sent
+    spent(self, t0)
     self.ctx:start_commit_and_pull(delta)
     self.in_flight = true
   else
     self.ctx:commit_and_pull(delta, self.w)
+    t0 = core.now()
     self.vec.copy(self.pulled, self.w)
+    spent(self, t0)
   end
 end
 

@@ -111,6 +111,13 @@ function Launcher:poll()
   return ended
 end
 
+-- True for a pid this launcher started as a local worker and has not seen end.
+function Launcher:spawned(pid)
+  if self.options.launcher ~= "local" then return false end
+  for _, p in ipairs(self.procs) do if p.pid == pid and not p.code then return true end end
+  return false
+end
+
 function Launcher:pid_of(rank)
   if self.options.launcher ~= "local" then return nil end
   local p = self.procs[rank + 1]

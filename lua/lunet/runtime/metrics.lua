@@ -31,7 +31,7 @@ function metrics.new(o)
     first_start = nil,      -- seconds from t0 to the start of the run's first batch (the earliest reported)
     samples = 0,            -- samples trained, over all workers
     worker_samples = {},    -- rank -> the samples that worker reported
-    last_batch = {}, comm_time = {},
+    last_batch = {}, comm_time = {}, split = {},
     peak_rss = {}, -- rank -> the worker's VmHWM (bytes)
     bad_rows = {}, -- shard index -> the most rows any one read of it skipped (on_bad_rows = 'skip')
     rows = o.rows, num_epoch = o.num_epoch, epochs = 0, -- epochs: those over (a LazyFrame's run)
@@ -127,8 +127,13 @@ function Metrics:stale(staleness, n)
   self.staleness[staleness] = (self.staleness[staleness] or 0) + (n or 1)
 end
 
-function Metrics:done(rank, comm_time)
-  self.comm_time[rank] = comm_time
+-- totals: the done message's fields (communication_time; compute_time,
+-- exchange_time, waiting_time: its time split)
+function Metrics:done(rank, totals)
+  self.comm_time[rank] = totals.communication_time
+  if totals.compute_time and totals.exchange_time and totals.waiting_time then
+    self.split[rank] = { compute = totals.compute_time, exchange = totals.exchange_time, waiting = totals.waiting_time }
+  end
   self.t_last_done = core.now()
 end
 
@@ -167,6 +172,19 @@ function Metrics:restore(s)
   for index, n in pairs(s.bad_rows or {}) do self:bad_rows_read(index, n) end
 end
 
+-- Where the workers' time went from their first batch, summed over them,
+-- in seconds: compute (training, and everything but the exchange), exchange
+-- (the delta's arithmetic, copying and sending deltas and centers) and
+-- waiting (for the center to come back).
+local function time_split(split)
+  if not next(split) then return nil end
+  local t = { compute = 0, exchange = 0, waiting = 0 }
+  for _, s in pairs(split) do
+    for k in pairs(t) do t[k] = t[k] + s[k] end
+  end
+  return t
+end
+
 -- The statistics of the run (trainer.stats); server: the socket's counts.
 -- training_time counts from the start of the first batch (training_start:
 -- seconds after train(); workers started late do not count) to the last
@@ -192,6 +210,7 @@ function Metrics:stats(clock, server)
     rejected_peers = server and server.denied, -- connections the ZAP handler refused (CURVE)
     dropped_messages = server and server.dropped, late_messages = c.late, skipped_batches = c.skipped,
     skipped_updates = c.refused, batches = #self.history + c.skipped, commits = applied + c.refused,
+    time_split = time_split(self.split),
   }
 end
 

@@ -28,10 +28,13 @@
 --                                     peak_rss? (VmHWM bytes)
 --   heartbeat           W, D  n       samples?, now? (W: alive, idle)        -
 --                                     (D: the answer to a report/heartbeat)
---   commit              W     clock   partition?, encoding?, n?              delta
---   commit_pull         W     clock   encoding?, n?                          delta
+--   commit              W     clock   partition?, encoding?, n?,             delta (none with shm)
+--                                     shm? {bytes, n}
+--   commit_pull         W     clock   encoding?, n?, shm? {bytes, n}         delta (none with shm)
 --   pull                W     clock   -                                      -
---   params              D     clock   encoding?, n?                          center
+--   params              D     clock   encoding?, n?, shm? (bytes)            center (none with shm)
+--   shm_offer           W     0       fd, bytes (a local worker's segment)   -
+--   shm_answer          D     0       accepted, message? (why not)           -
 --   result              W     0       partition, chunk? (LazyFrame)          output (predictions)
 --                                                                            [, kept columns]
 --   checkpoint_request  D     0       id, weights                            -
@@ -39,7 +42,9 @@
 --                                                                            [, buffers] (worker_buffers)
 --                                     batch}, iteration, samples, rng,
 --                                     optimizer {iterations, m_schedule}
---   done                W     0       communication_time, samples, batches   -
+--   done                W     0       communication_time, samples, batches,  -
+--                                     compute_time?, exchange_time?,
+--                                     waiting_time? (stats.time_split)
 --   stop                D     0       reason, message?                       -
 --   error               W     0       message                                -
 --   validate            D     id      -                                      center (a snapshot)
@@ -49,6 +54,15 @@
 --
 -- clock: the center's update count when sent (params, job) or when the
 -- worker last received it (commit, pull): the driver's staleness measure.
+-- shm (runtime/shm_link.lua): a local worker's payload in shared memory,
+-- not in a frame. After its job a local worker may offer a memfd segment
+-- (shm_offer: the fd number in its process, whose pid its hello gave, and
+-- the bytes of one area, 4 * n_params); the driver answers shm_answer
+-- (accepted: it mapped it; else message says why, and frames go on). Then
+-- commit and commit_pull carry shm = {bytes (in the commit area), n (the
+-- worker's commit count: the driver stores it in the segment's header once
+-- it has read the commit)} and no frame, and params carry shm = bytes (in
+-- the params area) and no frame.
 -- A worker answers nothing; the driver answers hello (job or stop), each
 -- report and heartbeat (heartbeat), data_request (data or end_of_data), pull
 -- and commit_pull (params; synchronous trainers once the round is complete)
@@ -80,6 +94,7 @@ local protocol = {}
 -- Field kinds: "integer", "number", "string", "boolean", "table" (any JSON
 -- object), "numbers" / "integers" / "strings" (lists of those), or a nested
 -- schema table; a trailing "?" makes a field optional.
+local SHM = { bytes = "integer", n = "integer", ["?"] = true } -- (a payload in the segment: shm_link.lua)
 local S = {
   hello = { from = "worker", meta = { version = "string", rank = "integer?", pid = "integer?", host = "string?" },
             frames = { 0, 0 } },
@@ -100,11 +115,15 @@ local S = {
                                        start = "number?", peak_rss = "integer?" },
              frames = { 0, 0 } },
   heartbeat = { from = "both", meta = { samples = "integer?", now = "number?" }, frames = { 0, 0 } },
-  commit = { from = "worker", meta = { partition = "integer?", encoding = "string?", n = "integer?" },
-             frames = { 1, 1 } },
-  commit_pull = { from = "worker", meta = { encoding = "string?", n = "integer?" }, frames = { 1, 1 } },
+  commit = { from = "worker", meta = { partition = "integer?", encoding = "string?", n = "integer?", shm = SHM },
+             frames = { 0, 1 }, in_shm = true },
+  commit_pull = { from = "worker", meta = { encoding = "string?", n = "integer?", shm = SHM }, frames = { 0, 1 },
+                  in_shm = true },
   pull = { from = "worker", meta = {}, frames = { 0, 0 } },
-  params = { from = "driver", meta = { encoding = "string?", n = "integer?" }, frames = { 1, 1 } },
+  params = { from = "driver", meta = { encoding = "string?", n = "integer?", shm = "integer?" }, frames = { 0, 1 },
+             in_shm = true },
+  shm_offer = { from = "worker", meta = { fd = "integer", bytes = "integer" }, frames = { 0, 0 } },
+  shm_answer = { from = "driver", meta = { accepted = "boolean", message = "string?" }, frames = { 0, 0 } },
   result = { from = "worker", meta = { partition = "integer", chunk = "integer?" }, frames = { 1, 2 } },
   checkpoint_request = { from = "driver", meta = { id = "integer", weights = "boolean" }, frames = { 0, 0 } },
   checkpoint_state = { from = "worker",
@@ -112,7 +131,9 @@ local S = {
                                 position = { partition = "integer", epoch = "integer", batch = "integer" },
                                 optimizer = { iterations = "integer", m_schedule = "number" } },
                        frames = { 1, 6 } },
-  done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer" },
+  done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer",
+                                     compute_time = "number?", exchange_time = "number?",
+                                     waiting_time = "number?" },
            frames = { 0, 0 } },
   stop = { from = "driver", meta = { reason = "string", message = "string?" }, frames = { 0, 0 } },
   error = { from = "worker", meta = { message = "string" }, frames = { 0, 0 } },
@@ -239,9 +260,15 @@ function protocol.decode(msg, from)
       if why then return nil, msg.type .. ": " .. why end
     end
   end
+  -- (a payload in shared memory, shm_link.lua: then no frame, else one)
+  if s.in_shm and n ~= (fields.shm and 0 or 1) then
+    return nil, string.format("%s with %d payload frames and%s shm", msg.type, n, fields.shm and "" or " no")
+  end
   if s.meta.encoding then
-    local frame = msg.frames and msg.frames[1]
-    local why = protocol.payload_mismatch(fields, frame and 4 * frame:numel() or 0)
+    -- (the payload's size: its frame's, or the bytes it has in shared memory)
+    local frame, shm = msg.frames and msg.frames[1], fields.shm
+    local bytes = shm and (type(shm) == "table" and shm.bytes or shm) or (frame and 4 * frame:numel() or 0)
+    local why = protocol.payload_mismatch(fields, bytes)
     if why then return nil, msg.type .. ": " .. why end
   end
   msg.fields = fields -- (the payload's encoding, for whoever reads the frame)

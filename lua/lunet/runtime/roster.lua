@@ -152,6 +152,7 @@ end
 function Roster:lose(w, reason)
   if w.state == "lost" or w.state == "done" then return end
   w.state, w.waiting = "lost", false
+  require("lunet.runtime.shm_link").release(w) -- (its segment unmapped; a view a round holds keeps it until then)
   self.metrics:count("lost")
   reason = end_process(self, w, reason)
   local pid = w.pid and (" (pid " .. w.pid .. ")") or ""

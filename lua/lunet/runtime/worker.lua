@@ -10,6 +10,7 @@ local core = require "lunet.core"
 local channel = require "lunet.runtime.channel"
 local context = require "lunet.runtime.context"
 local protocol = require "lunet.runtime.protocol"
+local shm_link = require "lunet.runtime.shm_link"
 
 local worker = {}
 
@@ -76,7 +77,11 @@ function worker.run(args)
   for _, f in ipairs(msg.frames) do f:close() end
   local totals
   if ok then
-    ok, totals = pcall(function() class.spec.worker(ctx); return ctx:finish() end)
+    ok, totals = pcall(function()
+      shm_link.offer(link, spec.n_params, spec.options) -- (a local worker: its segment, if the driver maps it)
+      class.spec.worker(ctx)
+      return ctx:finish()
+    end)
   else
     totals = ctx -- the error
   end

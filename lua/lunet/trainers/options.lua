@@ -42,6 +42,7 @@ options.common = {
   worker_timeout = 60,      -- seconds of silence before a worker counts as lost
   driver_timeout = 10,      -- seconds of driver silence before a worker exits by itself
   reassign = true,          -- a lost worker's partitions go to the live ones
+  shared_memory = OPTIONAL, -- local workers exchange parameters through shared memory (default: true)
   report_interval = 0.25,   -- seconds between a worker's progress reports
   verbose = true,           -- the progress line on stderr
   max_message = OPTIONAL,   -- bytes; larger messages to the driver are refused (default: the job's largest)
@@ -116,6 +117,8 @@ options.docs = {
   { "driver_timeout", "seconds of driver silence after which a worker exits by itself" },
   { "report_interval", "seconds between a worker's progress reports (and its heartbeats while it waits)" },
   { "reassign", "a lost worker's partitions go to the live workers (false: the run goes on without them)" },
+  { "shared_memory", "local workers exchange parameters with the driver through shared memory (memfd), the "
+    .. "socket carrying only notifications (default true; false: in socket frames)" },
   { "max_message", "bytes: a larger message to the driver is refused (when not given: the job's largest message)" },
   { "server_key", "the driver's key pair (lunet keygen PATH): ZeroMQ CURVE, encrypted and authenticated" },
   { "authorized_keys", "a file of the workers' public keys admitted with server_key, one Z85 key per line" },
@@ -271,6 +274,8 @@ local function check_launcher(name, o)
       check.describe(o.advertise))
   end
   only_for(name, o, "advertise", { "mpirun", "srun", "external" }, " (local workers connect over a local socket)")
+  if o.shared_memory ~= nil then check.boolean(o.shared_memory, name, "shared_memory") end
+  only_for(name, o, "shared_memory", { "local" }, " (other workers may be on other hosts)")
   check.size(o.num_workers, name, "num_workers")
   if o.launcher == "local" and o.num_workers > options.local_worker_limit() then
     check.fail(name, "num_workers = %d is above %d, the local launcher's limit on this machine (%d per CPU, %d CPUs): "

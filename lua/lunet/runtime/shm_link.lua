@@ -1,0 +1,143 @@
+-- Shared memory between the driver and its local workers (core/ps/shm.c):
+-- the transport under the protocol, at the socket boundary, never in the
+-- server rules. A local worker (LUNET_LOCAL_WORKER, shared_memory not false)
+-- makes one memfd segment once it knows n_params and offers it (shm_offer:
+-- its fd number; the driver knows its pid from hello). The driver maps it
+-- only for a pid its own local launcher spawned and after core.shm_attach's
+-- checks (a lunet memfd, sealed, of exactly the expected size, a header that
+-- agrees); else it answers no, with an event, and the worker keeps sending
+-- frames. From then on a commit's / commit_pull's payload is copied into the
+-- segment's commit area and the message says only {shm = {bytes=, n=}}; the
+-- driver turns the area into msg.frames[1] (a view, no copy) before any
+-- handler sees it, and stores n (the commits it has read) when the handler
+-- is done: the worker waits for that before it writes the area again. The
+-- center sent back goes into the params area, the params message says
+-- {shm = bytes}, and the worker's channel turns it into a view. Nothing has
+-- a name in /dev/shm: the kernel frees a segment when its last fd and
+-- mapping go, SIGKILL of either side included.
+local core = require "lunet.core"
+local protocol = require "lunet.runtime.protocol"
+
+local shm_link = {}
+
+local COMMITS = { commit = true, commit_pull = true }
+
+-- ---------------------------------------------------------------- worker side
+
+-- After the job: offers a segment for n_params float32 values to the driver
+-- and keeps it on the channel if the driver maps it.
+function shm_link.offer(link, n_params, options)
+  if not os.getenv("LUNET_LOCAL_WORKER") or options.shared_memory == false or n_params < 1 then return end
+  local seg = core.shm_create(4 * n_params)
+  if not seg then return end -- (no memfd here: frames, as for a remote worker)
+  link:send("shm_offer", 0, { fd = seg:fd(), bytes = 4 * n_params })
+  local _, answer = link:await("shm_answer")
+  if not answer.accepted then return seg:close() end
+  link.shm, link.shm_sent = seg, 0
+  link.shm_fields = { shm = { bytes = 0, n = 0 } }
+end
+
+-- Waits until the driver has read every commit sent before (the commit area
+-- is free again), reading the socket and sending heartbeats meanwhile so a
+-- stop or the driver's silence (driver_timeout) ends the wait.
+local function wait_consumed(link)
+  local seg = link.shm
+  if seg:wait_consumed(link.shm_sent, 0) then return end
+  local t0, ms = core.now(), math.max(1, math.floor(link.interval * 1000))
+  while not seg:wait_consumed(link.shm_sent, ms) do
+    link:drain()
+    link.idle()
+  end
+  link.waited = link.waited + core.now() - t0
+end
+
+-- The channel's send of a commit / commit_pull with its payload in the
+-- segment; false when it goes as frames (no segment, or not a commit).
+function shm_link.send(link, type_name, seq, fields, frame)
+  if not (link.shm and COMMITS[type_name] and frame) then return false end
+  if fields and next(fields) then protocol.encode(type_name, fields) end -- (the caller's fields checked as frames' are)
+  wait_consumed(link)
+  local bytes = link.shm:write("commit", frame)
+  link.shm_sent = link.shm_sent + 1
+  local f = link.shm_fields
+  f.shm.bytes, f.shm.n = bytes, link.shm_sent
+  f.partition = fields and fields.partition or nil
+  f.encoding, f.n = fields and fields.encoding or nil, fields and fields.n or nil -- (a compressed payload's)
+  link.client:send(type_name, seq, protocol.encode(type_name, f))
+  return true
+end
+
+-- A received params message saying its payload is in the segment: its
+-- frame becomes a view of the params area; nil and why if it cannot.
+function shm_link.received(link, msg, fields)
+  if not link.shm then return nil, "params in shared memory, but this worker has no segment" end
+  local ok, view = pcall(link.shm.view, link.shm, "params", fields.shm)
+  if not ok then return nil, tostring(view) end
+  msg.frames[1] = view
+  return true
+end
+
+-- ---------------------------------------------------------------- driver side
+
+-- The driver's answer to w's shm_offer: the segment mapped (w.shm) or
+-- refused with an event; n_params: the model's.
+function shm_link.attach(run, w, meta, n_params)
+  local why
+  if w.shm then why = "it has a segment already"
+  elseif run.options.launcher ~= "local" or not run.launcher:spawned(w.pid) then
+    why = string.format("pid %s is not a worker this driver's local launcher started", tostring(w.pid))
+  elseif meta.bytes ~= 4 * n_params then
+    why = string.format("%d bytes offered, the model's %d parameters take %d", meta.bytes, n_params, 4 * n_params)
+  else
+    local ok, seg, err = pcall(core.shm_attach, w.pid, meta.fd, meta.bytes)
+    if ok and seg then
+      w.shm, w.shm_fields = seg, { shm = 0 }
+      run.shm_workers = (run.shm_workers or 0) + 1
+      return run:send(w, "shm_answer", 0, { accepted = true })
+    end
+    why = tostring(ok and err or seg)
+  end
+  run.metrics:event("shm_refused", w.rank, string.format("worker %d's shared memory segment refused: %s; it sends "
+    .. "frames", w.rank, why))
+  run:send(w, "shm_answer", 0, { accepted = false, message = why })
+end
+
+-- Before the handler: a commit whose payload is in w's segment gets it as
+-- msg.frames[1] (a view; none if w has no segment or the size does not fit
+-- the area: the center then refuses it by name).
+function shm_link.take(w, msg, meta)
+  if not (meta.shm and COMMITS[msg.type] and w and w.shm and #msg.frames == 0) then return end
+  local ok, view = pcall(w.shm.view, w.shm, "commit", meta.shm.bytes)
+  if ok then msg.frames[1] = view end
+end
+
+-- After the handler: the driver has read w's commit n (the rule applied it,
+-- or a synchronous round holds its view until the reply, which the worker
+-- waits for anyway).
+function shm_link.taken(w, msg, meta)
+  if meta.shm and COMMITS[msg.type] and w and w.shm then w.shm:set_consumed(meta.shm.n) end
+end
+
+-- Run:send's params to a worker with a segment: the center copied into its
+-- params area, the message without a frame. False: send it as a frame.
+function shm_link.send_params(run, w, seq, fields, t)
+  if not (w.shm and t) then return false end
+  local ok, bytes = pcall(w.shm.write, w.shm, "params", t)
+  if not ok then return false end
+  local f = w.shm_fields
+  f.shm = bytes
+  f.encoding, f.n = fields and fields.encoding or nil, fields and fields.n or nil -- (pull_compression's)
+  local sent, err = run.server:send(w.peer, "params", seq, f)
+  if not sent and not w:lost() then run.roster:lose(w, "unreachable (" .. tostring(err) .. ")") end
+  return true
+end
+
+-- w's segment unmapped (views still held, a round's, keep it until released).
+function shm_link.release(w)
+  if w.shm then
+    w.shm:close()
+    w.shm = nil
+  end
+end
+
+return shm_link

@@ -1,0 +1,41 @@
+-- core.vec.delta and core.vec.fold (the delta exchange's fused passes,
+-- runtime/exchange.lua): the values of the BLAS-1 calls they replace, bit
+-- for bit, and clear errors for mismatched or overlapping operands.
+local core = require "lunet.core"
+local h = dofile("spec/helpers.lua")
+local vec = core.vec
+
+describe("core.vec's exchange kernels", function()
+  local n = 1003
+  local w, pulled, c = core.randn({ n }, { seed = 1 }), core.randn({ n }, { seed = 2 }), core.randn({ n }, { seed = 3 })
+
+  it("delta: (w - pulled) * scale as copy, axpy -1 and scale give it", function()
+    for _, scale in ipairs { 1, 0.5, -3.25 } do
+      local want = w:clone()
+      vec.axpy(want, -1, pulled)
+      if scale ~= 1 then vec.scale(want, scale) end
+      local got = core.zeros(n)
+      assert.are.equal(got, vec.delta(got, w, pulled, scale))
+      assert.are.equal(vec.hash(want), vec.hash(got))
+    end
+  end)
+
+  it("fold: w + c - pulled and pulled = c as two axpy and a copy give them", function()
+    local w1, p1, w2, p2 = w:clone(), pulled:clone(), w:clone(), pulled:clone()
+    vec.axpy(w1, 1, c)
+    vec.axpy(w1, -1, p1)
+    vec.copy(p1, c)
+    vec.fold(w2, p2, c)
+    assert.are.equal(vec.hash(w1), vec.hash(w2))
+    assert.are.equal(vec.hash(c), vec.hash(p2))
+  end)
+
+  it("refuses operands of other sizes and overlapping ones", function()
+    h.assert_error({ "vec.delta", "out has 1003 elements, w has 5" }, function()
+      vec.delta(core.zeros(n), core.zeros(5), pulled)
+    end)
+    h.assert_error({ "vec.fold", "must not overlap" }, function() vec.fold(w, w, c) end)
+    h.assert_error({ "vec.delta", "must not overlap" }, function() vec.delta(w:narrow(1, 2, 10), w:narrow(1, 1, 10),
+      c:narrow(1, 1, 10)) end)
+  end)
+end)
