@@ -257,15 +257,18 @@ describe("the compression options", function()
   -- with its per-block min and scale, top-k 1% ~48x: 8 bytes per value kept).
   local cases = {
     { "fp16", "fp16", 1.9, 16 }, { "bf16", "bf16", 1.9, 16 }, { "q8", { quantize = 8 }, 3.5, 16 },
-    { "top-k 1%", { top_k = 0.01 }, 40, 256 },
+    { "top-k 1%", { top_k = 0.01 }, 40, 256 }, { "fp16", "fp16", 1.9, 16, "frames" },
   }
   for _, case in ipairs(cases) do
-    it("DOWNPOUR learns with compression " .. case[1] .. " and sends fewer bytes per commit", function()
+    -- (local workers send through shared memory unless told otherwise: the same payloads either way)
+    local over = case[5] and " over frames" or " through shared memory"
+    it("DOWNPOUR learns with compression " .. case[1] .. over .. " and sends fewer bytes per commit", function()
       local model = h.small_model(8, case[4])
       local n = model:count_params()
       local t = lunet.trainers.DOWNPOUR { model = model, num_workers = 2, batch_size = 32, num_epoch = 3,
                                           communication_window = 4, verbose = false, compression = case[2],
-                                          pull_compression = case[1] == "fp16" and "fp16" or nil }
+                                          pull_compression = case[1] == "fp16" and "fp16" or nil,
+                                          shared_memory = not case[5] }
       local trained = t:train(df)
       local acc = h.accuracy(trained, df)
       assert.is_true(acc > 0.93, "accuracy " .. acc)
@@ -273,6 +276,7 @@ describe("the compression options", function()
       assert.are.equal(st.commits * 4 * n, st.raw_bytes)
       assert.is_true(st.compression_ratio >= case[3], "ratio " .. st.compression_ratio)
       assert.are.equal(st.commit_bytes / st.commits, st.bytes_per_commit)
+      assert.are.equal(case[5] and 0 or 2, st.shm_workers)
       assert.are.same({}, t:events())
     end)
   end
