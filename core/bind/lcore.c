@@ -19,5 +19,6 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_shuffle(L);
   lunet_open_h5tree(L);
   lunet_open_zip(L);
+  lunet_open_thread(L);
   return 1;
 }
