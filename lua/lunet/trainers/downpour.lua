@@ -39,4 +39,5 @@ return base.define {
     end
   end,
   server_commit = exchange.add_delta,
+  shardable = true,
 }

@@ -62,6 +62,7 @@ options.common = {
   validation_every = OPTIONAL, -- seconds, {updates = N} or {epochs = N} (default {epochs = 1})
   validation_metrics = OPTIONAL, -- what is scored besides the loss (default: the compiled metrics)
   callbacks = OPTIONAL,        -- nn.callbacks objects run by the driver (trainers/callbacks.lua)
+  num_servers = 1,             -- server shards: threads serving ranges of the parameters (runtime/ps_shards.lua)
 }
 
 -- Names users bring from Spark or dist-keras that only trainers map so
@@ -135,6 +136,8 @@ options.docs = {
     .. "the best snapshot), ModelCheckpoint, ReduceLROnPlateau and LearningRateScheduler (send the workers a new "
     .. "rate), CSVLogger, History, or tables of on_train_begin/end and on_epoch_begin/end(epoch, logs); on_epoch_end "
     .. "fires at each validation record (logs: loss, lr, val_loss, val_<metric>), or each epoch's end without one" },
+  { "num_servers", "k > 1: the parameters are split into k contiguous ranges, each served by a thread of the driver "
+    .. "with the trainer's rule (DOWNPOUR, AEASGD, EASGD); not with checkpoints, validation, callbacks or frozen layers" },
 }
 
 -- The common options as help's section "options of every trainer", with
@@ -311,6 +314,7 @@ function options.check_common(name, o, spec, given)
   bind_parts(name, o.bind) -- (its host is checked after the security options: options.bind_endpoint)
   if o.learning_rate ~= nil then check.positive(o.learning_rate, name, "learning_rate") end
   require("lunet.trainers.compiled").resolve(name, o, spec, given)
+  require("lunet.runtime.ps_shards").check_option(name, o, spec)
 end
 
 -- checkpoint_every, checkpoint_dir, resume_from (lunet/runtime/checkpoint.lua);

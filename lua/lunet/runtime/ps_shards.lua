@@ -1,0 +1,178 @@
+-- The driver's side of a sharded parameter server (trainer option
+-- num_servers = k > 1): the center's n floats are split into k contiguous
+-- ranges (ps-lite's key ranges; their sizes differ by at most one float),
+-- each served by a thread of this process (runtime/ps_shard.lua) on a socket
+-- of its own with the trainer's rule, so commits to different ranges are
+-- applied in parallel. The driver's own socket keeps everything else (hello,
+-- job, data, reports, heartbeats, faults); the job lists the shards
+-- (protocol.lua's job field servers) and each worker exchanges one message
+-- per shard (runtime/ps_shard_link.lua). The driver keeps each shard's view
+-- of the workers current (training, gone, all came: what a synchronous round
+-- waits for) and stops the shards when the run ends: each writes its range
+-- back into the driver's center and returns its clock and staleness counts.
+-- The run's clock (num_updates) and staleness histogram are shard 1's: every
+-- commit reaches every shard, so each shard counts the same updates.
+local core = require "lunet.core"
+local check = require "lunet.check"
+
+local ps_shards = {}
+
+local MAX_SERVERS = 64
+
+-- What the sharded server does not do (yet): refused at option check, by name.
+local UNSUPPORTED = {
+  { "checkpoint_every", "checkpoints" }, { "resume_from", "resuming a checkpoint" },
+  { "validation_data", "validation while training" }, { "validation_split", "validation while training" },
+  { "callbacks", "callbacks" },
+}
+
+-- num_servers: an integer 1..64; above 1 only for a trainer whose server rule
+-- is elementwise (spec.shardable) and without the options listed above.
+function ps_shards.check_option(name, o, spec)
+  o.num_servers = check.integer(o.num_servers, name, "num_servers", { min = 1, max = MAX_SERVERS })
+  if o.num_servers == 1 then return end
+  if not spec.shardable then
+    check.fail(name, "num_servers = %d: this trainer's server rule is not split by ranges of the parameters (a "
+      .. "sharded server runs DOWNPOUR, AEASGD and EASGD)", o.num_servers)
+  end
+  for _, u in ipairs(UNSUPPORTED) do
+    if o[u[1]] ~= nil then
+      check.fail(name, "num_servers = %d with %s: %s are not served by a sharded server; use num_servers = 1",
+        o.num_servers, u[1], u[2])
+    end
+  end
+end
+
+-- The k ranges of n floats: {first, count} each. Their boundaries are
+-- multiples of 64 floats (sizes differing by at most 64) so that the vector
+-- kernels treat every float of a range as they do the whole vector's (SIMD
+-- bodies and tails: a sharded center is bit-identical to a single one); with
+-- fewer than 64 floats a shard, sizes differ by at most one.
+local ALIGN = 64
+function ps_shards.ranges(n, k)
+  local out, align = {}, n >= ALIGN * k and ALIGN or 1
+  local function edge(i) return i == k and n or (i * n) // k // align * align end
+  for i = 0, k - 1 do out[#out + 1] = { first = edge(i) + 1, count = edge(i + 1) - edge(i) } end
+  return out
+end
+
+local Shards = {}
+Shards.__index = Shards
+
+-- The message types the shards serve: the driver refuses them (a worker of a sharded run never sends them to it).
+Shards.serves = { commit = true, commit_pull = true, pull = true }
+
+local runs = 0
+
+-- start(run) -> the running shards, or nil for num_servers = 1. After the
+-- driver's socket is bound, before any worker starts.
+function ps_shards.start(run)
+  local o, k = run.options, run.options.num_servers
+  if k == 1 then return nil end
+  local c = run.center:weights()
+  local n = c:numel()
+  if k > n then run:fail("num_servers = %d is more than the model's %d parameters", k, n) end
+  if #run.center.frozen > 0 then
+    run:fail("num_servers = %d with frozen layers: a sharded server does not keep frozen ranges; use num_servers = 1", k)
+  end
+  runs = runs + 1
+  local bound = run.server.sock:endpoint()
+  local host = bound:match("^tcp://(.+):%d+$")
+  local advertised_host = run.server:endpoint():match("^tcp://(.+):%d+$")
+  local self = setmetatable({ threads = {}, list = {}, sent = nil, fail = function(...) run:fail(...) end,
+                              ranges = ps_shards.ranges(n, k) }, Shards)
+  local t = run.trainer.transport
+  local options = require("lunet.runtime.job").shippable_options(o)
+  for i, r in ipairs(self.ranges) do
+    local cfg = { index = i, first = r.first, count = r.count, trainer = run.trainer.module, options = options,
+                  package_path = package.path, bind = "tcp://" .. host .. ":0", max_message = run.max_message,
+                  ipc = o.launcher == "local" and string.format("ipc://@lunet-%d-shard-%d-%d", core.getpid(), runs, i)
+                    or nil,
+                  curve = t and t.curve and { secret = t.secret, authorized = t.authorized } or nil }
+    self.threads[i] = core.start_lua_thread("lunet.runtime.ps_shard", core.json_encode(cfg), c)
+  end
+  for i, h in ipairs(self.threads) do
+    local m = self:await(i, h)
+    if not m.ready then self:fail_shard(i, "did not start") end
+    local port = m.ready.tcp:match(":(%d+)$")
+    local ep = m.ready.ipc or ("tcp://" .. advertised_host .. ":" .. port)
+    self.list[i] = { endpoint = ep, first = self.ranges[i].first, count = self.ranges[i].count }
+  end
+  return self
+end
+
+-- The run error for shard i: its thread's error (joined), or why.
+function Shards:fail_shard(i, why)
+  local h = self.threads[i]
+  self.threads[i] = nil
+  local ok, err = true, nil
+  if h then ok, err = h:join() end
+  local r = self.ranges[i]
+  self.fail("server shard %d (floats %d..%d) %s", i, r.first, r.first + r.count - 1,
+    ok and why or ("failed: " .. tostring(err)))
+end
+
+-- The next note of shard i (decoded), waiting for it; a thread that ended is the run's error.
+function Shards:await(i, h)
+  while true do
+    local note, why = h:recv(1000)
+    if note then return core.json_decode(note) end
+    if why == "ended" then self:fail_shard(i, "ended") end
+  end
+end
+
+-- The job's servers field: {{endpoint, first, count}, ...}.
+function Shards:servers() return self.list end
+
+-- Every serve-loop turn: a shard that failed is the run's error; the shards
+-- hear of every change in the roster (training workers, gone, all came).
+function Shards:tick(roster)
+  for i, h in pairs(self.threads) do
+    local note, why = h:recv(0)
+    if why == "ended" or note then self:fail_shard(i, "ended") end
+  end
+  local training, gone = {}, {}
+  for rank, w in roster:each() do
+    if w:training() then training[#training + 1] = rank
+    elseif not w:running() then gone[#gone + 1] = rank end
+  end
+  table.sort(training)
+  table.sort(gone)
+  local text = core.json_encode { roster = { training = training, gone = gone, all_came = roster:all_came() } }
+  if text ~= self.sent then
+    self.sent = text
+    for _, h in pairs(self.threads) do h:send(text) end
+  end
+end
+
+-- The run's end: each shard applies what it received, writes its range back
+-- into the center and returns its counts; the run's clock and staleness are
+-- shard 1's, st.server_shards lists each shard's {first, count, updates}.
+function Shards:stop(run)
+  for _, h in pairs(self.threads) do h:send(core.json_encode { stop = true }) end
+  self.results = {}
+  for i = 1, #self.ranges do
+    local m = self:await(i, self.threads[i])
+    local ok, err = self.threads[i]:join()
+    self.threads[i] = nil
+    if not ok then self.fail("server shard %d failed: %s", i, tostring(err)) end
+    local r = self.ranges[i]
+    self.results[i] = { first = r.first, count = r.count, updates = m.stats.clock }
+    if i == 1 then
+      run.center.clock = m.stats.clock
+      local hist = {}
+      for _, p in ipairs(m.stats.staleness) do hist[p[1]] = p[2] end
+      run.metrics.staleness = hist
+    end
+  end
+end
+
+-- Every exit path: each thread still running is told to end and joined.
+function Shards:close()
+  for i, h in pairs(self.threads) do
+    h:close()
+    self.threads[i] = nil
+  end
+end
+
+return ps_shards
