@@ -1,0 +1,128 @@
+-- A sharded parameter server (num_servers = k, runtime/ps_shards.lua): the
+-- center is bit-identical to the single server's on deterministic toys (one
+-- worker, blocking exchanges) for DOWNPOUR, AEASGD and EASGD at k = 1, 2, 3;
+-- a synchronous round goes on when a worker is lost mid-run; bad values are
+-- errors at option check; an error of a shard's rule is the run's error,
+-- naming the shard; every shard thread is joined on every exit path.
+local lunet = require "lunet"
+local core = require "lunet.core"
+local ps_shards = require "lunet.runtime.ps_shards"
+local h = dofile("spec/helpers.lua")
+local F = dofile("spec/fixtures/fault_runs.lua")
+
+package.path = "spec/fixtures/?.lua;" .. package.path
+local trainers = lunet.trainers
+local SELF = core.getpid()
+
+-- the threads of this process (/proc/self/task)
+local function threads()
+  local n = 0
+  for line in io.open("/proc/self/status"):lines() do
+    local v = line:match("^Threads:%s*(%d+)")
+    if v then n = tonumber(v) end
+  end
+  return n
+end
+
+local df = h.problem(400, 8, 5)
+core.Server("tcp://127.0.0.1:0"):close() -- (ZeroMQ's own threads start now, before any count of threads)
+
+local function toy(name, k)
+  -- 8 -> 40 -> 2: 442 floats, more than 64 per shard at k = 3 (ranges aligned to 64 floats)
+  local o = { model = h.small_model(8, 40), num_workers = 1, num_servers = k, batch_size = 16,
+              communication_window = 2, verbose = false }
+  if name == "DOWNPOUR" then o.overlap = false end -- (overlapped, the center's arrival time changes the result)
+  local t = trainers[name](o)
+  local model = F.train(t, df)
+  return model:get_weights { copy = true }, t
+end
+
+describe("a sharded parameter server (num_servers)", function()
+  it("splits n floats into k contiguous ranges aligned to 64 floats, covering every float once", function()
+    for _, c in ipairs { { 442, 3 }, { 380402, 4 }, { 1000, 7 }, { 10, 3 }, { 5, 5 } } do
+      local n, k = c[1], c[2]
+      local r = ps_shards.ranges(n, k)
+      assert.are.equal(k, #r)
+      local next_first = 1
+      for _, x in ipairs(r) do
+        assert.are.equal(next_first, x.first)
+        assert.is_true(x.count >= 1)
+        if n >= 64 * k then assert.are.equal(0, (x.first - 1) % 64) end
+        next_first = x.first + x.count
+      end
+      assert.are.equal(n + 1, next_first)
+    end
+  end)
+
+  for _, name in ipairs { "DOWNPOUR", "AEASGD", "EASGD" } do
+    it(name .. ": the center of k = 2 and 3 shards is bit-identical to the single server's", function()
+      local one, t1 = toy(name, 1)
+      local before = threads() -- (after a first run: ZeroMQ's own threads stay)
+      for _, k in ipairs { 2, 3 } do
+        local w, t = toy(name, k)
+        assert.are.equal(one:numel(), w:numel())
+        assert.are.equal(0, (one - w):abs():max(), name .. " k = " .. k)
+        assert.are.equal(t1:num_updates(), t:num_updates())
+        assert.are.equal(k, #t.stats.server_shards)
+        assert.are.equal(t1:num_updates(), t.stats.server_shards[k].updates)
+      end
+      assert.are.equal(before, threads()) -- every shard thread joined
+      h.no_children(SELF)
+    end)
+  end
+
+  it("EASGD: a worker SIGKILLed mid-run leaves the shards' rounds; the others finish", function()
+    local t = trainers.get("ps_shard_sync_suicide") { model = F.small_model(), num_workers = 3, num_servers = 2,
+                                                      batch_size = 32, num_epoch = 2, learning_rate = 0.05,
+                                                      victim = 1, action = "KILL", after = 3, verbose = false }
+    local big = F.problem(3000)
+    local before = threads()
+    local model = F.train(t, big)
+    local lost = F.lost_events(t)
+    assert.are.equal(1, #lost)
+    h.assert_contains(lost[1].message, "worker 1 (pid ", "killed by SIGKILL")
+    assert.is_true(t.stats.samples >= 3000 * 2, "samples " .. t.stats.samples)
+    assert.is_true(t.stats.num_updates >= 2, "rounds " .. t.stats.num_updates)
+    assert.is_true(h.accuracy(model, big) > 0.9)
+    assert.are.equal(before, threads())
+    h.no_children(SELF)
+  end)
+
+  it("an error in a shard's rule is the run's error, naming the shard; no thread or process is left", function()
+    local before = threads()
+    local t = trainers.get("ps_shard_boom_trainer") { model = h.small_model(8, 40), num_workers = 2,
+                                                      num_servers = 2, verbose = false }
+    local err = F.train_error(t, df)
+    h.assert_contains(err, "ShardBoom: server shard ", " (floats ", "failed: ", "the rule blew up at update 3")
+    assert.are.equal(before, threads())
+    h.no_children(SELF)
+  end)
+
+  it("refuses bad values and what a sharded server does not serve", function()
+    local function refused(o, ...)
+      o.model = o.model or h.small_model(8)
+      o.verbose = false
+      local ok, err = pcall(o.class or trainers.DOWNPOUR, (function() o.class = nil; return o end)())
+      assert.is_false(ok)
+      h.assert_contains(tostring(err), ...)
+    end
+    refused({ num_servers = 0 }, "num_servers")
+    refused({ num_servers = 1.5 }, "num_servers")
+    refused({ num_servers = "2" }, "num_servers")
+    refused({ num_servers = 65 }, "num_servers")
+    refused({ class = trainers.SingleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
+    refused({ class = trainers.ADAG, num_servers = 2 }, "num_servers = 2", "not split by ranges")
+    refused({ num_servers = 2, checkpoint_every = 5 }, "num_servers = 2 with checkpoint_every")
+    refused({ num_servers = 2, validation_split = 0.1 }, "num_servers = 2 with validation_split")
+    refused({ num_servers = 2, callbacks = {} }, "num_servers = 2 with callbacks")
+    -- more shards than parameters: the run's error, before any worker starts
+    local tiny = lunet.nn.Sequential { lunet.nn.Dense(1, { input_shape = { 1 } }) }
+    local t = trainers.DOWNPOUR { model = tiny, num_servers = 3, num_workers = 1, verbose = false,
+                                  loss = "mse" }
+    local x = core.randn({ 8, 1 }, { seed = 1 })
+    local ok, err = pcall(t.train, t, lunet.data.frame { features = x, label = x:clone() })
+    assert.is_false(ok)
+    h.assert_contains(tostring(err), "num_servers = 3 is more than the model's 2 parameters")
+    h.no_children(SELF)
+  end)
+end)
