@@ -182,7 +182,7 @@ local TRAINER = { model = "model", worker_optimizer = '="sgd"', learning_rate = 
   report_interval = "unit", verbose = "=false", max_message = "=100000", on_nan = '="skip"', insecure = "bool",
   checkpoint_every = "pos", checkpoint_dir = "path", resume_from = "file", metrics = '={"accuracy"}',
   weight_col = '="x"', validation_data = "frame", validation_split = "unit", validation_every = "pos",
-  validation_metrics = '={"accuracy", "f1"}',
+  validation_metrics = '={"accuracy", "f1"}', num_servers = "pos",
   callbacks = '={lunet.nn.callbacks.EarlyStopping{monitor = "loss", patience = 1}, lunet.nn.callbacks.ReduceLROnPlateau{monitor = "loss", patience = 1}}' }
 local OWN = {
   DOWNPOUR = { communication_window = "pos", overlap = "bool" }, ADAG = { communication_window = "pos" },
