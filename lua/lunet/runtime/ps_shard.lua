@@ -64,7 +64,8 @@ function ps_shard.main(mailbox, config_text, full)
   local range = string.format("%d..%d", cfg.first, cfg.first + cfg.count - 1)
   local metrics = shard_metrics(cfg.index, range)
   local roster = new_roster()
-  local opts = { max_message = cfg.max_message }
+  -- (ZeroMQ's I/O threads other than the main socket's: the shards' bytes move in parallel)
+  local opts = { max_message = cfg.max_message, spread_io = true }
   if cfg.curve then opts.curve = { secret = cfg.curve.secret, authorized = cfg.curve.authorized } end
   local sock = core.Server(cfg.bind, opts)
   local ipc = cfg.ipc and sock:bind(cfg.ipc) or nil
