@@ -144,6 +144,24 @@ describe("a sharded parameter server (num_servers)", function()
     h.no_children(SELF)
   end)
 
+  it("validation snapshots and callbacks read the shards' center while it trains", function()
+    local before = threads()
+    local seen = {}
+    local probe = { on_epoch_end = function(epoch, logs) seen[#seen + 1] = { epoch = epoch, loss = logs.loss } end }
+    local t = trainers.DOWNPOUR { model = h.small_model(8, 40), num_workers = 2, num_servers = 2, num_epoch = 3,
+                                  batch_size = 16, communication_window = 2, validation_split = 0.2,
+                                  validation_every = { updates = 10 }, callbacks = { probe }, verbose = false }
+    local model = F.train(t, h.problem(2000, 8, 5))
+    local v = t:validation_history()
+    assert.is_true(#v >= 3, "validation records " .. #v)
+    for i = 2, #v do assert.is_true(v[i].updates >= v[i - 1].updates) end
+    assert.is_true(v[#v].updates > 0) -- (the shards' clock, not the driver's idle one)
+    assert.is_true(#seen >= 1, "on_epoch_end calls " .. #seen)
+    assert.is_true(h.accuracy(model, df) > 0.8)
+    assert.are.equal(before, threads())
+    h.no_children(SELF)
+  end)
+
   it("refuses bad values and what a sharded server does not serve", function()
     local function refused(o, ...)
       o.model = o.model or h.small_model(8)
@@ -159,8 +177,7 @@ describe("a sharded parameter server (num_servers)", function()
     refused({ class = trainers.SingleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
     refused({ class = trainers.ADAG, num_servers = 2 }, "num_servers = 2", "not split by ranges")
     refused({ num_servers = 2, checkpoint_every = 5 }, "num_servers = 2 with checkpoint_every")
-    refused({ num_servers = 2, validation_split = 0.1 }, "num_servers = 2 with validation_split")
-    refused({ num_servers = 2, callbacks = {} }, "num_servers = 2 with callbacks")
+    refused({ num_servers = 2, resume_from = "x" }, "num_servers = 2 with resume_from")
     -- more shards than parameters: the run's error, before any worker starts
     local tiny = lunet.nn.Sequential { lunet.nn.Dense(1, { input_shape = { 1 } }) }
     local t = trainers.DOWNPOUR { model = tiny, num_servers = 3, num_workers = 1, verbose = false,

@@ -12,8 +12,11 @@
 -- range), done (answered by stop: every commit before it is applied). The
 -- driver speaks JSON text through the thread's mailbox, never over a socket:
 --   driver -> shard  {roster = {training = {ranks}, gone = {ranks}, all_came}}
+--                    {sync = true} (write the range into the center now)
 --                    {stop = true}
 --   shard -> driver  {ready = {tcp = endpoint, ipc = endpoint}}
+--                    {synced = clock} (the answer to sync)
+--                    {clock = n} (shard 1: its clock, every 10 ms while it changes)
 --                    {stats = {clock, staleness = {{s, n}, ...}}} (the answer to stop)
 -- An error of the rule ends the thread; the driver's join reports it.
 local core = require "lunet.core"
@@ -120,6 +123,7 @@ function ps_shard.main(mailbox, config_text, full)
     end
   end
 
+  local told, told_at = 0, 0
   while true do
     local note, why = mailbox:recv(0)
     if why == "closed" then break end
@@ -133,8 +137,17 @@ function ps_shard.main(mailbox, config_text, full)
         mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = staleness } })
         break
       end
-      roster:update(m.roster)
-      c:check_round(roster) -- (a worker lost or done may complete a round)
+      if m.sync then
+        core.vec.copy(view, c:weights()) -- (the driver waits for the answer: it reads the center only then)
+        mailbox:send(core.json_encode { synced = c:clock_now() })
+      elseif m.roster then
+        roster:update(m.roster)
+        c:check_round(roster) -- (a worker lost or done may complete a round)
+      end
+    end
+    if cfg.index == 1 and c:clock_now() ~= told and core.now() - told_at >= 0.01 then
+      told, told_at = c:clock_now(), core.now() -- (the run's clock: validation every {updates = N})
+      mailbox:send(core.json_encode { clock = told })
     end
     local msg = sock:recv(note and 0 or 2)
     if msg and msg.type ~= "dropped" then handle(msg) end

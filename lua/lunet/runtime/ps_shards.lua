@@ -11,7 +11,11 @@
 -- waits for) and stops the shards when the run ends: each writes its range
 -- back into the driver's center and returns its clock and staleness counts.
 -- The run's clock (num_updates) and staleness histogram are shard 1's: every
--- commit reaches every shard, so each shard counts the same updates.
+-- commit reaches every shard, so each shard counts the same updates; shard 1
+-- tells its clock as it goes (validation every {updates = N}). Whatever reads
+-- the center while the run goes on (validation snapshots, callbacks, a job)
+-- gets it through center:weights(), which first has every shard write its
+-- range into it (sync).
 local core = require "lunet.core"
 local check = require "lunet.check"
 
@@ -20,11 +24,7 @@ local ps_shards = {}
 local MAX_SERVERS = 64
 
 -- What the sharded server does not do (yet): refused at option check, by name.
-local UNSUPPORTED = {
-  { "checkpoint_every", "checkpoints" }, { "resume_from", "resuming a checkpoint" },
-  { "validation_data", "validation while training" }, { "validation_split", "validation while training" },
-  { "callbacks", "callbacks" },
-}
+local UNSUPPORTED = { { "checkpoint_every", "checkpoints" }, { "resume_from", "resuming a checkpoint" } }
 
 -- num_servers: an integer 1..64; above 1 only for a trainer whose server rule
 -- is elementwise (spec.shardable) and without the options listed above.
@@ -91,6 +91,7 @@ function ps_shards.start(run)
                   curve = t and t.curve and { secret = t.secret, authorized = t.authorized } or nil }
     self.threads[i] = core.start_lua_thread("lunet.runtime.ps_shard", core.json_encode(cfg), c)
   end
+  self.center = run.center
   for i, h in ipairs(self.threads) do
     local m = self:await(i, h)
     if not m.ready then self:fail_shard(i, "did not start") end
@@ -98,7 +99,22 @@ function ps_shards.start(run)
     local ep = m.ready.ipc or ("tcp://" .. advertised_host .. ":" .. port)
     self.list[i] = { endpoint = ep, first = self.ranges[i].first, count = self.ranges[i].count }
   end
+  -- (this run's center instance only: the center the shards serve, current when read)
+  local weights, shards = run.center.weights, self
+  run.center.weights = function(me) shards:sync(); return weights(me) end
   return self
+end
+
+-- Every shard writes its range into the center now (the driver waits: a
+-- few ms); the clock is shard 1's. Nothing to do once they stopped.
+function Shards:sync()
+  if self.results then return end
+  for _, h in pairs(self.threads) do h:send(core.json_encode { sync = true }) end
+  for i = 1, #self.ranges do
+    local m
+    repeat m = self:await(i, self.threads[i]) until m.synced
+    if i == 1 then self.center.clock = m.synced end
+  end
 end
 
 -- The run error for shard i: its thread's error (joined), or why.
@@ -112,12 +128,21 @@ function Shards:fail_shard(i, why)
     ok and why or ("failed: " .. tostring(err)))
 end
 
--- The next note of shard i (decoded), waiting for it; a thread that ended is the run's error.
-function Shards:await(i, h)
+-- The next note of shard i (decoded), waiting for it (or, wait = false,
+-- only if one is there); a thread that ended is the run's error. Shard 1's
+-- clock notes are taken in here.
+function Shards:await(i, h, wait)
   while true do
-    local note, why = h:recv(1000)
-    if note then return core.json_decode(note) end
-    if why == "ended" then self:fail_shard(i, "ended") end
+    local note, why = h:recv(wait == false and 0 or 1000)
+    if note then
+      local m = core.json_decode(note)
+      if not m.clock then return m end
+      self.center.clock = m.clock
+    elseif why == "ended" then
+      self:fail_shard(i, "ended")
+    elseif wait == false then
+      return nil
+    end
   end
 end
 
@@ -128,8 +153,7 @@ function Shards:servers() return self.list end
 -- hear of every change in the roster (training workers, gone, all came).
 function Shards:tick(roster)
   for i, h in pairs(self.threads) do
-    local note, why = h:recv(0)
-    if why == "ended" or note then self:fail_shard(i, "ended") end
+    if self:await(i, h, false) then self:fail_shard(i, "sent what the driver did not ask for") end
   end
   local training, gone = {}, {}
   for rank, w in roster:each() do
@@ -152,7 +176,8 @@ function Shards:stop(run)
   for _, h in pairs(self.threads) do h:send(core.json_encode { stop = true }) end
   self.results = {}
   for i = 1, #self.ranges do
-    local m = self:await(i, self.threads[i])
+    local m
+    repeat m = self:await(i, self.threads[i]) until m.stats
     local ok, err = self.threads[i]:join()
     self.threads[i] = nil
     if not ok then self.fail("server shard %d failed: %s", i, tostring(err)) end
