@@ -1,6 +1,6 @@
 -- A sharded parameter server (num_servers = k, runtime/ps_shards.lua): the
 -- center is bit-identical to the single server's on deterministic toys (one
--- worker, blocking exchanges) for DOWNPOUR, AEASGD and EASGD at k = 1, 2, 3;
+-- worker, blocking exchanges) for every shardable trainer at k = 1, 2, 3;
 -- a synchronous round goes on when a worker is lost mid-run; bad values are
 -- errors at option check; an error of a shard's rule is the run's error,
 -- naming the shard; every shard thread is joined on every exit path.
@@ -27,11 +27,17 @@ end
 local df = h.problem(400, 8, 5)
 core.Server("tcp://127.0.0.1:0"):close() -- (ZeroMQ's own threads start now, before any count of threads)
 
+local OWN = { DOWNPOUR = { communication_window = 2, overlap = false }, -- (overlapped, the center's arrival
+              ADAG = { communication_window = 2 }, DynSGD = { communication_window = 2 },  -- time is in the result)
+              AEASGD = { communication_window = 2 }, EAMSGD = { communication_window = 2 },
+              EASGD = { communication_window = 2 }, DataParallel = { mode = "synchronous", frequency = "batch" },
+              AveragingTrainer = {} }
+
 local function toy(name, k)
   -- 8 -> 40 -> 2: 442 floats, more than 64 per shard at k = 3 (ranges aligned to 64 floats)
-  local o = { model = h.small_model(8, 40), num_workers = 1, num_servers = k, batch_size = 16,
-              communication_window = 2, verbose = false }
-  if name == "DOWNPOUR" then o.overlap = false end -- (overlapped, the center's arrival time changes the result)
+  local o = { model = h.small_model(8, 40), num_workers = 1, num_servers = k, batch_size = 16, num_epoch = 2,
+              verbose = false }
+  for key, v in pairs(OWN[name]) do o[key] = v end
   local t = trainers[name](o)
   local model = F.train(t, df)
   return model:get_weights { copy = true }, t
@@ -100,7 +106,8 @@ describe("a sharded parameter server (num_servers)", function()
     end
   end)
 
-  for _, name in ipairs { "DOWNPOUR", "AEASGD", "EASGD" } do
+  for _, name in ipairs { "DOWNPOUR", "ADAG", "DynSGD", "AEASGD", "EAMSGD", "EASGD", "DataParallel",
+                          "AveragingTrainer" } do
     it(name .. ": the center of k = 2 and 3 shards is bit-identical to the single server's", function()
       local one, t1 = toy(name, 1)
       local before = threads() -- (after a first run: ZeroMQ's own threads stay)
@@ -175,7 +182,8 @@ describe("a sharded parameter server (num_servers)", function()
     refused({ num_servers = "2" }, "num_servers")
     refused({ num_servers = 65 }, "num_servers")
     refused({ class = trainers.SingleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
-    refused({ class = trainers.ADAG, num_servers = 2 }, "num_servers = 2", "not split by ranges")
+    refused({ class = trainers.AdaptiveADAG, num_servers = 2 }, "num_servers = 2", "not split by ranges")
+    refused({ class = trainers.EnsembleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
     refused({ num_servers = 2, checkpoint_every = 5 }, "num_servers = 2 with checkpoint_every")
     refused({ num_servers = 2, resume_from = "x" }, "num_servers = 2 with resume_from")
     -- more shards than parameters: the run's error, before any worker starts

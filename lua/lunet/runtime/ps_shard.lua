@@ -63,6 +63,7 @@ function ps_shard.main(mailbox, config_text, full)
   package.path = cfg.package_path
   local class = require(cfg.trainer)
   local spec = class.spec
+  if spec.select then spec = spec.select(cfg.options) end -- (DataParallel: its synchronous rule)
   local view = full:narrow(1, cfg.first, cfg.count)
   local range = string.format("%d..%d", cfg.first, cfg.first + cfg.count - 1)
   local metrics = shard_metrics(cfg.index, range)

@@ -33,7 +33,7 @@ function ps_shards.check_option(name, o, spec)
   if o.num_servers == 1 then return end
   if not spec.shardable then
     check.fail(name, "num_servers = %d: this trainer's server rule is not split by ranges of the parameters (a "
-      .. "sharded server runs DOWNPOUR, AEASGD and EASGD)", o.num_servers)
+      .. "sharded server runs DOWNPOUR, ADAG, DynSGD, AEASGD, EAMSGD, EASGD, DataParallel and AveragingTrainer)", o.num_servers)
   end
   for _, u in ipairs(UNSUPPORTED) do
     if o[u[1]] ~= nil then
