@@ -147,8 +147,31 @@ describe("a sharded parameter server (num_servers)", function()
                                                       num_servers = 2, verbose = false }
     local err = F.train_error(t, df)
     h.assert_contains(err, "ShardBoom: server shard ", " (floats ", "failed: ", "the rule blew up at update 3")
+    assert.is_nil(err:find("stack traceback", 1, true))
     assert.are.equal(before, threads())
     h.no_children(SELF)
+  end)
+
+  it("a frozen layer stays bit-identical across shards (its range crosses a shard boundary)", function()
+    local function frozen_model()
+      local nn = lunet.nn
+      local m = nn.Sequential { seed = 3 }
+      m:add(nn.Dense(40, { input_shape = { 8 }, trainable = false })) -- floats 1..360: into each of the 3 shards
+      m:add(nn.Activation "relu")
+      m:add(nn.Dense(2))
+      m:add(nn.Activation "softmax")
+      return m
+    end
+    local initial = frozen_model():get_weights { copy = true }
+    local results = {}
+    for _, k in ipairs { 1, 3 } do
+      local t = trainers.DOWNPOUR { model = frozen_model(), num_workers = 1, num_servers = k, batch_size = 16,
+                                    communication_window = 2, overlap = false, verbose = false }
+      results[k] = F.train(t, df):get_weights { copy = true }
+    end
+    assert.are.equal(0, (results[1] - results[3]):abs():max())
+    assert.are.equal(0, (results[3]:narrow(1, 1, 360) - initial:narrow(1, 1, 360)):abs():max())
+    assert.is_true((results[3]:narrow(1, 361, 82) - initial:narrow(1, 361, 82)):abs():max() > 0)
   end)
 
   it("validation snapshots and callbacks read the shards' center while it trains", function()
@@ -186,6 +209,7 @@ describe("a sharded parameter server (num_servers)", function()
     refused({ class = trainers.EnsembleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
     refused({ num_servers = 2, checkpoint_every = 5 }, "num_servers = 2 with checkpoint_every")
     refused({ num_servers = 2, resume_from = "x" }, "num_servers = 2 with resume_from")
+    refused({ num_servers = 2, on_nan = "skip" }, "num_servers = 2 with on_nan = 'skip'")
     -- more shards than parameters: the run's error, before any worker starts
     local tiny = lunet.nn.Sequential { lunet.nn.Dense(1, { input_shape = { 1 } }) }
     local t = trainers.DOWNPOUR { model = tiny, num_servers = 3, num_workers = 1, verbose = false,

@@ -28,13 +28,12 @@ local encode = protocol.encode
 local ps_shard = {}
 
 -- The metrics center.lua records into: the staleness histogram and the clock.
-local function shard_metrics(index, range)
+local function shard_metrics()
   local m = { staleness = {}, refused = 0 }
   function m:stale(s, n) self.staleness[s] = (self.staleness[s] or 0) + (n or 1) end
   function m:event() self.refused = self.refused + 1 end
   function m:refused() self.refused = self.refused + 1 end
   function m.last_batch_of() return 0 end
-  m.where = string.format("server shard %d (floats %s)", index, range)
   return m
 end
 
@@ -65,8 +64,7 @@ function ps_shard.main(mailbox, config_text, full)
   local spec = class.spec
   if spec.select then spec = spec.select(cfg.options) end -- (DataParallel: its synchronous rule)
   local view = full:narrow(1, cfg.first, cfg.count)
-  local range = string.format("%d..%d", cfg.first, cfg.first + cfg.count - 1)
-  local metrics = shard_metrics(cfg.index, range)
+  local metrics = shard_metrics()
   local roster = new_roster()
   -- (ZeroMQ's I/O threads other than the main socket's: the shards' bytes move in parallel)
   local opts = { max_message = cfg.max_message, spread_io = true }
@@ -76,9 +74,9 @@ function ps_shard.main(mailbox, config_text, full)
   local function send(w, type, seq, fields, ...)
     if w.peer then pcall(sock.send, sock, w.peer, type, seq, encode(type, fields), ...) end
   end
-  local function fail(fmt, ...) error(metrics.where .. ": " .. string.format(fmt, ...), 0) end
+  local function fail(fmt, ...) error(string.format(fmt, ...), 0) end -- (the driver names the shard)
   local c = center.new { weights = view:clone(), spec = spec, options = cfg.options, metrics = metrics, fail = fail,
-                         send = send }
+                         send = send, frozen = cfg.frozen }
   c:init()
   mailbox:send(core.json_encode { ready = { tcp = sock:endpoint(), ipc = ipc } })
 

@@ -35,6 +35,10 @@ function ps_shards.check_option(name, o, spec)
     check.fail(name, "num_servers = %d: this trainer's server rule is not split by ranges of the parameters (a "
       .. "sharded server runs DOWNPOUR, ADAG, DynSGD, AEASGD, EAMSGD, EASGD, DataParallel and AveragingTrainer)", o.num_servers)
   end
+  if o.on_nan == "skip" then -- (a delta left out by one shard would be applied by the others)
+    check.fail(name, "num_servers = %d with on_nan = 'skip': each shard would leave out only its own part of a "
+      .. "delta; use on_nan = 'error' or num_servers = 1", o.num_servers)
+  end
   for _, u in ipairs(UNSUPPORTED) do
     if o[u[1]] ~= nil then
       check.fail(name, "num_servers = %d with %s: %s are not served by a sharded server; use num_servers = 1",
@@ -64,6 +68,16 @@ Shards.serves = { commit = true, commit_pull = true, pull = true }
 
 local runs = 0
 
+-- The frozen layers' ranges (net:frozen_ranges(): {{first, count}, ...}) within r, counted from r's first float.
+local function frozen_within(frozen, r)
+  local out = {}
+  for _, f in ipairs(frozen) do
+    local a, b = math.max(f[1], r.first), math.min(f[1] + f[2], r.first + r.count) -- [a, b)
+    if a < b then out[#out + 1] = { a - r.first + 1, b - a } end
+  end
+  return out
+end
+
 -- start(run) -> the running shards, or nil for num_servers = 1. After the
 -- driver's socket is bound, before any worker starts.
 function ps_shards.start(run)
@@ -72,9 +86,6 @@ function ps_shards.start(run)
   local c = run.center:weights()
   local n = c:numel()
   if k > n then run:fail("num_servers = %d is more than the model's %d parameters", k, n) end
-  if #run.center.frozen > 0 then
-    run:fail("num_servers = %d with frozen layers: a sharded server does not keep frozen ranges; use num_servers = 1", k)
-  end
   runs = runs + 1
   local bound = run.server.sock:endpoint()
   local host = bound:match("^tcp://(.+):%d+$")
@@ -88,7 +99,8 @@ function ps_shards.start(run)
                   package_path = package.path, bind = "tcp://" .. host .. ":0", max_message = run.max_message,
                   ipc = o.launcher == "local" and string.format("ipc://@lunet-%d-shard-%d-%d", core.getpid(), runs, i)
                     or nil,
-                  curve = t and t.curve and { secret = t.secret, authorized = t.authorized } or nil }
+                  curve = t and t.curve and { secret = t.secret, authorized = t.authorized } or nil,
+                  frozen = frozen_within(run.center.frozen, r) }
     self.threads[i] = core.start_lua_thread("lunet.runtime.ps_shard", core.json_encode(cfg), c)
   end
   self.center = run.center
@@ -124,8 +136,9 @@ function Shards:fail_shard(i, why)
   local ok, err = true, nil
   if h then ok, err = h:join() end
   local r = self.ranges[i]
+  -- (the user's error without the thread's traceback, as every run error)
   self.fail("server shard %d (floats %d..%d) %s", i, r.first, r.first + r.count - 1,
-    ok and why or ("failed: " .. tostring(err)))
+    ok and why or ("failed: " .. tostring(err):gsub("\nstack traceback:.*$", "")))
 end
 
 -- The next note of shard i (decoded), waiting for it (or, wait = false,
