@@ -192,6 +192,42 @@ describe("a sharded parameter server (num_servers)", function()
     h.no_children(SELF)
   end)
 
+  it("checkpoints hold the shards' center and clock; a resumed run's shards go on from them", function()
+    local file = require "lunet.runtime.checkpoint_file"
+    local dir = os.tmpname()
+    os.remove(dir)
+    core.mkdirs(dir)
+    finally(function()
+      for _, n in ipairs(core.listdir(dir)) do os.remove(dir .. "/" .. n) end
+      os.remove(dir)
+    end)
+    local small = h.problem(2048, 8, 5)
+    local model = h.small_model(8)
+    local initial = model:get_weights { copy = true }
+    local function downpour(extra)
+      local o = { model = model, num_workers = 2, num_servers = 2, batch_size = 32, num_epoch = 2,
+                  communication_window = 2, checkpoint_every = { updates = 20 }, checkpoint_dir = dir,
+                  verbose = false }
+      for k, v in pairs(extra or {}) do o[k] = v end
+      return trainers.DOWNPOUR(o)
+    end
+    local t = downpour()
+    F.train(t, small)
+    assert.are.equal(64, t:num_updates()) -- 2 workers x 32 batches x 2 epochs / window 2
+    local meta, arrays = file.read(dir .. "/checkpoint.lunet")
+    assert.is_true(meta.written >= 1)
+    assert.is_true(meta.clock >= 20 and meta.clock <= 64, "clock " .. meta.clock)
+    assert.is_true((arrays.center - initial):abs():max() > 0) -- (the shards' center, not the initial one)
+    local resumed = downpour { resume_from = dir }
+    F.train(resumed, small)
+    assert.are.equal("resumed", resumed:events()[1].kind)
+    assert.is_true(resumed:num_updates() > meta.clock, "updates " .. resumed:num_updates())
+    local counted = 0 -- every update in the staleness histogram: the checkpoint's, then the resumed run's
+    for _, n in pairs(resumed.stats.staleness) do counted = counted + n end
+    assert.are.equal(resumed:num_updates(), counted)
+    h.no_children(SELF)
+  end)
+
   it("refuses bad values and what a sharded server does not serve", function()
     local function refused(o, ...)
       o.model = o.model or h.small_model(8)
@@ -207,8 +243,6 @@ describe("a sharded parameter server (num_servers)", function()
     refused({ class = trainers.SingleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
     refused({ class = trainers.AdaptiveADAG, num_servers = 2 }, "num_servers = 2", "not split by ranges")
     refused({ class = trainers.EnsembleTrainer, num_servers = 2 }, "num_servers = 2", "not split by ranges")
-    refused({ num_servers = 2, checkpoint_every = 5 }, "num_servers = 2 with checkpoint_every")
-    refused({ num_servers = 2, resume_from = "x" }, "num_servers = 2 with resume_from")
     refused({ num_servers = 2, on_nan = "skip" }, "num_servers = 2 with on_nan = 'skip'")
     -- more shards than parameters: the run's error, before any worker starts
     local tiny = lunet.nn.Sequential { lunet.nn.Dense(1, { input_shape = { 1 } }) }

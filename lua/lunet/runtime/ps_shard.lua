@@ -15,7 +15,7 @@
 --                    {sync = true} (write the range into the center now)
 --                    {stop = true}
 --   shard -> driver  {ready = {tcp = endpoint, ipc = endpoint}}
---                    {synced = clock} (the answer to sync)
+--                    {synced = clock, staleness} (the answer to sync)
 --                    {clock = n} (shard 1: its clock, every 10 ms while it changes)
 --                    {stats = {clock, staleness = {{s, n}, ...}}} (the answer to stop)
 -- An error of the rule ends the thread; the driver's join reports it.
@@ -35,6 +35,13 @@ local function shard_metrics()
   function m:refused() self.refused = self.refused + 1 end
   function m.last_batch_of() return 0 end
   return m
+end
+
+-- {staleness, count} pairs (JSON has no integer keys)
+local function pairs_of(hist)
+  local out = {}
+  for k, n in pairs(hist) do out[#out + 1] = { k, n } end
+  return out
 end
 
 local function close_frames(msg) for _, f in ipairs(msg.frames or {}) do f:close() end end
@@ -77,6 +84,7 @@ function ps_shard.main(mailbox, config_text, full)
   local function fail(fmt, ...) error(string.format(fmt, ...), 0) end -- (the driver names the shard)
   local c = center.new { weights = view:clone(), spec = spec, options = cfg.options, metrics = metrics, fail = fail,
                          send = send, frozen = cfg.frozen }
+  c.clock, c.S.clock = cfg.clock, cfg.clock -- (a resumed run's)
   c:init()
   mailbox:send(core.json_encode { ready = { tcp = sock:endpoint(), ipc = ipc } })
 
@@ -131,14 +139,12 @@ function ps_shard.main(mailbox, config_text, full)
       if m.stop then
         for msg in function() return sock:recv(0) end do if msg.type ~= "dropped" then handle(msg) end end
         core.vec.copy(view, c:weights())
-        local staleness = {} -- ({staleness, count} pairs: JSON has no integer keys)
-        for k, n in pairs(metrics.staleness) do staleness[#staleness + 1] = { k, n } end
-        mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = staleness } })
+        mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = pairs_of(metrics.staleness) } })
         break
       end
       if m.sync then
         core.vec.copy(view, c:weights()) -- (the driver waits for the answer: it reads the center only then)
-        mailbox:send(core.json_encode { synced = c:clock_now() })
+        mailbox:send(core.json_encode { synced = c:clock_now(), staleness = pairs_of(metrics.staleness) })
       elseif m.roster then
         roster:update(m.roster)
         c:check_round(roster) -- (a worker lost or done may complete a round)

@@ -13,9 +13,10 @@
 -- The run's clock (num_updates) and staleness histogram are shard 1's: every
 -- commit reaches every shard, so each shard counts the same updates; shard 1
 -- tells its clock as it goes (validation every {updates = N}). Whatever reads
--- the center while the run goes on (validation snapshots, callbacks, a job)
--- gets it through center:weights(), which first has every shard write its
--- range into it (sync).
+-- the center while the run goes on (validation snapshots, callbacks, a job,
+-- a checkpoint) gets it through center:weights() or center:snapshot(), which
+-- first have every shard write its range into it (sync). A resumed run's
+-- shards start from the restored center and clock.
 local core = require "lunet.core"
 local check = require "lunet.check"
 
@@ -23,11 +24,8 @@ local ps_shards = {}
 
 local MAX_SERVERS = 64
 
--- What the sharded server does not do (yet): refused at option check, by name.
-local UNSUPPORTED = { { "checkpoint_every", "checkpoints" }, { "resume_from", "resuming a checkpoint" } }
-
 -- num_servers: an integer 1..64; above 1 only for a trainer whose server rule
--- is elementwise (spec.shardable) and without the options listed above.
+-- is elementwise (spec.shardable), and not with on_nan = 'skip'.
 function ps_shards.check_option(name, o, spec)
   o.num_servers = check.integer(o.num_servers, name, "num_servers", { min = 1, max = MAX_SERVERS })
   if o.num_servers == 1 then return end
@@ -38,12 +36,6 @@ function ps_shards.check_option(name, o, spec)
   if o.on_nan == "skip" then -- (a delta left out by one shard would be applied by the others)
     check.fail(name, "num_servers = %d with on_nan = 'skip': each shard would leave out only its own part of a "
       .. "delta; use on_nan = 'error' or num_servers = 1", o.num_servers)
-  end
-  for _, u in ipairs(UNSUPPORTED) do
-    if o[u[1]] ~= nil then
-      check.fail(name, "num_servers = %d with %s: %s are not served by a sharded server; use num_servers = 1",
-        o.num_servers, u[1], u[2])
-    end
   end
 end
 
@@ -100,10 +92,11 @@ function ps_shards.start(run)
                   ipc = o.launcher == "local" and string.format("ipc://@lunet-%d-shard-%d-%d", core.getpid(), runs, i)
                     or nil,
                   curve = t and t.curve and { secret = t.secret, authorized = t.authorized } or nil,
-                  frozen = frozen_within(run.center.frozen, r) }
+                  frozen = frozen_within(run.center.frozen, r), clock = run.center:clock_now() }
     self.threads[i] = core.start_lua_thread("lunet.runtime.ps_shard", core.json_encode(cfg), c)
   end
-  self.center = run.center
+  self.center, self.metrics, self.base_staleness = run.center, run.metrics, {}
+  for s, n in pairs(run.metrics.staleness) do self.base_staleness[s] = n end
   for i, h in ipairs(self.threads) do
     local m = self:await(i, h)
     if not m.ready then self:fail_shard(i, "did not start") end
@@ -112,8 +105,9 @@ function ps_shards.start(run)
     self.list[i] = { endpoint = ep, first = self.ranges[i].first, count = self.ranges[i].count }
   end
   -- (this run's center instance only: the center the shards serve, current when read)
-  local weights, shards = run.center.weights, self
+  local weights, snapshot, shards = run.center.weights, run.center.snapshot, self
   run.center.weights = function(me) shards:sync(); return weights(me) end
+  run.center.snapshot = function(me) shards:sync(); return snapshot(me) end
   return self
 end
 
@@ -125,8 +119,20 @@ function Shards:sync()
   for i = 1, #self.ranges do
     local m
     repeat m = self:await(i, self.threads[i]) until m.synced
-    if i == 1 then self.center.clock = m.synced end
+    if i == 1 then
+      self.center.clock = m.synced
+      self:staleness(m.staleness)
+    end
   end
+end
+
+-- The run's staleness histogram: a resumed run's (from its checkpoint) plus
+-- shard 1's pairs; in place (a checkpoint's snapshot holds the table).
+function Shards:staleness(pairs_list)
+  local hist = self.metrics.staleness
+  for s in pairs(hist) do hist[s] = nil end
+  for s, n in pairs(self.base_staleness) do hist[s] = n end
+  for _, p in ipairs(pairs_list) do hist[p[1]] = (hist[p[1]] or 0) + p[2] end
 end
 
 -- The run error for shard i: its thread's error (joined), or why.
@@ -184,7 +190,7 @@ end
 
 -- The run's end: each shard applies what it received, writes its range back
 -- into the center and returns its counts; the run's clock and staleness are
--- shard 1's, st.server_shards lists each shard's {first, count, updates}.
+-- shard 1's (added to a resumed checkpoint's), st.server_shards lists each shard's {first, count, updates}.
 function Shards:stop(run)
   for _, h in pairs(self.threads) do h:send(core.json_encode { stop = true }) end
   self.results = {}
@@ -198,9 +204,7 @@ function Shards:stop(run)
     self.results[i] = { first = r.first, count = r.count, updates = m.stats.clock }
     if i == 1 then
       run.center.clock = m.stats.clock
-      local hist = {}
-      for _, p in ipairs(m.stats.staleness) do hist[p[1]] = p[2] end
-      run.metrics.staleness = hist
+      self:staleness(m.stats.staleness)
     end
   end
 end

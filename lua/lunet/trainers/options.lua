@@ -137,7 +137,7 @@ options.docs = {
     .. "rate), CSVLogger, History, or tables of on_train_begin/end and on_epoch_begin/end(epoch, logs); on_epoch_end "
     .. "fires at each validation record (logs: loss, lr, val_loss, val_<metric>), or each epoch's end without one" },
   { "num_servers", "k > 1: the parameters are split into k contiguous ranges, each served by a thread of the driver "
-    .. "with the trainer's rule (not AdaptiveADAG, EnsembleTrainer, SingleTrainer); not with checkpoints or on_nan = 'skip'" },
+    .. "with the trainer's rule (not AdaptiveADAG, EnsembleTrainer, SingleTrainer); not with on_nan = 'skip'" },
 }
 
 -- The common options as help's section "options of every trainer", with
