@@ -48,13 +48,18 @@ local function close_frames(msg) for _, f in ipairs(msg.frames or {}) do f:close
 
 -- The workers as the driver last described them (round_complete, get: what center.lua asks of a roster).
 local function new_roster()
-  local r = { training = {}, gone = {}, all_came = false, peers = {}, rank_of = {} }
+  local r = { training = {}, gone = {}, all_came = false, peers = {}, rank_of = {}, made = {} }
   function r:round_complete(c)
     if not self.all_came then return false end
     for rank in pairs(self.training) do if not c:joined(rank) then return false end end
     return true
   end
-  function r:get(rank) return { rank = rank, peer = self.peers[rank], lost = function() return self.gone[rank] end } end
+  -- (one record a worker, made at its hello: none per message)
+  function r:get(rank) return self.made[rank] end
+  function r:bind(rank, peer)
+    self.peers[rank], self.rank_of[peer] = peer, rank
+    self.made[rank] = { rank = rank, peer = peer, lost = function() return self.gone[rank] == true end }
+  end
   function r:update(u)
     self.training, self.all_came = {}, u.all_came == true
     for _, rank in ipairs(u.training or {}) do self.training[rank] = true end
@@ -101,8 +106,7 @@ function ps_shard.main(mailbox, config_text, full)
       if not r or r < 0 or r >= cfg.options.num_workers or roster.peers[r] or roster.gone[r] then
         return stop_peer(msg.peer, "refused", "this shard serves the run's workers, each once")
       end
-      roster.peers[r], roster.rank_of[msg.peer] = msg.peer, r
-      return
+      return roster:bind(r, msg.peer)
     end
     if rank == nil or roster.gone[rank] then
       close_frames(msg)
