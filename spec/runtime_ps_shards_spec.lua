@@ -255,3 +255,28 @@ describe("a sharded parameter server (num_servers)", function()
     h.no_children(SELF)
   end)
 end)
+
+describe("a worker's link to the server shards (ps_shard_link)", function()
+  local link = require "lunet.runtime.ps_shard_link"
+  local function wrap(servers, n)
+    local ok, err = pcall(link.wrap, { interval = 0.25 }, { servers = servers, n_params = n or 10, rank = 0,
+                                                            options = {} })
+    assert.is_false(ok)
+    assert.are.equal("table", type(err))
+    return err.stop
+  end
+
+  it("is the channel itself without a servers field", function()
+    local ch = {}
+    assert.are.equal(ch, link.wrap(ch, { n_params = 3, rank = 0, options = {} }))
+  end)
+
+  it("stops the worker on a servers list that does not tile the parameters", function()
+    h.assert_contains(wrap({ { endpoint = "ipc://@x", first = 2, count = 9 } }), "servers list", "server 1")
+    h.assert_contains(wrap({ { endpoint = "ipc://@x", first = 1, count = 0 } }), "server 1")
+    h.assert_contains(wrap({ "ipc://@x" }), "server 1")
+    h.assert_contains(wrap({ { endpoint = 5, first = 1, count = 10 } }), "server 1")
+    h.assert_contains(wrap({ { endpoint = "inproc://lunet-spec-none", first = 1, count = 4 } }),
+      "cover 4 of the model's 10 parameters")
+  end)
+end)

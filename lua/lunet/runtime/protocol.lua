@@ -66,6 +66,11 @@
 -- same messages on a socket of its own: hello; job (its options: the
 -- validation metrics) and data (the validation rows); validate, answered by
 -- validation, in order; stop. A failure is an error message.
+-- A server shard (num_servers > 1: the job's servers; runtime/ps_shard.lua)
+-- hears, on its own socket, a worker's hello (rank: binds the connection),
+-- commit, commit_pull and pull (its range of the delta; seq: the clock that
+-- shard last sent) and done; it answers with params (its range) and stop
+-- (reason "done" once all before the done is applied; "refused" or "lost").
 local core = require "lunet.core"
 
 local json_encode, json_decode = core.json_encode, core.json_decode
