@@ -118,6 +118,9 @@ describe("a sharded parameter server (num_servers)", function()
         assert.are.equal(t1:num_updates(), t:num_updates())
         assert.are.equal(k, #t.stats.server_shards)
         assert.are.equal(t1:num_updates(), t.stats.server_shards[k].updates)
+        local sent = 0 -- (every float of the model in one shard's range: each commit's bytes once)
+        for _, s in ipairs(t.stats.server_shards) do sent = sent + s.bytes_in end
+        assert.are.equal(4 * w:numel() * t1:num_updates(), sent)
       end
       assert.are.equal(before, threads()) -- every shard thread joined
       h.no_children(SELF)
@@ -206,19 +209,23 @@ describe("a sharded parameter server (num_servers)", function()
     local initial = model:get_weights { copy = true }
     local function downpour(extra)
       local o = { model = model, num_workers = 2, num_servers = 2, batch_size = 32, num_epoch = 2,
-                  communication_window = 2, checkpoint_every = { updates = 20 }, checkpoint_dir = dir,
+                  communication_window = 2, checkpoint_dir = dir,
                   verbose = false }
       for k, v in pairs(extra or {}) do o[k] = v end
       return trainers.DOWNPOUR(o)
     end
-    local t = downpour()
+    -- the workers hold before their 9th batch (after 4 commits each) until they answered a checkpoint request
+    -- (spec/fixtures/checkpoint_hold_trainer.lua): the checkpoint exists whatever the machine's speed
+    local t = downpour { checkpoint_every = 0.01 }
+    t.module = "checkpoint_hold_trainer"
+    t.options.inner, t.options.hold_from, t.options.hold_answers = "lunet.trainers.downpour", 9, 1
     F.train(t, small)
     assert.are.equal(64, t:num_updates()) -- 2 workers x 32 batches x 2 epochs / window 2
     local meta, arrays = file.read(dir .. "/checkpoint.lunet")
     assert.is_true(meta.written >= 1)
-    assert.is_true(meta.clock >= 20 and meta.clock <= 64, "clock " .. meta.clock)
+    assert.is_true(meta.clock >= 1 and meta.clock <= 64, "clock " .. meta.clock)
     assert.is_true((arrays.center - initial):abs():max() > 0) -- (the shards' center, not the initial one)
-    local resumed = downpour { resume_from = dir }
+    local resumed = downpour { checkpoint_every = 0.01, resume_from = dir }
     F.train(resumed, small)
     assert.are.equal("resumed", resumed:events()[1].kind)
     assert.is_true(resumed:num_updates() > meta.clock, "updates " .. resumed:num_updates())

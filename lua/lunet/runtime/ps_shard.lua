@@ -17,7 +17,7 @@
 --   shard -> driver  {ready = {tcp = endpoint, ipc = endpoint}}
 --                    {synced = clock, staleness} (the answer to sync)
 --                    {clock = n} (shard 1: its clock, every 10 ms while it changes)
---                    {stats = {clock, staleness = {{s, n}, ...}}} (the answer to stop)
+--                    {stats = {clock, staleness = {{s, n}, ...}, bytes_in, bytes_out}} (the answer to stop)
 -- An error of the rule ends the thread; the driver's join reports it.
 local core = require "lunet.core"
 local protocol = require "lunet.runtime.protocol"
@@ -83,8 +83,15 @@ function ps_shard.main(mailbox, config_text, full)
   if cfg.curve then opts.curve = { secret = cfg.curve.secret, authorized = cfg.curve.authorized } end
   local sock = core.Server(cfg.bind, opts)
   local ipc = cfg.ipc and sock:bind(cfg.ipc) or nil
-  local function send(w, type, seq, fields, ...)
-    if w.peer then pcall(sock.send, sock, w.peer, type, seq, encode(type, fields), ...) end
+  local bytes_in, bytes_out = 0, 0
+  local function send(w, type, seq, fields, t)
+    if not w.peer then return end
+    if t then
+      bytes_out = bytes_out + 4 * t:numel()
+      pcall(sock.send, sock, w.peer, type, seq, encode(type, fields), t)
+    else
+      pcall(sock.send, sock, w.peer, type, seq, encode(type, fields))
+    end
   end
   local function fail(fmt, ...) error(string.format(fmt, ...), 0) end -- (the driver names the shard)
   local c = center.new { weights = view:clone(), spec = spec, options = cfg.options, metrics = metrics, fail = fail,
@@ -114,6 +121,8 @@ function ps_shard.main(mailbox, config_text, full)
     end
     local w = roster:get(rank)
     local t = msg.type
+    local f = msg.frames[1]
+    if f then bytes_in = bytes_in + 4 * f:numel() end
     if t == "commit" then
       c:commit(rank, msg, nil)
     elseif t == "commit_pull" then
@@ -143,7 +152,8 @@ function ps_shard.main(mailbox, config_text, full)
       if m.stop then
         for msg in function() return sock:recv(0) end do if msg.type ~= "dropped" then handle(msg) end end
         core.vec.copy(view, c:weights())
-        mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = pairs_of(metrics.staleness) } })
+        mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = pairs_of(metrics.staleness),
+                                                  bytes_in = bytes_in, bytes_out = bytes_out } })
         break
       end
       if m.sync then

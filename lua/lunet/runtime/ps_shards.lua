@@ -33,6 +33,18 @@ function ps_shards.check_option(name, o, spec)
     check.fail(name, "num_servers = %d: this trainer's server rule is not split by ranges of the parameters (a "
       .. "sharded server runs DOWNPOUR, ADAG, DynSGD, AEASGD, EAMSGD, EASGD, DataParallel and AveragingTrainer)", o.num_servers)
   end
+  -- (helpers' options of issue 22, refused until the shards serve them: compressed payloads are not split by
+  -- ranges, and a local worker's shared-memory segment holds the whole vector for the one driver socket)
+  for _, key in ipairs { "compression", "pull_compression" } do
+    if o[key] ~= nil then
+      check.fail(name, "num_servers = %d with %s: the server shards take float32 ranges only; use num_servers = 1",
+        o.num_servers, key)
+    end
+  end
+  if o.shared_memory == true then
+    check.fail(name, "num_servers = %d with shared_memory = true: the server shards use their sockets; use "
+      .. "num_servers = 1", o.num_servers)
+  end
   if o.on_nan == "skip" then -- (a delta left out by one shard would be applied by the others)
     check.fail(name, "num_servers = %d with on_nan = 'skip': each shard would leave out only its own part of a "
       .. "delta; use on_nan = 'error' or num_servers = 1", o.num_servers)
@@ -87,7 +99,8 @@ function ps_shards.start(run)
   local t = run.trainer.transport
   local options = require("lunet.runtime.job").shippable_options(o)
   for i, r in ipairs(self.ranges) do
-    local cfg = { index = i, first = r.first, count = r.count, trainer = run.trainer.module, options = options,
+    -- (the module that defined the rule: a worker's module may be another, as spec fixtures' are)
+    local cfg = { index = i, first = r.first, count = r.count, trainer = run.spec.module, options = options,
                   package_path = package.path, bind = "tcp://" .. host .. ":0", max_message = run.max_message,
                   ipc = o.launcher == "local" and string.format("ipc://@lunet-%d-shard-%d-%d", core.getpid(), runs, i)
                     or nil,
@@ -190,7 +203,8 @@ end
 
 -- The run's end: each shard applies what it received, writes its range back
 -- into the center and returns its counts; the run's clock and staleness are
--- shard 1's (added to a resumed checkpoint's), st.server_shards lists each shard's {first, count, updates}.
+-- shard 1's (added to a resumed checkpoint's), st.server_shards lists each shard's {first, count, updates,
+-- bytes_in, bytes_out} (payload bytes received in commits, sent in params).
 function Shards:stop(run)
   for _, h in pairs(self.threads) do h:send(core.json_encode { stop = true }) end
   self.results = {}
@@ -201,7 +215,8 @@ function Shards:stop(run)
     self.threads[i] = nil
     if not ok then self.fail("server shard %d failed: %s", i, tostring(err)) end
     local r = self.ranges[i]
-    self.results[i] = { first = r.first, count = r.count, updates = m.stats.clock }
+    self.results[i] = { first = r.first, count = r.count, updates = m.stats.clock, bytes_in = m.stats.bytes_in,
+                        bytes_out = m.stats.bytes_out }
     if i == 1 then
       run.center.clock = m.stats.clock
       self:staleness(m.stats.staleness)
