@@ -96,6 +96,7 @@ function ps_shards.start(run)
   local advertised_host = run.server:endpoint():match("^tcp://(.+):%d+$")
   local self = setmetatable({ threads = {}, list = {}, sent = nil, fail = function(...) run:fail(...) end,
                               ranges = ps_shards.ranges(n, k) }, Shards)
+  run.shards = self -- (first: a shard that cannot start fails the run, whose shutdown joins those started)
   local t = run.trainer.transport
   local options = require("lunet.runtime.job").shippable_options(o)
   for i, r in ipairs(self.ranges) do
