@@ -160,6 +160,27 @@ describe("a sharded parameter server (num_servers)", function()
     h.no_children(SELF)
   end)
 
+  it("over CURVE (external worker with keys): the shards admit the authorized key, the result is k = 1's", function()
+    if not core.curve_available() then return pending("this libzmq has no CURVE (built without libsodium)") end
+    local K = dofile("spec/fixtures/curve_keys.lua")
+    local scratch = h.scratch()
+    finally(scratch.clean)
+    local k = K.keys(K.key_dir(scratch))
+    local results = {}
+    for _, servers in ipairs { 1, 2 } do
+      local ep = h.free_endpoint()
+      local w = scratch.spawn { K.LUNET, "worker", "--connect", ep, "--key", k.worker, "--server-key",
+                                k.server_public, "--timeout", "20" }
+      local t = trainers.DOWNPOUR { model = h.small_model(8, 40), num_workers = 1, num_servers = servers,
+                                    batch_size = 16, communication_window = 2, overlap = false, launcher = "external",
+                                    bind = ep, server_key = k.server, authorized_keys = k.authorized,
+                                    worker_key = k.worker, verbose = false }
+      results[servers] = F.train(t, df):get_weights { copy = true }
+      assert.are.same({ true, 0 }, { core.wait(w, K.HANG) })
+    end
+    assert.are.equal(0, (results[1] - results[2]):abs():max())
+  end)
+
   it("a frozen layer stays bit-identical across shards (its range crosses a shard boundary)", function()
     local function frozen_model()
       local nn = lunet.nn
