@@ -23,6 +23,9 @@
 --                      10, momentum 0.85 around Adagrad) against its AEASGD
 --                      cell (batch 10, window 30): samples/s, alternating; the
 --                      difference is EAMSGD's momentum passes per batch
+--   ps_sharded         commits/s served to 8 PingPong workers (commit_pull of the
+--                      notebook MLP, no compute) by num_servers = 1, 2, 4 server
+--                      shards: updates / (the workers' mean communication time)
 -- usage: build/lunet scripts/bench_ps.lua [--reps N] [--epochs N] [--only NAME]
 --   (--only: the one benchmark line NAME, e.g. --only downpour_validation)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
@@ -225,4 +228,19 @@ if wanted("first_batch") then
     first[#first + 1] = t.stats.first_batch_time
   end
   print(string.format("bench=first_batch rows=175000 workers=2 seconds=%.3f", median(first)))
+end
+
+-- ---- 6. a sharded server: commits/s served to 8 workers that do no compute, k = 1, 2, 4
+if wanted("ps_sharded") then
+  local tiny = problem(64)
+  for _, k in ipairs { 1, 2, 4 } do
+    local rates = {}
+    for _ = 1, math.min(reps, 3) do
+      local t = lunet.trainers.get("pingpong_trainer") { model = notebook_mlp(), num_workers = 8, num_servers = k,
+                                                         rounds = 60, verbose = false }
+      t:train(tiny)
+      rates[#rates + 1] = t:num_updates() / (t:communication_time() / 8)
+    end
+    print(string.format("bench=ps_sharded workers=8 servers=%d commits_per_s=%.0f", k, median(rates)))
+  end
 end

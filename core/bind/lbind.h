@@ -65,6 +65,7 @@ void lunet_open_shuffle(lua_State *L);
 void lunet_open_h5tree(lua_State *L); /* lh5tree.c: core.h5_open, h5_open_bytes, h5_create */
 void lunet_open_zip(lua_State *L);    /* lzip.c: core.zip_list, zip_read, zip_write */
 void lunet_open_codec(lua_State *L);  /* lcodec.c: core.Codec, codec_floats, codec_decode */
+void lunet_open_thread(lua_State *L); /* lthread.c: core.start_lua_thread */
 
 /* lua_CFunction that opens the `lunet.core` module table. */
 int luaopen_lunet_core(lua_State *L);

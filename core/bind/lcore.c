@@ -21,5 +21,6 @@ int luaopen_lunet_core(lua_State *L) {
   lunet_open_h5tree(L);
   lunet_open_zip(L);
   lunet_open_codec(L);
+  lunet_open_thread(L);
   return 1;
 }

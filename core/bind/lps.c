@@ -123,8 +123,11 @@ static void server_curve(lua_State *L, lunet_server_opts_t *o) {
   o->n_authorized = n;
 }
 
+/* core.Server(endpoint, {max_message=, send_timeout=, curve=, report_drops=,
+ * spread_io= (true: its connections on ZeroMQ I/O threads 1 and up, the least
+ * loaded for each; by default thread 0, as every socket's: wire.h)}) */
 static int l_server(lua_State *L) {
-  static const char *const opts[] = {"max_message", "send_timeout", "curve", "report_drops", NULL};
+  static const char *const opts[] = {"max_message", "send_timeout", "curve", "report_drops", "spread_io", NULL};
   const char *endpoint = luaL_checkstring(L, 1);
   lua_settop(L, 2);
   lunet_check_options(L, 2, "Server", opts);
@@ -132,6 +135,7 @@ static int l_server(lua_State *L) {
   if (lua_istable(L, 2)) server_curve(L, &o);
   o.report_drops = lunet_opt_boolean(L, 2, "report_drops", 0, "Server");
   o.max_message = (uint64_t)opt_range(L, "max_message", LUA_MAXINTEGER, "Server");
+  o.spread_io = lunet_opt_boolean(L, 2, "spread_io", 0, "Server");
   lua_Number timeout = lunet_opt_number(L, 2, "send_timeout", 0, "Server");
   if (!(timeout >= 0 && timeout <= INT_MAX / 1000)) /* also NaN */
     return luaL_error(L, "Server: option 'send_timeout' is %f s, expected 0 to %d", timeout, INT_MAX / 1000);

@@ -17,6 +17,8 @@ double lunet_ps_bench_bare(size_t n, int reps) {
   int zero = 0;
   zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero);
   zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero);
+  lunet_wire_io_threads(router, 0);
+  lunet_wire_io_threads(dealer, 0);
   char ep[256];
   size_t len = sizeof ep;
   float *out = lunet_calloc(n, sizeof *out), *back = lunet_calloc(n, sizeof *back);

@@ -102,6 +102,7 @@ lunet_client_t *lunet_client_new_opts(const char *endpoint, const lunet_client_o
   zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  lunet_wire_io_threads(c->sock, 0);
   lunet_wire_tune_socket(c->sock, endpoint);
   if (opts && (opts->curve_server_key || opts->curve_secret_key)) {
     if (set_curve(c->sock, opts) < 0) {

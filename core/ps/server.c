@@ -93,6 +93,7 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   zmq_setsockopt(s->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
   zmq_setsockopt(s->sock, ZMQ_SNDTIMEO, &send_timeout, sizeof send_timeout);
   zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+  lunet_wire_io_threads(s->sock, opts && opts->spread_io); /* (before the bind: its connections' threads) */
   if ((opts && opts->curve_secret_key && curve_setup(s, opts) < 0) || bind_endpoint(s->sock, endpoint) < 0) {
     lunet_server_free(s);
     return NULL;

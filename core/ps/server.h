@@ -13,6 +13,7 @@ typedef struct {
   uint64_t max_message; /* payload bytes above which a message is refused (0: 1 GiB) */
   int send_timeout_ms;  /* a send that cannot complete in this time fails (0: 10 s) */
   int report_drops;     /* 1: recv returns 2 for a dropped message whose sender is known (see recv) */
+  int spread_io;        /* 1: its connections on I/O threads 1 and up (lunet_wire_io_threads) */
   /* ZeroMQ CURVE: the server's secret key (Z85), NULL for none. With it
    * every TCP connection is encrypted and admitted only if the client's
    * public key is one of the n_authorized keys (Z85 text, decoded: 32 bytes

@@ -343,6 +343,7 @@ void *lunet_zmq_context(void) {
     process_ctx = zmq_ctx_new();
     /* a socket's close drops its unsent messages unless it sets a linger */
     if (process_ctx) zmq_ctx_set(process_ctx, ZMQ_BLOCKY, 0);
+    if (process_ctx) zmq_ctx_set(process_ctx, ZMQ_IO_THREADS, LUNET_ZMQ_IO_THREADS);
   }
   return process_ctx;
 }
@@ -352,6 +353,11 @@ void lunet_zmq_term(void) {
   while (zmq_ctx_term(process_ctx) < 0 && zmq_errno() == EINTR) {
   }
   process_ctx = NULL;
+}
+
+void lunet_wire_io_threads(void *zsock, int spread) {
+  uint64_t mask = spread ? ((uint64_t)1 << LUNET_ZMQ_IO_THREADS) - 2 : 1;
+  zmq_setsockopt(zsock, ZMQ_AFFINITY, &mask, sizeof mask);
 }
 
 void lunet_wire_tune_socket(void *zsock, const char *endpoint) {

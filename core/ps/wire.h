@@ -136,9 +136,18 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
                     lunet_wire_msg_t *out, const char **dropped_reason);
 
 
-/* The process's ZeroMQ context, created on first use (1 I/O thread). Its
- * sockets linger 0 unless they say otherwise (the server's close does). */
+/* The process's ZeroMQ context, created on first use with
+ * LUNET_ZMQ_IO_THREADS I/O threads. Its sockets linger 0 unless they say
+ * otherwise (the server's close does). */
+#define LUNET_ZMQ_IO_THREADS 4
 void *lunet_zmq_context(void);
+
+/* Before binding or connecting: which I/O threads move the socket's bytes.
+ * spread = 0: thread 0, as every socket of lunet's (one I/O thread, the
+ * others idle); spread = 1: threads 1 and up, ZeroMQ giving each new
+ * connection the least loaded one: a sharded parameter server's shards
+ * (num_servers), whose receives and sends then run in parallel. */
+void lunet_wire_io_threads(void *zsock, int spread);
 
 /* Ends the context at process exit, once every socket is closed: waits for
  * what a closed socket still had to send, up to that socket's linger. */

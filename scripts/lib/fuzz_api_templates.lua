@@ -184,6 +184,7 @@ local TRAINER = { model = "model", worker_optimizer = '="sgd"', learning_rate = 
   checkpoint_every = "pos", checkpoint_dir = "path", resume_from = "file", metrics = '={"accuracy"}',
   weight_col = '="x"', validation_data = "frame", validation_split = "unit", validation_every = "pos",
   validation_metrics = '={"accuracy", "f1"}', compression = '={top_k = 0.01}', pull_compression = '="fp16"',
+  num_servers = "pos",
   callbacks = '={lunet.nn.callbacks.EarlyStopping{monitor = "loss", patience = 1}, lunet.nn.callbacks.ReduceLROnPlateau{monitor = "loss", patience = 1}}' }
 local OWN = {
   DOWNPOUR = { communication_window = "pos", overlap = "bool" }, ADAG = { communication_window = "pos" },

@@ -13,4 +13,5 @@ return base.define {
     for _ = 1, ctx.options.rounds do ctx:commit_and_pull(delta, into) end
   end,
   server_commit = function(S, delta) S.vec.axpy(S.center, 1, delta) end,
+  shardable = true,
 }

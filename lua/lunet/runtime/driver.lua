@@ -22,6 +22,7 @@ local server = require "lunet.runtime.server"
 local validation = require "lunet.runtime.validation"
 local callbacks = require "lunet.runtime.callbacks"
 local shm_link = require "lunet.runtime.shm_link"
+local ps_shards = require "lunet.runtime.ps_shards"
 
 local driver = {}
 
@@ -63,6 +64,7 @@ function handlers.hello(run, _, msg, meta)
   local c = run.center
   local fields = job.message(run.trainer, run.job, w.rank, resume)
   if run.callbacks then run.callbacks:job(fields) end -- (the rate a callback set)
+  if run.shards then fields.servers = run.shards:servers() end -- (num_servers > 1: runtime/ps_shards.lua)
   run:send(w, "job", c:clock_now(), fields, c:weights(), table.unpack(frames))
   c:sent(w.rank, c:weights())
 end
@@ -174,6 +176,9 @@ function Run:handle(msg)
     server.close_frames(msg)
     return self.server:stop(msg.peer, w and "lost" or "refused", w and "this worker was declared lost"
       or NEVER_SAID_HELLO)
+  elseif self.shards and self.shards.serves[msg.type] then
+    self:count("foreign") -- (num_servers > 1: the shards serve the exchange, never this socket)
+    return server.close_frames(msg)
   else
     self.roster:heard(w)
     -- a worker a callback stopped changes nothing more (its commit in flight, its request for data)
@@ -228,6 +233,7 @@ end
 function Run:serve()
   if self.callbacks then self.callbacks:begin() end -- (on_train_begin: before any process)
   self.server = server.open(self.trainer, self.options, self.max_message, function(...) self:fail(...) end)
+  self.shards = ps_shards.start(self) -- num_servers > 1: the server shards' threads (runtime/ps_shards.lua)
   local v = self.validation
   if v then v:start() end -- (the evaluator loads while the workers do)
   local started, err = server.pass_interrupt(pcall(self.launcher.start, self.launcher, self.server:workers_endpoint()))
@@ -245,9 +251,11 @@ function Run:serve()
       v:tick(false) -- (its answers, without waiting)
     end
     self.center:check_round(self.roster) -- a worker lost, done or waiting may complete a round
+    if self.shards then self.shards:tick(self.roster) end -- (the shards' view of the roster; a failed shard)
     if v then v:check_due() end
     if self.checkpoints then self.checkpoints:tick() end -- due, or every answer in: write
   end
+  if self.shards then self.shards:stop(self) end -- (the shards' ranges back in the center, their counts)
   if self.callbacks then self.callbacks:final() end -- (without validation: the last epoch's end)
   if v then v:final() end -- the center train() returns, scored too
 end
@@ -259,6 +267,7 @@ function Run:shutdown(message)
     if self.server and w:running() then pcall(self.server.stop, self.server, w.peer, "error", message) end
   end
   if message or not self.launcher:wait_all(5) then self.launcher:kill_all() end
+  if self.shards then self.shards:close() end -- (every shard thread joined, on every exit path)
   if self.server then self.server:close() end
   for _, w in self.roster:each() do shm_link.release(w) end -- (the segments unmapped on every exit path)
   if self.validation then self.validation:close() end
@@ -334,6 +343,7 @@ function driver.run(trainer, df)
   st.shm_workers = run.shm_workers or 0 -- local workers that exchanged through shared memory
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   if run.validation then run.validation:finish(st) end -- st.validation: the records
+  if run.shards then st.server_shards = run.shards.results end -- num_servers > 1: {first, count, updates} each
   run.metrics:finish(st)
   run.metrics:check_skipped(st) -- on_nan = 'skip': too much left out fails the run
   -- a trainer may build its own result (EnsembleTrainer: one model per partition)

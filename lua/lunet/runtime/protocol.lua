@@ -13,7 +13,11 @@
 --                                                                              (resume)
 --                                     package_path, package_cpath, resume?,
 --                                     stream? {frame, shuffle_buffer} (a
---                                     LazyFrame's run: lazy.from_data's table)
+--                                     LazyFrame's run: lazy.from_data's table),
+--                                     servers? {{endpoint, first, count}, ...}
+--                                     (num_servers > 1: the server shards;
+--                                     commit, commit_pull, pull and done go
+--                                     to each with its range: runtime/ps_shard.lua)
 --   data_request        W     0       finished? (the partition it finished), -
 --                                     bad_rows? (rows its read skipped:
 --                                     on_bad_rows = 'skip', a LazyFrame's)
@@ -85,6 +89,11 @@
 -- same messages on a socket of its own: hello; job (its options: the
 -- validation metrics) and data (the validation rows); validate, answered by
 -- validation, in order; stop. A failure is an error message.
+-- A server shard (num_servers > 1: the job's servers; runtime/ps_shard.lua)
+-- hears, on its own socket, a worker's hello (rank: binds the connection),
+-- commit, commit_pull and pull (its range of the delta; seq: the clock that
+-- shard last sent) and done; it answers with params (its range) and stop
+-- (reason "done" once all before the done is applied; "refused" or "lost").
 local core = require "lunet.core"
 
 local json_encode, json_decode = core.json_encode, core.json_decode
@@ -101,7 +110,7 @@ local S = {
   job = { from = "driver", meta = { trainer = "string", name = "string", rank = "integer", num_workers = "integer",
                                     options = "table", model = "table", n_params = "integer",
                                     package_path = "string", package_cpath = "string", resume = "table?",
-                                    stream = "table?" },
+                                    stream = "table?", servers = "table?" },
           frames = { 1, 7 } },
   data_request = { from = "worker", meta = { finished = "integer?", bad_rows = "integer?" }, frames = { 0, 0 } },
   -- (a LazyFrame's entry: epoch, index and shard, no rows, no frames: the worker reads the shard)

@@ -27,7 +27,9 @@ local COMMITS = { commit = true, commit_pull = true }
 -- After the job: offers a segment for n_params float32 values to the driver
 -- and keeps it on the channel if the driver maps it.
 function shm_link.offer(link, n_params, options)
-  if not os.getenv("LUNET_LOCAL_WORKER") or options.shared_memory == false or n_params < 1 then return end
+  -- (num_servers > 1: the server shards' sockets carry the exchange, ps_shard_link.lua)
+  if not os.getenv("LUNET_LOCAL_WORKER") or options.shared_memory == false or (options.num_servers or 1) > 1
+    or n_params < 1 then return end
   local seg = core.shm_create(4 * n_params)
   if not seg then return end -- (no memfd here: frames, as for a remote worker)
   link:send("shm_offer", 0, { fd = seg:fd(), bytes = 4 * n_params })

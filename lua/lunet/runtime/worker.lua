@@ -11,6 +11,7 @@ local channel = require "lunet.runtime.channel"
 local context = require "lunet.runtime.context"
 local protocol = require "lunet.runtime.protocol"
 local shm_link = require "lunet.runtime.shm_link"
+local ps_shard_link = require "lunet.runtime.ps_shard_link"
 
 local worker = {}
 
@@ -73,7 +74,10 @@ function worker.run(args)
   end
   -- from here on the channel owns the socket
   local link = channel.new(client, spec.options)
-  local ok, ctx, class = pcall(setup, link, spec, msg.frames, msg.seq)
+  local ok, ctx, class = pcall(function()
+    link = ps_shard_link.wrap(link, spec, args.curve) -- (num_servers > 1: the exchange goes to the server shards)
+    return setup(link, spec, msg.frames, msg.seq)
+  end)
   for _, f in ipairs(msg.frames) do f:close() end
   local totals
   if ok then

@@ -51,6 +51,7 @@ adag.class = base.define {
     for x, y in ctx:windows(ctx.options.communication_window, window_closed) do ctx:train(x, y) end
   end,
   server_commit = exchange.add_delta,
+  shardable = true,
 }
 adag.class.default_window = adag.default_window
 

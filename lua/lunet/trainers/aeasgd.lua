@@ -51,6 +51,7 @@ aeasgd.class = base.define {
   check = aeasgd.check,
   worker = aeasgd.worker,
   server_commit = exchange.add_delta, -- c += E
+  shardable = true,
 }
 aeasgd.class.shared = aeasgd
 

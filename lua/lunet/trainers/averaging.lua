@@ -13,6 +13,7 @@ return base.define {
   summary = "every epoch the workers' weights are averaged and every worker continues from the mean",
   docs = {},
   checkpoints = { worker_weights = true }, -- between averages the workers' weights are their own
+  shardable = true,
   worker = function(ctx)
     local w = ctx.weights
     for x, y, last in ctx:batches() do

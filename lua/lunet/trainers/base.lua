@@ -48,6 +48,9 @@
 --   requires_every_worker  true: the run needs each of its workers; one lost
 --                 or never connected fails it, naming the partitions not
 --                 trained (SingleTrainer; runtime/roster.lua).
+--   shardable     true: the server rule is elementwise (a range of the center
+--                 changes by the same range of the deltas only), so
+--                 num_servers > 1 may split it (runtime/ps_shards.lua).
 --   checkpoints   {worker_weights = true}: a checkpoint keeps each worker's
 --                 weights, its own variable between exchanges (a resumed
 --                 worker continues from them, not the center);
@@ -111,6 +114,7 @@ local KEYS = {
   server_sent = "function", server_result = "function", result = "function", partitions = "function",
   data = { labels = "boolean", shuffle = "boolean", name = "string" }, requires_every_worker = "boolean",
   delta_commits = "boolean", -- its commits are changes the rule adds: compression may apply (runtime/compression.lua)
+  shardable = "boolean",
   checkpoints = { worker_weights = "boolean", worker_buffers = "table", updates = "boolean", unsupported = "string" },
 }
 

@@ -73,6 +73,7 @@ local spec = {
   end,
   worker = worker,
   server_commit = exchange.add_delta,
+  shardable = true,
 }
 
 -- synchronous mode: the same trainer with a round rule (the driver gathers

@@ -40,4 +40,5 @@ return base.define {
     end
   end,
   server_commit = exchange.add_delta,
+  shardable = true,
 }

@@ -23,4 +23,5 @@ return base.define {
     for x, y in ctx:windows(ctx.options.communication_window, window_closed) do ctx:train(x, y) end
   end,
   server_commit = function(S, delta, info) S.vec.axpy(S.center, 1 / (info.staleness + 1), delta) end,
+  shardable = true, -- (a shard's staleness: its clock against the one it last sent this worker)
 }

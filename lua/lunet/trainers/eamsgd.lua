@@ -83,4 +83,5 @@ return base.define {
   end,
   worker = worker,
   server_commit = exchange.add_delta, -- c += E
+  shardable = true,
 }

@@ -34,6 +34,7 @@ return base.define {
   end,
   server_init = function(S) S.before = S.vec.copy(require("lunet.core").zeros(S.center:numel()), S.center) end,
   -- c += alpha * sum_i (x_i - c); every worker is answered with c of before
+  shardable = true, -- (server_init and server_round work on S.center, whatever its range)
   server_round = function(S, commits)
     local vec, alpha = S.vec, S.options.rho * S.options.learning_rate
     vec.copy(S.before, S.center)
