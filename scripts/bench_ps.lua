@@ -237,7 +237,7 @@ if wanted("ps_sharded") then
     local rates = {}
     for _ = 1, math.min(reps, 3) do
       local t = lunet.trainers.get("pingpong_trainer") { model = notebook_mlp(), num_workers = 8, num_servers = k,
-                                                         rounds = 60, verbose = false }
+                                                         rounds = 60, verbose = false, shared_memory = false }
       t:train(tiny)
       rates[#rates + 1] = t:num_updates() / (t:communication_time() / 8)
     end
