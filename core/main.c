@@ -207,6 +207,7 @@ static int run_string(lua_State *L, const char *code) {
 
 /* `lunet worker ...` -> require("lunet.cmd.worker").main({...}) */
 static int run_command(lua_State *L, char **argv, int argc) {
+  if (strcmp(argv[1], "worker") == 0) lunet_zmq_io_threads(1); /* (one socket: the driver's 8 would idle) */
   lua_getglobal(L, "require");
   lua_pushfstring(L, "lunet.cmd.%s", argv[1]);
   int status = lunet_cli_docall(L, 1, 1);

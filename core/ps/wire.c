@@ -337,13 +337,18 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
 }
 
 static void *process_ctx;
+static int io_threads = LUNET_ZMQ_IO_THREADS;
+
+void lunet_zmq_io_threads(int n) {
+  if (!process_ctx && n >= 1 && n <= LUNET_ZMQ_IO_THREADS) io_threads = n;
+}
 
 void *lunet_zmq_context(void) {
   if (!process_ctx) {
     process_ctx = zmq_ctx_new();
     /* a socket's close drops its unsent messages unless it sets a linger */
     if (process_ctx) zmq_ctx_set(process_ctx, ZMQ_BLOCKY, 0);
-    if (process_ctx) zmq_ctx_set(process_ctx, ZMQ_IO_THREADS, LUNET_ZMQ_IO_THREADS);
+    if (process_ctx) zmq_ctx_set(process_ctx, ZMQ_IO_THREADS, io_threads);
   }
   return process_ctx;
 }
@@ -356,7 +361,7 @@ void lunet_zmq_term(void) {
 }
 
 void lunet_wire_io_threads(void *zsock, int spread) {
-  uint64_t mask = spread ? ((uint64_t)1 << LUNET_ZMQ_IO_THREADS) - 2 : 1;
+  uint64_t mask = spread && io_threads > 1 ? ((uint64_t)1 << io_threads) - 2 : 1;
   zmq_setsockopt(zsock, ZMQ_AFFINITY, &mask, sizeof mask);
 }
 

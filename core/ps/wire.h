@@ -144,6 +144,9 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
  * at k = 2; idle ones cost a blocked thread each). */
 #define LUNET_ZMQ_IO_THREADS 8
 void *lunet_zmq_context(void);
+/* Before the context exists: n I/O threads instead (a worker process, whose
+ * one socket needs one: `lunet worker` asks for 1). Ignored afterwards. */
+void lunet_zmq_io_threads(int n);
 
 /* Before binding or connecting: which I/O threads move the socket's bytes.
  * spread = 0: thread 0, as every socket of lunet's (one I/O thread, the
