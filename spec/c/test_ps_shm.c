@@ -9,15 +9,8 @@
 
 #include "common.h"
 #include "shm.h"
+#include "check.h"
 
-static int failures = 0;
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                            \
-    }                                                                        \
-  } while (0)
 
 static void *consume(void *arg) {
   lunet_shm_t *s = arg;

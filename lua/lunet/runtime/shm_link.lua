@@ -35,7 +35,7 @@ function shm_link.offer(link, n_params, options)
   link:send("shm_offer", 0, { fd = seg:fd(), bytes = 4 * n_params })
   local _, answer = link:await("shm_answer")
   if not answer.accepted then return seg:close() end
-  link.shm, link.shm_sent = seg, 0
+  link.shm, link.shm_sent, link.shm_limit = seg, 0, 4 * n_params
   link.shm_fields = { shm = { bytes = 0, n = 0 } }
 end
 
@@ -67,6 +67,9 @@ end
 -- segment; false when it goes as frames (no segment, or not a commit).
 function shm_link.send(link, type_name, seq, fields, frame)
   if not (link.shm and COMMITS[type_name] and frame) then return false end
+  -- (a payload larger than the model's float32 vector goes as frames: the driver's max_message refuses it as
+  -- it refuses any worker's)
+  if 4 * frame:numel() > link.shm_limit then return false end
   if fields and next(fields) then protocol.encode(type_name, fields) end -- (the caller's fields checked as frames' are)
   local bytes
   if frame == link.shm_area then -- (written in place after commit_area's wait: nothing to copy)
