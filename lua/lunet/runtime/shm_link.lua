@@ -7,7 +7,8 @@
 -- checks (a lunet memfd, sealed, of exactly the expected size, a header that
 -- agrees); else it answers no, with an event, and the worker keeps sending
 -- frames. From then on a commit's / commit_pull's payload is copied into the
--- segment's commit area and the message says only {shm = {bytes=, n=}}; the
+-- segment's commit area (or, uncompressed, the exchange computes it there in
+-- place: commit_area) and the message says only {shm = {bytes=, n=}}; the
 -- driver turns the area into msg.frames[1] (a view, no copy) before any
 -- handler sees it, and stores n (the commits it has read) when the handler
 -- is done: the worker waits for that before it writes the area again. The
