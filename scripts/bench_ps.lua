@@ -25,7 +25,8 @@
 --                      difference is EAMSGD's momentum passes per batch
 --   ps_sharded         commits/s served to 8 PingPong workers (commit_pull of the
 --                      notebook MLP, no compute) by num_servers = 1, 2, 4 server
---                      shards: updates / (the workers' mean communication time)
+--                      shards (wall clock), the busiest server thread's CPU per
+--                      commit, the capacity it bounds, the machine's idle share
 -- usage: build/lunet scripts/bench_ps.lua [--reps N] [--epochs N] [--only NAME]
 --   (--only: the one benchmark line NAME, e.g. --only downpour_validation)
 local here = arg[0]:match("^(.*)/[^/]*$") or "scripts"
@@ -231,16 +232,66 @@ if wanted("first_batch") then
 end
 
 -- ---- 6. a sharded server: commits/s served to 8 workers that do no compute, k = 1, 2, 4
+-- commits_per_s: updates / the wall-clock span from the first update applied
+-- to the last (shard 1's at k > 1). What the server's threads spend: each
+-- serving thread's CPU per update over that span (the driver's main thread at
+-- k = 1, each shard's thread at k > 1) and each ZeroMQ I/O thread's over the
+-- whole train() (they carry the driver's and the shards' sockets; setup's few
+-- messages included); the busiest of them bounds what this process can serve
+-- when the workers have cores of their own: capacity_commits_per_s = 1 / its
+-- CPU seconds per update. cpu_idle: the machine's idle share during train()
+-- (/proc/stat): near 0, the run was CPU-bound (workers and server share the cores).
+local function cpu_ticks() -- total and idle (+ iowait) jiffies of /proc/stat, or nil
+  local f = io.open("/proc/stat")
+  if not f then return nil end
+  local line = f:read("l")
+  f:close()
+  local total, idle, i = 0, 0, 0
+  for v in line:gmatch("%d+") do
+    i = i + 1
+    total = total + tonumber(v)
+    if i == 4 or i == 5 then idle = idle + tonumber(v) end
+  end
+  return total, idle
+end
+local function io_threads() -- ZeroMQ I/O thread name -> CPU seconds
+  local out = {}
+  for _, t in ipairs(core.process_threads() or {}) do
+    if t.name:match("^ZMQbg/IO") then out[t.name] = (out[t.name] or 0) + t.cpu end
+  end
+  return out
+end
 if wanted("ps_sharded") then
   local tiny = problem(64)
   for _, k in ipairs { 1, 2, 4 } do
-    local rates = {}
+    local runs = {}
     for _ = 1, math.min(reps, 3) do
       local t = lunet.trainers.get("pingpong_trainer") { model = notebook_mlp(), num_workers = 8, num_servers = k,
-                                                         rounds = 60, verbose = false, shared_memory = false }
+                                                         rounds = 100, verbose = false, shared_memory = false }
+      local io0, total0, idle0 = io_threads(), cpu_ticks()
       t:train(tiny)
-      rates[#rates + 1] = t:num_updates() / (t:communication_time() / 8)
+      local io1, total1, idle1 = io_threads(), cpu_ticks()
+      local st, updates = t.stats, t:num_updates()
+      local span = k == 1 and st.serving or st.server_shards[1].serving
+      local r = { rate = span.updates / span.seconds, busiest = "", busiest_ms = 0, serving_ms = 0, io_ms = 0,
+                  idle = total1 and (idle1 - idle0) / math.max(1, total1 - total0) or 0 / 0 }
+      local function seen(name, ms, kind)
+        r[kind] = math.max(r[kind], ms)
+        if ms > r.busiest_ms then r.busiest, r.busiest_ms = name, ms end
+      end
+      if k == 1 then seen("driver", 1000 * st.serving.cpu / st.serving.updates, "serving_ms")
+      else
+        for i, s in ipairs(st.server_shards) do
+          seen("lunet-shard-" .. i, 1000 * s.serving.cpu / s.serving.updates, "serving_ms")
+        end
+      end
+      for name, cpu in pairs(io1) do seen(name, 1000 * (cpu - (io0[name] or 0)) / updates, "io_ms") end
+      runs[#runs + 1] = r
     end
-    print(string.format("bench=ps_sharded workers=8 servers=%d commits_per_s=%.0f", k, median(rates)))
+    table.sort(runs, function(a, b) return a.rate < b.rate end)
+    local r = runs[(#runs + 1) // 2] -- the median run by rate
+    print(string.format("bench=ps_sharded workers=8 servers=%d commits_per_s=%.0f busiest_thread=%s "
+      .. "busiest_cpu_ms_per_commit=%.3f capacity_commits_per_s=%.0f serving_thread_ms=%.3f io_thread_ms=%.3f "
+      .. "cpu_idle=%.3f", k, r.rate, r.busiest, r.busiest_ms, 1000 / r.busiest_ms, r.serving_ms, r.io_ms, r.idle))
   end
 end

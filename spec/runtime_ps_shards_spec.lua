@@ -110,6 +110,9 @@ describe("a sharded parameter server (num_servers)", function()
                           "AveragingTrainer" } do
     it(name .. ": the center of k = 2 and 3 shards is bit-identical to the single server's", function()
       local one, t1 = toy(name, 1)
+      if t1:num_updates() >= 2 then -- (k = 1: the driver's thread served every update after its first)
+        assert.are.equal(t1:num_updates() - 1, t1.stats.serving.updates)
+      end
       local before = threads() -- (after a first run: ZeroMQ's own threads stay)
       for _, k in ipairs { 2, 3 } do
         local w, t = toy(name, k)
@@ -206,7 +209,11 @@ describe("a sharded parameter server (num_servers)", function()
   it("validation snapshots and callbacks read the shards' center while it trains", function()
     local before = threads()
     local seen = {}
-    local probe = { on_epoch_end = function(epoch, logs) seen[#seen + 1] = { epoch = epoch, loss = logs.loss } end }
+    local named = {} -- (the shards' threads, by the names they give themselves)
+    local probe = { on_epoch_end = function(epoch, logs)
+      seen[#seen + 1] = { epoch = epoch, loss = logs.loss }
+      for _, th in ipairs(core.process_threads()) do named[th.name] = th.cpu end
+    end }
     local t = trainers.DOWNPOUR { model = h.small_model(8, 40), num_workers = 2, num_servers = 2, num_epoch = 3,
                                   batch_size = 16, communication_window = 2, validation_split = 0.2,
                                   validation_every = { updates = 10 }, callbacks = { probe }, verbose = false }
@@ -216,6 +223,14 @@ describe("a sharded parameter server (num_servers)", function()
     for i = 2, #v do assert.is_true(v[i].updates >= v[i - 1].updates) end
     assert.is_true(v[#v].updates > 0) -- (the shards' clock, not the driver's idle one)
     assert.is_true(#seen >= 1, "on_epoch_end calls " .. #seen)
+    assert.is_not_nil(named["lunet-shard-1"])
+    assert.is_not_nil(named["lunet-shard-2"])
+    -- each shard's serving span: every update after its first, its thread's CPU in between
+    assert.is_nil(t.stats.serving) -- (the driver's thread applied none)
+    for _, s in ipairs(t.stats.server_shards) do
+      assert.are.equal(t:num_updates() - 1, s.serving.updates)
+      assert.is_true(s.serving.cpu > 0 and s.serving.seconds > 0)
+    end
     assert.is_true(h.accuracy(model, df) > 0.8)
     assert.are.equal(before, threads())
     h.no_children(SELF)

@@ -1,8 +1,15 @@
 /* core.spawn / kill / wait / die_with_parent / getpid / nice: process control for
- * the local launcher and for workers watching their driver. */
+ * the local launcher and for workers watching their driver; thread_cpu /
+ * set_thread_name / process_threads: which thread of this process spends the
+ * CPU (the sharded server's benchmark). */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -156,10 +163,91 @@ static int l_sleep(lua_State *L) {
   return 0;
 }
 
+/* thread_cpu() -> the calling thread's CPU seconds (user + system). */
+static int l_thread_cpu(lua_State *L) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0) return lunet_core_error(L, "thread_cpu");
+  lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
+/* set_thread_name(name): the calling thread's name as /proc and top show it
+ * (at most 15 bytes: longer names are cut). */
+static int l_set_thread_name(lua_State *L) {
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
+  char cut[16];
+  if (len > 15) len = 15;
+  memcpy(cut, name, len);
+  cut[len] = '\0';
+  int rc = pthread_setname_np(pthread_self(), cut);
+  if (rc) return luaL_error(L, "set_thread_name: %s", strerror(rc));
+  return 0;
+}
+
+/* The CPU seconds of thread tid of this process: its per-thread CPU clock
+ * (Linux's clock id for a thread id: ns), else /proc's utime + stime ticks. */
+static double task_cpu(long tid) {
+  struct timespec ts;
+  clockid_t id = (clockid_t)((~(unsigned)tid << 3) | 6); /* MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) */
+  if (clock_gettime(id, &ts) == 0) return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')'); /* (the name may hold spaces) */
+  unsigned long ut = 0, st = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* process_threads() -> {{tid=, name=, cpu=}, ...}: every thread of this
+ * process now (cpu: its CPU seconds), or nil, why off Linux. */
+static int l_process_threads(lua_State *L) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "/proc/self/task: %s", strerror(errno));
+    return 2;
+  }
+  lua_newtable(L);
+  int i = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char *end;
+    long tid = strtol(e->d_name, &end, 10);
+    if (*end || tid <= 0) continue;
+    char path[64], name[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%ld/comm", tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+      if (!fgets(name, sizeof name, f)) name[0] = '\0';
+      fclose(f);
+    }
+    name[strcspn(name, "\n")] = '\0';
+    double cpu = task_cpu(tid);
+    if (cpu < 0) continue; /* (a thread that ended meanwhile) */
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, tid);
+    lua_setfield(L, -2, "tid");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    lua_pushnumber(L, cpu);
+    lua_setfield(L, -2, "cpu");
+    lua_rawseti(L, -2, ++i);
+  }
+  closedir(d);
+  return 1;
+}
+
 void lunet_open_proc(lua_State *L) {
   static const luaL_Reg fns[] = {{"spawn", l_spawn}, {"kill", l_kill}, {"wait", l_wait},
                                  {"die_with_parent", l_die_with_parent}, {"getpid", l_getpid}, {"nice", l_nice},
                                  {"getppid", l_getppid}, {"getuid", l_getuid}, {"hostname", l_hostname}, {"sleep", l_sleep},
-                                 {NULL, NULL}};
+                                 {"thread_cpu", l_thread_cpu}, {"set_thread_name", l_set_thread_name},
+                                 {"process_threads", l_process_threads}, {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

@@ -138,8 +138,11 @@ int lunet_wire_recv(void *zsock, int with_peer, int timeout_ms, uint64_t max_pay
 
 /* The process's ZeroMQ context, created on first use with
  * LUNET_ZMQ_IO_THREADS I/O threads. Its sockets linger 0 unless they say
- * otherwise (the server's close does). */
-#define LUNET_ZMQ_IO_THREADS 4
+ * otherwise (the server's close does). 8: thread 0 for every socket but a
+ * sharded server's shards, 7 for the shards' connections (with 4, the 3 left
+ * were the busiest threads of a 4-shard server: its capacity stopped growing
+ * at k = 2; idle ones cost a blocked thread each). */
+#define LUNET_ZMQ_IO_THREADS 8
 void *lunet_zmq_context(void);
 
 /* Before binding or connecting: which I/O threads move the socket's bytes.

@@ -93,6 +93,19 @@ local function close_frames(msg) for _, f in ipairs(msg.frames) do f:close() end
 local function tick(self)
   self.clock = self.clock + 1
   self.S.clock = self.clock
+  -- (the serving span: wall clock and this thread's CPU at the first and the latest update)
+  local now, cpu = core.now(), core.thread_cpu()
+  if not self.first_at then self.first_at, self.first_cpu, self.first_clock = now, cpu, self.clock end
+  self.last_at, self.last_cpu = now, cpu
+end
+
+-- The serving span: {seconds, updates, cpu} from the first update this
+-- center applied to the latest (updates and this thread's CPU seconds in
+-- between: the cost of serving them), or nil before two updates.
+function Center:serving()
+  if not self.first_at or self.clock == self.first_clock then return nil end
+  return { seconds = self.last_at - self.first_at, updates = self.clock - self.first_clock,
+           cpu = self.last_cpu - self.first_cpu }
 end
 
 -- The delta of a commit, or nil (refused and recorded) if it cannot be applied.

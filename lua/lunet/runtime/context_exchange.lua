@@ -113,6 +113,7 @@ function context_exchange.install(Context)
     return p
   end
 
+  -- (a sharded server's link gathers into `into` itself: frames[1] is into)
   local function take_params(self, msg, into)
     local p = received_params(self, msg, into)
     if p ~= into then
@@ -126,7 +127,7 @@ function context_exchange.install(Context)
     check_size(self, into, "pull")
     local t0 = core.now()
     self.link:send("pull", self.clock)
-    take_params(self, self.link:await("params"), into)
+    take_params(self, self.link:await("params", nil, into), into)
     self.comm_time = self.comm_time + core.now() - t0
   end
 
@@ -137,7 +138,7 @@ function context_exchange.install(Context)
     local payload, meta = encoded(self, delta)
     local t0, refs = core.now(), payload:storage_refs()
     self.link:send("commit_pull", self.clock, meta, payload)
-    take_params(self, self.link:await("params"), into)
+    take_params(self, self.link:await("params", nil, into), into)
     wait_sent(payload, refs)
     self.comm_time = self.comm_time + core.now() - t0
   end

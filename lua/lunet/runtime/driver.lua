@@ -344,6 +344,7 @@ function driver.run(trainer, df)
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   if run.validation then run.validation:finish(st) end -- st.validation: the records
   if run.shards then st.server_shards = run.shards.results end -- num_servers > 1: {first, count, updates} each
+  st.serving = run.center:serving() -- num_servers = 1: the driver's thread's {seconds, updates, cpu} serving
   run.metrics:finish(st)
   run.metrics:check_skipped(st) -- on_nan = 'skip': too much left out fails the run
   -- a trainer may build its own result (EnsembleTrainer: one model per partition)

@@ -17,7 +17,8 @@
 --   shard -> driver  {ready = {tcp = endpoint, ipc = endpoint}}
 --                    {synced = clock, staleness} (the answer to sync)
 --                    {clock = n} (shard 1: its clock, every 10 ms while it changes)
---                    {stats = {clock, staleness = {{s, n}, ...}, bytes_in, bytes_out}} (the answer to stop)
+--                    {stats = {clock, staleness = {{s, n}, ...}, bytes_in, bytes_out, serving}} (the answer to
+--                    stop; serving: center.lua's Center:serving(), this thread's)
 -- An error of the rule ends the thread; the driver's join reports it.
 local core = require "lunet.core"
 local protocol = require "lunet.runtime.protocol"
@@ -71,6 +72,7 @@ end
 -- main(mailbox, config_json, center): the thread's body (core.start_lua_thread).
 function ps_shard.main(mailbox, config_text, full)
   local cfg = core.json_decode(config_text)
+  core.set_thread_name("lunet-shard-" .. cfg.index) -- (told apart in /proc/self/task, top -H)
   package.path = cfg.package_path
   local class = require(cfg.trainer)
   local spec = class.spec
@@ -153,7 +155,8 @@ function ps_shard.main(mailbox, config_text, full)
         for msg in function() return sock:recv(0) end do if msg.type ~= "dropped" then handle(msg) end end
         core.vec.copy(view, c:weights())
         mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = pairs_of(metrics.staleness),
-                                                  bytes_in = bytes_in, bytes_out = bytes_out } })
+                                                  bytes_in = bytes_in, bytes_out = bytes_out,
+                                                  serving = c:serving() } })
         break
       end
       if m.sync then

@@ -33,7 +33,8 @@ function ps_shard_link.wrap(ch, spec, curve)
   local servers = spec.servers
   if not servers then return ch end
   local n = spec.n_params
-  local self = setmetatable({ channel = ch, clients = {}, ranges = {}, clocks = {}, full = core.zeros(n),
+  local full = core.zeros(n)
+  local self = setmetatable({ channel = ch, clients = {}, ranges = {}, clocks = {}, full = full, dest = full,
                               got = {}, expecting = false, ready = false, clock = 0 }, Link)
   local last = 0
   for i, s in ipairs(servers) do
@@ -95,7 +96,10 @@ function Link:take(i, msg, want)
     p:close()
     stop("server shard %d sent %d parameters, its range has %d", i, p:numel(), r[2])
   end
-  core.vec.copy(self.full:narrow(1, r[1], r[2]), p)
+  -- (the view closed at once: dest may be the caller's delta, whose send is awaited by its references)
+  local d = self.dest:narrow(1, r[1], r[2])
+  core.vec.copy(d, p)
+  d:close()
   p:close()
   self.clocks[i] = msg.seq
   return true
@@ -126,8 +130,17 @@ function Link:params_message()
   return { type = "params", seq = self.clocks[1], frames = { self.full:narrow(1, 1, self.full:numel()) } }
 end
 
-function Link:await(want, seq)
+-- into (optional): the caller's vector of the whole center; the shards'
+-- replies are gathered straight into it (no copy through the link's own),
+-- and the message's frames[1] is into itself.
+function Link:await(want, seq, into)
   if want ~= "params" then return self.channel:await(want, seq) end
+  if into and into:dim() == 1 and into:is_contiguous() and into:numel() == self.full:numel() then
+    self.dest = into
+    self:gather("params", true)
+    self.dest = self.full
+    return { type = "params", seq = self.clocks[1], frames = { into } }
+  end
   self:gather("params", true)
   return self:params_message()
 end
@@ -135,6 +148,7 @@ end
 function Link:expect_params() self.expecting = true end
 
 function Link:take_params(wait)
+  self.dest = self.full
   if not self:gather("params", wait) then return nil end
   self.expecting = false
   return self:params_message()

@@ -205,7 +205,8 @@ end
 -- The run's end: each shard applies what it received, writes its range back
 -- into the center and returns its counts; the run's clock and staleness are
 -- shard 1's (added to a resumed checkpoint's), st.server_shards lists each shard's {first, count, updates,
--- bytes_in, bytes_out} (payload bytes received in commits, sent in params).
+-- bytes_in, bytes_out, serving} (payload bytes received in commits, sent in params; serving: its thread's
+-- {seconds, updates, cpu} from its first update to its last, center.lua's Center:serving()).
 function Shards:stop(run)
   for _, h in pairs(self.threads) do h:send(core.json_encode { stop = true }) end
   self.results = {}
@@ -217,7 +218,7 @@ function Shards:stop(run)
     if not ok then self.fail("server shard %d failed: %s", i, tostring(err)) end
     local r = self.ranges[i]
     self.results[i] = { first = r.first, count = r.count, updates = m.stats.clock, bytes_in = m.stats.bytes_in,
-                        bytes_out = m.stats.bytes_out }
+                        bytes_out = m.stats.bytes_out, serving = m.stats.serving }
     if i == 1 then
       run.center.clock = m.stats.clock
       self:staleness(m.stats.staleness)
