@@ -56,7 +56,8 @@ function context_exchange.install(Context)
   -- memory segment's commit area (a tensor of n_params floats), once free,
   -- when this worker has a segment and sends deltas uncompressed; else nil.
   -- A delta written there goes without a copy. finite(t): the pass that
-  -- wrote t found it finite, so the next commit of t skips the check.
+  -- wrote t found it finite (nil: none was), so the next commit of t skips
+  -- the check; the driver checks every delta it receives anyway.
   function Context:commit_area()
     if self.encoder == nil then self.encoder = compression.encoder(self.options, self.n_params) or false end
     if self.encoder then return nil end

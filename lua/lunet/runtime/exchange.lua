@@ -50,7 +50,7 @@ function Exchange:send(scale, last)
   local t0 = core.now()
   if self.overlap and not last then
     local _, finite = vec.delta_send(delta, self.w, self.pulled, scale or 1) -- (W_sent = W)
-    if finite then ctx:finite(delta) end
+    ctx:finite(finite and delta or nil) -- (a delta found not finite is checked again, and refused, by name)
     spent(self, t0)
     ctx:start_commit_and_pull(delta)
     self.in_flight = true
