@@ -48,6 +48,34 @@ void lunet_vec_delta(float *restrict out, const float *restrict w, const float *
   }
 }
 
+int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *restrict pulled, float scale,
+                         size_t n) {
+  /* vec_delta's roundings, W_sent = w and all_finite's test of out, in one
+   * pass: the exchange's commit written straight into the segment's commit
+   * area reads w and pulled once */
+  uint32_t bad = 0;
+  if (scale == 1.0f) {
+    for (size_t i = 0; i < n; i++) {
+      float d = w[i] - pulled[i];
+      uint32_t bits;
+      memcpy(&bits, &d, sizeof bits);
+      bad |= (bits & 0x7f800000u) == 0x7f800000u;
+      out[i] = d;
+      pulled[i] = w[i];
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      float d = (w[i] - pulled[i]) * scale;
+      uint32_t bits;
+      memcpy(&bits, &d, sizeof bits);
+      bad |= (bits & 0x7f800000u) == 0x7f800000u;
+      out[i] = d;
+      pulled[i] = w[i];
+    }
+  }
+  return bad == 0;
+}
+
 void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n) {
   for (size_t i = 0; i < n; i++) {
     w[i] = (w[i] + c[i]) - pulled[i];

@@ -41,6 +41,10 @@ void lunet_vec_momentum_step(float *restrict x, float *restrict u, const float *
 void lunet_vec_delta(float *restrict out, const float *restrict w, const float *restrict pulled, float scale,
                      size_t n);
 void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n);
+/* vec_delta and then pulled = w (W_sent), in one pass; returns 1 if every
+ * element of out is finite (vec_all_finite of out), else 0. */
+int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *restrict pulled, float scale,
+                         size_t n);
 /* sum of x (n), accumulated in double */
 double lunet_vec_sum(const float *x, size_t n);
 /* out (rows) = index of the largest element of each row of x (rows, cols),

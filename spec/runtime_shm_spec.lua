@@ -75,6 +75,26 @@ describe("shared memory for local workers", function()
     assert.are.equal(0, h.max_abs_diff(centers[1], centers[2]))
   end)
 
+  it("a delta written in place in the commit area gives the frame path's center, bit for bit", function()
+    -- (63 batches a worker: DOWNPOUR's window 5 leaves a partial last window,
+    -- committed only; ADAG scales its deltas by 1 / window)
+    for _, make in ipairs {
+      function(shm) return trainers.DOWNPOUR { model = h.small_model(8), num_workers = 1, batch_size = 32,
+        num_epoch = 2, communication_window = 5, overlap = false, seed = 7, verbose = false, shared_memory = shm } end,
+      function(shm) return trainers.ADAG { model = h.small_model(8), num_workers = 1, batch_size = 32,
+        num_epoch = 2, communication_window = 4, seed = 7, verbose = false, shared_memory = shm } end,
+    } do
+      local centers, used, name = {}, {}, nil
+      for _, shm in ipairs { true, false } do
+        local t = make(shm)
+        centers[#centers + 1], name = t:train(df):get_weights(), t.name
+        used[#used + 1] = t.stats.shm_workers
+      end
+      assert.are.same({ 1, 0 }, used, name)
+      assert.are.equal(0, h.max_abs_diff(centers[1], centers[2]), name)
+    end
+  end)
+
   it("gives the frame path's center, bit for bit, in synchronous rounds (EASGD, 2 workers)", function()
     local centers, used = {}, {}
     for _, shm in ipairs { true, false } do

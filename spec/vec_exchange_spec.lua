@@ -1,4 +1,4 @@
--- core.vec.delta and core.vec.fold (the delta exchange's fused passes,
+-- core.vec.delta, core.vec.delta_send and core.vec.fold (the delta exchange's fused passes,
 -- runtime/exchange.lua): the values of the BLAS-1 calls they replace, bit
 -- for bit, and clear errors for mismatched or overlapping operands.
 local core = require "lunet.core"
@@ -30,11 +30,37 @@ describe("core.vec's exchange kernels", function()
     assert.are.equal(vec.hash(c), vec.hash(p2))
   end)
 
+  it("delta_send: delta's values, pulled = w and all_finite's answer, in one pass", function()
+    for _, scale in ipairs { 1, 0.5, -3.25 } do
+      local want = core.zeros(n)
+      vec.delta(want, w, pulled, scale)
+      local got, p = core.zeros(n), pulled:clone()
+      local out, finite = vec.delta_send(got, w, p, scale)
+      assert.are.equal(got, out)
+      assert.is_true(finite)
+      assert.are.equal(vec.hash(want), vec.hash(got))
+      assert.are.equal(vec.hash(w), vec.hash(p))
+    end
+    for _, bad in ipairs { 0 / 0, 1 / 0, -1 / 0 } do
+      local w2 = w:clone()
+      w2:narrow(1, n, 1):fill(bad) -- (the last element: past any vectorised block)
+      local _, finite = vec.delta_send(core.zeros(n), w2, pulled:clone(), 1)
+      assert.is_false(finite)
+    end
+    local big = w:clone():fill(3e38) -- (finite operands whose scaled difference overflows)
+    local _, finite = vec.delta_send(core.zeros(n), big, pulled:clone():fill(-3e38), 1)
+    assert.is_false(finite)
+  end)
+
   it("refuses operands of other sizes and overlapping ones", function()
     h.assert_error({ "vec.delta", "out has 1003 elements, w has 5" }, function()
       vec.delta(core.zeros(n), core.zeros(5), pulled)
     end)
     h.assert_error({ "vec.fold", "must not overlap" }, function() vec.fold(w, w, c) end)
+    h.assert_error({ "vec.delta_send", "pulled has 5" }, function()
+      vec.delta_send(core.zeros(n), w, core.zeros(5))
+    end)
+    h.assert_error({ "vec.delta_send", "must not overlap" }, function() vec.delta_send(c:clone(), w, w) end)
     h.assert_error({ "vec.delta", "must not overlap" }, function() vec.delta(w:narrow(1, 2, 10), w:narrow(1, 1, 10),
       c:narrow(1, 1, 10)) end)
   end)

@@ -226,6 +226,23 @@ static int v_delta(lua_State *L) {
   return 1;
 }
 
+/* delta_send(out, w, pulled, scale): out = (w - pulled) * scale, pulled = w;
+ * returns out and whether every element of out is finite */
+static int v_delta_send(lua_State *L) {
+  size_t no, nw, np;
+  float *out = flat(L, 1, &no, "delta_send", "out");
+  const float *w = flat(L, 2, &nw, "delta_send", "w");
+  float *pulled = flat(L, 3, &np, "delta_send", "pulled");
+  float scale = (float)luaL_optnumber(L, 4, 1.0);
+  same_size(L, no, nw, "delta_send", "out", "w");
+  same_size(L, no, np, "delta_send", "out", "pulled");
+  disjoint3(L, "delta_send", out, w, pulled, no);
+  int finite = lunet_vec_delta_send(out, w, pulled, scale, no);
+  lua_settop(L, 1);
+  lua_pushboolean(L, finite);
+  return 2;
+}
+
 /* fold(w, pulled, c): w = w + c - pulled, pulled = c; returns w */
 static int v_fold(lua_State *L) {
   size_t nw, np, nc;
@@ -241,7 +258,7 @@ static int v_fold(lua_State *L) {
 }
 
 static const luaL_Reg vec_functions[] = {
-    {"delta", v_delta}, {"fold", v_fold},
+    {"delta", v_delta}, {"delta_send", v_delta_send}, {"fold", v_fold},
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
     {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy},

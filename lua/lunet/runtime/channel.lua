@@ -193,6 +193,7 @@ end
 function Channel:close(wait_ms)
   if wait_ms and wait_ms > 0 then self.client:recv(wait_ms) end
   self.client:close()
+  if self.shm_area then self.shm_area:close(); self.shm_area = nil end
   if self.shm then self.shm:close(); self.shm = nil end
 end
 

@@ -36,32 +36,34 @@ function Exchange:poll(wait)
   spent(self, t0)
 end
 
--- delta = (W - W_pulled) * scale (one pass)
-local function compute(self, scale)
-  return self.vec.delta(self.delta, self.w, self.pulled, scale or 1)
-end
-
 -- Commits (W - W_pulled) * scale (scale nil: 1) and continues from the
 -- center, waited for or, overlapped, folded in when it arrives (the previous
 -- one is waited for first). last = true (the run's end, nothing follows)
--- commits only.
+-- commits only. The delta is written into the shared memory segment's
+-- commit area when the context offers it (ctx:commit_area), else into a
+-- buffer; overlapped, W_sent = W and the finiteness check share its pass.
 function Exchange:send(scale, last)
   self:poll(true)
+  local vec, ctx = self.vec, self.ctx
+  local area = ctx:commit_area()
+  local delta = area or self.delta
   local t0 = core.now()
-  local delta = compute(self, scale)
+  if self.overlap and not last then
+    local _, finite = vec.delta_send(delta, self.w, self.pulled, scale or 1) -- (W_sent = W)
+    ctx:finite(finite and delta or nil) -- (a delta found not finite is checked again, and refused, by name)
+    spent(self, t0)
+    ctx:start_commit_and_pull(delta)
+    self.in_flight = true
+    return
+  end
+  vec.delta(delta, self.w, self.pulled, scale or 1)
   spent(self, t0)
   if last then
-    self.ctx:commit(delta)
-  elseif self.overlap then
-    t0 = core.now()
-    self.vec.copy(self.pulled, self.w) -- W_sent
-    spent(self, t0)
-    self.ctx:start_commit_and_pull(delta)
-    self.in_flight = true
+    ctx:commit(delta)
   else
-    self.ctx:commit_and_pull(delta, self.w)
+    ctx:commit_and_pull(delta, self.w)
     t0 = core.now()
-    self.vec.copy(self.pulled, self.w)
+    vec.copy(self.pulled, self.w)
     spent(self, t0)
   end
 end

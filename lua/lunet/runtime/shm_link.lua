@@ -7,7 +7,8 @@
 -- checks (a lunet memfd, sealed, of exactly the expected size, a header that
 -- agrees); else it answers no, with an event, and the worker keeps sending
 -- frames. From then on a commit's / commit_pull's payload is copied into the
--- segment's commit area and the message says only {shm = {bytes=, n=}}; the
+-- segment's commit area (or, uncompressed, the exchange computes it there in
+-- place: commit_area) and the message says only {shm = {bytes=, n=}}; the
 -- driver turns the area into msg.frames[1] (a view, no copy) before any
 -- handler sees it, and stores n (the commits it has read) when the handler
 -- is done: the worker waits for that before it writes the area again. The
@@ -53,6 +54,16 @@ local function wait_consumed(link)
   link.waited = link.waited + core.now() - t0
 end
 
+-- The commit area as a tensor of n floats, free to be written (the driver
+-- has read every commit sent before): the exchange computes its delta
+-- straight into it, and send then copies nothing. nil without a segment.
+function shm_link.commit_area(link, n)
+  if not link.shm then return nil end
+  wait_consumed(link)
+  if not link.shm_area then link.shm_area = link.shm:view("commit", 4 * n) end
+  return link.shm_area
+end
+
 -- The channel's send of a commit / commit_pull with its payload in the
 -- segment; false when it goes as frames (no segment, or not a commit).
 function shm_link.send(link, type_name, seq, fields, frame)
@@ -61,8 +72,13 @@ function shm_link.send(link, type_name, seq, fields, frame)
   -- it refuses any worker's)
   if 4 * frame:numel() > link.shm_limit then return false end
   if fields and next(fields) then protocol.encode(type_name, fields) end -- (the caller's fields checked as frames' are)
-  wait_consumed(link)
-  local bytes = link.shm:write("commit", frame)
+  local bytes
+  if frame == link.shm_area then -- (written in place after commit_area's wait: nothing to copy)
+    bytes = 4 * frame:numel()
+  else
+    wait_consumed(link)
+    bytes = link.shm:write("commit", frame)
+  end
   link.shm_sent = link.shm_sent + 1
   local f = link.shm_fields
   f.shm.bytes, f.shm.n = bytes, link.shm_sent
