@@ -49,6 +49,14 @@ float lunet_blas_sdot(const float *x, const float *y, size_t n) {
 
 void lunet_blas_set_num_threads(int n) { openblas_set_num_threads(n); }
 
+/* OpenBLAS's own (not in cblas.h; weak: another BLAS simply lacks it). It joins
+ * the helper threads, which OpenBLAS starts again at its next threaded call. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+void lunet_blas_quiesce(void) {
+  if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
 int lunet_blas_max_threads(void) {
   /* OpenBLAS clamps to the MAX_THREADS it was built with, and says it only
    * in its configuration string ("... MAX_THREADS=64") */

@@ -22,6 +22,10 @@ void lunet_blas_sscal(float *y, float a, size_t n);
 float lunet_blas_sdot(const float *x, const float *y, size_t n);
 
 void lunet_blas_set_num_threads(int n);
+/* Stops OpenBLAS's helper threads now. After a threaded call they spin
+ * (sched_yield) for ~0.1 s before they sleep: on a machine whose cores the
+ * workers fill, that takes a core from one worker. */
+void lunet_blas_quiesce(void);
 int lunet_blas_get_num_threads(void);
 /* The most threads lunet_blas_set_num_threads honours (OpenBLAS's build
  * limit; the number of processors when the build does not say). */

@@ -107,6 +107,25 @@ describe("set_num_threads (item 13)", function()
     assert.are.equal(1, lunet.get_num_threads())
     lunet.set_num_threads(before)
   end)
+
+  -- (the driver stops OpenBLAS's helper threads when it starts serving: they would spin on a worker's core)
+  it("keeps threaded products right after the BLAS's helper threads were stopped", function()
+    local before = lunet.get_num_threads()
+    lunet.set_num_threads(2)
+    local a = core.randn({ 300, 300 }, { seed = 5 })
+    local want = a:matmul(a)
+    local function helpers()
+      local n = 0
+      for _, t in ipairs(core.process_threads()) do if t.name == "lunet" then n = n + 1 end end
+      return n
+    end
+    local with = helpers()
+    core.blas_quiesce()
+    assert.are.equal(1, helpers()) -- (only this thread: the helpers are joined)
+    assert.are.equal(0, a:matmul(a):sub(want):abs():max())
+    assert.are.equal(with, helpers()) -- started again by the threaded product
+    lunet.set_num_threads(before)
+  end)
 end)
 
 describe("flush-to-zero stays inside the kernels (item 14)", function()

@@ -21,6 +21,12 @@ static int s_set_num_threads(lua_State *L) {
   return 0;
 }
 
+static int s_blas_quiesce(lua_State *L) {
+  (void)L;
+  lunet_blas_quiesce();
+  return 0;
+}
+
 static int s_blas_max_threads(lua_State *L) {
   lua_pushinteger(L, lunet_blas_max_threads());
   return 1;
@@ -162,6 +168,7 @@ static int s_bench_gemms(lua_State *L) {
 
 static const luaL_Reg sys_functions[] = {
     {"set_num_threads", s_set_num_threads}, {"get_num_threads", s_get_num_threads},
+    {"blas_quiesce", s_blas_quiesce},
     {"blas_max_threads", s_blas_max_threads},
     {"blas_config", s_blas_config}, {"now", s_now}, {"isatty", s_isatty}, {"executable", s_executable},
     {"bench_sgemm", s_bench_sgemm}, {"nn_bench_gemms", s_bench_gemms}, {"num_cpus", s_num_cpus},

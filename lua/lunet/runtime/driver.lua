@@ -333,6 +333,9 @@ function driver.run(trainer, df)
   -- the server's vector rules are BLAS-1: more threads only spin (sched_yield) on the workers' cores
   local threads = core.get_num_threads()
   core.set_num_threads(1)
+  -- and the helper threads of a threaded call just before train() (the user's data or model preparation), which
+  -- spin for ~0.1 s, are stopped: they would take that from one worker, which then ends the run late
+  core.blas_quiesce()
   local ok, err = pcall(run.serve, run)
   core.set_num_threads(threads)
   local counts = run.server and run.server:stats()
