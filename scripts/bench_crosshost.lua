@@ -225,13 +225,7 @@ local function run(k, cfg)
   return core.json_decode(assert(read(out), "the driver wrote no result"))
 end
 
-local function median(t)
-  local c = {}
-  for i, v in ipairs(t) do c[i] = v end
-  table.sort(c)
-  local n = #c
-  return n % 2 == 1 and c[(n + 1) // 2] or (c[n // 2] + c[n // 2 + 1]) / 2
-end
+local median = require("bench_timing").median_of
 
 -- The line of a configuration from its runs' results: medians over the runs
 -- (a run that never reached the target counts as infinitely slow).

@@ -50,13 +50,7 @@ local function wanted(...)
   return false
 end
 
-local function median(t)
-  local s = {}
-  for k, v in ipairs(t) do s[k] = v end
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-end
+local median = require("bench_timing").median_of
 
 -- the dist-keras notebook's model: 30 -> 600 -> 600 -> 2, 380,402 parameters
 local function notebook_mlp()

@@ -153,6 +153,23 @@ function helpers.assert_contains(s, ...)
 end
 
 -- The largest absolute difference between two tensors of the same size.
+-- Asserts two tensors equal bit for bit (shape and every value), naming the first value that differs.
+function helpers.assert_same_tensor(a, b)
+  local sa, sb = table.concat(a:shape(), ", "), table.concat(b:shape(), ", ")
+  if sa ~= sb then error(("shapes differ: (%s) vs (%s)"):format(sa, sb), 2) end
+  local x, y = a:contiguous():view(a:numel()):totable(), b:contiguous():view(b:numel()):totable()
+  for i = 1, #x do
+    if x[i] ~= y[i] then error(("value %d differs: %.9g vs %.9g"):format(i, x[i], y[i]), 2) end
+  end
+end
+
+-- True when path can be opened for reading.
+function helpers.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
 function helpers.max_abs_diff(a, b)
   local d = a:clone()
   require("lunet.core").vec.axpy(d, -1, b)

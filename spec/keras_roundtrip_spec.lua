@@ -9,19 +9,7 @@ local helpers = require "spec.helpers"
 
 local SHARED = dofile("scripts/lib/keras_fixture_check.lua").shared_dir(".") .. "/" -- ($LUNET_SHARED, else ../shared)
 
-local function same(a, b)
-  assert.are.same(a:shape(), b:shape())
-  local x, y = a:contiguous():view(a:numel()):totable(), b:contiguous():view(b:numel()):totable()
-  for i = 1, #x do
-    if x[i] ~= y[i] then error(("value %d differs: %.9g vs %.9g"):format(i, x[i], y[i]), 2) end
-  end
-end
-
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local same, exists = helpers.assert_same_tensor, helpers.exists
 
 -- Saves m with save_keras, loads it back, and checks weights and predictions
 -- on x are bit-identical; a second trip from the loaded model gives the same file's contents.

@@ -13,19 +13,7 @@ local SHARED = dofile("scripts/lib/keras_fixture_check.lua").shared_dir(".") .. 
 local PYTHON = helpers.PYTHON
 local HAVE_H5PY = os.execute(PYTHON .. " -c 'import h5py' >/dev/null 2>&1") == true
 
-local function same(a, b)
-  assert.are.same(a:shape(), b:shape())
-  local x, y = a:contiguous():view(a:numel()):totable(), b:contiguous():view(b:numel()):totable()
-  for i = 1, #x do
-    if x[i] ~= y[i] then error(("value %d differs: %.9g vs %.9g"):format(i, x[i], y[i]), 2) end
-  end
-end
-
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local same, exists = helpers.assert_same_tensor, helpers.exists
 
 local function randomize(m, seed)
   local w = m:get_weights()

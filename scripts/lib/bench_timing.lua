@@ -11,6 +11,15 @@ function timing.median(t)
   return t[(#t + 1) // 2]
 end
 
+-- the median of t (the mean of the two middle values of an even count); t is left as it is
+function timing.median_of(t)
+  local c = {}
+  for i, v in ipairs(t) do c[i] = v end
+  table.sort(c)
+  local n = #c
+  return n % 2 == 1 and c[(n + 1) // 2] or (c[n // 2] + c[n // 2 + 1]) / 2
+end
+
 -- appends the seconds one call f() takes to times
 function timing.time(times, f)
   local t0 = core.now()
