@@ -98,8 +98,9 @@ end
 -- payload, meta of delta: encode(delta + residual), the residual keeps what
 -- was not sent. A delta with NaN/inf (on_nan = 'skip': the driver leaves it
 -- out) goes raw and the residual is left as it was: returns delta, nil.
-function Encoder:encode(delta)
-  if not core.vec.all_finite(delta) then return delta, nil end
+-- finite = true: the caller checked delta already (no second pass).
+function Encoder:encode(delta, finite)
+  if not finite and not core.vec.all_finite(delta) then return delta, nil end
   self.codec:encode(delta, self.residual, self.payload)
   return self.payload, self.meta
 end

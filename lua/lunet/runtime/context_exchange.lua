@@ -26,23 +26,31 @@ function context_exchange.install(Context)
   -- A delta about to be sent, checked first (one pass, ~15 us for 380k floats)
   -- so that the error can name the batch; the driver checks again whatever
   -- arrives. With on_nan = 'skip' it is sent, and the driver leaves it out.
+  -- Returns true when delta is known finite (false: not checked, on_nan = 'skip').
   local function check_delta(self, delta, what)
     check_size(self, delta, what)
     local finite = self.finite_delta == delta -- (checked by the pass that wrote it: commit_area)
     self.finite_delta = nil
-    if self.options.on_nan ~= "skip" and not finite and not vec.all_finite(delta) then
+    if finite or self.options.on_nan == "skip" then return finite end
+    if not vec.all_finite(delta) then
       error(string.format("%s: the delta has NaN or inf values after batch %d (epoch %d, partition %d); not sent",
         what, self.iteration, self.epoch or 0, self.partition or -1), 0)
     end
+    return true
+  end
+
+  -- The compression option's encoder, made at the first commit; false without compression.
+  local function encoder(self)
+    if self.encoder == nil then self.encoder = compression.encoder(self.options, self.n_params) or false end
+    return self.encoder
   end
 
   -- What goes on the wire for delta: itself, or with the compression option
   -- its encoding (the encoder and its residual are made at the first commit)
-  -- and the meta naming it, merged with info.
-  local function encoded(self, delta, info)
-    if self.encoder == nil then self.encoder = compression.encoder(self.options, self.n_params) or false end
-    if not self.encoder then return delta, info end
-    local payload, meta = self.encoder:encode(delta)
+  -- and the meta naming it, merged with info. finite: check_delta's answer.
+  local function encoded(self, delta, info, finite)
+    if not encoder(self) then return delta, info end
+    local payload, meta = self.encoder:encode(delta, finite)
     if meta and info then
       local both = {}
       for k, v in pairs(info) do both[k] = v end
@@ -59,8 +67,7 @@ function context_exchange.install(Context)
   -- wrote t found it finite (nil: none was), so the next commit of t skips
   -- the check; the driver checks every delta it receives anyway.
   function Context:commit_area()
-    if self.encoder == nil then self.encoder = compression.encoder(self.options, self.n_params) or false end
-    if self.encoder then return nil end
+    if encoder(self) then return nil end
     local t0 = core.now()
     local area = shm_link.commit_area(self.link, self.n_params)
     self.comm_time = self.comm_time + core.now() - t0
@@ -73,8 +80,8 @@ function context_exchange.install(Context)
   -- info = {partition = ctx.partition} the rule learns which partition the
   -- commit belongs to (info.partition; EnsembleTrainer: which model).
   function Context:commit(delta, info)
-    check_delta(self, delta, "commit")
-    local payload, meta = encoded(self, delta, info)
+    local finite = check_delta(self, delta, "commit")
+    local payload, meta = encoded(self, delta, info, finite)
     local t0, refs = core.now(), payload:storage_refs()
     self.link:send("commit", self.clock, meta, payload)
     wait_sent(payload, refs)
@@ -134,9 +141,9 @@ function context_exchange.install(Context)
 
   -- Both in one round trip: the server applies delta, then sends the center.
   function Context:commit_and_pull(delta, into)
-    check_delta(self, delta, "commit_and_pull")
+    local finite = check_delta(self, delta, "commit_and_pull")
     check_size(self, into, "commit_and_pull")
-    local payload, meta = encoded(self, delta)
+    local payload, meta = encoded(self, delta, nil, finite)
     local t0, refs = core.now(), payload:storage_refs()
     self.link:send("commit_pull", self.clock, meta, payload)
     take_params(self, self.link:await("params", nil, into), into)
@@ -149,10 +156,10 @@ function context_exchange.install(Context)
   -- poll_params(wait) returns the received center (a tensor to close after
   -- use) or nil while it is still on its way (wait = true blocks for it).
   function Context:start_commit_and_pull(delta)
-    check_delta(self, delta, "start_commit_and_pull")
+    local finite = check_delta(self, delta, "start_commit_and_pull")
     if self.sent_delta then error("start_commit_and_pull: the previous pull has not arrived yet", 2) end
     local t0 = core.now()
-    local payload, meta = encoded(self, delta)
+    local payload, meta = encoded(self, delta, nil, finite)
     self.sent_delta, self.sent_refs = payload, payload:storage_refs()
     self.link:expect_params()
     self.link:send("commit_pull", self.clock, meta, payload)
