@@ -42,6 +42,32 @@ describe("worker buffers in checkpoints", function()
     assert.are.equal(0, h.max_abs_diff(a:get_weights(), b:get_weights()))
   end)
 
+  -- The error feedback residual of compressed commits is a worker buffer too
+  -- (EAMSGD commits changes, so it takes compression): a run resumed from a
+  -- checkpoint ends where the run that wrote it ended only if the resumed
+  -- worker sends what the checkpointed one had not sent yet.
+  it("compression: the checkpoint holds the residual; a resumed run ends where the run that wrote it ended", function()
+    local dir = scratch.path()
+    local first = eamsgd { compression = { top_k = 0.05 }, checkpoint_every = { updates = 10 }, checkpoint_dir = dir }
+    local a = first:train(df)
+    local _, arrays = file.read(dir)
+    local r = arrays["worker 0 buffer compression_residual"]
+    assert.truthy(r, "the checkpoint holds the residual")
+    assert.are.equal(a:count_params(), r:numel())
+    local norm = 0
+    for _, v in ipairs(r:totable()) do norm = norm + v * v end
+    assert.is_true(norm > 0, "the residual holds what top-k left out, not zeros")
+    assert.truthy(arrays["worker 0 buffer momentum"], "the trainer's own buffer is kept beside it")
+    local resumed = eamsgd { compression = { top_k = 0.05 }, resume_from = dir }
+    local b = resumed:train(df)
+    assert.are.equal(first.stats.samples, resumed.stats.samples)
+    assert.are.equal(0, h.max_abs_diff(a:get_weights(), b:get_weights()))
+    -- another compression than the checkpoint's is a named error
+    h.assert_error({ "option compression" }, function()
+      eamsgd({ compression = "fp16", resume_from = dir }):train(df)
+    end)
+  end)
+
   it("a buffer the trainer did not declare, or a bad declaration, is a named error", function()
     local spec = {
       name = "Undeclared", module = "x", worker = function(ctx) ctx:buffer("velocity") end,
@@ -57,6 +83,8 @@ describe("worker buffers in checkpoints", function()
     spec.checkpoints = { worker_buffers = { "u", "u" } }
     h.assert_error({ "base.define", "checkpoints.worker_buffers[2]", "new name", "'u'" },
       function() base.define(spec) end)
+    spec.checkpoints = { worker_buffers = { "compression_residual" } } -- (the residual's, when compressed)
+    h.assert_error({ "checkpoints.worker_buffers[1]", "'compression_residual'" }, function() base.define(spec) end)
     spec.checkpoints = { worker_buffers = { "a b" } }
     h.assert_error({ "checkpoints.worker_buffers[1]" }, function() base.define(spec) end)
   end)

@@ -20,6 +20,7 @@
 local core = require "lunet.core"
 local file = require "lunet.runtime.checkpoint_file"
 local history = require "lunet.runtime.checkpoint_history"
+local compression = require "lunet.runtime.compression"
 local resume = require "lunet.runtime.checkpoint_resume"
 
 local vec = core.vec
@@ -51,7 +52,7 @@ function checkpoint.start(run, trainer, job)
   local self = setmetatable({
     run = run, trainer = trainer, job = job, data = data_fingerprint(job),
     own_weights = (trainer.spec.checkpoints or {}).worker_weights == true,
-    buffers = (trainer.spec.checkpoints or {}).worker_buffers or {},
+    buffers = compression.worker_buffers(o, (trainer.spec.checkpoints or {}).worker_buffers),
     -- requests: the last request id (a request sent to the workers; one that
     -- gets no valid answer, or whose write fails, is never written); written:
     -- the checkpoints written (both continue a resumed run's); seconds spent writing

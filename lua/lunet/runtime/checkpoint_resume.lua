@@ -14,7 +14,7 @@ local resume = {}
 -- trainer's own and the common training ones), not where or how verbosely
 -- it runs.
 local RESULT_OPTIONS = { "loss", "optimizer_config", "batch_size", "num_epoch", "num_workers", "seed",
-                         "parallelism_factor", "learning_rate" }
+                         "parallelism_factor", "learning_rate", "compression", "pull_compression" }
 
 function resume.result_options(o, spec)
   local out = {}

@@ -6,10 +6,8 @@
 -- per worker, made once) and the fp16 encoding of the parameters it sends.
 -- The C kernels are core/ps/codec.c; the wire's meta fields (encoding, n) are
 -- documented and size-checked in protocol.lua.
--- Checkpoints do not keep the residual: a resumed worker starts with none.
--- What is lost is what its last commits had not sent yet (top-k: the small
--- values of the last windows), as a worker's steps since its last commit
--- are lost with it; the center itself is checkpointed whole.
+-- Checkpoints keep the residual as a worker buffer (RESIDUAL), so a resumed
+-- worker sends what its last commits had not sent yet.
 -- pull_compression rounds what a worker receives, not the center; a rule
 -- that remembers what each worker received (AdaptiveADAG's server_sent)
 -- hears the float32 center.
@@ -17,6 +15,17 @@ local core = require "lunet.core"
 local check = require "lunet.check"
 
 local compression = {}
+
+-- The worker buffer (checkpoints: "worker R buffer NAME") holding the residual.
+compression.RESIDUAL = "compression_residual"
+
+-- The worker buffers checkpoints keep for a run with options: the trainer's
+-- declared ones, then the residual when commits are compressed.
+function compression.worker_buffers(options, declared)
+  local out = { table.unpack(declared or {}) }
+  if options.compression ~= nil then out[#out + 1] = compression.RESIDUAL end
+  return out
+end
 
 local USAGE = "compression must be 'fp16', 'bf16', {top_k = FRACTION} (0 < FRACTION <= 1) or {quantize = 8}"
 

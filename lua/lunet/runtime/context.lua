@@ -15,6 +15,7 @@
 local core = require "lunet.core"
 local check = require "lunet.check"
 local checkpoint_worker = require "lunet.runtime.checkpoint_worker"
+local compression = require "lunet.runtime.compression"
 local exchange = require "lunet.runtime.exchange"
 
 local vec = core.vec
@@ -67,7 +68,7 @@ function context.new(link, job, model, clock, frames, checkpoints)
     weights = model:get_weights(), n_params = job.n_params, clock = clock, iteration = 0, samples = 0,
     skipped = {}, reported_samples = 0, comm_time = 0, arith_time = 0, last_report = core.now(), records = new_records(),
     -- the named buffers that are worker state (ctx:buffer(name)), and those a resumed job brought
-    kept_names = (checkpoints or {}).worker_buffers or {}, kept = {}, restored = {},
+    kept_names = compression.worker_buffers(job.options, (checkpoints or {}).worker_buffers), kept = {}, restored = {},
   }, Context)
   -- a LazyFrame's run: the worker reads its shards (runtime/stream.lua)
   if job.stream then self.stream = require("lunet.runtime.stream").new(self, job.name, job.stream) end

@@ -3,6 +3,7 @@
 -- commit_and_pull and its overlapped form. Zero-copy sends: each returns
 -- only when the caller may change its tensor again.
 local core = require "lunet.core"
+local checkpoint_worker = require "lunet.runtime.checkpoint_worker"
 local compression = require "lunet.runtime.compression"
 local shm_link = require "lunet.runtime.shm_link"
 
@@ -39,9 +40,14 @@ function context_exchange.install(Context)
     return true
   end
 
-  -- The compression option's encoder, made at the first commit; false without compression.
+  -- The compression option's encoder, made at the first commit; false without
+  -- compression. Its residual is a worker buffer: checkpoints keep it, and a
+  -- resumed worker's starts as it was.
   local function encoder(self)
-    if self.encoder == nil then self.encoder = compression.encoder(self.options, self.n_params) or false end
+    if self.encoder == nil then
+      self.encoder = compression.encoder(self.options, self.n_params) or false
+      if self.encoder then checkpoint_worker.keep(self, compression.RESIDUAL, self.encoder:pending()) end
+    end
     return self.encoder
   end
 

@@ -43,7 +43,8 @@
 --                                                                            [, kept columns]
 --   checkpoint_request  D     0       id, weights                            -
 --   checkpoint_state    W     0       id, position {partition, epoch,        optimizer state [, weights]
---                                                                            [, buffers] (worker_buffers)
+--                                                                            [, buffers] (worker_buffers,
+--                                                                            then the compression residual)
 --                                     batch}, iteration, samples, rng,
 --                                     optimizer {iterations, m_schedule}
 --   done                W     0       communication_time, samples, batches,  -
@@ -111,7 +112,7 @@ local S = {
                                     options = "table", model = "table", n_params = "integer",
                                     package_path = "string", package_cpath = "string", resume = "table?",
                                     stream = "table?", servers = "table?" },
-          frames = { 1, 7 } },
+          frames = { 1, 8 } },
   data_request = { from = "worker", meta = { finished = "integer?", bad_rows = "integer?" }, frames = { 0, 0 } },
   -- (a LazyFrame's entry: epoch, index and shard, no rows, no frames: the worker reads the shard)
   data = { from = "driver", meta = { partition = "integer", rows = "integer?", x_width = "integer?",
@@ -139,7 +140,7 @@ local S = {
                        meta = { id = "integer", iteration = "integer", samples = "integer", rng = "strings",
                                 position = { partition = "integer", epoch = "integer", batch = "integer" },
                                 optimizer = { iterations = "integer", m_schedule = "number" } },
-                       frames = { 1, 6 } },
+                       frames = { 1, 7 } },
   done = { from = "worker", meta = { communication_time = "number", samples = "integer", batches = "integer",
                                      compute_time = "number?", exchange_time = "number?",
                                      waiting_time = "number?" },

@@ -146,8 +146,9 @@ function base.define(spec, ...)
   end
   if type(spec.worker) ~= "function" then check.fail(where, "a trainer needs a worker function") end
   -- worker_buffers: names (they name a checkpoint's arrays), each once; as
-  -- many as the protocol's messages carry (runtime/protocol.lua)
-  local buffers, seen = (spec.checkpoints or {}).worker_buffers or {}, {}
+  -- many as the protocol's messages carry (runtime/protocol.lua) with the
+  -- compression residual, whose name is taken
+  local buffers, seen = (spec.checkpoints or {}).worker_buffers or {}, { compression_residual = true }
   if #buffers > 4 then check.fail(where, "checkpoints.worker_buffers: at most 4, got %d", #buffers) end
   for i, b in ipairs(buffers) do
     if type(b) ~= "string" or not b:match("^[%a_][%w_]*$") or seen[b] then
