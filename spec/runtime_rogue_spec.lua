@@ -151,6 +151,24 @@ describe("runtime faults", function()
       assert(peak_kb() - before < 32 * 1024, ("peak memory grew by %d kB"):format(peak_kb() - before))
     end)
 
+    it("at a server shard, a peer cannot speak for a rank whose job it did not get (the job's token)", function()
+      local ep, model = free_endpoint(), small_model()
+      local _, answered = rogue(ep, model, "shard")
+      -- the real worker joins once the rogue has tried to take its rank at the shard (event: the marker file)
+      local worker = spawn { "/bin/sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" worker '
+        .. '--connect "$3" --timeout 60', "sh", answered, LUNET, ep }
+      local t = lunet.trainers.DOWNPOUR { model = model, num_workers = 2, launcher = "external", bind = ep,
+                                          num_servers = 2, batch_size = 32, num_epoch = 2, learning_rate = 0.05,
+                                          verbose = false }
+      local trained = train(t, df)
+      -- its own token for another rank, none, a made-up one: each refused, no params sent
+      assert.are.equal("stop:refused stop:refused stop:refused", read_file(answered))
+      -- the real worker bound its rank at both shards and trained the rogue's share too
+      assert.are.equal(3000 * t.options.num_epoch, t.stats.samples)
+      assert(accuracy(trained, df) > 0.9, "accuracy " .. accuracy(trained, df))
+      assert.are.same({ true, 0 }, { core.wait(worker, 60) })
+    end)
+
     it("a registered peer's malformed messages are refused and counted; the run completes", function()
       local ep, model = free_endpoint(), small_model()
       rogue(ep, model, "registered")

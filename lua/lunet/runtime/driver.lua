@@ -64,7 +64,9 @@ function handlers.hello(run, _, msg, meta)
   local c = run.center
   local fields = job.message(run.trainer, run.job, w.rank, resume)
   if run.callbacks then run.callbacks:job(fields) end -- (the rate a callback set)
-  if run.shards then fields.servers = run.shards:servers() end -- (num_servers > 1: runtime/ps_shards.lua)
+  if run.shards then -- (num_servers > 1: runtime/ps_shards.lua)
+    fields.servers, fields.shard_token = run.shards:servers(), run.shards:token(w.rank)
+  end
   run:send(w, "job", c:clock_now(), fields, c:weights(), table.unpack(frames))
   c:sent(w.rank, c:weights())
 end

@@ -7,7 +7,7 @@
 -- counted by the receiver, never trusted.
 --
 --   type                from  seq     meta                                   frames
---   hello               W     0       version, rank?, pid?, host?            -
+--   hello               W     0       version, rank?, pid?, host?, token?    -
 --   job                 D     clock   trainer, name, rank, num_workers,      center [, optimizer state
 --                                     options, model, n_params,                [, weights] [, buffers]]
 --                                                                              (resume)
@@ -18,6 +18,8 @@
 --                                     (num_servers > 1: the server shards;
 --                                     commit, commit_pull, pull and done go
 --                                     to each with its range: runtime/ps_shard.lua)
+--                                     and shard_token? (this rank's, for its
+--                                     hello to the shards)
 --   data_request        W     0       finished? (the partition it finished), -
 --                                     bad_rows? (rows its read skipped:
 --                                     on_bad_rows = 'skip', a LazyFrame's)
@@ -91,7 +93,9 @@
 -- validation metrics) and data (the validation rows); validate, answered by
 -- validation, in order; stop. A failure is an error message.
 -- A server shard (num_servers > 1: the job's servers; runtime/ps_shard.lua)
--- hears, on its own socket, a worker's hello (rank: binds the connection),
+-- hears, on its own socket, a worker's hello (rank and token: binds the
+-- connection to that rank when the token is the one the driver gave that
+-- rank's job; a peer without the job cannot speak for a worker),
 -- commit, commit_pull and pull (its range of the delta; seq: the clock that
 -- shard last sent) and done; it answers with params (its range) and stop
 -- (reason "done" once all before the done is applied; "refused" or "lost").
@@ -106,12 +110,13 @@ local protocol = {}
 -- schema table; a trailing "?" makes a field optional.
 local SHM = { bytes = "integer", n = "integer", ["?"] = true } -- (a payload in the segment: shm_link.lua)
 local S = {
-  hello = { from = "worker", meta = { version = "string", rank = "integer?", pid = "integer?", host = "string?" },
+  hello = { from = "worker", meta = { version = "string", rank = "integer?", pid = "integer?", host = "string?",
+                                      token = "string?" },
             frames = { 0, 0 } },
   job = { from = "driver", meta = { trainer = "string", name = "string", rank = "integer", num_workers = "integer",
                                     options = "table", model = "table", n_params = "integer",
                                     package_path = "string", package_cpath = "string", resume = "table?",
-                                    stream = "table?", servers = "table?" },
+                                    stream = "table?", servers = "table?", shard_token = "string?" },
           frames = { 1, 8 } },
   data_request = { from = "worker", meta = { finished = "integer?", bad_rows = "integer?" }, frames = { 0, 0 } },
   -- (a LazyFrame's entry: epoch, index and shard, no rows, no frames: the worker reads the shard)

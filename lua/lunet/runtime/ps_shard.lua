@@ -7,11 +7,13 @@
 -- vector when k = 1. Its range is its own copy; it is written back into the
 -- driver's center (the tensor the thread was given) when the driver stops it.
 --
--- Workers speak protocol.lua's messages to it: hello (rank: binds this
--- connection to that worker), commit, commit_pull and pull (the delta of its
+-- Workers speak protocol.lua's messages to it: hello (rank and token: binds
+-- this connection to that worker when the token is the one the driver gave
+-- its job), commit, commit_pull and pull (the delta of its
 -- range), done (answered by stop: every commit before it is applied). The
 -- driver speaks JSON text through the thread's mailbox, never over a socket:
---   driver -> shard  {roster = {training = {ranks}, gone = {ranks}, all_came}}
+--   driver -> shard  {tokens = {{rank, token}}} (before the rank's job goes out)
+--                    {roster = {training = {ranks}, gone = {ranks}, all_came}}
 --                    {sync = true} (write the range into the center now)
 --                    {stop = true}
 --   shard -> driver  {ready = {tcp = endpoint, ipc = endpoint}}
@@ -106,6 +108,21 @@ function ps_shard.main(mailbox, config_text, full)
     pcall(sock.send, sock, peer, "stop", 0, encode("stop", { reason = reason, message = message }))
   end
 
+  -- The ranks' tokens, and the driver's notes read ahead of their turn: a
+  -- rank's token note is sent before its job, so a worker's hello can only
+  -- arrive with the note already in the mailbox; read up to it, the other
+  -- notes wait in order.
+  local tokens, ahead, closed = {}, {}, false
+  local function take_tokens(m) for _, p in ipairs(m.tokens) do tokens[p[1]] = p[2] end end
+  local function read_ahead()
+    while true do
+      local note, why = mailbox:recv(0)
+      if not note then closed = closed or why == "closed"; return end
+      local m = core.json_decode(note)
+      if m.tokens then take_tokens(m) else ahead[#ahead + 1] = m end
+    end
+  end
+
   local function handle(msg)
     local fields = protocol.decode(msg, "worker")
     local rank = roster.rank_of[msg.peer]
@@ -114,6 +131,10 @@ function ps_shard.main(mailbox, config_text, full)
       local r = fields.rank
       if not r or r < 0 or r >= cfg.options.num_workers or roster.peers[r] or roster.gone[r] then
         return stop_peer(msg.peer, "refused", "this shard serves the run's workers, each once")
+      end
+      if tokens[r] == nil then read_ahead() end
+      if tokens[r] == nil or fields.token ~= tokens[r] then
+        return stop_peer(msg.peer, "refused", "this hello does not carry the token of rank " .. r .. "'s job")
       end
       return roster:bind(r, msg.peer)
     end
@@ -147,11 +168,17 @@ function ps_shard.main(mailbox, config_text, full)
 
   local told, told_at = 0, 0
   while true do
-    local note, why = mailbox:recv(0)
-    if why == "closed" then break end
-    if note then
-      local m = core.json_decode(note)
-      if m.stop then
+    local m = table.remove(ahead, 1)
+    if not m and not closed then
+      local note, why = mailbox:recv(0)
+      closed = why == "closed"
+      m = note and core.json_decode(note)
+    end
+    if closed and not m then break end
+    if m then
+      if m.tokens then
+        take_tokens(m)
+      elseif m.stop then
         for msg in function() return sock:recv(0) end do if msg.type ~= "dropped" then handle(msg) end end
         core.vec.copy(view, c:weights())
         mailbox:send(core.json_encode { stats = { clock = c:clock_now(), staleness = pairs_of(metrics.staleness),
@@ -171,7 +198,7 @@ function ps_shard.main(mailbox, config_text, full)
       told, told_at = c:clock_now(), core.now() -- (the run's clock: validation every {updates = N})
       mailbox:send(core.json_encode { clock = told })
     end
-    local msg = sock:recv(note and 0 or 2)
+    local msg = sock:recv(m and 0 or 2)
     if msg and msg.type ~= "dropped" then handle(msg) end
   end
   sock:close()

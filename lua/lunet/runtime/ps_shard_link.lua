@@ -44,7 +44,8 @@ function ps_shard_link.wrap(ch, spec, curve)
     end
     last = s.first + s.count - 1
     self.clients[i] = core.Client(s.endpoint, { worker = spec.rank, curve = curve, max_message = spec.options.max_message })
-    self.clients[i]:send("hello", 0, encode("hello", { rank = spec.rank, version = core.version }))
+    self.clients[i]:send("hello", 0, encode("hello", { rank = spec.rank, version = core.version,
+                                                       token = spec.shard_token }))
     self.ranges[i] = { s.first, s.count }
     self.clocks[i] = 0
   end

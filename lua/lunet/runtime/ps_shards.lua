@@ -94,7 +94,7 @@ function ps_shards.start(run)
   local bound = run.server.sock:endpoint()
   local host = bound:match("^tcp://(.+):%d+$")
   local advertised_host = run.server:endpoint():match("^tcp://(.+):%d+$")
-  local self = setmetatable({ threads = {}, list = {}, sent = nil, fail = function(...) run:fail(...) end,
+  local self = setmetatable({ threads = {}, list = {}, tokens = {}, sent = nil, fail = function(...) run:fail(...) end,
                               ranges = ps_shards.ranges(n, k) }, Shards)
   run.shards = self -- (first: a shard that cannot start fails the run, whose shutdown joins those started)
   local t = run.trainer.transport
@@ -181,6 +181,22 @@ end
 
 -- The job's servers field: {{endpoint, first, count}, ...}.
 function Shards:servers() return self.list end
+
+-- The job's shard_token for rank: 128 random bits the shards hear (through
+-- their mailboxes) before the job goes out. A shard binds a connection to a
+-- rank only for a hello with that rank's token, so a peer that did not get
+-- the rank's job from the driver cannot take its place at a shard.
+function Shards:token(rank)
+  local token = self.tokens[rank]
+  if token then return token end
+  local f = assert(io.open("/dev/urandom", "rb"))
+  token = f:read(16):gsub(".", function(ch) return string.format("%02x", ch:byte()) end)
+  f:close()
+  self.tokens[rank] = token
+  local text = core.json_encode { tokens = { { rank, token } } }
+  for _, h in pairs(self.threads) do h:send(text) end
+  return token
+end
 
 -- Every serve-loop turn: a shard that failed is the run's error; the shards
 -- hear of every change in the roster (training workers, gone, all came).
