@@ -33,7 +33,7 @@ cd "$here"
 # (a glob: runtime specs added later are run too)
 specs=(spec/runtime_*_spec.lua spec/trainers_validation_spec.lua spec/trainers_callbacks_spec.lua
        spec/checkpoint_buffers_spec.lua spec/examples_spec.lua spec/readme_spec.lua spec/proc_spec.lua
-       spec/ps_transport_spec.lua spec/lunet_cli_spec.lua)
+       spec/ps_transport_spec.lua spec/ps_transport_errors_spec.lua spec/lunet_cli_spec.lua)
 # Under ASan (every process several times slower) the load round keeps to the runtime's own specs, where
 # the races are: the examples (dozens of worker and evaluator processes: 130 s a round), README, process,
 # transport and command-line specs run under load in the Release build, and once in the ASan ctest (the
@@ -41,7 +41,7 @@ specs=(spec/runtime_*_spec.lua spec/trainers_validation_spec.lua spec/trainers_c
 # load in the first Release round only.
 once=" spec/examples_spec.lua "
 asan_skip=" spec/examples_spec.lua spec/readme_spec.lua spec/proc_spec.lua spec/ps_transport_spec.lua
- spec/lunet_cli_spec.lua "
+ spec/ps_transport_errors_spec.lua spec/lunet_cli_spec.lua "
 # the sanitizer options scripts/test.sh gives the ASan ctest
 asan_options=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 ubsan_options=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -37,29 +37,6 @@ local function assert_nice_labels(labels)
   end
 end
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p '" .. d .. "'"))
-  return d
-end
-
-local function listdir(d)
-  local p = io.popen("ls -A '" .. d .. "'")
-  local names = {}
-  for n in p:lines() do names[#names + 1] = n end
-  p:close()
-  table.sort(names)
-  return names
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 describe("plot.ticks", function()
   it("steps by 1, 2 or 5 times a power of ten and covers the range", function()
     for _, r in ipairs { { 0, 0.87 }, { 0, 1 }, { 3, 97 }, { -12, 7 }, { 0.001, 0.0042 }, { 1e5, 3.3e6 }, { 0, 123.4 },
@@ -346,78 +323,5 @@ describe("plot.histogram", function()
     h.assert_error("plot.histogram: unknown option 'colour'", function()
       plot.histogram { values = { 1 }, colour = "red" }
     end)
-  end)
-end)
-
-describe("plot.report", function()
-  it("inlines charts and escaped tables in one well-formed page", function()
-    local dir = tmpdir()
-    local chart = plot.bar { title = "F1", labels = { "a", "b" }, values = { 0.5, 0.7 } }
-    plot.line { title = "loss", series = { { name = "w1", y = { 3, 2, 1 } } }, path = dir .. "/loss.svg" }
-    local html = plot.report { title = "run <1>", sections = {
-      { heading = "Scores", text = "F1 & time.\n\nSecond paragraph.",
-        table = { header = { "trainer", "F1", "seconds" }, rows = { { "a<b", 0.5, 12 }, { "c", 0.75, 8.5 } } },
-        charts = { chart, dir .. "/loss.svg" } },
-      { heading = "Notes", text = { "one", "two" }, pre = "trainer   DOWNPOUR\nworkers   2 <x>" },
-    } }
-    parse_xml(html)
-    assert.are.equal(2, count(html, "<svg "))
-    assert.are.equal(0, count(html, "<?xml"))
-    for _, s in ipairs { "<title>run &lt;1&gt;</title>", "<h2>Scores</h2>", "<p>F1 &amp; time.</p>",
-                         "<p>Second paragraph.</p>", "<th>seconds</th>", "<td>a&lt;b</td>", '<td class="num">0.75</td>',
-                         '<td class="num">12</td>', ">loss</", "<h2>Notes</h2>", "<p>two</p>",
-                         "<pre>trainer   DOWNPOUR\nworkers   2 &lt;x&gt;</pre>" } do
-      assert.is_truthy(html:find(s, 1, true), s)
-    end
-    os.execute("rm -rf '" .. dir .. "'")
-  end)
-
-  it("rejects bad input naming the problem", function()
-    h.assert_error({ "plot.report", "sections[1].charts[1]", "cannot read '/nonexistent/x.svg'" }, function()
-      plot.report { sections = { { charts = { "/nonexistent/x.svg" } } } }
-    end)
-    h.assert_error({ "plot.report", "sections[1].table.rows[2] has 1 cells for 2 header columns" }, function()
-      plot.report { sections = { { table = { header = { "a", "b" }, rows = { { 1, 2 }, { 3 } } } } } }
-    end)
-    h.assert_error({ "plot.report", "sections[1].table.rows[1][2] is a table" }, function()
-      plot.report { sections = { { table = { rows = { { 1, {} } } } } } }
-    end)
-    h.assert_error("plot.report: sections[1]: unknown option 'chart'", function()
-      plot.report { sections = { { chart = "x" } } }
-    end)
-    h.assert_error({ "plot.report", "not SVG" }, function()
-      plot.report { sections = { { charts = { "<p>hi</p>" } } } }
-    end)
-    h.assert_error("plot.report: unknown option 'colour'", function() plot.report { colour = 1 } end)
-  end)
-end)
-
-describe("plot files", function()
-  it("writes the returned text to path and leaves no temp file", function()
-    local dir = tmpdir()
-    local svg = plot.bar { values = { 1, 2 }, path = dir .. "/bar.svg" }
-    local svg2 = plot.histogram { counts = { [0] = 3 }, path = dir .. "/hist.svg" }
-    local html = plot.report { sections = { { charts = { svg } } }, path = dir .. "/report.html" }
-    assert.are.equal(svg, read(dir .. "/bar.svg"))
-    assert.are.equal(svg2, read(dir .. "/hist.svg"))
-    assert.are.equal(html, read(dir .. "/report.html"))
-    -- rewriting replaces the file whole
-    local svg3 = plot.bar { values = { 3 }, path = dir .. "/bar.svg" }
-    assert.are.equal(svg3, read(dir .. "/bar.svg"))
-    assert.are.same({ "bar.svg", "hist.svg", "report.html" }, listdir(dir))
-    os.execute("rm -rf '" .. dir .. "'")
-  end)
-
-  it("names an unwritable path", function()
-    h.assert_error({ "plot.bar", "cannot create a file next to '/nonexistent-dir/x.svg'", "No such file" }, function()
-      plot.bar { values = { 1 }, path = "/nonexistent-dir/x.svg" }
-    end)
-    local dir = tmpdir()
-    h.assert_error({ "plot.line", "cannot write '" .. dir .. "'" }, function() -- a directory: the rename fails
-      plot.line { series = { { y = { 1 } } }, path = dir }
-    end)
-    assert.are.same({}, listdir(dir))
-    os.execute("rm -rf '" .. dir .. "'")
-    h.assert_error({ "plot.bar", "path must be a file name" }, function() plot.bar { values = { 1 }, path = 3 } end)
   end)
 end)
