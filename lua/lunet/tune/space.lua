@@ -385,4 +385,16 @@ for _, d in ipairs(DOMAINS) do
     objects = { space[d[1]] } }
 end
 
+doc.register { name = "space.compile", kind = "tune",
+  summary = "checks a search space (a table of domains, nested tables and constants) and returns a Space: "
+    .. "s:sample(rng) -> a config (rng: a lunet.Generator), s:grid() -> every config of the discrete domains "
+    .. "(grid_size(), grid_at(i)), s:params() -> {{path =, key =, domain =, condition =}, ...}, s:describe() -> "
+    .. "plain data (JSON) for comparing spaces, s:assignment(config) -> the parameters' values in a config. "
+    .. "tune.run and search.new compile the space they are given",
+  usage = "space.compile({ lr = tune.loguniform(1e-4, 1e-1), layers = { 64, tune.choice { 16, 32 } } })",
+  sections = { { title = "Arguments", positional = true, options = doc.options {
+    { "spec", doc.REQUIRED, "the space: a non-empty table; keys are names (no '.', '[', ']') or list indices" },
+    { "where", "space.compile", "the name errors begin with (the caller's)" } } } },
+  objects = { space.compile, Space } }
+
 return space
