@@ -213,6 +213,10 @@ describe("tune.space bad input", function()
     { { f = print }, "'f' is a function" },
     { { x = 0 / 0 }, "'x' is nan; a constant must be a finite number" },
     { { ["a.b"] = 1 }, "keys must be names" },
+    { { a = { 1, 2, x = 3 } }, "'a' mixes list indices and names" },
+    { { a = { [1] = 1, [3] = tune.uniform(0, 1) } }, "'a' is a list with holes" },
+    { { a = { [1] = 1, [3] = 2, [4] = 3 } }, "'a' is a list with holes" },
+    { { a = { [0] = 1 } }, "'a' has the key 0" },
   }
   for i, c in ipairs(cases) do
     it("case " .. i .. ": " .. c[2], function()

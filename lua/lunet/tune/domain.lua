@@ -4,6 +4,7 @@
 -- arguments; space.compile checks them, so that an error names the
 -- parameter's path ("space: 'optimizer.lr': loguniform(0, 1): a must be > 0").
 local check = require "lunet.check"
+local doc = require "lunet.doc"
 
 local describe, fail = check.describe, check.fail
 
@@ -189,6 +190,31 @@ function domain.describe(d, describe_option)
     return { domain = "choice", options = opts }
   end
   return { domain = d.kind, low = d.low, high = d.high, q = d.q }
+end
+
+-- ---- help ----
+
+local A, B = { "a", doc.REQUIRED, "the lower bound (a finite number)" }, { "b", doc.REQUIRED, "the upper bound, > a" }
+local Q = { "q", doc.REQUIRED, "the step (> 0): values are multiples of q within [a, b]" }
+local DOMAINS = {
+  { "choice", "tune.choice{a, b, ...}", "one of the options, each equally likely; an option may be a nested space "
+    .. "(conditional parameters, as hyperopt's hp.choice)",
+    { { "options", doc.REQUIRED, "a non-empty list: numbers, strings, booleans, domains or nested spaces" } } },
+  { "uniform", "tune.uniform(a, b)", "a float uniform in [a, b]", { A, B } },
+  { "loguniform", "tune.loguniform(a, b)", "a float whose log is uniform in [log a, log b]",
+    { { "a", doc.REQUIRED, "the lower bound, > 0" }, B } },
+  { "quniform", "tune.quniform(a, b, q)", "uniform(a, b) rounded to a multiple of q, kept in [a, b]; an integer "
+    .. "when q is one", { A, B, Q } },
+  { "qloguniform", "tune.qloguniform(a, b, q)", "loguniform(a, b) rounded to a multiple of q, kept in [a, b]",
+    { { "a", doc.REQUIRED, "the lower bound, > 0" }, B, Q } },
+  { "randint", "tune.randint(a, b)", "an integer a <= x < b, each equally likely (as Ray's tune.randint)",
+    { { "a", doc.REQUIRED, "the smallest value (an integer)" }, { "b", doc.REQUIRED, "one past the largest (an integer > a)" } } },
+}
+for _, d in ipairs(DOMAINS) do
+  doc.register { name = "tune." .. d[1], kind = "tune", aliases = { d[1] }, summary = "search domain: " .. d[3],
+    usage = d[2] .. "  (checked when the space is compiled, so that an error names the parameter)",
+    sections = { { title = "Arguments", positional = true, options = doc.options(d[4]) } },
+    objects = { domain[d[1]] } }
 end
 
 return domain

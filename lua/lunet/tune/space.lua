@@ -56,8 +56,14 @@ local function compile_table(c, t, path, key, depth)
   if c.visiting[t] then fail(c.where, "'%s' contains itself (a cycle)", path == "" and "space" or path) end
   if depth > MAX_DEPTH then fail(c.where, "'%s' nests deeper than %d levels", path, MAX_DEPTH) end
   c.visiting[t] = true
-  local fields = {}
-  for _, k in ipairs(sorted_keys(t)) do
+  local fields, keys = {}, sorted_keys(t)
+  -- (a config travels as JSON: a table is a list 1..n or a map of names, never both nor sparse)
+  local last = keys[#keys]
+  if math.type(keys[1]) == "integer" and keys[1] >= 1 and (type(last) == "string" or keys[1] ~= 1 or last ~= #keys) then
+    fail(c.where, "'%s' %s; a table is a list (1, 2, ..., n) or a table of names", path == "" and "space" or path,
+      type(last) == "string" and "mixes list indices and names" or "is a list with holes")
+  end
+  for _, k in ipairs(keys) do
     local ok = (math.type(k) == "integer" and k >= 1)
       or (type(k) == "string" and k ~= "" and not k:find("[%.%z%[%]]"))
     if not ok then
@@ -360,30 +366,7 @@ function Space:__tostring()
   return string.format("lunet.tune.Space (%d parameters)", #self.list)
 end
 
--- ---- help ----
-
-local A, B = { "a", doc.REQUIRED, "the lower bound (a finite number)" }, { "b", doc.REQUIRED, "the upper bound, > a" }
-local Q = { "q", doc.REQUIRED, "the step (> 0): values are multiples of q within [a, b]" }
-local DOMAINS = {
-  { "choice", "tune.choice{a, b, ...}", "one of the options, each equally likely; an option may be a nested space "
-    .. "(conditional parameters, as hyperopt's hp.choice)",
-    { { "options", doc.REQUIRED, "a non-empty list: numbers, strings, booleans, domains or nested spaces" } } },
-  { "uniform", "tune.uniform(a, b)", "a float uniform in [a, b]", { A, B } },
-  { "loguniform", "tune.loguniform(a, b)", "a float whose log is uniform in [log a, log b]",
-    { { "a", doc.REQUIRED, "the lower bound, > 0" }, B } },
-  { "quniform", "tune.quniform(a, b, q)", "uniform(a, b) rounded to a multiple of q, kept in [a, b]; an integer "
-    .. "when q is one", { A, B, Q } },
-  { "qloguniform", "tune.qloguniform(a, b, q)", "loguniform(a, b) rounded to a multiple of q, kept in [a, b]",
-    { { "a", doc.REQUIRED, "the lower bound, > 0" }, B, Q } },
-  { "randint", "tune.randint(a, b)", "an integer a <= x < b, each equally likely (as Ray's tune.randint)",
-    { { "a", doc.REQUIRED, "the smallest value (an integer)" }, { "b", doc.REQUIRED, "one past the largest (an integer > a)" } } },
-}
-for _, d in ipairs(DOMAINS) do
-  doc.register { name = "tune." .. d[1], kind = "tune", aliases = { d[1] }, summary = "search domain: " .. d[3],
-    usage = d[2] .. "  (checked when the space is compiled, so that an error names the parameter)",
-    sections = { { title = "Arguments", positional = true, options = doc.options(d[4]) } },
-    objects = { space[d[1]] } }
-end
+-- ---- help (the domains' entries are in lunet.tune.domain) ----
 
 doc.register { name = "space.compile", kind = "tune",
   summary = "checks a search space (a table of domains, nested tables and constants) and returns a Space: "
