@@ -85,6 +85,10 @@ describe("search tpe", function()
       resumed:observe(id, back, quadratic(back))
     end
     assert.are.same(configs[25], resumed:suggest(25))
+    -- (trials end in any order when they run in parallel: the observations' order does not matter)
+    local shuffled = search.new("tpe", SPACE, opts)
+    for _, id in ipairs(lunet.Generator(5):permutation(24)) do shuffled:observe(id, configs[id], quadratic(configs[id])) end
+    assert.are.same(configs[25], shuffled:suggest(25))
   end)
 
   it("leaves failed trials out, and treats mode 'max' as minimising -value", function()

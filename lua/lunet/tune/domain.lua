@@ -106,12 +106,14 @@ function domain.check(d, where)
     return d
   end
   if a >= b then fail(where, "%s: needs a < b, got a = %s and b = %s", name, describe(a), describe(b)) end
+  if b - a == math.huge then fail(where, "%s: b - a must be a finite number", name) end
   if LOG[d.kind] and a <= 0 then fail(where, "%s: a must be > 0 (a log-scale range), got %s", name, describe(a)) end
   if QUANTIZED[d.kind] then
     local q = number(d.q, "q")
     if q <= 0 then fail(where, "%s: q must be > 0, got %s", name, describe(q)) end
     local lo, hi = steps(a, b, q)
     if lo > hi then fail(where, "%s: no multiple of q = %s lies in [%s, %s]", name, describe(q), describe(a), describe(b)) end
+    if not (hi - lo < 2 ^ 53) then fail(where, "%s: q is too small for [a, b] (more than 2^53 steps)", name) end
     d.k_lo, d.k_hi = lo, hi
   end
   return d
@@ -121,8 +123,9 @@ end
 
 -- The value of step k of a quantized domain: an integer when q is one.
 local function step_value(d, k)
-  if math.type(d.q) == "integer" then return math.tointeger(k) * d.q end
-  return k * d.q
+  local v = k * d.q
+  local ki = math.type(d.q) == "integer" and math.abs(v) < 2 ^ 53 and math.tointeger(k)
+  return ki and ki * d.q or v
 end
 domain.step_value = step_value
 
