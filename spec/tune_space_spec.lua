@@ -233,6 +233,13 @@ describe("tune.space bad input", function()
     local t = { a = 1 }
     t.self = t
     assert_error("'self' contains itself (a cycle)", function() space.compile(t) end)
+    local opts = {}
+    local c = tune.choice(opts)
+    opts[1] = { x = c }
+    assert_error("'x.x' contains itself (a cycle)", function() space.compile { x = c } end)
+    local deep = tune.choice { 1 }
+    for _ = 1, 40 do deep = tune.choice { deep } end
+    assert_error("nests deeper than 32 levels", function() space.compile { d = deep } end)
   end)
 
   it("checks constructor arity and the generator", function()

@@ -2,7 +2,7 @@
 -- them: choice{...}, uniform(a, b), loguniform(a, b), quniform(a, b, q),
 -- qloguniform(a, b, q), randint(a, b). A constructor only records its
 -- arguments; space.compile checks them, so that an error names the
--- parameter's path ("space: 'optimizer.lr': loguniform(0, 1): a must be > 0").
+-- parameter's path ("space.compile: 'optimizer.lr': loguniform(0, 1): a must be > 0").
 local check = require "lunet.check"
 local doc = require "lunet.doc"
 
@@ -72,8 +72,8 @@ end
 local LOG = { loguniform = true, qloguniform = true }
 local QUANTIZED = { quniform = true, qloguniform = true }
 
--- The integers k with low <= k * q <= high (a tolerance of 1e-9 relative to
--- a step absorbs float division: 0.3 / 0.1 is 2.9999999999999996).
+-- The integers k with low <= k * q <= high (a tolerance of 1e-9 of a step
+-- absorbs float division: 0.3 / 0.1 is 2.9999999999999996).
 local function steps(low, high, q)
   return math.ceil(low / q - 1e-9), math.floor(high / q + 1e-9)
 end
@@ -100,7 +100,9 @@ function domain.check(d, where)
   if d.kind == "randint" then
     a, b = math.tointeger(a), math.tointeger(b)
     if not a or not b then fail(where, "%s: a and b must be integers", name) end
-    if a >= b then fail(where, "%s: needs a < b (integers a <= x < b), got a = %s and b = %s", name, describe(a), describe(b)) end
+    if a >= b then
+      fail(where, "%s: needs a < b (integers a <= x < b), got a = %s and b = %s", name, describe(a), describe(b))
+    end
     if b - a <= 0 then fail(where, "%s: the range is wider than Lua's integers can count", name) end -- (it wrapped)
     d.low, d.high = a, b
     return d
@@ -112,7 +114,9 @@ function domain.check(d, where)
     local q = number(d.q, "q")
     if q <= 0 then fail(where, "%s: q must be > 0, got %s", name, describe(q)) end
     local lo, hi = steps(a, b, q)
-    if lo > hi then fail(where, "%s: no multiple of q = %s lies in [%s, %s]", name, describe(q), describe(a), describe(b)) end
+    if lo > hi then
+      fail(where, "%s: no multiple of q = %s lies in [%s, %s]", name, describe(q), describe(a), describe(b))
+    end
     if not (hi - lo < 2 ^ 53) then fail(where, "%s: q is too small for [a, b] (more than 2^53 steps)", name) end
     d.k_lo, d.k_hi = lo, hi
   end
@@ -211,7 +215,8 @@ local DOMAINS = {
   { "qloguniform", "tune.qloguniform(a, b, q)", "loguniform(a, b) rounded to a multiple of q, kept in [a, b]",
     { { "a", doc.REQUIRED, "the lower bound, > 0" }, B, Q } },
   { "randint", "tune.randint(a, b)", "an integer a <= x < b, each equally likely (as Ray's tune.randint)",
-    { { "a", doc.REQUIRED, "the smallest value (an integer)" }, { "b", doc.REQUIRED, "one past the largest (an integer > a)" } } },
+    { { "a", doc.REQUIRED, "the smallest value (an integer)" },
+      { "b", doc.REQUIRED, "one past the largest (an integer > a)" } } },
 }
 for _, d in ipairs(DOMAINS) do
   doc.register { name = "tune." .. d[1], kind = "tune", aliases = { d[1] }, summary = "search domain: " .. d[3],

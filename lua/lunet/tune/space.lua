@@ -54,7 +54,6 @@ local compile_node
 
 local function compile_table(c, t, path, key, depth)
   if c.visiting[t] then fail(c.where, "'%s' contains itself (a cycle)", path == "" and "space" or path) end
-  if depth > MAX_DEPTH then fail(c.where, "'%s' nests deeper than %d levels", path, MAX_DEPTH) end
   c.visiting[t] = true
   local fields, keys = {}, sorted_keys(t)
   -- (a config travels as JSON: a table is a list 1..n or a map of names, never both nor sparse)
@@ -65,7 +64,7 @@ local function compile_table(c, t, path, key, depth)
   end
   for _, k in ipairs(keys) do
     local ok = (math.type(k) == "integer" and k >= 1)
-      or (type(k) == "string" and k ~= "" and not k:find("[%.%z%[%]]"))
+      or (type(k) == "string" and k ~= "" and not k:find("[%.%[%]\0]"))
     if not ok then
       fail(c.where, "'%s' has the key %s; keys must be names (without '.', '[' or ']') or list indices 1, 2, ...",
         path == "" and "space" or path, describe(k))
@@ -77,6 +76,7 @@ local function compile_table(c, t, path, key, depth)
 end
 
 function compile_node(c, v, path, key, depth)
+  if depth > MAX_DEPTH then fail(c.where, "'%s' nests deeper than %d levels", path, MAX_DEPTH) end
   local tv = type(v)
   if domain.is(v) then
     local where = c.where .. ": '" .. path .. "'"
@@ -119,7 +119,9 @@ function space.compile(spec, where)
   if type(spec) ~= "table" or getmetatable(spec) ~= nil then
     fail(where, "a search space must be a table of parameters, got %s", describe(spec))
   end
-  if next(spec) == nil then fail(where, "the search space is empty: give it parameters (a = tune.uniform(0, 1), ...)") end
+  if next(spec) == nil then
+    fail(where, "the search space is empty: give it parameters (a = tune.uniform(0, 1), ...)")
+  end
   local c = { where = where, visiting = {}, params = {}, paths = {} }
   local root = compile_table(c, spec, "", "", 1)
   table.sort(c.params, function(a, b) return a.key < b.key end)
