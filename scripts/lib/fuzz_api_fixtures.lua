@@ -291,5 +291,23 @@ return function(dir)
 
   function F.holes() return { 1, nil, 3, nil, 5, [10] = 10 } end
 
+  -- ---- lunet.tune: a search space ("grid": discrete only) and a searcher ----
+  local tune_space = require "lunet.tune.space"
+  function F.space_spec(kind)
+    if kind == "grid" then
+      return { a = tune_space.choice { 1, 2, { b = tune_space.randint(0, 3) } }, q = tune_space.quniform(0, 1, 0.5) }
+    end
+    return { lr = tune_space.loguniform(1e-4, 1e-1), units = tune_space.qloguniform(8, 64, 8), k = tune_space.randint(0, 4),
+             opt = tune_space.choice { { name = "sgd", m = tune_space.uniform(0, 0.9) }, "adam" }, epochs = 2 }
+  end
+  function F.space(kind) return tune_space.compile(F.space_spec(kind)) end
+  function F.searcher(algorithm)
+    local search = require "lunet.tune.search"
+    local s = search.new(algorithm, F.space_spec(algorithm == "grid" and "grid" or nil),
+      { num_samples = 4, seed = 1, tpe = algorithm == "tpe" and { n_startup = 2 } or nil })
+    for id = 1, 2 do s:observe(id, s:suggest(id), id) end -- (so that tpe's next suggestion uses its model)
+    return s
+  end
+
   return F
 end

@@ -14,7 +14,8 @@ local targets = {}
 local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "lunet.data.source", "lunet.feature", "lunet.nn",
                   "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.nn.losses",
                   "lunet.nn.regularizers", "lunet.nn.constraints", "lunet.nn.schedules", "lunet.trainers",
-                  "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors" }
+                  "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors",
+                  "lunet.tune.space", "lunet.tune.search" }
 
 -- Receiver classes: the fixture sources that make one (the first is used to
 -- walk the methods; a call picks one at random) and extra names its errors
@@ -42,6 +43,8 @@ local function receivers(F)
     { class = "ShardReader", make = { "F.shard_reader()" } },
     { class = "LazyFrame", make = { "F.lazy()", 'F.lazy("stages")' } },
     { class = "Model", make = { "F.functional()", 'F.functional("two")' } },
+    { class = "Space", make = { "F.space()", 'F.space("grid")' } },
+    { class = "Searcher", make = { 'F.searcher("tpe")', 'F.searcher("random")', 'F.searcher("grid")' } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers
@@ -72,7 +75,9 @@ local CRASH_ONLY = { ["lunet.data.check_column"] = true,
                      -- errors name its path first ("<path>:<line>: ..."), which
                      -- a worker's runtime prefixes with its host
                      ["lunet.data.source.plan"] = true, ["lunet.data.source.open"] = true,
-                     ["ShardReader:next"] = true }
+                     ["ShardReader:next"] = true,
+                     -- (space.compile names its caller's where: search.new, tune.run)
+                     ["lunet.tune.space.compile"] = true }
 
 -- Metamethods a user reaches with an operator, and how the call reads.
 local OPERATORS = {
@@ -144,7 +149,8 @@ function targets.discover(F)
     end
   end
   -- module functions, and static functions of exported classes
-  local function walk(tab, path)
+  -- (expr: how a call reaches tab when it is not lunet's field path, as require("m"))
+  local function walk(tab, path, expr)
     for k, v in pairs(tab) do
       if type(k) == "string" and k:match("^[%a][%w_]*$") then
         local p = path .. "." .. k
@@ -159,7 +165,8 @@ function targets.discover(F)
           end
           if not seen[p] then
             seen[p] = true
-            out[#out + 1] = { name = p, call = p .. "(%s)", names = names, crash_only = CRASH_ONLY[p] }
+            out[#out + 1] = { name = p, call = (expr and (expr .. "." .. k) or p) .. "(%s)", names = names,
+                              crash_only = CRASH_ONLY[p] }
           end
         end
       end
@@ -167,12 +174,14 @@ function targets.discover(F)
   end
   for _, m in ipairs(MODULES) do
     local tab = lunet
-    for part in m:gmatch("[^.]+") do if part ~= "lunet" then tab = tab[part] end end
+    for part in m:gmatch("[^.]+") do if part ~= "lunet" then tab = tab and tab[part] end end
+    local expr
+    if not tab then tab, expr = require(m), string.format("require(%q)", m) end -- (not a field of the lunet table)
     if m == "lunet.trainers" then
       for _, n in ipairs(tab.names()) do local _ = tab[n] end -- loaded on first use
       local _ = tab.AsynchronousEASGD, tab.AsynchronousEAMSGD
     end
-    walk(tab, m)
+    walk(tab, m, expr)
   end
   table.sort(out, function(a, b) return a.name < b.name end)
   for _, t in ipairs(out) do
