@@ -234,8 +234,8 @@ doc.register { name = "tune.run", kind = "tune", aliases = { "run" }, objects = 
   usage = "tune.run { trial = 'experiments.mlp', space = { lr = tune.loguniform(1e-4, 1e-1) }, metric = 'accuracy', "
     .. "num_samples = 20, max_concurrent = 2 }",
   sections = { { title = "Options", options = run_options.docs },
-               { title = "scheduler = {name = 'median', ...}", options = schedulers.docs.median },
-               { title = "scheduler = {name = 'asha', ...}", options = schedulers.docs.asha } } }
+               { title = "scheduler = {name = 'median', ...}", label = "median", options = schedulers.docs.median },
+               { title = "scheduler = {name = 'asha', ...}", label = "asha", options = schedulers.docs.asha } } }
 doc.register { name = "tune.load", kind = "tune", objects = { run.load },
   summary = "the Results of a search stored in dir (its settings.json and trials.jsonl)",
   usage = "tune.load('tune_results/20261203-091500')" }
