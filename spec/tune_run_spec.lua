@@ -118,6 +118,23 @@ describe("tune.run", function()
     h.assert_contains(why.text, "metric 'score' is string")
   end)
 
+  it("under mpirun, fails the trial of a worker that died and goes on with the others", function()
+    if not os.execute("command -v mpirun >/dev/null 2>&1") then
+      return pending("mpirun is not installed (openmpi-bin)")
+    end
+    local dir = s.path()
+    local kinds = { "ok", "kill", "ok", "error", "ok", "ok" }
+    tune.run { trial = "tune_faulty", space = { kind = tune.choice(kinds) }, metric = "score", algorithm = "grid",
+               max_concurrent = 2, launcher = "mpirun", dir = dir, verbose = false }
+    local _, trials = store.load(dir)
+    assert.are.equal(#kinds, #trials)
+    for _, t in ipairs(trials) do
+      if t.config.kind == "ok" then assert.are.equal("done", t.state, t.error) end
+    end
+    h.assert_contains(trials[2].error, "its worker process ended")
+    h.assert_contains(trials[4].error, "the trial broke on purpose")
+  end)
+
   it("resumes a search whose driver was killed, without rerunning finished trials", function()
     local dir = s.path()
     local script = s.path(".lua")
@@ -196,5 +213,15 @@ tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps =
     h.assert_error("resume = true needs dir", function() tune.run(with { resume = true }) end)
     h.assert_error("hostfile applies to the mpirun launcher only", function() tune.run(with { hostfile = "x" }) end)
     h.assert_error("tune.load: '/nonexistent' holds no search", function() tune.load("/nonexistent") end)
+    -- what mpirun and srun can start: the hostfile's slots, the allocation's tasks
+    local hostfile = s.path()
+    h.write_file(hostfile, "localhost slots=2\n# a comment\nhost2 slots = 1\n")
+    h.assert_error("tune.run: max_concurrent = 4 is above 3, the slots of hostfile",
+      function() tune.run(with { launcher = "mpirun", hostfile = hostfile, max_concurrent = 4 }) end)
+    local code, _, err = h.run_lunet({ "-e", "package.path = '" .. FIXTURES .. ";' .. package.path; "
+      .. "lunet.tune.run { trial = 'tune_quad', space = { x = 1 }, metric = 'score', launcher = 'srun', "
+      .. "max_concurrent = 3 }" }, nil, "SLURM_NTASKS=2")
+    assert.are_not.equal(0, code)
+    h.assert_contains(err, "tune.run: max_concurrent = 3 is above 2, the allocation's SLURM_NTASKS")
   end)
 end)
