@@ -126,7 +126,7 @@ function Pool:kill(w)
     self.ranks[w.rank] = nil
     self.launcher:stop(w.rank, 0)
     self.slots = self.slots - 1
-    return self:replace(w.rank)
+    return self:replace(w.rank) -- (a worker with nothing left to run is let go at its hello)
   end
   if w.tracked then core.kill(w.pid, "KILL") end
   self.server:stop(w.peer, "lost", "its trial timed out")
