@@ -97,6 +97,7 @@ describe("tune.run", function()
     local kinds = { "ok", "error", "kill", "hang", "nan", "nometric", "text", "ok" }
     tune.run { trial = "tune_faulty", space = { kind = tune.choice(kinds) }, metric = "score", algorithm = "grid",
                max_concurrent = 2, trial_timeout = 3, dir = dir, verbose = false }
+    h.no_children(core.getpid()) -- (every worker, the replaced ones too, ended and reaped)
     local _, trials = store.load(dir)
     assert.are.equal(#kinds, #trials)
     local why = {}
