@@ -136,59 +136,65 @@ describe("tune.run", function()
     h.assert_contains(trials[4].error, "the trial broke on purpose")
   end)
 
-  it("resumes a search whose driver was killed, without rerunning finished trials", function()
-    local dir = s.path()
-    local script = s.path(".lua")
-    local body = ([[
+  for _, signal in ipairs { "KILL", "INT" } do
+    it("resumes a search whose driver was stopped by SIG" .. signal .. ", without rerunning finished trials", function()
+      local dir = s.path()
+      local script = s.path(".lua")
+      h.write_file(script, ([[
 package.path = %q .. ";" .. package.path
 local tune = require("lunet").tune
 tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
-           metric = "score", num_samples = 8, max_concurrent = 1, seed = 3, dir = %q, verbose = false%s }
-]])
-    h.write_file(script, body:format(FIXTURES, dir, ""))
-    local pid = s.spawn { os.getenv("LUNET_EXECUTABLE") or "build/lunet", script }
-    local function finished()
-      local n = 0
-      for _, t in ipairs(select(2, pcall(function() return select(2, store.load(dir)) end)) or {}) do
-        if t.state == "done" then n = n + 1 end
+           metric = "score", num_samples = 8, max_concurrent = 1, seed = 3, dir = %q, verbose = false }
+]]):format(FIXTURES, dir))
+      local pid = s.spawn { os.getenv("LUNET_EXECUTABLE") or "build/lunet", script }
+      local function finished()
+        local ok, _, trials = pcall(store.load, dir)
+        local n = 0
+        for _, t in ipairs(ok and trials or {}) do if t.state == "done" then n = n + 1 end end
+        return n
       end
-      return n
-    end
-    assert(h.eventually(function() return h.exists(dir .. "/settings.json") and finished() >= 3 end, 120),
-      "the search never finished 3 trials")
-    core.kill(pid, "KILL")
-    assert(core.wait(pid, 10))
-    local _, before = store.load(dir)
-    assert(#before < 8, "the search ended before it was killed")
-    local done_before = {}
-    for _, t in ipairs(before) do if t.state == "done" then done_before[t.id] = t.metrics.score end end
+      assert(h.eventually(function() return finished() >= 3 end, 120), "the search never finished 3 trials")
+      local workers = h.children(pid)
+      core.kill(pid, signal)
+      local ended, code = core.wait(pid, 30)
+      assert(ended, "the driver did not end")
+      assert.are_not.equal(0, code)
+      -- its workers end with it (local ones die with their parent; Ctrl-C ends them)
+      for _, w in ipairs(workers) do
+        assert(h.eventually(function() return h.ended(w) end, 30), "worker " .. w .. " outlived its driver")
+      end
+      local _, before = store.load(dir)
+      assert(#before < 8, "the search ended before it was stopped")
+      local done_before = {}
+      for _, t in ipairs(before) do if t.state == "done" then done_before[t.id] = t.metrics.score end end
 
-    -- a changed setting is refused by name
-    h.assert_error({ "resume", "seed" }, function()
+      -- a changed setting is refused by name
+      h.assert_error({ "resume", "seed" }, function()
+        tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
+                   metric = "score", num_samples = 8, max_concurrent = 1, seed = 4, dir = dir, verbose = false,
+                   resume = true }
+      end)
       tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
-                 metric = "score", num_samples = 8, max_concurrent = 1, seed = 4, dir = dir, verbose = false,
+                 metric = "score", num_samples = 8, max_concurrent = 2, seed = 3, dir = dir, verbose = false,
                  resume = true }
+      local _, after = store.load(dir)
+      assert.are.equal(8, #after)
+      assert.are.same({ done = 8 }, by_state(after))
+      local n = starts(dir)
+      for id, score in pairs(done_before) do
+        assert.are.equal(1, n[id], "trial " .. id .. " ran again")
+        assert.are.equal(score, after[id].metrics.score)
+      end
+      -- a cut last record does not break loading
+      local f = assert(io.open(dir .. "/trials.jsonl", "a"))
+      f:write('{"id": 9, "state": "do')
+      f:close()
+      assert.are.equal(8, #select(2, store.load(dir)))
+      local best = 0
+      for _, t in ipairs(after) do best = math.max(best, t.metrics.score) end
+      assert.are.equal(best, tune.load(dir).best_result.score)
     end)
-    tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
-               metric = "score", num_samples = 8, max_concurrent = 2, seed = 3, dir = dir, verbose = false,
-               resume = true }
-    local _, after = store.load(dir)
-    assert.are.equal(8, #after)
-    assert.are.same({ done = 8 }, by_state(after))
-    local n = starts(dir)
-    for id, score in pairs(done_before) do
-      assert.are.equal(1, n[id], "trial " .. id .. " ran again")
-      assert.are.equal(score, after[id].metrics.score)
-    end
-    -- a cut last record does not break loading
-    local f = assert(io.open(dir .. "/trials.jsonl", "a"))
-    f:write('{"id": 9, "state": "do')
-    f:close()
-    assert.are.equal(8, #select(2, store.load(dir)))
-    local best = 0
-    for _, t in ipairs(after) do best = math.max(best, t.metrics.score) end
-    assert.are.equal(best, tune.load(dir).best_result.score)
-  end)
+  end
 
   it("refuses bad options with clear errors", function()
     local base = { trial = "tune_quad", space = { x = tune.uniform(0, 1) }, metric = "score", verbose = false }
