@@ -97,30 +97,38 @@ local function categories(series, given, where)
   return order, at
 end
 
--- Ticks at powers of ten over [lo, hi] (log10 of the data): whole decades,
--- every k-th when many; 2 and 5 times them too when one or two decades span
--- the axis. Values are in log10 units; labels the powers themselves.
+-- Ticks at powers of ten for data over [lo, hi] (log10 units): the domain
+-- is the data padded by 4% each side (whole decades when that leaves fewer
+-- than two ticks inside), with every decade, or every k-th when many, and 2
+-- and 5 times them when at most two decades span it. Labels are the powers
+-- themselves.
 local function log_ticks(lo, hi, plot_w)
-  local first, last = math.floor(lo + 1e-9), math.ceil(hi - 1e-9)
-  if first == last then first, last = first - 1, last + 1 end
-  local every = math.max(1, math.ceil((last - first) / math.max(1, plot_w // 50)))
-  local values, labels = {}, {}
-  for k = first, last do
-    if (k - first) % every == 0 then
-      values[#values + 1] = k
-      labels[k] = (k >= 0 and k <= 5) and string.format("%d", math.tointeger(10 ^ k))
-        or (k < 0 and k >= -4) and string.format("%." .. -k .. "f", 10.0 ^ k) or string.format("1e%d", k)
+  local pad = lo == hi and 0.1 or (hi - lo) * 0.04
+  local dlo, dhi = lo - pad, hi + pad
+  local function build(a, b)
+    local first, last = math.floor(a + 1e-9), math.ceil(b - 1e-9)
+    if first == last then first, last = first - 1, last + 1 end
+    local every = math.max(1, math.ceil((last - first) / math.max(1, plot_w // 50)))
+    local values, labels = {}, {}
+    local function put(v, label)
+      if v >= a - 1e-9 and v <= b + 1e-9 then values[#values + 1], labels[v] = v, label end
     end
-    if last - first <= 2 and k < last then
-      for _, m in ipairs { 2, 5 } do
-        local v = k + math.log(m, 10)
-        values[#values + 1] = v
-        labels[v] = svg.format_value(m * 10.0 ^ k)
+    for k = first, last do
+      if (k - first) % every == 0 then
+        put(k, (k >= 0 and k <= 5) and string.format("%d", math.tointeger(10 ^ k))
+          or (k < 0 and k >= -4) and string.format("%." .. -k .. "f", 10.0 ^ k) or string.format("1e%d", k))
+      end
+      if b - a <= 2.5 and k < last then
+        for _, m in ipairs { 2, 5 } do put(k + math.log(m, 10), svg.format_value(m * 10.0 ^ k)) end
       end
     end
+    table.sort(values)
+    return { lo = a, hi = b, values = values, labels = labels, first = first, last = last }
   end
-  table.sort(values)
-  return { lo = first, hi = last, values = values, labels = labels }
+  local t = build(dlo, dhi)
+  if #t.values < 2 then t = build(math.floor(lo + 1e-9), math.ceil(hi - 1e-9)) end
+  if #t.values < 2 then t = build(t.first, t.last) end
+  return t
 end
 
 function scatter.build(o, where)
@@ -207,7 +215,11 @@ function scatter.build(o, where)
     end
     local pad = (xhi - xlo) * 0.04
     xlo, xhi = xlo - pad, xhi + pad
-    local xt = axes.x_ticks(xlo, xhi, plot_w)
+    local integer = true -- (trial numbers: no 1.5)
+    for _, se in ipairs(series) do
+      for j = 1, #se.u do if se.u[j] ~= math.floor(se.u[j]) then integer = false end end
+    end
+    local xt = axes.x_ticks(xlo, xhi, plot_w, integer)
     axes.scales(a, xlo, xhi, yt.lo, yt.hi)
     draw_x = function(d) axes.x_axis(d, a, xt, xlo, xhi, true) end
   end
