@@ -66,6 +66,8 @@ function worker.run(args)
     return 2
   end
   local spec, why_not = protocol.decode(msg, "driver")
+  -- (a trial of lunet.tune rather than a training job: lunet/tune/trial_worker.lua)
+  if msg.type == "trial" and spec then return require("lunet.tune.trial_worker").run(client, spec) end
   if msg.type ~= "job" or not spec then
     client:close()
     io.stderr:write("lunet worker: the driver refused this worker: " .. tostring(spec and spec.message or why_not
