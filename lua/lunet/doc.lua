@@ -82,6 +82,7 @@ doc.KINDS = {
   { kind = "data", title = "Data" },
   { kind = "metric", title = "Metrics" }, { kind = "callback", title = "Callbacks" },
   { kind = "plot", title = "Plots" },
+  { kind = "tune", title = "Experiments (lunet.tune)" },
 }
 local KIND = {}
 for i, k in ipairs(doc.KINDS) do KIND[k.kind] = i end
