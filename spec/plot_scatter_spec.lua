@@ -58,10 +58,11 @@ describe("plot.scatter", function()
     assert.is_true(x[2] < x[1])
   end)
 
-  it("joins a series' points when line = true, on integer ticks for integer x", function()
+  it("draws a series as a line when line = true, on integer ticks for integer x", function()
     local s = plot.scatter { series = { { name = "best", x = { 1, 2, 3 }, y = { 1, 3, 3 }, line = true } } }
     parse_xml(s)
     assert.are.equal(1, count(s, "<polyline"))
+    assert.are.equal(0, count(s, "<circle "))
     for _, t in ipairs(xticks(s)) do assert(not t:find(".", 1, true), t) end
   end)
 

@@ -11,11 +11,11 @@ local report = require "lunet.tune.report"
 local h = dofile("spec/helpers.lua")
 local xml = dofile("spec/plot_xml.lua")
 
-local SPACE = { params = {
-  { path = "lr", domain = { kind = "loguniform", low = 1e-4, high = 1e-1 } },
-  { path = "opt", domain = { kind = "choice", options = { { name = "sgd", momentum = { kind = "uniform" } },
-                                                           { name = "adam" } } } },
-  { path = "units", domain = { kind = "choice", options = { 16, 32 } } } } }
+-- the space's description as tune.run stores it; epochs is a constant, not a parameter
+local tune = require "lunet.tune"
+local SPACE = require("lunet.tune.space").compile({ lr = tune.loguniform(1e-4, 1e-1), epochs = 3,
+  opt = tune.choice { { name = "sgd", momentum = tune.uniform(0, 1) }, { name = "adam" } },
+  units = tune.choice { 16, 32 } }, "spec"):describe()
 
 local function settings(mode, metric)
   return { metric = metric or "acc", mode = mode or "max", algorithm = "random", seed = 7, space = SPACE }
@@ -23,9 +23,9 @@ end
 
 local function records()
   return {
-    { id = 2, state = "done", config = { lr = 0.01, units = 32, opt = { name = "adam" } },
+    { id = 2, state = "done", config = { epochs = 3, lr = 0.01, units = 32, opt = { name = "adam" } },
       metrics = { acc = 0.91, loss = 0.3 }, seconds = 3.5 },
-    { id = 1, state = "done", config = { lr = 0.001, units = 16, opt = { name = "sgd", momentum = 0.9 } },
+    { id = 1, state = "done", config = { epochs = 3, lr = 0.001, units = 16, opt = { name = "sgd", momentum = 0.9 } },
       metrics = { acc = 0.95, loss = 0.2 }, seconds = 4 },
     { id = 3, state = "failed", config = { lr = 0.05, units = 16, opt = { name = "adam" } },
       metrics = { acc = 0.99 }, seconds = 0.5, error = "trial 3: out of memory" },
@@ -39,7 +39,7 @@ end
 describe("tune results", function()
   it("picks the best done or stopped trial by max, never a failed one", function()
     local r = results.new(settings("max"), records(), "/tmp/search")
-    assert.are.same({ lr = 0.001, units = 16, opt = { name = "sgd", momentum = 0.9 } }, r.best_config)
+    assert.are.same({ epochs = 3, lr = 0.001, units = 16, opt = { name = "sgd", momentum = 0.9 } }, r.best_config)
     assert.are.same({ acc = 0.95, loss = 0.2 }, r.best_result)
     assert.are.equal("/tmp/search", r.dir)
     local b = r:best()
@@ -222,5 +222,39 @@ describe("tune.report", function()
     h.assert_error("tune.report: title must be a string", function() report.report(r, { title = 5 }) end)
     h.assert_error("tune.report: results must be a tune Results", function() report.report({}) end)
     h.assert_error("tune.report: plot.report: ", function() report.report(r, { path = "/nonexistent/d/r.html" }) end)
+  end)
+end)
+
+describe("README.md's Experiments search", function()
+  -- the ```lua block after the first line that contains marker
+  local function block(readme, marker)
+    local at = assert(readme:find(marker, 1, true), "README.md has no '" .. marker .. "'")
+    local first = assert(readme:find("```lua\n", at, true), "no lua block after '" .. marker .. "'")
+    local last = assert(readme:find("\n```", first + 7, true))
+    return readme:sub(first + 7, last)
+  end
+
+  it("runs as written: TPE and ASHA on workers, the results, best_ensemble and the report", function()
+    local readme = h.read_file("README.md")
+    local root = assert(io.popen("pwd")):read("l")
+    local dir = h.tmpdir()
+    assert(os.execute("ln -s " .. h.sh_quote(root .. "/examples") .. " " .. h.sh_quote(dir .. "/examples")))
+    h.write_file(dir .. "/mnist_trial.lua", block(readme, "<!-- file: mnist_trial.lua"))
+    h.write_file(dir .. "/search.lua", block(readme, "<!-- file: search.lua"))
+    local exe = os.getenv("LUNET_EXECUTABLE") or "build/lunet"
+    local p = assert(io.popen(("cd %s && %s search.lua 2>&1"):format(h.sh_quote(dir), h.sh_quote(exe))))
+    local out = p:read("a")
+    assert(p:close(), out)
+    h.assert_contains(out, "tune.Results: 12 trials (", "metric 'accuracy' (max)", "best: trial ",
+      "nn.Ensemble(best_2_of_accuracy, 2 members)")
+    local lr, acc = out:match("\n([%d.e-]+)\t([%d.]+)\n")
+    assert(lr and tonumber(lr) >= 1e-4 and tonumber(lr) <= 0.1, out)
+    assert.is_true(tonumber(acc) > 0.8, out) -- (chance is 0.1)
+    local html = h.read_file(dir .. "/search.html")
+    xml.parse(html)
+    h.assert_contains(html, "accuracy against dropout", "accuracy against lr", "accuracy against units",
+      "lr (log scale)")
+    assert.truthy(h.read_file(dir .. "/search/settings.json"))
+    os.execute("rm -rf " .. h.sh_quote(dir))
   end)
 end)

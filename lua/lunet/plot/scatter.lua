@@ -1,7 +1,7 @@
 -- lunet.plot.scatter: points, one colour per series (a search's metric
 -- against a parameter, per trial state), on a linear or log x axis, or on
 -- categories when the x values are strings (a choice parameter). A series may
--- also join its points with a line (the best value so far of a search).
+-- be drawn as a line through its points instead (the best value so far).
 local doc = require "lunet.doc"
 local svg = require "lunet.plot.svg"
 local axes = require "lunet.plot.axes"
@@ -12,7 +12,8 @@ local scatter = {}
 scatter.DOC = doc.options {
   { "series", doc.REQUIRED, "the points: a list of {name =, x =, y =, labels =, line =}: x a list of numbers "
     .. "or of strings (categories: every series then gives strings), y a list of finite numbers as long, labels "
-    .. "an optional text per point (its tooltip), line = true joins the series' points in order" },
+    .. "an optional text per point (its tooltip), line = true draws the series as a line through its points in "
+    .. "order instead of as points" },
   { "xscale", "linear", "'linear' or 'log' (numeric x only; every x must be above 0): ticks at powers of ten" },
   { "categories", doc.OPTIONAL, "the order of the x categories along the axis (string x only; default: as they "
     .. "first appear); it must name every category the series use" },
@@ -239,12 +240,15 @@ function scatter.build(o, where)
       doc_:add('<polyline class="series" fill="none" stroke="%s" stroke-width="1.5"%s points="%s"/>', color,
         dash and string.format(' stroke-dasharray="%s"', dash) or "", table.concat(pts, " "))
     end
-    doc_:add('<g class="points" fill="%s" fill-opacity="0.75"><title>%s</title>', color, svg.escape(s.name))
-    for j = 1, #s.u do
-      local tip = s.labels and s.labels[j] and "<title>" .. svg.escape(s.labels[j]) .. "</title>" or ""
-      doc_:add('<circle cx="%s" cy="%s" r="3.5">%s</circle>', svg.num(a.sx(s.u[j])), svg.num(a.sy(s.y[j])), tip)
+    -- (a joined series is its line; a lone point has none and is drawn)
+    if not s.line or #s.u == 1 then
+      doc_:add('<g class="points" fill="%s" fill-opacity="0.75"><title>%s</title>', color, svg.escape(s.name))
+      for j = 1, #s.u do
+        local tip = s.labels and s.labels[j] and "<title>" .. svg.escape(s.labels[j]) .. "</title>" or ""
+        doc_:add('<circle cx="%s" cy="%s" r="3.5">%s</circle>', svg.num(a.sx(s.u[j])), svg.num(a.sy(s.y[j])), tip)
+      end
+      doc_:add("</g>")
     end
-    doc_:add("</g>")
   end
   if #series > 1 then axes.legend(doc_, a.x1 + 14, a.y0 + 6, entries, max_chars, height - 10) end
   axes.x_label(doc_, a, height, xlabel)

@@ -22,7 +22,7 @@ end
 
 -- Why the finished trials outside the list lack a model: "2 failed, 1 saved no model".
 local function why_not(res, with)
-  local failed, other, no_model, no_metric = 0, 0, 0, 0
+  local failed, other, no_model, no_metric, stopped = 0, 0, 0, 0, 0
   local ranked = {}
   for _, r in ipairs(res:_ranked(res.metric, res.mode)) do ranked[r] = true end
   for _, r in ipairs(res._records) do
@@ -30,12 +30,15 @@ local function why_not(res, with)
       if r.state == "failed" then failed = failed + 1
       elseif r.state ~= "done" and r.state ~= "stopped" then other = other + 1
       elseif not ranked[r] then no_metric = no_metric + 1
+      elseif r.state == "stopped" then stopped = stopped + 1
       else no_model = no_model + 1 end
     end
   end
   local parts = {}
   if no_model > 0 then parts[#parts + 1] = string.format("%d finished without one (the trial function "
     .. "returned no model =)", no_model) end
+  if stopped > 0 then parts[#parts + 1] = string.format("%d stopped early by the scheduler (a stopped trial "
+    .. "returns no result)", stopped) end
   if no_metric > 0 then parts[#parts + 1] = string.format("%d reported no finite '%s'", no_metric, res.metric) end
   if failed > 0 then parts[#parts + 1] = string.format("%d failed", failed) end
   if other > 0 then parts[#parts + 1] = string.format("%d did not finish", other) end

@@ -5,8 +5,6 @@
 -- cell (a list value, such as a choice of layer sizes, reads as text).
 local params = {}
 
-local KINDS = { choice = true, uniform = true, loguniform = true, quniform = true, qloguniform = true,
-                randint = true }
 params.LOG = { loguniform = true, qloguniform = true }
 
 -- t is a plain list (a value, such as {64, 32}), not a nested config.
@@ -33,25 +31,26 @@ local function leaves(config, prefix, out, depth)
   end
 end
 
--- The domain kinds a space description names, by path. It accepts the
--- shapes a description takes: {params = {{path=, domain=}, ...}}, a list of
--- {path=, domain=} or {path=, kind=}, or the space's own nesting with a
--- {kind=, ...} table in place of each domain.
-local function kinds(desc, prefix, out, depth)
-  if type(desc) ~= "table" or depth > 32 then return end
-  if type(desc.path) == "string" then
-    local d = type(desc.domain) == "table" and desc.domain or desc
-    if KINDS[d.kind] then out[desc.path] = d.kind end
-    return
-  end
-  if KINDS[desc.kind] and prefix then
-    out[prefix] = desc.kind
-    return
-  end
-  for k, v in pairs(desc) do
-    if type(v) == "table" then
-      if math.type(k) == "integer" or k == "params" then kinds(v, prefix, out, depth + 1)
-      elseif type(k) == "string" then kinds(v, prefix and prefix .. "." .. k or k, out, depth + 1) end
+-- The domain kinds a space description (Space:describe(): {table = {{key =,
+-- node =}, ...}}, {value =}, {domain = kind, ...}, {domain = 'choice',
+-- options = {node, ...}}) names, by dotted path; fixed[path] for the
+-- constants outside any choice (the same in every trial: no parameter).
+-- The options of a choice add their own paths below the choice's.
+local function kinds(node, path, out, fixed, in_choice, depth)
+  if type(node) ~= "table" or depth > 64 then return end
+  if type(node.table) == "table" then
+    for _, f in ipairs(node.table) do
+      if type(f) == "table" and (type(f.key) == "string" or math.type(f.key) == "integer") then
+        local key = tostring(f.key)
+        kinds(f.node, path and path .. "." .. key or key, out, fixed, in_choice, depth + 1)
+      end
+    end
+  elseif node.value ~= nil then
+    if path and not in_choice then fixed[path] = true end
+  elseif type(node.domain) == "string" and path then
+    out[path] = node.domain
+    if node.domain == "choice" and type(node.options) == "table" then
+      for _, o in ipairs(node.options) do kinds(o, path, out, fixed, true, depth + 1) end
     end
   end
 end
@@ -91,10 +90,11 @@ end
 -- sorted by path: every parameter the description names and every value
 -- path any trial's config holds (a conditional parameter is in some).
 function params.list(desc, records)
-  local set, by_kind = {}, {}
-  kinds(desc, nil, by_kind, 0)
+  local set, by_kind, fixed = {}, {}, {}
+  kinds(desc, nil, by_kind, fixed, false, 0)
   for path in pairs(by_kind) do set[path] = true end
   for _, r in ipairs(records) do leaves(r.config, nil, set, 0) end
+  for path in pairs(fixed) do set[path] = nil end
   local out = {}
   for path in pairs(set) do
     -- a choice of nested spaces is its leaves' columns ('opt.name', 'opt.momentum'), not one

@@ -272,7 +272,7 @@ function Results:__tostring()
     local r = ranked[i]
     local row = { cell(r.id), r.state, cell(r.metrics[self.metric]) }
     for _, p in ipairs(self._params) do row[#row + 1] = cell(params.get(r.config, p.path)) end
-    row[#row + 1] = cell(r.seconds)
+    row[#row + 1] = r.seconds and string.format("%.2f", r.seconds) or ""
     rows[#rows + 1] = row
   end
   local width = {}
