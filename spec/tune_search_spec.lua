@@ -199,7 +199,7 @@ describe("search help and bad input", function()
     { function() search.new("tpe", spec, { tpe = { prior_weight = 0 } }) end, "tpe: prior_weight must be greater than 0" },
     { function() search.new("tpe", spec, { tpe = { n_startup = -1 } }) end, "tpe: n_startup must be an integer" },
     { function() search.new("tpe", spec, { tpe = { n_start = 1 } }) end, "did you mean 'n_startup'?" },
-    { function() search.new("grid", spec, {}) end, "search.new: space: grid needs discrete domains: 'a' is uniform(0, 1)" },
+    { function() search.new("grid", spec, {}) end, "search.new: grid needs discrete domains: 'a' is uniform(0, 1)" },
     { function() search.new("random", {}, {}) end, "search.new: space: the search space is empty" },
     { function() search.new("random", { lr = tune.loguniform(0, 1) }, {}) end, "search.new: space: 'lr': loguniform(0, 1)" },
     { function() search.new("random", spec, {}, 1) end, "expected at most 3 arguments" },

@@ -32,36 +32,36 @@ end
 -- ---- constructors (checked later, by domain.check) ----
 
 function domain.choice(...)
-  check.arity("tune.choice", 1, ...)
+  check.arity("choice", 1, ...)
   return make("choice", { options = (...) })
 end
 
 function domain.uniform(...)
-  check.arity("tune.uniform", 2, ...)
+  check.arity("uniform", 2, ...)
   local a, b = ...
   return make("uniform", { low = a, high = b })
 end
 
 function domain.loguniform(...)
-  check.arity("tune.loguniform", 2, ...)
+  check.arity("loguniform", 2, ...)
   local a, b = ...
   return make("loguniform", { low = a, high = b })
 end
 
 function domain.quniform(...)
-  check.arity("tune.quniform", 3, ...)
+  check.arity("quniform", 3, ...)
   local a, b, q = ...
   return make("quniform", { low = a, high = b, q = q })
 end
 
 function domain.qloguniform(...)
-  check.arity("tune.qloguniform", 3, ...)
+  check.arity("qloguniform", 3, ...)
   local a, b, q = ...
   return make("qloguniform", { low = a, high = b, q = q })
 end
 
 function domain.randint(...)
-  check.arity("tune.randint", 2, ...)
+  check.arity("randint", 2, ...)
   local a, b = ...
   return make("randint", { low = a, high = b })
 end

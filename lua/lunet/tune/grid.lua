@@ -9,14 +9,14 @@ Grid.__index = Grid
 
 -- grid.new(space, o) with o = {num_samples =} (checked by lunet.tune.search).
 function grid.new(space, o)
-  local size = space:grid_size()
+  local size = space:_count("search.new")
   return setmetatable({ space = space, size = size, count = size * o.num_samples }, Grid)
 end
 
 function Grid:total() return self.count end
 
 function Grid:suggest(id)
-  return self.space:grid_at((id - 1) % self.size + 1)
+  return self.space:_grid_at((id - 1) % self.size + 1)
 end
 
 return grid

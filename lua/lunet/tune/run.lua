@@ -13,6 +13,8 @@ local schedulers = require "lunet.tune.schedulers"
 local store = require "lunet.tune.store"
 local pool = require "lunet.tune.pool"
 
+local doc = require "lunet.doc"
+
 local run = {}
 
 local WHERE = "tune.run"
@@ -113,7 +115,7 @@ function handlers.trial_result(self, _, f, w)
     local v = f.metrics[self.o.metric]
     if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
       t.state, t.error = "failed", string.format("the trial's metric '%s' is %s, expected a finite number",
-        self.o.metric, v == nil and "missing" or tostring(v))
+        self.o.metric, v == nil and "missing" or v ~= v and "NaN" or tostring(v))
     end
   end
   -- (ASHA stops a trial at max_t: it ran to the end)
@@ -177,7 +179,7 @@ end
 local function searcher_for(o, space)
   local search = require "lunet.tune.search"
   return check.within(WHERE, nil, search.new, o.algorithm, space, { seed = o.seed, mode = o.mode,
-                                                                     num_samples = o.num_samples })
+                                                                     num_samples = o.num_samples, tpe = o.tpe })
 end
 
 -- run(opts) -> tresults' Results.
@@ -192,7 +194,7 @@ function run.run(opts, ...)
     check.fail(WHERE, "trial module '%s' is not found on package.path", o.trial)
   end
   local settings = { trial = o.trial, metric = o.metric, mode = o.mode, algorithm = o.algorithm, seed = o.seed,
-                     num_samples = o.num_samples, space = space:describe(),
+                     num_samples = o.num_samples, tpe = o.tpe, space = space:describe(),
                      scheduler = schedulers.describe(o.scheduler) }
   local self = setmetatable({ o = o, scheduler = scheduler, searcher = searcher, running = {}, queue = {},
                               finished = 0, next_id = 1 }, Search)
@@ -223,5 +225,19 @@ function run.load(dir, ...)
   local settings, trials = store.load(dir, "tune.load")
   return require("lunet.tune.results").new(settings, trials, dir)
 end
+
+doc.register { name = "tune.run", kind = "tune", aliases = { "run" }, objects = { run.run },
+  summary = "a hyper-parameter search: trials (a Lua module returning function(config, report)) on max_concurrent "
+    .. "worker processes of the launcher, configs from the algorithm, bad trials stopped early by the scheduler, "
+    .. "every trial recorded in dir (resume = true continues it); returns the Results (best_config, best_result, "
+    .. "trials). A trial that fails, crashes or runs past trial_timeout is recorded failed and the search goes on",
+  usage = "tune.run { trial = 'experiments.mlp', space = { lr = tune.loguniform(1e-4, 1e-1) }, metric = 'accuracy', "
+    .. "num_samples = 20, max_concurrent = 2 }",
+  sections = { { title = "Options", options = run_options.docs },
+               { title = "scheduler = {name = 'median', ...}", label = "median", options = schedulers.docs.median },
+               { title = "scheduler = {name = 'asha', ...}", label = "asha", options = schedulers.docs.asha } } }
+doc.register { name = "tune.load", kind = "tune", objects = { run.load },
+  summary = "the Results of a search stored in dir (its settings.json and trials.jsonl)",
+  usage = "tune.load('tune_results/20261203-091500')" }
 
 return run

@@ -27,7 +27,8 @@ run_options.docs = doc.options {
   { "metric", REQUIRED, "the name of the metric that ranks trials (a trial that does not return it fails)" },
   { "mode", "max", "'max' or 'min': whether a larger or a smaller metric is better" },
   { "algorithm", "random", "'grid', 'random' or 'tpe' (Bergstra et al. 2011, as hyperopt does it)" },
-  { "num_samples", 10, "trials for random and tpe; for grid, how many times the grid is repeated" },
+  { "num_samples", 1, "trials for random and tpe; for grid, how many times the whole grid runs (as Ray Tune)" },
+  { "tpe", OPTIONAL, "algorithm 'tpe' only: its options (n_startup, candidates, gamma, prior_weight: see search.new)" },
   { "max_concurrent", 1, "trials run at once, one per worker process; at most what the launcher can start (local: 8 "
     .. "per online CPU; srun: SLURM_NTASKS when set; mpirun: the hostfile's slots when it gives them)" },
   { "scheduler", OPTIONAL, "'median', 'asha' or {name = ..., options}: stops bad trials early from their "

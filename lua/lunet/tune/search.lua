@@ -138,7 +138,7 @@ doc.register { name = "search.new", kind = "tune",
     .. "s:suggest(id) -> config or nil, s:observe(id, config, value), s:total()",
   usage = "search.new('tpe', { lr = tune.loguniform(1e-4, 1e-1) }, { seed = 1, mode = 'max', num_samples = 50 })",
   sections = { { title = "Options", options = search.options },
-               { title = "TPE options (tpe = {...})", options = search.tpe_options } },
+               { title = "TPE options (tpe = {...})", label = "tpe", options = search.tpe_options } },
   objects = { search.new, Searcher } }
 
 return search

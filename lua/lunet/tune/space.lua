@@ -106,9 +106,9 @@ function compile_node(c, v, path, key, depth)
 end
 
 -- space.compile(spec, where) -> a Space (spec may already be one). where
--- names the caller in errors (default "space").
+-- names the caller in errors (default "space.compile").
 function space.compile(spec, where)
-  where = where or "space"
+  where = where or "space.compile"
   if getmetatable(spec) == Space then return spec end
   if type(spec) ~= "table" or getmetatable(spec) ~= nil then
     fail(where, "a search space must be a table of parameters, got %s", describe(spec))
@@ -147,9 +147,9 @@ local function self_check(self, where)
     where:match("[^:]+$"), describe(self)) end
 end
 
--- Space:build(pick) -> config, assignment: the config whose parameters take
--- pick(P)'s values (the searchers' common step).
-function Space:build(pick)
+-- Space:_build(pick) -> config, assignment: the config whose parameters take
+-- pick(P)'s values (the searchers' common step; pick must give valid values).
+function Space:_build(pick)
   local assign = {}
   return build(self.root, pick, assign), assign
 end
@@ -163,7 +163,7 @@ function Space:sample(...)
   if getmetatable(rng) ~= GENERATOR then
     fail("Space:sample", "rng must be a lunet.Generator (lunet.Generator(seed)), got %s", describe(rng))
   end
-  return self:build(function(p) return domain.draw(p.domain, rng) end)
+  return self:_build(function(p) return domain.draw(p.domain, rng) end)
 end
 
 -- Space:params() -> {{path =, key =, domain =, condition =}, ...} sorted by
@@ -180,47 +180,66 @@ end
 
 -- ---- the grid ----
 
-local function grid_count(self, node)
-  if node.tag == "const" then return 1 end
-  if node.tag == "table" then
-    local n = 1
-    for _, f in ipairs(node.fields) do n = n * grid_count(self, f.node) end
-    return n
+-- How many grid combinations node has (a float: it may pass any integer),
+-- or nil and the first continuous parameter. Kept in the node: a Space does
+-- not change.
+local function grid_count(node)
+  if node.count then return node.count end
+  local n
+  if node.tag == "const" then n = 1
+  elseif node.tag == "table" then
+    n = 1.0
+    for _, f in ipairs(node.fields) do
+      local c, p = grid_count(f.node)
+      if not c then return nil, p end
+      n = n * c
+    end
+  elseif node.param.options then
+    n = 0.0
+    for _, o in ipairs(node.param.options) do
+      local c, p = grid_count(o)
+      if not c then return nil, p end
+      n = n + c
+    end
+  else
+    n = domain.count(node.param.domain)
+    if not n then return nil, node.param end
   end
-  local p = node.param
-  if p.options then
-    local n = 0
-    for _, o in ipairs(p.options) do n = n + grid_count(self, o) end
-    return n
-  end
-  local n = domain.count(p.domain)
-  if not n then
-    fail(self.where, "grid needs discrete domains: '%s' is %s; use choice or quniform", p.path, tostring(p.domain))
-  end
+  node.count = n
   return n
 end
 
--- Space:grid_size() -> how many configs the grid has (an error past
--- space.MAX_GRID, or when a domain is continuous).
-function Space:grid_size()
-  self_check(self, "Space:grid_size")
-  local n = grid_count(self, self.root)
+-- Space:_count(where) -> the grid's size, or an error naming where when a
+-- domain is continuous or the grid is past space.MAX_GRID.
+function Space:_count(where)
+  local n, p = grid_count(self.root)
+  if not n then
+    fail(where, "grid needs discrete domains: '%s' is %s; use choice or quniform", p.path, tostring(p.domain))
+  end
   if n > space.MAX_GRID then
-    fail(self.where, "the grid has %s combinations, more than %s: search it with 'random' or 'tpe'",
+    fail(where, "the grid has %s combinations, more than %s: search it with 'random' or 'tpe'",
       string.format("%.0f", n), describe(space.MAX_GRID))
   end
   return math.tointeger(n)
 end
 
+-- Space:grid_size() -> how many configs the grid has (an error past
+-- space.MAX_GRID, or when a domain is continuous).
+function Space:grid_size(...)
+  self_check(self, "Space:grid_size")
+  check.arity("Space:grid_size", 0, ...)
+  return self:_count("Space:grid_size")
+end
+
 -- The k-th (0-based) combination, the first parameter varying slowest (as
 -- itertools.product): a mixed-radix decode of k.
-local function grid_pick(self, node, k, picks)
+local function grid_pick(node, k, picks)
   if node.tag == "const" then return end
   if node.tag == "table" then
     for i = #node.fields, 1, -1 do
       local f = node.fields[i]
-      local n = grid_count(self, f.node)
-      grid_pick(self, f.node, k % n, picks)
+      local n = math.tointeger(grid_count(f.node))
+      grid_pick(f.node, k % n, picks)
       k = k // n
     end
     return
@@ -228,23 +247,27 @@ local function grid_pick(self, node, k, picks)
   local p = node.param
   if p.options then
     for i, o in ipairs(p.options) do
-      local n = grid_count(self, o)
-      if k < n then picks[p.key] = i; return grid_pick(self, o, k, picks) end
-      k = k - n
+      local n = grid_count(o)
+      if k < n then picks[p.key] = i; return grid_pick(o, k, picks) end
+      k = k - math.tointeger(n)
     end
   end
   picks[p.key] = domain.value_at(p.domain, k + 1)
+end
+
+-- Space:_grid_at(i) -> the i-th config (1 <= i <= the grid's size, unchecked).
+function Space:_grid_at(i)
+  local picks = {}
+  grid_pick(self.root, i - 1, picks)
+  return (self:_build(function(p) return picks[p.key] end))
 end
 
 -- Space:grid_at(i) -> the i-th config of the grid (1 <= i <= grid_size()).
 function Space:grid_at(...)
   self_check(self, "Space:grid_at")
   check.arity("Space:grid_at", 1, ...)
-  local n = self:grid_size()
-  local i = check.integer((...), "Space:grid_at", "i", { min = 1, max = n })
-  local picks = {}
-  grid_pick(self, self.root, i - 1, picks)
-  return (self:build(function(p) return picks[p.key] end))
+  local n = self:_count("Space:grid_at")
+  return self:_grid_at(check.integer((...), "Space:grid_at", "i", { min = 1, max = n }))
 end
 
 -- Space:grid() -> every combination of the discrete domains' values (nested
@@ -253,7 +276,7 @@ function Space:grid(...)
   self_check(self, "Space:grid")
   check.arity("Space:grid", 0, ...)
   local out = {}
-  for i = 1, self:grid_size() do out[i] = self:grid_at(i) end
+  for i = 1, self:_count("Space:grid") do out[i] = self:_grid_at(i) end
   return out
 end
 
@@ -265,14 +288,16 @@ local function match(node, v, assign, path)
     return false, string.format("'%s' is %s, the space has the constant %s", path, describe(v), describe(node.value))
   end
   if node.tag == "table" then
-    if type(v) ~= "table" then return false, string.format("'%s' is %s, expected a table", path, describe(v)) end
+    if type(v) ~= "table" or getmetatable(v) ~= nil then
+      return false, string.format("'%s' is %s, expected a table", path == "" and "the config" or path, describe(v))
+    end
     local known = {}
     for _, f in ipairs(node.fields) do
       known[f.key] = true
-      local ok, why = match(f.node, v[f.key], assign, join(path, f.key))
+      local ok, why = match(f.node, rawget(v, f.key), assign, join(path, f.key))
       if not ok then return false, why end
     end
-    for k in pairs(v) do
+    for k in next, v do
       if not known[k] then return false, string.format("'%s' is not in the space", join(path, k)) end
     end
     return true
@@ -337,20 +362,26 @@ end
 
 -- ---- help ----
 
+local A, B = { "a", doc.REQUIRED, "the lower bound (a finite number)" }, { "b", doc.REQUIRED, "the upper bound, > a" }
+local Q = { "q", doc.REQUIRED, "the step (> 0): values are multiples of q within [a, b]" }
 local DOMAINS = {
   { "choice", "tune.choice{a, b, ...}", "one of the options, each equally likely; an option may be a nested space "
-    .. "(conditional parameters, as hyperopt's hp.choice)" },
-  { "uniform", "tune.uniform(a, b)", "a float uniform in [a, b] (a < b)" },
-  { "loguniform", "tune.loguniform(a, b)", "a float whose log is uniform in [log a, log b] (0 < a < b)" },
-  { "quniform", "tune.quniform(a, b, q)", "uniform(a, b) rounded to a multiple of q (q > 0), kept in [a, b]; an "
-    .. "integer when q is one" },
-  { "qloguniform", "tune.qloguniform(a, b, q)", "loguniform(a, b) rounded to a multiple of q, kept in [a, b]" },
-  { "randint", "tune.randint(a, b)", "an integer a <= x < b, each equally likely (as Ray's tune.randint)" },
+    .. "(conditional parameters, as hyperopt's hp.choice)",
+    { { "options", doc.REQUIRED, "a non-empty list: numbers, strings, booleans, domains or nested spaces" } } },
+  { "uniform", "tune.uniform(a, b)", "a float uniform in [a, b]", { A, B } },
+  { "loguniform", "tune.loguniform(a, b)", "a float whose log is uniform in [log a, log b]",
+    { { "a", doc.REQUIRED, "the lower bound, > 0" }, B } },
+  { "quniform", "tune.quniform(a, b, q)", "uniform(a, b) rounded to a multiple of q, kept in [a, b]; an integer "
+    .. "when q is one", { A, B, Q } },
+  { "qloguniform", "tune.qloguniform(a, b, q)", "loguniform(a, b) rounded to a multiple of q, kept in [a, b]",
+    { { "a", doc.REQUIRED, "the lower bound, > 0" }, B, Q } },
+  { "randint", "tune.randint(a, b)", "an integer a <= x < b, each equally likely (as Ray's tune.randint)",
+    { { "a", doc.REQUIRED, "the smallest value (an integer)" }, { "b", doc.REQUIRED, "one past the largest (an integer > a)" } } },
 }
 for _, d in ipairs(DOMAINS) do
-  doc.register { name = "tune." .. d[1], kind = "tune", usage = d[2], aliases = { d[1] },
-    summary = "search domain: " .. d[3] .. ". Arguments are checked when the space is compiled (by tune.run or "
-      .. "search.new), so that an error names the parameter",
+  doc.register { name = "tune." .. d[1], kind = "tune", aliases = { d[1] }, summary = "search domain: " .. d[3],
+    usage = d[2] .. "  (checked when the space is compiled, so that an error names the parameter)",
+    sections = { { title = "Arguments", positional = true, options = doc.options(d[4]) } },
     objects = { space[d[1]] } }
 end
 

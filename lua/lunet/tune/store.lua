@@ -58,7 +58,7 @@ local function fresh_dir()
 end
 
 -- The settings that must match on resume, named in the error.
-local COMPARED = { "trial", "metric", "mode", "algorithm", "seed", "num_samples", "space", "scheduler" }
+local COMPARED = { "trial", "metric", "mode", "algorithm", "seed", "num_samples", "tpe", "space", "scheduler" }
 
 -- open(dir, settings, resume, where) -> the Store; dir nil: a fresh one.
 -- resume: dir must hold a search with the same settings; else dir must not

@@ -114,7 +114,7 @@ function TPE:suggest(id)
   local values = {}
   -- every parameter, active or not, in the space's order: the draws do not depend on which are active
   for _, p in ipairs(self.params) do values[p.key] = self:best_value(p, ids, good, rng) end
-  return (self.space:build(function(p) return values[p.key] end))
+  return (self.space:_build(function(p) return values[p.key] end))
 end
 
 return tpe

@@ -39,7 +39,10 @@ local function await(client, want, timeout)
   end
 end
 
-local function describe(v) return type(v) == "number" and tostring(v) or type(v) end
+local function describe(v)
+  if type(v) ~= "number" then return type(v) end
+  return v ~= v and "NaN" or tostring(v)
+end
 
 -- Checks metrics (a table of name -> finite number; strings and booleans
 -- too unless numbers_only); the trial's metric must be a finite number.
@@ -54,8 +57,7 @@ local function checked(metrics, metric, what, numbers_only)
       local ok = (type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge)
         or (not numbers_only and (type(v) == "string" or type(v) == "boolean"))
       if not ok then
-        error(string.format("%s: metric '%s' is %s, expected a finite number", what, k,
-          type(v) == "number" and tostring(v) or type(v)), 0)
+        error(string.format("%s: metric '%s' is %s, expected a finite number", what, k, describe(v)), 0)
       end
       out[k] = v
     end
