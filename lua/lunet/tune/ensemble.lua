@@ -4,6 +4,7 @@
 -- an nn.Ensemble, whose prediction is the mean of its members' outputs (the
 -- soft vote of classifiers).
 local check = require "lunet.check"
+local doc = require "lunet.doc"
 local core = require "lunet.core"
 local nn = require "lunet.nn"
 local results = require "lunet.tune.results"
@@ -89,5 +90,13 @@ function ensemble.best_ensemble(res, n, ...)
   end
   return e
 end
+
+doc.register { name = "tune.best_ensemble", kind = "tune",
+  summary = "Elephas's best_ensemble: the saved models of the n best trials (by the search's metric and mode, among "
+    .. "done and stopped trials that returned model =) loaded as an nn.Ensemble, whose prediction is the mean of its "
+    .. "members' outputs. Errors name the trials: fewer than n with a model (and why the others have none), a "
+    .. "missing or unreadable model file, members that do not fit together",
+  usage = "local ensemble = tune.best_ensemble(results, 3)", aliases = { "best_ensemble" },
+  objects = { ensemble.best_ensemble } }
 
 return ensemble

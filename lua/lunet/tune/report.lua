@@ -200,4 +200,12 @@ function report.report(res, opts, ...)
   return check.within(WHERE, nil, plot.report, { title = title, path = opts.path, sections = sections(res) })
 end
 
+doc.register { name = "tune.report", kind = "tune",
+  summary = "a search as one self-contained HTML page: its settings, the best trial, the trials best first, the "
+    .. "metric against each parameter as a scatter chart (log axis for loguniform and qloguniform, categories for "
+    .. "choices) and against trial order with the best so far; returns the HTML",
+  usage = "tune.report(results, { path = 'search.html', title = 'MNIST search' })",
+  sections = { { title = "options", options = report.DOC } }, aliases = { "lunet.tune.report" },
+  objects = { report.report } }
+
 return report

@@ -5,6 +5,7 @@
 -- ({id=, config=, state=, metrics=, reports=, seconds=, error=, model=}) and
 -- the search's settings ({metric=, mode=, space= Space:describe(), ...}).
 local check = require "lunet.check"
+local doc = require "lunet.doc"
 local data = require "lunet.data"
 local params = require "lunet.tune.params"
 
@@ -288,5 +289,14 @@ function Results:__tostring()
   end
   return table.concat(lines, "\n")
 end
+
+doc.register { name = "tune.Results", kind = "tune",
+  summary = "what tune.run and tune.load return: best_config and best_result (the best done or stopped trial by the "
+    .. "search's metric and mode; nil when none finished), trials (a DataFrame: id, state, seconds, a column per "
+    .. "parameter by dotted path with missing cells where a trial did not draw it, a column per metric, error), dir; "
+    .. "r:best() and r:get_best(metric, mode) -> {id, state, config, metrics, seconds, model}, r:dataframe(); "
+    .. "tostring gives the top trials",
+  usage = "local best = results:get_best('val_loss', 'min'); results.trials:show()", aliases = { "Results" },
+  objects = { Results } }
 
 return results
