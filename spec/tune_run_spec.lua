@@ -136,6 +136,25 @@ describe("tune.run", function()
     h.assert_contains(trials[4].error, "the trial broke on purpose")
   end)
 
+  it("under mpirun, runs its workers over ZeroMQ CURVE with the trainers' key options", function()
+    if not os.execute("command -v mpirun >/dev/null 2>&1") then
+      return pending("mpirun is not installed (openmpi-bin)")
+    end
+    if not core.curve_available() then return pending("this libzmq has no CURVE support") end
+    local keys = s.path()
+    core.mkdirs(keys)
+    for _, name in ipairs { "server", "worker" } do
+      assert.are.equal(0, (h.run_lunet { "keygen", keys .. "/" .. name }))
+    end
+    local dir = s.path()
+    local r = tune.run { trial = "tune_quad", space = { x = tune.choice { 0.2, 0.3 } }, metric = "score",
+                         algorithm = "grid", max_concurrent = 2, launcher = "mpirun", dir = dir, verbose = false,
+                         server_key = keys .. "/server", authorized_keys = keys .. "/worker.pub",
+                         worker_key = keys .. "/worker" }
+    assert.are.same({ done = 2 }, by_state(select(2, store.load(dir))))
+    assert.are.equal(0.3, r.best_config.x)
+  end)
+
   for _, signal in ipairs { "KILL", "INT" } do
     it("resumes a search whose driver was stopped by SIG" .. signal .. ", without rerunning finished trials", function()
       local dir = s.path()
@@ -219,6 +238,10 @@ tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps =
     h.assert_error("tune.run: trial must be a module name", function() tune.run(with { trial = "../x" }) end)
     h.assert_error("resume = true needs dir", function() tune.run(with { resume = true }) end)
     h.assert_error("hostfile applies to the mpirun launcher only", function() tune.run(with { hostfile = "x" }) end)
+    h.assert_error("tune.run: bind 'tcp://0.0.0.0:0' is not loopback: give server_key and authorized_keys",
+      function() tune.run(with { bind = "tcp://0.0.0.0:0" }) end)
+    h.assert_error("tune.run: advertise applies to the mpirun and srun launchers only",
+      function() tune.run(with { advertise = "node1" }) end)
     h.assert_error("tune.load: '/nonexistent' holds no search", function() tune.load("/nonexistent") end)
     -- what mpirun and srun can start: the hostfile's slots, the allocation's tasks
     local hostfile = s.path()

@@ -19,9 +19,9 @@ Pool.__index = Pool
 -- new(o, n, where): starts n workers with the run's options o.
 function pool.new(o, n, where)
   local function fail(fmt, ...) check.fail(where, fmt, ...) end
-  local transport = { curve = false }
-  local srv = server.open({ transport = transport }, { bind = "tcp://127.0.0.1:0", launcher = o.launcher }, 1 << 20,
-    fail)
+  local transport = o.transport
+  local srv = server.open({ transport = transport, bind_endpoint = o.bind_endpoint },
+    { bind = o.bind, launcher = o.launcher, advertise = o.advertise }, 1 << 20, fail)
   local self = setmetatable({ server = srv, where = where, workers = {}, ranks = {}, released = {}, slots = n,
                               local_ = o.launcher == "local", started = core.now(), hellos = 0 }, Pool)
   self.launcher = launchers.new({ launcher = o.launcher, num_workers = n, num_threads = o.num_threads,

@@ -46,6 +46,20 @@ run_options.docs = doc.options {
   { "verbose", true, "print a line per finished trial" },
 }
 
+-- The driver's address and its security, as the trainers take them (their
+-- meanings are the trainers'; runtime/security.lua checks them).
+local NETWORK = { bind = "tcp://127.0.0.1:0", advertise = OPTIONAL, insecure = false, server_key = OPTIONAL,
+                  authorized_keys = OPTIONAL, worker_key = OPTIONAL }
+for _, m in ipairs(require "lunet.trainers.option_docs") do
+  local name, meaning = m[1], m[2]
+  if NETWORK[name] ~= nil then
+    local entry = { name = name, default = NETWORK[name], meaning = meaning }
+    table.insert(run_options.docs.list, entry)
+    table.insert(run_options.docs.names, name)
+    if NETWORK[name] ~= OPTIONAL then run_options.docs.defaults[name] = NETWORK[name] end
+  end
+end
+
 -- The slots an mpirun hostfile gives (slots=N on every line), or nil.
 local function hostfile_slots(path)
   local total = 0
@@ -119,6 +133,14 @@ function run_options.check(opts, where)
   o.connect_timeout = check.positive(o.connect_timeout, where, "connect_timeout")
   o.driver_timeout = check.positive(o.driver_timeout, where, "driver_timeout")
   check.boolean(o.verbose, where, "verbose")
+  check.string(o.advertise, where, "advertise", { optional = true, nonempty = true })
+  if o.advertise and o.launcher == "local" then
+    check.fail(where, "advertise applies to the mpirun and srun launchers only, not 'local' (local workers connect "
+      .. "over a local socket)")
+  end
+  -- (the keys stay with the driver, in transport: never in what travels)
+  o.transport = require("lunet.runtime.security").check(where, o)
+  o.bind_endpoint = require("lunet.trainers.options").bind_endpoint(where, o.bind)
   o.max_concurrent = check.size(o.max_concurrent, where, "max_concurrent")
   local n, what = limit(o, where)
   if n and o.max_concurrent > n then
