@@ -41,8 +41,8 @@ function Search:finish(t)
   if self.scheduler then self.scheduler:complete(t.id) end
   self.finished = self.finished + 1
   local v = t.metrics and t.metrics[self.o.metric]
-  self:say("tune: trial %d %s%s (%.2f s)%s", t.id, t.state, type(v) == "number" and
-    string.format(" %s=%.6g", self.o.metric, v) or "", t.seconds or 0, t.error and (": " .. t.error) or "")
+  self:say("tune: [%d/%d] trial %d %s%s (%.2f s)%s", self.finished, self.total, t.id, t.state, type(v) == "number"
+    and string.format(" %s=%.6g", self.o.metric, v) or "", t.seconds or 0, t.error and (": " .. t.error) or "")
 end
 
 -- The next trial to run: {id, config, reports}, or nil when none is left.
@@ -209,6 +209,8 @@ function run.run(opts, ...)
     self.next_id = math.max(self.next_id, t.id + 1)
   end
   local total = searcher:total()
+  self.total = math.max(total, self.next_id - 1)
+  self.finished = #self.store:trials() - #self.queue
   local left = #self.queue + math.max(0, total - (self.next_id - 1))
   if left > 0 then
     self.pool = pool.new(o, math.min(o.max_concurrent, left), WHERE)
