@@ -34,6 +34,10 @@ describe("runtime protocol", function()
       error = { message = "boom" },
       validate = {}, validation = { values = { 0.5, 0.75 }, nonfinite = { 2 } }, learning_rate = { value = 0.01 },
       shm_offer = { fd = 5, bytes = 4096 }, shm_answer = { accepted = false, message = "why" },
+      trial = { id = 3, module = "m.t", config = { lr = 0.1, net = { units = 8 } }, metric = "acc", dir = "d",
+                package_path = "p", package_cpath = "c", num_threads = 1, driver_timeout = 30 },
+      trial_report = { id = 3, step = 2, metrics = { acc = 0.5 } }, trial_answer = { id = 3, stop = true },
+      trial_result = { id = 3, state = "failed", metrics = { acc = 0.5 }, seconds = 1.5, error = "boom" },
     }
     local frames = { job = 1, data = 2, commit = 1, commit_pull = 1, params = 1, result = 1, checkpoint_state = 1, validate = 1 }
     local n = 0
@@ -45,7 +49,7 @@ describe("runtime protocol", function()
       assert(got, why)
       assert.are.same(fields, got)
     end
-    assert.are.equal(22, n)
+    assert.are.equal(26, n)
     -- a payload in shared memory (runtime/shm_link.lua): the meta says so, no frame
     for type_name, fields in pairs { commit = { partition = 1, shm = { bytes = 8, n = 3 } },
                                      commit_pull = { shm = { bytes = 8, n = 4 } }, params = { shm = 8 } } do

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -48,6 +49,35 @@ static int f_write(lua_State *L) {
   size_t len;
   const char *text = luaL_checklstring(L, 2, &len);
   if (lunet_atomic_write(path, text, len) < 0) return lunet_core_error(L, NULL);
+  return 0;
+}
+
+/* file_append(path, text): text appended to path (created 0644 if missing)
+ * with O_APPEND, then fsync: an append-only record (lunet.tune's trials)
+ * that a kill leaves whole or, at worst, with a truncated last line. */
+static int f_append(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *text = luaL_checklstring(L, 2, &len);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return luaL_error(L, "cannot append to '%s': %s", path, strerror(errno));
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, text + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return luaL_error(L, "cannot append to '%s': %s", path, strerror(e));
+    }
+    done += (size_t)n;
+  }
+  if (fsync(fd) < 0 && errno != EINVAL) {
+    int e = errno;
+    close(fd);
+    return luaL_error(L, "cannot append to '%s': fsync: %s", path, strerror(e));
+  }
+  close(fd);
   return 0;
 }
 
@@ -145,7 +175,7 @@ static int f_kind(lua_State *L) {
 }
 
 void lunet_open_file(lua_State *L) {
-  static const luaL_Reg fns[] = {{"file_save", f_save}, {"file_write", f_write}, {"file_read", f_read},
+  static const luaL_Reg fns[] = {{"file_save", f_save}, {"file_write", f_write}, {"file_append", f_append}, {"file_read", f_read},
                                  {"mkdirs", f_mkdirs}, {"listdir", f_listdir}, {"file_kind", f_kind},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);

@@ -19,7 +19,7 @@ static const char *const type_names[] = {
     "end_of_data", "report", "heartbeat", "commit",      "commit_pull",
     "pull",   "params",    "result",     "checkpoint_request", "checkpoint_state",
     "done",   "stop",      "error",      "validate",     "validation",
-    "learning_rate", "shm_offer", "shm_answer"};
+    "learning_rate", "shm_offer", "shm_answer", "trial", "trial_report", "trial_answer", "trial_result"};
 _Static_assert(sizeof type_names / sizeof *type_names == LUNET_MSG_LAST + 1, "a name for every message type");
 
 const char *lunet_msg_type_name(int type) {

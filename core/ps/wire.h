@@ -24,7 +24,7 @@
 /* The message types. What each one's meta and payload frames mean, who
  * sends it and what answers it is lua/lunet/runtime/protocol.lua (the one
  * place that documents the protocol); this list and that file's table name
- * the same 19 types in the same order. W: worker -> driver, D: driver -> worker. */
+ * the same types in the same order. W: worker -> driver, D: driver -> worker. */
 typedef enum {
   LUNET_MSG_HELLO = 1,          /* W: who I am (version, rank, pid, host) */
   LUNET_MSG_JOB,                /* D: the job (meta) + the center [+ a resumed state] */
@@ -48,7 +48,11 @@ typedef enum {
   LUNET_MSG_LEARNING_RATE,      /* D: step with this learning rate from the next batch on (callbacks) */
   LUNET_MSG_SHM_OFFER,          /* W: my shared memory segment (a local worker: memfd fd number) */
   LUNET_MSG_SHM_ANSWER,         /* D: the segment is mapped, or refused (frames go on) */
-  LUNET_MSG_LAST = LUNET_MSG_SHM_ANSWER
+  LUNET_MSG_TRIAL,              /* D: run this tune trial (module name + config, data only) */
+  LUNET_MSG_TRIAL_REPORT,       /* W: a trial's intermediate metrics, answered by trial_answer */
+  LUNET_MSG_TRIAL_ANSWER,       /* D: the scheduler's word on a report: go on or stop */
+  LUNET_MSG_TRIAL_RESULT,       /* W: a trial ended (state, final metrics, seconds, error) */
+  LUNET_MSG_LAST = LUNET_MSG_TRIAL_RESULT
 } lunet_msg_type_t;
 
 typedef struct {

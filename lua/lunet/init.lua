@@ -32,6 +32,7 @@ local lunet = {
 local submodules = {
   nn = "lunet.nn", data = "lunet.data", feature = "lunet.feature", trainers = "lunet.trainers",
   evaluation = "lunet.evaluation", predictors = "lunet.predictors", plot = "lunet.plot",
+  tune = "lunet.tune",
 }
 
 return setmetatable(lunet, {

@@ -5,7 +5,7 @@
 -- against time (plot.history, one trainer; plot.compare, several). Every function returns the text and, given
 -- path=, also writes it there atomically. The parts: plot/svg.lua (escaping,
 -- ticks, palette, document, file write), plot/axes.lua (margins, axes,
--- legend), plot/{bar,line,histogram,report,history,images}.lua, plot/png.lua
+-- legend), plot/{bar,line,scatter,histogram,report,history,images}.lua, plot/png.lua
 -- (the image grid's embedded PNGs), plot/check.lua (input).
 local check = require "lunet.plot.check"
 local svg = require "lunet.plot.svg"
@@ -60,6 +60,18 @@ doc.register { name = "plot.images", kind = "plot",
     .. "with captions, row labels and a title",
   usage = "lunet.plot.images{images = {a, b, c, d}, rows = 2, titles = {'a', 'b', 'c', 'd'}, path = 'grid.svg'}",
   sections = { { title = "options", options = images.DOC } }, aliases = { "lunet.plot.images" }, objects = { plot.images } }
+
+-- scatter{series = {{name=, x=, y=, labels=, line=}, ...}, xscale = 'linear'|'log', categories=, title=, xlabel=,
+-- ylabel=, width=, height=, path=}: points (x numbers, or strings as categories)
+local scatter = require "lunet.plot.scatter"
+plot.scatter = public("plot.scatter", scatter)
+doc.register { name = "plot.scatter", kind = "plot",
+  summary = "points as an SVG scatter chart, one colour per series, on a linear or log x axis or on categories "
+    .. "(string x), optionally joined by a line (a search's metric against each parameter, tune.report)",
+  usage = "lunet.plot.scatter{series = {{name = 'done', x = {0.001, 0.01, 0.1}, y = {0.9, 0.95, 0.7}}}, "
+    .. "xscale = 'log', xlabel = 'lr', ylabel = 'accuracy', path = 'lr.svg'}",
+  sections = { { title = "options", options = scatter.DOC } }, aliases = { "lunet.plot.scatter" },
+  objects = { plot.scatter } }
 
 -- ---- a run's metric against time: one trainer, or several compared ----
 

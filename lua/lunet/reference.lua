@@ -12,7 +12,8 @@ reference.END = "<!-- reference: end -->"
 
 -- The modules whose files register entries when they load.
 local MODULES = { "lunet.nn", "lunet.feature", "lunet.evaluation", "lunet.predictors", "lunet.data", "lunet.plot",
-                  "lunet.npy", "lunet.tune.space", "lunet.tune.search" }
+                  "lunet.npy", "lunet.tune.space", "lunet.tune.search", "lunet.tune.run",
+                  "lunet.tune.ensemble", "lunet.tune.report" }
 
 -- The help entry of a trainer class (built-in or not).
 function reference.trainer_entry(class)

@@ -15,7 +15,7 @@ local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "l
                   "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.nn.losses",
                   "lunet.nn.regularizers", "lunet.nn.constraints", "lunet.nn.schedules", "lunet.trainers",
                   "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors",
-                  "lunet.tune.space", "lunet.tune.search" }
+                  "lunet.tune.space", "lunet.tune.search", "lunet.tune" }
 
 -- Receiver classes: the fixture sources that make one (the first is used to
 -- walk the methods; a call picks one at random) and extra names its errors

@@ -214,4 +214,5 @@ each({ "Trainer:history", "Trainer:training_time", "Trainer:num_updates", "Train
 
 for k, v in pairs(require "fuzz_api_templates_ml") do T[k] = v end
 for k, v in pairs(require "fuzz_api_templates_tune") do T[k] = v end
+for k, v in pairs(require "fuzz_api_templates_tune_run") do T[k] = v end
 return T

@@ -66,12 +66,17 @@ local function command_line(argv)
 end
 launchers.command_line = command_line
 
+local function worker_env(o)
+  local env = { OPENBLAS_NUM_THREADS = tostring(o.num_threads), LUNET_EXECUTABLE = core.executable() }
+  if o.launcher == "local" then env.LUNET_LOCAL_WORKER = "1" end
+  return env
+end
+
 -- Starts the workers; returns nothing, raises if a program cannot start.
 function Launcher:start(endpoint)
   local o = self.options
   self.endpoint = endpoint
-  local env = { OPENBLAS_NUM_THREADS = tostring(o.num_threads), LUNET_EXECUTABLE = core.executable() }
-  if o.launcher == "local" then env.LUNET_LOCAL_WORKER = "1" end
+  local env = worker_env(o)
   for _, argv in ipairs(self:commands(endpoint)) do
     if o.launcher == "external" then
       io.stderr:write(string.format("lunet: waiting for %s; start each with:\n  %s\n", plural(o.num_workers, "worker"),
@@ -116,6 +121,18 @@ function Launcher:spawned(pid)
   if self.options.launcher ~= "local" then return false end
   for _, p in ipairs(self.procs) do if p.pid == pid and not p.code then return true end end
   return false
+end
+
+-- Starts local worker `rank` again, in place of one that ended (lunet.tune
+-- replaces a worker whose trial crashed or timed out); returns its pid.
+function Launcher:respawn(rank)
+  local o = self.options
+  assert(o.launcher == "local" and self.endpoint, "respawn: local workers of a started launcher only")
+  local argv = worker_argv(self.endpoint, rank)
+  local ok, pid = pcall(core.spawn, argv, worker_env(o))
+  if not ok then error(string.format("launcher '%s': %s", o.launcher, pid), 0) end
+  self.procs[rank + 1] = { pid = pid, argv = argv, rank = rank }
+  return pid
 end
 
 function Launcher:pid_of(rank)

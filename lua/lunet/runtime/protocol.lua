@@ -58,6 +58,13 @@
 --   validation          W     id      values (loss, then the metrics),       -
 --                                     nonfinite? (their indices: NaN/inf)
 --   learning_rate       D     0       value (the rate from the next batch)   -
+--   trial               D     id      id, module, config, metric, dir,       -
+--                                     package_path, package_cpath,
+--                                     num_threads, driver_timeout
+--   trial_report        W     id      id, step, metrics {name = number}      -
+--   trial_answer        D     id      id, stop (the scheduler's word)        -
+--   trial_result        W     id      id, state, metrics, seconds, error?,   -
+--                                     model? (the saved model's path)
 --
 -- clock: the center's update count when sent (params, job) or when the
 -- worker last received it (commit, pull): the driver's staleness measure.
@@ -92,6 +99,13 @@
 -- same messages on a socket of its own: hello; job (its options: the
 -- validation metrics) and data (the validation rows); validate, answered by
 -- validation, in order; stop. A failure is an error message.
+-- A tune worker (lunet/tune/trial_worker.lua) gets a trial instead of a job
+-- as the answer to its hello: module is a module NAME it requires from the
+-- driver's package_path (never code), config is data. It answers each
+-- trial_report's trial_answer (stop = true: the scheduler ended the trial)
+-- and sends trial_result when the trial ends (state "done", "stopped" or
+-- "failed" with error); the driver answers a result with the next trial or
+-- stop (reason "done"), and a heartbeat of a waiting worker with heartbeat.
 -- A server shard (num_servers > 1: the job's servers; runtime/ps_shard.lua)
 -- hears, on its own socket, a worker's hello (rank and token: binds the
 -- connection to that rank when the token is the one the driver gave that
@@ -155,6 +169,13 @@ local S = {
   validate = { from = "driver", meta = {}, frames = { 1, 1 } },
   validation = { from = "worker", meta = { values = "numbers", nonfinite = "integers?" }, frames = { 0, 0 } },
   learning_rate = { from = "driver", meta = { value = "number" }, frames = { 0, 0 } },
+  trial = { from = "driver", meta = { id = "integer", module = "string", config = "table", metric = "string",
+                                      dir = "string", package_path = "string", package_cpath = "string",
+                                      num_threads = "integer", driver_timeout = "number" }, frames = { 0, 0 } },
+  trial_report = { from = "worker", meta = { id = "integer", step = "integer", metrics = "table" }, frames = { 0, 0 } },
+  trial_answer = { from = "driver", meta = { id = "integer", stop = "boolean" }, frames = { 0, 0 } },
+  trial_result = { from = "worker", meta = { id = "integer", state = "string", metrics = "table", seconds = "number",
+                                             error = "string?", model = "string?" }, frames = { 0, 0 } },
 }
 protocol.messages = S
 
