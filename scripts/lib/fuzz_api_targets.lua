@@ -14,7 +14,8 @@ local targets = {}
 local MODULES = { "lunet", "lunet.vec", "lunet.data", "lunet.data.DataFrame", "lunet.data.source", "lunet.feature", "lunet.nn",
                   "lunet.nn.Layer", "lunet.nn.optimizers", "lunet.nn.optimizers.Optimizer", "lunet.nn.losses",
                   "lunet.nn.regularizers", "lunet.nn.constraints", "lunet.nn.schedules", "lunet.trainers",
-                  "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors" }
+                  "lunet.trainers.base", "lunet.evaluation", "lunet.plot", "lunet.predictors",
+                  "lunet.tune" }
 
 -- Receiver classes: the fixture sources that make one (the first is used to
 -- walk the methods; a call picks one at random) and extra names its errors
@@ -42,6 +43,7 @@ local function receivers(F)
     { class = "ShardReader", make = { "F.shard_reader()" } },
     { class = "LazyFrame", make = { "F.lazy()", 'F.lazy("stages")' } },
     { class = "Model", make = { "F.functional()", 'F.functional("two")' } },
+    { class = "Results", make = { "F.results()", "F.results()", 'F.results("failed")' }, names = { "tune.Results" } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers

@@ -27,10 +27,15 @@ local FIXED = { id = true, state = true, seconds = true, error = true }
 
 function results.is(v) return getmetatable(v) == Results end
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
+-- A deep copy of plain tables (a cycle stays a cycle; a table with a
+-- metatable is kept as it is).
+local function copy(v, seen)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
   local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
+  seen[v] = out
+  for k, x in pairs(v) do out[k] = copy(x, seen) end
   return out
 end
 
@@ -38,7 +43,9 @@ end
 -- a user's file): a fresh copy.
 local function check_record(r, i, where)
   local what = string.format("trials[%d]", i)
-  if type(r) ~= "table" then fail(where, "%s must be a trial record (a table), got %s", what, describe(r)) end
+  if type(r) ~= "table" or getmetatable(r) ~= nil then
+    fail(where, "%s must be a trial record (a table), got %s", what, describe(r))
+  end
   local id = check.integer(r.id, where, what .. ".id", { min = 1 })
   if not STATE[r.state] then
     fail(where, "%s (trial %d).state must be one of %s, got %s", what, id, table.concat(STATES, ", "),
@@ -62,7 +69,9 @@ end
 function results.new(settings, trials, dir, ...)
   local where = "tune.results"
   check.arity(where, 3, settings, trials, dir, ...)
-  if type(settings) ~= "table" then fail(where, "settings must be a table, got %s", describe(settings)) end
+  if type(settings) ~= "table" or getmetatable(settings) ~= nil then
+    fail(where, "settings must be a table, got %s", describe(settings))
+  end
   local metric = check.string(settings.metric, where, "settings.metric", { nonempty = true })
   local mode = check.choice(settings.mode, where, "settings.mode", { "max", "min" })
   check.list(trials, where, "trials")
