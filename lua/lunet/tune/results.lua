@@ -60,7 +60,7 @@ local function check_record(r, i, where)
   if r.error ~= nil then check.string(r.error, where, what .. ".error") end
   if r.model ~= nil then check.string(r.model, where, what .. ".model", { nonempty = true }) end
   local out = copy(r)
-  out.config, out.metrics = out.config or {}, out.metrics or {}
+  out.id, out.config, out.metrics = id, out.config or {}, out.metrics or {}
   return out
 end
 
