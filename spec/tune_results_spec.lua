@@ -207,6 +207,20 @@ describe("tune.report", function()
     local svgs = 0
     for _, t in ipairs(tags) do if t.name == "svg" then svgs = svgs + 1 end end
     assert.are.equal(5, svgs)
+    -- each chart: the trials with a finite acc and a value of its parameter (momentum: the sgd ones), units' options
+    -- as categories in numeric order, lr on powers of ten
+    local charts = {}
+    for c in html:gmatch("<svg.-</svg>") do charts[#charts + 1] = c end
+    local function circles(c) return xml.count(c, "<circle ") end
+    assert.are.same({ 4, 2, 4, 4 }, { circles(charts[1]), circles(charts[2]), circles(charts[3]), circles(charts[4]) })
+    local function xticks(c)
+      local out = {}
+      for t in c:gmatch('class="xtick"[^>]*>([^<]*)') do out[#out + 1] = t end
+      return out
+    end
+    assert.are.same({ "16", "32" }, xticks(charts[4]))
+    assert.are.same({ "adam", "sgd" }, xticks(charts[3]))
+    for _, t in ipairs(xticks(charts[1])) do assert(t:match("^0%.0*[125]$") or t == "1", t) end
     os.execute("rm -rf " .. h.sh_quote(dir))
   end)
 
