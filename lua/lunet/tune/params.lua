@@ -57,13 +57,15 @@ local function kinds(node, path, out, fixed, in_choice, depth)
   end
 end
 
--- The value at a dotted path of config, or nil (also where a nested config
--- stands: that is no value).
+-- The value at a dotted path of config ('layers.2' reaches into a list), or
+-- nil (also where a nested config stands: that is no value).
 function params.get(config, path)
   local v = config
   for part in path:gmatch("[^.]+") do
     if type(v) ~= "table" or getmetatable(v) ~= nil then return nil end
-    v = v[part]
+    -- (a list's entries: 'layers.2' is layers[2])
+    local i = part:match("^%d+$") and math.tointeger(tonumber(part))
+    if i and v[part] == nil then v = v[i] else v = v[part] end
   end
   if type(v) == "table" and getmetatable(v) == nil and not is_list(v) then return nil end
   return v
