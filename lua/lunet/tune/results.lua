@@ -303,7 +303,8 @@ doc.register { name = "tune.Results", kind = "tune",
   summary = "what tune.run and tune.load return: best_config and best_result (the best done or stopped trial by the "
     .. "search's metric and mode; nil when none finished), trials (a DataFrame: id, state, seconds, a column per "
     .. "parameter by dotted path with missing cells where a trial did not draw it, a column per metric, error), dir; "
-    .. "r:best() and r:get_best(metric, mode) -> {id, state, config, metrics, seconds, model}, r:dataframe(); "
+    .. "r:best() and r:get_best(metric, mode) -> {id, state, config, metrics, seconds, model}, r:dataframe(), "
+    .. "r:params() -> {{path =, kind = (the domain's, when the space names it), column =}, ...}; "
     .. "tostring gives the top trials",
   usage = "local best = results:get_best('val_loss', 'min'); results.trials:show()", aliases = { "Results" },
   objects = { Results } }
