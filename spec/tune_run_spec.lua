@@ -97,6 +97,7 @@ describe("tune.run", function()
     local kinds = { "ok", "error", "kill", "hang", "nan", "nometric", "text", "ok" }
     tune.run { trial = "tune_faulty", space = { kind = tune.choice(kinds) }, metric = "score", algorithm = "grid",
                max_concurrent = 2, trial_timeout = 3, dir = dir, verbose = false }
+    h.no_children(core.getpid()) -- (every worker, the replaced ones too, ended and reaped)
     local _, trials = store.load(dir)
     assert.are.equal(#kinds, #trials)
     local why = {}
@@ -118,59 +119,82 @@ describe("tune.run", function()
     h.assert_contains(why.text, "metric 'score' is string")
   end)
 
-  it("resumes a search whose driver was killed, without rerunning finished trials", function()
+  it("under mpirun, fails the trial of a worker that died and goes on with the others", function()
+    if not os.execute("command -v mpirun >/dev/null 2>&1") then
+      return pending("mpirun is not installed (openmpi-bin)")
+    end
     local dir = s.path()
-    local script = s.path(".lua")
-    local body = ([[
+    local kinds = { "ok", "kill", "ok", "error", "ok", "ok" }
+    tune.run { trial = "tune_faulty", space = { kind = tune.choice(kinds) }, metric = "score", algorithm = "grid",
+               max_concurrent = 2, launcher = "mpirun", dir = dir, verbose = false }
+    local _, trials = store.load(dir)
+    assert.are.equal(#kinds, #trials)
+    for _, t in ipairs(trials) do
+      if t.config.kind == "ok" then assert.are.equal("done", t.state, t.error) end
+    end
+    h.assert_contains(trials[2].error, "its worker process ended")
+    h.assert_contains(trials[4].error, "the trial broke on purpose")
+  end)
+
+  for _, signal in ipairs { "KILL", "INT" } do
+    it("resumes a search whose driver was stopped by SIG" .. signal .. ", without rerunning finished trials", function()
+      local dir = s.path()
+      local script = s.path(".lua")
+      h.write_file(script, ([[
 package.path = %q .. ";" .. package.path
 local tune = require("lunet").tune
 tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
-           metric = "score", num_samples = 8, max_concurrent = 1, seed = 3, dir = %q, verbose = false%s }
-]])
-    h.write_file(script, body:format(FIXTURES, dir, ""))
-    local pid = s.spawn { os.getenv("LUNET_EXECUTABLE") or "build/lunet", script }
-    local function finished()
-      local n = 0
-      for _, t in ipairs(select(2, pcall(function() return select(2, store.load(dir)) end)) or {}) do
-        if t.state == "done" then n = n + 1 end
+           metric = "score", num_samples = 8, max_concurrent = 1, seed = 3, dir = %q, verbose = false }
+]]):format(FIXTURES, dir))
+      local pid = s.spawn { os.getenv("LUNET_EXECUTABLE") or "build/lunet", script }
+      local function finished()
+        local ok, _, trials = pcall(store.load, dir)
+        local n = 0
+        for _, t in ipairs(ok and trials or {}) do if t.state == "done" then n = n + 1 end end
+        return n
       end
-      return n
-    end
-    assert(h.eventually(function() return h.exists(dir .. "/settings.json") and finished() >= 3 end, 120),
-      "the search never finished 3 trials")
-    core.kill(pid, "KILL")
-    assert(core.wait(pid, 10))
-    local _, before = store.load(dir)
-    assert(#before < 8, "the search ended before it was killed")
-    local done_before = {}
-    for _, t in ipairs(before) do if t.state == "done" then done_before[t.id] = t.metrics.score end end
+      assert(h.eventually(function() return finished() >= 3 end, 120), "the search never finished 3 trials")
+      local workers = h.children(pid)
+      core.kill(pid, signal)
+      local ended, code = core.wait(pid, 30)
+      assert(ended, "the driver did not end")
+      assert.are_not.equal(0, code)
+      -- its workers end with it (local ones die with their parent; Ctrl-C ends them)
+      for _, w in ipairs(workers) do
+        assert(h.eventually(function() return h.ended(w) end, 30), "worker " .. w .. " outlived its driver")
+      end
+      local _, before = store.load(dir)
+      assert(#before < 8, "the search ended before it was stopped")
+      local done_before = {}
+      for _, t in ipairs(before) do if t.state == "done" then done_before[t.id] = t.metrics.score end end
 
-    -- a changed setting is refused by name
-    h.assert_error({ "resume", "seed" }, function()
+      -- a changed setting is refused by name
+      h.assert_error({ "resume", "seed" }, function()
+        tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
+                   metric = "score", num_samples = 8, max_concurrent = 1, seed = 4, dir = dir, verbose = false,
+                   resume = true }
+      end)
       tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
-                 metric = "score", num_samples = 8, max_concurrent = 1, seed = 4, dir = dir, verbose = false,
+                 metric = "score", num_samples = 8, max_concurrent = 2, seed = 3, dir = dir, verbose = false,
                  resume = true }
+      local _, after = store.load(dir)
+      assert.are.equal(8, #after)
+      assert.are.same({ done = 8 }, by_state(after))
+      local n = starts(dir)
+      for id, score in pairs(done_before) do
+        assert.are.equal(1, n[id], "trial " .. id .. " ran again")
+        assert.are.equal(score, after[id].metrics.score)
+      end
+      -- a cut last record does not break loading
+      local f = assert(io.open(dir .. "/trials.jsonl", "a"))
+      f:write('{"id": 9, "state": "do')
+      f:close()
+      assert.are.equal(8, #select(2, store.load(dir)))
+      local best = 0
+      for _, t in ipairs(after) do best = math.max(best, t.metrics.score) end
+      assert.are.equal(best, tune.load(dir).best_result.score)
     end)
-    tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps = 2, pause = 0.1 },
-               metric = "score", num_samples = 8, max_concurrent = 2, seed = 3, dir = dir, verbose = false,
-               resume = true }
-    local _, after = store.load(dir)
-    assert.are.equal(8, #after)
-    assert.are.same({ done = 8 }, by_state(after))
-    local n = starts(dir)
-    for id, score in pairs(done_before) do
-      assert.are.equal(1, n[id], "trial " .. id .. " ran again")
-      assert.are.equal(score, after[id].metrics.score)
-    end
-    -- a cut last record does not break loading
-    local f = assert(io.open(dir .. "/trials.jsonl", "a"))
-    f:write('{"id": 9, "state": "do')
-    f:close()
-    assert.are.equal(8, #select(2, store.load(dir)))
-    local best = 0
-    for _, t in ipairs(after) do best = math.max(best, t.metrics.score) end
-    assert.are.equal(best, tune.load(dir).best_result.score)
-  end)
+  end
 
   it("refuses bad options with clear errors", function()
     local base = { trial = "tune_quad", space = { x = tune.uniform(0, 1) }, metric = "score", verbose = false }
@@ -196,5 +220,15 @@ tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps =
     h.assert_error("resume = true needs dir", function() tune.run(with { resume = true }) end)
     h.assert_error("hostfile applies to the mpirun launcher only", function() tune.run(with { hostfile = "x" }) end)
     h.assert_error("tune.load: '/nonexistent' holds no search", function() tune.load("/nonexistent") end)
+    -- what mpirun and srun can start: the hostfile's slots, the allocation's tasks
+    local hostfile = s.path()
+    h.write_file(hostfile, "localhost slots=2\n# a comment\nhost2 slots = 1\n")
+    h.assert_error("tune.run: max_concurrent = 4 is above 3, the slots of hostfile",
+      function() tune.run(with { launcher = "mpirun", hostfile = hostfile, max_concurrent = 4 }) end)
+    local code, _, err = h.run_lunet({ "-e", "package.path = '" .. FIXTURES .. ";' .. package.path; "
+      .. "lunet.tune.run { trial = 'tune_quad', space = { x = 1 }, metric = 'score', launcher = 'srun', "
+      .. "max_concurrent = 3 }" }, nil, "SLURM_NTASKS=2")
+    assert.are_not.equal(0, code)
+    h.assert_contains(err, "tune.run: max_concurrent = 3 is above 2, the allocation's SLURM_NTASKS")
   end)
 end)

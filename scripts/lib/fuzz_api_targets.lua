@@ -174,6 +174,11 @@ function targets.discover(F)
       for _, n in ipairs(tab.names()) do local _ = tab[n] end -- loaded on first use
       local _ = tab.AsynchronousEASGD, tab.AsynchronousEAMSGD
     end
+    -- (a table whose names load on first use lists them for completion, as lunet.tune does)
+    local mt = getmetatable(tab)
+    if type(mt) == "table" and type(rawget(mt, "__complete")) == "function" then
+      for _, n in ipairs(mt.__complete(tab)) do local _ = tab[n] end
+    end
     walk(tab, m)
   end
   table.sort(out, function(a, b) return a.name < b.name end)

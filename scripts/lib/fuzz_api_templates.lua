@@ -215,5 +215,6 @@ each({ "Trainer:history", "Trainer:training_time", "Trainer:num_updates", "Train
        "Generator.__tostring", "ConfusionMatrix.__tostring", "ClassificationReport.__tostring" }, NONE)
 
 for k, v in pairs(require "fuzz_api_templates_ml") do T[k] = v end
+for k, v in pairs(require "fuzz_api_templates_tune_run") do T[k] = v end
 for k, v in pairs(require "fuzz_api_templates_tune_results") do T[k] = v end
 return T

@@ -2,7 +2,9 @@
 -- builds the model from its config, and runs the trainer's worker function
 -- with a context (lunet.runtime.context) over its channel to the driver
 -- (lunet.runtime.channel). It exits by itself when the driver says stop or
--- goes silent for driver_timeout seconds. Exit codes: 0 done, 1 the trainer
+-- goes silent for driver_timeout seconds. Its first answer may be a tune trial
+-- instead (lunet/tune/trial_worker.lua). Exit codes: 0 done (or nothing to
+-- do: a first answer stop "done"), 1 the trainer
 -- failed (the driver is told), 2 no job (cannot connect, refused, no
 -- answer), 3 stopped by the driver or its silence (0 when a callback
 -- ended training: stop reason stop_training).
@@ -68,6 +70,10 @@ function worker.run(args)
   local spec, why_not = protocol.decode(msg, "driver")
   -- (a trial of lunet.tune rather than a training job: lunet/tune/trial_worker.lua)
   if msg.type == "trial" and spec then return require("lunet.tune.trial_worker").run(client, spec) end
+  if msg.type == "stop" and spec and spec.reason == "done" then -- (nothing left to do: not a refusal)
+    client:close()
+    return 0
+  end
   if msg.type ~= "job" or not spec then
     client:close()
     io.stderr:write("lunet worker: the driver refused this worker: " .. tostring(spec and spec.message or why_not

@@ -12,7 +12,25 @@ local tune = { run = run.run, load = run.load }
 for _, name in ipairs { "choice", "uniform", "loguniform", "quniform", "qloguniform", "randint" } do
   tune[name] = space[name]
 end
-tune.best_ensemble = function(...) return require("lunet.tune.ensemble").best_ensemble(...) end
-tune.report = function(...) return require("lunet.tune.report").report(...) end
+-- name -> {module, field}: loaded on first use (tune.best_ensemble is
+-- ensemble.lua's own function, so help finds its entry)
+local LAZY = {
+  best_ensemble = { "lunet.tune.ensemble", "best_ensemble" },
+  report = { "lunet.tune.report", "report" },
+}
 
-return tune
+return setmetatable(tune, {
+  __index = function(t, key)
+    local where = LAZY[key]
+    if not where then return nil end
+    local v = require(where[1])[where[2]]
+    rawset(t, key, v)
+    return v
+  end,
+  -- the names __index knows, for the REPL's Tab completion (lunet/repl/complete.lua)
+  __complete = function()
+    local names = {}
+    for k in pairs(LAZY) do names[#names + 1] = k end
+    return names
+  end,
+})

@@ -99,10 +99,12 @@ function Pool:ended()
       end
     else
       -- (the mpirun or srun process: every worker it carried is gone)
+      local why = "the " .. self.launcher.options.launcher .. " process " .. e.reason
       for peer, w in pairs(self.workers) do
         self.workers[peer] = nil
-        out[#out + 1] = { worker = w, reason = "the " .. self.launcher.options.launcher .. " process " .. e.reason }
+        out[#out + 1] = { worker = w, reason = why }
       end
+      out[#out + 1] = { reason = why }
       self.slots = 0
     end
   end
@@ -110,7 +112,7 @@ function Pool:ended()
     if w.tracked and self.launcher:ended(w.tracked) then
       self.workers[peer] = nil
       self.slots = self.slots - 1
-      out[#out + 1] = { worker = w, reason = "its process ended" }
+      out[#out + 1] = { worker = w, reason = "it is gone from this host" }
     end
   end
   return out
@@ -124,7 +126,7 @@ function Pool:kill(w)
     self.ranks[w.rank] = nil
     self.launcher:stop(w.rank, 0)
     self.slots = self.slots - 1
-    return self:replace(w.rank)
+    return self:replace(w.rank) -- (a worker with nothing left to run is let go at its hello)
   end
   if w.tracked then core.kill(w.pid, "KILL") end
   self.server:stop(w.peer, "lost", "its trial timed out")

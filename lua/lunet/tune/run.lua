@@ -129,11 +129,12 @@ end
 function Search:watch()
   for _, e in ipairs(self.pool:ended()) do
     local t = e.worker and e.worker.trial
-    if t then self:fail_trial(t, "its worker process " .. e.reason) end
+    if t then self:fail_trial(t, "its worker process ended (" .. e.reason .. ")") end
     if e.worker then
-      self.pool:replace(e.rank)
+      if not self.done_suggesting or #self.queue > 0 then self.pool:replace(e.rank) end
     elseif self.pool.hellos == 0 then
-      self.start_failure = self.start_failure or ("a worker process " .. e.reason .. " before it connected")
+      self.start_failure = self.start_failure or (e.rank and ("a worker process " .. e.reason) or e.reason)
+        .. " before any worker connected"
     end
   end
   local now = core.now()

@@ -76,6 +76,15 @@ local function limit(o, where)
   return nil
 end
 
+-- True for a Lua module name: identifiers joined by dots ("experiments.mlp").
+function run_options.is_module_name(s)
+  if type(s) ~= "string" or s == "" then return false end
+  for part in (s .. "."):gmatch("(.-)%.") do
+    if not part:match("^[%a_][%w_]*$") then return false end
+  end
+  return true
+end
+
 -- check(opts, where) -> the options with defaults, checked.
 function run_options.check(opts, where)
   if type(opts) ~= "table" then check.fail(where, "expected a table of options, got %s", check.describe(opts)) end
@@ -84,7 +93,7 @@ function run_options.check(opts, where)
   for k, v in pairs(run_options.docs.defaults) do o[k] = v end
   for k, v in pairs(opts) do o[k] = v end
   check.string(o.trial, where, "trial", { nonempty = true })
-  if not o.trial:match("^[%a_][%w_.]*$") or o.trial:find("..", 1, true) or o.trial:sub(-1) == "." then
+  if not run_options.is_module_name(o.trial) then
     check.fail(where, "trial must be a module name (like 'experiments.mlp'), got %s", check.describe(o.trial))
   end
   if type(o.space) ~= "table" then check.fail(where, "space must be a table, got %s", check.describe(o.space)) end

@@ -69,11 +69,11 @@ function store.open(dir, settings, resume, where)
   local self = setmetatable({ dir = dir, path = dir .. "/" .. TRIALS, settings = settings, list = {} }, Store)
   if resume then
     local old, trials = store.load(dir, where)
+    local function text(v) return v == nil and "none" or core.json_encode({ v = v }):sub(6, -2) end
     for _, k in ipairs(COMPARED) do
-      local a, b = core.json_encode({ v = old[k] }), core.json_encode({ v = settings[k] })
+      local a, b = text(old[k]), text(settings[k])
       if a ~= b then
-        check.fail(where, "resume: '%s' holds a search with another %s (stored %s, given %s)", dir, k,
-          a:sub(6, -2), b:sub(6, -2))
+        check.fail(where, "resume: '%s' holds a search with another %s (stored %s, given %s)", dir, k, a, b)
       end
     end
     self.list = trials

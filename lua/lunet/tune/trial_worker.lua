@@ -82,7 +82,7 @@ local function run_trial(client, t)
     if answer.stop then error(STOP, 0) end
   end
   local ok, res = pcall(function()
-    if not t.module:match("^[%a_][%w_]*$") and not t.module:match("^[%a_][%w_]*[%w_.]*[%w_]$") then
+    if not require("lunet.tune.run_options").is_module_name(t.module) then
       error(string.format("trial '%s' is not a module name", t.module), 0)
     end
     local fn = require(t.module)
