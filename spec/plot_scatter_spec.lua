@@ -98,6 +98,8 @@ describe("plot.scatter", function()
     bad({ series = { { x = { 1 }, y = { 1 }, line = "yes" } } }, "series[1].line must be true or false")
     bad({ series = { { x = { 1 }, y = { 1 } } }, width = 10 }, "width must be an integer from 120")
     bad({ series = { { x = { 1 }, y = { 1 } } }, colour = "red" }, "unknown option 'colour'")
+    bad({ series = { { x = { -1e308, 1e308 }, y = { 1, 2 } } } }, "the x values span more than the largest float")
+    bad({ series = { { x = { 1, 2 }, y = { -8e307, 8e307 } } } }, "the y values span more than the largest float")
   end)
 
   it("is documented for help", function()

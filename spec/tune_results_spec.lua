@@ -81,6 +81,17 @@ describe("tune results", function()
     assert.is_true(loss[3] ~= loss[3], "trial 3 reported no loss")
   end)
 
+  it("reaches into lists: a list of domains is a column each, a choice of lists one column of text", function()
+    local space = require("lunet.tune.space").compile({ layers = { tune.choice { 32, 64 }, tune.choice { 16, 32 } },
+      sizes = tune.choice { { 64, 32 }, { 128 } } }, "spec")
+    local r = results.new({ metric = "a", mode = "max", space = space:describe() }, {
+      { id = 1, state = "done", config = { layers = { 64, 16 }, sizes = { 64, 32 } }, metrics = { a = 1 } },
+      { id = 2, state = "done", config = { layers = { 32, 32 }, sizes = { 128 } }, metrics = { a = 2 } } }, nil)
+    assert.are.same({ "id", "state", "seconds", "layers.1", "layers.2", "sizes", "a", "error" }, r.trials:columns())
+    assert.are.same({ 64, 32 }, r.trials:column("layers.1"):totable())
+    assert.are.same({ "{64, 32}", "{128}" }, r.trials:column("sizes"))
+  end)
+
   it("prefixes a parameter or metric that would take a fixed column's name", function()
     local r = results.new({ metric = "seconds", mode = "min" }, {
       { id = 1, state = "done", config = { id = 3, lr = 0.1 }, metrics = { seconds = 2, lr = 5 } } }, nil)
@@ -207,6 +218,20 @@ describe("tune.report", function()
     local svgs = 0
     for _, t in ipairs(tags) do if t.name == "svg" then svgs = svgs + 1 end end
     assert.are.equal(5, svgs)
+    -- each chart: the trials with a finite acc and a value of its parameter (momentum: the sgd ones), units' options
+    -- as categories in numeric order, lr on powers of ten
+    local charts = {}
+    for c in html:gmatch("<svg.-</svg>") do charts[#charts + 1] = c end
+    local function circles(c) return xml.count(c, "<circle ") end
+    assert.are.same({ 4, 2, 4, 4 }, { circles(charts[1]), circles(charts[2]), circles(charts[3]), circles(charts[4]) })
+    local function xticks(c)
+      local out = {}
+      for t in c:gmatch('class="xtick"[^>]*>([^<]*)') do out[#out + 1] = t end
+      return out
+    end
+    assert.are.same({ "16", "32" }, xticks(charts[4]))
+    assert.are.same({ "adam", "sgd" }, xticks(charts[3]))
+    for _, t in ipairs(xticks(charts[1])) do assert(t:match("^0%.0*[125]$") or t == "1", t) end
     os.execute("rm -rf " .. h.sh_quote(dir))
   end)
 

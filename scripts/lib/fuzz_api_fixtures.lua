@@ -309,5 +309,24 @@ return function(dir)
     return s
   end
 
+  -- A search's results from hand-made trial records (tune/results.lua):
+  -- two trials with saved models, a stopped one, a failed one and a nested
+  -- parameter absent in some; "failed": every trial failed.
+  function F.results(kind)
+    local recs = {}
+    for i = 1, 4 do
+      local state = kind == "failed" and "failed" or ({ "done", "done", "stopped", "failed" })[i]
+      recs[i] = { id = i, state = state, seconds = i / 10, config = { lr = 10 ^ -i, opt = i % 2 == 0 and
+        { name = "sgd", momentum = i / 10 } or { name = "adam" } }, metrics = { acc = i / 5, loss = 1 / i } }
+      if state == "done" then
+        recs[i].model = F.path(".lunet")
+        F.model():save(recs[i].model)
+      end
+      if state == "failed" then recs[i].error = "boom" end
+    end
+    return require("lunet.tune.results").new({ metric = "acc", mode = "max", algorithm = "random", seed = 1 },
+      recs, dir)
+  end
+
   return F
 end

@@ -45,6 +45,7 @@ local function receivers(F)
     { class = "Model", make = { "F.functional()", 'F.functional("two")' } },
     { class = "Space", make = { "F.space()", 'F.space("grid")' } },
     { class = "Searcher", make = { 'F.searcher("tpe")', 'F.searcher("random")', 'F.searcher("grid")' } },
+    { class = "Results", make = { "F.results()", "F.results()", 'F.results("failed")' }, names = { "tune.Results" } },
   }
   for _, k in ipairs(F.TENSOR_KINDS) do
     local w = k == "matrix" and 6 or (k == "vector" and 3 or 1) -- mostly valid receivers
@@ -180,6 +181,11 @@ function targets.discover(F)
     if m == "lunet.trainers" then
       for _, n in ipairs(tab.names()) do local _ = tab[n] end -- loaded on first use
       local _ = tab.AsynchronousEASGD, tab.AsynchronousEAMSGD
+    end
+    -- (a table whose names load on first use lists them for completion, as lunet.tune does)
+    local mt = getmetatable(tab)
+    if type(mt) == "table" and type(rawget(mt, "__complete")) == "function" then
+      for _, n in ipairs(mt.__complete(tab)) do local _ = tab[n] end
     end
     walk(tab, m, expr)
   end

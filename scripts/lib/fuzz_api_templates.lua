@@ -151,6 +151,8 @@ local VAL = "={{time = 1, updates = 2, samples = 64, epoch = 1, loss = 0.7, f1 =
 T["lunet.plot.bar"] = chart({ labels = '={"a", "b"}', values = "={1, 2}", format = '="%.2f"', color = '="#336699"' },
   { "labels", "values" })
 T["lunet.plot.line"] = chart({ series = '={{name = "a", x = {1, 2, 3}, y = {3, 2, 1}}}', smooth = "pos" }, { "series" })
+T["lunet.plot.scatter"] = chart({ series = '={{name = "a", x = {0.1, 0.01, 1}, y = {3, 2, 1}, labels = {"p", "q", "r"}}, '
+  .. '{name = "b", x = {0.5}, y = {1}, line = true}}', xscale = '="log"' }, { "series" })
 T["lunet.plot.histogram"] = chart({ values = "={1, 2, 2, 3}", counts = "={[1] = 2, [2] = 5}", bins = "pos",
   color = '="#336699"' })
 T["lunet.plot.report"] = { { O({ title = "str", path = "path", sections = '={{heading = "h", text = "t", pre = "p", '
@@ -215,4 +217,5 @@ each({ "Trainer:history", "Trainer:training_time", "Trainer:num_updates", "Train
 for k, v in pairs(require "fuzz_api_templates_ml") do T[k] = v end
 for k, v in pairs(require "fuzz_api_templates_tune") do T[k] = v end
 for k, v in pairs(require "fuzz_api_templates_tune_run") do T[k] = v end
+for k, v in pairs(require "fuzz_api_templates_tune_results") do T[k] = v end
 return T

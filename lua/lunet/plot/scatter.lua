@@ -166,7 +166,15 @@ function scatter.build(o, where)
       ylo, yhi = math.min(ylo, s.y[j]), math.max(yhi, s.y[j])
     end
   end
+  for _, span in ipairs { { "x", xlo, xhi }, { "y", ylo, yhi } } do
+    if span[3] - span[2] == math.huge then
+      check.fail(where, "the %s values span more than the largest float (%g .. %g)", span[1], span[2], span[3])
+    end
+  end
   local yt = svg.ticks(ylo, yhi, axes.y_target(height))
+  if yt.hi - yt.lo == math.huge then -- (the outer ticks past the data overflow)
+    check.fail(where, "the y values span more than the largest float once rounded to ticks (%g .. %g)", ylo, yhi)
+  end
 
   local names = {}
   for i, s in ipairs(series) do names[i] = s.name end
@@ -215,7 +223,7 @@ function scatter.build(o, where)
       xlo, xhi = xlo - d, xhi + d
     end
     local pad = (xhi - xlo) * 0.04
-    xlo, xhi = xlo - pad, xhi + pad
+    if (xhi + pad) - (xlo - pad) ~= math.huge then xlo, xhi = xlo - pad, xhi + pad end
     local integer = true -- (trial numbers: no 1.5)
     for _, se in ipairs(series) do
       for j = 1, #se.u do if se.u[j] ~= math.floor(se.u[j]) then integer = false end end

@@ -3,6 +3,8 @@
 -- with its domain's kind when the search's space description names it (the
 -- report draws loguniform ones on a log axis), and the value at a path as a
 -- cell (a list value, such as a choice of layer sizes, reads as text).
+local check = require "lunet.check"
+
 local params = {}
 
 params.LOG = { loguniform = true, qloguniform = true }
@@ -26,7 +28,7 @@ local function leaves(config, prefix, out, depth)
     if type(k) == "string" then
       local path = prefix and prefix .. "." .. k or k
       if type(v) == "table" and getmetatable(v) == nil and not is_list(v) then leaves(v, path, out, depth + 1)
-      elseif type(v) ~= "table" or is_list(v) then out[path] = true end
+      else out[path] = true end
     end
   end
 end
@@ -37,10 +39,10 @@ end
 -- constants outside any choice (the same in every trial: no parameter).
 -- The options of a choice add their own paths below the choice's.
 local function kinds(node, path, out, fixed, in_choice, depth)
-  if type(node) ~= "table" or depth > 64 then return end
+  if type(node) ~= "table" or getmetatable(node) ~= nil or depth > 64 then return end
   if type(node.table) == "table" then
     for _, f in ipairs(node.table) do
-      if type(f) == "table" and (type(f.key) == "string" or math.type(f.key) == "integer") then
+      if type(f) == "table" and getmetatable(f) == nil and (type(f.key) == "string" or math.type(f.key) == "integer") then
         local key = tostring(f.key)
         kinds(f.node, path and path .. "." .. key or key, out, fixed, in_choice, depth + 1)
       end
@@ -55,21 +57,23 @@ local function kinds(node, path, out, fixed, in_choice, depth)
   end
 end
 
--- The value at a dotted path of config, or nil (also where a nested config
--- stands: that is no value).
+-- The value at a dotted path of config ('layers.2' reaches into a list), or
+-- nil (also where a nested config stands: that is no value).
 function params.get(config, path)
   local v = config
   for part in path:gmatch("[^.]+") do
-    if type(v) ~= "table" then return nil end
-    v = v[part]
+    if type(v) ~= "table" or getmetatable(v) ~= nil then return nil end
+    -- (a list's entries: 'layers.2' is layers[2])
+    local i = part:match("^%d+$") and math.tointeger(tonumber(part))
+    if i and v[part] == nil then v = v[i] else v = v[part] end
   end
-  if type(v) == "table" and not is_list(v) then return nil end
+  if type(v) == "table" and getmetatable(v) == nil and not is_list(v) then return nil end
   return v
 end
 
 -- A value as a cell's text: integers as integers, other numbers with up to
 -- 6 significant digits, lists as {a, b}.
-function params.text(v)
+function params.text(v, depth)
   local t = type(v)
   if t == "number" then
     if math.type(v) == "integer" or (v == math.floor(v) and math.abs(v) < 1e15) then
@@ -78,12 +82,15 @@ function params.text(v)
     if v ~= v then return "NaN" end
     return (string.format("%.6g", v))
   end
-  if t == "table" then
+  if t == "table" and getmetatable(v) == nil then
+    depth = (depth or 0) + 1
+    if depth > 8 then return "{...}" end -- (a list holding itself)
     local parts = {}
-    for i, x in ipairs(v) do parts[i] = params.text(x) end
+    for i, x in ipairs(v) do parts[i] = params.text(x, depth) end
     return "{" .. table.concat(parts, ", ") .. "}"
   end
-  return tostring(v)
+  if t == "string" or t == "boolean" then return tostring(v) end
+  return check.describe(v) -- (no value a search stores: a tensor, a function, an object)
 end
 
 -- params.list(space_description, records) -> {{path=, kind= (or nil)}, ...}

@@ -24,7 +24,7 @@ local STATES = { "done", "stopped", "failed", "running", "pending" }
 
 -- A settings value as text: tables as {k = v, ...} with sorted keys.
 local function show(v, depth)
-  if type(v) ~= "table" then return params.text(v) end
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return params.text(v) end
   if depth > 4 then return "{...}" end
   local keys = {}
   for k in pairs(v) do keys[#keys + 1] = k end
@@ -73,7 +73,11 @@ end
 local function param_chart(res, p)
   local values = {}
   for i, r in ipairs(res._records) do
-    if metric_of(r, res.metric) then values[i] = params.get(r.config, p.path) end
+    if metric_of(r, res.metric) then
+      local v = params.get(r.config, p.path)
+      -- (a value that is not finite has no place on an axis)
+      if v ~= nil and (type(v) ~= "number" or finite(v)) then values[i] = v end
+    end
   end
   if next(values) == nil then return nil end
   local axis = axis_of(p, values)

@@ -27,10 +27,15 @@ local FIXED = { id = true, state = true, seconds = true, error = true }
 
 function results.is(v) return getmetatable(v) == Results end
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
+-- A deep copy of plain tables (a cycle stays a cycle; a table with a
+-- metatable is kept as it is).
+local function copy(v, seen)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
   local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
+  seen[v] = out
+  for k, x in pairs(v) do out[k] = copy(x, seen) end
   return out
 end
 
@@ -38,7 +43,9 @@ end
 -- a user's file): a fresh copy.
 local function check_record(r, i, where)
   local what = string.format("trials[%d]", i)
-  if type(r) ~= "table" then fail(where, "%s must be a trial record (a table), got %s", what, describe(r)) end
+  if type(r) ~= "table" or getmetatable(r) ~= nil then
+    fail(where, "%s must be a trial record (a table), got %s", what, describe(r))
+  end
   local id = check.integer(r.id, where, what .. ".id", { min = 1 })
   if not STATE[r.state] then
     fail(where, "%s (trial %d).state must be one of %s, got %s", what, id, table.concat(STATES, ", "),
@@ -53,7 +60,7 @@ local function check_record(r, i, where)
   if r.error ~= nil then check.string(r.error, where, what .. ".error") end
   if r.model ~= nil then check.string(r.model, where, what .. ".model", { nonempty = true }) end
   local out = copy(r)
-  out.config, out.metrics = out.config or {}, out.metrics or {}
+  out.id, out.config, out.metrics = id, out.config or {}, out.metrics or {}
   return out
 end
 
@@ -62,7 +69,9 @@ end
 function results.new(settings, trials, dir, ...)
   local where = "tune.results"
   check.arity(where, 3, settings, trials, dir, ...)
-  if type(settings) ~= "table" then fail(where, "settings must be a table, got %s", describe(settings)) end
+  if type(settings) ~= "table" or getmetatable(settings) ~= nil then
+    fail(where, "settings must be a table, got %s", describe(settings))
+  end
   local metric = check.string(settings.metric, where, "settings.metric", { nonempty = true })
   local mode = check.choice(settings.mode, where, "settings.mode", { "max", "min" })
   check.list(trials, where, "trials")
@@ -294,7 +303,8 @@ doc.register { name = "tune.Results", kind = "tune",
   summary = "what tune.run and tune.load return: best_config and best_result (the best done or stopped trial by the "
     .. "search's metric and mode; nil when none finished), trials (a DataFrame: id, state, seconds, a column per "
     .. "parameter by dotted path with missing cells where a trial did not draw it, a column per metric, error), dir; "
-    .. "r:best() and r:get_best(metric, mode) -> {id, state, config, metrics, seconds, model}, r:dataframe(); "
+    .. "r:best() and r:get_best(metric, mode) -> {id, state, config, metrics, seconds, model}, r:dataframe(), "
+    .. "r:params() -> {{path =, kind = (the domain's, when the space names it), column =}, ...}; "
     .. "tostring gives the top trials",
   usage = "local best = results:get_best('val_loss', 'min'); results.trials:show()", aliases = { "Results" },
   objects = { Results } }
