@@ -75,6 +75,31 @@ describe("tune schedulers", function()
     end)
   end
 
+  it("a stopped trial keeps the model it last reported, and best_ensemble takes it", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local r = tune.run { trial = "tune_steps", space = { quality = tune.choice { 0.8, 0.85, 0.9, 0.1 }, steps = 8,
+                                                         with_model = true },
+                         metric = "score", algorithm = "grid", scheduler = "median", max_concurrent = 1, dir = dir,
+                         verbose = false }
+    local _, trials = store.load(dir)
+    assert.are.equal("stopped", trials[4].state)
+    assert.truthy(trials[4].model, "the stopped trial's model is recorded")
+    -- every trial's model: the ensemble's output is the mean of the four biases
+    local e = tune.best_ensemble(r, 4)
+    local out = e:predict(require("lunet").zeros(1, 1)):get(1, 1)
+    os.execute("rm -rf '" .. dir .. "'")
+    os.remove(dir)
+    assert.is_true(math.abs(out - (0.8 + 0.85 + 0.9 + 0.1) / 4) < 1e-6, "ensemble output " .. out)
+    -- a second argument that is no model fails the trial, saying so
+    tune.run { trial = "tune_steps", space = { quality = 0.5, steps = 2, with_model = "not a model" },
+               metric = "score", algorithm = "grid", max_concurrent = 1, dir = dir, verbose = false }
+    _, trials = store.load(dir)
+    os.execute("rm -rf '" .. dir .. "'")
+    assert.are.equal("failed", trials[1].state)
+    h.assert_contains(trials[1].error, "report: the second argument is string, expected an nn model")
+  end)
+
   it("refuses unknown schedulers and options by name", function()
     h.assert_error("t: scheduler must be 'median', 'asha' or a table", function() schedulers.new("pbt", "max", "t") end)
     h.assert_error("t: scheduler must be 'median', 'asha' or a table", function() schedulers.new({}, "max", "t") end)

@@ -22,7 +22,8 @@ run_options.docs = doc.options {
   { "trial", REQUIRED, "the trial: a module name that workers require from this package.path; the module returns "
     .. "function(config, report). report{metric = v, ...} gives the next step's results (finite numbers, the metric "
     .. "among them; the n-th report is step n, what schedulers count) and may end the trial (stopped: its last "
-    .. "report counts); the function returns the final metrics (model = an nn model is saved with the trial)" },
+    .. "report counts; report(metrics, model) keeps that model for a stopped trial); the function returns the final "
+    .. "metrics (model = an nn model is saved with the trial)" },
   { "space", REQUIRED, "the search space: a table of values and domains (tune.choice, uniform, loguniform, "
     .. "quniform, qloguniform, randint), nested tables allowed" },
   { "metric", REQUIRED, "the name of the metric that ranks trials (a trial that does not return it fails)" },

@@ -6,7 +6,9 @@
 -- ...} sends the step's metrics and waits for the scheduler's answer; a
 -- stop raises an internal error caught here (the trial ends "stopped" with
 -- the metrics it last reported). A returned `model` is saved in the
--- trial's directory. Exit codes as worker.lua's: 0 told to stop, 3 the
+-- trial's directory; so is the model a stopped trial last gave report as its
+-- second argument (report(metrics, model): a stopped trial's model, as Ray
+-- Tune's checkpoint at a report), so best_ensemble can use stopped trials. Exit codes as worker.lua's: 0 told to stop, 3 the
 -- driver went silent or sent what this worker cannot read.
 local core = require "lunet.core"
 local protocol = require "lunet.runtime.protocol"
@@ -69,14 +71,28 @@ local function checked(metrics, metric, what, numbers_only)
   return out
 end
 
+-- model (an nn model) saved in the trial's directory; returns the file's name there.
+local function save_model(t, model, what)
+  if not require("lunet.nn").is_model(model) then
+    error(string.format("%s: model is %s, expected an nn model", what, type(model)), 0)
+  end
+  core.mkdirs(t.dir)
+  model:save(t.dir .. "/" .. MODEL_FILE)
+  return MODEL_FILE
+end
+
 -- Runs one trial; returns the result message's fields.
 local function run_trial(client, t)
   local t0 = core.now()
-  local step, last = 0, {}
-  local function report(metrics)
+  local step, last, last_model = 0, {}, nil
+  local function report(metrics, model)
     local m = checked(metrics, t.metric, "report", true)
+    if model ~= nil and not require("lunet.nn").is_model(model) then
+      error(string.format("report: the second argument is %s, expected an nn model (saved if the trial is "
+        .. "stopped here)", type(model)), 0)
+    end
     step = step + 1
-    last = m
+    last, last_model = m, model
     client:send("trial_report", t.id, protocol.encode("trial_report", { id = t.id, step = step, metrics = m }))
     local _, answer = await(client, { trial_answer = true }, t.driver_timeout)
     if answer.stop then error(STOP, 0) end
@@ -92,23 +108,18 @@ local function run_trial(client, t)
     end
     local final = fn(t.config, report)
     local metrics = checked(final, t.metric, "the trial's result")
-    local model
-    if final.model ~= nil then
-      local nn = require "lunet.nn"
-      if not nn.is_model(final.model) then
-        error("the trial's result: model is " .. type(final.model) .. ", expected an nn model", 0)
-      end
-      core.mkdirs(t.dir)
-      final.model:save(t.dir .. "/" .. MODEL_FILE)
-      model = MODEL_FILE
-    end
-    return { metrics = metrics, model = model }
+    return { metrics = metrics, model = final.model ~= nil and save_model(t, final.model, "the trial's result") or nil }
   end)
   local seconds = core.now() - t0
   if ok then
     return { id = t.id, state = "done", metrics = res.metrics, seconds = seconds, model = res.model }
   end
-  if res == STOP then return { id = t.id, state = "stopped", metrics = last, seconds = seconds } end
+  if res == STOP then
+    local saved, file = true, nil
+    if last_model then saved, file = pcall(save_model, t, last_model, "report") end
+    return { id = t.id, state = "stopped", metrics = last, seconds = seconds, model = saved and file or nil,
+             error = not saved and tostring(file) or nil }
+  end
   if type(res) == "table" and res.silent then error(res, 0) end -- (the driver is gone: no result to send)
   return { id = t.id, state = "failed", metrics = last, seconds = seconds, error = tostring(res) }
 end
