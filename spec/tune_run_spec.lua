@@ -96,7 +96,7 @@ describe("tune.run", function()
     local dir = s.path()
     local kinds = { "ok", "error", "kill", "hang", "nan", "nometric", "text", "ok" }
     tune.run { trial = "tune_faulty", space = { kind = tune.choice(kinds) }, metric = "score", algorithm = "grid",
-               max_concurrent = 2, trial_timeout = 3, dir = dir, verbose = false }
+               max_concurrent = 2, trial_timeout = 10, dir = dir, verbose = false }
     h.no_children(core.getpid()) -- (every worker, the replaced ones too, ended and reaped)
     local _, trials = store.load(dir)
     assert.are.equal(#kinds, #trials)
@@ -113,7 +113,7 @@ describe("tune.run", function()
     end
     h.assert_contains(why.error, "the trial broke on purpose")
     h.assert_contains(why.kill, "killed by SIGKILL")
-    h.assert_contains(why.hang, "timed out after 3 s")
+    h.assert_contains(why.hang, "timed out after 10 s")
     h.assert_contains(why.nan, "metric 'score' is NaN")
     h.assert_contains(why.nometric, "no metric 'score'")
     h.assert_contains(why.text, "metric 'score' is string")

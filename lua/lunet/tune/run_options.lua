@@ -38,7 +38,8 @@ run_options.docs = doc.options {
   { "seed", 0, "the search's seed: the same seed, the same configs" },
   { "dir", OPTIONAL, "the results directory; none: a fresh one under ./tune_results/" },
   { "resume", false, "true: continue the search stored in dir (finished trials kept, the others run again)" },
-  { "trial_timeout", OPTIONAL, "seconds a trial may run; past it the trial fails and its process is replaced" },
+  { "trial_timeout", 3600, "seconds a trial may run; past it the trial fails (a hung trial cannot be told from a "
+    .. "slow one otherwise) and its process is replaced; false: no limit" },
   { "launcher", "local", "'local', 'mpirun' or 'srun': how the worker processes start" },
   { "launcher_program", OPTIONAL, "the mpirun or srun program to run" },
   { "hostfile", OPTIONAL, "mpirun --hostfile" },
@@ -121,7 +122,7 @@ function run_options.check(opts, where)
   check.string(o.dir, where, "dir", { optional = true, nonempty = true })
   check.boolean(o.resume, where, "resume")
   if o.resume and not o.dir then check.fail(where, "resume = true needs dir (the search to continue)") end
-  if o.trial_timeout ~= nil then o.trial_timeout = check.positive(o.trial_timeout, where, "trial_timeout") end
+  if o.trial_timeout ~= false then o.trial_timeout = check.positive(o.trial_timeout, where, "trial_timeout") end
   check.choice(o.launcher, where, "launcher", { "local", "mpirun", "srun" })
   check.string(o.launcher_program, where, "launcher_program", { optional = true, nonempty = true })
   if o.launcher_program and o.launcher == "local" then
