@@ -13,18 +13,7 @@ local pattern, assert_same_values, recv, refs, pair, header, floats = T.pattern,
   T.pair, T.header, T.floats
 
 describe("core.Server / core.Client, errors", function()
-  local open = {}
-  local function track(...)
-    for i = 1, select("#", ...) do
-      local s = select(i, ...)
-      if type(s) == "userdata" then open[#open + 1] = s end -- not the peer id
-    end
-    return ...
-  end
-  after_each(function()
-    for _, s in ipairs(open) do s:close() end
-    open = {}
-  end)
+  local track = T.tracker(after_each)
 
   describe("send errors", function()
     it("unknown message types", function()

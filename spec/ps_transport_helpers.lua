@@ -64,4 +64,21 @@ end
 function T.floats(...) return string.pack("<" .. ("f"):rep(select("#", ...)), ...) end
 
 
+-- track(...) -> ...: the sockets among its arguments (not peer ids) are
+-- closed after each test (after_each: busted's, from the spec).
+function T.tracker(after_each)
+  local open = {}
+  after_each(function()
+    for _, s in ipairs(open) do s:close() end
+    open = {}
+  end)
+  return function(...)
+    for i = 1, select("#", ...) do
+      local s = select(i, ...)
+      if type(s) == "userdata" then open[#open + 1] = s end
+    end
+    return ...
+  end
+end
+
 return T

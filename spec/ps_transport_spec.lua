@@ -15,18 +15,7 @@ local pattern, assert_same_values, recv, refs, pair, header, floats = T.pattern,
   T.pair, T.header, T.floats
 
 describe("core.Server / core.Client", function()
-  local open = {}
-  local function track(...)
-    for i = 1, select("#", ...) do
-      local s = select(i, ...)
-      if type(s) == "userdata" then open[#open + 1] = s end -- not the peer id
-    end
-    return ...
-  end
-  after_each(function()
-    for _, s in ipairs(open) do s:close() end
-    open = {}
-  end)
+  local track = T.tracker(after_each)
 
   describe("round trips", function()
     it("carry every message type both ways with meta and payload frames", function()
