@@ -37,7 +37,8 @@ end
 -- parse(spec, argv) -> o: spec = {name =, about =, lists = {"trainers",
 -- "workers", "windows"} (the lists the sweep takes), full = {trainers =,
 -- workers =, windows =, repeats =} and quick = {...} (the defaults as text, as
--- --help shows them), extra = {args.lua options}}. o.trainers, o.workers,
+-- --help shows them), extra = {args.lua options}, check = function(o) (the
+-- sweep's own checks of o)}. o.trainers, o.workers,
 -- o.windows are lists, o.digits the loaded MNIST digits, o.quick a boolean.
 function sweep.parse(spec, argv)
   local options = {
@@ -67,6 +68,7 @@ function sweep.parse(spec, argv)
   end
   o.repeats = o.repeats or defaults.repeats or 1
   o.name = spec.name
+  if spec.check then spec.check(o) end -- (before the digits load: a usage mistake fails at once)
   local ok, digits = pcall(setup.load, { quick = o.quick, dir = o.data })
   if not ok then args.fail(spec.name, tostring(digits)) end
   o.digits = digits
@@ -74,12 +76,12 @@ function sweep.parse(spec, argv)
   return o
 end
 
--- run(o, name, {workers =, window =, ...}) -> the results of o.repeats runs
--- (seeds o.seed, o.seed + 1, ...), each also printed as one line
--- "thesis=<sweep> trainer= workers= window= repeat= accuracy= ..."
-function sweep.run(o, name, settings)
+-- run(o, name, {workers =, window =, ...}, only) -> the results of o.repeats
+-- runs (seeds o.seed, o.seed + 1, ...; only = r: repeat r alone), each also
+-- printed as one line "thesis=<sweep> trainer= workers= window= repeat= accuracy= ..."
+function sweep.run(o, name, settings, only)
   local runs = {}
-  for r = 1, o.repeats do
+  for r = only or 1, only or o.repeats do
     local s = { digits = o.digits, seed = o.seed + r - 1 }
     for k, v in pairs(settings) do s[k] = v end
     local ok, res = pcall(setup.run, name, s)
