@@ -45,10 +45,16 @@ for _, name in ipairs(o.trainers) do
     xs[#xs + 1], measured[#measured + 1], expected[#expected + 1] = n, mean, n - 1
     rows[#rows + 1] = { name, n, commits, ("%.3f"):format(mean), n - 1, ("%.3f"):format(n > 1 and mean / (n - 1) or 1),
       ("%.1f"):format(runs[1].oversubscribed) }
-    if next(merged) then
-      charts[#charts + 1] = plot.histogram { counts = merged, xlabel = "staleness (updates since the pull)",
-        ylabel = "commits", title = ("%s, %d worker%s: mean %.2f, E[tau] = n - 1 = %d"):format(name, n,
-          n == 1 and "" or "s", mean, n - 1) }
+    -- one bar per staleness up to 3 (n - 1) (at least 10): the few first commits of a late worker count
+    -- every update before them and would squeeze the rest into one bin
+    local cap, shown, above = math.max(10, 3 * (n - 1)), {}, 0
+    for tau, count in pairs(merged) do
+      if tau <= cap then shown[tau] = count else above = above + count end
+    end
+    if next(shown) then
+      charts[#charts + 1] = plot.histogram { counts = shown, xlabel = "staleness (updates since the pull)",
+        ylabel = "commits", title = ("%s, %d worker%s: mean %.2f, E[tau] = n - 1 = %d%s"):format(name, n,
+          n == 1 and "" or "s", mean, n - 1, above > 0 and (" (%d above %d not drawn)"):format(above, cap) or "") }
     end
   end
   table.insert(charts, 1, plot.line { title = name .. ": mean staleness against workers", xlabel = "workers",
