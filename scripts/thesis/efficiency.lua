@@ -42,7 +42,7 @@ for _, n in ipairs(o.workers) do
     for _, name in ipairs(o.trainers) do
       local res = sweep.run(o, name, { workers = n, validation_every = every,
                                         validation_rows = o["validation-rows"] }, r)
-      runs[#runs + 1] = res[1]
+      runs[#runs + 1] = res[1] -- (none when it failed: the pairs are of the runs that finished)
     end
     -- E(row, column) for every ordered pair; none when the curves share no time
     local header, rows = { "E(row, column)" }, {}
@@ -55,7 +55,8 @@ for _, n in ipairs(o.workers) do
         if a ~= b then
           sweep.line(o.name, { { "a", a.name }, { "b", b.name }, { "workers", n }, { "repeat", r },
             { "temporal_efficiency", ok and ("%.4f"):format(e) or "none" },
-            { "from", ok and ("%.3f"):format(span.from) or "none" }, { "to", ok and ("%.3f"):format(span.to) or "none" },
+            { "from", ok and ("%.3f"):format(span.from) or "none" },
+            { "to", ok and ("%.3f"):format(span.to) or "none" },
             { "oversubscribed", ("%.1f"):format(a.oversubscribed) } })
         end
       end
@@ -63,6 +64,7 @@ for _, n in ipairs(o.workers) do
     end
     local trained = {}
     for k, res in ipairs(runs) do trained[k] = res.trainer end
+    if #trained == 0 then sweep.fail(o.name, ("no run finished with %d workers"):format(n)) end
     sections[#sections + 1] = {
       heading = ("%d worker%s, repeat %d"):format(n, n == 1 and "" or "s", r),
       text = "E(a, b) > 1: a's validation accuracy curve lies above b's over the time both ran.",

@@ -17,6 +17,7 @@
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
+local setup = require "mnist_setup"
 local sweep = require "sweep"
 
 local o = sweep.parse({
@@ -29,7 +30,8 @@ local o = sweep.parse({
 local plot = lunet.plot
 local sections = {}
 for _, name in ipairs(o.trainers) do
-  local charts, rows, xs, measured, expected = {}, {}, {}, {}, {}
+  local charts, rows = {}, {}
+  local measured, expected = { name = "measured", x = {}, y = {} }, { name = "E[tau] = n - 1", x = {}, y = {} }
   for _, n in ipairs(o.workers) do
     local runs = sweep.run(o, name, { workers = n })
     local merged, commits = {}, 0 -- the repeats' histograms added up
@@ -42,9 +44,10 @@ for _, name in ipairs(o.trainers) do
         { "oversubscribed", ("%.1f"):format(res.oversubscribed) } })
     end
     local mean = sweep.mean(runs, "mean_staleness")
-    xs[#xs + 1], measured[#measured + 1], expected[#expected + 1] = n, mean, n - 1
-    rows[#rows + 1] = { name, n, commits, ("%.3f"):format(mean), n - 1, ("%.3f"):format(n > 1 and mean / (n - 1) or 1),
-      ("%.1f"):format(runs[1].oversubscribed) }
+    sweep.point(measured, n, runs, "mean_staleness")
+    expected.x[#expected.x + 1], expected.y[#expected.y + 1] = n, n - 1
+    rows[#rows + 1] = { name, n, commits, sweep.cell(runs, "mean_staleness", "%.3f"), n - 1,
+      mean and ("%.3f"):format(n > 1 and mean / (n - 1) or 1) or "failed", ("%.1f"):format(setup.oversubscribed(n)) }
     -- one bar per staleness up to 3 (n - 1) (at least 10): the few first commits of a late worker count
     -- every update before them and would squeeze the rest into one bin
     local cap, shown, above = math.max(10, 3 * (n - 1)), {}, 0
@@ -57,9 +60,8 @@ for _, name in ipairs(o.trainers) do
           n == 1 and "" or "s", mean, n - 1, above > 0 and (" (%d above %d not drawn)"):format(above, cap) or "") }
     end
   end
-  table.insert(charts, 1, plot.line { title = name .. ": mean staleness against workers", xlabel = "workers",
-    ylabel = "mean staleness", series = { { name = "measured", x = xs, y = measured },
-                                          { name = "E[tau] = n - 1", x = xs, y = expected } } })
+  table.insert(charts, 1, sweep.chart({ title = name .. ": mean staleness against workers", xlabel = "workers",
+    ylabel = "mean staleness" }, { measured, expected }))
   sections[#sections + 1] = { heading = name,
     table = { header = { "trainer", "workers", "commits", "mean staleness", "n - 1", "ratio", "workers/core" },
               rows = rows },

@@ -12,6 +12,7 @@
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
+local setup = require "mnist_setup"
 local sweep = require "sweep"
 
 local o = sweep.parse({
@@ -31,31 +32,29 @@ local o = sweep.parse({
 local rows, acc_series, time_series = {}, {}, {}
 for _, name in ipairs(o.trainers) do
   for _, n in ipairs(o.workers) do
-    local xs, accs, secs = {}, {}, {}
+    local label = #o.workers == 1 and name or ("%s, %d workers"):format(name, n)
+    local acc, sec = { name = label, x = {}, y = {} }, { name = label, x = {}, y = {} }
     for _, w in ipairs(o.windows) do
       local runs = sweep.run(o, name, { workers = n, window = w })
-      local acc, sec = sweep.mean(runs, "accuracy"), sweep.mean(runs, "seconds")
-      xs[#xs + 1], accs[#accs + 1], secs[#secs + 1] = w, acc, sec
-      rows[#rows + 1] = { name, n, w, ("%.4f"):format(acc), ("%.2f"):format(sec),
-        ("%.0f"):format(sweep.mean(runs, "updates")), ("%.2f"):format(sweep.mean(runs, "mean_staleness")),
-        ("%.1f"):format(runs[1].oversubscribed) }
+      sweep.point(acc, w, runs, "accuracy")
+      sweep.point(sec, w, runs, "seconds")
+      rows[#rows + 1] = { name, n, w, sweep.cell(runs, "accuracy", "%.4f"), sweep.cell(runs, "seconds", "%.2f"),
+        sweep.cell(runs, "updates", "%.0f"), sweep.cell(runs, "mean_staleness", "%.2f"),
+        ("%.1f"):format(setup.oversubscribed(n)) }
     end
-    local label = #o.workers == 1 and name or ("%s, %d workers"):format(name, n)
-    acc_series[#acc_series + 1] = { name = label, x = xs, y = accs }
-    time_series[#time_series + 1] = { name = label, x = xs, y = secs }
+    acc_series[#acc_series + 1], time_series[#time_series + 1] = acc, sec
   end
 end
 
-local plot = lunet.plot
 sweep.report(o, "lunet: accuracy and time against the communication window (Hermans 2017)", { {
   heading = "Accuracy and time against the window",
-  text = { sweep.setup_text(o), "Accuracy and seconds are the means over the repeats." },
+  text = { sweep.setup_text(o), "Accuracy and seconds are the means over the repeats that finished." },
   table = { header = { "trainer", "workers", "window", "accuracy", "seconds", "updates", "mean staleness",
                        "workers/core" }, rows = rows },
   charts = {
-    plot.line { title = "Test accuracy against the window", xlabel = "communication window (batches)",
-                ylabel = "accuracy", series = acc_series },
-    plot.line { title = "Training time against the window", xlabel = "communication window (batches)",
-                ylabel = "seconds", series = time_series },
+    sweep.chart({ title = "Test accuracy against the window", xlabel = "communication window (batches)",
+                  ylabel = "accuracy" }, acc_series),
+    sweep.chart({ title = "Training time against the window", xlabel = "communication window (batches)",
+                  ylabel = "seconds" }, time_series),
   },
 } })

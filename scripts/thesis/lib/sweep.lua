@@ -53,8 +53,9 @@ function sweep.parse(spec, argv)
     options[#options + 1] = { name = l, kind = "string", value = "A,B,...",
       default_text = ("%s; --quick %s"):format(spec.full[l], spec.quick[l]), help = HELP[l] }
   end
-  options[#options + 1] = { name = "repeats", kind = "integer", default_text =
-    ("%d; --quick %d"):format(spec.full.repeats or 1, spec.quick.repeats or 1), help = "runs of each setting (seeds seed, seed + 1, ...)" }
+  options[#options + 1] = { name = "repeats", kind = "integer",
+    default_text = ("%d; --quick %d"):format(spec.full.repeats or 1, spec.quick.repeats or 1),
+    help = "runs of each setting (seeds seed, seed + 1, ...)" }
   options[#options + 1] = { name = "seed", kind = "integer", default = 1, help = "the first run's seed" }
   options[#options + 1] = { name = "out", kind = "string", value = "DIR", default = "results",
     help = "where " .. spec.name .. ".html goes" }
@@ -77,24 +78,32 @@ function sweep.parse(spec, argv)
 end
 
 -- run(o, name, {workers =, window =, ...}, only) -> the results of o.repeats
--- runs (seeds o.seed, o.seed + 1, ...; only = r: repeat r alone), each also
--- printed as one line "thesis=<sweep> trainer= workers= window= repeat= accuracy= ..."
+-- runs (seeds o.seed, o.seed + 1, ...; only = r: repeat r alone) that
+-- finished, each also printed as one line "thesis=<sweep> trainer= workers=
+-- window= repeat= accuracy= ...". A run that fails (a diverged DOWNPOUR's NaN
+-- loss, a lost worker) is a line "... repeat= failed=<why, spaces as _>" and
+-- the sweep goes on.
 function sweep.run(o, name, settings, only)
   local runs = {}
   for r = only or 1, only or o.repeats do
     local s = { digits = o.digits, seed = o.seed + r - 1 }
     for k, v in pairs(settings) do s[k] = v end
     local ok, res = pcall(setup.run, name, s)
-    if not ok then args.fail(o.name, ("%s with %d workers: %s"):format(name, settings.workers or 1, tostring(res))) end
-    res["repeat"] = r
-    runs[#runs + 1] = res
-    sweep.line(o.name, {
-      { "trainer", name }, { "workers", res.workers }, { "window", res.window or "none" }, { "repeat", r },
-      { "accuracy", ("%.4f"):format(res.accuracy) }, { "seconds", ("%.3f"):format(res.seconds) },
-      { "samples_per_s", ("%.0f"):format(res.samples_per_s) }, { "updates", res.updates },
-      { "mean_staleness", ("%.3f"):format(res.mean_staleness) },
-      { "oversubscribed", ("%.1f"):format(res.oversubscribed) },
-    })
+    if not ok then
+      local why = tostring(res):gsub("%s+", "_")
+      sweep.line(o.name, { { "trainer", name }, { "workers", settings.workers or 1 },
+        { "window", settings.window or "default" }, { "repeat", r }, { "failed", why } })
+    else
+      res["repeat"] = r
+      runs[#runs + 1] = res
+      sweep.line(o.name, {
+        { "trainer", name }, { "workers", res.workers }, { "window", res.window or "none" }, { "repeat", r },
+        { "accuracy", ("%.4f"):format(res.accuracy) }, { "seconds", ("%.3f"):format(res.seconds) },
+        { "samples_per_s", ("%.0f"):format(res.samples_per_s) }, { "updates", res.updates },
+        { "mean_staleness", ("%.3f"):format(res.mean_staleness) },
+        { "oversubscribed", ("%.1f"):format(res.oversubscribed) },
+      })
+    end
   end
   return runs
 end
@@ -107,11 +116,32 @@ function sweep.line(name, pairs_list)
   io.stdout:flush()
 end
 
--- The mean of field over runs.
+-- The mean of field over runs (nil when none finished), and it formatted
+-- with fmt ("failed" when none finished).
 function sweep.mean(runs, field)
+  if #runs == 0 then return nil end
   local s = 0
   for _, r in ipairs(runs) do s = s + r[field] end
   return s / #runs
+end
+function sweep.cell(runs, field, fmt)
+  local m = sweep.mean(runs, field)
+  return m and fmt:format(m) or "failed"
+end
+
+-- Adds (x, the mean of field over runs) to a chart series {x =, y =} when a run finished.
+function sweep.point(series, x, runs, field)
+  local m = sweep.mean(runs, field)
+  if m then series.x[#series.x + 1], series.y[#series.y + 1] = x, m end
+end
+
+-- The line chart of the series that have points (nil when none has).
+function sweep.chart(o, series_list)
+  local kept = {}
+  for _, s in ipairs(series_list) do if #s.y > 0 then kept[#kept + 1] = s end end
+  if #kept == 0 then return nil end
+  o.series = kept
+  return lunet.plot.line(o)
 end
 
 -- The runs' text for the report: the data, the setup and how oversubscribed.
