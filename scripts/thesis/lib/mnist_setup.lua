@@ -122,7 +122,8 @@ end
 -- oversubscribed = (workers per core), validation = {{time =, accuracy =,
 -- ...}, ...} (when validation_every is given: the first validation_rows test
 -- digits scored on the center every validation_every seconds, for temporal
--- efficiency), trained = the model}.
+-- efficiency), trained = the model}. SingleTrainer runs one worker whatever
+-- workers says (the baseline of a sweep over workers).
 function setup.run(name, o)
   assert(o and o.digits, "mnist_setup.run: digits (from mnist_setup.load) are required")
   local class = lunet.trainers.get(name) -- (names the trainer when unknown)
@@ -138,6 +139,9 @@ function setup.run(name, o)
   if class.spec.options.communication_window ~= nil then -- (ADAG: an optional one, given here)
     window = o.window or setup.window(class.name)
     opts.communication_window = window
+  elseif o.window ~= nil then
+    error(("mnist_setup.run: %s has no communication_window (window = %s)"):format(class.name, tostring(o.window)),
+      0)
   end
   if o.validation_every then
     local rows = math.min(o.validation_rows or 1000, o.digits.test:count())
