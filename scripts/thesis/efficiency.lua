@@ -35,7 +35,7 @@ local o = sweep.parse({
 local every = o.every or (o.quick and 0.1 or 1)
 
 local METRIC = "val_accuracy"
-local sections, curves = {}, {}
+local sections = {}
 for _, n in ipairs(o.workers) do
   for r = 1, o.repeats do
     local runs = {} -- one per trainer, this worker count and repeat
@@ -72,7 +72,6 @@ for _, n in ipairs(o.workers) do
       charts = { lunet.plot.compare(trained, { metric = METRIC, by = "time",
         title = ("Validation accuracy against time, %d workers"):format(n) }) },
     }
-    curves[#curves + 1] = runs
   end
 end
 
