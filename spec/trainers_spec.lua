@@ -266,7 +266,13 @@ describe("hostile options", function()
       { trainer = "EnsembleTrainer", num_workers = 3 }, df)
     local limit = require("lunet.trainers.options").local_worker_limit()
     refused({ "DOWNPOUR: num_workers = 1000 is above " .. limit .. ", the local launcher's limit on this machine",
-              "launcher 'mpirun' or 'srun'" }, { num_workers = 1000 })
+              "launcher 'mpirun' or 'srun'", "oversubscribe = true" }, { num_workers = 1000 })
+    -- oversubscribe lifts it (then the rows bound it), for the local launcher only
+    refused("DOWNPOUR: the training frame has 64 rows, too few for num_workers = 1000",
+      { num_workers = 1000, oversubscribe = true }, df)
+    refused("DOWNPOUR: oversubscribe applies to the local launcher only, not 'srun'",
+      { num_workers = 2, oversubscribe = true, launcher = "srun" }, df)
+    refused("DOWNPOUR: oversubscribe must be true or false, got 'yes'", { num_workers = 2, oversubscribe = "yes" }, df)
     local compiled = h.small_model(4):compile { optimizer = "sgd", loss = "categorical_crossentropy" }
     no_new_children(function()
       h.assert_error("evaluate: the frame of x and y has 64 rows, too few for num_workers = 65", function()

@@ -46,6 +46,8 @@ return {
   { "reassign", "a lost worker's partitions go to the live workers (false: the run goes on without them)" },
   { "shared_memory", "local workers exchange parameters with the driver through shared memory (memfd), the "
     .. "socket carrying only notifications (default true; false: in socket frames)" },
+  { "oversubscribe", "true: the local launcher starts num_workers above its limit (4 per CPU, at least 8), as "
+    .. "mpirun --oversubscribe does; they share the cores (the thesis's 16-worker sweeps)" },
   { "max_message", "bytes: a larger message to the driver is refused (when not given: the job's largest message)" },
   { "server_key", "the driver's key pair (lunet keygen PATH): ZeroMQ CURVE, encrypted and authenticated" },
   { "authorized_keys", "a file of the workers' public keys admitted with server_key, one Z85 key per line" },

@@ -43,6 +43,7 @@ options.common = {
   driver_timeout = 10,      -- seconds of driver silence before a worker exits by itself
   reassign = true,          -- a lost worker's partitions go to the live ones
   shared_memory = OPTIONAL, -- local workers exchange parameters through shared memory (default: true)
+  oversubscribe = false,    -- local: allow more workers than the per-CPU limit (as mpirun --oversubscribe)
   report_interval = 0.25,   -- seconds between a worker's progress reports
   verbose = true,           -- the progress line on stderr
   max_message = OPTIONAL,   -- bytes; larger messages to the driver are refused (default: the job's largest)
@@ -202,10 +203,13 @@ local function check_launcher(name, o)
   if o.shared_memory ~= nil then check.boolean(o.shared_memory, name, "shared_memory") end
   only_for(name, o, "shared_memory", { "local" }, " (other workers may be on other hosts)")
   check.size(o.num_workers, name, "num_workers")
-  if o.launcher == "local" and o.num_workers > options.local_worker_limit() then
+  check.boolean(o.oversubscribe, name, "oversubscribe")
+  if o.oversubscribe then only_for(name, o, "oversubscribe", { "local" }) end
+  if o.launcher == "local" and o.num_workers > options.local_worker_limit() and not o.oversubscribe then
     check.fail(name, "num_workers = %d is above %d, the local launcher's limit on this machine (%d per CPU, %d CPUs): "
-      .. "each worker is a process here; launcher 'mpirun' or 'srun' spreads more over hosts", o.num_workers,
-      options.local_worker_limit(), options.LOCAL_WORKERS_PER_CPU, core.num_cpus())
+      .. "each worker is a process here; launcher 'mpirun' or 'srun' spreads more over hosts, or oversubscribe = "
+      .. "true runs them anyway", o.num_workers, options.local_worker_limit(), options.LOCAL_WORKERS_PER_CPU,
+      core.num_cpus())
   end
 end
 

@@ -98,15 +98,6 @@ end
 -- Workers per core of a run on this machine (the driver not counted).
 function setup.oversubscribed(workers) return workers / core.num_cpus() end
 
--- The local launcher refuses more than a few workers per CPU (each is a
--- process); the thesis's sweep goes to 16 on purpose, and every line says how
--- oversubscribed it was. Raised for this process only, to what is asked.
-local function allow_workers(n)
-  local per_cpu = math.ceil(n / core.num_cpus())
-  if n > trainer_options.local_worker_limit() and per_cpu > trainer_options.LOCAL_WORKERS_PER_CPU then
-    trainer_options.LOCAL_WORKERS_PER_CPU = per_cpu
-  end
-end
 
 -- The predicted classes' accuracy on frame df.
 function setup.accuracy(model, df)
@@ -128,13 +119,15 @@ function setup.run(name, o)
   assert(o and o.digits, "mnist_setup.run: digits (from mnist_setup.load) are required")
   local class = lunet.trainers.get(name) -- (names the trainer when unknown)
   local workers = class.name == "SingleTrainer" and 1 or (o.workers or 1)
-  allow_workers(workers)
   local opts = {
     model = setup.model(o.seed), loss = "categorical_crossentropy", features_col = "features",
     label_col = "label_onehot", batch_size = setup.BATCH_SIZE, num_epoch = setup.EPOCHS, seed = o.seed or 1,
     worker_optimizer = lunet.nn.optimizers.Adam { learning_rate = setup.LEARNING_RATE }, verbose = false,
   }
-  if class.name ~= "SingleTrainer" then opts.num_workers = workers end
+  if class.name ~= "SingleTrainer" then
+    -- (the sweeps go past the local launcher's per-CPU limit on purpose; every line says by how much)
+    opts.num_workers, opts.oversubscribe = workers, workers > trainer_options.local_worker_limit() or nil
+  end
   local window = nil
   if class.spec.options.communication_window ~= nil then -- (ADAG: an optional one, given here)
     window = o.window or setup.window(class.name)
