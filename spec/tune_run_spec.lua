@@ -92,6 +92,21 @@ describe("tune.run", function()
     assert.are.equal(worst, r.best_result.score)
   end)
 
+  it("runs a trial that runs a distributed trainer of its own (DOWNPOUR, 2 local workers)", function()
+    local dir = s.path()
+    local r = tune.run { trial = "tune_distributed", space = { lr = tune.loguniform(0.01, 0.1) }, metric = "accuracy",
+                         num_samples = 2, max_concurrent = 2, dir = dir, verbose = false }
+    h.no_children(core.getpid())
+    local _, trials = store.load(dir)
+    assert.are.equal(2, #trials)
+    for _, t in ipairs(trials) do
+      assert.are.equal("done", t.state, t.error)
+      assert.are.equal(2, t.metrics.workers)
+      assert.is_true(t.metrics.updates > 0)
+    end
+    assert.is_true(r.best_result.accuracy > 0.9, "accuracy " .. r.best_result.accuracy)
+  end)
+
   it("records failing, crashing, hanging and bad-metric trials failed, and completes the rest", function()
     local dir = s.path()
     local kinds = { "ok", "error", "kill", "hang", "nan", "nometric", "text", "ok" }
