@@ -11,7 +11,7 @@ local lunet = require "lunet"
 local tune = lunet.tune
 local store = require "lunet.tune.store"
 
-local FIXTURES = (os.getenv("PWD") or ".") .. "/spec/fixtures/?.lua"
+local FIXTURES = "spec/fixtures/?.lua" -- (relative: the workers start in this directory, ctest runs in the root)
 package.path = FIXTURES .. ";" .. package.path
 
 local function by_state(trials)

@@ -8,7 +8,7 @@ local tune = require("lunet").tune
 local schedulers = require "lunet.tune.schedulers"
 local store = require "lunet.tune.store"
 
-package.path = (os.getenv("PWD") or ".") .. "/spec/fixtures/?.lua;" .. package.path
+package.path = "spec/fixtures/?.lua;" .. package.path
 
 describe("tune schedulers", function()
   it("median: stops a trial whose best is worse than the median of the others' running means", function()
