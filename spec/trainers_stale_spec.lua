@@ -255,3 +255,37 @@ describe("the staleness-aware trainers learn", function()
     end)
   end
 end)
+
+describe("the rules' primitives (core.vec)", function()
+  local v = core.vec
+  local a, b, c, d = core.zeros(4), core.zeros(4), core.zeros(4), core.zeros(4)
+
+  it("refuse bad scalars, sizes and overlapping buffers by name", function()
+    h.assert_error("vec.dc_axpy: c must be a number in [0, ", function() v.dc_axpy(a, b, c, -1) end)
+    h.assert_error("vec.dc_axpy: c must be a number in [0, ", function() v.dc_axpy(a, b, c, 0 / 0) end)
+    h.assert_error("vec.dc_axpy: y has 4 elements, backup has 3", function() v.dc_axpy(a, b, core.zeros(3), 1) end)
+    h.assert_error("vec.dc_axpy: the tensors must not overlap", function() v.dc_axpy(a, a, c, 1) end)
+    h.assert_error("vec.dc_adaptive_axpy: m must be a number in [0, 1), got 1", function()
+      v.dc_adaptive_axpy(a, b, c, d, 1, 1)
+    end)
+    h.assert_error("vec.dc_adaptive_axpy: the tensors must not overlap", function()
+      v.dc_adaptive_axpy(a, b, c, a, 1, 0.5)
+    end)
+    h.assert_error("vec.gap_axpy: correction must be a number in [1, ", function() v.gap_axpy(a, b, c, d, 0.5, 0.5) end)
+    h.assert_error("vec.gap_axpy: beta must be a number in [0, 1), got inf", function()
+      v.gap_axpy(a, b, c, d, 1 / 0, 2)
+    end)
+    h.assert_error("vec.gap_axpy: y has 4 elements, pulled has 2", function()
+      v.gap_axpy(a, b, c:narrow(1, 1, 2), d, 0.5, 2)
+    end)
+  end)
+
+  it("stay finite where the center did not move, even when x * x overflows", function()
+    local y, x = core.tensor { 1, 2 }, core.tensor { 1e30, -1e30 }
+    v.dc_axpy(y, x, core.tensor { 1, 2 }, 1)
+    assert.is_true(v.all_finite(y))
+    y = core.tensor { 1, 2 }
+    v.gap_axpy(y, core.tensor { 0, 0.5 }, core.tensor { 1, 2 }, core.zeros(2), 0.9, 10)
+    assert.are.same({ 1, 2.5 }, values(y))
+  end)
+end)

@@ -270,8 +270,12 @@ static void disjoint4(lua_State *L, const char *where, const float *a, const flo
 static float scalar_in(lua_State *L, int idx, const char *where, const char *name, double lo, double hi,
                        int hi_open) {
   lua_Number v = luaL_checknumber(L, idx);
-  if (!(v >= lo) || (hi_open ? !(v < hi) : !(v <= hi)) || isinf((float)v))
-    luaL_error(L, "vec.%s: %s must be a number in [%g, %g%s, got %g", where, name, lo, hi, hi_open ? ")" : "]", v);
+  if (!(v >= lo) || (hi_open ? !(v < hi) : !(v <= hi)) || isinf((float)v)) {
+    char msg[160]; /* (lua_pushfstring has no %g) */
+    snprintf(msg, sizeof msg, "vec.%s: %s must be a number in [%g, %g%s, got %g", where, name, lo, hi,
+             hi_open ? ")" : "]", (double)v);
+    luaL_error(L, "%s", msg);
+  }
   return (float)v;
 }
 
