@@ -256,6 +256,27 @@ describe("the staleness-aware trainers learn", function()
   end
 end)
 
+describe("DCASGD's constant variant with checkpoints", function()
+  it("writes them and resumes from one (each worker's w_bak is the center its job carries)", function()
+    local df = h.problem(2000, 8, 5)
+    local dir = h.tmpdir()
+    local o = { model = h.small_model(8), num_workers = 2, batch_size = 32, num_epoch = 2, verbose = false,
+                variant = "constant", worker_optimizer = "sgd", learning_rate = 0.1,
+                checkpoint_every = { updates = 20 }, checkpoint_dir = dir }
+    local t = trainers.DCASGD(o)
+    t:train(df)
+    local written = t:num_updates()
+    o.checkpoint_every, o.checkpoint_dir, o.resume_from = nil, nil, dir
+    local resumed = trainers.DCASGD(o)
+    local trained = resumed:train(df)
+    assert.are.equal("resumed", resumed:events()[1].kind)
+    assert.are.equal(written, resumed:num_updates()) -- (from the last checkpoint's clock to the end)
+    local _, acc = trained:evaluate(df:column("features"), df:column("label"), { batch_size = 500 })
+    assert.is_true(acc > 0.9, "accuracy " .. acc)
+    os.execute("rm -rf " .. h.sh_quote(dir))
+  end)
+end)
+
 describe("the rules' primitives (core.vec)", function()
   local v = core.vec
   local a, b, c, d = core.zeros(4), core.zeros(4), core.zeros(4), core.zeros(4)
