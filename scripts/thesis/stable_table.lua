@@ -1,7 +1,8 @@
 -- The table of the 16-worker search (scripts/thesis/stable.lua's lines, e.g.
 -- results/stable.txt): one row per setting (the line without its seed and
 -- measurements), with the runs' accuracies, their mean and the worst run's
--- difference to SingleTrainer on the same seed. Markdown on stdout.
+-- difference to SingleTrainer on the same seed with the same worker_optimizer
+-- (the setup's Adam 0.001 when the line names none). Markdown on stdout.
 --   lunet scripts/thesis/stable_table.lua results/stable.txt
 local path = arg[1]
 if not path then io.stderr:write("usage: lunet scripts/thesis/stable_table.lua RESULTS_FILE\n"); os.exit(2) end
@@ -18,10 +19,12 @@ for line in file:lines() do
       if not MEASURED[k] then key[#key + 1] = k .. "=" .. v end
     end
     local seed, acc = tonumber(fields.seed or "1"), tonumber(fields.accuracy)
-    if fields.trainer == "SingleTrainer" then single[seed] = acc end
+    -- (a run is compared with SingleTrainer of its seed and worker optimizer: the setup's Adam when not given)
+    local family = seed .. "/" .. (fields.worker_optimizer or "-")
+    if fields.trainer == "SingleTrainer" then single[family] = acc end
     local name = table.concat(key, " ")
     if not rows[name] then rows[name] = { runs = {} }; order[#order + 1] = name end
-    table.insert(rows[name].runs, { seed = seed, accuracy = acc, staleness = tonumber(fields.mean_staleness) })
+    table.insert(rows[name].runs, { seed = seed, accuracy = acc, family = family })
   end
 end
 file:close()
@@ -34,8 +37,8 @@ for _, name in ipairs(order) do
   for _, run in ipairs(r.runs) do
     parts[#parts + 1] = ("%d: %.4f"):format(run.seed, run.accuracy)
     sum = sum + run.accuracy
-    if single[run.seed] then
-      local gap = single[run.seed] - run.accuracy
+    if single[run.family] then
+      local gap = single[run.family] - run.accuracy
       worst = worst and math.max(worst, gap) or gap
     end
   end
