@@ -161,3 +161,42 @@ void lunet_vec_shuffle_rows(float *a, size_t a_cols, float *b, size_t b_cols, si
     if (b) swap_rows(b, b_cols, i - 1, j, tmp);
   }
 }
+
+void lunet_vec_dc_axpy(float *restrict y, const float *restrict x, const float *restrict backup, float c, size_t n) {
+  /* an entry the center has not moved on (d = 0) takes x as it is, also
+   * when x * x overflows (inf * 0 would be NaN) */
+  for (size_t i = 0; i < n; i++) {
+    float d = y[i] - backup[i];
+    float comp = d != 0.0f ? c * x[i] * x[i] * d : 0.0f;
+    y[i] += x[i] - comp;
+  }
+}
+
+void lunet_vec_dc_adaptive_axpy(float *restrict y, const float *restrict x, const float *restrict backup,
+                                float *restrict ms, float lambda, float m, size_t n) {
+  /* ms holds the mean square of the commits (the gradient's times eta^2): in
+   * lambda * eta * g^2 / sqrt(MeanSquare(g)) the eta's cancel, so the rule
+   * needs no learning rate. ms = 0 only where x * x = 0 (the term is 0). */
+  for (size_t i = 0; i < n; i++) {
+    float x2 = x[i] * x[i];
+    float s = m * ms[i] + (1.0f - m) * x2;
+    ms[i] = s;
+    float d = y[i] - backup[i];
+    float comp = (s > 0.0f && d != 0.0f) ? lambda * x2 / sqrtf(s) * d : 0.0f;
+    y[i] += x[i] - comp;
+  }
+}
+
+void lunet_vec_gap_axpy(float *restrict y, const float *restrict x, const float *restrict pulled,
+                        float *restrict v, float beta, float correction, size_t n) {
+  /* C = the root mean square of the commits (bias-corrected, as Adam's);
+   * x / max(1, gap / C) written as x * (C / gap) where gap > C: gap > 0
+   * there, and a C of 0 (nothing committed yet to this entry) gives 0 */
+  for (size_t i = 0; i < n; i++) {
+    float s = beta * v[i] + (1.0f - beta) * x[i] * x[i];
+    v[i] = s;
+    float c = sqrtf(s * correction);
+    float gap = fabsf(y[i] - pulled[i]);
+    y[i] += gap > c ? x[i] * (c / gap) : x[i];
+  }
+}

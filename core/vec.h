@@ -25,6 +25,21 @@ void lunet_vec_lerp(float *y, const float *x, float t, size_t n);
  * started from takes little of x. Each scale uses y before its own update;
  * gamma > 0. stale may alias y (then plain y += x). */
 void lunet_vec_adaptive_axpy(float *y, const float *x, const float *stale, float gamma, size_t n);
+/* The staleness-compensating rules (trainers dcasgd.lua, gap_aware.lua), one
+ * pass each; the arrays must not overlap. dc_axpy: the delay compensation of
+ * DC-ASGD-c (Zheng et al., ICML 2017) on a commit x = -eta g:
+ *   y += x - c * x^2 * (y - backup), c = lambda / eta.
+ * dc_adaptive_axpy: DC-ASGD-a, ms = m ms + (1 - m) x^2 (the mean square of
+ * the commits), then y += x - lambda * x^2 / sqrt(ms) * (y - backup) (0 where
+ * ms = 0). gap_axpy: Gap-Aware (Barkai et al., ICLR 2020), v = beta v +
+ * (1 - beta) x^2, C = sqrt(v * correction) (correction = 1 / (1 - beta^t)
+ * after t commits), y += x / max(1, |y - pulled| / C). Each uses y before
+ * its own update. */
+void lunet_vec_dc_axpy(float *restrict y, const float *restrict x, const float *restrict backup, float c, size_t n);
+void lunet_vec_dc_adaptive_axpy(float *restrict y, const float *restrict x, const float *restrict backup,
+                                float *restrict ms, float lambda, float m, size_t n);
+void lunet_vec_gap_axpy(float *restrict y, const float *restrict x, const float *restrict pulled,
+                        float *restrict v, float beta, float correction, size_t n);
 /* Nesterov momentum around an optimizer's step (EAMSGD's worker), in two
  * passes per batch. momentum_ahead: before = x; x += delta u (the
  * look-ahead the step is taken at). momentum_step, after the step moved x

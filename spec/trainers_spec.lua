@@ -16,8 +16,8 @@ end
 describe("trainers registry", function()
   it("lists and loads the built-in trainers", function()
     local names = trainers.names()
-    assert.are.same({ "ADAG", "AEASGD", "AdaptiveADAG", "AveragingTrainer", "DOWNPOUR", "DataParallel", "DynSGD",
-                      "EAMSGD", "EASGD", "EnsembleTrainer", "SingleTrainer" }, names)
+    assert.are.same({ "ADAG", "AEASGD", "AdaptiveADAG", "AveragingTrainer", "DCASGD", "DOWNPOUR", "DataParallel",
+                      "DynSGD", "EAMSGD", "EASGD", "EnsembleTrainer", "GapAware", "SingleTrainer" }, names)
     assert.is_true(trainers.DOWNPOUR.is_trainer)
     assert.are.equal("DOWNPOUR", trainers.get("DOWNPOUR").name)
     assert.are.equal(trainers.SingleTrainer, trainers.get("SingleTrainer"))

@@ -257,11 +257,87 @@ static int v_fold(lua_State *L) {
   return 1;
 }
 
+/* The staleness rules' operands: n floats each, none overlapping another
+ * (the loops are restrict-qualified). */
+static void disjoint4(lua_State *L, const char *where, const float *a, const float *b, const float *c,
+                      const float *d, size_t n) {
+  disjoint3(L, where, a, b, c, n);
+  disjoint3(L, where, a, b, d, n);
+  disjoint3(L, where, a, c, d, n);
+}
+
+/* A float32 scalar argument in [lo, hi) (hi_open) or [lo, hi]. */
+static float scalar_in(lua_State *L, int idx, const char *where, const char *name, double lo, double hi,
+                       int hi_open) {
+  lua_Number v = luaL_checknumber(L, idx);
+  if (!(v >= lo) || (hi_open ? !(v < hi) : !(v <= hi)) || isinf((float)v)) {
+    char msg[160]; /* (lua_pushfstring has no %g) */
+    snprintf(msg, sizeof msg, "vec.%s: %s must be a number in [%g, %g%s, got %g", where, name, lo, hi,
+             hi_open ? ")" : "]", (double)v);
+    luaL_error(L, "%s", msg);
+  }
+  return (float)v;
+}
+
+/* dc_axpy(y, x, backup, c): y += x - c x^2 (y - backup); returns y */
+static int v_dc_axpy(lua_State *L) {
+  size_t ny, nx, nb;
+  float *y = flat(L, 1, &ny, "dc_axpy", "y");
+  const float *x = flat(L, 2, &nx, "dc_axpy", "x");
+  const float *b = flat(L, 3, &nb, "dc_axpy", "backup");
+  float c = scalar_in(L, 4, "dc_axpy", "c", 0, 3.4e38, 0);
+  same_size(L, ny, nx, "dc_axpy", "y", "x");
+  same_size(L, ny, nb, "dc_axpy", "y", "backup");
+  disjoint3(L, "dc_axpy", y, x, b, ny);
+  lunet_vec_dc_axpy(y, x, b, c, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* dc_adaptive_axpy(y, x, backup, ms, lambda, m): ms = m ms + (1 - m) x^2,
+ * y += x - lambda x^2 / sqrt(ms) (y - backup); returns y */
+static int v_dc_adaptive_axpy(lua_State *L) {
+  size_t ny, nx, nb, nm;
+  float *y = flat(L, 1, &ny, "dc_adaptive_axpy", "y");
+  const float *x = flat(L, 2, &nx, "dc_adaptive_axpy", "x");
+  const float *b = flat(L, 3, &nb, "dc_adaptive_axpy", "backup");
+  float *ms = flat(L, 4, &nm, "dc_adaptive_axpy", "ms");
+  float lambda = scalar_in(L, 5, "dc_adaptive_axpy", "lambda", 0, 3.4e38, 0);
+  float m = scalar_in(L, 6, "dc_adaptive_axpy", "m", 0, 1, 1);
+  same_size(L, ny, nx, "dc_adaptive_axpy", "y", "x");
+  same_size(L, ny, nb, "dc_adaptive_axpy", "y", "backup");
+  same_size(L, ny, nm, "dc_adaptive_axpy", "y", "ms");
+  disjoint4(L, "dc_adaptive_axpy", y, x, b, ms, ny);
+  lunet_vec_dc_adaptive_axpy(y, x, b, ms, lambda, m, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* gap_axpy(y, x, pulled, v, beta, correction): v = beta v + (1 - beta) x^2,
+ * y += x / max(1, |y - pulled| / sqrt(v correction)); returns y */
+static int v_gap_axpy(lua_State *L) {
+  size_t ny, nx, np, nv;
+  float *y = flat(L, 1, &ny, "gap_axpy", "y");
+  const float *x = flat(L, 2, &nx, "gap_axpy", "x");
+  const float *p = flat(L, 3, &np, "gap_axpy", "pulled");
+  float *v = flat(L, 4, &nv, "gap_axpy", "v");
+  float beta = scalar_in(L, 5, "gap_axpy", "beta", 0, 1, 1);
+  float correction = scalar_in(L, 6, "gap_axpy", "correction", 1, 3.4e38, 0);
+  same_size(L, ny, nx, "gap_axpy", "y", "x");
+  same_size(L, ny, np, "gap_axpy", "y", "pulled");
+  same_size(L, ny, nv, "gap_axpy", "y", "v");
+  disjoint4(L, "gap_axpy", y, x, p, v, ny);
+  lunet_vec_gap_axpy(y, x, p, v, beta, correction, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg vec_functions[] = {
     {"delta", v_delta}, {"delta_send", v_delta_send}, {"fold", v_fold},
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
     {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy},
+    {"dc_axpy", v_dc_axpy}, {"dc_adaptive_axpy", v_dc_adaptive_axpy}, {"gap_axpy", v_gap_axpy},
     {"momentum_ahead", v_momentum_ahead}, {"momentum_step", v_momentum_step}, {"sum", v_sum}, {"argmax_rows", v_argmax_rows},
     {"all_finite", v_all_finite}, {"hash", v_hash},
     {NULL, NULL}};

@@ -197,6 +197,8 @@ local OWN = {
   EASGD = { rho = "num", communication_window = "pos" }, DataParallel = { mode = '="hogwild"', frequency = '="batch"' },
   EnsembleTrainer = { num_models = "pos", merge_models = "bool", init = '="random"' }, SingleTrainer = {},
   AveragingTrainer = {},
+  DCASGD = { communication_window = "pos", variant = '="constant"', lambda = "num", momentum = "unit" },
+  GapAware = { communication_window = "pos", beta = "unit" },
 }
 for name, own in pairs(OWN) do
   local spec = {}

@@ -119,6 +119,61 @@ int main(void) {
   lunet_vec_adaptive_axpy(yb, xb, sb, 1e-45f, 2);
   CHECK(yb[0] == 1e20f && yb[1] == 6.0f);
 
+  /* the staleness rules against double loops over odd lengths; each uses y
+   * before its own update. dc_axpy: y += x - c x^2 (y - backup) */
+  static float w0[N], bak[N], ms[N], msd[N]; /* (N) each */
+  ramp(y, N, 0.01f, -3.0f);
+  ramp(bak, N, 0.012f, -3.1f);
+  ramp(x, N, -0.003f, 1.0f);
+  memcpy(w0, y, sizeof y);
+  lunet_vec_dc_axpy(y, x, bak, 0.7f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) {
+    double want = (double)w0[i] + x[i] - 0.7 * (double)x[i] * x[i] * ((double)w0[i] - bak[i]);
+    ok &= fabs(y[i] - want) <= 1e-5 * (1 + fabs(want));
+  }
+  CHECK(ok);
+  /* dc_adaptive_axpy, twice: ms = m ms + (1 - m) x^2, y += x - lambda x^2 / sqrt(ms) (y - backup) */
+  memcpy(y, w0, sizeof y);
+  lunet_vec_fill(ms, 0, N);
+  for (size_t i = 0; i < N; i++) msd[i] = 0;
+  static double wd[N]; /* (N) */
+  for (size_t i = 0; i < N; i++) wd[i] = w0[i];
+  ok = 1;
+  for (int step = 0; step < 2; step++) {
+    lunet_vec_dc_adaptive_axpy(y, x, bak, ms, 2.0f, 0.9f, N);
+    for (size_t i = 0; i < N; i++) {
+      double x2 = (double)x[i] * x[i];
+      msd[i] = 0.9f * msd[i] + 0.1 * x2;
+      double comp = msd[i] > 0 ? 2.0 * x2 / sqrt(msd[i]) * (wd[i] - bak[i]) : 0.0;
+      wd[i] += x[i] - comp;
+    }
+  }
+  for (size_t i = 0; i < N; i++) ok &= fabs(y[i] - wd[i]) <= 1e-5 * (1 + fabs(wd[i])) && fabs(ms[i] - msd[i]) <= 1e-6;
+  CHECK(ok);
+  /* x = 0 where the mean square is 0: no 0/0 */
+  float yc[2] = {1, 2}, xc[2] = {0, 1}, bc[2] = {0, 0}, mc[2] = {0, 0}; /* (2) each */
+  lunet_vec_dc_adaptive_axpy(yc, xc, bc, mc, 2.0f, 0.5f, 2);
+  CHECK(yc[0] == 1.0f && lunet_vec_all_finite(yc, 2));
+  /* gap_axpy: v = beta v + (1 - beta) x^2, C = sqrt(v corr), y += x / max(1, |y - pulled| / C) */
+  memcpy(y, w0, sizeof y);
+  lunet_vec_fill(ms, 0, N);
+  lunet_vec_gap_axpy(y, x, bak, ms, 0.5f, 2.0f, N);
+  ok = 1;
+  for (size_t i = 0; i < N; i++) {
+    double c = fabs((double)x[i]); /* v = x^2 / 2, corrected by 2 */
+    double gap = fabs((double)w0[i] - bak[i]);
+    double want = w0[i] + x[i] / (gap > c ? gap / c : 1.0);
+    ok &= fabs(y[i] - want) <= 1e-5 * (1 + fabs(want));
+  }
+  CHECK(ok);
+  /* n = 0: no-ops */
+  memcpy(w0, y, sizeof y);
+  lunet_vec_dc_axpy(y, x, bak, 1.0f, 0);
+  lunet_vec_dc_adaptive_axpy(y, x, bak, ms, 1.0f, 0.5f, 0);
+  lunet_vec_gap_axpy(y, x, bak, ms, 0.5f, 1.0f, 0);
+  CHECK(memcmp(w0, y, sizeof y) == 0);
+
   /* sum in double: large n of a value not exact in float */
   lunet_vec_fill(y, 0.1f, N);
   CHECK_NEAR(lunet_vec_sum(y, N), N * (double)0.1f, 1e-9);

@@ -17,6 +17,8 @@ local builtin = {
   AveragingTrainer = "lunet.trainers.averaging",
   DataParallel = "lunet.trainers.data_parallel",
   EnsembleTrainer = "lunet.trainers.ensemble",
+  DCASGD = "lunet.trainers.dcasgd",
+  GapAware = "lunet.trainers.gap_aware",
 }
 local aliases = { AsynchronousEASGD = "AEASGD", AsynchronousEAMSGD = "EAMSGD" }
 trainers.aliases = aliases -- (help finds them by these names too)

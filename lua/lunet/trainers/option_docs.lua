@@ -73,11 +73,11 @@ return {
     .. "fraction F of the values largest in magnitude, with their indices: 0.01 sends ~50x fewer bytes) or {quantize = "
     .. "8} (8-bit codes, a min and scale per 256 values: ~4x), with error feedback: a worker adds what it did not send "
     .. "to its next commit, nothing learned is lost (Lin et al. 2018). DOWNPOUR, ADAG, DynSGD, AdaptiveADAG, AEASGD, "
-    .. "EAMSGD and DataParallel (they commit changes); a resumed worker starts with nothing pending. Bytes: "
+    .. "EAMSGD, DataParallel, DCASGD and GapAware (they commit changes); a resumed worker starts with nothing pending. Bytes: "
     .. "trainer.stats.commit_bytes, bytes_per_commit, compression_ratio (when not given: float32)" },
   { "pull_compression", "'fp16' or 'bf16': the parameters the driver sends a worker, rounded (the center stays "
     .. "float32; the trainers compression applies to; when not given: float32)" },
   { "num_servers", "k > 1: the parameters are split into k contiguous ranges, each served by a thread of the driver "
-    .. "with the trainer's rule (not AdaptiveADAG, EnsembleTrainer, SingleTrainer); not with on_nan = 'skip', "
+    .. "with the trainer's rule (not AdaptiveADAG, DCASGD, GapAware, EnsembleTrainer, SingleTrainer); not with on_nan = 'skip', "
     .. "compression or shared_memory = true (local workers then use the shards' sockets)" },
 }
