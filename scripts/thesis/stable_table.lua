@@ -1,9 +1,9 @@
 -- The table of the 16-worker search (scripts/thesis/stable.lua's lines, e.g.
--- results/stable.txt): one row per setting (the line without its seed and
+-- scripts/thesis/results/stable.txt): one row per setting (the line without its seed and
 -- measurements), with the runs' accuracies, their mean and the worst run's
 -- difference to SingleTrainer on the same seed with the same worker_optimizer
 -- (the setup's Adam 0.001 when the line names none). Markdown on stdout.
---   lunet scripts/thesis/stable_table.lua results/stable.txt
+--   lunet scripts/thesis/stable_table.lua scripts/thesis/results/stable.txt
 local path = arg[1]
 if not path then io.stderr:write("usage: lunet scripts/thesis/stable_table.lua RESULTS_FILE\n"); os.exit(2) end
 local file = assert(io.open(path, "r"))
