@@ -176,6 +176,21 @@ function helpers.max_abs_diff(a, b)
   return math.max(d:max(), -d:min())
 end
 
+-- A tensor's values as a flat Lua list (row-major), and the largest
+-- difference between two such lists: for rules computed by hand in Lua.
+function helpers.values(t)
+  local out, n = {}, t:numel()
+  local v = t:view(n)
+  for i = 1, n do out[i] = v:get(i) end
+  return out
+end
+
+function helpers.list_max_abs_diff(a, b)
+  local worst = 0
+  for i = 1, #a do worst = math.max(worst, math.abs(a[i] - b[i])) end
+  return worst
+end
+
 -- A loopback endpoint nobody listens on (bound, read, released).
 function helpers.free_endpoint()
   local s = require("lunet.core").Server("tcp://127.0.0.1:0")

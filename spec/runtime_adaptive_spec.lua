@@ -13,12 +13,7 @@ package.path = "spec/fixtures/?.lua;" .. package.path
 local df = h.problem(2000, 8, 5)
 local x, y = df:column("features"), df:column("label")
 
-local function values(t)
-  local out, n = {}, t:numel()
-  local v = t:view(n)
-  for i = 1, n do out[i] = v:get(i) end
-  return out
-end
+local values, max_abs_diff = h.values, h.list_max_abs_diff
 
 -- The rule in double precision: worker 0's plan from c0 (a list), as the
 -- fixture commits it (values[k] * ramp, ramp = 1, 2, 3, 1, 2, 3, ...).
@@ -37,11 +32,6 @@ local function by_hand(c0, plan, gamma)
   return c
 end
 
-local function max_abs_diff(a, b)
-  local worst = 0
-  for i = 1, #a do worst = math.max(worst, math.abs(a[i] - b[i])) end
-  return worst
-end
 
 describe("AdaptiveADAG options", function()
   local model = h.small_model(4)

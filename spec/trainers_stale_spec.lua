@@ -11,18 +11,8 @@ local trainers = lunet.trainers
 
 package.path = "spec/fixtures/?.lua;" .. package.path
 
-local function values(t)
-  local out, n = {}, t:numel()
-  local v = t:view(n)
-  for i = 1, n do out[i] = v:get(i) end
-  return out
-end
+local values, max_abs_diff = h.values, h.list_max_abs_diff
 
-local function max_abs_diff(a, b)
-  local worst = 0
-  for i = 1, #a do worst = math.max(worst, math.abs(a[i] - b[i])) end
-  return worst
-end
 
 -- S as the driver makes it (runtime/center.lua) for a rule's functions, on a center of these values
 local function server(class, o, center)
