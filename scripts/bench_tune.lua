@@ -27,12 +27,14 @@ if wanted("tune_overhead") then
   for _, n in ipairs { 1, 2 } do
     local dir, trials = scratch(), 100
     local t0 = core.now()
-    tune.run { trial = "tune_quad", space = { x = tune.uniform(0, 1), steps = 10 }, metric = "score",
-               num_samples = trials, max_concurrent = n, dir = dir, verbose = false }
+    local r = tune.run { trial = "tune_quad", space = { x = tune.uniform(0, 1), steps = 10 }, metric = "score",
+                         num_samples = trials, max_concurrent = n, dir = dir, verbose = false }
     local seconds = core.now() - t0
+    local done = 0
+    for _, s in ipairs(r.trials:column("state")) do done = done + (s == "done" and 1 or 0) end
     os.execute("rm -rf '" .. dir .. "'")
-    print(string.format("bench=tune_overhead max_concurrent=%d trials=%d reports_per_trial=10 seconds=%.3f "
-      .. "trials_per_s=%.1f", n, trials, seconds, trials / seconds))
+    print(string.format("bench=tune_overhead max_concurrent=%d trials=%d done=%d reports_per_trial=10 seconds=%.3f "
+      .. "trials_per_s=%.1f", n, trials, done, seconds, trials / seconds))
   end
 end
 
