@@ -279,15 +279,21 @@ static float scalar_in(lua_State *L, int idx, const char *where, const char *nam
   return (float)v;
 }
 
+/* the staleness kernels' further vectors: contiguous, as long as y (n) */
+static float *flat_as_y(lua_State *L, int idx, size_t n, const char *where, const char *name) {
+  size_t m;
+  float *p = flat(L, idx, &m, where, name);
+  same_size(L, n, m, where, "y", name);
+  return p;
+}
+
 /* dc_axpy(y, x, backup, c): y += x - c x^2 (y - backup); returns y */
 static int v_dc_axpy(lua_State *L) {
-  size_t ny, nx, nb;
+  size_t ny;
   float *y = flat(L, 1, &ny, "dc_axpy", "y");
-  const float *x = flat(L, 2, &nx, "dc_axpy", "x");
-  const float *b = flat(L, 3, &nb, "dc_axpy", "backup");
+  const float *x = flat_as_y(L, 2, ny, "dc_axpy", "x");
+  const float *b = flat_as_y(L, 3, ny, "dc_axpy", "backup");
   float c = scalar_in(L, 4, "dc_axpy", "c", 0, 3.4e38, 0);
-  same_size(L, ny, nx, "dc_axpy", "y", "x");
-  same_size(L, ny, nb, "dc_axpy", "y", "backup");
   disjoint3(L, "dc_axpy", y, x, b, ny);
   lunet_vec_dc_axpy(y, x, b, c, ny);
   lua_settop(L, 1);
@@ -297,16 +303,13 @@ static int v_dc_axpy(lua_State *L) {
 /* dc_adaptive_axpy(y, x, backup, ms, lambda, m): ms = m ms + (1 - m) x^2,
  * y += x - lambda x^2 / sqrt(ms) (y - backup); returns y */
 static int v_dc_adaptive_axpy(lua_State *L) {
-  size_t ny, nx, nb, nm;
+  size_t ny;
   float *y = flat(L, 1, &ny, "dc_adaptive_axpy", "y");
-  const float *x = flat(L, 2, &nx, "dc_adaptive_axpy", "x");
-  const float *b = flat(L, 3, &nb, "dc_adaptive_axpy", "backup");
-  float *ms = flat(L, 4, &nm, "dc_adaptive_axpy", "ms");
+  const float *x = flat_as_y(L, 2, ny, "dc_adaptive_axpy", "x");
+  const float *b = flat_as_y(L, 3, ny, "dc_adaptive_axpy", "backup");
+  float *ms = flat_as_y(L, 4, ny, "dc_adaptive_axpy", "ms");
   float lambda = scalar_in(L, 5, "dc_adaptive_axpy", "lambda", 0, 3.4e38, 0);
   float m = scalar_in(L, 6, "dc_adaptive_axpy", "m", 0, 1, 1);
-  same_size(L, ny, nx, "dc_adaptive_axpy", "y", "x");
-  same_size(L, ny, nb, "dc_adaptive_axpy", "y", "backup");
-  same_size(L, ny, nm, "dc_adaptive_axpy", "y", "ms");
   disjoint4(L, "dc_adaptive_axpy", y, x, b, ms, ny);
   lunet_vec_dc_adaptive_axpy(y, x, b, ms, lambda, m, ny);
   lua_settop(L, 1);
@@ -316,16 +319,13 @@ static int v_dc_adaptive_axpy(lua_State *L) {
 /* gap_axpy(y, x, pulled, v, beta, correction): v = beta v + (1 - beta) x^2,
  * y += x / max(1, |y - pulled| / sqrt(v correction)); returns y */
 static int v_gap_axpy(lua_State *L) {
-  size_t ny, nx, np, nv;
+  size_t ny;
   float *y = flat(L, 1, &ny, "gap_axpy", "y");
-  const float *x = flat(L, 2, &nx, "gap_axpy", "x");
-  const float *p = flat(L, 3, &np, "gap_axpy", "pulled");
-  float *v = flat(L, 4, &nv, "gap_axpy", "v");
+  const float *x = flat_as_y(L, 2, ny, "gap_axpy", "x");
+  const float *p = flat_as_y(L, 3, ny, "gap_axpy", "pulled");
+  float *v = flat_as_y(L, 4, ny, "gap_axpy", "v");
   float beta = scalar_in(L, 5, "gap_axpy", "beta", 0, 1, 1);
   float correction = scalar_in(L, 6, "gap_axpy", "correction", 1, 3.4e38, 0);
-  same_size(L, ny, nx, "gap_axpy", "y", "x");
-  same_size(L, ny, np, "gap_axpy", "y", "pulled");
-  same_size(L, ny, nv, "gap_axpy", "y", "v");
   disjoint4(L, "gap_axpy", y, x, p, v, ny);
   lunet_vec_gap_axpy(y, x, p, v, beta, correction, ny);
   lua_settop(L, 1);

@@ -22,6 +22,9 @@ local WHERE = "tune.run"
 local Search = {}
 Search.__index = Search
 
+-- (a metric a worker sent: checked again here, the driver trusts no message)
+local function finite_number(v) return type(v) == "number" and check.finite(v) end
+
 function Search:say(fmt, ...)
   if self.o.verbose then io.stdout:write(string.format(fmt, ...), "\n"); io.stdout:flush() end
 end
@@ -30,7 +33,7 @@ end
 function Search:value(t)
   if t.state ~= "done" and t.state ~= "stopped" then return nil end
   local v = t.metrics and t.metrics[self.o.metric]
-  return type(v) == "number" and v == v and v or nil
+  return finite_number(v) and v or nil
 end
 
 -- Records trial t as ended (state, metrics, seconds, error, model).
@@ -93,7 +96,7 @@ function handlers.trial_report(self, _, f, w)
   if not t or t.id ~= f.id then return end -- (a late report of a trial already ended)
   local v = f.metrics[self.o.metric]
   local stop, why = false, nil
-  if type(v) == "number" and v == v then
+  if finite_number(v) then
     t.reports[#t.reports + 1] = { step = f.step, metrics = f.metrics }
     t.metrics = f.metrics
     if self.scheduler then stop, why = self.scheduler:report(t.id, f.step, v) end
@@ -113,7 +116,7 @@ function handlers.trial_result(self, _, f, w)
     t.state, t.error = "failed", "the worker sent state " .. string.format("%q", f.state)
   elseif f.state ~= "failed" then
     local v = f.metrics[self.o.metric]
-    if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+    if not finite_number(v) then
       t.state, t.error = "failed", string.format("the trial's metric '%s' is %s, expected a finite number",
         self.o.metric, v == nil and "missing" or v ~= v and "NaN" or tostring(v))
     end
