@@ -16,7 +16,7 @@
 
 extern char **environ;
 
-pid_t lunet_proc_spawn(char *const argv[], char *const env_add[]) {
+pid_t lunet_proc_spawn(char *const argv[], char *const env_add[], int keep_fd) {
   size_t n_env = 0, n_add = 0;
   while (environ[n_env]) n_env++;
   while (env_add && env_add[n_add]) n_add++;
@@ -45,8 +45,18 @@ pid_t lunet_proc_spawn(char *const argv[], char *const env_add[]) {
   if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all);
   if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
   if (rc == 0) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  /* keep_fd: the one close-on-exec fd the child keeps, at the same number
+   * (dup2 onto itself clears FD_CLOEXEC in the child only) */
+  posix_spawn_file_actions_t actions;
+  int have_actions = 0;
+  if (rc == 0 && keep_fd >= 0) {
+    rc = posix_spawn_file_actions_init(&actions);
+    have_actions = rc == 0;
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, keep_fd, keep_fd);
+  }
   pid_t pid;
-  if (rc == 0) rc = posix_spawnp(&pid, argv[0], NULL, &attr, argv, env);
+  if (rc == 0) rc = posix_spawnp(&pid, argv[0], have_actions ? &actions : NULL, &attr, argv, env);
+  if (have_actions) posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   free(env);
   if (rc != 0) return lunet_fail("cannot start %s: %s", argv[0], strerror(rc));

@@ -9,8 +9,9 @@
  * terminated) and the current environment plus env_add ("NAME=VALUE",
  * NULL-terminated, may be NULL; it replaces inherited variables of the same
  * name). The child starts with default signal actions and an empty signal
- * mask. Returns the pid, or -1 with a message naming argv[0]. */
-pid_t lunet_proc_spawn(char *const argv[], char *const env_add[]);
+ * mask; of this process's close-on-exec fds it keeps keep_fd (-1: none).
+ * Returns the pid, or -1 with a message naming argv[0]. */
+pid_t lunet_proc_spawn(char *const argv[], char *const env_add[], int keep_fd);
 /* Sends sig; 0, or -1 when the process does not exist. */
 int lunet_proc_kill(pid_t pid, int sig);
 /* Waits up to timeout seconds (< 0: forever) for the child pid (> 0). Returns

@@ -57,6 +57,8 @@ void lunet_open_metrics(lua_State *L);
 void lunet_open_data(lua_State *L);
 void lunet_open_ps(lua_State *L);
 void lunet_open_shm(lua_State *L);
+/* The fd of the Doorbell at idx (lshm.c); raises if it is not one, or closed. */
+int lunet_doorbell_check_fd(lua_State *L, int idx);
 void lunet_open_keys(lua_State *L);
 void lunet_open_json(lua_State *L);
 void lunet_open_proc(lua_State *L);

@@ -45,10 +45,10 @@ static pid_t check_pid(lua_State *L, int idx, const char *where) {
 /* spawn({argv...}, {NAME=value...}?) -> pid */
 static int l_spawn(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 2);
+  lua_settop(L, 3);
   int argc = (int)luaL_len(L, 1);
   if (argc < 1) return luaL_error(L, "spawn: argv is empty");
-  lua_newtable(L); /* 3: anchors every string handed to C below */
+  lua_newtable(L); /* 4: anchors every string handed to C below */
   int anchors = 0;
   const char **argv = lua_newuserdatauv(L, (size_t)(argc + 1) * sizeof *argv, 0);
   for (int i = 1; i <= argc; i++) {
@@ -57,7 +57,7 @@ static int l_spawn(lua_State *L) {
     size_t len;
     argv[i - 1] = lua_tolstring(L, -1, &len);
     if (strlen(argv[i - 1]) != len) return luaL_error(L, "spawn: argv[%d] contains a NUL byte", i);
-    lua_rawseti(L, 3, ++anchors);
+    lua_rawseti(L, 4, ++anchors);
   }
   argv[argc] = NULL;
   int n_env = 0;
@@ -81,12 +81,14 @@ static int l_spawn(lua_State *L) {
         return luaL_error(L, "spawn: bad environment variable name '%s'", name);
       if (strlen(value) != value_len) return luaL_error(L, "spawn: environment variable %s contains a NUL byte", name);
       env[k++] = lua_pushfstring(L, "%s=%s", name, value);
-      lua_rawseti(L, 3, ++anchors);
+      lua_rawseti(L, 4, ++anchors);
       lua_pop(L, 1);
     }
   }
   env[k] = NULL;
-  pid_t pid = lunet_proc_spawn((char *const *)argv, (char *const *)env);
+  /* 3rd argument: a Doorbell the child keeps (lshm.c), at the same fd number */
+  int keep_fd = lua_isnoneornil(L, 3) ? -1 : lunet_doorbell_check_fd(L, 3);
+  pid_t pid = lunet_proc_spawn((char *const *)argv, (char *const *)env, keep_fd);
   if (pid < 0) return lunet_core_error(L, "spawn");
   lua_pushinteger(L, pid);
   return 1;

@@ -141,7 +141,7 @@ static int l_server(lua_State *L) {
     return luaL_error(L, "Server: option 'send_timeout' is %f s, expected 0 to %d", timeout, INT_MAX / 1000);
   o.send_timeout_ms = (int)(timeout * 1000);
   if (timeout > 0 && o.send_timeout_ms == 0) o.send_timeout_ms = 1; /* 0 means the default */
-  server_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  server_box *b = lua_newuserdatauv(L, sizeof *b, 1);
   b->s = NULL;
   luaL_setmetatable(L, SERVER_MT);
   b->s = lunet_server_new(endpoint, &o);
@@ -173,6 +173,12 @@ static int server_recv(lua_State *L) {
   int rc = lunet_server_recv(s, timeout, &m);
   if (rc < 0) return lunet_core_error(L, "Server:recv");
   if (rc == 0) return 0;
+  if (rc == 3) { /* the doorbell rang: a local worker posted into its segment (shm_link.lua) */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "doorbell");
+    lua_setfield(L, -2, "type");
+    return 1;
+  }
   if (rc == 2) {
     lua_createtable(L, 0, 3);
     lua_pushliteral(L, "dropped");
@@ -186,6 +192,16 @@ static int server_recv(lua_State *L) {
   push_message(L, &m);
   lunet_wire_msg_free(&m);
   return 1;
+}
+
+/* srv:set_doorbell(bell | nil): polled beside the socket (the server keeps a reference) */
+static int server_set_doorbell(lua_State *L) {
+  lunet_server_t *s = check_server(L);
+  int fd = lua_isnoneornil(L, 2) ? -1 : lunet_doorbell_check_fd(L, 2);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, 1);
+  lunet_server_set_doorbell(s, fd);
+  return 0;
 }
 
 /* srv:send(peer, type, seq, meta, tensors...) */
@@ -338,7 +354,7 @@ static int l_bench_zmq_bare(lua_State *L) {
 
 void lunet_open_ps(lua_State *L) {
   static const luaL_Reg server_methods[] = {{"endpoint", server_endpoint}, {"bind", server_bind}, {"recv", server_recv},
-                                            {"send", server_send}, {"stats", server_stats},
+                                            {"send", server_send}, {"set_doorbell", server_set_doorbell}, {"stats", server_stats},
                                             {"close", server_close}, {NULL, NULL}};
   static const luaL_Reg client_methods[] = {{"send", client_send}, {"recv", client_recv},
                                             {"send_raw", client_send_raw}, {"handshake", client_handshake},

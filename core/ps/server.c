@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <zmq.h>
 
 #include "common.h"
+#include "doorbell.h"
 #include "keys.h"
 #include "zap.h"
 
@@ -20,6 +22,7 @@ struct lunet_server {
   uint64_t dropped;
   int report_drops;
   char last_drop[256]; /* why the last malformed message was dropped */
+  int doorbell;        /* polled beside the socket (doorbell.h); -1: none */
 };
 
 /* "tcp://host:0" -> "tcp://host:*" (ZeroMQ's spelling of "any free port") */
@@ -73,6 +76,7 @@ lunet_server_t *lunet_server_new(const char *endpoint, const lunet_server_opts_t
   if (!s) return NULL;
   s->max_message = opts && opts->max_message ? opts->max_message : (1ull << 30);
   s->report_drops = opts && opts->report_drops;
+  s->doorbell = -1;
   s->sock = zmq_socket(ctx, ZMQ_ROUTER);
   if (!s->sock) {
     free(s);
@@ -139,12 +143,33 @@ int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, c
   return lunet_wire_send(s->sock, peer, peer_len, h, meta, meta_len, frames, nframes);
 }
 
+void lunet_server_set_doorbell(lunet_server_t *s, int fd) { s->doorbell = fd; }
+
+/* Waits up to wait ms for the socket or the doorbell: 3 the doorbell rang
+ * (its rings taken), 1 the socket may have a message, 0 neither, -1 error. */
+static int await_either(lunet_server_t *s, int wait) {
+  zmq_pollitem_t items[2] = {{s->sock, 0, ZMQ_POLLIN, 0}, {NULL, s->doorbell, ZMQ_POLLIN, 0}};
+  int rc = zmq_poll(items, 2, wait);
+  if (rc < 0) {
+    if (zmq_errno() == EINTR) return 0;
+    return lunet_fail("poll failed: %s", zmq_strerror(zmq_errno()));
+  }
+  if ((items[1].revents & ZMQ_POLLIN) && lunet_doorbell_clear(s->doorbell)) return 3;
+  return (items[0].revents & ZMQ_POLLIN) ? 1 : 0;
+}
+
 int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out) {
   double deadline = lunet_now() + timeout_ms / 1000.0;
   for (;;) {
     const char *why = NULL;
     int wait = timeout_ms < 0 ? -1 : (int)((deadline - lunet_now()) * 1000.0);
     if (timeout_ms >= 0 && wait < 0) wait = 0;
+    if (s->doorbell >= 0) {
+      memset(out, 0, sizeof *out);
+      int ready = await_either(s, wait);
+      if (ready != 1) return ready;
+      wait = 0;
+    }
     int rc = lunet_wire_recv(s->sock, 1, wait, s->max_message, out, &why);
     if (rc != 2) return rc;
     s->dropped++;

@@ -49,6 +49,9 @@ int lunet_server_send(lunet_server_t *s, const uint8_t *peer, size_t peer_len, c
  * to free) and the reason in lunet_server_last_drop: its sender waits for an
  * answer that will never come, and the caller must know who that is. */
 int lunet_server_recv(lunet_server_t *s, int timeout_ms, lunet_wire_msg_t *out);
+/* Polls the doorbell fd (doorbell.h; -1: none) beside the socket: recv then
+ * returns 3, with no message, when it rang. The caller keeps fd open. */
+void lunet_server_set_doorbell(lunet_server_t *s, int fd);
 uint64_t lunet_server_dropped(const lunet_server_t *s);
 /* Peers the ZAP handler refused (CURVE servers; 0 otherwise), and why the
  * last one was ("" if none), written into why (why_size bytes). */

@@ -19,10 +19,24 @@
 #include "common.h"
 
 #define SHM_MAGIC UINT64_C(0x4d48532d54454e55) /* "UNET-SHM" */
-#define SHM_VERSION 1u
+#define SHM_VERSION 2u
 #define SHM_PAGE 4096u
 #define SHM_NAME "lunet"
 #define SHM_SEALS (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
+
+/* One message's header and meta in a mailbox slot (shm.h); posted is the
+ * futex word, stored last with release. */
+typedef struct {
+  _Atomic uint32_t posted;
+  uint16_t type;
+  uint16_t pad;
+  uint32_t meta_len;
+  _Atomic uint32_t waiters; /* sleepers on posted: a post wakes only when there are some */
+  uint64_t seq;
+  uint32_t after; /* the socket messages its sender had sent before it */
+  uint32_t pad2;
+  char meta[LUNET_SHM_META_MAX];
+} shm_slot_t;
 
 typedef struct {
   uint64_t magic;
@@ -30,7 +44,11 @@ typedef struct {
   uint32_t pad;
   uint64_t area_bytes;
   _Atomic uint32_t consumed; /* futex word: commits the driver has read */
+  _Atomic uint32_t consumed_waiters;
+  shm_slot_t slot[2]; /* 0: the worker's messages, 1: the driver's */
 } shm_header_t;
+
+_Static_assert(sizeof(shm_header_t) <= SHM_PAGE, "the mailbox slots fit the header page");
 
 struct lunet_shm {
   int fd;
@@ -70,7 +88,7 @@ lunet_shm_t *lunet_shm_create(size_t area_bytes) {
     close(fd);
     return NULL;
   }
-  void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   if (base == MAP_FAILED) {
     lunet_fail("shm: mmap of %zu bytes: %s", total, strerror(errno));
     close(fd);
@@ -79,6 +97,7 @@ lunet_shm_t *lunet_shm_create(size_t area_bytes) {
   shm_header_t *h = base;
   h->magic = SHM_MAGIC, h->version = SHM_VERSION, h->area_bytes = area;
   atomic_store_explicit(&h->consumed, 0, memory_order_release);
+  for (int i = 0; i < 2; i++) atomic_store_explicit(&h->slot[i].posted, 0, memory_order_release);
   return wrap(fd, area, total, base);
 }
 
@@ -109,7 +128,7 @@ lunet_shm_t *lunet_shm_attach(int pid, int fd, size_t area_bytes) {
     close(sfd);
     return NULL;
   }
-  void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+  void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, sfd, 0);
   if (base == MAP_FAILED) {
     lunet_fail("shm: mmap %s: %s", path, strerror(errno));
     close(sfd);
@@ -132,9 +151,25 @@ void *lunet_shm_area(lunet_shm_t *s, int area) { return s->base + SHM_PAGE + (ar
 
 static _Atomic uint32_t *consumed_word(lunet_shm_t *s) { return &((shm_header_t *)s->base)->consumed; }
 
+/* Publishes word = n and wakes its sleepers, if any: the store and the load
+ * of waiters are sequentially consistent, as are the sleeper's increment and
+ * its re-read (sleep_on), so a sleeper either sees n or is seen and woken;
+ * most posts then cost no system call. */
+static void publish(_Atomic uint32_t *word, _Atomic uint32_t *waiters, uint32_t n) {
+  atomic_store(word, n);
+  if (atomic_load(waiters)) syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Sleeps until word moves from v, a wake, a timeout (left seconds) or a signal. */
+static void sleep_on(_Atomic uint32_t *word, _Atomic uint32_t *waiters, uint32_t v, double left) {
+  struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+  atomic_fetch_add(waiters, 1);
+  if (atomic_load(word) == v) syscall(SYS_futex, word, FUTEX_WAIT, v, &ts, NULL, 0);
+  atomic_fetch_sub(waiters, 1);
+}
+
 void lunet_shm_set_consumed(lunet_shm_t *s, uint32_t n) {
-  atomic_store_explicit(consumed_word(s), n, memory_order_release);
-  syscall(SYS_futex, consumed_word(s), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+  publish(consumed_word(s), &((shm_header_t *)s->base)->consumed_waiters, n);
 }
 
 uint32_t lunet_shm_consumed(lunet_shm_t *s) { return atomic_load_explicit(consumed_word(s), memory_order_acquire); }
@@ -152,9 +187,49 @@ int lunet_shm_wait_consumed(lunet_shm_t *s, uint32_t n, int timeout_ms) {
     if ((int32_t)(v - n) >= 0) return 1;
     double left = deadline - now_s();
     if (left <= 0) return 0;
-    struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
-    /* sleeps until the driver's wake, a timeout or a signal (then looks again) */
-    syscall(SYS_futex, consumed_word(s), FUTEX_WAIT, v, &ts, NULL, 0);
+    sleep_on(consumed_word(s), &((shm_header_t *)s->base)->consumed_waiters, v, left); /* (then looks again) */
+  }
+}
+
+static shm_slot_t *slot_of(lunet_shm_t *s, int slot) { return &((shm_header_t *)s->base)->slot[slot ? 1 : 0]; }
+
+int lunet_shm_post(lunet_shm_t *s, int slot, uint16_t type, uint64_t seq, uint32_t after, const char *meta,
+                   size_t meta_len, uint32_t n) {
+  if (meta_len > LUNET_SHM_META_MAX)
+    return lunet_fail("shm: %zu bytes of meta do not fit a mailbox slot (%d)", meta_len, LUNET_SHM_META_MAX);
+  shm_slot_t *m = slot_of(s, slot);
+  m->type = type, m->seq = seq, m->after = after, m->meta_len = (uint32_t)meta_len;
+  memcpy(m->meta, meta, meta_len);
+  publish(&m->posted, &m->waiters, n);
+  return 0;
+}
+
+uint32_t lunet_shm_posted(lunet_shm_t *s, int slot) {
+  return atomic_load_explicit(&slot_of(s, slot)->posted, memory_order_acquire);
+}
+
+int lunet_shm_read(lunet_shm_t *s, int slot, uint16_t *type, uint64_t *seq, uint32_t *after, char *meta,
+                   size_t *meta_len) {
+  shm_slot_t *m = slot_of(s, slot);
+  /* the other side may scribble while this reads: the length is read once
+   * and checked, and the bytes are copied before anything decodes them */
+  uint32_t len = m->meta_len;
+  if (len > LUNET_SHM_META_MAX) return lunet_fail("shm: a mailbox slot says %u bytes of meta (at most %d)", len,
+                                                  LUNET_SHM_META_MAX);
+  *type = m->type, *seq = m->seq, *after = m->after, *meta_len = len;
+  memcpy(meta, m->meta, len);
+  return 0;
+}
+
+int lunet_shm_wait_posted(lunet_shm_t *s, int slot, uint32_t after, int timeout_ms) {
+  _Atomic uint32_t *word = &slot_of(s, slot)->posted;
+  double deadline = now_s() + (timeout_ms < 0 ? 0 : timeout_ms) * 1e-3;
+  for (;;) {
+    uint32_t v = atomic_load_explicit(word, memory_order_acquire);
+    if (v != after) return 1;
+    double left = deadline - now_s();
+    if (left <= 0) return 0;
+    sleep_on(word, &slot_of(s, slot)->waiters, v, left);
   }
 }
 

@@ -108,6 +108,16 @@ function Center:serving()
            cpu = self.last_cpu - self.first_cpu }
 end
 
+-- A raw delta a local worker wrote into its shared memory segment, where the
+-- worker's own pass already checked it (on_nan is not 'skip': the context
+-- refuses to send a delta with NaN or inf, naming the batch). A second check
+-- here would add nothing: the worker can write its segment at any time, so
+-- only its own check can vouch for what it sends (shm_link.lua).
+local function worker_checked(self, msg)
+  local f = msg.fields
+  return f ~= nil and f.shm ~= nil and f.encoding == nil and self.options.on_nan ~= "skip"
+end
+
 -- The delta of a commit, or nil (refused and recorded) if it cannot be applied.
 function Center:checked_delta(rank, msg)
   local delta, why = msg.frames[1], nil
@@ -120,7 +130,7 @@ function Center:checked_delta(rank, msg)
     self.metrics:event("refused", rank, string.format("worker %d committed %d values, the model has %d; refused", rank,
       delta and delta:numel() or 0, self.tensor:numel()))
     return nil
-  elseif not vec.all_finite(delta) then
+  elseif not worker_checked(self, msg) and not vec.all_finite(delta) then
     local what = string.format("worker %d committed a delta with NaN or inf values (after its batch %d; update %d",
       rank, self.metrics:last_batch_of(rank), self.clock + 1)
     if self.options.on_nan ~= "skip" then self.fail("%s refused; the center is intact)", what) end

@@ -26,7 +26,7 @@ local stop = channel.stop
 -- new(client, options) over a connected core.Client; options: the job's
 -- (report_interval, driver_timeout).
 function channel.new(client, options)
-  local self = setmetatable({ client = client, interval = options.report_interval,
+  local self = setmetatable({ client = client, interval = options.report_interval, socket_sent = 0,
                               driver_timeout = options.driver_timeout, last_heard = core.now(), seq = 0,
                               request = nil, expecting = false, arrived = nil, waited = 0 }, Channel)
   self.idle = function() self:send_numbered("heartbeat", { now = core.now() }) end
@@ -91,10 +91,11 @@ local function take(self, msg, want, seq)
   return nil
 end
 
--- The messages already here, without waiting; the first wanted one, if any.
+-- The messages already here (the driver's mailbox slot first: shm_link.lua),
+-- without waiting; the first wanted one, if any.
 local function read_waiting(self, want)
   while true do
-    local msg = self.client:recv(0)
+    local msg = shm_link.answer(self) or self.client:recv(0)
     if not msg then return nil end
     local got, fields = take(self, msg, want)
     if got then return got, fields end
@@ -107,8 +108,21 @@ end
 function Channel:await(want, seq)
   local ms = math.max(1, math.floor(self.interval * 1000))
   local t0 = core.now()
+  -- (params may come in the segment's slot: the socket is then read without
+  -- waiting, between short sleeps on the slot, and idle runs every interval)
+  local slot, idle_at = want == "params" and self.bell ~= nil, t0 + self.interval
   while true do
-    local msg = self.client:recv(ms)
+    local msg
+    if slot then
+      msg = shm_link.answer(self) or self.client:recv(0)
+      if not msg then
+        shm_link.wait_answer(self, math.min(ms, 2))
+        if core.now() < idle_at then goto continue end
+        idle_at = core.now() + self.interval
+      end
+    else
+      msg = self.client:recv(ms)
+    end
     if msg then
       local got, fields = take(self, msg, want, seq)
       if got then
@@ -121,6 +135,7 @@ function Channel:await(want, seq)
       -- (sends only: a reply arriving meanwhile is read by the next recv)
       self.idle()
     end
+    ::continue::
   end
 end
 
@@ -170,9 +185,12 @@ end
 
 -- Sends a message of type_name with fields (protocol.encode checks them)
 -- and payload frames (a commit's through the segment, if the worker has one).
+-- (socket_sent counts the socket's messages: a commit in the segment's slot
+-- says how many went before it, so the driver keeps the order)
 function Channel:send(type_name, seq, fields, ...)
   if self.shm and shm_link.send(self, type_name, seq, fields, ...) then return end
   self.client:send(type_name, seq, encode(type_name, fields), ...)
+  self.socket_sent = self.socket_sent + 1
 end
 
 -- A report or heartbeat: numbered 1, 2, ... in the order sent.
@@ -185,6 +203,7 @@ end
 -- message on purpose (the driver must drop it).
 function Channel:send_unchecked(type_name, seq, meta, ...)
   self.client:send(type_name, seq, meta, ...)
+  self.socket_sent = self.socket_sent + 1
 end
 
 -- Closes the socket; wait_ms > 0 first waits that long for a message (after
@@ -195,6 +214,7 @@ function Channel:close(wait_ms)
   self.client:close()
   if self.shm_area then self.shm_area:close(); self.shm_area = nil end
   if self.shm then self.shm:close(); self.shm = nil end
+  if self.bell then self.bell:close(); self.bell = nil end
 end
 
 return channel

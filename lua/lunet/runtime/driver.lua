@@ -158,8 +158,19 @@ local NEVER_SAID_HELLO = "this connection never said hello (a connection ZeroMQ 
 
 -- Every message received: the socket's refusals, the schema check, who
 -- sent it (registered, lost, unknown), then its handler.
+-- (a local worker's commits in its segment's slot and its socket messages
+-- are handled in the order it sent them: shm_link.lua)
 function Run:handle(msg)
+  if msg.type == "doorbell" then return shm_link.collect_all(self) end
   local w = self.roster:worker(msg.peer)
+  local slots = shm_link.before(self, w) -- (a commit w posted before this message goes first)
+  self:dispatch(msg, w)
+  -- (one posted after it and held for it: taken at the next turn of the
+  -- serve loop, as a socket message would be, so the loop's ticks come between)
+  if slots and shm_link.pending(w) then self.slot_due = true end
+end
+
+function Run:dispatch(msg, w)
   if msg.type == "dropped" then return w and self.roster:refused(w, msg.reason) end
   local meta = protocol.decode(msg, "worker")
   if not meta then
@@ -192,6 +203,8 @@ function Run:handle(msg)
   if self.validation then self.validation:check_due() end -- (a validation due after this update)
   if self.callbacks then self.callbacks:tick() end -- (an epoch's end, or begin)
 end
+
+local DOORBELL = { type = "doorbell" } -- (a slot's commit held for a socket message is due: Run:handle)
 
 -- A callback stopped training (EarlyStopping): every running worker is told
 -- (stop reason stop_training); each answers with done, then it is over.
@@ -236,13 +249,16 @@ function Run:serve()
   if self.callbacks then self.callbacks:begin() end -- (on_train_begin: before any process)
   self.server = server.open(self.trainer, self.options, self.max_message, function(...) self:fail(...) end)
   self.shards = ps_shards.start(self) -- num_servers > 1: the server shards' threads (runtime/ps_shards.lua)
+  self.bell = shm_link.doorbell(self) -- (local workers' commits in shared memory ring it)
   local v = self.validation
   if v then v:start() end -- (the evaluator loads while the workers do)
   local started, err = server.pass_interrupt(pcall(self.launcher.start, self.launcher, self.server:workers_endpoint()))
   if not started then self:fail("%s", tostring(err)) end -- launcher 'mpirun': spawn: cannot start ...
   local last_watch = core.now()
   while not self.roster:finished() do
-    local msg = self.server:recv(50)
+    local due = self.slot_due
+    self.slot_due = false
+    local msg = due and DOORBELL or self.server:recv(50)
     if msg then self:handle(msg) end
     if core.now() - last_watch >= 0.05 then
       last_watch = core.now()
@@ -272,6 +288,7 @@ function Run:shutdown(message)
   if self.shards then self.shards:close() end -- (every shard thread joined, on every exit path)
   if self.server then self.server:close() end
   for _, w in self.roster:each() do shm_link.release(w) end -- (the segments unmapped on every exit path)
+  if self.bell then self.bell:close(); self.bell = nil end
   if self.validation then self.validation:close() end
 end
 
@@ -346,6 +363,8 @@ function driver.run(trainer, df)
   local st = run.metrics:stats(run.center:clock_now(), counts)
   run.center:exchange_stats(st) -- commit_bytes, raw_bytes, bytes_per_commit, compression_ratio
   st.shm_workers = run.shm_workers or 0 -- local workers that exchanged through shared memory
+  -- (of those, the ones whose commits and params went in the segment's slots, and those commits: shm_link.lua)
+  st.shm_slot_workers, st.shm_slot_commits = run.shm_slot_workers or 0, run.shm_slot_commits or 0
   if run.checkpoints then run.checkpoints:finish(st) end -- a resumed run's times continue; st.checkpoints
   if run.validation then run.validation:finish(st) end -- st.validation: the records
   if run.shards then st.server_shards = run.shards.results end -- num_servers > 1: {first, count, updates} each

@@ -66,9 +66,11 @@ local function command_line(argv)
 end
 launchers.command_line = command_line
 
-local function worker_env(o)
+-- bell: the driver's doorbell a local worker keeps (shm_link.lua), or nil.
+local function worker_env(o, bell)
   local env = { OPENBLAS_NUM_THREADS = tostring(o.num_threads), LUNET_EXECUTABLE = core.executable() }
   if o.launcher == "local" then env.LUNET_LOCAL_WORKER = "1" end
+  if o.launcher == "local" and bell then env.LUNET_DOORBELL_FD = tostring(bell:fd()) end
   return env
 end
 
@@ -76,13 +78,14 @@ end
 function Launcher:start(endpoint)
   local o = self.options
   self.endpoint = endpoint
-  local env = worker_env(o)
+  local bell = o.launcher == "local" and self.bell or nil
+  local env = worker_env(o, bell)
   for _, argv in ipairs(self:commands(endpoint)) do
     if o.launcher == "external" then
       io.stderr:write(string.format("lunet: waiting for %s; start each with:\n  %s\n", plural(o.num_workers, "worker"),
         command_line(argv)))
     else
-      local ok, pid = pcall(core.spawn, argv, env)
+      local ok, pid = pcall(core.spawn, argv, env, bell)
       if not ok then error(string.format("launcher '%s': %s", o.launcher, pid), 0) end
       self.procs[#self.procs + 1] = { pid = pid, argv = argv, rank = #self.procs }
     end
@@ -129,7 +132,7 @@ function Launcher:respawn(rank)
   local o = self.options
   assert(o.launcher == "local" and self.endpoint, "respawn: local workers of a started launcher only")
   local argv = worker_argv(self.endpoint, rank)
-  local ok, pid = pcall(core.spawn, argv, worker_env(o))
+  local ok, pid = pcall(core.spawn, argv, worker_env(o, self.bell), self.bell)
   if not ok then error(string.format("launcher '%s': %s", o.launcher, pid), 0) end
   self.procs[rank + 1] = { pid = pid, argv = argv, rank = rank }
   return pid

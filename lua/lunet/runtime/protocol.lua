@@ -39,8 +39,11 @@
 --   commit_pull         W     clock   encoding?, n?, shm? {bytes, n}         delta (none with shm)
 --   pull                W     clock   -                                      -
 --   params              D     clock   encoding?, n?, shm? (bytes)            center (none with shm)
---   shm_offer           W     0       fd, bytes (a local worker's segment)   -
---   shm_answer          D     0       accepted, message? (why not)           -
+--   shm_offer           W     0       fd, bytes (a local worker's segment),  -
+--                                     doorbell? (it holds the driver's),
+--                                     sent? (its socket messages so far)
+--   shm_answer          D     0       accepted, message? (why not),          -
+--                                     doorbell? (the mailbox slots are used)
 --   result              W     0       partition, chunk? (LazyFrame)          output (predictions)
 --                                                                            [, kept columns]
 --   checkpoint_request  D     0       id, weights                            -
@@ -76,7 +79,9 @@
 -- commit and commit_pull carry shm = {bytes (in the commit area), n (the
 -- worker's commit count: the driver stores it in the segment's header once
 -- it has read the commit)} and no frame, and params carry shm = bytes (in
--- the params area) and no frame.
+-- the params area) and no frame. doorbell (both sides true): those
+-- messages travel in the segment's mailbox slots instead of the socket,
+-- with the same type, seq and meta (shm_link.lua).
 -- A worker answers nothing; the driver answers hello (job or stop), each
 -- report and heartbeat (heartbeat), data_request (data or end_of_data), pull
 -- and commit_pull (params; synchronous trainers once the round is complete)
@@ -151,8 +156,10 @@ local S = {
   pull = { from = "worker", meta = {}, frames = { 0, 0 } },
   params = { from = "driver", meta = { encoding = "string?", n = "integer?", shm = "integer?" }, frames = { 0, 1 },
              in_shm = true },
-  shm_offer = { from = "worker", meta = { fd = "integer", bytes = "integer" }, frames = { 0, 0 } },
-  shm_answer = { from = "driver", meta = { accepted = "boolean", message = "string?" }, frames = { 0, 0 } },
+  shm_offer = { from = "worker", meta = { fd = "integer", bytes = "integer", doorbell = "boolean?", sent = "integer?" },
+                frames = { 0, 0 } },
+  shm_answer = { from = "driver", meta = { accepted = "boolean", message = "string?", doorbell = "boolean?" },
+                 frames = { 0, 0 } },
   result = { from = "worker", meta = { partition = "integer", chunk = "integer?" }, frames = { 1, 2 } },
   checkpoint_request = { from = "driver", meta = { id = "integer", weights = "boolean" }, frames = { 0, 0 } },
   checkpoint_state = { from = "worker",

@@ -16,8 +16,19 @@
 -- {shm = bytes}, and the worker's channel turns it into a view. Nothing has
 -- a name in /dev/shm: the kernel frees a segment when its last fd and
 -- mapping go, SIGKILL of either side included.
+-- With the driver's doorbell (an eventfd the local launcher hands each
+-- worker, LUNET_DOORBELL_FD; offered and accepted with the segment) those
+-- small messages skip the socket too: a commit's type, seq and meta go into
+-- the segment's commit mailbox slot and the worker rings the doorbell, which
+-- the driver polls beside its socket; the driver's params go into the params
+-- slot, which the worker reads between batches without a system call. Each
+-- slot message is decoded and handled exactly as the socket's would be, and
+-- before any later socket message of the same worker (so order holds).
 local core = require "lunet.core"
 local protocol = require "lunet.runtime.protocol"
+
+-- (channel.stop's error, without requiring channel.lua, which requires this file)
+local function channel_stop(fmt, ...) error({ stop = string.format(fmt, ...) }, 0) end
 
 local shm_link = {}
 
@@ -33,11 +44,34 @@ function shm_link.offer(link, n_params, options)
     or n_params < 1 then return end
   local seg = core.shm_create(4 * n_params)
   if not seg then return end -- (no memfd here: frames, as for a remote worker)
-  link:send("shm_offer", 0, { fd = seg:fd(), bytes = 4 * n_params })
+  local bell = core.doorbell_inherited() -- (nil: none, or not an eventfd; socket messages)
+  -- (sent: this offer's number among the socket's messages, the driver's count from here on)
+  link:send("shm_offer", 0, { fd = seg:fd(), bytes = 4 * n_params, doorbell = bell ~= nil, sent = link.socket_sent + 1 })
   local _, answer = link:await("shm_answer")
+  if not (answer.accepted and answer.doorbell and bell) and bell then bell:close(); bell = nil end
   if not answer.accepted then return seg:close() end
-  link.shm, link.shm_sent, link.shm_limit = seg, 0, 4 * n_params
+  link.shm, link.shm_sent, link.shm_limit, link.bell, link.params_seen = seg, 0, 4 * n_params, bell, 0
   link.shm_fields = { shm = { bytes = 0, n = 0 } }
+end
+
+-- The driver's params waiting in the segment's slot, as a message the
+-- channel takes like a socket's ({type, seq, meta, frames = {}}); nil if
+-- none is new. Without a doorbell, nil.
+function shm_link.answer(link)
+  if not link.bell then return nil end
+  local n = link.shm:posted("params")
+  if n == link.params_seen then return nil end
+  link.params_seen = n
+  local type_name, seq, _, meta = link.shm:read("params")
+  if not type_name then channel_stop("the driver's mailbox slot cannot be read: %s", seq) end
+  return { type = type_name, seq = seq, meta = meta, frames = {} }
+end
+
+-- Sleeps up to ms for the driver's next params in the slot (false: no slot).
+function shm_link.wait_answer(link, ms)
+  if not link.bell then return false end
+  link.shm:wait_posted("params", link.params_seen, ms)
+  return true
 end
 
 -- Waits until the driver has read every commit sent before (the commit area
@@ -84,7 +118,13 @@ function shm_link.send(link, type_name, seq, fields, frame)
   f.shm.bytes, f.shm.n = bytes, link.shm_sent
   f.partition = fields and fields.partition or nil
   f.encoding, f.n = fields and fields.encoding or nil, fields and fields.n or nil -- (a compressed payload's)
-  link.client:send(type_name, seq, protocol.encode(type_name, f))
+  if link.bell then
+    link.shm:post("commit", type_name, seq, link.socket_sent, protocol.encode(type_name, f), link.shm_sent)
+    link.bell:ring()
+  else
+    link.client:send(type_name, seq, protocol.encode(type_name, f))
+    link.socket_sent = link.socket_sent + 1
+  end
   return true
 end
 
@@ -100,6 +140,18 @@ end
 
 -- ---------------------------------------------------------------- driver side
 
+-- The run's doorbell, polled beside its socket and handed to the local
+-- workers the launcher spawns; nil where no worker would use it.
+function shm_link.doorbell(run)
+  local o = run.options
+  if o.launcher ~= "local" or o.shared_memory == false or (o.num_servers or 1) > 1 then return nil end
+  local bell = core.doorbell()
+  if not bell then return nil end -- (no eventfd: socket messages)
+  run.server.sock:set_doorbell(bell)
+  run.launcher.bell = bell
+  return bell
+end
+
 -- The driver's answer to w's shm_offer: the segment mapped (w.shm) or
 -- refused with an event; n_params: the model's.
 function shm_link.attach(run, w, meta, n_params)
@@ -113,8 +165,11 @@ function shm_link.attach(run, w, meta, n_params)
     local ok, seg, err = pcall(core.shm_attach, w.pid, meta.fd, meta.bytes)
     if ok and seg then
       w.shm, w.shm_fields = seg, { shm = 0 }
+      w.shm_slots = meta.doorbell and meta.sent ~= nil and run.bell ~= nil -- (both sides use the mailbox slots)
+      w.shm_taken, w.params_posted, w.socket_seen = 0, 0, meta.sent
       run.shm_workers = (run.shm_workers or 0) + 1
-      return run:send(w, "shm_answer", 0, { accepted = true })
+      if w.shm_slots then run.shm_slot_workers = (run.shm_slot_workers or 0) + 1 end
+      return run:send(w, "shm_answer", 0, { accepted = true, doorbell = w.shm_slots })
     end
     why = tostring(ok and err or seg)
   end
@@ -122,6 +177,50 @@ function shm_link.attach(run, w, meta, n_params)
     .. "frames", w.rank, why))
   run:send(w, "shm_answer", 0, { accepted = false, message = why })
 end
+
+-- The commit w posted into its slot since the last one taken, as a message
+-- Run:handle takes like a socket's (msg.slot = true); nil if none, or if
+-- socket messages w sent before it have not all been handled yet (the
+-- driver counts them in w.socket_seen; the commit waits for them).
+function shm_link.collect(w)
+  if not (w.shm and w.shm_slots) then return nil end
+  local n = w.shm:posted("commit")
+  if n == w.shm_taken then return nil end
+  local type_name, seq, after, meta = w.shm:read("commit")
+  if type_name and after > w.socket_seen then return nil end
+  w.shm_taken = n
+  -- (only commits travel in the slot: anything else, or a slot that cannot be read, is refused by
+  -- protocol.decode as an unknown message)
+  if not COMMITS[type_name] then type_name, seq, meta = "unknown", 0, "" end
+  return { type = type_name, seq = seq, meta = meta, frames = {}, peer = w.peer, slot = true }
+end
+
+-- The commit w posted into its slot, if one is due, handled by run.
+local function collect_one(run, w)
+  local posted = shm_link.collect(w)
+  if posted then
+    run.shm_slot_commits = (run.shm_slot_commits or 0) + 1
+    run:dispatch(posted, w)
+  end
+end
+
+-- The doorbell rang: the commits local workers posted into their slots, handled.
+function shm_link.collect_all(run)
+  for _, w in run.roster:each() do collect_one(run, w) end
+end
+
+-- Before a socket message of w (nil: not registered) is handled: a commit w
+-- posted before it is handled first, and the message is counted. True when
+-- w uses the slots.
+function shm_link.before(run, w)
+  if not (w and w.shm_slots) then return false end
+  collect_one(run, w)
+  w.socket_seen = w.socket_seen + 1
+  return true
+end
+
+-- True when w posted a commit into its slot that is not taken yet.
+function shm_link.pending(w) return w.shm ~= nil and w.shm_slots and w.shm:posted("commit") ~= w.shm_taken end
 
 -- Before the handler: a commit whose payload is in w's segment gets it as
 -- msg.frames[1] (a view; none if w has no segment or the size does not fit
@@ -148,6 +247,11 @@ function shm_link.send_params(run, w, seq, fields, t)
   local f = w.shm_fields
   f.shm = bytes
   f.encoding, f.n = fields and fields.encoding or nil, fields and fields.n or nil -- (pull_compression's)
+  if w.shm_slots then
+    w.params_posted = w.params_posted + 1
+    w.shm:post("params", "params", seq, 0, protocol.encode("params", f), w.params_posted)
+    return true
+  end
   local sent, err = run.server:send(w.peer, "params", seq, f)
   if not sent and not w:lost() then run.roster:lose(w, "unreachable (" .. tostring(err) .. ")") end
   return true
