@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "blas.h"
 #include "rng.h"
@@ -54,6 +57,30 @@ int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *re
    * pass: the exchange's commit written straight into the segment's commit
    * area reads w and pulled once */
   uint32_t bad = 0;
+#if defined(__SSE2__)
+  if (scale == 1.0f && ((uintptr_t)out & 15) == 0) {
+    size_t i = 0;
+    __m128i expo = _mm_set1_epi32(0x7f800000), acc = _mm_setzero_si128();
+    for (; i + 4 <= n; i += 4) {
+      __m128 wv = _mm_loadu_ps(w + i), d = _mm_sub_ps(wv, _mm_loadu_ps(pulled + i));
+      __m128i e = _mm_and_si128(_mm_castps_si128(d), expo);
+      acc = _mm_or_si128(acc, _mm_cmpeq_epi32(e, expo));
+      _mm_stream_ps(out + i, d);
+      _mm_storeu_ps(pulled + i, wv);
+    }
+    _mm_sfence();
+    bad = (uint32_t)_mm_movemask_epi8(acc) != 0;
+    for (; i < n; i++) {
+      float d = w[i] - pulled[i];
+      uint32_t bits;
+      memcpy(&bits, &d, sizeof bits);
+      bad |= (bits & 0x7f800000u) == 0x7f800000u;
+      out[i] = d;
+      pulled[i] = w[i];
+    }
+    return bad == 0;
+  }
+#endif
   if (scale == 1.0f) {
     for (size_t i = 0; i < n; i++) {
       float d = w[i] - pulled[i];
@@ -74,6 +101,26 @@ int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *re
     }
   }
   return bad == 0;
+}
+
+void lunet_vec_add_copy(float *restrict y, const float *restrict x, float *restrict out, size_t n) {
+  /* (y + x rounds as saxpy's y + 1 * x does: the product by 1 is exact) */
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (((uintptr_t)out & 15) == 0) {
+    for (; i + 4 <= n; i += 4) {
+      __m128 v = _mm_add_ps(_mm_loadu_ps(y + i), _mm_loadu_ps(x + i));
+      _mm_storeu_ps(y + i, v);
+      _mm_stream_ps(out + i, v);
+    }
+    _mm_sfence();
+  }
+#endif
+  for (; i < n; i++) {
+    float v = y[i] + x[i];
+    y[i] = v;
+    out[i] = v;
+  }
 }
 
 void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n) {

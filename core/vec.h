@@ -56,6 +56,10 @@ void lunet_vec_momentum_step(float *restrict x, float *restrict u, const float *
 void lunet_vec_delta(float *restrict out, const float *restrict w, const float *restrict pulled, float scale,
                      size_t n);
 void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n);
+/* y += x and out = y, in one pass (the server's add-delta rule writing the
+ * reply a worker reads straight from its shared memory segment); y + x as
+ * axpy with a = 1 rounds it. */
+void lunet_vec_add_copy(float *restrict y, const float *restrict x, float *restrict out, size_t n);
 /* vec_delta and then pulled = w (W_sent), in one pass; returns 1 if every
  * element of out is finite (vec_all_finite of out), else 0. */
 int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *restrict pulled, float scale,

@@ -1,6 +1,9 @@
--- core.vec.delta, core.vec.delta_send and core.vec.fold (the delta exchange's fused passes,
--- runtime/exchange.lua): the values of the BLAS-1 calls they replace, bit
--- for bit, and clear errors for mismatched or overlapping operands.
+-- core.vec.delta, core.vec.delta_send, core.vec.fold and core.vec.add_copy
+-- (the delta exchange's fused passes, runtime/exchange.lua, and the add-delta
+-- rule writing a worker's reply: trainers/exchange.lua): the values of the
+-- BLAS-1 calls they replace, bit for bit, on aligned outputs (streaming
+-- stores) and unaligned ones, and clear errors for mismatched or
+-- overlapping operands.
 local core = require "lunet.core"
 local h = dofile("spec/helpers.lua")
 local vec = core.vec
@@ -47,9 +50,34 @@ describe("core.vec's exchange kernels", function()
       local _, finite = vec.delta_send(core.zeros(n), w2, pulled:clone(), 1)
       assert.is_false(finite)
     end
+    -- a NaN inside the vectorised body, with an aligned output and an unaligned one
+    for _, offset in ipairs { 0, 1 } do
+      local w2 = w:clone()
+      w2:narrow(1, 500, 1):fill(0 / 0)
+      local out = core.zeros(n + 1):narrow(1, 1 + offset, n)
+      local _, finite = vec.delta_send(out, w2, pulled:clone(), 1)
+      assert.is_false(finite, "offset " .. offset)
+      local want, got = core.zeros(n), core.zeros(n + 1):narrow(1, 1 + offset, n)
+      vec.delta(want, w, pulled, 1)
+      vec.delta_send(got, w, pulled:clone(), 1)
+      assert.are.equal(vec.hash(want), vec.hash(got:contiguous()), "offset " .. offset)
+    end
     local big = w:clone():fill(3e38) -- (finite operands whose scaled difference overflows)
     local _, finite = vec.delta_send(core.zeros(n), big, pulled:clone():fill(-3e38), 1)
     assert.is_false(finite)
+  end)
+
+  it("add_copy: y += x as axpy with a = 1 gives it, and out = y, aligned or not", function()
+    for _, offset in ipairs { 0, 1 } do
+      local want, y = w:clone(), w:clone()
+      vec.axpy(want, 1, c)
+      local out = core.zeros(n + 1):narrow(1, 1 + offset, n)
+      assert.are.equal(y, vec.add_copy(y, c, out))
+      assert.are.equal(vec.hash(want), vec.hash(y), "offset " .. offset)
+      assert.are.equal(vec.hash(want), vec.hash(out:contiguous()), "offset " .. offset)
+    end
+    h.assert_error({ "vec.add_copy", "must not overlap" }, function() vec.add_copy(w, c, w) end)
+    h.assert_error({ "vec.add_copy", "has 5" }, function() vec.add_copy(w:clone(), c, core.zeros(5)) end)
   end)
 
   it("refuses operands of other sizes and overlapping ones", function()

@@ -332,8 +332,20 @@ static int v_gap_axpy(lua_State *L) {
   return 1;
 }
 
+/* vec.add_copy(y, x, out): y += x, out = y (one pass); returns y */
+static int v_add_copy(lua_State *L) {
+  size_t ny;
+  float *y = flat(L, 1, &ny, "add_copy", "y");
+  const float *x = flat_as_y(L, 2, ny, "add_copy", "x");
+  float *out = flat_as_y(L, 3, ny, "add_copy", "out");
+  disjoint3(L, "add_copy", y, x, out, ny);
+  lunet_vec_add_copy(y, x, out, ny);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg vec_functions[] = {
-    {"delta", v_delta}, {"delta_send", v_delta_send}, {"fold", v_fold},
+    {"delta", v_delta}, {"delta_send", v_delta_send}, {"fold", v_fold}, {"add_copy", v_add_copy},
     {"shuffle_rows", v_shuffle_rows},
     {"copy", v_copy}, {"axpy", v_axpy}, {"scale", v_scale}, {"fill", v_fill}, {"dot", v_dot},
     {"lerp", v_lerp}, {"adaptive_axpy", v_adaptive_axpy},

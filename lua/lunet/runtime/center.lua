@@ -142,18 +142,26 @@ end
 
 -- A commit (its seq: the clock the worker last received) applied by the
 -- rule; partition: one the worker holds, named by the commit, or nil.
-function Center:commit(rank, msg, partition)
-  local delta = self:checked_delta(rank, msg)
+-- reply_into: where the worker's reply goes (its segment's params area),
+-- offered to the rule (S.reply_into: exchange.add_delta writes it in the
+-- same pass); returns true when the rule wrote the new center there.
+function Center:commit(rank, msg, partition, reply_into)
+  local delta, replied = self:checked_delta(rank, msg), false
   if delta then
     local staleness = math.max(0, self.clock - msg.seq)
     self.metrics:stale(staleness)
+    local S = self.S
     self:writable()
-    self.spec.server_commit(self.S, delta, { worker = rank, clock = msg.seq, staleness = staleness,
-                                             partition = partition })
-    keep_frozen(self, self.S.center)
+    -- (not with frozen layers: their values are put back after the rule)
+    S.reply_into, S.replied = #self.frozen == 0 and reply_into or nil, nil
+    self.spec.server_commit(S, delta, { worker = rank, clock = msg.seq, staleness = staleness, partition = partition })
+    replied = S.replied == true and S.reply_into ~= nil
+    S.reply_into, S.replied = nil, nil
+    keep_frozen(self, S.center)
     tick(self)
   end
   close_frames(msg)
+  return replied
 end
 
 -- ---------------------------------------------------------------- synchronous rounds

@@ -164,7 +164,8 @@ function shm_link.attach(run, w, meta, n_params)
   else
     local ok, seg, err = pcall(core.shm_attach, w.pid, meta.fd, meta.bytes)
     if ok and seg then
-      w.shm, w.shm_fields = seg, { shm = 0 }
+      w.shm, w.shm_fields, w.shm_bytes = seg, { shm = 0 }, meta.bytes
+      w.options_pull_compressed = run.options.pull_compression ~= nil
       w.shm_slots = meta.doorbell and meta.sent ~= nil and run.bell ~= nil -- (both sides use the mailbox slots)
       w.shm_taken, w.params_posted, w.socket_seen = 0, 0, meta.sent
       run.shm_workers = (run.shm_workers or 0) + 1
@@ -238,11 +239,28 @@ function shm_link.taken(w, msg, meta)
   if meta.shm and COMMITS[msg.type] and w and w.shm then w.shm:set_consumed(meta.shm.n) end
 end
 
+-- The params area of w's segment, as a tensor of the model's size, for a
+-- rule that can write its reply there (Center:commit); nil without a
+-- segment or when the center goes back compressed (pull_compression).
+function shm_link.reply_area(w)
+  if not w.shm or w.options_pull_compressed then return nil end
+  if not w.params_view then w.params_view = w.shm:view("params", w.shm_bytes) end
+  return w.params_view
+end
+
+-- The rule wrote the center t into w's params area: its send copies nothing.
+function shm_link.replied(w, t) w.params_fresh = t end
+
 -- Run:send's params to a worker with a segment: the center copied into its
--- params area, the message without a frame. False: send it as a frame.
+-- params area (unless the rule wrote it there already), the message without
+-- a frame. False: send it as a frame.
 function shm_link.send_params(run, w, seq, fields, t)
   if not (w.shm and t) then return false end
-  local ok, bytes = pcall(w.shm.write, w.shm, "params", t)
+  local fresh = w.params_fresh
+  w.params_fresh = nil
+  local ok, bytes
+  if fresh == t then ok, bytes = true, 4 * t:numel()
+  else ok, bytes = pcall(w.shm.write, w.shm, "params", t) end
   if not ok then return false end
   local f = w.shm_fields
   f.shm = bytes
@@ -259,6 +277,7 @@ end
 
 -- w's segment unmapped (views still held, a round's, keep it until released).
 function shm_link.release(w)
+  if w.params_view then w.params_view:close(); w.params_view = nil end
   if w.shm then
     w.shm:close()
     w.shm = nil

@@ -11,7 +11,17 @@ function exchange.check_window(o, _, name)
   o.communication_window = check.size(o.communication_window, name, "communication_window")
 end
 
--- The server rule of the delta trainers: center += delta.
-function exchange.add_delta(S, delta) S.vec.axpy(S.center, 1, delta) end
+-- The server rule of the delta trainers: center += delta. When the runtime
+-- offers S.reply_into (the committing worker's reply, in its shared memory
+-- segment: runtime/center.lua), the same pass writes the new center there
+-- and says so (S.replied), which saves the reply its own pass.
+function exchange.add_delta(S, delta)
+  if S.reply_into then
+    S.vec.add_copy(S.center, delta, S.reply_into)
+    S.replied = true
+  else
+    S.vec.axpy(S.center, 1, delta)
+  end
+end
 
 return exchange
