@@ -44,8 +44,9 @@ return {
   { "driver_timeout", "seconds of driver silence after which a worker exits by itself" },
   { "report_interval", "seconds between a worker's progress reports (and its heartbeats while it waits)" },
   { "reassign", "a lost worker's partitions go to the live workers (false: the run goes on without them)" },
-  { "shared_memory", "local workers exchange parameters with the driver through shared memory (memfd), the "
-    .. "socket carrying only notifications (default true; false: in socket frames)" },
+  { "shared_memory", "local workers exchange parameters with the driver through shared memory (memfd), "
+    .. "commits and replies announced in the segment's mailbox slots and the driver's eventfd doorbell (default "
+    .. "true; false: in socket frames)" },
   { "oversubscribe", "true: the local launcher starts num_workers above its limit (4 per CPU, at least 8), as "
     .. "mpirun --oversubscribe does; they share the cores (the thesis's 16-worker sweeps)" },
   { "max_message", "bytes: a larger message to the driver is refused (when not given: the job's largest message)" },
