@@ -82,6 +82,28 @@ describe("shared memory mailbox slots", function()
     seg:close()
   end)
 
+  it("a worker reading its params from the slot still reads its socket: a learning rate is not kept waiting", function()
+    local channel = require "lunet.runtime.channel"
+    local seg = assert(core.shm_create(4000))
+    local driver_side = assert(core.shm_attach(core.getpid(), seg:fd(), 4000))
+    local queue = { { type = "learning_rate", seq = 0, meta = '{"value":0.25}', frames = {} } }
+    local client = { recv = function() return table.remove(queue, 1) end, send = function() end }
+    local ch = channel.new(client, { report_interval = 1, driver_timeout = 60 })
+    ch.shm, ch.bell, ch.params_seen = seg, true, 0
+    local rate
+    ch:on_learning_rate(function(v) rate = v end)
+    ch:expect_params()
+    driver_side:post("params", "params", 3, 0, '{"shm":4000}', 1)
+    local msg = ch:take_params(false)
+    assert.are.equal("params", msg.type)
+    assert.are.equal(1000, msg.frames[1]:numel()) -- (a view of the params area)
+    assert.are.equal(0.25, rate)
+    assert.are.same({}, queue)
+    msg.frames[1]:close()
+    driver_side:close()
+    seg:close()
+  end)
+
   it("core.doorbell_inherited takes LUNET_DOORBELL_FD's eventfd once, and refuses any other fd", function()
     local ok, why = core.doorbell_inherited()
     assert.is_nil(ok)

@@ -91,15 +91,20 @@ local function take(self, msg, want, seq)
   return nil
 end
 
--- The messages already here (the driver's mailbox slot first: shm_link.lua),
--- without waiting; the first wanted one, if any.
+-- The messages already here, without waiting; the first wanted one, if any.
+-- The socket is read first, every time: the params in the driver's mailbox
+-- slot (shm_link.lua) are usually there already, and must not keep a
+-- checkpoint request, a learning rate or a stop waiting behind them.
 local function read_waiting(self, want)
   while true do
-    local msg = shm_link.answer(self) or self.client:recv(0)
-    if not msg then return nil end
+    local msg = self.client:recv(0)
+    if not msg then break end
     local got, fields = take(self, msg, want)
     if got then return got, fields end
   end
+  local posted = shm_link.answer(self)
+  if posted then return take(self, posted, want) end
+  return nil
 end
 
 -- Waits for a message of type want (and seq, when given), sending
