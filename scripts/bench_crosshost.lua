@@ -17,8 +17,14 @@
 -- ("never" when most never did; reached=R/N says how many did);
 -- final_f1 (the returned center's F1) and seconds (train()'s wall time)
 -- are medians too.
--- Without netem the delay is not applied and the line says so:
--- delay_ms=0 delay=unavailable(netem_missing); no other delay is faked.
+-- Without netem (a kernel built without sch_netem) the delay comes from
+-- scripts/tools/delay_relay.c, one in each worker's namespace: the worker
+-- connects to it on its loopback and it holds every byte 0.5 ms in each
+-- direction before passing it on over the shaped veth (user space: its
+-- copies and wake-ups take CPU the netem qdisc would not). The line then
+-- says delay=relay(netem_missing) and min_hold_us, the shortest hold the
+-- relays applied; without the relay's executable, delay_ms=0
+-- delay=unavailable(netem_missing).
 -- Run it through scripts/bench_crosshost.sh, as root: the shell script
 -- removes the namespaces on every exit path (its trap) and skips, saying
 -- why, without root or iproute2. --dry-run (no root) prints the planned
@@ -109,6 +115,7 @@ if not prefix or not prefix:match("^lunet%-xh%-%d+%-$") or not o.dir then
 end
 
 local LUNET = core.executable()
+local RELAY = (LUNET:match("^(.*)/[^/]*$") or ".") .. "/delay_relay" -- (built beside lunet: CMakeLists.txt)
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
@@ -161,6 +168,8 @@ local function up()
     end
   end
   if not delayed then -- (netem missing on the first link: no end of any link has a delay)
+    local f = io.open(RELAY)
+    if f then f:close(); return { rate = RATE, delay_ms = DELAY_MS, delay_note = "relay(" .. why .. ")", relay = true } end
     return { rate = RATE, delay_ms = 0, delay_note = "unavailable(" .. why .. ")" }
   end
   return { rate = RATE, delay_ms = DELAY_MS }
@@ -199,7 +208,39 @@ local function ended(pid, name)
   end
 end
 
-local function run(k, cfg)
+-- The relays of a run (link.relay): one per worker namespace, on its
+-- loopback at port, passing to the driver over the link; returns the
+-- endpoints the workers connect to and the relays' pids.
+local function relays(port)
+  local eps, pids = {}, {}
+  for i = 1, 2 do
+    local ready = ("%s/relay%s-%d.ready"):format(dir, port, i)
+    pids[i] = start(ns.w[i], "relay" .. i, { RELAY, "127.0.0.1:" .. port, ("10.213.%d.1:%s"):format(i, port),
+                                            tostring(math.floor(DELAY_MS * 1000 + 0.5)), ready })
+    local t0 = core.now()
+    while not read(ready) do
+      if core.now() - t0 > 60 then error("the delay relay in " .. ns.w[i] .. " did not start", 0) end
+      core.sleep(0.01)
+    end
+    eps[i] = "tcp://127.0.0.1:" .. port
+  end
+  return eps, pids
+end
+
+-- The relays stopped (SIGTERM: each prints its line); the shortest hold they applied, in microseconds.
+local function relays_done(pids)
+  local shortest = math.huge
+  for i, pid in ipairs(pids) do
+    core.kill(pid, "TERM")
+    ended(pid, "relay" .. i)
+    local hold = tonumber((read(dir .. "/relay" .. i .. ".out") or ""):match("min_hold_us=([%d.]+)"))
+    if not hold then error("the delay relay " .. i .. " printed no line", 0) end
+    shortest = math.min(shortest, hold)
+  end
+  return shortest
+end
+
+local function run(k, cfg, link)
   local port = tostring(5600 + k)
   local keys = "-"
   local worker_keys = {}
@@ -214,15 +255,21 @@ local function run(k, cfg)
   local compression = next(cfg.compression.options) and core.json_encode(cfg.compression.options) or "none"
   local d = start(ns.d, "driver", { LUNET, here .. "/lib/crosshost_driver.lua", port, keys, compression,
                                     tostring(o.epochs), out })
+  local eps, relay_pids = {}, nil
+  if link.relay then eps, relay_pids = relays(port) end
   local w = {}
   for i = 1, 2 do
-    w[i] = start(ns.w[i], "worker" .. i, { LUNET, "worker", "--connect", ("tcp://10.213.%d.1:%s"):format(i, port),
+    w[i] = start(ns.w[i], "worker" .. i, { LUNET, "worker", "--connect",
+                                           eps[i] or ("tcp://10.213.%d.1:%s"):format(i, port),
                                            "--rank", tostring(i - 1), "--timeout", "120", table.unpack(worker_keys) })
   end
   ended(d, "driver")
   for i = 1, 2 do ended(w[i], "worker" .. i) end
+  local hold = relay_pids and relays_done(relay_pids)
   started = {}
-  return core.json_decode(assert(read(out), "the driver wrote no result"))
+  local result = core.json_decode(assert(read(out), "the driver wrote no result"))
+  result.min_hold_us = hold
+  return result
 end
 
 local median = require("bench_timing").median_of
@@ -241,9 +288,12 @@ local function line(cfg, link, results)
     finals[i], walls[i] = last and last.f1 or 0 / 0, r.wall
   end
   local t = median(reach)
+  local hold = math.huge
+  for _, r in ipairs(results) do hold = math.min(hold, r.min_hold_us or math.huge) end
   return head(cfg, link) .. (" seconds_to_target=%s reached=%d/%d final_f1=%.4f bytes_per_commit=%d seconds=%.2f "
-    .. "updates=%d epochs=%d reps=%d"):format(t == math.huge and "never" or ("%.2f"):format(t), reached, #results,
-    median(finals), results[1].bytes_per_commit, median(walls), results[1].num_updates, o.epochs, #results)
+    .. "updates=%d epochs=%d reps=%d%s"):format(t == math.huge and "never" or ("%.2f"):format(t), reached, #results,
+    median(finals), results[1].bytes_per_commit, median(walls), results[1].num_updates, o.epochs, #results,
+    link.relay and (" min_hold_us=%.1f"):format(hold) or "")
 end
 
 local ok, err = pcall(function()
@@ -255,7 +305,7 @@ local ok, err = pcall(function()
       io.stderr:write(("bench_crosshost: run %d of %d: curve=%s compression=%s (rep %d)\n"):format(n,
         o.reps * #configs, cfg.curve, cfg.compression.name, rep))
       results[k] = results[k] or {}
-      results[k][rep] = run(n, cfg)
+      results[k][rep] = run(n, cfg, link)
     end
   end
   for k, cfg in ipairs(configs) do print(line(cfg, link, results[k])) end

@@ -26,7 +26,7 @@ local stop = channel.stop
 -- new(client, options) over a connected core.Client; options: the job's
 -- (report_interval, driver_timeout).
 function channel.new(client, options)
-  local self = setmetatable({ client = client, interval = options.report_interval, socket_sent = 0,
+  local self = setmetatable({ client = client, interval = options.report_interval, socket_sent = 0, read_at = 0,
                               driver_timeout = options.driver_timeout, last_heard = core.now(), seq = 0,
                               request = nil, expecting = false, arrived = nil, waited = 0 }, Channel)
   self.idle = function() self:send_numbered("heartbeat", { now = core.now() }) end
@@ -96,6 +96,7 @@ end
 -- slot (shm_link.lua) are usually there already, and must not keep a
 -- checkpoint request, a learning rate or a stop waiting behind them.
 local function read_waiting(self, want)
+  self.read_at = core.now()
   while true do
     local msg = self.client:recv(0)
     if not msg then break end
@@ -141,6 +142,18 @@ function Channel:await(want, seq)
       self.idle()
     end
     ::continue::
+  end
+end
+
+-- At a batch boundary: takes in what the driver sent when the socket has not
+-- been read for READ_EVERY seconds, so a checkpoint request, a learning rate
+-- or a stop waits at most that long (plus a batch), however seldom the
+-- exchange reads it (its params in the segment's slot need no socket).
+local READ_EVERY = 0.005
+function Channel:read_due()
+  if core.now() - self.read_at >= READ_EVERY then
+    read_waiting(self, nil)
+    check_heard(self)
   end
 end
 

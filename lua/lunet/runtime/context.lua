@@ -145,6 +145,7 @@ function Context:batches()
         if w then vec.shuffle_rows(w, nil, shuffle_seed) end
         for i = epoch == first_epoch and first_batch or 1, epoch < first_epoch and 0 or #xs do
           self.batch = i
+          self.link:read_due() -- (a checkpoint request, answered here, or a stop)
           if self.link:checkpoint_requested() then self:answer_checkpoint() end
           self.batch_x, self.batch_w = xs[i], ws[i]
           coroutine.yield(xs[i], ys[i], i == #xs)

@@ -126,6 +126,7 @@ function S:read(meta)
     index = index + 1
     if index <= skip then return end
     ctx.batch = index
+    ctx.link:read_due() -- (a checkpoint request, answered here, or a stop)
     if ctx.link:checkpoint_requested() then ctx:answer_checkpoint() end
     local x, y, w = outs[1], outs[2], outs[3]
     if k < bs then x, y, w = x:narrow(1, 1, k), y:narrow(1, 1, k), w and w:narrow(1, 1, k) end
