@@ -66,7 +66,8 @@ int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *re
       __m128i e = _mm_and_si128(_mm_castps_si128(d), expo);
       acc = _mm_or_si128(acc, _mm_cmpeq_epi32(e, expo));
       _mm_stream_ps(out + i, d);
-      _mm_storeu_ps(pulled + i, wv);
+      if (((uintptr_t)pulled & 15) == 0) _mm_stream_ps(pulled + i, wv);
+      else _mm_storeu_ps(pulled + i, wv);
     }
     _mm_sfence();
     bad = (uint32_t)_mm_movemask_epi8(acc) != 0;
@@ -124,7 +125,18 @@ void lunet_vec_add_copy(float *restrict y, const float *restrict x, float *restr
 }
 
 void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n) {
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (((uintptr_t)pulled & 15) == 0) {
+    for (; i + 4 <= n; i += 4) {
+      __m128 cv = _mm_loadu_ps(c + i);
+      _mm_storeu_ps(w + i, _mm_sub_ps(_mm_add_ps(_mm_loadu_ps(w + i), cv), _mm_loadu_ps(pulled + i)));
+      _mm_stream_ps(pulled + i, cv);
+    }
+    _mm_sfence();
+  }
+#endif
+  for (; i < n; i++) {
     w[i] = (w[i] + c[i]) - pulled[i];
     pulled[i] = c[i];
   }

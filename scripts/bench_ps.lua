@@ -11,9 +11,11 @@
 --                      process, the driver's rule, the reply (PingPong trainer)
 --   downpour_speedup   DOWNPOUR, 2 local workers, window 5, batch 64, against
 --                      SingleTrainer: total training samples/s; through
---                      shared memory (shm_workers) and in frames; the
---                      fractions of the workers' time computing, exchanging
---                      and waiting for the center
+--                      shared memory (shm_workers) and in frames; against
+--                      two SingleTrainer runs at once in processes of their
+--                      own (pair: the machine's ceiling for two trainings
+--                      now); the fractions of the workers' time computing,
+--                      exchanging and waiting for the center
 --   first_batch        seconds from train() to the first batch trained,
 --                      175,000 rows, 2 workers
 --   downpour_validation  the downpour_speedup run with validation_every = 1
@@ -35,12 +37,13 @@ local lunet = require "lunet"
 local core = require "lunet.core"
 local nn, data = lunet.nn, lunet.data
 
-local reps, epochs, only = 5, 4, nil
+local reps, epochs, only, single_rate = 5, 4, nil, false
 local i = 1
 while arg[i] do
   if arg[i] == "--reps" then reps = math.tointeger(tonumber(arg[i + 1])); i = i + 2
   elseif arg[i] == "--epochs" then epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
   elseif arg[i] == "--only" then only = arg[i + 1]; i = i + 2
+  elseif arg[i] == "--single-rate" then single_rate, only = true, "none"; i = i + 1 -- (the pair's runs, below)
   else error("bench_ps: unknown argument '" .. arg[i] .. "' (use --reps N, --epochs N, --only NAME)") end
 end
 -- whether the benchmark line `name` is run
@@ -158,13 +161,28 @@ local function rate(name, workers, validation, shared_memory)
   t:train(df)
   return t:samples_per_second(), t
 end
+if single_rate then -- (one of the pair: a SingleTrainer run in a process of its own, its samples/s)
+  print((rate("SingleTrainer", 1)))
+  os.exit(0)
+end
+-- Two SingleTrainer runs at once, each in a process of its own (driver and
+-- worker): their samples/s summed, what two independent trainings reach on
+-- this machine right now (the ceiling DOWNPOUR's exchange is measured against).
+local function pair_rate()
+  local cmd = ("%q %q --single-rate --epochs %d"):format(core.executable(), arg[0], epochs)
+  local a, b = assert(io.popen(cmd)), assert(io.popen(cmd)) -- (both running before either is read)
+  local ra, rb = tonumber(a:read("a")), tonumber(b:read("a"))
+  a:close(); b:close()
+  return assert(ra, "the pair's first run printed no rate") + assert(rb, "the pair's second run printed no rate")
+end
 if wanted("downpour_speedup") then
   -- (DOWNPOUR through shared memory, the default, and in socket frames; the
   -- split of the workers' window time: compute, exchange, waiting)
-  local single, downpour, framed, split = {}, {}, {}, { compute = 0, exchange = 0, waiting = 0 }
+  local single, downpour, framed, pair, split = {}, {}, {}, {}, { compute = 0, exchange = 0, waiting = 0 }
   local shm_workers
   for _ = 1, math.max(3, reps) do
     single[#single + 1] = rate("SingleTrainer", 1)
+    pair[#pair + 1] = pair_rate()
     local r, t = rate("DOWNPOUR", 2)
     downpour[#downpour + 1], shm_workers = r, t.stats.shm_workers
     for k, v in pairs(t.stats.time_split) do split[k] = split[k] + v end
@@ -173,9 +191,10 @@ if wanted("downpour_speedup") then
   local total = split.compute + split.exchange + split.waiting
   print(string.format("bench=downpour_speedup workers=2 window=5 batch=64 samples_per_s=%.0f "
     .. "single_samples_per_s=%.0f ratio=%.3f shm_workers=%d frames_samples_per_s=%.0f frames_ratio=%.3f "
+    .. "pair_samples_per_s=%.0f pair_ratio=%.3f ratio_to_pair=%.3f "
     .. "compute=%.3f exchange=%.3f waiting=%.3f", median(downpour), median(single), median(downpour) / median(single),
-    shm_workers, median(framed), median(framed) / median(single), split.compute / total, split.exchange / total,
-    split.waiting / total))
+    shm_workers, median(framed), median(framed) / median(single), median(pair), median(pair) / median(single),
+    median(downpour) / median(pair), split.compute / total, split.exchange / total, split.waiting / total))
 end
 
 -- ---- 3b. the same DOWNPOUR run validated every second against none, alternating
