@@ -55,51 +55,33 @@ int lunet_vec_delta_send(float *restrict out, const float *restrict w, float *re
                          size_t n) {
   /* vec_delta's roundings, W_sent = w and all_finite's test of out, in one
    * pass: the exchange's commit written straight into the segment's commit
-   * area reads w and pulled once */
+   * area reads w and pulled once. Aligned, with scale 1 (DOWNPOUR's case),
+   * out and pulled go with streaming stores: the other process reads out,
+   * and pulled is read again only a window later, so neither should push
+   * the training's data out of this core's caches. */
   uint32_t bad = 0;
+  size_t i = 0;
 #if defined(__SSE2__)
-  if (scale == 1.0f && ((uintptr_t)out & 15) == 0) {
-    size_t i = 0;
+  if (scale == 1.0f && ((uintptr_t)out & 15) == 0 && ((uintptr_t)pulled & 15) == 0) {
     __m128i expo = _mm_set1_epi32(0x7f800000), acc = _mm_setzero_si128();
     for (; i + 4 <= n; i += 4) {
       __m128 wv = _mm_loadu_ps(w + i), d = _mm_sub_ps(wv, _mm_loadu_ps(pulled + i));
-      __m128i e = _mm_and_si128(_mm_castps_si128(d), expo);
-      acc = _mm_or_si128(acc, _mm_cmpeq_epi32(e, expo));
+      acc = _mm_or_si128(acc, _mm_cmpeq_epi32(_mm_and_si128(_mm_castps_si128(d), expo), expo));
       _mm_stream_ps(out + i, d);
-      if (((uintptr_t)pulled & 15) == 0) _mm_stream_ps(pulled + i, wv);
-      else _mm_storeu_ps(pulled + i, wv);
+      _mm_stream_ps(pulled + i, wv);
     }
     _mm_sfence();
-    bad = (uint32_t)_mm_movemask_epi8(acc) != 0;
-    for (; i < n; i++) {
-      float d = w[i] - pulled[i];
-      uint32_t bits;
-      memcpy(&bits, &d, sizeof bits);
-      bad |= (bits & 0x7f800000u) == 0x7f800000u;
-      out[i] = d;
-      pulled[i] = w[i];
-    }
-    return bad == 0;
+    bad = _mm_movemask_epi8(acc) != 0;
   }
 #endif
-  if (scale == 1.0f) {
-    for (size_t i = 0; i < n; i++) {
-      float d = w[i] - pulled[i];
-      uint32_t bits;
-      memcpy(&bits, &d, sizeof bits);
-      bad |= (bits & 0x7f800000u) == 0x7f800000u;
-      out[i] = d;
-      pulled[i] = w[i];
-    }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      float d = (w[i] - pulled[i]) * scale;
-      uint32_t bits;
-      memcpy(&bits, &d, sizeof bits);
-      bad |= (bits & 0x7f800000u) == 0x7f800000u;
-      out[i] = d;
-      pulled[i] = w[i];
-    }
+  /* (the rest, or all: (w - pulled) * 1 is w - pulled exactly) */
+  for (; i < n; i++) {
+    float d = (w[i] - pulled[i]) * scale;
+    uint32_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    out[i] = d;
+    pulled[i] = w[i];
   }
   return bad == 0;
 }
@@ -125,6 +107,7 @@ void lunet_vec_add_copy(float *restrict y, const float *restrict x, float *restr
 }
 
 void lunet_vec_fold(float *restrict w, float *restrict pulled, const float *restrict c, size_t n) {
+  /* (pulled with streaming stores when aligned: read again a window later) */
   size_t i = 0;
 #if defined(__SSE2__)
   if (((uintptr_t)pulled & 15) == 0) {

@@ -121,3 +121,15 @@ void lunet_push_shape(lua_State *L, int ndim, const int64_t *shape) {
     lua_rawseti(L, -2, i + 1);
   }
 }
+
+void lunet_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, mt);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}

@@ -57,6 +57,8 @@ void lunet_open_metrics(lua_State *L);
 void lunet_open_data(lua_State *L);
 void lunet_open_ps(lua_State *L);
 void lunet_open_shm(lua_State *L);
+/* Metatable mt for a userdata class: methods as __index, close as __gc and __close. */
+void lunet_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction close);
 /* The fd of the Doorbell at idx (lshm.c); raises if it is not one, or closed. */
 int lunet_doorbell_check_fd(lua_State *L, int idx);
 void lunet_open_keys(lua_State *L);

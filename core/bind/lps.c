@@ -332,18 +332,6 @@ static int client_close(lua_State *L) {
   return 0;
 }
 
-static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction close) {
-  luaL_newmetatable(L, mt);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-}
-
 /* bench_zmq_bare(n_floats, reps) -> round trips per second */
 static int l_bench_zmq_bare(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1), reps = luaL_optinteger(L, 2, 200);
@@ -360,8 +348,8 @@ void lunet_open_ps(lua_State *L) {
                                             {"send_raw", client_send_raw}, {"handshake", client_handshake},
                                             {"close", client_close},
                                             {NULL, NULL}};
-  new_class(L, SERVER_MT, server_methods, server_close);
-  new_class(L, CLIENT_MT, client_methods, client_close);
+  lunet_new_class(L, SERVER_MT, server_methods, server_close);
+  lunet_new_class(L, CLIENT_MT, client_methods, client_close);
   lua_pushcfunction(L, l_server);
   lua_setfield(L, -2, "Server");
   lua_pushcfunction(L, l_client);

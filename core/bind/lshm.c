@@ -257,13 +257,7 @@ static int bell_close(lua_State *L) {
 static void open_doorbell(lua_State *L) {
   static const luaL_Reg methods[] = {{"fd", bell_fd}, {"ring", bell_ring}, {"clear", bell_clear},
                                      {"close", bell_close}, {NULL, NULL}};
-  luaL_newmetatable(L, DOORBELL_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, bell_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  lunet_new_class(L, DOORBELL_MT, methods, bell_close);
   lua_pushcfunction(L, l_doorbell);
   lua_setfield(L, -2, "doorbell");
   lua_pushcfunction(L, l_doorbell_inherited);
@@ -277,15 +271,7 @@ void lunet_open_shm(lua_State *L) {
                                      {"consumed", seg_consumed}, {"wait_consumed", seg_wait_consumed},
                                      {"post", seg_post}, {"posted", seg_posted}, {"read", seg_read},
                                      {"wait_posted", seg_wait_posted}, {"close", seg_close}, {NULL, NULL}};
-  luaL_newmetatable(L, SEGMENT_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, seg_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, seg_close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  lunet_new_class(L, SEGMENT_MT, methods, seg_close);
   lua_pushcfunction(L, l_create);
   lua_setfield(L, -2, "shm_create");
   lua_pushcfunction(L, l_attach);
