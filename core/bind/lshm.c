@@ -39,12 +39,15 @@ static int check_area(lua_State *L, int idx, const char *where) {
   return luaL_error(L, "%s: area '%s' (commit or params)", where, name);
 }
 
+/* nil and lunet_errmsg: what a failed call returns */
+static int push_failure(lua_State *L) {
+  lua_pushnil(L);
+  lua_pushstring(L, lunet_errmsg());
+  return 2;
+}
+
 static int push_segment(lua_State *L, lunet_shm_t *s) {
-  if (!s) {
-    lua_pushnil(L);
-    lua_pushstring(L, lunet_errmsg());
-    return 2;
-  }
+  if (!s) return push_failure(L);
   segment_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->s = s;
   luaL_setmetatable(L, SEGMENT_MT);
@@ -157,11 +160,7 @@ static int seg_read(lua_State *L) {
   uint64_t seq;
   uint32_t after;
   size_t len;
-  if (lunet_shm_read(s, slot, &type, &seq, &after, meta, &len) < 0) {
-    lua_pushnil(L);
-    lua_pushstring(L, lunet_errmsg());
-    return 2;
-  }
+  if (lunet_shm_read(s, slot, &type, &seq, &after, meta, &len) < 0) return push_failure(L);
   lua_pushstring(L, lunet_msg_type_name(type)); /* ("unknown" for a number no message has: protocol.lua refuses it) */
   lua_pushinteger(L, (lua_Integer)seq);
   lua_pushinteger(L, (lua_Integer)after);
@@ -191,11 +190,7 @@ static int seg_close(lua_State *L) {
 typedef struct { int fd; } doorbell_box;
 
 static int push_doorbell(lua_State *L, int fd) {
-  if (fd < 0) {
-    lua_pushnil(L);
-    lua_pushstring(L, lunet_errmsg());
-    return 2;
-  }
+  if (fd < 0) return push_failure(L);
   doorbell_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->fd = fd;
   luaL_setmetatable(L, DOORBELL_MT);
