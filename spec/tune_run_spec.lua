@@ -255,6 +255,7 @@ tune.run { trial = "tune_steps", space = { quality = tune.uniform(0, 1), steps =
     h.assert_error("hostfile applies to the mpirun launcher only", function() tune.run(with { hostfile = "x" }) end)
     h.assert_error("tune.run: bind 'tcp://0.0.0.0:0' is not loopback: give server_key and authorized_keys",
       function() tune.run(with { bind = "tcp://0.0.0.0:0" }) end)
+    h.assert_error("tune.run: bind must be a string", function() tune.run(with { bind = {} }) end)
     h.assert_error("tune.run: advertise applies to the mpirun and srun launchers only",
       function() tune.run(with { advertise = "node1" }) end)
     h.assert_error("tune.load: '/nonexistent' holds no search", function() tune.load("/nonexistent") end)

@@ -141,9 +141,10 @@ function run_options.check(opts, where)
     check.fail(where, "advertise applies to the mpirun and srun launchers only, not 'local' (local workers connect "
       .. "over a local socket)")
   end
-  -- (the keys stay with the driver, in transport: never in what travels)
-  o.transport = require("lunet.runtime.security").check(where, o)
+  -- (bind checked first: security.check reads its host; the keys stay with the driver, in transport: never in
+  -- what travels)
   o.bind_endpoint = require("lunet.trainers.options").bind_endpoint(where, o.bind)
+  o.transport = require("lunet.runtime.security").check(where, o)
   o.max_concurrent = check.size(o.max_concurrent, where, "max_concurrent")
   local n, what = limit(o, where)
   if n and o.max_concurrent > n then
