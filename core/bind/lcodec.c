@@ -106,15 +106,7 @@ static const luaL_Reg methods[] = {
     {"encode", c_encode}, {"floats", c_floats}, {"count", c_count}, {"close", c_close}, {NULL, NULL}};
 
 void lunet_open_codec(lua_State *L) {
-  if (luaL_newmetatable(L, CODEC_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, c_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, c_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  lunet_new_class(L, CODEC_MT, methods, c_close);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "Codec");
   lua_pushcfunction(L, l_floats);

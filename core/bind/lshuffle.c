@@ -109,15 +109,7 @@ static const luaL_Reg methods[] = {{"draw", b_draw}, {"reset", b_reset}, {"count
                                    {"capacity", b_capacity}, {"close", b_close}, {NULL, NULL}};
 
 void lunet_open_shuffle(lua_State *L) {
-  if (luaL_newmetatable(L, SHUFFLE_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, b_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, b_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  lunet_new_class(L, SHUFFLE_MT, methods, b_close);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "ShuffleBuffer");
 }

@@ -184,17 +184,9 @@ static int cursor_close(lua_State *L) {
 }
 
 void lunet_open_source(lua_State *L) {
-  if (luaL_newmetatable(L, CURSOR_MT)) {
-    static const luaL_Reg methods[] = {
-      {"next", cursor_next}, {"bad_rows", cursor_bad_rows}, {"close", cursor_close}, {NULL, NULL}};
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, cursor_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, cursor_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  static const luaL_Reg methods[] = {
+    {"next", cursor_next}, {"bad_rows", cursor_bad_rows}, {"close", cursor_close}, {NULL, NULL}};
+  lunet_new_class(L, CURSOR_MT, methods, cursor_close);
   static const luaL_Reg fns[] = {{"data_csv_list", d_csv_list},
                                  {"data_csv_file_info", d_csv_file_info},
                                  {"data_csv_cut", d_csv_cut},

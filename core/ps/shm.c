@@ -24,14 +24,20 @@
 #define SHM_NAME "lunet"
 #define SHM_SEALS (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 
-/* One message's header and meta in a mailbox slot (shm.h); posted is the
- * futex word, stored last with release. */
+/* A futex word and the count of those asleep on it: publishing wakes only
+ * when there are some. */
 typedef struct {
-  _Atomic uint32_t posted;
+  _Atomic uint32_t word;
+  _Atomic uint32_t waiters;
+} shm_counter_t;
+
+/* One message's header and meta in a mailbox slot (shm.h); posted is the
+ * counter, published last. */
+typedef struct {
+  shm_counter_t posted;
   uint16_t type;
   uint16_t pad;
   uint32_t meta_len;
-  _Atomic uint32_t waiters; /* sleepers on posted: a post wakes only when there are some */
   uint64_t seq;
   uint32_t after; /* the socket messages its sender had sent before it */
   uint32_t pad2;
@@ -43,8 +49,7 @@ typedef struct {
   uint32_t version;
   uint32_t pad;
   uint64_t area_bytes;
-  _Atomic uint32_t consumed; /* futex word: commits the driver has read */
-  _Atomic uint32_t consumed_waiters;
+  shm_counter_t consumed; /* commits the driver has read */
   shm_slot_t slot[2]; /* 0: the worker's messages, 1: the driver's */
 } shm_header_t;
 
@@ -96,8 +101,7 @@ lunet_shm_t *lunet_shm_create(size_t area_bytes) {
   }
   shm_header_t *h = base;
   h->magic = SHM_MAGIC, h->version = SHM_VERSION, h->area_bytes = area;
-  atomic_store_explicit(&h->consumed, 0, memory_order_release);
-  for (int i = 0; i < 2; i++) atomic_store_explicit(&h->slot[i].posted, 0, memory_order_release);
+  /* (a new memfd is zero-filled: every counter starts at 0) */
   return wrap(fd, area, total, base);
 }
 
@@ -149,30 +153,16 @@ int lunet_shm_fd(const lunet_shm_t *s) { return s->fd; }
 size_t lunet_shm_area_bytes(const lunet_shm_t *s) { return s->area; }
 void *lunet_shm_area(lunet_shm_t *s, int area) { return s->base + SHM_PAGE + (area ? s->area : 0); }
 
-static _Atomic uint32_t *consumed_word(lunet_shm_t *s) { return &((shm_header_t *)s->base)->consumed; }
+static shm_counter_t *consumed_counter(lunet_shm_t *s) { return &((shm_header_t *)s->base)->consumed; }
 
-/* Publishes word = n and wakes its sleepers, if any: the store and the load
- * of waiters are sequentially consistent, as are the sleeper's increment and
- * its re-read (sleep_on), so a sleeper either sees n or is seen and woken;
- * most posts then cost no system call. */
-static void publish(_Atomic uint32_t *word, _Atomic uint32_t *waiters, uint32_t n) {
-  atomic_store(word, n);
-  if (atomic_load(waiters)) syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+/* Publishes c = n and wakes its sleepers, if any: the store and the load of
+ * waiters are sequentially consistent, as are the sleeper's increment and
+ * its re-read (await_counter), so a sleeper either sees n or is seen and
+ * woken; most posts then cost no system call. */
+static void publish(shm_counter_t *c, uint32_t n) {
+  atomic_store(&c->word, n);
+  if (atomic_load(&c->waiters)) syscall(SYS_futex, &c->word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
-
-/* Sleeps until word moves from v, a wake, a timeout (left seconds) or a signal. */
-static void sleep_on(_Atomic uint32_t *word, _Atomic uint32_t *waiters, uint32_t v, double left) {
-  struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
-  atomic_fetch_add(waiters, 1);
-  if (atomic_load(word) == v) syscall(SYS_futex, word, FUTEX_WAIT, v, &ts, NULL, 0);
-  atomic_fetch_sub(waiters, 1);
-}
-
-void lunet_shm_set_consumed(lunet_shm_t *s, uint32_t n) {
-  publish(consumed_word(s), &((shm_header_t *)s->base)->consumed_waiters, n);
-}
-
-uint32_t lunet_shm_consumed(lunet_shm_t *s) { return atomic_load_explicit(consumed_word(s), memory_order_acquire); }
 
 static double now_s(void) {
   struct timespec ts;
@@ -180,15 +170,31 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int lunet_shm_wait_consumed(lunet_shm_t *s, uint32_t n, int timeout_ms) {
+/* Waits up to timeout_ms for c to reach n (moved = 0: a wrapping >=) or to
+ * differ from n (moved = 1): 1 it did, 0 not yet. Sleeps on the futex
+ * between looks (a wake, the timeout or a signal ends each sleep). */
+static int await_counter(shm_counter_t *c, uint32_t n, int moved, int timeout_ms) {
   double deadline = now_s() + (timeout_ms < 0 ? 0 : timeout_ms) * 1e-3;
   for (;;) {
-    uint32_t v = atomic_load_explicit(consumed_word(s), memory_order_acquire);
-    if ((int32_t)(v - n) >= 0) return 1;
+    uint32_t v = atomic_load_explicit(&c->word, memory_order_acquire);
+    if (moved ? v != n : (int32_t)(v - n) >= 0) return 1;
     double left = deadline - now_s();
     if (left <= 0) return 0;
-    sleep_on(consumed_word(s), &((shm_header_t *)s->base)->consumed_waiters, v, left); /* (then looks again) */
+    struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+    atomic_fetch_add(&c->waiters, 1);
+    if (atomic_load(&c->word) == v) syscall(SYS_futex, &c->word, FUTEX_WAIT, v, &ts, NULL, 0);
+    atomic_fetch_sub(&c->waiters, 1);
   }
+}
+
+void lunet_shm_set_consumed(lunet_shm_t *s, uint32_t n) { publish(consumed_counter(s), n); }
+
+uint32_t lunet_shm_consumed(lunet_shm_t *s) {
+  return atomic_load_explicit(&consumed_counter(s)->word, memory_order_acquire);
+}
+
+int lunet_shm_wait_consumed(lunet_shm_t *s, uint32_t n, int timeout_ms) {
+  return await_counter(consumed_counter(s), n, 0, timeout_ms);
 }
 
 static shm_slot_t *slot_of(lunet_shm_t *s, int slot) { return &((shm_header_t *)s->base)->slot[slot ? 1 : 0]; }
@@ -200,12 +206,12 @@ int lunet_shm_post(lunet_shm_t *s, int slot, uint16_t type, uint64_t seq, uint32
   shm_slot_t *m = slot_of(s, slot);
   m->type = type, m->seq = seq, m->after = after, m->meta_len = (uint32_t)meta_len;
   memcpy(m->meta, meta, meta_len);
-  publish(&m->posted, &m->waiters, n);
+  publish(&m->posted, n);
   return 0;
 }
 
 uint32_t lunet_shm_posted(lunet_shm_t *s, int slot) {
-  return atomic_load_explicit(&slot_of(s, slot)->posted, memory_order_acquire);
+  return atomic_load_explicit(&slot_of(s, slot)->posted.word, memory_order_acquire);
 }
 
 int lunet_shm_read(lunet_shm_t *s, int slot, uint16_t *type, uint64_t *seq, uint32_t *after, char *meta,
@@ -222,15 +228,7 @@ int lunet_shm_read(lunet_shm_t *s, int slot, uint16_t *type, uint64_t *seq, uint
 }
 
 int lunet_shm_wait_posted(lunet_shm_t *s, int slot, uint32_t after, int timeout_ms) {
-  _Atomic uint32_t *word = &slot_of(s, slot)->posted;
-  double deadline = now_s() + (timeout_ms < 0 ? 0 : timeout_ms) * 1e-3;
-  for (;;) {
-    uint32_t v = atomic_load_explicit(word, memory_order_acquire);
-    if (v != after) return 1;
-    double left = deadline - now_s();
-    if (left <= 0) return 0;
-    sleep_on(word, &slot_of(s, slot)->waiters, v, left);
-  }
+  return await_counter(&slot_of(s, slot)->posted, after, 1, timeout_ms);
 }
 
 lunet_shm_t *lunet_shm_retain(lunet_shm_t *s) {

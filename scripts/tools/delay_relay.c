@@ -46,7 +46,6 @@ typedef struct {
   size_t held;
   int eof;    /* from closed: shut to's write side once the queue is out */
   int reading;
-  uint64_t bytes;
 } dir_t;
 
 typedef struct {
@@ -156,7 +155,7 @@ static int take(pair_t *p, int k) {
     if (d->tail) d->tail->next = c;
     else d->head = c;
     d->tail = c;
-    d->held += (size_t)n, d->bytes += (uint64_t)n, total[d == &p->d[0] ? 0 : 1] += (uint64_t)n;
+    d->held += (size_t)n, total[k] += (uint64_t)n;
     if (d->held >= MAX_HELD) d->reading = 0;
   }
   return 0;

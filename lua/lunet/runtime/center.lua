@@ -155,7 +155,7 @@ function Center:commit(rank, msg, partition, reply_into)
     -- (not with frozen layers: their values are put back after the rule)
     S.reply_into, S.replied = #self.frozen == 0 and reply_into or nil, nil
     self.spec.server_commit(S, delta, { worker = rank, clock = msg.seq, staleness = staleness, partition = partition })
-    replied = S.replied == true and S.reply_into ~= nil
+    replied = S.replied == true -- (a rule sets it only when offered reply_into)
     S.reply_into, S.replied = nil, nil
     keep_frozen(self, S.center)
     tick(self)

@@ -80,7 +80,7 @@ function handlers.commit_pull(run, w, msg)
   local c = run.center
   if not c:synchronous() then
     -- (a worker's segment takes its reply in the rule's own pass, when the rule can: shm_link.lua)
-    if c:commit(w.rank, msg, nil, shm_link.reply_area(w)) then shm_link.replied(w, c:weights()) end
+    if c:commit(w.rank, msg, nil, shm_link.reply_area(run, w)) then shm_link.replied(w, c:weights()) end
     return c:send_params(w)
   end
   if c:join(w.rank, msg) then return c:check_round(run.roster) end

@@ -164,8 +164,7 @@ function shm_link.attach(run, w, meta, n_params)
   else
     local ok, seg, err = pcall(core.shm_attach, w.pid, meta.fd, meta.bytes)
     if ok and seg then
-      w.shm, w.shm_fields, w.shm_bytes = seg, { shm = 0 }, meta.bytes
-      w.options_pull_compressed = run.options.pull_compression ~= nil
+      w.shm, w.shm_fields = seg, { shm = 0 }
       w.shm_slots = meta.doorbell and meta.sent ~= nil and run.bell ~= nil -- (both sides use the mailbox slots)
       w.shm_taken, w.params_posted, w.socket_seen = 0, 0, meta.sent
       run.shm_workers = (run.shm_workers or 0) + 1
@@ -242,9 +241,9 @@ end
 -- The params area of w's segment, as a tensor of the model's size, for a
 -- rule that can write its reply there (Center:commit); nil without a
 -- segment or when the center goes back compressed (pull_compression).
-function shm_link.reply_area(w)
-  if not w.shm or w.options_pull_compressed then return nil end
-  if not w.params_view then w.params_view = w.shm:view("params", w.shm_bytes) end
+function shm_link.reply_area(run, w)
+  if not w.shm or run.options.pull_compression ~= nil then return nil end
+  if not w.params_view then w.params_view = w.shm:view("params", 4 * run.job.n_params) end
   return w.params_view
 end
 
